@@ -1,0 +1,40 @@
+/* paysync core: streaming RFC 4180 CSV reader (shared by csvfile and gsheet export). */
+#ifndef PS_CSV_H
+#define PS_CSV_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "paysync/arena.h"
+#include "paysync/plugin.h"
+#include "paysync/status.h"
+
+/* Pull callback: fills buf with up to cap bytes; returns bytes read, 0 at EOF, -1 on error. */
+typedef long (*ps_csv_read_fn)(void *ctx, char *buf, size_t cap);
+
+/* Creates a reader. delimiter 0 means ','. Handles quoted fields with delimiters, doubled
+ * quotes and newlines, CRLF or LF, and a leading UTF-8 BOM (dropped). Memory is bounded by
+ * the longest record, not the input size. NULL on allocation failure. */
+ps_csv_reader *ps_csv_new(ps_csv_read_fn read, void *ctx, char delimiter);
+
+/* Limits (defaults: 64 MiB per field, 16384 columns). A record over a limit is PS_ERR_DATA. */
+void ps_csv_set_limits(ps_csv_reader *r, size_t max_field_bytes, size_t max_columns);
+
+/* Reads the next record into arena: *cells (array of *ncells), *line = physical line it
+ * started on (1-based). Returns PS_OK, PS_END at end of input, PS_ERR_DATA for an
+ * unterminated quote (message names the line it opened on) or a limit, PS_ERR_IO if read
+ * failed. An empty line is a record of one empty cell. Errors are sticky: every later call
+ * returns the same error. Text after a closing quote is kept ("ab"c -> abc) and a quote
+ * inside an unquoted field is literal. ps_csv_new refuses '"', CR and LF as delimiter. */
+ps_status ps_csv_next(ps_csv_reader *r, ps_arena *arena, ps_cell **cells, size_t *ncells,
+                      uint64_t *line, ps_error *err);
+
+/* Bytes of internal buffers currently held (input buffer + record scratch). For tests that
+ * check memory stays bounded: scratch grows for a long record and shrinks back after it.
+ * NULL gives 0. */
+size_t ps_csv_scratch_capacity(const ps_csv_reader *r);
+
+/* Frees the reader (not the arena's data). NULL is ignored. */
+void ps_csv_free(ps_csv_reader *r);
+
+#endif

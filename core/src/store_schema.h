@@ -1,0 +1,192 @@
+/* paysync: the SQLite store schema, shared by the sqlite sink plugin (writer) and store.c
+ * (reader). The ONE place that names tables and columns and holds the migrations.
+ * Header-only (static inline) so that the plugin includes it without linking libpaysync. */
+#ifndef PS_STORE_SCHEMA_H
+#define PS_STORE_SCHEMA_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "paysync/model.h"
+
+/* PRAGMA user_version of a database this build writes. */
+#define PS_STORE_USER_VERSION 2
+
+#define PS_STORE_T_PAYMENTS "payments"
+#define PS_STORE_T_RUNS "runs"
+#define PS_STORE_T_CURSORS "cursors"
+
+/* SQL taking a database from user_version i to i + 1 (i = 0 .. PS_STORE_USER_VERSION - 1);
+ * NULL past the end. Each step runs in its own transaction together with
+ * "PRAGMA user_version = i + 1". Never edit a released step: append a new one. */
+static inline const char *ps_store_migration(int from_version)
+{
+    static const char *const steps[PS_STORE_USER_VERSION] = {
+        /* 0 -> 1: the first released schema. */
+        "CREATE TABLE payments ("
+        " dataset TEXT NOT NULL,"
+        " id TEXT NOT NULL,"
+        " timestamp TEXT NOT NULL,"
+        " timestamp_ms INTEGER NOT NULL,"
+        " payment_amount TEXT NOT NULL,"
+        " amount_units INTEGER NOT NULL,"
+        " amount_scale INTEGER NOT NULL,"
+        " payment_currency TEXT NOT NULL,"
+        " transaction_type TEXT NOT NULL,"
+        " transaction_charges TEXT,"
+        " charges_units INTEGER,"
+        " charges_scale INTEGER,"
+        " reference_id TEXT,"
+        " customer_id TEXT,"
+        " meter_id TEXT,"
+        " customer_name TEXT,"
+        " customer_phone TEXT,"
+        " customer_category TEXT,"
+        " financing_id TEXT,"
+        " agent_id TEXT,"
+        " latitude TEXT,"
+        " longitude TEXT,"
+        " utility_id TEXT,"
+        " failed_battery_capacity_count TEXT,"
+        " account_type TEXT,"
+        " status TEXT,"
+        " notes TEXT,"
+        " target_level TEXT NOT NULL,"
+        " target_id TEXT,"
+        " source_row INTEGER,"
+        " content_hash INTEGER NOT NULL,"
+        " first_seen_run TEXT NOT NULL,"
+        " last_seen_run TEXT NOT NULL,"
+        " PRIMARY KEY (dataset, id)"
+        ") WITHOUT ROWID;"
+        "CREATE INDEX payments_dataset_time ON payments (dataset, timestamp_ms, id);"
+        "CREATE TABLE runs ("
+        " run_id TEXT NOT NULL,"
+        " dataset TEXT NOT NULL,"
+        " started TEXT NOT NULL,"
+        " finished TEXT,"
+        " outcome TEXT NOT NULL CHECK (outcome IN ('ok', 'failed')),"
+        " read INTEGER NOT NULL DEFAULT 0,"
+        " accepted INTEGER NOT NULL DEFAULT 0,"
+        " rejected INTEGER NOT NULL DEFAULT 0,"
+        " blank INTEGER NOT NULL DEFAULT 0,"
+        " duplicates INTEGER NOT NULL DEFAULT 0,"
+        " warnings INTEGER NOT NULL DEFAULT 0,"
+        " error TEXT,"
+        " PRIMARY KEY (dataset, run_id)"
+        ");"
+        "CREATE TABLE cursors ("
+        " dataset TEXT PRIMARY KEY NOT NULL,"
+        " cursor_json TEXT,"
+        " run_id TEXT NOT NULL"
+        ");",
+        /* 1 -> 2: vanished IDs, change counts per run, derived-ID flag, target and meter
+         * indexes. */
+        "ALTER TABLE payments ADD COLUMN id_derived INTEGER NOT NULL DEFAULT 0;"
+        "ALTER TABLE payments ADD COLUMN vanished_run TEXT;"
+        "ALTER TABLE runs ADD COLUMN started_ms INTEGER;"
+        "ALTER TABLE runs ADD COLUMN finished_ms INTEGER;"
+        "ALTER TABLE runs ADD COLUMN inserted INTEGER;"
+        "ALTER TABLE runs ADD COLUMN changed INTEGER;"
+        "ALTER TABLE runs ADD COLUMN unchanged INTEGER;"
+        "ALTER TABLE runs ADD COLUMN vanished INTEGER;"
+        "CREATE INDEX payments_target_time ON payments (target_id, timestamp_ms, id);"
+        "CREATE INDEX payments_meter ON payments (meter_id, timestamp_ms);"
+        "CREATE INDEX runs_dataset_started ON runs (dataset, started_ms);",
+    };
+    if (from_version < 0 || from_version >= PS_STORE_USER_VERSION)
+        return NULL;
+    return steps[from_version];
+}
+
+/* Column of payments holding model field f (lower-case field name); NULL out of range. */
+static inline const char *ps_store_field_column(int f)
+{
+    static const char *const cols[PS_FIELD_COUNT] = {
+        "id",
+        "timestamp",
+        "payment_amount",
+        "payment_currency",
+        "transaction_type",
+        "transaction_charges",
+        "reference_id",
+        "customer_id",
+        "meter_id",
+        "customer_name",
+        "customer_phone",
+        "customer_category",
+        "financing_id",
+        "agent_id",
+        "latitude",
+        "longitude",
+        "utility_id",
+        "failed_battery_capacity_count",
+        "account_type",
+        "status",
+        "notes",
+    };
+    if (f < 0 || f >= PS_FIELD_COUNT)
+        return NULL;
+    return cols[f];
+}
+
+/* Text stored in payments.target_level. */
+static inline const char *ps_store_target_level_name(ps_target_level t)
+{
+    return t == PS_TARGET_PROGRAM ? "program" : "project";
+}
+
+/* Inverse of ps_store_target_level_name (anything else = project). */
+static inline ps_target_level ps_store_target_level_parse(const char *s)
+{
+    return (s && s[0] == 'p' && s[1] == 'r' && s[2] == 'o' && s[3] == 'g') ? PS_TARGET_PROGRAM
+                                                                           : PS_TARGET_PROJECT;
+}
+
+/* Canonical UTC text "yyyy-MM-ddTHH:mm:ss.SSSZ" of ms since the epoch, without libc time
+ * functions (runs.started / runs.finished). buf holds >= 32 bytes. Returns the length. */
+static inline size_t ps_store_format_ms(int64_t ms, char *buf)
+{
+    int64_t secs = ms / 1000, msec = ms % 1000;
+    if (msec < 0) {
+        msec += 1000;
+        secs -= 1;
+    }
+    int64_t days = secs / 86400, sod = secs % 86400;
+    if (sod < 0) {
+        sod += 86400;
+        days -= 1;
+    }
+    /* civil_from_days (H. Hinnant). */
+    int64_t z = days + 719468;
+    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+    int64_t doe = z - era * 146097;
+    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    int64_t y = yoe + era * 400;
+    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    int64_t mp = (5 * doy + 2) / 153;
+    int64_t d = doy - (153 * mp + 2) / 5 + 1;
+    int64_t m = mp < 10 ? mp + 3 : mp - 9;
+    if (m <= 2)
+        y += 1;
+    if (y < 0 || y > 9999)
+        y = y < 0 ? 0 : 9999;
+    int v[7] = {(int)y,          (int)m,   (int)d, (int)(sod / 3600), (int)(sod % 3600 / 60),
+                (int)(sod % 60), (int)msec};
+    static const int width[7] = {4, 2, 2, 2, 2, 2, 3};
+    static const char after[7] = {'-', '-', 'T', ':', ':', '.', 'Z'};
+    size_t n = 0;
+    for (int i = 0; i < 7; i++) {
+        for (int w = width[i] - 1; w >= 0; w--) {
+            int p = 1;
+            for (int k = 0; k < w; k++)
+                p *= 10;
+            buf[n++] = (char)('0' + v[i] / p % 10);
+        }
+        buf[n++] = after[i];
+    }
+    buf[n] = '\0';
+    return n;
+}
+
+#endif

@@ -1,0 +1,324 @@
+/* paysync file sinks: atomically published output file (see ps_outfile.h). */
+#include "ps_outfile.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+#define OUTFILE_BUF (1u << 20)
+
+static int is_stdout(const ps_outfile *o)
+{
+    return strcmp(o->target, "-") == 0;
+}
+
+static const char *shown(const ps_outfile *o)
+{
+    return is_stdout(o) ? "<stdout>" : o->target;
+}
+
+ps_status ps_outfile_init(ps_outfile *o, const char *path, int do_fsync, ps_error *err)
+{
+    memset(o, 0, sizeof *o);
+    o->fd = -1;
+    o->do_fsync = do_fsync;
+    o->target = strdup(path);
+    o->buf = malloc(OUTFILE_BUF);
+    if (!o->target || !o->buf) {
+        free(o->target);
+        free(o->buf);
+        o->target = o->buf = NULL;
+        return ps_error_setf(err, PS_ERR_NOMEM, "out of memory");
+    }
+    o->cap = OUTFILE_BUF;
+    return PS_OK;
+}
+
+/* mkdir -p of path's parent folders. */
+static int make_parents(const char *path)
+{
+    char *p = strdup(path);
+    if (!p)
+        return -1;
+    for (char *s = p + 1; *s; s++) {
+        if (*s != '/')
+            continue;
+        *s = '\0';
+        if (mkdir(p, 0777) != 0 && errno != EEXIST) {
+            int e = errno;
+            free(p);
+            errno = e;
+            return -1;
+        }
+        *s = '/';
+    }
+    free(p);
+    return 0;
+}
+
+static ps_status create_temp(ps_outfile *o, ps_error *err)
+{
+    if (is_stdout(o)) {
+        const char *dir = getenv("TMPDIR");
+        if (!dir || !*dir)
+            dir = "/tmp";
+        size_t n = strlen(dir) + 32;
+        char *t = malloc(n);
+        if (!t)
+            return ps_error_setf(err, PS_ERR_NOMEM, "out of memory");
+        snprintf(t, n, "%s/paysync-out-XXXXXX", dir);
+        o->fd = mkstemp(t);
+        int e = errno;
+        if (o->fd >= 0)
+            unlink(t);
+        free(t);
+        if (o->fd < 0)
+            return ps_error_setf(err, PS_ERR_SINK,
+                                 "cannot create a temporary file in '%s' for stdout output: %s",
+                                 dir, strerror(e));
+        return PS_OK;
+    }
+    if (make_parents(o->target) != 0)
+        return ps_error_setf(err, PS_ERR_SINK, "cannot create the folder of '%s': %s", o->target,
+                             strerror(errno));
+    const char *slash = strrchr(o->target, '/');
+    size_t dirlen = slash ? (size_t)(slash - o->target) + 1 : 0;
+    const char *base = o->target + dirlen;
+    size_t n = strlen(o->target) + 32;
+    char *t = malloc(n);
+    if (!t)
+        return ps_error_setf(err, PS_ERR_NOMEM, "out of memory");
+    snprintf(t, n, "%.*s.%s.tmp-XXXXXX", (int)dirlen, o->target, base);
+    o->fd = mkstemp(t);
+    if (o->fd < 0) {
+        int e = errno;
+        free(t);
+        return ps_error_setf(err, PS_ERR_SINK, "cannot create a temporary file next to '%s': %s",
+                             o->target, strerror(e));
+    }
+    /* mkstemp makes 0600 files: take the previous output's mode, else rw-r--r--. */
+    struct stat st;
+    mode_t mode = 0644;
+    if (stat(o->target, &st) == 0)
+        mode = st.st_mode & 07777;
+    (void)fchmod(o->fd, mode);
+    o->tmp_path = t;
+    return PS_OK;
+}
+
+ps_status ps_outfile_begin(ps_outfile *o, const char *preamble, size_t n, ps_error *err)
+{
+    if (o->ds_open)
+        return ps_error_setf(err, PS_ERR_INTERNAL,
+                             "sink for '%s': a dataset was opened before the previous one "
+                             "was committed or aborted",
+                             shown(o));
+    if (o->fd < 0) {
+        ps_status st = create_temp(o, err);
+        if (st != PS_OK)
+            return st;
+        o->flushed = 0;
+        o->len = 0;
+        o->io_errno = 0;
+        if (n > 0 && ps_outfile_put(o, preamble, n) != 0)
+            return ps_outfile_check(o, err);
+    }
+    o->ds_open = 1;
+    o->ds_start = o->flushed + o->len;
+    return PS_OK;
+}
+
+static int write_all(int fd, const char *p, size_t n)
+{
+    while (n > 0) {
+        ssize_t w = write(fd, p, n);
+        if (w < 0) {
+            if (errno == EINTR)
+                continue;
+            return -1;
+        }
+        p += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+static int flush_buf(ps_outfile *o)
+{
+    if (o->io_errno)
+        return -1;
+    if (o->len == 0)
+        return 0;
+    if (write_all(o->fd, o->buf, o->len) != 0) {
+        o->io_errno = errno ? errno : EIO;
+        return -1;
+    }
+    o->flushed += o->len;
+    o->len = 0;
+    return 0;
+}
+
+char *ps_outfile_reserve(ps_outfile *o, size_t n)
+{
+    if (o->io_errno)
+        return NULL;
+    if (o->cap - o->len >= n)
+        return o->buf + o->len;
+    if (flush_buf(o) != 0)
+        return NULL;
+    if (n > o->cap) {
+        char *nb = realloc(o->buf, n);
+        if (!nb) {
+            o->io_errno = ENOMEM;
+            return NULL;
+        }
+        o->buf = nb;
+        o->cap = n;
+    }
+    return o->buf;
+}
+
+int ps_outfile_put(ps_outfile *o, const char *s, size_t n)
+{
+    char *p = ps_outfile_reserve(o, n);
+    if (!p)
+        return -1;
+    memcpy(p, s, n);
+    o->len += n;
+    return 0;
+}
+
+ps_status ps_outfile_check(ps_outfile *o, ps_error *err)
+{
+    if (!o->io_errno)
+        return PS_OK;
+    if (o->io_errno == ENOMEM)
+        return ps_error_setf(err, PS_ERR_NOMEM, "out of memory writing '%s'", shown(o));
+    return ps_error_setf(err, PS_ERR_SINK, "cannot write '%s' (temporary file %s): %s", shown(o),
+                         o->tmp_path ? o->tmp_path : "in $TMPDIR", strerror(o->io_errno));
+}
+
+ps_status ps_outfile_commit(ps_outfile *o, ps_error *err)
+{
+    if (!o->ds_open)
+        return ps_error_setf(err, PS_ERR_INTERNAL, "sink for '%s': commit without open", shown(o));
+    flush_buf(o);
+    ps_status st = ps_outfile_check(o, err);
+    if (st != PS_OK)
+        return st;
+    o->ds_open = 0;
+    return PS_OK;
+}
+
+void ps_outfile_abort(ps_outfile *o)
+{
+    if (!o->ds_open)
+        return;
+    o->ds_open = 0;
+    if (o->ds_start >= o->flushed) {
+        o->len = (size_t)(o->ds_start - o->flushed);
+        return;
+    }
+    o->len = 0;
+    if (ftruncate(o->fd, (off_t)o->ds_start) != 0 ||
+        lseek(o->fd, (off_t)o->ds_start, SEEK_SET) < 0) {
+        o->io_errno = errno ? errno : EIO;
+        return;
+    }
+    o->flushed = o->ds_start;
+}
+
+static void discard(ps_outfile *o)
+{
+    if (o->fd >= 0)
+        close(o->fd);
+    o->fd = -1;
+    if (o->tmp_path) {
+        unlink(o->tmp_path);
+        free(o->tmp_path);
+        o->tmp_path = NULL;
+    }
+    o->len = 0;
+    o->flushed = 0;
+    o->ds_open = 0;
+    o->io_errno = 0;
+}
+
+static ps_status copy_to_stdout(ps_outfile *o, ps_error *err)
+{
+    if (lseek(o->fd, 0, SEEK_SET) < 0)
+        return ps_error_setf(err, PS_ERR_SINK, "cannot rewind the stdout temporary file: %s",
+                             strerror(errno));
+    fflush(stdout);
+    for (;;) {
+        ssize_t r = read(o->fd, o->buf, o->cap);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0)
+            return ps_error_setf(err, PS_ERR_SINK, "cannot read the stdout temporary file: %s",
+                                 strerror(errno));
+        if (r == 0)
+            return PS_OK;
+        if (write_all(STDOUT_FILENO, o->buf, (size_t)r) != 0)
+            return ps_error_setf(err, PS_ERR_SINK, "cannot write to stdout: %s", strerror(errno));
+    }
+}
+
+static void fsync_parent(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    char *dir = slash ? strndup(path, (size_t)(slash - path) + 1) : strdup(".");
+    if (!dir)
+        return;
+    int dfd = open(dir, O_RDONLY | O_DIRECTORY);
+    if (dfd >= 0) {
+        (void)fsync(dfd);
+        close(dfd);
+    }
+    free(dir);
+}
+
+ps_status ps_outfile_finish(ps_outfile *o, int all_ok, ps_error *err)
+{
+    if (o->fd < 0)
+        return PS_OK; /* no dataset began: nothing to publish or discard */
+    if (o->ds_open)
+        ps_outfile_abort(o);
+    if (!all_ok) {
+        discard(o);
+        return PS_OK;
+    }
+    flush_buf(o);
+    ps_status st = ps_outfile_check(o, err);
+    if (st == PS_OK && is_stdout(o)) {
+        st = copy_to_stdout(o, err);
+    } else if (st == PS_OK) {
+        if (o->do_fsync && fsync(o->fd) != 0)
+            st = ps_error_setf(err, PS_ERR_SINK, "cannot fsync '%s': %s", o->tmp_path,
+                               strerror(errno));
+        else if (rename(o->tmp_path, o->target) != 0)
+            st = ps_error_setf(err, PS_ERR_SINK, "cannot rename '%s' to '%s': %s", o->tmp_path,
+                               o->target, strerror(errno));
+        else {
+            free(o->tmp_path);
+            o->tmp_path = NULL;
+            if (o->do_fsync)
+                fsync_parent(o->target);
+        }
+    }
+    discard(o);
+    return st;
+}
+
+void ps_outfile_free(ps_outfile *o)
+{
+    discard(o);
+    free(o->target);
+    free(o->buf);
+    o->target = o->buf = NULL;
+}

@@ -1,0 +1,70 @@
+/* paysync file sinks: an atomically published output file with per-dataset rollback.
+ *
+ * During a run everything goes to a temporary file next to the target (same filesystem);
+ * a dataset's bytes can be discarded (truncate back to where it began); at the end of the run
+ * the temp file is either renamed over the target (after fsync) or deleted, so readers only
+ * ever see the previous complete output or the new complete output. Target "-" = stdout: the
+ * temp file lives in $TMPDIR (unlinked at once) and is copied to stdout when published.
+ * Shared by the jsonl and csv plugins (compiled into each; not part of libpaysync). */
+#ifndef PS_OUTFILE_H
+#define PS_OUTFILE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "paysync/status.h"
+
+typedef struct ps_outfile {
+    char *target;   /* owned; "-" for stdout */
+    char *tmp_path; /* owned; NULL for stdout or before the first dataset */
+    int fd;         /* temp file, -1 before the first dataset of a run */
+    int do_fsync;
+    int ds_open;  /* a dataset is between begin and commit/abort */
+    int io_errno; /* sticky error of a buffered write, 0 = none */
+    char *buf;    /* write buffer */
+    size_t len, cap;
+    uint64_t flushed;  /* bytes already in the temp file */
+    uint64_t ds_start; /* file offset where the open dataset began */
+} ps_outfile;
+
+/* Prepares o for target path (copied). No file is touched yet. Errors: PS_ERR_NOMEM. */
+ps_status ps_outfile_init(ps_outfile *o, const char *path, int do_fsync, ps_error *err);
+
+/* Starts a dataset. On the first dataset of a run creates the parent folders and the temp
+ * file and writes the n-byte preamble (e.g. a CSV header row; kept by later aborts).
+ * Errors: PS_ERR_SINK naming the file and the cause; PS_ERR_INTERNAL if one is already open.
+ * A write error is sticky: later calls fail and the run cannot be published. */
+ps_status ps_outfile_begin(ps_outfile *o, const char *preamble, size_t n, ps_error *err);
+
+/* Returns a pointer to at least n free bytes of the buffer (flushing or growing it); the
+ * caller then calls ps_outfile_advance with the bytes used. NULL on failure (error kept in
+ * io_errno; see ps_outfile_check). */
+char *ps_outfile_reserve(ps_outfile *o, size_t n);
+static inline void ps_outfile_advance(ps_outfile *o, size_t used)
+{
+    o->len += used;
+}
+
+/* Appends n bytes. Returns 0, or -1 with io_errno set. */
+int ps_outfile_put(ps_outfile *o, const char *s, size_t n);
+
+/* PS_OK, or PS_ERR_SINK describing a sticky write error (naming the target). */
+ps_status ps_outfile_check(ps_outfile *o, ps_error *err);
+
+/* Ends the open dataset: flushes the buffer to the temp file (errors surface here, e.g. disk
+ * full). Errors: PS_ERR_SINK. */
+ps_status ps_outfile_commit(ps_outfile *o, ps_error *err);
+
+/* Discards the open dataset's bytes (buffer and file truncated back to its start). */
+void ps_outfile_abort(ps_outfile *o);
+
+/* Ends the run. all_ok = 1: flushes, fsyncs (when enabled), renames the temp file over the
+ * target and fsyncs the folder; for stdout copies the bytes out. all_ok = 0: deletes the temp
+ * file; the previous target is untouched. A dataset still open is aborted first. When no
+ * dataset began in this run nothing is published. Errors: PS_ERR_SINK. */
+ps_status ps_outfile_finish(ps_outfile *o, int all_ok, ps_error *err);
+
+/* Deletes a temp file left over (no finish) and frees o's memory. */
+void ps_outfile_free(ps_outfile *o);
+
+#endif

@@ -1,0 +1,286 @@
+/* paysync sink plugin "jsonl": one JSON object per accepted record (docs/sinks.md). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "paysync/plugin.h"
+#include "ps_outfile.h"
+
+typedef struct jsonl_sink {
+    const ps_host *host;
+    const ps_env *env;
+    ps_outfile out;
+    char *dataset_json; /* ,"DATASET":"..."}\n of the open dataset */
+    size_t dataset_json_len;
+} jsonl_sink;
+
+static const char *const field_names[PS_FIELD_COUNT] = {
+    "ID",
+    "TIMESTAMP",
+    "PAYMENT_AMOUNT",
+    "PAYMENT_CURRENCY",
+    "TRANSACTION_TYPE",
+    "TRANSACTION_CHARGES",
+    "REFERENCE_ID",
+    "CUSTOMER_ID",
+    "METER_ID",
+    "CUSTOMER_NAME",
+    "CUSTOMER_PHONE",
+    "CUSTOMER_CATEGORY",
+    "FINANCING_ID",
+    "AGENT_ID",
+    "LATITUDE",
+    "LONGITUDE",
+    "UTILITY_ID",
+    "FAILED_BATTERY_CAPACITY_COUNT",
+    "ACCOUNT_TYPE",
+    "STATUS",
+    "NOTES",
+};
+
+/* Fields written as JSON numbers (their canonical text is an exact decimal). */
+static int numeric_field(int f)
+{
+    return f == PS_F_PAYMENT_AMOUNT || f == PS_F_TRANSACTION_CHARGES || f == PS_F_LATITUDE ||
+           f == PS_F_LONGITUDE || f == PS_F_FAILED_BATTERY_CAPACITY_COUNT;
+}
+
+/* 1 when s is a JSON number: -?(0|[1-9][0-9]*)(\.[0-9]+)? (no exponent needed). */
+static int json_number(const char *s, size_t n)
+{
+    size_t i = 0;
+    if (i < n && s[i] == '-')
+        i++;
+    if (i >= n || s[i] < '0' || s[i] > '9')
+        return 0;
+    if (s[i] == '0')
+        i++;
+    else
+        while (i < n && s[i] >= '0' && s[i] <= '9')
+            i++;
+    if (i < n && s[i] == '.') {
+        i++;
+        size_t d = i;
+        while (i < n && s[i] >= '0' && s[i] <= '9')
+            i++;
+        if (i == d)
+            return 0;
+    }
+    return i == n;
+}
+
+/* Writes s as a JSON string body (no quotes) into p (room for 6 * n); returns bytes. */
+static size_t json_escape(char *p, const char *s, size_t n)
+{
+    static const char hex[] = "0123456789abcdef";
+    char *q = p;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c >= 0x20 && c != '"' && c != '\\') {
+            *q++ = (char)c;
+            continue;
+        }
+        *q++ = '\\';
+        switch (c) {
+        case '"':
+            *q++ = '"';
+            break;
+        case '\\':
+            *q++ = '\\';
+            break;
+        case '\n':
+            *q++ = 'n';
+            break;
+        case '\r':
+            *q++ = 'r';
+            break;
+        case '\t':
+            *q++ = 't';
+            break;
+        case '\b':
+            *q++ = 'b';
+            break;
+        case '\f':
+            *q++ = 'f';
+            break;
+        default:
+            *q++ = 'u';
+            *q++ = '0';
+            *q++ = '0';
+            *q++ = hex[c >> 4];
+            *q++ = hex[c & 15];
+        }
+    }
+    return (size_t)(q - p);
+}
+
+static ps_status jsonl_create(const ps_plugin_ctx *ctx, void **inst, ps_error *err)
+{
+    const char *path = ctx->host->opt_string(ctx->options, "path");
+    if (!path || !*path)
+        return ps_error_setf(err, PS_ERR_CONFIG, "sink '%s': option 'path' is required",
+                             ctx->instance_name);
+    int do_fsync = ctx->host->opt_is_set(ctx->options, "fsync")
+                       ? ctx->host->opt_bool(ctx->options, "fsync")
+                       : 1;
+    jsonl_sink *s = calloc(1, sizeof *s);
+    if (!s)
+        return ps_error_setf(err, PS_ERR_NOMEM, "out of memory");
+    s->host = ctx->host;
+    s->env = ctx->env;
+    ps_status st = ps_outfile_init(&s->out, path, do_fsync, err);
+    if (st != PS_OK) {
+        free(s);
+        return st;
+    }
+    *inst = s;
+    return PS_OK;
+}
+
+static void jsonl_destroy(void *inst)
+{
+    jsonl_sink *s = inst;
+    if (!s)
+        return;
+    ps_outfile_free(&s->out);
+    free(s->dataset_json);
+    free(s);
+}
+
+static ps_status jsonl_open(void *inst, const ps_sink_open_args *args, ps_error *err)
+{
+    jsonl_sink *s = inst;
+    const char *ds = args->dataset ? args->dataset : "";
+    size_t n = strlen(ds);
+    char *dj = malloc(6 * n + 32);
+    if (!dj)
+        return ps_error_setf(err, PS_ERR_NOMEM, "out of memory");
+    size_t k = 0;
+    memcpy(dj, ",\"DATASET\":\"", 12);
+    k = 12;
+    k += json_escape(dj + k, ds, n);
+    memcpy(dj + k, "\"}\n", 3);
+    k += 3;
+    ps_status st = ps_outfile_begin(&s->out, NULL, 0, err);
+    if (st != PS_OK) {
+        free(dj);
+        return st;
+    }
+    free(s->dataset_json);
+    s->dataset_json = dj;
+    s->dataset_json_len = k;
+    return PS_OK;
+}
+
+static ps_status jsonl_write_batch(void *inst, const ps_record_batch *batch, ps_error *err)
+{
+    jsonl_sink *s = inst;
+    if (!s->out.ds_open)
+        return ps_error_setf(err, PS_ERR_INTERNAL, "jsonl sink: write_batch without open");
+    for (size_t r = 0; r < batch->count; r++) {
+        const ps_record *rec = &batch->records[r];
+        size_t lens[PS_FIELD_COUNT];
+        size_t need = 2 + s->dataset_json_len;
+        for (int f = 0; f < PS_FIELD_COUNT; f++) {
+            lens[f] = rec->field[f] ? strlen(rec->field[f]) : 0;
+            need += 6 * lens[f] + 40;
+        }
+        char *p = ps_outfile_reserve(&s->out, need);
+        if (!p)
+            return ps_outfile_check(&s->out, err);
+        char *q = p;
+        *q++ = '{';
+        int first = 1;
+        for (int f = 0; f < PS_FIELD_COUNT; f++) {
+            const char *v = rec->field[f];
+            if (!v)
+                continue;
+            if (!first)
+                *q++ = ',';
+            first = 0;
+            *q++ = '"';
+            size_t kl = strlen(field_names[f]);
+            memcpy(q, field_names[f], kl);
+            q += kl;
+            *q++ = '"';
+            *q++ = ':';
+            if (numeric_field(f) && json_number(v, lens[f])) {
+                memcpy(q, v, lens[f]);
+                q += lens[f];
+            } else {
+                *q++ = '"';
+                q += json_escape(q, v, lens[f]);
+                *q++ = '"';
+            }
+        }
+        const char *tail = s->dataset_json;
+        size_t tl = s->dataset_json_len;
+        if (first) { /* no field at all: cannot happen (ID is required), stay valid JSON */
+            tail++;
+            tl--;
+        }
+        memcpy(q, tail, tl);
+        q += tl;
+        ps_outfile_advance(&s->out, (size_t)(q - p));
+    }
+    return ps_outfile_check(&s->out, err);
+}
+
+static ps_status jsonl_commit(void *inst, const ps_commit_info *info, ps_change_counts *changes,
+                              ps_error *err)
+{
+    jsonl_sink *s = inst;
+    (void)info;
+    if (changes)
+        changes->valid = 0;
+    return ps_outfile_commit(&s->out, err);
+}
+
+static void jsonl_abort(void *inst, const char *reason)
+{
+    jsonl_sink *s = inst;
+    (void)reason;
+    ps_outfile_abort(&s->out);
+}
+
+static ps_status jsonl_finish(void *inst, int all_ok, ps_error *err)
+{
+    jsonl_sink *s = inst;
+    return ps_outfile_finish(&s->out, all_ok, err);
+}
+
+static const ps_option_spec jsonl_options[] = {
+    {"path", PS_OPT_PATH, NULL, 1, 0,
+     "output file; \"-\" = standard output. Replaced atomically when the run succeeds"},
+    {"fsync", PS_OPT_BOOL, "true", 0, 0,
+     "fsync the file and its folder before publishing (set false only for scratch output)"},
+    {NULL, 0, NULL, 0, 0, NULL},
+};
+
+static const ps_sink_ops jsonl_ops = {
+    .open = jsonl_open,
+    .write_batch = jsonl_write_batch,
+    .commit = jsonl_commit,
+    .abort = jsonl_abort,
+    .finish = jsonl_finish,
+    .load_cursor = NULL,
+    .record_failure = NULL,
+};
+
+static const ps_plugin_descriptor jsonl_descriptor = {
+    .abi_major = PS_ABI_MAJOR,
+    .abi_minor = PS_ABI_MINOR,
+    .struct_size = sizeof(ps_plugin_descriptor),
+    .name = "jsonl",
+    .version = "1.0.0",
+    .description = "JSON Lines file: one object per accepted payment, published atomically",
+    .kind = PS_PLUGIN_SINK,
+    .flags = 0,
+    .options = jsonl_options,
+    .create = jsonl_create,
+    .check = NULL,
+    .destroy = jsonl_destroy,
+    .provider = NULL,
+    .sink = &jsonl_ops,
+};
+
+PS_PLUGIN_DEFINE(jsonl, jsonl_descriptor)

@@ -1,0 +1,600 @@
+/* paysync sink plugin "sqlite": the change-tracking store (docs/sinks.md). The schema lives
+ * in core/src/store_schema.h, shared with the read API (store.c). */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include <sqlite3.h>
+
+#include "paysync/plugin.h"
+#include "store_schema.h"
+
+/* Parameters of the payment insert/update statements (numbered ?1..?N, shared). */
+enum {
+    P_DATASET = 1,
+    P_FIELD0 = 2, /* P_FIELD0 + f for model field f */
+    P_TIMESTAMP_MS = P_FIELD0 + PS_FIELD_COUNT,
+    P_AMOUNT_UNITS,
+    P_AMOUNT_SCALE,
+    P_CHARGES_UNITS,
+    P_CHARGES_SCALE,
+    P_ID_DERIVED,
+    P_TARGET_LEVEL,
+    P_TARGET_ID,
+    P_SOURCE_ROW,
+    P_CONTENT_HASH,
+    P_RUN,
+    P_COUNT = P_RUN
+};
+
+static const char *const extra_cols[] = {
+    "timestamp_ms", "amount_units", "amount_scale", "charges_units", "charges_scale",
+    "id_derived",   "target_level", "target_id",    "source_row",    "content_hash",
+};
+
+typedef struct sq_sink {
+    const ps_host *host;
+    const ps_env *env;
+    char *path;
+    int busy_ms;
+    sqlite3 *db;
+    sqlite3_stmt *st_get, *st_insert, *st_update, *st_touch, *st_vanish, *st_run, *st_cursor,
+        *st_load_cursor;
+    int in_txn;
+    char *dataset, *run_id, *target_id;
+    ps_target_level level;
+    uint64_t inserted, changed, unchanged;
+} sq_sink;
+
+/* Fills err from a SQLite failure while doing `what`, naming the cause and the file. */
+static ps_status sq_fail(sq_sink *s, sqlite3 *db, int rc, const char *what, ps_error *err)
+{
+    int prim = rc & 0xff;
+    const char *msg = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
+    if (prim == SQLITE_BUSY || prim == SQLITE_LOCKED)
+        return ps_error_setf(err, PS_ERR_SINK,
+                             "sqlite store '%s' is locked by another process or connection "
+                             "(waited %d ms; raise busy_timeout_ms or stop the other writer) "
+                             "while %s",
+                             s->path, s->busy_ms, what);
+    if (prim == SQLITE_FULL)
+        return ps_error_setf(err, PS_ERR_SINK,
+                             "sqlite store '%s': disk full (or size limit reached) while %s",
+                             s->path, what);
+    if (prim == SQLITE_READONLY || prim == SQLITE_PERM || prim == SQLITE_CANTOPEN)
+        return ps_error_setf(err, PS_ERR_SINK,
+                             "sqlite store '%s' cannot be written (permissions or read-only "
+                             "filesystem) while %s: %s",
+                             s->path, what, msg);
+    if (prim == SQLITE_NOTADB || prim == SQLITE_CORRUPT)
+        return ps_error_setf(err, PS_ERR_SINK,
+                             "sqlite store '%s' is not a valid paysync database while %s: %s",
+                             s->path, what, msg);
+    if (prim == SQLITE_NOMEM)
+        return ps_error_setf(err, PS_ERR_NOMEM, "out of memory in sqlite store '%s' while %s",
+                             s->path, what);
+    return ps_error_setf(err, PS_ERR_SINK, "sqlite store '%s': %s failed: %s", s->path, what, msg);
+}
+
+static int exec(sq_sink *s, const char *sql)
+{
+    return sqlite3_exec(s->db, sql, NULL, NULL, NULL);
+}
+
+static int make_parents(const char *path)
+{
+    char *p = strdup(path);
+    if (!p)
+        return -1;
+    for (char *c = p + 1; *c; c++) {
+        if (*c != '/')
+            continue;
+        *c = '\0';
+        if (mkdir(p, 0777) != 0 && errno != EEXIST) {
+            int e = errno;
+            free(p);
+            errno = e;
+            return -1;
+        }
+        *c = '/';
+    }
+    free(p);
+    return 0;
+}
+
+static ps_status migrate(sq_sink *s, ps_error *err)
+{
+    sqlite3_stmt *st;
+    int rc = sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL);
+    if (rc != SQLITE_OK)
+        return sq_fail(s, s->db, rc, "reading the schema version", err);
+    rc = sqlite3_step(st);
+    int version = rc == SQLITE_ROW ? sqlite3_column_int(st, 0) : 0;
+    sqlite3_finalize(st);
+    if (rc != SQLITE_ROW)
+        return sq_fail(s, s->db, rc, "reading the schema version", err);
+    if (version > PS_STORE_USER_VERSION)
+        return ps_error_setf(err, PS_ERR_SINK,
+                             "sqlite store '%s' has schema version %d, newer than this paysync "
+                             "understands (%d): upgrade paysync",
+                             s->path, version, PS_STORE_USER_VERSION);
+    for (int v = version; v < PS_STORE_USER_VERSION; v++) {
+        char what[64], pragma[48];
+        snprintf(what, sizeof what, "upgrading the schema from version %d to %d", v, v + 1);
+        snprintf(pragma, sizeof pragma, "PRAGMA user_version = %d", v + 1);
+        rc = exec(s, "BEGIN IMMEDIATE");
+        if (rc != SQLITE_OK)
+            return sq_fail(s, s->db, rc, what, err);
+        rc = exec(s, ps_store_migration(v));
+        if (rc == SQLITE_OK)
+            rc = exec(s, pragma);
+        if (rc == SQLITE_OK)
+            rc = exec(s, "COMMIT");
+        if (rc != SQLITE_OK) {
+            ps_status e = sq_fail(s, s->db, rc, what, err);
+            exec(s, "ROLLBACK");
+            return e;
+        }
+        if (version > 0)
+            s->host->log(s->env, PS_LOG_INFO, "upgraded sqlite store '%s' to schema version %d",
+                         s->path, v + 1);
+    }
+    return PS_OK;
+}
+
+static ps_status prepare(sq_sink *s, sqlite3_stmt **st, const char *sql, ps_error *err)
+{
+    int rc = sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, st, NULL);
+    if (rc != SQLITE_OK)
+        return sq_fail(s, s->db, rc, "preparing statements", err);
+    return PS_OK;
+}
+
+static ps_status prepare_all(sq_sink *s, ps_error *err)
+{
+    /* INSERT (?1 dataset, ?2.. fields, extras, ?run) and the full UPDATE share parameters. */
+    char ins[2048], upd[2048];
+    size_t ni = 0, nu = 0;
+    ni +=
+        (size_t)snprintf(ins + ni, sizeof ins - ni, "INSERT INTO " PS_STORE_T_PAYMENTS " (dataset");
+    nu += (size_t)snprintf(upd + nu, sizeof upd - nu, "UPDATE " PS_STORE_T_PAYMENTS " SET ");
+    for (int f = 0; f < PS_FIELD_COUNT; f++) {
+        ni += (size_t)snprintf(ins + ni, sizeof ins - ni, ", %s", ps_store_field_column(f));
+        if (f != PS_F_ID)
+            nu += (size_t)snprintf(upd + nu, sizeof upd - nu, "%s = ?%d, ",
+                                   ps_store_field_column(f), P_FIELD0 + f);
+    }
+    for (size_t i = 0; i < sizeof extra_cols / sizeof extra_cols[0]; i++) {
+        ni += (size_t)snprintf(ins + ni, sizeof ins - ni, ", %s", extra_cols[i]);
+        nu += (size_t)snprintf(upd + nu, sizeof upd - nu, "%s = ?%d, ", extra_cols[i],
+                               P_TIMESTAMP_MS + (int)i);
+    }
+    ni += (size_t)snprintf(ins + ni, sizeof ins - ni,
+                           ", first_seen_run, last_seen_run, vanished_run) VALUES (");
+    for (int p = 1; p <= P_COUNT; p++)
+        ni += (size_t)snprintf(ins + ni, sizeof ins - ni, "?%d, ", p);
+    snprintf(ins + ni, sizeof ins - ni, "?%d, NULL)", P_RUN);
+    snprintf(upd + nu, sizeof upd - nu,
+             "last_seen_run = ?%d, vanished_run = NULL WHERE dataset = ?%d AND id = ?%d", P_RUN,
+             P_DATASET, P_FIELD0 + PS_F_ID);
+
+    ps_status st;
+    if ((st = prepare(s, &s->st_insert, ins, err)) != PS_OK ||
+        (st = prepare(s, &s->st_update, upd, err)) != PS_OK ||
+        (st = prepare(s, &s->st_get,
+                      "SELECT content_hash, vanished_run IS NOT NULL FROM " PS_STORE_T_PAYMENTS
+                      " WHERE dataset = ?1 AND id = ?2",
+                      err)) != PS_OK ||
+        (st = prepare(s, &s->st_touch,
+                      "UPDATE " PS_STORE_T_PAYMENTS
+                      " SET last_seen_run = ?1 WHERE dataset = ?2 AND id = ?3",
+                      err)) != PS_OK ||
+        (st = prepare(s, &s->st_vanish,
+                      "UPDATE " PS_STORE_T_PAYMENTS " SET vanished_run = ?1"
+                      " WHERE dataset = ?2 AND vanished_run IS NULL AND last_seen_run <> ?1",
+                      err)) != PS_OK ||
+        (st = prepare(s, &s->st_run,
+                      "INSERT OR REPLACE INTO " PS_STORE_T_RUNS
+                      " (run_id, dataset, started, started_ms, finished, finished_ms, outcome,"
+                      " read, accepted, rejected, blank, duplicates, warnings,"
+                      " inserted, changed, unchanged, vanished, error)"
+                      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13,"
+                      " ?14, ?15, ?16, ?17, ?18)",
+                      err)) != PS_OK ||
+        (st = prepare(s, &s->st_cursor,
+                      "INSERT OR REPLACE INTO " PS_STORE_T_CURSORS
+                      " (dataset, cursor_json, run_id) VALUES (?1, ?2, ?3)",
+                      err)) != PS_OK ||
+        (st = prepare(s, &s->st_load_cursor,
+                      "SELECT cursor_json FROM " PS_STORE_T_CURSORS " WHERE dataset = ?1", err)) !=
+            PS_OK)
+        return st;
+    return PS_OK;
+}
+
+static void free_dataset_state(sq_sink *s)
+{
+    free(s->dataset);
+    free(s->run_id);
+    free(s->target_id);
+    s->dataset = s->run_id = s->target_id = NULL;
+}
+
+static void sq_destroy(void *inst)
+{
+    sq_sink *s = inst;
+    if (!s)
+        return;
+    if (s->in_txn && s->db)
+        exec(s, "ROLLBACK");
+    sqlite3_stmt *all[] = {s->st_get,    s->st_insert, s->st_update, s->st_touch,
+                           s->st_vanish, s->st_run,    s->st_cursor, s->st_load_cursor};
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
+        sqlite3_finalize(all[i]);
+    if (s->db)
+        sqlite3_close_v2(s->db);
+    free_dataset_state(s);
+    free(s->path);
+    free(s);
+}
+
+static ps_status sq_create(const ps_plugin_ctx *ctx, void **inst, ps_error *err)
+{
+    const ps_host *h = ctx->host;
+    const char *path = h->opt_string(ctx->options, "path");
+    if (!path || !*path)
+        path = "var/paysync.db";
+    sq_sink *s = calloc(1, sizeof *s);
+    if (!s || !(s->path = strdup(path))) {
+        free(s);
+        return ps_error_setf(err, PS_ERR_NOMEM, "out of memory");
+    }
+    s->host = h;
+    s->env = ctx->env;
+    s->busy_ms = h->opt_is_set(ctx->options, "busy_timeout_ms")
+                     ? (int)h->opt_int(ctx->options, "busy_timeout_ms")
+                     : 5000;
+    if (s->busy_ms < 0) {
+        ps_status e =
+            ps_error_setf(err, PS_ERR_CONFIG, "sink '%s': busy_timeout_ms must be >= 0, got %d",
+                          ctx->instance_name, s->busy_ms);
+        sq_destroy(s);
+        return e;
+    }
+    if (make_parents(s->path) != 0) {
+        ps_status e =
+            ps_error_setf(err, PS_ERR_SINK, "cannot create the folder of sqlite store '%s': %s",
+                          s->path, strerror(errno));
+        sq_destroy(s);
+        return e;
+    }
+    int rc = sqlite3_open_v2(s->path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
+    ps_status st = PS_OK;
+    if (rc != SQLITE_OK)
+        st = sq_fail(s, s->db, rc, "opening", err);
+    if (st == PS_OK) {
+        sqlite3_busy_timeout(s->db, s->busy_ms);
+        sqlite3_extended_result_codes(s->db, 1);
+        /* WAL: readers (the HTTP server) never block the writer and see only commits. */
+        rc = exec(s, "PRAGMA journal_mode = WAL");
+        if (rc == SQLITE_OK)
+            rc = exec(s, "PRAGMA synchronous = FULL");
+        if (rc != SQLITE_OK)
+            st = sq_fail(s, s->db, rc, "setting up the journal", err);
+    }
+    if (st == PS_OK)
+        st = migrate(s, err);
+    if (st == PS_OK)
+        st = prepare_all(s, err);
+    if (st != PS_OK) {
+        sq_destroy(s);
+        return st;
+    }
+    *inst = s;
+    return PS_OK;
+}
+
+static ps_status sq_open(void *inst, const ps_sink_open_args *args, ps_error *err)
+{
+    sq_sink *s = inst;
+    if (s->in_txn)
+        return ps_error_setf(err, PS_ERR_INTERNAL,
+                             "sqlite store '%s': dataset '%s' opened while '%s' is still open",
+                             s->path, args->dataset, s->dataset ? s->dataset : "?");
+    free_dataset_state(s);
+    s->dataset = strdup(args->dataset ? args->dataset : "");
+    s->run_id = strdup(args->run_id ? args->run_id : "");
+    s->target_id = args->target_id ? strdup(args->target_id) : NULL;
+    if (!s->dataset || !s->run_id || (args->target_id && !s->target_id))
+        return ps_error_setf(err, PS_ERR_NOMEM, "out of memory");
+    s->level = args->target_level;
+    s->inserted = s->changed = s->unchanged = 0;
+    int rc = exec(s, "BEGIN IMMEDIATE");
+    if (rc != SQLITE_OK) {
+        char what[300];
+        snprintf(what, sizeof what, "starting the transaction of dataset '%s'", s->dataset);
+        return sq_fail(s, s->db, rc, what, err);
+    }
+    s->in_txn = 1;
+    return PS_OK;
+}
+
+static int bind_text(sqlite3_stmt *st, int i, const char *v)
+{
+    return v ? sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC) : sqlite3_bind_null(st, i);
+}
+
+static int bind_record(sq_sink *s, sqlite3_stmt *st, const ps_record *r)
+{
+    int rc = bind_text(st, P_DATASET, s->dataset);
+    for (int f = 0; f < PS_FIELD_COUNT && rc == SQLITE_OK; f++)
+        rc = bind_text(st, P_FIELD0 + f, r->field[f]);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int64(st, P_TIMESTAMP_MS, r->timestamp_ms);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int64(st, P_AMOUNT_UNITS, r->amount.units);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int(st, P_AMOUNT_SCALE, r->amount.scale);
+    if (rc == SQLITE_OK)
+        rc = r->has_charges ? sqlite3_bind_int64(st, P_CHARGES_UNITS, r->charges.units)
+                            : sqlite3_bind_null(st, P_CHARGES_UNITS);
+    if (rc == SQLITE_OK)
+        rc = r->has_charges ? sqlite3_bind_int(st, P_CHARGES_SCALE, r->charges.scale)
+                            : sqlite3_bind_null(st, P_CHARGES_SCALE);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int(st, P_ID_DERIVED, r->id_derived ? 1 : 0);
+    if (rc == SQLITE_OK)
+        rc = bind_text(st, P_TARGET_LEVEL, ps_store_target_level_name(s->level));
+    if (rc == SQLITE_OK)
+        rc = bind_text(st, P_TARGET_ID, s->target_id);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int64(st, P_SOURCE_ROW, (sqlite3_int64)r->source_row);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int64(st, P_CONTENT_HASH, (sqlite3_int64)r->content_hash);
+    if (rc == SQLITE_OK)
+        rc = bind_text(st, P_RUN, s->run_id);
+    return rc;
+}
+
+/* Runs a bound write statement to completion and resets it. */
+static int step_done(sqlite3_stmt *st)
+{
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
+static ps_status sq_write_batch(void *inst, const ps_record_batch *batch, ps_error *err)
+{
+    sq_sink *s = inst;
+    if (!s->in_txn)
+        return ps_error_setf(err, PS_ERR_INTERNAL, "sqlite store '%s': write without open",
+                             s->path);
+    for (size_t i = 0; i < batch->count; i++) {
+        const ps_record *r = &batch->records[i];
+        const char *id = r->field[PS_F_ID];
+        if (!id)
+            return ps_error_setf(err, PS_ERR_INTERNAL,
+                                 "sqlite store '%s': record of source row %llu has no ID", s->path,
+                                 (unsigned long long)r->source_row);
+        sqlite3_bind_text(s->st_get, 1, s->dataset, -1, SQLITE_STATIC);
+        sqlite3_bind_text(s->st_get, 2, id, -1, SQLITE_STATIC);
+        int rc = sqlite3_step(s->st_get);
+        int exists = rc == SQLITE_ROW;
+        uint64_t old_hash = exists ? (uint64_t)sqlite3_column_int64(s->st_get, 0) : 0;
+        int was_vanished = exists ? sqlite3_column_int(s->st_get, 1) : 0;
+        sqlite3_reset(s->st_get);
+        if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+            return sq_fail(s, s->db, rc, "looking up a payment", err);
+        if (!exists) {
+            rc = bind_record(s, s->st_insert, r);
+            if (rc == SQLITE_OK)
+                rc = step_done(s->st_insert);
+            s->inserted++;
+        } else if (old_hash != r->content_hash || was_vanished) {
+            rc = bind_record(s, s->st_update, r);
+            if (rc == SQLITE_OK)
+                rc = step_done(s->st_update);
+            s->changed++;
+        } else {
+            sqlite3_bind_text(s->st_touch, 1, s->run_id, -1, SQLITE_STATIC);
+            sqlite3_bind_text(s->st_touch, 2, s->dataset, -1, SQLITE_STATIC);
+            sqlite3_bind_text(s->st_touch, 3, id, -1, SQLITE_STATIC);
+            rc = step_done(s->st_touch);
+            s->unchanged++;
+        }
+        if (rc != SQLITE_OK) {
+            char what[200];
+            snprintf(what, sizeof what, "writing the payment of source row %llu",
+                     (unsigned long long)r->source_row);
+            return sq_fail(s, s->db, rc, what, err);
+        }
+    }
+    return PS_OK;
+}
+
+/* Binds and runs the runs-table insert. */
+static int insert_run(sq_sink *s, const ps_commit_info *info, const char *outcome,
+                      const ps_change_counts *c, const char *error)
+{
+    char started[32], finished[32];
+    ps_store_format_ms(info->started_ms, started);
+    ps_store_format_ms(info->finished_ms, finished);
+    sqlite3_stmt *st = s->st_run;
+    sqlite3_clear_bindings(st);
+    int rc = bind_text(st, 1, info->run_id ? info->run_id : "");
+    rc |= bind_text(st, 2, info->dataset ? info->dataset : "");
+    rc |= sqlite3_bind_text(st, 3, started, -1, SQLITE_TRANSIENT);
+    rc |= sqlite3_bind_int64(st, 4, info->started_ms);
+    rc |= sqlite3_bind_text(st, 5, finished, -1, SQLITE_TRANSIENT);
+    rc |= sqlite3_bind_int64(st, 6, info->finished_ms);
+    rc |= bind_text(st, 7, outcome);
+    const uint64_t counts[6] = {info->read,  info->accepted,   info->rejected,
+                                info->blank, info->duplicates, info->warnings};
+    for (int i = 0; i < 6; i++)
+        rc |= sqlite3_bind_int64(st, 8 + i, (sqlite3_int64)counts[i]);
+    if (c) {
+        rc |= sqlite3_bind_int64(st, 14, (sqlite3_int64)c->inserted);
+        rc |= sqlite3_bind_int64(st, 15, (sqlite3_int64)c->changed);
+        rc |= sqlite3_bind_int64(st, 16, (sqlite3_int64)c->unchanged);
+        rc |= sqlite3_bind_int64(st, 17, (sqlite3_int64)c->vanished);
+    }
+    rc |= bind_text(st, 18, error);
+    if (rc != SQLITE_OK)
+        return rc;
+    return step_done(st);
+}
+
+static ps_status sq_commit(void *inst, const ps_commit_info *info, ps_change_counts *changes,
+                           ps_error *err)
+{
+    sq_sink *s = inst;
+    if (!s->in_txn)
+        return ps_error_setf(err, PS_ERR_INTERNAL, "sqlite store '%s': commit without open",
+                             s->path);
+    if (info->dataset && strcmp(info->dataset, s->dataset) != 0)
+        return ps_error_setf(err, PS_ERR_INTERNAL,
+                             "sqlite store '%s': commit of dataset '%s' but '%s' is open", s->path,
+                             info->dataset, s->dataset);
+    ps_change_counts c = {1, s->inserted, s->changed, s->unchanged, 0};
+    const char *what = "marking vanished payments";
+    sqlite3_bind_text(s->st_vanish, 1, s->run_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s->st_vanish, 2, s->dataset, -1, SQLITE_STATIC);
+    int rc = step_done(s->st_vanish);
+    if (rc == SQLITE_OK) {
+        c.vanished = (uint64_t)sqlite3_changes(s->db);
+        what = "recording the run";
+        ps_commit_info fixed = *info;
+        fixed.dataset = s->dataset;
+        if (!fixed.run_id)
+            fixed.run_id = s->run_id;
+        rc = insert_run(s, &fixed, "ok", &c, NULL);
+    }
+    if (rc == SQLITE_OK) {
+        what = "saving the cursor";
+        sqlite3_bind_text(s->st_cursor, 1, s->dataset, -1, SQLITE_STATIC);
+        bind_text(s->st_cursor, 2, info->cursor_json);
+        sqlite3_bind_text(s->st_cursor, 3, info->run_id ? info->run_id : s->run_id, -1,
+                          SQLITE_STATIC);
+        rc = step_done(s->st_cursor);
+    }
+    if (rc == SQLITE_OK) {
+        what = "committing";
+        rc = exec(s, "COMMIT");
+    }
+    if (rc != SQLITE_OK) {
+        char w[300];
+        snprintf(w, sizeof w, "%s (dataset '%s')", what, s->dataset);
+        ps_status e = sq_fail(s, s->db, rc, w, err);
+        exec(s, "ROLLBACK");
+        s->in_txn = 0;
+        return e;
+    }
+    s->in_txn = 0;
+    if (changes)
+        *changes = c;
+    return PS_OK;
+}
+
+static void sq_abort(void *inst, const char *reason)
+{
+    sq_sink *s = inst;
+    if (!s->in_txn)
+        return;
+    int rc = exec(s, "ROLLBACK");
+    s->in_txn = 0;
+    if (rc != SQLITE_OK)
+        s->host->log(s->env, PS_LOG_WARN, "sqlite store '%s': rollback of '%s' failed: %s", s->path,
+                     s->dataset ? s->dataset : "?", sqlite3_errmsg(s->db));
+    else
+        s->host->log(s->env, PS_LOG_DEBUG, "sqlite store '%s': dataset '%s' rolled back (%s)",
+                     s->path, s->dataset ? s->dataset : "?", reason ? reason : "aborted");
+}
+
+static ps_status sq_finish(void *inst, int all_ok, ps_error *err)
+{
+    sq_sink *s = inst;
+    (void)all_ok;
+    (void)err;
+    if (s->in_txn) {
+        s->host->log(s->env, PS_LOG_WARN,
+                     "sqlite store '%s': dataset '%s' was neither committed nor aborted; "
+                     "rolled back",
+                     s->path, s->dataset ? s->dataset : "?");
+        sq_abort(s, "unfinished at the end of the run");
+    }
+    return PS_OK;
+}
+
+static char *sq_load_cursor(void *inst, const char *dataset)
+{
+    sq_sink *s = inst;
+    char *out = NULL;
+    sqlite3_bind_text(s->st_load_cursor, 1, dataset, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(s->st_load_cursor);
+    if (rc == SQLITE_ROW && sqlite3_column_type(s->st_load_cursor, 0) != SQLITE_NULL)
+        out = strdup((const char *)sqlite3_column_text(s->st_load_cursor, 0));
+    else if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        s->host->log(s->env, PS_LOG_WARN, "sqlite store '%s': cannot read the cursor of '%s': %s",
+                     s->path, dataset, sqlite3_errmsg(s->db));
+    sqlite3_reset(s->st_load_cursor);
+    return out;
+}
+
+static void sq_record_failure(void *inst, const ps_commit_info *info, const char *message)
+{
+    sq_sink *s = inst;
+    if (s->in_txn)
+        sq_abort(s, "run failed");
+    int rc = exec(s, "BEGIN IMMEDIATE");
+    if (rc == SQLITE_OK) {
+        rc = insert_run(s, info, "failed", NULL, message ? message : "failed");
+        if (rc == SQLITE_OK)
+            rc = exec(s, "COMMIT");
+        if (rc != SQLITE_OK)
+            exec(s, "ROLLBACK");
+    }
+    if (rc != SQLITE_OK) {
+        ps_error e;
+        sq_fail(s, s->db, rc, "recording a failed run", &e);
+        s->host->log(s->env, PS_LOG_ERROR, "%s", e.message);
+    }
+}
+
+static const ps_option_spec sq_options[] = {
+    {"path", PS_OPT_PATH, "var/paysync.db", 0, 0, "database file (parent folders are created)"},
+    {"busy_timeout_ms", PS_OPT_INT, "5000", 0, 0,
+     "how long to wait for another writer's lock before failing"},
+    {NULL, 0, NULL, 0, 0, NULL},
+};
+
+static const ps_sink_ops sq_ops = {
+    .open = sq_open,
+    .write_batch = sq_write_batch,
+    .commit = sq_commit,
+    .abort = sq_abort,
+    .finish = sq_finish,
+    .load_cursor = sq_load_cursor,
+    .record_failure = sq_record_failure,
+};
+
+static const ps_plugin_descriptor sq_descriptor = {
+    .abi_major = PS_ABI_MAJOR,
+    .abi_minor = PS_ABI_MINOR,
+    .struct_size = sizeof(ps_plugin_descriptor),
+    .name = "sqlite",
+    .version = "1.0.0",
+    .description = "SQLite store with change tracking, run history and cursors",
+    .kind = PS_PLUGIN_SINK,
+    .flags = PS_SINK_KEEPS_STATE,
+    .options = sq_options,
+    .create = sq_create,
+    .check = NULL,
+    .destroy = sq_destroy,
+    .provider = NULL,
+    .sink = &sq_ops,
+};
+
+PS_PLUGIN_DEFINE(sqlite, sq_descriptor)

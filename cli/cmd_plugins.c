@@ -1,0 +1,125 @@
+/* paysync plugins: list loadable plugins. */
+#include <getopt.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "commands.h"
+
+static const char plugins_usage[] =
+    "usage: paysync plugins [--json] [--config CONFIG]\n"
+    "\n"
+    "Lists every plugin found on the plugin path (the config's plugin_path, then\n"
+    "$PAYSYNC_PLUGIN_PATH, then the install dir) with kind, version and options. Files that\n"
+    "fail to load are listed with the reason. exit: 0, or 1 when a plugin file failed to load\n";
+
+static const char *type_name(ps_option_type t)
+{
+    switch (t) {
+    case PS_OPT_STRING: return "string";
+    case PS_OPT_INT: return "int";
+    case PS_OPT_BOOL: return "bool";
+    case PS_OPT_PATH: return "path";
+    }
+    return "?";
+}
+
+typedef struct scan_ctx {
+    int json;
+    json_t *arr;
+    int failures;
+} scan_ctx;
+
+static void on_plugin(void *vctx, const ps_plugin *p, const char *file, const ps_error *e)
+{
+    scan_ctx *ctx = vctx;
+    if (!p) {
+        ctx->failures++;
+        if (ctx->json) {
+            json_t *o = json_object();
+            json_object_set_new(o, "file", json_string(file ? file : ""));
+            json_object_set_new(o, "error", json_string(e ? e->message : "unknown error"));
+            json_array_append_new(ctx->arr, o);
+        } else {
+            printf("! %s: %s\n\n", file ? file : "?", e ? e->message : "unknown error");
+        }
+        return;
+    }
+    const ps_plugin_descriptor *d = p->desc;
+    const char *kind = d->kind == PS_PLUGIN_PROVIDER ? "provider" : "sink";
+    if (ctx->json) {
+        json_t *o = json_object();
+        json_object_set_new(o, "name", json_string(d->name));
+        json_object_set_new(o, "kind", json_string(kind));
+        json_object_set_new(o, "version", json_string(d->version ? d->version : ""));
+        json_object_set_new(o, "description", json_string(d->description ? d->description : ""));
+        json_object_set_new(o, "file", p->path ? json_string(p->path) : json_null());
+        json_object_set_new(o, "abi", json_sprintf("%u.%u", d->abi_major, d->abi_minor));
+        json_t *opts = json_array();
+        for (const ps_option_spec *s = d->options; s && s->name; s++) {
+            json_t *so = json_object();
+            json_object_set_new(so, "name", json_string(s->name));
+            json_object_set_new(so, "type", json_string(type_name(s->type)));
+            json_object_set_new(so, "required", json_boolean(s->required));
+            json_object_set_new(so, "secret", json_boolean(s->secret));
+            json_object_set_new(so, "default",
+                                s->default_value ? json_string(s->default_value) : json_null());
+            json_object_set_new(so, "description",
+                                json_string(s->description ? s->description : ""));
+            json_array_append_new(opts, so);
+        }
+        json_object_set_new(o, "options", opts);
+        json_array_append_new(ctx->arr, o);
+        return;
+    }
+    printf("%s (%s %s) - %s\n", d->name, kind, d->version ? d->version : "?",
+           d->description ? d->description : "");
+    if (p->path)
+        printf("  file: %s\n", p->path);
+    for (const ps_option_spec *s = d->options; s && s->name; s++) {
+        printf("  %-24s %-6s %s%s%s%s%s\n", s->name, type_name(s->type),
+               s->required ? "required" : "optional", s->secret ? ", secret" : "",
+               s->default_value ? ", default " : "", s->default_value ? s->default_value : "",
+               "");
+        if (s->description)
+            printf("  %-24s        %s\n", "", s->description);
+    }
+    printf("\n");
+}
+
+int cmd_plugins(int argc, char **argv)
+{
+    static const struct option longopts[] = {{"json", no_argument, 0, 'j'},
+                                             {"config", required_argument, 0, 'c'},
+                                             {"help", no_argument, 0, 'h'},
+                                             {0, 0, 0, 0}};
+    int json = 0, c;
+    const char *config = NULL;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "jc:h", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'j': json = 1; break;
+        case 'c': config = optarg; break;
+        case 'h': return cli_usage(plugins_usage, 1);
+        default: return cli_usage(plugins_usage, 0);
+        }
+    }
+    if (optind != argc)
+        return cli_usage(plugins_usage, 0);
+    ps_config *cfg = NULL;
+    ps_registry *reg = NULL;
+    int rc = config ? cli_load(config, &cfg, &reg) : cli_registry(NULL, 0, &reg);
+    if (rc != 0)
+        return rc;
+    scan_ctx ctx = {.json = json, .arr = json_array(), .failures = 0};
+    ps_registry_scan(reg, on_plugin, &ctx);
+    if (json) {
+        json_dumpf(ctx.arr, stdout, JSON_INDENT(2));
+        fputc('\n', stdout);
+    }
+    json_decref(ctx.arr);
+    ps_registry_free(reg);
+    ps_config_free(cfg);
+    return ctx.failures ? PS_EXIT_FAILED : PS_EXIT_OK;
+}

@@ -1,0 +1,42 @@
+/* paysync CLI: one function per subcommand. Each returns the process exit code:
+ * 0 ran (rejects are data), 1 a dataset failed, 2 usage or configuration error. */
+#ifndef PS_CLI_COMMANDS_H
+#define PS_CLI_COMMANDS_H
+
+#include "config.h"
+#include "loader.h"
+
+enum { PS_EXIT_OK = 0, PS_EXIT_FAILED = 1, PS_EXIT_USAGE = 2 };
+
+int cmd_run(int argc, char **argv);
+int cmd_check(int argc, char **argv);
+int cmd_plugins(int argc, char **argv);
+int cmd_validate(int argc, char **argv);
+int cmd_discover(int argc, char **argv);
+int cmd_status(int argc, char **argv);
+int cmd_export(int argc, char **argv);
+int cmd_daemon(int argc, char **argv);
+int cmd_serve(int argc, char **argv);
+int cmd_hash_key(int argc, char **argv);
+
+/* Shared helpers (cli/common.c). */
+
+/* Loads CONFIG and prepares a registry on its plugin path. Prints the error and returns
+ * PS_EXIT_USAGE on failure; 0 on success. Caller frees both. */
+int cli_load(const char *path, ps_config **cfg, ps_registry **reg);
+/* A registry on $PAYSYNC_PLUGIN_PATH and the install dir only (plus extra dirs). */
+int cli_registry(char *const *dirs, size_t n, ps_registry **reg);
+/* Prints "paysync: message" to stderr. */
+void cli_error(const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 1, 2)))
+#endif
+    ;
+/* Prints the usage text of a command and returns PS_EXIT_USAGE (or 0 when help asked). */
+int cli_usage(const char *text, int asked);
+/* Maps a core status to an exit code. */
+int cli_exit_for(ps_status st);
+/* Warns when a config holding secrets is readable by other users. */
+void cli_warn_config_perms(const ps_config *cfg);
+
+#endif

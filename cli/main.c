@@ -1,0 +1,100 @@
+/* paysync CLI entry: global options, then the subcommand. */
+#include <stdio.h>
+#include <string.h>
+
+#include "commands.h"
+#include "log.h"
+
+#ifndef PS_VERSION
+#define PS_VERSION "0.1.0"
+#endif
+
+static const char usage_text[] =
+    "usage: paysync [-v|-q] [--log-format text|json] COMMAND [ARGS]\n"
+    "\n"
+    "commands:\n"
+    "  run CONFIG [--dataset NAME]... [--report FILE] [--dry-run] [--due]\n"
+    "                       read, validate and write every (or the named) dataset\n"
+    "  check CONFIG         check the config, the plugins and each plugin's access\n"
+    "  plugins [--json] [--config CONFIG]\n"
+    "                       list loadable plugins with kind, version and options\n"
+    "  validate FILE.csv [--profile strict] [--config CONFIG --dataset NAME]\n"
+    "                       validate a sheet export and print a table of problems\n"
+    "  discover CONFIG --dataset NAME\n"
+    "                       show tabs, header row, column mapping and sample rows\n"
+    "  status CONFIG        last run, outcome, counts and next due time per dataset\n"
+    "  export CONFIG --dataset NAME [--from T] [--to T] --format csv|jsonl\n"
+    "                       write stored payments in the platform's upload format\n"
+    "  daemon CONFIG        run datasets as they fall due\n"
+    "  serve CONFIG         serve the store as the platform's pull API\n"
+    "  hash-key             print the SHA-256 of an API key read from stdin\n"
+    "\n"
+    "global options (before or after the command):\n"
+    "  -v, --verbose        more log output (repeat for debug)\n"
+    "  -q, --quiet          errors only\n"
+    "  --log-format FORMAT  text (default) or json\n"
+    "  --version            print the version\n"
+    "  -h, --help           this help; COMMAND --help for a command's\n"
+    "\n"
+    "exit codes: 0 ran (rejected rows are data, not failure), 1 a dataset failed,\n"
+    "2 usage or configuration error. See paysync(1) and docs/.\n";
+
+typedef struct command {
+    const char *name;
+    int (*fn)(int, char **);
+} command;
+
+static const command commands[] = {
+    {"run", cmd_run},           {"check", cmd_check},     {"plugins", cmd_plugins},
+    {"validate", cmd_validate}, {"discover", cmd_discover}, {"status", cmd_status},
+    {"export", cmd_export},     {"daemon", cmd_daemon},   {"serve", cmd_serve},
+    {"hash-key", cmd_hash_key},
+};
+
+int main(int argc, char **argv)
+{
+    int level = PS_LOG_INFO, json = 0;
+    /* Strip global options wherever they stand (until "--"). */
+    int out = 1;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "--") == 0) {
+            for (; i < argc; i++)
+                argv[out++] = argv[i];
+            break;
+        }
+        if (strcmp(a, "-v") == 0 || strcmp(a, "--verbose") == 0) {
+            level = level < PS_LOG_DEBUG ? level + 1 : level;
+        } else if (strcmp(a, "-vv") == 0) {
+            level = PS_LOG_DEBUG;
+        } else if (strcmp(a, "-q") == 0 || strcmp(a, "--quiet") == 0) {
+            level = PS_LOG_ERROR;
+        } else if (strcmp(a, "--log-format") == 0 || strncmp(a, "--log-format=", 13) == 0) {
+            const char *v = a[12] == '=' ? a + 13 : (i + 1 < argc ? argv[++i] : NULL);
+            if (!v || (strcmp(v, "json") != 0 && strcmp(v, "text") != 0)) {
+                fprintf(stderr, "paysync: --log-format takes text or json\n");
+                return PS_EXIT_USAGE;
+            }
+            json = strcmp(v, "json") == 0;
+        } else {
+            argv[out++] = argv[i];
+        }
+    }
+    argc = out;
+    argv[argc] = NULL;
+    ps_log_configure(level, json);
+    if (argc < 2)
+        return cli_usage(usage_text, 0);
+    if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "version") == 0) {
+        printf("paysync %s (plugin ABI %d.%d)\n", PS_VERSION, PS_ABI_MAJOR, PS_ABI_MINOR);
+        return PS_EXIT_OK;
+    }
+    if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0 ||
+        strcmp(argv[1], "help") == 0)
+        return cli_usage(usage_text, 1);
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        if (strcmp(argv[1], commands[i].name) == 0)
+            return commands[i].fn(argc - 1, argv + 1);
+    fprintf(stderr, "paysync: unknown command '%s'\n\n", argv[1]);
+    return cli_usage(usage_text, 0);
+}

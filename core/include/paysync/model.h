@@ -1,0 +1,67 @@
+/* paysync: the electricity-payment model (../shared/spec/electricity-payments.md). */
+#ifndef PAYSYNC_MODEL_H
+#define PAYSYNC_MODEL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "paysync/decimal.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* The 21 fields in the spec's order (the platform's CSV column order). */
+typedef enum ps_field {
+    PS_F_ID = 0,
+    PS_F_TIMESTAMP,
+    PS_F_PAYMENT_AMOUNT,
+    PS_F_PAYMENT_CURRENCY,
+    PS_F_TRANSACTION_TYPE,
+    PS_F_TRANSACTION_CHARGES,
+    PS_F_REFERENCE_ID,
+    PS_F_CUSTOMER_ID,
+    PS_F_METER_ID,
+    PS_F_CUSTOMER_NAME,
+    PS_F_CUSTOMER_PHONE,
+    PS_F_CUSTOMER_CATEGORY,
+    PS_F_FINANCING_ID,
+    PS_F_AGENT_ID,
+    PS_F_LATITUDE,
+    PS_F_LONGITUDE,
+    PS_F_UTILITY_ID,
+    PS_F_FAILED_BATTERY_CAPACITY_COUNT,
+    PS_F_ACCOUNT_TYPE,
+    PS_F_STATUS,
+    PS_F_NOTES,
+    PS_FIELD_COUNT
+} ps_field;
+
+typedef enum ps_profile { PS_PROFILE_STANDARD = 0, PS_PROFILE_STRICT = 1 } ps_profile;
+
+typedef enum ps_target_level { PS_TARGET_PROJECT = 0, PS_TARGET_PROGRAM = 1 } ps_target_level;
+
+/* One accepted, normalised payment. Strings are NUL-terminated canonical text living in the
+ * batch arena; field[i] is NULL when the optional field is absent. field[PS_F_ID] and the
+ * required fields are never NULL. */
+typedef struct ps_record {
+    const char *field[PS_FIELD_COUNT];
+    uint64_t source_row;    /* row number as the user sees it (header = 1) */
+    int64_t timestamp_ms;   /* TIMESTAMP as ms since the epoch, UTC */
+    ps_decimal amount;      /* PAYMENT_AMOUNT */
+    ps_decimal charges;     /* TRANSACTION_CHARGES, valid when has_charges */
+    int has_charges;
+    int id_derived;         /* 1 when ID was derived (the source had none) */
+    uint64_t content_hash;  /* FNV-1a 64 of every canonical field except ID; stable across runs */
+} ps_record;
+
+/* A batch of accepted records handed to sinks; valid only during the write_batch call. */
+typedef struct ps_record_batch {
+    size_t count;
+    const ps_record *records;
+} ps_record_batch;
+
+#ifdef __cplusplus
+}
+#endif
+#endif

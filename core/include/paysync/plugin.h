@@ -1,0 +1,258 @@
+/* paysync plugin ABI. A plugin is a shared object exporting one function,
+ *     const ps_plugin_descriptor *paysync_plugin_entry(void);
+ * returning a descriptor with static storage. See docs/plugin-abi.md. */
+#ifndef PAYSYNC_PLUGIN_H
+#define PAYSYNC_PLUGIN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "paysync/arena.h"
+#include "paysync/model.h"
+#include "paysync/status.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define PS_ABI_MAJOR 1
+#define PS_ABI_MINOR 0
+
+#define PS_PLUGIN_ENTRY_NAME "paysync_plugin_entry"
+
+#if defined(__GNUC__)
+#define PS_PLUGIN_EXPORT __attribute__((visibility("default")))
+#else
+#define PS_PLUGIN_EXPORT
+#endif
+
+typedef enum ps_plugin_kind { PS_PLUGIN_PROVIDER = 1, PS_PLUGIN_SINK = 2 } ps_plugin_kind;
+
+/* ---- typed options ------------------------------------------------------------------- */
+
+typedef enum ps_option_type {
+    PS_OPT_STRING = 1,
+    PS_OPT_INT = 2,  /* signed 64-bit decimal */
+    PS_OPT_BOOL = 3, /* true/false/yes/no/on/off/1/0 */
+    PS_OPT_PATH = 4  /* string; relative paths resolved against the config file's folder */
+} ps_option_type;
+
+typedef struct ps_option_spec {
+    const char *name;
+    ps_option_type type;
+    const char *default_value; /* text form, NULL = none */
+    int required;              /* 1: config must set it (default_value then ignored) */
+    int secret;                /* 1: value never logged, reported or put in messages */
+    const char *description;
+} ps_option_spec;
+
+/* Validated option values of one plugin instance, owned by the core. */
+typedef struct ps_options ps_options;
+
+/* ---- cells: what tabular providers yield ------------------------------------------------ */
+
+typedef enum ps_cell_kind {
+    PS_CELL_TEXT = 0,   /* text as typed */
+    PS_CELL_NUMBER = 1, /* exact decimal text of a number cell (a date serial in TIMESTAMP) */
+    PS_CELL_BOOL = 2    /* "TRUE" / "FALSE" */
+} ps_cell_kind;
+
+typedef struct ps_cell {
+    const char *text; /* NUL-terminated; "" for an empty cell; never NULL */
+    uint32_t len;
+    uint8_t kind;     /* ps_cell_kind */
+} ps_cell;
+
+/* ---- host API: core services handed to plugins ---------------------------------------- */
+
+enum { PS_LOG_ERROR = 0, PS_LOG_WARN = 1, PS_LOG_INFO = 2, PS_LOG_DEBUG = 3 };
+
+typedef struct ps_env ps_env; /* the core's view of one plugin instance */
+
+/* A growable CSV reader (RFC 4180) the core shares with tabular providers. */
+typedef struct ps_csv_reader ps_csv_reader;
+
+typedef struct ps_host {
+    uint32_t abi_major;
+    uint32_t abi_minor;
+    size_t struct_size; /* sizeof(ps_host) of the core; new members are only appended */
+
+    /* Logs a message prefixed with the instance name. */
+    void (*log)(const ps_env *env, int level, const char *fmt, ...)
+#if defined(__GNUC__)
+        __attribute__((format(printf, 3, 4)))
+#endif
+        ;
+    /* Option values. String/path values are owned by the core; NULL when unset without
+     * default. Ints/bools return the default 0 when unset. */
+    const char *(*opt_string)(const ps_options *o, const char *name);
+    int64_t (*opt_int)(const ps_options *o, const char *name);
+    int (*opt_bool)(const ps_options *o, const char *name);
+    int (*opt_is_set)(const ps_options *o, const char *name); /* set in config (not default) */
+
+    /* Arena allocation (see arena.h). */
+    void *(*arena_alloc)(ps_arena *a, size_t size);
+    char *(*arena_strndup)(ps_arena *a, const char *s, size_t len);
+
+    /* The mapper: the model field a header cell maps to under this instance's dataset
+     * mapping (aliases included), or -1. Used to auto-detect header rows. */
+    int (*match_header)(const ps_env *env, const char *name, size_t len);
+    /* The field's canonical name ("PAYMENT_AMOUNT"), NULL when out of range. */
+    const char *(*field_name)(int field);
+
+    /* CSV reader over a pull callback; see csv.h for semantics. delimiter 0 = ','. */
+    ps_csv_reader *(*csv_new)(long (*read)(void *ctx, char *buf, size_t cap), void *ctx,
+                              char delimiter);
+    /* Next record: cells (text in arena, NUL-terminated, kind PS_CELL_TEXT), count, and the
+     * physical line (1-based) it started on. Returns PS_OK, PS_END, or PS_ERR_DATA with err
+     * naming the line (unterminated quote, field or row over the limits). */
+    ps_status (*csv_next)(ps_csv_reader *r, ps_arena *arena, ps_cell **cells, size_t *ncells,
+                          uint64_t *line, ps_error *err);
+    void (*csv_free)(ps_csv_reader *r);
+
+    /* Monotonic and wall clocks in ms (tests may fake them). */
+    int64_t (*now_ms)(void);
+    int64_t (*monotonic_ms)(void);
+} ps_host;
+
+/* Passed to create: how the plugin reaches the core. Valid for the instance's lifetime. */
+typedef struct ps_plugin_ctx {
+    const ps_host *host;
+    const ps_env *env;          /* pass back to host->log / match_header */
+    const ps_options *options;  /* validated against the descriptor's option table */
+    const char *instance_name;  /* "source of 01_2024_Site" or the sink's config name */
+    const char *config_dir;     /* folder of the config file, for resolving paths */
+} ps_plugin_ctx;
+
+/* ---- providers ------------------------------------------------------------------------ */
+
+typedef struct ps_row {
+    uint64_t line;    /* source row number as the user sees it (sheet row / file line) */
+    uint32_t ncells;  /* may differ from the header width: the core pads and checks */
+    const ps_cell *cells;
+} ps_row;
+
+typedef struct ps_row_batch {
+    size_t count;
+    ps_row *rows;
+} ps_row_batch;
+
+/* What a provider tells the core when it opens its source. */
+typedef struct ps_table_info {
+    uint32_t ncolumns;
+    const ps_cell *header;   /* header cells, in run_arena */
+    uint64_t header_line;    /* row number of the header as the user sees it */
+    const char *time_zone;   /* source zone of date serials (IANA), NULL = unknown/UTC */
+    const char *source_desc; /* human description, e.g. file path or sheet title; no secrets */
+} ps_table_info;
+
+typedef struct ps_open_args {
+    const char *dataset;     /* dataset name */
+    const char *cursor_json; /* cursor saved by the last successful run, or NULL */
+    ps_arena *run_arena;     /* lives until close: header strings and the like */
+    size_t batch_rows;       /* suggested rows per batch */
+} ps_open_args;
+
+typedef struct ps_provider_ops {
+    /* Reads the source's metadata and header. Required. */
+    ps_status (*open)(void *inst, const ps_open_args *args, ps_table_info *info, ps_error *err);
+    /* Fills batch with up to args->batch_rows rows allocated in arena (reset by the core
+     * after each batch). Returns PS_OK with count > 0, PS_END when done, or an error. */
+    ps_status (*next_batch)(void *inst, ps_arena *arena, ps_row_batch *batch, ps_error *err);
+    /* Optional: JSON cursor to save when the run commits (owned by inst, valid until close). */
+    const char *(*cursor)(void *inst);
+    /* Optional: releases what open acquired. */
+    void (*close)(void *inst);
+} ps_provider_ops;
+
+/* ---- sinks ------------------------------------------------------------------------------ */
+
+typedef struct ps_sink_open_args {
+    const char *dataset;
+    ps_target_level target_level;
+    const char *target_id;
+    const char *run_id;       /* unique per dataset run, sortable */
+    int64_t started_ms;
+} ps_sink_open_args;
+
+/* Counts the core passes at commit and the run outcome. */
+typedef struct ps_commit_info {
+    const char *dataset;
+    const char *run_id;
+    const char *cursor_json;  /* provider cursor to persist with the data, or NULL */
+    int64_t started_ms;
+    int64_t finished_ms;
+    uint64_t read, accepted, rejected, blank, duplicates, warnings;
+} ps_commit_info;
+
+/* Change tracking a store may report at commit. */
+typedef struct ps_change_counts {
+    int valid; /* set to 1 by sinks that track changes */
+    uint64_t inserted, changed, unchanged, vanished;
+} ps_change_counts;
+
+typedef struct ps_sink_ops {
+    /* Starts a dataset's transaction. Required. */
+    ps_status (*open)(void *inst, const ps_sink_open_args *args, ps_error *err);
+    /* Writes records; nothing is visible to readers before commit. Required. */
+    ps_status (*write_batch)(void *inst, const ps_record_batch *batch, ps_error *err);
+    /* Makes the dataset's records durable. Required. */
+    ps_status (*commit)(void *inst, const ps_commit_info *info, ps_change_counts *changes,
+                        ps_error *err);
+    /* Discards the dataset's uncommitted records. Optional. */
+    void (*abort)(void *inst, const char *reason);
+    /* Called once after every dataset of the run: publishes (all_ok = 1) or discards the
+     * run's output. Optional. */
+    ps_status (*finish)(void *inst, int all_ok, ps_error *err);
+    /* Optional: the cursor saved by the last successful run of dataset, malloc'd (caller
+     * frees), NULL when none. Only for sinks that keep run state (flag PS_SINK_KEEPS_STATE). */
+    char *(*load_cursor)(void *inst, const char *dataset);
+    /* Optional: records a failed run (outcome only; data untouched). */
+    void (*record_failure)(void *inst, const ps_commit_info *info, const char *message);
+} ps_sink_ops;
+
+enum { PS_SINK_KEEPS_STATE = 1 };
+
+/* ---- the descriptor ------------------------------------------------------------------- */
+
+typedef struct ps_plugin_descriptor {
+    uint32_t abi_major;  /* PS_ABI_MAJOR the plugin was built with */
+    uint32_t abi_minor;  /* PS_ABI_MINOR the plugin was built with */
+    size_t struct_size;  /* sizeof(ps_plugin_descriptor) */
+    const char *name;    /* unique, [a-z0-9_]+ */
+    const char *version;
+    const char *description;
+    ps_plugin_kind kind;
+    unsigned flags;      /* PS_SINK_KEEPS_STATE */
+    const ps_option_spec *options; /* table terminated by an entry with name NULL */
+
+    /* Creates an instance from validated options. Required. */
+    ps_status (*create)(const ps_plugin_ctx *ctx, void **inst, ps_error *err);
+    /* Checks reachability/credentials without reading data. Optional. */
+    ps_status (*check)(void *inst, ps_error *err);
+    /* Frees the instance. Required. */
+    void (*destroy)(void *inst);
+
+    const ps_provider_ops *provider; /* kind == PS_PLUGIN_PROVIDER */
+    const ps_sink_ops *sink;         /* kind == PS_PLUGIN_SINK */
+} ps_plugin_descriptor;
+
+typedef const ps_plugin_descriptor *(*ps_plugin_entry_fn)(void);
+
+/* Plugins define their entry with PS_PLUGIN_DEFINE(name, descriptor). Built with
+ * -DPS_PLUGIN_STATIC (unit tests), the entry is named paysync_plugin_entry_<name> instead so
+ * that several plugins link into one program and register with ps_registry_add_static. */
+#ifdef PS_PLUGIN_STATIC
+#define PS_PLUGIN_DEFINE(pname, desc)                                                       \
+    const ps_plugin_descriptor *paysync_plugin_entry_##pname(void);                         \
+    const ps_plugin_descriptor *paysync_plugin_entry_##pname(void) { return &(desc); }
+#else
+#define PS_PLUGIN_DEFINE(pname, desc)                                                       \
+    PS_PLUGIN_EXPORT const ps_plugin_descriptor *paysync_plugin_entry(void);                \
+    PS_PLUGIN_EXPORT const ps_plugin_descriptor *paysync_plugin_entry(void) { return &(desc); }
+#endif
+
+#ifdef __cplusplus
+}
+#endif
+#endif

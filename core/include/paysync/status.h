@@ -1,0 +1,69 @@
+/* paysync: status codes and the caller-owned error struct. */
+#ifndef PAYSYNC_STATUS_H
+#define PAYSYNC_STATUS_H
+
+#include <stdarg.h>
+#include <stdio.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Every fallible function returns a ps_status. PS_OK and PS_END are not errors. */
+typedef enum ps_status {
+    PS_OK = 0,
+    PS_END = 1,          /* no more data (provider next_batch) */
+    PS_ERR_USAGE = 2,    /* bad call / command line */
+    PS_ERR_CONFIG = 3,   /* configuration invalid */
+    PS_ERR_PLUGIN = 4,   /* plugin could not be loaded or is incompatible */
+    PS_ERR_IO = 5,       /* file or stream error */
+    PS_ERR_NOMEM = 6,    /* allocation failed */
+    PS_ERR_DATA = 7,     /* dataset-level data error (e.g. missing required column) */
+    PS_ERR_SOURCE = 8,   /* provider failed to read its source */
+    PS_ERR_SINK = 9,     /* sink failed to write */
+    PS_ERR_NETWORK = 10, /* transport failure after retries */
+    PS_ERR_AUTH = 11,    /* credentials rejected */
+    PS_ERR_INTERNAL = 12 /* bug: should not happen */
+} ps_status;
+
+/* Caller-owned error: the callee fills it when it returns an error status. `message` is
+ * user-facing, complete and never contains secrets. */
+typedef struct ps_error {
+    ps_status code;
+    char message[1024];
+} ps_error;
+
+/* Sets err (may be NULL) to code and a printf-formatted message; returns code. */
+static inline ps_status ps_error_setf(ps_error *err, ps_status code, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
+static inline ps_status ps_error_setf(ps_error *err, ps_status code, const char *fmt, ...)
+{
+    if (err) {
+        va_list ap;
+        va_start(ap, fmt);
+        err->code = code;
+        vsnprintf(err->message, sizeof err->message, fmt, ap);
+        va_end(ap);
+    }
+    return code;
+}
+
+/* Clears err (may be NULL). */
+static inline void ps_error_clear(ps_error *err)
+{
+    if (err) {
+        err->code = PS_OK;
+        err->message[0] = '\0';
+    }
+}
+
+/* Short lower-case name of a status ("ok", "config", ...). Static storage. */
+const char *ps_status_name(ps_status s);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

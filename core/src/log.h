@@ -1,0 +1,25 @@
+/* paysync core: leveled logging to stderr, text or JSON lines. Thread-safe. */
+#ifndef PS_LOG_H
+#define PS_LOG_H
+
+#include <stdarg.h>
+
+#include "paysync/plugin.h" /* PS_LOG_* levels */
+
+/* Sets the most verbose level printed (default PS_LOG_INFO) and the format (json 0/1). */
+void ps_log_configure(int level, int json);
+int ps_log_level(void);
+
+/* Logs "LEVEL component: message" (or a JSON object) to stderr. component may be NULL. */
+void ps_log(int level, const char *component, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
+void ps_logv(int level, const char *component, const char *fmt, va_list ap);
+
+/* Shows a transient progress line on a terminal (no-op when stderr is not a tty or the
+ * format is JSON); NULL clears it. Log lines clear it first. */
+void ps_log_progress(const char *line);
+
+#endif

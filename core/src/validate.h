@@ -1,0 +1,95 @@
+/* paysync core: row validation and normalisation to ps_record (spec "Validation and
+ * normalisation rules"). Thread-safe: a validator is immutable after creation. */
+#ifndef PS_VALIDATE_H
+#define PS_VALIDATE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "paysync/arena.h"
+#include "paysync/model.h"
+#include "paysync/plugin.h"
+#include "paysync/status.h"
+#include "paysync/timestamp.h"
+
+typedef struct ps_validate_config {
+    const char *dataset;        /* used for derived IDs */
+    ps_profile profile;
+    const ps_tz *naive_zone;    /* zone of timestamps written without offset; NULL = UTC */
+    const ps_tz *serial_zone;   /* zone of date serials (number cells); NULL = naive_zone */
+    const char *const *ts_formats; /* extra strptime-style formats, tried after ISO */
+    size_t n_ts_formats;
+    const char *phone_country_code; /* e.g. "234": local numbers "0803..." -> "+234803..." */
+    const char *const *txtype_alias_from; /* e.g. "PAY" (matched like the enum) */
+    const char *const *txtype_alias_to;   /* e.g. "FULL_PAYMENT" */
+    size_t n_txtype_aliases;
+    const char *defaults[PS_FIELD_COUNT]; /* value used when the cell is absent or empty */
+} ps_validate_config;
+
+typedef struct ps_validator ps_validator;
+
+/* Builds a validator (copies what it needs from cfg). Errors: PS_ERR_CONFIG for a bad alias
+ * target or default (message names it). Free with ps_validator_free. */
+ps_status ps_validator_new(const ps_validate_config *cfg, ps_validator **out, ps_error *err);
+void ps_validator_free(ps_validator *v);
+
+/* One problem found in a row. `code` is a static machine code from the spec
+ * (missing_required, bad_timestamp, bad_amount, unknown_currency, unknown_transaction_type,
+ * bad_utf8, duplicate_id_conflict, ...). */
+typedef struct ps_problem {
+    int field; /* ps_field, or -1 for the whole row */
+    const char *code;
+    char message[200];
+    const char *raw; /* the offending raw value (arena or cell storage), may be NULL */
+} ps_problem;
+
+#define PS_MAX_PROBLEMS 24
+
+typedef struct ps_row_check {
+    int n_errors;
+    int n_warnings;
+    ps_problem errors[PS_MAX_PROBLEMS];
+    ps_problem warnings[PS_MAX_PROBLEMS];
+} ps_row_check;
+
+typedef enum ps_row_outcome { PS_ROW_ACCEPTED = 0, PS_ROW_REJECTED = 1 } ps_row_outcome;
+
+/* Validates one non-blank row. by_field[f] is the row's cell for field f, or NULL when the
+ * dataset has no column for f (or the ragged row is shorter). Canonical strings go to arena.
+ * On ACCEPTED *out is complete (ID derived when absent, content_hash set) and chk may hold
+ * warnings (their optional fields cleared); on REJECTED chk->errors says why. */
+ps_row_outcome ps_validate_row(const ps_validator *v, const ps_cell *const by_field[PS_FIELD_COUNT],
+                               uint64_t source_row, ps_arena *arena, ps_record *out,
+                               ps_row_check *chk);
+
+/* 1 when every cell is empty or whitespace. */
+int ps_row_is_blank(const ps_cell *cells, size_t n);
+
+/* ---- duplicate / conflict detection within one run -------------------------------------- */
+
+typedef struct ps_dedup ps_dedup;
+typedef enum ps_dedup_result { PS_DEDUP_NEW = 0, PS_DEDUP_DUPLICATE = 1, PS_DEDUP_CONFLICT = 2,
+                               PS_DEDUP_ERROR = 3 /* added: out of memory or NULL argument */
+} ps_dedup_result;
+
+/* NULL on allocation failure. */
+ps_dedup *ps_dedup_new(void);
+void ps_dedup_free(ps_dedup *d);
+/* Records (id, content_hash, row). For a repeat, *first_row is the row that first held id. */
+ps_dedup_result ps_dedup_check(ps_dedup *d, const char *id, uint64_t content_hash, uint64_t row,
+                               uint64_t *first_row);
+/* Number of distinct IDs recorded. */
+size_t ps_dedup_count(const ps_dedup *d);
+
+/* ---- helpers shared with sinks and tests (added by the model module) ------------------- */
+
+/* FNV-1a 64 over every canonical field except ID, in field order TIMESTAMP..NOTES; each
+ * field contributes byte 0x00 when absent, else byte 0x01, its bytes and byte 0x00
+ * (values never contain NUL). Documented in docs/data-model.md. */
+uint64_t ps_record_content_hash(const ps_record *r);
+
+/* Returns len when s[0..len) is valid UTF-8 without NUL bytes, else the offset of the first
+ * offending byte (overlong forms, surrogates and code points above U+10FFFF are invalid). */
+size_t ps_utf8_check(const char *s, size_t len);
+
+#endif

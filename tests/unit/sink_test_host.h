@@ -1,0 +1,229 @@
+/* Test helper for sink plugins: a fake ps_host with settable options, captured logs, and a
+ * record builder. Header-only; one sth_host per plugin instance under test. */
+#ifndef SINK_TEST_HOST_H
+#define SINK_TEST_HOST_H
+
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "paysync/plugin.h"
+
+#define STH_MAX_OPTS 16
+
+typedef struct sth_host {
+    ps_host host;
+    ps_plugin_ctx ctx;
+    const char *names[STH_MAX_OPTS];
+    const char *values[STH_MAX_OPTS];
+    size_t nopts;
+    char last_log[1024];
+    int last_level;
+    int nlogs;
+} sth_host;
+
+static inline sth_host *sth_from_opts(const ps_options *o)
+{
+    return (sth_host *)(void *)(uintptr_t)o;
+}
+
+static inline const char *sth_lookup(const sth_host *h, const char *name)
+{
+    for (size_t i = 0; i < h->nopts; i++)
+        if (strcmp(h->names[i], name) == 0)
+            return h->values[i];
+    return NULL;
+}
+
+static inline void sth_log(const ps_env *env, int level, const char *fmt, ...)
+{
+    sth_host *h = (sth_host *)(void *)(uintptr_t)env;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(h->last_log, sizeof h->last_log, fmt, ap);
+    va_end(ap);
+    h->last_level = level;
+    h->nlogs++;
+}
+
+static inline const char *sth_opt_string(const ps_options *o, const char *name)
+{
+    return sth_lookup(sth_from_opts(o), name);
+}
+
+static inline int64_t sth_opt_int(const ps_options *o, const char *name)
+{
+    const char *v = sth_lookup(sth_from_opts(o), name);
+    return v ? strtoll(v, NULL, 10) : 0;
+}
+
+static inline int sth_opt_bool(const ps_options *o, const char *name)
+{
+    const char *v = sth_lookup(sth_from_opts(o), name);
+    return v && (strcmp(v, "true") == 0 || strcmp(v, "1") == 0 || strcmp(v, "yes") == 0 ||
+                 strcmp(v, "on") == 0);
+}
+
+static inline int sth_opt_is_set(const ps_options *o, const char *name)
+{
+    return sth_lookup(sth_from_opts(o), name) != NULL;
+}
+
+static inline int64_t sth_now(void)
+{
+    return 1700000000000LL;
+}
+
+/* Initialises h (no options set). */
+static inline void sth_init(sth_host *h, const char *instance_name)
+{
+    memset(h, 0, sizeof *h);
+    h->host.abi_major = PS_ABI_MAJOR;
+    h->host.abi_minor = PS_ABI_MINOR;
+    h->host.struct_size = sizeof(ps_host);
+    h->host.log = sth_log;
+    h->host.opt_string = sth_opt_string;
+    h->host.opt_int = sth_opt_int;
+    h->host.opt_bool = sth_opt_bool;
+    h->host.opt_is_set = sth_opt_is_set;
+    h->host.now_ms = sth_now;
+    h->host.monotonic_ms = sth_now;
+    h->ctx.host = &h->host;
+    h->ctx.env = (const ps_env *)(const void *)h;
+    h->ctx.options = (const ps_options *)(const void *)h;
+    h->ctx.instance_name = instance_name;
+    h->ctx.config_dir = ".";
+}
+
+/* Sets option name to value (strings must outlive h). */
+static inline void sth_set(sth_host *h, const char *name, const char *value)
+{
+    for (size_t i = 0; i < h->nopts; i++)
+        if (strcmp(h->names[i], name) == 0) {
+            h->values[i] = value;
+            return;
+        }
+    if (h->nopts < STH_MAX_OPTS) {
+        h->names[h->nopts] = name;
+        h->values[h->nopts++] = value;
+    }
+}
+
+/* ---- records ---------------------------------------------------------------------------- */
+
+/* Exact decimal from text like "-12.50" (test inputs are well formed). */
+static inline ps_decimal sth_decimal(const char *s)
+{
+    ps_decimal d = {0, 0};
+    int neg = *s == '-', frac = 0;
+    if (neg)
+        s++;
+    for (; *s; s++) {
+        if (*s == '.') {
+            frac = 1;
+            continue;
+        }
+        d.units = d.units * 10 + (*s - '0');
+        if (frac)
+            d.scale++;
+    }
+    if (neg)
+        d.units = -d.units;
+    return d;
+}
+
+/* FNV-1a 64 over every field but ID (as the core does). */
+static inline uint64_t sth_hash(const ps_record *r)
+{
+    uint64_t h = 1469598103934665603ULL;
+    for (int f = 1; f < PS_FIELD_COUNT; f++) {
+        const char *v = r->field[f] ? r->field[f] : "";
+        for (; *v; v++) {
+            h ^= (unsigned char)*v;
+            h *= 1099511628211ULL;
+        }
+        h ^= 0xff;
+        h *= 1099511628211ULL;
+    }
+    return h;
+}
+
+/* A valid record: id, canonical timestamp text + its ms, amount text; the other required
+ * fields get fixed values. Call sth_finish_record after changing fields. */
+static inline void sth_record(ps_record *r, const char *id, const char *ts, int64_t ts_ms,
+                              const char *amount)
+{
+    memset(r, 0, sizeof *r);
+    r->field[PS_F_ID] = id;
+    r->field[PS_F_TIMESTAMP] = ts;
+    r->field[PS_F_PAYMENT_AMOUNT] = amount;
+    r->field[PS_F_PAYMENT_CURRENCY] = "NGN";
+    r->field[PS_F_TRANSACTION_TYPE] = "FULL_PAYMENT";
+    r->field[PS_F_CUSTOMER_ID] = "C1";
+    r->field[PS_F_METER_ID] = "M1";
+    r->field[PS_F_CUSTOMER_NAME] = "Ada";
+    r->field[PS_F_CUSTOMER_CATEGORY] = "Residential";
+    r->timestamp_ms = ts_ms;
+    r->source_row = 2;
+    r->amount = sth_decimal(amount);
+    r->content_hash = sth_hash(r);
+}
+
+/* Recomputes derived members after fields changed. */
+static inline void sth_finish_record(ps_record *r)
+{
+    r->amount = sth_decimal(r->field[PS_F_PAYMENT_AMOUNT]);
+    r->has_charges = r->field[PS_F_TRANSACTION_CHARGES] != NULL;
+    if (r->has_charges)
+        r->charges = sth_decimal(r->field[PS_F_TRANSACTION_CHARGES]);
+    r->content_hash = sth_hash(r);
+}
+
+/* Reads a whole file into a malloc'd NUL-terminated string (NULL when missing). */
+static inline char *sth_slurp(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    size_t cap = 4096, n = 0;
+    char *buf = malloc(cap);
+    size_t r;
+    while (buf && (r = fread(buf + n, 1, cap - n - 1, f)) > 0) {
+        n += r;
+        if (cap - n - 1 == 0) {
+            char *nb = realloc(buf, cap *= 2);
+            if (!nb) {
+                free(buf);
+                buf = NULL;
+            }
+            buf = nb;
+        }
+    }
+    fclose(f);
+    if (buf)
+        buf[n] = '\0';
+    return buf;
+}
+
+/* Writes text to path (replacing it). Returns 0 on success. */
+static inline int sth_write_file(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "wb");
+    if (!f)
+        return -1;
+    size_t n = strlen(text);
+    int ok = fwrite(text, 1, n, f) == n;
+    return (fclose(f) == 0 && ok) ? 0 : -1;
+}
+
+/* A fresh temporary folder (mkdtemp) path written into buf. */
+static inline const char *sth_tmpdir(char *buf, size_t cap)
+{
+    const char *base = getenv("TMPDIR");
+    snprintf(buf, cap, "%s/ps-sink-test-XXXXXX", base && *base ? base : "/tmp");
+    return mkdtemp(buf);
+}
+
+#endif

@@ -1,0 +1,479 @@
+/* Unit tests of the jsonl sink plugin (static flavour). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+
+#include <cmocka.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <unistd.h>
+
+#include "sink_test_host.h"
+
+const ps_plugin_descriptor *paysync_plugin_entry_jsonl(void);
+
+typedef struct fx {
+    char dir[256];
+    char path[300];
+    sth_host h;
+    const ps_plugin_descriptor *d;
+    void *inst;
+} fx;
+
+static int setup(void **state)
+{
+    fx *f = calloc(1, sizeof *f);
+    assert_non_null(sth_tmpdir(f->dir, sizeof f->dir));
+    snprintf(f->path, sizeof f->path, "%s/out/payments.jsonl", f->dir);
+    sth_init(&f->h, "export");
+    sth_set(&f->h, "path", f->path);
+    sth_set(&f->h, "fsync", "false");
+    f->d = paysync_plugin_entry_jsonl();
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fx *f = *state;
+    if (f->inst)
+        f->d->destroy(f->inst);
+    char cmd[400];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->dir);
+    assert_int_equal(system(cmd), 0);
+    free(f);
+    return 0;
+}
+
+static void create(fx *f)
+{
+    ps_error err = {0};
+    assert_int_equal(f->d->create(&f->h.ctx, &f->inst, &err), PS_OK);
+}
+
+static void write_dataset(fx *f, const char *dataset, const ps_record *recs, size_t n)
+{
+    ps_error err = {0};
+    ps_sink_open_args oa = {dataset, PS_TARGET_PROJECT, "site-1", "run-1", 0};
+    assert_int_equal(f->d->sink->open(f->inst, &oa, &err), PS_OK);
+    ps_record_batch b = {n, recs};
+    assert_int_equal(f->d->sink->write_batch(f->inst, &b, &err), PS_OK);
+}
+
+static void commit(fx *f, const char *dataset)
+{
+    ps_error err = {0};
+    ps_commit_info ci = {0};
+    ci.dataset = dataset;
+    ci.run_id = "run-1";
+    ps_change_counts cc = {0};
+    assert_int_equal(f->d->sink->commit(f->inst, &ci, &cc, &err), PS_OK);
+    assert_int_equal(cc.valid, 0);
+}
+
+static ps_status finish(fx *f, int ok)
+{
+    ps_error err = {0};
+    return f->d->sink->finish(f->inst, ok, &err);
+}
+
+/* Number of entries in the output folder (temp files must not linger). */
+static int count_entries(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return -1;
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)))
+        if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
+            n++;
+    closedir(d);
+    return n;
+}
+
+static void test_descriptor(void **state)
+{
+    fx *f = *state;
+    assert_string_equal(f->d->name, "jsonl");
+    assert_int_equal(f->d->kind, PS_PLUGIN_SINK);
+    assert_int_equal(f->d->abi_major, PS_ABI_MAJOR);
+    assert_string_equal(f->d->options[0].name, "path");
+    assert_int_equal(f->d->options[0].type, PS_OPT_PATH);
+    assert_int_equal(f->d->options[0].required, 1);
+}
+
+static void test_missing_path(void **state)
+{
+    fx *f = *state;
+    sth_init(&f->h, "export");
+    ps_error err = {0};
+    void *inst = NULL;
+    assert_int_equal(f->d->create(&f->h.ctx, &inst, &err), PS_ERR_CONFIG);
+    assert_non_null(strstr(err.message, "sink 'export': option 'path' is required"));
+}
+
+static void test_exact_line(void **state)
+{
+    fx *f = *state;
+    create(f);
+    ps_record r;
+    sth_record(&r, "P-001", "2024-03-05T14:16:01.350Z", 1709648161350, "1500.50");
+    r.field[PS_F_TRANSACTION_CHARGES] = "-0.0001";
+    r.field[PS_F_FAILED_BATTERY_CAPACITY_COUNT] = "3";
+    sth_finish_record(&r);
+    write_dataset(f, "01_2024_Site", &r, 1);
+    commit(f, "01_2024_Site");
+    assert_int_equal(finish(f, 1), PS_OK);
+    char *got = sth_slurp(f->path);
+    assert_non_null(got);
+    assert_string_equal(
+        got, "{\"ID\":\"P-001\",\"TIMESTAMP\":\"2024-03-05T14:16:01.350Z\",\"PAYMENT_AMOUNT\":"
+             "1500.50,\"PAYMENT_CURRENCY\":\"NGN\",\"TRANSACTION_TYPE\":\"FULL_PAYMENT\","
+             "\"TRANSACTION_CHARGES\":-0.0001,\"CUSTOMER_ID\":\"C1\",\"METER_ID\":\"M1\","
+             "\"CUSTOMER_NAME\":\"Ada\",\"CUSTOMER_CATEGORY\":\"Residential\","
+             "\"FAILED_BATTERY_CAPACITY_COUNT\":3,\"DATASET\":\"01_2024_Site\"}\n");
+    free(got);
+    char outdir[300];
+    snprintf(outdir, sizeof outdir, "%s/out", f->dir);
+    assert_int_equal(count_entries(outdir), 1); /* no temp file left */
+}
+
+/* Escaping: each value must round-trip through a JSON parser unchanged. */
+static void test_escaping(void **state)
+{
+    fx *f = *state;
+    static const struct {
+        const char *value;
+        const char *escaped;
+    } cases[] = {
+        {"say \"hi\"", "say \\\"hi\\\""},
+        {"back\\slash", "back\\\\slash"},
+        {"line1\nline2\r\n", "line1\\nline2\\r\\n"},
+        {"tab\there", "tab\\there"},
+        {"ctl\x01\x1f", "ctl\\u0001\\u001f"},
+        {"\xc3\x91o\xc3\xb1o \xf0\x9f\x98\x80", "\xc3\x91o\xc3\xb1o \xf0\x9f\x98\x80"},
+        {"</script>", "</script>"},
+    };
+    size_t n = sizeof cases / sizeof cases[0];
+    ps_record recs[8];
+    for (size_t i = 0; i < n; i++) {
+        sth_record(&recs[i], "X", "2024-01-01T00:00:00.000Z", 1704067200000, "1");
+        recs[i].field[PS_F_NOTES] = cases[i].value;
+        sth_finish_record(&recs[i]);
+    }
+    create(f);
+    write_dataset(f, "ds \"quoted\"", recs, n);
+    commit(f, "ds \"quoted\"");
+    assert_int_equal(finish(f, 1), PS_OK);
+    char *got = sth_slurp(f->path);
+    assert_non_null(got);
+    char *line = got;
+    for (size_t i = 0; i < n; i++) {
+        char *nl = strchr(line, '\n');
+        assert_non_null(nl);
+        *nl = '\0';
+        char want[128];
+        snprintf(want, sizeof want, "\"NOTES\":\"%s\"", cases[i].escaped);
+        assert_non_null(strstr(line, want));
+        json_error_t je;
+        json_t *o = json_loads(line, 0, &je);
+        assert_non_null(o);
+        assert_string_equal(json_string_value(json_object_get(o, "NOTES")), cases[i].value);
+        assert_string_equal(json_string_value(json_object_get(o, "DATASET")), "ds \"quoted\"");
+        json_decref(o);
+        line = nl + 1;
+    }
+    assert_string_equal(line, "");
+    free(got);
+}
+
+/* Amounts keep every digit: no double on the way. */
+static void test_exact_amounts(void **state)
+{
+    fx *f = *state;
+    static const char *const amounts[] = {"12345678901234.5678", "0.10", "-0.0001",
+                                          "900719925474099.3", "0"};
+    ps_record recs[5];
+    for (size_t i = 0; i < 5; i++) {
+        sth_record(&recs[i], "A", "2024-01-01T00:00:00.000Z", 1704067200000, amounts[i]);
+    }
+    create(f);
+    write_dataset(f, "d", recs, 5);
+    commit(f, "d");
+    assert_int_equal(finish(f, 1), PS_OK);
+    char *got = sth_slurp(f->path);
+    assert_non_null(got);
+    for (size_t i = 0; i < 5; i++) {
+        char want[80];
+        snprintf(want, sizeof want, "\"PAYMENT_AMOUNT\":%s,", amounts[i]);
+        assert_non_null(strstr(got, want));
+    }
+    free(got);
+}
+
+/* A numeric field whose text is not a JSON number is written as a string (stays valid). */
+static void test_non_json_number_is_string(void **state)
+{
+    fx *f = *state;
+    ps_record r;
+    sth_record(&r, "A", "2024-01-01T00:00:00.000Z", 1704067200000, "1");
+    r.field[PS_F_LATITUDE] = ".5";
+    r.field[PS_F_LONGITUDE] = "-3.25";
+    create(f);
+    write_dataset(f, "d", &r, 1);
+    commit(f, "d");
+    assert_int_equal(finish(f, 1), PS_OK);
+    char *got = sth_slurp(f->path);
+    assert_non_null(strstr(got, "\"LATITUDE\":\".5\",\"LONGITUDE\":-3.25,"));
+    free(got);
+}
+
+static void two_records(ps_record r[2])
+{
+    sth_record(&r[0], "A1", "2024-01-01T00:00:00.000Z", 1704067200000, "10");
+    sth_record(&r[1], "A2", "2024-01-02T00:00:00.000Z", 1704153600000, "20");
+}
+
+/* Several datasets share the file; an aborted dataset leaves nothing behind. */
+static void test_abort_truncates_dataset(void **state)
+{
+    fx *f = *state;
+    ps_record r[2];
+    two_records(r);
+    create(f);
+    write_dataset(f, "first", &r[0], 1);
+    commit(f, "first");
+    write_dataset(f, "second", r, 2);
+    f->d->sink->abort(f->inst, "provider failed");
+    write_dataset(f, "third", &r[1], 1);
+    commit(f, "third");
+    assert_int_equal(finish(f, 1), PS_OK);
+    char *got = sth_slurp(f->path);
+    assert_non_null(got);
+    assert_null(strstr(got, "\"second\""));
+    assert_non_null(strstr(got, "\"A1\""));
+    assert_non_null(strstr(got, "\"DATASET\":\"third\"}\n"));
+    size_t lines = 0;
+    for (char *p = got; *p; p++)
+        lines += *p == '\n';
+    assert_int_equal(lines, 2);
+    free(got);
+}
+
+/* Abort after the buffer spilled to disk: the file is truncated back. */
+static void test_abort_after_large_write(void **state)
+{
+    fx *f = *state;
+    enum { N = 20000 };
+    ps_record *recs = calloc(N, sizeof *recs);
+    static char ids[N][12];
+    for (int i = 0; i < N; i++) {
+        snprintf(ids[i], sizeof ids[i], "ID%06d", i);
+        sth_record(&recs[i], ids[i], "2024-01-01T00:00:00.000Z", 1704067200000, "1.25");
+    }
+    create(f);
+    write_dataset(f, "small", recs, 1);
+    commit(f, "small");
+    write_dataset(f, "big", recs, N); /* > 1 MiB: flushed to the temp file */
+    f->d->sink->abort(f->inst, "later failure");
+    assert_int_equal(finish(f, 1), PS_OK);
+    char *got = sth_slurp(f->path);
+    assert_non_null(got);
+    assert_non_null(strstr(got, "\"DATASET\":\"small\"}\n"));
+    assert_null(strstr(got, "\"big\""));
+    assert_int_equal(strchr(got, '\n') - got + 1, (long)strlen(got));
+    free(got);
+    free(recs);
+}
+
+/* finish(0) discards the run: the previous output stays byte for byte, no temp file left. */
+static void test_finish_failed_keeps_previous(void **state)
+{
+    fx *f = *state;
+    char outdir[300];
+    snprintf(outdir, sizeof outdir, "%s/out", f->dir);
+    ps_record r[2];
+    two_records(r);
+    create(f);
+    write_dataset(f, "d", r, 2);
+    commit(f, "d");
+    assert_int_equal(finish(f, 1), PS_OK);
+    char *before = sth_slurp(f->path);
+    assert_non_null(before);
+
+    /* Second run writes different data but fails. */
+    write_dataset(f, "d", &r[1], 1);
+    commit(f, "d");
+    assert_int_equal(count_entries(outdir), 2); /* target + temp file during the run */
+    assert_int_equal(finish(f, 0), PS_OK);
+    char *after = sth_slurp(f->path);
+    assert_string_equal(before, after);
+    assert_int_equal(count_entries(outdir), 1);
+    free(before);
+    free(after);
+
+    /* A third, successful run replaces it. */
+    write_dataset(f, "d", &r[1], 1);
+    commit(f, "d");
+    assert_int_equal(finish(f, 1), PS_OK);
+    after = sth_slurp(f->path);
+    assert_null(strstr(after, "\"A1\""));
+    assert_non_null(strstr(after, "\"A2\""));
+    free(after);
+    assert_int_equal(count_entries(outdir), 1);
+}
+
+/* Destroy without finish removes the temp file and leaves the target alone. */
+static void test_destroy_without_finish(void **state)
+{
+    fx *f = *state;
+    char outdir[300];
+    snprintf(outdir, sizeof outdir, "%s/out", f->dir);
+    ps_record r[2];
+    two_records(r);
+    create(f);
+    write_dataset(f, "d", r, 2);
+    commit(f, "d");
+    f->d->destroy(f->inst);
+    f->inst = NULL;
+    assert_int_equal(count_entries(outdir), 0);
+}
+
+/* A run with no dataset publishes nothing. */
+static void test_no_dataset_no_output(void **state)
+{
+    fx *f = *state;
+    create(f);
+    assert_int_equal(finish(f, 1), PS_OK);
+    assert_int_equal(access(f->path, F_OK), -1);
+}
+
+static void test_unwritable_folder(void **state)
+{
+    fx *f = *state;
+    char bad[400];
+    snprintf(bad, sizeof bad, "%s/file", f->dir);
+    assert_int_equal(sth_write_file(bad, "x"), 0);
+    snprintf(bad, sizeof bad, "%s/file/sub/out.jsonl", f->dir);
+    sth_set(&f->h, "path", bad);
+    create(f);
+    ps_error err = {0};
+    ps_sink_open_args oa = {"d", PS_TARGET_PROJECT, NULL, "run-1", 0};
+    assert_int_equal(f->d->sink->open(f->inst, &oa, &err), PS_ERR_SINK);
+    assert_non_null(strstr(err.message, bad));
+    assert_non_null(strstr(err.message, "Not a directory"));
+}
+
+static void test_lifecycle_misuse(void **state)
+{
+    fx *f = *state;
+    ps_record r[2];
+    two_records(r);
+    create(f);
+    write_dataset(f, "d", r, 1);
+    ps_error err = {0};
+    ps_sink_open_args oa = {"e", PS_TARGET_PROJECT, NULL, "run-1", 0};
+    assert_int_equal(f->d->sink->open(f->inst, &oa, &err), PS_ERR_INTERNAL);
+    assert_non_null(strstr(err.message, "before the previous one was committed"));
+    /* finish with a dataset still open aborts it first. */
+    assert_int_equal(finish(f, 1), PS_OK);
+    char *got = sth_slurp(f->path);
+    assert_string_equal(got, "");
+    free(got);
+    ps_commit_info ci = {0};
+    assert_int_equal(f->d->sink->commit(f->inst, &ci, NULL, &err), PS_ERR_INTERNAL);
+    ps_record_batch b = {1, r};
+    assert_int_equal(f->d->sink->write_batch(f->inst, &b, &err), PS_ERR_INTERNAL);
+    assert_non_null(strstr(err.message, "write_batch without open"));
+}
+
+/* path "-": nothing reaches stdout before finish(1). */
+static void test_stdout(void **state)
+{
+    fx *f = *state;
+    char cap[400];
+    snprintf(cap, sizeof cap, "%s/stdout.txt", f->dir);
+    sth_set(&f->h, "path", "-");
+    ps_record r[2];
+    two_records(r);
+    create(f);
+    fflush(stdout);
+    int saved = dup(STDOUT_FILENO);
+    int fd = open(cap, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    assert_true(fd >= 0);
+    dup2(fd, STDOUT_FILENO);
+    close(fd);
+    write_dataset(f, "d", r, 2);
+    commit(f, "d");
+    char *mid = sth_slurp(cap);
+    ps_status st = finish(f, 1);
+    fflush(stdout);
+    dup2(saved, STDOUT_FILENO);
+    close(saved);
+    assert_int_equal(st, PS_OK);
+    assert_string_equal(mid, "");
+    free(mid);
+    char *got = sth_slurp(cap);
+    assert_non_null(strstr(got, "\"ID\":\"A1\""));
+    assert_non_null(strstr(got, "\"ID\":\"A2\""));
+    free(got);
+}
+
+/* Two instances writing different files do not interfere. */
+static void test_two_instances(void **state)
+{
+    fx *f = *state;
+    char p2[400];
+    snprintf(p2, sizeof p2, "%s/other.jsonl", f->dir);
+    sth_host h2;
+    sth_init(&h2, "second");
+    sth_set(&h2, "path", p2);
+    void *i2 = NULL;
+    ps_error err = {0};
+    create(f);
+    assert_int_equal(f->d->create(&h2.ctx, &i2, &err), PS_OK);
+    ps_record r[2];
+    two_records(r);
+    ps_sink_open_args oa = {"d2", PS_TARGET_PROGRAM, NULL, "run-1", 0};
+    write_dataset(f, "d1", &r[0], 1);
+    assert_int_equal(f->d->sink->open(i2, &oa, &err), PS_OK);
+    ps_record_batch b = {1, &r[1]};
+    assert_int_equal(f->d->sink->write_batch(i2, &b, &err), PS_OK);
+    ps_commit_info ci = {0};
+    assert_int_equal(f->d->sink->commit(i2, &ci, NULL, &err), PS_OK);
+    commit(f, "d1");
+    assert_int_equal(f->d->sink->finish(i2, 1, &err), PS_OK);
+    assert_int_equal(finish(f, 1), PS_OK);
+    f->d->destroy(i2);
+    char *a = sth_slurp(f->path), *b2 = sth_slurp(p2);
+    assert_non_null(strstr(a, "\"A1\""));
+    assert_null(strstr(a, "\"A2\""));
+    assert_non_null(strstr(b2, "\"A2\""));
+    assert_null(strstr(b2, "\"A1\""));
+    free(a);
+    free(b2);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_descriptor, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_missing_path, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_exact_line, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_escaping, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_exact_amounts, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_non_json_number_is_string, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_abort_truncates_dataset, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_abort_after_large_write, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_finish_failed_keeps_previous, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_destroy_without_finish, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_no_dataset_no_output, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_unwritable_folder, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_lifecycle_misuse, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_stdout, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_two_instances, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,316 @@
+/* paysync provider plugin "csvfile": rows of a CSV file or standard input
+ * (docs/providers/csvfile.md). Uses only the host API: the core's CSV reader does the
+ * parsing; this plugin opens the file, finds the header row and numbers the records. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "paysync/plugin.h"
+
+#define CSVFILE_DEFAULT_BATCH 1000
+#define CSVFILE_DEFAULT_MAX_FIELD 67108864 /* the core reader's own limit (64 MiB) */
+#define CSVFILE_PATH_SHOWN 512             /* longest path quoted in messages */
+
+typedef struct csvfile {
+    const ps_host *host;
+    const ps_env *env;
+    char *path; /* as configured (already resolved by the core), "-" = stdin */
+    char delim;
+    uint64_t header_row;
+    uint64_t max_field;
+
+    int fd;     /* -1 when not open */
+    int own_fd; /* 0 for stdin */
+    int read_errno;
+    ps_csv_reader *reader;
+    uint64_t recno; /* records read so far (the header row included) */
+    size_t batch_rows;
+} csvfile;
+
+static const ps_option_spec csvfile_options[] = {
+    {"path", PS_OPT_PATH, NULL, 1, 0,
+     "CSV file to read (relative to the config file's folder); \"-\" reads standard input"},
+    {"delimiter", PS_OPT_STRING, ",", 0, 0,
+     "field separator: \",\" (default), \";\", \"tab\" (or a tab character) or \"|\""},
+    {"header_row", PS_OPT_INT, "1", 0, 0,
+     "row (record number, 1-based) holding the column names; rows above it are skipped"},
+    {"max_field_bytes", PS_OPT_INT, "67108864", 0, 0,
+     "longest cell accepted, in bytes; a longer cell fails the dataset naming the line"},
+    {NULL, 0, NULL, 0, 0, NULL},
+};
+
+/* Parses the delimiter option; 0 when not supported. */
+static char parse_delimiter(const char *s)
+{
+    if (!s || !*s)
+        return ',';
+    if (strcmp(s, ",") == 0 || strcmp(s, ";") == 0 || strcmp(s, "|") == 0 || strcmp(s, "\t") == 0)
+        return s[0];
+    if (strcmp(s, "tab") == 0 || strcmp(s, "TAB") == 0 || strcmp(s, "\\t") == 0)
+        return '\t';
+    return 0;
+}
+
+static const char *shown_path(const csvfile *c)
+{
+    return strcmp(c->path, "-") == 0 ? "<stdin>" : c->path;
+}
+
+static ps_status csvfile_create(const ps_plugin_ctx *ctx, void **inst, ps_error *err)
+{
+    const ps_host *h = ctx->host;
+    const char *path = h->opt_string(ctx->options, "path");
+    if (!path || !*path)
+        return ps_error_setf(err, PS_ERR_CONFIG, "%s: option 'path' is required",
+                             ctx->instance_name);
+    const char *ds = h->opt_string(ctx->options, "delimiter");
+    char delim = parse_delimiter(ds);
+    if (!delim)
+        return ps_error_setf(err, PS_ERR_CONFIG,
+                             "%s: delimiter '%.16s' is not supported; use \",\", \";\", "
+                             "\"tab\" or \"|\"",
+                             ctx->instance_name, ds);
+    int64_t header_row =
+        h->opt_is_set(ctx->options, "header_row") ? h->opt_int(ctx->options, "header_row") : 1;
+    if (header_row < 1)
+        return ps_error_setf(err, PS_ERR_CONFIG, "%s: header_row must be 1 or more (got %lld)",
+                             ctx->instance_name, (long long)header_row);
+    int64_t max_field = h->opt_is_set(ctx->options, "max_field_bytes")
+                            ? h->opt_int(ctx->options, "max_field_bytes")
+                            : CSVFILE_DEFAULT_MAX_FIELD;
+    if (max_field < 1 || max_field > CSVFILE_DEFAULT_MAX_FIELD)
+        return ps_error_setf(err, PS_ERR_CONFIG,
+                             "%s: max_field_bytes must be between 1 and %d (got %lld)",
+                             ctx->instance_name, CSVFILE_DEFAULT_MAX_FIELD, (long long)max_field);
+
+    csvfile *c = calloc(1, sizeof *c);
+    if (!c || !(c->path = strdup(path))) {
+        free(c);
+        return ps_error_setf(err, PS_ERR_NOMEM, "%s: out of memory", ctx->instance_name);
+    }
+    c->host = h;
+    c->env = ctx->env;
+    c->delim = delim;
+    c->header_row = (uint64_t)header_row;
+    c->max_field = (uint64_t)max_field;
+    c->fd = -1;
+    *inst = c;
+    return PS_OK;
+}
+
+/* Checks that the file exists, is readable and is not a directory. */
+static ps_status csvfile_check(void *inst, ps_error *err)
+{
+    csvfile *c = inst;
+    if (strcmp(c->path, "-") == 0)
+        return PS_OK;
+    struct stat st;
+    if (stat(c->path, &st) != 0 || access(c->path, R_OK) != 0)
+        return ps_error_setf(err, PS_ERR_SOURCE, "cannot open '%.*s': %s", CSVFILE_PATH_SHOWN,
+                             c->path, strerror(errno));
+    if (S_ISDIR(st.st_mode))
+        return ps_error_setf(err, PS_ERR_SOURCE, "cannot read '%.*s': it is a directory",
+                             CSVFILE_PATH_SHOWN, c->path);
+    return PS_OK;
+}
+
+static long csvfile_read(void *ctx, char *buf, size_t cap)
+{
+    csvfile *c = ctx;
+    for (;;) {
+        ssize_t n = read(c->fd, buf, cap);
+        if (n >= 0)
+            return (long)n;
+        if (errno != EINTR) {
+            c->read_errno = errno;
+            return -1;
+        }
+    }
+}
+
+static void csvfile_close(void *inst)
+{
+    csvfile *c = inst;
+    if (c->reader) {
+        c->host->csv_free(c->reader);
+        c->reader = NULL;
+    }
+    if (c->fd >= 0 && c->own_fd)
+        close(c->fd);
+    c->fd = -1;
+    c->own_fd = 0;
+}
+
+/* Rewrites an error from the reader: path prefix; read errors become PS_ERR_SOURCE. */
+static ps_status reader_error(csvfile *c, ps_status st, ps_error *err)
+{
+    char msg[sizeof err->message];
+    memcpy(msg, err->message, sizeof msg);
+    msg[sizeof msg - 1] = '\0';
+    if (st == PS_ERR_IO)
+        return ps_error_setf(err, PS_ERR_SOURCE, "%.*s: %s: %s", CSVFILE_PATH_SHOWN, shown_path(c),
+                             msg, c->read_errno ? strerror(c->read_errno) : "unknown error");
+    return ps_error_setf(err, st, "%.*s: %s", CSVFILE_PATH_SHOWN, shown_path(c), msg);
+}
+
+/* Next record with the field-size limit applied. PS_OK, PS_END or an error. */
+static ps_status next_record(csvfile *c, ps_arena *arena, ps_cell **cells, size_t *n,
+                             uint64_t *line, ps_error *err)
+{
+    ps_status st = c->host->csv_next(c->reader, arena, cells, n, line, err);
+    if (st == PS_END)
+        return st;
+    if (st != PS_OK)
+        return reader_error(c, st, err);
+    c->recno++;
+    for (size_t i = 0; i < *n; i++)
+        if ((*cells)[i].len > c->max_field)
+            return ps_error_setf(err, PS_ERR_DATA,
+                                 "%.*s: line %llu: field %zu is longer than max_field_bytes "
+                                 "(%u bytes, limit %llu)",
+                                 CSVFILE_PATH_SHOWN, shown_path(c), (unsigned long long)*line,
+                                 i + 1, (unsigned)(*cells)[i].len,
+                                 (unsigned long long)c->max_field);
+    return PS_OK;
+}
+
+static ps_status csvfile_open(void *inst, const ps_open_args *args, ps_table_info *info,
+                              ps_error *err)
+{
+    csvfile *c = inst;
+    csvfile_close(c);
+    c->recno = 0;
+    c->read_errno = 0;
+    c->batch_rows = args->batch_rows ? args->batch_rows : CSVFILE_DEFAULT_BATCH;
+
+    if (strcmp(c->path, "-") == 0) {
+        c->fd = STDIN_FILENO;
+        c->own_fd = 0;
+    } else {
+        c->fd = open(c->path, O_RDONLY | O_CLOEXEC);
+        if (c->fd < 0)
+            return ps_error_setf(err, PS_ERR_SOURCE, "cannot open '%.*s': %s", CSVFILE_PATH_SHOWN,
+                                 c->path, strerror(errno));
+        c->own_fd = 1;
+        struct stat st;
+        if (fstat(c->fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+            csvfile_close(c);
+            return ps_error_setf(err, PS_ERR_SOURCE, "cannot read '%.*s': it is a directory",
+                                 CSVFILE_PATH_SHOWN, c->path);
+        }
+    }
+    c->reader = c->host->csv_new(csvfile_read, c, c->delim);
+    if (!c->reader) {
+        csvfile_close(c);
+        return ps_error_setf(err, PS_ERR_NOMEM, "%.*s: out of memory", CSVFILE_PATH_SHOWN,
+                             shown_path(c));
+    }
+
+    ps_cell *cells = NULL;
+    size_t n = 0;
+    uint64_t line = 0;
+    for (;;) {
+        ps_status st = next_record(c, args->run_arena, &cells, &n, &line, err);
+        if (st == PS_END) {
+            uint64_t seen = c->recno;
+            csvfile_close(c);
+            if (seen == 0)
+                return ps_error_setf(err, PS_ERR_DATA, "%.*s: the file is empty (no header row)",
+                                     CSVFILE_PATH_SHOWN, shown_path(c));
+            return ps_error_setf(err, PS_ERR_DATA,
+                                 "%.*s: no header row: header_row is %llu but the file has "
+                                 "only %llu rows",
+                                 CSVFILE_PATH_SHOWN, shown_path(c),
+                                 (unsigned long long)c->header_row, (unsigned long long)seen);
+        }
+        if (st != PS_OK) {
+            csvfile_close(c);
+            return st;
+        }
+        if (c->recno == c->header_row)
+            break;
+        c->host->log(c->env, PS_LOG_DEBUG, "skipping row %llu above the header (line %llu)",
+                     (unsigned long long)c->recno, (unsigned long long)line);
+    }
+    info->ncolumns = (uint32_t)n;
+    info->header = cells;
+    info->header_line = c->header_row;
+    info->time_zone = NULL;
+    info->source_desc = shown_path(c);
+    c->host->log(c->env, PS_LOG_DEBUG, "reading %s: header on row %llu (line %llu), %zu columns",
+                 shown_path(c), (unsigned long long)c->header_row, (unsigned long long)line, n);
+    return PS_OK;
+}
+
+static ps_status csvfile_next_batch(void *inst, ps_arena *arena, ps_row_batch *batch, ps_error *err)
+{
+    csvfile *c = inst;
+    batch->count = 0;
+    batch->rows = NULL;
+    if (!c->reader)
+        return PS_END;
+    ps_row *rows = c->host->arena_alloc(arena, c->batch_rows * sizeof *rows);
+    if (!rows)
+        return ps_error_setf(err, PS_ERR_NOMEM, "%.*s: out of memory", CSVFILE_PATH_SHOWN,
+                             shown_path(c));
+    size_t count = 0;
+    while (count < c->batch_rows) {
+        ps_cell *cells = NULL;
+        size_t n = 0;
+        uint64_t line = 0;
+        ps_status st = next_record(c, arena, &cells, &n, &line, err);
+        if (st == PS_END)
+            break;
+        if (st != PS_OK)
+            return st;
+        rows[count].line = c->recno;
+        rows[count].ncells = (uint32_t)n;
+        rows[count].cells = cells;
+        count++;
+    }
+    if (count == 0)
+        return PS_END;
+    batch->count = count;
+    batch->rows = rows;
+    return PS_OK;
+}
+
+static void csvfile_destroy(void *inst)
+{
+    csvfile *c = inst;
+    if (!c)
+        return;
+    csvfile_close(c);
+    free(c->path);
+    free(c);
+}
+
+static const ps_provider_ops csvfile_provider = {
+    .open = csvfile_open,
+    .next_batch = csvfile_next_batch,
+    .cursor = NULL,
+    .close = csvfile_close,
+};
+
+static const ps_plugin_descriptor csvfile_descriptor = {
+    .abi_major = PS_ABI_MAJOR,
+    .abi_minor = PS_ABI_MINOR,
+    .struct_size = sizeof(ps_plugin_descriptor),
+    .name = "csvfile",
+    .version = "1.0.0",
+    .description = "reads payments from a CSV file (RFC 4180) or standard input",
+    .kind = PS_PLUGIN_PROVIDER,
+    .flags = 0,
+    .options = csvfile_options,
+    .create = csvfile_create,
+    .check = csvfile_check,
+    .destroy = csvfile_destroy,
+    .provider = &csvfile_provider,
+    .sink = NULL,
+};
+
+PS_PLUGIN_DEFINE(csvfile, csvfile_descriptor)

@@ -1,0 +1,82 @@
+/* gsheet: authenticated Google requests with pacing, retries, backoff and token renewal. */
+#ifndef PS_GS_CLIENT_H
+#define PS_GS_CLIENT_H
+
+#include <jansson.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "gs_errors.h"
+#include "gs_http.h"
+#include "gs_jwt.h"
+#include "paysync/plugin.h"
+
+typedef struct ps_gs_client {
+    const ps_host *host;
+    const ps_env *env;
+    ps_gs_http *http;
+    ps_gs_auth_mode mode;
+    char *api_key;           /* secret; API-key mode */
+    ps_gs_sakey sa;          /* service-account mode */
+    char *token_url;         /* service-account mode */
+    char *token;             /* secret; cached access token */
+    int64_t token_expiry_ms; /* monotonic time to renew at (before the real expiry) */
+    int max_retries;
+    int64_t min_interval_ms; /* pacing: 60000 / requests_per_minute */
+    int64_t last_request_ms; /* monotonic start of the last paced request, 0 = none */
+    uint64_t rng;
+    ps_gs_err_ctx ectx; /* spreadsheet ID, tab and tab list for messages */
+    unsigned long requests, retries, token_fetches;
+} ps_gs_client;
+
+/* Settings for ps_gs_client_init; strings are copied. */
+typedef struct ps_gs_client_cfg {
+    ps_gs_auth_mode mode;
+    const char *api_key;
+    const ps_gs_sakey *sa; /* moved into the client (the caller's copy is zeroed) */
+    const char *token_url; /* NULL = the key's token_uri */
+    long timeout_s;
+    int max_retries;
+    int requests_per_minute;
+    int insecure;
+} ps_gs_client_cfg;
+
+/* Sets up c. Errors: PS_ERR_NOMEM. Free with ps_gs_client_free (wipes secrets). */
+ps_status ps_gs_client_init(ps_gs_client *c, const ps_host *host, const ps_env *env,
+                            const ps_gs_client_cfg *cfg, ps_error *err);
+void ps_gs_client_free(ps_gs_client *c);
+
+enum { PS_GS_EXPECT_JSON = 0, PS_GS_EXPECT_CSV = 1 };
+
+/* Called before a retry after a 5xx or a transport error: returns a new malloc'd URL (e.g. a
+ * smaller page) or NULL to retry the same one. */
+typedef char *(*ps_gs_shrink_fn)(void *ctx);
+
+typedef struct ps_gs_request {
+    const char *url;  /* without credentials: the client adds key= or the bearer token */
+    const char *what; /* for messages: "reading metadata" */
+    int expect;       /* PS_GS_EXPECT_JSON or PS_GS_EXPECT_CSV */
+    FILE *file;       /* CSV: the body goes here (truncated before each attempt) */
+    int follow;       /* follow redirects */
+    ps_gs_shrink_fn shrink;
+    void *shrink_ctx;
+} ps_gs_request;
+
+/* Performs the request: paces to requests_per_minute, retries 429/5xx/transport errors and
+ * truncated JSON with truncated exponential backoff and jitter (honouring Retry-After), never
+ * 400/403/404; on 401 renews the service-account token once. For JSON, *json receives the
+ * parsed body (caller json_decref). Errors: the mapped Google error (gs_errors.h), PS_ERR_SOURCE
+ * for HTML/CSV content-type problems, PS_ERR_NETWORK when retries ran out. Messages never hold
+ * secrets. */
+ps_status ps_gs_client_get(ps_gs_client *c, const ps_gs_request *r, json_t **json, ps_error *err);
+
+/* Makes sure a valid access token is cached (service-account mode; no-op otherwise), minting a
+ * new JWT when none is cached, force is set, or it expires within 5 minutes (a quarter of
+ * its lifetime for short-lived tokens). */
+ps_status ps_gs_client_token(ps_gs_client *c, int force, ps_error *err);
+
+/* Delay before retry number attempt (0-based): min(2^attempt s + jitter(0..1 s), 32 s), or
+ * Retry-After seconds (capped at 64 s) when retry_after_s >= 0. */
+int64_t ps_gs_backoff_ms(uint64_t *rng, int attempt, long retry_after_s);
+
+#endif

@@ -1,0 +1,185 @@
+/* gsheet: URL and A1-range encoding, spreadsheet-ID extraction, URL redaction. */
+#include "gs_encode.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int unreserved(unsigned char c)
+{
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '.' || c == '_' || c == '~';
+}
+
+char *ps_gs_pct_encode(const char *s)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    size_t n = strlen(s);
+    char *out = malloc(n * 3 + 1);
+    if (!out)
+        return NULL;
+    char *p = out;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (unreserved(c)) {
+            *p++ = (char)c;
+        } else {
+            *p++ = '%';
+            *p++ = hex[c >> 4];
+            *p++ = hex[c & 15];
+        }
+    }
+    *p = '\0';
+    return out;
+}
+
+void ps_gs_col_letters(uint32_t col, char out[8])
+{
+    char tmp[8];
+    size_t n = 0;
+    if (col == 0)
+        col = 1;
+    while (col > 0 && n < sizeof tmp - 1) {
+        uint32_t r = (col - 1) % 26;
+        tmp[n++] = (char)('A' + r);
+        col = (col - 1) / 26;
+    }
+    for (size_t i = 0; i < n; i++)
+        out[i] = tmp[n - 1 - i];
+    out[n] = '\0';
+}
+
+char *ps_gs_a1_range(const char *title, uint64_t r1, uint32_t last_col, uint64_t r2)
+{
+    size_t n = strlen(title);
+    size_t cap = n * 2 + 64;
+    char *out = malloc(cap);
+    if (!out)
+        return NULL;
+    size_t p = 0;
+    out[p++] = '\'';
+    for (size_t i = 0; i < n; i++) {
+        if (title[i] == '\'')
+            out[p++] = '\'';
+        out[p++] = title[i];
+    }
+    out[p++] = '\'';
+    char col[8];
+    ps_gs_col_letters(last_col, col);
+    snprintf(out + p, cap - p, "!A%llu:%s%llu", (unsigned long long)r1, col,
+             (unsigned long long)r2);
+    return out;
+}
+
+static int id_char(char c)
+{
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '_';
+}
+
+static int64_t parse_gid(const char *s)
+{
+    const char *g = strstr(s, "gid=");
+    if (!g)
+        return -1;
+    g += 4;
+    if (*g < '0' || *g > '9')
+        return -1;
+    int64_t v = 0;
+    while (*g >= '0' && *g <= '9') {
+        if (v > (INT64_MAX - 9) / 10)
+            return -1;
+        v = v * 10 + (*g - '0');
+        g++;
+    }
+    return v;
+}
+
+int ps_gs_parse_sheet_ref(const char *in, char *id, size_t cap, int64_t *gid)
+{
+    *gid = -1;
+    if (!in || cap == 0)
+        return -1;
+    while (*in == ' ' || *in == '\t')
+        in++;
+    size_t len = strlen(in);
+    while (len > 0 && (in[len - 1] == ' ' || in[len - 1] == '\t' || in[len - 1] == '\n'))
+        len--;
+    const char *start = in;
+    const char *d = strstr(in, "/spreadsheets/d/");
+    if (d && (size_t)(d - in) < len) {
+        start = d + strlen("/spreadsheets/d/");
+        if (start[0] == 'e' && start[1] == '/')
+            return -2;
+        *gid = parse_gid(start);
+    } else if (strstr(in, "://")) {
+        return -1;
+    }
+    size_t n = 0;
+    while (start + n < in + len && id_char(start[n]))
+        n++;
+    if (n == 0 || n >= cap)
+        return -1;
+    /* A bare ID must be all ID characters; a URL ends the ID at '/', '?' or '#'. */
+    if (start == in && n != len)
+        return -1;
+    if (start != in && start + n < in + len && start[n] != '/' && start[n] != '?' &&
+        start[n] != '#')
+        return -1;
+    memcpy(id, start, n);
+    id[n] = '\0';
+    return 0;
+}
+
+char *ps_gs_redact_url(const char *url)
+{
+    size_t n = strlen(url);
+    char *out = malloc(2 * n + 8); /* each redacted value grows by at most 3 bytes */
+    if (!out)
+        return NULL;
+    const char *q = strchr(url, '?');
+    if (!q) {
+        memcpy(out, url, n + 1);
+        return out;
+    }
+    size_t p = (size_t)(q - url) + 1;
+    memcpy(out, url, p);
+    const char *s = q + 1;
+    while (*s) {
+        const char *amp = strchr(s, '&');
+        size_t seg = amp ? (size_t)(amp - s) : strlen(s);
+        int secret = (seg >= 4 && strncmp(s, "key=", 4) == 0) ||
+                     (seg >= 13 && strncmp(s, "access_token=", 13) == 0);
+        if (secret) {
+            const char *eq = memchr(s, '=', seg);
+            size_t k = (size_t)(eq - s) + 1;
+            memcpy(out + p, s, k);
+            p += k;
+            memcpy(out + p, "***", 3);
+            p += 3;
+        } else {
+            memcpy(out + p, s, seg);
+            p += seg;
+        }
+        s += seg;
+        if (*s == '&')
+            out[p++] = *s++;
+    }
+    out[p] = '\0';
+    return out;
+}
+
+void ps_gs_scrub(char *msg, size_t cap, const char *secret)
+{
+    if (!msg || !secret || strlen(secret) < 4)
+        return;
+    size_t sl = strlen(secret);
+    char *hit;
+    while ((hit = strstr(msg, secret)) != NULL) {
+        size_t tail = strlen(hit + sl); /* sl >= 4 > 3: the message only shrinks */
+        (void)cap;
+        memmove(hit + 3, hit + sl, tail);
+        hit[3 + tail] = '\0';
+        memcpy(hit, "***", 3);
+    }
+}

@@ -1,0 +1,95 @@
+/* gsheet: exact, locale-independent text of JSON number cells. */
+#include "gs_number.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+size_t ps_gs_format_int(int64_t v, char buf[PS_GS_NUM_MAX])
+{
+    char tmp[24];
+    size_t n = 0;
+    uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+    do {
+        tmp[n++] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    size_t p = 0;
+    if (v < 0)
+        buf[p++] = '-';
+    while (n)
+        buf[p++] = tmp[--n];
+    buf[p] = '\0';
+    return p;
+}
+
+/* Shortest "%.*e" form that reads back as d; returns the digits (no point) and exponent.
+ * Only digits, sign and exponent are taken from printf output, so the locale's decimal
+ * point never leaks into the result. */
+static void shortest_digits(double d, char digits[24], int *exp10)
+{
+    char tmp[48];
+    for (int prec = 0; prec < 17; prec++) {
+        snprintf(tmp, sizeof tmp, "%.*e", prec, d);
+        if (strtod(tmp, NULL) == d)
+            break;
+    }
+    size_t n = 0;
+    const char *s = tmp;
+    while (*s && *s != 'e' && *s != 'E') {
+        if (*s >= '0' && *s <= '9' && n < 23)
+            digits[n++] = *s;
+        s++;
+    }
+    digits[n] = '\0';
+    *exp10 = (*s) ? atoi(s + 1) : 0;
+    while (n > 1 && digits[n - 1] == '0')
+        digits[--n] = '\0';
+}
+
+size_t ps_gs_format_double(double d, char buf[PS_GS_NUM_MAX])
+{
+    if (isnan(d) || isinf(d)) {
+        buf[0] = '\0';
+        return 0;
+    }
+    if (d == 0) {
+        buf[0] = '0';
+        buf[1] = '\0';
+        return 1;
+    }
+    size_t p = 0;
+    if (d < 0) {
+        buf[p++] = '-';
+        d = -d;
+    }
+    if (floor(d) == d) {
+        /* Integral: "%.0f" prints the exact value of the double, never an exponent. */
+        int w = snprintf(buf + p, PS_GS_NUM_MAX - p, "%.0f", d);
+        return p + (size_t)w;
+    }
+    char digits[24];
+    int e;
+    shortest_digits(d, digits, &e);
+    size_t nd = strlen(digits);
+    if (e >= 0) {
+        /* integer part = digits[0..e], padded with zeros */
+        for (int i = 0; i <= e; i++)
+            buf[p++] = (size_t)i < nd ? digits[i] : '0';
+        if ((size_t)e + 1 < nd) {
+            buf[p++] = '.';
+            for (size_t i = (size_t)e + 1; i < nd; i++)
+                buf[p++] = digits[i];
+        }
+    } else {
+        buf[p++] = '0';
+        buf[p++] = '.';
+        for (int i = 0; i < -e - 1; i++)
+            buf[p++] = '0';
+        for (size_t i = 0; i < nd; i++)
+            buf[p++] = digits[i];
+    }
+    buf[p] = '\0';
+    return p;
+}

@@ -1,0 +1,731 @@
+/* gsheet: the Google Sheets provider (descriptor, options, open/next_batch/close). */
+#include <errno.h>
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "gs_client.h"
+#include "gs_encode.h"
+#include "gs_export.h"
+#include "gs_meta.h"
+#include "gs_values.h"
+#include "paysync/plugin.h"
+
+#define GS_MAX_KEY_FILE (64 * 1024)
+
+static const ps_option_spec gs_options[] = {
+    {"spreadsheet_id", PS_OPT_STRING, NULL, 1, 0,
+     "spreadsheet ID, or the sheet's full URL (its #gid= picks the tab)"},
+    {"sheet", PS_OPT_STRING, NULL, 0, 0, "tab title or gid; default: the first grid tab"},
+    {"header_row", PS_OPT_INT, "0", 0, 0,
+     "sheet row of the header; 0 = the first of the first 20 rows naming 3+ fields"},
+    {"api_key", PS_OPT_STRING, NULL, 0, 1, "API key (sheet must be link-readable)"},
+    {"service_account_file", PS_OPT_PATH, NULL, 0, 0, "service-account key JSON file"},
+    {"service_account_json", PS_OPT_STRING, NULL, 0, 1, "service-account key JSON itself"},
+    {"public", PS_OPT_BOOL, "false", 0, 0, "read the public CSV export without credentials"},
+    {"page_rows", PS_OPT_INT, "10000", 0, 0, "rows per values request (1..50000)"},
+    {"requests_per_minute", PS_OPT_INT, "50", 0, 0, "request pacing (Google allows 60/user)"},
+    {"timeout", PS_OPT_INT, "120", 0, 0, "seconds one request may take"},
+    {"max_retries", PS_OPT_INT, "5", 0, 0, "retries of 429/5xx/transport errors (0..20)"},
+    {"api_url", PS_OPT_STRING, "https://sheets.googleapis.com", 0, 0, "Sheets API base URL"},
+    {"token_url", PS_OPT_STRING, NULL, 0, 0, "OAuth token URL; default: the key's token_uri"},
+    {"export_url", PS_OPT_STRING, "https://docs.google.com", 0, 0, "CSV export base URL"},
+    {"insecure_skip_tls_verify", PS_OPT_BOOL, "false", 0, 0,
+     "do not verify TLS certificates (testing only)"},
+    {NULL, 0, NULL, 0, 0, NULL}};
+
+typedef struct gs_inst {
+    const ps_host *host;
+    const ps_env *env;
+    char id[128];
+    int64_t url_gid;
+    char *sheet;
+    int64_t header_row;
+    uint64_t page_rows;
+    char *api_url;
+    char *export_url;
+    ps_gs_client client;
+
+    /* per open */
+    ps_gs_meta meta;
+    const ps_gs_tab *tab;
+    char *tab_list;
+    uint32_t width;
+    uint64_t next_row;  /* next sheet row to request */
+    uint64_t last_row;  /* tab rowCount */
+    uint64_t req_start; /* range being requested (shrinks on 5xx) */
+    uint64_t req_end;
+    char range_text[300];
+    ps_gs_page page;
+    uint64_t rows_read;
+
+    FILE *csv_file;
+    ps_csv_reader *csv;
+    uint64_t csv_rec;
+    ps_row *pending;
+    size_t npending, pending_pos;
+    size_t batch_rows;
+    char *cursor;
+} gs_inst;
+
+/* ---- create / destroy ----------------------------------------------------------------- */
+
+static char *dup_opt(const ps_plugin_ctx *ctx, const char *name)
+{
+    const char *v = ctx->host->opt_string(ctx->options, name);
+    return v ? strdup(v) : NULL;
+}
+
+static int is_set_str(const ps_plugin_ctx *ctx, const char *name)
+{
+    const char *v = ctx->host->opt_string(ctx->options, name);
+    return v && *v;
+}
+
+static ps_status check_url(const char *name, char *url, ps_error *err)
+{
+    if (!url || (strncmp(url, "https://", 8) != 0 && strncmp(url, "http://", 7) != 0))
+        return ps_error_setf(err, PS_ERR_CONFIG, "%s must start with https:// or http://", name);
+    size_t n = strlen(url);
+    while (n > 8 && url[n - 1] == '/')
+        url[--n] = '\0';
+    return PS_OK;
+}
+
+static ps_status int_opt(const ps_plugin_ctx *ctx, const char *name, int64_t lo, int64_t hi,
+                         int64_t *out, ps_error *err)
+{
+    int64_t v = ctx->host->opt_int(ctx->options, name);
+    if (v < lo || v > hi)
+        return ps_error_setf(err, PS_ERR_CONFIG, "%s must be between %lld and %lld, not %lld", name,
+                             (long long)lo, (long long)hi, (long long)v);
+    *out = v;
+    return PS_OK;
+}
+
+static ps_status read_key_file(const ps_plugin_ctx *ctx, const char *path, char **out, size_t *len,
+                               ps_error *err)
+{
+    *out = NULL;
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return ps_error_setf(err, PS_ERR_CONFIG, "service_account_file %s cannot be opened: %s",
+                             path, strerror(errno));
+    struct stat st;
+    if (fstat(fileno(f), &st) == 0 && (st.st_mode & 077))
+        ctx->host->log(ctx->env, PS_LOG_WARN,
+                       "service_account_file %s is readable by other users: chmod 600 it", path);
+    char *buf = malloc(GS_MAX_KEY_FILE + 1);
+    if (!buf) {
+        fclose(f);
+        return ps_error_setf(err, PS_ERR_NOMEM, "out of memory");
+    }
+    size_t n = fread(buf, 1, GS_MAX_KEY_FILE + 1, f);
+    int bad = ferror(f);
+    fclose(f);
+    if (bad || n > GS_MAX_KEY_FILE) {
+        free(buf);
+        return ps_error_setf(err, PS_ERR_CONFIG, "service_account_file %s %s", path,
+                             bad ? "cannot be read" : "is too large to be a key file");
+    }
+    buf[n] = '\0';
+    *out = buf;
+    *len = n;
+    return PS_OK;
+}
+
+static void gs_destroy(void *p);
+
+static ps_status gs_create(const ps_plugin_ctx *ctx, void **out, ps_error *err)
+{
+    *out = NULL;
+    gs_inst *g = calloc(1, sizeof *g);
+    if (!g)
+        return ps_error_setf(err, PS_ERR_NOMEM, "out of memory");
+    g->host = ctx->host;
+    g->env = ctx->env;
+    ps_status st = PS_OK;
+    ps_gs_sakey sa = {0};
+    char *key_json = NULL;
+    size_t key_len = 0;
+
+    const char *ref = ctx->host->opt_string(ctx->options, "spreadsheet_id");
+    int rc = ps_gs_parse_sheet_ref(ref ? ref : "", g->id, sizeof g->id, &g->url_gid);
+    if (rc != 0) {
+        st = ps_error_setf(err, PS_ERR_CONFIG,
+                           rc == -2 ? "spreadsheet_id: a 'published to the web' URL (/d/e/...) "
+                                      "has no API ID; open the sheet itself and copy its URL"
+                                    : "spreadsheet_id '%.120s' is neither a spreadsheet ID nor a "
+                                      "Google Sheets URL (docs.google.com/spreadsheets/d/ID/edit)",
+                           ref ? ref : "");
+        goto fail;
+    }
+    g->sheet = dup_opt(ctx, "sheet");
+    int64_t v;
+    if ((st = int_opt(ctx, "header_row", 0, 10000000, &g->header_row, err)) != PS_OK ||
+        (st = int_opt(ctx, "page_rows", 1, 50000, &v, err)) != PS_OK)
+        goto fail;
+    g->page_rows = (uint64_t)v;
+    int64_t rpm, timeout, retries;
+    if ((st = int_opt(ctx, "requests_per_minute", 1, 6000, &rpm, err)) != PS_OK ||
+        (st = int_opt(ctx, "timeout", 1, 3600, &timeout, err)) != PS_OK ||
+        (st = int_opt(ctx, "max_retries", 0, 20, &retries, err)) != PS_OK)
+        goto fail;
+    g->api_url = dup_opt(ctx, "api_url");
+    g->export_url = dup_opt(ctx, "export_url");
+    if ((st = check_url("api_url", g->api_url, err)) != PS_OK ||
+        (st = check_url("export_url", g->export_url, err)) != PS_OK)
+        goto fail;
+    char *token_url = dup_opt(ctx, "token_url");
+    if (token_url && (st = check_url("token_url", token_url, err)) != PS_OK) {
+        free(token_url);
+        goto fail;
+    }
+
+    /* exactly one way to authenticate */
+    int has_key = is_set_str(ctx, "api_key");
+    int has_file = is_set_str(ctx, "service_account_file");
+    int has_json = is_set_str(ctx, "service_account_json");
+    int has_public = ctx->host->opt_bool(ctx->options, "public");
+    int count = has_key + has_file + has_json + has_public;
+    if (count != 1) {
+        char found[160];
+        snprintf(found, sizeof found, "%s%s%s%s", has_key ? " api_key" : "",
+                 has_file ? " service_account_file" : "", has_json ? " service_account_json" : "",
+                 has_public ? " public" : "");
+        st = ps_error_setf(err, PS_ERR_CONFIG,
+                           "set exactly one of api_key, service_account_file, "
+                           "service_account_json or public: true (%s%s)",
+                           count ? "found:" : "none is set", found);
+        free(token_url);
+        goto fail;
+    }
+    ps_gs_client_cfg cfg = {.timeout_s = (long)timeout,
+                            .max_retries = (int)retries,
+                            .requests_per_minute = (int)rpm,
+                            .insecure =
+                                ctx->host->opt_bool(ctx->options, "insecure_skip_tls_verify")};
+    if (cfg.insecure)
+        ctx->host->log(ctx->env, PS_LOG_WARN,
+                       "insecure_skip_tls_verify is on: TLS certificates are NOT checked; "
+                       "anyone on the network path can read the credentials and the data");
+    if (has_key) {
+        cfg.mode = PS_GS_AUTH_API_KEY;
+        cfg.api_key = ctx->host->opt_string(ctx->options, "api_key");
+    } else if (has_public) {
+        cfg.mode = PS_GS_AUTH_PUBLIC;
+    } else {
+        cfg.mode = PS_GS_AUTH_SERVICE_ACCOUNT;
+        const char *where;
+        char where_buf[600];
+        if (has_file) {
+            const char *path = ctx->host->opt_string(ctx->options, "service_account_file");
+            st = read_key_file(ctx, path, &key_json, &key_len, err);
+            if (st != PS_OK) {
+                free(token_url);
+                goto fail;
+            }
+            snprintf(where_buf, sizeof where_buf, "service_account_file %s", path);
+            where = where_buf;
+        } else {
+            const char *j = ctx->host->opt_string(ctx->options, "service_account_json");
+            key_json = strdup(j);
+            key_len = strlen(j);
+            where = "service_account_json";
+        }
+        st = key_json ? ps_gs_sakey_parse(key_json, key_len, where, &sa, err)
+                      : ps_error_setf(err, PS_ERR_NOMEM, "out of memory");
+        if (key_json) {
+            memset(key_json, 0, key_len);
+            free(key_json);
+        }
+        if (st != PS_OK) {
+            free(token_url);
+            goto fail;
+        }
+        cfg.sa = &sa;
+        cfg.token_url = token_url;
+    }
+    st = ps_gs_client_init(&g->client, ctx->host, ctx->env, &cfg, err);
+    free(token_url);
+    ps_gs_sakey_free(&sa);
+    if (st != PS_OK)
+        goto fail;
+    g->client.ectx.spreadsheet_id = g->id;
+    *out = g;
+    return PS_OK;
+fail:
+    ps_gs_sakey_free(&sa);
+    gs_destroy(g);
+    return st;
+}
+
+static void gs_close(void *p)
+{
+    gs_inst *g = p;
+    ps_gs_page_free(&g->page);
+    ps_gs_meta_free(&g->meta);
+    free(g->tab_list);
+    g->tab_list = NULL;
+    g->tab = NULL;
+    g->client.ectx.tab = NULL;
+    g->client.ectx.tabs = NULL;
+    if (g->csv) {
+        g->host->csv_free(g->csv);
+        g->csv = NULL;
+    }
+    if (g->csv_file) {
+        fclose(g->csv_file);
+        g->csv_file = NULL;
+    }
+    g->pending = NULL;
+    g->npending = g->pending_pos = 0;
+}
+
+static void gs_destroy(void *p)
+{
+    gs_inst *g = p;
+    if (!g)
+        return;
+    gs_close(g);
+    ps_gs_client_free(&g->client);
+    free(g->sheet);
+    free(g->api_url);
+    free(g->export_url);
+    free(g->cursor);
+    free(g);
+}
+
+/* ---- API reading ---------------------------------------------------------------------- */
+
+static ps_status fetch_meta(gs_inst *g, ps_error *err)
+{
+    ps_gs_meta_free(&g->meta);
+    free(g->tab_list);
+    g->tab_list = NULL;
+    char *fields = ps_gs_pct_encode(PS_GS_META_FIELDS);
+    size_t n = strlen(g->api_url) + strlen(g->id) + (fields ? strlen(fields) : 0) + 48;
+    char *url = malloc(n);
+    if (!fields || !url) {
+        free(fields);
+        free(url);
+        return ps_error_setf(err, PS_ERR_NOMEM, "out of memory");
+    }
+    snprintf(url, n, "%s/v4/spreadsheets/%s?fields=%s", g->api_url, g->id, fields);
+    free(fields);
+    json_t *root = NULL;
+    ps_gs_request r = {.url = url, .what = "reading the spreadsheet's metadata"};
+    ps_status st = ps_gs_client_get(&g->client, &r, &root, err);
+    free(url);
+    if (st != PS_OK)
+        return st;
+    st = ps_gs_meta_from_json(root, &g->meta, err);
+    json_decref(root);
+    if (st != PS_OK)
+        return st;
+    g->tab_list = ps_gs_meta_tab_list(&g->meta);
+    g->client.ectx.tabs = g->tab_list;
+    st = ps_gs_meta_pick(&g->meta, g->sheet, g->url_gid, &g->tab, err);
+    if (st != PS_OK)
+        return st;
+    g->client.ectx.tab = g->tab->title;
+    return PS_OK;
+}
+
+static char *values_url(gs_inst *g)
+{
+    uint32_t cols = g->tab->col_count ? g->tab->col_count : 26;
+    char *range = ps_gs_a1_range(g->tab->title, g->req_start, cols, g->req_end);
+    if (!range)
+        return NULL;
+    snprintf(g->range_text, sizeof g->range_text, "reading %s", range);
+    char *enc = ps_gs_pct_encode(range);
+    free(range);
+    if (!enc)
+        return NULL;
+    size_t n = strlen(g->api_url) + strlen(g->id) + strlen(enc) + 160;
+    char *url = malloc(n);
+    if (url)
+        snprintf(url, n,
+                 "%s/v4/spreadsheets/%s/values/%s?majorDimension=ROWS&valueRenderOption="
+                 "UNFORMATTED_VALUE&dateTimeRenderOption=SERIAL_NUMBER",
+                 g->api_url, g->id, enc);
+    free(enc);
+    return url;
+}
+
+/* After a 5xx or timeout: halve the page (down to 100 rows) and retry. */
+static char *shrink_page(void *ctx)
+{
+    gs_inst *g = ctx;
+    uint64_t rows = g->req_end - g->req_start + 1;
+    if (rows <= 100)
+        return NULL;
+    g->req_end = g->req_start + rows / 2 - 1;
+    g->host->log(g->env, PS_LOG_INFO, "shrinking the page to %llu rows",
+                 (unsigned long long)(rows / 2));
+    return values_url(g);
+}
+
+/* Fetches rows start..end (clamped to rowCount) into g->page; advances next_row. */
+static ps_status fetch_page(gs_inst *g, uint64_t start, uint64_t end, ps_error *err)
+{
+    ps_gs_page_free(&g->page);
+    if (end > g->last_row)
+        end = g->last_row;
+    g->req_start = start;
+    g->req_end = end;
+    char *url = values_url(g);
+    if (!url)
+        return ps_error_setf(err, PS_ERR_NOMEM, "out of memory");
+    json_t *root = NULL;
+    ps_gs_request r = {.url = url, .what = g->range_text, .shrink = shrink_page, .shrink_ctx = g};
+    ps_status st = ps_gs_client_get(&g->client, &r, &root, err);
+    free(url);
+    if (st != PS_OK)
+        return st;
+    st = ps_gs_page_init(&g->page, root, g->req_start, err);
+    if (st != PS_OK)
+        return st;
+    if (g->page.nrows > g->req_end - g->req_start + 1)
+        return ps_error_setf(err, PS_ERR_SOURCE, "%s: Google sent %zu rows for a %llu-row range",
+                             g->range_text, g->page.nrows,
+                             (unsigned long long)(g->req_end - g->req_start + 1));
+    g->next_row = g->req_end + 1;
+    return PS_OK;
+}
+
+static int match_cb(void *ctx, const char *name, size_t len)
+{
+    gs_inst *g = ctx;
+    return g->host->match_header(g->env, name, len);
+}
+
+static ps_status no_header(gs_inst *g, const char *where, ps_error *err)
+{
+    return ps_error_setf(err, PS_ERR_DATA,
+                         "no header row in the first %d rows of %s: a header row must name at "
+                         "least %d of the fields (ID, TIMESTAMP, PAYMENT_AMOUNT, "
+                         "PAYMENT_CURRENCY, ...) or their configured aliases; set header_row "
+                         "or map the columns",
+                         PS_GS_HEADER_SCAN, where, PS_GS_HEADER_MIN_FIELDS);
+    (void)g;
+}
+
+static ps_status open_api(gs_inst *g, const ps_open_args *args, ps_table_info *info, ps_error *err)
+{
+    ps_status st = fetch_meta(g, err);
+    if (st != PS_OK)
+        return st;
+    g->last_row = g->tab->row_count;
+    char where[400];
+    snprintf(where, sizeof where, "tab '%s'", g->tab->title);
+    if (g->header_row > 0 && (uint64_t)g->header_row > g->last_row)
+        return ps_error_setf(err, PS_ERR_DATA, "header_row %lld is below the last row (%llu) of %s",
+                             (long long)g->header_row, (unsigned long long)g->last_row, where);
+    if (g->last_row == 0)
+        return no_header(g, where, err);
+    uint64_t first = g->page_rows;
+    uint64_t need = g->header_row > 0 ? (uint64_t)g->header_row : PS_GS_HEADER_SCAN;
+    if (first < need)
+        first = need;
+    st = fetch_page(g, 1, first, err);
+    if (st != PS_OK)
+        return st;
+    /* the first page may have shrunk below the header scan: that is fine, we scan what came */
+    long hidx = -1;
+    ps_cell *hcells = NULL;
+    uint32_t hn = 0;
+    if (g->header_row > 0) {
+        hidx = (long)(g->header_row - 1);
+        if ((size_t)hidx >= g->page.nrows ||
+            json_array_size(json_array_get(g->page.values, (size_t)hidx)) == 0)
+            return ps_error_setf(err, PS_ERR_DATA, "header_row %lld of %s is empty",
+                                 (long long)g->header_row, where);
+        st = ps_gs_row_from_json(g->host, args->run_arena,
+                                 json_array_get(g->page.values, (size_t)hidx), 0,
+                                 (uint64_t)g->header_row, &hcells, &hn, err);
+        if (st != PS_OK)
+            return st;
+    } else {
+        size_t scan = g->page.nrows < PS_GS_HEADER_SCAN ? g->page.nrows : PS_GS_HEADER_SCAN;
+        ps_cell *rows[PS_GS_HEADER_SCAN];
+        uint32_t ns[PS_GS_HEADER_SCAN];
+        for (size_t i = 0; i < scan; i++) {
+            st = ps_gs_row_from_json(g->host, args->run_arena, json_array_get(g->page.values, i), 0,
+                                     i + 1, &rows[i], &ns[i], err);
+            if (st != PS_OK)
+                return st;
+        }
+        hidx = ps_gs_detect_header((const ps_cell *const *)rows, ns, scan, PS_GS_HEADER_MIN_FIELDS,
+                                   match_cb, g);
+        if (hidx < 0)
+            return no_header(g, where, err);
+        hcells = rows[hidx];
+        hn = ns[hidx];
+    }
+    while (hn > 0 && hcells[hn - 1].len == 0)
+        hn--;
+    g->width = hn;
+    g->page.pos = (size_t)hidx + 1;
+    g->rows_read = 0;
+    info->ncolumns = hn;
+    info->header = hcells;
+    info->header_line = (uint64_t)hidx + 1;
+    info->time_zone = g->meta.time_zone ? g->host->arena_strndup(args->run_arena, g->meta.time_zone,
+                                                                 strlen(g->meta.time_zone))
+                                        : NULL;
+    char desc[600];
+    snprintf(desc, sizeof desc, "Google Sheet '%s', tab '%s' (spreadsheet %s, gid %lld)",
+             g->meta.title ? g->meta.title : "?", g->tab->title, g->id,
+             (long long)g->tab->sheet_id);
+    info->source_desc = g->host->arena_strndup(args->run_arena, desc, strlen(desc));
+    g->host->log(g->env, PS_LOG_INFO,
+                 "%s: %llu rows x %u columns, header in row %ld, time zone %s, locale %s", desc,
+                 (unsigned long long)g->last_row, g->tab->col_count, hidx + 1,
+                 g->meta.time_zone ? g->meta.time_zone : "(none)",
+                 g->meta.locale ? g->meta.locale : "(none)");
+    return PS_OK;
+}
+
+static ps_status next_api(gs_inst *g, ps_arena *arena, ps_row_batch *batch, size_t want,
+                          ps_error *err)
+{
+    batch->rows = g->host->arena_alloc(arena, want * sizeof *batch->rows);
+    if (!batch->rows)
+        return ps_error_setf(err, PS_ERR_NOMEM, "out of memory");
+    size_t n = 0;
+    while (n < want) {
+        if (g->page.pos >= g->page.nrows) {
+            /* free this page before fetching the next: memory stays bounded by one page */
+            ps_gs_page_free(&g->page);
+            if (g->next_row == 0 || g->next_row > g->last_row)
+                break;
+            ps_status st = fetch_page(g, g->next_row, g->next_row + g->page_rows - 1, err);
+            if (st != PS_OK)
+                return st;
+            continue;
+        }
+        uint64_t line = g->page.first_row + g->page.pos;
+        ps_cell *cells;
+        uint32_t nc;
+        ps_status st =
+            ps_gs_row_from_json(g->host, arena, json_array_get(g->page.values, g->page.pos),
+                                g->width, line, &cells, &nc, err);
+        if (st != PS_OK)
+            return st;
+        g->page.pos++;
+        batch->rows[n].line = line;
+        batch->rows[n].cells = cells;
+        batch->rows[n].ncells = nc;
+        n++;
+    }
+    batch->count = n;
+    g->rows_read += n;
+    return n ? PS_OK : PS_END;
+}
+
+/* ---- public CSV export ---------------------------------------------------------------- */
+
+static ps_status open_csv(gs_inst *g, const ps_open_args *args, ps_table_info *info, ps_error *err)
+{
+    int64_t gid = g->url_gid;
+    if (g->sheet && *g->sheet) {
+        const char *s = g->sheet;
+        if (*s == '#')
+            s++;
+        if (strncmp(s, "gid=", 4) == 0)
+            s += 4;
+        char *end = NULL;
+        long long v = strtoll(s, &end, 10);
+        if (!*s || *end || v < 0)
+            return ps_error_setf(err, PS_ERR_CONFIG,
+                                 "with public: true, sheet must be the tab's gid (the number "
+                                 "after #gid= in its URL), not a title ('%.100s'): the export "
+                                 "cannot look titles up",
+                                 g->sheet);
+        gid = v;
+    }
+    ps_status st = ps_gs_export_download(&g->client, g->export_url, g->id, gid, &g->csv_file, err);
+    if (st != PS_OK)
+        return st;
+    g->csv = g->host->csv_new(ps_gs_file_read, g->csv_file, ',');
+    if (!g->csv)
+        return ps_error_setf(err, PS_ERR_NOMEM, "out of memory");
+    size_t scan = g->header_row > 0 ? (size_t)g->header_row : PS_GS_HEADER_SCAN;
+    if (scan > 100000)
+        return ps_error_setf(err, PS_ERR_CONFIG, "header_row is too large for the CSV export");
+    ps_row *rows = g->host->arena_alloc(args->run_arena, scan * sizeof *rows);
+    if (!rows)
+        return ps_error_setf(err, PS_ERR_NOMEM, "out of memory");
+    size_t got = 0;
+    while (got < scan) {
+        ps_cell *cells;
+        size_t nc;
+        uint64_t line;
+        st = g->host->csv_next(g->csv, args->run_arena, &cells, &nc, &line, err);
+        if (st == PS_END)
+            break;
+        if (st != PS_OK)
+            return st;
+        rows[got].line = ++g->csv_rec;
+        rows[got].cells = cells;
+        rows[got].ncells = (uint32_t)nc;
+        got++;
+    }
+    char where[200];
+    snprintf(where, sizeof where, "the CSV export of spreadsheet %s", g->id);
+    long hidx;
+    if (g->header_row > 0) {
+        hidx = (long)g->header_row - 1;
+        if ((size_t)hidx >= got)
+            return ps_error_setf(err, PS_ERR_DATA, "header_row %lld of %s is empty",
+                                 (long long)g->header_row, where);
+    } else {
+        const ps_cell *rc[PS_GS_HEADER_SCAN];
+        uint32_t ns[PS_GS_HEADER_SCAN];
+        for (size_t i = 0; i < got; i++) {
+            rc[i] = rows[i].cells;
+            ns[i] = rows[i].ncells;
+        }
+        hidx = ps_gs_detect_header(rc, ns, got, PS_GS_HEADER_MIN_FIELDS, match_cb, g);
+        if (hidx < 0)
+            return no_header(g, where, err);
+    }
+    uint32_t hn = rows[hidx].ncells;
+    while (hn > 0 && rows[hidx].cells[hn - 1].len == 0)
+        hn--;
+    g->width = hn;
+    g->pending = rows + hidx + 1;
+    g->npending = got - (size_t)hidx - 1;
+    g->pending_pos = 0;
+    info->ncolumns = hn;
+    info->header = rows[hidx].cells;
+    info->header_line = rows[hidx].line;
+    info->time_zone = NULL; /* the export holds display text; the dataset mapping decides */
+    char desc[300];
+    snprintf(desc, sizeof desc, "public CSV export of Google Sheet %s (gid %lld)", g->id,
+             (long long)gid);
+    info->source_desc = g->host->arena_strndup(args->run_arena, desc, strlen(desc));
+    return PS_OK;
+}
+
+static ps_status next_csv(gs_inst *g, ps_arena *arena, ps_row_batch *batch, size_t want,
+                          ps_error *err)
+{
+    batch->rows = g->host->arena_alloc(arena, want * sizeof *batch->rows);
+    if (!batch->rows)
+        return ps_error_setf(err, PS_ERR_NOMEM, "out of memory");
+    size_t n = 0;
+    while (n < want && g->pending_pos < g->npending)
+        batch->rows[n++] = g->pending[g->pending_pos++];
+    while (n < want && g->csv) {
+        ps_cell *cells;
+        size_t nc;
+        uint64_t line;
+        ps_status st = g->host->csv_next(g->csv, arena, &cells, &nc, &line, err);
+        if (st == PS_END) {
+            g->host->csv_free(g->csv);
+            g->csv = NULL;
+            break;
+        }
+        if (st != PS_OK)
+            return st;
+        batch->rows[n].line = ++g->csv_rec;
+        batch->rows[n].cells = cells;
+        batch->rows[n].ncells = (uint32_t)nc;
+        n++;
+    }
+    batch->count = n;
+    g->rows_read += n;
+    return n ? PS_OK : PS_END;
+}
+
+/* ---- ops ------------------------------------------------------------------------------ */
+
+static ps_status gs_open(void *p, const ps_open_args *args, ps_table_info *info, ps_error *err)
+{
+    gs_inst *g = p;
+    gs_close(g);
+    memset(info, 0, sizeof *info);
+    g->rows_read = 0;
+    g->csv_rec = 0;
+    g->next_row = 0;
+    free(g->cursor);
+    g->cursor = NULL;
+    g->batch_rows = args->batch_rows ? args->batch_rows : 1000;
+    if (g->client.mode == PS_GS_AUTH_PUBLIC)
+        return open_csv(g, args, info, err);
+    return open_api(g, args, info, err);
+}
+
+static ps_status gs_next_batch(void *p, ps_arena *arena, ps_row_batch *batch, ps_error *err)
+{
+    gs_inst *g = p;
+    batch->count = 0;
+    batch->rows = NULL;
+    if (g->client.mode == PS_GS_AUTH_PUBLIC)
+        return next_csv(g, arena, batch, g->batch_rows, err);
+    return next_api(g, arena, batch, g->batch_rows, err);
+}
+
+static const char *gs_cursor(void *p)
+{
+    gs_inst *g = p;
+    free(g->cursor);
+    json_t *o = json_object();
+    if (!o)
+        return NULL;
+    json_object_set_new(o, "spreadsheet_id", json_string(g->id));
+    if (g->tab) {
+        json_object_set_new(o, "gid", json_integer((json_int_t)g->tab->sheet_id));
+        json_object_set_new(o, "tab", json_string(g->tab->title));
+        json_object_set_new(o, "row_count", json_integer((json_int_t)g->tab->row_count));
+    }
+    json_object_set_new(o, "rows_read", json_integer((json_int_t)g->rows_read));
+    g->cursor = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
+    json_decref(o);
+    return g->cursor;
+}
+
+static ps_status gs_check(void *p, ps_error *err)
+{
+    gs_inst *g = p;
+    if (g->client.mode == PS_GS_AUTH_PUBLIC) {
+        FILE *f = NULL;
+        ps_status st = ps_gs_export_download(&g->client, g->export_url, g->id, g->url_gid, &f, err);
+        if (f)
+            fclose(f);
+        return st;
+    }
+    ps_status st = fetch_meta(g, err);
+    if (st == PS_OK)
+        g->host->log(g->env, PS_LOG_INFO, "spreadsheet %s: '%s', tab '%s' readable (%llu rows)",
+                     g->id, g->meta.title ? g->meta.title : "?", g->tab->title,
+                     (unsigned long long)g->tab->row_count);
+    gs_close(g);
+    return st;
+}
+
+static const ps_provider_ops gs_provider = {
+    .open = gs_open, .next_batch = gs_next_batch, .cursor = gs_cursor, .close = gs_close};
+
+static const ps_plugin_descriptor gs_descriptor = {
+    .abi_major = PS_ABI_MAJOR,
+    .abi_minor = PS_ABI_MINOR,
+    .struct_size = sizeof(ps_plugin_descriptor),
+    .name = "gsheet",
+    .version = "0.1.0",
+    .description = "Google Sheets (Sheets API v4 with an API key or a service account, or the "
+                   "public CSV export)",
+    .kind = PS_PLUGIN_PROVIDER,
+    .flags = 0,
+    .options = gs_options,
+    .create = gs_create,
+    .check = gs_check,
+    .destroy = gs_destroy,
+    .provider = &gs_provider,
+    .sink = NULL};
+
+PS_PLUGIN_DEFINE(gsheet, gs_descriptor)

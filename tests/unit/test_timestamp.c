@@ -1,0 +1,254 @@
+/* Unit tests: timestamp parsing and formatting (core/include/paysync/timestamp.h). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "paysync/timestamp.h"
+
+typedef struct {
+    const char *in;
+    int rc;
+    const char *out; /* canonical form when rc == OK */
+} iso_case;
+
+static const iso_case iso_cases[] = {
+    /* the spec's canonical form and its own example */
+    {"2024-03-05T14:16:01.350Z", PS_TIME_OK, "2024-03-05T14:16:01.350Z"},
+    {"2021-05-16T14:16:01", PS_TIME_OK, "2021-05-16T14:16:01.000Z"},
+    /* fractions: 1..9 digits truncated to ms */
+    {"2024-03-05T14:16:01.3Z", PS_TIME_OK, "2024-03-05T14:16:01.300Z"},
+    {"2024-03-05T14:16:01.35Z", PS_TIME_OK, "2024-03-05T14:16:01.350Z"},
+    {"2024-03-05T14:16:01.3509Z", PS_TIME_OK, "2024-03-05T14:16:01.350Z"},
+    {"2024-03-05T14:16:01.999999999Z", PS_TIME_OK, "2024-03-05T14:16:01.999Z"},
+    {"2024-03-05T14:16:01,5Z", PS_TIME_OK, "2024-03-05T14:16:01.500Z"},
+    {"2024-03-05T14:16:01.1234567890Z", PS_TIME_SYNTAX, NULL},
+    {"2024-03-05T14:16:01.Z", PS_TIME_SYNTAX, NULL},
+    /* offsets */
+    {"2024-03-05T14:16:01+01:00", PS_TIME_OK, "2024-03-05T13:16:01.000Z"},
+    {"2024-03-05T14:16:01+0100", PS_TIME_OK, "2024-03-05T13:16:01.000Z"},
+    {"2024-03-05T14:16:01+01", PS_TIME_OK, "2024-03-05T13:16:01.000Z"},
+    {"2024-03-05T14:16:01-05:30", PS_TIME_OK, "2024-03-05T19:46:01.000Z"},
+    {"2024-03-05T00:10:00+03:00", PS_TIME_OK, "2024-03-04T21:10:00.000Z"},
+    {"2024-03-05T14:16:01z", PS_TIME_OK, "2024-03-05T14:16:01.000Z"},
+    {"2024-03-05T14:16:01+1", PS_TIME_SYNTAX, NULL},
+    {"2024-03-05T14:16:01+01:0", PS_TIME_SYNTAX, NULL},
+    {"2024-03-05T14:16:01+19:00", PS_TIME_RANGE, NULL},
+    /* separators and partial forms */
+    {"2024-03-05 14:16:01", PS_TIME_OK, "2024-03-05T14:16:01.000Z"},
+    {"2024-03-05 14:16", PS_TIME_OK, "2024-03-05T14:16:00.000Z"},
+    {"2024-03-05", PS_TIME_OK, "2024-03-05T00:00:00.000Z"},
+    {"2024-02-29", PS_TIME_OK, "2024-02-29T00:00:00.000Z"},
+    {"2000-02-29", PS_TIME_OK, "2000-02-29T00:00:00.000Z"},
+    {"1970-01-01T00:00:00Z", PS_TIME_OK, "1970-01-01T00:00:00.000Z"},
+    {"1969-12-31T23:59:59.999Z", PS_TIME_OK, "1969-12-31T23:59:59.999Z"},
+    /* impossible dates and times */
+    {"2024-02-30", PS_TIME_RANGE, NULL},
+    {"2023-02-29", PS_TIME_RANGE, NULL},
+    {"1900-02-29", PS_TIME_RANGE, NULL},
+    {"2024-04-31", PS_TIME_RANGE, NULL},
+    {"2024-13-01", PS_TIME_RANGE, NULL},
+    {"2024-00-10", PS_TIME_RANGE, NULL},
+    {"2024-01-00", PS_TIME_RANGE, NULL},
+    {"2024-03-05T25:00:00", PS_TIME_RANGE, NULL},
+    {"2024-03-05T24:00:00", PS_TIME_RANGE, NULL},
+    {"2024-03-05T14:60:00", PS_TIME_RANGE, NULL},
+    {"2024-03-05T14:16:60", PS_TIME_RANGE, NULL},
+    /* syntax */
+    {"", PS_TIME_SYNTAX, NULL},
+    {"yesterday", PS_TIME_SYNTAX, NULL},
+    {"05/03/2024", PS_TIME_SYNTAX, NULL},
+    {"2024-3-5", PS_TIME_SYNTAX, NULL},
+    {"2024-03-05T", PS_TIME_SYNTAX, NULL},
+    {"2024-03-05T14", PS_TIME_SYNTAX, NULL},
+    {"2024-03-05X14:16:01", PS_TIME_SYNTAX, NULL},
+    {"2024-03-05T14:16:01Z junk", PS_TIME_SYNTAX, NULL},
+    {"24-03-05", PS_TIME_SYNTAX, NULL},
+};
+
+static void test_iso_table(void **state)
+{
+    size_t i;
+    (void)state;
+    for (i = 0; i < sizeof iso_cases / sizeof iso_cases[0]; i++) {
+        const iso_case *c = &iso_cases[i];
+        int64_t ms = 0;
+        char buf[PS_TIME_TEXT_MAX];
+        int rc = ps_time_parse_iso(c->in, strlen(c->in), NULL, &ms);
+        print_message("case %zu '%s'\n", i, c->in);
+        assert_int_equal(rc, c->rc);
+        if (rc == PS_TIME_OK) {
+            assert_int_equal(ps_time_format(ms, buf), 24);
+            assert_string_equal(buf, c->out);
+        }
+    }
+}
+
+static void test_iso_naive_zone(void **state)
+{
+    ps_tz *tz = NULL;
+    ps_error err;
+    int64_t ms;
+    char buf[PS_TIME_TEXT_MAX];
+    (void)state;
+    assert_int_equal(ps_tz_load("+01:00", &tz, &err), PS_OK);
+    /* no zone: wall clock in the naive zone */
+    assert_int_equal(ps_time_parse_iso("2024-03-05T14:16:01", 19, tz, &ms), PS_TIME_OK);
+    ps_time_format(ms, buf);
+    assert_string_equal(buf, "2024-03-05T13:16:01.000Z");
+    /* a date alone is midnight in the naive zone */
+    assert_int_equal(ps_time_parse_iso("2024-03-05", 10, tz, &ms), PS_TIME_OK);
+    ps_time_format(ms, buf);
+    assert_string_equal(buf, "2024-03-04T23:00:00.000Z");
+    /* an explicit offset wins over the naive zone */
+    assert_int_equal(ps_time_parse_iso("2024-03-05T14:16:01Z", 20, tz, &ms), PS_TIME_OK);
+    ps_time_format(ms, buf);
+    assert_string_equal(buf, "2024-03-05T14:16:01.000Z");
+    ps_tz_free(tz);
+}
+
+typedef struct {
+    const char *in;
+    const char *fmt;
+    int rc;
+    const char *out;
+} fmt_case;
+
+static const fmt_case fmt_cases[] = {
+    {"05/03/2024 14:16", "%d/%m/%Y %H:%M", PS_TIME_OK, "2024-03-05T14:16:00.000Z"},
+    {"5/3/2024 4:06", "%d/%m/%Y %H:%M", PS_TIME_OK, "2024-03-05T04:06:00.000Z"},
+    {"03/05/24 14:16:01", "%m/%d/%y %H:%M:%S", PS_TIME_OK, "2024-03-05T14:16:01.000Z"},
+    {"03/05/69", "%m/%d/%y", PS_TIME_OK, "1969-03-05T00:00:00.000Z"},
+    {"5 Mar 2024 2:16 PM", "%d %b %Y %I:%M %p", PS_TIME_OK, "2024-03-05T14:16:00.000Z"},
+    {"5 march 2024 12:00 am", "%d %B %Y %I:%M %p", PS_TIME_OK, "2024-03-05T00:00:00.000Z"},
+    {"5 Sep 2024 12:30 pm", "%d %b %Y %I:%M %p", PS_TIME_OK, "2024-09-05T12:30:00.000Z"},
+    {"2024.03.05 14:16:01.123456 +0100", "%Y.%m.%d %H:%M:%S.%f %z", PS_TIME_OK,
+     "2024-03-05T13:16:01.123Z"},
+    {"2024-03-05 14:16 UTC", "%Y-%m-%d %H:%M %Z", PS_TIME_OK, "2024-03-05T14:16:00.000Z"},
+    {"100% 2024-03-05", "100%% %Y-%m-%d", PS_TIME_OK, "2024-03-05T00:00:00.000Z"},
+    {"30/02/2024", "%d/%m/%Y", PS_TIME_RANGE, NULL},
+    {"05/03/2024 25:00", "%d/%m/%Y %H:%M", PS_TIME_RANGE, NULL},
+    {"13:00 PM 05/03/2024", "%I:%M %p %d/%m/%Y", PS_TIME_RANGE, NULL},
+    {"05/03/2024", "%d/%m/%Y %H:%M", PS_TIME_SYNTAX, NULL},
+    {"05/03/2024 14:16 extra", "%d/%m/%Y %H:%M", PS_TIME_SYNTAX, NULL},
+    {"05-03-2024", "%d/%m/%Y", PS_TIME_SYNTAX, NULL},
+    {"14:16", "%H:%M", PS_TIME_SYNTAX, NULL}, /* no date */
+    {"5 Foo 2024", "%d %b %Y", PS_TIME_SYNTAX, NULL},
+    {"2024-03-05 CET", "%Y-%m-%d %Z", PS_TIME_SYNTAX, NULL},
+    {"2024-03-05", "%Y-%m-%d %Q", PS_TIME_SYNTAX, NULL},
+};
+
+static void test_format_table(void **state)
+{
+    size_t i;
+    (void)state;
+    for (i = 0; i < sizeof fmt_cases / sizeof fmt_cases[0]; i++) {
+        const fmt_case *c = &fmt_cases[i];
+        int64_t ms = 0;
+        char buf[PS_TIME_TEXT_MAX];
+        int rc = ps_time_parse_format(c->in, strlen(c->in), c->fmt, NULL, &ms);
+        print_message("case %zu '%s' with '%s'\n", i, c->in, c->fmt);
+        assert_int_equal(rc, c->rc);
+        if (rc == PS_TIME_OK) {
+            ps_time_format(ms, buf);
+            assert_string_equal(buf, c->out);
+        }
+    }
+}
+
+typedef struct {
+    const char *in;
+    int rc;
+    const char *out;
+} serial_case;
+
+static const serial_case serial_cases[] = {
+    {"45356", PS_TIME_OK, "2024-03-05T00:00:00.000Z"},
+    {"45356.5", PS_TIME_OK, "2024-03-05T12:00:00.000Z"},
+    {"45356.5935300926", PS_TIME_OK, "2024-03-05T14:14:41.000Z"},
+    {"45356.59446", PS_TIME_OK, "2024-03-05T14:16:01.344Z"},
+    {"25569", PS_TIME_OK, "1970-01-01T00:00:00.000Z"},
+    {"0", PS_TIME_OK, "1899-12-30T00:00:00.000Z"},
+    {"1.25", PS_TIME_OK, "1899-12-31T06:00:00.000Z"},
+    {"45356.99999999999", PS_TIME_OK, "2024-03-06T00:00:00.000Z"},
+    {"-1", PS_TIME_RANGE, NULL},
+    {"99999999", PS_TIME_RANGE, NULL},
+    {"4.5E4", PS_TIME_SYNTAX, NULL},
+    {"", PS_TIME_SYNTAX, NULL},
+    {".", PS_TIME_SYNTAX, NULL},
+    {"abc", PS_TIME_SYNTAX, NULL},
+};
+
+static void test_serial_table(void **state)
+{
+    size_t i;
+    (void)state;
+    for (i = 0; i < sizeof serial_cases / sizeof serial_cases[0]; i++) {
+        const serial_case *c = &serial_cases[i];
+        int64_t ms = 0;
+        char buf[PS_TIME_TEXT_MAX];
+        int rc = ps_time_parse_serial(c->in, strlen(c->in), NULL, &ms);
+        print_message("case %zu '%s'\n", i, c->in);
+        assert_int_equal(rc, c->rc);
+        if (rc == PS_TIME_OK) {
+            ps_time_format(ms, buf);
+            assert_string_equal(buf, c->out);
+        }
+    }
+}
+
+static void test_serial_in_zone(void **state)
+{
+    ps_tz *tz = NULL;
+    int64_t ms;
+    char buf[PS_TIME_TEXT_MAX];
+    (void)state;
+    assert_int_equal(ps_tz_load("+03:00", &tz, NULL), PS_OK);
+    assert_int_equal(ps_time_parse_serial("45356.5", 7, tz, &ms), PS_TIME_OK);
+    ps_time_format(ms, buf);
+    assert_string_equal(buf, "2024-03-05T09:00:00.000Z");
+    ps_tz_free(tz);
+}
+
+static void test_civil_round_trip(void **state)
+{
+    int64_t d, y;
+    unsigned m, dd;
+    (void)state;
+    assert_int_equal(ps_days_from_civil(1970, 1, 1), 0);
+    assert_int_equal(ps_days_from_civil(2000, 3, 1), 11017);
+    assert_int_equal(ps_days_from_civil(1899, 12, 30), -25569);
+    for (d = -800000; d < 800000; d += 997) {
+        ps_civil_from_days(d, &y, &m, &dd);
+        assert_int_equal(ps_days_from_civil(y, m, dd), d);
+    }
+}
+
+static void test_format_bounds(void **state)
+{
+    char buf[PS_TIME_TEXT_MAX];
+    int64_t ms;
+    (void)state;
+    assert_int_equal(ps_time_parse_iso("9999-12-31T23:59:59.999Z", 24, NULL, &ms), PS_TIME_OK);
+    ps_time_format(ms, buf);
+    assert_string_equal(buf, "9999-12-31T23:59:59.999Z");
+    /* an offset that pushes past year 9999 is out of range */
+    assert_int_equal(ps_time_parse_iso("9999-12-31T23:59:59-01:00", 25, NULL, &ms), PS_TIME_RANGE);
+    assert_int_equal(ps_time_parse_iso("0000-01-01T00:00:00Z", 20, NULL, &ms), PS_TIME_OK);
+    ps_time_format(ms, buf);
+    assert_string_equal(buf, "0000-01-01T00:00:00.000Z");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_iso_table),      cmocka_unit_test(test_iso_naive_zone),
+        cmocka_unit_test(test_format_table),   cmocka_unit_test(test_serial_table),
+        cmocka_unit_test(test_serial_in_zone), cmocka_unit_test(test_civil_round_trip),
+        cmocka_unit_test(test_format_bounds),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

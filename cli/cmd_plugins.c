@@ -29,11 +29,13 @@ typedef struct scan_ctx {
     int json;
     json_t *arr;
     int failures;
+    int found;
 } scan_ctx;
 
 static void on_plugin(void *vctx, const ps_plugin *p, const char *file, const ps_error *e)
 {
     scan_ctx *ctx = vctx;
+    ctx->found++;
     if (!p) {
         ctx->failures++;
         if (ctx->json) {
@@ -114,6 +116,9 @@ int cmd_plugins(int argc, char **argv)
         return rc;
     scan_ctx ctx = {.json = json, .arr = json_array(), .failures = 0};
     ps_registry_scan(reg, on_plugin, &ctx);
+    if (!ctx.found)
+        cli_error("no plugins found: set plugin_path in a config (--config) or "
+                  "PAYSYNC_PLUGIN_PATH");
     if (json) {
         json_dumpf(ctx.arr, stdout, JSON_INDENT(2));
         fputc('\n', stdout);

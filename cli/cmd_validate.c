@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "commands.h"
 #include "model_fields.h"
@@ -22,6 +23,7 @@ static const char validate_usage[] =
 typedef struct vctx {
     uint64_t problems;
     uint64_t warnings;
+    int header_done;
 } vctx;
 
 static void on_problem(void *p, const char *dataset, uint64_t row, const ps_problem *pr, int n,
@@ -29,6 +31,10 @@ static void on_problem(void *p, const char *dataset, uint64_t row, const ps_prob
 {
     (void)dataset;
     vctx *c = p;
+    if (!c->header_done) {
+        printf("%-7s %-8s %-30s %-26s %s\n", "ROW", "LEVEL", "FIELD", "CODE", "MESSAGE");
+        c->header_done = 1;
+    }
     for (int i = 0; i < n; i++) {
         const char *field = pr[i].field >= 0 ? ps_field_name(pr[i].field) : "-";
         printf("%-7" PRIu64 " %-8s %-30s %-26s %s\n", row, is_warning ? "warning" : "error",
@@ -70,6 +76,18 @@ int cmd_validate(int argc, char **argv)
         return PS_EXIT_USAGE;
     }
     const char *file = argv[optind];
+    /* FILE is relative to the working directory, not to the config's folder. */
+    char *abs_file = NULL;
+    if (file[0] != '/' && strcmp(file, "-") != 0) {
+        char cwd[4096];
+        if (getcwd(cwd, sizeof cwd)) {
+            size_t n = strlen(cwd) + strlen(file) + 2;
+            abs_file = malloc(n);
+            if (abs_file)
+                snprintf(abs_file, n, "%s/%s", cwd, file);
+        }
+    }
+    const char *source_path = abs_file ? abs_file : file;
 
     ps_config *loaded = NULL;
     ps_registry *reg = NULL;
@@ -94,9 +112,19 @@ int cmd_validate(int argc, char **argv)
     }
     if (profile)
         ds.profile = strcmp(profile, "strict") == 0 ? PS_PROFILE_STRICT : PS_PROFILE_STANDARD;
-    ps_kv opts[3];
+    /* The dataset's csvfile options (delimiter, header_row...) apply unless overridden. */
+    ps_kv opts[16];
     size_t nopts = 0;
-    opts[nopts++] = (ps_kv){.key = (char *)"path", .value = (char *)file, .line = 1, .col = 1};
+    opts[nopts++] = (ps_kv){.key = (char *)"path", .value = (char *)source_path, .line = 1, .col = 1};
+    if (loaded && strcmp(ds.source.plugin, "csvfile") == 0) {
+        for (size_t i = 0; i < ds.source.nopts && nopts < 13; i++) {
+            const char *k = ds.source.opts[i].key;
+            if (strcmp(k, "path") == 0 || (delim && strcmp(k, "delimiter") == 0) ||
+                (hrow && strcmp(k, "header_row") == 0))
+                continue;
+            opts[nopts++] = ds.source.opts[i];
+        }
+    }
     if (delim)
         opts[nopts++] = (ps_kv){.key = (char *)"delimiter", .value = (char *)delim, .line = 1, .col = 1};
     if (hrow)
@@ -115,7 +143,6 @@ int cmd_validate(int argc, char **argv)
 
     vctx ctx = {0};
     ps_run_options opt = {.dry_run = 1, .on_problem = on_problem, .on_problem_ctx = &ctx};
-    printf("%-7s %-8s %-30s %-26s %s\n", "ROW", "LEVEL", "FIELD", "CODE", "MESSAGE");
     ps_run_result res;
     ps_error err = {0};
     ps_status st = ps_run(&cfg, reg, &opt, &res, &err);
@@ -123,9 +150,11 @@ int cmd_validate(int argc, char **argv)
         const ps_dataset_result *d = &res.datasets[0];
         if (!d->ok)
             cli_error("%s", d->error);
-        printf("\n%s: %" PRIu64 " rows read, %" PRIu64 " valid, %" PRIu64 " rejected, %" PRIu64
+        if (d->ok && !ctx.header_done)
+            printf("no problems found\n");
+        printf("%s%s: %" PRIu64 " rows read, %" PRIu64 " valid, %" PRIu64 " rejected, %" PRIu64
                " blank, %" PRIu64 " duplicates, %" PRIu64 " with warnings\n",
-               file, d->read, d->accepted, d->rejected, d->blank, d->duplicates, d->warnings);
+               ctx.header_done ? "\n" : "", file, d->read, d->accepted, d->rejected, d->blank, d->duplicates, d->warnings);
         rc = (!d->ok || d->rejected > 0) ? PS_EXIT_FAILED : PS_EXIT_OK;
     } else {
         cli_error("%s", err.message);
@@ -134,5 +163,6 @@ int cmd_validate(int argc, char **argv)
     ps_run_result_free(&res);
     ps_registry_free(reg);
     ps_config_free(loaded);
+    free(abs_file);
     return rc;
 }

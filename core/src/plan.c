@@ -198,6 +198,26 @@ ps_status ps_plan_build(const ps_config *cfg, ps_registry *reg, char *const *onl
                 p->state_sink = si;
         }
     }
+    /* Sinks no selected dataset uses still get their options checked. */
+    for (size_t i = 0; i < cfg->nsinks && st == PS_OK && !no_sinks; i++) {
+        if (out->sinks[i].def)
+            continue;
+        const ps_sink_def *sd = &cfg->sinks[i];
+        const ps_plugin *pl = NULL;
+        ps_options *o = NULL;
+        ps_error e = {0};
+        char context[200];
+        snprintf(context, sizeof context, "sink '%s'", sd->name);
+        st = ps_registry_find(reg, sd->ref.plugin, &pl, &e);
+        if (st != PS_OK) {
+            ps_error_setf(err, st, "%s:%d:%d: %s: plugin '%s': %s", cfg->path, sd->ref.line,
+                          sd->ref.col, context, sd->ref.plugin, e.message);
+            break;
+        }
+        st = ps_options_build(pl->desc, sd->ref.opts, sd->ref.nopts, cfg->path, cfg->dir, context,
+                              &o, err);
+        ps_options_free(o);
+    }
     out->nsinks = cfg->nsinks;
     if (st != PS_OK)
         ps_plan_free(out);

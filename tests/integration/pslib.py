@@ -7,7 +7,7 @@ import sys
 import tempfile
 import unittest
 
-PAYSYNC = os.environ.get("PAYSYNC", "")
+PAYSYNC = os.path.abspath(os.environ["PAYSYNC"]) if os.environ.get("PAYSYNC") else ""
 SOURCE_DIR = os.environ.get("PS_SOURCE_DIR", os.path.join(os.path.dirname(__file__), "..", ".."))
 PLUGIN_DIR = os.environ.get("PS_PLUGIN_DIR", "")
 TEST_PLUGIN_DIR = os.environ.get("PS_TEST_PLUGIN_DIR", "")

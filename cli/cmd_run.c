@@ -1,5 +1,6 @@
 /* paysync run / check. */
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +10,24 @@
 #include "due.h"
 #include "log.h"
 #include "pipeline.h"
+
+static volatile sig_atomic_t stop_requested = 0;
+
+static void on_stop_signal(int sig)
+{
+    (void)sig;
+    stop_requested = 1;
+}
+
+static void install_stop_handlers(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_stop_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+}
 
 static const char run_usage[] =
     "usage: paysync run CONFIG [--dataset NAME]... [--report FILE] [--dry-run] [--due]\n"
@@ -22,6 +41,9 @@ static const char run_usage[] =
     "  --dry-run        read and validate only; write nothing\n"
     "  --due            run only the datasets whose schedule is due\n"
     "  --no-progress    no progress line on a terminal\n"
+    "\n"
+    "SIGTERM or SIGINT stops the running dataset after its current batch and rolls it back;\n"
+    "datasets already committed stay committed.\n"
     "\n"
     "exit: 0 ran, 1 a dataset failed, 2 usage or configuration error\n";
 
@@ -75,7 +97,9 @@ int cmd_run(int argc, char **argv)
     ps_run_options opt = {.only = only,
                           .nonly = nonly,
                           .dry_run = dry,
-                          .progress = progress && isatty(STDERR_FILENO)};
+                          .progress = progress && isatty(STDERR_FILENO),
+                          .stop = &stop_requested};
+    install_stop_handlers();
     ps_run_result res;
     ps_error err = {0};
     ps_status st = ps_run(cfg, reg, &opt, &res, &err);

@@ -367,6 +367,11 @@ static ps_status run_loop(ds_run *r, ps_arena *batch_arena, ps_error *err)
         if (st != PS_OK)
             return st;
         ps_arena_reset(batch_arena);
+        if (r->opt->stop && *r->opt->stop)
+            return ps_error_setf(err, PS_ERR_SOURCE,
+                                 "interrupted by a signal after %" PRIu64 " rows; nothing was "
+                                 "committed, the next run starts again from the last commit",
+                                 r->res->read);
         if (r->opt->progress)
             show_progress(r, start);
     }
@@ -465,6 +470,16 @@ ps_status ps_run(const ps_config *cfg, ps_registry *reg, const ps_run_options *o
     res->count = plan.nds;
     ps_status overall = PS_OK;
     for (size_t i = 0; i < plan.nds; i++) {
+        if (opt->stop && *opt->stop) {
+            snprintf(res->datasets[i].name, sizeof res->datasets[i].name, "%s",
+                     plan.ds[i].def->name);
+            if (overall == PS_OK) {
+                overall = PS_ERR_SOURCE;
+                ps_error_setf(err, overall, "interrupted by a signal before dataset '%s'",
+                              plan.ds[i].def->name);
+            }
+            continue;
+        }
         st = run_dataset(&plan.ds[i], opt, &res->datasets[i]);
         if (st != PS_OK && overall == PS_OK) {
             overall = st;

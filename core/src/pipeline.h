@@ -2,6 +2,7 @@
 #ifndef PS_PIPELINE_H
 #define PS_PIPELINE_H
 
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -52,6 +53,9 @@ typedef struct ps_run_options {
     ps_problem_fn on_problem;
     void *on_problem_ctx;
     size_t batch_rows;   /* 0 = default (8192) */
+    /* When non-NULL and set (e.g. by a SIGTERM handler), the running dataset stops after the
+     * current batch and rolls back ("interrupted"); later datasets are not started. */
+    volatile sig_atomic_t *stop;
 } ps_run_options;
 
 /* Validates every selected dataset's plugins and options, creates the instances, then runs

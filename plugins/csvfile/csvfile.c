@@ -27,7 +27,8 @@ typedef struct csvfile {
     int own_fd; /* 0 for stdin */
     int read_errno;
     ps_csv_reader *reader;
-    uint64_t recno; /* records read so far (the header row included) */
+    uint64_t recno;   /* records read so far (the header row included) */
+    ps_error pending; /* error met during a batch: returned by this and every later call */
     size_t batch_rows;
 } csvfile;
 
@@ -185,6 +186,7 @@ static ps_status csvfile_open(void *inst, const ps_open_args *args, ps_table_inf
     csvfile_close(c);
     c->recno = 0;
     c->read_errno = 0;
+    ps_error_clear(&c->pending);
     c->batch_rows = args->batch_rows ? args->batch_rows : CSVFILE_DEFAULT_BATCH;
 
     if (strcmp(c->path, "-") == 0) {
@@ -251,6 +253,12 @@ static ps_status csvfile_next_batch(void *inst, ps_arena *arena, ps_row_batch *b
     csvfile *c = inst;
     batch->count = 0;
     batch->rows = NULL;
+    if (c->pending.code != PS_OK) {
+        ps_status st = c->pending.code;
+        if (err)
+            *err = c->pending;
+        return st;
+    }
     if (!c->reader)
         return PS_END;
     ps_row *rows = c->host->arena_alloc(arena, c->batch_rows * sizeof *rows);
@@ -262,11 +270,21 @@ static ps_status csvfile_next_batch(void *inst, ps_arena *arena, ps_row_batch *b
         ps_cell *cells = NULL;
         size_t n = 0;
         uint64_t line = 0;
-        ps_status st = next_record(c, arena, &cells, &n, &line, err);
+        ps_error e;
+        ps_status st = next_record(c, arena, &cells, &n, &line, &e);
         if (st == PS_END)
             break;
-        if (st != PS_OK)
-            return st;
+        if (st != PS_OK) {
+            /* The error is kept: the rows read so far (if any) are handed over first and
+             * every later call returns it. */
+            c->pending = e;
+            if (count == 0) {
+                if (err)
+                    *err = e;
+                return st;
+            }
+            break;
+        }
         rows[count].line = c->recno;
         rows[count].ncells = (uint32_t)n;
         rows[count].cells = cells;

@@ -353,7 +353,8 @@ static void gen_row(const stub *s, uint64_t k, ps_cell *cells, char **pool)
     uint64_t cust = pick(&r, s->ncust);
     uint64_t c = mix64(s->seed ^ (0xA0761D6478BD642FULL + cust * 0x9E3779B97F4A7C15ULL));
     const country *co = &countries[c % 3];
-    uint64_t cc = c >> 8; /* more customer bits */
+    uint64_t cc = c >> 8;                           /* more customer bits */
+    uint64_t c2 = mix64(c ^ 0x5851F42D4C957F2DULL); /* and more */
 
     for (int f = 0; f < PS_FIELD_COUNT; f++)
         cell_lit(&w, f, "");
@@ -434,9 +435,9 @@ static void gen_row(const stub *s, uint64_t k, ps_cell *cells, char **pool)
     }
     cell_end(&w, PS_F_CUSTOMER_PHONE);
 
-    cell_lit(&w, PS_F_CUSTOMER_CATEGORY, categories[(cc >> 40) % 10]);
+    cell_lit(&w, PS_F_CUSTOMER_CATEGORY, categories[c2 % 10]);
 
-    if ((cc >> 44) % 10 < 3) {
+    if ((c2 >> 8) % 10 < 3) {
         cell_begin(&w, PS_F_FINANCING_ID);
         w.p = PUTS(w.p, "RBF-");
         w.p = put_u(w.p, (cc >> 20) % 10000, 4);
@@ -448,7 +449,7 @@ static void gen_row(const stub *s, uint64_t k, ps_cell *cells, char **pool)
         w.p = put_u(w.p, 1 + pick(&r, 250), 3);
         cell_end(&w, PS_F_AGENT_ID);
     }
-    if ((cc >> 48) % 10 < 8) { /* 80 % of customers have coordinates */
+    if ((c2 >> 16) % 10 < 8) { /* 80 % of customers have coordinates */
         cell_begin(&w, PS_F_LATITUDE);
         w.p = put_fixed(w.p, co->lat_e6 + (int64_t)((cc >> 12) % 1000001) - 500000, 6);
         cell_end(&w, PS_F_LATITUDE);
@@ -456,15 +457,15 @@ static void gen_row(const stub *s, uint64_t k, ps_cell *cells, char **pool)
         w.p = put_fixed(w.p, co->lon_e6 + (int64_t)((cc >> 24) % 1000001) - 500000, 6);
         cell_end(&w, PS_F_LONGITUDE);
     }
-    if ((cc >> 52) % 4 != 0)
+    if ((c2 >> 24) % 4 != 0)
         cell_lit(&w, PS_F_UTILITY_ID, co->utility);
     if (pick(&r, 4) == 0) {
         cell_begin(&w, PS_F_FAILED_BATTERY_CAPACITY_COUNT);
         w.p = put_u(w.p, pick(&r, 6), 1);
         cell_end(&w, PS_F_FAILED_BATTERY_CAPACITY_COUNT);
     }
-    if ((cc >> 56) % 5 != 0)
-        cell_lit(&w, PS_F_ACCOUNT_TYPE, (cc >> 59) % 4 == 0 ? "Postpaid" : "Prepaid");
+    if ((c2 >> 32) % 5 != 0)
+        cell_lit(&w, PS_F_ACCOUNT_TYPE, (c2 >> 40) % 4 == 0 ? "Postpaid" : "Prepaid");
     cell_lit(&w, PS_F_STATUS, statuses[pick(&r, 10)]);
     if (pick(&r, 20) == 0)
         cell_lit(&w, PS_F_NOTES, notes[pick(&r, 4)]);

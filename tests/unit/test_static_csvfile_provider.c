@@ -1,0 +1,527 @@
+/* Unit tests: the csvfile provider plugin, driven through its descriptor with a fake host. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "fake_host.h"
+
+const ps_plugin_descriptor *paysync_plugin_entry_csvfile(void);
+
+static char tmpdir[256];
+
+static int setup(void **state)
+{
+    (void)state;
+    snprintf(tmpdir, sizeof tmpdir, "/tmp/ps_csvfile_XXXXXX");
+    return mkdtemp(tmpdir) ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
+/* Writes data to tmpdir/name; returns the path (static buffer rotated over 4 calls). */
+static const char *write_file(const char *name, const char *data, size_t len)
+{
+    static char paths[4][512];
+    static int turn;
+    char *p = paths[turn++ % 4];
+    snprintf(p, 512, "%s/%s", tmpdir, name);
+    FILE *f = fopen(p, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(data, 1, len, f), len);
+    fclose(f);
+    return p;
+}
+
+static const char *write_text(const char *name, const char *data)
+{
+    return write_file(name, data, strlen(data));
+}
+
+/* ---- a provider under test ------------------------------------------------------------- */
+
+typedef struct prov {
+    fake_host fh;
+    const ps_plugin_descriptor *d;
+    void *inst;
+    ps_arena *run, *batch;
+    ps_table_info info;
+    ps_error err;
+} prov;
+
+static ps_status prov_create(prov *p, const char *const *opts)
+{
+    memset(p, 0, sizeof *p);
+    p->d = paysync_plugin_entry_csvfile();
+    fake_host_init(&p->fh, p->d, opts);
+    p->run = ps_arena_create(0);
+    p->batch = ps_arena_create(0);
+    return p->d->create(&p->fh.ctx, &p->inst, &p->err);
+}
+
+static ps_status prov_open(prov *p, size_t batch_rows)
+{
+    ps_open_args a = {"ds", NULL, p->run, batch_rows};
+    return p->d->provider->open(p->inst, &a, &p->info, &p->err);
+}
+
+static void prov_free(prov *p)
+{
+    if (p->inst) {
+        p->d->provider->close(p->inst);
+        p->d->destroy(p->inst);
+    }
+    ps_arena_destroy(p->run);
+    ps_arena_destroy(p->batch);
+    fake_host_fini(&p->fh);
+}
+
+static void render_cells(char *out, size_t cap, const ps_cell *c, size_t n)
+{
+    size_t len = strlen(out);
+    for (size_t i = 0; i < n; i++) {
+        assert_int_equal(c[i].kind, PS_CELL_TEXT);
+        len += (size_t)snprintf(out + len, cap - len, "[%s]", c[i].text);
+        assert_true(len < cap);
+    }
+}
+
+/* Reads every batch; renders "LINE:[cell]...\n"; returns the final status. */
+static ps_status read_all(prov *p, char *out, size_t cap, size_t *nbatches)
+{
+    out[0] = '\0';
+    size_t nb = 0;
+    ps_status st;
+    for (;;) {
+        ps_row_batch b;
+        st = p->d->provider->next_batch(p->inst, p->batch, &b, &p->err);
+        if (st != PS_OK)
+            break;
+        assert_true(b.count > 0);
+        nb++;
+        for (size_t i = 0; i < b.count; i++) {
+            size_t len = strlen(out);
+            snprintf(out + len, cap - len, "%llu:", (unsigned long long)b.rows[i].line);
+            render_cells(out, cap, b.rows[i].cells, b.rows[i].ncells);
+            len = strlen(out);
+            snprintf(out + len, cap - len, "\n");
+        }
+        ps_arena_reset(p->batch);
+    }
+    if (nbatches)
+        *nbatches = nb;
+    return st;
+}
+
+static void assert_msg(const ps_error *e, const char *needle)
+{
+    if (!strstr(e->message, needle))
+        fail_msg("message '%s' lacks '%s'", e->message, needle);
+}
+
+/* ---- tests ------------------------------------------------------------------------------ */
+
+static void test_descriptor(void **state)
+{
+    (void)state;
+    const ps_plugin_descriptor *d = paysync_plugin_entry_csvfile();
+    assert_string_equal(d->name, "csvfile");
+    assert_int_equal(d->kind, PS_PLUGIN_PROVIDER);
+    assert_int_equal(d->abi_major, PS_ABI_MAJOR);
+    assert_int_equal(d->struct_size, sizeof(ps_plugin_descriptor));
+    assert_non_null(d->create);
+    assert_non_null(d->destroy);
+    assert_non_null(d->provider);
+    assert_non_null(d->provider->open);
+    assert_non_null(d->provider->next_batch);
+    assert_null(d->sink);
+    static const struct {
+        const char *name;
+        ps_option_type type;
+        const char *def;
+        int required;
+    } want[] = {
+        {"path", PS_OPT_PATH, NULL, 1},
+        {"delimiter", PS_OPT_STRING, ",", 0},
+        {"header_row", PS_OPT_INT, "1", 0},
+        {"max_field_bytes", PS_OPT_INT, "67108864", 0},
+    };
+    size_t n = 0;
+    for (const ps_option_spec *o = d->options; o->name; o++, n++) {
+        assert_true(n < 4);
+        assert_string_equal(o->name, want[n].name);
+        assert_int_equal(o->type, want[n].type);
+        if (want[n].def)
+            assert_string_equal(o->default_value, want[n].def);
+        else
+            assert_null(o->default_value);
+        assert_int_equal(o->required, want[n].required);
+        assert_int_equal(o->secret, 0);
+        assert_non_null(o->description);
+    }
+    assert_int_equal(n, 4);
+}
+
+static void test_basic_rows_and_batches(void **state)
+{
+    (void)state;
+    const char *path = write_text("basic.csv", "\xEF\xBB\xBFID,AMOUNT\r\n1,10\r\n2,20\r\n3,30\r\n");
+    const char *opts[] = {"path", path, NULL};
+    prov p;
+    assert_int_equal(prov_create(&p, opts), PS_OK);
+    assert_int_equal(p.d->check(p.inst, &p.err), PS_OK);
+    assert_int_equal(prov_open(&p, 2), PS_OK);
+    assert_int_equal(p.info.ncolumns, 2);
+    assert_string_equal(p.info.header[0].text, "ID");
+    assert_string_equal(p.info.header[1].text, "AMOUNT");
+    assert_int_equal(p.info.header_line, 1);
+    assert_null(p.info.time_zone);
+    assert_string_equal(p.info.source_desc, path);
+    char out[1024];
+    size_t nb;
+    assert_int_equal(read_all(&p, out, sizeof out, &nb), PS_END);
+    assert_string_equal(out, "2:[1][10]\n3:[2][20]\n4:[3][30]\n");
+    assert_int_equal(nb, 2); /* batches of 2 rows */
+    /* END is repeated. */
+    ps_row_batch b;
+    assert_int_equal(p.d->provider->next_batch(p.inst, p.batch, &b, &p.err), PS_END);
+    assert_int_equal(b.count, 0);
+    assert_null(p.d->provider->cursor);
+    prov_free(&p);
+}
+
+/* Table: file content and options -> rendered rows (or an error). */
+typedef struct csvfile_case {
+    const char *name;
+    const char *content;
+    const char *delimiter;  /* NULL: not set */
+    const char *header_row; /* NULL: not set */
+    const char *max_field;  /* NULL: not set */
+    ps_status open_status;
+    const char *header; /* rendered header cells */
+    uint64_t header_line;
+    ps_status end_status;
+    const char *rows;
+    const char *msg; /* substring of the open or read error */
+} csvfile_case;
+
+static const csvfile_case cases[] = {
+    {"records numbered, not lines", "a,b\n\"x\ny\",1\nz,2\n", NULL, NULL, NULL, PS_OK, "[a][b]", 1,
+     PS_END, "2:[x\ny][1]\n3:[z][2]\n", NULL},
+    {"blank lines passed up", "a,b\n1,2\n\n3,4\n", NULL, NULL, NULL, PS_OK, "[a][b]", 1, PS_END,
+     "2:[1][2]\n3:[]\n4:[3][4]\n", NULL},
+    {"wide and short rows passed up", "a,b\n1,2,3\n4\n", NULL, NULL, NULL, PS_OK, "[a][b]", 1,
+     PS_END, "2:[1][2][3]\n3:[4]\n", NULL},
+    {"header only", "a,b\n", NULL, NULL, NULL, PS_OK, "[a][b]", 1, PS_END, "", NULL},
+    {"title rows above header", "Payments report\n,\nID,AMOUNT\n7,70\n", NULL, "3", NULL, PS_OK,
+     "[ID][AMOUNT]", 3, PS_END, "4:[7][70]\n", NULL},
+    {"semicolon", "a;b\n1,5;2\n", ";", NULL, NULL, PS_OK, "[a][b]", 1, PS_END, "2:[1,5][2]\n",
+     NULL},
+    {"tab by name", "a\tb\n1\t2\n", "tab", NULL, NULL, PS_OK, "[a][b]", 1, PS_END, "2:[1][2]\n",
+     NULL},
+    {"tab character", "a\tb\n1\t2\n", "\t", NULL, NULL, PS_OK, "[a][b]", 1, PS_END, "2:[1][2]\n",
+     NULL},
+    {"pipe", "a|b\n1|2\n", "|", NULL, NULL, PS_OK, "[a][b]", 1, PS_END, "2:[1][2]\n", NULL},
+    {"comma default", "a,b\n1,2\n", ",", NULL, NULL, PS_OK, "[a][b]", 1, PS_END, "2:[1][2]\n",
+     NULL},
+    {"field at max ok", "a,b\n12345,2\n", NULL, NULL, "5", PS_OK, "[a][b]", 1, PS_END,
+     "2:[12345][2]\n", NULL},
+    /* errors */
+    {"empty file", "", NULL, NULL, NULL, PS_ERR_DATA, NULL, 0, PS_OK, NULL,
+     "the file is empty (no header row)"},
+    {"header_row beyond the file", "a\nb\n", NULL, "5", NULL, PS_ERR_DATA, NULL, 0, PS_OK, NULL,
+     "header_row is 5 but the file has only 2 rows"},
+    {"unterminated quote in data", "a,b\n1,2\n3,\"oops\n4,5\n", NULL, NULL, NULL, PS_OK, "[a][b]",
+     1, PS_ERR_DATA, "2:[1][2]\n",
+     "line 3: unterminated quoted field: the quote opened on line 3 is never closed"},
+    {"unterminated quote in header", "\"a,b\n", NULL, NULL, NULL, PS_ERR_DATA, NULL, 0, PS_OK, NULL,
+     "the quote opened on line 1"},
+    {"field over max_field_bytes", "a,b\n1,2\n123456,x\n", NULL, NULL, "5", PS_OK, "[a][b]", 1,
+     PS_ERR_DATA, "2:[1][2]\n",
+     "line 3: field 1 is longer than max_field_bytes (6 bytes, limit 5)"},
+    {"header over max_field_bytes", "abcdef\n", NULL, NULL, "5", PS_ERR_DATA, NULL, 0, PS_OK, NULL,
+     "line 1: field 1 is longer than max_field_bytes"},
+};
+
+static void run_case(const csvfile_case *c)
+{
+    const char *path = write_text("case.csv", c->content);
+    const char *opts[9];
+    size_t k = 0;
+    opts[k++] = "path";
+    opts[k++] = path;
+    if (c->delimiter) {
+        opts[k++] = "delimiter";
+        opts[k++] = c->delimiter;
+    }
+    if (c->header_row) {
+        opts[k++] = "header_row";
+        opts[k++] = c->header_row;
+    }
+    if (c->max_field) {
+        opts[k++] = "max_field_bytes";
+        opts[k++] = c->max_field;
+    }
+    opts[k] = NULL;
+    prov p;
+    assert_int_equal(prov_create(&p, opts), PS_OK);
+    ps_status st = prov_open(&p, 100);
+    if (st != c->open_status)
+        fail_msg("case '%s': open returned %d (%s), want %d", c->name, st, p.err.message,
+                 c->open_status);
+    if (st != PS_OK) {
+        assert_int_equal(p.err.code, st);
+        assert_msg(&p.err, c->msg);
+        assert_msg(&p.err, path); /* every message names the file */
+        /* After a failed open next_batch just ends. */
+        ps_row_batch b;
+        assert_int_equal(p.d->provider->next_batch(p.inst, p.batch, &b, &p.err), PS_END);
+        prov_free(&p);
+        return;
+    }
+    char hdr[256] = "";
+    render_cells(hdr, sizeof hdr, p.info.header, p.info.ncolumns);
+    assert_string_equal(hdr, c->header);
+    assert_int_equal(p.info.header_line, c->header_line);
+    char out[1024];
+    st = read_all(&p, out, sizeof out, NULL);
+    if (st != c->end_status || strcmp(out, c->rows) != 0)
+        fail_msg("case '%s': got status %d rows\n%s\nwant %d\n%s\n(%s)", c->name, st, out,
+                 c->end_status, c->rows, p.err.message);
+    if (c->msg) {
+        assert_int_equal(p.err.code, st);
+        assert_msg(&p.err, c->msg);
+        assert_msg(&p.err, path);
+    }
+    prov_free(&p);
+}
+
+static void test_table(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        run_case(&cases[i]);
+}
+
+static void test_bad_options(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *key, *value, *msg;
+    } bad[] = {
+        {"delimiter", "::", "delimiter '::' is not supported"},
+        {"delimiter", "\"", "delimiter '\"' is not supported"},
+        {"header_row", "0", "header_row must be 1 or more (got 0)"},
+        {"header_row", "-2", "header_row must be 1 or more (got -2)"},
+        {"max_field_bytes", "0", "max_field_bytes must be between 1 and 67108864 (got 0)"},
+        {"max_field_bytes", "67108865", "max_field_bytes must be between 1 and 67108864"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        const char *opts[] = {"path", "/nonexistent.csv", bad[i].key, bad[i].value, NULL};
+        prov p;
+        assert_int_equal(prov_create(&p, opts), PS_ERR_CONFIG);
+        assert_int_equal(p.err.code, PS_ERR_CONFIG);
+        assert_msg(&p.err, bad[i].msg);
+        assert_msg(&p.err, "source of test");
+        assert_null(p.inst);
+        prov_free(&p);
+    }
+    /* No path at all (the core normally refuses this first). */
+    prov p;
+    assert_int_equal(prov_create(&p, NULL), PS_ERR_CONFIG);
+    assert_msg(&p.err, "option 'path' is required");
+    prov_free(&p);
+}
+
+static void test_missing_file(void **state)
+{
+    (void)state;
+    char path[512];
+    snprintf(path, sizeof path, "%s/nope.csv", tmpdir);
+    const char *opts[] = {"path", path, NULL};
+    prov p;
+    assert_int_equal(prov_create(&p, opts), PS_OK); /* create does not touch the file */
+    assert_int_equal(p.d->check(p.inst, &p.err), PS_ERR_SOURCE);
+    assert_msg(&p.err, path);
+    assert_msg(&p.err, strerror(ENOENT));
+    assert_int_equal(prov_open(&p, 10), PS_ERR_SOURCE);
+    assert_int_equal(p.err.code, PS_ERR_SOURCE);
+    assert_msg(&p.err, "cannot open '");
+    assert_msg(&p.err, path);
+    assert_msg(&p.err, strerror(ENOENT));
+    prov_free(&p);
+}
+
+static void test_directory(void **state)
+{
+    (void)state;
+    const char *opts[] = {"path", tmpdir, NULL};
+    prov p;
+    assert_int_equal(prov_create(&p, opts), PS_OK);
+    assert_int_equal(p.d->check(p.inst, &p.err), PS_ERR_SOURCE);
+    assert_msg(&p.err, "it is a directory");
+    assert_int_equal(prov_open(&p, 10), PS_ERR_SOURCE);
+    assert_msg(&p.err, tmpdir);
+    assert_msg(&p.err, "it is a directory");
+    prov_free(&p);
+}
+
+/* Runs fn with stdin replaced by fd. */
+static void with_stdin(int fd, void (*fn)(void))
+{
+    int saved = dup(0);
+    assert_true(saved >= 0);
+    assert_true(dup2(fd, 0) == 0);
+    fn();
+    assert_true(dup2(saved, 0) == 0);
+    close(saved);
+}
+
+static void stdin_reads_rows(void)
+{
+    const char *opts[] = {"path", "-", NULL};
+    prov p;
+    assert_int_equal(prov_create(&p, opts), PS_OK);
+    assert_int_equal(p.d->check(p.inst, &p.err), PS_OK);
+    assert_int_equal(prov_open(&p, 10), PS_OK);
+    assert_string_equal(p.info.source_desc, "<stdin>");
+    char out[256];
+    assert_int_equal(read_all(&p, out, sizeof out, NULL), PS_END);
+    assert_string_equal(out, "2:[1][2]\n");
+    prov_free(&p);
+    /* stdin was not closed by the plugin */
+    assert_true(fcntl(0, F_GETFD) != -1);
+}
+
+static void test_stdin(void **state)
+{
+    (void)state;
+    const char *path = write_text("stdin.csv", "a,b\n1,2\n");
+    int fd = open(path, O_RDONLY);
+    assert_true(fd >= 0);
+    with_stdin(fd, stdin_reads_rows);
+    close(fd);
+}
+
+static void stdin_read_error(void)
+{
+    const char *opts[] = {"path", "-", NULL};
+    prov p;
+    assert_int_equal(prov_create(&p, opts), PS_OK);
+    assert_int_equal(prov_open(&p, 10), PS_ERR_SOURCE);
+    assert_int_equal(p.err.code, PS_ERR_SOURCE);
+    assert_msg(&p.err, "<stdin>: line 1: read error: ");
+    assert_msg(&p.err, strerror(EISDIR));
+    prov_free(&p);
+}
+
+static void test_read_error(void **state)
+{
+    (void)state;
+    /* A directory as stdin: open works, read() fails with EISDIR. */
+    int fd = open(tmpdir, O_RDONLY | O_DIRECTORY);
+    assert_true(fd >= 0);
+    with_stdin(fd, stdin_read_error);
+    close(fd);
+}
+
+static void test_two_instances(void **state)
+{
+    (void)state;
+    const char *pa = write_text("a.csv", "x\na1\na2\na3\n");
+    const char *pb = write_text("b.csv", "y;z\nb1;1\nb2;2\n");
+    const char *oa[] = {"path", pa, NULL};
+    const char *ob[] = {"path", pb, "delimiter", ";", NULL};
+    prov a, b;
+    assert_int_equal(prov_create(&a, oa), PS_OK);
+    assert_int_equal(prov_create(&b, ob), PS_OK);
+    assert_int_equal(prov_open(&a, 1), PS_OK);
+    assert_int_equal(prov_open(&b, 1), PS_OK);
+    assert_string_equal(a.info.header[0].text, "x");
+    assert_string_equal(b.info.header[1].text, "z");
+    char seq[256] = "";
+    int done_a = 0, done_b = 0;
+    while (!done_a || !done_b) {
+        ps_row_batch rb;
+        if (!done_a) {
+            ps_status st = a.d->provider->next_batch(a.inst, a.batch, &rb, &a.err);
+            if (st == PS_END)
+                done_a = 1;
+            else
+                snprintf(seq + strlen(seq), sizeof seq - strlen(seq), "%s@%llu ",
+                         rb.rows[0].cells[0].text, (unsigned long long)rb.rows[0].line);
+        }
+        if (!done_b) {
+            ps_status st = b.d->provider->next_batch(b.inst, b.batch, &rb, &b.err);
+            if (st == PS_END)
+                done_b = 1;
+            else
+                snprintf(seq + strlen(seq), sizeof seq - strlen(seq), "%s@%llu ",
+                         rb.rows[0].cells[0].text, (unsigned long long)rb.rows[0].line);
+        }
+    }
+    assert_string_equal(seq, "a1@2 b1@2 a2@3 b2@3 a3@4 ");
+    prov_free(&a);
+    prov_free(&b);
+}
+
+static void test_reopen_restarts(void **state)
+{
+    (void)state;
+    const char *path = write_text("re.csv", "h\n1\n2\n");
+    const char *opts[] = {"path", path, NULL};
+    prov p;
+    assert_int_equal(prov_create(&p, opts), PS_OK);
+    char out[128];
+    for (int round = 0; round < 2; round++) {
+        assert_int_equal(prov_open(&p, 10), PS_OK);
+        assert_int_equal(read_all(&p, out, sizeof out, NULL), PS_END);
+        assert_string_equal(out, "2:[1]\n3:[2]\n");
+        p.d->provider->close(p.inst);
+    }
+    /* close twice is harmless, destroy after close too */
+    p.d->provider->close(p.inst);
+    prov_free(&p);
+}
+
+static void test_logs_title_rows(void **state)
+{
+    (void)state;
+    const char *path = write_text("title.csv", "Report\nID\n1\n");
+    const char *opts[] = {"path", path, "header_row", "2", NULL};
+    prov p;
+    assert_int_equal(prov_create(&p, opts), PS_OK);
+    assert_int_equal(prov_open(&p, 10), PS_OK);
+    assert_non_null(strstr(p.fh.log, "DEBUG skipping row 1 above the header"));
+    assert_non_null(strstr(p.fh.log, "header on row 2"));
+    prov_free(&p);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_descriptor),      cmocka_unit_test(test_basic_rows_and_batches),
+        cmocka_unit_test(test_table),           cmocka_unit_test(test_bad_options),
+        cmocka_unit_test(test_missing_file),    cmocka_unit_test(test_directory),
+        cmocka_unit_test(test_stdin),           cmocka_unit_test(test_read_error),
+        cmocka_unit_test(test_two_instances),   cmocka_unit_test(test_reopen_restarts),
+        cmocka_unit_test(test_logs_title_rows),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}

@@ -259,14 +259,17 @@ static ps_status nonempty(cctx *x, const ps_ynode *n, const char *path, char **o
     return st;
 }
 
-static int name_ok(const char *s, int allow_upper)
+/* mode 0: plugin names [a-z0-9_]; 1: sink names, also A-Z - .; 2: dataset names, also inner
+ * spaces ("01_2024_Site Name"). At most 128 characters. */
+static int name_ok(const char *s, int mode)
 {
-    if (!s[0] || strlen(s) > 128)
+    size_t l = strlen(s);
+    if (l == 0 || l > 128 || s[0] == ' ' || s[l - 1] == ' ')
         return 0;
     for (const char *p = s; *p; p++) {
         unsigned char ch = (unsigned char)*p;
         if (!(islower(ch) || isdigit(ch) || ch == '_' ||
-              (allow_upper && (isupper(ch) || ch == '-' || ch == '.'))))
+              (mode >= 1 && (isupper(ch) || ch == '-' || ch == '.')) || (mode == 2 && ch == ' ')))
             return 0;
     }
     return 1;
@@ -737,9 +740,10 @@ static ps_status parse_dataset(cctx *x, const ps_ynode *n, size_t idx, ps_datase
     pathf(sub, sizeof sub, "%s.name", path);
     if ((st = nonempty(x, v, sub, &d->name)) != PS_OK)
         return st;
-    if (!name_ok(d->name, 1))
+    if (!name_ok(d->name, 2))
         return cerr(x, v, sub,
-                    "dataset name '%s' must be letters, digits, '_', '-' or '.' (at most 128)",
+                    "dataset name '%s' must be letters, digits, spaces, '_', '-' or '.' (at most "
+                    "128, no leading or trailing space)",
                     d->name);
     for (size_t i = 0; i < idx; i++)
         if (strcmp(x->c->datasets[i].name, d->name) == 0)

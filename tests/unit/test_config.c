@@ -193,6 +193,13 @@ static void test_minimal_and_defaults(void **state)
     assert_int_equal(c->datasets[0].profile, PS_PROFILE_STANDARD);
     ps_config_free(c);
 
+    /* the spec's example name has a space */
+    const char *y1 =
+        SINKS "datasets:\n  - name: 01_2024_Site Name\n    target: {id: x}\n" DS_SRC DS_SINKS;
+    assert_int_equal(ps_config_load_string(y1, strlen(y1), "m.yaml", NULL, &c, &err), PS_OK);
+    assert_non_null(ps_config_dataset(c, "01_2024_Site Name"));
+    ps_config_free(c);
+
     /* serve defaults: listen, and store = the only sqlite sink */
     const char *y2 = "sinks:\n  db: {plugin: sqlite, path: x.db}\n" DS_HEAD DS_SRC
                      "    sinks: [db]\nserve: {}\n";

@@ -1,7 +1,9 @@
 /* paysync core: rejects/warnings JSONL writer. */
 #include "rowlog.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -37,6 +39,44 @@ int ps_mkdir_parents(const char *path)
     return 0;
 }
 
+/* Removes "<path>.tmp-<pid>" files left by runs that were killed (pid no longer alive). */
+static void remove_stale_temps(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    size_t dirlen = slash ? (size_t)(slash - path) : 0;
+    const char *base = slash ? slash + 1 : path;
+    char dir[4096];
+    if (dirlen >= sizeof dir)
+        return;
+    if (slash) {
+        memcpy(dir, path, dirlen);
+        dir[dirlen ? dirlen : 1] = '\0';
+        if (dirlen == 0)
+            dir[0] = '/';
+    } else {
+        strcpy(dir, ".");
+    }
+    DIR *d = opendir(dir);
+    if (!d)
+        return;
+    size_t blen = strlen(base);
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        if (strncmp(e->d_name, base, blen) != 0 || strncmp(e->d_name + blen, ".tmp-", 5) != 0)
+            continue;
+        char *end = NULL;
+        long pid = strtol(e->d_name + blen + 5, &end, 10);
+        if (!end || *end != '\0' || pid <= 0 || pid == (long)getpid())
+            continue;
+        if (kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+            continue;
+        char full[8192];
+        snprintf(full, sizeof full, "%s/%s", dir, e->d_name);
+        unlink(full);
+    }
+    closedir(d);
+}
+
 ps_status ps_rowlog_open(const char *path, ps_rowlog **out, ps_error *err)
 {
     ps_rowlog *l = calloc(1, sizeof *l);
@@ -62,6 +102,7 @@ ps_status ps_rowlog_open(const char *path, ps_rowlog **out, ps_error *err)
         ps_rowlog_abort(l);
         return st;
     }
+    remove_stale_temps(path);
     l->f = fopen(l->tmp, "w");
     if (!l->f) {
         ps_status st =

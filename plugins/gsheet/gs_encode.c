@@ -106,9 +106,11 @@ int ps_gs_parse_sheet_ref(const char *in, char *id, size_t cap, int64_t *gid)
     while (len > 0 && (in[len - 1] == ' ' || in[len - 1] == '\t' || in[len - 1] == '\n'))
         len--;
     const char *start = in;
-    const char *d = strstr(in, "/spreadsheets/d/");
+    /* .../spreadsheets/d/ID/... or .../spreadsheets/u/0/d/ID/... */
+    const char *sp = strstr(in, "/spreadsheets/");
+    const char *d = sp ? strstr(sp, "/d/") : NULL;
     if (d && (size_t)(d - in) < len) {
-        start = d + strlen("/spreadsheets/d/");
+        start = d + 3;
         if (start[0] == 'e' && start[1] == '/')
             return -2;
         *gid = parse_gid(start);

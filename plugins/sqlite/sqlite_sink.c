@@ -40,7 +40,7 @@ typedef struct sq_sink {
     char *path;
     int busy_ms;
     sqlite3 *db;
-    sqlite3_stmt *st_get, *st_insert, *st_update, *st_touch, *st_vanish, *st_run, *st_cursor,
+    sqlite3_stmt *st_insert, *st_update, *st_touch, *st_vanish, *st_run, *st_cursor,
         *st_load_cursor;
     int in_txn;
     char *dataset, *run_id, *target_id;
@@ -175,7 +175,7 @@ static ps_status prepare_all(sq_sink *s, ps_error *err)
                            ", first_seen_run, last_seen_run, vanished_run) VALUES (");
     for (int p = 1; p <= P_COUNT; p++)
         ni += (size_t)snprintf(ins + ni, sizeof ins - ni, "?%d, ", p);
-    snprintf(ins + ni, sizeof ins - ni, "?%d, NULL)", P_RUN);
+    snprintf(ins + ni, sizeof ins - ni, "?%d, NULL) ON CONFLICT (dataset, id) DO NOTHING", P_RUN);
     snprintf(upd + nu, sizeof upd - nu,
              "last_seen_run = ?%d, vanished_run = NULL WHERE dataset = ?%d AND id = ?%d", P_RUN,
              P_DATASET, P_FIELD0 + PS_F_ID);
@@ -183,13 +183,10 @@ static ps_status prepare_all(sq_sink *s, ps_error *err)
     ps_status st;
     if ((st = prepare(s, &s->st_insert, ins, err)) != PS_OK ||
         (st = prepare(s, &s->st_update, upd, err)) != PS_OK ||
-        (st = prepare(s, &s->st_get,
-                      "SELECT content_hash, vanished_run IS NOT NULL FROM " PS_STORE_T_PAYMENTS
-                      " WHERE dataset = ?1 AND id = ?2",
-                      err)) != PS_OK ||
         (st = prepare(s, &s->st_touch,
                       "UPDATE " PS_STORE_T_PAYMENTS
-                      " SET last_seen_run = ?1 WHERE dataset = ?2 AND id = ?3",
+                      " SET last_seen_run = ?1 WHERE dataset = ?2 AND id = ?3"
+                      " AND content_hash = ?4 AND vanished_run IS NULL",
                       err)) != PS_OK ||
         (st = prepare(s, &s->st_vanish,
                       "UPDATE " PS_STORE_T_PAYMENTS " SET vanished_run = ?1"
@@ -229,8 +226,8 @@ static void sq_destroy(void *inst)
         return;
     if (s->in_txn && s->db)
         exec(s, "ROLLBACK");
-    sqlite3_stmt *all[] = {s->st_get,    s->st_insert, s->st_update, s->st_touch,
-                           s->st_vanish, s->st_run,    s->st_cursor, s->st_load_cursor};
+    sqlite3_stmt *all[] = {s->st_insert, s->st_update, s->st_touch,      s->st_vanish,
+                           s->st_run,    s->st_cursor, s->st_load_cursor};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
         sqlite3_finalize(all[i]);
     if (s->db)
@@ -379,32 +376,31 @@ static ps_status sq_write_batch(void *inst, const ps_record_batch *batch, ps_err
             return ps_error_setf(err, PS_ERR_INTERNAL,
                                  "sqlite store '%s': record of source row %llu has no ID", s->path,
                                  (unsigned long long)r->source_row);
-        sqlite3_bind_text(s->st_get, 1, s->dataset, -1, SQLITE_STATIC);
-        sqlite3_bind_text(s->st_get, 2, id, -1, SQLITE_STATIC);
-        int rc = sqlite3_step(s->st_get);
-        int exists = rc == SQLITE_ROW;
-        uint64_t old_hash = exists ? (uint64_t)sqlite3_column_int64(s->st_get, 0) : 0;
-        int was_vanished = exists ? sqlite3_column_int(s->st_get, 1) : 0;
-        sqlite3_reset(s->st_get);
-        if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-            return sq_fail(s, s->db, rc, "looking up a payment", err);
-        if (!exists) {
-            rc = bind_record(s, s->st_insert, r);
-            if (rc == SQLITE_OK)
-                rc = step_done(s->st_insert);
-            s->inserted++;
-        } else if (old_hash != r->content_hash || was_vanished) {
-            rc = bind_record(s, s->st_update, r);
-            if (rc == SQLITE_OK)
-                rc = step_done(s->st_update);
-            s->changed++;
-        } else {
-            sqlite3_bind_text(s->st_touch, 1, s->run_id, -1, SQLITE_STATIC);
-            sqlite3_bind_text(s->st_touch, 2, s->dataset, -1, SQLITE_STATIC);
-            sqlite3_bind_text(s->st_touch, 3, id, -1, SQLITE_STATIC);
-            rc = step_done(s->st_touch);
+        /* Hot path (daily re-reads): an unchanged, present row only gets last_seen_run,
+         * in one statement. Otherwise insert (new ID) or rewrite (changed or reappeared). */
+        sqlite3_bind_text(s->st_touch, 1, s->run_id, -1, SQLITE_STATIC);
+        sqlite3_bind_text(s->st_touch, 2, s->dataset, -1, SQLITE_STATIC);
+        sqlite3_bind_text(s->st_touch, 3, id, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(s->st_touch, 4, (sqlite3_int64)r->content_hash);
+        int rc = step_done(s->st_touch);
+        if (rc == SQLITE_OK && sqlite3_changes(s->db) == 1) {
             s->unchanged++;
+            continue;
         }
+        if (rc == SQLITE_OK)
+            rc = bind_record(s, s->st_insert, r);
+        if (rc == SQLITE_OK)
+            rc = step_done(s->st_insert);
+        if (rc == SQLITE_OK && sqlite3_changes(s->db) == 1) {
+            s->inserted++;
+            continue;
+        }
+        if (rc == SQLITE_OK)
+            rc = bind_record(s, s->st_update, r);
+        if (rc == SQLITE_OK)
+            rc = step_done(s->st_update);
+        if (rc == SQLITE_OK)
+            s->changed++;
         if (rc != SQLITE_OK) {
             char what[200];
             snprintf(what, sizeof what, "writing the payment of source row %llu",

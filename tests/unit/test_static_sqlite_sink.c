@@ -387,6 +387,7 @@ static void test_bad_files(void **state)
         assert_non_null(strstr(err.message, p));
         assert_non_null(strstr(err.message, cases[i].message));
     }
+    sth_set(&f->h, "path", f->path); /* p went out of scope */
     sth_set(&f->h, "busy_timeout_ms", "-5");
     ps_error err = {0};
     void *inst = NULL;

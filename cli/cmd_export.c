@@ -1,10 +1,403 @@
-/* paysync export: placeholder until implemented. */
+/* paysync export: stored payments in the platform's upload format (csv or jsonl). */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
 #include "commands.h"
+#include "ds_state.h"
+#include "log.h"
+#include "paysync/timestamp.h"
+#include "store.h"
+
+static const char export_usage[] =
+    "usage: paysync export CONFIG --dataset NAME [--from T] [--to T] --format csv|jsonl\n"
+    "                      [--output FILE] [--include-vanished]\n"
+    "\n"
+    "Writes the dataset's payments from its sqlite store, ordered by TIMESTAMP then ID:\n"
+    "csv = the platform's 21 columns in the spec's order with a header row (CRLF lines),\n"
+    "jsonl = one object per payment with the same keys as the jsonl sink.\n"
+    "\n"
+    "  --dataset NAME      the dataset to export (required)\n"
+    "  --from T, --to T    inclusive TIMESTAMP window, ISO 8601 (a zone-less time is UTC;\n"
+    "                      a date alone means the whole day for --to)\n"
+    "  --format F          csv or jsonl (required)\n"
+    "  --output FILE       write FILE (replaced atomically) instead of standard output\n"
+    "  --include-vanished  also payments that vanished from the source\n"
+    "\n"
+    "exit: 0 written, 1 the store could not be read or the output written, 2 usage or\n"
+    "configuration error\n";
+
+static const char *const field_names[PS_FIELD_COUNT] = {
+    "ID",
+    "TIMESTAMP",
+    "PAYMENT_AMOUNT",
+    "PAYMENT_CURRENCY",
+    "TRANSACTION_TYPE",
+    "TRANSACTION_CHARGES",
+    "REFERENCE_ID",
+    "CUSTOMER_ID",
+    "METER_ID",
+    "CUSTOMER_NAME",
+    "CUSTOMER_PHONE",
+    "CUSTOMER_CATEGORY",
+    "FINANCING_ID",
+    "AGENT_ID",
+    "LATITUDE",
+    "LONGITUDE",
+    "UTILITY_ID",
+    "FAILED_BATTERY_CAPACITY_COUNT",
+    "ACCOUNT_TYPE",
+    "STATUS",
+    "NOTES",
+};
+
+/* ---- writers -------------------------------------------------------------------------- */
+
+static void csv_cell(FILE *out, const char *s)
+{
+    if (!s)
+        return;
+    if (!strpbrk(s, ",\"\r\n")) {
+        fputs(s, out);
+        return;
+    }
+    fputc('"', out);
+    for (; *s; s++) {
+        if (*s == '"')
+            fputc('"', out);
+        fputc(*s, out);
+    }
+    fputc('"', out);
+}
+
+static void csv_row(FILE *out, const char *const *cells)
+{
+    for (int f = 0; f < PS_FIELD_COUNT; f++) {
+        if (f)
+            fputc(',', out);
+        csv_cell(out, cells[f]);
+    }
+    fputs("\r\n", out);
+}
+
+static void json_str(FILE *out, const char *s)
+{
+    static const char hex[] = "0123456789abcdef";
+    fputc('"', out);
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c >= 0x20 && c != '"' && c != '\\') {
+            fputc(c, out);
+            continue;
+        }
+        fputc('\\', out);
+        switch (c) {
+        case '"':
+            fputc('"', out);
+            break;
+        case '\\':
+            fputc('\\', out);
+            break;
+        case '\n':
+            fputc('n', out);
+            break;
+        case '\r':
+            fputc('r', out);
+            break;
+        case '\t':
+            fputc('t', out);
+            break;
+        case '\b':
+            fputc('b', out);
+            break;
+        case '\f':
+            fputc('f', out);
+            break;
+        default:
+            fputs("u00", out);
+            fputc(hex[c >> 4], out);
+            fputc(hex[c & 15], out);
+        }
+    }
+    fputc('"', out);
+}
+
+/* Fields the jsonl sink writes as JSON numbers (when their text is a plain decimal). */
+static int numeric_field(int f)
+{
+    return f == PS_F_PAYMENT_AMOUNT || f == PS_F_TRANSACTION_CHARGES || f == PS_F_LATITUDE ||
+           f == PS_F_LONGITUDE || f == PS_F_FAILED_BATTERY_CAPACITY_COUNT;
+}
+
+/* -?(0|[1-9][0-9]*)(\.[0-9]+)? */
+static int json_number(const char *s)
+{
+    size_t i = 0;
+    if (s[i] == '-')
+        i++;
+    if (s[i] < '0' || s[i] > '9')
+        return 0;
+    if (s[i] == '0')
+        i++;
+    else
+        while (s[i] >= '0' && s[i] <= '9')
+            i++;
+    if (s[i] == '.') {
+        size_t d = ++i;
+        while (s[i] >= '0' && s[i] <= '9')
+            i++;
+        if (i == d)
+            return 0;
+    }
+    return s[i] == '\0';
+}
+
+static void jsonl_row(FILE *out, const ps_store_payment *p, const char *dataset)
+{
+    fputc('{', out);
+    int first = 1;
+    for (int f = 0; f < PS_FIELD_COUNT; f++) {
+        const char *v = p->field[f];
+        if (!v)
+            continue;
+        if (!first)
+            fputc(',', out);
+        first = 0;
+        fprintf(out, "\"%s\":", field_names[f]);
+        if (numeric_field(f) && json_number(v))
+            fputs(v, out);
+        else
+            json_str(out, v);
+    }
+    fputs(first ? "\"DATASET\":" : ",\"DATASET\":", out);
+    json_str(out, dataset);
+    fputs("}\n", out);
+}
+
+/* ---- options ------------------------------------------------------------------------- */
+
+/* Parses an ISO time; a date alone (10 chars) as the --to bound means its last millisecond. */
+static int parse_bound(const char *opt, const char *text, int is_to, int64_t *out)
+{
+    size_t len = strlen(text);
+    int rc = ps_time_parse_iso(text, len, NULL, out);
+    if (rc != PS_TIME_OK) {
+        cli_error("%s '%s': %s; expected ISO 8601 such as 2024-03-05 or 2024-03-05T14:16:01Z", opt,
+                  text, rc == PS_TIME_RANGE ? "no such date or time" : "not a time");
+        return -1;
+    }
+    if (is_to && len == 10)
+        *out += 86400000 - 1;
+    return 0;
+}
+
+typedef struct export_opts {
+    const char *config, *dataset, *format, *output, *from, *to;
+    int include_vanished;
+} export_opts;
+
+static int parse_args(int argc, char **argv, export_opts *o)
+{
+    static const struct option longopts[] = {
+        {"dataset", required_argument, 0, 'd'}, {"from", required_argument, 0, 'F'},
+        {"to", required_argument, 0, 'T'},      {"format", required_argument, 0, 'f'},
+        {"output", required_argument, 0, 'o'},  {"include-vanished", no_argument, 0, 'V'},
+        {"help", no_argument, 0, 'h'},          {0, 0, 0, 0}};
+    int c;
+    memset(o, 0, sizeof *o);
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "d:f:o:h", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'd':
+            o->dataset = optarg;
+            break;
+        case 'F':
+            o->from = optarg;
+            break;
+        case 'T':
+            o->to = optarg;
+            break;
+        case 'f':
+            o->format = optarg;
+            break;
+        case 'o':
+            o->output = optarg;
+            break;
+        case 'V':
+            o->include_vanished = 1;
+            break;
+        case 'h':
+            return cli_usage(export_usage, 1) == 0 ? -1 : PS_EXIT_USAGE;
+        default:
+            return cli_usage(export_usage, 0);
+        }
+    }
+    if (optind != argc - 1)
+        return cli_usage(export_usage, 0);
+    o->config = argv[optind];
+    if (!o->dataset) {
+        cli_error("export: --dataset NAME is required");
+        return PS_EXIT_USAGE;
+    }
+    if (!o->format) {
+        cli_error("export: --format csv|jsonl is required");
+        return PS_EXIT_USAGE;
+    }
+    if (strcmp(o->format, "csv") != 0 && strcmp(o->format, "jsonl") != 0) {
+        cli_error("export: --format '%s' is not supported; expected csv or jsonl", o->format);
+        return PS_EXIT_USAGE;
+    }
+    return 0;
+}
+
+/* ---- output file -------------------------------------------------------------------- */
+
+typedef struct outfile {
+    FILE *f;
+    char *tmp; /* NULL for stdout */
+    const char *path;
+} outfile;
+
+static int out_open(outfile *o, const char *path)
+{
+    memset(o, 0, sizeof *o);
+    if (!path || strcmp(path, "-") == 0) {
+        o->f = stdout;
+        return 0;
+    }
+    o->path = path;
+    size_t n = strlen(path) + 32;
+    o->tmp = malloc(n);
+    if (!o->tmp) {
+        cli_error("out of memory");
+        return -1;
+    }
+    snprintf(o->tmp, n, "%s.tmp.%ld", path, (long)getpid());
+    o->f = fopen(o->tmp, "w");
+    if (!o->f) {
+        cli_error("cannot create '%s': %s", o->tmp, strerror(errno));
+        free(o->tmp);
+        o->tmp = NULL;
+        return -1;
+    }
+    return 0;
+}
+
+/* Publishes (ok) or discards the output. Returns 0 or -1 after printing the error. */
+static int out_close(outfile *o, int ok)
+{
+    int rc = 0;
+    if (!o->tmp) {
+        if (fflush(o->f) != 0 || ferror(o->f)) {
+            cli_error("cannot write to standard output");
+            rc = -1;
+        }
+        return ok ? rc : -1;
+    }
+    if (ok && (fflush(o->f) != 0 || ferror(o->f) || fsync(fileno(o->f)) != 0)) {
+        cli_error("cannot write '%s': %s", o->tmp, strerror(errno));
+        ok = 0;
+    }
+    if (fclose(o->f) != 0 && ok) {
+        cli_error("cannot write '%s': %s", o->tmp, strerror(errno));
+        ok = 0;
+    }
+    if (ok && rename(o->tmp, o->path) != 0) {
+        cli_error("cannot replace '%s': %s", o->path, strerror(errno));
+        ok = 0;
+    }
+    if (!ok) {
+        unlink(o->tmp);
+        rc = -1;
+    }
+    free(o->tmp);
+    return rc;
+}
 
 int cmd_export(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
-    cli_error("'export' is not available in this build yet");
-    return PS_EXIT_USAGE;
+    export_opts o;
+    int rc = parse_args(argc, argv, &o);
+    if (rc != 0)
+        return rc < 0 ? PS_EXIT_OK : rc;
+    ps_store_query q;
+    memset(&q, 0, sizeof q);
+    q.unbounded = !o.from && !o.to;
+    q.from_ms = INT64_MIN;
+    q.to_ms = INT64_MAX;
+    if ((o.from && parse_bound("--from", o.from, 0, &q.from_ms) != 0) ||
+        (o.to && parse_bound("--to", o.to, 1, &q.to_ms) != 0))
+        return PS_EXIT_USAGE;
+    q.include_vanished = o.include_vanished;
+
+    ps_config *cfg = NULL;
+    ps_error err = {0};
+    if (ps_config_load(o.config, &cfg, &err) != PS_OK) {
+        cli_error("%s", err.message);
+        return PS_EXIT_USAGE;
+    }
+    const ps_dataset_def *d = ps_config_dataset(cfg, o.dataset);
+    if (!d) {
+        cli_error("%s: unknown dataset '%s'", cfg->path, o.dataset);
+        ps_config_free(cfg);
+        return PS_EXIT_USAGE;
+    }
+    char *path = cli_state_path(cfg, d);
+    if (!path) {
+        cli_error("dataset '%s' has no sqlite sink: there is no store to export from", d->name);
+        ps_config_free(cfg);
+        return PS_EXIT_USAGE;
+    }
+    ps_store *s = NULL;
+    if (ps_store_open(path, &s, &err) != PS_OK) {
+        cli_error("%s", err.message);
+        free(path);
+        ps_config_free(cfg);
+        return PS_EXIT_FAILED;
+    }
+    const char *names[1] = {d->name};
+    q.datasets = names;
+    q.ndatasets = 1;
+    ps_store_iter *it = NULL;
+    outfile out = {0};
+    int csv = strcmp(o.format, "csv") == 0;
+    ps_status st = ps_store_payments(s, &q, &it, &err);
+    if (st == PS_OK && out_open(&out, o.output) != 0) {
+        ps_store_iter_free(it);
+        ps_store_close(s);
+        free(path);
+        ps_config_free(cfg);
+        return PS_EXIT_FAILED;
+    }
+    uint64_t count = 0;
+    if (st == PS_OK && csv)
+        csv_row(out.f, field_names);
+    ps_store_payment p;
+    while (st == PS_OK && (st = ps_store_next_payment(it, &p, &err)) == PS_OK) {
+        if (csv)
+            csv_row(out.f, p.field);
+        else
+            jsonl_row(out.f, &p, d->name);
+        count++;
+    }
+    ps_store_iter_free(it);
+    rc = PS_EXIT_OK;
+    if (st != PS_END) {
+        cli_error("%s", err.message);
+        rc = PS_EXIT_FAILED;
+        if (out.f)
+            out_close(&out, 0);
+    } else if (out_close(&out, 1) != 0) {
+        rc = PS_EXIT_FAILED;
+    } else if (o.output && strcmp(o.output, "-") != 0) {
+        fprintf(stderr, "paysync: wrote %llu payment(s) of '%s' to %s\n", (unsigned long long)count,
+                d->name, o.output);
+    }
+    ps_store_close(s);
+    free(path);
+    ps_config_free(cfg);
+    return rc;
 }

@@ -1,0 +1,141 @@
+/* paysync CLI: what the store remembers of a dataset (see ds_state.h). */
+#include "ds_state.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "commands.h"
+#include "store.h"
+
+char *cli_state_path(const ps_config *cfg, const ps_dataset_def *d)
+{
+    for (size_t i = 0; i < d->nsinks; i++) {
+        const ps_sink_def *s = ps_config_sink(cfg, d->sinks[i]);
+        if (!s || strcmp(s->ref.plugin, "sqlite") != 0)
+            continue;
+        const char *path = "var/paysync.db";
+        for (size_t j = 0; j < s->ref.nopts; j++)
+            if (strcmp(s->ref.opts[j].key, "path") == 0 && s->ref.opts[j].value[0])
+                path = s->ref.opts[j].value;
+        return ps_path_resolve(cfg->dir, path);
+    }
+    return NULL;
+}
+
+static void copy_text(char *dst, size_t cap, const char *src)
+{
+    snprintf(dst, cap, "%s", src ? src : "");
+}
+
+static void copy_run(cli_run_info *o, const ps_store_run *r)
+{
+    copy_text(o->run_id, sizeof o->run_id, r->run_id);
+    copy_text(o->started, sizeof o->started, r->started);
+    copy_text(o->finished, sizeof o->finished, r->finished);
+    copy_text(o->outcome, sizeof o->outcome, r->outcome);
+    o->error = r->error ? strdup(r->error) : NULL;
+    o->started_ms = r->started_ms;
+    o->finished_ms = r->finished_ms;
+    o->read = r->read;
+    o->accepted = r->accepted;
+    o->rejected = r->rejected;
+    o->blank = r->blank;
+    o->duplicates = r->duplicates;
+    o->warnings = r->warnings;
+    o->has_changes = r->has_changes;
+    o->inserted = r->inserted;
+    o->changed = r->changed;
+    o->unchanged = r->unchanged;
+    o->vanished = r->vanished;
+}
+
+static void fail(cli_ds_state *st, const ps_error *err)
+{
+    st->store_failed = 1;
+    copy_text(st->error, sizeof st->error, err->message);
+}
+
+void cli_ds_state_load(const ps_config *cfg, const ps_dataset_def *d, cli_ds_state *st)
+{
+    memset(st, 0, sizeof *st);
+    st->store_path = cli_state_path(cfg, d);
+    if (!st->store_path)
+        return;
+    struct stat sb;
+    if (stat(st->store_path, &sb) != 0 && errno == ENOENT) {
+        st->store_missing = 1;
+        return;
+    }
+    ps_error err = {0};
+    ps_store *s = NULL;
+    if (ps_store_open(st->store_path, &s, &err) != PS_OK) {
+        fail(st, &err);
+        return;
+    }
+    ps_store_iter *it = NULL;
+    ps_status rc = ps_store_runs(s, d->name, 0, &it, &err);
+    ps_store_run r;
+    while (rc == PS_OK && (rc = ps_store_next_run(it, &r, &err)) == PS_OK) {
+        if (!st->has_last) {
+            st->has_last = 1;
+            copy_run(&st->last, &r);
+        }
+        if (r.outcome && strcmp(r.outcome, "ok") == 0) {
+            st->has_last_ok = 1;
+            st->last_ok_started_ms = r.started_ms;
+            copy_text(st->last_ok_started, sizeof st->last_ok_started, r.started);
+            break;
+        }
+    }
+    ps_store_iter_free(it);
+    it = NULL;
+    if (rc != PS_OK && rc != PS_END) {
+        fail(st, &err);
+        ps_store_close(s);
+        return;
+    }
+    rc = ps_store_datasets(s, &it, &err);
+    ps_store_dataset ds;
+    while (rc == PS_OK && (rc = ps_store_next_dataset(it, &ds, &err)) == PS_OK) {
+        if (ds.name && strcmp(ds.name, d->name) == 0) {
+            st->payments = ds.payments;
+            st->vanished_payments = ds.vanished;
+            break;
+        }
+    }
+    ps_store_iter_free(it);
+    if (rc != PS_OK && rc != PS_END)
+        fail(st, &err);
+    ps_store_close(s);
+}
+
+void cli_ds_state_free(cli_ds_state *st)
+{
+    free(st->store_path);
+    free(st->last.error);
+    memset(st, 0, sizeof *st);
+}
+
+int cli_dataset_schedule(const ps_config *cfg, const ps_dataset_def *d, ps_schedule *out)
+{
+    (void)cfg;
+    if (d->nschedule == 0)
+        return -1;
+    ps_error err = {0};
+    return ps_schedule_parse(d->schedule, d->nschedule, d->name, NULL, NULL, out, &err) == PS_OK
+               ? 0
+               : -1;
+}
+
+int cli_check_schedules(const ps_config *cfg)
+{
+    ps_error err = {0};
+    if (ps_schedule_validate_config(cfg, &err) != PS_OK) {
+        cli_error("%s", err.message);
+        return PS_EXIT_USAGE;
+    }
+    return 0;
+}

@@ -1,0 +1,51 @@
+/* paysync CLI: what the store remembers of a dataset (for run --due, status and daemon). */
+#ifndef PS_CLI_DS_STATE_H
+#define PS_CLI_DS_STATE_H
+
+#include <stdint.h>
+
+#include "config.h"
+#include "schedule.h"
+
+/* Copy of a ps_store_run (owned). */
+typedef struct cli_run_info {
+    char run_id[64];
+    char started[32], finished[32];
+    char outcome[16];
+    char *error; /* malloc'd, NULL when none */
+    int64_t started_ms, finished_ms;
+    uint64_t read, accepted, rejected, blank, duplicates, warnings;
+    int has_changes;
+    uint64_t inserted, changed, unchanged, vanished;
+} cli_run_info;
+
+typedef struct cli_ds_state {
+    char *store_path;  /* state store (first sqlite sink), malloc'd; NULL when none */
+    int store_missing; /* the file does not exist yet (never run) */
+    int store_failed;  /* the store could not be read: message in error */
+    char error[1024];
+    int has_last; /* last: the newest run of any outcome */
+    cli_run_info last;
+    int has_last_ok; /* the newest successful run's start */
+    int64_t last_ok_started_ms;
+    char last_ok_started[32];
+    uint64_t payments, vanished_payments;
+} cli_ds_state;
+
+/* Path of dataset d's state store: the `path` option of its first sink whose plugin is
+ * `sqlite`, resolved against the config folder (default var/paysync.db). malloc'd; NULL when
+ * the dataset has no sqlite sink (or out of memory). */
+char *cli_state_path(const ps_config *cfg, const ps_dataset_def *d);
+
+/* Fills st from the dataset's store. Never fails: store problems set store_failed/error (a
+ * missing file sets store_missing). Free with cli_ds_state_free. */
+void cli_ds_state_load(const ps_config *cfg, const ps_dataset_def *d, cli_ds_state *st);
+void cli_ds_state_free(cli_ds_state *st);
+
+/* Parses the dataset's schedule (already validated); 0 when it has one, -1 otherwise. */
+int cli_dataset_schedule(const ps_config *cfg, const ps_dataset_def *d, ps_schedule *out);
+
+/* Checks every schedule of cfg; prints the error and returns PS_EXIT_USAGE, else 0. */
+int cli_check_schedules(const ps_config *cfg);
+
+#endif

@@ -566,7 +566,13 @@ static void test_utf8(void **state)
         {"\xf4\x90\x80\x80", 4, 0}, /* above U+10FFFF */
         {"x\xe2\x82", 3, 1},        /* truncated */
         {"a\0b", 3, 1},             /* NUL */
-        {"\x80", 1, 0},             /* stray continuation */
+        {"\x80", 1, 0},
+        {"abcdefghijklmnopq", 17, 17}, /* word-at-a-time path */
+        {"abcdefgh\0ijklmnop", 17, 8},
+        {"abcdefghij\xffklmnop", 17, 10},
+        {"abcdefghijklmnop\xc3\xa9"
+         "abcdefgh",
+         26, 26},
     };
     size_t i;
     (void)state;

@@ -51,6 +51,17 @@ static int cell_blank(const ps_cell *c)
     return 1;
 }
 
+/* Length of the longest prefix of s of at most max bytes that ends on a UTF-8 boundary. */
+static size_t utf8_prefix(const char *s, size_t max)
+{
+    size_t n = strlen(s);
+    if (n <= max)
+        return n;
+    while (max > 0 && ((unsigned char)s[max] & 0xC0) == 0x80)
+        max--;
+    return max;
+}
+
 /* State of one dataset run. */
 typedef struct ds_run {
     ps_ds_plan *plan;
@@ -121,15 +132,21 @@ static ps_status process_row(ds_run *r, const ps_row *row, ps_arena *arena, ps_r
     uint64_t first = 0;
     ps_dedup_result d = ps_dedup_check(r->dedup, rec->field[PS_F_ID], rec->content_hash,
                                        row->line, &first);
+    if (d == PS_DEDUP_ERROR)
+        return ps_error_setf(err, PS_ERR_NOMEM,
+                             "out of memory tracking IDs for duplicate detection at row %" PRIu64,
+                             row->line);
     if (d == PS_DEDUP_DUPLICATE) {
         res->duplicates++;
         return PS_OK;
     }
     if (d == PS_DEDUP_CONFLICT) {
         ps_problem p = {.field = PS_F_ID, .code = "duplicate_id_conflict", .raw = NULL};
+        const char *id = rec->field[PS_F_ID];
+        int idlen = (int)utf8_prefix(id, 80);
         snprintf(p.message, sizeof p.message,
-                 "ID '%.80s' was already used by row %" PRIu64 " with different content",
-                 rec->field[PS_F_ID], first);
+                 "ID '%.*s%s' was already used by row %" PRIu64 " with different content", idlen,
+                 id, id[idlen] ? "..." : "", first);
         return reject_row(r, row, &p, 1, err);
     }
     if (chk.n_warnings > 0) {

@@ -223,9 +223,12 @@ def load_replay(path):
         sh = sheets.get(sid)
         if not sh:
             continue
-        for t in sh.tabs:
-            if t.title == title:
-                t.rows, t.first_row = rows, r1
+        tab = next((t for t in sh.tabs if t.title == title), None)
+        if tab is None:  # created by a request the cassette does not hold (gspread's POSTs)
+            idx = len(sh.tabs)
+            tab = Tab(title, 1000 + idx, idx, row_count=1000, col_count=26)
+            sh.tabs.append(tab)
+        tab.rows, tab.first_row = rows, r1
     for sid, e in errors.items():
         if sid not in sheets:
             sheets[sid] = Sheet(sid, error=e)

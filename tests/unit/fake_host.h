@@ -136,7 +136,8 @@ static int64_t fake_monotonic_ms(void)
 
 /* Sets up fh for descriptor d with options kv = {key, value, ..., NULL} (NULL: none).
  * The strings must outlive fh. */
-static void fake_host_init(fake_host *fh, const ps_plugin_descriptor *d, const char *const *kv)
+static inline void fake_host_init(fake_host *fh, const ps_plugin_descriptor *d,
+                                  const char *const *kv)
 {
     memset(fh, 0, sizeof *fh);
     fh->host.abi_major = PS_ABI_MAJOR;

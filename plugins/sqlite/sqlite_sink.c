@@ -59,10 +59,16 @@ static ps_status sq_fail(sq_sink *s, sqlite3 *db, int rc, const char *what, ps_e
                              "(waited %d ms; raise busy_timeout_ms or stop the other writer) "
                              "while %s",
                              s->path, s->busy_ms, what);
-    if (prim == SQLITE_FULL)
-        return ps_error_setf(err, PS_ERR_SINK,
-                             "sqlite store '%s': disk full (or size limit reached) while %s",
-                             s->path, what);
+    int sys = db ? sqlite3_system_errno(db) : 0;
+    if (prim == SQLITE_FULL ||
+        (prim == SQLITE_IOERR && (sys == ENOSPC || sys == EFBIG || sys == EDQUOT)))
+        return ps_error_setf(
+            err, PS_ERR_SINK,
+            "sqlite store '%s': disk full (or file size limit reached) while %s%s%s", s->path, what,
+            sys ? ": " : "", sys ? strerror(sys) : "");
+    if (prim == SQLITE_IOERR)
+        return ps_error_setf(err, PS_ERR_SINK, "sqlite store '%s': I/O error while %s: %s", s->path,
+                             what, sys ? strerror(sys) : msg);
     if (prim == SQLITE_READONLY || prim == SQLITE_PERM || prim == SQLITE_CANTOPEN)
         return ps_error_setf(err, PS_ERR_SINK,
                              "sqlite store '%s' cannot be written (permissions or read-only "

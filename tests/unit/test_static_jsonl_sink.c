@@ -7,6 +7,8 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <jansson.h>
+#include <signal.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "sink_test_host.h"
@@ -456,6 +458,53 @@ static void test_two_instances(void **state)
     free(b2);
 }
 
+/* A write failure (file size limit standing in for a full disk) fails the commit with a
+ * message naming the file and the cause; the previous output stays. */
+static void test_write_error(void **state)
+{
+    fx *f = *state;
+    enum { N = 5000 };
+    ps_record *recs = calloc(N, sizeof *recs);
+    for (int i = 0; i < N; i++)
+        sth_record(&recs[i], "SAME-ID", "2024-01-01T00:00:00.000Z", 1704067200000, "1.25");
+    create(f);
+    write_dataset(f, "d", recs, 1);
+    commit(f, "d");
+    assert_int_equal(finish(f, 1), PS_OK);
+    char *before = sth_slurp(f->path);
+
+    struct rlimit old, lim;
+    getrlimit(RLIMIT_FSIZE, &old);
+    lim = old;
+    lim.rlim_cur = 64 * 1024;
+    signal(SIGXFSZ, SIG_IGN);
+    assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
+    ps_error err = {0};
+    ps_sink_open_args oa = {"d", PS_TARGET_PROJECT, NULL, "run-2", 0};
+    assert_int_equal(f->d->sink->open(f->inst, &oa, &err), PS_OK);
+    ps_status st = PS_OK;
+    for (int k = 0; k < 100 && st == PS_OK; k++) { /* ~100 MB worth: past the buffer */
+        ps_record_batch b = {N, recs};
+        st = f->d->sink->write_batch(f->inst, &b, &err);
+    }
+    if (st == PS_OK) {
+        ps_commit_info ci = {0};
+        st = f->d->sink->commit(f->inst, &ci, NULL, &err);
+    }
+    setrlimit(RLIMIT_FSIZE, &old);
+    signal(SIGXFSZ, SIG_DFL);
+    assert_int_equal(st, PS_ERR_SINK);
+    assert_non_null(strstr(err.message, f->path));
+    assert_non_null(strstr(err.message, "File too large"));
+    f->d->sink->abort(f->inst, "write failed");
+    assert_int_equal(finish(f, 0), PS_OK);
+    char *after = sth_slurp(f->path);
+    assert_string_equal(before, after);
+    free(before);
+    free(after);
+    free(recs);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -474,6 +523,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_lifecycle_misuse, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stdout, setup, teardown),
         cmocka_unit_test_setup_teardown(test_two_instances, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_write_error, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

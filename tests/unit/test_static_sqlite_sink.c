@@ -5,7 +5,9 @@
 #include <stddef.h>
 
 #include <cmocka.h>
+#include <signal.h>
 #include <sqlite3.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "sink_test_host.h"
@@ -490,6 +492,66 @@ static void test_lifecycle_misuse(void **state)
     sqlite3_close(db);
 }
 
+/* A full disk (a file size limit stands in for it) fails the dataset with a message naming
+ * the cause and the file; the store is left as it was. */
+static void test_disk_full(void **state)
+{
+    fx *f = *state;
+    ps_record r[4];
+    recs3(r);
+    create(f);
+    run(f, "ds", "run-1", r, 3, NULL);
+    char *before = dump(f->path);
+
+    enum { N = 2000 };
+    ps_record *many = calloc(N, sizeof *many);
+    static char ids[N][16];
+    for (int i = 0; i < N; i++) {
+        snprintf(ids[i], sizeof ids[i], "N%06d", i);
+        sth_record(&many[i], ids[i], "2024-01-01T00:00:00.000Z", 1704067200000, "1");
+        many[i].field[PS_F_NOTES] =
+            "a note long enough to fill pages quickly ......................"
+            "...............................................................";
+        sth_finish_record(&many[i]);
+    }
+    struct rlimit old, lim;
+    getrlimit(RLIMIT_FSIZE, &old);
+    lim = old;
+    lim.rlim_cur = 256 * 1024;
+    signal(SIGXFSZ, SIG_IGN);
+    assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
+    ps_error err = {0};
+    ps_sink_open_args oa = {"ds", PS_TARGET_PROJECT, NULL, "run-2", 0};
+    ps_status st = f->d->sink->open(f->inst, &oa, &err);
+    for (int k = 0; k < 20 && st == PS_OK; k++) {
+        ps_record_batch b = {N, many};
+        st = f->d->sink->write_batch(f->inst, &b, &err);
+        for (int i = 0; i < N; i++)
+            many[i].source_row += N; /* keep going with new content */
+        for (int i = 0; i < N; i++) {
+            ids[i][0] = (char)('A' + k);
+            sth_finish_record(&many[i]);
+        }
+    }
+    if (st == PS_OK) {
+        ps_commit_info ci = {"ds", "run-2", NULL, 0, 0, 0, 0, 0, 0, 0, 0};
+        st = f->d->sink->commit(f->inst, &ci, NULL, &err);
+    }
+    if (st != PS_OK)
+        f->d->sink->abort(f->inst, "failed");
+    setrlimit(RLIMIT_FSIZE, &old);
+    signal(SIGXFSZ, SIG_DFL);
+    assert_int_equal(st, PS_ERR_SINK);
+    assert_non_null(strstr(err.message, f->path));
+    assert_non_null(strstr(err.message, "disk full (or file size limit reached) while writing"));
+    assert_non_null(strstr(err.message, "File too large"));
+    char *after = dump(f->path);
+    assert_string_equal(before, after);
+    free(before);
+    free(after);
+    free(many);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -503,6 +565,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_migration_from_v1, setup, teardown),
         cmocka_unit_test_setup_teardown(test_two_instances, setup, teardown),
         cmocka_unit_test_setup_teardown(test_lifecycle_misuse, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_disk_full, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -23,7 +23,7 @@ static ps_status create_instance(const ps_config *cfg, ps_registry *reg,
                              cfg->path, ref->line, ref->col, context, ref->plugin,
                              d->kind == PS_PLUGIN_SINK ? "sink" : "provider",
                              want == PS_PLUGIN_SINK ? "sink" : "provider");
-    st = ps_options_build(d, ref->opts, ref->nopts, cfg->path, cfg->dir, context, opts, err);
+    st = ps_options_from_ref(d, ref, cfg, context, opts, err);
     if (st != PS_OK)
         return st;
     ctx->host = ps_host_get();
@@ -214,8 +214,7 @@ ps_status ps_plan_build(const ps_config *cfg, ps_registry *reg, char *const *onl
                           sd->ref.col, context, sd->ref.plugin, e.message);
             break;
         }
-        st = ps_options_build(pl->desc, sd->ref.opts, sd->ref.nopts, cfg->path, cfg->dir, context,
-                              &o, err);
+        st = ps_options_from_ref(pl->desc, &sd->ref, cfg, context, &o, err);
         ps_options_free(o);
     }
     out->nsinks = cfg->nsinks;

@@ -104,8 +104,9 @@ typedef struct ps_host {
     ps_csv_reader *(*csv_new)(long (*read)(void *ctx, char *buf, size_t cap), void *ctx,
                               char delimiter);
     /* Next record: cells (text in arena, NUL-terminated, kind PS_CELL_TEXT), count, and the
-     * physical line (1-based) it started on. Returns PS_OK, PS_END, or PS_ERR_DATA with err
-     * naming the line (unterminated quote, field or row over the limits). */
+     * physical line (1-based) it started on. Returns PS_OK, PS_END, PS_ERR_DATA with err
+     * naming the line (unterminated quote, field or row over the limits), PS_ERR_IO when the
+     * read callback failed, or PS_ERR_NOMEM. Errors are sticky. */
     ps_status (*csv_next)(ps_csv_reader *r, ps_arena *arena, ps_cell **cells, size_t *ncells,
                           uint64_t *line, ps_error *err);
     void (*csv_free)(ps_csv_reader *r);

@@ -1,7 +1,9 @@
 /* paysync file sinks: atomically published output file (see ps_outfile.h). */
 #include "ps_outfile.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <signal.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -61,6 +63,41 @@ static int make_parents(const char *path)
     return 0;
 }
 
+/* Deletes ".BASE.tmp-PID[-X]" files in the target's folder whose PID is no longer running:
+ * leftovers of runs that were killed before they could clean up. */
+static void remove_stale_temps(const char *target, size_t dirlen, const char *base)
+{
+    char dir[4096];
+    if (dirlen >= sizeof dir)
+        return;
+    if (dirlen == 0) {
+        strcpy(dir, ".");
+    } else {
+        memcpy(dir, target, dirlen);
+        dir[dirlen] = '\0';
+    }
+    DIR *d = opendir(dir);
+    if (!d)
+        return;
+    char prefix[1024];
+    int plen = snprintf(prefix, sizeof prefix, ".%s.tmp-", base);
+    struct dirent *e;
+    while (plen > 0 && (size_t)plen < sizeof prefix && (e = readdir(d)) != NULL) {
+        if (strncmp(e->d_name, prefix, (size_t)plen) != 0)
+            continue;
+        char *end = NULL;
+        long pid = strtol(e->d_name + plen, &end, 10);
+        if (!end || (*end != '\0' && *end != '-') || pid <= 0 || pid == (long)getpid())
+            continue;
+        if (kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+            continue;
+        char full[8192];
+        snprintf(full, sizeof full, "%s/%s", dir, e->d_name);
+        unlink(full);
+    }
+    closedir(d);
+}
+
 static ps_status create_temp(ps_outfile *o, ps_error *err)
 {
     if (is_stdout(o)) {
@@ -93,8 +130,14 @@ static ps_status create_temp(ps_outfile *o, ps_error *err)
     char *t = malloc(n);
     if (!t)
         return ps_error_setf(err, PS_ERR_NOMEM, "out of memory");
-    snprintf(t, n, "%.*s.%s.tmp-XXXXXX", (int)dirlen, o->target, base);
-    o->fd = mkstemp(t);
+    remove_stale_temps(o->target, dirlen, base);
+    /* ".NAME.tmp-PID": a later run can tell a killed run's leftovers by the dead PID. */
+    snprintf(t, n, "%.*s.%s.tmp-%ld", (int)dirlen, o->target, base, (long)getpid());
+    o->fd = open(t, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (o->fd < 0 && errno == EEXIST) {
+        snprintf(t, n, "%.*s.%s.tmp-%ld-XXXXXX", (int)dirlen, o->target, base, (long)getpid());
+        o->fd = mkstemp(t);
+    }
     if (o->fd < 0) {
         int e = errno;
         free(t);

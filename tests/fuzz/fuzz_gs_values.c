@@ -1,0 +1,60 @@
+/* Fuzz target: the Sheets values (ValueRange) JSON handling of plugins/gsheet (gs_values.c,
+ * gs_number.c): parse as the client does, then page, rows, cells and header detection. */
+#include <jansson.h>
+#include <string.h>
+
+#include "fuzz.h"
+#include "gs_values.h"
+#include "model_fields.h"
+#include "paysync/arena.h"
+
+static int gsv_match(void *ctx, const char *name, size_t len)
+{
+    (void)ctx;
+    return ps_field_lookup(name, len);
+}
+
+int PS_FUZZ_ENTRY(const uint8_t *data, size_t size);
+int PS_FUZZ_ENTRY(const uint8_t *data, size_t size)
+{
+    ps_host host;
+    memset(&host, 0, sizeof host);
+    host.arena_alloc = ps_arena_alloc;
+    host.arena_strndup = ps_arena_strndup;
+    json_t *root = json_loadb((const char *)data, size, 0, NULL);
+    if (!root)
+        return 0;
+    ps_gs_page page;
+    ps_error err;
+    if (ps_gs_page_init(&page, root, 1, &err) != PS_OK) { /* root released */
+        PS_FUZZ_CHECK(err.message[0]);
+        return 0;
+    }
+    ps_arena *a = ps_arena_create(0);
+    PS_FUZZ_CHECK(a);
+    ps_cell *rows[PS_GS_HEADER_SCAN];
+    uint32_t ns[PS_GS_HEADER_SCAN];
+    size_t got = 0;
+    for (size_t i = 0; i < page.nrows; i++) {
+        ps_cell *cells = NULL;
+        uint32_t n = 0;
+        ps_status st = ps_gs_row_from_json(&host, a, json_array_get(page.values, i),
+                                           (uint32_t)(i % 5), page.first_row + i, &cells, &n, &err);
+        if (st != PS_OK) {
+            PS_FUZZ_CHECK(st == PS_ERR_SOURCE && err.message[0]);
+            continue;
+        }
+        for (uint32_t c = 0; c < n; c++)
+            PS_FUZZ_CHECK(cells[c].text && cells[c].text[cells[c].len] == '\0');
+        if (got < PS_GS_HEADER_SCAN) {
+            rows[got] = cells;
+            ns[got++] = n;
+        }
+    }
+    long h = ps_gs_detect_header((const ps_cell *const *)rows, ns, got, PS_GS_HEADER_MIN_FIELDS,
+                                 gsv_match, NULL);
+    PS_FUZZ_CHECK(h >= -1 && h < (long)got);
+    ps_gs_page_free(&page);
+    ps_arena_destroy(a);
+    return 0;
+}

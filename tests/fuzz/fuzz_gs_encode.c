@@ -3,8 +3,8 @@
  * leave the secret or a key= value in place. */
 #include <string.h>
 
+#include "../../plugins/gsheet/gs_encode.h"
 #include "fuzz.h"
-#include "gs_encode.h"
 
 int PS_FUZZ_ENTRY(const uint8_t *data, size_t size);
 int PS_FUZZ_ENTRY(const uint8_t *data, size_t size)

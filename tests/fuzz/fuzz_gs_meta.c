@@ -3,8 +3,8 @@
 #include <jansson.h>
 #include <string.h>
 
+#include "../../plugins/gsheet/gs_meta.h"
 #include "fuzz.h"
-#include "gs_meta.h"
 
 int PS_FUZZ_ENTRY(const uint8_t *data, size_t size);
 int PS_FUZZ_ENTRY(const uint8_t *data, size_t size)

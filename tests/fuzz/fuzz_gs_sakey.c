@@ -2,8 +2,8 @@
  * signing with whatever private_key it yields. Invariant: no message ever quotes the key. */
 #include <string.h>
 
+#include "../../plugins/gsheet/gs_jwt.h"
 #include "fuzz.h"
-#include "gs_jwt.h"
 
 int PS_FUZZ_ENTRY(const uint8_t *data, size_t size);
 int PS_FUZZ_ENTRY(const uint8_t *data, size_t size)

@@ -3,8 +3,8 @@
 #include <jansson.h>
 #include <string.h>
 
+#include "../../plugins/gsheet/gs_values.h"
 #include "fuzz.h"
-#include "gs_values.h"
 #include "model_fields.h"
 #include "paysync/arena.h"
 

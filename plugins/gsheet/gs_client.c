@@ -191,6 +191,8 @@ static ps_status run(ps_gs_client *c, const attempt_in *in, json_t **json, ps_er
         wipe_free(full);
         long retry_after = -1;
         int retryable = 0;
+        char why[800];
+        why[0] = '\0';
         if (result == PS_ERR_NETWORK) {
             retryable = 1;
             char tmp[sizeof err->message];
@@ -213,6 +215,9 @@ static ps_status run(ps_gs_client *c, const attempt_in *in, json_t **json, ps_er
             retry_after = resp.retry_after_s;
             result =
                 ps_gs_map_error(resp.status, resp.content_type, resp.body, resp.len, &ectx, err);
+            char brief[300];
+            ps_gs_error_brief(resp.body, resp.len, brief, sizeof brief);
+            snprintf(why, sizeof why, "%s: HTTP %ld %s", in->what, resp.status, brief);
         } else if (resp.status < 200 || resp.status >= 300) {
             result =
                 ps_gs_map_error(resp.status, resp.content_type, resp.body, resp.len, &ectx, err);
@@ -282,9 +287,10 @@ static ps_status run(ps_gs_client *c, const attempt_in *in, json_t **json, ps_er
             break;
         }
         int64_t delay = ps_gs_backoff_ms(&c->rng, attempt, retry_after);
+        scrub(c, err);
         c->host->log(c->env, PS_LOG_WARN, "%s; retrying in %lld.%03lld s (retry %d of %d)",
-                     err->message, (long long)(delay / 1000), (long long)(delay % 1000),
-                     attempt + 1, c->max_retries);
+                     why[0] ? why : err->message, (long long)(delay / 1000),
+                     (long long)(delay % 1000), attempt + 1, c->max_retries);
         sleep_ms(delay);
         attempt++;
         c->retries++;

@@ -66,6 +66,14 @@ static int parse_gerr(const char *body, size_t len, gerr *g)
     return ok;
 }
 
+void ps_gs_error_brief(const char *body, size_t len, char *out, size_t cap)
+{
+    gerr g;
+    out[0] = '\0';
+    if (cap > 0 && parse_gerr(body, len, &g))
+        snprintf(out, cap, "%s: %s", g.status, g.message);
+}
+
 /* Digits of the project number in "... in project 123456 before ...", or "". */
 static void project_number(const char *msg, char out[32])
 {

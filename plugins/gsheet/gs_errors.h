@@ -26,6 +26,10 @@ typedef struct ps_gs_err_ctx {
 /* 1 when the body looks like an HTML page rather than JSON/CSV. */
 int ps_gs_looks_html(const char *content_type, const char *body, size_t len);
 
+/* Writes "STATUS: message" of a Google JSON error body into out (cap bytes, shortened), or ""
+ * when the body is not one. */
+void ps_gs_error_brief(const char *body, size_t len, char *out, size_t cap);
+
 /* Fills err from a non-2xx response (status, Content-Type, body of len bytes) and returns the
  * status code: PS_ERR_AUTH (401, 403, bad API key, token refused), PS_ERR_SOURCE (404, bad
  * range, other 4xx), PS_ERR_NETWORK (429/5xx after retries). Never retries; never echoes the

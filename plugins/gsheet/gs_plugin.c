@@ -355,12 +355,16 @@ static char *values_url(gs_inst *g)
     return url;
 }
 
-/* After a 5xx or timeout: halve the page (down to 100 rows) and retry. */
+/* After a 5xx or timeout: halve the page (down to 20 rows) and retry. */
 static char *shrink_page(void *ctx)
 {
     gs_inst *g = ctx;
     uint64_t rows = g->req_end - g->req_start + 1;
-    if (rows <= 100)
+    /* never below 20 rows, nor above the header on the first page */
+    uint64_t floor = PS_GS_HEADER_SCAN;
+    if (g->req_start == 1 && (uint64_t)g->header_row > floor)
+        floor = (uint64_t)g->header_row;
+    if (rows / 2 < floor)
         return NULL;
     g->req_end = g->req_start + rows / 2 - 1;
     g->host->log(g->env, PS_LOG_INFO, "shrinking the page to %llu rows",

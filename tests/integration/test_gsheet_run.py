@@ -53,6 +53,8 @@ def fixture_sheet(link_readable=True, shared_with=("*",), **kw):
 class Emulator:
     def __init__(self, workdir, *args):
         self.port_file = os.path.join(workdir, "emulator.port")
+        if os.path.exists(self.port_file):
+            os.unlink(self.port_file)
         self.log = open(os.path.join(workdir, "emulator.log"), "w")
         self.proc = subprocess.Popen([sys.executable, EMULATOR, "--port-file", self.port_file]
                                      + [str(a) for a in args],
@@ -167,7 +169,10 @@ datasets:
 
     def output(self):
         p = self.path("out", "payments.jsonl")
-        return open(p, "rb").read() if os.path.exists(p) else None
+        if not os.path.exists(p):
+            return None
+        with open(p, "rb") as f:
+            return f.read()
 
 
 class RunGsheet(GsheetCase):

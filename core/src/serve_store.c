@@ -97,6 +97,8 @@ ps_status ps_serve_store_acquire(ps_serve_store *s, sqlite3 **out, ps_error *err
             return PS_ERR_IO;
         }
         sqlite3_busy_timeout(db, 2000);
+        /* Reads through a shared mapping: no page copies per request (best effort). */
+        sqlite3_exec(db, "PRAGMA mmap_size = 268435456", NULL, NULL, NULL);
     }
     ps_status st = check_schema(s, db, err);
     if (st != PS_OK) {

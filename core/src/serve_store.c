@@ -6,11 +6,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "store_schema.h"
-
-/* Oldest schema serve reads: needs payments.vanished_run and runs.started_ms / finished_ms. */
-#define MIN_USER_VERSION 2
 
 const char *const PS_SERVE_ROW_OUTCOMES[10] = {"read",       "accepted", "rejected", "blank",
                                                "duplicates", "warnings", "inserted", "changed",
@@ -57,6 +55,7 @@ const char *ps_serve_store_path(const ps_serve_store *s)
     return s->path;
 }
 
+/* Same rules and messages as store.c: this build reads exactly PS_STORE_USER_VERSION. */
 static ps_status check_schema(ps_serve_store *s, sqlite3 *db, ps_error *err)
 {
     sqlite3_stmt *st = NULL;
@@ -68,16 +67,23 @@ static ps_status check_schema(ps_serve_store *s, sqlite3 *db, ps_error *err)
     }
     sqlite3_finalize(st);
     if (rc != SQLITE_OK)
-        return ps_error_setf(err, PS_ERR_IO, "store '%s' is unreadable: %s", s->path,
-                             sqlite3_errstr(rc));
+        return (rc & 0xff) == SQLITE_NOTADB || sqlite3_errcode(db) == SQLITE_NOTADB
+                   ? ps_error_setf(err, PS_ERR_IO, "store '%s' is not a SQLite database", s->path)
+                   : ps_error_setf(err, PS_ERR_IO, "store '%s' is unreadable: %s", s->path,
+                                   sqlite3_errmsg(db));
     if (v == 0)
         return ps_error_setf(err, PS_ERR_IO,
-                             "store '%s' has no schema yet (no run has written to it)", s->path);
-    if (v < MIN_USER_VERSION)
+                             "store '%s' is not a paysync store (no schema version)", s->path);
+    if (v < PS_STORE_USER_VERSION)
         return ps_error_setf(err, PS_ERR_IO,
-                             "store '%s' has schema version %d, older than %d: run `paysync run` "
-                             "once to migrate it",
-                             s->path, v, MIN_USER_VERSION);
+                             "store '%s' has schema version %d, older than this paysync (%d): "
+                             "run a sync with the sqlite sink once to upgrade it",
+                             s->path, v, PS_STORE_USER_VERSION);
+    if (v > PS_STORE_USER_VERSION)
+        return ps_error_setf(err, PS_ERR_IO,
+                             "store '%s' has schema version %d, newer than this paysync (%d): "
+                             "upgrade paysync",
+                             s->path, v, PS_STORE_USER_VERSION);
     return PS_OK;
 }
 
@@ -89,6 +95,12 @@ ps_status ps_serve_store_acquire(ps_serve_store *s, sqlite3 **out, ps_error *err
         db = s->idle[--s->nidle];
     pthread_mutex_unlock(&s->mu);
     if (!db) {
+        struct stat sb;
+        if (stat(s->path, &sb) != 0)
+            return ps_error_setf(err, PS_ERR_IO,
+                                 "store '%s' does not exist: run a sync with the sqlite sink "
+                                 "first",
+                                 s->path);
         int rc = sqlite3_open_v2(s->path, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL);
         if (rc != SQLITE_OK) {
             ps_error_setf(err, PS_ERR_IO, "store '%s' cannot be opened: %s", s->path,

@@ -457,7 +457,7 @@ class ServeLifecycleTest(pslib.Case):
             self.assertEqual(r.status, 503, r)
             doc = r.json()
             self.assertEqual(doc["status"], "unavailable")
-            self.assertIn("cannot be opened", doc["error"])
+            self.assertIn("does not exist: run a sync", doc["error"])
             r = self.get(srv, API + "?" + DAY)
             self.assertEqual(r.status, 503, r)
             self.assertEqual(r.json(), {"payments": [], "errors":
@@ -475,6 +475,37 @@ class ServeLifecycleTest(pslib.Case):
             self.assertEqual(self.get(srv, "/healthz", key=None).status, 200)
         finally:
             self.assertEqual(srv.stop(), 0)
+
+    def test_store_not_a_database_or_other_schema(self):
+        cfg = write_config(self)
+        db = self.path("var", "store.db")
+        os.makedirs(os.path.dirname(db), exist_ok=True)
+        srv = Server(cfg, self.dir)
+        try:
+            for make, msg in ((lambda: self.write("var/store.db", "not a database\n" * 200),
+                               "is not a SQLite database"),
+                              (lambda: self.make_db(db, 99), "newer than this paysync"),
+                              (lambda: self.make_db(db, 0), "is not a paysync store")):
+                make()
+                r = self.get(srv, "/healthz", key=None)
+                self.assertEqual(r.status, 503, r)
+                self.assertIn(msg, r.json()["error"])
+                r = self.get(srv, API + "?" + DAY)
+                self.assertEqual(r.status, 503, r)
+                self.assertEqual(r.json()["errors"], "the payment store is unavailable")
+            self.assertNotIn(KEY_ALL, srv.text())
+        finally:
+            srv.stop()
+
+    @staticmethod
+    def make_db(path, version):
+        if os.path.exists(path):
+            os.unlink(path)
+        con = sqlite3.connect(path)
+        con.execute("CREATE TABLE t (x)")
+        con.execute("PRAGMA user_version = %d" % version)
+        con.commit()
+        con.close()
 
     def test_rerun_and_vanished_rows(self):
         cfg = write_config(self)

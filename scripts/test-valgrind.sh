@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# Runs the unit tests and the integration tests under valgrind (memcheck,
+# --leak-check=full --error-exitcode=1) on a normal build in build-valgrind/.
+#
+# Unit tests: each test executable runs under valgrind with the environment and working
+# directory ctest would give it; a valgrind error makes it exit 1.
+# Integration tests: run with PAYSYNC pointing at a wrapper script that execs the real binary
+# under valgrind, one log per process; afterwards every log is checked for errors and definite
+# or possible leaks (the test's own exit-code checks cannot see valgrind's, since paysync
+# itself exits 1 on a failed run). Stress sizes are reduced through the tests' env knobs.
+#
+#   PS_VALGRIND_BUILD=dir   build directory (default build-valgrind)
+#   PS_JOBS=n               build parallelism (default 2)
+#   arguments: regular expressions; only tests whose ctest name matches one run
+set -euo pipefail
+cd "$(dirname "$0")/.."
+src="$PWD"
+build="${PS_VALGRIND_BUILD:-build-valgrind}"
+command -v valgrind >/dev/null || { echo "test-valgrind: valgrind is not installed" >&2; exit 2; }
+
+cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build "$build" -j"${PS_JOBS:-2}"
+build="$(cd "$build" && pwd)"
+
+logs="$build/valgrind-logs"
+rm -rf "$logs"
+mkdir -p "$logs"
+wrapper="$build/paysync-valgrind"
+cat >"$wrapper" <<WRAP
+#!/bin/sh
+exec valgrind --quiet --leak-check=full --errors-for-leak-kinds=definite,possible \\
+    --error-exitcode=1 --child-silent-after-fork=yes --log-file="$logs/paysync.%p.log" \\
+    "$build/paysync" "\$@"
+WRAP
+chmod +x "$wrapper"
+
+# Small sizes: every test must finish within minutes under valgrind.
+export PS_SIGKILL_ROWS="${PS_SIGKILL_ROWS:-3000}"
+export PS_HOSTILE_SMALL=1
+export PS_UNDER_VALGRIND=1
+
+ctest --test-dir "$build" --show-only=json-v1 >"$logs/tests.json"
+python3 - "$logs/tests.json" "$wrapper" "$logs" "$@" <<'PY'
+import json, os, re, subprocess, sys
+
+tests_json, wrapper, logs = sys.argv[1:4]
+patterns = [re.compile(p) for p in sys.argv[4:]]
+VG = ["valgrind", "--quiet", "--leak-check=full", "--errors-for-leak-kinds=definite,possible",
+      "--error-exitcode=1"]
+failed, passed, skipped = [], 0, 0
+for t in json.load(open(tests_json))["tests"]:
+    name = t["name"]
+    if patterns and not any(p.search(name) for p in patterns):
+        continue
+    props = {p["name"]: p["value"] for p in t.get("properties", [])}
+    env = dict(os.environ)
+    for kv in props.get("ENVIRONMENT", []):
+        k, _, v = kv.partition("=")
+        env[k] = v
+    cmd = t["command"]
+    if name.startswith("unit."):
+        cmd = VG + ["--log-file=%s/%s.log" % (logs, name)] + cmd
+    elif name.startswith("integration."):
+        env["PAYSYNC"] = wrapper
+    else:
+        continue
+    print("== %s" % name, flush=True)
+    p = subprocess.run(cmd, env=env, cwd=props.get("WORKING_DIRECTORY"), stdout=subprocess.PIPE,
+                       stderr=subprocess.STDOUT, timeout=3600)
+    if p.returncode == 77:
+        skipped += 1
+        print("   skipped")
+    elif p.returncode != 0:
+        failed.append(name)
+        sys.stdout.write(p.stdout.decode("utf-8", "replace")[-6000:])
+        print("   FAILED (exit %d)" % p.returncode)
+    else:
+        passed += 1
+
+bad = []
+for f in sorted(os.listdir(logs)):
+    if not f.endswith(".log"):
+        continue
+    text = open(os.path.join(logs, f), errors="replace").read()
+    # --quiet logs hold nothing but errors and leak records
+    if re.search(r"^==\d+== (Invalid|Conditional|Syscall param|Mismatched|Source and destination"
+                 r"|Argument|.*definitely lost|.*possibly lost|.*uninitialised)", text, re.M):
+        bad.append(f)
+        print("--- valgrind report %s:\n%s" % (f, text[:8000]))
+print("valgrind: %d passed, %d skipped, %d failed, %d reports with errors"
+      % (passed, skipped, len(failed), len(bad)))
+for n in failed:
+    print("  failed: " + n)
+sys.exit(1 if failed or bad else 0)
+PY

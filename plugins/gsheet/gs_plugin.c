@@ -24,7 +24,7 @@ static const ps_option_spec gs_options[] = {
     {"service_account_file", PS_OPT_PATH, NULL, 0, 0, "service-account key JSON file"},
     {"service_account_json", PS_OPT_STRING, NULL, 0, 1, "service-account key JSON itself"},
     {"public", PS_OPT_BOOL, "false", 0, 0, "read the public CSV export without credentials"},
-    {"page_rows", PS_OPT_INT, "10000", 0, 0, "rows per values request (1..50000)"},
+    {"page_rows", PS_OPT_INT, "5000", 0, 0, "rows per values request (1..50000)"},
     {"requests_per_minute", PS_OPT_INT, "50", 0, 0, "request pacing (Google allows 60/user)"},
     {"timeout", PS_OPT_INT, "120", 0, 0, "seconds one request may take"},
     {"max_retries", PS_OPT_INT, "5", 0, 0, "retries of 429/5xx/transport errors (0..20)"},

@@ -12,7 +12,7 @@
 #include "plan.h"
 #include "rowlog.h"
 
-#define DEFAULT_BATCH_ROWS 8192
+#define DEFAULT_BATCH_ROWS 4096
 
 static void count_code(ps_code_count *tab, const char *code)
 {
@@ -134,7 +134,8 @@ static ps_status process_row(ds_run *r, const ps_row *row, ps_arena *arena, ps_r
                                        row->line, &first);
     if (d == PS_DEDUP_ERROR)
         return ps_error_setf(err, PS_ERR_NOMEM,
-                             "out of memory tracking IDs for duplicate detection at row %" PRIu64,
+                             "cannot track IDs for duplicate detection at row %" PRIu64
+                             " (out of memory, or no space for temporary files in $TMPDIR)",
                              row->line);
     if (d == PS_DEDUP_DUPLICATE) {
         res->duplicates++;
@@ -372,8 +373,14 @@ static ps_status run_loop(ds_run *r, ps_arena *batch_arena, ps_error *err)
         if (!recs)
             return ps_error_setf(err, PS_ERR_NOMEM, "out of memory");
         size_t n = 0;
+        int idcol = r->map.field_col[PS_F_ID];
         for (size_t i = 0; i < rb.count; i++) {
             int accepted = 0;
+            if (idcol >= 0 && i + 8 < rb.count && (uint32_t)idcol < rb.rows[i + 8].ncells) {
+                /* the duplicate table is large: start loading the slot of a row ahead */
+                const ps_cell *c = &rb.rows[i + 8].cells[idcol];
+                ps_dedup_prefetch(r->dedup, c->text, c->len);
+            }
             st = process_row(r, &rb.rows[i], batch_arena, &recs[n], &accepted, err);
             if (st != PS_OK)
                 return st;
@@ -412,7 +419,8 @@ static ps_status run_dataset(ps_ds_plan *p, const ps_run_options *opt, ps_datase
 
     ps_error err = {0};
     ps_arena *run_arena = ps_arena_create(0);
-    ps_arena *batch_arena = ps_arena_create(1 << 20);
+    /* one block holds a whole default batch: no page faults per batch */
+    ps_arena *batch_arena = ps_arena_create(8 << 20);
     char *cursor = NULL;
     ps_status st = (!run_arena || !batch_arena)
                        ? ps_error_setf(&err, PS_ERR_NOMEM, "out of memory")

@@ -169,7 +169,10 @@ uint64_t ps_record_content_hash(const ps_record *r)
             continue;
         }
         h = fnv_bytes(h, &present, 1);
-        h = fnv_bytes(h, s, strlen(s));
+        for (const unsigned char *b = (const unsigned char *)s; *b; b++) {
+            h ^= *b;
+            h *= UINT64_C(0x100000001b3);
+        }
         h = fnv_bytes(h, &end, 1);
     }
     return h;
@@ -414,7 +417,13 @@ static int field_value(const ps_validator *v, int f, const char *s, size_t len, 
             return fail(p, "out_of_memory", "out of memory");
         return 0;
     default:
-        /* text: trimmed, kept as written (IDs keep leading zeros) */
+        /* text: trimmed, kept as written (IDs keep leading zeros). Cells are NUL-terminated
+         * and live as long as the record (the batch), so a value that needed no trimming at
+         * its end is used in place instead of copied. */
+        if (s[len] == '\0') {
+            out->field[f] = s;
+            return 0;
+        }
         if (!(out->field[f] = dup(a, s, len)))
             return fail(p, "out_of_memory", "out of memory");
         return 0;

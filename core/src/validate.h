@@ -13,13 +13,13 @@
 #include "paysync/timestamp.h"
 
 typedef struct ps_validate_config {
-    const char *dataset;        /* used for derived IDs */
+    const char *dataset; /* used for derived IDs */
     ps_profile profile;
-    const ps_tz *naive_zone;    /* zone of timestamps written without offset; NULL = UTC */
-    const ps_tz *serial_zone;   /* zone of date serials (number cells); NULL = naive_zone */
+    const ps_tz *naive_zone;       /* zone of timestamps written without offset; NULL = UTC */
+    const ps_tz *serial_zone;      /* zone of date serials (number cells); NULL = naive_zone */
     const char *const *ts_formats; /* extra strptime-style formats, tried after ISO */
     size_t n_ts_formats;
-    const char *phone_country_code; /* e.g. "234": local numbers "0803..." -> "+234803..." */
+    const char *phone_country_code;       /* e.g. "234": local numbers "0803..." -> "+234803..." */
     const char *const *txtype_alias_from; /* e.g. "PAY" (matched like the enum) */
     const char *const *txtype_alias_to;   /* e.g. "FULL_PAYMENT" */
     size_t n_txtype_aliases;
@@ -68,18 +68,34 @@ int ps_row_is_blank(const ps_cell *cells, size_t n);
 /* ---- duplicate / conflict detection within one run -------------------------------------- */
 
 typedef struct ps_dedup ps_dedup;
-typedef enum ps_dedup_result { PS_DEDUP_NEW = 0, PS_DEDUP_DUPLICATE = 1, PS_DEDUP_CONFLICT = 2,
-                               PS_DEDUP_ERROR = 3 /* added: out of memory or NULL argument */
+typedef enum ps_dedup_result {
+    PS_DEDUP_NEW = 0,
+    PS_DEDUP_DUPLICATE = 1,
+    PS_DEDUP_CONFLICT = 2,
+    PS_DEDUP_ERROR = 3 /* added: out of memory or NULL argument */
 } ps_dedup_result;
 
-/* NULL on allocation failure. */
+/* NULL on allocation failure. Memory stays bounded (about 12 MiB at most, see dedup.c):
+ * beyond about 91,000 IDs older IDs go to sorted runs in unlinked temporary files in
+ * $TMPDIR (or /tmp). */
 ps_dedup *ps_dedup_new(void);
+/* As ps_dedup_new with explicit limits (tests): the in-memory table's largest size in slots
+ * (rounded up to a power of two, at least 64), the Bloom filter's size in bytes and the
+ * folder for temporary files (NULL = $TMPDIR or /tmp). */
+ps_dedup *ps_dedup_new_bounded(size_t table_slots, size_t filter_bytes, const char *tmpdir);
 void ps_dedup_free(ps_dedup *d);
-/* Records (id, content_hash, row). For a repeat, *first_row is the row that first held id. */
+/* Records (id, content_hash, row). For a repeat, *first_row is the row that first held id.
+ * PS_DEDUP_ERROR: NULL argument, out of memory, or a temporary file could not be created,
+ * written or read (errno tells which). */
 ps_dedup_result ps_dedup_check(ps_dedup *d, const char *id, uint64_t content_hash, uint64_t row,
                                uint64_t *first_row);
+/* A hint: the caller will soon check the ID whose text is id[0..len) (need not be
+ * NUL-terminated). Starts loading the memory that check will touch; no effect otherwise. */
+void ps_dedup_prefetch(const ps_dedup *d, const char *id, size_t len);
 /* Number of distinct IDs recorded. */
 size_t ps_dedup_count(const ps_dedup *d);
+/* Number of sorted runs currently on disk (0 while every ID fits in memory; tests). */
+size_t ps_dedup_runs(const ps_dedup *d);
 
 /* ---- helpers shared with sinks and tests (added by the model module) ------------------- */
 

@@ -183,7 +183,7 @@ static int store_busy(const daemon_t *d, const dsrun *r)
 
 static void start_run(daemon_t *d, dsrun *r, int64_t now)
 {
-    char *argv[12];
+    char *argv[14];
     int a = 0;
     argv[a++] = "paysync";
     int level = ps_log_level();
@@ -191,6 +191,10 @@ static void start_run(daemon_t *d, dsrun *r, int64_t now)
         argv[a++] = "-q";
     else if (level >= PS_LOG_DEBUG)
         argv[a++] = "-vv";
+    if (ps_log_json()) {
+        argv[a++] = "--log-format";
+        argv[a++] = "json";
+    }
     argv[a++] = "run";
     argv[a++] = d->config_path;
     argv[a++] = "--dataset";

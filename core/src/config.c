@@ -1,5 +1,6 @@
 /* paysync core: YAML configuration (see config.h and docs/configuration.md). */
 #include "config.h"
+#include "schedule.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -832,6 +833,10 @@ static ps_status parse_dataset(cctx *x, const ps_ynode *n, size_t idx, ps_datase
     if ((v = ps_ynode_get(n, "schedule")) && !ps_ynode_is_null(v)) {
         pathf(sub, sizeof sub, "%s.schedule", path);
         if ((st = parse_schedule(x, v, sub, d)) != PS_OK)
+            return st;
+        ps_schedule sched;
+        if ((st = ps_schedule_parse(d->schedule, d->nschedule, d->name, x->file, sub, &sched,
+                                    x->err)) != PS_OK)
             return st;
     }
     return PS_OK;

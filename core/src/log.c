@@ -37,6 +37,11 @@ int ps_log_level(void)
     return log_level;
 }
 
+int ps_log_json(void)
+{
+    return log_json;
+}
+
 static void json_str(FILE *f, const char *s)
 {
     fputc('"', f);

@@ -9,6 +9,8 @@
 /* Sets the most verbose level printed (default PS_LOG_INFO) and the format (json 0/1). */
 void ps_log_configure(int level, int json);
 int ps_log_level(void);
+/* 1 when logs are JSON lines. */
+int ps_log_json(void);
 
 /* Logs "LEVEL component: message" (or a JSON object) to stderr. component may be NULL. */
 void ps_log(int level, const char *component, const char *fmt, ...)

@@ -44,7 +44,7 @@ static const char good_yaml[] =
     "    target: {id: t}\n"
     "    source: {plugin: csvfile, path: /abs.csv}\n"
     "    sinks: [export]\n"
-    "    schedule: {every: 6h, jitter: 5m}\n"
+    "    schedule: {every: 6h}\n"
     "serve:\n"
     "  listen: 0.0.0.0:9000\n"
     "  store: store\n"
@@ -150,10 +150,9 @@ static void test_good_config(void **state)
 
     d = ps_config_dataset(c, "third");
     assert_int_equal(d->target_level, PS_TARGET_PROJECT); /* default level */
-    assert_int_equal(d->nschedule, 3);
+    assert_int_equal(d->nschedule, 2);
     assert_string_equal(d->schedule[0].value, "every");
     assert_string_equal(kv_get(d->schedule, d->nschedule, "every"), "6h");
-    assert_string_equal(kv_get(d->schedule, d->nschedule, "jitter"), "5m");
     assert_null(ps_config_dataset(c, "nope"));
 
     assert_true(c->serve.present);

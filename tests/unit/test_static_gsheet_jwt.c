@@ -51,7 +51,7 @@ static int teardown(void **state)
 
 static unsigned char *b64url_decode(const char *s, size_t n, size_t *outlen)
 {
-    char *t = malloc(n + 4);
+    char *t = calloc(1, n + 4);
     size_t m = 0;
     for (size_t i = 0; i < n; i++)
         t[m++] = s[i] == '-' ? '+' : s[i] == '_' ? '/' : s[i];

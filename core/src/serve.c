@@ -300,7 +300,12 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
         *upload_data_size = 0; /* discard any request body */
         return MHD_YES;
     }
-    snprintf(r->method, sizeof r->method, "%s", method);
+    size_t mi = 0;
+    for (; method[mi] && mi + 1 < sizeof r->method; mi++) {
+        unsigned char ch = (unsigned char)method[mi];
+        r->method[mi] = ch > 0x20 && ch < 0x7f ? (char)ch : '?';
+    }
+    r->method[mi] = '\0';
     if (!r->uri)
         return send_error(s, c, r, 414, 0, "request target too long", NULL);
     hdr_sum hs = {0};
@@ -394,7 +399,8 @@ static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
                r->key_name ? " key=" : "", r->key_name ? r->key_name : "",
                toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " (connection closed early)");
     else
-        ps_log(PS_LOG_INFO, "serve", "%s %s - closed before an answer (%lld ms)",
+        ps_log(PS_LOG_INFO, "serve",
+               "%s %s - not answered (refused by the HTTP layer, or the client left) (%lld ms)",
                r->method[0] ? r->method : "-", path, ms);
     free(r->uri);
     free(r);

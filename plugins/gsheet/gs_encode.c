@@ -35,7 +35,7 @@ char *ps_gs_pct_encode(const char *s)
 
 void ps_gs_col_letters(uint32_t col, char out[8])
 {
-    char tmp[8];
+    char tmp[8] = {0};
     size_t n = 0;
     if (col == 0)
         col = 1;

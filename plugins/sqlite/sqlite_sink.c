@@ -46,6 +46,7 @@ typedef struct sq_sink {
     char *dataset, *run_id, *target_id;
     ps_target_level level;
     uint64_t inserted, changed, unchanged;
+    int insert_first; /* the last row was new: try the insert before the touch */
 } sq_sink;
 
 /* Fills err from a SQLite failure while doing `what`, naming the cause and the file. */
@@ -281,9 +282,17 @@ static ps_status sq_create(const ps_plugin_ctx *ctx, void **inst, ps_error *err)
         sqlite3_busy_timeout(s->db, s->busy_ms);
         sqlite3_extended_result_codes(s->db, 1);
         /* WAL: readers (the HTTP server) never block the writer and see only commits. */
-        rc = exec(s, "PRAGMA journal_mode = WAL");
+        /* 8 KiB pages for a new store (ignored for an existing one): payment rows are
+         * ~450 bytes, fewer B-tree levels and page reads per row than with 4 KiB. */
+        rc = exec(s, "PRAGMA page_size = 8192");
+        if (rc == SQLITE_OK)
+            rc = exec(s, "PRAGMA journal_mode = WAL");
         if (rc == SQLITE_OK)
             rc = exec(s, "PRAGMA synchronous = FULL");
+        /* 4 MiB page cache (SQLite's default is 2 MiB): fewer dirty pages spilled to the
+         * WAL and read back during a large dataset's transaction; memory stays bounded. */
+        if (rc == SQLITE_OK)
+            rc = exec(s, "PRAGMA cache_size = -4096");
         if (rc != SQLITE_OK)
             st = sq_fail(s, s->db, rc, "setting up the journal", err);
     }
@@ -382,13 +391,28 @@ static ps_status sq_write_batch(void *inst, const ps_record_batch *batch, ps_err
             return ps_error_setf(err, PS_ERR_INTERNAL,
                                  "sqlite store '%s': record of source row %llu has no ID", s->path,
                                  (unsigned long long)r->source_row);
-        /* Hot path (daily re-reads): an unchanged, present row only gets last_seen_run,
-         * in one statement. Otherwise insert (new ID) or rewrite (changed or reappeared). */
-        sqlite3_bind_text(s->st_touch, 1, s->run_id, -1, SQLITE_STATIC);
-        sqlite3_bind_text(s->st_touch, 2, s->dataset, -1, SQLITE_STATIC);
-        sqlite3_bind_text(s->st_touch, 3, id, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(s->st_touch, 4, (sqlite3_int64)r->content_hash);
-        int rc = step_done(s->st_touch);
+        /* Hot paths: a first load inserts row after row (insert-or-nothing first while the
+         * previous row was new); a daily re-read of an unchanged source only sets
+         * last_seen_run, in one statement (touch first otherwise). A row that is neither
+         * new nor unchanged is rewritten (changed or reappeared). */
+        int rc = SQLITE_OK;
+        if (s->insert_first) {
+            rc = bind_record(s, s->st_insert, r);
+            if (rc == SQLITE_OK)
+                rc = step_done(s->st_insert);
+            if (rc == SQLITE_OK && sqlite3_changes(s->db) == 1) {
+                s->inserted++;
+                continue;
+            }
+            s->insert_first = 0;
+        }
+        if (rc == SQLITE_OK) {
+            sqlite3_bind_text(s->st_touch, 1, s->run_id, -1, SQLITE_STATIC);
+            sqlite3_bind_text(s->st_touch, 2, s->dataset, -1, SQLITE_STATIC);
+            sqlite3_bind_text(s->st_touch, 3, id, -1, SQLITE_STATIC);
+            sqlite3_bind_int64(s->st_touch, 4, (sqlite3_int64)r->content_hash);
+            rc = step_done(s->st_touch);
+        }
         if (rc == SQLITE_OK && sqlite3_changes(s->db) == 1) {
             s->unchanged++;
             continue;
@@ -399,6 +423,7 @@ static ps_status sq_write_batch(void *inst, const ps_record_batch *batch, ps_err
             rc = step_done(s->st_insert);
         if (rc == SQLITE_OK && sqlite3_changes(s->db) == 1) {
             s->inserted++;
+            s->insert_first = 1;
             continue;
         }
         if (rc == SQLITE_OK)

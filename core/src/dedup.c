@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "validate.h"
@@ -111,6 +112,27 @@ ps_dedup *ps_dedup_new(void)
     return ps_dedup_new_bounded(DEFAULT_TABLE_SLOTS, DEFAULT_FILTER_BYTES, NULL);
 }
 
+/* Zeroed memory for the table and the filter. Blocks of 2 MiB or more are 2 MiB aligned and
+ * marked for transparent huge pages: every lookup touches a random place in them, and with
+ * 4 KiB pages nearly every lookup would also miss the TLB. */
+#define HUGE_PAGE ((size_t)2 << 20)
+static void *big_calloc(size_t n, size_t size)
+{
+    if (size && n > SIZE_MAX / size)
+        return NULL;
+    size_t bytes = n * size;
+    if (bytes < HUGE_PAGE)
+        return calloc(n, size);
+    void *p = NULL;
+    if (posix_memalign(&p, HUGE_PAGE, bytes) != 0)
+        return NULL;
+#ifdef MADV_HUGEPAGE
+    madvise(p, bytes, MADV_HUGEPAGE);
+#endif
+    memset(p, 0, bytes);
+    return p;
+}
+
 static void run_free(dedup_run *r)
 {
     if (r->fd >= 0)
@@ -154,7 +176,7 @@ static dedup_slot *probe(dedup_slot *slots, size_t cap, unsigned shift, uint64_t
 static int grow(ps_dedup *d)
 {
     size_t ncap = d->cap * 2;
-    dedup_slot *ns = calloc(ncap, sizeof *ns);
+    dedup_slot *ns = big_calloc(ncap, sizeof *ns);
     if (!ns)
         return -1;
     unsigned nshift = d->shift - 1;
@@ -398,7 +420,7 @@ static int spill(ps_dedup *d)
 {
     if (!d->filter) {
         d->nfblocks = d->filter_bytes / 64;
-        d->filter = calloc(d->nfblocks, 64);
+        d->filter = big_calloc(d->nfblocks, 64);
         if (!d->filter)
             return -1;
         for (size_t i = 0; i < d->cap; i++)

@@ -187,8 +187,21 @@ static int fb_reserve(ps_csv_reader *r, size_t extra)
     return 0;
 }
 
-/* Appends decoded bytes to the current field, enforcing the field-size limit. */
-static ps_status append(ps_csv_reader *r, const char *p, size_t n, ps_error *err)
+static ps_status append_slow(ps_csv_reader *r, const char *p, size_t n, ps_error *err);
+
+/* Appends decoded bytes to the current field, enforcing the field-size limit. The common case
+ * (room in the scratch, a short field) is inlined into the parser loop. */
+static inline ps_status append(ps_csv_reader *r, const char *p, size_t n, ps_error *err)
+{
+    if (r->fb_cap - r->fb_len > n && r->fb_len - r->fstart[r->nf - 1] + n <= r->max_field) {
+        memcpy(r->fb + r->fb_len, p, n);
+        r->fb_len += n;
+        return PS_OK;
+    }
+    return append_slow(r, p, n, err);
+}
+
+static ps_status append_slow(ps_csv_reader *r, const char *p, size_t n, ps_error *err)
 {
     size_t cur = r->fb_len - r->fstart[r->nf - 1];
     if (n > r->max_field - cur)
@@ -203,8 +216,19 @@ static ps_status append(ps_csv_reader *r, const char *p, size_t n, ps_error *err
     return PS_OK;
 }
 
-/* Starts a new field, enforcing the column limit. */
-static ps_status begin_field(ps_csv_reader *r, ps_error *err)
+static ps_status begin_field_slow(ps_csv_reader *r, ps_error *err);
+
+/* Starts a new field, enforcing the column limit (common case inlined). */
+static inline ps_status begin_field(ps_csv_reader *r, ps_error *err)
+{
+    if (r->nf < r->f_cap && r->nf < r->max_columns && r->fb_len < r->fb_cap) {
+        r->fstart[r->nf++] = r->fb_len;
+        return PS_OK;
+    }
+    return begin_field_slow(r, err);
+}
+
+static ps_status begin_field_slow(ps_csv_reader *r, ps_error *err)
 {
     if (r->nf >= r->max_columns)
         return fail(r, err, PS_ERR_DATA, "line %llu: record has more than %llu columns",

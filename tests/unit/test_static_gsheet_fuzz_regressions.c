@@ -105,7 +105,7 @@ static size_t replay_dir(const fz_harness *h, const char *kind)
     while ((e = readdir(d)) != NULL) {
         if (e->d_name[0] == '.')
             continue;
-        char path[4200];
+        char path[sizeof dir + 260];
         snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
         struct stat sb;
         if (stat(path, &sb) != 0 || !S_ISREG(sb.st_mode))

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "commands.h"
+#include "model_fields.h"
 #include "ds_state.h"
 #include "log.h"
 #include "paysync/timestamp.h"
@@ -30,29 +31,6 @@ static const char export_usage[] =
     "exit: 0 written, 1 the store could not be read or the output written, 2 usage or\n"
     "configuration error\n";
 
-static const char *const field_names[PS_FIELD_COUNT] = {
-    "ID",
-    "TIMESTAMP",
-    "PAYMENT_AMOUNT",
-    "PAYMENT_CURRENCY",
-    "TRANSACTION_TYPE",
-    "TRANSACTION_CHARGES",
-    "REFERENCE_ID",
-    "CUSTOMER_ID",
-    "METER_ID",
-    "CUSTOMER_NAME",
-    "CUSTOMER_PHONE",
-    "CUSTOMER_CATEGORY",
-    "FINANCING_ID",
-    "AGENT_ID",
-    "LATITUDE",
-    "LONGITUDE",
-    "UTILITY_ID",
-    "FAILED_BATTERY_CAPACITY_COUNT",
-    "ACCOUNT_TYPE",
-    "STATUS",
-    "NOTES",
-};
 
 /* ---- writers -------------------------------------------------------------------------- */
 
@@ -166,7 +144,7 @@ static void jsonl_row(FILE *out, const ps_store_payment *p, const char *dataset)
         if (!first)
             fputc(',', out);
         first = 0;
-        fprintf(out, "\"%s\":", field_names[f]);
+        fprintf(out, "\"%s\":", ps_field_name(f));
         if (numeric_field(f) && json_number(v))
             fputs(v, out);
         else
@@ -373,8 +351,12 @@ int cmd_export(int argc, char **argv)
         return PS_EXIT_FAILED;
     }
     uint64_t count = 0;
-    if (st == PS_OK && csv)
-        csv_row(out.f, field_names);
+    if (st == PS_OK && csv) {
+        const char *names[PS_FIELD_COUNT];
+        for (int f = 0; f < PS_FIELD_COUNT; f++)
+            names[f] = ps_field_name(f);
+        csv_row(out.f, names);
+    }
     ps_store_payment p;
     while (st == PS_OK && (st = ps_store_next_payment(it, &p, &err)) == PS_OK) {
         if (csv)

@@ -1,0 +1,161 @@
+/* Unit tests of the sqlite sink's first-load path (plugins/sqlite, owned by bench/perf): into
+ * an empty store the payments indexes are dropped inside the dataset's transaction and rebuilt
+ * before its commit; an aborted first load leaves them exactly as they were. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+
+#include <cmocka.h>
+#include <sqlite3.h>
+
+#include "sink_test_host.h"
+
+const ps_plugin_descriptor *paysync_plugin_entry_sqlite(void);
+
+typedef struct fx {
+    char dir[256];
+    char path[300];
+    sth_host h;
+    const ps_plugin_descriptor *d;
+    void *inst;
+} fx;
+
+static int setup(void **state)
+{
+    fx *f = calloc(1, sizeof *f);
+    assert_non_null(sth_tmpdir(f->dir, sizeof f->dir));
+    snprintf(f->path, sizeof f->path, "%s/store.db", f->dir);
+    sth_init(&f->h, "store");
+    sth_set(&f->h, "path", f->path);
+    f->d = paysync_plugin_entry_sqlite();
+    ps_error err = {0};
+    if (f->d->create(&f->h.ctx, &f->inst, &err) != PS_OK)
+        fail_msg("create: %s", err.message);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fx *f = *state;
+    f->d->destroy(f->inst);
+    char cmd[400];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->dir);
+    assert_int_equal(system(cmd), 0);
+    free(f);
+    return 0;
+}
+
+/* "name:sql;" of every payments index, in name order, into buf (another connection). */
+static const char *indexes(const char *path, char *buf, size_t cap)
+{
+    sqlite3 *db = NULL;
+    sqlite3_stmt *st = NULL;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(db,
+                                        "SELECT name || ':' || sql FROM sqlite_master WHERE "
+                                        "type = 'index' AND tbl_name = 'payments' AND sql IS "
+                                        "NOT NULL ORDER BY name",
+                                        -1, &st, NULL),
+                     SQLITE_OK);
+    size_t n = 0;
+    buf[0] = '\0';
+    while (sqlite3_step(st) == SQLITE_ROW)
+        n += (size_t)snprintf(buf + n, cap - n, "%s;", (const char *)sqlite3_column_text(st, 0));
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return buf;
+}
+
+static long long count_payments(const char *path)
+{
+    sqlite3 *db = NULL;
+    sqlite3_stmt *st = NULL;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(db, "SELECT count(*) FROM payments", -1, &st, NULL),
+                     SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    long long n = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return n;
+}
+
+static void recs(ps_record r[3])
+{
+    sth_record(&r[0], "A", "2024-01-01T08:00:00.000Z", 1704096000000, "100.50");
+    sth_record(&r[1], "B", "2024-01-01T09:00:00.000Z", 1704099600000, "7");
+    sth_record(&r[2], "C", "2024-01-02T10:00:00.000Z", 1704189600000, "-0.0001");
+}
+
+static void open_write(fx *f, const char *dataset, const char *run_id, const ps_record *r, size_t n)
+{
+    ps_error err = {0};
+    ps_sink_open_args oa = {dataset, PS_TARGET_PROJECT, "site-1", run_id, 1000};
+    assert_int_equal(f->d->sink->open(f->inst, &oa, &err), PS_OK);
+    ps_record_batch b = {n, r};
+    assert_int_equal(f->d->sink->write_batch(f->inst, &b, &err), PS_OK);
+}
+
+static ps_change_counts commit(fx *f, const char *dataset, const char *run_id, size_t n)
+{
+    ps_error err = {0};
+    ps_commit_info ci = {dataset, run_id, NULL, 1000, 2000, n, n, 0, 0, 0, 0};
+    ps_change_counts cc = {0};
+    if (f->d->sink->commit(f->inst, &ci, &cc, &err) != PS_OK)
+        fail_msg("commit: %s", err.message);
+    return cc;
+}
+
+static void test_first_load_rebuilds_indexes(void **state)
+{
+    fx *f = *state;
+    char before[2048], after[2048];
+    ps_record r[3];
+    recs(r);
+    indexes(f->path, before, sizeof before);
+    /* the schema's three secondary indexes on payments */
+    assert_non_null(strstr(before, "payments_meter:CREATE INDEX"));
+    assert_non_null(strstr(before, "payments_dataset_time:"));
+    assert_non_null(strstr(before, "payments_target_time:"));
+
+    /* an aborted first load: nothing stored, indexes as before */
+    open_write(f, "ds", "run-1", r, 3);
+    f->d->sink->abort(f->inst, "test");
+    assert_int_equal(count_payments(f->path), 0);
+    assert_string_equal(indexes(f->path, after, sizeof after), before);
+
+    /* a committed first load: rows stored, same indexes, and they are used and consistent */
+    open_write(f, "ds", "run-2", r, 3);
+    ps_change_counts c = commit(f, "ds", "run-2", 3);
+    assert_int_equal(c.inserted, 3);
+    assert_int_equal(count_payments(f->path), 3);
+    assert_string_equal(indexes(f->path, after, sizeof after), before);
+    sqlite3 *db = NULL;
+    sqlite3_stmt *st = NULL;
+    assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA integrity_check", -1, &st, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    assert_string_equal((const char *)sqlite3_column_text(st, 0), "ok");
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+
+    /* later runs (store not empty) keep change tracking as usual */
+    open_write(f, "ds", "run-3", r, 2);
+    c = commit(f, "ds", "run-3", 2);
+    assert_int_equal(c.unchanged, 2);
+    assert_int_equal(c.vanished, 1);
+    open_write(f, "other", "run-4", r, 1);
+    c = commit(f, "other", "run-4", 1);
+    assert_int_equal(c.inserted, 1);
+    assert_int_equal(count_payments(f->path), 4);
+    assert_string_equal(indexes(f->path, after, sizeof after), before);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_first_load_rebuilds_indexes, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -138,11 +138,35 @@ typedef struct attempt_in {
     int follow;
     ps_gs_shrink_fn shrink;
     void *shrink_ctx;
+    ps_gs_page *page;
+    uint64_t first_row;
 } attempt_in;
 
 static int ct_is(const char *ct, const char *want)
 {
     return strncmp(ct, want, strlen(want)) == 0;
+}
+
+/* Parses a JSON object body into *json (or drops it when json is NULL). Invalid JSON or a
+ * non-object is PS_ERR_SOURCE with *retryable set. */
+static ps_status parse_json(const char *body, size_t len, const char *what, json_t **json,
+                            int *retryable, ps_error *err)
+{
+    json_error_t jerr;
+    json_t *root = json_loadb(body, len, 0, &jerr);
+    if (root && json_is_object(root)) {
+        if (json)
+            *json = root;
+        else
+            json_decref(root);
+        return PS_OK;
+    }
+    json_decref(root);
+    *retryable = 1;
+    return ps_error_setf(err, PS_ERR_SOURCE,
+                         "%s: Google's answer is not valid JSON (%s at byte %d): the "
+                         "response was cut short or corrupted",
+                         what, jerr.text, jerr.position);
 }
 
 static ps_status run(ps_gs_client *c, const attempt_in *in, json_t **json, ps_error *err)
@@ -259,23 +283,24 @@ static ps_status run(ps_gs_client *c, const attempt_in *in, json_t **json, ps_er
                 ps_gs_response_free(&resp);
                 break;
             }
-            json_error_t jerr;
-            json_t *root = json_loadb(resp.body, resp.len, 0, &jerr);
-            ps_gs_response_free(&resp);
-            if (root && json_is_object(root)) {
-                if (json)
-                    *json = root;
-                else
-                    json_decref(root);
-                result = PS_OK;
-                break;
+            if (in->page) {
+                /* values: the curl buffer itself becomes the page, no tree and no copy */
+                char *body = resp.body;
+                size_t blen = resp.len;
+                resp.body = NULL;
+                resp.len = 0;
+                int syntax = 0;
+                result =
+                    ps_gs_page_parse(in->page, body, blen, in->first_row, in->what, &syntax, err);
+                if (result == PS_OK || !syntax)
+                    break;
+                retryable = 1;
+            } else {
+                result = parse_json(resp.body, resp.len, in->what, json, &retryable, err);
+                ps_gs_response_free(&resp);
+                if (result == PS_OK)
+                    break;
             }
-            json_decref(root);
-            retryable = 1;
-            result = ps_error_setf(err, PS_ERR_SOURCE,
-                                   "%s: Google's answer is not valid JSON (%s at byte %d): the "
-                                   "response was cut short or corrupted",
-                                   in->what, jerr.text, jerr.position);
         }
         ps_gs_response_free(&resp);
         if (!retryable)
@@ -317,7 +342,9 @@ ps_status ps_gs_client_get(ps_gs_client *c, const ps_gs_request *r, json_t **jso
                      .file = r->file,
                      .follow = r->follow,
                      .shrink = r->shrink,
-                     .shrink_ctx = r->shrink_ctx};
+                     .shrink_ctx = r->shrink_ctx,
+                     .page = r->page,
+                     .first_row = r->first_row};
     return run(c, &in, json, err);
 }
 

@@ -9,6 +9,7 @@
 #include "gs_errors.h"
 #include "gs_http.h"
 #include "gs_jwt.h"
+#include "gs_values.h"
 #include "paysync/plugin.h"
 
 typedef struct ps_gs_client {
@@ -60,14 +61,18 @@ typedef struct ps_gs_request {
     int follow;       /* follow redirects */
     ps_gs_shrink_fn shrink;
     void *shrink_ctx;
+    /* values reads: when set, a JSON body is parsed into *page (gs_values.h, first_row as its
+     * first sheet row) instead of into a jansson tree; invalid JSON is retried as above */
+    ps_gs_page *page;
+    uint64_t first_row;
 } ps_gs_request;
 
 /* Performs the request: paces to requests_per_minute, retries 429/5xx/transport errors and
  * truncated JSON with truncated exponential backoff and jitter (honouring Retry-After), never
  * 400/403/404; on 401 renews the service-account token once. For JSON, *json receives the
- * parsed body (caller json_decref). Errors: the mapped Google error (gs_errors.h), PS_ERR_SOURCE
- * for HTML/CSV content-type problems, PS_ERR_NETWORK when retries ran out. Messages never hold
- * secrets. */
+ * parsed body (caller json_decref), unless r->page is set (then json may be NULL). Errors: the
+ * mapped Google error (gs_errors.h), PS_ERR_SOURCE for HTML/CSV content-type problems,
+ * PS_ERR_NETWORK when retries ran out. Messages never hold secrets. */
 ps_status ps_gs_client_get(ps_gs_client *c, const ps_gs_request *r, json_t **json, ps_error *err);
 
 /* Makes sure a valid access token is cached (service-account mode; no-op otherwise), minting a

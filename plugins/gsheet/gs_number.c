@@ -93,3 +93,98 @@ size_t ps_gs_format_double(double d, char buf[PS_GS_NUM_MAX])
     buf[p] = '\0';
     return p;
 }
+
+size_t ps_gs_number_plain(const char *lit, size_t len, char *out, size_t cap)
+{
+    size_t i = 0;
+    int neg = 0;
+    if (i < len && lit[i] == '-') {
+        neg = 1;
+        i++;
+    }
+    /* significand digits: integer part then fraction, without the point */
+    size_t ib = i;
+    while (i < len && lit[i] >= '0' && lit[i] <= '9')
+        i++;
+    size_t ie = i;
+    size_t fb = i, fe = i;
+    if (i < len && lit[i] == '.') {
+        fb = ++i;
+        while (i < len && lit[i] >= '0' && lit[i] <= '9')
+            i++;
+        fe = i;
+    }
+    if (ie == ib || (fb != ie && fe == fb))
+        return 0;
+    long exp = 0;
+    if (i < len && (lit[i] == 'e' || lit[i] == 'E')) {
+        i++;
+        int eneg = 0;
+        if (i < len && (lit[i] == '+' || lit[i] == '-'))
+            eneg = lit[i++] == '-';
+        size_t eb = i;
+        while (i < len && lit[i] >= '0' && lit[i] <= '9') {
+            if (exp < 100000)
+                exp = exp * 10 + (lit[i] - '0');
+            i++;
+        }
+        if (i == eb)
+            return 0;
+        if (eneg)
+            exp = -exp;
+    }
+    if (i != len)
+        return 0;
+        /* the significand's digits are lit[ib..ie) + lit[fb..fe); digit k of it is at: */
+#define DIG(k) ((size_t)(k) < ie - ib ? lit[ib + (size_t)(k)] : lit[fb + (size_t)(k) - (ie - ib)])
+    long nd = (long)((ie - ib) + (fe - fb));
+    long first = 0, last = nd; /* [first, last): digits without leading/trailing zeros */
+    while (first < nd && DIG(first) == '0')
+        first++;
+    if (first == nd) {
+        if (out && cap >= 1) {
+            out[0] = '0';
+            out[1] = '\0';
+        }
+        return 1;
+    }
+    while (last > first && DIG(last - 1) == '0')
+        last--;
+    /* the point sits after digit number point (counted from 0), i.e. value = 0.D * 10^point */
+    long point = (long)(ie - ib) + exp;
+    long need = neg;
+    if (point <= first) /* 0.000ddd */
+        need += 2 + (first - point) + (last - first);
+    else if (point >= last) /* ddd000 */
+        need += point - first;
+    else
+        need += (last - first) + 1;
+    if (need > PS_GS_NUM_MAX - 1)
+        return 0;
+    if (!out)
+        return (size_t)need;
+    if ((size_t)need > cap)
+        return 0;
+    size_t p = 0;
+    if (neg)
+        out[p++] = '-';
+    if (point <= first) {
+        out[p++] = '0';
+        out[p++] = '.';
+        for (long k = point; k < first; k++)
+            out[p++] = '0';
+        for (long k = first; k < last; k++)
+            out[p++] = DIG(k);
+    } else {
+        for (long k = first; k < point; k++)
+            out[p++] = k < last ? DIG(k) : '0';
+        if (point < last) {
+            out[p++] = '.';
+            for (long k = point; k < last; k++)
+                out[p++] = DIG(k);
+        }
+    }
+#undef DIG
+    out[p] = '\0';
+    return p;
+}

@@ -383,13 +383,14 @@ static ps_status fetch_page(gs_inst *g, uint64_t start, uint64_t end, ps_error *
     char *url = values_url(g);
     if (!url)
         return ps_error_setf(err, PS_ERR_NOMEM, "out of memory");
-    json_t *root = NULL;
-    ps_gs_request r = {.url = url, .what = g->range_text, .shrink = shrink_page, .shrink_ctx = g};
-    ps_status st = ps_gs_client_get(&g->client, &r, &root, err);
+    ps_gs_request r = {.url = url,
+                       .what = g->range_text,
+                       .shrink = shrink_page,
+                       .shrink_ctx = g,
+                       .page = &g->page,
+                       .first_row = g->req_start};
+    ps_status st = ps_gs_client_get(&g->client, &r, NULL, err);
     free(url);
-    if (st != PS_OK)
-        return st;
-    st = ps_gs_page_init(&g->page, root, g->req_start, err);
     if (st != PS_OK)
         return st;
     if (g->page.nrows > g->req_end - g->req_start + 1)
@@ -443,13 +444,11 @@ static ps_status open_api(gs_inst *g, const ps_open_args *args, ps_table_info *i
     uint32_t hn = 0;
     if (g->header_row > 0) {
         hidx = (long)(g->header_row - 1);
-        if ((size_t)hidx >= g->page.nrows ||
-            json_array_size(json_array_get(g->page.values, (size_t)hidx)) == 0)
+        if ((size_t)hidx >= g->page.nrows || ps_gs_page_row_width(&g->page, (size_t)hidx) == 0)
             return ps_error_setf(err, PS_ERR_DATA, "header_row %lld of %s is empty",
                                  (long long)g->header_row, where);
-        st = ps_gs_row_from_json(g->host, args->run_arena,
-                                 json_array_get(g->page.values, (size_t)hidx), 0,
-                                 (uint64_t)g->header_row, &hcells, &hn, err);
+        st = ps_gs_page_row(g->host, args->run_arena, &g->page, (size_t)hidx, 0,
+                            (uint64_t)g->header_row, &hcells, &hn, err);
         if (st != PS_OK)
             return st;
     } else {
@@ -457,8 +456,8 @@ static ps_status open_api(gs_inst *g, const ps_open_args *args, ps_table_info *i
         ps_cell *rows[PS_GS_HEADER_SCAN];
         uint32_t ns[PS_GS_HEADER_SCAN];
         for (size_t i = 0; i < scan; i++) {
-            st = ps_gs_row_from_json(g->host, args->run_arena, json_array_get(g->page.values, i), 0,
-                                     i + 1, &rows[i], &ns[i], err);
+            st = ps_gs_page_row(g->host, args->run_arena, &g->page, i, 0, i + 1, &rows[i], &ns[i],
+                                err);
             if (st != PS_OK)
                 return st;
         }
@@ -515,8 +514,7 @@ static ps_status next_api(gs_inst *g, ps_arena *arena, ps_row_batch *batch, size
         ps_cell *cells;
         uint32_t nc;
         ps_status st =
-            ps_gs_row_from_json(g->host, arena, json_array_get(g->page.values, g->page.pos),
-                                g->width, line, &cells, &nc, err);
+            ps_gs_page_row(g->host, arena, &g->page, g->page.pos, g->width, line, &cells, &nc, err);
         if (st != PS_OK)
             return st;
         g->page.pos++;

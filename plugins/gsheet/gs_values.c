@@ -1,100 +1,103 @@
 /* gsheet: ValueRange pages -> cells, and header-row detection. */
 #include "gs_values.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "gs_number.h"
 
-ps_status ps_gs_page_init(ps_gs_page *page, json_t *root, uint64_t first_row, ps_error *err)
+ps_status ps_gs_page_parse(ps_gs_page *page, char *body, size_t len, uint64_t first_row,
+                           const char *what, int *syntax, ps_error *err)
 {
     memset(page, 0, sizeof *page);
-    const json_t *values = json_object_get(root, "values");
-    if (values && !json_is_array(values)) {
-        json_decref(root);
+    *syntax = 0;
+    char why[96];
+    size_t at = 0;
+    int has_values;
+    ps_gs_vjson_result r = ps_gs_vjson_index(body ? body : "", body ? len : 0, &page->rows,
+                                             &page->nrows, &has_values, why, sizeof why, &at);
+    if (r != PS_GS_VJSON_OK) {
+        free(body);
+        if (r == PS_GS_VJSON_NOMEM)
+            return ps_error_setf(err, PS_ERR_NOMEM, "out of memory");
+        if (r == PS_GS_VJSON_NOT_ROWS)
+            return ps_error_setf(
+                err, PS_ERR_SOURCE,
+                "Google's values answer has a 'values' that is not a list of rows");
+        *syntax = 1;
         return ps_error_setf(err, PS_ERR_SOURCE,
-                             "Google's values answer has a 'values' that is not a list of rows");
+                             "%s: Google's answer is not valid JSON (%s at byte %zu): the "
+                             "response was cut short or corrupted",
+                             what, why, at);
     }
-    page->root = root;
-    page->values = values;
-    page->nrows = values ? json_array_size(values) : 0;
+    page->body = body;
+    page->len = len;
     page->first_row = first_row;
     return PS_OK;
 }
 
 void ps_gs_page_free(ps_gs_page *page)
 {
-    json_decref(page->root);
+    free(page->body);
+    free(page->rows);
     memset(page, 0, sizeof *page);
 }
 
-static int set_text(const ps_host *host, ps_arena *arena, const char *s, size_t len, uint8_t kind,
-                    ps_cell *out)
+size_t ps_gs_page_row_width(const ps_gs_page *page, size_t i)
 {
-    char *t = host->arena_strndup(arena, s, len);
-    if (!t)
-        return -1;
-    out->text = t;
-    out->len = (uint32_t)len;
-    out->kind = kind;
-    return 0;
+    if (i >= page->nrows || page->rows[i].ncells == PS_GS_ROW_NOT_LIST)
+        return 0;
+    return page->rows[i].ncells;
 }
 
-int ps_gs_cell_from_json(const ps_host *host, ps_arena *arena, const json_t *v, ps_cell *out)
+ps_status ps_gs_page_row(const ps_host *host, ps_arena *arena, const ps_gs_page *page, size_t i,
+                         uint32_t min_width, uint64_t sheet_row, ps_cell **cells, uint32_t *ncells,
+                         ps_error *err)
 {
-    char buf[PS_GS_NUM_MAX];
-    switch (json_typeof(v)) {
-    case JSON_STRING:
-        return set_text(host, arena, json_string_value(v), json_string_length(v), PS_CELL_TEXT,
-                        out);
-    case JSON_INTEGER: {
-        size_t n = ps_gs_format_int((int64_t)json_integer_value(v), buf);
-        return set_text(host, arena, buf, n, PS_CELL_NUMBER, out);
-    }
-    case JSON_REAL: {
-        size_t n = ps_gs_format_double(json_real_value(v), buf);
-        return set_text(host, arena, buf, n, PS_CELL_NUMBER, out);
-    }
-    case JSON_TRUE:
-        return set_text(host, arena, "TRUE", 4, PS_CELL_BOOL, out);
-    case JSON_FALSE:
-        return set_text(host, arena, "FALSE", 5, PS_CELL_BOOL, out);
-    case JSON_NULL:
-        return set_text(host, arena, "", 0, PS_CELL_TEXT, out);
-    default:
-        return -1;
-    }
-}
-
-ps_status ps_gs_row_from_json(const ps_host *host, ps_arena *arena, const json_t *row,
-                              uint32_t min_width, uint64_t sheet_row, ps_cell **cells,
-                              uint32_t *ncells, ps_error *err)
-{
-    if (!json_is_array(row))
+    if (i >= page->nrows || page->rows[i].ncells == PS_GS_ROW_NOT_LIST)
         return ps_error_setf(err, PS_ERR_SOURCE, "row %llu: Google sent a row that is not a list",
                              (unsigned long long)sheet_row);
-    size_t len = json_array_size(row);
+    uint32_t len = page->rows[i].ncells;
     if (len > 18278)
-        return ps_error_setf(err, PS_ERR_SOURCE, "row %llu: %zu cells is more than a sheet holds",
+        return ps_error_setf(err, PS_ERR_SOURCE, "row %llu: %u cells is more than a sheet holds",
                              (unsigned long long)sheet_row, len);
-    uint32_t n = (uint32_t)len > min_width ? (uint32_t)len : min_width;
+    uint32_t n = len > min_width ? len : min_width;
     ps_cell *c = host->arena_alloc(arena, (n ? n : 1) * sizeof *c);
     if (!c)
         return ps_error_setf(err, PS_ERR_NOMEM, "out of memory");
-    for (uint32_t i = 0; i < n; i++) {
-        if (i < len) {
-            const json_t *v = json_array_get(row, i);
-            if (ps_gs_cell_from_json(host, arena, v, &c[i]) != 0)
-                return json_is_array(v) || json_is_object(v)
-                           ? ps_error_setf(err, PS_ERR_SOURCE,
-                                           "row %llu, column %u: Google sent a cell that is not "
-                                           "text, a number or a boolean",
-                                           (unsigned long long)sheet_row, i + 1)
-                           : ps_error_setf(err, PS_ERR_NOMEM, "out of memory");
-        } else {
-            c[i].text = "";
-            c[i].len = 0;
-            c[i].kind = PS_CELL_TEXT;
+    const char *s = page->body;
+    size_t pos = page->rows[i].off + 1; /* past '[' */
+    for (uint32_t k = 0; k < len; k++) {
+        pos = ps_gs_vjson_skip_ws(s, page->len, pos);
+        int rc = ps_gs_vjson_cell(host, arena, s, page->len, &pos, &c[k]);
+        switch (rc) {
+        case PS_GS_CELL_OK:
+            break;
+        case PS_GS_CELL_NOMEM:
+            return ps_error_setf(err, PS_ERR_NOMEM, "out of memory");
+        case PS_GS_CELL_HUGE:
+            return ps_error_setf(err, PS_ERR_SOURCE,
+                                 "row %llu, column %u: Google sent a number too long to write "
+                                 "out in full (more than %d characters)",
+                                 (unsigned long long)sheet_row, k + 1, PS_GS_NUM_MAX - 1);
+        case PS_GS_CELL_NOT_SCALAR:
+            return ps_error_setf(err, PS_ERR_SOURCE,
+                                 "row %llu, column %u: Google sent a cell that is not text, a "
+                                 "number or a boolean",
+                                 (unsigned long long)sheet_row, k + 1);
+        default:
+            return ps_error_setf(err, PS_ERR_SOURCE,
+                                 "row %llu, column %u: Google's answer is not valid JSON here",
+                                 (unsigned long long)sheet_row, k + 1);
         }
+        pos = ps_gs_vjson_skip_ws(s, page->len, pos);
+        if (pos < page->len && s[pos] == ',')
+            pos++;
+    }
+    for (uint32_t k = len; k < n; k++) {
+        c[k].text = "";
+        c[k].len = 0;
+        c[k].kind = PS_CELL_TEXT;
     }
     *cells = c;
     *ncells = n;

@@ -2,44 +2,48 @@
 #ifndef PS_GS_VALUES_H
 #define PS_GS_VALUES_H
 
-#include <jansson.h>
 #include <stddef.h>
 #include <stdint.h>
 
+#include "gs_vjson.h"
 #include "paysync/plugin.h"
 
 /* Rows to scan for a header when header_row is not set, and model fields a header must name. */
 #define PS_GS_HEADER_SCAN 20
 #define PS_GS_HEADER_MIN_FIELDS 3
 
-/* One page of a values read: the parsed JSON (owned), its `values` array (NULL when the key is
- * absent = no rows) and the sheet row number of values[0]. */
+/* One page of a values read: the response body (owned, never copied: cells are decoded from
+ * it on demand) and the index of its `values` rows (none when the key is absent). */
 typedef struct ps_gs_page {
-    json_t *root;
-    const json_t *values;
+    char *body;
+    size_t len;
+    ps_gs_vrow *rows;
     size_t nrows;
     size_t pos;         /* next row to hand out */
     uint64_t first_row; /* sheet row of values[0] */
 } ps_gs_page;
 
-/* Takes ownership of root (a ValueRange) and fills page. Errors: PS_ERR_SOURCE when `values`
- * is present but not an array of arrays (root is then released). */
-ps_status ps_gs_page_init(ps_gs_page *page, json_t *root, uint64_t first_row, ps_error *err);
-/* Releases the JSON; the page is empty afterwards. */
+/* Parses a ValueRange body (see gs_vjson.h) into page, taking ownership of body (malloc'd,
+ * len bytes; freed by ps_gs_page_free, or here on error). Errors: PS_ERR_SOURCE "Google's
+ * answer is not valid JSON (<why> at byte <n>)" (*syntax set to 1: the client retries those),
+ * PS_ERR_SOURCE when `values` is present but not a list, PS_ERR_NOMEM. what prefixes the
+ * invalid-JSON message (e.g. the range being read). */
+ps_status ps_gs_page_parse(ps_gs_page *page, char *body, size_t len, uint64_t first_row,
+                           const char *what, int *syntax, ps_error *err);
+/* Releases the body and index; the page is empty afterwards. */
 void ps_gs_page_free(ps_gs_page *page);
 
-/* Converts one JSON cell into *out with text in arena: strings as they are (PS_CELL_TEXT),
- * numbers as exact decimal text (PS_CELL_NUMBER, see gs_number.h), booleans "TRUE"/"FALSE"
- * (PS_CELL_BOOL), null as "". Returns 0, or -1 when out of memory or the cell is an
- * array/object. */
-int ps_gs_cell_from_json(const ps_host *host, ps_arena *arena, const json_t *v, ps_cell *out);
+/* Number of cells of row i of the page (0 when it is [] or not a list). */
+size_t ps_gs_page_row_width(const ps_gs_page *page, size_t i);
 
-/* Converts row (a JSON array, [] allowed) into cells in arena, padded with "" up to min_width.
- * *ncells = max(len, min_width). Errors: PS_ERR_NOMEM, PS_ERR_SOURCE naming sheet_row when a
- * cell is not a scalar or the row is not an array. */
-ps_status ps_gs_row_from_json(const ps_host *host, ps_arena *arena, const json_t *row,
-                              uint32_t min_width, uint64_t sheet_row, ps_cell **cells,
-                              uint32_t *ncells, ps_error *err);
+/* Converts row i of the page into cells in arena (strings unescaped, numbers as plain decimal
+ * text, booleans "TRUE"/"FALSE", null "": see ps_gs_vjson_cell), padded with "" up to
+ * min_width. *ncells = max(len, min_width). Errors: PS_ERR_NOMEM, PS_ERR_SOURCE naming
+ * sheet_row (and the column) when the row is not a list, a cell is not a scalar, a number is
+ * too long to write out, or the row has more cells than a sheet holds. */
+ps_status ps_gs_page_row(const ps_host *host, ps_arena *arena, const ps_gs_page *page, size_t i,
+                         uint32_t min_width, uint64_t sheet_row, ps_cell **cells, uint32_t *ncells,
+                         ps_error *err);
 
 /* Header matcher: the model field a header cell names, or -1. */
 typedef int (*ps_gs_match_fn)(void *ctx, const char *name, size_t len);

@@ -25,17 +25,44 @@ static json_t *parse(const char *s)
     return j;
 }
 
+/* Row text -> cells through a one-row page, as the plugin reads them. */
+static ps_status row_of(ps_arena *a, const char *row, uint32_t minw, uint64_t line, ps_cell **c,
+                        uint32_t *n, ps_error *err)
+{
+    size_t cap = strlen(row) + 16;
+    char *body = malloc(cap);
+    assert_non_null(body);
+    snprintf(body, cap, "{\"values\":[%s]}", row);
+    ps_gs_page p;
+    int syntax;
+    assert_int_equal(ps_gs_page_parse(&p, body, strlen(body), 1, "t", &syntax, err), PS_OK);
+    ps_status st = ps_gs_page_row(&g_fh.host, a, &p, 0, minw, line, c, n, err);
+    ps_gs_page_free(&p);
+    return st;
+}
+
+/* A whole body -> page (body copied to the heap; the page owns it). */
+static ps_status page_of(ps_gs_page *p, const char *json, uint64_t first, int *syntax,
+                         ps_error *err)
+{
+    size_t len = strlen(json);
+    char *body = malloc(len + 1);
+    assert_non_null(body);
+    memcpy(body, json, len + 1);
+    return ps_gs_page_parse(p, body, len, first, "Sheet1!A1:Z", syntax, err);
+}
+
 static void test_cells(void **state)
 {
     (void)state;
     fake_host_init(&g_fh, paysync_plugin_entry_gsheet(), NULL);
     ps_arena *a = ps_arena_create(0);
-    json_t *row = parse("[\"0803\", 45356.5935300926, 2348012345678, 1500.5, true, false, null, "
-                        "\"\", 1e-7, \"05/03/2024\"]");
+    const char *row = "[\"0803\", 45356.5935300926, 2348012345678, 1500.5, true, false, null, "
+                      "\"\", 1e-7, \"05/03/2024\"]";
     ps_cell *c;
     uint32_t n;
     ps_error err = {0};
-    assert_int_equal(ps_gs_row_from_json(&g_fh.host, a, row, 12, 7, &c, &n, &err), PS_OK);
+    assert_int_equal(row_of(a, row, 12, 7, &c, &n, &err), PS_OK);
     assert_int_equal(n, 12); /* padded to the header width */
     static const struct {
         const char *text;
@@ -57,29 +84,24 @@ static void test_cells(void **state)
         assert_int_equal(c[i].len, strlen(want[i].text));
         assert_int_equal(c[i].kind, want[i].kind);
     }
-    json_decref(row);
 
     /* [] is a blank row, kept (never a stop) and padded */
-    json_t *empty = parse("[]");
-    assert_int_equal(ps_gs_row_from_json(&g_fh.host, a, empty, 3, 8, &c, &n, &err), PS_OK);
+    const char *empty = ("[]");
+    assert_int_equal(row_of(a, empty, 3, 8, &c, &n, &err), PS_OK);
     assert_int_equal(n, 3);
     assert_string_equal(c[2].text, "");
-    json_decref(empty);
 
     /* a longer row than the header keeps its cells */
-    json_t *longer = parse("[1, 2, 3, 4]");
-    assert_int_equal(ps_gs_row_from_json(&g_fh.host, a, longer, 2, 9, &c, &n, &err), PS_OK);
+    const char *longer = ("[1, 2, 3, 4]");
+    assert_int_equal(row_of(a, longer, 2, 9, &c, &n, &err), PS_OK);
     assert_int_equal(n, 4);
-    json_decref(longer);
 
-    json_t *bad = parse("[1, [2]]");
-    assert_int_equal(ps_gs_row_from_json(&g_fh.host, a, bad, 2, 41, &c, &n, &err), PS_ERR_SOURCE);
+    const char *bad = ("[1, [2]]");
+    assert_int_equal(row_of(a, bad, 2, 41, &c, &n, &err), PS_ERR_SOURCE);
     assert_non_null(strstr(err.message, "row 41, column 2"));
-    json_decref(bad);
-    json_t *notarr = parse("{\"a\": 1}");
-    assert_int_equal(ps_gs_row_from_json(&g_fh.host, a, notarr, 2, 5, &c, &n, &err), PS_ERR_SOURCE);
+    const char *notarr = ("{\"a\": 1}");
+    assert_int_equal(row_of(a, notarr, 2, 5, &c, &n, &err), PS_ERR_SOURCE);
     assert_non_null(strstr(err.message, "row 5"));
-    json_decref(notarr);
     ps_arena_destroy(a);
 }
 
@@ -88,19 +110,20 @@ static void test_pages(void **state)
     (void)state;
     ps_gs_page p;
     ps_error err = {0};
-    assert_int_equal(ps_gs_page_init(&p,
-                                     parse("{\"range\": \"Sheet1!A1:C1000\", "
-                                           "\"majorDimension\": \"ROWS\"}"),
-                                     1, &err),
+    int syntax;
+    assert_int_equal(page_of(&p,
+                             "{\"range\": \"Sheet1!A1:C1000\", "
+                             "\"majorDimension\": \"ROWS\"}",
+                             1, &syntax, &err),
                      PS_OK);
     assert_int_equal(p.nrows, 0); /* missing values = no rows */
     ps_gs_page_free(&p);
-    assert_int_equal(ps_gs_page_init(&p, parse("{\"values\": [[\"a\"], [], [1]]}"), 5, &err),
-                     PS_OK);
+    assert_int_equal(page_of(&p, "{\"values\": [[\"a\"], [], [1]]}", 5, &syntax, &err), PS_OK);
     assert_int_equal(p.nrows, 3);
     assert_int_equal(p.first_row, 5);
     ps_gs_page_free(&p);
-    assert_int_equal(ps_gs_page_init(&p, parse("{\"values\": \"x\"}"), 1, &err), PS_ERR_SOURCE);
+    assert_int_equal(page_of(&p, "{\"values\": \"x\"}", 1, &syntax, &err), PS_ERR_SOURCE);
+    assert_int_equal(syntax, 0);
     assert_non_null(strstr(err.message, "not a list of rows"));
 }
 
@@ -206,10 +229,8 @@ static void test_header_detect(void **state)
     uint32_t ns[N];
     ps_error err = {0};
     for (size_t i = 0; i < N; i++) {
-        json_t *r = parse(rows_json[i]);
-        assert_int_equal(ps_gs_row_from_json(&g_fh.host, a, r, 0, i + 1, &rows[i], &ns[i], &err),
-                         PS_OK);
-        json_decref(r);
+        const char *r = (rows_json[i]);
+        assert_int_equal(row_of(a, r, 0, i + 1, &rows[i], &ns[i], &err), PS_OK);
     }
     assert_int_equal(ps_gs_header_score(rows[3], ns[3], alias_match, NULL), 2); /* ID, NOTES */
     assert_int_equal(ps_gs_detect_header((const ps_cell *const *)rows, ns, N, 3, alias_match, NULL),
@@ -217,12 +238,11 @@ static void test_header_detect(void **state)
     assert_int_equal(ps_gs_detect_header((const ps_cell *const *)rows, ns, 4, 3, alias_match, NULL),
                      -1);
     /* numbers never count as header names */
-    json_t *nums = parse("[1, 2, 3]");
+    const char *nums = ("[1, 2, 3]");
     ps_cell *nc;
     uint32_t nn;
-    assert_int_equal(ps_gs_row_from_json(&g_fh.host, a, nums, 0, 1, &nc, &nn, &err), PS_OK);
+    assert_int_equal(row_of(a, nums, 0, 1, &nc, &nn, &err), PS_OK);
     assert_int_equal(ps_gs_header_score(nc, nn, alias_match, NULL), 0);
-    json_decref(nums);
     ps_arena_destroy(a);
 }
 

@@ -142,7 +142,9 @@ size_t ps_gs_number_plain(const char *lit, size_t len, char *out, size_t cap)
     while (first < nd && DIG(first) == '0')
         first++;
     if (first == nd) {
-        if (out && cap >= 1) {
+        if (out) {
+            if (cap < 1)
+                return 0;
             out[0] = '0';
             out[1] = '\0';
         }

@@ -418,6 +418,7 @@ int cmd_daemon(int argc, char **argv)
         free(d.config_path);
         return PS_EXIT_FAILED;
     }
+    (void)ps_daemon_self_exe(); /* resolve before any fork */
     int sigfd = cli_sigpipe_install();
     if (sigfd < 0 || build_table(&d, d.cfg) != 0) {
         cli_error("cannot start the daemon: %s", strerror(errno));

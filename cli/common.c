@@ -8,12 +8,13 @@
 
 void cli_error(const char *fmt, ...)
 {
+    char msg[4096];
     va_list ap;
     va_start(ap, fmt);
-    fputs("paysync: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
+    vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
+    ps_text_sanitize(msg);
+    fprintf(stderr, "paysync: %s\n", msg);
 }
 
 int cli_usage(const char *text, int asked)
@@ -25,11 +26,14 @@ int cli_usage(const char *text, int asked)
 int cli_exit_for(ps_status st)
 {
     switch (st) {
-    case PS_OK: return PS_EXIT_OK;
+    case PS_OK:
+        return PS_EXIT_OK;
     case PS_ERR_USAGE:
     case PS_ERR_CONFIG:
-    case PS_ERR_PLUGIN: return PS_EXIT_USAGE;
-    default: return PS_EXIT_FAILED;
+    case PS_ERR_PLUGIN:
+        return PS_EXIT_USAGE;
+    default:
+        return PS_EXIT_FAILED;
     }
 }
 

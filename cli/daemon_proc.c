@@ -81,6 +81,19 @@ void cli_sigpipe_drain(int fd, cli_sigs *s)
     }
 }
 
+const char *ps_daemon_self_exe(void)
+{
+    static char path[4096];
+    if (!path[0]) {
+        ssize_t n = readlink("/proc/self/exe", path, sizeof path - 1);
+        if (n <= 0 || (size_t)n >= sizeof path - 1)
+            snprintf(path, sizeof path, "/proc/self/exe");
+        else
+            path[n] = '\0';
+    }
+    return path;
+}
+
 pid_t cli_spawn_self(char *const argv[])
 {
     sigset_t all, old;
@@ -99,10 +112,10 @@ pid_t cli_spawn_self(char *const argv[])
         sigemptyset(&none);
         sigprocmask(SIG_SETMASK, &none, NULL);
         setpgid(0, 0); /* a terminal's Ctrl-C reaches the daemon only; it forwards SIGTERM */
-        execv("/proc/self/exe", argv);
+        execv(ps_daemon_self_exe(), argv);
         char msg[256];
-        int n = snprintf(msg, sizeof msg, "paysync daemon: cannot execute /proc/self/exe: %s\n",
-                         strerror(errno));
+        int n = snprintf(msg, sizeof msg, "paysync daemon: cannot execute %s: %s\n",
+                         ps_daemon_self_exe(), strerror(errno));
         if (n > 0) {
             ssize_t w = write(STDERR_FILENO, msg, (size_t)n);
             (void)w;

@@ -20,7 +20,11 @@ int cli_sigpipe_install(void);
 /* Reads every pending signal number from fd into *s (flags are OR-ed in). */
 void cli_sigpipe_drain(int fd, cli_sigs *s);
 
-/* Forks and executes /proc/self/exe with argv (argv[0] is just a name) in its own process
+/* The path of the running paysync executable, resolved from /proc/self/exe on the first call
+ * (call it before forking; falls back to "/proc/self/exe"). Static storage. */
+const char *ps_daemon_self_exe(void);
+
+/* Forks and executes ps_daemon_self_exe() with argv (argv[0] is just a name) in its own process
  * group, with default signal handling. Returns the child's pid, or -1 with errno set. If
  * exec fails, the child prints the reason and exits 127. */
 pid_t cli_spawn_self(char *const argv[]);

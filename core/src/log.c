@@ -17,10 +17,14 @@ static int progress_shown = 0;
 static const char *level_name(int level)
 {
     switch (level) {
-    case PS_LOG_ERROR: return "error";
-    case PS_LOG_WARN: return "warn";
-    case PS_LOG_INFO: return "info";
-    default: return "debug";
+    case PS_LOG_ERROR:
+        return "error";
+    case PS_LOG_WARN:
+        return "warn";
+    case PS_LOG_INFO:
+        return "info";
+    default:
+        return "debug";
     }
 }
 
@@ -47,11 +51,21 @@ static void json_str(FILE *f, const char *s)
     fputc('"', f);
     for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
         switch (*p) {
-        case '"': fputs("\\\"", f); break;
-        case '\\': fputs("\\\\", f); break;
-        case '\n': fputs("\\n", f); break;
-        case '\r': fputs("\\r", f); break;
-        case '\t': fputs("\\t", f); break;
+        case '"':
+            fputs("\\\"", f);
+            break;
+        case '\\':
+            fputs("\\\\", f);
+            break;
+        case '\n':
+            fputs("\\n", f);
+            break;
+        case '\r':
+            fputs("\\r", f);
+            break;
+        case '\t':
+            fputs("\\t", f);
+            break;
         default:
             if (*p < 0x20)
                 fprintf(f, "\\u%04x", *p);
@@ -70,12 +84,21 @@ static void clear_progress_locked(void)
     }
 }
 
+void ps_text_sanitize(char *s)
+{
+    for (unsigned char *p = (unsigned char *)s; *p; p++)
+        if ((*p < 0x20 && *p != '\t') || *p == 0x7f)
+            *p = '?';
+}
+
 void ps_logv(int level, const char *component, const char *fmt, va_list ap)
 {
     if (level > log_level)
         return;
     char msg[4096];
     vsnprintf(msg, sizeof msg, fmt, ap);
+    if (!log_json)
+        ps_text_sanitize(msg);
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     char tbuf[PS_TIME_TEXT_MAX];

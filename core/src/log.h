@@ -20,6 +20,10 @@ void ps_log(int level, const char *component, const char *fmt, ...)
     ;
 void ps_logv(int level, const char *component, const char *fmt, va_list ap);
 
+/* Replaces control characters (all below 0x20 but tab, and DEL) in s with '?', so that text
+ * from a source (headers, cells) cannot move the cursor or forge log lines. In place. */
+void ps_text_sanitize(char *s);
+
 /* Shows a transient progress line on a terminal (no-op when stderr is not a tty or the
  * format is JSON); NULL clears it. Log lines clear it first. */
 void ps_log_progress(const char *line);

@@ -32,9 +32,13 @@ static ps_status create_instance(const ps_config *cfg, ps_registry *reg,
     ctx->instance_name = env->name;
     ctx->config_dir = cfg->dir;
     st = d->create(ctx, inst, &e);
-    if (st != PS_OK)
-        return ps_error_setf(err, st == PS_ERR_NOMEM ? st : PS_ERR_CONFIG, "%s: %s", context,
-                             e.message);
+    if (st != PS_OK) {
+        /* A plugin that cannot reach its file or store at creation fails the run (exit 1);
+         * anything else it refuses is a configuration error (exit 2). */
+        int runtime = st == PS_ERR_NOMEM || st == PS_ERR_IO || st == PS_ERR_SOURCE ||
+                      st == PS_ERR_SINK || st == PS_ERR_NETWORK || st == PS_ERR_AUTH;
+        return ps_error_setf(err, runtime ? st : PS_ERR_CONFIG, "%s: %s", context, e.message);
+    }
     return PS_OK;
 }
 

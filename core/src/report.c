@@ -2,7 +2,10 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <jansson.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include "log.h"
 
 #include "paysync/timestamp.h"
 #include "pipeline.h"
@@ -32,8 +35,12 @@ void ps_run_print_summary(const ps_run_result *res, FILE *out)
         if (!d->ran)
             continue;
         fprintf(out, "%s: %s\n", d->name, d->ok ? "ok" : "FAILED (nothing committed)");
-        if (!d->ok)
-            fprintf(out, "    error: %s\n", d->error);
+        if (!d->ok) {
+            char e[sizeof d->error];
+            snprintf(e, sizeof e, "%s", d->error);
+            ps_text_sanitize(e);
+            fprintf(out, "    error: %s\n", e);
+        }
         fprintf(out,
                 "    read %" PRIu64 ", accepted %" PRIu64 ", rejected %" PRIu64 ", blank %" PRIu64
                 ", duplicates %" PRIu64 ", warnings %" PRIu64 "\n",
@@ -48,8 +55,12 @@ void ps_run_print_summary(const ps_run_result *res, FILE *out)
                     d->changes.vanished);
         if (d->nunknown) {
             fprintf(out, "    unknown columns ignored:");
-            for (size_t k = 0; k < d->nunknown; k++)
-                fprintf(out, "%s '%s'", k ? "," : "", d->unknown_columns[k]);
+            for (size_t k = 0; k < d->nunknown; k++) {
+                char name[256];
+                snprintf(name, sizeof name, "%s", d->unknown_columns[k]);
+                ps_text_sanitize(name);
+                fprintf(out, "%s '%s'", k ? "," : "", name);
+            }
             fputc('\n', out);
         }
         fprintf(out, "    %" PRId64 ".%03d s, %" PRIu64 " rows/s\n", d->elapsed_ms / 1000,
@@ -86,8 +97,11 @@ ps_status ps_run_write_report(const ps_run_result *res, const char *path, ps_err
         json_object_set_new(o, "dataset", json_string(d->name));
         json_object_set_new(o, "run_id", json_string(d->run_id));
         json_object_set_new(o, "outcome", json_string(d->ok ? "ok" : "failed"));
-        if (!d->ok)
-            json_object_set_new(o, "error", json_string(d->error));
+        if (!d->ok) {
+            char *e = ps_utf8_repair(d->error, strlen(d->error));
+            json_object_set_new(o, "error", json_string(e ? e : "?"));
+            free(e);
+        }
         json_object_set_new(o, "started", time_json(d->started_ms));
         json_object_set_new(o, "finished", time_json(d->finished_ms));
         json_object_set_new(o, "read", json_integer((json_int_t)d->read));
@@ -107,8 +121,11 @@ ps_status ps_run_write_report(const ps_run_result *res, const char *path, ps_err
             json_object_set_new(o, "changes", c);
         }
         json_t *u = json_array();
-        for (size_t k = 0; k < d->nunknown; k++)
-            json_array_append_new(u, json_string(d->unknown_columns[k]));
+        for (size_t k = 0; k < d->nunknown; k++) {
+            char *name = ps_utf8_repair(d->unknown_columns[k], strlen(d->unknown_columns[k]));
+            json_array_append_new(u, json_string(name ? name : "?"));
+            free(name);
+        }
         json_object_set_new(o, "unknown_columns", u);
         json_object_set_new(o, "elapsed_ms", json_integer((json_int_t)d->elapsed_ms));
         json_object_set_new(o, "rows_per_second", json_integer((json_int_t)rows_per_second(d)));

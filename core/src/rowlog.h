@@ -33,6 +33,10 @@ void ps_rowlog_abort(ps_rowlog *l);
 /* Writes s as a JSON string (quotes included); invalid UTF-8 bytes become U+FFFD. */
 void ps_json_write_string(FILE *f, const char *s, size_t len);
 
+/* A malloc'd NUL-terminated copy of s (len bytes) with every invalid UTF-8 byte replaced by
+ * U+FFFD; NULL when out of memory. */
+char *ps_utf8_repair(const char *s, size_t len);
+
 /* Creates the parent folders of path (mode 0755). Returns 0 or -1 with errno. */
 int ps_mkdir_parents(const char *path);
 

@@ -618,7 +618,8 @@ static void sq_abort(void *inst, const char *reason)
     sq_sink *s = inst;
     if (!s->in_txn)
         return;
-    int rc = exec(s, "ROLLBACK");
+    /* After some errors (disk full, I/O) SQLite has already rolled the transaction back. */
+    int rc = sqlite3_get_autocommit(s->db) ? SQLITE_OK : exec(s, "ROLLBACK");
     s->in_txn = 0;
     free_bulk(s); /* the rollback restored the indexes */
     if (rc != SQLITE_OK)

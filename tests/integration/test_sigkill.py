@@ -22,6 +22,8 @@ def store_digest(db):
     con = sqlite3.connect(db)
     try:
         cols = [r[1] for r in con.execute("PRAGMA table_info(payments)") if r[1] not in SKIP_COLUMNS]
+        if not cols:  # killed before the schema was created
+            return hashlib.sha256().hexdigest(), 0, 0
         h = hashlib.sha256()
         n = 0
         for row in con.execute("SELECT %s FROM payments ORDER BY dataset, id" % ", ".join(cols)):

@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 
 pkgs=(build-essential cmake pkg-config clang libyaml-dev libjansson-dev libcurl4-openssl-dev
       libssl-dev libsqlite3-dev libmicrohttpd-dev libcmocka-dev python3 curl openssl sqlite3
-      wrk miller time valgrind)
+      wrk miller time valgrind libclang-rt-14-dev binutils)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

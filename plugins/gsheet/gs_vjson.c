@@ -529,16 +529,18 @@ int ps_gs_vjson_cell(const ps_host *host, ps_arena *arena, const char *s, size_t
     }
     if (c == '-' || is_digit(c)) {
         size_t e = i + 1;
-        int plain = 1;
+        int point = 0, exp = 0;
         while (e < len && (is_digit(s[e]) || s[e] == '.' || s[e] == 'e' || s[e] == 'E' ||
                            s[e] == '+' || s[e] == '-')) {
-            if (s[e] == '.' || s[e] == 'e' || s[e] == 'E')
-                plain = 0;
+            point |= s[e] == '.';
+            exp |= s[e] == 'e' || s[e] == 'E';
             e++;
         }
         *pos = e;
-        /* integers ("1500", "2348012345678") are already in their final form, except -0 */
-        if (plain && !(c == '-' && e - i == 2 && s[i + 1] == '0') && e - i < PS_GS_NUM_MAX)
+        /* what Google writes ("1500", "2348012345678", "45356.5935300926") is already in its
+         * final form: no exponent, no trailing fraction zero, not -0 */
+        if (!exp && !(point && s[e - 1] == '0') && !(c == '-' && e - i == 2 && s[i + 1] == '0') &&
+            e - i < PS_GS_NUM_MAX)
             return set_text(host, arena, s + i, e - i, PS_CELL_NUMBER, out);
         size_t n = ps_gs_number_plain(s + i, e - i, NULL, 0);
         if (!n)

@@ -14,30 +14,6 @@ typedef struct csv_sink {
     size_t header_len;
 } csv_sink;
 
-static const char *const field_names[PS_FIELD_COUNT] = {
-    "ID",
-    "TIMESTAMP",
-    "PAYMENT_AMOUNT",
-    "PAYMENT_CURRENCY",
-    "TRANSACTION_TYPE",
-    "TRANSACTION_CHARGES",
-    "REFERENCE_ID",
-    "CUSTOMER_ID",
-    "METER_ID",
-    "CUSTOMER_NAME",
-    "CUSTOMER_PHONE",
-    "CUSTOMER_CATEGORY",
-    "FINANCING_ID",
-    "AGENT_ID",
-    "LATITUDE",
-    "LONGITUDE",
-    "UTILITY_ID",
-    "FAILED_BATTERY_CAPACITY_COUNT",
-    "ACCOUNT_TYPE",
-    "STATUS",
-    "NOTES",
-};
-
 #define CSV_EOL "\r\n"
 
 /* Writes one cell into p (room for 2 * n + 2), quoted when it holds the delimiter, a quote,
@@ -109,7 +85,7 @@ static ps_status csv_create(const ps_plugin_ctx *ctx, void **inst, ps_error *err
         for (int f = 0; f < PS_FIELD_COUNT; f++) {
             if (f)
                 s->header[k++] = delim;
-            k += csv_cell(s->header + k, field_names[f], strlen(field_names[f]), delim);
+            k += csv_cell(s->header + k, h->field_name(f), strlen(h->field_name(f)), delim);
         }
         memcpy(s->header + k, CSV_EOL, 2);
         s->header_len = k + 2;

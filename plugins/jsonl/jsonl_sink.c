@@ -6,37 +6,20 @@
 #include "paysync/plugin.h"
 #include "ps_outfile.h"
 
+/* A key as written: "NAME": (built once per instance; the row loop copies it). */
+typedef struct json_key {
+    char text[40];
+    size_t len;
+} json_key;
+
 typedef struct jsonl_sink {
+    json_key keys[PS_FIELD_COUNT];
     const ps_host *host;
     const ps_env *env;
     ps_outfile out;
     char *dataset_json; /* ,"DATASET":"..."}\n of the open dataset */
     size_t dataset_json_len;
 } jsonl_sink;
-
-static const char *const field_names[PS_FIELD_COUNT] = {
-    "ID",
-    "TIMESTAMP",
-    "PAYMENT_AMOUNT",
-    "PAYMENT_CURRENCY",
-    "TRANSACTION_TYPE",
-    "TRANSACTION_CHARGES",
-    "REFERENCE_ID",
-    "CUSTOMER_ID",
-    "METER_ID",
-    "CUSTOMER_NAME",
-    "CUSTOMER_PHONE",
-    "CUSTOMER_CATEGORY",
-    "FINANCING_ID",
-    "AGENT_ID",
-    "LATITUDE",
-    "LONGITUDE",
-    "UTILITY_ID",
-    "FAILED_BATTERY_CAPACITY_COUNT",
-    "ACCOUNT_TYPE",
-    "STATUS",
-    "NOTES",
-};
 
 /* Fields written as JSON numbers (their canonical text is an exact decimal). */
 static int numeric_field(int f)
@@ -69,19 +52,14 @@ static int json_number(const char *s, size_t n)
     return i == n;
 }
 
-/* Keys as written: "NAME": (built once; the row loop copies them). */
-typedef struct json_key {
-    char text[40];
-    size_t len;
-} json_key;
-static json_key keys[PS_FIELD_COUNT];
-
-static void build_keys(void)
+/* The field names come from the core (host->field_name), never from a copy here. */
+static void build_keys(json_key *keys, const ps_host *host)
 {
     for (int f = 0; f < PS_FIELD_COUNT; f++) {
-        size_t n = strlen(field_names[f]);
+        const char *name = host->field_name(f);
+        size_t n = strlen(name);
         keys[f].text[0] = '"';
-        memcpy(keys[f].text + 1, field_names[f], n);
+        memcpy(keys[f].text + 1, name, n);
         keys[f].text[n + 1] = '"';
         keys[f].text[n + 2] = ':';
         keys[f].len = n + 3;
@@ -165,10 +143,10 @@ static ps_status jsonl_create(const ps_plugin_ctx *ctx, void **inst, ps_error *e
     int do_fsync = ctx->host->opt_is_set(ctx->options, "fsync")
                        ? ctx->host->opt_bool(ctx->options, "fsync")
                        : 1;
-    build_keys();
     jsonl_sink *s = calloc(1, sizeof *s);
     if (!s)
         return ps_error_setf(err, PS_ERR_NOMEM, "out of memory");
+    build_keys(s->keys, ctx->host);
     s->host = ctx->host;
     s->env = ctx->env;
     ps_status st = ps_outfile_init(&s->out, path, do_fsync, err);
@@ -241,8 +219,8 @@ static ps_status jsonl_write_batch(void *inst, const ps_record_batch *batch, ps_
             if (!first)
                 *q++ = ',';
             first = 0;
-            memcpy(q, keys[f].text, sizeof keys[f].text); /* fixed size: one wide copy */
-            q += keys[f].len;
+            memcpy(q, s->keys[f].text, sizeof s->keys[f].text); /* fixed size: one wide copy */
+            q += s->keys[f].len;
             if (numeric_field(f) && json_number(v, lens[f])) {
                 memcpy(q, v, lens[f]);
                 q += lens[f];

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "model_fields.h"
 #include "paysync/plugin.h"
 
 #define STH_MAX_OPTS 16
@@ -90,6 +91,7 @@ static inline void sth_init(sth_host *h, const char *instance_name)
     h->host.opt_is_set = sth_opt_is_set;
     h->host.now_ms = sth_now;
     h->host.monotonic_ms = sth_now;
+    h->host.field_name = ps_field_name; /* the core's table (unit tests link libpaysync) */
     h->ctx.host = &h->host;
     h->ctx.env = (const ps_env *)(const void *)h;
     h->ctx.options = (const ps_options *)(const void *)h;

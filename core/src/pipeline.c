@@ -78,8 +78,7 @@ typedef struct ds_run {
     int64_t last_progress;
 } ds_run;
 
-static ps_status reject_row(ds_run *r, const ps_row *row, const ps_problem *p, int n,
-                            ps_error *err)
+static ps_status reject_row(ds_run *r, const ps_row *row, const ps_problem *p, int n, ps_error *err)
 {
     ps_dataset_result *res = r->res;
     res->rejected++;
@@ -112,8 +111,7 @@ static ps_status process_row(ds_run *r, const ps_row *row, ps_arena *arena, ps_r
                 continue;
             ps_problem p = {.field = -1, .code = "extra_cells", .raw = NULL};
             snprintf(p.message, sizeof p.message,
-                     "row %" PRIu64 " has %u cells but the header (row %" PRIu64
-                     ") has %u columns",
+                     "row %" PRIu64 " has %u cells but the header (row %" PRIu64 ") has %u columns",
                      row->line, row->ncells, r->info.header_line, r->info.ncolumns);
             return reject_row(r, row, &p, 1, err);
         }
@@ -130,8 +128,8 @@ static ps_status process_row(ds_run *r, const ps_row *row, ps_arena *arena, ps_r
     if (o == PS_ROW_REJECTED)
         return reject_row(r, row, chk.errors, chk.n_errors, err);
     uint64_t first = 0;
-    ps_dedup_result d = ps_dedup_check(r->dedup, rec->field[PS_F_ID], rec->content_hash,
-                                       row->line, &first);
+    ps_dedup_result d =
+        ps_dedup_check(r->dedup, rec->field[PS_F_ID], rec->content_hash, row->line, &first);
     if (d == PS_DEDUP_ERROR)
         return ps_error_setf(err, PS_ERR_NOMEM,
                              "cannot track IDs for duplicate detection at row %" PRIu64
@@ -158,9 +156,9 @@ static ps_status process_row(ds_run *r, const ps_row *row, ps_arena *arena, ps_r
             r->opt->on_problem(r->opt->on_problem_ctx, res->name, row->line, chk.warnings,
                                chk.n_warnings, 1);
         if (r->warnings) {
-            ps_status st = ps_rowlog_warnings(r->warnings, res->name, row->line,
-                                              rec->field[PS_F_ID], chk.warnings, chk.n_warnings,
-                                              err);
+            ps_status st =
+                ps_rowlog_warnings(r->warnings, res->name, row->line, rec->field[PS_F_ID],
+                                   chk.warnings, chk.n_warnings, err);
             if (st != PS_OK)
                 return st;
         }
@@ -204,8 +202,8 @@ static ps_status open_source(ds_run *r, ps_arena *run_arena, char *cursor, ps_er
     ps_open_args args = {.dataset = p->def->name,
                          .cursor_json = cursor,
                          .run_arena = run_arena,
-                         .batch_rows = r->opt->batch_rows ? r->opt->batch_rows
-                                                          : DEFAULT_BATCH_ROWS};
+                         .batch_rows =
+                             r->opt->batch_rows ? r->opt->batch_rows : DEFAULT_BATCH_ROWS};
     ps_error e = {0};
     ps_status st = p->plugin->desc->provider->open(p->inst, &args, &r->info, &e);
     if (st != PS_OK)
@@ -234,8 +232,7 @@ static ps_status open_source(ds_run *r, ps_arena *run_arena, char *cursor, ps_er
                 break;
             pos += (size_t)w;
         }
-        ps_log(PS_LOG_WARN, p->label, "ignoring %zu unknown column(s): %s", r->res->nunknown,
-               list);
+        ps_log(PS_LOG_WARN, p->label, "ignoring %zu unknown column(s): %s", r->res->nunknown, list);
     }
     ps_validate_config vc;
     ps_plan_validate_config(p, r->source_zone, &vc);
@@ -298,6 +295,16 @@ static ps_status commit_all(ds_run *r, ps_error *err)
                          .blank = res->blank,
                          .duplicates = res->duplicates,
                          .warnings = res->warnings};
+    const char *codes[PS_MAX_CODES];
+    uint64_t code_counts[PS_MAX_CODES];
+    size_t ncodes = 0;
+    for (; ncodes < PS_MAX_CODES && res->rejected_by_code[ncodes].code; ncodes++) {
+        codes[ncodes] = res->rejected_by_code[ncodes].code;
+        code_counts[ncodes] = res->rejected_by_code[ncodes].count;
+    }
+    ci.n_reject_codes = ncodes;
+    ci.reject_codes = codes;
+    ci.reject_code_counts = code_counts;
     unsigned char done[256] = {0}; /* committed sinks (config caps sinks per dataset) */
     for (int pass = 0; pass < 2; pass++) {
         for (size_t i = 0; i < r->sinks_open && i < sizeof done; i++) {
@@ -415,16 +422,16 @@ static ps_status run_dataset(ps_ds_plan *p, const ps_run_options *opt, ps_datase
     res->started_ms = ps_now_ms();
     make_run_id(res->run_id, sizeof res->run_id, res->started_ms);
     int64_t t0 = ps_monotonic_ms();
-    ps_log(PS_LOG_INFO, p->label, "run %s started%s", res->run_id, opt->dry_run ? " (dry run)" : "");
+    ps_log(PS_LOG_INFO, p->label, "run %s started%s", res->run_id,
+           opt->dry_run ? " (dry run)" : "");
 
     ps_error err = {0};
     ps_arena *run_arena = ps_arena_create(0);
     /* one block holds a whole default batch: no page faults per batch */
     ps_arena *batch_arena = ps_arena_create(8 << 20);
     char *cursor = NULL;
-    ps_status st = (!run_arena || !batch_arena)
-                       ? ps_error_setf(&err, PS_ERR_NOMEM, "out of memory")
-                       : PS_OK;
+    ps_status st =
+        (!run_arena || !batch_arena) ? ps_error_setf(&err, PS_ERR_NOMEM, "out of memory") : PS_OK;
     if (st == PS_OK && !opt->dry_run && p->state_sink &&
         p->state_sink->plugin->desc->sink->load_cursor)
         cursor = p->state_sink->plugin->desc->sink->load_cursor(p->state_sink->inst, p->def->name);
@@ -438,8 +445,8 @@ static ps_status run_dataset(ps_ds_plan *p, const ps_run_options *opt, ps_datase
         st = run_loop(&r, batch_arena, &err);
     if (opt->progress)
         ps_log_progress(NULL);
-    if (st == PS_OK && r.res->read !=
-                           r.res->accepted + r.res->rejected + r.res->blank + r.res->duplicates)
+    if (st == PS_OK &&
+        r.res->read != r.res->accepted + r.res->rejected + r.res->blank + r.res->duplicates)
         st = ps_error_setf(&err, PS_ERR_INTERNAL, "counts do not reconcile");
     if (st == PS_OK && !opt->dry_run)
         st = commit_all(&r, &err);
@@ -466,8 +473,7 @@ static ps_status run_dataset(ps_ds_plan *p, const ps_run_options *opt, ps_datase
         ps_log(PS_LOG_INFO, p->label,
                "run %s committed: read %" PRIu64 ", accepted %" PRIu64 ", rejected %" PRIu64
                ", blank %" PRIu64 ", duplicates %" PRIu64,
-               res->run_id, res->read, res->accepted, res->rejected, res->blank,
-               res->duplicates);
+               res->run_id, res->read, res->accepted, res->rejected, res->blank, res->duplicates);
     }
     free(cursor);
     ps_validator_free(r.validator);

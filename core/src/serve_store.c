@@ -227,8 +227,12 @@ ps_status ps_serve_store_payments(sqlite3 *db, const ps_serve_filter *f,
 
 void ps_serve_stats_free(ps_serve_stats *s, size_t n)
 {
-    for (size_t i = 0; s && i < n; i++)
+    for (size_t i = 0; s && i < n; i++) {
         free(s[i].dataset);
+        for (size_t k = 0; k < s[i].ncodes; k++)
+            free(s[i].codes[k].code);
+        free(s[i].codes);
+    }
     free(s);
 }
 
@@ -270,13 +274,16 @@ static const char q_last[] =
     "SELECT dataset, MAX(COALESCE(started_ms, finished_ms)), outcome FROM " PS_STORE_T_RUNS
     " GROUP BY dataset";
 
+static const char q_codes[] = "SELECT dataset, code, SUM(count) FROM " PS_STORE_T_RUN_REJECTS
+                              " GROUP BY dataset, code ORDER BY dataset, code";
+
 ps_status ps_serve_store_stats(sqlite3 *db, ps_serve_stats **out, size_t *nout, ps_error *err)
 {
     ps_serve_stats *v = NULL;
     size_t n = 0, cap = 0;
-    const char *const qs[3] = {q_counts, q_success, q_last};
+    const char *const qs[4] = {q_counts, q_success, q_last, q_codes};
     ps_status st = PS_OK;
-    for (int q = 0; q < 3 && st == PS_OK; q++) {
+    for (int q = 0; q < 4 && st == PS_OK; q++) {
         sqlite3_stmt *s = NULL;
         int rc = sqlite3_prepare_v2(db, qs[q], -1, &s, NULL);
         if (rc != SQLITE_OK) {
@@ -302,6 +309,23 @@ ps_status ps_serve_store_stats(sqlite3 *db, ps_serve_stats **out, size_t *nout, 
                     e->runs_failed += runs;
                 for (int k = 0; k < 10; k++)
                     e->rows[k] += (uint64_t)sqlite3_column_int64(s, 3 + k);
+            } else if (q == 3) {
+                const char *code = (const char *)sqlite3_column_text(s, 1);
+                struct ps_serve_code_count *nc =
+                    code ? realloc(e->codes, (e->ncodes + 1) * sizeof *nc) : NULL;
+                if (!nc) {
+                    if (code) {
+                        st = ps_error_setf(err, PS_ERR_NOMEM, "out of memory");
+                        break;
+                    }
+                    continue;
+                }
+                e->codes = nc;
+                if (!(nc[e->ncodes].code = strdup(code))) {
+                    st = ps_error_setf(err, PS_ERR_NOMEM, "out of memory");
+                    break;
+                }
+                nc[e->ncodes++].count = (uint64_t)sqlite3_column_int64(s, 2);
             } else if (q == 1) {
                 e->has_success = 1;
                 e->last_success_ms =

@@ -70,6 +70,12 @@ typedef struct ps_serve_stats {
     int has_run;
     int last_run_ok;
     int64_t last_run_ms;
+    /* Rejected rows by problem code over every successful run, sorted by code. */
+    struct ps_serve_code_count {
+        char *code;
+        uint64_t count;
+    } *codes;
+    size_t ncodes;
 } ps_serve_stats;
 
 /* Names of ps_serve_stats.rows in order. */

@@ -10,11 +10,12 @@
 #include "paysync/model.h"
 
 /* PRAGMA user_version of a database this build writes. */
-#define PS_STORE_USER_VERSION 2
+#define PS_STORE_USER_VERSION 3
 
 #define PS_STORE_T_PAYMENTS "payments"
 #define PS_STORE_T_RUNS "runs"
 #define PS_STORE_T_CURSORS "cursors"
+#define PS_STORE_T_RUN_REJECTS "run_rejects"
 
 /* SQL taking a database from user_version i to i + 1 (i = 0 .. PS_STORE_USER_VERSION - 1);
  * NULL past the end. Each step runs in its own transaction together with
@@ -93,6 +94,14 @@ static inline const char *ps_store_migration(int from_version)
         "CREATE INDEX payments_target_time ON payments (target_id, timestamp_ms, id);"
         "CREATE INDEX payments_meter ON payments (meter_id, timestamp_ms);"
         "CREATE INDEX runs_dataset_started ON runs (dataset, started_ms);",
+        /* 2 -> 3: rejected rows by problem code, per successful run. */
+        "CREATE TABLE run_rejects ("
+        " dataset TEXT NOT NULL,"
+        " run_id TEXT NOT NULL,"
+        " code TEXT NOT NULL,"
+        " count INTEGER NOT NULL,"
+        " PRIMARY KEY (dataset, run_id, code)"
+        ");",
     };
     if (from_version < 0 || from_version >= PS_STORE_USER_VERSION)
         return NULL;

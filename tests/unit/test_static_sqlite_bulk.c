@@ -100,7 +100,12 @@ static void open_write(fx *f, const char *dataset, const char *run_id, const ps_
 static ps_change_counts commit(fx *f, const char *dataset, const char *run_id, size_t n)
 {
     ps_error err = {0};
-    ps_commit_info ci = {dataset, run_id, NULL, 1000, 2000, n, n, 0, 0, 0, 0};
+    ps_commit_info ci = {.dataset = dataset,
+                         .run_id = run_id,
+                         .started_ms = 1000,
+                         .finished_ms = 2000,
+                         .read = n,
+                         .accepted = n};
     ps_change_counts cc = {0};
     if (f->d->sink->commit(f->inst, &ci, &cc, &err) != PS_OK)
         fail_msg("commit: %s", err.message);

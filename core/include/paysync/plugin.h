@@ -184,6 +184,11 @@ typedef struct ps_commit_info {
     int64_t started_ms;
     int64_t finished_ms;
     uint64_t read, accepted, rejected, blank, duplicates, warnings;
+    /* Rejected rows by problem code (a row counts once per code it has); appended in ABI 1.0,
+     * so every 1.x core fills them. */
+    size_t n_reject_codes;
+    const char *const *reject_codes;       /* machine codes such as "bad_amount" */
+    const uint64_t *reject_code_counts;
 } ps_commit_info;
 
 /* Change tracking a store may report at commit. */

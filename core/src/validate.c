@@ -146,36 +146,74 @@ static void clip(const char *s, size_t len, char *out, size_t cap)
         out[n] = '\0';
 }
 
-static uint64_t fnv_bytes(uint64_t h, const void *p, size_t n)
+/* Content hash (docs/data-model.md): the byte stream [0x00] or [0x01 value 0x00] per field is
+ * padded with 0x00 to a multiple of 8 bytes and consumed as 64-bit little-endian words. The
+ * stream is assembled in a small buffer that is hashed whenever it fills (its size is a
+ * multiple of 8, so the word boundaries are those of the whole stream). */
+#define CH_PRIME UINT64_C(0x100000001b3)
+#define CH_BUF 512
+
+static uint64_t ch_words(uint64_t h, const unsigned char *b, size_t n)
 {
-    const unsigned char *b = p;
     size_t i;
-    for (i = 0; i < n; i++) {
-        h ^= b[i];
-        h *= UINT64_C(0x100000001b3);
+    for (i = 0; i < n; i += 8) {
+        uint64_t w = (uint64_t)b[i] | (uint64_t)b[i + 1] << 8 | (uint64_t)b[i + 2] << 16 |
+                     (uint64_t)b[i + 3] << 24 | (uint64_t)b[i + 4] << 32 |
+                     (uint64_t)b[i + 5] << 40 | (uint64_t)b[i + 6] << 48 | (uint64_t)b[i + 7] << 56;
+        h = (h ^ w) * CH_PRIME;
+        h ^= h >> 32;
     }
     return h;
 }
 
+typedef struct ch_state {
+    uint64_t h;
+    size_t n;
+    unsigned char buf[CH_BUF + 8];
+} ch_state;
+
+static void ch_feed(ch_state *st, const char *p, size_t len)
+{
+    while (len) {
+        size_t room = CH_BUF - st->n, k = len < room ? len : room;
+        memcpy(st->buf + st->n, p, k);
+        st->n += k;
+        p += k;
+        len -= k;
+        if (st->n == CH_BUF) {
+            st->h = ch_words(st->h, st->buf, CH_BUF);
+            st->n = 0;
+        }
+    }
+}
+
+static void ch_byte(ch_state *st, unsigned char c)
+{
+    st->buf[st->n++] = c;
+    if (st->n == CH_BUF) {
+        st->h = ch_words(st->h, st->buf, CH_BUF);
+        st->n = 0;
+    }
+}
+
 uint64_t ps_record_content_hash(const ps_record *r)
 {
-    uint64_t h = UINT64_C(0xcbf29ce484222325);
+    ch_state st;
     int f;
+    st.h = UINT64_C(0xcbf29ce484222325);
+    st.n = 0;
     for (f = PS_F_ID + 1; f < PS_FIELD_COUNT; f++) {
         const char *s = r->field[f];
-        static const unsigned char absent = 0x00, present = 0x01, end = 0x00;
         if (!s) {
-            h = fnv_bytes(h, &absent, 1);
+            ch_byte(&st, 0x00);
             continue;
         }
-        h = fnv_bytes(h, &present, 1);
-        for (const unsigned char *b = (const unsigned char *)s; *b; b++) {
-            h ^= *b;
-            h *= UINT64_C(0x100000001b3);
-        }
-        h = fnv_bytes(h, &end, 1);
+        ch_byte(&st, 0x01);
+        ch_feed(&st, s, strlen(s));
+        ch_byte(&st, 0x00);
     }
-    return h;
+    memset(st.buf + st.n, 0, 8);
+    return ch_words(st.h, st.buf, (st.n + 7) & ~(size_t)7);
 }
 
 /* ---- per-field normalisation --------------------------------------------------------- */

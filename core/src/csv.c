@@ -335,6 +335,101 @@ static void count_quoted_lines(ps_csv_reader *r, const char *p, size_t n)
     }
 }
 
+/* Fast path for the common record: it starts at the current input position and ends with LF
+ * (or CRLF) inside the buffered input, with no other CR, no line break inside quotes and no
+ * text after a closing quote. Cells are decoded once, straight into the arena (the general
+ * path decodes into the scratch buffer, then copies). Returns 1 when the record was emitted,
+ * 0 when the general path must handle it (nothing consumed), -1 when out of memory. */
+static int fast_record(ps_csv_reader *r, ps_arena *arena, ps_cell **cells, size_t *ncells,
+                       uint64_t *line)
+{
+    const char *p = r->in + r->in_pos;
+    size_t n = r->in_end - r->in_pos;
+    const char *nl = memchr(p, '\n', n);
+    if (!nl)
+        return 0;
+    size_t span = (size_t)(nl - p), len = span;
+    if (len && p[len - 1] == '\r')
+        len--; /* CRLF */
+    if (memchr(p, '\r', len))
+        return 0;
+    const char delim = (char)r->delim;
+    /* Decoded text is never longer than the source: quotes and doubled quotes shrink, each
+     * delimiter becomes the previous field's NUL, one NUL more ends the last field. */
+    char *text = ps_arena_alloc(arena, len + 1);
+    if (!text)
+        return -1;
+    size_t nf = 0, pos = 0, w = 0;
+    for (;;) {
+        if (nf == r->max_columns)
+            return 0; /* the general path reports it */
+        if (nf == r->f_cap) {
+            size_t *f = realloc(r->fstart, r->f_cap * 2 * sizeof *f);
+            if (!f)
+                return -1;
+            r->fstart = f;
+            r->f_cap *= 2;
+        }
+        r->fstart[nf++] = w;
+        if (pos < len && p[pos] == '"') {
+            pos++;
+            for (;;) {
+                const char *q = memchr(p + pos, '"', len - pos);
+                if (!q)
+                    return 0; /* closes on a later line, or never */
+                size_t k = (size_t)(q - p) - pos;
+                memcpy(text + w, p + pos, k);
+                w += k;
+                pos += k + 1;
+                if (pos < len && p[pos] == '"') { /* doubled quote */
+                    text[w++] = '"';
+                    pos++;
+                    continue;
+                }
+                break;
+            }
+            if (pos < len && p[pos] != delim)
+                return 0; /* text after the closing quote */
+        } else {
+            const char *d = memchr(p + pos, delim, len - pos);
+            size_t end = d ? (size_t)(d - p) : len;
+            memcpy(text + w, p + pos, end - pos);
+            w += end - pos;
+            pos = end;
+        }
+        if (w - r->fstart[nf - 1] > r->max_field)
+            return 0;
+        text[w++] = '\0';
+        if (pos == len)
+            break;
+        pos++; /* the delimiter */
+    }
+    ps_cell *out = ps_arena_alloc(arena, nf * sizeof *out);
+    if (!out)
+        return -1;
+    for (size_t i = 0; i < nf; i++) {
+        size_t end = i + 1 < nf ? r->fstart[i + 1] : w;
+        out[i].text = text + r->fstart[i];
+        out[i].len = (uint32_t)(end - r->fstart[i] - 1);
+        out[i].kind = PS_CELL_TEXT;
+    }
+    *cells = out;
+    *ncells = nf;
+    r->rec_line = r->line;
+    if (line)
+        *line = r->line;
+    r->line++;
+    r->in_pos += span + 1;
+    if (r->f_cap > CSV_F_KEEP) {
+        size_t *f = realloc(r->fstart, CSV_F_INITIAL * sizeof *f);
+        if (f) {
+            r->fstart = f;
+            r->f_cap = CSV_F_INITIAL;
+        }
+    }
+    return 1;
+}
+
 ps_status ps_csv_next(ps_csv_reader *r, ps_arena *arena, ps_cell **cells, size_t *ncells,
                       uint64_t *line, ps_error *err)
 {
@@ -382,6 +477,15 @@ ps_status ps_csv_next(ps_csv_reader *r, ps_arena *arena, ps_cell **cells, size_t
                     r->in_pos++;
                     continue;
                 }
+            }
+            switch (fast_record(r, arena, cells, ncells, line)) {
+            case 1:
+                return PS_OK;
+            case -1:
+                r->rec_line = r->line;
+                return fail_nomem(r, err);
+            default:
+                break;
             }
             r->rec_line = r->line;
             if ((st = begin_field(r, err)) != PS_OK)

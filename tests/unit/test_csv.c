@@ -249,6 +249,40 @@ static void test_table_chunked(void **state)
             check_case(&cases[i], chunks[k]);
 }
 
+static void test_nul_byte_cell(void **state);
+
+/* Whole records in the buffer take the reader's one-copy fast path; 1-byte reads never hold a
+ * whole record, so they take the general path. Both must agree on random inputs built from
+ * the bytes that matter (quotes, delimiters, CR, LF), including limits and errors. */
+static void test_fast_path_matches_general(void **state)
+{
+    (void)state;
+    static const char alphabet[] = {'a', 'b', ',', ',', '"', '"', '\n', '\r', ';', ' '};
+    unsigned long long seed = 12345;
+    char buf[96];
+    for (int iter = 0; iter < 20000; iter++) {
+        size_t len = 0, want;
+        seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+        want = (size_t)(seed >> 33) % sizeof buf;
+        for (len = 0; len < want; len++) {
+            seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+            buf[len] = alphabet[(seed >> 33) % sizeof alphabet];
+        }
+        size_t max_field = iter % 3 == 0 ? 3 : 0, max_cols = iter % 5 == 0 ? 4 : 0;
+        char delim = iter % 7 == 0 ? ';' : ',';
+        run_result whole, bytes;
+        run_reader(buf, len, 0, delim, max_field, max_cols, -1, &whole);
+        run_reader(buf, len, 1, delim, max_field, max_cols, -1, &bytes);
+        if (whole.status != bytes.status || strcmp(whole.out.p, bytes.out.p) != 0 ||
+            strcmp(whole.err.message, bytes.err.message) != 0)
+            fail_msg("input %d '%.*s': whole read gives\n%s(%d: %s)\nbyte reads give\n%s(%d: %s)",
+                     iter, (int)len, buf, whole.out.p, whole.status, whole.err.message, bytes.out.p,
+                     bytes.status, bytes.err.message);
+        free(whole.out.p);
+        free(bytes.out.p);
+    }
+}
+
 static void test_nul_byte_cell(void **state)
 {
     (void)state;
@@ -622,6 +656,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_table_whole),
         cmocka_unit_test(test_table_chunked),
+        cmocka_unit_test(test_fast_path_matches_general),
         cmocka_unit_test(test_nul_byte_cell),
         cmocka_unit_test(test_read_error_is_io_and_sticky),
         cmocka_unit_test(test_overlong_read_is_io_error),

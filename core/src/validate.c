@@ -84,6 +84,25 @@ static int is_ws(unsigned char c)
     return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' || c == '\f';
 }
 
+/* 1 when s[0..len) is ASCII without NUL (the common cell: valid UTF-8 with no U+00A0 to
+ * trim), checked 8 bytes at a time; 0 sends the cell to ps_utf8_check and trim. */
+static inline int plain_ascii(const char *s, size_t len)
+{
+    uint64_t acc = 0;
+    size_t i = 0;
+    for (; i + 8 <= len; i += 8) {
+        uint64_t w;
+        memcpy(&w, s + i, 8);
+        acc |= w | ((w - UINT64_C(0x0101010101010101)) & ~w);
+    }
+    for (; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c == 0 || c >= 0x80)
+            return 0;
+    }
+    return (acc & UINT64_C(0x8080808080808080)) == 0;
+}
+
 /* Trims ASCII whitespace and U+00A0 from both ends. */
 static void trim(const char **ps, size_t *plen)
 {
@@ -147,73 +166,78 @@ static void clip(const char *s, size_t len, char *out, size_t cap)
 }
 
 /* Content hash (docs/data-model.md): the byte stream [0x00] or [0x01 value 0x00] per field is
- * padded with 0x00 to a multiple of 8 bytes and consumed as 64-bit little-endian words. The
- * stream is assembled in a small buffer that is hashed whenever it fills (its size is a
- * multiple of 8, so the word boundaries are those of the whole stream). */
+ * padded with 0x00 to a multiple of 8 bytes and consumed as 64-bit little-endian words. Bytes
+ * that do not yet fill a word wait in acc (nb of them); whole words of a value are loaded
+ * straight from it and shifted into place. */
 #define CH_PRIME UINT64_C(0x100000001b3)
-#define CH_BUF 512
-
-static uint64_t ch_words(uint64_t h, const unsigned char *b, size_t n)
-{
-    size_t i;
-    for (i = 0; i < n; i += 8) {
-        uint64_t w = (uint64_t)b[i] | (uint64_t)b[i + 1] << 8 | (uint64_t)b[i + 2] << 16 |
-                     (uint64_t)b[i + 3] << 24 | (uint64_t)b[i + 4] << 32 |
-                     (uint64_t)b[i + 5] << 40 | (uint64_t)b[i + 6] << 48 | (uint64_t)b[i + 7] << 56;
-        h = (h ^ w) * CH_PRIME;
-        h ^= h >> 32;
-    }
-    return h;
-}
 
 typedef struct ch_state {
-    uint64_t h;
-    size_t n;
-    unsigned char buf[CH_BUF + 8];
+    uint64_t h, acc;
+    unsigned nb; /* bytes in acc, 0..7 */
 } ch_state;
 
-static void ch_feed(ch_state *st, const char *p, size_t len)
+static inline uint64_t ch_mix(uint64_t h, uint64_t w)
 {
-    while (len) {
-        size_t room = CH_BUF - st->n, k = len < room ? len : room;
-        memcpy(st->buf + st->n, p, k);
-        st->n += k;
-        p += k;
-        len -= k;
-        if (st->n == CH_BUF) {
-            st->h = ch_words(st->h, st->buf, CH_BUF);
-            st->n = 0;
-        }
+    h = (h ^ w) * CH_PRIME;
+    return h ^ (h >> 32);
+}
+
+static inline uint64_t ch_load(const unsigned char *b)
+{
+    return (uint64_t)b[0] | (uint64_t)b[1] << 8 | (uint64_t)b[2] << 16 | (uint64_t)b[3] << 24 |
+           (uint64_t)b[4] << 32 | (uint64_t)b[5] << 40 | (uint64_t)b[6] << 48 |
+           (uint64_t)b[7] << 56;
+}
+
+/* Appends k (1..8) bytes held in the low bytes of t (the rest zero). */
+static inline void ch_part(ch_state *st, uint64_t t, unsigned k)
+{
+    unsigned sh = 8 * st->nb; /* 0..56 */
+    st->acc |= t << sh;
+    st->nb += k;
+    if (st->nb >= 8) {
+        st->h = ch_mix(st->h, st->acc);
+        st->nb -= 8;
+        st->acc = st->nb ? t >> (64 - sh) : 0;
     }
 }
 
-static void ch_byte(ch_state *st, unsigned char c)
+static inline void ch_bytes(ch_state *st, const unsigned char *p, size_t n)
 {
-    st->buf[st->n++] = c;
-    if (st->n == CH_BUF) {
-        st->h = ch_words(st->h, st->buf, CH_BUF);
-        st->n = 0;
+    for (; n >= 8; n -= 8, p += 8)
+        ch_part(st, ch_load(p), 8);
+    if (n) { /* 1..7 bytes: 4, 2 and 1 byte pieces */
+        uint64_t t = 0;
+        unsigned o = 0;
+        if (n & 4) {
+            t = (uint64_t)p[0] | (uint64_t)p[1] << 8 | (uint64_t)p[2] << 16 | (uint64_t)p[3] << 24;
+            o = 4;
+        }
+        if (n & 2) {
+            t |= ((uint64_t)p[o] | (uint64_t)p[o + 1] << 8) << (8 * o);
+            o += 2;
+        }
+        if (n & 1)
+            t |= (uint64_t)p[o] << (8 * o);
+        ch_part(st, t, (unsigned)n);
     }
 }
 
 uint64_t ps_record_content_hash(const ps_record *r)
 {
-    ch_state st;
+    ch_state st = {UINT64_C(0xcbf29ce484222325), 0, 0};
     int f;
-    st.h = UINT64_C(0xcbf29ce484222325);
-    st.n = 0;
     for (f = PS_F_ID + 1; f < PS_FIELD_COUNT; f++) {
         const char *s = r->field[f];
         if (!s) {
-            ch_byte(&st, 0x00);
+            ch_part(&st, 0x00, 1);
             continue;
         }
-        ch_byte(&st, 0x01);
-        ch_feed(&st, s, strlen(s));
-        ch_byte(&st, 0x00);
+        ch_part(&st, 0x01, 1);
+        ch_bytes(&st, (const unsigned char *)s, strlen(s));
+        ch_part(&st, 0x00, 1);
     }
-    memset(st.buf + st.n, 0, 8);
-    return ch_words(st.h, st.buf, (st.n + 7) & ~(size_t)7);
+    return st.nb ? ch_mix(st.h, st.acc) : st.h;
 }
 
 /* ---- per-field normalisation --------------------------------------------------------- */
@@ -578,20 +602,33 @@ ps_row_outcome ps_validate_row(const ps_validator *v, const ps_cell *const by_fi
             const char *s = c->text;
             size_t len = c->len;
             raw[f] = c->text;
-            bad = ps_utf8_check(s, len);
-            if (bad != len) {
+            if (plain_ascii(s, len)) {
+                /* no U+00A0 possible: only ASCII whitespace to trim */
+                while (len && is_ws((unsigned char)s[0])) {
+                    s++;
+                    len--;
+                }
+                while (len && is_ws((unsigned char)s[len - 1]))
+                    len--;
+                if (len) {
+                    val[f] = s;
+                    vlen[f] = len;
+                    kind[f] = c->kind;
+                }
+            } else if ((bad = ps_utf8_check(s, len)) != len) {
                 char m[200];
                 snprintf(m, sizeof m, "%s is not valid UTF-8 (bad byte at offset %zu)",
                          ps_field_name(f), bad);
                 add(chk->errors, &chk->n_errors, f, "bad_utf8", m, NULL);
                 vlen[f] = (size_t)-1; /* present but unusable */
                 continue;
-            }
-            trim(&s, &len);
-            if (len) {
-                val[f] = s;
-                vlen[f] = len;
-                kind[f] = c->kind;
+            } else {
+                trim(&s, &len);
+                if (len) {
+                    val[f] = s;
+                    vlen[f] = len;
+                    kind[f] = c->kind;
+                }
             }
         }
         if (!val[f] && v->defaults[f]) {

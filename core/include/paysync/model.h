@@ -52,7 +52,8 @@ typedef struct ps_record {
     ps_decimal charges;     /* TRANSACTION_CHARGES, valid when has_charges */
     int has_charges;
     int id_derived;         /* 1 when ID was derived (the source had none) */
-    uint64_t content_hash;  /* FNV-1a 64 of every canonical field except ID; stable across runs */
+    uint64_t content_hash;  /* 64-bit word hash of every canonical field except ID (definition
+                             * in docs/data-model.md); stable across runs */
 } ps_record;
 
 /* A batch of accepted records handed to sinks; valid only during the write_batch call. */

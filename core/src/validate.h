@@ -99,9 +99,9 @@ size_t ps_dedup_runs(const ps_dedup *d);
 
 /* ---- helpers shared with sinks and tests (added by the model module) ------------------- */
 
-/* FNV-1a 64 over every canonical field except ID, in field order TIMESTAMP..NOTES; each
- * field contributes byte 0x00 when absent, else byte 0x01, its bytes and byte 0x00
- * (values never contain NUL). Documented in docs/data-model.md. */
+/* 64-bit hash, 8 bytes a step, over every canonical field except ID, in field order
+ * TIMESTAMP..NOTES; each field contributes byte 0x00 when absent, else byte 0x01, its bytes
+ * and byte 0x00 (values never contain NUL). The exact definition is in docs/data-model.md. */
 uint64_t ps_record_content_hash(const ps_record *r);
 
 /* Returns len when s[0..len) is valid UTF-8 without NUL bytes, else the offset of the first

@@ -1,6 +1,7 @@
 """gsheet provider under every fault the emulator can inject: the exit code, the message, the
-number of requests (never retried: 400/403/404; retried: 429/5xx/transport), and that a failed
-run leaves the previous output and store exactly as they were (no partial data)."""
+number of requests (never retried: 400/403/404; retried: 429/5xx/transport), that a failed
+run leaves the previous output and store exactly as they were (no partial data), and that the
+next run once the fault has cleared gives exactly the output and store of a clean run."""
 import os
 import sqlite3
 import sys
@@ -19,6 +20,7 @@ class Faults(GsheetCase):
         self.assertEqual(res.rc, 0, res)
         self.before = self.output()
         self.store_before = self.store_rows()
+        self.clean_store = self.store_without_run_ids()
         self.assertTrue(self.before)
         self.emu.reset()
 
@@ -31,16 +33,46 @@ class Faults(GsheetCase):
         finally:
             db.close()
 
-    def run_fault(self, faults, rc, message, cfg=None):
+    def run_fault(self, faults, rc, message, cfg=None, recover=True):
         self.emu.faults(faults)
         res = self.run_paysync(cfg or self.cfg)
         self.assertEqual(res.rc, rc, res)
         if message:
             self.assertIn(message, res.out + res.err, res)
+        counts = self.emu.stats()["counts"]
         if rc != 0:
             self.assertEqual(self.output(), self.before, "output changed by a failed run")
             self.assertEqual(self.store_rows(), self.store_before, "store changed by a failed run")
-        return res, self.emu.stats()["counts"]
+            if recover:
+                self.recover()
+        else:  # retried through the fault: exactly a clean run's result
+            self.assertEqual(self.output(), self.before)
+            self.assertEqual(self.store_without_run_ids(), self.clean_store)
+        return res, counts
+
+    def store_without_run_ids(self):
+        """store_rows() without the run-id columns, which differ between runs by nature."""
+        db = sqlite3.connect(self.path("out", "store.db"))
+        try:
+            out = []
+            for table in ("payments", "cursors"):
+                cols = [r[1] for r in db.execute("PRAGMA table_info(%s)" % table)
+                        if not r[1].endswith("run") and r[1] != "run_id"]
+                out.append(db.execute("SELECT %s FROM %s ORDER BY 1, 2"
+                                      % (", ".join(cols), table)).fetchall())
+            return tuple(out)
+        finally:
+            db.close()
+
+    def recover(self):
+        """The fault clears (the emulator answers normally again; a config fault is fixed by
+        going back to the good config): the next run equals the clean run of setUp."""
+        self.emu.faults([])
+        res = self.run_paysync(self.cfg)
+        self.assertEqual(res.rc, 0, res)
+        self.assertEqual(self.output(), self.before, "run after the fault differs from a clean run")
+        self.assertEqual(self.store_without_run_ids(), self.clean_store,
+                         "store after the fault differs from a clean run")
 
     # ---- retried, then the run succeeds
     def test_429_with_retry_after_then_ok(self):
@@ -170,8 +202,9 @@ class Faults(GsheetCase):
         src = {"spreadsheet_id": "1SheetID_abc-XYZ", "public": True, "sheet": "gid=424242",
                "export_url": self.emu.url, "max_retries": 0}
         cfg = self.gsheet_config(src, sinks="out, store", name="t.yaml")
+        # the good config reads another emulator, stopped above: no recovery run here
         self.run_fault([], 1, "HTML page (probably a sign-in page) instead of CSV: the sheet is "
-                              "not link-readable", cfg)
+                              "not link-readable", cfg, recover=False)
 
     def sheet_json_private(self):
         import json

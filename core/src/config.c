@@ -674,7 +674,9 @@ static ps_status parse_schedule(cctx *x, const ps_ynode *n, const char *path, ps
         pathf(sub, sizeof sub, "%s.%s", path, k->s);
         const ps_ynode *const *keys = &k, *const *vals = &val;
         size_t cnt = 1, step = 0;
-        if (val->type == PS_Y_MAP) {
+        if (val->type == PS_Y_MAP && val->n == 0) {
+            return cerr(x, val, sub, "expected a value or a mapping with keys, found {}");
+        } else if (val->type == PS_Y_MAP) {
             keys = (const ps_ynode *const *)val->kids;
             vals = (const ps_ynode *const *)val->kids + 1;
             cnt = val->n / 2;

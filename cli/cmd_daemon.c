@@ -1,6 +1,8 @@
 /* paysync daemon: runs each scheduled dataset as it falls due, each run in its own child
  * process (`paysync run CONFIG --dataset NAME`), with capped exponential backoff after a
- * failure. SIGTERM/SIGINT: start nothing more, forward SIGTERM to the runs, wait, exit 0.
+ * failure. A run that outlives --run-timeout gets SIGTERM, then SIGKILL (its process group)
+ * --kill-after seconds later. SIGTERM/SIGINT: start nothing more, forward SIGTERM to the runs,
+ * wait, exit 0.
  * SIGHUP: reload the config (the old one stays on error). Signals reach the loop through a
  * self-pipe (daemon_proc.c); the handlers do nothing else. */
 #include <errno.h>
@@ -24,6 +26,7 @@
 
 static const char daemon_usage[] =
     "usage: paysync daemon CONFIG [--retry-base SECONDS] [--retry-max SECONDS] [--jobs N]\n"
+    "                      [--run-timeout SECONDS] [--kill-after SECONDS]\n"
     "\n"
     "Runs every dataset that has a schedule as it falls due, each run in its own process\n"
     "(paysync run CONFIG --dataset NAME), so a crashing plugin cannot stop the daemon. At most\n"
@@ -33,6 +36,10 @@ static const char daemon_usage[] =
     "  --retry-base S   first retry delay in seconds (default 30)\n"
     "  --retry-max S    longest retry delay in seconds (default 3600)\n"
     "  --jobs N         most runs at the same time (default 4)\n"
+    "  --run-timeout S  a run still going after S seconds is stopped (SIGTERM: it rolls back)\n"
+    "                   and counts as failed; 0 = no limit (default 7200)\n"
+    "  --kill-after S   SIGKILL a timed-out run that has not ended S seconds after its\n"
+    "                   SIGTERM (default 30)\n"
     "\n"
     "signals: SIGTERM/SIGINT finish the current runs (each commits or rolls back its batch)\n"
     "and exit 0; SIGHUP reloads CONFIG, keeping the previous one if it is invalid.\n"
@@ -50,7 +57,9 @@ typedef struct dsrun {
     int64_t anchor_ms; /* start of the last successful run */
     pid_t pid;         /* running child, 0 when idle */
     int64_t started_ms, started_mono;
-    int failures; /* consecutive failed runs */
+    int64_t term_mono; /* when the run timeout sent SIGTERM, 0 if it has not */
+    int killed;        /* SIGKILL sent after the grace period */
+    int failures;      /* consecutive failed runs */
     int64_t retry_at;
     int removed; /* gone from the config after a reload: dropped once idle */
 } dsrun;
@@ -61,6 +70,7 @@ typedef struct daemon_t {
     dsrun *ds;
     size_t nds;
     int64_t retry_base_ms, retry_max_ms;
+    int64_t run_timeout_ms, kill_after_ms; /* run_timeout_ms 0: no limit */
     int jobs, running;
 } daemon_t;
 
@@ -215,6 +225,8 @@ static void start_run(daemon_t *d, dsrun *r, int64_t now)
     r->pid = pid;
     r->started_ms = now;
     r->started_mono = ps_monotonic_ms();
+    r->term_mono = 0;
+    r->killed = 0;
     d->running++;
     ps_log(PS_LOG_INFO, r->name, "run started (pid %ld)%s", (long)pid,
            r->failures ? " - a retry" : "");
@@ -230,11 +242,22 @@ static void start_due(daemon_t *d, int64_t now)
     }
 }
 
-/* Milliseconds until something may start (capped), -1 when nothing can before a child ends. */
-static int wait_ms(const daemon_t *d, int64_t now)
+/* Monotonic time at which the run of r must get its next timeout signal, INT64_MAX if none. */
+static int64_t run_deadline(const daemon_t *d, const dsrun *r)
 {
-    int64_t best = MAX_SLEEP_MS;
-    for (size_t i = 0; i < d->nds; i++) {
+    if (!r->pid || d->run_timeout_ms == 0 || r->killed)
+        return INT64_MAX;
+    if (r->term_mono)
+        return r->term_mono + d->kill_after_ms;
+    return r->started_mono + d->run_timeout_ms;
+}
+
+/* Milliseconds until something may start (not while stopping) or a run times out, capped at
+ * MAX_SLEEP_MS; -1 (wait for a signal or a child's exit) when stopping with no timeout ahead. */
+static int wait_ms(const daemon_t *d, int64_t now, int stopping)
+{
+    int64_t best = stopping ? INT64_MAX : MAX_SLEEP_MS;
+    for (size_t i = 0; i < d->nds && !stopping; i++) {
         const dsrun *r = &d->ds[i];
         int64_t t = next_start(r, now);
         if (t == INT64_MAX)
@@ -244,7 +267,46 @@ static int wait_ms(const daemon_t *d, int64_t now)
         if (t - now < best)
             best = t - now;
     }
-    return (int)best;
+    int64_t mono = ps_monotonic_ms();
+    for (size_t i = 0; i < d->nds; i++) {
+        int64_t due = run_deadline(d, &d->ds[i]);
+        if (due == INT64_MAX)
+            continue;
+        int64_t left = due > mono ? due - mono : 0;
+        if (left < best)
+            best = left;
+    }
+    if (best == INT64_MAX)
+        return -1;
+    return (int)(best < MAX_SLEEP_MS ? best : MAX_SLEEP_MS);
+}
+
+/* Sends SIGTERM to runs past --run-timeout and SIGKILL to their process group once
+ * --kill-after has passed since. */
+static void enforce_timeouts(daemon_t *d)
+{
+    int64_t mono = ps_monotonic_ms();
+    for (size_t i = 0; i < d->nds; i++) {
+        dsrun *r = &d->ds[i];
+        if (run_deadline(d, r) > mono)
+            continue;
+        char el[32];
+        if (!r->term_mono) {
+            ps_duration_format(d->run_timeout_ms, el, sizeof el);
+            r->term_mono = mono;
+            if (kill(r->pid, SIGTERM) == 0)
+                ps_log(PS_LOG_WARN, r->name,
+                       "run still going after the run timeout of %s: SIGTERM sent (pid %ld)", el,
+                       (long)r->pid);
+        } else {
+            ps_duration_format(d->kill_after_ms, el, sizeof el);
+            r->killed = 1;
+            if (kill(-r->pid, SIGKILL) == 0 || kill(r->pid, SIGKILL) == 0)
+                ps_log(PS_LOG_WARN, r->name,
+                       "run did not end within %s of its SIGTERM: SIGKILL sent (pid %ld)", el,
+                       (long)r->pid);
+        }
+    }
 }
 
 static void finished(daemon_t *d, dsrun *r, int status, int stopping)
@@ -253,6 +315,12 @@ static void finished(daemon_t *d, dsrun *r, int status, int stopping)
     int64_t took = ps_monotonic_ms() - r->started_mono;
     char how[128], el[32];
     cli_describe_wait(status, how, sizeof how);
+    if (r->term_mono) {
+        char lim[32];
+        size_t used = strlen(how);
+        ps_duration_format(d->run_timeout_ms, lim, sizeof lim);
+        snprintf(how + used, sizeof how - used, " (timed out: run timeout %s)", lim);
+    }
     ps_duration_format(took < 0 ? 0 : took, el, sizeof el);
     long pid = (long)r->pid;
     r->pid = 0;
@@ -357,6 +425,8 @@ int cmd_daemon(int argc, char **argv)
     static const struct option longopts[] = {{"retry-base", required_argument, 0, 'b'},
                                              {"retry-max", required_argument, 0, 'm'},
                                              {"jobs", required_argument, 0, 'j'},
+                                             {"run-timeout", required_argument, 0, 't'},
+                                             {"kill-after", required_argument, 0, 'k'},
                                              {"help", no_argument, 0, 'h'},
                                              {0, 0, 0, 0}};
     daemon_t d;
@@ -364,6 +434,8 @@ int cmd_daemon(int argc, char **argv)
     d.retry_base_ms = 30000;
     d.retry_max_ms = 3600000;
     d.jobs = 4;
+    d.run_timeout_ms = 7200000;
+    d.kill_after_ms = 30000;
     int c;
     long long v;
     optind = 1;
@@ -383,6 +455,16 @@ int cmd_daemon(int argc, char **argv)
             if (parse_int("--jobs", optarg, 1, 64, "a number", &v) != 0)
                 return PS_EXIT_USAGE;
             d.jobs = (int)v;
+            break;
+        case 't':
+            if (parse_int("--run-timeout", optarg, 0, 604800, "whole seconds", &v) != 0)
+                return PS_EXIT_USAGE;
+            d.run_timeout_ms = v * 1000;
+            break;
+        case 'k':
+            if (parse_int("--kill-after", optarg, 1, 3600, "whole seconds", &v) != 0)
+                return PS_EXIT_USAGE;
+            d.kill_after_ms = v * 1000;
             break;
         case 'h':
             return cli_usage(daemon_usage, 1);
@@ -429,13 +511,15 @@ int cmd_daemon(int argc, char **argv)
     size_t nsched = 0;
     for (size_t i = 0; i < d.nds; i++)
         nsched += d.ds[i].scheduled;
-    char b1[32], b2[32];
+    char b1[32], b2[32], b3[32] = "none";
     ps_duration_format(d.retry_base_ms, b1, sizeof b1);
     ps_duration_format(d.retry_max_ms, b2, sizeof b2);
+    if (d.run_timeout_ms)
+        ps_duration_format(d.run_timeout_ms, b3, sizeof b3);
     ps_log(PS_LOG_INFO, COMPONENT,
            "started (pid %ld): %s, %zu of %zu dataset(s) scheduled, jobs %d, retry %s doubling "
-           "to %s",
-           (long)getpid(), d.config_path, nsched, d.nds, d.jobs, b1, b2);
+           "to %s, run timeout %s",
+           (long)getpid(), d.config_path, nsched, d.nds, d.jobs, b1, b2, b3);
     if (nsched == 0)
         ps_log(PS_LOG_WARN, COMPONENT,
                "no dataset has a schedule: nothing will run (add one and send SIGHUP)");
@@ -448,7 +532,7 @@ int cmd_daemon(int argc, char **argv)
         if (stopping && d.running == 0)
             break;
         struct pollfd pfd = {sigfd, POLLIN, 0};
-        int timeout = stopping ? -1 : wait_ms(&d, now);
+        int timeout = wait_ms(&d, now, stopping);
         int pr = poll(&pfd, 1, timeout);
         if (pr < 0 && errno != EINTR) {
             ps_log(PS_LOG_ERROR, COMPONENT, "poll failed: %s", strerror(errno));
@@ -457,6 +541,7 @@ int cmd_daemon(int argc, char **argv)
         cli_sigs s = {0, 0, 0};
         cli_sigpipe_drain(sigfd, &s);
         reap(&d, stopping); /* also catches a SIGCHLD merged with another wake-up */
+        enforce_timeouts(&d);
         if (s.term) {
             if (!stopping)
                 ps_log(PS_LOG_INFO, COMPONENT, "stopping: %d run(s) to finish", d.running);

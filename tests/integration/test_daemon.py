@@ -192,11 +192,63 @@ class DaemonTest(pslib.Case):
         self.assertNotIn("good: run started", d.log())
         self.assertEqual(self.ok_runs("good"), 1)
 
+    def test_run_timeout_stops_hung_and_slow_runs(self):
+        # "stuck" sleeps through SIGTERM (one batch of 10 minutes): SIGKILL after --kill-after;
+        # "slow" stops at its next batch after SIGTERM and rolls back; "good" keeps running.
+        # Each has its own store so that neither blocks the others.
+        cfg = self.config(
+            "sinks:\n  state: {plugin: sqlite, path: var/state.db}\n"
+            "  s1: {plugin: sqlite, path: var/stuck.db}\n"
+            "  s2: {plugin: sqlite, path: var/slow.db}\ndatasets:\n" +
+            self.dataset("stuck", "{plugin: slowpoke, rows: 1, sleep_ms: 600000}", "{every: 1h}")
+            .replace("sinks: [state]", "sinks: [s1]") +
+            self.dataset("slow", "{plugin: slowpoke, rows: 100000, sleep_ms: 100}", "{every: 1h}")
+            .replace("sinks: [state]", "sinks: [s2]") +
+            self.dataset("good", "{plugin: stub, rows: 5}", "{every: 1s}"))
+        d = self.start(cfg, "--run-timeout", "5", "--kill-after", "2", "--retry-base", "1",
+                       "--retry-max", "1")
+        d.wait_log("stuck: run did not end within 2s of its SIGTERM: SIGKILL sent (pid", 2)
+        d.wait_log("slow: run failed (pid", 1)
+        self.wait_store(d, "good", 2)
+        self.assertEqual(d.stop(), 0, d.log())
+        log = d.log()
+        self.assertIn("daemon: started", log)
+        self.assertIn("run timeout 5s", log)
+        self.assertIn("stuck: run still going after the run timeout of 5s: SIGTERM sent (pid",
+                      log)
+        self.assertIn("killed by signal %d" % signal.SIGKILL, log)
+        self.assertRegex(log, r"stuck: run failed \(pid [0-9]+\): killed by signal 9 \(Killed\) "
+                              r"\(timed out: run timeout 5s\) after [0-9.]+s; failure 1 in a row, "
+                              r"retry in 1s")
+        self.assertIn("slow: run still going after the run timeout of 5s: SIGTERM sent (pid", log)
+        self.assertRegex(log, r"slow: run failed \(pid [0-9]+\): exit status 1 "
+                              r"\(timed out: run timeout 5s\)")
+        self.assertNotIn("slow: run did not end", log)  # it stopped at its next batch
+        self.assertNotIn("good: run failed", log)
+        for pid in re.findall(r"stuck: run started \(pid ([0-9]+)\)", log):
+            with self.assertRaises(ProcessLookupError):  # killed and waited for
+                os.kill(int(pid), 0)
+        for db, name in (("stuck.db", "stuck"), ("slow.db", "slow")):
+            con = sqlite3.connect(self.path("var", db))
+            try:  # the rolled-back runs left no payments and no successful run
+                self.assertEqual(con.execute("SELECT count(*) FROM payments").fetchone()[0], 0)
+                self.assertEqual(con.execute(
+                    "SELECT count(*) FROM runs WHERE dataset = ? AND outcome = 'ok'",
+                    (name,)).fetchone()[0], 0)
+            except sqlite3.OperationalError as e:  # killed before creating the schema: empty
+                self.assertIn("no such table", str(e))
+            finally:
+                con.close()
+
     def test_usage_errors(self):
         cfg = self.config(self.base() +
                           self.dataset("good", "{plugin: stub, rows: 5}", "{every: 1h}"))
         for args, msg in [(["--retry-base", "0"], "--retry-base '0': expected whole seconds"),
                           (["--jobs", "x"], "--jobs 'x': expected a number between 1 and 64"),
+                          (["--run-timeout", "-1"],
+                           "--run-timeout '-1': expected whole seconds between 0 and 604800"),
+                          (["--kill-after", "0"],
+                           "--kill-after '0': expected whole seconds between 1 and 3600"),
                           ([], None)]:
             if msg is None:
                 res = pslib.run("daemon", self.path("missing.yaml"), timeout=30)

@@ -176,4 +176,48 @@ static inline void fake_host_fini(fake_host *fh)
     (void)fh;
 }
 
+/* ---- a provider instance under test ----------------------------------------------------- */
+
+typedef struct fake_provider {
+    fake_host fh;
+    const ps_plugin_descriptor *d;
+    void *inst;
+    ps_arena *run, *batch;
+    ps_table_info info;
+    ps_error err;
+} fake_provider;
+
+/* Creates an instance of provider d with options kv (see fake_host_init) plus a run and a
+ * batch arena. Returns the plugin's create status (p->err says why); always pair with
+ * fake_provider_free. */
+static inline ps_status fake_provider_create(fake_provider *p, const ps_plugin_descriptor *d,
+                                             const char *const *kv)
+{
+    memset(p, 0, sizeof *p);
+    p->d = d;
+    fake_host_init(&p->fh, d, kv);
+    p->run = ps_arena_create(0);
+    p->batch = ps_arena_create(0);
+    return d->create(&p->fh.ctx, &p->inst, &p->err);
+}
+
+/* Opens the source for dataset "ds" with batches of batch_rows; fills p->info. */
+static inline ps_status fake_provider_open(fake_provider *p, size_t batch_rows)
+{
+    ps_open_args a = {"ds", NULL, p->run, batch_rows};
+    return p->d->provider->open(p->inst, &a, &p->info, &p->err);
+}
+
+/* Closes and destroys the instance (if created) and frees the arenas. */
+static inline void fake_provider_free(fake_provider *p)
+{
+    if (p->inst) {
+        p->d->provider->close(p->inst);
+        p->d->destroy(p->inst);
+    }
+    ps_arena_destroy(p->run);
+    ps_arena_destroy(p->batch);
+    fake_host_fini(&p->fh);
+}
+
 #endif

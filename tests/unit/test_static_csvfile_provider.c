@@ -56,40 +56,9 @@ static const char *write_text(const char *name, const char *data)
 
 /* ---- a provider under test ------------------------------------------------------------- */
 
-typedef struct prov {
-    fake_host fh;
-    const ps_plugin_descriptor *d;
-    void *inst;
-    ps_arena *run, *batch;
-    ps_table_info info;
-    ps_error err;
-} prov;
-
-static ps_status prov_create(prov *p, const char *const *opts)
+static ps_status prov_create(fake_provider *p, const char *const *opts)
 {
-    memset(p, 0, sizeof *p);
-    p->d = paysync_plugin_entry_csvfile();
-    fake_host_init(&p->fh, p->d, opts);
-    p->run = ps_arena_create(0);
-    p->batch = ps_arena_create(0);
-    return p->d->create(&p->fh.ctx, &p->inst, &p->err);
-}
-
-static ps_status prov_open(prov *p, size_t batch_rows)
-{
-    ps_open_args a = {"ds", NULL, p->run, batch_rows};
-    return p->d->provider->open(p->inst, &a, &p->info, &p->err);
-}
-
-static void prov_free(prov *p)
-{
-    if (p->inst) {
-        p->d->provider->close(p->inst);
-        p->d->destroy(p->inst);
-    }
-    ps_arena_destroy(p->run);
-    ps_arena_destroy(p->batch);
-    fake_host_fini(&p->fh);
+    return fake_provider_create(p, paysync_plugin_entry_csvfile(), opts);
 }
 
 static void render_cells(char *out, size_t cap, const ps_cell *c, size_t n)
@@ -103,7 +72,7 @@ static void render_cells(char *out, size_t cap, const ps_cell *c, size_t n)
 }
 
 /* Reads every batch; renders "LINE:[cell]...\n"; returns the final status. */
-static ps_status read_all(prov *p, char *out, size_t cap, size_t *nbatches)
+static ps_status read_all(fake_provider *p, char *out, size_t cap, size_t *nbatches)
 {
     out[0] = '\0';
     size_t nb = 0;
@@ -183,10 +152,10 @@ static void test_basic_rows_and_batches(void **state)
     (void)state;
     const char *path = write_text("basic.csv", "\xEF\xBB\xBFID,AMOUNT\r\n1,10\r\n2,20\r\n3,30\r\n");
     const char *opts[] = {"path", path, NULL};
-    prov p;
+    fake_provider p;
     assert_int_equal(prov_create(&p, opts), PS_OK);
     assert_int_equal(p.d->check(p.inst, &p.err), PS_OK);
-    assert_int_equal(prov_open(&p, 2), PS_OK);
+    assert_int_equal(fake_provider_open(&p, 2), PS_OK);
     assert_int_equal(p.info.ncolumns, 2);
     assert_string_equal(p.info.header[0].text, "ID");
     assert_string_equal(p.info.header[1].text, "AMOUNT");
@@ -203,7 +172,7 @@ static void test_basic_rows_and_batches(void **state)
     assert_int_equal(p.d->provider->next_batch(p.inst, p.batch, &b, &p.err), PS_END);
     assert_int_equal(b.count, 0);
     assert_null(p.d->provider->cursor);
-    prov_free(&p);
+    fake_provider_free(&p);
 }
 
 /* Table: file content and options -> rendered rows (or an error). */
@@ -279,9 +248,9 @@ static void run_case(const csvfile_case *c)
         opts[k++] = c->max_field;
     }
     opts[k] = NULL;
-    prov p;
+    fake_provider p;
     assert_int_equal(prov_create(&p, opts), PS_OK);
-    ps_status st = prov_open(&p, 100);
+    ps_status st = fake_provider_open(&p, 100);
     if (st != c->open_status)
         fail_msg("case '%s': open returned %d (%s), want %d", c->name, st, p.err.message,
                  c->open_status);
@@ -292,7 +261,7 @@ static void run_case(const csvfile_case *c)
         /* After a failed open next_batch just ends. */
         ps_row_batch b;
         assert_int_equal(p.d->provider->next_batch(p.inst, p.batch, &b, &p.err), PS_END);
-        prov_free(&p);
+        fake_provider_free(&p);
         return;
     }
     char hdr[256] = "";
@@ -309,7 +278,7 @@ static void run_case(const csvfile_case *c)
         assert_msg(&p.err, c->msg);
         assert_msg(&p.err, path);
     }
-    prov_free(&p);
+    fake_provider_free(&p);
 }
 
 static void test_table(void **state)
@@ -334,19 +303,19 @@ static void test_bad_options(void **state)
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         const char *opts[] = {"path", "/nonexistent.csv", bad[i].key, bad[i].value, NULL};
-        prov p;
+        fake_provider p;
         assert_int_equal(prov_create(&p, opts), PS_ERR_CONFIG);
         assert_int_equal(p.err.code, PS_ERR_CONFIG);
         assert_msg(&p.err, bad[i].msg);
         assert_msg(&p.err, "source of test");
         assert_null(p.inst);
-        prov_free(&p);
+        fake_provider_free(&p);
     }
     /* No path at all (the core normally refuses this first). */
-    prov p;
+    fake_provider p;
     assert_int_equal(prov_create(&p, NULL), PS_ERR_CONFIG);
     assert_msg(&p.err, "option 'path' is required");
-    prov_free(&p);
+    fake_provider_free(&p);
 }
 
 static void test_missing_file(void **state)
@@ -355,31 +324,31 @@ static void test_missing_file(void **state)
     char path[512];
     snprintf(path, sizeof path, "%s/nope.csv", tmpdir);
     const char *opts[] = {"path", path, NULL};
-    prov p;
+    fake_provider p;
     assert_int_equal(prov_create(&p, opts), PS_OK); /* create does not touch the file */
     assert_int_equal(p.d->check(p.inst, &p.err), PS_ERR_SOURCE);
     assert_msg(&p.err, path);
     assert_msg(&p.err, strerror(ENOENT));
-    assert_int_equal(prov_open(&p, 10), PS_ERR_SOURCE);
+    assert_int_equal(fake_provider_open(&p, 10), PS_ERR_SOURCE);
     assert_int_equal(p.err.code, PS_ERR_SOURCE);
     assert_msg(&p.err, "cannot open '");
     assert_msg(&p.err, path);
     assert_msg(&p.err, strerror(ENOENT));
-    prov_free(&p);
+    fake_provider_free(&p);
 }
 
 static void test_directory(void **state)
 {
     (void)state;
     const char *opts[] = {"path", tmpdir, NULL};
-    prov p;
+    fake_provider p;
     assert_int_equal(prov_create(&p, opts), PS_OK);
     assert_int_equal(p.d->check(p.inst, &p.err), PS_ERR_SOURCE);
     assert_msg(&p.err, "it is a directory");
-    assert_int_equal(prov_open(&p, 10), PS_ERR_SOURCE);
+    assert_int_equal(fake_provider_open(&p, 10), PS_ERR_SOURCE);
     assert_msg(&p.err, tmpdir);
     assert_msg(&p.err, "it is a directory");
-    prov_free(&p);
+    fake_provider_free(&p);
 }
 
 /* Runs fn with stdin replaced by fd. */
@@ -396,15 +365,15 @@ static void with_stdin(int fd, void (*fn)(void))
 static void stdin_reads_rows(void)
 {
     const char *opts[] = {"path", "-", NULL};
-    prov p;
+    fake_provider p;
     assert_int_equal(prov_create(&p, opts), PS_OK);
     assert_int_equal(p.d->check(p.inst, &p.err), PS_OK);
-    assert_int_equal(prov_open(&p, 10), PS_OK);
+    assert_int_equal(fake_provider_open(&p, 10), PS_OK);
     assert_string_equal(p.info.source_desc, "<stdin>");
     char out[256];
     assert_int_equal(read_all(&p, out, sizeof out, NULL), PS_END);
     assert_string_equal(out, "2:[1][2]\n");
-    prov_free(&p);
+    fake_provider_free(&p);
     /* stdin was not closed by the plugin */
     assert_true(fcntl(0, F_GETFD) != -1);
 }
@@ -422,13 +391,13 @@ static void test_stdin(void **state)
 static void stdin_read_error(void)
 {
     const char *opts[] = {"path", "-", NULL};
-    prov p;
+    fake_provider p;
     assert_int_equal(prov_create(&p, opts), PS_OK);
-    assert_int_equal(prov_open(&p, 10), PS_ERR_SOURCE);
+    assert_int_equal(fake_provider_open(&p, 10), PS_ERR_SOURCE);
     assert_int_equal(p.err.code, PS_ERR_SOURCE);
     assert_msg(&p.err, "<stdin>: line 1: read error: ");
     assert_msg(&p.err, strerror(EISDIR));
-    prov_free(&p);
+    fake_provider_free(&p);
 }
 
 static void test_read_error(void **state)
@@ -448,11 +417,11 @@ static void test_two_instances(void **state)
     const char *pb = write_text("b.csv", "y;z\nb1;1\nb2;2\n");
     const char *oa[] = {"path", pa, NULL};
     const char *ob[] = {"path", pb, "delimiter", ";", NULL};
-    prov a, b;
+    fake_provider a, b;
     assert_int_equal(prov_create(&a, oa), PS_OK);
     assert_int_equal(prov_create(&b, ob), PS_OK);
-    assert_int_equal(prov_open(&a, 1), PS_OK);
-    assert_int_equal(prov_open(&b, 1), PS_OK);
+    assert_int_equal(fake_provider_open(&a, 1), PS_OK);
+    assert_int_equal(fake_provider_open(&b, 1), PS_OK);
     assert_string_equal(a.info.header[0].text, "x");
     assert_string_equal(b.info.header[1].text, "z");
     char seq[256] = "";
@@ -477,8 +446,8 @@ static void test_two_instances(void **state)
         }
     }
     assert_string_equal(seq, "a1@2 b1@2 a2@3 b2@3 a3@4 ");
-    prov_free(&a);
-    prov_free(&b);
+    fake_provider_free(&a);
+    fake_provider_free(&b);
 }
 
 static void test_reopen_restarts(void **state)
@@ -486,18 +455,18 @@ static void test_reopen_restarts(void **state)
     (void)state;
     const char *path = write_text("re.csv", "h\n1\n2\n");
     const char *opts[] = {"path", path, NULL};
-    prov p;
+    fake_provider p;
     assert_int_equal(prov_create(&p, opts), PS_OK);
     char out[128];
     for (int round = 0; round < 2; round++) {
-        assert_int_equal(prov_open(&p, 10), PS_OK);
+        assert_int_equal(fake_provider_open(&p, 10), PS_OK);
         assert_int_equal(read_all(&p, out, sizeof out, NULL), PS_END);
         assert_string_equal(out, "2:[1]\n3:[2]\n");
         p.d->provider->close(p.inst);
     }
     /* close twice is harmless, destroy after close too */
     p.d->provider->close(p.inst);
-    prov_free(&p);
+    fake_provider_free(&p);
 }
 
 static void test_logs_title_rows(void **state)
@@ -505,12 +474,12 @@ static void test_logs_title_rows(void **state)
     (void)state;
     const char *path = write_text("title.csv", "Report\nID\n1\n");
     const char *opts[] = {"path", path, "header_row", "2", NULL};
-    prov p;
+    fake_provider p;
     assert_int_equal(prov_create(&p, opts), PS_OK);
-    assert_int_equal(prov_open(&p, 10), PS_OK);
+    assert_int_equal(fake_provider_open(&p, 10), PS_OK);
     assert_non_null(strstr(p.fh.log, "DEBUG skipping row 1 above the header"));
     assert_non_null(strstr(p.fh.log, "header on row 2"));
-    prov_free(&p);
+    fake_provider_free(&p);
 }
 
 int main(void)

@@ -39,39 +39,9 @@ static const char *const spec_fields[21] = {
     "NOTES",
 };
 
-typedef struct prov {
-    fake_host fh;
-    const ps_plugin_descriptor *d;
-    void *inst;
-    ps_arena *run, *batch;
-    ps_table_info info;
-    ps_error err;
-} prov;
-
-static ps_status prov_create(prov *p, const char *const *opts)
+static ps_status prov_create(fake_provider *p, const char *const *opts)
 {
-    memset(p, 0, sizeof *p);
-    p->d = paysync_plugin_entry_stub();
-    fake_host_init(&p->fh, p->d, opts);
-    p->run = ps_arena_create(0);
-    p->batch = ps_arena_create(0);
-    return p->d->create(&p->fh.ctx, &p->inst, &p->err);
-}
-
-static ps_status prov_open(prov *p, size_t batch_rows)
-{
-    ps_open_args a = {"ds", NULL, p->run, batch_rows};
-    return p->d->provider->open(p->inst, &a, &p->info, &p->err);
-}
-
-static void prov_free(prov *p)
-{
-    if (p->inst) {
-        p->d->provider->close(p->inst);
-        p->d->destroy(p->inst);
-    }
-    ps_arena_destroy(p->run);
-    ps_arena_destroy(p->batch);
+    return fake_provider_create(p, paysync_plugin_entry_stub(), opts);
 }
 
 /* ---- a validity oracle, independent of the core's validator ------------------------------ */
@@ -205,7 +175,7 @@ static size_t count_distinct(char **v, size_t n)
     return d;
 }
 
-static void collect(prov *p, run_stats *st, size_t expect_rows)
+static void collect(fake_provider *p, run_stats *st, size_t expect_rows)
 {
     memset(st, 0, sizeof *st);
     st->hash = 1469598103934665603ULL;
@@ -328,9 +298,9 @@ static void test_descriptor_and_header(void **state)
     }
     assert_int_equal(n, 4);
 
-    prov p;
+    fake_provider p;
     assert_int_equal(prov_create(&p, NULL), PS_OK);
-    assert_int_equal(prov_open(&p, 100), PS_OK);
+    assert_int_equal(fake_provider_open(&p, 100), PS_OK);
     assert_int_equal(p.info.ncolumns, 21);
     assert_int_equal(p.info.header_line, 1);
     assert_non_null(strstr(p.info.source_desc, "seed 1, 1000 rows"));
@@ -338,16 +308,16 @@ static void test_descriptor_and_header(void **state)
         assert_string_equal(p.info.header[f].text, spec_fields[f]);
         assert_int_equal(p.info.header[f].len, strlen(spec_fields[f]));
     }
-    prov_free(&p);
+    fake_provider_free(&p);
 }
 
 static void test_default_rows_valid_and_varied(void **state)
 {
     (void)state;
-    prov p;
+    fake_provider p;
     run_stats st;
     assert_int_equal(prov_create(&p, NULL), PS_OK);
-    assert_int_equal(prov_open(&p, 100), PS_OK);
+    assert_int_equal(fake_provider_open(&p, 100), PS_OK);
     collect(&p, &st, 1000);
     assert_int_equal(st.batches, 10);
     assert_int_equal(st.invalid, 0);
@@ -360,17 +330,17 @@ static void test_default_rows_valid_and_varied(void **state)
     /* timestamps spread over days: 2024-01-01 .. about 90 days later */
     assert_memory_equal(st.first_ts, "2024-01-01", 10);
     assert_memory_equal(st.last_ts, "2024-03-", 8);
-    prov_free(&p);
+    fake_provider_free(&p);
 }
 
 static uint64_t hash_of(const char *const *opts, size_t rows, size_t batch)
 {
-    prov p;
+    fake_provider p;
     run_stats st;
     assert_int_equal(prov_create(&p, opts), PS_OK);
-    assert_int_equal(prov_open(&p, batch), PS_OK);
+    assert_int_equal(fake_provider_open(&p, batch), PS_OK);
     collect(&p, &st, rows);
-    prov_free(&p);
+    fake_provider_free(&p);
     return st.hash;
 }
 
@@ -398,15 +368,15 @@ static void test_invalid_ratio_exact(void **state)
     };
     for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
         const char *opts[] = {"rows", t[i].rows, "invalid_ratio", t[i].ratio, NULL};
-        prov p;
+        fake_provider p;
         run_stats st;
         assert_int_equal(prov_create(&p, opts), PS_OK);
-        assert_int_equal(prov_open(&p, 64), PS_OK);
+        assert_int_equal(fake_provider_open(&p, 64), PS_OK);
         collect(&p, &st, t[i].nrows);
         if (st.invalid != t[i].invalid)
             fail_msg("rows %s ratio %s: %zu invalid, want %zu", t[i].rows, t[i].ratio, st.invalid,
                      t[i].invalid);
-        prov_free(&p);
+        fake_provider_free(&p);
     }
 }
 
@@ -414,9 +384,9 @@ static void test_batch_option(void **state)
 {
     (void)state;
     const char *opts[] = {"rows", "10", "batch", "3", NULL};
-    prov p;
+    fake_provider p;
     assert_int_equal(prov_create(&p, opts), PS_OK);
-    assert_int_equal(prov_open(&p, 100), PS_OK); /* option wins over the core's size */
+    assert_int_equal(fake_provider_open(&p, 100), PS_OK); /* option wins over the core's size */
     size_t sizes[8], n = 0;
     ps_row_batch b;
     while (p.d->provider->next_batch(p.inst, p.batch, &b, &p.err) == PS_OK) {
@@ -429,27 +399,27 @@ static void test_batch_option(void **state)
     assert_int_equal(sizes[1], 3);
     assert_int_equal(sizes[2], 3);
     assert_int_equal(sizes[3], 1);
-    prov_free(&p);
+    fake_provider_free(&p);
 }
 
 static void test_zero_rows_and_reopen(void **state)
 {
     (void)state;
     const char *zero[] = {"rows", "0", NULL};
-    prov p;
+    fake_provider p;
     ps_row_batch b;
     assert_int_equal(prov_create(&p, zero), PS_OK);
-    assert_int_equal(prov_open(&p, 10), PS_OK);
+    assert_int_equal(fake_provider_open(&p, 10), PS_OK);
     assert_int_equal(p.info.ncolumns, 21);
     assert_int_equal(p.d->provider->next_batch(p.inst, p.batch, &b, &p.err), PS_END);
-    prov_free(&p);
+    fake_provider_free(&p);
 
     /* Reopening starts over with the same rows. */
     const char *three[] = {"rows", "3", NULL};
     assert_int_equal(prov_create(&p, three), PS_OK);
     char first[2][64];
     for (int round = 0; round < 2; round++) {
-        assert_int_equal(prov_open(&p, 10), PS_OK);
+        assert_int_equal(fake_provider_open(&p, 10), PS_OK);
         assert_int_equal(p.d->provider->next_batch(p.inst, p.batch, &b, &p.err), PS_OK);
         assert_int_equal(b.count, 3);
         snprintf(first[round], sizeof first[round], "%s", b.rows[0].cells[PS_F_ID].text);
@@ -459,7 +429,7 @@ static void test_zero_rows_and_reopen(void **state)
     }
     assert_string_equal(first[0], first[1]);
     assert_string_equal(first[0], "PAY-1-00000001");
-    prov_free(&p);
+    fake_provider_free(&p);
 }
 
 static void test_two_instances_independent(void **state)
@@ -469,14 +439,14 @@ static void test_two_instances_independent(void **state)
     const char *ob[] = {"rows", "200", "seed", "4", "invalid_ratio", "0.5", NULL};
     uint64_t ha = hash_of(oa, 300, 50), hb = hash_of(ob, 200, 50);
     /* Interleaved: each yields exactly what it yields alone. */
-    prov a, b;
+    fake_provider a, b;
     assert_int_equal(prov_create(&a, oa), PS_OK);
     assert_int_equal(prov_create(&b, ob), PS_OK);
-    assert_int_equal(prov_open(&a, 50), PS_OK);
-    assert_int_equal(prov_open(&b, 50), PS_OK);
+    assert_int_equal(fake_provider_open(&a, 50), PS_OK);
+    assert_int_equal(fake_provider_open(&b, 50), PS_OK);
     uint64_t h[2] = {1469598103934665603ULL, 1469598103934665603ULL};
     int done[2] = {0, 0};
-    prov *ps[2] = {&a, &b};
+    fake_provider *ps[2] = {&a, &b};
     while (!done[0] || !done[1]) {
         for (int k = 0; k < 2; k++) {
             if (done[k])
@@ -499,8 +469,8 @@ static void test_two_instances_independent(void **state)
     }
     assert_int_equal(h[0], ha);
     assert_int_equal(h[1], hb);
-    prov_free(&a);
-    prov_free(&b);
+    fake_provider_free(&a);
+    fake_provider_free(&b);
 }
 
 static void test_bad_options(void **state)
@@ -525,7 +495,7 @@ static void test_bad_options(void **state)
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         const char *opts[] = {bad[i].key, bad[i].value, NULL};
-        prov p;
+        fake_provider p;
         assert_int_equal(prov_create(&p, opts), PS_ERR_CONFIG);
         assert_int_equal(p.err.code, PS_ERR_CONFIG);
         if (!strstr(p.err.message, bad[i].msg))
@@ -533,7 +503,7 @@ static void test_bad_options(void **state)
                      bad[i].msg);
         assert_non_null(strstr(p.err.message, "source of test"));
         assert_null(p.inst);
-        prov_free(&p);
+        fake_provider_free(&p);
     }
 }
 

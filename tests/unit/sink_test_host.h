@@ -228,4 +228,63 @@ static inline const char *sth_tmpdir(char *buf, size_t cap)
     return mkdtemp(buf);
 }
 
+/* ---- a sink instance under test --------------------------------------------------------- */
+
+typedef struct sth_sink {
+    char dir[256];  /* a fresh temporary folder, removed by sth_sink_free */
+    char path[300]; /* dir/<rel>, given to the plugin as option "path" */
+    sth_host h;
+    const ps_plugin_descriptor *d;
+    void *inst; /* NULL until sth_sink_create */
+} sth_sink;
+
+/* A fixture for sink d named instance, with option path = <fresh temp folder>/rel (the folder
+ * below it is not created). Caller frees with sth_sink_free; NULL if out of memory or the
+ * folder could not be made. */
+static inline sth_sink *sth_sink_new(const ps_plugin_descriptor *d, const char *instance,
+                                     const char *rel)
+{
+    sth_sink *f = calloc(1, sizeof *f);
+    if (!f || !sth_tmpdir(f->dir, sizeof f->dir)) {
+        free(f);
+        return NULL;
+    }
+    snprintf(f->path, sizeof f->path, "%s/%s", f->dir, rel);
+    sth_init(&f->h, instance);
+    sth_set(&f->h, "path", f->path);
+    f->d = d;
+    return f;
+}
+
+/* Creates the plugin instance from the options set so far: the plugin's status, err filled
+ * on failure. */
+static inline ps_status sth_sink_create(sth_sink *f, ps_error *err)
+{
+    return f->d->create(&f->h.ctx, &f->inst, err);
+}
+
+/* Opens a dataset on the instance and writes recs in one batch: the first failing status. */
+static inline ps_status sth_sink_write(sth_sink *f, const ps_sink_open_args *oa,
+                                       const ps_record *recs, size_t n, ps_error *err)
+{
+    ps_status st = f->d->sink->open(f->inst, oa, err);
+    if (st != PS_OK)
+        return st;
+    ps_record_batch b = {n, recs};
+    return f->d->sink->write_batch(f->inst, &b, err);
+}
+
+/* Destroys the instance (if created), removes the temporary folder and frees f. Returns 0,
+ * or -1 if the folder could not be removed. */
+static inline int sth_sink_free(sth_sink *f)
+{
+    if (f->inst)
+        f->d->destroy(f->inst);
+    char cmd[400];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->dir);
+    int rc = system(cmd) == 0 ? 0 : -1;
+    free(f);
+    return rc;
+}
+
 #endif

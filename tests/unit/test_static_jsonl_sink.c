@@ -15,52 +15,36 @@
 
 const ps_plugin_descriptor *paysync_plugin_entry_jsonl(void);
 
-typedef struct fx {
-    char dir[256];
-    char path[300];
-    sth_host h;
-    const ps_plugin_descriptor *d;
-    void *inst;
-} fx;
+typedef sth_sink fx;
 
 static int setup(void **state)
 {
-    fx *f = calloc(1, sizeof *f);
-    assert_non_null(sth_tmpdir(f->dir, sizeof f->dir));
-    snprintf(f->path, sizeof f->path, "%s/out/payments.jsonl", f->dir);
-    sth_init(&f->h, "export");
-    sth_set(&f->h, "path", f->path);
+    fx *f = sth_sink_new(paysync_plugin_entry_jsonl(), "export", "out/payments.jsonl");
+    assert_non_null(f);
     sth_set(&f->h, "fsync", "false");
-    f->d = paysync_plugin_entry_jsonl();
     *state = f;
     return 0;
 }
 
 static int teardown(void **state)
 {
-    fx *f = *state;
-    if (f->inst)
-        f->d->destroy(f->inst);
-    char cmd[400];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->dir);
-    assert_int_equal(system(cmd), 0);
-    free(f);
+    assert_int_equal(sth_sink_free(*state), 0);
     return 0;
 }
 
 static void create(fx *f)
 {
     ps_error err = {0};
-    assert_int_equal(f->d->create(&f->h.ctx, &f->inst, &err), PS_OK);
+    if (sth_sink_create(f, &err) != PS_OK)
+        fail_msg("create: %s", err.message);
 }
 
 static void write_dataset(fx *f, const char *dataset, const ps_record *recs, size_t n)
 {
     ps_error err = {0};
     ps_sink_open_args oa = {dataset, PS_TARGET_PROJECT, "site-1", "run-1", 0};
-    assert_int_equal(f->d->sink->open(f->inst, &oa, &err), PS_OK);
-    ps_record_batch b = {n, recs};
-    assert_int_equal(f->d->sink->write_batch(f->inst, &b, &err), PS_OK);
+    if (sth_sink_write(f, &oa, recs, n, &err) != PS_OK)
+        fail_msg("open/write: %s", err.message);
 }
 
 static void commit(fx *f, const char *dataset)

@@ -12,24 +12,14 @@
 
 const ps_plugin_descriptor *paysync_plugin_entry_sqlite(void);
 
-typedef struct fx {
-    char dir[256];
-    char path[300];
-    sth_host h;
-    const ps_plugin_descriptor *d;
-    void *inst;
-} fx;
+typedef sth_sink fx;
 
 static int setup(void **state)
 {
-    fx *f = calloc(1, sizeof *f);
-    assert_non_null(sth_tmpdir(f->dir, sizeof f->dir));
-    snprintf(f->path, sizeof f->path, "%s/store.db", f->dir);
-    sth_init(&f->h, "store");
-    sth_set(&f->h, "path", f->path);
-    f->d = paysync_plugin_entry_sqlite();
+    fx *f = sth_sink_new(paysync_plugin_entry_sqlite(), "store", "store.db");
+    assert_non_null(f);
     ps_error err = {0};
-    if (f->d->create(&f->h.ctx, &f->inst, &err) != PS_OK)
+    if (sth_sink_create(f, &err) != PS_OK)
         fail_msg("create: %s", err.message);
     *state = f;
     return 0;
@@ -37,12 +27,7 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-    fx *f = *state;
-    f->d->destroy(f->inst);
-    char cmd[400];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->dir);
-    assert_int_equal(system(cmd), 0);
-    free(f);
+    assert_int_equal(sth_sink_free(*state), 0);
     return 0;
 }
 
@@ -92,9 +77,8 @@ static void open_write(fx *f, const char *dataset, const char *run_id, const ps_
 {
     ps_error err = {0};
     ps_sink_open_args oa = {dataset, PS_TARGET_PROJECT, "site-1", run_id, 1000};
-    assert_int_equal(f->d->sink->open(f->inst, &oa, &err), PS_OK);
-    ps_record_batch b = {n, r};
-    assert_int_equal(f->d->sink->write_batch(f->inst, &b, &err), PS_OK);
+    if (sth_sink_write(f, &oa, r, n, &err) != PS_OK)
+        fail_msg("open/write: %s", err.message);
 }
 
 static ps_change_counts commit(fx *f, const char *dataset, const char *run_id, size_t n)

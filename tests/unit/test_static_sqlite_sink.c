@@ -15,43 +15,26 @@
 
 const ps_plugin_descriptor *paysync_plugin_entry_sqlite(void);
 
-typedef struct fx {
-    char dir[256];
-    char path[300];
-    sth_host h;
-    const ps_plugin_descriptor *d;
-    void *inst;
-} fx;
+typedef sth_sink fx;
 
 static int setup(void **state)
 {
-    fx *f = calloc(1, sizeof *f);
-    assert_non_null(sth_tmpdir(f->dir, sizeof f->dir));
-    snprintf(f->path, sizeof f->path, "%s/var/sub/paysync.db", f->dir);
-    sth_init(&f->h, "store");
-    sth_set(&f->h, "path", f->path);
-    f->d = paysync_plugin_entry_sqlite();
+    fx *f = sth_sink_new(paysync_plugin_entry_sqlite(), "store", "var/sub/paysync.db");
+    assert_non_null(f);
     *state = f;
     return 0;
 }
 
 static int teardown(void **state)
 {
-    fx *f = *state;
-    if (f->inst)
-        f->d->destroy(f->inst);
-    char cmd[400];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->dir);
-    assert_int_equal(system(cmd), 0);
-    free(f);
+    assert_int_equal(sth_sink_free(*state), 0);
     return 0;
 }
 
 static void create(fx *f)
 {
     ps_error err = {0};
-    ps_status st = f->d->create(&f->h.ctx, &f->inst, &err);
-    if (st != PS_OK)
+    if (sth_sink_create(f, &err) != PS_OK)
         fail_msg("create: %s", err.message);
 }
 
@@ -61,9 +44,8 @@ static ps_change_counts run(fx *f, const char *dataset, const char *run_id, cons
 {
     ps_error err = {0};
     ps_sink_open_args oa = {dataset, PS_TARGET_PROGRAM, "prog-7", run_id, 1000};
-    assert_int_equal(f->d->sink->open(f->inst, &oa, &err), PS_OK);
-    ps_record_batch b = {n, recs};
-    assert_int_equal(f->d->sink->write_batch(f->inst, &b, &err), PS_OK);
+    if (sth_sink_write(f, &oa, recs, n, &err) != PS_OK)
+        fail_msg("open/write: %s", err.message);
     ps_commit_info ci = {dataset, run_id, cursor, 1000, 2500, n + 1, n, 1, 0, 0, 2, 0, NULL, NULL};
     ps_change_counts cc = {0};
     ps_status st = f->d->sink->commit(f->inst, &ci, &cc, &err);

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 
 #include "store_schema.h"
+#include "store_version.h"
 
 const char *const PS_SERVE_ROW_OUTCOMES[10] = {"read",       "accepted", "rejected", "blank",
                                                "duplicates", "warnings", "inserted", "changed",
@@ -55,38 +56,6 @@ const char *ps_serve_store_path(const ps_serve_store *s)
     return s->path;
 }
 
-/* Same rules and messages as store.c: this build reads exactly PS_STORE_USER_VERSION. */
-static ps_status check_schema(ps_serve_store *s, sqlite3 *db, ps_error *err)
-{
-    sqlite3_stmt *st = NULL;
-    int rc = sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL);
-    int v = -1;
-    if (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-        v = sqlite3_column_int(st, 0);
-        rc = SQLITE_OK;
-    }
-    sqlite3_finalize(st);
-    if (rc != SQLITE_OK)
-        return (rc & 0xff) == SQLITE_NOTADB || sqlite3_errcode(db) == SQLITE_NOTADB
-                   ? ps_error_setf(err, PS_ERR_IO, "store '%s' is not a SQLite database", s->path)
-                   : ps_error_setf(err, PS_ERR_IO, "store '%s' is unreadable: %s", s->path,
-                                   sqlite3_errmsg(db));
-    if (v == 0)
-        return ps_error_setf(err, PS_ERR_IO,
-                             "store '%s' is not a paysync store (no schema version)", s->path);
-    if (v < PS_STORE_USER_VERSION)
-        return ps_error_setf(err, PS_ERR_IO,
-                             "store '%s' has schema version %d, older than this paysync (%d): "
-                             "run a sync with the sqlite sink once to upgrade it",
-                             s->path, v, PS_STORE_USER_VERSION);
-    if (v > PS_STORE_USER_VERSION)
-        return ps_error_setf(err, PS_ERR_IO,
-                             "store '%s' has schema version %d, newer than this paysync (%d): "
-                             "upgrade paysync",
-                             s->path, v, PS_STORE_USER_VERSION);
-    return PS_OK;
-}
-
 ps_status ps_serve_store_acquire(ps_serve_store *s, sqlite3 **out, ps_error *err)
 {
     sqlite3 *db = NULL;
@@ -112,7 +81,7 @@ ps_status ps_serve_store_acquire(ps_serve_store *s, sqlite3 **out, ps_error *err
         /* Reads through a shared mapping: no page copies per request (best effort). */
         sqlite3_exec(db, "PRAGMA mmap_size = 268435456", NULL, NULL, NULL);
     }
-    ps_status st = check_schema(s, db, err);
+    ps_status st = ps_store_check_version(db, s->path, err);
     if (st != PS_OK) {
         sqlite3_close_v2(db);
         return st;

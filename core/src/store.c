@@ -9,6 +9,7 @@
 #include <sqlite3.h>
 
 #include "store_schema.h"
+#include "store_version.h"
 
 struct ps_store {
     sqlite3 *db;
@@ -34,36 +35,6 @@ static ps_status db_error(ps_store *s, const char *what, ps_error *err)
                          sqlite3_errmsg(s->db));
 }
 
-static ps_status check_version(ps_store *s, ps_error *err)
-{
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK)
-        return sqlite3_errcode(s->db) == SQLITE_NOTADB
-                   ? ps_error_setf(err, PS_ERR_IO, "store '%s' is not a SQLite database", s->path)
-                   : db_error(s, "reading the schema version", err);
-    int rc = sqlite3_step(st);
-    int v = rc == SQLITE_ROW ? sqlite3_column_int(st, 0) : -1;
-    sqlite3_finalize(st);
-    if (rc != SQLITE_ROW)
-        return sqlite3_errcode(s->db) == SQLITE_NOTADB
-                   ? ps_error_setf(err, PS_ERR_IO, "store '%s' is not a SQLite database", s->path)
-                   : db_error(s, "reading the schema version", err);
-    if (v == 0)
-        return ps_error_setf(err, PS_ERR_IO,
-                             "store '%s' is not a paysync store (no schema version)", s->path);
-    if (v < PS_STORE_USER_VERSION)
-        return ps_error_setf(err, PS_ERR_IO,
-                             "store '%s' has schema version %d, older than this paysync (%d): "
-                             "run a sync with the sqlite sink once to upgrade it",
-                             s->path, v, PS_STORE_USER_VERSION);
-    if (v > PS_STORE_USER_VERSION)
-        return ps_error_setf(err, PS_ERR_IO,
-                             "store '%s' has schema version %d, newer than this paysync (%d): "
-                             "upgrade paysync",
-                             s->path, v, PS_STORE_USER_VERSION);
-    return PS_OK;
-}
-
 ps_status ps_store_open(const char *path, ps_store **out, ps_error *err)
 {
     *out = NULL;
@@ -84,7 +55,7 @@ ps_status ps_store_open(const char *path, ps_store **out, ps_error *err)
                            s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
     if (st == PS_OK) {
         sqlite3_busy_timeout(s->db, 5000);
-        st = check_version(s, err);
+        st = ps_store_check_version(s->db, s->path, err);
     }
     if (st != PS_OK) {
         ps_store_close(s);

@@ -1,10 +1,11 @@
 /* paysync file sinks: atomically published output file (see ps_outfile.h). */
 #include "ps_outfile.h"
+#include "ps_mkdirs.h"
 
 #include <dirent.h>
 #include <errno.h>
-#include <signal.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,28 +40,6 @@ ps_status ps_outfile_init(ps_outfile *o, const char *path, int do_fsync, ps_erro
     }
     o->cap = OUTFILE_BUF;
     return PS_OK;
-}
-
-/* mkdir -p of path's parent folders. */
-static int make_parents(const char *path)
-{
-    char *p = strdup(path);
-    if (!p)
-        return -1;
-    for (char *s = p + 1; *s; s++) {
-        if (*s != '/')
-            continue;
-        *s = '\0';
-        if (mkdir(p, 0777) != 0 && errno != EEXIST) {
-            int e = errno;
-            free(p);
-            errno = e;
-            return -1;
-        }
-        *s = '/';
-    }
-    free(p);
-    return 0;
 }
 
 /* Deletes ".BASE.tmp-PID[-X]" files in the target's folder whose PID is no longer running:
@@ -120,7 +99,7 @@ static ps_status create_temp(ps_outfile *o, ps_error *err)
                                  dir, strerror(e));
         return PS_OK;
     }
-    if (make_parents(o->target) != 0)
+    if (ps_make_parents(o->target) != 0)
         return ps_error_setf(err, PS_ERR_SINK, "cannot create the folder of '%s': %s", o->target,
                              strerror(errno));
     const char *slash = strrchr(o->target, '/');

@@ -9,6 +9,7 @@
 #include <sqlite3.h>
 
 #include "paysync/plugin.h"
+#include "ps_mkdirs.h"
 #include "store_schema.h"
 
 /* Parameters of the payment insert/update statements (numbered ?1..?N, shared). */
@@ -92,27 +93,6 @@ static ps_status sq_fail(sq_sink *s, sqlite3 *db, int rc, const char *what, ps_e
 static int exec(sq_sink *s, const char *sql)
 {
     return sqlite3_exec(s->db, sql, NULL, NULL, NULL);
-}
-
-static int make_parents(const char *path)
-{
-    char *p = strdup(path);
-    if (!p)
-        return -1;
-    for (char *c = p + 1; *c; c++) {
-        if (*c != '/')
-            continue;
-        *c = '\0';
-        if (mkdir(p, 0777) != 0 && errno != EEXIST) {
-            int e = errno;
-            free(p);
-            errno = e;
-            return -1;
-        }
-        *c = '/';
-    }
-    free(p);
-    return 0;
 }
 
 static ps_status migrate(sq_sink *s, ps_error *err)
@@ -345,7 +325,7 @@ static ps_status sq_create(const ps_plugin_ctx *ctx, void **inst, ps_error *err)
         sq_destroy(s);
         return e;
     }
-    if (make_parents(s->path) != 0) {
+    if (ps_make_parents(s->path) != 0) {
         ps_status e =
             ps_error_setf(err, PS_ERR_SINK, "cannot create the folder of sqlite store '%s': %s",
                           s->path, strerror(errno));

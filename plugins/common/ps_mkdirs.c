@@ -1,0 +1,30 @@
+/* paysync plugins: see ps_mkdirs.h. */
+#include "ps_mkdirs.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+int ps_make_parents(const char *path)
+{
+    char *p = strdup(path);
+    if (!p) {
+        errno = ENOMEM;
+        return -1;
+    }
+    for (char *c = p + 1; *c; c++) {
+        if (*c != '/')
+            continue;
+        *c = '\0';
+        if (mkdir(p, 0777) != 0 && errno != EEXIST) {
+            int e = errno;
+            free(p);
+            errno = e;
+            return -1;
+        }
+        *c = '/';
+    }
+    free(p);
+    return 0;
+}

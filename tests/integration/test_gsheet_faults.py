@@ -140,6 +140,18 @@ class Faults(GsheetCase):
         self.run_fault([{"when": "values", "kind": "truncate", "count": -1}], 1,
                        "not valid JSON")
 
+    def test_reset_connection_then_ok(self):
+        # libcurl itself resends a request whose reused connection was reset before any answer;
+        # otherwise our retry does: either way the run completes like a clean one
+        _, c = self.run_fault([{"when": "values", "kind": "reset"}], 0, None)
+        self.assertEqual(c.get("fault:reset"), 1)
+
+    def test_reset_connection_forever_fails(self):
+        _, c = self.run_fault([{"when": "values", "kind": "reset", "count": -1}], 1,
+                              "transport error: Failure when receiving data from the peer "
+                              "[gave up after 2 attempts]")
+        self.assertGreaterEqual(c.get("fault:reset"), 2)
+
     def test_cut_connection_fails(self):
         self.run_fault([{"when": "values", "kind": "cut", "count": -1}], 1, "transport error")
 

@@ -32,6 +32,7 @@ the first SKIP matching requests pass, the next COUNT (default 1; -1 = forever) 
     stall     sends nothing for --stall-seconds (default 30), then closes
     truncate  200 with the JSON cut in half (Content-Length matches the cut body)
     cut       200 whose connection closes before Content-Length bytes were sent
+    reset     the connection is reset (TCP RST, SO_LINGER 0) before any answer
     html      200 text/html error page;  html502: 502 text/html
     401       401 UNAUTHENTICATED (as for an expired token)
     403       403 PERMISSION_DENIED "The caller does not have permission"
@@ -43,6 +44,8 @@ import argparse
 import base64
 import json
 import os
+import socket
+import struct
 import subprocess
 import sys
 import tempfile
@@ -397,6 +400,12 @@ class Handler(BaseHTTPRequestHandler):
             self.send(503, gerror(503, "UNAVAILABLE", "The service is currently unavailable."))
         elif f == "stall":
             time.sleep(st.stall_seconds)
+            self.close_connection = True
+        elif f == "reset":
+            # close with linger 0: the kernel answers with RST instead of a FIN
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                                       struct.pack("ii", 1, 0))
+            self.connection.close()
             self.close_connection = True
         elif f in ("truncate", "cut"):
             return "__" + f  # handled by the endpoint (needs the real body)

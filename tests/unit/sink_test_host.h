@@ -11,6 +11,7 @@
 
 #include "model_fields.h"
 #include "paysync/plugin.h"
+#include "validate.h" /* ps_record_content_hash: the core's definition */
 
 #define STH_MAX_OPTS 16
 
@@ -136,22 +137,6 @@ static inline ps_decimal sth_decimal(const char *s)
     return d;
 }
 
-/* FNV-1a 64 over every field but ID (as the core does). */
-static inline uint64_t sth_hash(const ps_record *r)
-{
-    uint64_t h = 1469598103934665603ULL;
-    for (int f = 1; f < PS_FIELD_COUNT; f++) {
-        const char *v = r->field[f] ? r->field[f] : "";
-        for (; *v; v++) {
-            h ^= (unsigned char)*v;
-            h *= 1099511628211ULL;
-        }
-        h ^= 0xff;
-        h *= 1099511628211ULL;
-    }
-    return h;
-}
-
 /* A valid record: id, canonical timestamp text + its ms, amount text; the other required
  * fields get fixed values. Call sth_finish_record after changing fields. */
 static inline void sth_record(ps_record *r, const char *id, const char *ts, int64_t ts_ms,
@@ -170,7 +155,7 @@ static inline void sth_record(ps_record *r, const char *id, const char *ts, int6
     r->timestamp_ms = ts_ms;
     r->source_row = 2;
     r->amount = sth_decimal(amount);
-    r->content_hash = sth_hash(r);
+    r->content_hash = ps_record_content_hash(r);
 }
 
 /* Recomputes derived members after fields changed. */
@@ -180,7 +165,7 @@ static inline void sth_finish_record(ps_record *r)
     r->has_charges = r->field[PS_F_TRANSACTION_CHARGES] != NULL;
     if (r->has_charges)
         r->charges = sth_decimal(r->field[PS_F_TRANSACTION_CHARGES]);
-    r->content_hash = sth_hash(r);
+    r->content_hash = ps_record_content_hash(r);
 }
 
 /* Reads a whole file into a malloc'd NUL-terminated string (NULL when missing). */

@@ -21,12 +21,14 @@ def no_core():
 
 
 class Daemon:
-    def __init__(self, case, cfg, *args):
+    def __init__(self, case, cfg, *args, env=None):
         self.log_path = case.path("daemon.log")
         self.out_path = case.path("daemon.out")
+        extra = env
         env = dict(os.environ)
         env.pop("PAYSYNC_PLUGIN_PATH", None)
         env.pop("PAYSYNC_FAKE_NOW_MS", None)
+        env.update(extra or {})
         self.err = open(self.log_path, "wb")
         self.out = open(self.out_path, "wb")
         self.proc = subprocess.Popen([pslib.PAYSYNC, "daemon", cfg] + list(args),

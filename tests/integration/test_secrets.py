@@ -10,7 +10,6 @@ import json
 import os
 import re
 import shutil
-import signal
 import subprocess
 import sys
 import time
@@ -19,6 +18,8 @@ import urllib.request
 
 sys.path.insert(0, os.path.dirname(__file__))
 import pslib  # noqa: E402
+
+from test_daemon import Daemon  # noqa: E402  (starts, watches and stops `paysync daemon`)
 
 try:
     from test_gsheet_run import Emulator, fixture_sheet  # the emulator driver and its fixture
@@ -119,30 +120,17 @@ datasets:
     def daemon_once(self, cfg, env=None):
         """Runs `paysync daemon` until the dataset has run once under it, then stops it;
         records the daemon's output (its own log lines and its runs')."""
-        e = dict(os.environ)
-        e.pop("PAYSYNC_PLUGIN_PATH", None)
-        e.update(env or {})
-        log = self.path("daemon.log")
-        with open(log, "wb") as out:
-            p = subprocess.Popen([pslib.PAYSYNC, "-v", "-v", "daemon", cfg], stdout=out,
-                                 stderr=subprocess.STDOUT, env=e)
-            try:
-                end = time.monotonic() + 90
-                while time.monotonic() < end and p.poll() is None:
-                    with open(log, encoding="utf-8", errors="replace") as f:
-                        if re.search(r"sheet1: run (finished ok|failed)", f.read()):
-                            break
-                    time.sleep(0.1)
-                p.send_signal(signal.SIGTERM)
-                self.assertEqual(p.wait(timeout=90), 0)
-            finally:
-                if p.poll() is None:
-                    p.kill()
-                    p.wait()
-        with open(log, encoding="utf-8", errors="replace") as f:
-            text = f.read()
+        d = Daemon(self, cfg, "-v", "-v", env=env)
+        try:
+            d.wait_for("a run of sheet1 under the daemon",
+                       lambda: re.search(r"sheet1: run (finished ok|failed)", d.log()))
+            self.assertEqual(d.stop(), 0, d.log())
+        finally:
+            d.kill()
+        text = d.log()
+        with open(d.out_path, encoding="utf-8", errors="replace") as f:
+            text += f.read()
         self.outputs.append(("daemon " + cfg, text))
-        self.assertRegex(text, r"sheet1: run (finished ok|failed)")
         return text
 
     def every_command(self, cfg, env=None):

@@ -19,10 +19,10 @@
 #include "commands.h"
 #include "daemon_proc.h"
 #include "ds_state.h"
-#include "host.h"
-#include "log.h"
+#include "plugin/host.h"
+#include "util/log.h"
 #include "paysync/timestamp.h"
-#include "schedule.h"
+#include "config/schedule.h"
 
 static const char daemon_usage[] =
     "usage: paysync daemon CONFIG [--retry-base SECONDS] [--retry-max SECONDS] [--jobs N]\n"

@@ -6,9 +6,9 @@
 #include <string.h>
 
 #include "commands.h"
-#include "mapping.h"
-#include "model_fields.h"
-#include "pipeline.h"
+#include "engine/mapping.h"
+#include "model/model_fields.h"
+#include "engine/pipeline.h"
 
 static const char discover_usage[] =
     "usage: paysync discover CONFIG --dataset NAME\n"

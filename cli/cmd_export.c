@@ -7,11 +7,11 @@
 #include <unistd.h>
 
 #include "commands.h"
-#include "model_fields.h"
+#include "model/model_fields.h"
 #include "ds_state.h"
-#include "log.h"
+#include "util/log.h"
 #include "paysync/timestamp.h"
-#include "store.h"
+#include "store/store.h"
 
 static const char export_usage[] =
     "usage: paysync export CONFIG --dataset NAME [--from T] [--to T] --format csv|jsonl\n"

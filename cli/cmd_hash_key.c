@@ -6,7 +6,7 @@
 #include <openssl/crypto.h>
 
 #include "commands.h"
-#include "serve_auth.h"
+#include "serve/serve_auth.h"
 
 static const char usage[] =
     "usage: paysync hash-key < KEYFILE\n"

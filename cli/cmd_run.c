@@ -8,8 +8,8 @@
 
 #include "commands.h"
 #include "due.h"
-#include "log.h"
-#include "pipeline.h"
+#include "util/log.h"
+#include "engine/pipeline.h"
 
 static volatile sig_atomic_t stop_requested = 0;
 

@@ -3,8 +3,8 @@
 #include <string.h>
 
 #include "commands.h"
-#include "log.h"
-#include "serve.h"
+#include "util/log.h"
+#include "serve/serve.h"
 
 static const char usage[] =
     "usage: paysync serve CONFIG [--listen ADDR:PORT]\n"

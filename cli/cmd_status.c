@@ -7,9 +7,9 @@
 
 #include "commands.h"
 #include "ds_state.h"
-#include "host.h"
+#include "plugin/host.h"
 #include "paysync/timestamp.h"
-#include "schedule.h"
+#include "config/schedule.h"
 
 static const char status_usage[] =
     "usage: paysync status CONFIG [--dataset NAME]... [--json]\n"

@@ -7,8 +7,8 @@
 #include <unistd.h>
 
 #include "commands.h"
-#include "model_fields.h"
-#include "pipeline.h"
+#include "model/model_fields.h"
+#include "engine/pipeline.h"
 
 static const char validate_usage[] =
     "usage: paysync validate FILE.csv [--profile standard|strict] [--delimiter C]\n"

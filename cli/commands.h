@@ -3,8 +3,8 @@
 #ifndef PS_CLI_COMMANDS_H
 #define PS_CLI_COMMANDS_H
 
-#include "config.h"
-#include "loader.h"
+#include "config/config.h"
+#include "plugin/loader.h"
 
 enum { PS_EXIT_OK = 0, PS_EXIT_FAILED = 1, PS_EXIT_USAGE = 2 };
 

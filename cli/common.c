@@ -4,7 +4,7 @@
 #include <stdlib.h>
 
 #include "commands.h"
-#include "log.h"
+#include "util/log.h"
 
 void cli_error(const char *fmt, ...)
 {

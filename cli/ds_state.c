@@ -8,7 +8,7 @@
 #include <sys/stat.h>
 
 #include "commands.h"
-#include "store.h"
+#include "store/store.h"
 
 char *cli_state_path(const ps_config *cfg, const ps_dataset_def *d)
 {

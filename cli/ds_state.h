@@ -4,8 +4,8 @@
 
 #include <stdint.h>
 
-#include "config.h"
-#include "schedule.h"
+#include "config/config.h"
+#include "config/schedule.h"
 
 /* Copy of a ps_store_run (owned). */
 typedef struct cli_run_info {

@@ -6,10 +6,10 @@
 
 #include "commands.h"
 #include "ds_state.h"
-#include "host.h"
-#include "log.h"
+#include "plugin/host.h"
+#include "util/log.h"
 #include "paysync/timestamp.h"
-#include "schedule.h"
+#include "config/schedule.h"
 
 /* 1 when name is among names[0..n). */
 static int listed(char *const *names, size_t n, const char *name)

@@ -4,7 +4,7 @@
 
 #include <stddef.h>
 
-#include "config.h"
+#include "config/config.h"
 
 /* Replaces (*names, *n) with the datasets of cfg that are due now (intersected with the given
  * names when *n > 0). *names is realloc'd. Returns 0, or an exit code after printing the error. */

@@ -3,7 +3,7 @@
 #include <string.h>
 
 #include "commands.h"
-#include "log.h"
+#include "util/log.h"
 
 #ifndef PS_VERSION
 #define PS_VERSION "0.1.0"

@@ -1,5 +1,5 @@
 /* paysync sink plugin "sqlite": the change-tracking store (docs/sinks.md). The schema lives
- * in core/src/store_schema.h, shared with the read API (store.c). */
+ * in core/src/store/store_schema.h, shared with the read API (store.c). */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,7 +10,7 @@
 
 #include "paysync/plugin.h"
 #include "ps_mkdirs.h"
-#include "store_schema.h"
+#include "store/store_schema.h"
 
 /* Parameters of the payment insert/update statements (numbered ?1..?N, shared). */
 enum {

@@ -1,5 +1,5 @@
 /* Shared bits of the libFuzzer harnesses. A harness defines PS_FUZZ_ENTRY (default
- * LLVMFuzzerTestOneInput) so that tests/unit/test_static_gsheet_fuzz_regressions.c can include
+ * LLVMFuzzerTestOneInput) so that tests/unit/plugins/test_static_gsheet_fuzz_regressions.c can include
  * every harness under its own name and replay saved inputs through the same code. */
 #ifndef PS_FUZZ_H
 #define PS_FUZZ_H

@@ -1,9 +1,9 @@
-/* Fuzz target: the amount normaliser ps_amount_parse (core/src/amount.c).
+/* Fuzz target: the amount normaliser ps_amount_parse (core/src/model/amount.c).
  * Byte 0 picks the row currency (none, NGN, KES, USD, GHS). Invariant: an accepted amount
  * formats to a plain decimal that the amount parser accepts again with the same value. */
 #include <string.h>
 
-#include "amount.h"
+#include "model/amount.h"
 #include "fuzz.h"
 
 int PS_FUZZ_ENTRY(const uint8_t *data, size_t size);

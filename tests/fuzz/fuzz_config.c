@@ -1,7 +1,7 @@
-/* Fuzz target: the YAML configuration loader (core/src/config.c, yaml_tree.c). */
+/* Fuzz target: the YAML configuration loader (core/src/config/config.c, yaml_tree.c). */
 #include <string.h>
 
-#include "config.h"
+#include "config/config.h"
 #include "fuzz.h"
 
 int PS_FUZZ_ENTRY(const uint8_t *data, size_t size);

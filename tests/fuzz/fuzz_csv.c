@@ -1,9 +1,9 @@
-/* Fuzz target: the streaming CSV reader (core/src/csv.c).
+/* Fuzz target: the streaming CSV reader (core/src/util/csv.c).
  * Byte 0 picks the delimiter, byte 1 the read chunk size and whether small limits apply; the
  * rest is the input, handed over in chunks so that records straddle buffer refills. */
 #include <string.h>
 
-#include "csv.h"
+#include "util/csv.h"
 #include "fuzz.h"
 
 typedef struct csvf_src {

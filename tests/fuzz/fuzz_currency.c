@@ -1,7 +1,7 @@
-/* Fuzz target: currency codes, names and affixes (core/src/currency.c). */
+/* Fuzz target: currency codes, names and affixes (core/src/model/currency.c). */
 #include <string.h>
 
-#include "currency.h"
+#include "model/currency.h"
 #include "fuzz.h"
 
 int PS_FUZZ_ENTRY(const uint8_t *data, size_t size);

@@ -1,4 +1,4 @@
-/* Fuzz target: ps_decimal_parse / _format / _cmp (core/src/decimal.c).
+/* Fuzz target: ps_decimal_parse / _format / _cmp (core/src/model/decimal.c).
  * Byte 0 picks max_scale. Invariant: a parsed value formats to text that parses back equal. */
 #include <string.h>
 

@@ -1,10 +1,10 @@
-/* Fuzz target: CUSTOMER_PHONE normalisation (core/src/phone.c).
+/* Fuzz target: CUSTOMER_PHONE normalisation (core/src/model/phone.c).
  * Byte 0 picks the configured country code. Invariant: output is '+' and 8..15 digits, and
  * normalising the output again gives the same output. */
 #include <string.h>
 
 #include "fuzz.h"
-#include "phone.h"
+#include "model/phone.h"
 
 int PS_FUZZ_ENTRY(const uint8_t *data, size_t size);
 int PS_FUZZ_ENTRY(const uint8_t *data, size_t size)

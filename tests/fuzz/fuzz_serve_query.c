@@ -1,10 +1,10 @@
-/* Fuzz target: the serve query string parser (core/src/serve_query.c).
+/* Fuzz target: the serve query string parser (core/src/serve/serve_query.c).
  * Invariants: on success FROM <= TO, the window is at most 24 h and the filters are
  * NUL-terminated within their buffers; the message is always NUL-terminated. */
 #include <string.h>
 
 #include "fuzz.h"
-#include "serve_query.h"
+#include "serve/serve_query.h"
 
 int PS_FUZZ_ENTRY(const uint8_t *data, size_t size);
 int PS_FUZZ_ENTRY(const uint8_t *data, size_t size)

@@ -1,4 +1,4 @@
-/* Fuzz target: ps_time_parse_iso / _format / _serial and ps_time_format (core/src/timestamp.c).
+/* Fuzz target: ps_time_parse_iso / _format / _serial and ps_time_format (core/src/model/timestamp.c).
  * Byte 0 picks the parser and the naive zone; for _format the input is "FORMAT\nTEXT".
  * Invariant: every instant parsed formats to canonical text that parses back to itself. */
 #include <string.h>

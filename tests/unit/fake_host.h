@@ -22,8 +22,8 @@
 #include <strings.h>
 #include <time.h>
 
-#include "csv.h"
-#include "model_fields.h"
+#include "util/csv.h"
+#include "model/model_fields.h"
 #include "paysync/arena.h"
 #include "paysync/plugin.h"
 

@@ -9,9 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "model_fields.h"
+#include "model/model_fields.h"
 #include "paysync/plugin.h"
-#include "validate.h" /* ps_record_content_hash: the core's definition */
+#include "model/validate.h" /* ps_record_content_hash: the core's definition */
 
 #define STH_MAX_OPTS 16
 

@@ -1,0 +1,538 @@
+/* paysync core: in-run duplicate/conflict detection (see validate.h) in bounded memory.
+ *
+ * Every ID is reduced to a 64-bit hash (FNV-1a 64 + the splitmix64 finaliser) and kept with
+ * the record's content hash and first row: 24 bytes an ID. Two different IDs with the same
+ * 64-bit hash would be taken for the same ID (chance about n^2 / 2^65).
+ *
+ * Memory does not grow with the number of IDs:
+ *  - recent IDs live in an open-addressing table (linear probing, at most 70 % full) that grows
+ *    up to `table_slots` slots (default 2^17 = 3 MiB, about 91,000 IDs);
+ *  - when it is full, its entries are written, sorted by hash, as a "run" to an unlinked
+ *    temporary file in $TMPDIR (or /tmp) and the table starts empty again. A sparse index
+ *    (the first hash of every 128 entries) of each run stays in memory: 1/16 of a byte an ID;
+ *  - a blocked Bloom filter of `filter_bytes` (default 8 MiB, allocated at the first spill)
+ *    remembers every ID ever recorded, so that a new ID (the common case) is answered without
+ *    touching the runs. Only a filter hit (a real repeat, or a false positive: about 0.2 % of
+ *    new IDs at 4 million IDs, more beyond) reads one 3 KiB block per run with pread;
+ *  - when 8 runs exist they are merged into one, so a lookup reads at most 8 blocks.
+ * The table slot index is taken from the hash's high bits, so the table is already almost in
+ * hash order and sorting it for a spill is an insertion sort over nearly sorted data. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "model/validate.h"
+
+#define DEFAULT_TABLE_SLOTS ((size_t)1 << 17)
+#define DEFAULT_FILTER_BYTES ((size_t)8 << 20)
+#define MIN_TABLE_SLOTS 64
+#define BLOCK_ENTRIES 128 /* entries per sparse-index block of a run */
+#define MAX_RUNS 8
+
+typedef struct dedup_slot {
+    uint64_t key; /* 0 = empty */
+    uint64_t content;
+    uint64_t row;
+} dedup_slot;
+
+typedef struct dedup_run {
+    int fd; /* unlinked temporary file holding count sorted slots */
+    size_t count;
+    uint64_t *first; /* first key of each block of BLOCK_ENTRIES */
+    size_t nblocks;
+} dedup_run;
+
+struct ps_dedup {
+    dedup_slot *slots;
+    size_t cap;     /* power of two */
+    unsigned shift; /* 64 - log2(cap): slot of a key = key >> shift */
+    size_t max_cap;
+    size_t count;     /* IDs in the table */
+    size_t total;     /* IDs recorded overall */
+    uint64_t *filter; /* blocked Bloom filter: nfblocks blocks of 8 words; NULL until a spill */
+    size_t nfblocks;
+    size_t filter_bytes;
+    dedup_run runs[MAX_RUNS];
+    size_t nruns;
+    char tmpdir[512];
+};
+
+static uint64_t id_hash(const char *id)
+{
+    uint64_t h = UINT64_C(0xcbf29ce484222325);
+    const unsigned char *p = (const unsigned char *)id;
+    while (*p) {
+        h ^= *p++;
+        h *= UINT64_C(0x100000001b3);
+    }
+    h ^= h >> 30;
+    h *= UINT64_C(0xbf58476d1ce4e5b9);
+    h ^= h >> 27;
+    h *= UINT64_C(0x94d049bb133111eb);
+    h ^= h >> 31;
+    return h ? h : 1;
+}
+
+static unsigned log2_of(size_t pow2)
+{
+    unsigned n = 0;
+    while (((size_t)1 << n) < pow2)
+        n++;
+    return n;
+}
+
+ps_dedup *ps_dedup_new_bounded(size_t table_slots, size_t filter_bytes, const char *tmpdir)
+{
+    ps_dedup *d = calloc(1, sizeof *d);
+    if (!d)
+        return NULL;
+    size_t max_cap = MIN_TABLE_SLOTS;
+    while (max_cap < table_slots && max_cap < ((size_t)1 << 40))
+        max_cap <<= 1;
+    d->max_cap = max_cap;
+    d->cap = max_cap < 1024 ? max_cap : 1024;
+    d->shift = 64 - log2_of(d->cap);
+    d->filter_bytes = filter_bytes < 64 ? 64 : filter_bytes;
+    if (!tmpdir || !*tmpdir)
+        tmpdir = getenv("TMPDIR");
+    snprintf(d->tmpdir, sizeof d->tmpdir, "%s", tmpdir && *tmpdir ? tmpdir : "/tmp");
+    d->slots = calloc(d->cap, sizeof *d->slots);
+    if (!d->slots) {
+        free(d);
+        return NULL;
+    }
+    return d;
+}
+
+ps_dedup *ps_dedup_new(void)
+{
+    return ps_dedup_new_bounded(DEFAULT_TABLE_SLOTS, DEFAULT_FILTER_BYTES, NULL);
+}
+
+/* Zeroed memory for the table and the filter. Blocks of 2 MiB or more are 2 MiB aligned and
+ * marked for transparent huge pages: every lookup touches a random place in them, and with
+ * 4 KiB pages nearly every lookup would also miss the TLB. */
+#define HUGE_PAGE ((size_t)2 << 20)
+static void *big_calloc(size_t n, size_t size)
+{
+    if (size && n > SIZE_MAX / size)
+        return NULL;
+    size_t bytes = n * size;
+    if (bytes < HUGE_PAGE)
+        return calloc(n, size);
+    void *p = NULL;
+    if (posix_memalign(&p, HUGE_PAGE, bytes) != 0)
+        return NULL;
+#ifdef MADV_HUGEPAGE
+    madvise(p, bytes, MADV_HUGEPAGE);
+#endif
+    memset(p, 0, bytes);
+    return p;
+}
+
+static void run_free(dedup_run *r)
+{
+    if (r->fd >= 0)
+        close(r->fd);
+    free(r->first);
+    memset(r, 0, sizeof *r);
+    r->fd = -1;
+}
+
+void ps_dedup_free(ps_dedup *d)
+{
+    if (!d)
+        return;
+    for (size_t i = 0; i < d->nruns; i++)
+        run_free(&d->runs[i]);
+    free(d->filter);
+    free(d->slots);
+    free(d);
+}
+
+size_t ps_dedup_count(const ps_dedup *d)
+{
+    return d ? d->total : 0;
+}
+
+size_t ps_dedup_runs(const ps_dedup *d)
+{
+    return d ? d->nruns : 0;
+}
+
+/* ---- table ---------------------------------------------------------------------------- */
+
+static dedup_slot *probe(dedup_slot *slots, size_t cap, unsigned shift, uint64_t key)
+{
+    size_t i = (size_t)(key >> shift);
+    while (slots[i].key != 0 && slots[i].key != key)
+        i = (i + 1) & (cap - 1);
+    return &slots[i];
+}
+
+static int grow(ps_dedup *d)
+{
+    size_t ncap = d->cap * 2;
+    dedup_slot *ns = big_calloc(ncap, sizeof *ns);
+    if (!ns)
+        return -1;
+    unsigned nshift = d->shift - 1;
+    for (size_t i = 0; i < d->cap; i++)
+        if (d->slots[i].key)
+            *probe(ns, ncap, nshift, d->slots[i].key) = d->slots[i];
+    free(d->slots);
+    d->slots = ns;
+    d->cap = ncap;
+    d->shift = nshift;
+    return 0;
+}
+
+/* ---- Bloom filter: one 64-byte block per key, 6 bits set in it ----------------------- */
+
+static void filter_bits(const ps_dedup *d, uint64_t key, size_t *block, unsigned bit[6])
+{
+    uint64_t h = key * UINT64_C(0x9e3779b97f4a7c15);
+    *block = (size_t)(((key ^ (key >> 29)) & UINT64_C(0xffffffff)) * d->nfblocks >> 32);
+    for (int i = 0; i < 6; i++)
+        bit[i] = (unsigned)(h >> (i * 9 + 10)) & 511;
+}
+
+static void filter_add(ps_dedup *d, uint64_t key)
+{
+    size_t b;
+    unsigned bit[6];
+    filter_bits(d, key, &b, bit);
+    uint64_t *w = d->filter + b * 8;
+    for (int i = 0; i < 6; i++)
+        w[bit[i] >> 6] |= UINT64_C(1) << (bit[i] & 63);
+}
+
+static int filter_has(const ps_dedup *d, uint64_t key)
+{
+    size_t b;
+    unsigned bit[6];
+    filter_bits(d, key, &b, bit);
+    const uint64_t *w = d->filter + b * 8;
+    for (int i = 0; i < 6; i++)
+        if (!(w[bit[i] >> 6] & (UINT64_C(1) << (bit[i] & 63))))
+            return 0;
+    return 1;
+}
+
+/* ---- runs ----------------------------------------------------------------------------- */
+
+static int write_all(int fd, const void *buf, size_t n)
+{
+    const char *p = buf;
+    while (n > 0) {
+        ssize_t w = write(fd, p, n);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return -1;
+        p += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+static int read_at(int fd, void *buf, size_t n, off_t off)
+{
+    char *p = buf;
+    while (n > 0) {
+        ssize_t r = pread(fd, p, n, off);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            return -1;
+        p += r;
+        n -= (size_t)r;
+        off += r;
+    }
+    return 0;
+}
+
+static int temp_fd(const ps_dedup *d)
+{
+    char path[600];
+    snprintf(path, sizeof path, "%s/paysync-ids-XXXXXX", d->tmpdir);
+    int fd = mkstemp(path);
+    if (fd >= 0)
+        unlink(path);
+    return fd;
+}
+
+/* A run writer: buffered appends to a new temp file, building the sparse index. */
+typedef struct run_writer {
+    dedup_run run;
+    dedup_slot buf[BLOCK_ENTRIES * 8];
+    size_t nbuf;
+    size_t cap_blocks;
+} run_writer;
+
+static int rw_start(const ps_dedup *d, run_writer *w, size_t expect)
+{
+    memset(&w->run, 0, sizeof w->run);
+    w->nbuf = 0;
+    w->cap_blocks = expect / BLOCK_ENTRIES + 1;
+    w->run.first = malloc(w->cap_blocks * sizeof *w->run.first);
+    w->run.fd = temp_fd(d);
+    if (!w->run.first || w->run.fd < 0) {
+        run_free(&w->run);
+        return -1;
+    }
+    return 0;
+}
+
+static int rw_flush(run_writer *w)
+{
+    int rc = write_all(w->run.fd, w->buf, w->nbuf * sizeof *w->buf);
+    w->nbuf = 0;
+    return rc;
+}
+
+static int rw_add(run_writer *w, const dedup_slot *s)
+{
+    if (w->run.count % BLOCK_ENTRIES == 0) {
+        if (w->run.nblocks == w->cap_blocks)
+            return -1; /* more than announced: a bug */
+        w->run.first[w->run.nblocks++] = s->key;
+    }
+    w->buf[w->nbuf++] = *s;
+    w->run.count++;
+    if (w->nbuf == sizeof w->buf / sizeof w->buf[0])
+        return rw_flush(w);
+    return 0;
+}
+
+/* Looks key up in run r: 1 found (*out set), 0 absent, -1 read error. */
+static int run_find(const dedup_run *r, uint64_t key, dedup_slot *out)
+{
+    if (r->nblocks == 0 || key < r->first[0])
+        return 0;
+    size_t lo = 0, hi = r->nblocks; /* last block whose first key <= key */
+    while (hi - lo > 1) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (r->first[mid] <= key)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    size_t start = lo * BLOCK_ENTRIES;
+    size_t n = r->count - start < BLOCK_ENTRIES ? r->count - start : BLOCK_ENTRIES;
+    dedup_slot blk[BLOCK_ENTRIES];
+    if (read_at(r->fd, blk, n * sizeof *blk, (off_t)(start * sizeof *blk)) != 0)
+        return -1;
+    size_t a = 0, b = n;
+    while (a < b) {
+        size_t mid = a + (b - a) / 2;
+        if (blk[mid].key < key)
+            a = mid + 1;
+        else
+            b = mid;
+    }
+    if (a < n && blk[a].key == key) {
+        *out = blk[a];
+        return 1;
+    }
+    return 0;
+}
+
+/* Sequential reader of a run for merging. */
+typedef struct run_reader {
+    const dedup_run *run;
+    dedup_slot buf[BLOCK_ENTRIES * 4];
+    size_t pos, n, done; /* done: entries consumed before buf */
+} run_reader;
+
+static int rr_peek(run_reader *r, const dedup_slot **s)
+{
+    if (r->pos == r->n) {
+        r->done += r->n;
+        r->pos = r->n = 0;
+        size_t left = r->run->count - r->done;
+        if (left == 0) {
+            *s = NULL;
+            return 0;
+        }
+        size_t n =
+            left < sizeof r->buf / sizeof r->buf[0] ? left : sizeof r->buf / sizeof r->buf[0];
+        if (read_at(r->run->fd, r->buf, n * sizeof *r->buf, (off_t)(r->done * sizeof *r->buf)) != 0)
+            return -1;
+        r->n = n;
+    }
+    *s = &r->buf[r->pos];
+    return 0;
+}
+
+/* Merges every run into one. */
+static int merge_runs(ps_dedup *d)
+{
+    size_t total = 0;
+    for (size_t i = 0; i < d->nruns; i++)
+        total += d->runs[i].count;
+    run_reader *rd = calloc(d->nruns, sizeof *rd);
+    run_writer *w = malloc(sizeof *w);
+    int rc = -1;
+    if (!rd || !w || rw_start(d, w, total) != 0)
+        goto out;
+    for (size_t i = 0; i < d->nruns; i++)
+        rd[i].run = &d->runs[i];
+    for (;;) {
+        const dedup_slot *best = NULL;
+        size_t bi = 0;
+        for (size_t i = 0; i < d->nruns; i++) {
+            const dedup_slot *s;
+            if (rr_peek(&rd[i], &s) != 0)
+                goto fail;
+            if (s && (!best || s->key < best->key)) {
+                best = s;
+                bi = i;
+            }
+        }
+        if (!best)
+            break;
+        if (rw_add(w, best) != 0)
+            goto fail;
+        rd[bi].pos++;
+    }
+    if (rw_flush(w) != 0)
+        goto fail;
+    for (size_t i = 0; i < d->nruns; i++)
+        run_free(&d->runs[i]);
+    d->runs[0] = w->run;
+    d->nruns = 1;
+    rc = 0;
+    goto out;
+fail:
+    run_free(&w->run);
+out:
+    free(rd);
+    free(w);
+    return rc;
+}
+
+/* Writes the table as a sorted run and empties it. */
+static int spill(ps_dedup *d)
+{
+    if (!d->filter) {
+        d->nfblocks = d->filter_bytes / 64;
+        d->filter = big_calloc(d->nfblocks, 64);
+        if (!d->filter)
+            return -1;
+        for (size_t i = 0; i < d->cap; i++)
+            if (d->slots[i].key)
+                filter_add(d, d->slots[i].key);
+    }
+    if (d->nruns == MAX_RUNS && merge_runs(d) != 0)
+        return -1;
+    /* compact, then insertion sort: entries sit at or just after their home slot (high bits
+     * of the key), so they are nearly in order already */
+    size_t n = 0;
+    for (size_t i = 0; i < d->cap; i++)
+        if (d->slots[i].key)
+            d->slots[n++] = d->slots[i];
+    for (size_t i = 1; i < n; i++) {
+        dedup_slot t = d->slots[i];
+        size_t j = i;
+        while (j > 0 && d->slots[j - 1].key > t.key) {
+            d->slots[j] = d->slots[j - 1];
+            j--;
+        }
+        d->slots[j] = t;
+    }
+    run_writer *w = malloc(sizeof *w);
+    if (!w || rw_start(d, w, n) != 0) {
+        free(w);
+        return -1;
+    }
+    int rc = 0;
+    for (size_t i = 0; i < n && rc == 0; i++)
+        rc = rw_add(w, &d->slots[i]);
+    if (rc == 0)
+        rc = rw_flush(w);
+    if (rc != 0) {
+        run_free(&w->run);
+        free(w);
+        return -1;
+    }
+    d->runs[d->nruns++] = w->run;
+    free(w);
+    memset(d->slots, 0, d->cap * sizeof *d->slots);
+    d->count = 0;
+    return 0;
+}
+
+void ps_dedup_prefetch(const ps_dedup *d, const char *id, size_t len)
+{
+#if defined(__GNUC__)
+    if (!d || !id)
+        return;
+    uint64_t h = UINT64_C(0xcbf29ce484222325);
+    for (size_t i = 0; i < len; i++) {
+        h ^= (unsigned char)id[i];
+        h *= UINT64_C(0x100000001b3);
+    }
+    h ^= h >> 30;
+    h *= UINT64_C(0xbf58476d1ce4e5b9);
+    h ^= h >> 27;
+    h *= UINT64_C(0x94d049bb133111eb);
+    h ^= h >> 31;
+    uint64_t key = h ? h : 1;
+    __builtin_prefetch(&d->slots[key >> d->shift]);
+    if (d->filter) {
+        size_t b;
+        unsigned bit[6];
+        filter_bits(d, key, &b, bit);
+        __builtin_prefetch(d->filter + b * 8);
+    }
+#else
+    (void)d;
+    (void)id;
+    (void)len;
+#endif
+}
+
+ps_dedup_result ps_dedup_check(ps_dedup *d, const char *id, uint64_t content_hash, uint64_t row,
+                               uint64_t *first_row)
+{
+    if (!d || !id)
+        return PS_DEDUP_ERROR;
+    uint64_t key = id_hash(id);
+    dedup_slot *s = probe(d->slots, d->cap, d->shift, key);
+    if (s->key == key) {
+        if (first_row)
+            *first_row = s->row;
+        return s->content == content_hash ? PS_DEDUP_DUPLICATE : PS_DEDUP_CONFLICT;
+    }
+    if (d->filter && filter_has(d, key)) {
+        for (size_t i = d->nruns; i-- > 0;) {
+            dedup_slot found;
+            int rc = run_find(&d->runs[i], key, &found);
+            if (rc < 0)
+                return PS_DEDUP_ERROR;
+            if (rc > 0) {
+                if (first_row)
+                    *first_row = found.row;
+                return found.content == content_hash ? PS_DEDUP_DUPLICATE : PS_DEDUP_CONFLICT;
+            }
+        }
+    }
+    if ((d->count + 1) * 10 > d->cap * 7) {
+        int rc = d->cap < d->max_cap ? grow(d) : spill(d);
+        if (rc != 0)
+            return PS_DEDUP_ERROR;
+        s = probe(d->slots, d->cap, d->shift, key);
+    }
+    s->key = key;
+    s->content = content_hash;
+    s->row = row;
+    d->count++;
+    d->total++;
+    if (d->filter)
+        filter_add(d, key);
+    return PS_DEDUP_NEW;
+}

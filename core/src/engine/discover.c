@@ -1,0 +1,135 @@
+/* paysync core: discovery of a dataset's source (paysync discover). */
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "model/model_fields.h"
+#include "engine/pipeline.h"
+#include "engine/plan.h"
+
+#define SAMPLE_ROWS 5
+
+typedef struct disc_priv {
+    ps_plan plan;
+    ps_arena *run_arena;
+} disc_priv;
+
+static char *row_json(const ps_record *rec, const ps_row_check *chk, int accepted, uint64_t line)
+{
+    json_t *o = json_object();
+    json_object_set_new(o, "row", json_integer((json_int_t)line));
+    if (accepted) {
+        json_t *f = json_object();
+        for (int i = 0; i < PS_FIELD_COUNT; i++)
+            if (rec->field[i])
+                json_object_set_new(f, ps_field_name(i), json_string(rec->field[i]));
+        json_object_set_new(o, "record", f);
+    } else {
+        json_t *a = json_array();
+        for (int i = 0; i < chk->n_errors; i++)
+            json_array_append_new(a, json_sprintf("%s: %s", chk->errors[i].code,
+                                                  chk->errors[i].message));
+        json_object_set_new(o, "rejected", a);
+    }
+    char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    json_decref(o);
+    return s;
+}
+
+ps_status ps_discover(const ps_config *cfg, ps_registry *reg, const char *dataset,
+                      ps_discovery *out, ps_error *err)
+{
+    memset(out, 0, sizeof *out);
+    disc_priv *pv = calloc(1, sizeof *pv);
+    out->sample_json = calloc(SAMPLE_ROWS, sizeof *out->sample_json);
+    if (!pv || !out->sample_json) {
+        free(pv);
+        return ps_error_setf(err, PS_ERR_NOMEM, "out of memory");
+    }
+    out->priv = pv;
+    char *only[1] = {(char *)dataset};
+    ps_status st = ps_plan_build(cfg, reg, only, 1, 1, &pv->plan, err);
+    if (st != PS_OK)
+        return st;
+    ps_ds_plan *p = &pv->plan.ds[0];
+    pv->run_arena = ps_arena_create(0);
+    ps_arena *batch = ps_arena_create(0);
+    if (!pv->run_arena || !batch) {
+        ps_arena_destroy(batch);
+        return ps_error_setf(err, PS_ERR_NOMEM, "out of memory");
+    }
+    ps_open_args args = {.dataset = p->def->name, .run_arena = pv->run_arena, .batch_rows = 64};
+    ps_error e = {0};
+    st = p->plugin->desc->provider->open(p->inst, &args, &out->info, &e);
+    if (st != PS_OK) {
+        ps_arena_destroy(batch);
+        return ps_error_setf(err, st, "reading the source failed: %s", e.message);
+    }
+    st = ps_mapping_build(&p->mspec, out->info.header, out->info.ncolumns, &out->map, &e);
+    out->map_ok = st == PS_OK;
+    if (!out->map_ok) {
+        snprintf(out->map_error, sizeof out->map_error, "%s", e.message);
+        /* Build a best-effort map so the user still sees which columns match. */
+        ps_mapping_spec loose = p->mspec;
+        loose.profile = PS_PROFILE_STANDARD;
+        const char *no_defaults[PS_FIELD_COUNT];
+        for (int f = 0; f < PS_FIELD_COUNT; f++)
+            no_defaults[f] = "x";
+        loose.defaults = no_defaults;
+        if (ps_mapping_build(&loose, out->info.header, out->info.ncolumns, &out->map, &e) !=
+            PS_OK) {
+            ps_mapping_free(&out->map);
+        }
+    }
+    ps_tz *zone = NULL;
+    if (out->info.time_zone && out->info.time_zone[0])
+        ps_tz_load(out->info.time_zone, &zone, &e);
+    ps_validate_config vc;
+    ps_plan_validate_config(p, zone, &vc);
+    ps_validator *v = NULL;
+    if (out->map_ok && ps_validator_new(&vc, &v, &e) == PS_OK) {
+        ps_row_batch rb;
+        while (out->nsample < SAMPLE_ROWS &&
+               p->plugin->desc->provider->next_batch(p->inst, batch, &rb, &e) == PS_OK) {
+            for (size_t i = 0; i < rb.count && out->nsample < SAMPLE_ROWS; i++) {
+                const ps_row *row = &rb.rows[i];
+                if (ps_row_is_blank(row->cells, row->ncells))
+                    continue;
+                const ps_cell *by_field[PS_FIELD_COUNT];
+                for (int f = 0; f < PS_FIELD_COUNT; f++) {
+                    int c = out->map.field_col[f];
+                    by_field[f] = (c >= 0 && (uint32_t)c < row->ncells) ? &row->cells[c] : NULL;
+                }
+                ps_record rec;
+                ps_row_check chk = {0};
+                ps_row_outcome o = ps_validate_row(v, by_field, row->line, batch, &rec, &chk);
+                out->sample_json[out->nsample++] =
+                    row_json(&rec, &chk, o == PS_ROW_ACCEPTED, row->line);
+            }
+            ps_arena_reset(batch);
+        }
+    }
+    ps_validator_free(v);
+    ps_tz_free(zone);
+    ps_arena_destroy(batch);
+    return PS_OK;
+}
+
+void ps_discovery_free(ps_discovery *d)
+{
+    if (!d)
+        return;
+    disc_priv *pv = d->priv;
+    for (size_t i = 0; i < d->nsample; i++)
+        free(d->sample_json[i]);
+    free(d->sample_json);
+    ps_mapping_free(&d->map);
+    if (pv) {
+        if (pv->plan.nds && pv->plan.ds[0].inst && pv->plan.ds[0].plugin->desc->provider->close)
+            pv->plan.ds[0].plugin->desc->provider->close(pv->plan.ds[0].inst);
+        ps_plan_free(&pv->plan);
+        ps_arena_destroy(pv->run_arena);
+        free(pv);
+    }
+    memset(d, 0, sizeof *d);
+}

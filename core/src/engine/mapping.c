@@ -1,0 +1,134 @@
+/* paysync core: header -> field mapping. */
+#include "engine/mapping.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "model/model_fields.h"
+
+#define HDR_MAX 256
+
+int ps_mapping_match(const ps_mapping_spec *spec, const char *name, size_t len)
+{
+    char norm[HDR_MAX];
+    size_t n = ps_header_normalise(name, len, norm, sizeof norm);
+    if (n == 0)
+        return -1;
+    if (spec) {
+        for (size_t i = 0; i < spec->n_aliases; i++) {
+            char a[HDR_MAX];
+            const char *h = spec->alias_header[i];
+            size_t an = ps_header_normalise(h, strlen(h), a, sizeof a);
+            if (an == n && memcmp(a, norm, n) == 0)
+                return spec->alias_field[i];
+        }
+    }
+    return ps_field_lookup(name, len);
+}
+
+const char *ps_column_letters(size_t index, char *buf)
+{
+    char tmp[8];
+    size_t n = 0;
+    index += 1;
+    while (index > 0 && n < sizeof tmp) {
+        size_t rem = (index - 1) % 26;
+        tmp[n++] = (char)('A' + rem);
+        index = (index - 1) / 26;
+    }
+    for (size_t i = 0; i < n; i++)
+        buf[i] = tmp[n - 1 - i];
+    buf[n] = '\0';
+    return buf;
+}
+
+void ps_mapping_free(ps_mapping *m)
+{
+    if (!m)
+        return;
+    free(m->col_field);
+    for (size_t i = 0; i < m->nunknown; i++)
+        free(m->unknown[i]);
+    free(m->unknown);
+    memset(m, 0, sizeof *m);
+    for (int f = 0; f < PS_FIELD_COUNT; f++)
+        m->field_col[f] = -1;
+}
+
+static int is_blank_text(const ps_cell *c)
+{
+    for (uint32_t i = 0; i < c->len; i++)
+        if (c->text[i] != ' ' && c->text[i] != '\t' && c->text[i] != '\r' && c->text[i] != '\n')
+            return 0;
+    return 1;
+}
+
+ps_status ps_mapping_build(const ps_mapping_spec *spec, const ps_cell *header, size_t ncols,
+                           ps_mapping *out, ps_error *err)
+{
+    memset(out, 0, sizeof *out);
+    for (int f = 0; f < PS_FIELD_COUNT; f++)
+        out->field_col[f] = -1;
+    out->col_field = calloc(ncols ? ncols : 1, sizeof *out->col_field);
+    out->unknown = calloc(ncols ? ncols : 1, sizeof *out->unknown);
+    if (!out->col_field || !out->unknown) {
+        ps_mapping_free(out);
+        return ps_error_setf(err, PS_ERR_NOMEM, "out of memory building the column map");
+    }
+    out->ncols = ncols;
+    for (size_t c = 0; c < ncols; c++) {
+        out->col_field[c] = -1;
+        if (is_blank_text(&header[c]))
+            continue;
+        int f = ps_mapping_match(spec, header[c].text, header[c].len);
+        if (f < 0) {
+            out->unknown[out->nunknown] = strndup(header[c].text, header[c].len);
+            if (!out->unknown[out->nunknown]) {
+                ps_mapping_free(out);
+                return ps_error_setf(err, PS_ERR_NOMEM, "out of memory");
+            }
+            out->nunknown++;
+            continue;
+        }
+        if (out->field_col[f] >= 0) {
+            char l1[8], l2[8];
+            int first = out->field_col[f];
+            ps_status st = ps_error_setf(
+                err, PS_ERR_DATA,
+                "columns '%s' (column %s) and '%s' (column %s) both map to field %s; remove one "
+                "or map it elsewhere with mapping.columns",
+                header[first].text, ps_column_letters((size_t)first, l1), header[c].text,
+                ps_column_letters(c, l2), ps_field_name(f));
+            ps_mapping_free(out);
+            return st;
+        }
+        out->field_col[f] = (int)c;
+        out->col_field[c] = f;
+    }
+    ps_profile profile = spec ? spec->profile : PS_PROFILE_STANDARD;
+    for (int f = 0; f < PS_FIELD_COUNT; f++) {
+        if (out->field_col[f] >= 0 || !ps_field_required(f, profile))
+            continue;
+        if (spec && spec->defaults && spec->defaults[f])
+            continue;
+        char seen[600];
+        size_t pos = 0;
+        seen[0] = '\0';
+        for (size_t c = 0; c < ncols && pos + 4 < sizeof seen; c++) {
+            int w = snprintf(seen + pos, sizeof seen - pos, "%s'%s'", c ? ", " : "", header[c].text);
+            if (w < 0 || (size_t)w >= sizeof seen - pos) {
+                snprintf(seen + (sizeof seen - 5), 5, "...");
+                break;
+            }
+            pos += (size_t)w;
+        }
+        ps_status st = ps_error_setf(
+            err, PS_ERR_DATA,
+            "required field %s has no column and no default (header: %s); add the column, map "
+            "one with mapping.columns, or set mapping.defaults.%s",
+            ps_field_name(f), ncols ? seen : "(empty)", ps_field_name(f));
+        ps_mapping_free(out);
+        return st;
+    }
+    return PS_OK;
+}

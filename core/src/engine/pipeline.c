@@ -1,0 +1,594 @@
+/* paysync core: the dataset run loop. */
+#include "engine/pipeline.h"
+
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "plugin/host.h"
+#include "util/log.h"
+#include "model/model_fields.h"
+#include "engine/plan.h"
+#include "engine/rowlog.h"
+
+#define DEFAULT_BATCH_ROWS 4096
+
+static void count_code(ps_code_count *tab, const char *code)
+{
+    for (int i = 0; i < PS_MAX_CODES; i++) {
+        if (!tab[i].code) {
+            tab[i].code = code;
+            tab[i].count = 1;
+            return;
+        }
+        if (tab[i].code == code || strcmp(tab[i].code, code) == 0) {
+            tab[i].count++;
+            return;
+        }
+    }
+}
+
+static void make_run_id(char *buf, size_t cap, int64_t now_ms)
+{
+    char t[PS_TIME_TEXT_MAX];
+    ps_time_format(now_ms, t);
+    /* 2024-03-05T14:16:01.350Z -> 20240305T141601350Z-PID */
+    char c[32];
+    size_t k = 0;
+    for (const char *p = t; *p && k + 1 < sizeof c; p++)
+        if (*p != '-' && *p != ':' && *p != '.')
+            c[k++] = *p;
+    c[k] = '\0';
+    snprintf(buf, cap, "%s-%ld", c, (long)getpid());
+}
+
+static int cell_blank(const ps_cell *c)
+{
+    for (uint32_t i = 0; i < c->len; i++)
+        if (c->text[i] != ' ' && c->text[i] != '\t' && c->text[i] != '\r' && c->text[i] != '\n')
+            return 0;
+    return 1;
+}
+
+/* Length of the longest prefix of s of at most max bytes that ends on a UTF-8 boundary. */
+static size_t utf8_prefix(const char *s, size_t max)
+{
+    size_t n = strlen(s);
+    if (n <= max)
+        return n;
+    while (max > 0 && ((unsigned char)s[max] & 0xC0) == 0x80)
+        max--;
+    return max;
+}
+
+/* State of one dataset run. */
+typedef struct ds_run {
+    ps_ds_plan *plan;
+    const ps_run_options *opt;
+    ps_dataset_result *res;
+    ps_validator *validator;
+    ps_mapping map;
+    ps_table_info info;
+    ps_rowlog *rejects, *warnings;
+    ps_dedup *dedup;
+    ps_tz *source_zone;
+    int provider_open;
+    size_t sinks_open;
+    int64_t last_progress;
+} ds_run;
+
+static ps_status reject_row(ds_run *r, const ps_row *row, const ps_problem *p, int n, ps_error *err)
+{
+    ps_dataset_result *res = r->res;
+    res->rejected++;
+    for (int i = 0; i < n; i++)
+        count_code(res->rejected_by_code, p[i].code);
+    if (r->opt->on_problem)
+        r->opt->on_problem(r->opt->on_problem_ctx, res->name, row->line, p, n, 0);
+    if (r->rejects)
+        return ps_rowlog_reject(r->rejects, res->name, row->line, p, n, r->info.header,
+                                r->info.ncolumns, row, err);
+    return PS_OK;
+}
+
+static ps_status process_row(ds_run *r, const ps_row *row, ps_arena *arena, ps_record *rec,
+                             int *accepted, ps_error *err)
+{
+    ps_dataset_result *res = r->res;
+    *accepted = 0;
+    res->read++;
+    int blank = 1;
+    for (uint32_t c = 0; c < row->ncells && blank; c++)
+        blank = cell_blank(&row->cells[c]);
+    if (blank) {
+        res->blank++;
+        return PS_OK;
+    }
+    if (row->ncells > r->info.ncolumns) {
+        for (uint32_t c = r->info.ncolumns; c < row->ncells; c++) {
+            if (cell_blank(&row->cells[c]))
+                continue;
+            ps_problem p = {.field = -1, .code = "extra_cells", .raw = NULL};
+            snprintf(p.message, sizeof p.message,
+                     "row %" PRIu64 " has %u cells but the header (row %" PRIu64 ") has %u columns",
+                     row->line, row->ncells, r->info.header_line, r->info.ncolumns);
+            return reject_row(r, row, &p, 1, err);
+        }
+    }
+    const ps_cell *by_field[PS_FIELD_COUNT];
+    for (int f = 0; f < PS_FIELD_COUNT; f++) {
+        int c = r->map.field_col[f];
+        by_field[f] = (c >= 0 && (uint32_t)c < row->ncells) ? &row->cells[c] : NULL;
+    }
+    ps_row_check chk;
+    chk.n_errors = 0;
+    chk.n_warnings = 0;
+    ps_row_outcome o = ps_validate_row(r->validator, by_field, row->line, arena, rec, &chk);
+    if (o == PS_ROW_REJECTED)
+        return reject_row(r, row, chk.errors, chk.n_errors, err);
+    uint64_t first = 0;
+    ps_dedup_result d =
+        ps_dedup_check(r->dedup, rec->field[PS_F_ID], rec->content_hash, row->line, &first);
+    if (d == PS_DEDUP_ERROR)
+        return ps_error_setf(err, PS_ERR_NOMEM,
+                             "cannot track IDs for duplicate detection at row %" PRIu64
+                             " (out of memory, or no space for temporary files in $TMPDIR)",
+                             row->line);
+    if (d == PS_DEDUP_DUPLICATE) {
+        res->duplicates++;
+        return PS_OK;
+    }
+    if (d == PS_DEDUP_CONFLICT) {
+        ps_problem p = {.field = PS_F_ID, .code = "duplicate_id_conflict", .raw = NULL};
+        const char *id = rec->field[PS_F_ID];
+        int idlen = (int)utf8_prefix(id, 80);
+        snprintf(p.message, sizeof p.message,
+                 "ID '%.*s%s' was already used by row %" PRIu64 " with different content", idlen,
+                 id, id[idlen] ? "..." : "", first);
+        return reject_row(r, row, &p, 1, err);
+    }
+    if (chk.n_warnings > 0) {
+        res->warnings++;
+        for (int i = 0; i < chk.n_warnings; i++)
+            count_code(res->warnings_by_code, chk.warnings[i].code);
+        if (r->opt->on_problem)
+            r->opt->on_problem(r->opt->on_problem_ctx, res->name, row->line, chk.warnings,
+                               chk.n_warnings, 1);
+        if (r->warnings) {
+            ps_status st =
+                ps_rowlog_warnings(r->warnings, res->name, row->line, rec->field[PS_F_ID],
+                                   chk.warnings, chk.n_warnings, err);
+            if (st != PS_OK)
+                return st;
+        }
+    }
+    res->accepted++;
+    *accepted = 1;
+    return PS_OK;
+}
+
+static void show_progress(ds_run *r, int64_t start)
+{
+    int64_t now = ps_monotonic_ms();
+    if (now - r->last_progress < 500)
+        return;
+    r->last_progress = now;
+    double secs = (double)(now - start) / 1000.0; /* display only */
+    char line[200];
+    snprintf(line, sizeof line, "%s: %" PRIu64 " rows, %.0f rows/s", r->res->name, r->res->read,
+             secs > 0 ? (double)r->res->read / secs : 0.0);
+    ps_log_progress(line);
+}
+
+static ps_status open_writers(ds_run *r, ps_error *err)
+{
+    const ps_dataset_def *d = r->plan->def;
+    if (r->opt->dry_run)
+        return PS_OK;
+    if (d->rejects) {
+        ps_status st = ps_rowlog_open(d->rejects, &r->rejects, err);
+        if (st != PS_OK)
+            return st;
+    }
+    if (d->warnings)
+        return ps_rowlog_open(d->warnings, &r->warnings, err);
+    return PS_OK;
+}
+
+static ps_status open_source(ds_run *r, ps_arena *run_arena, char *cursor, ps_error *err)
+{
+    ps_ds_plan *p = r->plan;
+    ps_open_args args = {.dataset = p->def->name,
+                         .cursor_json = cursor,
+                         .run_arena = run_arena,
+                         .batch_rows =
+                             r->opt->batch_rows ? r->opt->batch_rows : DEFAULT_BATCH_ROWS};
+    ps_error e = {0};
+    ps_status st = p->plugin->desc->provider->open(p->inst, &args, &r->info, &e);
+    if (st != PS_OK)
+        return ps_error_setf(err, st, "reading the source failed: %s", e.message);
+    r->provider_open = 1;
+    if (r->info.time_zone && r->info.time_zone[0]) {
+        if (ps_tz_load(r->info.time_zone, &r->source_zone, &e) != PS_OK)
+            return ps_error_setf(err, PS_ERR_SOURCE, "source time zone: %s", e.message);
+    }
+    st = ps_mapping_build(&p->mspec, r->info.header, r->info.ncolumns, &r->map, &e);
+    if (st != PS_OK)
+        return ps_error_setf(err, st, "header (row %" PRIu64 "): %s", r->info.header_line,
+                             e.message);
+    r->res->unknown_columns = r->map.unknown;
+    r->res->nunknown = r->map.nunknown;
+    r->map.unknown = NULL;
+    r->map.nunknown = 0;
+    if (r->res->nunknown > 0) {
+        char list[1024];
+        size_t pos = 0;
+        list[0] = '\0';
+        for (size_t i = 0; i < r->res->nunknown && pos < sizeof list - 8; i++) {
+            int w = snprintf(list + pos, sizeof list - pos, "%s'%s'", i ? ", " : "",
+                             r->res->unknown_columns[i]);
+            if (w < 0)
+                break;
+            pos += (size_t)w;
+        }
+        ps_log(PS_LOG_WARN, p->label, "ignoring %zu unknown column(s): %s", r->res->nunknown, list);
+    }
+    ps_validate_config vc;
+    ps_plan_validate_config(p, r->source_zone, &vc);
+    st = ps_validator_new(&vc, &r->validator, &e);
+    if (st != PS_OK)
+        return ps_error_setf(err, st, "%s", e.message);
+    r->dedup = ps_dedup_new();
+    if (!r->dedup)
+        return ps_error_setf(err, PS_ERR_NOMEM, "out of memory");
+    return PS_OK;
+}
+
+static ps_status open_sinks(ds_run *r, ps_error *err)
+{
+    ps_ds_plan *p = r->plan;
+    ps_sink_open_args sa = {.dataset = p->def->name,
+                            .target_level = p->def->target_level,
+                            .target_id = p->def->target_id,
+                            .run_id = r->res->run_id,
+                            .started_ms = r->res->started_ms};
+    for (size_t i = 0; i < p->nsinks; i++) {
+        ps_sink_inst *s = p->sinks[i];
+        ps_error e = {0};
+        ps_status st = s->plugin->desc->sink->open(s->inst, &sa, &e);
+        if (st != PS_OK)
+            return ps_error_setf(err, st, "%s: %s", s->label, e.message);
+        r->sinks_open = i + 1;
+    }
+    return PS_OK;
+}
+
+static ps_status write_sinks(ds_run *r, const ps_record_batch *b, ps_error *err)
+{
+    if (b->count == 0)
+        return PS_OK;
+    for (size_t i = 0; i < r->sinks_open; i++) {
+        ps_sink_inst *s = r->plan->sinks[i];
+        ps_error e = {0};
+        ps_status st = s->plugin->desc->sink->write_batch(s->inst, b, &e);
+        if (st != PS_OK)
+            return ps_error_setf(err, st, "%s: %s", s->label, e.message);
+    }
+    return PS_OK;
+}
+
+/* Commits every sink: stateless ones first, the state-keeping one last with the cursor. */
+static ps_status commit_all(ds_run *r, ps_error *err)
+{
+    ps_ds_plan *p = r->plan;
+    ps_dataset_result *res = r->res;
+    const ps_provider_ops *pops = p->plugin->desc->provider;
+    ps_commit_info ci = {.dataset = p->def->name,
+                         .run_id = res->run_id,
+                         .cursor_json = pops->cursor ? pops->cursor(p->inst) : NULL,
+                         .started_ms = res->started_ms,
+                         .finished_ms = ps_now_ms(),
+                         .read = res->read,
+                         .accepted = res->accepted,
+                         .rejected = res->rejected,
+                         .blank = res->blank,
+                         .duplicates = res->duplicates,
+                         .warnings = res->warnings};
+    const char *codes[PS_MAX_CODES];
+    uint64_t code_counts[PS_MAX_CODES];
+    size_t ncodes = 0;
+    for (; ncodes < PS_MAX_CODES && res->rejected_by_code[ncodes].code; ncodes++) {
+        codes[ncodes] = res->rejected_by_code[ncodes].code;
+        code_counts[ncodes] = res->rejected_by_code[ncodes].count;
+    }
+    ci.n_reject_codes = ncodes;
+    ci.reject_codes = codes;
+    ci.reject_code_counts = code_counts;
+    unsigned char done[256] = {0}; /* committed sinks (config caps sinks per dataset) */
+    for (int pass = 0; pass < 2; pass++) {
+        for (size_t i = 0; i < r->sinks_open && i < sizeof done; i++) {
+            ps_sink_inst *s = p->sinks[i];
+            if ((s == p->state_sink) != (pass == 1))
+                continue;
+            ps_error e = {0};
+            ps_change_counts ch = {0};
+            ps_status st = s->plugin->desc->sink->commit(s->inst, &ci, &ch, &e);
+            if (st != PS_OK) {
+                /* Committed stateless sinks publish nothing: the dataset is marked failed and
+                 * finish(all_ok = 0) discards their run output. Abort the others. */
+                for (size_t k = 0; k < r->sinks_open && k < sizeof done; k++)
+                    if (!done[k] && k != i && p->sinks[k]->plugin->desc->sink->abort)
+                        p->sinks[k]->plugin->desc->sink->abort(p->sinks[k]->inst, e.message);
+                r->sinks_open = 0;
+                return ps_error_setf(err, st, "%s: commit failed: %s", s->label, e.message);
+            }
+            done[i] = 1;
+            if (ch.valid && !res->changes.valid)
+                res->changes = ch;
+        }
+    }
+    r->sinks_open = 0;
+    return PS_OK;
+}
+
+static void fail_cleanup(ds_run *r, const char *message)
+{
+    ps_ds_plan *p = r->plan;
+    for (size_t i = 0; i < r->sinks_open; i++) {
+        ps_sink_inst *s = p->sinks[i];
+        if (s->plugin->desc->sink->abort)
+            s->plugin->desc->sink->abort(s->inst, message);
+    }
+    r->sinks_open = 0;
+    for (size_t i = 0; i < p->nsinks; i++)
+        p->sinks[i]->failed = 1;
+    ps_rowlog_abort(r->rejects);
+    ps_rowlog_abort(r->warnings);
+    r->rejects = r->warnings = NULL;
+    if (!r->opt->dry_run && p->state_sink && p->state_sink->plugin->desc->sink->record_failure) {
+        ps_dataset_result *res = r->res;
+        ps_commit_info ci = {.dataset = p->def->name,
+                             .run_id = res->run_id,
+                             .started_ms = res->started_ms,
+                             .finished_ms = ps_now_ms(),
+                             .read = res->read,
+                             .accepted = res->accepted,
+                             .rejected = res->rejected,
+                             .blank = res->blank,
+                             .duplicates = res->duplicates,
+                             .warnings = res->warnings};
+        p->state_sink->plugin->desc->sink->record_failure(p->state_sink->inst, &ci, message);
+    }
+}
+
+static ps_status run_loop(ds_run *r, ps_arena *batch_arena, ps_error *err)
+{
+    ps_ds_plan *p = r->plan;
+    const ps_provider_ops *pops = p->plugin->desc->provider;
+    int64_t start = ps_monotonic_ms();
+    for (;;) {
+        ps_row_batch rb = {0};
+        ps_error e = {0};
+        ps_status st = pops->next_batch(p->inst, batch_arena, &rb, &e);
+        if (st == PS_END)
+            return PS_OK;
+        if (st != PS_OK)
+            return ps_error_setf(err, st, "reading the source failed after %" PRIu64 " rows: %s",
+                                 r->res->read, e.message);
+        ps_record *recs = ps_arena_alloc(batch_arena, (rb.count ? rb.count : 1) * sizeof *recs);
+        if (!recs)
+            return ps_error_setf(err, PS_ERR_NOMEM, "out of memory");
+        size_t n = 0;
+        int idcol = r->map.field_col[PS_F_ID];
+        for (size_t i = 0; i < rb.count; i++) {
+            int accepted = 0;
+            if (idcol >= 0 && i + 8 < rb.count && (uint32_t)idcol < rb.rows[i + 8].ncells) {
+                /* the duplicate table is large: start loading the slot of a row ahead */
+                const ps_cell *c = &rb.rows[i + 8].cells[idcol];
+                ps_dedup_prefetch(r->dedup, c->text, c->len);
+            }
+            st = process_row(r, &rb.rows[i], batch_arena, &recs[n], &accepted, err);
+            if (st != PS_OK)
+                return st;
+            n += (size_t)accepted;
+        }
+        ps_record_batch b = {.count = n, .records = recs};
+        st = write_sinks(r, &b, err);
+        if (st != PS_OK)
+            return st;
+        ps_arena_reset(batch_arena);
+        if (r->opt->stop && *r->opt->stop)
+            return ps_error_setf(err, PS_ERR_SOURCE,
+                                 "interrupted by a signal after %" PRIu64 " rows; nothing was "
+                                 "committed, the next run starts again from the last commit",
+                                 r->res->read);
+        if (r->opt->progress)
+            show_progress(r, start);
+    }
+}
+
+static ps_status run_dataset(ps_ds_plan *p, const ps_run_options *opt, ps_dataset_result *res)
+{
+    ds_run r;
+    memset(&r, 0, sizeof r);
+    r.plan = p;
+    r.opt = opt;
+    r.res = res;
+    for (int f = 0; f < PS_FIELD_COUNT; f++)
+        r.map.field_col[f] = -1;
+    snprintf(res->name, sizeof res->name, "%s", p->def->name);
+    res->ran = 1;
+    res->started_ms = ps_now_ms();
+    make_run_id(res->run_id, sizeof res->run_id, res->started_ms);
+    int64_t t0 = ps_monotonic_ms();
+    ps_log(PS_LOG_INFO, p->label, "run %s started%s", res->run_id,
+           opt->dry_run ? " (dry run)" : "");
+
+    ps_error err = {0};
+    ps_arena *run_arena = ps_arena_create(0);
+    /* one block holds a whole default batch: no page faults per batch */
+    ps_arena *batch_arena = ps_arena_create(8 << 20);
+    char *cursor = NULL;
+    ps_status st =
+        (!run_arena || !batch_arena) ? ps_error_setf(&err, PS_ERR_NOMEM, "out of memory") : PS_OK;
+    if (st == PS_OK && !opt->dry_run && p->state_sink &&
+        p->state_sink->plugin->desc->sink->load_cursor)
+        cursor = p->state_sink->plugin->desc->sink->load_cursor(p->state_sink->inst, p->def->name);
+    if (st == PS_OK)
+        st = open_source(&r, run_arena, cursor, &err);
+    if (st == PS_OK)
+        st = open_writers(&r, &err);
+    if (st == PS_OK && !opt->dry_run)
+        st = open_sinks(&r, &err);
+    if (st == PS_OK)
+        st = run_loop(&r, batch_arena, &err);
+    if (opt->progress)
+        ps_log_progress(NULL);
+    if (st == PS_OK &&
+        r.res->read != r.res->accepted + r.res->rejected + r.res->blank + r.res->duplicates)
+        st = ps_error_setf(&err, PS_ERR_INTERNAL, "counts do not reconcile");
+    if (st == PS_OK && !opt->dry_run)
+        st = commit_all(&r, &err);
+    if (st == PS_OK && r.rejects) {
+        st = ps_rowlog_commit(r.rejects, &err);
+        r.rejects = NULL;
+    }
+    if (st == PS_OK && r.warnings) {
+        st = ps_rowlog_commit(r.warnings, &err);
+        r.warnings = NULL;
+    }
+    if (st != PS_OK)
+        fail_cleanup(&r, err.message);
+    if (r.provider_open && p->plugin->desc->provider->close)
+        p->plugin->desc->provider->close(p->inst);
+    res->finished_ms = ps_now_ms();
+    res->elapsed_ms = ps_monotonic_ms() - t0;
+    res->ok = st == PS_OK;
+    res->status = st;
+    if (st != PS_OK) {
+        snprintf(res->error, sizeof res->error, "%s", err.message);
+        ps_log(PS_LOG_ERROR, p->label, "run failed, nothing was committed: %s", err.message);
+    } else {
+        ps_log(PS_LOG_INFO, p->label,
+               "run %s committed: read %" PRIu64 ", accepted %" PRIu64 ", rejected %" PRIu64
+               ", blank %" PRIu64 ", duplicates %" PRIu64,
+               res->run_id, res->read, res->accepted, res->rejected, res->blank, res->duplicates);
+    }
+    free(cursor);
+    ps_validator_free(r.validator);
+    ps_dedup_free(r.dedup);
+    ps_mapping_free(&r.map);
+    ps_tz_free(r.source_zone);
+    ps_arena_destroy(run_arena);
+    ps_arena_destroy(batch_arena);
+    return st;
+}
+
+ps_status ps_run(const ps_config *cfg, ps_registry *reg, const ps_run_options *opt,
+                 ps_run_result *res, ps_error *err)
+{
+    memset(res, 0, sizeof *res);
+    ps_plan plan;
+    ps_status st = ps_plan_build(cfg, reg, opt->only, opt->nonly, opt->dry_run, &plan, err);
+    if (st != PS_OK)
+        return st;
+    res->datasets = calloc(plan.nds + 1, sizeof *res->datasets);
+    if (!res->datasets) {
+        ps_plan_free(&plan);
+        return ps_error_setf(err, PS_ERR_NOMEM, "out of memory");
+    }
+    res->count = plan.nds;
+    ps_status overall = PS_OK;
+    for (size_t i = 0; i < plan.nds; i++) {
+        if (opt->stop && *opt->stop) {
+            snprintf(res->datasets[i].name, sizeof res->datasets[i].name, "%s",
+                     plan.ds[i].def->name);
+            if (overall == PS_OK) {
+                overall = PS_ERR_SOURCE;
+                ps_error_setf(err, overall, "interrupted by a signal before dataset '%s'",
+                              plan.ds[i].def->name);
+            }
+            continue;
+        }
+        st = run_dataset(&plan.ds[i], opt, &res->datasets[i]);
+        if (st != PS_OK && overall == PS_OK) {
+            overall = st;
+            ps_error_setf(err, st, "dataset '%s' failed: %s", res->datasets[i].name,
+                          res->datasets[i].error);
+        }
+    }
+    for (size_t i = 0; i < plan.nsinks; i++) {
+        ps_sink_inst *s = &plan.sinks[i];
+        if (!s->used || !s->inst || !s->plugin->desc->sink->finish)
+            continue;
+        ps_error e = {0};
+        st = s->plugin->desc->sink->finish(s->inst, !s->failed, &e);
+        if (st != PS_OK) {
+            ps_log(PS_LOG_ERROR, s->label, "publishing failed: %s", e.message);
+            for (size_t k = 0; k < plan.nds; k++) {
+                for (size_t j = 0; j < plan.ds[k].nsinks; j++) {
+                    if (plan.ds[k].sinks[j] != s || !res->datasets[k].ok)
+                        continue;
+                    res->datasets[k].ok = 0;
+                    res->datasets[k].status = st;
+                    snprintf(res->datasets[k].error, sizeof res->datasets[k].error,
+                             "%s: publishing failed: %s", s->label, e.message);
+                }
+            }
+            if (overall == PS_OK) {
+                overall = st;
+                ps_error_setf(err, st, "%s: publishing failed: %s", s->label, e.message);
+            }
+        } else if (s->failed) {
+            ps_log(PS_LOG_WARN, s->label,
+                   "previous output kept: a dataset writing to this sink failed");
+        }
+    }
+    ps_plan_free(&plan);
+    return overall;
+}
+
+ps_status ps_check(const ps_config *cfg, ps_registry *reg, char *const *only, size_t nonly,
+                   ps_error *err)
+{
+    ps_plan plan;
+    ps_status st = ps_plan_build(cfg, reg, only, nonly, 0, &plan, err);
+    if (st != PS_OK)
+        return st;
+    for (size_t i = 0; i < plan.nds && st == PS_OK; i++) {
+        ps_ds_plan *p = &plan.ds[i];
+        ps_error e = {0};
+        if (p->plugin->desc->check && (st = p->plugin->desc->check(p->inst, &e)) != PS_OK)
+            ps_error_setf(err, st, "dataset '%s' source: %s", p->def->name, e.message);
+        else
+            ps_log(PS_LOG_INFO, p->label, "source ok (%s %s)", p->plugin->desc->name,
+                   p->plugin->desc->version);
+    }
+    for (size_t i = 0; i < plan.nsinks && st == PS_OK; i++) {
+        ps_sink_inst *s = &plan.sinks[i];
+        ps_error e = {0};
+        if (!s->used)
+            continue;
+        if (s->plugin->desc->check && (st = s->plugin->desc->check(s->inst, &e)) != PS_OK)
+            ps_error_setf(err, st, "%s: %s", s->label, e.message);
+        else
+            ps_log(PS_LOG_INFO, s->label, "ok (%s %s)", s->plugin->desc->name,
+                   s->plugin->desc->version);
+    }
+    ps_plan_free(&plan);
+    return st;
+}
+
+void ps_run_result_free(ps_run_result *res)
+{
+    if (!res)
+        return;
+    for (size_t i = 0; i < res->count; i++) {
+        for (size_t k = 0; k < res->datasets[i].nunknown; k++)
+            free(res->datasets[i].unknown_columns[k]);
+        free(res->datasets[i].unknown_columns);
+    }
+    free(res->datasets);
+    memset(res, 0, sizeof *res);
+}

@@ -1,0 +1,98 @@
+/* paysync core: runs datasets provider -> mapper/validator -> sinks in batches. */
+#ifndef PS_PIPELINE_H
+#define PS_PIPELINE_H
+
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "config/config.h"
+#include "plugin/loader.h"
+#include "engine/mapping.h"
+#include "paysync/plugin.h"
+#include "model/validate.h"
+
+typedef struct ps_code_count {
+    const char *code; /* static */
+    uint64_t count;
+} ps_code_count;
+
+#define PS_MAX_CODES 32
+
+typedef struct ps_dataset_result {
+    char name[128];
+    char run_id[64];
+    int ran;            /* 0 when the dataset was not selected/run */
+    int ok;             /* 1 committed, 0 failed */
+    ps_status status;
+    char error[1024];   /* when failed */
+    uint64_t read, accepted, rejected, blank, duplicates, warnings;
+    ps_code_count rejected_by_code[PS_MAX_CODES];
+    ps_code_count warnings_by_code[PS_MAX_CODES];
+    ps_change_counts changes;
+    char **unknown_columns;
+    size_t nunknown;
+    int64_t started_ms, finished_ms;
+    int64_t elapsed_ms; /* monotonic */
+} ps_dataset_result;
+
+typedef struct ps_run_result {
+    ps_dataset_result *datasets;
+    size_t count;
+} ps_run_result;
+
+/* Called for each rejected or warned row (e.g. `paysync validate`). */
+typedef void (*ps_problem_fn)(void *ctx, const char *dataset, uint64_t row,
+                              const ps_problem *problems, int n, int is_warning);
+
+typedef struct ps_run_options {
+    char *const *only;   /* dataset names to run; NULL/0 = all */
+    size_t nonly;
+    int dry_run;         /* read and validate only: no sink, no rejects file */
+    int progress;        /* progress line on a terminal */
+    ps_problem_fn on_problem;
+    void *on_problem_ctx;
+    size_t batch_rows;   /* 0 = default (4096) */
+    /* When non-NULL and set (e.g. by a SIGTERM handler), the running dataset stops after the
+     * current batch and rolls back ("interrupted"); later datasets are not started. */
+    volatile sig_atomic_t *stop;
+} ps_run_options;
+
+/* Validates every selected dataset's plugins and options, creates the instances, then runs
+ * each dataset. Returns PS_OK when every dataset committed; PS_ERR_DATA (or the first
+ * failure's status) when a dataset failed - res says which, and their state did not advance;
+ * PS_ERR_CONFIG / PS_ERR_PLUGIN before anything ran (res empty). Caller frees res. */
+ps_status ps_run(const ps_config *cfg, ps_registry *reg, const ps_run_options *opt,
+                 ps_run_result *res, ps_error *err);
+
+/* Like ps_run up to instance creation, then calls each plugin's check. */
+ps_status ps_check(const ps_config *cfg, ps_registry *reg, char *const *only, size_t nonly,
+                   ps_error *err);
+
+void ps_run_result_free(ps_run_result *res);
+
+/* Prints the per-dataset summary (human text). */
+void ps_run_print_summary(const ps_run_result *res, FILE *out);
+
+/* Writes the JSON report. Errors: PS_ERR_IO naming the path. */
+ps_status ps_run_write_report(const ps_run_result *res, const char *path, ps_error *err);
+
+/* ---- discovery (paysync discover) ----------------------------------------------------- */
+
+typedef struct ps_discovery {
+    ps_table_info info;
+    ps_mapping map;       /* may be partial: map_error says why it failed */
+    char map_error[1024];
+    int map_ok;
+    char **sample_json;   /* up to 5 normalised rows as JSON text (or the reject reasons) */
+    size_t nsample;
+    void *priv;           /* owned storage (header strings) */
+} ps_discovery;
+
+/* Opens the dataset's source, maps its header and normalises up to 5 rows. Nothing is
+ * written. Caller frees with ps_discovery_free. */
+ps_status ps_discover(const ps_config *cfg, ps_registry *reg, const char *dataset,
+                      ps_discovery *out, ps_error *err);
+void ps_discovery_free(ps_discovery *d);
+
+#endif

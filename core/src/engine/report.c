@@ -1,0 +1,151 @@
+/* paysync core: run summary (text) and JSON report. */
+#include <errno.h>
+#include <inttypes.h>
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/log.h"
+
+#include "paysync/timestamp.h"
+#include "engine/pipeline.h"
+#include "engine/rowlog.h"
+
+static uint64_t rows_per_second(const ps_dataset_result *d)
+{
+    if (d->elapsed_ms <= 0)
+        return d->read * 1000;
+    return d->read * 1000 / (uint64_t)d->elapsed_ms;
+}
+
+static void print_codes(FILE *out, const char *label, const ps_code_count *tab)
+{
+    if (!tab[0].code)
+        return;
+    fprintf(out, "    %s:", label);
+    for (int i = 0; i < PS_MAX_CODES && tab[i].code; i++)
+        fprintf(out, "%s %s=%" PRIu64, i ? "," : "", tab[i].code, tab[i].count);
+    fputc('\n', out);
+}
+
+void ps_run_print_summary(const ps_run_result *res, FILE *out)
+{
+    for (size_t i = 0; i < res->count; i++) {
+        const ps_dataset_result *d = &res->datasets[i];
+        if (!d->ran)
+            continue;
+        fprintf(out, "%s: %s\n", d->name, d->ok ? "ok" : "FAILED (nothing committed)");
+        if (!d->ok) {
+            char e[sizeof d->error];
+            snprintf(e, sizeof e, "%s", d->error);
+            ps_text_sanitize(e);
+            fprintf(out, "    error: %s\n", e);
+        }
+        fprintf(out,
+                "    read %" PRIu64 ", accepted %" PRIu64 ", rejected %" PRIu64 ", blank %" PRIu64
+                ", duplicates %" PRIu64 ", warnings %" PRIu64 "\n",
+                d->read, d->accepted, d->rejected, d->blank, d->duplicates, d->warnings);
+        print_codes(out, "rejected by code", d->rejected_by_code);
+        print_codes(out, "warnings by code", d->warnings_by_code);
+        if (d->changes.valid)
+            fprintf(out,
+                    "    changes: new %" PRIu64 ", changed %" PRIu64 ", unchanged %" PRIu64
+                    ", vanished %" PRIu64 "\n",
+                    d->changes.inserted, d->changes.changed, d->changes.unchanged,
+                    d->changes.vanished);
+        if (d->nunknown) {
+            fprintf(out, "    unknown columns ignored:");
+            for (size_t k = 0; k < d->nunknown; k++) {
+                char name[256];
+                snprintf(name, sizeof name, "%s", d->unknown_columns[k]);
+                ps_text_sanitize(name);
+                fprintf(out, "%s '%s'", k ? "," : "", name);
+            }
+            fputc('\n', out);
+        }
+        fprintf(out, "    %" PRId64 ".%03d s, %" PRIu64 " rows/s\n", d->elapsed_ms / 1000,
+                (int)(d->elapsed_ms % 1000), rows_per_second(d));
+    }
+}
+
+static json_t *codes_json(const ps_code_count *tab)
+{
+    json_t *o = json_object();
+    for (int i = 0; i < PS_MAX_CODES && tab[i].code; i++)
+        json_object_set_new(o, tab[i].code, json_integer((json_int_t)tab[i].count));
+    return o;
+}
+
+static json_t *time_json(int64_t ms)
+{
+    char t[PS_TIME_TEXT_MAX];
+    ps_time_format(ms, t);
+    return json_string(t);
+}
+
+ps_status ps_run_write_report(const ps_run_result *res, const char *path, ps_error *err)
+{
+    json_t *root = json_object();
+    json_t *arr = json_array();
+    int all_ok = 1;
+    for (size_t i = 0; i < res->count; i++) {
+        const ps_dataset_result *d = &res->datasets[i];
+        if (!d->ran)
+            continue;
+        all_ok &= d->ok;
+        json_t *o = json_object();
+        json_object_set_new(o, "dataset", json_string(d->name));
+        json_object_set_new(o, "run_id", json_string(d->run_id));
+        json_object_set_new(o, "outcome", json_string(d->ok ? "ok" : "failed"));
+        if (!d->ok) {
+            char *e = ps_utf8_repair(d->error, strlen(d->error));
+            json_object_set_new(o, "error", json_string(e ? e : "?"));
+            free(e);
+        }
+        json_object_set_new(o, "started", time_json(d->started_ms));
+        json_object_set_new(o, "finished", time_json(d->finished_ms));
+        json_object_set_new(o, "read", json_integer((json_int_t)d->read));
+        json_object_set_new(o, "accepted", json_integer((json_int_t)d->accepted));
+        json_object_set_new(o, "rejected", json_integer((json_int_t)d->rejected));
+        json_object_set_new(o, "blank", json_integer((json_int_t)d->blank));
+        json_object_set_new(o, "duplicates", json_integer((json_int_t)d->duplicates));
+        json_object_set_new(o, "warnings", json_integer((json_int_t)d->warnings));
+        json_object_set_new(o, "rejected_by_code", codes_json(d->rejected_by_code));
+        json_object_set_new(o, "warnings_by_code", codes_json(d->warnings_by_code));
+        if (d->changes.valid) {
+            json_t *c = json_object();
+            json_object_set_new(c, "new", json_integer((json_int_t)d->changes.inserted));
+            json_object_set_new(c, "changed", json_integer((json_int_t)d->changes.changed));
+            json_object_set_new(c, "unchanged", json_integer((json_int_t)d->changes.unchanged));
+            json_object_set_new(c, "vanished", json_integer((json_int_t)d->changes.vanished));
+            json_object_set_new(o, "changes", c);
+        }
+        json_t *u = json_array();
+        for (size_t k = 0; k < d->nunknown; k++) {
+            char *name = ps_utf8_repair(d->unknown_columns[k], strlen(d->unknown_columns[k]));
+            json_array_append_new(u, json_string(name ? name : "?"));
+            free(name);
+        }
+        json_object_set_new(o, "unknown_columns", u);
+        json_object_set_new(o, "elapsed_ms", json_integer((json_int_t)d->elapsed_ms));
+        json_object_set_new(o, "rows_per_second", json_integer((json_int_t)rows_per_second(d)));
+        json_array_append_new(arr, o);
+    }
+    json_object_set_new(root, "outcome", json_string(all_ok ? "ok" : "failed"));
+    json_object_set_new(root, "datasets", arr);
+    ps_status st = PS_OK;
+    if (strcmp(path, "-") == 0) {
+        if (json_dumpf(root, stdout, JSON_INDENT(2)) != 0)
+            st = ps_error_setf(err, PS_ERR_IO, "cannot write the report to stdout");
+        fputc('\n', stdout);
+    } else {
+        char tmp[4096];
+        snprintf(tmp, sizeof tmp, "%s.tmp", path);
+        if (ps_mkdir_parents(path) != 0 || json_dump_file(root, tmp, JSON_INDENT(2)) != 0 ||
+            rename(tmp, path) != 0)
+            st = ps_error_setf(err, PS_ERR_IO, "cannot write the report %s: %s", path,
+                               strerror(errno));
+    }
+    json_decref(root);
+    return st;
+}

@@ -1,0 +1,128 @@
+/* paysync core: field names, header normalisation and required-ness (see model_fields.h). */
+#include "model/model_fields.h"
+
+#include <string.h>
+
+static const char *const field_names[PS_FIELD_COUNT] = {
+    "ID",
+    "TIMESTAMP",
+    "PAYMENT_AMOUNT",
+    "PAYMENT_CURRENCY",
+    "TRANSACTION_TYPE",
+    "TRANSACTION_CHARGES",
+    "REFERENCE_ID",
+    "CUSTOMER_ID",
+    "METER_ID",
+    "CUSTOMER_NAME",
+    "CUSTOMER_PHONE",
+    "CUSTOMER_CATEGORY",
+    "FINANCING_ID",
+    "AGENT_ID",
+    "LATITUDE",
+    "LONGITUDE",
+    "UTILITY_ID",
+    "FAILED_BATTERY_CAPACITY_COUNT",
+    "ACCOUNT_TYPE",
+    "STATUS",
+    "NOTES",
+};
+
+const char *ps_field_name(int f)
+{
+    return f >= 0 && f < PS_FIELD_COUNT ? field_names[f] : NULL;
+}
+
+/* Whitespace trimmed from headers: ASCII, U+00A0 (C2 A0) and U+FEFF (EF BB BF). */
+static size_t lead_ws(const unsigned char *s, size_t len)
+{
+    if (len >= 1 && (s[0] == ' ' || s[0] == '\t' || s[0] == '\r' || s[0] == '\n' || s[0] == '\v' ||
+                     s[0] == '\f'))
+        return 1;
+    if (len >= 2 && s[0] == 0xC2 && s[1] == 0xA0)
+        return 2;
+    if (len >= 3 && s[0] == 0xEF && s[1] == 0xBB && s[2] == 0xBF)
+        return 3;
+    return 0;
+}
+
+static size_t trail_ws(const unsigned char *s, size_t len)
+{
+    if (len >= 1 && (s[len - 1] == ' ' || s[len - 1] == '\t' || s[len - 1] == '\r' ||
+                     s[len - 1] == '\n' || s[len - 1] == '\v' || s[len - 1] == '\f'))
+        return 1;
+    if (len >= 2 && s[len - 2] == 0xC2 && s[len - 1] == 0xA0)
+        return 2;
+    if (len >= 3 && s[len - 3] == 0xEF && s[len - 2] == 0xBB && s[len - 1] == 0xBF)
+        return 3;
+    return 0;
+}
+
+size_t ps_header_normalise(const char *name, size_t len, char *out, size_t cap)
+{
+    const unsigned char *s = (const unsigned char *)name;
+    size_t k, i, n = 0;
+    int sep = 0;
+    if (!cap)
+        return 0;
+    if (!name) {
+        out[0] = '\0';
+        return 0;
+    }
+    while ((k = lead_ws(s, len)) != 0) {
+        s += k;
+        len -= k;
+    }
+    while ((k = trail_ws(s, len)) != 0)
+        len -= k;
+    for (i = 0; i < len && n + 1 < cap; i++) {
+        unsigned char c = s[i];
+        if (c == ' ' || c == '-' || c == '_' || c == '\t') {
+            sep = 1;
+            continue;
+        }
+        if (sep) {
+            out[n++] = '_';
+            sep = 0;
+            if (n + 1 >= cap)
+                break;
+        }
+        out[n++] = (char)((c >= 'a' && c <= 'z') ? c - 32 : c);
+    }
+    if (sep && n + 1 < cap)
+        out[n++] = '_';
+    out[n] = '\0';
+    return n;
+}
+
+int ps_field_lookup(const char *name, size_t len)
+{
+    char buf[64];
+    size_t n = ps_header_normalise(name, len, buf, sizeof buf);
+    int f;
+    if (n == 0 || n >= sizeof buf - 1)
+        return -1;
+    for (f = 0; f < PS_FIELD_COUNT; f++)
+        if (strcmp(field_names[f], buf) == 0)
+            return f;
+    return -1;
+}
+
+int ps_field_required(int f, ps_profile profile)
+{
+    switch (f) {
+    case PS_F_TIMESTAMP:
+    case PS_F_PAYMENT_AMOUNT:
+    case PS_F_PAYMENT_CURRENCY:
+    case PS_F_TRANSACTION_TYPE:
+    case PS_F_CUSTOMER_ID:
+    case PS_F_METER_ID:
+    case PS_F_CUSTOMER_NAME:
+    case PS_F_CUSTOMER_CATEGORY:
+        return 1;
+    case PS_F_ID:
+    case PS_F_CUSTOMER_PHONE:
+        return profile == PS_PROFILE_STRICT;
+    default:
+        return 0;
+    }
+}

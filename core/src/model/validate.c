@@ -1,0 +1,855 @@
+/* paysync core: row validation and normalisation (see validate.h and docs/data-model.md).
+ * The accept path allocates only from the caller's arena and never formats text with
+ * snprintf; messages are built only for problems. */
+#include "model/validate.h"
+
+#include <openssl/evp.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "model/amount.h"
+#include "model/currency.h"
+#include "model/model_fields.h"
+#include "model/phone.h"
+#include "model/txtype.h"
+
+struct ps_validator {
+    char *dataset;
+    size_t dataset_len;
+    ps_profile profile;
+    const ps_tz *naive_zone;
+    const ps_tz *serial_zone;
+    char **ts_formats;
+    size_t n_ts_formats;
+    char cc[4];
+    ps_txtype_alias *aliases;
+    size_t n_aliases;
+    char *defaults[PS_FIELD_COUNT];
+    size_t default_len[PS_FIELD_COUNT];
+    EVP_MD *fetched_md;
+    const EVP_MD *md;
+};
+
+/* ---- small helpers ------------------------------------------------------------------- */
+
+size_t ps_utf8_check(const char *str, size_t len)
+{
+    const unsigned char *s = (const unsigned char *)str;
+    size_t i = 0;
+    while (i < len) {
+        unsigned char c;
+        /* fast path: 8 ASCII bytes without NUL at a time */
+        while (i + 8 <= len) {
+            uint64_t w;
+            memcpy(&w, s + i, 8);
+            if ((w | ((w - UINT64_C(0x0101010101010101)) & ~w)) & UINT64_C(0x8080808080808080))
+                break;
+            i += 8;
+        }
+        if (i >= len)
+            break;
+        c = s[i];
+        if (c < 0x80) {
+            if (c == 0)
+                return i;
+            i++;
+            continue;
+        }
+        if (c >= 0xC2 && c <= 0xDF) {
+            if (i + 1 >= len || (s[i + 1] & 0xC0) != 0x80)
+                return i;
+            i += 2;
+        } else if (c >= 0xE0 && c <= 0xEF) {
+            unsigned char lo = c == 0xE0 ? 0xA0 : 0x80, hi = c == 0xED ? 0x9F : 0xBF;
+            if (i + 2 >= len || s[i + 1] < lo || s[i + 1] > hi || (s[i + 2] & 0xC0) != 0x80)
+                return i;
+            i += 3;
+        } else if (c >= 0xF0 && c <= 0xF4) {
+            unsigned char lo = c == 0xF0 ? 0x90 : 0x80, hi = c == 0xF4 ? 0x8F : 0xBF;
+            if (i + 3 >= len || s[i + 1] < lo || s[i + 1] > hi || (s[i + 2] & 0xC0) != 0x80 ||
+                (s[i + 3] & 0xC0) != 0x80)
+                return i;
+            i += 4;
+        } else {
+            return i;
+        }
+    }
+    return len;
+}
+
+static int is_ws(unsigned char c)
+{
+    return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' || c == '\f';
+}
+
+/* 1 when s[0..len) is ASCII without NUL (the common cell: valid UTF-8 with no U+00A0 to
+ * trim), checked 8 bytes at a time; 0 sends the cell to ps_utf8_check and trim. */
+static inline int plain_ascii(const char *s, size_t len)
+{
+    uint64_t acc = 0;
+    size_t i = 0;
+    for (; i + 8 <= len; i += 8) {
+        uint64_t w;
+        memcpy(&w, s + i, 8);
+        acc |= w | ((w - UINT64_C(0x0101010101010101)) & ~w);
+    }
+    for (; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c == 0 || c >= 0x80)
+            return 0;
+    }
+    return (acc & UINT64_C(0x8080808080808080)) == 0;
+}
+
+/* Trims ASCII whitespace and U+00A0 from both ends. */
+static void trim(const char **ps, size_t *plen)
+{
+    const unsigned char *s = (const unsigned char *)*ps;
+    size_t len = *plen;
+    for (;;) {
+        if (len && is_ws(s[0])) {
+            s++;
+            len--;
+        } else if (len >= 2 && s[0] == 0xC2 && s[1] == 0xA0) {
+            s += 2;
+            len -= 2;
+        } else {
+            break;
+        }
+    }
+    for (;;) {
+        if (len && is_ws(s[len - 1]))
+            len--;
+        else if (len >= 2 && s[len - 2] == 0xC2 && s[len - 1] == 0xA0)
+            len -= 2;
+        else
+            break;
+    }
+    *ps = (const char *)s;
+    *plen = len;
+}
+
+int ps_row_is_blank(const ps_cell *cells, size_t n)
+{
+    size_t i;
+    for (i = 0; i < n; i++) {
+        const char *s = cells[i].text;
+        size_t len = cells[i].len;
+        if (!s)
+            continue;
+        trim(&s, &len);
+        if (len)
+            return 0;
+    }
+    return 1;
+}
+
+/* Copies at most ~60 bytes of a (valid UTF-8) value for a message, cut at a character
+ * boundary, with "..." when shortened. */
+static void clip(const char *s, size_t len, char *out, size_t cap)
+{
+    size_t n = len;
+    if (n > 60) {
+        n = 60;
+        while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
+            n--;
+    }
+    if (n > cap - 4)
+        n = cap - 4;
+    memcpy(out, s, n);
+    if (n < len)
+        memcpy(out + n, "...", 4);
+    else
+        out[n] = '\0';
+}
+
+/* Content hash (docs/data-model.md): the byte stream [0x00] or [0x01 value 0x00] per field is
+ * padded with 0x00 to a multiple of 8 bytes and consumed as 64-bit little-endian words. Bytes
+ * that do not yet fill a word wait in acc (nb of them); whole words of a value are loaded
+ * straight from it and shifted into place. */
+#define CH_PRIME UINT64_C(0x100000001b3)
+
+typedef struct ch_state {
+    uint64_t h, acc;
+    unsigned nb; /* bytes in acc, 0..7 */
+} ch_state;
+
+static inline uint64_t ch_mix(uint64_t h, uint64_t w)
+{
+    h = (h ^ w) * CH_PRIME;
+    return h ^ (h >> 32);
+}
+
+static inline uint64_t ch_load(const unsigned char *b)
+{
+    return (uint64_t)b[0] | (uint64_t)b[1] << 8 | (uint64_t)b[2] << 16 | (uint64_t)b[3] << 24 |
+           (uint64_t)b[4] << 32 | (uint64_t)b[5] << 40 | (uint64_t)b[6] << 48 |
+           (uint64_t)b[7] << 56;
+}
+
+/* Appends k (1..8) bytes held in the low bytes of t (the rest zero). */
+static inline void ch_part(ch_state *st, uint64_t t, unsigned k)
+{
+    unsigned sh = 8 * st->nb; /* 0..56 */
+    st->acc |= t << sh;
+    st->nb += k;
+    if (st->nb >= 8) {
+        st->h = ch_mix(st->h, st->acc);
+        st->nb -= 8;
+        st->acc = st->nb ? t >> (64 - sh) : 0;
+    }
+}
+
+static inline void ch_bytes(ch_state *st, const unsigned char *p, size_t n)
+{
+    for (; n >= 8; n -= 8, p += 8)
+        ch_part(st, ch_load(p), 8);
+    if (n) { /* 1..7 bytes: 4, 2 and 1 byte pieces */
+        uint64_t t = 0;
+        unsigned o = 0;
+        if (n & 4) {
+            t = (uint64_t)p[0] | (uint64_t)p[1] << 8 | (uint64_t)p[2] << 16 | (uint64_t)p[3] << 24;
+            o = 4;
+        }
+        if (n & 2) {
+            t |= ((uint64_t)p[o] | (uint64_t)p[o + 1] << 8) << (8 * o);
+            o += 2;
+        }
+        if (n & 1)
+            t |= (uint64_t)p[o] << (8 * o);
+        ch_part(st, t, (unsigned)n);
+    }
+}
+
+uint64_t ps_record_content_hash(const ps_record *r)
+{
+    ch_state st = {UINT64_C(0xcbf29ce484222325), 0, 0};
+    int f;
+    for (f = PS_F_ID + 1; f < PS_FIELD_COUNT; f++) {
+        const char *s = r->field[f];
+        if (!s) {
+            ch_part(&st, 0x00, 1);
+            continue;
+        }
+        ch_part(&st, 0x01, 1);
+        ch_bytes(&st, (const unsigned char *)s, strlen(s));
+        ch_part(&st, 0x00, 1);
+    }
+    return st.nb ? ch_mix(st.h, st.acc) : st.h;
+}
+
+/* ---- per-field normalisation --------------------------------------------------------- */
+
+/* A field-level problem before it is routed to errors or warnings. */
+typedef struct fprob {
+    const char *code;
+    char message[200];
+} fprob;
+
+#if defined(__GNUC__)
+__attribute__((format(printf, 3, 4)))
+#endif
+static int
+fail(fprob *p, const char *code, const char *fmt, ...)
+{
+    va_list ap;
+    p->code = code;
+    va_start(ap, fmt);
+    vsnprintf(p->message, sizeof p->message, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+static char *dup(ps_arena *a, const char *s, size_t len)
+{
+    return ps_arena_strndup(a, s, len);
+}
+
+/* Decimal degrees: [sign] digits [. digits] (or ".5"), |value| <= limit. Canonical text:
+ * no '+', no superfluous leading zeros, "0" before a bare fraction, no trailing '.'. */
+static int coord(const char *s, size_t len, int limit, char *out, size_t cap)
+{
+    size_t i = 0, n = 0, ib, ie, fb, fe;
+    int neg = 0;
+    long ip = 0;
+    int frac_nonzero = 0;
+    if (len && (s[0] == '+' || s[0] == '-')) {
+        neg = s[0] == '-';
+        i++;
+    }
+    ib = i;
+    while (i < len && s[i] >= '0' && s[i] <= '9')
+        i++;
+    ie = i;
+    fb = fe = i;
+    if (i < len && s[i] == '.') {
+        fb = ++i;
+        while (i < len && s[i] >= '0' && s[i] <= '9')
+            i++;
+        fe = i;
+    }
+    if (i != len || (ie == ib && fe == fb))
+        return -1;
+    while (ib + 1 < ie && s[ib] == '0')
+        ib++;
+    if (ie - ib > 3)
+        return -2;
+    for (i = ib; i < ie; i++)
+        ip = ip * 10 + (s[i] - '0');
+    for (i = fb; i < fe; i++)
+        if (s[i] != '0')
+            frac_nonzero = 1;
+    if (ip > limit || (ip == limit && frac_nonzero))
+        return -2;
+    if (2 + (ie - ib) + 1 + (fe - fb) + 1 > cap)
+        return -1;
+    if (neg)
+        out[n++] = '-';
+    if (ie == ib)
+        out[n++] = '0';
+    memcpy(out + n, s + ib, ie - ib);
+    n += ie - ib;
+    if (fe > fb) {
+        out[n++] = '.';
+        memcpy(out + n, s + fb, fe - fb);
+        n += fe - fb;
+    }
+    out[n] = '\0';
+    return (int)n;
+}
+
+/* Non-negative integer, "3.0"/"3.00" accepted as 3. */
+static int count(const char *s, size_t len, char *out, size_t cap)
+{
+    size_t i = 0, b, e, n = 0;
+    if (len && s[0] == '+')
+        i++;
+    b = i;
+    while (i < len && s[i] >= '0' && s[i] <= '9')
+        i++;
+    e = i;
+    if (e == b)
+        return -1;
+    if (i < len && s[i] == '.') {
+        for (i++; i < len && s[i] == '0'; i++)
+            ;
+    }
+    if (i != len)
+        return -1;
+    while (b + 1 < e && s[b] == '0')
+        b++;
+    if (e - b > 18 || e - b + 1 > cap)
+        return -1;
+    memcpy(out, s + b, e - b);
+    n = e - b;
+    out[n] = '\0';
+    return (int)n;
+}
+
+/* Normalises one present, trimmed, UTF-8-valid value of field f into out. currency is the
+ * row's code (NULL when unknown). Returns 0, or -1 with *p filled. */
+static int field_value(const ps_validator *v, int f, const char *s, size_t len, int kind,
+                       const char *currency, ps_arena *a, ps_record *out, fprob *p)
+{
+    char clipped[72];
+    char buf[PS_DECIMAL_TEXT_MAX + 32];
+    const char *fname = ps_field_name(f);
+    int rc;
+    size_t k;
+
+    switch (f) {
+    case PS_F_TIMESTAMP: {
+        int64_t ms = 0;
+        char *t;
+        rc = PS_TIME_SYNTAX;
+        if (kind == PS_CELL_NUMBER)
+            rc = ps_time_parse_serial(s, len, v->serial_zone ? v->serial_zone : v->naive_zone, &ms);
+        if (rc != PS_TIME_OK)
+            rc = ps_time_parse_iso(s, len, v->naive_zone, &ms);
+        for (k = 0; rc == PS_TIME_SYNTAX && k < v->n_ts_formats; k++)
+            rc = ps_time_parse_format(s, len, v->ts_formats[k], v->naive_zone, &ms);
+        if (rc == PS_TIME_RANGE) {
+            clip(s, len, clipped, sizeof clipped);
+            return fail(p, "bad_timestamp", "TIMESTAMP '%s' is an impossible date or time",
+                        clipped);
+        }
+        if (rc != PS_TIME_OK) {
+            clip(s, len, clipped, sizeof clipped);
+            return fail(p, "bad_timestamp",
+                        "TIMESTAMP '%s' is not a date/time in ISO 8601 form "
+                        "(e.g. 2024-03-05T14:16:01Z)%s",
+                        clipped, v->n_ts_formats ? " or a configured format" : "");
+        }
+        t = ps_arena_alloc(a, PS_TIME_TEXT_MAX);
+        if (!t)
+            return fail(p, "out_of_memory", "out of memory");
+        ps_time_format(ms, t);
+        out->timestamp_ms = ms;
+        out->field[f] = t;
+        return 0;
+    }
+    case PS_F_PAYMENT_CURRENCY: {
+        const char *code, *cand;
+        rc = ps_currency_parse(s, len, &code, &cand);
+        clip(s, len, clipped, sizeof clipped);
+        if (rc == PS_CUR_AMBIGUOUS)
+            return fail(p, "ambiguous_currency",
+                        "PAYMENT_CURRENCY '%s' is ambiguous (%s): write the ISO 4217 code", clipped,
+                        cand);
+        if (rc != PS_CUR_OK)
+            return fail(p, "unknown_currency",
+                        "PAYMENT_CURRENCY '%s' is not an ISO 4217 code or a known currency name",
+                        clipped);
+        out->field[f] = code;
+        return 0;
+    }
+    case PS_F_PAYMENT_AMOUNT:
+    case PS_F_TRANSACTION_CHARGES: {
+        ps_decimal d;
+        rc = ps_amount_parse(s, len, currency, &d);
+        if (rc != PS_AMOUNT_OK) {
+            clip(s, len, clipped, sizeof clipped);
+            if (rc == PS_AMOUNT_MISMATCH)
+                return fail(p, "currency_mismatch",
+                            "%s '%s': currency symbol or code does not agree with "
+                            "PAYMENT_CURRENCY %s",
+                            fname, clipped, currency ? currency : "");
+            return fail(p, "bad_amount", "%s '%s' is not a valid amount: %s", fname, clipped,
+                        ps_amount_reason(rc));
+        }
+        k = ps_decimal_format(d, buf);
+        if (!(out->field[f] = dup(a, buf, k)))
+            return fail(p, "out_of_memory", "out of memory");
+        if (f == PS_F_PAYMENT_AMOUNT) {
+            out->amount = d;
+        } else {
+            out->charges = d;
+            out->has_charges = 1;
+        }
+        return 0;
+    }
+    case PS_F_TRANSACTION_TYPE:
+        rc = ps_txtype_parse_with(s, len, v->aliases, v->n_aliases);
+        if (rc < 0) {
+            clip(s, len, clipped, sizeof clipped);
+            return fail(p, "unknown_transaction_type",
+                        "TRANSACTION_TYPE '%s' is not one of FULL_PAYMENT, INSTALLMENT_PAYMENT, "
+                        "NON_CONTRACT_PAYMENT, DISCOUNT, REVERSAL, ENERGY_CREDIT or a configured "
+                        "alias",
+                        clipped);
+        }
+        out->field[f] = ps_txtype_name(rc);
+        return 0;
+    case PS_F_CUSTOMER_PHONE:
+        rc = ps_phone_normalise(s, len, v->cc[0] ? v->cc : NULL, buf);
+        if (rc < 0) {
+            clip(s, len, clipped, sizeof clipped);
+            return fail(p, "bad_phone", "CUSTOMER_PHONE '%s' %s", clipped, ps_phone_reason(rc));
+        }
+        if (!(out->field[f] = dup(a, buf, (size_t)rc)))
+            return fail(p, "out_of_memory", "out of memory");
+        return 0;
+    case PS_F_LATITUDE:
+    case PS_F_LONGITUDE: {
+        int lim = f == PS_F_LATITUDE ? 90 : 180;
+        char cbuf[96];
+        rc = len < 64 ? coord(s, len, lim, cbuf, sizeof cbuf) : -1;
+        if (rc < 0) {
+            clip(s, len, clipped, sizeof clipped);
+            return fail(p, f == PS_F_LATITUDE ? "bad_latitude" : "bad_longitude",
+                        rc == -2 ? "%s '%s' is outside -%d..%d"
+                                 : "%s '%s' is not decimal degrees (-%d..%d)",
+                        fname, clipped, lim, lim);
+        }
+        if (!(out->field[f] = dup(a, cbuf, (size_t)rc)))
+            return fail(p, "out_of_memory", "out of memory");
+        return 0;
+    }
+    case PS_F_FAILED_BATTERY_CAPACITY_COUNT:
+        rc = count(s, len, buf, sizeof buf);
+        if (rc < 0) {
+            clip(s, len, clipped, sizeof clipped);
+            return fail(p, "bad_count",
+                        "FAILED_BATTERY_CAPACITY_COUNT '%s' is not a non-negative integer",
+                        clipped);
+        }
+        if (!(out->field[f] = dup(a, buf, (size_t)rc)))
+            return fail(p, "out_of_memory", "out of memory");
+        return 0;
+    default:
+        /* text: trimmed, kept as written (IDs keep leading zeros). Cells are NUL-terminated
+         * and live as long as the record (the batch), so a value that needed no trimming at
+         * its end is used in place instead of copied. */
+        if (s[len] == '\0') {
+            out->field[f] = s;
+            return 0;
+        }
+        if (!(out->field[f] = dup(a, s, len)))
+            return fail(p, "out_of_memory", "out of memory");
+        return 0;
+    }
+}
+
+/* ---- derived ID ---------------------------------------------------------------------- */
+
+static const int id_parts[] = {PS_F_METER_ID,       PS_F_CUSTOMER_ID,      PS_F_TIMESTAMP,
+                               PS_F_PAYMENT_AMOUNT, PS_F_PAYMENT_CURRENCY, PS_F_TRANSACTION_TYPE,
+                               PS_F_REFERENCE_ID};
+
+static unsigned char *put_part(unsigned char *p, const char *s, size_t n)
+{
+    p[0] = (unsigned char)(n >> 24);
+    p[1] = (unsigned char)(n >> 16);
+    p[2] = (unsigned char)(n >> 8);
+    p[3] = (unsigned char)n;
+    memcpy(p + 4, s, n);
+    return p + 4 + n;
+}
+
+/* "ps-" + first 32 hex digits of SHA-256 over length-prefixed parts (see docs). */
+static const char *derive_id(const ps_validator *v, const ps_record *r, ps_arena *a)
+{
+    unsigned char stackbuf[1024], *buf = stackbuf, *p, md[EVP_MAX_MD_SIZE];
+    unsigned int mdlen = 0;
+    size_t total = 4 + v->dataset_len, lens[7], i;
+    char *id;
+    static const char hex[] = "0123456789abcdef";
+    for (i = 0; i < 7; i++) {
+        const char *s = r->field[id_parts[i]];
+        lens[i] = s ? strlen(s) : 0;
+        total += 4 + lens[i];
+    }
+    if (total > sizeof stackbuf && !(buf = ps_arena_alloc(a, total)))
+        return NULL;
+    p = put_part(buf, v->dataset, v->dataset_len);
+    for (i = 0; i < 7; i++)
+        p = put_part(p, lens[i] ? r->field[id_parts[i]] : "", lens[i]);
+    if (!EVP_Digest(buf, total, md, &mdlen, v->md, NULL) || mdlen < 16)
+        return NULL;
+    if (!(id = ps_arena_alloc(a, 36)))
+        return NULL;
+    memcpy(id, "ps-", 3);
+    for (i = 0; i < 16; i++) {
+        id[3 + 2 * i] = hex[md[i] >> 4];
+        id[4 + 2 * i] = hex[md[i] & 15];
+    }
+    id[35] = '\0';
+    return id;
+}
+
+/* ---- rows ---------------------------------------------------------------------------- */
+
+static void add(ps_problem *list, int *n, int f, const char *code, const char *msg, const char *raw)
+{
+    ps_problem *p;
+    if (*n >= PS_MAX_PROBLEMS)
+        return;
+    p = &list[(*n)++];
+    p->field = f;
+    p->code = code;
+    p->raw = raw;
+    snprintf(p->message, sizeof p->message, "%s", msg);
+}
+
+ps_row_outcome ps_validate_row(const ps_validator *v, const ps_cell *const by_field[PS_FIELD_COUNT],
+                               uint64_t source_row, ps_arena *arena, ps_record *out,
+                               ps_row_check *chk)
+{
+    const char *val[PS_FIELD_COUNT], *raw[PS_FIELD_COUNT];
+    size_t vlen[PS_FIELD_COUNT];
+    unsigned char kind[PS_FIELD_COUNT];
+    const char *currency = NULL;
+    fprob fp;
+    int f, i;
+    /* currency first (amounts depend on it), then the rest in field order */
+    static const int order[PS_FIELD_COUNT] = {PS_F_PAYMENT_CURRENCY,
+                                              PS_F_ID,
+                                              PS_F_TIMESTAMP,
+                                              PS_F_PAYMENT_AMOUNT,
+                                              PS_F_TRANSACTION_TYPE,
+                                              PS_F_TRANSACTION_CHARGES,
+                                              PS_F_REFERENCE_ID,
+                                              PS_F_CUSTOMER_ID,
+                                              PS_F_METER_ID,
+                                              PS_F_CUSTOMER_NAME,
+                                              PS_F_CUSTOMER_PHONE,
+                                              PS_F_CUSTOMER_CATEGORY,
+                                              PS_F_FINANCING_ID,
+                                              PS_F_AGENT_ID,
+                                              PS_F_LATITUDE,
+                                              PS_F_LONGITUDE,
+                                              PS_F_UTILITY_ID,
+                                              PS_F_FAILED_BATTERY_CAPACITY_COUNT,
+                                              PS_F_ACCOUNT_TYPE,
+                                              PS_F_STATUS,
+                                              PS_F_NOTES};
+
+    memset(out, 0, sizeof *out);
+    out->source_row = source_row;
+    chk->n_errors = 0;
+    chk->n_warnings = 0;
+
+    for (f = 0; f < PS_FIELD_COUNT; f++) {
+        const ps_cell *c = by_field[f];
+        size_t bad;
+        val[f] = NULL;
+        vlen[f] = 0;
+        raw[f] = NULL;
+        kind[f] = PS_CELL_TEXT;
+        if (c && c->text && c->len) {
+            const char *s = c->text;
+            size_t len = c->len;
+            raw[f] = c->text;
+            if (plain_ascii(s, len)) {
+                /* no U+00A0 possible: only ASCII whitespace to trim */
+                while (len && is_ws((unsigned char)s[0])) {
+                    s++;
+                    len--;
+                }
+                while (len && is_ws((unsigned char)s[len - 1]))
+                    len--;
+                if (len) {
+                    val[f] = s;
+                    vlen[f] = len;
+                    kind[f] = c->kind;
+                }
+            } else if ((bad = ps_utf8_check(s, len)) != len) {
+                char m[200];
+                snprintf(m, sizeof m, "%s is not valid UTF-8 (bad byte at offset %zu)",
+                         ps_field_name(f), bad);
+                add(chk->errors, &chk->n_errors, f, "bad_utf8", m, NULL);
+                vlen[f] = (size_t)-1; /* present but unusable */
+                continue;
+            } else {
+                trim(&s, &len);
+                if (len) {
+                    val[f] = s;
+                    vlen[f] = len;
+                    kind[f] = c->kind;
+                }
+            }
+        }
+        if (!val[f] && v->defaults[f]) {
+            val[f] = v->defaults[f];
+            vlen[f] = v->default_len[f];
+            raw[f] = v->defaults[f];
+        }
+    }
+
+    for (i = 0; i < PS_FIELD_COUNT; i++) {
+        int req;
+        f = order[i];
+        if (vlen[f] == (size_t)-1)
+            continue; /* bad_utf8 already reported */
+        req = ps_field_required(f, v->profile);
+        if (!val[f]) {
+            if (req) {
+                char m[200];
+                snprintf(m, sizeof m, "required field %s is empty or missing", ps_field_name(f));
+                add(chk->errors, &chk->n_errors, f, "missing_required", m, raw[f]);
+            }
+            continue;
+        }
+        if (field_value(v, f, val[f], vlen[f], kind[f], currency, arena, out, &fp) == 0) {
+            if (f == PS_F_PAYMENT_CURRENCY)
+                currency = out->field[f];
+            continue;
+        }
+        out->field[f] = NULL;
+        if (req || v->profile == PS_PROFILE_STRICT || strcmp(fp.code, "out_of_memory") == 0) {
+            add(chk->errors, &chk->n_errors, f, fp.code, fp.message, raw[f]);
+        } else {
+            add(chk->warnings, &chk->n_warnings, f, fp.code, fp.message, raw[f]);
+            if (f == PS_F_TRANSACTION_CHARGES)
+                out->has_charges = 0;
+        }
+    }
+    if (chk->n_errors)
+        return PS_ROW_REJECTED;
+
+    out->content_hash = ps_record_content_hash(out);
+    if (!out->field[PS_F_ID]) {
+        out->field[PS_F_ID] = derive_id(v, out, arena);
+        out->id_derived = 1;
+        if (!out->field[PS_F_ID]) {
+            add(chk->errors, &chk->n_errors, PS_F_ID, "out_of_memory",
+                "could not derive an ID (out of memory or digest failure)", NULL);
+            return PS_ROW_REJECTED;
+        }
+    }
+    return PS_ROW_ACCEPTED;
+}
+
+/* ---- validator ----------------------------------------------------------------------- */
+
+static int format_ok(const char *fmt)
+{
+    for (; *fmt; fmt++) {
+        if (*fmt != '%')
+            continue;
+        fmt++;
+        if (!*fmt || !strchr("YmdHMSybBpIfzZ%", *fmt))
+            return 0;
+    }
+    return 1;
+}
+
+void ps_validator_free(ps_validator *v)
+{
+    size_t i;
+    if (!v)
+        return;
+    free(v->dataset);
+    for (i = 0; i < v->n_ts_formats; i++)
+        free(v->ts_formats[i]);
+    free(v->ts_formats);
+    free(v->aliases);
+    for (i = 0; i < PS_FIELD_COUNT; i++)
+        free(v->defaults[i]);
+    EVP_MD_free(v->fetched_md);
+    free(v);
+}
+
+static ps_status nomem(ps_validator *v, ps_error *err)
+{
+    ps_validator_free(v);
+    return ps_error_setf(err, PS_ERR_NOMEM, "out of memory creating the validator");
+}
+
+ps_status ps_validator_new(const ps_validate_config *cfg, ps_validator **out, ps_error *err)
+{
+    ps_validator *v;
+    size_t i;
+    int f;
+    if (out)
+        *out = NULL;
+    if (!cfg || !out)
+        return ps_error_setf(err, PS_ERR_USAGE, "ps_validator_new: missing argument");
+    v = calloc(1, sizeof *v);
+    if (!v)
+        return nomem(NULL, err);
+    v->dataset = strdup(cfg->dataset ? cfg->dataset : "");
+    if (!v->dataset)
+        return nomem(v, err);
+    v->dataset_len = strlen(v->dataset);
+    v->profile = cfg->profile;
+    v->naive_zone = cfg->naive_zone;
+    v->serial_zone = cfg->serial_zone;
+    v->fetched_md = EVP_MD_fetch(NULL, "SHA256", NULL);
+    v->md = v->fetched_md ? v->fetched_md : EVP_sha256();
+
+    if (cfg->phone_country_code && cfg->phone_country_code[0]) {
+        const char *c = cfg->phone_country_code;
+        size_t n = strlen(c);
+        if (c[0] == '+') {
+            c++;
+            n--;
+        }
+        if (n < 1 || n > 3 || strspn(c, "0123456789") != n || c[0] == '0') {
+            ps_status st = ps_error_setf(err, PS_ERR_CONFIG,
+                                         "phone_country_code '%s' must be a country calling "
+                                         "code of 1 to 3 digits (e.g. 234)",
+                                         cfg->phone_country_code);
+            ps_validator_free(v);
+            return st;
+        }
+        memcpy(v->cc, c, n + 1);
+    }
+
+    if (cfg->n_ts_formats) {
+        v->ts_formats = calloc(cfg->n_ts_formats, sizeof *v->ts_formats);
+        if (!v->ts_formats)
+            return nomem(v, err);
+        for (i = 0; i < cfg->n_ts_formats; i++) {
+            const char *fmt = cfg->ts_formats[i];
+            if (!fmt || !*fmt || !format_ok(fmt)) {
+                ps_status st = ps_error_setf(
+                    err, PS_ERR_CONFIG,
+                    "timestamp format '%s' is not valid: use %%Y %%m %%d %%H %%M %%S %%y %%b "
+                    "%%B %%p %%I %%f %%z %%Z %%%% and literal characters",
+                    fmt ? fmt : "");
+                ps_validator_free(v);
+                return st;
+            }
+            if (!(v->ts_formats[i] = strdup(fmt)))
+                return nomem(v, err);
+            v->n_ts_formats = i + 1;
+        }
+    }
+
+    if (cfg->n_txtype_aliases) {
+        v->aliases = calloc(cfg->n_txtype_aliases, sizeof *v->aliases);
+        if (!v->aliases)
+            return nomem(v, err);
+        for (i = 0; i < cfg->n_txtype_aliases; i++) {
+            const char *from = cfg->txtype_alias_from[i], *to = cfg->txtype_alias_to[i];
+            int t = to ? ps_txtype_parse(to, strlen(to)) : -1;
+            size_t kl = from ? ps_txtype_key(from, strlen(from), v->aliases[i].key,
+                                             sizeof v->aliases[i].key)
+                             : 0;
+            if (t < 0 || kl == 0 || kl >= sizeof v->aliases[i].key) {
+                ps_status st = ps_error_setf(
+                    err, PS_ERR_CONFIG,
+                    "transaction type alias '%s': target '%s' must be one of FULL_PAYMENT, "
+                    "INSTALLMENT_PAYMENT, NON_CONTRACT_PAYMENT, DISCOUNT, REVERSAL, "
+                    "ENERGY_CREDIT%s",
+                    from ? from : "", to ? to : "",
+                    (t >= 0) ? " (and the alias itself must be 1 to 63 characters)" : "");
+                ps_validator_free(v);
+                return st;
+            }
+            v->aliases[i].type = t;
+            v->n_aliases = i + 1;
+        }
+    }
+
+    for (f = 0; f < PS_FIELD_COUNT; f++) {
+        const char *d = cfg->defaults[f];
+        if (!d)
+            continue;
+        if (!(v->defaults[f] = strdup(d)))
+            return nomem(v, err);
+    }
+    /* Check the defaults by normalising them on their own (amounts without a currency). */
+    for (f = 0; f < PS_FIELD_COUNT; f++) {
+        const char *s = v->defaults[f];
+        size_t len;
+        ps_arena *a;
+        ps_record tmp;
+        fprob fp;
+        int rc;
+        if (!s)
+            continue;
+        len = strlen(s);
+        if (ps_utf8_check(s, len) != len) {
+            ps_status st = ps_error_setf(err, PS_ERR_CONFIG, "default for %s is not valid UTF-8",
+                                         ps_field_name(f));
+            ps_validator_free(v);
+            return st;
+        }
+        trim(&s, &len);
+        if (len == 0) {
+            free(v->defaults[f]);
+            v->defaults[f] = NULL;
+            continue;
+        }
+        memmove(v->defaults[f], s, len);
+        v->defaults[f][len] = '\0';
+        v->default_len[f] = len;
+        if (!(a = ps_arena_create(4096)))
+            return nomem(v, err);
+        memset(&tmp, 0, sizeof tmp);
+        rc = field_value(v, f, v->defaults[f], len, PS_CELL_TEXT, NULL, a, &tmp, &fp);
+        ps_arena_destroy(a);
+        if (rc != 0) {
+            ps_status st = ps_error_setf(err, PS_ERR_CONFIG, "default for %s: %s", ps_field_name(f),
+                                         fp.message);
+            ps_validator_free(v);
+            return st;
+        }
+    }
+    *out = v;
+    return PS_OK;
+}

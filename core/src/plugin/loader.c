@@ -1,0 +1,467 @@
+/* paysync core: plugin discovery, dlopen, descriptor checks, static registration (loader.h). */
+#include "plugin/loader.h"
+
+#include <dirent.h>
+#include <dlfcn.h>
+#include <errno.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* The descriptor size this core reads: up to and including `sink`. */
+#define PS_DESCRIPTOR_MIN_SIZE (offsetof(ps_plugin_descriptor, sink) + sizeof(void *))
+#define PS_MAX_PLUGIN_NAME 64
+
+struct ps_registry {
+    ps_plugin **plugins;
+    size_t n, cap;
+    char **dirs;
+    size_t ndirs;
+    int path_set;
+};
+
+ps_registry *ps_registry_new(void)
+{
+    return calloc(1, sizeof(ps_registry));
+}
+
+static void free_dirs(ps_registry *r)
+{
+    for (size_t i = 0; i < r->ndirs; i++)
+        free(r->dirs[i]);
+    free(r->dirs);
+    r->dirs = NULL;
+    r->ndirs = 0;
+}
+
+void ps_registry_free(ps_registry *r)
+{
+    if (!r)
+        return;
+    for (size_t i = 0; i < r->n; i++) {
+        if (r->plugins[i]->handle)
+            dlclose(r->plugins[i]->handle);
+        free(r->plugins[i]->path);
+        free(r->plugins[i]);
+    }
+    free(r->plugins);
+    free_dirs(r);
+    free(r);
+}
+
+static int add_dir(ps_registry *r, const char *d, size_t len)
+{
+    if (len == 0)
+        return 0;
+    char **nd = realloc(r->dirs, (r->ndirs + 1) * sizeof *nd);
+    if (!nd)
+        return -1;
+    r->dirs = nd;
+    if (!(r->dirs[r->ndirs] = strndup(d, len)))
+        return -1;
+    r->ndirs++;
+    return 0;
+}
+
+ps_status ps_registry_set_path(ps_registry *r, char *const *dirs, size_t n, ps_error *err)
+{
+    free_dirs(r);
+    r->path_set = 1;
+    for (size_t i = 0; i < n; i++)
+        if (dirs && dirs[i] && add_dir(r, dirs[i], strlen(dirs[i])) != 0)
+            return ps_error_setf(err, PS_ERR_NOMEM, "plugin path: out of memory");
+    const char *env = getenv("PAYSYNC_PLUGIN_PATH");
+    while (env && *env) {
+        const char *colon = strchr(env, ':');
+        size_t len = colon ? (size_t)(colon - env) : strlen(env);
+        if (add_dir(r, env, len) != 0)
+            return ps_error_setf(err, PS_ERR_NOMEM, "plugin path: out of memory");
+        env = colon ? colon + 1 : NULL;
+    }
+#ifdef PS_PLUGIN_INSTALL_DIR
+    if (add_dir(r, PS_PLUGIN_INSTALL_DIR, strlen(PS_PLUGIN_INSTALL_DIR)) != 0)
+        return ps_error_setf(err, PS_ERR_NOMEM, "plugin path: out of memory");
+#endif
+    return PS_OK;
+}
+
+const char *const *ps_registry_dirs(ps_registry *r, size_t *n)
+{
+    if (!r->path_set)
+        ps_registry_set_path(r, NULL, 0, NULL);
+    *n = r->ndirs;
+    return (const char *const *)r->dirs;
+}
+
+static int plugin_name_ok(const char *s)
+{
+    size_t l = 0;
+    for (; s[l]; l++)
+        if (!((s[l] >= 'a' && s[l] <= 'z') || (s[l] >= '0' && s[l] <= '9') || s[l] == '_'))
+            return 0;
+    return l > 0 && l <= PS_MAX_PLUGIN_NAME;
+}
+
+static ps_status check_options(const ps_plugin_descriptor *d, const char *where, ps_error *err)
+{
+    const ps_option_spec *t = d->options;
+    size_t n = ps_option_table_len(t);
+    if (n > 256)
+        return ps_error_setf(err, PS_ERR_PLUGIN,
+                             "%s: options table has more than 256 entries or no NULL-name "
+                             "terminator",
+                             where);
+    for (size_t i = 0; i < n; i++) {
+        const ps_option_spec *s = &t[i];
+        if (!plugin_name_ok(s->name) || strcmp(s->name, "plugin") == 0)
+            return ps_error_setf(err, PS_ERR_PLUGIN,
+                                 "%s: options[%zu].name '%s' is invalid (use [a-z0-9_]+, not "
+                                 "'plugin')",
+                                 where, i, s->name);
+        for (size_t j = 0; j < i; j++)
+            if (strcmp(t[j].name, s->name) == 0)
+                return ps_error_setf(err, PS_ERR_PLUGIN,
+                                     "%s: options[%zu].name '%s' is a duplicate of options[%zu]",
+                                     where, i, s->name, j);
+        if (!ps_option_type_name(s->type))
+            return ps_error_setf(err, PS_ERR_PLUGIN,
+                                 "%s: options[%zu] ('%s') has type %d, expected 1 (string), 2 "
+                                 "(int), 3 (bool) or 4 (path)",
+                                 where, i, s->name, (int)s->type);
+        if ((s->required != 0 && s->required != 1) || (s->secret != 0 && s->secret != 1))
+            return ps_error_setf(err, PS_ERR_PLUGIN,
+                                 "%s: options[%zu] ('%s'): required and secret must be 0 or 1",
+                                 where, i, s->name);
+        const char *dv = s->default_value;
+        int bad = dv && ((s->type == PS_OPT_INT && ps_option_parse_int(dv, NULL) != 0) ||
+                         (s->type == PS_OPT_BOOL && ps_option_parse_bool(dv, NULL) != 0) ||
+                         (s->type == PS_OPT_PATH && dv[0] == '\0'));
+        if (bad)
+            return ps_error_setf(
+                err, PS_ERR_PLUGIN, "%s: options[%zu] ('%s'): default_value '%s' is not a valid %s",
+                where, i, s->name, s->secret ? "***" : dv, ps_option_type_name(s->type));
+    }
+    return PS_OK;
+}
+
+ps_status ps_descriptor_check(const ps_plugin_descriptor *d, const char *where, ps_error *err)
+{
+    if (!where)
+        where = "plugin";
+    if (!d)
+        return ps_error_setf(err, PS_ERR_PLUGIN, "%s: the entry function returned NULL", where);
+    if (d->abi_major != PS_ABI_MAJOR)
+        return ps_error_setf(err, PS_ERR_PLUGIN,
+                             "%s: abi_major is %u, this paysync speaks %u; rebuild the plugin "
+                             "against this paysync's headers",
+                             where, (unsigned)d->abi_major, (unsigned)PS_ABI_MAJOR);
+    if (d->abi_minor > PS_ABI_MINOR)
+        return ps_error_setf(err, PS_ERR_PLUGIN,
+                             "%s: abi_minor is %u, newer than this paysync's %u.%u; upgrade "
+                             "paysync or use an older plugin build",
+                             where, (unsigned)d->abi_minor, (unsigned)PS_ABI_MAJOR,
+                             (unsigned)PS_ABI_MINOR);
+    if (d->struct_size < PS_DESCRIPTOR_MIN_SIZE)
+        return ps_error_setf(err, PS_ERR_PLUGIN,
+                             "%s: struct_size is %zu, this paysync needs at least %zu", where,
+                             d->struct_size, (size_t)PS_DESCRIPTOR_MIN_SIZE);
+    if (!d->name || !plugin_name_ok(d->name))
+        return ps_error_setf(err, PS_ERR_PLUGIN,
+                             "%s: name '%s' is invalid (1-64 characters of [a-z0-9_])", where,
+                             d->name ? d->name : "(null)");
+    if (!d->version || !d->version[0])
+        return ps_error_setf(err, PS_ERR_PLUGIN, "%s: version is missing", where);
+    if (!d->create)
+        return ps_error_setf(err, PS_ERR_PLUGIN, "%s: create callback is NULL (required)", where);
+    if (!d->destroy)
+        return ps_error_setf(err, PS_ERR_PLUGIN, "%s: destroy callback is NULL (required)", where);
+    if (d->kind == PS_PLUGIN_PROVIDER) {
+        if (!d->provider)
+            return ps_error_setf(err, PS_ERR_PLUGIN,
+                                 "%s: kind is provider but the provider ops table is NULL", where);
+        if (!d->provider->open || !d->provider->next_batch)
+            return ps_error_setf(err, PS_ERR_PLUGIN, "%s: provider->%s is NULL (required)", where,
+                                 !d->provider->open ? "open" : "next_batch");
+    } else if (d->kind == PS_PLUGIN_SINK) {
+        if (!d->sink)
+            return ps_error_setf(err, PS_ERR_PLUGIN,
+                                 "%s: kind is sink but the sink ops table is NULL", where);
+        const char *missing = !d->sink->open          ? "open"
+                              : !d->sink->write_batch ? "write_batch"
+                              : !d->sink->commit      ? "commit"
+                                                      : NULL;
+        if (missing)
+            return ps_error_setf(err, PS_ERR_PLUGIN, "%s: sink->%s is NULL (required)", where,
+                                 missing);
+    } else {
+        return ps_error_setf(err, PS_ERR_PLUGIN,
+                             "%s: kind is %d, expected 1 (provider) or 2 (sink)", where,
+                             (int)d->kind);
+    }
+    return check_options(d, where, err);
+}
+
+static ps_plugin *find_loaded(ps_registry *r, const char *name)
+{
+    for (size_t i = 0; i < r->n; i++)
+        if (strcmp(r->plugins[i]->desc->name, name) == 0)
+            return r->plugins[i];
+    return NULL;
+}
+
+static ps_status add_plugin(ps_registry *r, const ps_plugin_descriptor *d, char *path, void *handle,
+                            const ps_plugin **out, ps_error *err)
+{
+    ps_plugin *p = calloc(1, sizeof *p);
+    if (p && r->n == r->cap) {
+        size_t nc = r->cap ? r->cap * 2 : 8;
+        ps_plugin **np = realloc(r->plugins, nc * sizeof *np);
+        if (np) {
+            r->plugins = np;
+            r->cap = nc;
+        } else {
+            free(p);
+            p = NULL;
+        }
+    }
+    if (!p) {
+        free(path);
+        if (handle)
+            dlclose(handle);
+        return ps_error_setf(err, PS_ERR_NOMEM, "plugin registry: out of memory");
+    }
+    p->desc = d;
+    p->path = path;
+    p->handle = handle;
+    r->plugins[r->n++] = p;
+    if (out)
+        *out = p;
+    return PS_OK;
+}
+
+ps_status ps_registry_add_static(ps_registry *r, const ps_plugin_descriptor *d, ps_error *err)
+{
+    char where[128];
+    snprintf(where, sizeof where, "static plugin '%s'", d && d->name ? d->name : "?");
+    ps_status st = ps_descriptor_check(d, where, err);
+    if (st != PS_OK)
+        return st;
+    if (find_loaded(r, d->name))
+        return ps_error_setf(err, PS_ERR_PLUGIN,
+                             "%s: a plugin with this name is already registered", where);
+    return add_plugin(r, d, NULL, NULL, NULL, err);
+}
+
+/* Refuses files and folders other users could replace. */
+static ps_status check_perms(const char *dir, const char *file, ps_error *err)
+{
+    struct stat sd, sf;
+    if (stat(dir, &sd) != 0)
+        return ps_error_setf(err, PS_ERR_PLUGIN, "%s: cannot stat: %s", dir, strerror(errno));
+    if (sd.st_mode & (S_IWGRP | S_IWOTH))
+        return ps_error_setf(err, PS_ERR_PLUGIN,
+                             "%s: refusing to load: its directory %s is writable by group or "
+                             "others (mode %03o); fix with: chmod go-w '%s'",
+                             file, dir, (unsigned)(sd.st_mode & 0777), dir);
+    if (stat(file, &sf) != 0)
+        return ps_error_setf(err, PS_ERR_PLUGIN, "%s: cannot stat: %s", file, strerror(errno));
+    if (!S_ISREG(sf.st_mode))
+        return ps_error_setf(err, PS_ERR_PLUGIN, "%s: refusing to load: not a regular file", file);
+    if (sf.st_mode & (S_IWGRP | S_IWOTH))
+        return ps_error_setf(err, PS_ERR_PLUGIN,
+                             "%s: refusing to load: the file is writable by group or others "
+                             "(mode %03o); fix with: chmod go-w '%s'",
+                             file, (unsigned)(sf.st_mode & 0777), file);
+    if (sf.st_uid != geteuid() && sf.st_uid != 0)
+        return ps_error_setf(err, PS_ERR_PLUGIN,
+                             "%s: refusing to load: owned by uid %u, neither you nor root; fix "
+                             "with: chown",
+                             file, (unsigned)sf.st_uid);
+    return PS_OK;
+}
+
+static ps_status load_file(ps_registry *r, const char *dir, const char *name, const ps_plugin **out,
+                           ps_error *err)
+{
+    size_t len = strlen(dir) + strlen(name) + 5;
+    char *file = malloc(len);
+    if (!file)
+        return ps_error_setf(err, PS_ERR_NOMEM, "plugin loader: out of memory");
+    snprintf(file, len, "%s%s%s.so", dir, dir[strlen(dir) - 1] == '/' ? "" : "/", name);
+    ps_status st = check_perms(dir, file, err);
+    if (st != PS_OK) {
+        free(file);
+        return st;
+    }
+    void *h = dlopen(file, RTLD_NOW | RTLD_LOCAL);
+    if (!h) {
+        const char *e = dlerror();
+        st =
+            ps_error_setf(err, PS_ERR_PLUGIN, "%s: cannot load: %s", file, e ? e : "dlopen failed");
+        free(file);
+        return st;
+    }
+    ps_plugin_entry_fn entry;
+    void *sym = dlsym(h, PS_PLUGIN_ENTRY_NAME);
+    memcpy(&entry, &sym, sizeof entry);
+    if (!sym) {
+        st = ps_error_setf(err, PS_ERR_PLUGIN,
+                           "%s: no entry function '%s' (define it with PS_PLUGIN_DEFINE)", file,
+                           PS_PLUGIN_ENTRY_NAME);
+    } else {
+        const ps_plugin_descriptor *d = entry();
+        st = ps_descriptor_check(d, file, err);
+        if (st == PS_OK && strcmp(d->name, name) != 0)
+            st = ps_error_setf(err, PS_ERR_PLUGIN,
+                               "%s: name is '%s' but the file is named '%s.so'; they must match",
+                               file, d->name, name);
+        if (st == PS_OK)
+            return add_plugin(r, d, file, h, out, err);
+    }
+    dlclose(h);
+    free(file);
+    return st;
+}
+
+static int exists(const char *dir, const char *name)
+{
+    char file[4096];
+    snprintf(file, sizeof file, "%s/%s.so", dir, name);
+    struct stat sb;
+    return stat(file, &sb) == 0;
+}
+
+/* Names of *.so files in dir (sorted), malloc'd. */
+static size_t list_dir(const char *dir, char ***out)
+{
+    *out = NULL;
+    DIR *dp = opendir(dir);
+    if (!dp)
+        return 0;
+    size_t n = 0, cap = 0;
+    struct dirent *e;
+    while ((e = readdir(dp))) {
+        size_t l = strlen(e->d_name);
+        if (l <= 3 || strcmp(e->d_name + l - 3, ".so") != 0)
+            continue;
+        if (n == cap) {
+            size_t nc = cap ? cap * 2 : 16;
+            char **np = realloc(*out, nc * sizeof *np);
+            if (!np)
+                break;
+            *out = np;
+            cap = nc;
+        }
+        if (((*out)[n] = strndup(e->d_name, l - 3)))
+            n++;
+    }
+    closedir(dp);
+    for (size_t i = 1; i < n; i++) /* insertion sort: directories are small */
+        for (size_t j = i; j > 0 && strcmp((*out)[j - 1], (*out)[j]) > 0; j--) {
+            char *t = (*out)[j];
+            (*out)[j] = (*out)[j - 1];
+            (*out)[j - 1] = t;
+        }
+    return n;
+}
+
+static void free_list(char **l, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(l[i]);
+    free(l);
+}
+
+ps_status ps_registry_find(ps_registry *r, const char *name, const ps_plugin **out, ps_error *err)
+{
+    *out = NULL;
+    if (!name || !plugin_name_ok(name))
+        return ps_error_setf(err, PS_ERR_PLUGIN,
+                             "plugin name '%s' is invalid (1-64 characters of [a-z0-9_])",
+                             name ? name : "(null)");
+    ps_plugin *p = find_loaded(r, name);
+    if (p) {
+        *out = p;
+        return PS_OK;
+    }
+    if (!r->path_set) {
+        ps_status st = ps_registry_set_path(r, NULL, 0, err);
+        if (st != PS_OK)
+            return st;
+    }
+    for (size_t i = 0; i < r->ndirs; i++)
+        if (exists(r->dirs[i], name))
+            return load_file(r, r->dirs[i], name, out, err);
+
+    /* Not found: list where we looked and suggest a near name. */
+    char looked[600] = "";
+    const char *cands[256];
+    char **owned[64];
+    size_t nowned[64], nc = 0, no = 0;
+    for (size_t i = 0; i < r->ndirs; i++) {
+        strncat(looked, i ? ", " : "", sizeof looked - strlen(looked) - 1);
+        strncat(looked, r->dirs[i], sizeof looked - strlen(looked) - 1);
+        if (no < 64) {
+            nowned[no] = list_dir(r->dirs[i], &owned[no]);
+            for (size_t j = 0; j < nowned[no] && nc < 256; j++)
+                cands[nc++] = owned[no][j];
+            no++;
+        }
+    }
+    for (size_t i = 0; i < r->n && nc < 256; i++)
+        cands[nc++] = r->plugins[i]->desc->name;
+    const char *sug = ps_suggest(name, cands, nc);
+    ps_status st = ps_error_setf(err, PS_ERR_PLUGIN,
+                                 "plugin '%s' not found%s%s%s; looked for %s.so in: %s (set "
+                                 "plugin_path in the config or PAYSYNC_PLUGIN_PATH)",
+                                 name, sug ? " (did you mean '" : "", sug ? sug : "",
+                                 sug ? "'?)" : "", name, r->ndirs ? looked : "(no directories)");
+    for (size_t i = 0; i < no; i++)
+        free_list(owned[i], nowned[i]);
+    return st;
+}
+
+void ps_registry_scan(ps_registry *r,
+                      void (*fn)(void *ctx, const ps_plugin *p, const char *file,
+                                 const ps_error *e),
+                      void *ctx)
+{
+    for (size_t i = 0; i < r->n; i++)
+        if (!r->plugins[i]->path)
+            fn(ctx, r->plugins[i], NULL, NULL);
+    if (!r->path_set && ps_registry_set_path(r, NULL, 0, NULL) != PS_OK)
+        return;
+    for (size_t i = 0; i < r->ndirs; i++) {
+        char **names;
+        size_t n = list_dir(r->dirs[i], &names);
+        for (size_t j = 0; j < n; j++) {
+            char file[4096];
+            size_t dl = strlen(r->dirs[i]);
+            snprintf(file, sizeof file, "%s%s%s.so", r->dirs[i],
+                     dl && r->dirs[i][dl - 1] == '/' ? "" : "/", names[j]);
+            ps_error e;
+            ps_error_clear(&e);
+            if (!plugin_name_ok(names[j])) {
+                ps_error_setf(&e, PS_ERR_PLUGIN,
+                              "%s: file name is not a valid plugin name ([a-z0-9_]+.so)", file);
+                fn(ctx, NULL, file, &e);
+                continue;
+            }
+            const ps_plugin *p = find_loaded(r, names[j]);
+            if (p) {
+                /* Shadowed by an earlier directory or a static plugin: report only the
+                 * instance that would be used, once. */
+                if (p->path && strcmp(p->path, file) == 0)
+                    fn(ctx, p, p->path, NULL);
+                continue;
+            }
+            if (load_file(r, r->dirs[i], names[j], &p, &e) == PS_OK)
+                fn(ctx, p, p->path, NULL);
+            else
+                fn(ctx, NULL, file, &e);
+        }
+        free_list(names, n);
+    }
+}

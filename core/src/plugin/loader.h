@@ -1,0 +1,92 @@
+/* paysync core: plugin discovery, dlopen, ABI checks, static registration, option tables. */
+#ifndef PS_LOADER_H
+#define PS_LOADER_H
+
+#include <stddef.h>
+
+#include "config/config.h"
+#include "paysync/plugin.h"
+
+typedef struct ps_registry ps_registry;
+
+/* A loaded plugin (owned by the registry). */
+typedef struct ps_plugin {
+    const ps_plugin_descriptor *desc;
+    char *path; /* file it came from; NULL for static registrations */
+    void *handle;
+} ps_plugin;
+
+/* NULL on allocation failure. Free with ps_registry_free (dlcloses). */
+ps_registry *ps_registry_new(void);
+void ps_registry_free(ps_registry *r);
+
+/* Search path: the config's plugin_path, then $PAYSYNC_PLUGIN_PATH (':'-separated), then the
+ * install dir. dirs may be NULL. Copies the strings. */
+ps_status ps_registry_set_path(ps_registry *r, char *const *dirs, size_t n, ps_error *err);
+
+/* The effective search path (computing the default one when set_path was not called).
+ * Owned by the registry, valid until the next set_path or free. */
+const char *const *ps_registry_dirs(ps_registry *r, size_t *n);
+
+/* Registers a compiled-in plugin (checked like a loaded one). */
+ps_status ps_registry_add_static(ps_registry *r, const ps_plugin_descriptor *d, ps_error *err);
+
+/* Finds plugin `name`: static ones first, then `DIR/NAME.so` in path order. Refuses files or
+ * directories writable by other users, a missing entry function, and an ABI mismatch
+ * (message names the file and the field). */
+ps_status ps_registry_find(ps_registry *r, const char *name, const ps_plugin **out, ps_error *err);
+
+/* Calls fn for every plugin found on the path (and static ones); for files that fail to load
+ * fn gets p == NULL and the error. */
+void ps_registry_scan(ps_registry *r,
+                      void (*fn)(void *ctx, const ps_plugin *p, const char *file,
+                                 const ps_error *e),
+                      void *ctx);
+
+/* Checks a descriptor's ABI fields, name, kind, callbacks and option table. `where` (file
+ * name) prefixes the message. */
+ps_status ps_descriptor_check(const ps_plugin_descriptor *d, const char *where, ps_error *err);
+
+/* ---- options --------------------------------------------------------------------------- */
+
+/* Validates kvs against the plugin's option table: unknown keys (with a suggestion), missing
+ * required ones, type errors; messages name config file:line:col and `context` (e.g.
+ * "sink 'export'"). Path options are resolved against cfg_dir. Caller frees. */
+ps_status ps_options_build(const ps_plugin_descriptor *d, const ps_kv *kvs, size_t n,
+                           const char *cfg_file, const char *cfg_dir, const char *context,
+                           ps_options **out, ps_error *err);
+void ps_options_free(ps_options *o);
+
+/* Same as ps_options_build; line/col (1-based, 0 = unknown) locate the plugin reference so
+ * that "missing required option" errors name file:line:col too. */
+ps_status ps_options_build_at(const ps_plugin_descriptor *d, const ps_kv *kvs, size_t n,
+                              const char *cfg_file, const char *cfg_dir, const char *context,
+                              int line, int col, ps_options **out, ps_error *err);
+
+/* Convenience: ps_options_build_at with the reference's options and location and the
+ * config's file and folder (cfg may be NULL). */
+ps_status ps_options_from_ref(const ps_plugin_descriptor *d, const ps_plugin_ref *ref,
+                              const ps_config *cfg, const char *context, ps_options **out,
+                              ps_error *err);
+
+/* Entries of an option table before the NULL-name terminator (at most 257 are looked at). */
+size_t ps_option_table_len(const ps_option_spec *t);
+/* Strict parsers of option text: 0 on success (out may be NULL), -1 when invalid.
+ * Ints: optional sign and decimal digits only, in range. Bools: true/false/yes/no/on/off/1/0,
+ * case-insensitive. */
+int ps_option_parse_int(const char *s, long long *out);
+int ps_option_parse_bool(const char *s, int *out);
+/* "string", "int", "bool", "path"; NULL for an invalid type. Static storage. */
+const char *ps_option_type_name(ps_option_type t);
+
+const char *ps_options_string(const ps_options *o, const char *name);
+long long ps_options_int(const ps_options *o, const char *name);
+int ps_options_bool(const ps_options *o, const char *name);
+int ps_options_is_set(const ps_options *o, const char *name);
+/* Every (name, value) as set or defaulted, secrets shown as "***". For logs and reports.
+ * Index i runs over the plugin's option table; value is NULL when the option is neither set
+ * nor defaulted (and name/value are NULL when i is out of range). */
+size_t ps_options_count(const ps_options *o);
+void ps_options_at(const ps_options *o, size_t i, const char **name, const char **value_redacted);
+
+#endif

@@ -1,0 +1,569 @@
+/* paysync core: streaming RFC 4180 CSV reader.
+ *
+ * A resumable state machine: input is pulled into a fixed buffer and consumed as it is
+ * parsed; the decoded fields of the record under construction live in a scratch buffer
+ * (`fb`, every field followed by a NUL) that grows only for a long record and shrinks back
+ * after it. A finished record is copied into the caller's arena with one allocation. */
+#include "util/csv.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define CSV_IN_SIZE (64u * 1024u)
+#define CSV_FB_INITIAL 4096u
+#define CSV_FB_KEEP (1024u * 1024u) /* scratch larger than this is shrunk after a record */
+#define CSV_F_INITIAL 64u
+#define CSV_F_KEEP 4096u
+#define CSV_DEFAULT_MAX_FIELD ((size_t)64 * 1024 * 1024)
+#define CSV_DEFAULT_MAX_COLUMNS ((size_t)16384)
+
+typedef enum csv_state {
+    ST_RECORD_START = 0, /* nothing of the record consumed yet */
+    ST_FIELD_START,      /* a field has begun, nothing of it consumed */
+    ST_UNQUOTED,         /* inside an unquoted field */
+    ST_QUOTED,           /* inside a quoted field */
+    ST_QUOTE_IN_QUOTED   /* a quote seen inside a quoted field: closing or doubled */
+} csv_state;
+
+struct ps_csv_reader {
+    ps_csv_read_fn read;
+    void *ctx;
+    unsigned char delim;
+    unsigned char special[256]; /* bytes ending an unquoted span */
+
+    char *in;
+    size_t in_cap, in_pos, in_end;
+    int eof;
+    int started; /* BOM check done */
+    int skip_lf; /* previous record ended with CR: a following LF belongs to it */
+    int q_cr;    /* inside quotes, the last byte seen was CR */
+
+    uint64_t line;       /* physical line of the next unconsumed byte (1-based) */
+    uint64_t rec_line;   /* line the record under construction started on */
+    uint64_t quote_line; /* line the current quoted field opened on */
+    csv_state state;
+
+    char *fb; /* decoded fields, each followed by NUL */
+    size_t fb_len, fb_cap;
+    size_t *fstart; /* offset in fb of each field */
+    size_t nf, f_cap;
+
+    size_t max_field, max_columns;
+
+    ps_status sticky; /* once an error is returned, every later call returns it */
+    char sticky_msg[sizeof(((ps_error *)0)->message)];
+};
+
+ps_csv_reader *ps_csv_new(ps_csv_read_fn read, void *ctx, char delimiter)
+{
+    unsigned char d = (unsigned char)(delimiter ? delimiter : ',');
+    if (!read || d == '"' || d == '\n' || d == '\r')
+        return NULL;
+    ps_csv_reader *r = calloc(1, sizeof *r);
+    if (!r)
+        return NULL;
+    r->read = read;
+    r->ctx = ctx;
+    r->delim = d;
+    r->special[d] = 1;
+    r->special['\n'] = 1;
+    r->special['\r'] = 1;
+    r->in_cap = CSV_IN_SIZE;
+    r->in = malloc(r->in_cap);
+    r->fb_cap = CSV_FB_INITIAL;
+    r->fb = malloc(r->fb_cap);
+    r->f_cap = CSV_F_INITIAL;
+    r->fstart = malloc(r->f_cap * sizeof *r->fstart);
+    if (!r->in || !r->fb || !r->fstart) {
+        ps_csv_free(r);
+        return NULL;
+    }
+    r->line = 1;
+    r->max_field = CSV_DEFAULT_MAX_FIELD;
+    r->max_columns = CSV_DEFAULT_MAX_COLUMNS;
+    r->sticky = PS_OK;
+    return r;
+}
+
+void ps_csv_set_limits(ps_csv_reader *r, size_t max_field_bytes, size_t max_columns)
+{
+    if (!r)
+        return;
+    r->max_field = max_field_bytes ? max_field_bytes : CSV_DEFAULT_MAX_FIELD;
+    if (r->max_field > UINT32_MAX)
+        r->max_field = UINT32_MAX; /* ps_cell.len is 32-bit */
+    r->max_columns = max_columns ? max_columns : CSV_DEFAULT_MAX_COLUMNS;
+}
+
+void ps_csv_free(ps_csv_reader *r)
+{
+    if (!r)
+        return;
+    free(r->in);
+    free(r->fb);
+    free(r->fstart);
+    free(r);
+}
+
+size_t ps_csv_scratch_capacity(const ps_csv_reader *r)
+{
+    return r ? r->fb_cap + r->f_cap * sizeof *r->fstart + r->in_cap : 0;
+}
+
+/* Records a printf-formatted error, makes it sticky and copies it to err. */
+static ps_status fail(ps_csv_reader *r, ps_error *err, ps_status code, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 4, 5)))
+#endif
+    ;
+static ps_status fail(ps_csv_reader *r, ps_error *err, ps_status code, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(r->sticky_msg, sizeof r->sticky_msg, fmt, ap);
+    va_end(ap);
+    r->sticky = code;
+    if (err) {
+        err->code = code;
+        memcpy(err->message, r->sticky_msg, sizeof err->message);
+    }
+    return code;
+}
+
+static ps_status fail_nomem(ps_csv_reader *r, ps_error *err)
+{
+    return fail(r, err, PS_ERR_NOMEM, "line %llu: out of memory reading CSV",
+                (unsigned long long)r->rec_line);
+}
+
+/* Pulls more input when the buffer is consumed. 1: data available, 0: EOF, -1: read error. */
+static int refill(ps_csv_reader *r)
+{
+    if (r->eof)
+        return 0;
+    long n = r->read(r->ctx, r->in, r->in_cap);
+    if (n < 0 || (size_t)n > r->in_cap)
+        return -1;
+    r->in_pos = 0;
+    r->in_end = (size_t)n;
+    if (n == 0) {
+        r->eof = 1;
+        return 0;
+    }
+    return 1;
+}
+
+/* Reads until 3 bytes are buffered (or EOF) and drops a UTF-8 byte order mark. */
+static int check_bom(ps_csv_reader *r)
+{
+    while (r->in_end < 3 && !r->eof) {
+        long n = r->read(r->ctx, r->in + r->in_end, r->in_cap - r->in_end);
+        if (n < 0 || (size_t)n > r->in_cap - r->in_end)
+            return -1;
+        if (n == 0)
+            r->eof = 1;
+        r->in_end += (size_t)n;
+    }
+    if (r->in_end >= 3 && memcmp(r->in, "\xEF\xBB\xBF", 3) == 0)
+        r->in_pos = 3;
+    r->started = 1;
+    return 0;
+}
+
+static int fb_reserve(ps_csv_reader *r, size_t extra)
+{
+    if (r->fb_cap - r->fb_len >= extra)
+        return 0;
+    size_t cap = r->fb_cap;
+    while (cap - r->fb_len < extra)
+        cap *= 2;
+    char *p = realloc(r->fb, cap);
+    if (!p)
+        return -1;
+    r->fb = p;
+    r->fb_cap = cap;
+    return 0;
+}
+
+static ps_status append_slow(ps_csv_reader *r, const char *p, size_t n, ps_error *err);
+
+/* Appends decoded bytes to the current field, enforcing the field-size limit. The common case
+ * (room in the scratch, a short field) is inlined into the parser loop. */
+static inline ps_status append(ps_csv_reader *r, const char *p, size_t n, ps_error *err)
+{
+    if (r->fb_cap - r->fb_len > n && r->fb_len - r->fstart[r->nf - 1] + n <= r->max_field) {
+        memcpy(r->fb + r->fb_len, p, n);
+        r->fb_len += n;
+        return PS_OK;
+    }
+    return append_slow(r, p, n, err);
+}
+
+static ps_status append_slow(ps_csv_reader *r, const char *p, size_t n, ps_error *err)
+{
+    size_t cur = r->fb_len - r->fstart[r->nf - 1];
+    if (n > r->max_field - cur)
+        return fail(r, err, PS_ERR_DATA,
+                    "line %llu: field %llu is longer than the limit of %llu bytes",
+                    (unsigned long long)r->rec_line, (unsigned long long)r->nf,
+                    (unsigned long long)r->max_field);
+    if (fb_reserve(r, n + 1) != 0) /* +1: room for the field's NUL */
+        return fail_nomem(r, err);
+    memcpy(r->fb + r->fb_len, p, n);
+    r->fb_len += n;
+    return PS_OK;
+}
+
+static ps_status begin_field_slow(ps_csv_reader *r, ps_error *err);
+
+/* Starts a new field, enforcing the column limit (common case inlined). */
+static inline ps_status begin_field(ps_csv_reader *r, ps_error *err)
+{
+    if (r->nf < r->f_cap && r->nf < r->max_columns && r->fb_len < r->fb_cap) {
+        r->fstart[r->nf++] = r->fb_len;
+        return PS_OK;
+    }
+    return begin_field_slow(r, err);
+}
+
+static ps_status begin_field_slow(ps_csv_reader *r, ps_error *err)
+{
+    if (r->nf >= r->max_columns)
+        return fail(r, err, PS_ERR_DATA, "line %llu: record has more than %llu columns",
+                    (unsigned long long)r->rec_line, (unsigned long long)r->max_columns);
+    if (r->nf == r->f_cap) {
+        size_t *p = realloc(r->fstart, r->f_cap * 2 * sizeof *p);
+        if (!p)
+            return fail_nomem(r, err);
+        r->fstart = p;
+        r->f_cap *= 2;
+    }
+    if (fb_reserve(r, 1) != 0)
+        return fail_nomem(r, err);
+    r->fstart[r->nf++] = r->fb_len;
+    return PS_OK;
+}
+
+/* Terminates the current field (room for the NUL is always reserved). */
+static void end_field(ps_csv_reader *r)
+{
+    r->fb[r->fb_len++] = '\0';
+}
+
+/* Copies the finished record into the arena and resets the scratch for the next one. */
+static ps_status emit(ps_csv_reader *r, ps_arena *arena, ps_cell **cells, size_t *ncells,
+                      uint64_t *line, ps_error *err)
+{
+    size_t nf = r->nf;
+    ps_cell *out = ps_arena_alloc(arena, nf * sizeof *out + r->fb_len);
+    if (!out)
+        return fail_nomem(r, err);
+    char *text = (char *)(out + nf);
+    memcpy(text, r->fb, r->fb_len);
+    for (size_t i = 0; i < nf; i++) {
+        size_t end = i + 1 < nf ? r->fstart[i + 1] : r->fb_len;
+        out[i].text = text + r->fstart[i];
+        out[i].len = (uint32_t)(end - r->fstart[i] - 1);
+        out[i].kind = PS_CELL_TEXT;
+    }
+    *cells = out;
+    *ncells = nf;
+    if (line)
+        *line = r->rec_line;
+    r->state = ST_RECORD_START;
+    r->nf = 0;
+    r->fb_len = 0;
+    if (r->fb_cap > CSV_FB_KEEP) {
+        char *p = realloc(r->fb, CSV_FB_INITIAL);
+        if (p) {
+            r->fb = p;
+            r->fb_cap = CSV_FB_INITIAL;
+        }
+    }
+    if (r->f_cap > CSV_F_KEEP) {
+        size_t *p = realloc(r->fstart, CSV_F_INITIAL * sizeof *p);
+        if (p) {
+            r->fstart = p;
+            r->f_cap = CSV_F_INITIAL;
+        }
+    }
+    return PS_OK;
+}
+
+/* Length of the leading run of bytes that do not end an unquoted span. */
+static inline size_t scan_plain(const unsigned char *p, size_t n, const unsigned char *special)
+{
+    size_t i = 0;
+    while (i + 4 <= n) {
+        if (special[p[i]])
+            return i;
+        if (special[p[i + 1]])
+            return i + 1;
+        if (special[p[i + 2]])
+            return i + 2;
+        if (special[p[i + 3]])
+            return i + 3;
+        i += 4;
+    }
+    while (i < n && !special[p[i]])
+        i++;
+    return i;
+}
+
+/* Counts physical lines in a span of quoted content (CRLF, LF or a lone CR end a line). */
+static void count_quoted_lines(ps_csv_reader *r, const char *p, size_t n)
+{
+    if (n == 0)
+        return;
+    if (!memchr(p, '\n', n) && !memchr(p, '\r', n)) {
+        r->q_cr = 0;
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (p[i] == '\n') {
+            if (!r->q_cr)
+                r->line++;
+            r->q_cr = 0;
+        } else if (p[i] == '\r') {
+            r->line++;
+            r->q_cr = 1;
+        } else {
+            r->q_cr = 0;
+        }
+    }
+}
+
+/* Fast path for the common record: it starts at the current input position and ends with LF
+ * (or CRLF) inside the buffered input, with no other CR, no line break inside quotes and no
+ * text after a closing quote. Cells are decoded once, straight into the arena (the general
+ * path decodes into the scratch buffer, then copies). Returns 1 when the record was emitted,
+ * 0 when the general path must handle it (nothing consumed), -1 when out of memory. */
+static int fast_record(ps_csv_reader *r, ps_arena *arena, ps_cell **cells, size_t *ncells,
+                       uint64_t *line)
+{
+    const char *p = r->in + r->in_pos;
+    size_t n = r->in_end - r->in_pos;
+    const char *nl = memchr(p, '\n', n);
+    if (!nl)
+        return 0;
+    size_t span = (size_t)(nl - p), len = span;
+    if (len && p[len - 1] == '\r')
+        len--; /* CRLF */
+    if (memchr(p, '\r', len))
+        return 0;
+    const char delim = (char)r->delim;
+    /* Decoded text is never longer than the source: quotes and doubled quotes shrink, each
+     * delimiter becomes the previous field's NUL, one NUL more ends the last field. */
+    char *text = ps_arena_alloc(arena, len + 1);
+    if (!text)
+        return -1;
+    size_t nf = 0, pos = 0, w = 0;
+    for (;;) {
+        if (nf == r->max_columns)
+            return 0; /* the general path reports it */
+        if (nf == r->f_cap) {
+            size_t *f = realloc(r->fstart, r->f_cap * 2 * sizeof *f);
+            if (!f)
+                return -1;
+            r->fstart = f;
+            r->f_cap *= 2;
+        }
+        r->fstart[nf++] = w;
+        if (pos < len && p[pos] == '"') {
+            pos++;
+            for (;;) {
+                const char *q = memchr(p + pos, '"', len - pos);
+                if (!q)
+                    return 0; /* closes on a later line, or never */
+                size_t k = (size_t)(q - p) - pos;
+                memcpy(text + w, p + pos, k);
+                w += k;
+                pos += k + 1;
+                if (pos < len && p[pos] == '"') { /* doubled quote */
+                    text[w++] = '"';
+                    pos++;
+                    continue;
+                }
+                break;
+            }
+            if (pos < len && p[pos] != delim)
+                return 0; /* text after the closing quote */
+        } else {
+            const char *d = memchr(p + pos, delim, len - pos);
+            size_t end = d ? (size_t)(d - p) : len;
+            memcpy(text + w, p + pos, end - pos);
+            w += end - pos;
+            pos = end;
+        }
+        if (w - r->fstart[nf - 1] > r->max_field)
+            return 0;
+        text[w++] = '\0';
+        if (pos == len)
+            break;
+        pos++; /* the delimiter */
+    }
+    ps_cell *out = ps_arena_alloc(arena, nf * sizeof *out);
+    if (!out)
+        return -1;
+    for (size_t i = 0; i < nf; i++) {
+        size_t end = i + 1 < nf ? r->fstart[i + 1] : w;
+        out[i].text = text + r->fstart[i];
+        out[i].len = (uint32_t)(end - r->fstart[i] - 1);
+        out[i].kind = PS_CELL_TEXT;
+    }
+    *cells = out;
+    *ncells = nf;
+    r->rec_line = r->line;
+    if (line)
+        *line = r->line;
+    r->line++;
+    r->in_pos += span + 1;
+    if (r->f_cap > CSV_F_KEEP) {
+        size_t *f = realloc(r->fstart, CSV_F_INITIAL * sizeof *f);
+        if (f) {
+            r->fstart = f;
+            r->f_cap = CSV_F_INITIAL;
+        }
+    }
+    return 1;
+}
+
+ps_status ps_csv_next(ps_csv_reader *r, ps_arena *arena, ps_cell **cells, size_t *ncells,
+                      uint64_t *line, ps_error *err)
+{
+    ps_status st;
+    if (r->sticky != PS_OK) {
+        if (err) {
+            err->code = r->sticky;
+            memcpy(err->message, r->sticky_msg, sizeof err->message);
+        }
+        return r->sticky;
+    }
+    if (!r->started && check_bom(r) != 0)
+        return fail(r, err, PS_ERR_IO, "line 1: read error");
+
+    for (;;) {
+        if (r->in_pos == r->in_end) {
+            int rc = refill(r);
+            if (rc < 0)
+                return fail(r, err, PS_ERR_IO, "line %llu: read error",
+                            (unsigned long long)r->line);
+            if (rc == 0) {
+                switch (r->state) {
+                case ST_RECORD_START:
+                    return PS_END;
+                case ST_QUOTED:
+                    return fail(r, err, PS_ERR_DATA,
+                                "line %llu: unterminated quoted field: the quote opened on "
+                                "line %llu is never closed (end of input reached at line %llu)",
+                                (unsigned long long)r->quote_line,
+                                (unsigned long long)r->quote_line, (unsigned long long)r->line);
+                default:
+                    end_field(r);
+                    return emit(r, arena, cells, ncells, line, err);
+                }
+            }
+        }
+        const char *p = r->in + r->in_pos;
+        size_t n = r->in_end - r->in_pos;
+
+        switch (r->state) {
+        case ST_RECORD_START:
+            if (r->skip_lf) {
+                r->skip_lf = 0;
+                if (*p == '\n') {
+                    r->in_pos++;
+                    continue;
+                }
+            }
+            switch (fast_record(r, arena, cells, ncells, line)) {
+            case 1:
+                return PS_OK;
+            case -1:
+                r->rec_line = r->line;
+                return fail_nomem(r, err);
+            default:
+                break;
+            }
+            r->rec_line = r->line;
+            if ((st = begin_field(r, err)) != PS_OK)
+                return st;
+            r->state = ST_FIELD_START;
+            /* fall through */
+        case ST_FIELD_START:
+            if (*p == '"') {
+                r->in_pos++;
+                r->quote_line = r->line;
+                r->q_cr = 0;
+                r->state = ST_QUOTED;
+                continue;
+            }
+            r->state = ST_UNQUOTED;
+            /* fall through */
+        case ST_UNQUOTED: {
+            size_t k = scan_plain((const unsigned char *)p, n, r->special);
+            if (k && (st = append(r, p, k, err)) != PS_OK)
+                return st;
+            r->in_pos += k;
+            if (k == n)
+                continue; /* need more input */
+            unsigned char c = (unsigned char)p[k];
+            r->in_pos++;
+            end_field(r);
+            if (c == r->delim) {
+                if ((st = begin_field(r, err)) != PS_OK)
+                    return st;
+                r->state = ST_FIELD_START;
+                continue;
+            }
+            r->line++;
+            r->skip_lf = c == '\r';
+            return emit(r, arena, cells, ncells, line, err);
+        }
+        case ST_QUOTED: {
+            const char *q = memchr(p, '"', n);
+            size_t k = q ? (size_t)(q - p) : n;
+            count_quoted_lines(r, p, k);
+            if (k && (st = append(r, p, k, err)) != PS_OK)
+                return st;
+            r->in_pos += k;
+            if (q) {
+                r->in_pos++;
+                r->q_cr = 0;
+                r->state = ST_QUOTE_IN_QUOTED;
+            }
+            continue;
+        }
+        case ST_QUOTE_IN_QUOTED: {
+            unsigned char c = (unsigned char)*p;
+            if (c == '"') { /* doubled quote: a literal quote, still quoted */
+                if ((st = append(r, p, 1, err)) != PS_OK)
+                    return st;
+                r->in_pos++;
+                r->state = ST_QUOTED;
+                continue;
+            }
+            if (c == r->delim) {
+                r->in_pos++;
+                end_field(r);
+                if ((st = begin_field(r, err)) != PS_OK)
+                    return st;
+                r->state = ST_FIELD_START;
+                continue;
+            }
+            if (c == '\n' || c == '\r') {
+                r->in_pos++;
+                end_field(r);
+                r->line++;
+                r->skip_lf = c == '\r';
+                return emit(r, arena, cells, ncells, line, err);
+            }
+            /* Lenient: text after the closing quote is kept as is ("ab"c -> abc). */
+            r->state = ST_UNQUOTED;
+            continue;
+        }
+        }
+    }
+}

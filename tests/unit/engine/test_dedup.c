@@ -1,0 +1,120 @@
+/* Unit tests: in-run duplicate/conflict detection (ps_dedup in core/src/model/validate.h). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "model/validate.h"
+
+static void test_new_duplicate_conflict(void **state)
+{
+    ps_dedup *d = ps_dedup_new();
+    uint64_t first = 0;
+    (void)state;
+    assert_non_null(d);
+    assert_int_equal(ps_dedup_check(d, "P-001", 42, 2, &first), PS_DEDUP_NEW);
+    assert_int_equal(ps_dedup_check(d, "P-002", 42, 3, &first), PS_DEDUP_NEW);
+    assert_int_equal(ps_dedup_check(d, "P-001", 42, 7, &first), PS_DEDUP_DUPLICATE);
+    assert_int_equal(first, 2);
+    assert_int_equal(ps_dedup_check(d, "P-001", 43, 9, &first), PS_DEDUP_CONFLICT);
+    assert_int_equal(first, 2);
+    /* leading zeros make a different ID */
+    assert_int_equal(ps_dedup_check(d, "0001", 1, 10, &first), PS_DEDUP_NEW);
+    assert_int_equal(ps_dedup_check(d, "1", 1, 11, &first), PS_DEDUP_NEW);
+    assert_int_equal(ps_dedup_count(d), 4);
+    assert_int_equal(ps_dedup_check(d, NULL, 1, 12, &first), PS_DEDUP_ERROR);
+    assert_int_equal(ps_dedup_check(NULL, "x", 1, 12, &first), PS_DEDUP_ERROR);
+    ps_dedup_free(d);
+    ps_dedup_free(NULL);
+}
+
+static void test_growth(void **state)
+{
+    ps_dedup *d = ps_dedup_new();
+    char id[32];
+    uint64_t i, first = 0;
+    (void)state;
+    /* many IDs force several rehashes; every one stays findable with its first row */
+    for (i = 0; i < 50000; i++) {
+        snprintf(id, sizeof id, "ID-%llu", (unsigned long long)i);
+        assert_int_equal(ps_dedup_check(d, id, i * 7, i + 2, &first), PS_DEDUP_NEW);
+    }
+    assert_int_equal(ps_dedup_count(d), 50000);
+    for (i = 0; i < 50000; i += 97) {
+        snprintf(id, sizeof id, "ID-%llu", (unsigned long long)i);
+        assert_int_equal(ps_dedup_check(d, id, i * 7, 999999, &first), PS_DEDUP_DUPLICATE);
+        assert_int_equal(first, i + 2);
+        assert_int_equal(ps_dedup_check(d, id, i * 7 + 1, 999999, &first), PS_DEDUP_CONFLICT);
+    }
+    assert_int_equal(ps_dedup_count(d), 50000);
+    ps_dedup_free(d);
+}
+
+/* A tiny table and filter force many spills, merges and false-positive run lookups: every ID
+ * keeps its first row and content, new IDs stay new. */
+static void test_spill_to_runs(void **state)
+{
+    ps_dedup *d = ps_dedup_new_bounded(64, 64, NULL);
+    char id[32];
+    uint64_t i, first = 0;
+    (void)state;
+    assert_non_null(d);
+    for (i = 0; i < 20000; i++) {
+        snprintf(id, sizeof id, "ID-%llu", (unsigned long long)i);
+        assert_int_equal(ps_dedup_check(d, id, i * 7, i + 2, &first), PS_DEDUP_NEW);
+        if (i % 1000 == 999) { /* repeats of old and recent IDs interleaved with new ones */
+            snprintf(id, sizeof id, "ID-%llu", (unsigned long long)(i / 3));
+            assert_int_equal(ps_dedup_check(d, id, i / 3 * 7, 1, &first), PS_DEDUP_DUPLICATE);
+            assert_int_equal(first, i / 3 + 2);
+        }
+    }
+    assert_true(ps_dedup_runs(d) >= 1);
+    assert_true(ps_dedup_runs(d) <= 8);
+    assert_int_equal(ps_dedup_count(d), 20000);
+    for (i = 0; i < 20000; i += 13) {
+        snprintf(id, sizeof id, "ID-%llu", (unsigned long long)i);
+        assert_int_equal(ps_dedup_check(d, id, i * 7, 999999, &first), PS_DEDUP_DUPLICATE);
+        assert_int_equal(first, i + 2);
+        assert_int_equal(ps_dedup_check(d, id, i * 7 + 1, 999999, &first), PS_DEDUP_CONFLICT);
+        assert_int_equal(first, i + 2);
+    }
+    for (i = 0; i < 2000; i++) {
+        snprintf(id, sizeof id, "NEW-%llu", (unsigned long long)i);
+        assert_int_equal(ps_dedup_check(d, id, 1, 30000 + i, &first), PS_DEDUP_NEW);
+    }
+    assert_int_equal(ps_dedup_count(d), 22000);
+    ps_dedup_free(d);
+}
+
+/* Spilling needs a temporary file: an unusable folder is an error, never a silent miss. */
+static void test_spill_error(void **state)
+{
+    ps_dedup *d = ps_dedup_new_bounded(64, 64, "/nonexistent/paysync-test-dir");
+    char id[32];
+    uint64_t i, first = 0;
+    ps_dedup_result r = PS_DEDUP_NEW;
+    (void)state;
+    assert_non_null(d);
+    for (i = 0; i < 1000 && r == PS_DEDUP_NEW; i++) {
+        snprintf(id, sizeof id, "ID-%llu", (unsigned long long)i);
+        r = ps_dedup_check(d, id, i, i + 2, &first);
+    }
+    assert_int_equal(r, PS_DEDUP_ERROR);
+    assert_true(i > 40); /* the table itself held the first IDs */
+    ps_dedup_free(d);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_new_duplicate_conflict),
+        cmocka_unit_test(test_growth),
+        cmocka_unit_test(test_spill_to_runs),
+        cmocka_unit_test(test_spill_error),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

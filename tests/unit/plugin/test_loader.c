@@ -1,0 +1,596 @@
+/* Unit tests: plugin loader (static registration, descriptor checks, dlopen refusals,
+ * permissions, search path order). Test plugins come from $PS_TEST_PLUGIN_DIR. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "plugin/loader.h"
+
+/* ---- an in-memory sink descriptor ------------------------------------------------------ */
+
+static ps_status s_create(const ps_plugin_ctx *c, void **i, ps_error *e)
+{
+    (void)c;
+    (void)e;
+    *i = NULL;
+    return PS_OK;
+}
+static void s_destroy(void *i)
+{
+    (void)i;
+}
+static ps_status s_open(void *i, const ps_sink_open_args *a, ps_error *e)
+{
+    (void)i;
+    (void)a;
+    (void)e;
+    return PS_OK;
+}
+static ps_status s_write(void *i, const ps_record_batch *b, ps_error *e)
+{
+    (void)i;
+    (void)b;
+    (void)e;
+    return PS_OK;
+}
+static ps_status s_commit(void *i, const ps_commit_info *ci, ps_change_counts *cc, ps_error *e)
+{
+    (void)i;
+    (void)ci;
+    (void)cc;
+    (void)e;
+    return PS_OK;
+}
+static ps_status p_open(void *i, const ps_open_args *a, ps_table_info *t, ps_error *e)
+{
+    (void)i;
+    (void)a;
+    (void)t;
+    (void)e;
+    return PS_OK;
+}
+static ps_status p_next(void *i, ps_arena *a, ps_row_batch *b, ps_error *e)
+{
+    (void)i;
+    (void)a;
+    (void)b;
+    (void)e;
+    return PS_END;
+}
+
+static const ps_sink_ops sink_ops = {s_open, s_write, s_commit, NULL, NULL, NULL, NULL};
+static const ps_sink_ops sink_ops_nocommit = {s_open, s_write, NULL, NULL, NULL, NULL, NULL};
+static const ps_provider_ops prov_ops = {p_open, p_next, NULL, NULL};
+static const ps_provider_ops prov_ops_nonext = {p_open, NULL, NULL, NULL};
+
+static const ps_option_spec good_opts[] = {
+    {"path", PS_OPT_PATH, "out.jsonl", 0, 0, "file"},
+    {NULL, 0, NULL, 0, 0, NULL},
+};
+
+static ps_plugin_descriptor base_sink(void)
+{
+    ps_plugin_descriptor d = {PS_ABI_MAJOR,
+                              PS_ABI_MINOR,
+                              sizeof(ps_plugin_descriptor),
+                              "memsink",
+                              "1.0",
+                              "in-memory test sink",
+                              PS_PLUGIN_SINK,
+                              0,
+                              good_opts,
+                              s_create,
+                              NULL,
+                              s_destroy,
+                              NULL,
+                              &sink_ops};
+    return d;
+}
+
+static const char *plugin_dir(void)
+{
+    const char *d = getenv("PS_TEST_PLUGIN_DIR");
+    return d && *d ? d : NULL;
+}
+
+/* ---- static registration ------------------------------------------------------------- */
+
+static void test_static_registration(void **state)
+{
+    (void)state;
+    static ps_plugin_descriptor d;
+    d = base_sink();
+    ps_registry *r = ps_registry_new();
+    assert_non_null(r);
+    ps_error err;
+    assert_int_equal(ps_registry_add_static(r, &d, &err), PS_OK);
+    const ps_plugin *p = NULL;
+    assert_int_equal(ps_registry_find(r, "memsink", &p, &err), PS_OK);
+    assert_ptr_equal(p->desc, &d);
+    assert_null(p->path);
+    /* twice: refused */
+    assert_int_equal(ps_registry_add_static(r, &d, &err), PS_ERR_PLUGIN);
+    assert_non_null(strstr(err.message, "static plugin 'memsink'"));
+    assert_non_null(strstr(err.message, "already registered"));
+    /* a broken static descriptor is checked like a loaded one */
+    static ps_plugin_descriptor bad;
+    bad = base_sink();
+    bad.name = "badsink";
+    bad.abi_major = 9;
+    assert_int_equal(ps_registry_add_static(r, &bad, &err), PS_ERR_PLUGIN);
+    assert_non_null(strstr(err.message, "static plugin 'badsink': abi_major is 9"));
+    ps_registry_free(r);
+}
+
+/* ---- descriptor checks (table-driven) ------------------------------------------------- */
+
+static const ps_option_spec dup_opts[] = {
+    {"path", PS_OPT_PATH, NULL, 0, 0, NULL},
+    {"path", PS_OPT_STRING, NULL, 0, 0, NULL},
+    {NULL, 0, NULL, 0, 0, NULL},
+};
+static const ps_option_spec badtype_opts[] = {
+    {"mode", (ps_option_type)9, NULL, 0, 0, NULL},
+    {NULL, 0, NULL, 0, 0, NULL},
+};
+static const ps_option_spec badint_opts[] = {
+    {"batch", PS_OPT_INT, "ten", 0, 0, NULL},
+    {NULL, 0, NULL, 0, 0, NULL},
+};
+static const ps_option_spec badbool_opts[] = {
+    {"gzip", PS_OPT_BOOL, "maybe", 0, 0, NULL},
+    {NULL, 0, NULL, 0, 0, NULL},
+};
+static const ps_option_spec reserved_opts[] = {
+    {"plugin", PS_OPT_STRING, NULL, 0, 0, NULL},
+    {NULL, 0, NULL, 0, 0, NULL},
+};
+static const ps_option_spec secretdefault_opts[] = {
+    {"retries", PS_OPT_INT, "hunter2", 0, 1, NULL},
+    {NULL, 0, NULL, 0, 0, NULL},
+};
+
+typedef struct dcase {
+    const char *what;
+    void (*mutate)(ps_plugin_descriptor *d);
+    const char *expect; /* NULL = accepted */
+} dcase;
+
+static void m_none(ps_plugin_descriptor *d)
+{
+    (void)d;
+}
+static void m_major(ps_plugin_descriptor *d)
+{
+    d->abi_major = 2;
+}
+static void m_minor(ps_plugin_descriptor *d)
+{
+    d->abi_minor = PS_ABI_MINOR + 1;
+}
+static void m_older_minor_ok(ps_plugin_descriptor *d)
+{
+    d->abi_minor = 0;
+}
+static void m_size(ps_plugin_descriptor *d)
+{
+    d->struct_size = 16;
+}
+static void m_name(ps_plugin_descriptor *d)
+{
+    d->name = "Bad-Name";
+}
+static void m_noname(ps_plugin_descriptor *d)
+{
+    d->name = NULL;
+}
+static void m_version(ps_plugin_descriptor *d)
+{
+    d->version = NULL;
+}
+static void m_create(ps_plugin_descriptor *d)
+{
+    d->create = NULL;
+}
+static void m_destroy(ps_plugin_descriptor *d)
+{
+    d->destroy = NULL;
+}
+static void m_kind(ps_plugin_descriptor *d)
+{
+    d->kind = (ps_plugin_kind)7;
+}
+static void m_sink_null(ps_plugin_descriptor *d)
+{
+    d->sink = NULL;
+}
+static void m_sink_commit(ps_plugin_descriptor *d)
+{
+    d->sink = &sink_ops_nocommit;
+}
+static void m_provider_null(ps_plugin_descriptor *d)
+{
+    d->kind = PS_PLUGIN_PROVIDER;
+    d->sink = NULL;
+}
+static void m_provider_next(ps_plugin_descriptor *d)
+{
+    d->kind = PS_PLUGIN_PROVIDER;
+    d->provider = &prov_ops_nonext;
+}
+static void m_provider_ok(ps_plugin_descriptor *d)
+{
+    d->kind = PS_PLUGIN_PROVIDER;
+    d->provider = &prov_ops;
+}
+static void m_opts_dup(ps_plugin_descriptor *d)
+{
+    d->options = dup_opts;
+}
+static void m_opts_type(ps_plugin_descriptor *d)
+{
+    d->options = badtype_opts;
+}
+static void m_opts_int(ps_plugin_descriptor *d)
+{
+    d->options = badint_opts;
+}
+static void m_opts_bool(ps_plugin_descriptor *d)
+{
+    d->options = badbool_opts;
+}
+static void m_opts_reserved(ps_plugin_descriptor *d)
+{
+    d->options = reserved_opts;
+}
+static void m_opts_secret(ps_plugin_descriptor *d)
+{
+    d->options = secretdefault_opts;
+}
+static void m_opts_none(ps_plugin_descriptor *d)
+{
+    d->options = NULL;
+}
+
+static const dcase dcases[] = {
+    {"valid sink", m_none, NULL},
+    {"older minor", m_older_minor_ok, NULL},
+    {"valid provider", m_provider_ok, NULL},
+    {"no options", m_opts_none, NULL},
+    {"abi_major", m_major, "x.so: abi_major is 2, this paysync speaks 1"},
+    {"abi_minor", m_minor, "x.so: abi_minor is 1, newer than this paysync's 1.0"},
+    {"struct_size", m_size, "x.so: struct_size is 16, this paysync needs at least"},
+    {"name", m_name, "x.so: name 'Bad-Name' is invalid"},
+    {"no name", m_noname, "x.so: name '(null)' is invalid"},
+    {"version", m_version, "x.so: version is missing"},
+    {"create", m_create, "x.so: create callback is NULL"},
+    {"destroy", m_destroy, "x.so: destroy callback is NULL"},
+    {"kind", m_kind, "x.so: kind is 7, expected 1 (provider) or 2 (sink)"},
+    {"sink ops", m_sink_null, "x.so: kind is sink but the sink ops table is NULL"},
+    {"sink commit", m_sink_commit, "x.so: sink->commit is NULL"},
+    {"provider ops", m_provider_null, "x.so: kind is provider but the provider ops table is NULL"},
+    {"provider next", m_provider_next, "x.so: provider->next_batch is NULL"},
+    {"dup option", m_opts_dup, "x.so: options[1].name 'path' is a duplicate of options[0]"},
+    {"option type", m_opts_type, "x.so: options[0] ('mode') has type 9"},
+    {"int default", m_opts_int,
+     "x.so: options[0] ('batch'): default_value 'ten' is not a valid int"},
+    {"bool default", m_opts_bool, "default_value 'maybe' is not a valid bool"},
+    {"reserved option", m_opts_reserved, "options[0].name 'plugin' is invalid"},
+    {"secret default", m_opts_secret, "default_value '***' is not a valid int"},
+};
+
+static void test_descriptor_checks(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof dcases / sizeof dcases[0]; i++) {
+        ps_plugin_descriptor d = base_sink();
+        dcases[i].mutate(&d);
+        ps_error err;
+        ps_error_clear(&err);
+        ps_status st = ps_descriptor_check(&d, "x.so", &err);
+        if (!dcases[i].expect) {
+            if (st != PS_OK)
+                fail_msg("%s: unexpected refusal: %s", dcases[i].what, err.message);
+            continue;
+        }
+        if (st != PS_ERR_PLUGIN || !strstr(err.message, dcases[i].expect))
+            fail_msg("%s: got status %d message '%s', wanted '%s'", dcases[i].what, st, err.message,
+                     dcases[i].expect);
+    }
+    ps_error err;
+    assert_int_equal(ps_descriptor_check(NULL, "y.so", &err), PS_ERR_PLUGIN);
+    assert_non_null(strstr(err.message, "y.so: the entry function returned NULL"));
+}
+
+/* ---- dlopen ------------------------------------------------------------------------------ */
+
+static ps_registry *registry_on(const char *dir)
+{
+    unsetenv("PAYSYNC_PLUGIN_PATH");
+    ps_registry *r = ps_registry_new();
+    assert_non_null(r);
+    char *dirs[1] = {(char *)dir};
+    ps_error err;
+    assert_int_equal(ps_registry_set_path(r, dirs, 1, &err), PS_OK);
+    return r;
+}
+
+static void test_dlopen_good(void **state)
+{
+    (void)state;
+    const char *dir = plugin_dir();
+    if (!dir)
+        skip();
+    ps_registry *r = registry_on(dir);
+    const ps_plugin *p = NULL;
+    ps_error err;
+    ps_status st = ps_registry_find(r, "good_provider", &p, &err);
+    if (st != PS_OK)
+        fail_msg("good_provider: %s", err.message);
+    assert_string_equal(p->desc->name, "good_provider");
+    assert_int_equal(p->desc->kind, PS_PLUGIN_PROVIDER);
+    assert_non_null(strstr(p->path, "good_provider.so"));
+    assert_non_null(p->handle);
+    const ps_plugin *again = NULL;
+    assert_int_equal(ps_registry_find(r, "good_provider", &again, &err), PS_OK);
+    assert_ptr_equal(again, p); /* cached */
+    ps_registry_free(r);
+}
+
+typedef struct bcase {
+    const char *name;
+    const char *expect;
+} bcase;
+
+static const bcase bad_plugins[] = {
+    {"bad_abi_major", "bad_abi_major.so: abi_major is 2, this paysync speaks 1"},
+    {"newer_abi_minor", "newer_abi_minor.so: abi_minor is 1, newer than this paysync's 1.0"},
+    {"no_entry", "no_entry.so: no entry function 'paysync_plugin_entry'"},
+    {"bad_options", "bad_options.so: options[1].name 'path' is a duplicate of options[0]"},
+    {"wrong_kind_ops", "wrong_kind_ops.so: kind is provider but the provider ops table is NULL"},
+    {"name_mismatch", "name_mismatch.so: name is 'other_name' but the file is named"},
+};
+
+static void test_dlopen_refusals(void **state)
+{
+    (void)state;
+    const char *dir = plugin_dir();
+    if (!dir)
+        skip();
+    ps_registry *r = registry_on(dir);
+    for (size_t i = 0; i < sizeof bad_plugins / sizeof bad_plugins[0]; i++) {
+        const ps_plugin *p = (const ps_plugin *)1;
+        ps_error err;
+        ps_error_clear(&err);
+        ps_status st = ps_registry_find(r, bad_plugins[i].name, &p, &err);
+        if (st != PS_ERR_PLUGIN || !strstr(err.message, bad_plugins[i].expect))
+            fail_msg("%s: status %d message '%s', wanted '%s'", bad_plugins[i].name, st,
+                     err.message, bad_plugins[i].expect);
+        assert_null(p);
+        assert_non_null(strstr(err.message, dir)); /* names the file by its full path */
+    }
+    ps_registry_free(r);
+}
+
+static void test_not_found_and_bad_name(void **state)
+{
+    (void)state;
+    const char *dir = plugin_dir();
+    if (!dir)
+        skip();
+    ps_registry *r = registry_on(dir);
+    const ps_plugin *p;
+    ps_error err;
+    assert_int_equal(ps_registry_find(r, "good_provder", &p, &err), PS_ERR_PLUGIN);
+    assert_non_null(strstr(err.message, "plugin 'good_provder' not found"));
+    assert_non_null(strstr(err.message, "did you mean 'good_provider'?"));
+    assert_non_null(strstr(err.message, dir));
+    assert_non_null(strstr(err.message, "PAYSYNC_PLUGIN_PATH"));
+    assert_int_equal(ps_registry_find(r, "../etc/evil", &p, &err), PS_ERR_PLUGIN);
+    assert_non_null(strstr(err.message, "plugin name '../etc/evil' is invalid"));
+    ps_registry_free(r);
+}
+
+/* Copies the test plugin `name` into dir (mode 0755). */
+static void copy_plugin(const char *dir, const char *name)
+{
+    char src[1024], dst[1024];
+    snprintf(src, sizeof src, "%s/%s.so", plugin_dir(), name);
+    snprintf(dst, sizeof dst, "%s/%s.so", dir, name);
+    FILE *in = fopen(src, "rb"), *out = fopen(dst, "wb");
+    assert_non_null(in);
+    assert_non_null(out);
+    char buf[8192];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, in)) > 0)
+        assert_int_equal(fwrite(buf, 1, n, out), n);
+    fclose(in);
+    assert_int_equal(fclose(out), 0);
+    assert_int_equal(chmod(dst, 0755), 0);
+}
+
+static void rm_tree(const char *dir, const char *name)
+{
+    char f[1024];
+    snprintf(f, sizeof f, "%s/%s.so", dir, name);
+    unlink(f);
+    rmdir(dir);
+}
+
+static void test_writable_refused(void **state)
+{
+    (void)state;
+    if (!plugin_dir())
+        skip();
+    char dir[] = "/tmp/ps_loader_XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    copy_plugin(dir, "good_provider");
+    char file[1100];
+    snprintf(file, sizeof file, "%s/good_provider.so", dir);
+    const ps_plugin *p;
+    ps_error err;
+
+    assert_int_equal(chmod(dir, 0777), 0);
+    ps_registry *r = registry_on(dir);
+    assert_int_equal(ps_registry_find(r, "good_provider", &p, &err), PS_ERR_PLUGIN);
+    assert_non_null(strstr(err.message, file));
+    assert_non_null(strstr(err.message, "directory"));
+    assert_non_null(strstr(err.message, "writable by group or others"));
+    assert_non_null(strstr(err.message, "chmod go-w"));
+    ps_registry_free(r);
+
+    assert_int_equal(chmod(dir, 0755), 0);
+    assert_int_equal(chmod(file, 0666), 0);
+    r = registry_on(dir);
+    assert_int_equal(ps_registry_find(r, "good_provider", &p, &err), PS_ERR_PLUGIN);
+    assert_non_null(strstr(err.message, "the file is writable by group or others (mode 666)"));
+    assert_non_null(strstr(err.message, "chmod go-w"));
+    ps_registry_free(r);
+
+    assert_int_equal(chmod(file, 0775), 0); /* group-writable is refused too */
+    r = registry_on(dir);
+    assert_int_equal(ps_registry_find(r, "good_provider", &p, &err), PS_ERR_PLUGIN);
+    ps_registry_free(r);
+
+    assert_int_equal(chmod(file, 0755), 0);
+    r = registry_on(dir);
+    assert_int_equal(ps_registry_find(r, "good_provider", &p, &err), PS_OK);
+    ps_registry_free(r);
+    rm_tree(dir, "good_provider");
+}
+
+static void test_search_path_order(void **state)
+{
+    (void)state;
+    if (!plugin_dir())
+        skip();
+    char a[] = "/tmp/ps_loader_a_XXXXXX", b[] = "/tmp/ps_loader_b_XXXXXX",
+         c[] = "/tmp/ps_loader_c_XXXXXX";
+    assert_non_null(mkdtemp(a));
+    assert_non_null(mkdtemp(b));
+    assert_non_null(mkdtemp(c));
+    copy_plugin(a, "good_provider");
+    copy_plugin(b, "good_provider");
+    copy_plugin(c, "good_provider");
+    char env[256];
+    snprintf(env, sizeof env, "%s::%s", a, b); /* empty entries are skipped */
+    setenv("PAYSYNC_PLUGIN_PATH", env, 1);
+
+    /* env only: first env directory wins */
+    ps_registry *r = ps_registry_new();
+    const ps_plugin *p;
+    ps_error err;
+    size_t n;
+    const char *const *dirs = ps_registry_dirs(r, &n);
+    assert_true(n >= 2);
+    assert_string_equal(dirs[0], a);
+    assert_string_equal(dirs[1], b);
+#ifdef PS_PLUGIN_INSTALL_DIR
+    assert_int_equal(n, 3);
+#endif
+    assert_int_equal(ps_registry_find(r, "good_provider", &p, &err), PS_OK);
+    assert_true(strncmp(p->path, a, strlen(a)) == 0);
+    ps_registry_free(r);
+
+    /* config plugin_path comes before the env */
+    r = ps_registry_new();
+    char *cfg[1] = {c};
+    assert_int_equal(ps_registry_set_path(r, cfg, 1, &err), PS_OK);
+    dirs = ps_registry_dirs(r, &n);
+    assert_string_equal(dirs[0], c);
+    assert_string_equal(dirs[1], a);
+    assert_string_equal(dirs[2], b);
+    assert_int_equal(ps_registry_find(r, "good_provider", &p, &err), PS_OK);
+    assert_true(strncmp(p->path, c, strlen(c)) == 0);
+    ps_registry_free(r);
+
+    /* a static registration wins over every directory */
+    static ps_plugin_descriptor d;
+    d = base_sink();
+    d.name = "good_provider";
+    r = ps_registry_new();
+    assert_int_equal(ps_registry_add_static(r, &d, &err), PS_OK);
+    assert_int_equal(ps_registry_find(r, "good_provider", &p, &err), PS_OK);
+    assert_null(p->path);
+    ps_registry_free(r);
+
+    unsetenv("PAYSYNC_PLUGIN_PATH");
+    rm_tree(a, "good_provider");
+    rm_tree(b, "good_provider");
+    rm_tree(c, "good_provider");
+}
+
+typedef struct scan_tally {
+    int good, bad, statics;
+    int saw_abi_error;
+} scan_tally;
+
+static void on_scan(void *ctx, const ps_plugin *p, const char *file, const ps_error *e)
+{
+    scan_tally *t = ctx;
+    if (p && !p->path)
+        t->statics++;
+    else if (p)
+        t->good++;
+    else {
+        t->bad++;
+        assert_non_null(file);
+        assert_non_null(e);
+        if (strstr(e->message, "abi_major is 2"))
+            t->saw_abi_error = 1;
+    }
+}
+
+static void test_scan(void **state)
+{
+    (void)state;
+    if (!plugin_dir())
+        skip();
+    /* A private folder: other test plugins in PS_TEST_PLUGIN_DIR may crash on purpose. */
+    char dir[] = "/tmp/ps_loader_scan_XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    copy_plugin(dir, "good_provider");
+    copy_plugin(dir, "bad_abi_major");
+    copy_plugin(dir, "no_entry");
+    ps_registry *r = registry_on(dir);
+    static ps_plugin_descriptor d;
+    d = base_sink();
+    ps_error err;
+    assert_int_equal(ps_registry_add_static(r, &d, &err), PS_OK);
+    scan_tally t = {0, 0, 0, 0};
+    ps_registry_scan(r, on_scan, &t);
+    assert_int_equal(t.statics, 1);
+    assert_int_equal(t.good, 1); /* good_provider */
+    assert_int_equal(t.bad, 2);  /* bad_abi_major, no_entry */
+    assert_true(t.saw_abi_error);
+    ps_registry_free(r);
+    char f[1100];
+    snprintf(f, sizeof f, "%s/bad_abi_major.so", dir);
+    unlink(f);
+    snprintf(f, sizeof f, "%s/no_entry.so", dir);
+    unlink(f);
+    rm_tree(dir, "good_provider");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_static_registration),
+        cmocka_unit_test(test_descriptor_checks),
+        cmocka_unit_test(test_dlopen_good),
+        cmocka_unit_test(test_dlopen_refusals),
+        cmocka_unit_test(test_not_found_and_bad_name),
+        cmocka_unit_test(test_writable_refused),
+        cmocka_unit_test(test_search_path_order),
+        cmocka_unit_test(test_scan),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -10,9 +10,10 @@
 static const char plugins_usage[] =
     "usage: paysync plugins [--json] [--config CONFIG]\n"
     "\n"
-    "Lists every plugin found on the plugin path (the config's plugin_path, then\n"
-    "$PAYSYNC_PLUGIN_PATH, then the install dir) with kind, version and options. Files that\n"
-    "fail to load are listed with the reason. exit: 0, or 1 when a plugin file failed to load\n";
+    "Lists the built-in plugins (the sqlite store) and every plugin found on the plugin path\n"
+    "(the config's plugin_path, then $PAYSYNC_PLUGIN_PATH, then the install dir) with kind,\n"
+    "version and options. Files that fail to load are listed with the reason. exit: 0, or 1\n"
+    "when a plugin file failed to load\n";
 
 static const char *type_name(ps_option_type t)
 {
@@ -29,13 +30,14 @@ typedef struct scan_ctx {
     int json;
     json_t *arr;
     int failures;
-    int found;
+    int found; /* plugin files (built-in plugins not counted) */
 } scan_ctx;
 
 static void on_plugin(void *vctx, const ps_plugin *p, const char *file, const ps_error *e)
 {
     scan_ctx *ctx = vctx;
-    ctx->found++;
+    if (!p || p->path)
+        ctx->found++;
     if (!p) {
         ctx->failures++;
         if (ctx->json) {
@@ -57,6 +59,7 @@ static void on_plugin(void *vctx, const ps_plugin *p, const char *file, const ps
         json_object_set_new(o, "version", json_string(d->version ? d->version : ""));
         json_object_set_new(o, "description", json_string(d->description ? d->description : ""));
         json_object_set_new(o, "file", p->path ? json_string(p->path) : json_null());
+        json_object_set_new(o, "builtin", json_boolean(!p->path));
         json_object_set_new(o, "abi", json_sprintf("%u.%u", d->abi_major, d->abi_minor));
         json_t *opts = json_array();
         for (const ps_option_spec *s = d->options; s && s->name; s++) {
@@ -79,6 +82,8 @@ static void on_plugin(void *vctx, const ps_plugin *p, const char *file, const ps
            d->description ? d->description : "");
     if (p->path)
         printf("  file: %s\n", p->path);
+    else
+        printf("  built-in\n");
     for (const ps_option_spec *s = d->options; s && s->name; s++) {
         printf("  %-24s %-6s %s%s%s%s%s\n", s->name, type_name(s->type),
                s->required ? "required" : "optional", s->secret ? ", secret" : "",

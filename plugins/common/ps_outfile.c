@@ -1,6 +1,6 @@
 /* paysync file sinks: atomically published output file (see ps_outfile.h). */
 #include "ps_outfile.h"
-#include "ps_mkdirs.h"
+#include "util/mkdirs.h"
 
 #include <dirent.h>
 #include <errno.h>

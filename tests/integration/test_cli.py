@@ -97,10 +97,16 @@ datasets:
         opts = {o["name"]: o for o in plugins["csvfile"]["options"]}
         self.assertTrue(opts["path"]["required"])
         self.assertEqual(opts["header_row"]["type"], "int")
+        self.assertTrue(plugins["sqlite"]["builtin"])
+        self.assertIsNone(plugins["sqlite"]["file"])
+        self.assertFalse(plugins["csvfile"]["builtin"])
         r = pslib.run("plugins", "--config", cfg)
         self.assertIn("csvfile (provider", r.out)
-        r = pslib.run("plugins")  # no path configured at all
+        self.assertIn("sqlite (sink 1.0.0) - SQLite store", r.out)
+        self.assertIn("  built-in\n", r.out)
+        r = pslib.run("plugins")  # no path configured at all: only the built-in store
         self.assertIn("no plugins found", r.err)
+        self.assertIn("sqlite (sink", r.out)
 
     def test_check(self):
         csv = self.write("in.csv", HEADER + "\n" + ROW + "\n")

@@ -12,9 +12,11 @@ for f in "$tmp/prefix/bin/paysync" "$tmp/prefix/share/man/man1/paysync.1" \
          "$tmp/prefix/include/paysync/plugin.h" "$libdir/pkgconfig/paysync-plugin.pc"; do
   [ -e "$f" ] || { echo "FAIL: $f not installed"; exit 1; }
 done
-for p in csvfile stub jsonl csv sqlite gsheet; do
+for p in csvfile stub jsonl csv gsheet; do
   [ -e "$libdir/paysync/plugins/$p.so" ] || { echo "FAIL: plugin $p not installed"; exit 1; }
 done
+# The SQLite store is part of libpaysync (the built-in sink `sqlite`), not a plugin file.
+[ ! -e "$libdir/paysync/plugins/sqlite.so" ] || { echo "FAIL: sqlite.so installed"; exit 1; }
 ls "$libdir"/libpaysync.so* >/dev/null || { echo "FAIL: libpaysync not installed"; exit 1; }
 
 mkdir -p "$tmp/plugins"
@@ -48,6 +50,12 @@ exports=$(nm -D --defined-only "$tmp/plugins/hello.so" | awk '{print $3}' | grep
 out=$(PAYSYNC_PLUGIN_PATH="$tmp/plugins" "$PAYSYNC" plugins --json)
 echo "$out" | grep -q '"name": "hello"' || { echo "FAIL: hello not listed: $out"; exit 1; }
 echo "$out" | grep -q '"greeting"' || { echo "FAIL: option table not listed"; exit 1; }
+echo "$out" | python3 -c '
+import json, sys
+p = {x["name"]: x for x in json.load(sys.stdin) if "name" in x}
+assert p["sqlite"]["builtin"] is True and p["sqlite"]["file"] is None, p.get("sqlite")
+assert p["hello"]["builtin"] is False, p["hello"]
+' || { echo "FAIL: sqlite is not listed as built-in: $out"; exit 1; }
 # In-tree plugins export only their entry function too.
 for so in "$PS_BUILD_DIR"/plugins/*.so; do
   e=$(nm -D --defined-only "$so" | awk '{print $3}' | grep -v '^_' || true)

@@ -10,6 +10,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "store/store.h"
+
 /* The descriptor size this core reads: up to and including `sink`. */
 #define PS_DESCRIPTOR_MIN_SIZE (offsetof(ps_plugin_descriptor, sink) + sizeof(void *))
 #define PS_MAX_PLUGIN_NAME 64
@@ -24,7 +26,13 @@ struct ps_registry {
 
 ps_registry *ps_registry_new(void)
 {
-    return calloc(1, sizeof(ps_registry));
+    ps_registry *r = calloc(1, sizeof(ps_registry));
+    ps_error err;
+    if (r && ps_registry_add_static(r, ps_store_sqlite_sink(), &err) != PS_OK) {
+        ps_registry_free(r);
+        return NULL;
+    }
+    return r;
 }
 
 static void free_dirs(ps_registry *r)

@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "paysync/model.h"
+#include "paysync/plugin.h"
 #include "paysync/status.h"
 
 typedef struct ps_store ps_store;
@@ -88,5 +89,9 @@ ps_status ps_store_next_run(ps_store_iter *it, ps_store_run *out, ps_error *err)
 
 /* Frees an iterator of any kind. NULL is ignored. */
 void ps_store_iter_free(ps_store_iter *it);
+
+/* The SQLite store's writer: the descriptor of the built-in sink `sqlite` (static storage),
+ * registered in every plugin registry (ps_registry_new). */
+const ps_plugin_descriptor *ps_store_sqlite_sink(void);
 
 #endif

@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "plugin/loader.h"
+#include "store/store.h"
 
 /* ---- an in-memory sink descriptor ------------------------------------------------------ */
 
@@ -127,6 +128,17 @@ static void test_static_registration(void **state)
     bad.abi_major = 9;
     assert_int_equal(ps_registry_add_static(r, &bad, &err), PS_ERR_PLUGIN);
     assert_non_null(strstr(err.message, "static plugin 'badsink': abi_major is 9"));
+    /* the SQLite store's sink is built in: found without any plugin path, from no file, and
+     * a second registration under its name is refused */
+    assert_int_equal(ps_registry_find(r, "sqlite", &p, &err), PS_OK);
+    assert_ptr_equal(p->desc, ps_store_sqlite_sink());
+    assert_null(p->path);
+    assert_int_equal(p->desc->kind, PS_PLUGIN_SINK);
+    static ps_plugin_descriptor dup;
+    dup = base_sink();
+    dup.name = "sqlite";
+    assert_int_equal(ps_registry_add_static(r, &dup, &err), PS_ERR_PLUGIN);
+    assert_non_null(strstr(err.message, "static plugin 'sqlite'"));
     ps_registry_free(r);
 }
 
@@ -567,9 +579,9 @@ static void test_scan(void **state)
     assert_int_equal(ps_registry_add_static(r, &d, &err), PS_OK);
     scan_tally t = {0, 0, 0, 0};
     ps_registry_scan(r, on_scan, &t);
-    assert_int_equal(t.statics, 1);
-    assert_int_equal(t.good, 1); /* good_provider */
-    assert_int_equal(t.bad, 2);  /* bad_abi_major, no_entry */
+    assert_int_equal(t.statics, 2); /* base_sink and the built-in sqlite store */
+    assert_int_equal(t.good, 1);    /* good_provider */
+    assert_int_equal(t.bad, 2);     /* bad_abi_major, no_entry */
     assert_true(t.saw_abi_error);
     ps_registry_free(r);
     char f[1100];

@@ -1,6 +1,7 @@
-/* Unit tests of the sqlite sink's first-load path (plugins/sqlite, owned by bench/perf): into
- * an empty store the payments indexes are dropped inside the dataset's transaction and rebuilt
- * before its commit; an aborted first load leaves them exactly as they were. */
+/* Unit tests of the SQLite store writer's first-load path (store/sqlite_writer.c, owned by
+ * bench/perf): into an empty store the payments indexes are dropped inside the dataset's
+ * transaction and rebuilt before its commit; an aborted first load leaves them exactly as they
+ * were. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -9,14 +10,13 @@
 #include <sqlite3.h>
 
 #include "sink_test_host.h"
-
-const ps_plugin_descriptor *paysync_plugin_entry_sqlite(void);
+#include "store/store.h"
 
 typedef sth_sink fx;
 
 static int setup(void **state)
 {
-    fx *f = sth_sink_new(paysync_plugin_entry_sqlite(), "store", "store.db");
+    fx *f = sth_sink_new(ps_store_sqlite_sink(), "store", "store.db");
     assert_non_null(f);
     ps_error err = {0};
     if (sth_sink_create(f, &err) != PS_OK)

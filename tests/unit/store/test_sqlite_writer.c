@@ -1,5 +1,5 @@
-/* Unit tests of the sqlite sink plugin (static flavour): change tracking, atomicity, run
- * history, cursors, locking and schema migration. */
+/* Unit tests of the SQLite store writer (the built-in sink `sqlite`): change tracking, run
+ * history, cursors, locking, atomicity and schema migration. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,15 +11,14 @@
 #include <unistd.h>
 
 #include "sink_test_host.h"
+#include "store/store.h"
 #include "store/store_schema.h"
-
-const ps_plugin_descriptor *paysync_plugin_entry_sqlite(void);
 
 typedef sth_sink fx;
 
 static int setup(void **state)
 {
-    fx *f = sth_sink_new(paysync_plugin_entry_sqlite(), "store", "var/sub/paysync.db");
+    fx *f = sth_sink_new(ps_store_sqlite_sink(), "store", "var/sub/paysync.db");
     assert_non_null(f);
     *state = f;
     return 0;

@@ -1,5 +1,5 @@
-/* paysync plugins: see ps_mkdirs.h. */
-#include "ps_mkdirs.h"
+/* paysync: see mkdirs.h. */
+#include "util/mkdirs.h"
 
 #include <errno.h>
 #include <stdlib.h>

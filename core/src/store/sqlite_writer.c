@@ -1,5 +1,6 @@
-/* paysync sink plugin "sqlite": the change-tracking store (docs/sinks.md). The schema lives
- * in core/src/store/store_schema.h, shared with the read API (store.c). */
+/* paysync store: the SQLite store's writer, registered as the built-in sink "sqlite" (the
+ * change-tracking store, docs/sinks.md). The schema lives in store_schema.h, shared with the
+ * reader (store.c). */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,8 +10,9 @@
 #include <sqlite3.h>
 
 #include "paysync/plugin.h"
-#include "ps_mkdirs.h"
+#include "store/store.h"
 #include "store/store_schema.h"
+#include "util/mkdirs.h"
 
 /* Parameters of the payment insert/update statements (numbered ?1..?N, shared). */
 enum {
@@ -707,4 +709,7 @@ static const ps_plugin_descriptor sq_descriptor = {
     .sink = &sq_ops,
 };
 
-PS_PLUGIN_DEFINE(sqlite, sq_descriptor)
+const ps_plugin_descriptor *ps_store_sqlite_sink(void)
+{
+    return &sq_descriptor;
+}

@@ -1,5 +1,6 @@
-/* paysync plugins: create the folders an output path needs. Compiled into each plugin that
- * writes files (jsonl, csv, sqlite); not part of libpaysync. */
+/* paysync: create the folders an output path needs. Part of libpaysync (the SQLite store)
+ * and compiled into each plugin that writes files (jsonl, csv) from this one source; it
+ * includes nothing of the core. */
 #ifndef PS_MKDIRS_H
 #define PS_MKDIRS_H
 

@@ -333,6 +333,44 @@ static ps_status load_file(ps_registry *r, const char *dir, const char *name, co
     return st;
 }
 
+ps_status ps_registry_load_file(ps_registry *r, const char *path, const ps_plugin **out,
+                                ps_error *err)
+{
+    size_t n = path ? strlen(path) : 0;
+    if (n < 4 || strcmp(path + n - 3, ".so") != 0)
+        return ps_error_setf(err, PS_ERR_USAGE, "%s: a plugin file name ends in .so",
+                             path ? path : "(null)");
+    char *copy = strdup(path);
+    if (!copy)
+        return ps_error_setf(err, PS_ERR_NOMEM, "plugin loader: out of memory");
+    char *slash = strrchr(copy, '/');
+    const char *dir = ".", *base = copy;
+    if (slash) {
+        *slash = '\0';
+        dir = slash == copy ? "/" : copy;
+        base = slash + 1;
+    }
+    char name[256];
+    size_t blen = strlen(base) - 3;
+    if (blen == 0 || blen >= sizeof name) {
+        free(copy);
+        return ps_error_setf(err, PS_ERR_USAGE, "%s: not a plugin file name", path);
+    }
+    memcpy(name, base, blen);
+    name[blen] = '\0';
+    const ps_plugin *p = find_loaded(r, name);
+    ps_status st = PS_OK;
+    if (p && p->path && strcmp(p->path, path) != 0)
+        st = ps_error_setf(err, PS_ERR_PLUGIN, "%s: a plugin named '%s' is already loaded from %s",
+                           path, name, p->path);
+    else if (!p)
+        st = load_file(r, dir, name, &p, err);
+    free(copy);
+    if (st == PS_OK && out)
+        *out = p;
+    return st;
+}
+
 static int exists(const char *dir, const char *name)
 {
     char file[4096];

@@ -37,6 +37,12 @@ ps_status ps_registry_add_static(ps_registry *r, const ps_plugin_descriptor *d, 
  * (message names the file and the field). */
 ps_status ps_registry_find(ps_registry *r, const char *name, const ps_plugin **out, ps_error *err);
 
+/* Loads one plugin file (DIR/NAME.so) with the same checks as ps_registry_find (owner and
+ * mode, entry function, descriptor, NAME matching the descriptor's name). Errors:
+ * PS_ERR_USAGE for a path not ending in .so, PS_ERR_PLUGIN naming the file. */
+ps_status ps_registry_load_file(ps_registry *r, const char *path, const ps_plugin **out,
+                                ps_error *err);
+
 /* Calls fn for every plugin found on the path (and static ones); for files that fail to load
  * fn gets p == NULL and the error. */
 void ps_registry_scan(ps_registry *r,

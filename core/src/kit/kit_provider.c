@@ -1,0 +1,327 @@
+/* paysync core: the conformance kit's provider checks. */
+#include <jansson.h>
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kit/kit_checks.h"
+#include "model/validate.h" /* ps_utf8_check */
+
+#define KIT_MAX_BATCH_ROWS 1000000u
+#define KIT_MAX_CELLS 1000000u
+#define KIT_MAX_CURSOR 65536u
+
+typedef struct kit_read {
+    uint64_t rows, batches;
+    unsigned char digest[32];
+    int has_cursor;
+    char cursor[KIT_MAX_CURSOR + 1];
+} kit_read;
+
+enum { READ_OK = 0, READ_PLUGIN_ERROR = 1, READ_VIOLATION = 2, READ_SKIP = 3 };
+
+static int check_cell(const ps_cell *c, const char *what, uint64_t row, uint32_t col, char *why,
+                      size_t cap)
+{
+    if (!c->text) {
+        snprintf(why, cap, "%s row %llu cell %u: text is NULL (an empty cell is \"\")", what,
+                 (unsigned long long)row, col + 1);
+        return -1;
+    }
+    size_t real = strnlen(c->text, (size_t)c->len + 1);
+    if (real != c->len) {
+        snprintf(why, cap,
+                 "%s row %llu cell %u: len is %u but the text has %zu%s bytes before "
+                 "its NUL",
+                 what, (unsigned long long)row, col + 1, c->len, real,
+                 real > c->len ? " or more" : "");
+        return -1;
+    }
+    size_t bad = ps_utf8_check(c->text, c->len);
+    if (bad != c->len) {
+        snprintf(why, cap, "%s row %llu cell %u: not valid UTF-8 at byte %zu", what,
+                 (unsigned long long)row, col + 1, bad);
+        return -1;
+    }
+    if (c->kind > PS_CELL_BOOL) {
+        snprintf(why, cap, "%s row %llu cell %u: kind %u is not a ps_cell_kind", what,
+                 (unsigned long long)row, col + 1, (unsigned)c->kind);
+        return -1;
+    }
+    return 0;
+}
+
+static void digest_cell(EVP_MD_CTX *md, const ps_cell *c)
+{
+    uint32_t len = c->len;
+    uint8_t kind = c->kind;
+    EVP_DigestUpdate(md, &kind, 1);
+    EVP_DigestUpdate(md, &len, sizeof len);
+    EVP_DigestUpdate(md, c->text, len);
+}
+
+/* One full read: create, open (with cursor_in), every batch, cursor, close, destroy. Checks
+ * the contract on the way; *why says what went wrong. */
+static int read_all(ps_kit_ctx *k, int mode, const char *cursor_in, kit_read *out, char *why,
+                    size_t cap)
+{
+    memset(out, 0, sizeof *out);
+    const ps_provider_ops *ops = k->desc->provider;
+    ps_kit_inst in;
+    ps_error err = {0};
+    size_t nrw = 0;
+    if (ps_kit_instance_new(k, mode, NULL, &nrw, &in, &err) != PS_OK) {
+        snprintf(why, cap, "create: %s", err.message);
+        return strstr(err.message, "missing required") ? READ_SKIP : READ_PLUGIN_ERROR;
+    }
+    if (mode == PS_KIT_OPTS_MISSING_SOURCE && nrw == 0) {
+        ps_kit_instance_free(k, &in);
+        snprintf(why, cap, "no path or URL option to point at a missing source");
+        return READ_SKIP;
+    }
+    ps_arena *run_arena = ps_arena_create(0), *batch_arena = ps_arena_create(0);
+    EVP_MD_CTX *md = EVP_MD_CTX_new();
+    int rc = READ_OK;
+    int opened = 0;
+    if (!run_arena || !batch_arena || !md || !EVP_DigestInit_ex(md, EVP_sha256(), NULL)) {
+        snprintf(why, cap, "kit: out of memory");
+        rc = READ_PLUGIN_ERROR;
+        goto done;
+    }
+    ps_open_args args = {.dataset = k->opts.dataset,
+                         .cursor_json = cursor_in,
+                         .run_arena = run_arena,
+                         .batch_rows = k->opts.batch_rows};
+    ps_table_info info;
+    memset(&info, 0, sizeof info);
+    ps_status st = ops->open(in.inst, &args, &info, &err);
+    if (st != PS_OK) {
+        snprintf(why, cap, "open: %s", err.message[0] ? err.message : "(empty message)");
+        rc = err.message[0] ? READ_PLUGIN_ERROR : READ_VIOLATION;
+        goto done;
+    }
+    opened = 1;
+    if (info.ncolumns == 0 || !info.header) {
+        snprintf(why, cap, "open: PS_OK but the table has %u columns and %s header", info.ncolumns,
+                 info.header ? "a" : "no");
+        rc = READ_VIOLATION;
+        goto done;
+    }
+    if (info.ncolumns > KIT_MAX_CELLS) {
+        snprintf(why, cap, "open: %u columns (more than %u)", info.ncolumns, KIT_MAX_CELLS);
+        rc = READ_VIOLATION;
+        goto done;
+    }
+    for (uint32_t c = 0; c < info.ncolumns; c++) {
+        if (check_cell(&info.header[c], "header", info.header_line, c, why, cap) != 0) {
+            rc = READ_VIOLATION;
+            goto done;
+        }
+        digest_cell(md, &info.header[c]);
+    }
+    uint64_t prev_line = info.header_line;
+    for (;;) {
+        ps_row_batch batch;
+        memset(&batch, 0, sizeof batch);
+        ps_arena_reset(batch_arena);
+        memset(&err, 0, sizeof err);
+        st = ops->next_batch(in.inst, batch_arena, &batch, &err);
+        if (st == PS_END)
+            break;
+        if (st != PS_OK) {
+            snprintf(why, cap, "next_batch (after %llu rows): %s", (unsigned long long)out->rows,
+                     err.message[0] ? err.message : "(empty message)");
+            rc = err.message[0] ? READ_PLUGIN_ERROR : READ_VIOLATION;
+            goto done;
+        }
+        out->batches++;
+        if (batch.count == 0) {
+            snprintf(why, cap,
+                     "next_batch returned PS_OK with no rows (batch %llu): a host would call it "
+                     "again for ever; return PS_END when done",
+                     (unsigned long long)out->batches);
+            rc = READ_VIOLATION;
+            goto done;
+        }
+        if (batch.count > KIT_MAX_BATCH_ROWS || !batch.rows) {
+            snprintf(why, cap, "next_batch returned %zu rows %s", batch.count,
+                     batch.rows ? "(more than 1,000,000 in one batch)" : "but rows is NULL");
+            rc = READ_VIOLATION;
+            goto done;
+        }
+        for (size_t i = 0; i < batch.count; i++) {
+            const ps_row *row = &batch.rows[i];
+            if (row->line <= prev_line) {
+                snprintf(why, cap,
+                         "row numbers must grow: row %llu follows row %llu (the header is row "
+                         "%llu)",
+                         (unsigned long long)row->line, (unsigned long long)prev_line,
+                         (unsigned long long)info.header_line);
+                rc = READ_VIOLATION;
+                goto done;
+            }
+            prev_line = row->line;
+            if (row->ncells > KIT_MAX_CELLS || (row->ncells > 0 && !row->cells)) {
+                snprintf(why, cap, "row %llu: %u cells %s", (unsigned long long)row->line,
+                         row->ncells, row->cells ? "(too many)" : "but cells is NULL");
+                rc = READ_VIOLATION;
+                goto done;
+            }
+            EVP_DigestUpdate(md, &row->line, sizeof row->line);
+            for (uint32_t c = 0; c < row->ncells; c++) {
+                if (check_cell(&row->cells[c], "", row->line, c, why, cap) != 0) {
+                    rc = READ_VIOLATION;
+                    goto done;
+                }
+                digest_cell(md, &row->cells[c]);
+            }
+            out->rows++;
+        }
+    }
+    if (ops->cursor) {
+        const char *cur = ops->cursor(in.inst);
+        if (cur) {
+            size_t n = strnlen(cur, KIT_MAX_CURSOR + 1);
+            if (n > KIT_MAX_CURSOR) {
+                snprintf(why, cap, "cursor is longer than %u bytes", KIT_MAX_CURSOR);
+                rc = READ_VIOLATION;
+                goto done;
+            }
+            memcpy(out->cursor, cur, n + 1);
+            out->has_cursor = 1;
+        }
+    }
+    unsigned int dl = 0;
+    EVP_DigestFinal_ex(md, out->digest, &dl);
+done:
+    if (opened && ops->close)
+        ops->close(in.inst);
+    ps_kit_instance_free(k, &in);
+    EVP_MD_CTX_free(md);
+    ps_arena_destroy(batch_arena);
+    ps_arena_destroy(run_arena);
+    return rc;
+}
+
+static void check_read(ps_kit_ctx *k, ps_kit_result *r)
+{
+    kit_read *rd = calloc(1, sizeof *rd);
+    char why[380] = "kit: out of memory";
+    int rc = rd ? read_all(k, PS_KIT_OPTS_AS_GIVEN, NULL, rd, why, sizeof why) : READ_VIOLATION;
+    if (rc == READ_OK)
+        ps_kit_set(r, PS_KIT_PASS, "%llu rows in %llu batches; cells well-formed, rows numbered",
+                   (unsigned long long)rd->rows, (unsigned long long)rd->batches);
+    else
+        ps_kit_set(r, rc == READ_SKIP ? PS_KIT_SKIP : PS_KIT_FAIL, "%s", why);
+    free(rd);
+}
+
+static void check_reread_with(ps_kit_ctx *k, ps_kit_result *r, kit_read *pa, kit_read *pb)
+{
+    char why[380] = "";
+    int rc = read_all(k, PS_KIT_OPTS_AS_GIVEN, NULL, pa, why, sizeof why);
+    if (rc == READ_OK)
+        rc = read_all(k, PS_KIT_OPTS_AS_GIVEN, NULL, pb, why, sizeof why);
+    if (rc != READ_OK) {
+        ps_kit_set(r, rc == READ_SKIP ? PS_KIT_SKIP : PS_KIT_FAIL, "%s", why);
+        return;
+    }
+    if (pa->rows != pb->rows || memcmp(pa->digest, pb->digest, sizeof pa->digest) != 0)
+        ps_kit_set(r, PS_KIT_FAIL,
+                   "two reads of the same source differ (%llu rows, then %llu; or the same "
+                   "count with other cells)",
+                   (unsigned long long)pa->rows, (unsigned long long)pb->rows);
+    else
+        ps_kit_set(r, PS_KIT_PASS, "two reads: same %llu rows, same cells",
+                   (unsigned long long)pa->rows);
+}
+
+static void check_reread(ps_kit_ctx *k, ps_kit_result *r)
+{
+    kit_read *pair = calloc(2, sizeof *pair);
+    if (!pair) {
+        ps_kit_set(r, PS_KIT_FAIL, "kit: out of memory");
+        return;
+    }
+    check_reread_with(k, r, &pair[0], &pair[1]);
+    free(pair);
+}
+
+static void check_cursor_with(ps_kit_ctx *k, ps_kit_result *r, kit_read *pa, kit_read *pb)
+{
+    char why[380] = "";
+    if (!k->desc->provider->cursor) {
+        ps_kit_set(r, PS_KIT_SKIP, "no cursor callback (full reads only)");
+        return;
+    }
+    int rc = read_all(k, PS_KIT_OPTS_AS_GIVEN, NULL, pa, why, sizeof why);
+    if (rc != READ_OK) {
+        ps_kit_set(r, rc == READ_SKIP ? PS_KIT_SKIP : PS_KIT_FAIL, "%s", why);
+        return;
+    }
+    if (!pa->has_cursor) {
+        ps_kit_set(r, PS_KIT_SKIP, "the cursor callback returned NULL after a full read");
+        return;
+    }
+    json_error_t jerr;
+    json_t *j = json_loads(pa->cursor, JSON_REJECT_DUPLICATES, &jerr);
+    if (!j) {
+        ps_kit_set(r, PS_KIT_FAIL, "the cursor is not valid JSON (%s at byte %d)", jerr.text,
+                   jerr.position);
+        return;
+    }
+    json_decref(j);
+    rc = read_all(k, PS_KIT_OPTS_AS_GIVEN, pa->cursor, pb, why, sizeof why);
+    if (rc != READ_OK) {
+        ps_kit_set(r, PS_KIT_FAIL, "reading from the saved cursor failed: %s", why);
+        return;
+    }
+    ps_kit_set(r, PS_KIT_PASS, "cursor of %zu bytes is JSON; a read from it gave %llu rows",
+               strlen(pa->cursor), (unsigned long long)pb->rows);
+}
+
+static void check_cursor(ps_kit_ctx *k, ps_kit_result *r)
+{
+    kit_read *pair = calloc(2, sizeof *pair);
+    if (!pair) {
+        ps_kit_set(r, PS_KIT_FAIL, "kit: out of memory");
+        return;
+    }
+    check_cursor_with(k, r, &pair[0], &pair[1]);
+    free(pair);
+}
+
+static void check_missing_source(ps_kit_ctx *k, ps_kit_result *r)
+{
+    kit_read *rd = calloc(1, sizeof *rd);
+    char why[380] = "";
+    if (!rd) {
+        ps_kit_set(r, PS_KIT_FAIL, "kit: out of memory");
+        return;
+    }
+    int rc = read_all(k, PS_KIT_OPTS_MISSING_SOURCE, NULL, rd, why, sizeof why);
+    uint64_t rows = rd->rows;
+    free(rd);
+    if (rc == READ_SKIP)
+        ps_kit_set(r, PS_KIT_SKIP, "%s", why);
+    else if (rc == READ_PLUGIN_ERROR)
+        ps_kit_set(r, PS_KIT_PASS, "clear error: %s", why);
+    else if (rc == READ_VIOLATION)
+        ps_kit_set(r, PS_KIT_FAIL, "%s", why);
+    else
+        ps_kit_set(r, PS_KIT_FAIL,
+                   "a missing source (paths and URLs pointed at nothing) read as %llu rows "
+                   "without an error",
+                   (unsigned long long)rows);
+}
+
+const ps_kit_check ps_kit_provider_checks[] = {
+    {"options", ps_kit_check_options},
+    {"create/destroy", ps_kit_check_create_destroy},
+    {"read contract", check_read},
+    {"two reads identical", check_reread},
+    {"cursor round trip", check_cursor},
+    {"missing source", check_missing_source},
+    {NULL, NULL},
+};

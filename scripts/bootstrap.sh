@@ -1,12 +1,17 @@
 #!/usr/bin/env bash
-# Installs the Debian 12 packages paysync needs (when missing) and builds it into build/.
+# Installs the Debian 12 packages building and running paysync need (when missing) and builds
+# it into build/. The test tools come with the test command (scripts/install-test-deps.sh,
+# run by scripts/test.sh); the unit tests are built when their library (libcmocka-dev) is
+# installed, and left out otherwise (pass -DPS_BUILD_TESTS=ON|OFF to decide yourself).
 # Usage: scripts/bootstrap.sh [extra cmake args...]   (BUILD_DIR=dir to build elsewhere)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-pkgs=(build-essential cmake pkg-config clang libyaml-dev libjansson-dev libcurl4-openssl-dev
-      libssl-dev libsqlite3-dev libmicrohttpd-dev libcmocka-dev python3 curl openssl sqlite3
-      wrk miller time valgrind libclang-rt-14-dev binutils)
+# Build: compiler, cmake, pkg-config and the -dev packages of the libraries paysync links
+# (the same list as Build-Depends in debian/control). Run: ca-certificates for HTTPS sources
+# (gsheet); the libraries themselves come with their -dev packages.
+pkgs=(build-essential cmake pkg-config libyaml-dev libjansson-dev libcurl4-openssl-dev
+      libssl-dev libsqlite3-dev libmicrohttpd-dev ca-certificates)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -19,6 +24,8 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
+tests=OFF
+pkg-config --exists cmocka && tests=ON
 build=${BUILD_DIR:-build}
-cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@" >/dev/null
+cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPS_BUILD_TESTS=$tests "$@" >/dev/null
 cmake --build "$build" -j"$(nproc)"

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages the tests need, when missing (scripts/test.sh runs it before
+# its stages; scripts/bootstrap.sh installs what building and running need). Who needs what:
+#   libcmocka-dev                  the unit tests (tests/unit, built when it is installed)
+#   python3                        integration tests, gsheet emulator, bench/run
+#   curl openssl sqlite3 binutils  test_serve.py (curl), gsheet/secrets tests (openssl keys),
+#                                  test_install.sh (nm), sqlite3 CLI for tests and bench/run
+#   time                           test_hostile.py and bench/run (/usr/bin/time)
+#   clang libclang-rt-14-dev       the clang -Werror build and the libFuzzer harnesses
+#   valgrind                       scripts/test-valgrind.sh, test_hostile.py
+#   wrk miller                     bench/serve_load.sh, bench/run baselines
+#   dpkg-dev debhelper fakeroot    scripts/test-debs.sh (dpkg-buildpackage)
+set -euo pipefail
+
+pkgs=(libcmocka-dev python3 curl openssl sqlite3 binutils time clang libclang-rt-14-dev
+      valgrind wrk miller dpkg-dev debhelper fakeroot)
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "install-test-deps: installing ${missing[*]}" >&2
+  sudo_cmd=""
+  [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
+  $sudo_cmd apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq "${missing[@]}" >/dev/null
+fi

@@ -48,6 +48,22 @@ void ps_kit_instance_free(const ps_kit_ctx *k, ps_kit_inst *in);
 void ps_kit_check_options(ps_kit_ctx *k, ps_kit_result *r);
 void ps_kit_check_create_destroy(ps_kit_ctx *k, ps_kit_result *r);
 
+/* What ps_kit_provider_read hands over: the header once, then every row (valid during the
+ * call only). A non-zero return stops the read. */
+typedef struct ps_kit_rows_cb {
+    void *ctx;
+    int (*header)(void *ctx, const ps_table_info *info);
+    int (*row)(void *ctx, const ps_row *row);
+} ps_kit_rows_cb;
+
+/* One full read with the options as given, checking the contract like "read contract".
+ * Returns 0, or -1 with the reason in why. */
+int ps_kit_provider_read(ps_kit_ctx *k, const ps_kit_rows_cb *cb, char *why, size_t cap);
+
+/* Writes n synthetic payments (n <= 25) through a sink with the options as given: open,
+ * write, commit, finish. Returns 0, or -1 with the reason in why. */
+int ps_kit_sink_write_sample(ps_kit_ctx *k, size_t n, char *why, size_t cap);
+
 /* Removes dir and everything under it (no symlinks followed). */
 void ps_kit_rmtree(const char *dir);
 

@@ -63,8 +63,8 @@ static void digest_cell(EVP_MD_CTX *md, const ps_cell *c)
 
 /* One full read: create, open (with cursor_in), every batch, cursor, close, destroy. Checks
  * the contract on the way; *why says what went wrong. */
-static int read_all(ps_kit_ctx *k, int mode, const char *cursor_in, kit_read *out, char *why,
-                    size_t cap)
+static int read_all_cb(ps_kit_ctx *k, int mode, const char *cursor_in, kit_read *out,
+                       const ps_kit_rows_cb *cb, char *why, size_t cap)
 {
     memset(out, 0, sizeof *out);
     const ps_provider_ops *ops = k->desc->provider;
@@ -119,6 +119,11 @@ static int read_all(ps_kit_ctx *k, int mode, const char *cursor_in, kit_read *ou
             goto done;
         }
         digest_cell(md, &info.header[c]);
+    }
+    if (cb && cb->header && cb->header(cb->ctx, &info) != 0) {
+        snprintf(why, cap, "kit: out of memory keeping the header");
+        rc = READ_VIOLATION;
+        goto done;
     }
     uint64_t prev_line = info.header_line;
     for (;;) {
@@ -177,6 +182,12 @@ static int read_all(ps_kit_ctx *k, int mode, const char *cursor_in, kit_read *ou
                 digest_cell(md, &row->cells[c]);
             }
             out->rows++;
+            if (cb && cb->row && cb->row(cb->ctx, row) != 0) {
+                snprintf(why, cap, "kit: out of memory keeping row %llu",
+                         (unsigned long long)row->line);
+                rc = READ_VIOLATION;
+                goto done;
+            }
         }
     }
     if (ops->cursor) {
@@ -202,6 +213,24 @@ done:
     ps_arena_destroy(batch_arena);
     ps_arena_destroy(run_arena);
     return rc;
+}
+
+static int read_all(ps_kit_ctx *k, int mode, const char *cursor_in, kit_read *out, char *why,
+                    size_t cap)
+{
+    return read_all_cb(k, mode, cursor_in, out, NULL, why, cap);
+}
+
+int ps_kit_provider_read(ps_kit_ctx *k, const ps_kit_rows_cb *cb, char *why, size_t cap)
+{
+    kit_read *rd = calloc(1, sizeof *rd);
+    if (!rd) {
+        snprintf(why, cap, "kit: out of memory");
+        return -1;
+    }
+    int rc = read_all_cb(k, PS_KIT_OPTS_AS_GIVEN, NULL, rd, cb, why, cap);
+    free(rd);
+    return rc == READ_OK ? 0 : -1;
 }
 
 static void check_read(ps_kit_ctx *k, ps_kit_result *r)

@@ -430,6 +430,32 @@ static void check_commit(ps_kit_ctx *k, ps_kit_result *r)
     records_free(&kr);
 }
 
+int ps_kit_sink_write_sample(ps_kit_ctx *k, size_t n, char *why, size_t cap)
+{
+    kit_records kr;
+    if (records_make(&kr, k->opts.dataset) != 0) {
+        records_free(&kr);
+        snprintf(why, cap, "kit: cannot make test records");
+        return -1;
+    }
+    if (n < kr.n)
+        kr.n = n;
+    ps_kit_inst in;
+    ps_error err = {0};
+    ps_change_counts ch;
+    int rc = -1;
+    if (ps_kit_instance_new(k, PS_KIT_OPTS_AS_GIVEN, NULL, NULL, &in, &err) != PS_OK) {
+        snprintf(why, cap, "create: %s", err.message);
+    } else {
+        rc = sink_dataset(k, &in, SINK_COMMIT, &kr, "20240101T000000Z-test", &ch, why, cap);
+        if (rc == 0)
+            rc = sink_finish(k, &in, 1, why, cap);
+        ps_kit_instance_free(k, &in);
+    }
+    records_free(&kr);
+    return rc;
+}
+
 const ps_kit_check ps_kit_sink_checks[] = {
     {"options", ps_kit_check_options},
     {"create/destroy", ps_kit_check_create_destroy},

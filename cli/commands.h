@@ -19,6 +19,7 @@ int cmd_daemon(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
 int cmd_hash_key(int argc, char **argv);
 int cmd_test_plugin(int argc, char **argv);
+int cmd_new_plugin(int argc, char **argv);
 
 /* Shared helpers (cli/common.c). */
 

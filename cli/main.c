@@ -32,6 +32,8 @@ static const char usage_text[] =
     "  serve CONFIG [--listen ADDR:PORT]\n"
     "                       serve the store as the platform's pull API\n"
     "  hash-key             print the SHA-256 of an API key read from stdin\n"
+    "  new-plugin NAME --kind provider|sink [--dir DIR]\n"
+    "                       write a plugin folder that builds against the SDK\n"
     "  test-plugin PLUGIN [--config CONFIG --dataset NAME|--sink NAME]\n"
     "                       run the conformance checks on one plugin (.so file or name)\n"
     "\n"
@@ -51,10 +53,18 @@ typedef struct command {
 } command;
 
 static const command commands[] = {
-    {"run", cmd_run},           {"check", cmd_check},     {"plugins", cmd_plugins},
-    {"validate", cmd_validate}, {"discover", cmd_discover}, {"status", cmd_status},
-    {"export", cmd_export},     {"daemon", cmd_daemon},   {"serve", cmd_serve},
-    {"hash-key", cmd_hash_key}, {"test-plugin", cmd_test_plugin},
+    {"run", cmd_run},
+    {"check", cmd_check},
+    {"plugins", cmd_plugins},
+    {"validate", cmd_validate},
+    {"discover", cmd_discover},
+    {"status", cmd_status},
+    {"export", cmd_export},
+    {"daemon", cmd_daemon},
+    {"serve", cmd_serve},
+    {"hash-key", cmd_hash_key},
+    {"test-plugin", cmd_test_plugin},
+    {"new-plugin", cmd_new_plugin},
 };
 
 int main(int argc, char **argv)

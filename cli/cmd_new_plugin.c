@@ -1,0 +1,220 @@
+/* paysync new-plugin: writes a plugin folder from the embedded templates (cli/templates). */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "commands.h"
+#include "templates.h"
+
+static const char new_plugin_usage[] =
+    "usage: paysync new-plugin NAME --kind provider|sink [--shape tabular] [--dir DIR]\n"
+    "\n"
+    "Writes a folder (DIR, default ./NAME) holding a working plugin that builds against the\n"
+    "installed paysync SDK in one command (./build.sh): the plugin's source (a provider that\n"
+    "reads a small CSV fixture, or a sink that writes payments to a file), a unit test on\n"
+    "paysync's test host, a CMakeLists.txt using find_package(paysync), an example config and\n"
+    "a README. NAME is the plugin's name: a lowercase letter, then [a-z0-9_], at most 48\n"
+    "characters. The folder must not exist yet; nothing is overwritten.\n"
+    "exit: 0 written, 2 usage error or the folder could not be written.\n";
+
+static int name_ok(const char *s)
+{
+    size_t n = strlen(s);
+    if (n == 0 || n > 48 || s[0] < 'a' || s[0] > 'z')
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '_'))
+            return 0;
+    return 1;
+}
+
+/* The prefix this paysync runs from (PREFIX/bin/paysync), or "" when unknown. */
+static void own_prefix(char *out, size_t cap)
+{
+    char exe[PATH_MAX];
+    out[0] = '\0';
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n <= 0)
+        return;
+    exe[n] = '\0';
+    for (int up = 0; up < 2; up++) {
+        char *slash = strrchr(exe, '/');
+        if (!slash)
+            return;
+        *slash = '\0';
+    }
+    snprintf(out, cap, "%s", exe[0] ? exe : "/");
+}
+
+typedef struct subst {
+    const char *key;
+    const char *value;
+} subst;
+
+/* Appends text[0..len) with every @KEY@ replaced; returns the new buffer or NULL. */
+static char *expand(const char *text, size_t len, const subst *subs, size_t nsubs, size_t *outlen)
+{
+    size_t cap = len * 2 + 256, n = 0;
+    char *out = malloc(cap);
+    if (!out)
+        return NULL;
+    for (size_t i = 0; i < len;) {
+        const subst *hit = NULL;
+        if (text[i] == '@')
+            for (size_t s = 0; s < nsubs && !hit; s++) {
+                size_t kl = strlen(subs[s].key);
+                if (i + kl <= len && memcmp(text + i, subs[s].key, kl) == 0)
+                    hit = &subs[s];
+            }
+        const char *src = hit ? hit->value : text + i;
+        size_t sl = hit ? strlen(hit->value) : 1;
+        if (n + sl + 1 > cap) {
+            cap = (n + sl + 1) * 2;
+            char *nb = realloc(out, cap);
+            if (!nb) {
+                free(out);
+                return NULL;
+            }
+            out = nb;
+        }
+        memcpy(out + n, src, sl);
+        n += sl;
+        i += hit ? strlen(hit->key) : 1;
+    }
+    out[n] = '\0';
+    *outlen = n;
+    return out;
+}
+
+/* Creates path exclusively (never through a symlink) and writes data. */
+static int write_new(const char *path, const char *data, size_t len, mode_t mode)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+    if (fd < 0)
+        return -1;
+    size_t off = 0;
+    while (off < len) {
+        ssize_t w = write(fd, data + off, len - off);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0) {
+            int e = errno;
+            close(fd);
+            errno = e;
+            return -1;
+        }
+        off += (size_t)w;
+    }
+    if (fchmod(fd, mode) != 0 || close(fd) != 0)
+        return -1;
+    return 0;
+}
+
+int cmd_new_plugin(int argc, char **argv)
+{
+    static const struct option longopts[] = {{"kind", required_argument, NULL, 'k'},
+                                             {"shape", required_argument, NULL, 's'},
+                                             {"dir", required_argument, NULL, 'd'},
+                                             {"help", no_argument, NULL, 'h'},
+                                             {NULL, 0, NULL, 0}};
+    const char *kind = NULL, *shape = "tabular", *dir = NULL;
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'k':
+            kind = optarg;
+            break;
+        case 's':
+            shape = optarg;
+            break;
+        case 'd':
+            dir = optarg;
+            break;
+        case 'h':
+            return cli_usage(new_plugin_usage, 1);
+        default:
+            return cli_usage(new_plugin_usage, 0);
+        }
+    }
+    if (optind != argc - 1 || !kind)
+        return cli_usage(new_plugin_usage, 0);
+    const char *name = argv[optind];
+    if (!name_ok(name)) {
+        cli_error("new-plugin: '%s' is not a plugin name: use a lowercase letter, then "
+                  "lowercase letters, digits or '_' (at most 48)",
+                  name);
+        return PS_EXIT_USAGE;
+    }
+    if (strcmp(kind, "provider") != 0 && strcmp(kind, "sink") != 0) {
+        cli_error("new-plugin: --kind is provider or sink, not '%s'", kind);
+        return PS_EXIT_USAGE;
+    }
+    if (strcmp(shape, "tabular") != 0) {
+        cli_error("new-plugin: --shape '%s': only tabular providers (header + cells) have a "
+                  "template in this version",
+                  shape);
+        return PS_EXIT_USAGE;
+    }
+    if (strcmp(kind, "sink") == 0 && strcmp(shape, "tabular") != 0) {
+        cli_error("new-plugin: --shape is for providers");
+        return PS_EXIT_USAGE;
+    }
+    if (!dir)
+        dir = name;
+    if (mkdir(dir, 0755) != 0) {
+        cli_error("new-plugin: cannot create folder '%s': %s%s", dir, strerror(errno),
+                  errno == EEXIST ? " (choose another --dir; nothing is overwritten)" : "");
+        return PS_EXIT_USAGE;
+    }
+    char prefix[PATH_MAX];
+    own_prefix(prefix, sizeof prefix);
+    const subst subs[] = {
+        {"@NAME@", name},
+        {"@KIND@", kind},
+        {"@PREFIX@", prefix[0] ? prefix : "/usr"},
+        {"@TEST_ARGS@",
+         strcmp(kind, "provider") == 0 ? "${CMAKE_CURRENT_SOURCE_DIR}/fixture.csv" : ""},
+    };
+    size_t klen = strlen(kind), nfiles = 0;
+    for (const ps_template *t = ps_templates; t->path; t++) {
+        if (strncmp(t->path, kind, klen) != 0 || t->path[klen] != '/')
+            continue;
+        size_t fnl = 0, datal = 0;
+        const char *rel = t->path + klen + 1;
+        char *fname = expand(rel, strlen(rel), subs, sizeof subs / sizeof subs[0], &fnl);
+        char *data =
+            expand((const char *)t->data, t->len, subs, sizeof subs / sizeof subs[0], &datal);
+        char path[PATH_MAX];
+        int ok =
+            fname && data && snprintf(path, sizeof path, "%s/%s", dir, fname) < (int)sizeof path;
+        size_t rl = strlen(rel);
+        mode_t mode = rl > 3 && strcmp(rel + rl - 3, ".sh") == 0 ? 0755 : 0644;
+        if (!ok || write_new(path, data, datal, mode) != 0) {
+            cli_error("new-plugin: cannot write '%s/%s': %s", dir, fname ? fname : rel,
+                      ok ? strerror(errno) : "out of memory or path too long");
+            free(fname);
+            free(data);
+            return PS_EXIT_USAGE;
+        }
+        printf("wrote %s\n", path);
+        nfiles++;
+        free(fname);
+        free(data);
+    }
+    printf("\n%s plugin '%s': %zu files in %s/\n", kind, name, nfiles, dir);
+    printf("  cd %s && ./build.sh   (builds build/%s.so against the SDK in %s, runs its test)\n",
+           dir, name, prefix[0] ? prefix : "/usr");
+    if (strcmp(kind, "provider") == 0)
+        printf("  paysync test-plugin build/%s.so --config example.yaml --dataset %s_demo\n", name,
+               name);
+    else
+        printf("  paysync test-plugin build/%s.so\n", name);
+    return PS_EXIT_OK;
+}

@@ -323,16 +323,16 @@ int cmd_export(int argc, char **argv)
         ps_config_free(cfg);
         return PS_EXIT_USAGE;
     }
-    char *path = cli_state_path(cfg, d);
-    if (!path) {
+    ps_store_ref ref;
+    if (cli_state_store(cfg, d, &ref) != 0) {
         cli_error("dataset '%s' has no sqlite sink: there is no store to export from", d->name);
         ps_config_free(cfg);
         return PS_EXIT_USAGE;
     }
     ps_store *s = NULL;
-    if (ps_store_open(path, &s, &err) != PS_OK) {
+    if (ps_store_open(&ref, PS_STORE_WAIT_MS, &s, &err) != PS_OK) {
         cli_error("%s", err.message);
-        free(path);
+        ps_store_ref_free(&ref);
         ps_config_free(cfg);
         return PS_EXIT_FAILED;
     }
@@ -346,7 +346,7 @@ int cmd_export(int argc, char **argv)
     if (st == PS_OK && out_open(&out, o.output) != 0) {
         ps_store_iter_free(it);
         ps_store_close(s);
-        free(path);
+        ps_store_ref_free(&ref);
         ps_config_free(cfg);
         return PS_EXIT_FAILED;
     }
@@ -379,7 +379,7 @@ int cmd_export(int argc, char **argv)
                 d->name, o.output);
     }
     ps_store_close(s);
-    free(path);
+    ps_store_ref_free(&ref);
     ps_config_free(cfg);
     return rc;
 }

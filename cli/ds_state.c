@@ -1,28 +1,23 @@
 /* paysync CLI: what the store remembers of a dataset (see ds_state.h). */
 #include "ds_state.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "commands.h"
 #include "store/store.h"
 
+int cli_state_store(const ps_config *cfg, const ps_dataset_def *d, ps_store_ref *ref)
+{
+    ps_error err = {0};
+    return ps_store_locate(cfg, d, ref, &err) == PS_OK ? 0 : -1;
+}
+
 char *cli_state_path(const ps_config *cfg, const ps_dataset_def *d)
 {
-    for (size_t i = 0; i < d->nsinks; i++) {
-        const ps_sink_def *s = ps_config_sink(cfg, d->sinks[i]);
-        if (!s || strcmp(s->ref.plugin, "sqlite") != 0)
-            continue;
-        const char *path = "var/paysync.db";
-        for (size_t j = 0; j < s->ref.nopts; j++)
-            if (strcmp(s->ref.opts[j].key, "path") == 0 && s->ref.opts[j].value[0])
-                path = s->ref.opts[j].value;
-        return ps_path_resolve(cfg->dir, path);
-    }
-    return NULL;
+    ps_store_ref ref;
+    return cli_state_store(cfg, d, &ref) == 0 ? ref.location : NULL;
 }
 
 static void copy_text(char *dst, size_t cap, const char *src)
@@ -61,17 +56,17 @@ static void fail(cli_ds_state *st, const ps_error *err)
 void cli_ds_state_load(const ps_config *cfg, const ps_dataset_def *d, cli_ds_state *st)
 {
     memset(st, 0, sizeof *st);
-    st->store_path = cli_state_path(cfg, d);
-    if (!st->store_path)
+    ps_store_ref ref;
+    if (cli_state_store(cfg, d, &ref) != 0)
         return;
-    struct stat sb;
-    if (stat(st->store_path, &sb) != 0 && errno == ENOENT) {
+    st->store_path = ref.location; /* owned by st from here */
+    if (!ps_store_exists(&ref)) {
         st->store_missing = 1;
         return;
     }
     ps_error err = {0};
     ps_store *s = NULL;
-    if (ps_store_open(st->store_path, &s, &err) != PS_OK) {
+    if (ps_store_open(&ref, PS_STORE_WAIT_MS, &s, &err) != PS_OK) {
         fail(st, &err);
         return;
     }

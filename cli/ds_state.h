@@ -6,6 +6,7 @@
 
 #include "config/config.h"
 #include "config/schedule.h"
+#include "store/store.h"
 
 /* Copy of a ps_store_run (owned). */
 typedef struct cli_run_info {
@@ -20,7 +21,7 @@ typedef struct cli_run_info {
 } cli_run_info;
 
 typedef struct cli_ds_state {
-    char *store_path;  /* state store (first sqlite sink), malloc'd; NULL when none */
+    char *store_path;  /* state store's location (ps_store_locate), malloc'd; NULL when none */
     int store_missing; /* the file does not exist yet (never run) */
     int store_failed;  /* the store could not be read: message in error */
     char error[1024];
@@ -32,9 +33,11 @@ typedef struct cli_ds_state {
     uint64_t payments, vanished_payments;
 } cli_ds_state;
 
-/* Path of dataset d's state store: the `path` option of its first sink whose plugin is
- * `sqlite`, resolved against the config folder (default var/paysync.db). malloc'd; NULL when
- * the dataset has no sqlite sink (or out of memory). */
+/* Dataset d's state store (ps_store_locate): 0 with *ref filled (free with
+ * ps_store_ref_free); -1 when the dataset writes to no store (or out of memory). */
+int cli_state_store(const ps_config *cfg, const ps_dataset_def *d, ps_store_ref *ref);
+
+/* The location of that store (a file path for SQLite), malloc'd; NULL when none. */
 char *cli_state_path(const ps_config *cfg, const ps_dataset_def *d);
 
 /* Fills st from the dataset's store. Never fails: store problems set store_failed/error (a

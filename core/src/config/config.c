@@ -1,6 +1,7 @@
 /* paysync core: YAML configuration (see config.h and docs/configuration.md). */
 #include "config/config.h"
 #include "config/schedule.h"
+#include "store/store_kind.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -972,13 +973,14 @@ static ps_status parse_serve(cctx *x, const ps_ynode *n)
         const ps_sink_def *only = NULL;
         int count = 0;
         for (size_t i = 0; i < x->c->nsinks; i++)
-            if (strcmp(x->c->sinks[i].ref.plugin, "sqlite") == 0) {
+            if (ps_store_kind_known(x->c->sinks[i].ref.plugin)) {
                 only = &x->c->sinks[i];
                 count++;
             }
         if (count != 1)
             return cerr(x, n, "serve",
-                        "missing key 'store' (the name of the sqlite sink to serve from)");
+                        "missing key 'store' (the name of the %s sink to serve from)",
+                        ps_store_kinds());
         if (!(s->store = strdup(only->name)))
             return oom(x);
     }

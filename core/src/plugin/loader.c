@@ -28,10 +28,11 @@ ps_registry *ps_registry_new(void)
 {
     ps_registry *r = calloc(1, sizeof(ps_registry));
     ps_error err;
-    if (r && ps_registry_add_static(r, ps_store_sqlite_sink(), &err) != PS_OK) {
-        ps_registry_free(r);
-        return NULL;
-    }
+    for (size_t i = 0; r && i < ps_store_backend_count(); i++)
+        if (ps_registry_add_static(r, ps_store_backend_at(i)->sink(), &err) != PS_OK) {
+            ps_registry_free(r);
+            return NULL;
+        }
     return r;
 }
 

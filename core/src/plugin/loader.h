@@ -16,8 +16,8 @@ typedef struct ps_plugin {
     void *handle;
 } ps_plugin;
 
-/* A registry holding the core's built-in plugins (the SQLite store's sink `sqlite`, see
- * store/store.h). NULL on allocation failure. Free with ps_registry_free (dlcloses). */
+/* A registry holding the core's built-in plugins (the sink of each store backend, see
+ * store/store.h: `sqlite`). NULL on allocation failure. Free with ps_registry_free (dlcloses). */
 ps_registry *ps_registry_new(void);
 void ps_registry_free(ps_registry *r);
 

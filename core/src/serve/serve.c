@@ -125,7 +125,7 @@ typedef struct emit_ctx {
     size_t count;
 } emit_ctx;
 
-static int emit_row(void *ud, const ps_serve_row *row)
+static int emit_row(void *ud, const ps_store_payment *row)
 {
     emit_ctx *e = ud;
     if (e->count++)
@@ -148,7 +148,7 @@ static enum MHD_Result payments(ps_server *s, struct MHD_Connection *c, req *r, 
                          k->all,
                          q.site_id[0] ? q.site_id : NULL,
                          q.financing_id[0] ? q.financing_id : NULL};
-    sqlite3 *db = NULL;
+    ps_store *db = NULL;
     ps_error err = {0};
     if (ps_serve_store_acquire(s->store, &db, &err) != PS_OK) {
         ps_log(PS_LOG_WARN, "serve", "%s", err.message);
@@ -176,7 +176,7 @@ static int cmp_str(const void *a, const void *b)
     return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-static void health_dataset(ps_sbuf *b, const char *name, const ps_serve_stats *st, int *first)
+static void health_dataset(ps_sbuf *b, const char *name, const ps_store_stats *st, int *first)
 {
     char ts[PS_TIME_TEXT_MAX];
     ps_sbuf_puts(b, *first ? "{\"dataset\":" : ",{\"dataset\":");
@@ -202,13 +202,13 @@ static void health_dataset(ps_sbuf *b, const char *name, const ps_serve_stats *s
 
 static enum MHD_Result healthz(ps_server *s, struct MHD_Connection *c, req *r)
 {
-    sqlite3 *db = NULL;
+    ps_store *db = NULL;
     ps_error err = {0};
-    ps_serve_stats *stats = NULL;
+    ps_store_stats *stats = NULL;
     size_t n = 0;
     ps_status st = ps_serve_store_acquire(s->store, &db, &err);
     if (st == PS_OK) {
-        st = ps_serve_store_stats(db, &stats, &n, &err);
+        st = ps_store_stats_read(db, &stats, &n, &err);
         ps_serve_store_release(s->store, db, st != PS_OK);
     }
     ps_sbuf b = {0};
@@ -222,7 +222,7 @@ static enum MHD_Result healthz(ps_server *s, struct MHD_Connection *c, req *r)
     /* Configured datasets first (in name order), then any other dataset the store holds. */
     int first = 1;
     for (size_t i = 0; i < s->ndatasets; i++) {
-        const ps_serve_stats *e = NULL;
+        const ps_store_stats *e = NULL;
         for (size_t j = 0; j < n; j++)
             if (strcmp(stats[j].dataset, s->datasets[i]) == 0)
                 e = &stats[j];
@@ -233,26 +233,26 @@ static enum MHD_Result healthz(ps_server *s, struct MHD_Connection *c, req *r)
             health_dataset(&b, stats[j].dataset, &stats[j], &first);
     }
     ps_sbuf_puts(&b, "]}");
-    ps_serve_stats_free(stats, n);
+    ps_store_stats_free(stats, n);
     return send_buf(s, c, r, 200, &b, json_type, NULL);
 }
 
 static enum MHD_Result metrics(ps_server *s, struct MHD_Connection *c, req *r)
 {
-    sqlite3 *db = NULL;
+    ps_store *db = NULL;
     ps_error err = {0};
-    ps_serve_stats *stats = NULL;
+    ps_store_stats *stats = NULL;
     size_t n = 0;
     ps_status st = ps_serve_store_acquire(s->store, &db, &err);
     if (st == PS_OK) {
-        st = ps_serve_store_stats(db, &stats, &n, &err);
+        st = ps_store_stats_read(db, &stats, &n, &err);
         ps_serve_store_release(s->store, db, st != PS_OK);
     }
     if (st != PS_OK)
         ps_log(PS_LOG_WARN, "serve", "metrics: %s", err.message);
     ps_sbuf b = {0};
     ps_serve_metrics_render(&b, &s->counters, st == PS_OK, st == PS_OK ? stats : NULL, n);
-    ps_serve_stats_free(stats, n);
+    ps_store_stats_free(stats, n);
     return send_buf(s, c, r, 200, &b, "text/plain; version=0.0.4; charset=utf-8", NULL);
 }
 
@@ -542,12 +542,12 @@ ps_status ps_serve_start(const ps_config *cfg, const char *listen, ps_server **o
     ps_status st = ps_serve_limits_parse(cfg, &s->lim, err);
     if (st == PS_OK)
         st = copy_config(s, cfg, err);
-    char *file = st == PS_OK ? ps_serve_store_file(cfg, err) : NULL;
-    if (st == PS_OK && !file)
-        st = err ? err->code : PS_ERR_CONFIG;
+    ps_store_ref ref = {0};
     if (st == PS_OK)
-        st = ps_serve_store_new(file, s->lim.threads, &s->store, err);
-    free(file);
+        st = ps_serve_store_locate(cfg, &ref, err);
+    if (st == PS_OK)
+        st = ps_serve_store_new(&ref, s->lim.threads, &s->store, err);
+    ps_store_ref_free(&ref);
     struct sockaddr_storage ss;
     socklen_t sl = 0;
     if (st == PS_OK)

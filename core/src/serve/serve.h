@@ -5,6 +5,7 @@
 
 #include "config/config.h"
 #include "paysync/status.h"
+#include "store/store.h"
 
 /* Settings under `serve:` besides listen/store/keys (docs/serve.md "Limits"). */
 typedef struct ps_serve_limits {
@@ -22,10 +23,10 @@ typedef struct ps_serve_limits {
  * file:line:column, the setting and its valid range; unknown settings list the valid ones. */
 ps_status ps_serve_limits_parse(const ps_config *cfg, ps_serve_limits *out, ps_error *err);
 
-/* Path of the database served: the `path` option of the sqlite sink named by serve.store,
- * resolved against the config dir (default var/paysync.db). malloc'd; NULL with
- * PS_ERR_CONFIG when the sink is missing or not a sqlite sink. */
-char *ps_serve_store_file(const ps_config *cfg, ps_error *err);
+/* The store served: the one kept by the sink named serve.store (ps_store_locate_sink). Free
+ * with ps_store_ref_free. Errors: PS_ERR_CONFIG when the sink is missing or not a store
+ * (message names the config and the sink), PS_ERR_NOMEM. */
+ps_status ps_serve_store_locate(const ps_config *cfg, ps_store_ref *out, ps_error *err);
 
 typedef struct ps_server ps_server;
 

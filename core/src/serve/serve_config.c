@@ -1,9 +1,10 @@
-/* paysync serve: settings under `serve:` (limits) and the database path served. */
+/* paysync serve: settings under `serve:` (limits) and the store served. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "serve/serve.h"
+#include "store/store.h"
 
 typedef struct setting {
     const char *name;
@@ -84,30 +85,20 @@ ps_status ps_serve_limits_parse(const ps_config *cfg, ps_serve_limits *out, ps_e
     return PS_OK;
 }
 
-char *ps_serve_store_file(const ps_config *cfg, ps_error *err)
+ps_status ps_serve_store_locate(const ps_config *cfg, ps_store_ref *out, ps_error *err)
 {
+    memset(out, 0, sizeof *out);
     const char *name = cfg->serve.store;
     const ps_sink_def *sink = ps_config_sink(cfg, name);
-    if (!sink) {
-        ps_error_setf(err, PS_ERR_CONFIG, "%s: serve.store: unknown sink '%s'",
-                      cfg->path ? cfg->path : "config", name ? name : "");
-        return NULL;
-    }
-    if (!sink->ref.plugin || strcmp(sink->ref.plugin, "sqlite") != 0) {
-        ps_error_setf(err, PS_ERR_CONFIG,
-                      "%s:%d:%d: serve.store: sink '%s' uses plugin '%s'; serve reads only a "
-                      "sqlite sink",
-                      cfg->path ? cfg->path : "config", sink->ref.line, sink->ref.col, name,
-                      sink->ref.plugin ? sink->ref.plugin : "?");
-        return NULL;
-    }
-    const char *path = "var/paysync.db";
-    for (size_t i = 0; i < sink->ref.nopts; i++)
-        if (strcmp(sink->ref.opts[i].key, "path") == 0 && sink->ref.opts[i].value &&
-            sink->ref.opts[i].value[0])
-            path = sink->ref.opts[i].value;
-    char *r = ps_path_resolve(cfg->dir, path);
-    if (!r)
-        ps_error_setf(err, PS_ERR_NOMEM, "out of memory");
-    return r;
+    if (!sink)
+        return ps_error_setf(err, PS_ERR_CONFIG, "%s: serve.store: unknown sink '%s'",
+                             cfg->path ? cfg->path : "config", name ? name : "");
+    ps_status st = ps_store_locate_sink(cfg, sink, out, err);
+    if (st == PS_ERR_CONFIG)
+        return ps_error_setf(err, PS_ERR_CONFIG,
+                             "%s:%d:%d: serve.store: sink '%s' uses plugin '%s'; serve reads only "
+                             "a %s sink",
+                             cfg->path ? cfg->path : "config", sink->ref.line, sink->ref.col, name,
+                             sink->ref.plugin ? sink->ref.plugin : "?", ps_store_kinds());
+    return st;
 }

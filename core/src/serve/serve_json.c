@@ -227,7 +227,7 @@ static void opt_string(ps_sbuf *b, const char *name, const char *v)
     ps_sbuf_json_string(b, v);
 }
 
-void ps_serve_payment_json(ps_sbuf *b, const ps_serve_row *r)
+void ps_serve_payment_json(ps_sbuf *b, const ps_store_payment *r)
 {
     char ts[PS_TIME_TEXT_MAX], amt[PS_DECIMAL_TEXT_MAX];
     ps_sbuf_puts(b, "{\"transactionId\":");

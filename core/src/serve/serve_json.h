@@ -34,7 +34,7 @@ char *ps_sbuf_take(ps_sbuf *b, size_t *len);
 int ps_json_is_number(const char *s);
 
 /* Appends the camelCase payment object of row (docs/serve.md "Payment objects"). */
-void ps_serve_payment_json(ps_sbuf *b, const ps_serve_row *row);
+void ps_serve_payment_json(ps_sbuf *b, const ps_store_payment *row);
 
 /* Appends ms since the epoch as seconds with three decimals ("1704096902.000"). */
 void ps_sbuf_seconds(ps_sbuf *b, long long ms);

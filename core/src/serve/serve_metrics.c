@@ -26,7 +26,7 @@ static void dataset_label(ps_sbuf *b, const char *name, const char *dataset)
 }
 
 void ps_serve_metrics_render(ps_sbuf *b, const ps_serve_counters *c, int store_up,
-                             const ps_serve_stats *s, size_t n)
+                             const ps_store_stats *s, size_t n)
 {
     head(b, "paysync_store_up", "gauge", "1 when the store could be read for this scrape.");
     ps_sbuf_printf(b, "paysync_store_up %d\n", store_up ? 1 : 0);
@@ -43,7 +43,7 @@ void ps_serve_metrics_render(ps_sbuf *b, const ps_serve_counters *c, int store_u
         for (size_t i = 0; i < n; i++)
             for (int k = 0; k < 10; k++) {
                 dataset_label(b, "paysync_rows_total", s[i].dataset);
-                ps_sbuf_printf(b, ",outcome=\"%s\"} %llu\n", PS_SERVE_ROW_OUTCOMES[k],
+                ps_sbuf_printf(b, ",outcome=\"%s\"} %llu\n", PS_STORE_ROW_OUTCOMES[k],
                                (unsigned long long)s[i].rows[k]);
             }
         head(b, "paysync_rejected_rows_total", "counter",

@@ -23,6 +23,6 @@ void ps_serve_count(ps_serve_counters *c, int status);
 /* Appends the whole /metrics text: paysync_store_up, then (when stats is not NULL) the
  * per-dataset run metrics, then paysync_http_requests_total. */
 void ps_serve_metrics_render(ps_sbuf *b, const ps_serve_counters *c, int store_up,
-                             const ps_serve_stats *stats, size_t n);
+                             const ps_store_stats *stats, size_t n);
 
 #endif

@@ -10,7 +10,7 @@
 #include <sqlite3.h>
 
 #include "paysync/plugin.h"
-#include "store/store.h"
+#include "store/sqlite_store.h"
 #include "store/store_schema.h"
 #include "util/mkdirs.h"
 
@@ -307,9 +307,9 @@ static void sq_destroy(void *inst)
 static ps_status sq_create(const ps_plugin_ctx *ctx, void **inst, ps_error *err)
 {
     const ps_host *h = ctx->host;
-    const char *path = h->opt_string(ctx->options, "path");
+    const char *path = h->opt_string(ctx->options, PS_SQLITE_PATH_OPTION);
     if (!path || !*path)
-        path = "var/paysync.db";
+        path = PS_SQLITE_DEFAULT_PATH;
     sq_sink *s = calloc(1, sizeof *s);
     if (!s || !(s->path = strdup(path))) {
         free(s);
@@ -676,7 +676,8 @@ static void sq_record_failure(void *inst, const ps_commit_info *info, const char
 }
 
 static const ps_option_spec sq_options[] = {
-    {"path", PS_OPT_PATH, "var/paysync.db", 0, 0, "database file (parent folders are created)"},
+    {PS_SQLITE_PATH_OPTION, PS_OPT_PATH, PS_SQLITE_DEFAULT_PATH, 0, 0,
+     "database file (parent folders are created)"},
     {"busy_timeout_ms", PS_OPT_INT, "5000", 0, 0,
      "how long to wait for another writer's lock before failing"},
     {NULL, 0, NULL, 0, 0, NULL},
@@ -696,7 +697,7 @@ static const ps_plugin_descriptor sq_descriptor = {
     .abi_major = PS_ABI_MAJOR,
     .abi_minor = PS_ABI_MINOR,
     .struct_size = sizeof(ps_plugin_descriptor),
-    .name = "sqlite",
+    .name = PS_SQLITE_PLUGIN,
     .version = "1.0.0",
     .description = "SQLite store with change tracking, run history and cursors",
     .kind = PS_PLUGIN_SINK,

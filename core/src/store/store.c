@@ -1,6 +1,9 @@
-/* paysync core: read-only store API (see store.h). */
+/* paysync store: the SQLite backend's reader (store.h, sqlite_store.h): read-only handles,
+ * the payment query, run history and statistics. */
+#include "store/sqlite_store.h"
 #include "store/store.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,62 +14,61 @@
 #include "store/store_schema.h"
 #include "store/store_version.h"
 
-struct ps_store {
+typedef struct sq_store {
+    ps_store base;
     sqlite3 *db;
     char *path;
-};
+} sq_store;
 
 enum iter_kind { IT_DATASETS, IT_PAYMENTS, IT_RUNS };
 
-struct ps_store_iter {
-    ps_store *s;
+typedef struct sq_iter {
+    ps_store_iter base;
+    sq_store *s;
     sqlite3_stmt *st;
     enum iter_kind kind;
-};
+} sq_iter;
+
+static sq_store *SQ(ps_store *s)
+{
+    return (sq_store *)s;
+}
+
+static sq_iter *IT(ps_store_iter *it)
+{
+    return (sq_iter *)it;
+}
 
 #define RUN_COLS                                                                                   \
     "r.run_id, r.dataset, r.started, r.finished, r.outcome, r.error, r.started_ms,"                \
     " r.finished_ms, r.read, r.accepted, r.rejected, r.blank, r.duplicates, r.warnings,"           \
     " r.inserted, r.changed, r.unchanged, r.vanished"
 
-static ps_status db_error(ps_store *s, const char *what, ps_error *err)
+static ps_status db_error(sq_store *s, const char *what, ps_error *err)
 {
     return ps_error_setf(err, PS_ERR_IO, "store '%s': %s failed: %s", s->path, what,
                          sqlite3_errmsg(s->db));
 }
 
-ps_status ps_store_open(const char *path, ps_store **out, ps_error *err)
+char *ps_store_sqlite_locate(const ps_kv *opts, size_t nopts, const char *config_dir)
 {
-    *out = NULL;
-    struct stat stt;
-    if (!path || stat(path, &stt) != 0)
-        return ps_error_setf(err, PS_ERR_IO,
-                             "store '%s' does not exist: run a sync with the sqlite sink first",
-                             path ? path : "(null)");
-    ps_store *s = calloc(1, sizeof *s);
-    if (!s || !(s->path = strdup(path))) {
-        free(s);
-        return ps_error_setf(err, PS_ERR_NOMEM, "out of memory");
-    }
-    int rc = sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READONLY, NULL);
-    ps_status st = PS_OK;
-    if (rc != SQLITE_OK)
-        st = ps_error_setf(err, PS_ERR_IO, "cannot open store '%s': %s", path,
-                           s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
-    if (st == PS_OK) {
-        sqlite3_busy_timeout(s->db, 5000);
-        st = ps_store_check_version(s->db, s->path, err);
-    }
-    if (st != PS_OK) {
-        ps_store_close(s);
-        return st;
-    }
-    *out = s;
-    return PS_OK;
+    const char *path = PS_SQLITE_DEFAULT_PATH;
+    for (size_t i = 0; i < nopts; i++)
+        if (strcmp(opts[i].key, PS_SQLITE_PATH_OPTION) == 0 && opts[i].value && opts[i].value[0])
+            path = opts[i].value;
+    return ps_path_resolve(config_dir, path);
 }
 
-void ps_store_close(ps_store *s)
+/* Missing only when the file is known to be absent (other errors surface at open). */
+static int sq_exists(const char *location)
 {
+    struct stat sb;
+    return location && (stat(location, &sb) == 0 || errno != ENOENT);
+}
+
+static void sq_close(ps_store *ps)
+{
+    sq_store *s = SQ(ps);
     if (!s)
         return;
     sqlite3_close_v2(s->db);
@@ -74,11 +76,49 @@ void ps_store_close(ps_store *s)
     free(s);
 }
 
-static ps_status start(ps_store *s, enum iter_kind kind, const char *sql, ps_store_iter **it,
+static ps_status sq_check(ps_store *s, ps_error *err)
+{
+    return ps_store_check_version(SQ(s)->db, SQ(s)->path, err);
+}
+
+static ps_status sq_open(const char *path, int wait_ms, ps_store **out, ps_error *err)
+{
+    *out = NULL;
+    struct stat sb;
+    if (!path || stat(path, &sb) != 0)
+        return ps_error_setf(err, PS_ERR_IO,
+                             "store '%s' does not exist: run a sync with the sqlite sink first",
+                             path ? path : "(null)");
+    sq_store *s = calloc(1, sizeof *s);
+    if (!s || !(s->path = strdup(path))) {
+        free(s);
+        return ps_error_setf(err, PS_ERR_NOMEM, "out of memory");
+    }
+    s->base.backend = &ps_store_sqlite;
+    int rc = sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL);
+    ps_status st = PS_OK;
+    if (rc != SQLITE_OK)
+        st = ps_error_setf(err, PS_ERR_IO, "cannot open store '%s': %s", path,
+                           s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
+    if (st == PS_OK) {
+        sqlite3_busy_timeout(s->db, wait_ms);
+        /* Reads through a shared mapping: no page copies per query (best effort). */
+        sqlite3_exec(s->db, "PRAGMA mmap_size = 268435456", NULL, NULL, NULL);
+        st = sq_check(&s->base, err);
+    }
+    if (st != PS_OK) {
+        sq_close(&s->base);
+        return st;
+    }
+    *out = &s->base;
+    return PS_OK;
+}
+
+static ps_status start(sq_store *s, enum iter_kind kind, const char *sql, ps_store_iter **it,
                        ps_error *err)
 {
     *it = NULL;
-    ps_store_iter *i = calloc(1, sizeof *i);
+    sq_iter *i = calloc(1, sizeof *i);
     if (!i)
         return ps_error_setf(err, PS_ERR_NOMEM, "out of memory");
     if (sqlite3_prepare_v2(s->db, sql, -1, &i->st, NULL) != SQLITE_OK) {
@@ -86,22 +126,23 @@ static ps_status start(ps_store *s, enum iter_kind kind, const char *sql, ps_sto
         free(i);
         return e;
     }
+    i->base.backend = &ps_store_sqlite;
     i->s = s;
     i->kind = kind;
-    *it = i;
+    *it = &i->base;
     return PS_OK;
 }
 
-void ps_store_iter_free(ps_store_iter *it)
+static void sq_iter_free(ps_store_iter *it)
 {
     if (!it)
         return;
-    sqlite3_finalize(it->st);
+    sqlite3_finalize(IT(it)->st);
     free(it);
 }
 
 /* Steps it: PS_OK with a row, PS_END, or PS_ERR_IO. */
-static ps_status step(ps_store_iter *it, ps_error *err)
+static ps_status step(sq_iter *it, ps_error *err)
 {
     int rc = sqlite3_step(it->st);
     if (rc == SQLITE_ROW)
@@ -145,9 +186,9 @@ static void read_run(sqlite3_stmt *st, int c, ps_store_run *r)
     r->vanished = u64(st, c + 17);
 }
 
-ps_status ps_store_datasets(ps_store *s, ps_store_iter **it, ps_error *err)
+static ps_status sq_datasets(ps_store *s, ps_store_iter **it, ps_error *err)
 {
-    return start(s, IT_DATASETS,
+    return start(SQ(s), IT_DATASETS,
                  "WITH names(dataset) AS (SELECT dataset FROM " PS_STORE_T_RUNS
                  " UNION SELECT dataset FROM " PS_STORE_T_PAYMENTS ")"
                  " SELECT n.dataset,"
@@ -165,8 +206,9 @@ ps_status ps_store_datasets(ps_store *s, ps_store_iter **it, ps_error *err)
                  it, err);
 }
 
-ps_status ps_store_next_dataset(ps_store_iter *it, ps_store_dataset *out, ps_error *err)
+static ps_status sq_next_dataset(ps_store_iter *pit, ps_store_dataset *out, ps_error *err)
 {
+    sq_iter *it = IT(pit);
     if (it->kind != IT_DATASETS)
         return ps_error_setf(err, PS_ERR_USAGE, "iterator is not a dataset iterator");
     ps_status st = step(it, err);
@@ -187,6 +229,8 @@ ps_status ps_store_next_dataset(ps_store_iter *it, ps_store_dataset *out, ps_err
 enum {
     PC_FIELD0 = 1,
     PC_TIMESTAMP_MS = PC_FIELD0 + PS_FIELD_COUNT,
+    PC_AMOUNT_UNITS,
+    PC_AMOUNT_SCALE,
     PC_TARGET_LEVEL,
     PC_TARGET_ID,
     PC_SOURCE_ROW,
@@ -195,8 +239,11 @@ enum {
     PC_VANISHED
 };
 
-ps_status ps_store_payments(ps_store *s, const ps_store_query *q, ps_store_iter **it, ps_error *err)
+/* The payment query builder: every filter is a bound parameter. */
+static ps_status sq_payments(ps_store *ps, const ps_store_query *q, ps_store_iter **it,
+                             ps_error *err)
 {
+    sq_store *s = SQ(ps);
     size_t cap = 2048 + 4 * q->ndatasets;
     char *sql = malloc(cap);
     if (!sql)
@@ -204,9 +251,11 @@ ps_status ps_store_payments(ps_store *s, const ps_store_query *q, ps_store_iter 
     size_t n = (size_t)snprintf(sql, cap, "SELECT dataset");
     for (int f = 0; f < PS_FIELD_COUNT; f++)
         n += (size_t)snprintf(sql + n, cap - n, ", %s", ps_store_field_column(f));
-    n += (size_t)snprintf(sql + n, cap - n,
-                          ", timestamp_ms, target_level, target_id, source_row, first_seen_run,"
-                          " last_seen_run, vanished_run FROM " PS_STORE_T_PAYMENTS " WHERE 1");
+    n += (size_t)snprintf(
+        sql + n, cap - n,
+        ", timestamp_ms, amount_units, amount_scale, target_level, target_id,"
+        " source_row, first_seen_run, last_seen_run, vanished_run FROM " PS_STORE_T_PAYMENTS
+        " WHERE 1");
     if (!q->unbounded)
         n += (size_t)snprintf(sql + n, cap - n, " AND timestamp_ms BETWEEN :from AND :to");
     if (q->ndatasets) {
@@ -214,6 +263,10 @@ ps_status ps_store_payments(ps_store *s, const ps_store_query *q, ps_store_iter 
         for (size_t i = 0; i < q->ndatasets; i++)
             n += (size_t)snprintf(sql + n, cap - n, i ? ",?" : "?");
         n += (size_t)snprintf(sql + n, cap - n, ")");
+    } else if (q->recorded_only) {
+        /* Lets the (dataset, timestamp_ms, id) index serve the window per dataset. */
+        n += (size_t)snprintf(sql + n, cap - n,
+                              " AND dataset IN (SELECT DISTINCT dataset FROM " PS_STORE_T_RUNS ")");
     }
     if (q->target_id)
         n += (size_t)snprintf(sql + n, cap - n, " AND target_id = :target");
@@ -229,7 +282,7 @@ ps_status ps_store_payments(ps_store *s, const ps_store_query *q, ps_store_iter 
     free(sql);
     if (st != PS_OK)
         return st;
-    sqlite3_stmt *stmt = (*it)->st;
+    sqlite3_stmt *stmt = IT(*it)->st;
     int rc = SQLITE_OK;
     if (!q->unbounded) {
         rc |= sqlite3_bind_int64(stmt, sqlite3_bind_parameter_index(stmt, ":from"), q->from_ms);
@@ -250,15 +303,16 @@ ps_status ps_store_payments(ps_store *s, const ps_store_query *q, ps_store_iter 
                                 SQLITE_TRANSIENT);
     if (rc != SQLITE_OK) {
         ps_status e = db_error(s, "binding the query", err);
-        ps_store_iter_free(*it);
+        sq_iter_free(*it);
         *it = NULL;
         return e;
     }
     return PS_OK;
 }
 
-ps_status ps_store_next_payment(ps_store_iter *it, ps_store_payment *out, ps_error *err)
+static ps_status sq_next_payment(ps_store_iter *pit, ps_store_payment *out, ps_error *err)
 {
+    sq_iter *it = IT(pit);
     if (it->kind != IT_PAYMENTS)
         return ps_error_setf(err, PS_ERR_USAGE, "iterator is not a payment iterator");
     ps_status st = step(it, err);
@@ -270,6 +324,9 @@ ps_status ps_store_next_payment(ps_store_iter *it, ps_store_payment *out, ps_err
     for (int f = 0; f < PS_FIELD_COUNT; f++)
         out->field[f] = text(s, PC_FIELD0 + f);
     out->timestamp_ms = sqlite3_column_int64(s, PC_TIMESTAMP_MS);
+    out->amount.units = sqlite3_column_int64(s, PC_AMOUNT_UNITS);
+    int scale = sqlite3_column_int(s, PC_AMOUNT_SCALE);
+    out->amount.scale = (uint8_t)(scale < 0 ? 0 : scale > 255 ? 255 : scale);
     out->target_level = ps_store_target_level_parse(text(s, PC_TARGET_LEVEL));
     out->target_id = text(s, PC_TARGET_ID);
     out->source_row = u64(s, PC_SOURCE_ROW);
@@ -279,24 +336,25 @@ ps_status ps_store_next_payment(ps_store_iter *it, ps_store_payment *out, ps_err
     return PS_OK;
 }
 
-ps_status ps_store_runs(ps_store *s, const char *dataset, size_t limit, ps_store_iter **it,
-                        ps_error *err)
+static ps_status sq_runs(ps_store *s, const char *dataset, size_t limit, ps_store_iter **it,
+                         ps_error *err)
 {
     char sql[512];
     snprintf(sql, sizeof sql,
              "SELECT " RUN_COLS " FROM " PS_STORE_T_RUNS " r WHERE (?1 IS NULL OR r.dataset = ?1)"
              " ORDER BY r.started_ms DESC, r.run_id DESC, r.dataset LIMIT %lld",
              limit ? (long long)limit : -1LL);
-    ps_status st = start(s, IT_RUNS, sql, it, err);
+    ps_status st = start(SQ(s), IT_RUNS, sql, it, err);
     if (st != PS_OK)
         return st;
     if (dataset)
-        sqlite3_bind_text((*it)->st, 1, dataset, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(IT(*it)->st, 1, dataset, -1, SQLITE_TRANSIENT);
     return PS_OK;
 }
 
-ps_status ps_store_next_run(ps_store_iter *it, ps_store_run *out, ps_error *err)
+static ps_status sq_next_run(ps_store_iter *pit, ps_store_run *out, ps_error *err)
 {
+    sq_iter *it = IT(pit);
     if (it->kind != IT_RUNS)
         return ps_error_setf(err, PS_ERR_USAGE, "iterator is not a run iterator");
     ps_status st = step(it, err);
@@ -305,3 +363,142 @@ ps_status ps_store_next_run(ps_store_iter *it, ps_store_run *out, ps_error *err)
     read_run(it->st, 0, out);
     return PS_OK;
 }
+
+/* Finds or appends the entry of dataset name (list kept sorted by the ORDER BY of the first
+ * query; later queries only look up). NULL when absent and add == 0, or out of memory. */
+static ps_store_stats *entry(ps_store_stats **v, size_t *n, size_t *cap, const char *name, int add)
+{
+    for (size_t i = 0; i < *n; i++)
+        if (strcmp((*v)[i].dataset, name) == 0)
+            return &(*v)[i];
+    if (!add)
+        return NULL;
+    if (*n == *cap) {
+        size_t nc = *cap ? *cap * 2 : 8;
+        ps_store_stats *nv = realloc(*v, nc * sizeof *nv);
+        if (!nv)
+            return NULL;
+        *v = nv;
+        *cap = nc;
+    }
+    ps_store_stats *e = &(*v)[*n];
+    memset(e, 0, sizeof *e);
+    if (!(e->dataset = strdup(name)))
+        return NULL;
+    e->last_success_duration_ms = -1;
+    (*n)++;
+    return e;
+}
+
+static const char q_counts[] =
+    "SELECT dataset, outcome, COUNT(*), SUM(read), SUM(accepted), SUM(rejected), SUM(blank),"
+    " SUM(duplicates), SUM(warnings), SUM(inserted), SUM(changed), SUM(unchanged),"
+    " SUM(vanished) FROM " PS_STORE_T_RUNS " GROUP BY dataset, outcome ORDER BY dataset";
+/* SQLite takes the bare columns from the row holding the MAX. */
+static const char q_success[] =
+    "SELECT dataset, MAX(COALESCE(finished_ms, started_ms)), started_ms, finished_ms "
+    "FROM " PS_STORE_T_RUNS " WHERE outcome = 'ok' GROUP BY dataset";
+static const char q_last[] =
+    "SELECT dataset, MAX(COALESCE(started_ms, finished_ms)), outcome FROM " PS_STORE_T_RUNS
+    " GROUP BY dataset";
+
+static const char q_codes[] = "SELECT dataset, code, SUM(count) FROM " PS_STORE_T_RUN_REJECTS
+                              " GROUP BY dataset, code ORDER BY dataset, code";
+
+static ps_status sq_stats(ps_store *ps, ps_store_stats **out, size_t *nout, ps_error *err)
+{
+    sq_store *store = SQ(ps);
+    sqlite3 *db = store->db;
+    ps_store_stats *v = NULL;
+    size_t n = 0, cap = 0;
+    const char *const qs[4] = {q_counts, q_success, q_last, q_codes};
+    ps_status st = PS_OK;
+    for (int q = 0; q < 4 && st == PS_OK; q++) {
+        sqlite3_stmt *s = NULL;
+        int rc = sqlite3_prepare_v2(db, qs[q], -1, &s, NULL);
+        if (rc != SQLITE_OK) {
+            st = db_error(store, "reading the run statistics", err);
+            break;
+        }
+        while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+            const char *name = (const char *)sqlite3_column_text(s, 0);
+            ps_store_stats *e = name ? entry(&v, &n, &cap, name, q == 0) : NULL;
+            if (!e) {
+                if (q == 0 && name) {
+                    st = ps_error_setf(err, PS_ERR_NOMEM, "out of memory");
+                    break;
+                }
+                continue;
+            }
+            if (q == 0) {
+                const char *outcome = (const char *)sqlite3_column_text(s, 1);
+                uint64_t runs = (uint64_t)sqlite3_column_int64(s, 2);
+                if (outcome && strcmp(outcome, "ok") == 0)
+                    e->runs_ok += runs;
+                else
+                    e->runs_failed += runs;
+                for (int k = 0; k < 10; k++)
+                    e->rows[k] += (uint64_t)sqlite3_column_int64(s, 3 + k);
+            } else if (q == 3) {
+                const char *code = (const char *)sqlite3_column_text(s, 1);
+                struct ps_store_code_count *nc =
+                    code ? realloc(e->codes, (e->ncodes + 1) * sizeof *nc) : NULL;
+                if (!nc) {
+                    if (code) {
+                        st = ps_error_setf(err, PS_ERR_NOMEM, "out of memory");
+                        break;
+                    }
+                    continue;
+                }
+                e->codes = nc;
+                if (!(nc[e->ncodes].code = strdup(code))) {
+                    st = ps_error_setf(err, PS_ERR_NOMEM, "out of memory");
+                    break;
+                }
+                nc[e->ncodes++].count = (uint64_t)sqlite3_column_int64(s, 2);
+            } else if (q == 1) {
+                e->has_success = 1;
+                e->last_success_ms =
+                    sqlite3_column_type(s, 1) == SQLITE_NULL ? -1 : sqlite3_column_int64(s, 1);
+                if (sqlite3_column_type(s, 2) != SQLITE_NULL &&
+                    sqlite3_column_type(s, 3) != SQLITE_NULL)
+                    e->last_success_duration_ms =
+                        sqlite3_column_int64(s, 3) - sqlite3_column_int64(s, 2);
+            } else {
+                const char *outcome = (const char *)sqlite3_column_text(s, 2);
+                e->has_run = 1;
+                e->last_run_ok = outcome && strcmp(outcome, "ok") == 0;
+                e->last_run_ms =
+                    sqlite3_column_type(s, 1) == SQLITE_NULL ? -1 : sqlite3_column_int64(s, 1);
+            }
+        }
+        if (st == PS_OK && rc != SQLITE_DONE)
+            st = db_error(store, "reading the run statistics", err);
+        sqlite3_finalize(s);
+    }
+    if (st != PS_OK) {
+        ps_store_stats_free(v, n);
+        return st;
+    }
+    *out = v;
+    *nout = n;
+    return PS_OK;
+}
+
+const ps_store_backend ps_store_sqlite = {
+    .plugin = PS_SQLITE_PLUGIN,
+    .sink = ps_store_sqlite_sink,
+    .locate = ps_store_sqlite_locate,
+    .exists = sq_exists,
+    .open = sq_open,
+    .check = sq_check,
+    .close = sq_close,
+    .datasets = sq_datasets,
+    .next_dataset = sq_next_dataset,
+    .payments = sq_payments,
+    .next_payment = sq_next_payment,
+    .runs = sq_runs,
+    .next_run = sq_next_run,
+    .iter_free = sq_iter_free,
+    .stats = sq_stats,
+};

@@ -1,15 +1,25 @@
-/* paysync core: read-only API over the sqlite sink's database (for the CLI and the HTTP
- * server). The schema is in store_schema.h. Readers never block the writer (WAL) and see only
- * committed datasets. A ps_store and its iterators belong to one thread at a time. */
+/* paysync core: the store. A store keeps the payments of every dataset that writes to it,
+ * with change tracking, run history and provider cursors; `status`, `export`, `run --due`,
+ * the daemon and `serve` read it. This header is the seam between the core and a store
+ * implementation (a backend): the writer is the backend's sink (built in, named like a
+ * plugin in configs), the reader is the table of queries below. Today's one backend is
+ * SQLite (sqlite_store.h); the schema of its database is in store_schema.h.
+ *
+ * Readers never block the writer and see only committed datasets. A ps_store and its
+ * iterators belong to one thread at a time. Nothing outside core/src/store knows a
+ * backend's plugin name, its options or its default location: callers ask ps_store_locate. */
 #ifndef PS_STORE_H
 #define PS_STORE_H
 
 #include <stddef.h>
 #include <stdint.h>
 
+#include "config/config.h"
+#include "paysync/decimal.h"
 #include "paysync/model.h"
 #include "paysync/plugin.h"
 #include "paysync/status.h"
+#include "store/store_kind.h" /* ps_store_kinds, ps_store_kind_known */
 
 typedef struct ps_store ps_store;
 typedef struct ps_store_iter ps_store_iter;
@@ -44,6 +54,7 @@ typedef struct ps_store_payment {
     const char *dataset;
     const char *field[PS_FIELD_COUNT];
     int64_t timestamp_ms;
+    ps_decimal amount; /* exact PAYMENT_AMOUNT */
     ps_target_level target_level;
     const char *target_id; /* NULL when the dataset has none */
     uint64_t source_row;
@@ -61,12 +72,120 @@ typedef struct ps_store_query {
     const char *financing_id;
     const char *meter_id;
     int include_vanished; /* 0: vanished payments are left out */
+    int recorded_only;    /* 1 with ndatasets 0: only datasets with a recorded run */
 } ps_store_query;
 
-/* Opens the database at path read-only. Errors (PS_ERR_IO naming the file): missing file,
- * not a SQLite database, not a paysync store, schema older (run a sync to upgrade) or newer
- * than this build. Caller closes with ps_store_close. */
-ps_status ps_store_open(const char *path, ps_store **out, ps_error *err);
+/* Run statistics of one dataset (sums over every recorded run), for serve's health and
+ * metrics endpoints. */
+typedef struct ps_store_stats {
+    char *dataset;
+    uint64_t runs_ok, runs_failed;
+    /* read, accepted, rejected, blank, duplicates, warnings, inserted, changed, unchanged,
+     * vanished (see PS_STORE_ROW_OUTCOMES). */
+    uint64_t rows[10];
+    int has_success;
+    int64_t last_success_ms;          /* finished (or started) of the last ok run */
+    int64_t last_success_duration_ms; /* -1 when unknown */
+    int has_run;
+    int last_run_ok;
+    int64_t last_run_ms;
+    /* Rejected rows by problem code over every successful run, sorted by code. */
+    struct ps_store_code_count {
+        char *code;
+        uint64_t count;
+    } * codes;
+    size_t ncodes;
+} ps_store_stats;
+
+/* Names of ps_store_stats.rows in order. */
+extern const char *const PS_STORE_ROW_OUTCOMES[10];
+
+/* ---- the store interface: what a backend implements ------------------------------------ */
+
+/* A handle or iterator of a backend starts with this header (the backend fills it). */
+struct ps_store {
+    const struct ps_store_backend *backend;
+};
+struct ps_store_iter {
+    const struct ps_store_backend *backend;
+};
+
+typedef struct ps_store_backend {
+    const char *plugin; /* the name configs give its sink (`{plugin: sqlite, ...}`) */
+    /* The writer: the built-in sink's descriptor (static storage). Its sink ops are the
+     * writer's interface: open (begin a dataset's transaction), write_batch, commit (data,
+     * run row, reject codes and cursor in one transaction), abort, record_failure,
+     * load_cursor; flag PS_SINK_KEEPS_STATE. */
+    const ps_plugin_descriptor *(*sink)(void);
+    /* Where the store of a sink configured with these options lives (a file path for
+     * SQLite), resolved against config_dir; the backend's defaults apply. malloc'd; NULL when
+     * out of memory. */
+    char *(*locate)(const ps_kv *opts, size_t nopts, const char *config_dir);
+    /* 1 when something exists at location (a store was written there, or is being). */
+    int (*exists)(const char *location);
+
+    /* The reader. open: read-only, waiting up to wait_ms for a writer's lock; errors
+     * (PS_ERR_IO naming the location): missing, unreadable, not a paysync store, schema
+     * older or newer than this build. check: the schema is still the one this build reads
+     * (for pooled handles). The others are the functions of the same name below. */
+    ps_status (*open)(const char *location, int wait_ms, ps_store **out, ps_error *err);
+    ps_status (*check)(ps_store *s, ps_error *err);
+    void (*close)(ps_store *s);
+    ps_status (*datasets)(ps_store *s, ps_store_iter **it, ps_error *err);
+    ps_status (*next_dataset)(ps_store_iter *it, ps_store_dataset *out, ps_error *err);
+    ps_status (*payments)(ps_store *s, const ps_store_query *q, ps_store_iter **it, ps_error *err);
+    ps_status (*next_payment)(ps_store_iter *it, ps_store_payment *out, ps_error *err);
+    ps_status (*runs)(ps_store *s, const char *dataset, size_t limit, ps_store_iter **it,
+                      ps_error *err);
+    ps_status (*next_run)(ps_store_iter *it, ps_store_run *out, ps_error *err);
+    void (*iter_free)(ps_store_iter *it);
+    ps_status (*stats)(ps_store *s, ps_store_stats **out, size_t *n, ps_error *err);
+} ps_store_backend;
+
+/* ---- finding the configured store ------------------------------------------------------ */
+
+/* A configured store: its backend and location (malloc'd). Free with ps_store_ref_free. */
+typedef struct ps_store_ref {
+    const ps_store_backend *backend;
+    char *location;
+} ps_store_ref;
+
+/* Number of built-in backends, and backend i (NULL out of range). The plugin registry
+ * registers each one's sink (ps_registry_new). */
+size_t ps_store_backend_count(void);
+const ps_store_backend *ps_store_backend_at(size_t i);
+
+/* The backend whose sink is named plugin; NULL when plugin is not a store. */
+const ps_store_backend *ps_store_backend_find(const char *plugin);
+
+/* The store sink s keeps. PS_OK with *out filled; PS_ERR_CONFIG (no message) when s is not a
+ * store; PS_ERR_NOMEM. */
+ps_status ps_store_locate_sink(const ps_config *cfg, const ps_sink_def *s, ps_store_ref *out,
+                               ps_error *err);
+
+/* The store of dataset d: the one kept by its first sink that is a store. PS_OK with *out
+ * filled; PS_END when the dataset writes to no store; PS_ERR_NOMEM. */
+ps_status ps_store_locate(const ps_config *cfg, const ps_dataset_def *d, ps_store_ref *out,
+                          ps_error *err);
+
+/* Frees ref's location and zeroes it. NULL is ignored. */
+void ps_store_ref_free(ps_store_ref *ref);
+
+/* 1 when the store at ref exists (a sync created it). */
+int ps_store_exists(const ps_store_ref *ref);
+
+/* ---- reading -------------------------------------------------------------------------- */
+
+/* Opens the store at ref read-only, waiting up to wait_ms for a writer's lock (the CLI uses
+ * PS_STORE_WAIT_MS). Errors (PS_ERR_IO naming the location): missing, not a database, not a
+ * paysync store, schema older (run a sync to upgrade) or newer than this build; PS_ERR_NOMEM.
+ * Caller closes with ps_store_close. */
+#define PS_STORE_WAIT_MS 5000
+ps_status ps_store_open(const ps_store_ref *ref, int wait_ms, ps_store **out, ps_error *err);
+
+/* Checks that an open store still has the schema this build reads (a pooled handle may
+ * outlive a replaced database). Errors as ps_store_open. */
+ps_status ps_store_check(ps_store *s, ps_error *err);
 
 /* Closes the store; every iterator must be freed first. NULL is ignored. */
 void ps_store_close(ps_store *s);
@@ -76,7 +195,8 @@ ps_status ps_store_datasets(ps_store *s, ps_store_iter **it, ps_error *err);
 /* Next dataset: PS_OK, PS_END, or PS_ERR_IO. */
 ps_status ps_store_next_dataset(ps_store_iter *it, ps_store_dataset *out, ps_error *err);
 
-/* Iterates the payments matching q ordered by timestamp, then ID, then dataset. */
+/* Iterates the payments matching q ordered by timestamp, then ID, then dataset. The one
+ * payment query of paysync: status/export and serve both read through it. */
 ps_status ps_store_payments(ps_store *s, const ps_store_query *q, ps_store_iter **it,
                             ps_error *err);
 ps_status ps_store_next_payment(ps_store_iter *it, ps_store_payment *out, ps_error *err);
@@ -90,8 +210,9 @@ ps_status ps_store_next_run(ps_store_iter *it, ps_store_run *out, ps_error *err)
 /* Frees an iterator of any kind. NULL is ignored. */
 void ps_store_iter_free(ps_store_iter *it);
 
-/* The SQLite store's writer: the descriptor of the built-in sink `sqlite` (static storage),
- * registered in every plugin registry (ps_registry_new). */
-const ps_plugin_descriptor *ps_store_sqlite_sink(void);
+/* Reads the run statistics of every dataset with a recorded run, sorted by name. Caller
+ * frees with ps_store_stats_free. Errors: PS_ERR_IO / PS_ERR_NOMEM. */
+ps_status ps_store_stats_read(ps_store *s, ps_store_stats **out, size_t *n, ps_error *err);
+void ps_store_stats_free(ps_store_stats *s, size_t n);
 
 #endif

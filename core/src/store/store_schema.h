@@ -1,6 +1,6 @@
-/* paysync: the SQLite store schema, shared by the sqlite sink plugin (writer) and store.c
- * (reader). The ONE place that names tables and columns and holds the migrations.
- * Header-only (static inline) so that the plugin includes it without linking libpaysync. */
+/* paysync store: the SQLite backend's schema, shared by its writer (sqlite_writer.c) and
+ * reader (store.c). The ONE place that names tables and columns and holds the migrations.
+ * Private to core/src/store (and its tests, which build databases with it). */
 #ifndef PS_STORE_SCHEMA_H
 #define PS_STORE_SCHEMA_H
 

@@ -1,5 +1,5 @@
-/* libpaysync: the schema-version check shared by the readers of a paysync SQLite store
- * (status/export in store.c, serve in serve_store.c). */
+/* paysync store: the schema-version check of the SQLite backend's reader (store.c), run at
+ * open and again on serve's pooled handles. */
 #ifndef PS_STORE_VERSION_H
 #define PS_STORE_VERSION_H
 

@@ -131,7 +131,7 @@ static void test_static_registration(void **state)
     /* the SQLite store's sink is built in: found without any plugin path, from no file, and
      * a second registration under its name is refused */
     assert_int_equal(ps_registry_find(r, "sqlite", &p, &err), PS_OK);
-    assert_ptr_equal(p->desc, ps_store_sqlite_sink());
+    assert_ptr_equal(p->desc, ps_store_backend_find("sqlite")->sink());
     assert_null(p->path);
     assert_int_equal(p->desc->kind, PS_PLUGIN_SINK);
     static ps_plugin_descriptor dup;

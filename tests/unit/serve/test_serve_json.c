@@ -13,7 +13,7 @@
 #include "serve/serve_json.h"
 #include "serve/serve_metrics.h"
 
-static char *render_row(const ps_serve_row *r)
+static char *render_row(const ps_store_payment *r)
 {
     ps_sbuf b = {0};
     ps_serve_payment_json(&b, r);
@@ -22,9 +22,9 @@ static char *render_row(const ps_serve_row *r)
     return s;
 }
 
-static ps_serve_row base_row(void)
+static ps_store_payment base_row(void)
 {
-    ps_serve_row r;
+    ps_store_payment r;
     memset(&r, 0, sizeof r);
     r.dataset = "ds";
     r.field[PS_F_ID] = "T1";
@@ -41,7 +41,7 @@ static ps_serve_row base_row(void)
 static void test_payment_minimal(void **state)
 {
     (void)state;
-    ps_serve_row r = base_row();
+    ps_store_payment r = base_row();
     char *s = render_row(&r);
     assert_string_equal(s, "{\"transactionId\":\"T1\",\"timestamp\":\"2024-01-01T08:15:02.000Z\","
                            "\"amount\":1500.50,\"currency\":\"NGN\",\"transactionType\":"
@@ -52,7 +52,7 @@ static void test_payment_minimal(void **state)
 static void test_payment_full_project(void **state)
 {
     (void)state;
-    ps_serve_row r = base_row();
+    ps_store_payment r = base_row();
     r.field[PS_F_METER_ID] = "M-1";
     r.field[PS_F_CUSTOMER_NAME] = "Ada \"Q\"\n\\";
     r.field[PS_F_CUSTOMER_PHONE] = "+2348030000000";
@@ -80,7 +80,7 @@ static void test_payment_full_project(void **state)
 static void test_payment_program_level(void **state)
 {
     (void)state;
-    ps_serve_row r = base_row();
+    ps_store_payment r = base_row();
     r.target_level = PS_TARGET_PROGRAM;
     r.field[PS_F_METER_ID] = "SHS-9";
     char *s = render_row(&r);
@@ -99,14 +99,14 @@ static void test_amount_fallback(void **state)
     /* Text that is not a JSON number falls back to the exact units/scale. */
     static const char *const bad[] = {"1500.", ".5", "+1", "1,5", "", "0x10", "1e", NULL};
     for (int i = 0; bad[i]; i++) {
-        ps_serve_row r = base_row();
+        ps_store_payment r = base_row();
         r.field[PS_F_PAYMENT_AMOUNT] = bad[i];
         char *s = render_row(&r);
         if (!strstr(s, "\"amount\":1500.50,"))
             fail_msg("amount text '%s' gave %s", bad[i], s);
         free(s);
     }
-    ps_serve_row r = base_row();
+    ps_store_payment r = base_row();
     r.field[PS_F_PAYMENT_AMOUNT] = "-0.0001";
     char *s = render_row(&r);
     assert_non_null(strstr(s, "\"amount\":-0.0001,"));
@@ -121,7 +121,7 @@ static void test_amount_fallback(void **state)
 static void test_battery_count_not_number(void **state)
 {
     (void)state;
-    ps_serve_row r = base_row();
+    ps_store_payment r = base_row();
     r.field[PS_F_FAILED_BATTERY_CAPACITY_COUNT] = "three";
     char *s = render_row(&r);
     assert_non_null(strstr(s, "\"failedBatteryCapacityCount\":\"three\""));
@@ -199,7 +199,7 @@ static void test_metrics_render(void **state)
     ps_serve_count(&c, 200);
     ps_serve_count(&c, 401);
     ps_serve_count(&c, 418);
-    ps_serve_stats st;
+    ps_store_stats st;
     memset(&st, 0, sizeof st);
     st.dataset = "a\"b";
     st.runs_ok = 3;

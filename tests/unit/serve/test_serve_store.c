@@ -13,6 +13,7 @@
 #include <sqlite3.h>
 
 #include "serve/serve_store.h"
+#include "store/store.h"
 #include "store/store_schema.h"
 
 #define D0 INT64_C(1704067200000)
@@ -87,7 +88,8 @@ static int setup(void **state)
                 "('r3', 'a', 's', 7000, NULL, NULL, 'failed', 0, 0, 0),"
                 "('r1', 'b', 's', 100, 'f', 200, 'ok', 2, 2, 0)");
     sqlite3_close(db);
-    assert_int_equal(ps_serve_store_new(f->path, 2, &f->store, NULL), PS_OK);
+    ps_store_ref ref = {ps_store_backend_find("sqlite"), f->path};
+    assert_int_equal(ps_serve_store_new(&ref, 2, &f->store, NULL), PS_OK);
     *state = f;
     return 0;
 }
@@ -112,7 +114,7 @@ typedef struct collected {
     size_t n;
 } collected;
 
-static int collect(void *ud, const ps_serve_row *r)
+static int collect(void *ud, const ps_store_payment *r)
 {
     collected *c = ud;
     if (c->n < 16) {
@@ -125,7 +127,7 @@ static int collect(void *ud, const ps_serve_row *r)
 
 static void query(fixture *f, const ps_serve_filter *flt, const char *want)
 {
-    sqlite3 *db;
+    ps_store *db;
     ps_error err = {0};
     assert_int_equal(ps_serve_store_acquire(f->store, &db, &err), PS_OK);
     collected c = {0};
@@ -182,7 +184,7 @@ static void test_filters(void **state)
 static void test_row_contents(void **state)
 {
     fixture *f = *state;
-    sqlite3 *db;
+    ps_store *db;
     assert_int_equal(ps_serve_store_acquire(f->store, &db, NULL), PS_OK);
     collected c = {0};
     ps_serve_filter flt = {D0, D0 + 600, NULL, 0, 1, NULL, NULL};
@@ -193,7 +195,7 @@ static void test_row_contents(void **state)
     assert_int_equal(c.level[0], PS_TARGET_PROGRAM);
 }
 
-static int stop_early(void *ud, const ps_serve_row *r)
+static int stop_early(void *ud, const ps_store_payment *r)
 {
     (void)r;
     (*(int *)ud)++;
@@ -203,7 +205,7 @@ static int stop_early(void *ud, const ps_serve_row *r)
 static void test_callback_stop(void **state)
 {
     fixture *f = *state;
-    sqlite3 *db;
+    ps_store *db;
     assert_int_equal(ps_serve_store_acquire(f->store, &db, NULL), PS_OK);
     int calls = 0;
     ps_error err = {0};
@@ -218,11 +220,11 @@ static void test_callback_stop(void **state)
 static void test_stats(void **state)
 {
     fixture *f = *state;
-    sqlite3 *db;
+    ps_store *db;
     assert_int_equal(ps_serve_store_acquire(f->store, &db, NULL), PS_OK);
-    ps_serve_stats *s = NULL;
+    ps_store_stats *s = NULL;
     size_t n = 0;
-    assert_int_equal(ps_serve_store_stats(db, &s, &n, NULL), PS_OK);
+    assert_int_equal(ps_store_stats_read(db, &s, &n, NULL), PS_OK);
     ps_serve_store_release(f->store, db, 0);
     assert_int_equal(n, 2);
     assert_string_equal(s[0].dataset, "a");
@@ -240,13 +242,13 @@ static void test_stats(void **state)
     assert_string_equal(s[1].dataset, "b");
     assert_int_equal(s[1].last_run_ok, 1);
     assert_int_equal(s[1].last_success_duration_ms, 100);
-    ps_serve_stats_free(s, n);
+    ps_store_stats_free(s, n);
 }
 
 static void test_pool_reuse(void **state)
 {
     fixture *f = *state;
-    sqlite3 *a, *b, *c;
+    ps_store *a, *b, *c;
     assert_int_equal(ps_serve_store_acquire(f->store, &a, NULL), PS_OK);
     assert_int_equal(ps_serve_store_acquire(f->store, &b, NULL), PS_OK);
     assert_int_equal(ps_serve_store_acquire(f->store, &c, NULL), PS_OK);
@@ -254,22 +256,37 @@ static void test_pool_reuse(void **state)
     ps_serve_store_release(f->store, a, 0);
     ps_serve_store_release(f->store, b, 1); /* broken: closed */
     ps_serve_store_release(f->store, c, 0);
-    sqlite3 *d;
+    ps_store *d;
     assert_int_equal(ps_serve_store_acquire(f->store, &d, NULL), PS_OK);
     assert_true(d == c || d == a);
     ps_serve_store_release(f->store, d, 0);
-    /* read-only: writes fail */
+    /* a reader in the middle of a query never blocks the writer, and sees its snapshot */
     assert_int_equal(ps_serve_store_acquire(f->store, &d, NULL), PS_OK);
-    assert_int_not_equal(sqlite3_exec(d, "DELETE FROM payments", NULL, NULL, NULL), SQLITE_OK);
+    ps_store_query q = {.unbounded = 1};
+    ps_store_iter *it = NULL;
+    ps_store_payment p;
+    assert_int_equal(ps_store_payments(d, &q, &it, NULL), PS_OK);
+    assert_int_equal(ps_store_next_payment(it, &p, NULL), PS_OK);
+    sqlite3 *w;
+    assert_int_equal(sqlite3_open(f->path, &w), SQLITE_OK);
+    sqlite3_busy_timeout(w, 100);
+    exec_ok(w, "DELETE FROM payments");
+    sqlite3_close(w);
+    size_t rest = 0;
+    while (ps_store_next_payment(it, &p, NULL) == PS_OK)
+        rest++;
+    assert_int_equal(rest, 5); /* 7 payments, 1 vanished, 1 read before the delete */
+    ps_store_iter_free(it);
     ps_serve_store_release(f->store, d, 0);
 }
 
 static void unavailable(const char *path, const char *want)
 {
     ps_serve_store *s;
-    assert_int_equal(ps_serve_store_new(path, 1, &s, NULL), PS_OK);
+    ps_store_ref ref = {ps_store_backend_find("sqlite"), (char *)path};
+    assert_int_equal(ps_serve_store_new(&ref, 1, &s, NULL), PS_OK);
     assert_string_equal(ps_serve_store_path(s), path);
-    sqlite3 *db = NULL;
+    ps_store *db = NULL;
     ps_error err = {0};
     assert_int_equal(ps_serve_store_acquire(s, &db, &err), PS_ERR_IO);
     assert_null(db);

@@ -10,7 +10,7 @@
 #include <sqlite3.h>
 
 #include "sink_test_host.h"
-#include "store/store.h"
+#include "store/sqlite_store.h"
 
 typedef sth_sink fx;
 

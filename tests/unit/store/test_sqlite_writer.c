@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 #include "sink_test_host.h"
-#include "store/store.h"
+#include "store/sqlite_store.h"
 #include "store/store_schema.h"
 
 typedef sth_sink fx;

@@ -13,6 +13,14 @@
 #include "store/store.h"
 #include "store/store_schema.h"
 
+/* Opens the SQLite store at path through the store interface, as status/export do. */
+static ps_status open_at(const char *path, ps_store **s, ps_error *err)
+{
+    ps_store_ref ref = {ps_store_backend_find("sqlite"), (char *)path};
+    assert_non_null(ref.backend);
+    return ps_store_open(&ref, PS_STORE_WAIT_MS, s, err);
+}
+
 typedef struct fx {
     char dir[256];
     char path[300];
@@ -102,7 +110,7 @@ static void test_open_errors(void **state)
     ps_error err = {0};
 
     snprintf(p, sizeof p, "%s/missing.db", f->dir);
-    assert_int_equal(ps_store_open(p, &s, &err), PS_ERR_IO);
+    assert_int_equal(open_at(p, &s, &err), PS_ERR_IO);
     assert_null(s);
     assert_non_null(strstr(err.message, "does not exist"));
     assert_non_null(strstr(err.message, p));
@@ -111,7 +119,7 @@ static void test_open_errors(void **state)
     FILE *fp = fopen(p, "w");
     fputs("not a database at all, but long enough to be read as one by sqlite......", fp);
     fclose(fp);
-    assert_int_equal(ps_store_open(p, &s, &err), PS_ERR_IO);
+    assert_int_equal(open_at(p, &s, &err), PS_ERR_IO);
     assert_non_null(strstr(err.message, "is not a SQLite database"));
 
     static const struct {
@@ -131,7 +139,7 @@ static void test_open_errors(void **state)
                  versions[i].version);
         exec_ok(db, sql);
         sqlite3_close(db);
-        assert_int_equal(ps_store_open(p, &s, &err), PS_ERR_IO);
+        assert_int_equal(open_at(p, &s, &err), PS_ERR_IO);
         assert_non_null(strstr(err.message, versions[i].message));
         assert_non_null(strstr(err.message, p));
     }
@@ -142,7 +150,7 @@ static void test_datasets(void **state)
     fx *f = *state;
     ps_store *s;
     ps_error err = {0};
-    assert_int_equal(ps_store_open(f->path, &s, &err), PS_OK);
+    assert_int_equal(open_at(f->path, &s, &err), PS_OK);
     ps_store_iter *it;
     assert_int_equal(ps_store_datasets(s, &it, &err), PS_OK);
     ps_store_dataset d;
@@ -201,7 +209,7 @@ static void test_payment_queries(void **state)
     fx *f = *state;
     ps_store *s;
     ps_error err = {0};
-    assert_int_equal(ps_store_open(f->path, &s, &err), PS_OK);
+    assert_int_equal(open_at(f->path, &s, &err), PS_OK);
     const char *site[] = {"site"}, *both[] = {"site", "shs"}, *nope[] = {"nope"};
     const struct {
         const char *name;
@@ -244,7 +252,7 @@ static void test_payment_fields(void **state)
     fx *f = *state;
     ps_store *s;
     ps_error err = {0};
-    assert_int_equal(ps_store_open(f->path, &s, &err), PS_OK);
+    assert_int_equal(open_at(f->path, &s, &err), PS_OK);
     ps_store_query q = {.unbounded = 1, .financing_id = "F1", .include_vanished = 1};
     ps_store_iter *it;
     assert_int_equal(ps_store_payments(s, &q, &it, &err), PS_OK);
@@ -285,7 +293,7 @@ static void test_runs(void **state)
     fx *f = *state;
     ps_store *s;
     ps_error err = {0};
-    assert_int_equal(ps_store_open(f->path, &s, &err), PS_OK);
+    assert_int_equal(open_at(f->path, &s, &err), PS_OK);
     ps_store_iter *it;
     assert_int_equal(ps_store_runs(s, "site", 0, &it, &err), PS_OK);
     ps_store_run r;
@@ -335,7 +343,7 @@ static void test_reader_sees_commits_only(void **state)
     fx *f = *state;
     ps_store *s;
     ps_error err = {0};
-    assert_int_equal(ps_store_open(f->path, &s, &err), PS_OK);
+    assert_int_equal(open_at(f->path, &s, &err), PS_OK);
     exec_ok(f->w, "BEGIN IMMEDIATE");
     pay(f->w, "site", "NEW", 1704067200000, "1", "S1", NULL, NULL, NULL);
     const char *site[] = {"site"};

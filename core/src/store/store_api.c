@@ -1,0 +1,143 @@
+/* paysync store: the built-in backends, finding the configured store, and the reader calls
+ * dispatched to a handle's backend (store.h). */
+#include "store/store.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "store/sqlite_store.h"
+
+const char *const PS_STORE_ROW_OUTCOMES[10] = {"read",       "accepted", "rejected", "blank",
+                                               "duplicates", "warnings", "inserted", "changed",
+                                               "unchanged",  "vanished"};
+
+static const ps_store_backend *const backends[] = {&ps_store_sqlite};
+#define NBACKENDS (sizeof backends / sizeof backends[0])
+
+size_t ps_store_backend_count(void)
+{
+    return NBACKENDS;
+}
+
+const ps_store_backend *ps_store_backend_at(size_t i)
+{
+    return i < NBACKENDS ? backends[i] : NULL;
+}
+
+const ps_store_backend *ps_store_backend_find(const char *plugin)
+{
+    for (size_t i = 0; plugin && i < NBACKENDS; i++)
+        if (strcmp(backends[i]->plugin, plugin) == 0)
+            return backends[i];
+    return NULL;
+}
+
+ps_status ps_store_locate_sink(const ps_config *cfg, const ps_sink_def *s, ps_store_ref *out,
+                               ps_error *err)
+{
+    memset(out, 0, sizeof *out);
+    const ps_store_backend *b = s ? ps_store_backend_find(s->ref.plugin) : NULL;
+    if (!b)
+        return PS_ERR_CONFIG;
+    char *loc = b->locate(s->ref.opts, s->ref.nopts, cfg->dir);
+    if (!loc)
+        return ps_error_setf(err, PS_ERR_NOMEM, "out of memory");
+    out->backend = b;
+    out->location = loc;
+    return PS_OK;
+}
+
+ps_status ps_store_locate(const ps_config *cfg, const ps_dataset_def *d, ps_store_ref *out,
+                          ps_error *err)
+{
+    memset(out, 0, sizeof *out);
+    for (size_t i = 0; i < d->nsinks; i++) {
+        ps_status st = ps_store_locate_sink(cfg, ps_config_sink(cfg, d->sinks[i]), out, err);
+        if (st != PS_ERR_CONFIG)
+            return st;
+    }
+    return PS_END;
+}
+
+void ps_store_ref_free(ps_store_ref *ref)
+{
+    if (!ref)
+        return;
+    free(ref->location);
+    ref->location = NULL;
+    ref->backend = NULL;
+}
+
+int ps_store_exists(const ps_store_ref *ref)
+{
+    return ref->backend->exists(ref->location);
+}
+
+ps_status ps_store_open(const ps_store_ref *ref, int wait_ms, ps_store **out, ps_error *err)
+{
+    return ref->backend->open(ref->location, wait_ms, out, err);
+}
+
+ps_status ps_store_check(ps_store *s, ps_error *err)
+{
+    return s->backend->check(s, err);
+}
+
+void ps_store_close(ps_store *s)
+{
+    if (s)
+        s->backend->close(s);
+}
+
+ps_status ps_store_datasets(ps_store *s, ps_store_iter **it, ps_error *err)
+{
+    return s->backend->datasets(s, it, err);
+}
+
+ps_status ps_store_next_dataset(ps_store_iter *it, ps_store_dataset *out, ps_error *err)
+{
+    return it->backend->next_dataset(it, out, err);
+}
+
+ps_status ps_store_payments(ps_store *s, const ps_store_query *q, ps_store_iter **it, ps_error *err)
+{
+    return s->backend->payments(s, q, it, err);
+}
+
+ps_status ps_store_next_payment(ps_store_iter *it, ps_store_payment *out, ps_error *err)
+{
+    return it->backend->next_payment(it, out, err);
+}
+
+ps_status ps_store_runs(ps_store *s, const char *dataset, size_t limit, ps_store_iter **it,
+                        ps_error *err)
+{
+    return s->backend->runs(s, dataset, limit, it, err);
+}
+
+ps_status ps_store_next_run(ps_store_iter *it, ps_store_run *out, ps_error *err)
+{
+    return it->backend->next_run(it, out, err);
+}
+
+void ps_store_iter_free(ps_store_iter *it)
+{
+    if (it)
+        it->backend->iter_free(it);
+}
+
+ps_status ps_store_stats_read(ps_store *s, ps_store_stats **out, size_t *n, ps_error *err)
+{
+    return s->backend->stats(s, out, n, err);
+}
+
+void ps_store_stats_free(ps_store_stats *s, size_t n)
+{
+    for (size_t i = 0; s && i < n; i++) {
+        free(s[i].dataset);
+        for (size_t k = 0; k < s[i].ncodes; k++)
+            free(s[i].codes[k].code);
+        free(s[i].codes);
+    }
+    free(s);
+}

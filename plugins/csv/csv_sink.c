@@ -3,12 +3,12 @@
 #include <string.h>
 
 #include "paysync/plugin.h"
-#include "ps_outfile.h"
 
 typedef struct csv_sink {
     const ps_host *host;
     const ps_env *env;
-    ps_outfile out;
+    ps_outfile *out; /* the host's atomic output file */
+    int ds_open;     /* a dataset is between open and commit/abort */
     char delim;
     char *header; /* header row (with line end), NULL when disabled */
     size_t header_len;
@@ -90,8 +90,9 @@ static ps_status csv_create(const ps_plugin_ctx *ctx, void **inst, ps_error *err
         memcpy(s->header + k, CSV_EOL, 2);
         s->header_len = k + 2;
     }
-    ps_status st = ps_outfile_init(&s->out, path, do_fsync, err);
-    if (st != PS_OK) {
+    s->out = ctx->host->outfile_new(path, do_fsync, err);
+    if (!s->out) {
+        ps_status st = err && err->code != PS_OK ? err->code : PS_ERR_NOMEM;
         free(s->header);
         free(s);
         return st;
@@ -105,7 +106,7 @@ static void csv_destroy(void *inst)
     csv_sink *s = inst;
     if (!s)
         return;
-    ps_outfile_free(&s->out);
+    s->host->outfile_free(s->out);
     free(s->header);
     free(s);
 }
@@ -114,13 +115,15 @@ static ps_status csv_open(void *inst, const ps_sink_open_args *args, ps_error *e
 {
     csv_sink *s = inst;
     (void)args;
-    return ps_outfile_begin(&s->out, s->header, s->header_len, err);
+    ps_status st = s->host->outfile_begin(s->out, s->header, s->header_len, err);
+    s->ds_open = st == PS_OK;
+    return st;
 }
 
 static ps_status csv_write_batch(void *inst, const ps_record_batch *batch, ps_error *err)
 {
     csv_sink *s = inst;
-    if (!s->out.ds_open)
+    if (!s->ds_open)
         return ps_error_setf(err, PS_ERR_INTERNAL, "csv sink: write_batch without open");
     for (size_t r = 0; r < batch->count; r++) {
         const ps_record *rec = &batch->records[r];
@@ -130,9 +133,9 @@ static ps_status csv_write_batch(void *inst, const ps_record_batch *batch, ps_er
             lens[f] = rec->field[f] ? strlen(rec->field[f]) : 0;
             need += 2 * lens[f] + 3;
         }
-        char *p = ps_outfile_reserve(&s->out, need);
+        char *p = s->host->outfile_reserve(s->out, need);
         if (!p)
-            return ps_outfile_check(&s->out, err);
+            return s->host->outfile_check(s->out, err);
         char *q = p;
         for (int f = 0; f < PS_FIELD_COUNT; f++) {
             if (f)
@@ -142,9 +145,9 @@ static ps_status csv_write_batch(void *inst, const ps_record_batch *batch, ps_er
         }
         memcpy(q, CSV_EOL, 2);
         q += 2;
-        ps_outfile_advance(&s->out, (size_t)(q - p));
+        s->host->outfile_advance(s->out, (size_t)(q - p));
     }
-    return ps_outfile_check(&s->out, err);
+    return s->host->outfile_check(s->out, err);
 }
 
 static ps_status csv_commit(void *inst, const ps_commit_info *info, ps_change_counts *changes,
@@ -154,20 +157,25 @@ static ps_status csv_commit(void *inst, const ps_commit_info *info, ps_change_co
     (void)info;
     if (changes)
         changes->valid = 0;
-    return ps_outfile_commit(&s->out, err);
+    ps_status st = s->host->outfile_commit(s->out, err);
+    if (st == PS_OK)
+        s->ds_open = 0;
+    return st;
 }
 
 static void csv_abort(void *inst, const char *reason)
 {
     csv_sink *s = inst;
     (void)reason;
-    ps_outfile_abort(&s->out);
+    s->host->outfile_abort(s->out);
+    s->ds_open = 0;
 }
 
 static ps_status csv_finish(void *inst, int all_ok, ps_error *err)
 {
     csv_sink *s = inst;
-    return ps_outfile_finish(&s->out, all_ok, err);
+    s->ds_open = 0;
+    return s->host->outfile_finish(s->out, all_ok, err);
 }
 
 static const ps_option_spec csv_options[] = {

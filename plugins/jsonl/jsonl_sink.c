@@ -4,7 +4,6 @@
 #include <string.h>
 
 #include "paysync/plugin.h"
-#include "ps_outfile.h"
 
 /* A key as written: "NAME": (built once per instance; the row loop copies it). */
 typedef struct json_key {
@@ -16,7 +15,8 @@ typedef struct jsonl_sink {
     json_key keys[PS_FIELD_COUNT];
     const ps_host *host;
     const ps_env *env;
-    ps_outfile out;
+    ps_outfile *out;    /* the host's atomic output file */
+    int ds_open;        /* a dataset is between open and commit/abort */
     char *dataset_json; /* ,"DATASET":"..."}\n of the open dataset */
     size_t dataset_json_len;
 } jsonl_sink;
@@ -149,8 +149,9 @@ static ps_status jsonl_create(const ps_plugin_ctx *ctx, void **inst, ps_error *e
     build_keys(s->keys, ctx->host);
     s->host = ctx->host;
     s->env = ctx->env;
-    ps_status st = ps_outfile_init(&s->out, path, do_fsync, err);
-    if (st != PS_OK) {
+    s->out = ctx->host->outfile_new(path, do_fsync, err);
+    if (!s->out) {
+        ps_status st = err && err->code != PS_OK ? err->code : PS_ERR_NOMEM;
         free(s);
         return st;
     }
@@ -163,7 +164,7 @@ static void jsonl_destroy(void *inst)
     jsonl_sink *s = inst;
     if (!s)
         return;
-    ps_outfile_free(&s->out);
+    s->host->outfile_free(s->out);
     free(s->dataset_json);
     free(s);
 }
@@ -182,11 +183,12 @@ static ps_status jsonl_open(void *inst, const ps_sink_open_args *args, ps_error 
     k += json_escape(dj + k, ds, n);
     memcpy(dj + k, "\"}\n", 3);
     k += 3;
-    ps_status st = ps_outfile_begin(&s->out, NULL, 0, err);
+    ps_status st = s->host->outfile_begin(s->out, NULL, 0, err);
     if (st != PS_OK) {
         free(dj);
         return st;
     }
+    s->ds_open = 1;
     free(s->dataset_json);
     s->dataset_json = dj;
     s->dataset_json_len = k;
@@ -196,7 +198,7 @@ static ps_status jsonl_open(void *inst, const ps_sink_open_args *args, ps_error 
 static ps_status jsonl_write_batch(void *inst, const ps_record_batch *batch, ps_error *err)
 {
     jsonl_sink *s = inst;
-    if (!s->out.ds_open)
+    if (!s->ds_open)
         return ps_error_setf(err, PS_ERR_INTERNAL, "jsonl sink: write_batch without open");
     for (size_t r = 0; r < batch->count; r++) {
         const ps_record *rec = &batch->records[r];
@@ -206,9 +208,9 @@ static ps_status jsonl_write_batch(void *inst, const ps_record_batch *batch, ps_
             lens[f] = rec->field[f] ? strlen(rec->field[f]) : 0;
             need += 6 * lens[f] + 48; /* comma, key (copied as 40 bytes), quotes */
         }
-        char *p = ps_outfile_reserve(&s->out, need);
+        char *p = s->host->outfile_reserve(s->out, need);
         if (!p)
-            return ps_outfile_check(&s->out, err);
+            return s->host->outfile_check(s->out, err);
         char *q = p;
         *q++ = '{';
         int first = 1;
@@ -238,9 +240,9 @@ static ps_status jsonl_write_batch(void *inst, const ps_record_batch *batch, ps_
         }
         memcpy(q, tail, tl);
         q += tl;
-        ps_outfile_advance(&s->out, (size_t)(q - p));
+        s->host->outfile_advance(s->out, (size_t)(q - p));
     }
-    return ps_outfile_check(&s->out, err);
+    return s->host->outfile_check(s->out, err);
 }
 
 static ps_status jsonl_commit(void *inst, const ps_commit_info *info, ps_change_counts *changes,
@@ -250,20 +252,25 @@ static ps_status jsonl_commit(void *inst, const ps_commit_info *info, ps_change_
     (void)info;
     if (changes)
         changes->valid = 0;
-    return ps_outfile_commit(&s->out, err);
+    ps_status st = s->host->outfile_commit(s->out, err);
+    if (st == PS_OK)
+        s->ds_open = 0;
+    return st;
 }
 
 static void jsonl_abort(void *inst, const char *reason)
 {
     jsonl_sink *s = inst;
     (void)reason;
-    ps_outfile_abort(&s->out);
+    s->host->outfile_abort(s->out);
+    s->ds_open = 0;
 }
 
 static ps_status jsonl_finish(void *inst, int all_ok, ps_error *err)
 {
     jsonl_sink *s = inst;
-    return ps_outfile_finish(&s->out, all_ok, err);
+    s->ds_open = 0;
+    return s->host->outfile_finish(s->out, all_ok, err);
 }
 
 static const ps_option_spec jsonl_options[] = {

@@ -11,7 +11,8 @@
  * Options: a value given in `opts` is "set"; otherwise the descriptor's default is returned
  * (opt_is_set 0). Ints and bools are parsed from the text. Log lines are appended to fh.log
  * (one per line, "LEVEL message") so tests can assert on them. Arena, CSV and field-name
- * services are the real core functions (unit tests link libpaysync). */
+ * services are the real core functions (unit tests link libpaysync), and so are the host
+ * services (sleep_ms, http_*, outfile_*, utf8_check, time_format). */
 #ifndef PS_TEST_FAKE_HOST_H
 #define PS_TEST_FAKE_HOST_H
 
@@ -25,6 +26,7 @@
 #include "util/csv.h"
 #include "model/model_fields.h"
 #include "paysync/arena.h"
+#include "plugin/host.h"
 #include "paysync/plugin.h"
 
 #define FAKE_HOST_MAX_OPTS 32
@@ -157,6 +159,30 @@ static inline void fake_host_init(fake_host *fh, const ps_plugin_descriptor *d,
     fh->host.csv_free = ps_csv_free;
     fh->host.now_ms = fake_now_ms;
     fh->host.monotonic_ms = fake_monotonic_ms;
+    /* host services: the core's own (unit tests link libpaysync) */
+    {
+        const ps_host *core = ps_host_get();
+        fh->host.sleep_ms = core->sleep_ms;
+        fh->host.http_new = core->http_new;
+        fh->host.http_free = core->http_free;
+        fh->host.http_add_secret = core->http_add_secret;
+        fh->host.http_request = core->http_request;
+        fh->host.http_response_free = core->http_response_free;
+        fh->host.http_redact = core->http_redact;
+        fh->host.http_stats = core->http_stats;
+        fh->host.outfile_new = core->outfile_new;
+        fh->host.outfile_begin = core->outfile_begin;
+        fh->host.outfile_reserve = core->outfile_reserve;
+        fh->host.outfile_advance = core->outfile_advance;
+        fh->host.outfile_put = core->outfile_put;
+        fh->host.outfile_check = core->outfile_check;
+        fh->host.outfile_commit = core->outfile_commit;
+        fh->host.outfile_abort = core->outfile_abort;
+        fh->host.outfile_finish = core->outfile_finish;
+        fh->host.outfile_free = core->outfile_free;
+        fh->host.utf8_check = core->utf8_check;
+        fh->host.time_format = core->time_format;
+    }
     fh->opts.spec = d->options;
     for (size_t i = 0; kv && kv[i] && kv[i + 1] && fh->opts.n < FAKE_HOST_MAX_OPTS; i += 2) {
         fh->opts.key[fh->opts.n] = kv[i];

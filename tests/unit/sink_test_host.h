@@ -11,6 +11,7 @@
 
 #include "model/model_fields.h"
 #include "paysync/plugin.h"
+#include "plugin/host.h"
 #include "model/validate.h" /* ps_record_content_hash: the core's definition */
 
 #define STH_MAX_OPTS 16
@@ -93,6 +94,30 @@ static inline void sth_init(sth_host *h, const char *instance_name)
     h->host.now_ms = sth_now;
     h->host.monotonic_ms = sth_now;
     h->host.field_name = ps_field_name; /* the core's table (unit tests link libpaysync) */
+    /* host services: the core's own (unit tests link libpaysync) */
+    {
+        const ps_host *core = ps_host_get();
+        h->host.sleep_ms = core->sleep_ms;
+        h->host.http_new = core->http_new;
+        h->host.http_free = core->http_free;
+        h->host.http_add_secret = core->http_add_secret;
+        h->host.http_request = core->http_request;
+        h->host.http_response_free = core->http_response_free;
+        h->host.http_redact = core->http_redact;
+        h->host.http_stats = core->http_stats;
+        h->host.outfile_new = core->outfile_new;
+        h->host.outfile_begin = core->outfile_begin;
+        h->host.outfile_reserve = core->outfile_reserve;
+        h->host.outfile_advance = core->outfile_advance;
+        h->host.outfile_put = core->outfile_put;
+        h->host.outfile_check = core->outfile_check;
+        h->host.outfile_commit = core->outfile_commit;
+        h->host.outfile_abort = core->outfile_abort;
+        h->host.outfile_finish = core->outfile_finish;
+        h->host.outfile_free = core->outfile_free;
+        h->host.utf8_check = core->utf8_check;
+        h->host.time_format = core->time_format;
+    }
     h->ctx.host = &h->host;
     h->ctx.env = (const ps_env *)(const void *)h;
     h->ctx.options = (const ps_options *)(const void *)h;

@@ -68,9 +68,81 @@ typedef struct ps_cell {
 enum { PS_LOG_ERROR = 0, PS_LOG_WARN = 1, PS_LOG_INFO = 2, PS_LOG_DEBUG = 3 };
 
 typedef struct ps_env ps_env; /* the core's view of one plugin instance */
+typedef struct ps_plugin_ctx ps_plugin_ctx;
 
 /* A growable CSV reader (RFC 4180) the core shares with tabular providers. */
 typedef struct ps_csv_reader ps_csv_reader;
+
+/* ---- host services: HTTP client, atomic output files (see docs/plugin-abi.md) ---------- */
+
+/* One HTTP client per plugin instance: a libcurl handle (connections kept alive between
+ * requests), its retry policy, its pacing and its registered secrets. */
+typedef struct ps_http_client ps_http_client;
+
+/* Client settings. A member left 0 takes the default in brackets. */
+typedef struct ps_http_config {
+    size_t struct_size;          /* sizeof(ps_http_config) the plugin was built with */
+    int64_t connect_timeout_ms;  /* TCP + TLS connect [30000; never above timeout_ms] */
+    int64_t timeout_ms;          /* one whole exchange [120000] */
+    int64_t low_speed_time_ms;   /* abort when slower than low_speed_bytes for this long
+                                  * [60000; -1 = off] */
+    int64_t low_speed_bytes;     /* bytes per second [1] */
+    int max_attempts;            /* tries per request, first one included [4; -1 = 1] */
+    int64_t backoff_base_ms;     /* retry n waits min(base * 2^n + jitter(0..base), cap)
+                                  * [1000] */
+    int64_t backoff_cap_ms;      /* [32000] */
+    int64_t retry_after_cap_ms;  /* longest Retry-After honoured [64000] */
+    int64_t min_interval_ms;     /* pacing: least time between request starts [0 = none] */
+    int requests_per_minute;     /* pacing, alternative form: 60000 / rpm ms [0 = none] */
+    int64_t max_body_bytes;      /* bigger responses fail [64 MiB] */
+    const char *ca_file;         /* PEM bundle of trusted CAs [NULL = system store] */
+    int insecure;                /* 1: skip TLS verification (logs a warning) */
+    const char *user_agent;      /* [NULL = "paysync/VERSION"] */
+} ps_http_config;
+
+/* A response. body is malloc'd and NUL-terminated (empty when it went to a body sink);
+ * a caller may take it (set body NULL) and free() it itself. */
+typedef struct ps_http_response {
+    size_t struct_size;        /* set by the host */
+    long status;               /* HTTP status */
+    char content_type[128];    /* "" when absent */
+    char *body;
+    size_t len;
+    int64_t retry_after_ms;    /* Retry-After (seconds or HTTP-date), capped; -1 = absent */
+} ps_http_response;
+
+/* One request and how to judge its responses. */
+typedef struct ps_http_request {
+    size_t struct_size;           /* sizeof(ps_http_request) the plugin was built with */
+    const char *method;           /* "GET" (NULL) or "POST" */
+    const char *url;              /* http:// or https:// only */
+    const char *const *headers;   /* "Name: value" strings, NULL-terminated; may be NULL */
+    const char *body;             /* POST body (copied by libcurl), body_len bytes */
+    size_t body_len;
+    const char *what;             /* for messages, "reading metadata"; NULL = "HTTP request" */
+    int follow_redirects;         /* 1: follow up to 5 redirects (http/https only) */
+    int unpaced;                  /* 1: this request skips the client's pacing */
+    /* Optional: receives the body of 2xx responses instead of memory. Called with data NULL,
+     * n 0 before every attempt (start over, e.g. truncate a file). Returns 0, or -1 to abort
+     * the request with PS_ERR_IO. */
+    int (*body_sink)(void *ctx, const char *data, size_t n);
+    /* Optional: judges every response that arrived. Returns PS_OK (hand it to the caller),
+     * PS_RETRY (retry, like a 5xx: err says why, and is the final error when the attempts
+     * run out; reason, when filled, is logged with the retry instead), or any error status
+     * (the request fails with err; no retry). Without it: 2xx is PS_OK, 408, 429 and 5xx
+     * are retried, anything else fails with a message naming the status. PS_RETRY for a 4xx
+     * other than 408/429 is taken as a failure: those are never retried. The callback may
+     * take resp->body. */
+    ps_status (*check)(void *ctx, ps_http_response *resp, char *reason, size_t reason_cap,
+                       ps_error *err);
+    /* Optional: called before retry number attempt (1-based); may return a new URL (copied
+     * by the host; the pointer must stay valid until the next call) or NULL to keep it. */
+    const char *(*before_retry)(void *ctx, int attempt);
+    void *ctx;                    /* passed to the callbacks */
+} ps_http_request;
+
+/* An output file published atomically (temp file next to the target + rename). */
+typedef struct ps_outfile ps_outfile;
 
 typedef struct ps_host {
     uint32_t abi_major;
@@ -114,6 +186,50 @@ typedef struct ps_host {
     /* Monotonic and wall clocks in ms (tests may fake them). */
     int64_t (*now_ms)(void);
     int64_t (*monotonic_ms)(void);
+
+    /* ---- host services (members appended after csv/clock) ---------------------------- */
+    /* Sleeps ms (nothing when <= 0) on the core's clock: tests make it virtual. */
+    void (*sleep_ms)(int64_t ms);
+
+    /* HTTP client for ctx's instance (logs go to its log). cfg may be NULL (defaults).
+     * NULL with err set on failure. Thread-compatible: one thread at a time per client. */
+    ps_http_client *(*http_new)(const ps_plugin_ctx *ctx, const ps_http_config *cfg,
+                                ps_error *err);
+    /* Frees the client and wipes its secrets. NULL is a no-op. */
+    void (*http_free)(ps_http_client *c);
+    /* Registers a secret (copied; its percent-encoded form too): it is replaced by "***" in
+     * every message, log line and URL the client shows. Returns PS_OK or PS_ERR_NOMEM. */
+    ps_status (*http_add_secret)(ps_http_client *c, const char *secret);
+    /* Performs req with pacing, timeouts and retries (transport errors, 408, 429, 5xx and
+     * what check says; Retry-After honoured). PS_OK: resp filled (free with
+     * http_response_free). Otherwise err holds a message naming req->what, the HTTP status
+     * in err->http_status, Retry-After in err->retry_after_ms (429/503) and, after retries
+     * ran out, " [gave up after N attempts]"; resp is empty. */
+    ps_status (*http_request)(ps_http_client *c, const ps_http_request *req,
+                              ps_http_response *resp, ps_error *err);
+    void (*http_response_free)(ps_http_response *resp);
+    /* Replaces the client's secrets in text (NUL-terminated, edited in place). */
+    void (*http_redact)(const ps_http_client *c, char *text);
+    /* Requests sent and retries made by the client so far. */
+    void (*http_stats)(const ps_http_client *c, uint64_t *requests, uint64_t *retries);
+
+    /* Atomic output file; see docs/plugin-abi.md "Atomic output files" for the contract. */
+    ps_outfile *(*outfile_new)(const char *path, int do_fsync, ps_error *err);
+    ps_status (*outfile_begin)(ps_outfile *o, const char *preamble, size_t n, ps_error *err);
+    char *(*outfile_reserve)(ps_outfile *o, size_t n);
+    void (*outfile_advance)(ps_outfile *o, size_t used);
+    int (*outfile_put)(ps_outfile *o, const char *s, size_t n);
+    ps_status (*outfile_check)(ps_outfile *o, ps_error *err);
+    ps_status (*outfile_commit)(ps_outfile *o, ps_error *err);
+    void (*outfile_abort)(ps_outfile *o);
+    ps_status (*outfile_finish)(ps_outfile *o, int all_ok, ps_error *err);
+    void (*outfile_free)(ps_outfile *o);
+
+    /* len when s[0..len) is valid UTF-8 without NUL bytes, else the first bad offset. */
+    size_t (*utf8_check)(const char *s, size_t len);
+    /* Formats ms since the epoch as "2024-01-31T12:00:00.000Z" into buf (cap >= 25);
+     * returns the length, 0 when cap is too small. */
+    size_t (*time_format)(int64_t ms, char *buf, size_t cap);
 } ps_host;
 
 /* Passed to create: how the plugin reaches the core. Valid for the instance's lifetime. */

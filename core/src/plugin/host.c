@@ -3,12 +3,17 @@
 
 #include <stdarg.h>
 #include <stdlib.h>
-#include <time.h>
+#include <string.h>
 
-#include "util/csv.h"
-#include "plugin/loader.h"
-#include "util/log.h"
+#include "http/http_client.h"
 #include "model/model_fields.h"
+#include "model/validate.h"
+#include "paysync/timestamp.h"
+#include "plugin/loader.h"
+#include "util/clock.h"
+#include "util/csv.h"
+#include "util/log.h"
+#include "util/outfile.h"
 
 static void host_log(const ps_env *env, int level, const char *fmt, ...)
 {
@@ -50,19 +55,22 @@ static const char *host_field_name(int field)
 
 int64_t ps_now_ms(void)
 {
-    const char *fake = getenv("PAYSYNC_FAKE_NOW_MS");
-    if (fake && *fake)
-        return strtoll(fake, NULL, 10);
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    return ps_clock_now_ms();
 }
 
 int64_t ps_monotonic_ms(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    return ps_clock_monotonic_ms();
+}
+
+static size_t host_time_format(int64_t ms, char *buf, size_t cap)
+{
+    char t[PS_TIME_TEXT_MAX];
+    size_t n = ps_time_format(ms, t);
+    if (!buf || cap <= n)
+        return 0;
+    memcpy(buf, t, n + 1);
+    return n;
 }
 
 static const ps_host host_table = {
@@ -83,6 +91,26 @@ static const ps_host host_table = {
     .csv_free = ps_csv_free,
     .now_ms = ps_now_ms,
     .monotonic_ms = ps_monotonic_ms,
+    .sleep_ms = ps_clock_sleep_ms,
+    .http_new = ps_http_client_new_ctx,
+    .http_free = ps_http_client_free,
+    .http_add_secret = ps_http_client_add_secret,
+    .http_request = ps_http_client_request,
+    .http_response_free = ps_http_response_free,
+    .http_redact = ps_http_client_redact,
+    .http_stats = ps_http_client_stats,
+    .outfile_new = ps_outfile_new,
+    .outfile_begin = ps_outfile_begin,
+    .outfile_reserve = ps_outfile_reserve,
+    .outfile_advance = ps_outfile_advance,
+    .outfile_put = ps_outfile_put,
+    .outfile_check = ps_outfile_check,
+    .outfile_commit = ps_outfile_commit,
+    .outfile_abort = ps_outfile_abort,
+    .outfile_finish = ps_outfile_finish,
+    .outfile_free = ps_outfile_delete,
+    .utf8_check = ps_utf8_check,
+    .time_format = host_time_format,
 };
 
 const ps_host *ps_host_get(void)

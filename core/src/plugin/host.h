@@ -14,7 +14,7 @@ struct ps_env {
 /* The process-wide host table (static storage, immutable). */
 const ps_host *ps_host_get(void);
 
-/* Wall clock in ms; overridable for tests with PAYSYNC_FAKE_NOW_MS (integer ms). */
+/* Wall and monotonic clocks in ms: util/clock.h's (tests fake them, see there). */
 int64_t ps_now_ms(void);
 int64_t ps_monotonic_ms(void);
 

@@ -17,6 +17,7 @@ const char *ps_status_name(ps_status s)
     case PS_ERR_NETWORK: return "network";
     case PS_ERR_AUTH: return "auth";
     case PS_ERR_INTERNAL: return "internal";
+    case PS_RETRY: return "retry";
     }
     return "unknown";
 }

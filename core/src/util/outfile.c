@@ -1,5 +1,5 @@
-/* paysync file sinks: atomically published output file (see ps_outfile.h). */
-#include "ps_outfile.h"
+/* paysync core: atomically published output file (see outfile.h). */
+#include "util/outfile.h"
 #include "util/mkdirs.h"
 
 #include <dirent.h>
@@ -40,6 +40,41 @@ ps_status ps_outfile_init(ps_outfile *o, const char *path, int do_fsync, ps_erro
     }
     o->cap = OUTFILE_BUF;
     return PS_OK;
+}
+
+ps_outfile *ps_outfile_new(const char *path, int do_fsync, ps_error *err)
+{
+    if (!path || !*path) {
+        ps_error_setf(err, PS_ERR_USAGE, "outfile_new: no path");
+        return NULL;
+    }
+    ps_outfile *o = malloc(sizeof *o);
+    if (!o) {
+        ps_error_setf(err, PS_ERR_NOMEM, "out of memory");
+        return NULL;
+    }
+    if (ps_outfile_init(o, path, do_fsync, err) != PS_OK) {
+        free(o);
+        return NULL;
+    }
+    return o;
+}
+
+void ps_outfile_delete(ps_outfile *o)
+{
+    if (!o)
+        return;
+    ps_outfile_free(o);
+    free(o);
+}
+
+void ps_outfile_advance(ps_outfile *o, size_t used)
+{
+    if (used > o->cap - o->len) { /* more than reserved: a caller bug, never publish */
+        o->io_errno = EOVERFLOW;
+        return;
+    }
+    o->len += used;
 }
 
 /* Deletes ".BASE.tmp-PID[-X]" files in the target's folder whose PID is no longer running:
@@ -112,7 +147,7 @@ static ps_status create_temp(ps_outfile *o, ps_error *err)
     remove_stale_temps(o->target, dirlen, base);
     /* ".NAME.tmp-PID": a later run can tell a killed run's leftovers by the dead PID. */
     snprintf(t, n, "%.*s.%s.tmp-%ld", (int)dirlen, o->target, base, (long)getpid());
-    o->fd = open(t, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    o->fd = open(t, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (o->fd < 0 && errno == EEXIST) {
         snprintf(t, n, "%.*s.%s.tmp-%ld-XXXXXX", (int)dirlen, o->target, base, (long)getpid());
         o->fd = mkstemp(t);

@@ -1,11 +1,16 @@
-/* paysync file sinks: an atomically published output file with per-dataset rollback.
+/* paysync core: an atomically published output file with per-dataset rollback, offered to
+ * file sinks (jsonl, csv) through the host table (outfile_* members of ps_host).
  *
  * During a run everything goes to a temporary file next to the target (same filesystem);
  * a dataset's bytes can be discarded (truncate back to where it began); at the end of the run
  * the temp file is either renamed over the target (after fsync) or deleted, so readers only
  * ever see the previous complete output or the new complete output. Target "-" = stdout: the
  * temp file lives in $TMPDIR (unlinked at once) and is copied to stdout when published.
- * Shared by the jsonl and csv plugins (compiled into each; not part of libpaysync). */
+ *
+ * The temp file ".NAME.tmp-PID" is created exclusively (O_CREAT|O_EXCL|O_NOFOLLOW, mode 0600,
+ * then given the previous target's mode or 0644 before anything is written); a symlink or
+ * any file already at that name is never followed or reused. Leftover temp files of killed
+ * runs (dead PID) are removed when the next run starts. */
 #ifndef PS_OUTFILE_H
 #define PS_OUTFILE_H
 
@@ -14,7 +19,9 @@
 
 #include "paysync/status.h"
 
-typedef struct ps_outfile {
+typedef struct ps_outfile ps_outfile; /* also declared in paysync/plugin.h */
+
+struct ps_outfile {
     char *target;   /* owned; "-" for stdout */
     char *tmp_path; /* owned; NULL for stdout or before the first dataset */
     int fd;         /* temp file, -1 before the first dataset of a run */
@@ -25,10 +32,15 @@ typedef struct ps_outfile {
     size_t len, cap;
     uint64_t flushed;  /* bytes already in the temp file */
     uint64_t ds_start; /* file offset where the open dataset began */
-} ps_outfile;
+};
 
 /* Prepares o for target path (copied). No file is touched yet. Errors: PS_ERR_NOMEM. */
 ps_status ps_outfile_init(ps_outfile *o, const char *path, int do_fsync, ps_error *err);
+
+/* The same on the heap (host table's outfile_new): NULL with err set on failure. Free with
+ * ps_outfile_delete. */
+ps_outfile *ps_outfile_new(const char *path, int do_fsync, ps_error *err);
+void ps_outfile_delete(ps_outfile *o);
 
 /* Starts a dataset. On the first dataset of a run creates the parent folders and the temp
  * file and writes the n-byte preamble (e.g. a CSV header row; kept by later aborts).
@@ -40,10 +52,7 @@ ps_status ps_outfile_begin(ps_outfile *o, const char *preamble, size_t n, ps_err
  * caller then calls ps_outfile_advance with the bytes used. NULL on failure (error kept in
  * io_errno; see ps_outfile_check). */
 char *ps_outfile_reserve(ps_outfile *o, size_t n);
-static inline void ps_outfile_advance(ps_outfile *o, size_t used)
-{
-    o->len += used;
-}
+void ps_outfile_advance(ps_outfile *o, size_t used);
 
 /* Appends n bytes. Returns 0, or -1 with io_errno set. */
 int ps_outfile_put(ps_outfile *o, const char *s, size_t n);

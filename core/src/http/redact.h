@@ -1,0 +1,31 @@
+/* paysync core: secrets an HTTP client must never show (header values, query values such
+ * as key=...), and scrubbing them out of messages, log lines and URLs. */
+#ifndef PS_HTTP_REDACT_H
+#define PS_HTTP_REDACT_H
+
+#include <stddef.h>
+
+#include "paysync/status.h"
+
+typedef struct ps_secrets {
+    char **items; /* owned, wiped on free */
+    size_t n, cap;
+} ps_secrets;
+
+/* Adds a copy of secret and, when it differs, its percent-encoded form (as it appears in a
+ * URL query). Empty strings and duplicates are ignored. Errors: PS_ERR_NOMEM. */
+ps_status ps_secrets_add(ps_secrets *s, const char *secret);
+
+/* Replaces every occurrence of every secret in text (NUL-terminated, in place) by "***"
+ * (by as many '*' when the secret is shorter than 3 bytes): text never grows. */
+void ps_secrets_scrub(const ps_secrets *s, char *text);
+
+/* A malloc'd copy of url safe to show: the secrets scrubbed, and the values of query
+ * parameters whose name suggests a credential (key, api_key, apikey, access_token, token,
+ * password, secret, signature, sig, auth) replaced by "***". NULL when out of memory. */
+char *ps_secrets_url(const ps_secrets *s, const char *url);
+
+/* Wipes and frees every secret; s is empty afterwards. */
+void ps_secrets_free(ps_secrets *s);
+
+#endif

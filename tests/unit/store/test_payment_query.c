@@ -69,6 +69,7 @@ static int setup(void **state)
     assert_int_equal(sth_write_file(cfgpath, "sinks:\n"
                                              "  export: {plugin: jsonl, path: out/p.jsonl}\n"
                                              "  db: {plugin: sqlite, path: var/paysync.db}\n"
+                                             "  other: {plugin: sqlite}\n"
                                              "datasets:\n"
                                              "  - name: north\n"
                                              "    target: {level: project, id: site-n}\n"
@@ -78,6 +79,10 @@ static int setup(void **state)
                                              "    target: {level: project, id: site-s}\n"
                                              "    source: {plugin: csvfile, path: s.csv}\n"
                                              "    sinks: [db]\n"
+                                             "  - name: default_path\n"
+                                             "    target: {level: project, id: site-d}\n"
+                                             "    source: {plugin: csvfile, path: d.csv}\n"
+                                             "    sinks: [export, other, db]\n"
                                              "  - name: files_only\n"
                                              "    target: {level: project, id: site-f}\n"
                                              "    source: {plugin: csvfile, path: f.csv}\n"
@@ -175,6 +180,16 @@ static void test_locate(void **state)
     assert_string_equal(f->ref.location, f->sink->path); /* <config dir>/var/paysync.db */
     assert_ptr_equal(f->ref.backend, ps_store_backend_find("sqlite"));
     assert_true(ps_store_exists(&f->ref));
+    /* the first store among a dataset's sinks; no path option: var/paysync.db next to the
+     * config */
+    ps_store_ref other;
+    assert_int_equal(
+        ps_store_locate(f->cfg, ps_config_dataset(f->cfg, "default_path"), &other, &err), PS_OK);
+    char want[400];
+    snprintf(want, sizeof want, "%s/var/paysync.db", f->sink->dir);
+    assert_string_equal(other.location, want);
+    ps_store_ref_free(&other);
+    assert_null(other.location);
     ps_store_ref none;
     assert_int_equal(ps_store_locate(f->cfg, ps_config_dataset(f->cfg, "files_only"), &none, &err),
                      PS_END);

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "plugin/host.h"
+#include "util/crashpoint.h"
 #include "util/log.h"
 #include "model/model_fields.h"
 #include "engine/plan.h"
@@ -397,6 +398,7 @@ static ps_status run_loop(ds_run *r, ps_arena *batch_arena, ps_error *err)
         st = write_sinks(r, &b, err);
         if (st != PS_OK)
             return st;
+        ps_crash_point("batch-written");
         ps_arena_reset(batch_arena);
         if (r->opt->stop && *r->opt->stop)
             return ps_error_setf(err, PS_ERR_SOURCE,

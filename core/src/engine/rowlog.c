@@ -11,6 +11,7 @@
 
 #include "engine/mapping.h"
 #include "model/model_fields.h"
+#include "util/crashpoint.h"
 
 struct ps_rowlog {
     FILE *f;
@@ -321,6 +322,8 @@ ps_status ps_rowlog_commit(ps_rowlog *l, ps_error *err)
     if (fclose(l->f) != 0 && st == PS_OK)
         st = ps_error_setf(err, PS_ERR_IO, "cannot write %s: %s", l->tmp, strerror(errno));
     l->f = NULL;
+    if (st == PS_OK)
+        ps_crash_point("rowlog-before-rename");
     if (st == PS_OK && rename(l->tmp, l->path) != 0)
         st = ps_error_setf(err, PS_ERR_IO, "cannot rename %s to %s: %s", l->tmp, l->path,
                            strerror(errno));

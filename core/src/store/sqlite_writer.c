@@ -12,6 +12,7 @@
 #include "paysync/plugin.h"
 #include "store/sqlite_store.h"
 #include "store/store_schema.h"
+#include "util/crashpoint.h"
 #include "util/mkdirs.h"
 
 /* Parameters of the payment insert/update statements (numbered ?1..?N, shared). */
@@ -592,8 +593,11 @@ static ps_status sq_commit(void *inst, const ps_commit_info *info, ps_change_cou
     }
     if (rc == SQLITE_OK) {
         what = "committing";
+        ps_crash_point("store-before-commit");
         rc = exec(s, "COMMIT");
     }
+    if (rc == SQLITE_OK)
+        ps_crash_point("store-after-commit");
     if (rc != SQLITE_OK) {
         char w[300];
         snprintf(w, sizeof w, "%s (dataset '%s')", what, s->dataset);

@@ -1,5 +1,6 @@
 /* paysync core: atomically published output file (see outfile.h). */
 #include "util/outfile.h"
+#include "util/crashpoint.h"
 #include "util/mkdirs.h"
 
 #include <dirent.h>
@@ -355,6 +356,7 @@ ps_status ps_outfile_finish(ps_outfile *o, int all_ok, ps_error *err)
     if (st == PS_OK && is_stdout(o)) {
         st = copy_to_stdout(o, err);
     } else if (st == PS_OK) {
+        ps_crash_point("outfile-before-rename"); /* the temp file is complete */
         if (o->do_fsync && fsync(o->fd) != 0)
             st = ps_error_setf(err, PS_ERR_SINK, "cannot fsync '%s': %s", o->tmp_path,
                                strerror(errno));
@@ -366,6 +368,7 @@ ps_status ps_outfile_finish(ps_outfile *o, int all_ok, ps_error *err)
             o->tmp_path = NULL;
             if (o->do_fsync)
                 fsync_parent(o->target);
+            ps_crash_point("outfile-after-rename");
         }
     }
     discard(o);

@@ -207,24 +207,24 @@ class DaemonTest(pslib.Case):
             self.dataset("slow", "{plugin: slowpoke, rows: 100000, sleep_ms: 100}", "{every: 1h}")
             .replace("sinks: [state]", "sinks: [s2]") +
             self.dataset("good", "{plugin: stub, rows: 5}", "{every: 1s}"))
-        d = self.start(cfg, "--run-timeout", "5", "--kill-after", "2", "--retry-base", "1",
+        d = self.start(cfg, "--run-timeout", "3", "--kill-after", "1", "--retry-base", "1",
                        "--retry-max", "1")
-        d.wait_log("stuck: run did not end within 2s of its SIGTERM: SIGKILL sent (pid", 2)
+        d.wait_log("stuck: run did not end within 1s of its SIGTERM: SIGKILL sent (pid", 2)
         d.wait_log("slow: run failed (pid", 1)
         self.wait_store(d, "good", 2)
         self.assertEqual(d.stop(), 0, d.log())
         log = d.log()
         self.assertIn("daemon: started", log)
-        self.assertIn("run timeout 5s", log)
-        self.assertIn("stuck: run still going after the run timeout of 5s: SIGTERM sent (pid",
+        self.assertIn("run timeout 3s", log)
+        self.assertIn("stuck: run still going after the run timeout of 3s: SIGTERM sent (pid",
                       log)
         self.assertIn("killed by signal %d" % signal.SIGKILL, log)
         self.assertRegex(log, r"stuck: run failed \(pid [0-9]+\): killed by signal 9 \(Killed\) "
-                              r"\(timed out: run timeout 5s\) after [0-9.]+s; failure 1 in a row, "
+                              r"\(timed out: run timeout 3s\) after [0-9.]+s; failure 1 in a row, "
                               r"retry in 1s")
-        self.assertIn("slow: run still going after the run timeout of 5s: SIGTERM sent (pid", log)
+        self.assertIn("slow: run still going after the run timeout of 3s: SIGTERM sent (pid", log)
         self.assertRegex(log, r"slow: run failed \(pid [0-9]+\): exit status 1 "
-                              r"\(timed out: run timeout 5s\)")
+                              r"\(timed out: run timeout 3s\)")
         self.assertNotIn("slow: run did not end", log)  # it stopped at its next batch
         # until the daemon is told to stop (its SIGTERM may catch a run of "good" in flight)
         self.assertNotIn("good: run failed", log.split("daemon: stopping")[0])

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Builds paysync with AddressSanitizer + UndefinedBehaviorSanitizer (gcc, -DPS_SANITIZE=ON)
-# into build-asan/ and runs the whole ctest suite there. Any sanitizer report fails the run:
-# ASan and UBSan abort the process (UBSan is built with -fno-sanitize-recover), and leaks are
-# checked at exit (LeakSanitizer).
+# Builds paysync with AddressSanitizer + UndefinedBehaviorSanitizer (-DPS_SANITIZE=ON; clang
+# unless CC names another compiler, warnings as errors unless PS_WERROR=OFF) into build-asan/
+# and runs the whole ctest suite there. Any sanitizer report fails the run: ASan and UBSan
+# abort the process (UBSan is built with -fno-sanitize-recover), and leaks are checked at exit
+# (LeakSanitizer). scripts/test.sh runs it as its clang build: clang's warnings fail CI here.
 #
 #   PS_ASAN_BUILD=dir   build directory (default build-asan)
 #   PS_JOBS=n           build and test parallelism (default 2)
@@ -12,8 +13,8 @@ cd "$(dirname "$0")/.."
 build="${PS_ASAN_BUILD:-build-asan}"
 jobs="${PS_JOBS:-2}"
 
-cmake -S . -B "$build" -DCMAKE_C_COMPILER="${CC:-gcc}" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-    -DPS_SANITIZE=ON >/dev/null
+cmake -S . -B "$build" -DCMAKE_C_COMPILER="${CC:-clang}" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+    -DPS_SANITIZE=ON -DPS_WERROR="${PS_WERROR:-ON}" >/dev/null
 cmake --build "$build" -j"$jobs"
 
 # Reports also go to files: a test that expects paysync to exit 1 could not tell ASan's exit
@@ -25,8 +26,6 @@ export ASAN_OPTIONS="detect_leaks=1:halt_on_error=1:detect_stack_use_after_retur
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:exitcode=86:log_path=$logs/ubsan"
 # Tests that bound memory (tests/integration/test_hostile.py) allow for ASan shadow memory.
 export PS_SANITIZED=1
-# Keep the slow stress sizes moderate: the sanitizers make every run 2-3x slower.
-export PS_SIGKILL_ROWS="${PS_SIGKILL_ROWS:-50000}"
 
 rc=0
 ctest --test-dir "$build" --output-on-failure -j"$jobs" "$@" || rc=$?

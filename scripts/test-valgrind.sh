@@ -10,10 +10,12 @@
 # itself exits 1 on a failed run). Stress sizes are reduced through the tests' env knobs.
 #
 #   PS_VALGRIND_BUILD=dir   build directory (default build-valgrind)
-#   PS_JOBS=n               build parallelism (default 2)
+#   PS_JOBS=n               build parallelism and unit tests run at a time (default 2)
 #   PS_VALGRIND_SKIP="name ..."  ctest names not run (default: none; the daemon test runs with
 #                           the daemon under valgrind, its runs exec the plain binary)
 #   arguments: regular expressions; only tests whose ctest name matches one run
+# scripts/test.sh runs the unit tests only ('^unit\.', on its build/), and everything with
+# --full.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 src="$PWD"
@@ -44,14 +46,16 @@ export PS_VALGRIND_SKIP="${PS_VALGRIND_SKIP-}"
 
 ctest --test-dir "$build" --show-only=json-v1 >"$logs/tests.json"
 python3 - "$logs/tests.json" "$wrapper" "$logs" "$@" <<'PY'
-import json, os, re, subprocess, sys
+import concurrent.futures, json, os, re, subprocess, sys, time
 
 tests_json, wrapper, logs = sys.argv[1:4]
 patterns = [re.compile(p) for p in sys.argv[4:]]
 skip = set(os.environ.get("PS_VALGRIND_SKIP", "").split())
+jobs = max(int(os.environ.get("PS_JOBS", "2")), 1)
 VG = ["valgrind", "--quiet", "--leak-check=full", "--errors-for-leak-kinds=definite,possible",
       "--error-exitcode=1"]
 failed, passed, skipped = [], 0, 0
+unit, integration = [], []  # (name, cmd, env, cwd)
 for t in json.load(open(tests_json))["tests"]:
     name = t["name"]
     if patterns and not any(p.search(name) for p in patterns):
@@ -67,14 +71,24 @@ for t in json.load(open(tests_json))["tests"]:
         env[k] = v
     cmd = t["command"]
     if name.startswith("unit."):
-        cmd = VG + ["--log-file=%s/%s.log" % (logs, name)] + cmd
+        unit.append((name, VG + ["--log-file=%s/%s.log" % (logs, name)] + cmd, env,
+                     props.get("WORKING_DIRECTORY")))
     elif name.startswith("integration."):
         env["PAYSYNC"] = wrapper
-    else:
-        continue
-    print("== %s" % name, flush=True)
-    p = subprocess.run(cmd, env=env, cwd=props.get("WORKING_DIRECTORY"), stdout=subprocess.PIPE,
-                       stderr=subprocess.STDOUT, timeout=3600)
+        integration.append((name, cmd, env, props.get("WORKING_DIRECTORY")))
+
+
+def run(test):
+    name, cmd, env, cwd = test
+    t0 = time.monotonic()
+    p = subprocess.run(cmd, env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                       timeout=3600)
+    return name, p, time.monotonic() - t0
+
+
+def report(name, p, secs):
+    global passed, skipped
+    print("== %s (%.1f s)" % (name, secs), flush=True)
     if p.returncode == 77:
         skipped += 1
         print("   skipped")
@@ -84,6 +98,15 @@ for t in json.load(open(tests_json))["tests"]:
         print("   FAILED (exit %d)" % p.returncode)
     else:
         passed += 1
+
+
+# Unit tests PS_JOBS at a time (each is one process under valgrind); integration tests one
+# after the other (they start servers and daemons and time their waits).
+with concurrent.futures.ThreadPoolExecutor(max_workers=jobs) as pool:
+    for name, p, secs in pool.map(run, unit):
+        report(name, p, secs)
+for test in integration:
+    report(*run(test))
 
 bad = []
 for f in sorted(os.listdir(logs)):

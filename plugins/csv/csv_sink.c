@@ -127,12 +127,9 @@ static ps_status csv_write_batch(void *inst, const ps_record_batch *batch, ps_er
         return ps_error_setf(err, PS_ERR_INTERNAL, "csv sink: write_batch without open");
     for (size_t r = 0; r < batch->count; r++) {
         const ps_record *rec = &batch->records[r];
-        size_t lens[PS_FIELD_COUNT];
-        size_t need = 2;
-        for (int f = 0; f < PS_FIELD_COUNT; f++) {
-            lens[f] = rec->field[f] ? strlen(rec->field[f]) : 0;
-            need += 2 * lens[f] + 3;
-        }
+        size_t need = 2 + 3 * PS_FIELD_COUNT;
+        for (int f = 0; f < PS_FIELD_COUNT; f++)
+            need += 2 * (size_t)rec->field[f].len;
         char *p = s->host->outfile_reserve(s->out, need);
         if (!p)
             return s->host->outfile_check(s->out, err);
@@ -140,8 +137,8 @@ static ps_status csv_write_batch(void *inst, const ps_record_batch *batch, ps_er
         for (int f = 0; f < PS_FIELD_COUNT; f++) {
             if (f)
                 *q++ = s->delim;
-            if (rec->field[f])
-                q += csv_cell(q, rec->field[f], lens[f], s->delim);
+            if (rec->field[f].ptr)
+                q += csv_cell(q, rec->field[f].ptr, rec->field[f].len, s->delim);
         }
         memcpy(q, CSV_EOL, 2);
         q += 2;
@@ -188,6 +185,7 @@ static const ps_option_spec csv_options[] = {
 };
 
 static const ps_sink_ops csv_ops = {
+    .struct_size = sizeof(ps_sink_ops),
     .open = csv_open,
     .write_batch = csv_write_batch,
     .commit = csv_commit,
@@ -198,9 +196,9 @@ static const ps_sink_ops csv_ops = {
 };
 
 static const ps_plugin_descriptor csv_descriptor = {
+    .struct_size = sizeof(ps_plugin_descriptor),
     .abi_major = PS_ABI_MAJOR,
     .abi_minor = PS_ABI_MINOR,
-    .struct_size = sizeof(ps_plugin_descriptor),
     .name = "csv",
     .version = "1.0.0",
     .description = "CSV file in the platform's 21-column upload format, published atomically",

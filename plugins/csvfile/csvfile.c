@@ -308,6 +308,7 @@ static void csvfile_destroy(void *inst)
 }
 
 static const ps_provider_ops csvfile_provider = {
+    .struct_size = sizeof(ps_provider_ops),
     .open = csvfile_open,
     .next_batch = csvfile_next_batch,
     .cursor = NULL,
@@ -315,9 +316,9 @@ static const ps_provider_ops csvfile_provider = {
 };
 
 static const ps_plugin_descriptor csvfile_descriptor = {
+    .struct_size = sizeof(ps_plugin_descriptor),
     .abi_major = PS_ABI_MAJOR,
     .abi_minor = PS_ABI_MINOR,
-    .struct_size = sizeof(ps_plugin_descriptor),
     .name = "csvfile",
     .version = "1.0.0",
     .description = "reads payments from a CSV file (RFC 4180) or standard input",

@@ -711,12 +711,13 @@ static ps_status gs_check(void *p, ps_error *err)
 }
 
 static const ps_provider_ops gs_provider = {
+    .struct_size = sizeof(ps_provider_ops),
     .open = gs_open, .next_batch = gs_next_batch, .cursor = gs_cursor, .close = gs_close};
 
 static const ps_plugin_descriptor gs_descriptor = {
+    .struct_size = sizeof(ps_plugin_descriptor),
     .abi_major = PS_ABI_MAJOR,
     .abi_minor = PS_ABI_MINOR,
-    .struct_size = sizeof(ps_plugin_descriptor),
     .name = "gsheet",
     .version = "0.1.0",
     .description = "Google Sheets (Sheets API v4 with an API key or a service account, or the "

@@ -202,12 +202,10 @@ static ps_status jsonl_write_batch(void *inst, const ps_record_batch *batch, ps_
         return ps_error_setf(err, PS_ERR_INTERNAL, "jsonl sink: write_batch without open");
     for (size_t r = 0; r < batch->count; r++) {
         const ps_record *rec = &batch->records[r];
-        size_t lens[PS_FIELD_COUNT];
-        size_t need = 2 + s->dataset_json_len;
-        for (int f = 0; f < PS_FIELD_COUNT; f++) {
-            lens[f] = rec->field[f] ? strlen(rec->field[f]) : 0;
-            need += 6 * lens[f] + 48; /* comma, key (copied as 40 bytes), quotes */
-        }
+        size_t need = 2 + s->dataset_json_len + 48 * PS_FIELD_COUNT; /* comma, key (copied
+                                                                        * as 40 bytes), quotes */
+        for (int f = 0; f < PS_FIELD_COUNT; f++)
+            need += 6 * (size_t)rec->field[f].len;
         char *p = s->host->outfile_reserve(s->out, need);
         if (!p)
             return s->host->outfile_check(s->out, err);
@@ -215,7 +213,8 @@ static ps_status jsonl_write_batch(void *inst, const ps_record_batch *batch, ps_
         *q++ = '{';
         int first = 1;
         for (int f = 0; f < PS_FIELD_COUNT; f++) {
-            const char *v = rec->field[f];
+            const char *v = rec->field[f].ptr;
+            size_t vlen = rec->field[f].len;
             if (!v)
                 continue;
             if (!first)
@@ -223,12 +222,12 @@ static ps_status jsonl_write_batch(void *inst, const ps_record_batch *batch, ps_
             first = 0;
             memcpy(q, s->keys[f].text, sizeof s->keys[f].text); /* fixed size: one wide copy */
             q += s->keys[f].len;
-            if (numeric_field(f) && json_number(v, lens[f])) {
-                memcpy(q, v, lens[f]);
-                q += lens[f];
+            if (numeric_field(f) && json_number(v, vlen)) {
+                memcpy(q, v, vlen);
+                q += vlen;
             } else {
                 *q++ = '"';
-                q += json_escape(q, v, lens[f]);
+                q += json_escape(q, v, vlen);
                 *q++ = '"';
             }
         }
@@ -282,6 +281,7 @@ static const ps_option_spec jsonl_options[] = {
 };
 
 static const ps_sink_ops jsonl_ops = {
+    .struct_size = sizeof(ps_sink_ops),
     .open = jsonl_open,
     .write_batch = jsonl_write_batch,
     .commit = jsonl_commit,
@@ -292,9 +292,9 @@ static const ps_sink_ops jsonl_ops = {
 };
 
 static const ps_plugin_descriptor jsonl_descriptor = {
+    .struct_size = sizeof(ps_plugin_descriptor),
     .abi_major = PS_ABI_MAJOR,
     .abi_minor = PS_ABI_MINOR,
-    .struct_size = sizeof(ps_plugin_descriptor),
     .name = "jsonl",
     .version = "1.0.0",
     .description = "JSON Lines file: one object per accepted payment, published atomically",

@@ -46,7 +46,7 @@ static ps_status null_write(void *inst, const ps_record_batch *b, ps_error *err)
     null_sink *s = inst;
     for (size_t i = 0; i < b->count; i++)
         s->checksum ^=
-            b->records[i].content_hash ^ (uint64_t)(unsigned char)b->records[i].field[PS_F_ID][0];
+            b->records[i].content_hash ^ (uint64_t)(unsigned char)b->records[i].field[PS_F_ID].ptr[0];
     s->pending += b->count;
     return PS_OK;
 }
@@ -82,6 +82,7 @@ static ps_status null_finish(void *inst, int all_ok, ps_error *err)
 }
 
 static const ps_sink_ops null_ops = {
+    .struct_size = sizeof(ps_sink_ops),
     .open = null_open,
     .write_batch = null_write,
     .commit = null_commit,
@@ -90,9 +91,9 @@ static const ps_sink_ops null_ops = {
 };
 
 static const ps_plugin_descriptor null_desc = {
+    .struct_size = sizeof(ps_plugin_descriptor),
     .abi_major = PS_ABI_MAJOR,
     .abi_minor = PS_ABI_MINOR,
-    .struct_size = sizeof(ps_plugin_descriptor),
     .name = "null",
     .version = "1.0.0",
     .description = "discards records, counting them (benchmarks)",

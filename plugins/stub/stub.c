@@ -560,6 +560,7 @@ static void stub_close(void *inst)
 }
 
 static const ps_provider_ops stub_provider = {
+    .struct_size = sizeof(ps_provider_ops),
     .open = stub_open,
     .next_batch = stub_next_batch,
     .cursor = NULL,
@@ -567,9 +568,9 @@ static const ps_provider_ops stub_provider = {
 };
 
 static const ps_plugin_descriptor stub_descriptor = {
+    .struct_size = sizeof(ps_plugin_descriptor),
     .abi_major = PS_ABI_MAJOR,
     .abi_minor = PS_ABI_MINOR,
-    .struct_size = sizeof(ps_plugin_descriptor),
     .name = "stub",
     .version = "1.0.0",
     .description = "deterministic synthetic electricity payments (demos, tests, benchmarks)",

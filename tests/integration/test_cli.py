@@ -27,7 +27,7 @@ datasets:
     def test_version_and_help(self):
         r = pslib.run("--version")
         self.assertEqual(r.rc, 0, r)
-        self.assertRegex(r.out, r"^paysync \d+\.\d+\.\d+ \(plugin ABI 1\.\d+\)")
+        self.assertRegex(r.out, r"^paysync \d+\.\d+\.\d+ \(plugin ABI 2\.\d+\)")
         r = pslib.run("--help")
         self.assertEqual(r.rc, 0, r)
         for cmd in ("run", "check", "plugins", "validate", "discover", "exit codes"):

@@ -35,9 +35,9 @@ static void destroy(void *inst) { free(inst); }
 static ps_status s_open(void *i, const ps_sink_open_args *a, ps_error *e) { (void)i; (void)a; (void)e; return PS_OK; }
 static ps_status s_write(void *i, const ps_record_batch *b, ps_error *e) { (void)i; (void)b; (void)e; return PS_OK; }
 static ps_status s_commit(void *i, const ps_commit_info *c, ps_change_counts *ch, ps_error *e) { (void)i; (void)c; (void)ch; (void)e; return PS_OK; }
-static const ps_sink_ops ops = {.open = s_open, .write_batch = s_write, .commit = s_commit};
+static const ps_sink_ops ops = {.struct_size = sizeof(ps_sink_ops), .open = s_open, .write_batch = s_write, .commit = s_commit};
 static const ps_plugin_descriptor desc = {
-    .abi_major = PS_ABI_MAJOR, .abi_minor = PS_ABI_MINOR, .struct_size = sizeof(ps_plugin_descriptor),
+    .struct_size = sizeof(ps_plugin_descriptor), .abi_major = PS_ABI_MAJOR, .abi_minor = PS_ABI_MINOR,
     .name = "hello", .version = "1.0", .description = "out-of-tree test sink",
     .kind = PS_PLUGIN_SINK, .options = opts, .create = create, .destroy = destroy, .sink = &ops};
 PS_PLUGIN_DEFINE(hello, desc)

@@ -52,7 +52,7 @@ static ps_status ep_next(void *inst, ps_arena *arena, ps_row_batch *batch, ps_er
     return PS_END;
 }
 
-static const ps_provider_ops ep_ops = {ep_open, ep_next, NULL, NULL};
+static const ps_provider_ops ep_ops = {sizeof(ps_provider_ops), ep_open, ep_next, NULL, NULL};
 #define EP_OPS_PTR (&ep_ops)
 #else
 #define EP_OPS_PTR NULL
@@ -69,9 +69,9 @@ static const ps_option_spec ep_options[] = {
 #define EP_OPTIONS ep_options
 #endif
 
-static const ps_plugin_descriptor ep_desc = {EP_ABI_MAJOR,
+static const ps_plugin_descriptor ep_desc = {sizeof(ps_plugin_descriptor),
+                                             EP_ABI_MAJOR,
                                              EP_ABI_MINOR,
-                                             sizeof(ps_plugin_descriptor),
                                              EP_NAME,
                                              "1.0",
                                              "test provider",

@@ -189,6 +189,7 @@ static inline void fake_host_init(fake_host *fh, const ps_plugin_descriptor *d,
         fh->opts.value[fh->opts.n] = kv[i + 1];
         fh->opts.n++;
     }
+    fh->ctx.struct_size = sizeof fh->ctx;
     fh->ctx.host = &fh->host;
     fh->ctx.env = (const ps_env *)(const void *)fh;
     fh->ctx.options = (const ps_options *)(const void *)&fh->opts;
@@ -230,7 +231,7 @@ static inline ps_status fake_provider_create(fake_provider *p, const ps_plugin_d
 /* Opens the source for dataset "ds" with batches of batch_rows; fills p->info. */
 static inline ps_status fake_provider_open(fake_provider *p, size_t batch_rows)
 {
-    ps_open_args a = {"ds", NULL, p->run, batch_rows};
+    ps_open_args a = {sizeof(a), "ds", NULL, p->run, batch_rows};
     return p->d->provider->open(p->inst, &a, &p->info, &p->err);
 }
 

@@ -94,6 +94,7 @@ static inline void sth_init(sth_host *h, const char *instance_name)
     h->host.now_ms = sth_now;
     h->host.monotonic_ms = sth_now;
     h->host.field_name = ps_field_name; /* the core's table (unit tests link libpaysync) */
+    h->ctx.struct_size = sizeof h->ctx;
     /* host services: the core's own (unit tests link libpaysync) */
     {
         const ps_host *core = ps_host_get();
@@ -168,15 +169,15 @@ static inline void sth_record(ps_record *r, const char *id, const char *ts, int6
                               const char *amount)
 {
     memset(r, 0, sizeof *r);
-    r->field[PS_F_ID] = id;
-    r->field[PS_F_TIMESTAMP] = ts;
-    r->field[PS_F_PAYMENT_AMOUNT] = amount;
-    r->field[PS_F_PAYMENT_CURRENCY] = "NGN";
-    r->field[PS_F_TRANSACTION_TYPE] = "FULL_PAYMENT";
-    r->field[PS_F_CUSTOMER_ID] = "C1";
-    r->field[PS_F_METER_ID] = "M1";
-    r->field[PS_F_CUSTOMER_NAME] = "Ada";
-    r->field[PS_F_CUSTOMER_CATEGORY] = "Residential";
+    r->field[PS_F_ID] = ps_str_from(id);
+    r->field[PS_F_TIMESTAMP] = ps_str_from(ts);
+    r->field[PS_F_PAYMENT_AMOUNT] = ps_str_from(amount);
+    r->field[PS_F_PAYMENT_CURRENCY] = ps_str_from("NGN");
+    r->field[PS_F_TRANSACTION_TYPE] = ps_str_from("FULL_PAYMENT");
+    r->field[PS_F_CUSTOMER_ID] = ps_str_from("C1");
+    r->field[PS_F_METER_ID] = ps_str_from("M1");
+    r->field[PS_F_CUSTOMER_NAME] = ps_str_from("Ada");
+    r->field[PS_F_CUSTOMER_CATEGORY] = ps_str_from("Residential");
     r->timestamp_ms = ts_ms;
     r->source_row = 2;
     r->amount = sth_decimal(amount);
@@ -186,10 +187,10 @@ static inline void sth_record(ps_record *r, const char *id, const char *ts, int6
 /* Recomputes derived members after fields changed. */
 static inline void sth_finish_record(ps_record *r)
 {
-    r->amount = sth_decimal(r->field[PS_F_PAYMENT_AMOUNT]);
-    r->has_charges = r->field[PS_F_TRANSACTION_CHARGES] != NULL;
+    r->amount = sth_decimal(r->field[PS_F_PAYMENT_AMOUNT].ptr);
+    r->has_charges = r->field[PS_F_TRANSACTION_CHARGES].ptr != NULL;
     if (r->has_charges)
-        r->charges = sth_decimal(r->field[PS_F_TRANSACTION_CHARGES]);
+        r->charges = sth_decimal(r->field[PS_F_TRANSACTION_CHARGES].ptr);
     r->content_hash = ps_record_content_hash(r);
 }
 
@@ -280,7 +281,7 @@ static inline ps_status sth_sink_write(sth_sink *f, const ps_sink_open_args *oa,
     ps_status st = f->d->sink->open(f->inst, oa, err);
     if (st != PS_OK)
         return st;
-    ps_record_batch b = {n, recs};
+    ps_record_batch b = {sizeof(b), n, recs};
     return f->d->sink->write_batch(f->inst, &b, err);
 }
 

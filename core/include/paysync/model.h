@@ -4,6 +4,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "paysync/decimal.h"
 
@@ -41,11 +42,25 @@ typedef enum ps_profile { PS_PROFILE_STANDARD = 0, PS_PROFILE_STRICT = 1 } ps_pr
 
 typedef enum ps_target_level { PS_TARGET_PROJECT = 0, PS_TARGET_PROGRAM = 1 } ps_target_level;
 
-/* One accepted, normalised payment. Strings are NUL-terminated canonical text living in the
- * batch arena; field[i] is NULL when the optional field is absent. field[PS_F_ID] and the
- * required fields are never NULL. */
+/* A read-only string: ptr[0..len) followed by a NUL (ptr[len] == '\0'), so ptr is usable as
+ * a C string too. ptr NULL (len 0) means absent. */
+typedef struct ps_str {
+    const char *ptr;
+    uint32_t len;
+} ps_str;
+
+/* A ps_str over a NUL-terminated s (NULL gives the absent value). */
+static inline ps_str ps_str_from(const char *s)
+{
+    ps_str v = {s, s ? (uint32_t)strlen(s) : 0};
+    return v;
+}
+
+/* One accepted, normalised payment. Values are NUL-terminated canonical text with their
+ * length, living in the batch arena; field[i].ptr is NULL when the optional field is absent.
+ * field[PS_F_ID] and the required fields are never absent. */
 typedef struct ps_record {
-    const char *field[PS_FIELD_COUNT];
+    ps_str field[PS_FIELD_COUNT];
     uint64_t source_row;    /* row number as the user sees it (header = 1) */
     int64_t timestamp_ms;   /* TIMESTAMP as ms since the epoch, UTC */
     ps_decimal amount;      /* PAYMENT_AMOUNT */
@@ -58,6 +73,7 @@ typedef struct ps_record {
 
 /* A batch of accepted records handed to sinks; valid only during the write_batch call. */
 typedef struct ps_record_batch {
+    size_t struct_size; /* set by the core */
     size_t count;
     const ps_record *records;
 } ps_record_batch;

@@ -1,6 +1,16 @@
-/* paysync plugin ABI. A plugin is a shared object exporting one function,
+/* paysync plugin ABI 2.0. A plugin is a shared object exporting one function,
  *     const ps_plugin_descriptor *paysync_plugin_entry(void);
- * returning a descriptor with static storage. See docs/plugin-abi.md. */
+ * returning a descriptor with static storage. See docs/plugin-abi.md.
+ *
+ * Versioning rule: every table the core and a plugin exchange starts with
+ * `size_t struct_size` (sizeof the struct as the writer compiled it). Members are only ever
+ * appended, and appending is a minor bump (PS_ABI_MINOR); removing or changing a member is a
+ * major bump and the loader refuses plugins of any other major. For tables a plugin fills
+ * (descriptor, provider ops, sink ops) the core reads only the members inside the plugin's
+ * struct_size (later ones count as NULL/0) and refuses a struct_size of 0 or below the 2.0
+ * size. For tables the core passes (host, ctx, args, batches, infos) the core sets
+ * struct_size; a plugin built against a newer minor must check it before reading a member
+ * appended after 2.0 (PS_HAS_MEMBER). */
 #ifndef PAYSYNC_PLUGIN_H
 #define PAYSYNC_PLUGIN_H
 
@@ -15,8 +25,12 @@
 extern "C" {
 #endif
 
-#define PS_ABI_MAJOR 1
+#define PS_ABI_MAJOR 2
 #define PS_ABI_MINOR 0
+
+/* 1 when a table whose struct_size is `size` contains `member` of struct `type`. */
+#define PS_HAS_MEMBER(type, member, size)                                                   \
+    ((size_t)(size) >= offsetof(type, member) + sizeof(((type *)0)->member))
 
 #define PS_PLUGIN_ENTRY_NAME "paysync_plugin_entry"
 
@@ -145,9 +159,9 @@ typedef struct ps_http_request {
 typedef struct ps_outfile ps_outfile;
 
 typedef struct ps_host {
+    size_t struct_size; /* sizeof(ps_host) of the core; new members are only appended */
     uint32_t abi_major;
     uint32_t abi_minor;
-    size_t struct_size; /* sizeof(ps_host) of the core; new members are only appended */
 
     /* Logs a message prefixed with the instance name. */
     void (*log)(const ps_env *env, int level, const char *fmt, ...)
@@ -172,13 +186,21 @@ typedef struct ps_host {
     /* The field's canonical name ("PAYMENT_AMOUNT"), NULL when out of range. */
     const char *(*field_name)(int field);
 
-    /* CSV reader over a pull callback; see csv.h for semantics. delimiter 0 = ','. */
+    /* A streaming RFC 4180 CSV reader over a pull callback. `read` fills buf with up to cap
+     * bytes and returns the count, 0 at end of input or -1 on error. delimiter 0 means ','
+     * ('"', CR and LF are refused: NULL). Quoted fields may hold delimiters, doubled quotes
+     * and newlines; CRLF or LF line ends; a leading UTF-8 BOM is dropped. Text after a
+     * closing quote is kept ("ab"c -> abc) and a quote inside an unquoted field is literal.
+     * Memory is bounded by the longest record (limits: 64 MiB per field, 16384 columns).
+     * NULL on allocation failure. Free with csv_free. */
     ps_csv_reader *(*csv_new)(long (*read)(void *ctx, char *buf, size_t cap), void *ctx,
                               char delimiter);
     /* Next record: cells (text in arena, NUL-terminated, kind PS_CELL_TEXT), count, and the
-     * physical line (1-based) it started on. Returns PS_OK, PS_END, PS_ERR_DATA with err
-     * naming the line (unterminated quote, field or row over the limits), PS_ERR_IO when the
-     * read callback failed, or PS_ERR_NOMEM. Errors are sticky. */
+     * physical line (1-based) it started on. An empty line is a record of one empty cell.
+     * Returns PS_OK, PS_END at end of input, PS_ERR_DATA with err naming the line
+     * (unterminated quote, naming the line it opened on; field or row over the limits),
+     * PS_ERR_IO when the read callback failed, or PS_ERR_NOMEM. Errors are sticky: every
+     * later call returns the same error. */
     ps_status (*csv_next)(ps_csv_reader *r, ps_arena *arena, ps_cell **cells, size_t *ncells,
                           uint64_t *line, ps_error *err);
     void (*csv_free)(ps_csv_reader *r);
@@ -234,6 +256,7 @@ typedef struct ps_host {
 
 /* Passed to create: how the plugin reaches the core. Valid for the instance's lifetime. */
 typedef struct ps_plugin_ctx {
+    size_t struct_size;         /* set by the core */
     const ps_host *host;
     const ps_env *env;          /* pass back to host->log / match_header */
     const ps_options *options;  /* validated against the descriptor's option table */
@@ -250,12 +273,14 @@ typedef struct ps_row {
 } ps_row;
 
 typedef struct ps_row_batch {
+    size_t struct_size; /* set by the core before next_batch; the provider keeps it */
     size_t count;
     ps_row *rows;
 } ps_row_batch;
 
 /* What a provider tells the core when it opens its source. */
 typedef struct ps_table_info {
+    size_t struct_size;      /* set by the core before open; the provider keeps it */
     uint32_t ncolumns;
     const ps_cell *header;   /* header cells, in run_arena */
     uint64_t header_line;    /* row number of the header as the user sees it */
@@ -264,6 +289,7 @@ typedef struct ps_table_info {
 } ps_table_info;
 
 typedef struct ps_open_args {
+    size_t struct_size;      /* set by the core */
     const char *dataset;     /* dataset name */
     const char *cursor_json; /* cursor saved by the last successful run, or NULL */
     ps_arena *run_arena;     /* lives until close: header strings and the like */
@@ -271,6 +297,7 @@ typedef struct ps_open_args {
 } ps_open_args;
 
 typedef struct ps_provider_ops {
+    size_t struct_size; /* sizeof(ps_provider_ops) the plugin was built with */
     /* Reads the source's metadata and header. Required. */
     ps_status (*open)(void *inst, const ps_open_args *args, ps_table_info *info, ps_error *err);
     /* Fills batch with up to args->batch_rows rows allocated in arena (reset by the core
@@ -285,6 +312,7 @@ typedef struct ps_provider_ops {
 /* ---- sinks ------------------------------------------------------------------------------ */
 
 typedef struct ps_sink_open_args {
+    size_t struct_size; /* set by the core */
     const char *dataset;
     ps_target_level target_level;
     const char *target_id;
@@ -294,14 +322,14 @@ typedef struct ps_sink_open_args {
 
 /* Counts the core passes at commit and the run outcome. */
 typedef struct ps_commit_info {
+    size_t struct_size; /* set by the core */
     const char *dataset;
     const char *run_id;
     const char *cursor_json;  /* provider cursor to persist with the data, or NULL */
     int64_t started_ms;
     int64_t finished_ms;
     uint64_t read, accepted, rejected, blank, duplicates, warnings;
-    /* Rejected rows by problem code (a row counts once per code it has); appended in ABI 1.0,
-     * so every 1.x core fills them. */
+    /* Rejected rows by problem code (a row counts once per code it has). */
     size_t n_reject_codes;
     const char *const *reject_codes;       /* machine codes such as "bad_amount" */
     const uint64_t *reject_code_counts;
@@ -309,11 +337,13 @@ typedef struct ps_commit_info {
 
 /* Change tracking a store may report at commit. */
 typedef struct ps_change_counts {
+    size_t struct_size; /* set by the core; the sink keeps it */
     int valid; /* set to 1 by sinks that track changes */
     uint64_t inserted, changed, unchanged, vanished;
 } ps_change_counts;
 
 typedef struct ps_sink_ops {
+    size_t struct_size; /* sizeof(ps_sink_ops) the plugin was built with */
     /* Starts a dataset's transaction. Required. */
     ps_status (*open)(void *inst, const ps_sink_open_args *args, ps_error *err);
     /* Writes records; nothing is visible to readers before commit. Required. */
@@ -338,9 +368,9 @@ enum { PS_SINK_KEEPS_STATE = 1 };
 /* ---- the descriptor ------------------------------------------------------------------- */
 
 typedef struct ps_plugin_descriptor {
+    size_t struct_size;  /* sizeof(ps_plugin_descriptor) the plugin was built with */
     uint32_t abi_major;  /* PS_ABI_MAJOR the plugin was built with */
     uint32_t abi_minor;  /* PS_ABI_MINOR the plugin was built with */
-    size_t struct_size;  /* sizeof(ps_plugin_descriptor) */
     const char *name;    /* unique, [a-z0-9_]+ */
     const char *version;
     const char *description;
@@ -362,8 +392,9 @@ typedef struct ps_plugin_descriptor {
 typedef const ps_plugin_descriptor *(*ps_plugin_entry_fn)(void);
 
 /* Plugins define their entry with PS_PLUGIN_DEFINE(name, descriptor). Built with
- * -DPS_PLUGIN_STATIC (unit tests), the entry is named paysync_plugin_entry_<name> instead so
- * that several plugins link into one program and register with ps_registry_add_static. */
+ * -DPS_PLUGIN_STATIC (the project's own unit tests), the entry is named
+ * paysync_plugin_entry_<name> instead so that several plugins link into one test program,
+ * which registers them with the core's internal static registry. */
 #ifdef PS_PLUGIN_STATIC
 #define PS_PLUGIN_DEFINE(pname, desc)                                                       \
     const ps_plugin_descriptor *paysync_plugin_entry_##pname(void);                         \

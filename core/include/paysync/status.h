@@ -70,9 +70,6 @@ static inline void ps_error_clear(ps_error *err)
     }
 }
 
-/* Short lower-case name of a status ("ok", "config", ...). Static storage. */
-const char *ps_status_name(ps_status s);
-
 #ifdef __cplusplus
 }
 #endif

@@ -6,6 +6,7 @@
 #include "model/model_fields.h"
 #include "engine/pipeline.h"
 #include "engine/plan.h"
+#include "engine/protocol.h"
 
 #define SAMPLE_ROWS 5
 
@@ -21,8 +22,9 @@ static char *row_json(const ps_record *rec, const ps_row_check *chk, int accepte
     if (accepted) {
         json_t *f = json_object();
         for (int i = 0; i < PS_FIELD_COUNT; i++)
-            if (rec->field[i])
-                json_object_set_new(f, ps_field_name(i), json_string(rec->field[i]));
+            if (rec->field[i].ptr)
+                json_object_set_new(f, ps_field_name(i),
+                                    json_stringn(rec->field[i].ptr, rec->field[i].len));
         json_object_set_new(o, "record", f);
     } else {
         json_t *a = json_array();
@@ -58,12 +60,21 @@ ps_status ps_discover(const ps_config *cfg, ps_registry *reg, const char *datase
         ps_arena_destroy(batch);
         return ps_error_setf(err, PS_ERR_NOMEM, "out of memory");
     }
-    ps_open_args args = {.dataset = p->def->name, .run_arena = pv->run_arena, .batch_rows = 64};
+    ps_open_args args = {.struct_size = sizeof args,
+                         .dataset = p->def->name,
+                         .run_arena = pv->run_arena,
+                         .batch_rows = 64};
     ps_error e = {0};
+    out->info.struct_size = sizeof out->info;
     st = p->plugin->desc->provider->open(p->inst, &args, &out->info, &e);
+    if (st == PS_OK)
+        st = ps_protocol_check_header(p->plugin->desc->name, &out->info, &e);
     if (st != PS_OK) {
         ps_arena_destroy(batch);
-        return ps_error_setf(err, st, "reading the source failed: %s", e.message);
+        return ps_error_setf(err, st == PS_RETRY ? PS_ERR_SOURCE : st,
+                             "reading the source failed%s: %s",
+                             st == PS_RETRY ? " (temporary failure, try again later)" : "",
+                             e.message);
     }
     st = ps_mapping_build(&p->mspec, out->info.header, out->info.ncolumns, &out->map, &e);
     out->map_ok = st == PS_OK;
@@ -88,9 +99,14 @@ ps_status ps_discover(const ps_config *cfg, ps_registry *reg, const char *datase
     ps_plan_validate_config(p, zone, &vc);
     ps_validator *v = NULL;
     if (out->map_ok && ps_validator_new(&vc, &v, &e) == PS_OK) {
-        ps_row_batch rb;
+        ps_row_batch rb = {.struct_size = sizeof rb};
         while (out->nsample < SAMPLE_ROWS &&
                p->plugin->desc->provider->next_batch(p->inst, batch, &rb, &e) == PS_OK) {
+            if (ps_protocol_check_batch(p->plugin->desc->name, &rb, &e) != PS_OK) {
+                out->map_ok = 0;
+                snprintf(out->map_error, sizeof out->map_error, "%s", e.message);
+                break;
+            }
             for (size_t i = 0; i < rb.count && out->nsample < SAMPLE_ROWS; i++) {
                 const ps_row *row = &rb.rows[i];
                 if (ps_row_is_blank(row->cells, row->ncells))
@@ -107,6 +123,7 @@ ps_status ps_discover(const ps_config *cfg, ps_registry *reg, const char *datase
                     row_json(&rec, &chk, o == PS_ROW_ACCEPTED, row->line);
             }
             ps_arena_reset(batch);
+            rb = (ps_row_batch){.struct_size = sizeof rb};
         }
     }
     ps_validator_free(v);

@@ -11,6 +11,7 @@
 #include "util/log.h"
 #include "model/model_fields.h"
 #include "engine/plan.h"
+#include "engine/protocol.h"
 #include "engine/rowlog.h"
 
 #define DEFAULT_BATCH_ROWS 4096
@@ -52,10 +53,10 @@ static int cell_blank(const ps_cell *c)
     return 1;
 }
 
-/* Length of the longest prefix of s of at most max bytes that ends on a UTF-8 boundary. */
-static size_t utf8_prefix(const char *s, size_t max)
+/* Length of the longest prefix of s (n bytes) of at most max bytes that ends on a UTF-8
+ * boundary. */
+static size_t utf8_prefix(const char *s, size_t n, size_t max)
 {
-    size_t n = strlen(s);
     if (n <= max)
         return n;
     while (max > 0 && ((unsigned char)s[max] & 0xC0) == 0x80)
@@ -130,7 +131,7 @@ static ps_status process_row(ds_run *r, const ps_row *row, ps_arena *arena, ps_r
         return reject_row(r, row, chk.errors, chk.n_errors, err);
     uint64_t first = 0;
     ps_dedup_result d =
-        ps_dedup_check(r->dedup, rec->field[PS_F_ID], rec->content_hash, row->line, &first);
+        ps_dedup_check(r->dedup, rec->field[PS_F_ID].ptr, rec->content_hash, row->line, &first);
     if (d == PS_DEDUP_ERROR)
         return ps_error_setf(err, PS_ERR_NOMEM,
                              "cannot track IDs for duplicate detection at row %" PRIu64
@@ -142,8 +143,8 @@ static ps_status process_row(ds_run *r, const ps_row *row, ps_arena *arena, ps_r
     }
     if (d == PS_DEDUP_CONFLICT) {
         ps_problem p = {.field = PS_F_ID, .code = "duplicate_id_conflict", .raw = NULL};
-        const char *id = rec->field[PS_F_ID];
-        int idlen = (int)utf8_prefix(id, 80);
+        const char *id = rec->field[PS_F_ID].ptr;
+        int idlen = (int)utf8_prefix(id, rec->field[PS_F_ID].len, 80);
         snprintf(p.message, sizeof p.message,
                  "ID '%.*s%s' was already used by row %" PRIu64 " with different content", idlen,
                  id, id[idlen] ? "..." : "", first);
@@ -158,7 +159,7 @@ static ps_status process_row(ds_run *r, const ps_row *row, ps_arena *arena, ps_r
                                chk.n_warnings, 1);
         if (r->warnings) {
             ps_status st =
-                ps_rowlog_warnings(r->warnings, res->name, row->line, rec->field[PS_F_ID],
+                ps_rowlog_warnings(r->warnings, res->name, row->line, rec->field[PS_F_ID].ptr,
                                    chk.warnings, chk.n_warnings, err);
             if (st != PS_OK)
                 return st;
@@ -197,19 +198,38 @@ static ps_status open_writers(ds_run *r, ps_error *err)
     return PS_OK;
 }
 
+/* An error a provider returned, wrapped with `what`. PS_RETRY (temporary) fails the dataset
+ * like a source error for now, saying so. */
+static ps_status source_failed(ps_status st, const ps_error *e, const char *what, ps_error *err)
+{
+    if (st != PS_RETRY)
+        return ps_error_setf(err, st, "%s: %s", what, e->message);
+    char after[64] = "";
+    if (e->retry_after_ms > 0)
+        snprintf(after, sizeof after, " (retry after %" PRId64 " ms)", e->retry_after_ms);
+    return ps_error_setf(err, PS_ERR_SOURCE,
+                         "%s: temporary failure, a later run may succeed%s: %s", what, after,
+                         e->message);
+}
+
 static ps_status open_source(ds_run *r, ps_arena *run_arena, char *cursor, ps_error *err)
 {
     ps_ds_plan *p = r->plan;
-    ps_open_args args = {.dataset = p->def->name,
+    ps_open_args args = {.struct_size = sizeof args,
+                         .dataset = p->def->name,
                          .cursor_json = cursor,
                          .run_arena = run_arena,
                          .batch_rows =
                              r->opt->batch_rows ? r->opt->batch_rows : DEFAULT_BATCH_ROWS};
     ps_error e = {0};
+    r->info.struct_size = sizeof r->info;
     ps_status st = p->plugin->desc->provider->open(p->inst, &args, &r->info, &e);
     if (st != PS_OK)
-        return ps_error_setf(err, st, "reading the source failed: %s", e.message);
+        return source_failed(st, &e, "reading the source failed", err);
     r->provider_open = 1;
+    st = ps_protocol_check_header(p->plugin->desc->name, &r->info, err);
+    if (st != PS_OK)
+        return st;
     if (r->info.time_zone && r->info.time_zone[0]) {
         if (ps_tz_load(r->info.time_zone, &r->source_zone, &e) != PS_OK)
             return ps_error_setf(err, PS_ERR_SOURCE, "source time zone: %s", e.message);
@@ -249,7 +269,8 @@ static ps_status open_source(ds_run *r, ps_arena *run_arena, char *cursor, ps_er
 static ps_status open_sinks(ds_run *r, ps_error *err)
 {
     ps_ds_plan *p = r->plan;
-    ps_sink_open_args sa = {.dataset = p->def->name,
+    ps_sink_open_args sa = {.struct_size = sizeof sa,
+                            .dataset = p->def->name,
                             .target_level = p->def->target_level,
                             .target_id = p->def->target_id,
                             .run_id = r->res->run_id,
@@ -285,7 +306,8 @@ static ps_status commit_all(ds_run *r, ps_error *err)
     ps_ds_plan *p = r->plan;
     ps_dataset_result *res = r->res;
     const ps_provider_ops *pops = p->plugin->desc->provider;
-    ps_commit_info ci = {.dataset = p->def->name,
+    ps_commit_info ci = {.struct_size = sizeof ci,
+                         .dataset = p->def->name,
                          .run_id = res->run_id,
                          .cursor_json = pops->cursor ? pops->cursor(p->inst) : NULL,
                          .started_ms = res->started_ms,
@@ -313,7 +335,7 @@ static ps_status commit_all(ds_run *r, ps_error *err)
             if ((s == p->state_sink) != (pass == 1))
                 continue;
             ps_error e = {0};
-            ps_change_counts ch = {0};
+            ps_change_counts ch = {.struct_size = sizeof ch};
             ps_status st = s->plugin->desc->sink->commit(s->inst, &ci, &ch, &e);
             if (st != PS_OK) {
                 /* Committed stateless sinks publish nothing: the dataset is marked failed and
@@ -349,7 +371,8 @@ static void fail_cleanup(ds_run *r, const char *message)
     r->rejects = r->warnings = NULL;
     if (!r->opt->dry_run && p->state_sink && p->state_sink->plugin->desc->sink->record_failure) {
         ps_dataset_result *res = r->res;
-        ps_commit_info ci = {.dataset = p->def->name,
+        ps_commit_info ci = {.struct_size = sizeof ci,
+                             .dataset = p->def->name,
                              .run_id = res->run_id,
                              .started_ms = res->started_ms,
                              .finished_ms = ps_now_ms(),
@@ -369,14 +392,20 @@ static ps_status run_loop(ds_run *r, ps_arena *batch_arena, ps_error *err)
     const ps_provider_ops *pops = p->plugin->desc->provider;
     int64_t start = ps_monotonic_ms();
     for (;;) {
-        ps_row_batch rb = {0};
+        ps_row_batch rb = {.struct_size = sizeof rb};
         ps_error e = {0};
         ps_status st = pops->next_batch(p->inst, batch_arena, &rb, &e);
         if (st == PS_END)
             return PS_OK;
+        if (st != PS_OK) {
+            char what[96];
+            snprintf(what, sizeof what, "reading the source failed after %" PRIu64 " rows",
+                     r->res->read);
+            return source_failed(st, &e, what, err);
+        }
+        st = ps_protocol_check_batch(p->plugin->desc->name, &rb, err);
         if (st != PS_OK)
-            return ps_error_setf(err, st, "reading the source failed after %" PRIu64 " rows: %s",
-                                 r->res->read, e.message);
+            return st;
         ps_record *recs = ps_arena_alloc(batch_arena, (rb.count ? rb.count : 1) * sizeof *recs);
         if (!recs)
             return ps_error_setf(err, PS_ERR_NOMEM, "out of memory");
@@ -394,7 +423,7 @@ static ps_status run_loop(ds_run *r, ps_arena *batch_arena, ps_error *err)
                 return st;
             n += (size_t)accepted;
         }
-        ps_record_batch b = {.count = n, .records = recs};
+        ps_record_batch b = {.struct_size = sizeof b, .count = n, .records = recs};
         st = write_sinks(r, &b, err);
         if (st != PS_OK)
             return st;

@@ -26,6 +26,7 @@ static ps_status create_instance(const ps_config *cfg, ps_registry *reg,
     st = ps_options_from_ref(d, ref, cfg, context, opts, err);
     if (st != PS_OK)
         return st;
+    ctx->struct_size = sizeof *ctx;
     ctx->host = ps_host_get();
     ctx->env = env;
     ctx->options = *opts;

@@ -228,13 +228,13 @@ uint64_t ps_record_content_hash(const ps_record *r)
     ch_state st = {UINT64_C(0xcbf29ce484222325), 0, 0};
     int f;
     for (f = PS_F_ID + 1; f < PS_FIELD_COUNT; f++) {
-        const char *s = r->field[f];
+        const char *s = r->field[f].ptr;
         if (!s) {
             ch_part(&st, 0x00, 1);
             continue;
         }
         ch_part(&st, 0x01, 1);
-        ch_bytes(&st, (const unsigned char *)s, strlen(s));
+        ch_bytes(&st, (const unsigned char *)s, r->field[f].len);
         ch_part(&st, 0x00, 1);
     }
     return st.nb ? ch_mix(st.h, st.acc) : st.h;
@@ -265,6 +265,14 @@ fail(fprob *p, const char *code, const char *fmt, ...)
 static char *dup(ps_arena *a, const char *s, size_t len)
 {
     return ps_arena_strndup(a, s, len);
+}
+
+/* Stores field f's value (s may be NULL: out of memory); returns 1 when s is set. */
+static int set_field(ps_record *out, int f, const char *s, size_t len)
+{
+    out->field[f].ptr = s;
+    out->field[f].len = s ? (uint32_t)len : 0;
+    return s != NULL;
 }
 
 /* Decimal degrees: [sign] digits [. digits] (or ".5"), |value| <= limit. Canonical text:
@@ -385,9 +393,9 @@ static int field_value(const ps_validator *v, int f, const char *s, size_t len, 
         t = ps_arena_alloc(a, PS_TIME_TEXT_MAX);
         if (!t)
             return fail(p, "out_of_memory", "out of memory");
-        ps_time_format(ms, t);
+        k = ps_time_format(ms, t);
         out->timestamp_ms = ms;
-        out->field[f] = t;
+        set_field(out, f, t, k);
         return 0;
     }
     case PS_F_PAYMENT_CURRENCY: {
@@ -402,7 +410,7 @@ static int field_value(const ps_validator *v, int f, const char *s, size_t len, 
             return fail(p, "unknown_currency",
                         "PAYMENT_CURRENCY '%s' is not an ISO 4217 code or a known currency name",
                         clipped);
-        out->field[f] = code;
+        set_field(out, f, code, strlen(code));
         return 0;
     }
     case PS_F_PAYMENT_AMOUNT:
@@ -420,7 +428,7 @@ static int field_value(const ps_validator *v, int f, const char *s, size_t len, 
                         ps_amount_reason(rc));
         }
         k = ps_decimal_format(d, buf);
-        if (!(out->field[f] = dup(a, buf, k)))
+        if (!set_field(out, f, dup(a, buf, k), k))
             return fail(p, "out_of_memory", "out of memory");
         if (f == PS_F_PAYMENT_AMOUNT) {
             out->amount = d;
@@ -440,7 +448,10 @@ static int field_value(const ps_validator *v, int f, const char *s, size_t len, 
                         "alias",
                         clipped);
         }
-        out->field[f] = ps_txtype_name(rc);
+        {
+            const char *name = ps_txtype_name(rc);
+            set_field(out, f, name, strlen(name));
+        }
         return 0;
     case PS_F_CUSTOMER_PHONE:
         rc = ps_phone_normalise(s, len, v->cc[0] ? v->cc : NULL, buf);
@@ -448,7 +459,7 @@ static int field_value(const ps_validator *v, int f, const char *s, size_t len, 
             clip(s, len, clipped, sizeof clipped);
             return fail(p, "bad_phone", "CUSTOMER_PHONE '%s' %s", clipped, ps_phone_reason(rc));
         }
-        if (!(out->field[f] = dup(a, buf, (size_t)rc)))
+        if (!set_field(out, f, dup(a, buf, (size_t)rc), (size_t)rc))
             return fail(p, "out_of_memory", "out of memory");
         return 0;
     case PS_F_LATITUDE:
@@ -463,7 +474,7 @@ static int field_value(const ps_validator *v, int f, const char *s, size_t len, 
                                  : "%s '%s' is not decimal degrees (-%d..%d)",
                         fname, clipped, lim, lim);
         }
-        if (!(out->field[f] = dup(a, cbuf, (size_t)rc)))
+        if (!set_field(out, f, dup(a, cbuf, (size_t)rc), (size_t)rc))
             return fail(p, "out_of_memory", "out of memory");
         return 0;
     }
@@ -475,7 +486,7 @@ static int field_value(const ps_validator *v, int f, const char *s, size_t len, 
                         "FAILED_BATTERY_CAPACITY_COUNT '%s' is not a non-negative integer",
                         clipped);
         }
-        if (!(out->field[f] = dup(a, buf, (size_t)rc)))
+        if (!set_field(out, f, dup(a, buf, (size_t)rc), (size_t)rc))
             return fail(p, "out_of_memory", "out of memory");
         return 0;
     default:
@@ -483,10 +494,10 @@ static int field_value(const ps_validator *v, int f, const char *s, size_t len, 
          * and live as long as the record (the batch), so a value that needed no trimming at
          * its end is used in place instead of copied. */
         if (s[len] == '\0') {
-            out->field[f] = s;
+            set_field(out, f, s, len);
             return 0;
         }
-        if (!(out->field[f] = dup(a, s, len)))
+        if (!set_field(out, f, dup(a, s, len), len))
             return fail(p, "out_of_memory", "out of memory");
         return 0;
     }
@@ -517,15 +528,14 @@ static const char *derive_id(const ps_validator *v, const ps_record *r, ps_arena
     char *id;
     static const char hex[] = "0123456789abcdef";
     for (i = 0; i < 7; i++) {
-        const char *s = r->field[id_parts[i]];
-        lens[i] = s ? strlen(s) : 0;
+        lens[i] = r->field[id_parts[i]].len;
         total += 4 + lens[i];
     }
     if (total > sizeof stackbuf && !(buf = ps_arena_alloc(a, total)))
         return NULL;
     p = put_part(buf, v->dataset, v->dataset_len);
     for (i = 0; i < 7; i++)
-        p = put_part(p, lens[i] ? r->field[id_parts[i]] : "", lens[i]);
+        p = put_part(p, lens[i] ? r->field[id_parts[i]].ptr : "", lens[i]);
     if (!EVP_Digest(buf, total, md, &mdlen, v->md, NULL) || mdlen < 16)
         return NULL;
     if (!(id = ps_arena_alloc(a, 36)))
@@ -654,10 +664,10 @@ ps_row_outcome ps_validate_row(const ps_validator *v, const ps_cell *const by_fi
         }
         if (field_value(v, f, val[f], vlen[f], kind[f], currency, arena, out, &fp) == 0) {
             if (f == PS_F_PAYMENT_CURRENCY)
-                currency = out->field[f];
+                currency = out->field[f].ptr;
             continue;
         }
-        out->field[f] = NULL;
+        set_field(out, f, NULL, 0);
         if (req || v->profile == PS_PROFILE_STRICT || strcmp(fp.code, "out_of_memory") == 0) {
             add(chk->errors, &chk->n_errors, f, fp.code, fp.message, raw[f]);
         } else {
@@ -670,10 +680,10 @@ ps_row_outcome ps_validate_row(const ps_validator *v, const ps_cell *const by_fi
         return PS_ROW_REJECTED;
 
     out->content_hash = ps_record_content_hash(out);
-    if (!out->field[PS_F_ID]) {
-        out->field[PS_F_ID] = derive_id(v, out, arena);
+    if (!out->field[PS_F_ID].ptr) {
+        set_field(out, PS_F_ID, derive_id(v, out, arena), 35);
         out->id_derived = 1;
-        if (!out->field[PS_F_ID]) {
+        if (!out->field[PS_F_ID].ptr) {
             add(chk->errors, &chk->n_errors, PS_F_ID, "out_of_memory",
                 "could not derive an ID (out of memory or digest failure)", NULL);
             return PS_ROW_REJECTED;

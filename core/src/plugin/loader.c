@@ -12,8 +12,6 @@
 
 #include "store/store.h"
 
-/* The descriptor size this core reads: up to and including `sink`. */
-#define PS_DESCRIPTOR_MIN_SIZE (offsetof(ps_plugin_descriptor, sink) + sizeof(void *))
 #define PS_MAX_PLUGIN_NAME 64
 
 struct ps_registry {
@@ -161,21 +159,34 @@ ps_status ps_descriptor_check(const ps_plugin_descriptor *d, const char *where, 
         where = "plugin";
     if (!d)
         return ps_error_setf(err, PS_ERR_PLUGIN, "%s: the entry function returned NULL", where);
-    if (d->abi_major != PS_ABI_MAJOR)
+    /* A 1.x descriptor starts with uint32 abi_major, abi_minor (no struct_size first): read
+     * as a 2.x one its struct_size is tiny. Recognise it to name both versions. */
+    unsigned major = d->abi_major, minor = d->abi_minor;
+    if (d->struct_size < PS_DESCRIPTOR_MIN_SIZE) {
+        uint32_t legacy[2];
+        memcpy(legacy, d, sizeof legacy);
+        if (legacy[0] == 1 && legacy[1] < 1000) {
+            major = legacy[0];
+            minor = legacy[1];
+        }
+    }
+    if (major != PS_ABI_MAJOR)
         return ps_error_setf(err, PS_ERR_PLUGIN,
-                             "%s: abi_major is %u, this paysync speaks %u; rebuild the plugin "
-                             "against this paysync's headers",
-                             where, (unsigned)d->abi_major, (unsigned)PS_ABI_MAJOR);
+                             "%s: built for plugin ABI %u.%u; this paysync loads ABI %u.x "
+                             "plugins: rebuild it against the paysync %u headers",
+                             where, major, minor, (unsigned)PS_ABI_MAJOR, (unsigned)PS_ABI_MAJOR);
+    if (d->struct_size < PS_DESCRIPTOR_MIN_SIZE)
+        return ps_error_setf(err, PS_ERR_PLUGIN,
+                             "%s: descriptor struct_size is %zu, ABI %u.x needs at least %zu "
+                             "(set it to sizeof(ps_plugin_descriptor))",
+                             where, d->struct_size, (unsigned)PS_ABI_MAJOR,
+                             (size_t)PS_DESCRIPTOR_MIN_SIZE);
     if (d->abi_minor > PS_ABI_MINOR)
         return ps_error_setf(err, PS_ERR_PLUGIN,
                              "%s: abi_minor is %u, newer than this paysync's %u.%u; upgrade "
                              "paysync or use an older plugin build",
                              where, (unsigned)d->abi_minor, (unsigned)PS_ABI_MAJOR,
                              (unsigned)PS_ABI_MINOR);
-    if (d->struct_size < PS_DESCRIPTOR_MIN_SIZE)
-        return ps_error_setf(err, PS_ERR_PLUGIN,
-                             "%s: struct_size is %zu, this paysync needs at least %zu", where,
-                             d->struct_size, (size_t)PS_DESCRIPTOR_MIN_SIZE);
     if (!d->name || !plugin_name_ok(d->name))
         return ps_error_setf(err, PS_ERR_PLUGIN,
                              "%s: name '%s' is invalid (1-64 characters of [a-z0-9_])", where,
@@ -190,6 +201,12 @@ ps_status ps_descriptor_check(const ps_plugin_descriptor *d, const char *where, 
         if (!d->provider)
             return ps_error_setf(err, PS_ERR_PLUGIN,
                                  "%s: kind is provider but the provider ops table is NULL", where);
+        if (d->provider->struct_size < PS_PROVIDER_OPS_MIN_SIZE)
+            return ps_error_setf(err, PS_ERR_PLUGIN,
+                                 "%s: provider ops struct_size is %zu, ABI %u.x needs at least "
+                                 "%zu (set it to sizeof(ps_provider_ops))",
+                                 where, d->provider->struct_size, (unsigned)PS_ABI_MAJOR,
+                                 (size_t)PS_PROVIDER_OPS_MIN_SIZE);
         if (!d->provider->open || !d->provider->next_batch)
             return ps_error_setf(err, PS_ERR_PLUGIN, "%s: provider->%s is NULL (required)", where,
                                  !d->provider->open ? "open" : "next_batch");
@@ -197,6 +214,12 @@ ps_status ps_descriptor_check(const ps_plugin_descriptor *d, const char *where, 
         if (!d->sink)
             return ps_error_setf(err, PS_ERR_PLUGIN,
                                  "%s: kind is sink but the sink ops table is NULL", where);
+        if (d->sink->struct_size < PS_SINK_OPS_MIN_SIZE)
+            return ps_error_setf(err, PS_ERR_PLUGIN,
+                                 "%s: sink ops struct_size is %zu, ABI %u.x needs at least %zu "
+                                 "(set it to sizeof(ps_sink_ops))",
+                                 where, d->sink->struct_size, (unsigned)PS_ABI_MAJOR,
+                                 (size_t)PS_SINK_OPS_MIN_SIZE);
         const char *missing = !d->sink->open          ? "open"
                               : !d->sink->write_batch ? "write_batch"
                               : !d->sink->commit      ? "commit"
@@ -210,6 +233,34 @@ ps_status ps_descriptor_check(const ps_plugin_descriptor *d, const char *where, 
                              (int)d->kind);
     }
     return check_options(d, where, err);
+}
+
+/* Copies the first `have` bytes of src (at most cap) into dst and zeroes the rest. */
+static void copy_table(void *dst, size_t cap, const void *src, size_t have)
+{
+    size_t n = have < cap ? have : cap;
+    memset(dst, 0, cap);
+    memcpy(dst, src, n);
+}
+
+void ps_descriptor_import(ps_plugin *p, const ps_plugin_descriptor *d)
+{
+    p->orig = d;
+    copy_table(&p->desc_copy, sizeof p->desc_copy, d, d->struct_size);
+    p->desc_copy.struct_size = sizeof p->desc_copy;
+    p->desc_copy.provider = NULL;
+    p->desc_copy.sink = NULL;
+    if (d->kind == PS_PLUGIN_PROVIDER && d->provider) {
+        copy_table(&p->provider_copy, sizeof p->provider_copy, d->provider,
+                   d->provider->struct_size);
+        p->provider_copy.struct_size = sizeof p->provider_copy;
+        p->desc_copy.provider = &p->provider_copy;
+    } else if (d->kind == PS_PLUGIN_SINK && d->sink) {
+        copy_table(&p->sink_copy, sizeof p->sink_copy, d->sink, d->sink->struct_size);
+        p->sink_copy.struct_size = sizeof p->sink_copy;
+        p->desc_copy.sink = &p->sink_copy;
+    }
+    p->desc = &p->desc_copy;
 }
 
 static ps_plugin *find_loaded(ps_registry *r, const char *name)
@@ -241,7 +292,7 @@ static ps_status add_plugin(ps_registry *r, const ps_plugin_descriptor *d, char 
             dlclose(handle);
         return ps_error_setf(err, PS_ERR_NOMEM, "plugin registry: out of memory");
     }
-    p->desc = d;
+    ps_descriptor_import(p, d);
     p->path = path;
     p->handle = handle;
     r->plugins[r->n++] = p;

@@ -9,12 +9,23 @@
 
 typedef struct ps_registry ps_registry;
 
-/* A loaded plugin (owned by the registry). */
+/* A loaded plugin (owned by the registry). `desc` points at the core's full-size copies of
+ * the plugin's descriptor and ops tables: members beyond the plugin's struct_size read as
+ * NULL/0, so the rest of the core may read every member. */
 typedef struct ps_plugin {
     const ps_plugin_descriptor *desc;
+    const ps_plugin_descriptor *orig; /* the plugin's own descriptor */
     char *path; /* file it came from; NULL for static registrations */
     void *handle;
+    ps_plugin_descriptor desc_copy;
+    ps_provider_ops provider_copy;
+    ps_sink_ops sink_copy;
 } ps_plugin;
+
+/* The 2.0 sizes of the tables a plugin fills: smaller struct_size values are refused. */
+#define PS_DESCRIPTOR_MIN_SIZE (offsetof(ps_plugin_descriptor, sink) + sizeof(void *))
+#define PS_PROVIDER_OPS_MIN_SIZE (offsetof(ps_provider_ops, close) + sizeof(void (*)(void)))
+#define PS_SINK_OPS_MIN_SIZE (offsetof(ps_sink_ops, record_failure) + sizeof(void (*)(void)))
 
 /* A registry holding the core's built-in plugins (the sink of each store backend, see
  * store/store.h: `sqlite`). NULL on allocation failure. Free with ps_registry_free (dlcloses). */
@@ -50,9 +61,14 @@ void ps_registry_scan(ps_registry *r,
                                  const ps_error *e),
                       void *ctx);
 
-/* Checks a descriptor's ABI fields, name, kind, callbacks and option table. `where` (file
- * name) prefixes the message. */
+/* Checks a descriptor's ABI version and struct sizes (a 1.x descriptor is recognised and
+ * refused with both versions in the message), name, kind, callbacks and option table.
+ * `where` (file name) prefixes the message. */
 ps_status ps_descriptor_check(const ps_plugin_descriptor *d, const char *where, ps_error *err);
+
+/* Copies d and its ops table into p's full-size copies (members beyond the plugin's
+ * struct_size zeroed) and points p->desc at them. d must have passed ps_descriptor_check. */
+void ps_descriptor_import(ps_plugin *p, const ps_plugin_descriptor *d);
 
 /* ---- options --------------------------------------------------------------------------- */
 

@@ -409,11 +409,18 @@ static int bind_text(sqlite3_stmt *st, int i, const char *v)
     return v ? sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC) : sqlite3_bind_null(st, i);
 }
 
+/* Binds a record value with its length (no strlen); NULL when absent. */
+static int bind_str(sqlite3_stmt *st, int i, ps_str v)
+{
+    return v.ptr ? sqlite3_bind_text(st, i, v.ptr, (int)v.len, SQLITE_STATIC)
+                 : sqlite3_bind_null(st, i);
+}
+
 static int bind_record(sq_sink *s, sqlite3_stmt *st, const ps_record *r)
 {
     int rc = bind_text(st, P_DATASET, s->dataset);
     for (int f = 0; f < PS_FIELD_COUNT && rc == SQLITE_OK; f++)
-        rc = bind_text(st, P_FIELD0 + f, r->field[f]);
+        rc = bind_str(st, P_FIELD0 + f, r->field[f]);
     if (rc == SQLITE_OK)
         rc = sqlite3_bind_int64(st, P_TIMESTAMP_MS, r->timestamp_ms);
     if (rc == SQLITE_OK)
@@ -457,7 +464,7 @@ static ps_status sq_write_batch(void *inst, const ps_record_batch *batch, ps_err
                              s->path);
     for (size_t i = 0; i < batch->count; i++) {
         const ps_record *r = &batch->records[i];
-        const char *id = r->field[PS_F_ID];
+        const char *id = r->field[PS_F_ID].ptr;
         if (!id)
             return ps_error_setf(err, PS_ERR_INTERNAL,
                                  "sqlite store '%s': record of source row %llu has no ID", s->path,
@@ -480,7 +487,7 @@ static ps_status sq_write_batch(void *inst, const ps_record_batch *batch, ps_err
         if (rc == SQLITE_OK) {
             sqlite3_bind_text(s->st_touch, 1, s->run_id, -1, SQLITE_STATIC);
             sqlite3_bind_text(s->st_touch, 2, s->dataset, -1, SQLITE_STATIC);
-            sqlite3_bind_text(s->st_touch, 3, id, -1, SQLITE_STATIC);
+            sqlite3_bind_text(s->st_touch, 3, id, (int)r->field[PS_F_ID].len, SQLITE_STATIC);
             sqlite3_bind_int64(s->st_touch, 4, (sqlite3_int64)r->content_hash);
             rc = step_done(s->st_touch);
         }
@@ -556,7 +563,12 @@ static ps_status sq_commit(void *inst, const ps_commit_info *info, ps_change_cou
         return ps_error_setf(err, PS_ERR_INTERNAL,
                              "sqlite store '%s': commit of dataset '%s' but '%s' is open", s->path,
                              info->dataset, s->dataset);
-    ps_change_counts c = {1, s->inserted, s->changed, s->unchanged, 0};
+    ps_change_counts c = {.struct_size = sizeof c,
+                          .valid = 1,
+                          .inserted = s->inserted,
+                          .changed = s->changed,
+                          .unchanged = s->unchanged,
+                          .vanished = 0};
     const char *what = "marking vanished payments";
     sqlite3_bind_text(s->st_vanish, 1, s->run_id, -1, SQLITE_STATIC);
     sqlite3_bind_text(s->st_vanish, 2, s->dataset, -1, SQLITE_STATIC);
@@ -607,8 +619,10 @@ static ps_status sq_commit(void *inst, const ps_commit_info *info, ps_change_cou
         return e;
     }
     s->in_txn = 0;
-    if (changes)
+    if (changes) {
+        c.struct_size = changes->struct_size; /* the core's table: keep its size */
         *changes = c;
+    }
     return PS_OK;
 }
 
@@ -688,6 +702,7 @@ static const ps_option_spec sq_options[] = {
 };
 
 static const ps_sink_ops sq_ops = {
+    .struct_size = sizeof(ps_sink_ops),
     .open = sq_open,
     .write_batch = sq_write_batch,
     .commit = sq_commit,
@@ -698,9 +713,9 @@ static const ps_sink_ops sq_ops = {
 };
 
 static const ps_plugin_descriptor sq_descriptor = {
+    .struct_size = sizeof(ps_plugin_descriptor),
     .abi_major = PS_ABI_MAJOR,
     .abi_minor = PS_ABI_MINOR,
-    .struct_size = sizeof(ps_plugin_descriptor),
     .name = PS_SQLITE_PLUGIN,
     .version = "1.0.0",
     .description = "SQLite store with change tracking, run history and cursors",

@@ -1,5 +1,5 @@
 /* paysync core: status names. */
-#include "paysync/status.h"
+#include "util/status.h"
 
 const char *ps_status_name(ps_status s)
 {

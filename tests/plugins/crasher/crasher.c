@@ -55,15 +55,15 @@ static ps_status cr_next(void *inst, ps_arena *arena, ps_row_batch *batch, ps_er
     abort();
 }
 
-static const ps_provider_ops cr_ops = {cr_open, cr_next, NULL, NULL};
+static const ps_provider_ops cr_ops = {sizeof(ps_provider_ops), cr_open, cr_next, NULL, NULL};
 
 static const ps_option_spec cr_options[] = {
     {NULL, 0, NULL, 0, 0, NULL},
 };
 
-static const ps_plugin_descriptor cr_desc = {PS_ABI_MAJOR,
+static const ps_plugin_descriptor cr_desc = {sizeof(ps_plugin_descriptor),
+                                             PS_ABI_MAJOR,
                                              PS_ABI_MINOR,
-                                             sizeof(ps_plugin_descriptor),
                                              "crasher",
                                              "1.0",
                                              "test provider that aborts in next_batch",

@@ -88,7 +88,7 @@ static ps_status sp_next(void *inst, ps_arena *arena, ps_row_batch *batch, ps_er
     return PS_OK;
 }
 
-static const ps_provider_ops sp_ops = {sp_open, sp_next, NULL, NULL};
+static const ps_provider_ops sp_ops = {sizeof(ps_provider_ops), sp_open, sp_next, NULL, NULL};
 
 static const ps_option_spec sp_options[] = {
     {"rows", PS_OPT_INT, "10", 0, 0, "payments to yield, one per batch"},
@@ -96,9 +96,9 @@ static const ps_option_spec sp_options[] = {
     {NULL, 0, NULL, 0, 0, NULL},
 };
 
-static const ps_plugin_descriptor sp_desc = {PS_ABI_MAJOR,
+static const ps_plugin_descriptor sp_desc = {sizeof(ps_plugin_descriptor),
+                                             PS_ABI_MAJOR,
                                              PS_ABI_MINOR,
-                                             sizeof(ps_plugin_descriptor),
                                              "slowpoke",
                                              "1.0",
                                              "test provider yielding one row per slow batch",

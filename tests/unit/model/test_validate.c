@@ -261,11 +261,17 @@ static void test_table(void **state)
         }
         if (o == PS_ROW_ACCEPTED) {
             assert_int_equal(rec.source_row, 17);
-            assert_non_null(rec.field[PS_F_ID]);
+            assert_non_null(rec.field[PS_F_ID].ptr);
             if (c->out)
-                assert_string_equal(rec.field[c->field], c->out);
+                assert_string_equal(rec.field[c->field].ptr, c->out);
             else
-                assert_null(rec.field[c->field]);
+                assert_null(rec.field[c->field].ptr);
+            /* every value carries its exact length (sinks rely on it instead of strlen) */
+            for (int f = 0; f < PS_FIELD_COUNT; f++)
+                if (rec.field[f].ptr)
+                    assert_int_equal(rec.field[f].len, strlen(rec.field[f].ptr));
+                else
+                    assert_int_equal(rec.field[f].len, 0);
         }
         ps_arena_reset(a);
     }
@@ -290,13 +296,13 @@ static void test_record_fields(void **state)
     assert_true(rec.charges.units == 225 && rec.charges.scale == 2);
     assert_true(rec.timestamp_ms == INT64_C(1709648161350));
     assert_int_equal(rec.id_derived, 0);
-    assert_string_equal(rec.field[PS_F_ID], "P-0001");
-    assert_null(rec.field[PS_F_NOTES]);
+    assert_string_equal(rec.field[PS_F_ID].ptr, "P-0001");
+    assert_null(rec.field[PS_F_NOTES].ptr);
     /* a bad optional charge clears has_charges */
     set(&r, PS_F_TRANSACTION_CHARGES, "x", TXT);
     assert_int_equal(ps_validate_row(v, r.by, 2, a, &rec, &chk), PS_ROW_ACCEPTED);
     assert_int_equal(rec.has_charges, 0);
-    assert_null(rec.field[PS_F_TRANSACTION_CHARGES]);
+    assert_null(rec.field[PS_F_TRANSACTION_CHARGES].ptr);
     ps_arena_destroy(a);
     ps_validator_free(v);
 }
@@ -347,16 +353,16 @@ static void test_serial_zone(void **state)
     /* serial_zone NULL: the naive zone applies to serials too */
     set(&r, PS_F_TIMESTAMP, "45356.5", NUM);
     assert_int_equal(ps_validate_row(v, r.by, 2, a, &rec, &chk), PS_ROW_ACCEPTED);
-    assert_string_equal(rec.field[PS_F_TIMESTAMP], "2024-03-05T11:00:00.000Z");
+    assert_string_equal(rec.field[PS_F_TIMESTAMP].ptr, "2024-03-05T11:00:00.000Z");
     set(&r, PS_F_TIMESTAMP, "2024-03-05 12:00", TXT);
     assert_int_equal(ps_validate_row(v, r.by, 2, a, &rec, &chk), PS_ROW_ACCEPTED);
-    assert_string_equal(rec.field[PS_F_TIMESTAMP], "2024-03-05T11:00:00.000Z");
+    assert_string_equal(rec.field[PS_F_TIMESTAMP].ptr, "2024-03-05T11:00:00.000Z");
     ps_validator_free(v);
     cfg.serial_zone = plus3;
     assert_int_equal(ps_validator_new(&cfg, &v, NULL), PS_OK);
     set(&r, PS_F_TIMESTAMP, "45356.5", NUM);
     assert_int_equal(ps_validate_row(v, r.by, 2, a, &rec, &chk), PS_ROW_ACCEPTED);
-    assert_string_equal(rec.field[PS_F_TIMESTAMP], "2024-03-05T09:00:00.000Z");
+    assert_string_equal(rec.field[PS_F_TIMESTAMP].ptr, "2024-03-05T09:00:00.000Z");
     ps_validator_free(v);
     ps_tz_free(plus1);
     ps_tz_free(plus3);
@@ -385,13 +391,13 @@ static void test_defaults(void **state)
         "5",
         TXT);
     assert_int_equal(ps_validate_row(v, r.by, 2, a, &rec, &chk), PS_ROW_ACCEPTED);
-    assert_string_equal(rec.field[PS_F_PAYMENT_CURRENCY], "NGN");
-    assert_string_equal(rec.field[PS_F_CUSTOMER_CATEGORY], "Prepaid");
+    assert_string_equal(rec.field[PS_F_PAYMENT_CURRENCY].ptr, "NGN");
+    assert_string_equal(rec.field[PS_F_CUSTOMER_CATEGORY].ptr, "Prepaid");
     /* a value in the cell wins over the default */
     set(&r, PS_F_PAYMENT_CURRENCY, "GHS", TXT);
     set(&r, PS_F_PAYMENT_AMOUNT, "5", TXT);
     assert_int_equal(ps_validate_row(v, r.by, 2, a, &rec, &chk), PS_ROW_ACCEPTED);
-    assert_string_equal(rec.field[PS_F_PAYMENT_CURRENCY], "GHS");
+    assert_string_equal(rec.field[PS_F_PAYMENT_CURRENCY].ptr, "GHS");
     ps_validator_free(v);
     ps_arena_destroy(a);
 }
@@ -469,35 +475,35 @@ static void test_derived_id(void **state)
     set(&r, PS_F_ID, NULL, TXT);
     accept(v1, &r, a, &rec);
     assert_int_equal(rec.id_derived, 1);
-    assert_int_equal(strlen(rec.field[PS_F_ID]), 35);
-    assert_memory_equal(rec.field[PS_F_ID], "ps-", 3);
+    assert_int_equal(strlen(rec.field[PS_F_ID].ptr), 35);
+    assert_memory_equal(rec.field[PS_F_ID].ptr, "ps-", 3);
     for (i = 3; i < 35; i++)
-        assert_non_null(strchr("0123456789abcdef", rec.field[PS_F_ID][i]));
+        assert_non_null(strchr("0123456789abcdef", rec.field[PS_F_ID].ptr[i]));
     /* golden value (computed independently with Python hashlib): stable across runs */
-    assert_string_equal(rec.field[PS_F_ID], "ps-76c6f877f3b21be65792afa37610aa79");
-    snprintf(first, sizeof first, "%s", rec.field[PS_F_ID]);
+    assert_string_equal(rec.field[PS_F_ID].ptr, "ps-76c6f877f3b21be65792afa37610aa79");
+    snprintf(first, sizeof first, "%s", rec.field[PS_F_ID].ptr);
     /* same content again: same ID */
     accept(v1, &r, a, &rec);
-    assert_string_equal(rec.field[PS_F_ID], first);
+    assert_string_equal(rec.field[PS_F_ID].ptr, first);
     /* an empty ID cell also derives */
     set(&r, PS_F_ID, "  ", TXT);
     accept(v1, &r, a, &rec);
-    assert_string_equal(rec.field[PS_F_ID], first);
+    assert_string_equal(rec.field[PS_F_ID].ptr, first);
     /* non-identifying fields do not change it */
     set(&r, PS_F_NOTES, "note", TXT);
     accept(v1, &r, a, &rec);
-    assert_string_equal(rec.field[PS_F_ID], first);
+    assert_string_equal(rec.field[PS_F_ID].ptr, first);
     /* the dataset name and each identifying field do */
     accept(v2, &r, a, &rec);
-    assert_string_not_equal(rec.field[PS_F_ID], first);
+    assert_string_not_equal(rec.field[PS_F_ID].ptr, first);
     set(&r, PS_F_REFERENCE_ID, "MM-77", TXT);
     accept(v1, &r, a, &rec);
-    snprintf(other, sizeof other, "%s", rec.field[PS_F_ID]);
+    snprintf(other, sizeof other, "%s", rec.field[PS_F_ID].ptr);
     assert_string_not_equal(other, first);
     set(&r, PS_F_REFERENCE_ID, NULL, TXT);
     set(&r, PS_F_PAYMENT_AMOUNT, "1500.5", TXT);
     accept(v1, &r, a, &rec);
-    assert_string_not_equal(rec.field[PS_F_ID], first);
+    assert_string_not_equal(rec.field[PS_F_ID].ptr, first);
     ps_arena_destroy(a);
     ps_validator_free(v1);
     ps_validator_free(v2);
@@ -516,16 +522,16 @@ static void test_content_hash_definition(void **state)
         big[i] = (char)('a' + i % 26);
     big[1299] = '\0';
     memset(&r, 0, sizeof r);
-    r.field[PS_F_TIMESTAMP] = "2024-03-05T14:16:01.350Z";
-    r.field[PS_F_PAYMENT_AMOUNT] = "1500.50";
-    r.field[PS_F_PAYMENT_CURRENCY] = "NGN";
-    r.field[PS_F_STATUS] = "";
-    r.field[PS_F_NOTES] = big;
+    r.field[PS_F_TIMESTAMP] = ps_str_from("2024-03-05T14:16:01.350Z");
+    r.field[PS_F_PAYMENT_AMOUNT] = ps_str_from("1500.50");
+    r.field[PS_F_PAYMENT_CURRENCY] = ps_str_from("NGN");
+    r.field[PS_F_STATUS] = ps_str_from("");
+    r.field[PS_F_NOTES] = ps_str_from(big);
     assert_true(ps_record_content_hash(&r) == UINT64_C(0x35798ae6f6cc71fd));
-    r.field[PS_F_NOTES] = NULL;
+    r.field[PS_F_NOTES] = ps_str_from(NULL);
     assert_true(ps_record_content_hash(&r) == UINT64_C(0x351ee3c3de86ec37));
     /* the ID is not part of it */
-    r.field[PS_F_ID] = "P-1";
+    r.field[PS_F_ID] = ps_str_from("P-1");
     assert_true(ps_record_content_hash(&r) == UINT64_C(0x351ee3c3de86ec37));
 }
 

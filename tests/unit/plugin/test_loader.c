@@ -67,10 +67,10 @@ static ps_status p_next(void *i, ps_arena *a, ps_row_batch *b, ps_error *e)
     return PS_END;
 }
 
-static const ps_sink_ops sink_ops = {s_open, s_write, s_commit, NULL, NULL, NULL, NULL};
-static const ps_sink_ops sink_ops_nocommit = {s_open, s_write, NULL, NULL, NULL, NULL, NULL};
-static const ps_provider_ops prov_ops = {p_open, p_next, NULL, NULL};
-static const ps_provider_ops prov_ops_nonext = {p_open, NULL, NULL, NULL};
+static const ps_sink_ops sink_ops = {sizeof(ps_sink_ops), s_open, s_write, s_commit, NULL, NULL, NULL, NULL};
+static const ps_sink_ops sink_ops_nocommit = {sizeof(ps_sink_ops), s_open, s_write, NULL, NULL, NULL, NULL, NULL};
+static const ps_provider_ops prov_ops = {sizeof(ps_provider_ops), p_open, p_next, NULL, NULL};
+static const ps_provider_ops prov_ops_nonext = {sizeof(ps_provider_ops), p_open, NULL, NULL, NULL};
 
 static const ps_option_spec good_opts[] = {
     {"path", PS_OPT_PATH, "out.jsonl", 0, 0, "file"},
@@ -79,9 +79,9 @@ static const ps_option_spec good_opts[] = {
 
 static ps_plugin_descriptor base_sink(void)
 {
-    ps_plugin_descriptor d = {PS_ABI_MAJOR,
+    ps_plugin_descriptor d = {sizeof(ps_plugin_descriptor),
+                              PS_ABI_MAJOR,
                               PS_ABI_MINOR,
-                              sizeof(ps_plugin_descriptor),
                               "memsink",
                               "1.0",
                               "in-memory test sink",
@@ -115,7 +115,8 @@ static void test_static_registration(void **state)
     assert_int_equal(ps_registry_add_static(r, &d, &err), PS_OK);
     const ps_plugin *p = NULL;
     assert_int_equal(ps_registry_find(r, "memsink", &p, &err), PS_OK);
-    assert_ptr_equal(p->desc, &d);
+    assert_ptr_equal(p->orig, &d);
+    assert_string_equal(p->desc->name, "memsink"); /* the core's full-size copy */
     assert_null(p->path);
     /* twice: refused */
     assert_int_equal(ps_registry_add_static(r, &d, &err), PS_ERR_PLUGIN);
@@ -127,11 +128,13 @@ static void test_static_registration(void **state)
     bad.name = "badsink";
     bad.abi_major = 9;
     assert_int_equal(ps_registry_add_static(r, &bad, &err), PS_ERR_PLUGIN);
-    assert_non_null(strstr(err.message, "static plugin 'badsink': abi_major is 9"));
+    assert_non_null(strstr(err.message, "static plugin 'badsink': built for plugin ABI 9.0; this "
+                                        "paysync loads ABI 2.x plugins: rebuild it against "
+                                        "the paysync 2 headers"));
     /* the SQLite store's sink is built in: found without any plugin path, from no file, and
      * a second registration under its name is refused */
     assert_int_equal(ps_registry_find(r, "sqlite", &p, &err), PS_OK);
-    assert_ptr_equal(p->desc, ps_store_backend_find("sqlite")->sink());
+    assert_ptr_equal(p->orig, ps_store_backend_find("sqlite")->sink());
     assert_null(p->path);
     assert_int_equal(p->desc->kind, PS_PLUGIN_SINK);
     static ps_plugin_descriptor dup;
@@ -182,7 +185,7 @@ static void m_none(ps_plugin_descriptor *d)
 }
 static void m_major(ps_plugin_descriptor *d)
 {
-    d->abi_major = 2;
+    d->abi_major = 3;
 }
 static void m_minor(ps_plugin_descriptor *d)
 {
@@ -195,6 +198,28 @@ static void m_older_minor_ok(ps_plugin_descriptor *d)
 static void m_size(ps_plugin_descriptor *d)
 {
     d->struct_size = 16;
+}
+static void m_size0(ps_plugin_descriptor *d)
+{
+    d->struct_size = 0;
+}
+/* What a 1.0 descriptor looks like read as 2.0: uint32 abi_major 1, abi_minor 0 first. */
+static void m_legacy(ps_plugin_descriptor *d)
+{
+    uint32_t v1[2] = {1, 0};
+    memcpy(&d->struct_size, v1, sizeof v1);
+}
+static const ps_sink_ops sink_ops_small = {8, s_open, s_write, s_commit, NULL, NULL, NULL, NULL};
+static void m_sink_ops_size(ps_plugin_descriptor *d)
+{
+    d->sink = &sink_ops_small;
+}
+static const ps_provider_ops prov_ops_nosize = {0, p_open, p_next, NULL, NULL};
+static void m_prov_ops_size(ps_plugin_descriptor *d)
+{
+    d->kind = PS_PLUGIN_PROVIDER;
+    d->sink = NULL;
+    d->provider = &prov_ops_nosize;
 }
 static void m_name(ps_plugin_descriptor *d)
 {
@@ -277,9 +302,14 @@ static const dcase dcases[] = {
     {"older minor", m_older_minor_ok, NULL},
     {"valid provider", m_provider_ok, NULL},
     {"no options", m_opts_none, NULL},
-    {"abi_major", m_major, "x.so: abi_major is 2, this paysync speaks 1"},
-    {"abi_minor", m_minor, "x.so: abi_minor is 1, newer than this paysync's 1.0"},
-    {"struct_size", m_size, "x.so: struct_size is 16, this paysync needs at least"},
+    {"abi_major", m_major, "x.so: built for plugin ABI 3.0; this paysync loads ABI 2.x plugins"},
+    {"abi 1.x layout", m_legacy, "x.so: built for plugin ABI 1.0; this paysync loads ABI 2.x"},
+    {"abi_minor", m_minor, "x.so: abi_minor is 1, newer than this paysync's 2.0"},
+    {"struct_size", m_size, "x.so: descriptor struct_size is 16, ABI 2.x needs at least"},
+    {"struct_size 0", m_size0, "x.so: descriptor struct_size is 0, ABI 2.x needs at least"},
+    {"sink ops size", m_sink_ops_size, "x.so: sink ops struct_size is 8, ABI 2.x needs at least"},
+    {"provider ops size", m_prov_ops_size,
+     "x.so: provider ops struct_size is 0, ABI 2.x needs at least"},
     {"name", m_name, "x.so: name 'Bad-Name' is invalid"},
     {"no name", m_noname, "x.so: name '(null)' is invalid"},
     {"version", m_version, "x.so: version is missing"},
@@ -363,8 +393,9 @@ typedef struct bcase {
 } bcase;
 
 static const bcase bad_plugins[] = {
-    {"bad_abi_major", "bad_abi_major.so: abi_major is 2, this paysync speaks 1"},
-    {"newer_abi_minor", "newer_abi_minor.so: abi_minor is 1, newer than this paysync's 1.0"},
+    {"bad_abi_major", "bad_abi_major.so: built for plugin ABI 1.0; this paysync loads ABI 2.x "
+                      "plugins: rebuild it against the paysync 2 headers"},
+    {"newer_abi_minor", "newer_abi_minor.so: abi_minor is 1, newer than this paysync's 2.0"},
     {"no_entry", "no_entry.so: no entry function 'paysync_plugin_entry'"},
     {"bad_options", "bad_options.so: options[1].name 'path' is a duplicate of options[0]"},
     {"wrong_kind_ops", "wrong_kind_ops.so: kind is provider but the provider ops table is NULL"},
@@ -556,7 +587,7 @@ static void on_scan(void *ctx, const ps_plugin *p, const char *file, const ps_er
         t->bad++;
         assert_non_null(file);
         assert_non_null(e);
-        if (strstr(e->message, "abi_major is 2"))
+        if (strstr(e->message, "built for plugin ABI 1.0"))
             t->saw_abi_error = 1;
     }
 }

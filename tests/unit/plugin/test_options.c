@@ -20,9 +20,9 @@ static const ps_option_spec specs[] = {
     {NULL, 0, NULL, 0, 0, NULL},
 };
 
-static const ps_plugin_descriptor desc = {PS_ABI_MAJOR,
+static const ps_plugin_descriptor desc = {sizeof(ps_plugin_descriptor),
+                                          PS_ABI_MAJOR,
                                           PS_ABI_MINOR,
-                                          sizeof(ps_plugin_descriptor),
                                           "csvfile",
                                           "1",
                                           "t",

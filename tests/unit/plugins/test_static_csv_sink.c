@@ -46,7 +46,7 @@ static void create(fx *f)
 static void write_dataset(fx *f, const char *dataset, const ps_record *recs, size_t n)
 {
     ps_error err = {0};
-    ps_sink_open_args oa = {dataset, PS_TARGET_PROJECT, NULL, "run-1", 0};
+    ps_sink_open_args oa = {sizeof(oa), dataset, PS_TARGET_PROJECT, NULL, "run-1", 0};
     if (sth_sink_write(f, &oa, recs, n, &err) != PS_OK)
         fail_msg("open/write: %s", err.message);
 }
@@ -123,9 +123,9 @@ static void test_exact_output(void **state)
     fx *f = *state;
     ps_record r;
     sth_record(&r, "P-001", "2024-03-05T14:16:01.350Z", 1709648161350, "1500.50");
-    r.field[PS_F_CUSTOMER_NAME] = "Okafor, \"Ada\"";
-    r.field[PS_F_NOTES] = "two\nlines";
-    r.field[PS_F_LATITUDE] = "6.5244";
+    r.field[PS_F_CUSTOMER_NAME] = ps_str_from("Okafor, \"Ada\"");
+    r.field[PS_F_NOTES] = ps_str_from("two\nlines");
+    r.field[PS_F_LATITUDE] = ps_str_from("6.5244");
     sth_finish_record(&r);
     create(f);
     write_dataset(f, "d", &r, 1);
@@ -154,8 +154,8 @@ static void test_round_trip(void **state)
         ps_record recs[N];
         for (size_t i = 0; i < N; i++) {
             sth_record(&recs[i], "R", "2024-01-01T00:00:00.000Z", 1704067200000, "1");
-            recs[i].field[PS_F_NOTES] = values[i];
-            recs[i].field[PS_F_CUSTOMER_NAME] = values[i];
+            recs[i].field[PS_F_NOTES] = ps_str_from(values[i]);
+            recs[i].field[PS_F_CUSTOMER_NAME] = ps_str_from(values[i]);
         }
         write_dataset(f, "d", recs, N);
         commit(f);

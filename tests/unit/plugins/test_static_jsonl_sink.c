@@ -42,7 +42,7 @@ static void create(fx *f)
 static void write_dataset(fx *f, const char *dataset, const ps_record *recs, size_t n)
 {
     ps_error err = {0};
-    ps_sink_open_args oa = {dataset, PS_TARGET_PROJECT, "site-1", "run-1", 0};
+    ps_sink_open_args oa = {sizeof(oa), dataset, PS_TARGET_PROJECT, "site-1", "run-1", 0};
     if (sth_sink_write(f, &oa, recs, n, &err) != PS_OK)
         fail_msg("open/write: %s", err.message);
 }
@@ -106,8 +106,8 @@ static void test_exact_line(void **state)
     create(f);
     ps_record r;
     sth_record(&r, "P-001", "2024-03-05T14:16:01.350Z", 1709648161350, "1500.50");
-    r.field[PS_F_TRANSACTION_CHARGES] = "-0.0001";
-    r.field[PS_F_FAILED_BATTERY_CAPACITY_COUNT] = "3";
+    r.field[PS_F_TRANSACTION_CHARGES] = ps_str_from("-0.0001");
+    r.field[PS_F_FAILED_BATTERY_CAPACITY_COUNT] = ps_str_from("3");
     sth_finish_record(&r);
     write_dataset(f, "01_2024_Site", &r, 1);
     commit(f, "01_2024_Site");
@@ -146,7 +146,7 @@ static void test_escaping(void **state)
     ps_record recs[8];
     for (size_t i = 0; i < n; i++) {
         sth_record(&recs[i], "X", "2024-01-01T00:00:00.000Z", 1704067200000, "1");
-        recs[i].field[PS_F_NOTES] = cases[i].value;
+        recs[i].field[PS_F_NOTES] = ps_str_from(cases[i].value);
         sth_finish_record(&recs[i]);
     }
     create(f);
@@ -205,8 +205,8 @@ static void test_non_json_number_is_string(void **state)
     fx *f = *state;
     ps_record r;
     sth_record(&r, "A", "2024-01-01T00:00:00.000Z", 1704067200000, "1");
-    r.field[PS_F_LATITUDE] = ".5";
-    r.field[PS_F_LONGITUDE] = "-3.25";
+    r.field[PS_F_LATITUDE] = ps_str_from(".5");
+    r.field[PS_F_LONGITUDE] = ps_str_from("-3.25");
     create(f);
     write_dataset(f, "d", &r, 1);
     commit(f, "d");
@@ -346,7 +346,7 @@ static void test_unwritable_folder(void **state)
     sth_set(&f->h, "path", bad);
     create(f);
     ps_error err = {0};
-    ps_sink_open_args oa = {"d", PS_TARGET_PROJECT, NULL, "run-1", 0};
+    ps_sink_open_args oa = {sizeof(oa), "d", PS_TARGET_PROJECT, NULL, "run-1", 0};
     assert_int_equal(f->d->sink->open(f->inst, &oa, &err), PS_ERR_SINK);
     assert_non_null(strstr(err.message, bad));
     assert_non_null(strstr(err.message, "Not a directory"));
@@ -360,7 +360,7 @@ static void test_lifecycle_misuse(void **state)
     create(f);
     write_dataset(f, "d", r, 1);
     ps_error err = {0};
-    ps_sink_open_args oa = {"e", PS_TARGET_PROJECT, NULL, "run-1", 0};
+    ps_sink_open_args oa = {sizeof(oa), "e", PS_TARGET_PROJECT, NULL, "run-1", 0};
     assert_int_equal(f->d->sink->open(f->inst, &oa, &err), PS_ERR_INTERNAL);
     assert_non_null(strstr(err.message, "before the previous one was committed"));
     /* finish with a dataset still open aborts it first. */
@@ -370,7 +370,7 @@ static void test_lifecycle_misuse(void **state)
     free(got);
     ps_commit_info ci = {0};
     assert_int_equal(f->d->sink->commit(f->inst, &ci, NULL, &err), PS_ERR_INTERNAL);
-    ps_record_batch b = {1, r};
+    ps_record_batch b = {sizeof(b), 1, r};
     assert_int_equal(f->d->sink->write_batch(f->inst, &b, &err), PS_ERR_INTERNAL);
     assert_non_null(strstr(err.message, "write_batch without open"));
 }
@@ -422,10 +422,10 @@ static void test_two_instances(void **state)
     assert_int_equal(f->d->create(&h2.ctx, &i2, &err), PS_OK);
     ps_record r[2];
     two_records(r);
-    ps_sink_open_args oa = {"d2", PS_TARGET_PROGRAM, NULL, "run-1", 0};
+    ps_sink_open_args oa = {sizeof(oa), "d2", PS_TARGET_PROGRAM, NULL, "run-1", 0};
     write_dataset(f, "d1", &r[0], 1);
     assert_int_equal(f->d->sink->open(i2, &oa, &err), PS_OK);
-    ps_record_batch b = {1, &r[1]};
+    ps_record_batch b = {sizeof(b), 1, &r[1]};
     assert_int_equal(f->d->sink->write_batch(i2, &b, &err), PS_OK);
     ps_commit_info ci = {0};
     assert_int_equal(f->d->sink->commit(i2, &ci, NULL, &err), PS_OK);
@@ -464,11 +464,11 @@ static void test_write_error(void **state)
     signal(SIGXFSZ, SIG_IGN);
     assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
     ps_error err = {0};
-    ps_sink_open_args oa = {"d", PS_TARGET_PROJECT, NULL, "run-2", 0};
+    ps_sink_open_args oa = {sizeof(oa), "d", PS_TARGET_PROJECT, NULL, "run-2", 0};
     assert_int_equal(f->d->sink->open(f->inst, &oa, &err), PS_OK);
     ps_status st = PS_OK;
     for (int k = 0; k < 100 && st == PS_OK; k++) { /* ~100 MB worth: past the buffer */
-        ps_record_batch b = {N, recs};
+        ps_record_batch b = {sizeof(b), N, recs};
         st = f->d->sink->write_batch(f->inst, &b, &err);
     }
     if (st == PS_OK) {

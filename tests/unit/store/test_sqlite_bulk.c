@@ -76,7 +76,7 @@ static void recs(ps_record r[3])
 static void open_write(fx *f, const char *dataset, const char *run_id, const ps_record *r, size_t n)
 {
     ps_error err = {0};
-    ps_sink_open_args oa = {dataset, PS_TARGET_PROJECT, "site-1", run_id, 1000};
+    ps_sink_open_args oa = {sizeof(oa), dataset, PS_TARGET_PROJECT, "site-1", run_id, 1000};
     if (sth_sink_write(f, &oa, r, n, &err) != PS_OK)
         fail_msg("open/write: %s", err.message);
 }
@@ -84,7 +84,7 @@ static void open_write(fx *f, const char *dataset, const char *run_id, const ps_
 static ps_change_counts commit(fx *f, const char *dataset, const char *run_id, size_t n)
 {
     ps_error err = {0};
-    ps_commit_info ci = {.dataset = dataset,
+    ps_commit_info ci = {.struct_size = sizeof ci, .dataset = dataset,
                          .run_id = run_id,
                          .started_ms = 1000,
                          .finished_ms = 2000,

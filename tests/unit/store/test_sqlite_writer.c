@@ -42,10 +42,10 @@ static ps_change_counts run(fx *f, const char *dataset, const char *run_id, cons
                             size_t n, const char *cursor)
 {
     ps_error err = {0};
-    ps_sink_open_args oa = {dataset, PS_TARGET_PROGRAM, "prog-7", run_id, 1000};
+    ps_sink_open_args oa = {sizeof(oa), dataset, PS_TARGET_PROGRAM, "prog-7", run_id, 1000};
     if (sth_sink_write(f, &oa, recs, n, &err) != PS_OK)
         fail_msg("open/write: %s", err.message);
-    ps_commit_info ci = {dataset, run_id, cursor, 1000, 2500, n + 1, n, 1, 0, 0, 2, 0, NULL, NULL};
+    ps_commit_info ci = {sizeof(ci), dataset, run_id, cursor, 1000, 2500, n + 1, n, 1, 0, 0, 2, 0, NULL, NULL};
     ps_change_counts cc = {0};
     ps_status st = f->d->sink->commit(f->inst, &ci, &cc, &err);
     if (st != PS_OK)
@@ -115,8 +115,8 @@ static void recs3(ps_record r[4])
     sth_record(&r[1], "B", "2024-01-01T09:00:00.000Z", 1704099600000, "12345678901234.5678");
     sth_record(&r[2], "C", "2024-01-02T10:00:00.000Z", 1704189600000, "-0.0001");
     sth_record(&r[3], "D", "2024-01-03T11:00:00.000Z", 1704279600000, "7");
-    r[0].field[PS_F_TRANSACTION_CHARGES] = "1.10";
-    r[0].field[PS_F_FINANCING_ID] = "F-1";
+    r[0].field[PS_F_TRANSACTION_CHARGES] = ps_str_from("1.10");
+    r[0].field[PS_F_FINANCING_ID] = ps_str_from("F-1");
     sth_finish_record(&r[0]);
 }
 
@@ -164,7 +164,7 @@ static void test_change_tracking_three_runs(void **state)
 
     /* run 2: A same, B changed, C gone, D new */
     ps_record r2[3] = {r[0], r[1], r[3]};
-    r2[1].field[PS_F_NOTES] = "edited";
+    r2[1].field[PS_F_NOTES] = ps_str_from("edited");
     sth_finish_record(&r2[1]);
     c = run(f, "ds", "run-002", r2, 3, NULL);
     assert_int_equal(c.inserted, 1);
@@ -258,12 +258,12 @@ static void test_abort_leaves_store_identical(void **state)
     char *before = dump(f->path);
 
     ps_error err = {0};
-    ps_sink_open_args oa = {"ds", PS_TARGET_PROGRAM, "prog-7", "run-2", 0};
+    ps_sink_open_args oa = {sizeof(oa), "ds", PS_TARGET_PROGRAM, "prog-7", "run-2", 0};
     assert_int_equal(f->d->sink->open(f->inst, &oa, &err), PS_OK);
     ps_record changed = r[0];
-    changed.field[PS_F_NOTES] = "x";
+    changed.field[PS_F_NOTES] = ps_str_from("x");
     sth_finish_record(&changed);
-    ps_record_batch b = {1, &changed};
+    ps_record_batch b = {sizeof(b), 1, &changed};
     assert_int_equal(f->d->sink->write_batch(f->inst, &b, &err), PS_OK);
     b.records = &r[3];
     assert_int_equal(f->d->sink->write_batch(f->inst, &b, &err), PS_OK);
@@ -272,7 +272,7 @@ static void test_abort_leaves_store_identical(void **state)
     assert_string_equal(before, after);
     free(after);
 
-    ps_commit_info ci = {"ds", "run-2", "{\"c\":2}", 5000, 6000, 9, 0, 0, 0, 0, 0, 0, NULL, NULL};
+    ps_commit_info ci = {sizeof(ci), "ds", "run-2", "{\"c\":2}", 5000, 6000, 9, 0, 0, 0, 0, 0, 0, NULL, NULL};
     f->d->sink->record_failure(f->inst, &ci, "source unreachable: HTTP 503");
     sqlite3 *db = db_open(f->path);
     char buf[256];
@@ -309,7 +309,7 @@ static void test_locked_database(void **state)
     sqlite3 *other = db_open(f->path);
     assert_int_equal(sqlite3_exec(other, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
     ps_error err = {0};
-    ps_sink_open_args oa = {"ds", PS_TARGET_PROJECT, NULL, "run-1", 0};
+    ps_sink_open_args oa = {sizeof(oa), "ds", PS_TARGET_PROJECT, NULL, "run-1", 0};
     assert_int_equal(f->d->sink->open(f->inst, &oa, &err), PS_ERR_SINK);
     assert_non_null(strstr(err.message, "is locked by another process"));
     assert_non_null(strstr(err.message, f->path));
@@ -453,12 +453,12 @@ static void test_lifecycle_misuse(void **state)
     ps_error err = {0};
     ps_record r[4];
     recs3(r);
-    ps_record_batch b = {1, r};
+    ps_record_batch b = {sizeof(b), 1, r};
     assert_int_equal(f->d->sink->write_batch(f->inst, &b, &err), PS_ERR_INTERNAL);
     assert_non_null(strstr(err.message, "write without open"));
-    ps_commit_info ci = {"ds", "run-1", NULL, 0, 0, 0, 0, 0, 0, 0, 0, 0, NULL, NULL};
+    ps_commit_info ci = {sizeof(ci), "ds", "run-1", NULL, 0, 0, 0, 0, 0, 0, 0, 0, 0, NULL, NULL};
     assert_int_equal(f->d->sink->commit(f->inst, &ci, NULL, &err), PS_ERR_INTERNAL);
-    ps_sink_open_args oa = {"ds", PS_TARGET_PROJECT, NULL, "run-1", 0};
+    ps_sink_open_args oa = {sizeof(oa), "ds", PS_TARGET_PROJECT, NULL, "run-1", 0};
     assert_int_equal(f->d->sink->open(f->inst, &oa, &err), PS_OK);
     assert_int_equal(f->d->sink->open(f->inst, &oa, &err), PS_ERR_INTERNAL);
     assert_non_null(strstr(err.message, "still open"));
@@ -490,7 +490,7 @@ static void test_disk_full(void **state)
     for (int i = 0; i < N; i++) {
         snprintf(ids[i], sizeof ids[i], "N%06d", i);
         sth_record(&many[i], ids[i], "2024-01-01T00:00:00.000Z", 1704067200000, "1");
-        many[i].field[PS_F_NOTES] =
+        many[i].field[PS_F_NOTES].ptr =
             "a note long enough to fill pages quickly ......................"
             "...............................................................";
         sth_finish_record(&many[i]);
@@ -502,10 +502,10 @@ static void test_disk_full(void **state)
     signal(SIGXFSZ, SIG_IGN);
     assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
     ps_error err = {0};
-    ps_sink_open_args oa = {"ds", PS_TARGET_PROJECT, NULL, "run-2", 0};
+    ps_sink_open_args oa = {sizeof(oa), "ds", PS_TARGET_PROJECT, NULL, "run-2", 0};
     ps_status st = f->d->sink->open(f->inst, &oa, &err);
     for (int k = 0; k < 20 && st == PS_OK; k++) {
-        ps_record_batch b = {N, many};
+        ps_record_batch b = {sizeof(b), N, many};
         st = f->d->sink->write_batch(f->inst, &b, &err);
         for (int i = 0; i < N; i++)
             many[i].source_row += N; /* keep going with new content */
@@ -515,7 +515,7 @@ static void test_disk_full(void **state)
         }
     }
     if (st == PS_OK) {
-        ps_commit_info ci = {"ds", "run-2", NULL, 0, 0, 0, 0, 0, 0, 0, 0, 0, NULL, NULL};
+        ps_commit_info ci = {sizeof(ci), "ds", "run-2", NULL, 0, 0, 0, 0, 0, 0, 0, 0, 0, NULL, NULL};
         st = f->d->sink->commit(f->inst, &ci, NULL, &err);
     }
     if (st != PS_OK)

@@ -1,0 +1,45 @@
+/* Broken test plugin: a row whose cell 3 has text NULL (break: text, the default). Other
+ * breaks of the same contract: `len` (cell 3's len larger than its text), `rows` (count 1 with
+ * rows NULL). paysync fails the dataset with a protocol error naming the plugin and row. */
+#include <string.h>
+
+#include "paysync/plugin.h"
+
+#define BP_NAME "null_cell_provider"
+#define BP_BREAK(p, batch) nc_break(p, batch)
+struct bp;
+static void nc_break(struct bp *p, ps_row_batch *batch);
+#include "../broken_provider.h"
+
+static void nc_break(struct bp *p, ps_row_batch *batch)
+{
+    const char *how = p->host->opt_string(p->options, "break");
+    if (!how || strcmp(how, "text") == 0) {
+        p->cells[2].text = NULL;
+    } else if (strcmp(how, "len") == 0) {
+        p->cells[2].len += 2; /* "100.50" claimed as 8 bytes: text[len] is not its NUL */
+    } else {
+        batch->rows = NULL;
+    }
+}
+
+static const ps_option_spec nc_options[] = {
+    {"break", PS_OPT_STRING, "text", 0, 0, "what to break: text, len or rows"},
+    {NULL, 0, NULL, 0, 0, NULL},
+};
+
+static const ps_plugin_descriptor nc_desc = {
+    .struct_size = sizeof(ps_plugin_descriptor),
+    .abi_major = PS_ABI_MAJOR,
+    .abi_minor = PS_ABI_MINOR,
+    .name = "null_cell_provider",
+    .version = "1.0",
+    .description = "broken test provider: a NULL cell text (or a wrong len, or NULL rows)",
+    .kind = PS_PLUGIN_PROVIDER,
+    .options = nc_options,
+    .create = bp_create,
+    .destroy = bp_destroy,
+    .provider = &bp_ops,
+};
+
+PS_PLUGIN_DEFINE(null_cell_provider, nc_desc)

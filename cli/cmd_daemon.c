@@ -21,7 +21,7 @@
 #include "ds_state.h"
 #include "plugin/host.h"
 #include "util/log.h"
-#include "paysync/timestamp.h"
+#include "model/timestamp.h"
 #include "config/schedule.h"
 
 static const char daemon_usage[] =

@@ -10,7 +10,7 @@
 #include "model/model_fields.h"
 #include "ds_state.h"
 #include "util/log.h"
-#include "paysync/timestamp.h"
+#include "model/timestamp.h"
 #include "store/store.h"
 
 static const char export_usage[] =

@@ -8,7 +8,7 @@
 #include "commands.h"
 #include "ds_state.h"
 #include "plugin/host.h"
-#include "paysync/timestamp.h"
+#include "model/timestamp.h"
 #include "config/schedule.h"
 
 static const char status_usage[] =

@@ -8,7 +8,7 @@
 #include "ds_state.h"
 #include "plugin/host.h"
 #include "util/log.h"
-#include "paysync/timestamp.h"
+#include "model/timestamp.h"
 #include "config/schedule.h"
 
 /* 1 when name is among names[0..n). */

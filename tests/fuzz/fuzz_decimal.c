@@ -3,7 +3,7 @@
 #include <string.h>
 
 #include "fuzz.h"
-#include "paysync/decimal.h"
+#include "model/decimal.h"
 
 int PS_FUZZ_ENTRY(const uint8_t *data, size_t size);
 int PS_FUZZ_ENTRY(const uint8_t *data, size_t size)

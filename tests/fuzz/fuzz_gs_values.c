@@ -7,7 +7,7 @@
 #include "../../plugins/gsheet/gs_values.h"
 #include "fuzz.h"
 #include "model/model_fields.h"
-#include "paysync/arena.h"
+#include "util/arena.h"
 
 static int gsv_match(void *ctx, const char *name, size_t len)
 {

@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "fuzz.h"
-#include "paysync/timestamp.h"
+#include "model/timestamp.h"
 
 static const ps_tz *tsf_zone(int which)
 {

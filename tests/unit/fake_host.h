@@ -25,8 +25,8 @@
 
 #include "util/csv.h"
 #include "model/model_fields.h"
-#include "paysync/arena.h"
 #include "plugin/host.h"
+#include "util/arena.h"
 #include "paysync/plugin.h"
 
 #define FAKE_HOST_MAX_OPTS 32

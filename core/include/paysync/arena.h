@@ -1,4 +1,5 @@
-/* paysync: per-batch (or per-run) bump allocator. */
+/* paysync: the bump allocator type. Plugins allocate through ps_host (arena_alloc,
+ * arena_strndup); the functions themselves are internal to the core (util/arena.h). */
 #ifndef PAYSYNC_ARENA_H
 #define PAYSYNC_ARENA_H
 
@@ -9,25 +10,6 @@ extern "C" {
 #endif
 
 typedef struct ps_arena ps_arena;
-
-/* Creates an arena whose blocks are at least block_size bytes (0 = 64 KiB).
- * Returns NULL on allocation failure. Free with ps_arena_destroy. */
-ps_arena *ps_arena_create(size_t block_size);
-
-/* Frees every block and the arena itself. NULL is ignored. */
-void ps_arena_destroy(ps_arena *a);
-
-/* Returns size bytes aligned to 16, valid until reset/destroy; NULL when out of memory. */
-void *ps_arena_alloc(ps_arena *a, size_t size);
-
-/* Copies len bytes of s and appends a NUL; NULL when out of memory. */
-char *ps_arena_strndup(ps_arena *a, const char *s, size_t len);
-
-/* Forgets every allocation but keeps the first block for reuse (memory stays bounded). */
-void ps_arena_reset(ps_arena *a);
-
-/* Bytes currently handed out (for tests and metrics). */
-size_t ps_arena_used(const ps_arena *a);
 
 #ifdef __cplusplus
 }

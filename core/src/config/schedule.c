@@ -7,7 +7,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "paysync/timestamp.h"
+#include "model/timestamp.h"
 
 #define MS_MIN INT64_C(60000)
 #define MS_HOUR (60 * MS_MIN)

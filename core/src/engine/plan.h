@@ -6,7 +6,7 @@
 #include "plugin/host.h"
 #include "plugin/loader.h"
 #include "engine/mapping.h"
-#include "paysync/timestamp.h"
+#include "model/timestamp.h"
 #include "model/validate.h"
 
 typedef struct ps_sink_inst {

@@ -7,7 +7,7 @@
 
 #include "util/log.h"
 
-#include "paysync/timestamp.h"
+#include "model/timestamp.h"
 #include "engine/pipeline.h"
 #include "engine/rowlog.h"
 

@@ -5,7 +5,7 @@
 
 #include <stddef.h>
 
-#include "paysync/decimal.h"
+#include "model/decimal.h"
 
 /* Results of ps_amount_parse. */
 enum {

@@ -1,5 +1,5 @@
 /* paysync: exact decimal parsing, formatting and comparison (see paysync/decimal.h). */
-#include "paysync/decimal.h"
+#include "model/decimal.h"
 
 #include <string.h>
 

@@ -1,7 +1,7 @@
 /* paysync: timestamp parsing and formatting without libc time functions (thread-safe). */
 #include <string.h>
 
-#include "paysync/timestamp.h"
+#include "model/timestamp.h"
 
 /* Howard Hinnant's civil-date algorithms. */
 int64_t ps_days_from_civil(int64_t y, unsigned m, unsigned d)

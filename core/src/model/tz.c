@@ -8,7 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "paysync/timestamp.h"
+#include "model/timestamp.h"
 
 /* One DST rule date of a POSIX TZ string: Jn, n or Mm.w.d, plus the time of day (seconds). */
 typedef struct tz_rule_date {

@@ -6,11 +6,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "paysync/arena.h"
+#include "util/arena.h"
 #include "paysync/model.h"
 #include "paysync/plugin.h"
 #include "paysync/status.h"
-#include "paysync/timestamp.h"
+#include "model/timestamp.h"
 
 typedef struct ps_validate_config {
     const char *dataset; /* used for derived IDs */

@@ -12,7 +12,7 @@
 #include <unistd.h>
 
 #include "util/log.h"
-#include "paysync/timestamp.h"
+#include "model/timestamp.h"
 #include "serve/serve_auth.h"
 #include "serve/serve_json.h"
 #include "serve/serve_metrics.h"

@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "paysync/decimal.h"
-#include "paysync/timestamp.h"
+#include "model/decimal.h"
+#include "model/timestamp.h"
 
 static int grow(ps_sbuf *b, size_t need)
 {

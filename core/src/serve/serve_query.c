@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "paysync/timestamp.h"
+#include "model/timestamp.h"
 
 static const char msg_times[] = "FROM and TO are required ISO8601 timestamps";
 static const char msg_range[] = "Range must be <= 24 hours";

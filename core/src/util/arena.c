@@ -1,5 +1,5 @@
 /* paysync core: bump allocator with reusable first block. */
-#include "paysync/arena.h"
+#include "util/arena.h"
 
 #include <stdint.h>
 #include <stdlib.h>

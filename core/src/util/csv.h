@@ -5,7 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "paysync/arena.h"
+#include "util/arena.h"
 #include "paysync/plugin.h"
 #include "paysync/status.h"
 

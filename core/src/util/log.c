@@ -7,7 +7,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "paysync/timestamp.h"
+#include "model/timestamp.h"
 
 static pthread_mutex_t log_mu = PTHREAD_MUTEX_INITIALIZER;
 static int log_level = PS_LOG_INFO;

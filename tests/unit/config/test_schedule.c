@@ -10,7 +10,7 @@
 #include <cmocka.h>
 
 #include "config/config.h"
-#include "paysync/timestamp.h"
+#include "model/timestamp.h"
 #include "config/schedule.h"
 
 /* ---- helpers ------------------------------------------------------------------------ */

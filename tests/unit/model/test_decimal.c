@@ -7,7 +7,7 @@
 
 #include <cmocka.h>
 
-#include "paysync/decimal.h"
+#include "model/decimal.h"
 
 typedef struct {
     const char *in;

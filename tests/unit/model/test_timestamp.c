@@ -7,7 +7,7 @@
 
 #include <cmocka.h>
 
-#include "paysync/timestamp.h"
+#include "model/timestamp.h"
 
 typedef struct {
     const char *in;

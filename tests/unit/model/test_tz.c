@@ -11,7 +11,7 @@
 
 #include <cmocka.h>
 
-#include "paysync/timestamp.h"
+#include "model/timestamp.h"
 
 static int64_t utc(const char *iso)
 {

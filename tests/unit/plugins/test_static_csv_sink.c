@@ -8,7 +8,7 @@
 #include <dirent.h>
 
 #include "util/csv.h"
-#include "paysync/arena.h"
+#include "util/arena.h"
 #include "sink_test_host.h"
 
 const ps_plugin_descriptor *paysync_plugin_entry_csv(void);

@@ -15,7 +15,7 @@
 #include "../../../plugins/gsheet/gs_number.h"
 #include "../../../plugins/gsheet/gs_values.h"
 #include "../../../plugins/gsheet/gs_vjson.h"
-#include "paysync/arena.h"
+#include "util/arena.h"
 
 static ps_host g_host;
 

@@ -14,7 +14,7 @@
 #include <sys/stat.h>
 
 #include "util/csv.h"
-#include "paysync/arena.h"
+#include "util/arena.h"
 
 /* ---- a pull source over a memory buffer, in chunks of a given size -------------------- */
 

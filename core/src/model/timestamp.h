@@ -1,0 +1,38 @@
+/* paysync core: locale- and TZ-independent timestamp parsing and formatting (thread-safe)
+ * (internal). */
+#ifndef PS_MODEL_TIMESTAMP_H
+#define PS_MODEL_TIMESTAMP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "model/tz.h"
+#include "paysync/timestamp.h"
+
+/* Result codes of the parsers below. */
+enum { PS_TIME_OK = 0, PS_TIME_SYNTAX = -1, PS_TIME_RANGE = -2 };
+
+/* Parses the ISO-8601 family accepted by the spec (canonical, no fraction, 1..9 fraction
+ * digits truncated to ms, Z/+hh:mm/+hhmm/+hh, space for T, no zone, date alone).
+ * A value without zone is wall-clock in `naive_zone` (NULL = UTC). Impossible dates or
+ * times give PS_TIME_RANGE. Output: milliseconds since 1970-01-01T00:00:00Z. */
+int ps_time_parse_iso(const char *s, size_t len, const ps_tz *naive_zone, int64_t *out_ms);
+
+/* Parses with a strptime-style format of %Y %m %d %H %M %S %y %b %B %p %I %f %z %Z(UTC only) %% and
+ * literal characters (English month names, no locale). Whole input must match. */
+int ps_time_parse_format(const char *s, size_t len, const char *fmt, const ps_tz *naive_zone,
+                         int64_t *out_ms);
+
+/* Parses a spreadsheet serial (days since 1899-12-30, fraction = time of day, exact decimal
+ * text such as "45356.5935300926") as wall-clock in zone (NULL = UTC), rounded to ms. */
+int ps_time_parse_serial(const char *s, size_t len, const ps_tz *zone, int64_t *out_ms);
+
+/* Writes the canonical UTC form into buf (>= PS_TIME_TEXT_MAX). Returns the length (24). */
+size_t ps_time_format(int64_t ms, char *buf);
+
+/* Days since 1970-01-01 for a proleptic Gregorian date; no validation. */
+int64_t ps_days_from_civil(int64_t y, unsigned m, unsigned d);
+/* Inverse of ps_days_from_civil. */
+void ps_civil_from_days(int64_t days, int64_t *y, unsigned *m, unsigned *d);
+
+#endif

@@ -26,7 +26,8 @@ typedef struct stub {
     size_t batch_rows;
     uint64_t ncust;
     uint64_t step_ms;
-    uint64_t next; /* 1-based index of the next payment to generate */
+    uint64_t next;            /* 1-based index of the next payment to generate */
+    int64_t retry_after_rows; /* >= 0: PS_RETRY once this many rows were yielded; -1 = never */
     char desc[96];
 } stub;
 
@@ -36,6 +37,9 @@ static const ps_option_spec stub_options[] = {
     {"invalid_ratio", PS_OPT_STRING, "0", 0, 0,
      "exact decimal fraction of rows made invalid (0..1, at most 9 decimals), e.g. \"0.05\""},
     {"batch", PS_OPT_INT, NULL, 0, 0, "rows per batch (default: the core's batch size)"},
+    {"retry_after_rows", PS_OPT_INT, NULL, 0, 0,
+     "test aid: once this many rows were yielded, fail with PS_RETRY (HTTP 429, retry after "
+     "30 s), like a rate-limited API"},
     {NULL, 0, NULL, 0, 0, NULL},
 };
 
@@ -115,6 +119,10 @@ static ps_status stub_create(const ps_plugin_ctx *ctx, void **inst, ps_error *er
     if (h->opt_is_set(o, "batch") && (batch < 1 || batch > STUB_MAX_BATCH))
         return ps_error_setf(err, PS_ERR_CONFIG, "%s: batch must be between 1 and %lld (got %lld)",
                              ctx->instance_name, STUB_MAX_BATCH, (long long)batch);
+    if (h->opt_is_set(o, "retry_after_rows") && h->opt_int(o, "retry_after_rows") < 0)
+        return ps_error_setf(err, PS_ERR_CONFIG,
+                             "%s: retry_after_rows must be 0 or more (got %lld)",
+                             ctx->instance_name, (long long)h->opt_int(o, "retry_after_rows"));
     int rc = parse_ratio(ratio, &num, &den);
     if (rc != 0)
         return ps_error_setf(err, PS_ERR_CONFIG, "%s: invalid_ratio '%.40s' %s", ctx->instance_name,
@@ -133,6 +141,8 @@ static ps_status stub_create(const ps_plugin_ctx *ctx, void **inst, ps_error *er
     s->ratio_num = num;
     s->ratio_den = den;
     s->batch_opt = (size_t)batch;
+    s->retry_after_rows =
+        h->opt_is_set(o, "retry_after_rows") ? h->opt_int(o, "retry_after_rows") : -1;
     /* About 8 payments per customer, at least 50 customers, at most 200000. */
     s->ncust = s->rows / 8;
     if (s->ncust < 50)
@@ -536,6 +546,19 @@ static ps_status stub_next_batch(void *inst, ps_arena *arena, ps_row_batch *batc
         return PS_END;
     uint64_t left = s->rows - s->next + 1;
     size_t n = left < s->batch_rows ? (size_t)left : s->batch_rows;
+    if (s->retry_after_rows >= 0) {
+        uint64_t done = s->next - 1, limit = (uint64_t)s->retry_after_rows;
+        if (done >= limit) {
+            if (err) {
+                err->http_status = 429;
+                err->retry_after_ms = 30000;
+            }
+            return ps_error_setf(err, PS_RETRY, "stub: rate limited after %llu rows (HTTP 429)",
+                                 (unsigned long long)done);
+        }
+        if (limit - done < n)
+            n = (size_t)(limit - done);
+    }
     ps_row *rows = s->host->arena_alloc(arena, n * sizeof *rows);
     ps_cell *cells = s->host->arena_alloc(arena, n * PS_FIELD_COUNT * sizeof *cells);
     char *pool = s->host->arena_alloc(arena, n * STUB_ROW_TEXT);

@@ -68,6 +68,13 @@ datasets:
         self.assertIn("protocol error: provider 'null_cell_provider' returned 1 rows but rows is "
                       "NULL", res.out + res.err, res)
 
+    def test_retry_status_fails_dataset_as_temporary(self):
+        # stub's test aid: PS_RETRY (HTTP 429, retry after 30 s) once 10 rows were yielded
+        res = self.run_source("{plugin: stub, rows: 100, batch: 4, retry_after_rows: 10}")
+        self.assertIn("reading the source failed after 10 rows: temporary failure, a later run "
+                      "may succeed (retry after 30000 ms): stub: rate limited after 10 rows "
+                      "(HTTP 429)", res.out + res.err, res)
+
     def test_abi_1_plugin_refused(self):
         cfg = self.config("""
 sinks:

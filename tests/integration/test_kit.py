@@ -119,6 +119,19 @@ datasets:
         self.assertEqual(rows["create/destroy"][0], "pass", res)
         self.assertRegex(res.out, r"(?m)^\d+ passed, [1-9]\d* failed, \d+ skipped$")
 
+    def test_broken_providers_fail_the_read_contract(self):
+        # the host's own protocol guards refuse these too (test_protocol_guards.py)
+        res = self.kit(test_plugin_file("zero_rows_provider"), "--timeout", "20")
+        self.assertEqual(res.rc, 1, res)
+        rows = checks(res.out)
+        self.assertEqual(rows["read contract"][0], "FAIL", res)
+        self.assertIn("PS_OK with no rows", rows["read contract"][1])
+        res = self.kit(test_plugin_file("null_cell_provider"), "--timeout", "20")
+        self.assertEqual(res.rc, 1, res)
+        rows = checks(res.out)
+        self.assertEqual(rows["read contract"][0], "FAIL", res)
+        self.assertIn("row 2 cell 3: text is NULL", rows["read contract"][1])
+
     def test_hang_fails_within_the_time_limit(self):
         # slowpoke sleeps before every batch: with a 1 s limit the read check times out.
         res = self.kit(test_plugin_file("slowpoke"), "--timeout", "1")

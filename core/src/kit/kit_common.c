@@ -89,6 +89,7 @@ ps_status ps_kit_instance_new(const ps_kit_ctx *k, int mode, const char *dir, si
         goto done;
     out->env.name = d->name;
     out->env.mapping = NULL;
+    out->ctx.struct_size = sizeof out->ctx;
     out->ctx.host = ps_host_get();
     out->ctx.env = &out->env;
     out->ctx.options = out->opts;

@@ -89,12 +89,14 @@ static int read_all_cb(ps_kit_ctx *k, int mode, const char *cursor_in, kit_read 
         rc = READ_PLUGIN_ERROR;
         goto done;
     }
-    ps_open_args args = {.dataset = k->opts.dataset,
+    ps_open_args args = {.struct_size = sizeof args,
+                         .dataset = k->opts.dataset,
                          .cursor_json = cursor_in,
                          .run_arena = run_arena,
                          .batch_rows = k->opts.batch_rows};
     ps_table_info info;
     memset(&info, 0, sizeof info);
+    info.struct_size = sizeof info;
     ps_status st = ops->open(in.inst, &args, &info, &err);
     if (st != PS_OK) {
         snprintf(why, cap, "open: %s", err.message[0] ? err.message : "(empty message)");
@@ -129,6 +131,7 @@ static int read_all_cb(ps_kit_ctx *k, int mode, const char *cursor_in, kit_read 
     for (;;) {
         ps_row_batch batch;
         memset(&batch, 0, sizeof batch);
+        batch.struct_size = sizeof batch;
         ps_arena_reset(batch_arena);
         memset(&err, 0, sizeof err);
         st = ops->next_batch(in.inst, batch_arena, &batch, &err);

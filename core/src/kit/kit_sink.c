@@ -184,7 +184,8 @@ static int sink_dataset(ps_kit_ctx *k, ps_kit_inst *in, sink_end end, const kit_
 {
     const ps_sink_ops *ops = k->desc->sink;
     ps_error err = {0};
-    ps_sink_open_args oa = {.dataset = k->opts.dataset,
+    ps_sink_open_args oa = {.struct_size = sizeof oa,
+                            .dataset = k->opts.dataset,
                             .target_level = PS_TARGET_PROJECT,
                             .target_id = "kit-site",
                             .run_id = run_id,
@@ -194,8 +195,9 @@ static int sink_dataset(ps_kit_ctx *k, ps_kit_inst *in, sink_end end, const kit_
         return -1;
     }
     size_t half = kr->n / 2;
-    ps_record_batch b1 = {.count = half, .records = kr->recs};
-    ps_record_batch b2 = {.count = kr->n - half, .records = kr->recs + half};
+    ps_record_batch b1 = {.struct_size = sizeof b1, .count = half, .records = kr->recs};
+    ps_record_batch b2 = {
+        .struct_size = sizeof b2, .count = kr->n - half, .records = kr->recs + half};
     if (ops->write_batch(in->inst, &b1, &err) != PS_OK ||
         ops->write_batch(in->inst, &b2, &err) != PS_OK) {
         snprintf(why, cap, "write_batch: %s", err.message[0] ? err.message : "(empty message)");
@@ -208,7 +210,8 @@ static int sink_dataset(ps_kit_ctx *k, ps_kit_inst *in, sink_end end, const kit_
             ops->abort(in->inst, "kit: abort check");
         return 0;
     }
-    ps_commit_info ci = {.dataset = k->opts.dataset,
+    ps_commit_info ci = {.struct_size = sizeof ci,
+                         .dataset = k->opts.dataset,
                          .run_id = run_id,
                          .cursor_json = KIT_CURSOR,
                          .started_ms = oa.started_ms,
@@ -216,6 +219,7 @@ static int sink_dataset(ps_kit_ctx *k, ps_kit_inst *in, sink_end end, const kit_
                          .read = kr->n,
                          .accepted = kr->n};
     memset(changes, 0, sizeof *changes);
+    changes->struct_size = sizeof *changes;
     if (ops->commit(in->inst, &ci, changes, &err) != PS_OK) {
         snprintf(why, cap, "commit: %s", err.message[0] ? err.message : "(empty message)");
         if (ops->abort)

@@ -284,10 +284,11 @@ static void test_descriptor_and_header(void **state)
     } want[] = {{"rows", PS_OPT_INT, "1000"},
                 {"seed", PS_OPT_INT, "1"},
                 {"invalid_ratio", PS_OPT_STRING, "0"},
-                {"batch", PS_OPT_INT, NULL}};
+                {"batch", PS_OPT_INT, NULL},
+                {"retry_after_rows", PS_OPT_INT, NULL}};
     size_t n = 0;
     for (const ps_option_spec *o = d->options; o->name; o++, n++) {
-        assert_true(n < 4);
+        assert_true(n < 5);
         assert_string_equal(o->name, want[n].name);
         assert_int_equal(o->type, want[n].type);
         if (want[n].def)
@@ -296,7 +297,7 @@ static void test_descriptor_and_header(void **state)
             assert_null(o->default_value);
         assert_int_equal(o->required, 0);
     }
-    assert_int_equal(n, 4);
+    assert_int_equal(n, 5);
 
     fake_provider p;
     assert_int_equal(prov_create(&p, NULL), PS_OK);

@@ -9,7 +9,7 @@
 
 #include "kit/kit.h"
 #include "kit/kit_checks.h"
-#include "paysync/arena.h"
+#include "util/arena.h"
 #include "plugin/loader.h"
 
 #define PS_TESTHOST_API __attribute__((visibility("default")))

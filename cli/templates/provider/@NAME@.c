@@ -147,6 +147,7 @@ static ps_status @NAME@_next_batch(void *inst, ps_arena *arena, ps_row_batch *ba
 }
 
 static const ps_provider_ops @NAME@_ops = {
+    .struct_size = sizeof(ps_provider_ops),
     .open = @NAME@_open,
     .next_batch = @NAME@_next_batch,
     .cursor = NULL, /* a full read every run; return JSON here to resume instead */
@@ -154,9 +155,9 @@ static const ps_provider_ops @NAME@_ops = {
 };
 
 static const ps_plugin_descriptor @NAME@_descriptor = {
+    .struct_size = sizeof(ps_plugin_descriptor),
     .abi_major = PS_ABI_MAJOR,
     .abi_minor = PS_ABI_MINOR,
-    .struct_size = sizeof(ps_plugin_descriptor),
     .name = "@NAME@",
     .version = "0.1.0",
     .description = "payments from a small CSV file (template)",

@@ -7,7 +7,7 @@
  * over `path` at commit. Replace the writing with your destination (an API, a database);
  * keep the contract:
  *   - records are valid only during write_batch: copy what you keep;
- *   - money is exact decimal text (field[PS_F_PAYMENT_AMOUNT]), never a double;
+ *   - money is exact decimal text (field[PS_F_PAYMENT_AMOUNT].ptr, .len bytes), never a double;
  *   - errors fill err with a message a user can act on; no global mutable state.
  * Check it with `paysync test-plugin build/@NAME@.so`. */
 #define _POSIX_C_SOURCE 200809L /* strdup, mkdtemp, fsync */
@@ -84,8 +84,9 @@ static ps_status @NAME@_write_batch(void *inst, const ps_record_batch *batch, ps
     @NAME@_sink *s = inst;
     for (size_t i = 0; i < batch->count; i++) {
         const ps_record *r = &batch->records[i];
-        if (fprintf(s->out, "%s\t%s\t%s\t%s\n", r->field[PS_F_ID], r->field[PS_F_TIMESTAMP],
-                    r->field[PS_F_PAYMENT_AMOUNT], r->field[PS_F_PAYMENT_CURRENCY]) < 0)
+        /* values are (ptr, len) pairs, NUL-terminated: ptr is also a C string */
+        if (fprintf(s->out, "%s\t%s\t%s\t%s\n", r->field[PS_F_ID].ptr, r->field[PS_F_TIMESTAMP].ptr,
+                    r->field[PS_F_PAYMENT_AMOUNT].ptr, r->field[PS_F_PAYMENT_CURRENCY].ptr) < 0)
             return ps_error_setf(err, PS_ERR_SINK, "writing '%s': %s", s->tmp, strerror(errno));
         s->written++;
     }
@@ -117,6 +118,7 @@ static void @NAME@_abort(void *inst, const char *reason)
 }
 
 static const ps_sink_ops @NAME@_ops = {
+    .struct_size = sizeof(ps_sink_ops),
     .open = @NAME@_open,
     .write_batch = @NAME@_write_batch,
     .commit = @NAME@_commit,
@@ -124,9 +126,9 @@ static const ps_sink_ops @NAME@_ops = {
 };
 
 static const ps_plugin_descriptor @NAME@_descriptor = {
+    .struct_size = sizeof(ps_plugin_descriptor),
     .abi_major = PS_ABI_MAJOR,
     .abi_minor = PS_ABI_MINOR,
-    .struct_size = sizeof(ps_plugin_descriptor),
     .name = "@NAME@",
     .version = "0.1.0",
     .description = "payments as tab-separated lines (template)",

@@ -8,6 +8,7 @@
 
 #include <cmocka.h>
 
+#include "model/decimal.h"
 #include "serve/serve_store.h"
 #include "sink_test_host.h"
 #include "store/store.h"
@@ -33,10 +34,10 @@ static void run(fx *f, const char *dataset, const char *target, const char *run_
         sth_record(&recs[i], ids[i], text[i], ts[i], i % 2 ? "12.50" : "7");
     }
     ps_error err = {0};
-    ps_sink_open_args oa = {dataset, PS_TARGET_PROJECT, target, run_id, 1000};
+    ps_sink_open_args oa = {sizeof(oa), dataset, PS_TARGET_PROJECT, target, run_id, 1000};
     if (sth_sink_write(f->sink, &oa, recs, n, &err) != PS_OK)
         fail_msg("write %s: %s", dataset, err.message);
-    ps_commit_info ci = {dataset, run_id, NULL, 1000, 2000, n, n, 0, 0, 0, 0, 0, NULL, NULL};
+    ps_commit_info ci = {sizeof(ci), dataset, run_id, NULL, 1000, 2000, n, n, 0, 0, 0, 0, 0, NULL, NULL};
     ps_change_counts cc = {0};
     if (f->sink->d->sink->commit(f->sink->inst, &ci, &cc, &err) != PS_OK)
         fail_msg("commit %s: %s", dataset, err.message);

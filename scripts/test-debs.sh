@@ -76,6 +76,9 @@ for h in "$src"/core/include/paysync/*.h; do
   expect "$dev" "^\./usr/include/paysync/$(basename "$h")\$" "installed header $(basename "$h")"
 done
 dpkg-deb -f "$deb" Depends | grep -q libyaml || fail "paysync Depends has no shared-library dependencies"
+if dpkg-deb -c "$deb" | awk '{print $6}' | grep -E '^\./usr/include/|/pkgconfig/|/cmake/|testhost'; then
+  fail "paysync ships SDK files (above) that belong in paysync-dev"
+fi
 
 # 3. A scratch root: the packages' files, no system install.
 root="$tmp/root"

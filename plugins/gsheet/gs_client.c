@@ -1,13 +1,13 @@
-/* gsheet: authenticated Google requests with pacing, retries, backoff and token renewal. */
+/* gsheet: authenticated Google requests on the host HTTP client (see gs_client.h). */
 #include "gs_client.h"
 
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "gs_encode.h"
+
+#define GS_MAX_BODY ((int64_t)512 * 1024 * 1024)
 
 static char *xstrdup(const char *s)
 {
@@ -22,27 +22,30 @@ static void wipe_free(char *s)
     }
 }
 
-ps_status ps_gs_client_init(ps_gs_client *c, const ps_host *host, const ps_env *env,
-                            const ps_gs_client_cfg *cfg, ps_error *err)
+ps_status ps_gs_client_init(ps_gs_client *c, const ps_plugin_ctx *ctx, const ps_gs_client_cfg *cfg,
+                            ps_error *err)
 {
     memset(c, 0, sizeof *c);
-    c->host = host;
-    c->env = env;
+    c->host = ctx->host;
+    c->env = ctx->env;
     c->mode = cfg->mode;
-    c->max_retries = cfg->max_retries < 0 ? 0 : cfg->max_retries;
-    int rpm = cfg->requests_per_minute > 0 ? cfg->requests_per_minute : 50;
-    c->min_interval_ms = 60000 / rpm;
-    c->rng = (uint64_t)host->monotonic_ms() * 0x9E3779B97F4A7C15ull ^ (uint64_t)(uintptr_t)c ^
-             (uint64_t)getpid();
-    if (!c->rng)
-        c->rng = 88172645463325252ull;
-    c->http = ps_gs_http_new(cfg->timeout_s, cfg->insecure);
+    int retries = cfg->max_retries < 0 ? 0 : cfg->max_retries;
+    ps_http_config hc = {
+        .struct_size = sizeof hc,
+        .timeout_ms = (int64_t)(cfg->timeout_s > 0 ? cfg->timeout_s : 120) * 1000,
+        .max_attempts = retries + 1,
+        .requests_per_minute = cfg->requests_per_minute > 0 ? cfg->requests_per_minute : 50,
+        .max_body_bytes = GS_MAX_BODY,
+        .insecure = cfg->insecure,
+        .user_agent = "paysync-gsheet/0.1",
+    };
+    c->http = c->host->http_new(ctx, &hc, err);
     if (!c->http)
-        return ps_error_setf(err, PS_ERR_NOMEM, "cannot initialise libcurl");
+        return err && err->code != PS_OK ? err->code : PS_ERR_NOMEM;
     c->ectx.mode = cfg->mode;
     if (cfg->mode == PS_GS_AUTH_API_KEY) {
         c->api_key = xstrdup(cfg->api_key);
-        if (!c->api_key)
+        if (!c->api_key || c->host->http_add_secret(c->http, c->api_key) != PS_OK)
             return ps_error_setf(err, PS_ERR_NOMEM, "out of memory");
     } else if (cfg->mode == PS_GS_AUTH_SERVICE_ACCOUNT) {
         c->sa = *cfg->sa;
@@ -59,56 +62,13 @@ void ps_gs_client_free(ps_gs_client *c)
 {
     if (!c)
         return;
-    ps_gs_http_free(c->http);
+    if (c->http)
+        c->host->http_free(c->http);
     wipe_free(c->api_key);
     wipe_free(c->token);
     free(c->token_url);
     ps_gs_sakey_free(&c->sa);
     memset(c, 0, sizeof *c);
-}
-
-static uint64_t next_rand(uint64_t *s)
-{
-    uint64_t x = *s;
-    x ^= x << 13;
-    x ^= x >> 7;
-    x ^= x << 17;
-    *s = x;
-    return x;
-}
-
-int64_t ps_gs_backoff_ms(uint64_t *rng, int attempt, long retry_after_s)
-{
-    if (retry_after_s >= 0)
-        return (retry_after_s > 64 ? 64 : retry_after_s) * 1000;
-    int64_t base = attempt >= 5 ? 32000 : (int64_t)1000 << attempt;
-    int64_t d = base + (int64_t)(next_rand(rng) % 1001);
-    return d > 32000 ? 32000 : d;
-}
-
-static void sleep_ms(int64_t ms)
-{
-    if (ms <= 0)
-        return;
-    struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L};
-    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
-    }
-}
-
-static void pace(ps_gs_client *c)
-{
-    int64_t now = c->host->monotonic_ms();
-    if (c->last_request_ms && now - c->last_request_ms < c->min_interval_ms)
-        sleep_ms(c->min_interval_ms - (now - c->last_request_ms));
-    c->last_request_ms = c->host->monotonic_ms();
-}
-
-static void scrub(ps_gs_client *c, ps_error *err)
-{
-    if (!err)
-        return;
-    ps_gs_scrub(err->message, sizeof err->message, c->api_key);
-    ps_gs_scrub(err->message, sizeof err->message, c->token);
 }
 
 /* The URL with key=API_KEY appended (API-key mode), malloc'd. */
@@ -142,194 +102,214 @@ typedef struct attempt_in {
     uint64_t first_row;
 } attempt_in;
 
+/* State the host client's callbacks share during one run(). */
+typedef struct exchange {
+    ps_gs_client *c;
+    const attempt_in *in;
+    ps_gs_err_ctx ectx;
+    json_t **json;
+    int want_renew; /* a 401 the service account may cure with a new token */
+    int renewed;
+    char *base; /* current URL without credentials (a retry may shrink the page) */
+    char *full; /* base with the API key: what the last before_retry returned */
+} exchange;
+
 static int ct_is(const char *ct, const char *want)
 {
     return strncmp(ct, want, strlen(want)) == 0;
 }
 
+/* CSV downloads go to in->file: truncated before every attempt. */
+static int file_sink(void *ctx, const char *data, size_t n)
+{
+    exchange *x = ctx;
+    FILE *f = x->in->file;
+    if (!data) {
+        rewind(f);
+        return ftruncate(fileno(f), 0) == 0 ? 0 : -1;
+    }
+    return fwrite(data, 1, n, f) == n ? 0 : -1;
+}
+
 /* Parses a JSON object body into *json (or drops it when json is NULL). Invalid JSON or a
- * non-object is PS_ERR_SOURCE with *retryable set. */
+ * non-object is PS_ERR_SOURCE, to be retried. */
 static ps_status parse_json(const char *body, size_t len, const char *what, json_t **json,
-                            int *retryable, ps_error *err)
+                            ps_error *err)
 {
     json_error_t jerr;
     json_t *root = json_loadb(body, len, 0, &jerr);
     if (root && json_is_object(root)) {
-        if (json)
+        if (json) {
+            json_decref(*json);
             *json = root;
-        else
+        } else {
             json_decref(root);
+        }
         return PS_OK;
     }
     json_decref(root);
-    *retryable = 1;
-    return ps_error_setf(err, PS_ERR_SOURCE,
-                         "%s: Google's answer is not valid JSON (%s at byte %d): the "
-                         "response was cut short or corrupted",
-                         what, jerr.text, jerr.position);
+    ps_error_setf(err, PS_ERR_SOURCE,
+                  "%s: Google's answer is not valid JSON (%s at byte %d): the "
+                  "response was cut short or corrupted",
+                  what, jerr.text, jerr.position);
+    return PS_RETRY;
+}
+
+/* The host client's check: Google's answers judged and their errors mapped. */
+static ps_status judge(void *ctx, ps_http_response *resp, char *reason, size_t reason_cap,
+                       ps_error *err)
+{
+    exchange *x = ctx;
+    const attempt_in *in = x->in;
+    ps_gs_client *c = x->c;
+    long status = resp->status;
+    if (status == 401 && in->use_auth && c->mode == PS_GS_AUTH_SERVICE_ACCOUNT && !x->renewed) {
+        x->want_renew = 1;
+        return ps_error_setf(err, PS_ERR_AUTH, "%s: access token rejected (401)", in->what);
+    }
+    if (status == 429 || status >= 500) {
+        ps_status code =
+            ps_gs_map_error(status, resp->content_type, resp->body, resp->len, &x->ectx, err);
+        char brief[300];
+        ps_gs_error_brief(resp->body, resp->len, brief, sizeof brief);
+        snprintf(reason, reason_cap, "%s: HTTP %ld %s", in->what, status, brief);
+        err->code = code;
+        return PS_RETRY;
+    }
+    if (status < 200 || status >= 300)
+        return ps_gs_map_error(status, resp->content_type, resp->body, resp->len, &x->ectx, err);
+    if (in->expect == PS_GS_EXPECT_CSV) {
+        if (!ct_is(resp->content_type, "text/csv")) {
+            int html = ps_gs_looks_html(resp->content_type, resp->body, resp->len) ||
+                       ct_is(resp->content_type, "text/html");
+            return html ? ps_error_setf(err, PS_ERR_AUTH,
+                                        "%s: Google sent an HTML page (probably a sign-in "
+                                        "page) instead of CSV: the sheet is not link-readable; "
+                                        "share it as 'Anyone with the link: Viewer' or use "
+                                        "api_key/service account credentials",
+                                        in->what)
+                        : ps_error_setf(err, PS_ERR_SOURCE, "%s: expected text/csv, got '%s'",
+                                        in->what,
+                                        resp->content_type[0] ? resp->content_type : "no type");
+        }
+        if (fflush(in->file) != 0)
+            return ps_error_setf(err, PS_ERR_IO, "cannot write the temporary CSV file");
+        return PS_OK;
+    }
+    if (!ct_is(resp->content_type, "application/json") &&
+        ps_gs_looks_html(resp->content_type, resp->body, resp->len))
+        return ps_error_setf(err, PS_ERR_SOURCE,
+                             "%s: got an HTML page (HTTP %ld) where Google's JSON was "
+                             "expected: check api_url/token_url and any proxy or "
+                             "captive portal in between",
+                             in->what, status);
+    if (in->page) {
+        /* values: the curl buffer itself becomes the page, no tree and no copy */
+        char *body = resp->body;
+        size_t blen = resp->len;
+        resp->body = NULL;
+        resp->len = 0;
+        int syntax = 0;
+        ps_status st =
+            ps_gs_page_parse(in->page, body, blen, in->first_row, in->what, &syntax, err);
+        return st == PS_OK || !syntax ? st : PS_RETRY;
+    }
+    return parse_json(resp->body, resp->len, in->what, x->json, err);
+}
+
+/* Before a retry: a smaller page when the caller can shrink it. */
+static const char *next_url(void *ctx, int attempt)
+{
+    (void)attempt;
+    exchange *x = ctx;
+    if (!x->in->shrink)
+        return NULL;
+    char *nu = x->in->shrink(x->in->shrink_ctx);
+    if (!nu)
+        return NULL;
+    char *full = x->in->use_auth ? with_key(x->c, nu) : xstrdup(nu);
+    if (!full) {
+        free(nu);
+        return NULL;
+    }
+    free(x->base);
+    x->base = nu;
+    wipe_free(x->full);
+    x->full = full;
+    return full;
 }
 
 static ps_status run(ps_gs_client *c, const attempt_in *in, json_t **json, ps_error *err)
 {
     if (json)
         *json = NULL;
-    char *url = xstrdup(in->url);
-    if (!url)
+    exchange x = {.c = c, .in = in, .ectx = c->ectx, .json = json};
+    x.ectx.what = in->what;
+    x.ectx.token_request = in->token_request;
+    x.base = xstrdup(in->url);
+    if (!x.base)
         return ps_error_setf(err, PS_ERR_NOMEM, "out of memory");
-    int attempt = 0, renewed = 0;
-    ps_gs_err_ctx ectx = c->ectx;
-    ectx.what = in->what;
-    ectx.token_request = in->token_request;
     ps_status result;
     for (;;) {
-        const char *bearer = NULL;
+        char auth[4096];
+        const char *headers[3] = {"Accept: application/json, text/csv;q=0.9, */*;q=0.1", NULL,
+                                  NULL};
         if (in->use_auth && c->mode == PS_GS_AUTH_SERVICE_ACCOUNT) {
             result = ps_gs_client_token(c, 0, err);
             if (result != PS_OK)
                 break;
-            bearer = c->token;
+            snprintf(auth, sizeof auth, "Authorization: Bearer %s", c->token);
+            headers[1] = auth;
         }
-        char *full = in->use_auth ? with_key(c, url) : xstrdup(url);
-        if (!full) {
+        wipe_free(x.full);
+        x.full = in->use_auth ? with_key(c, x.base) : xstrdup(x.base);
+        if (!x.full) {
             result = ps_error_setf(err, PS_ERR_NOMEM, "out of memory");
             break;
         }
-        if (!in->token_request)
-            pace(c);
-        char *shown = ps_gs_redact_url(full);
-        c->host->log(c->env, PS_LOG_DEBUG, "%s %s", in->post ? "POST" : "GET",
-                     shown ? shown : "(url)");
-        free(shown);
-        if (in->file) {
-            rewind(in->file);
-            if (ftruncate(fileno(in->file), 0) != 0) {
-                wipe_free(full);
-                result = ps_error_setf(err, PS_ERR_IO, "cannot reset the temporary CSV file");
-                break;
-            }
-        }
-        ps_gs_response resp;
-        c->requests++;
-        result =
-            ps_gs_http_exchange(c->http, full, bearer, in->post, in->follow, in->file, &resp, err);
-        wipe_free(full);
-        long retry_after = -1;
-        int retryable = 0;
-        char why[800];
-        why[0] = '\0';
-        if (result == PS_ERR_NETWORK) {
-            retryable = 1;
-            char tmp[sizeof err->message];
-            snprintf(tmp, sizeof tmp, "%s: %s", in->what, err->message);
-            snprintf(err->message, sizeof err->message, "%s", tmp);
-        } else if (result != PS_OK) {
-            break;
-        } else if (resp.status == 401 && in->use_auth && c->mode == PS_GS_AUTH_SERVICE_ACCOUNT &&
-                   !renewed) {
-            renewed = 1;
-            c->host->log(c->env, PS_LOG_INFO, "%s: access token rejected (401); getting a new one",
-                         in->what);
-            ps_gs_response_free(&resp);
-            result = ps_gs_client_token(c, 1, err);
-            if (result != PS_OK)
-                break;
-            continue;
-        } else if (resp.status == 429 || resp.status >= 500) {
-            retryable = 1;
-            retry_after = resp.retry_after_s;
-            result =
-                ps_gs_map_error(resp.status, resp.content_type, resp.body, resp.len, &ectx, err);
-            char brief[300];
-            ps_gs_error_brief(resp.body, resp.len, brief, sizeof brief);
-            snprintf(why, sizeof why, "%s: HTTP %ld %s", in->what, resp.status, brief);
-        } else if (resp.status < 200 || resp.status >= 300) {
-            result =
-                ps_gs_map_error(resp.status, resp.content_type, resp.body, resp.len, &ectx, err);
-            ps_gs_response_free(&resp);
-            break;
-        } else if (in->expect == PS_GS_EXPECT_CSV) {
-            int csv = ct_is(resp.content_type, "text/csv");
-            if (!csv) {
-                int html = ps_gs_looks_html(resp.content_type, resp.body, resp.len) ||
-                           ct_is(resp.content_type, "text/html");
-                result =
-                    html ? ps_error_setf(err, PS_ERR_AUTH,
-                                         "%s: Google sent an HTML page (probably a sign-in "
-                                         "page) instead of CSV: the sheet is not link-readable; "
-                                         "share it as 'Anyone with the link: Viewer' or use "
-                                         "api_key/service account credentials",
-                                         in->what)
-                         : ps_error_setf(err, PS_ERR_SOURCE, "%s: expected text/csv, got '%s'",
-                                         in->what,
-                                         resp.content_type[0] ? resp.content_type : "no type");
-                ps_gs_response_free(&resp);
-                break;
-            }
-            ps_gs_response_free(&resp);
-            if (fflush(in->file) != 0) {
-                result = ps_error_setf(err, PS_ERR_IO, "cannot write the temporary CSV file");
-                break;
-            }
-            result = PS_OK;
-            break;
-        } else {
-            if (!ct_is(resp.content_type, "application/json") &&
-                ps_gs_looks_html(resp.content_type, resp.body, resp.len)) {
-                result = ps_error_setf(err, PS_ERR_SOURCE,
-                                       "%s: got an HTML page (HTTP %ld) where Google's JSON was "
-                                       "expected: check api_url/token_url and any proxy or "
-                                       "captive portal in between",
-                                       in->what, resp.status);
-                ps_gs_response_free(&resp);
-                break;
-            }
-            if (in->page) {
-                /* values: the curl buffer itself becomes the page, no tree and no copy */
-                char *body = resp.body;
-                size_t blen = resp.len;
-                resp.body = NULL;
-                resp.len = 0;
-                int syntax = 0;
-                result =
-                    ps_gs_page_parse(in->page, body, blen, in->first_row, in->what, &syntax, err);
-                if (result == PS_OK || !syntax)
-                    break;
-                retryable = 1;
-            } else {
-                result = parse_json(resp.body, resp.len, in->what, json, &retryable, err);
-                ps_gs_response_free(&resp);
-                if (result == PS_OK)
-                    break;
-            }
-        }
-        ps_gs_response_free(&resp);
-        if (!retryable)
-            break;
-        if (attempt >= c->max_retries) {
-            size_t l = strlen(err->message);
-            snprintf(err->message + l, sizeof err->message - l, " [gave up after %d attempts]",
-                     attempt + 1);
+        ps_http_request rq = {.struct_size = sizeof rq,
+                              .method = in->post ? "POST" : "GET",
+                              .url = x.full,
+                              .headers = headers,
+                              .body = in->post,
+                              .body_len = in->post ? strlen(in->post) : 0,
+                              .what = in->what,
+                              .follow_redirects = in->follow,
+                              .unpaced = in->token_request,
+                              .body_sink = in->file ? file_sink : NULL,
+                              .check = judge,
+                              .before_retry = next_url,
+                              .ctx = &x};
+        ps_http_response resp;
+        x.want_renew = 0;
+        result = c->host->http_request(c->http, &rq, &resp, err);
+        memset(auth, 0, sizeof auth);
+        if (result == PS_OK) {
+            c->host->http_response_free(&resp);
             break;
         }
-        int64_t delay = ps_gs_backoff_ms(&c->rng, attempt, retry_after);
-        scrub(c, err);
-        c->host->log(c->env, PS_LOG_WARN, "%s; retrying in %lld.%03lld s (retry %d of %d)",
-                     why[0] ? why : err->message, (long long)(delay / 1000),
-                     (long long)(delay % 1000), attempt + 1, c->max_retries);
-        sleep_ms(delay);
-        attempt++;
-        c->retries++;
-        if (in->shrink) {
-            char *nu = in->shrink(in->shrink_ctx);
-            if (nu) {
-                free(url);
-                url = nu;
-            }
-        }
+        if (!x.want_renew)
+            break;
+        x.renewed = 1;
+        c->host->log(c->env, PS_LOG_INFO, "%s: access token rejected (401); getting a new one",
+                     in->what);
+        result = ps_gs_client_token(c, 1, err);
+        if (result != PS_OK)
+            break;
     }
-    free(url);
-    if (result != PS_OK)
-        scrub(c, err);
+    free(x.base);
+    wipe_free(x.full);
+    if (result != PS_OK) {
+        if (json) {
+            json_decref(*json);
+            *json = NULL;
+        }
+        if (strstr(err->message, ": response larger than ") && err->http_status == 0) {
+            size_t l = strlen(err->message);
+            snprintf(err->message + l, sizeof err->message - l, ": lower page_rows");
+        }
+        c->host->http_redact(c->http, err->message);
+    }
     return result;
 }
 
@@ -397,7 +377,7 @@ ps_status ps_gs_client_token(ps_gs_client *c, int force, ps_error *err)
     c->token = strdup(json_string_value(tok));
     int64_t secs = json_is_integer(exp) ? (int64_t)json_integer_value(exp) : 3600;
     json_decref(root);
-    if (!c->token)
+    if (!c->token || c->host->http_add_secret(c->http, c->token) != PS_OK)
         return ps_error_setf(err, PS_ERR_NOMEM, "out of memory");
     /* Renew ahead of expiry: 5 minutes early, or a quarter of the lifetime when shorter. */
     int64_t margin = secs > 1200 ? 300 : secs / 4;

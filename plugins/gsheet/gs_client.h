@@ -1,4 +1,6 @@
-/* gsheet: authenticated Google requests with pacing, retries, backoff and token renewal. */
+/* gsheet: authenticated Google requests on the host HTTP client (which paces, retries with
+ * backoff and honours Retry-After: docs/plugin-abi.md "Host services"), Google's error
+ * answers mapped to messages, and service-account token renewal. */
 #ifndef PS_GS_CLIENT_H
 #define PS_GS_CLIENT_H
 
@@ -7,7 +9,6 @@
 #include <stdio.h>
 
 #include "gs_errors.h"
-#include "gs_http.h"
 #include "gs_jwt.h"
 #include "gs_values.h"
 #include "paysync/plugin.h"
@@ -15,19 +16,15 @@
 typedef struct ps_gs_client {
     const ps_host *host;
     const ps_env *env;
-    ps_gs_http *http;
+    ps_http_client *http; /* the host's client: pacing, retries, secrets */
     ps_gs_auth_mode mode;
     char *api_key;           /* secret; API-key mode */
     ps_gs_sakey sa;          /* service-account mode */
     char *token_url;         /* service-account mode */
     char *token;             /* secret; cached access token */
     int64_t token_expiry_ms; /* monotonic time to renew at (before the real expiry) */
-    int max_retries;
-    int64_t min_interval_ms; /* pacing: 60000 / requests_per_minute */
-    int64_t last_request_ms; /* monotonic start of the last paced request, 0 = none */
-    uint64_t rng;
-    ps_gs_err_ctx ectx; /* spreadsheet ID, tab and tab list for messages */
-    unsigned long requests, retries, token_fetches;
+    ps_gs_err_ctx ectx;      /* spreadsheet ID, tab and tab list for messages */
+    unsigned long token_fetches;
 } ps_gs_client;
 
 /* Settings for ps_gs_client_init; strings are copied. */
@@ -42,9 +39,11 @@ typedef struct ps_gs_client_cfg {
     int insecure;
 } ps_gs_client_cfg;
 
-/* Sets up c. Errors: PS_ERR_NOMEM. Free with ps_gs_client_free (wipes secrets). */
-ps_status ps_gs_client_init(ps_gs_client *c, const ps_host *host, const ps_env *env,
-                            const ps_gs_client_cfg *cfg, ps_error *err);
+/* Sets up c on ctx's host HTTP client (timeout_s per exchange, max_retries + 1 attempts,
+ * requests_per_minute pacing, the API key registered as a secret). Errors: those of
+ * http_new, PS_ERR_NOMEM. Free with ps_gs_client_free (wipes secrets). */
+ps_status ps_gs_client_init(ps_gs_client *c, const ps_plugin_ctx *ctx, const ps_gs_client_cfg *cfg,
+                            ps_error *err);
 void ps_gs_client_free(ps_gs_client *c);
 
 enum { PS_GS_EXPECT_JSON = 0, PS_GS_EXPECT_CSV = 1 };
@@ -67,11 +66,11 @@ typedef struct ps_gs_request {
     uint64_t first_row;
 } ps_gs_request;
 
-/* Performs the request: paces to requests_per_minute, retries 429/5xx/transport errors and
- * truncated JSON with truncated exponential backoff and jitter (honouring Retry-After), never
- * 400/403/404; on 401 renews the service-account token once. For JSON, *json receives the
- * parsed body (caller json_decref), unless r->page is set (then json may be NULL). Errors: the
- * mapped Google error (gs_errors.h), PS_ERR_SOURCE for HTML/CSV content-type problems,
+/* Performs the request through the host client: paced to requests_per_minute; 429/5xx,
+ * transport errors and truncated JSON retried with the host's backoff (honouring
+ * Retry-After), never 400/403/404; on 401 renews the service-account token once. For JSON, *json
+ * receives the parsed body (caller json_decref), unless r->page is set (then json may be NULL).
+ * Errors: the mapped Google error (gs_errors.h), PS_ERR_SOURCE for HTML/CSV content-type problems,
  * PS_ERR_NETWORK when retries ran out. Messages never hold secrets. */
 ps_status ps_gs_client_get(ps_gs_client *c, const ps_gs_request *r, json_t **json, ps_error *err);
 
@@ -79,9 +78,5 @@ ps_status ps_gs_client_get(ps_gs_client *c, const ps_gs_request *r, json_t **jso
  * new JWT when none is cached, force is set, or it expires within 5 minutes (a quarter of
  * its lifetime for short-lived tokens). */
 ps_status ps_gs_client_token(ps_gs_client *c, int force, ps_error *err);
-
-/* Delay before retry number attempt (0-based): min(2^attempt s + jitter(0..1 s), 32 s), or
- * Retry-After seconds (capped at 64 s) when retry_after_s >= 0. */
-int64_t ps_gs_backoff_ms(uint64_t *rng, int attempt, long retry_after_s);
 
 #endif

@@ -1,4 +1,4 @@
-/* gsheet: URL and A1-range encoding, spreadsheet-ID extraction, URL redaction. */
+/* gsheet: URL and A1-range encoding, spreadsheet-ID extraction. */
 #include "gs_encode.h"
 
 #include <stdio.h>
@@ -131,57 +131,4 @@ int ps_gs_parse_sheet_ref(const char *in, char *id, size_t cap, int64_t *gid)
     memcpy(id, start, n);
     id[n] = '\0';
     return 0;
-}
-
-char *ps_gs_redact_url(const char *url)
-{
-    size_t n = strlen(url);
-    char *out = malloc(2 * n + 8); /* each redacted value grows by at most 3 bytes */
-    if (!out)
-        return NULL;
-    const char *q = strchr(url, '?');
-    if (!q) {
-        memcpy(out, url, n + 1);
-        return out;
-    }
-    size_t p = (size_t)(q - url) + 1;
-    memcpy(out, url, p);
-    const char *s = q + 1;
-    while (*s) {
-        const char *amp = strchr(s, '&');
-        size_t seg = amp ? (size_t)(amp - s) : strlen(s);
-        int secret = (seg >= 4 && strncmp(s, "key=", 4) == 0) ||
-                     (seg >= 13 && strncmp(s, "access_token=", 13) == 0);
-        if (secret) {
-            const char *eq = memchr(s, '=', seg);
-            size_t k = (size_t)(eq - s) + 1;
-            memcpy(out + p, s, k);
-            p += k;
-            memcpy(out + p, "***", 3);
-            p += 3;
-        } else {
-            memcpy(out + p, s, seg);
-            p += seg;
-        }
-        s += seg;
-        if (*s == '&')
-            out[p++] = *s++;
-    }
-    out[p] = '\0';
-    return out;
-}
-
-void ps_gs_scrub(char *msg, size_t cap, const char *secret)
-{
-    if (!msg || !secret || strlen(secret) < 4)
-        return;
-    size_t sl = strlen(secret);
-    char *hit;
-    while ((hit = strstr(msg, secret)) != NULL) {
-        size_t tail = strlen(hit + sl); /* sl >= 4 > 3: the message only shrinks */
-        (void)cap;
-        memmove(hit + 3, hit + sl, tail);
-        hit[3 + tail] = '\0';
-        memcpy(hit, "***", 3);
-    }
 }

@@ -1,4 +1,4 @@
-/* gsheet: URL and A1-range encoding, spreadsheet-ID extraction, URL redaction. */
+/* gsheet: URL and A1-range encoding, spreadsheet-ID extraction. */
 #ifndef PS_GS_ENCODE_H
 #define PS_GS_ENCODE_H
 
@@ -23,13 +23,5 @@ char *ps_gs_a1_range(const char *title, uint64_t r1, uint32_t last_col, uint64_t
  * Returns 0 on success, -1 when no ID is found or the ID has characters other than
  * [A-Za-z0-9_-], -2 for a "published to the web" URL (/d/e/...) whose ID the API rejects. */
 int ps_gs_parse_sheet_ref(const char *in, char *id, size_t cap, int64_t *gid);
-
-/* Copies url with the value of every key= / access_token= query parameter replaced by "***".
- * Returns a malloc'd string (caller frees), NULL when out of memory. */
-char *ps_gs_redact_url(const char *url);
-
-/* Replaces every occurrence of secret (when non-empty, at least 4 chars) in msg, in place,
- * by "***" (message is shortened, never lengthened beyond its buffer of size cap). */
-void ps_gs_scrub(char *msg, size_t cap, const char *secret);
 
 #endif

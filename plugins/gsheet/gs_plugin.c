@@ -247,7 +247,7 @@ static ps_status gs_create(const ps_plugin_ctx *ctx, void **out, ps_error *err)
         cfg.sa = &sa;
         cfg.token_url = token_url;
     }
-    st = ps_gs_client_init(&g->client, ctx->host, ctx->env, &cfg, err);
+    st = ps_gs_client_init(&g->client, ctx, &cfg, err);
     free(token_url);
     ps_gs_sakey_free(&sa);
     if (st != PS_OK)

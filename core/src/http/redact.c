@@ -45,9 +45,9 @@ static int unreserved(unsigned char c)
 
 ps_status ps_secrets_add(ps_secrets *s, const char *secret)
 {
-    if (!secret || !*secret)
+    size_t n = secret ? strlen(secret) : 0;
+    if (n < PS_SECRET_MIN_LEN) /* too short to find without mangling every message */
         return PS_OK;
-    size_t n = strlen(secret);
     if (add_one(s, secret, n) != 0)
         return PS_ERR_NOMEM;
     char *enc = malloc(3 * n + 1);
@@ -80,7 +80,7 @@ void ps_secrets_scrub(const ps_secrets *s, char *text)
     for (size_t i = 0; i < s->n; i++) {
         const char *sec = s->items[i];
         size_t sl = strlen(sec);
-        size_t rl = sl < 3 ? sl : 3;
+        size_t rl = 3; /* secrets have at least PS_SECRET_MIN_LEN > 3 bytes */
         char *hit = text;
         while ((hit = strstr(hit, sec)) != NULL) {
             size_t tail = strlen(hit + sl);

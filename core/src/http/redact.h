@@ -12,12 +12,17 @@ typedef struct ps_secrets {
     size_t n, cap;
 } ps_secrets;
 
+/* Secrets shorter than this are not registered: "k" or "ab" cannot be told from ordinary
+ * text, and scrubbing them would mangle every message. */
+#define PS_SECRET_MIN_LEN 4
+
 /* Adds a copy of secret and, when it differs, its percent-encoded form (as it appears in a
- * URL query). Empty strings and duplicates are ignored. Errors: PS_ERR_NOMEM. */
+ * URL query). Secrets shorter than PS_SECRET_MIN_LEN and duplicates are ignored. Errors:
+ * PS_ERR_NOMEM. */
 ps_status ps_secrets_add(ps_secrets *s, const char *secret);
 
-/* Replaces every occurrence of every secret in text (NUL-terminated, in place) by "***"
- * (by as many '*' when the secret is shorter than 3 bytes): text never grows. */
+/* Replaces every occurrence of every secret in text (NUL-terminated, in place) by "***":
+ * text never grows. */
 void ps_secrets_scrub(const ps_secrets *s, char *text);
 
 /* A malloc'd copy of url safe to show: the secrets scrubbed, and the values of query

@@ -1,4 +1,4 @@
-/* Unit tests: gsheet URL/A1 encoding, sheet URL -> ID, redaction, number rendering. */
+/* Unit tests: gsheet URL/A1 encoding, sheet URL -> ID, number rendering. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -114,39 +114,6 @@ static void test_sheet_refs(void **state)
     assert_int_equal(ps_gs_parse_sheet_ref("abcdef", small, sizeof small, &gid), -1);
 }
 
-static void test_redact_url(void **state)
-{
-    (void)state;
-    static const char *const c[][2] = {
-        {"http://h/v4/spreadsheets/x?fields=a&key=SECRET123",
-         "http://h/v4/spreadsheets/x?fields=a&key=***"},
-        {"http://h/x?key=S&b=1", "http://h/x?key=***&b=1"},
-        {"http://h/x?access_token=ya29.abc", "http://h/x?access_token=***"},
-        {"http://h/x?monkey=1", "http://h/x?monkey=1"},
-        {"http://h/x", "http://h/x"},
-        {"http://h/x?key=", "http://h/x?key=***"},
-    };
-    for (size_t i = 0; i < sizeof c / sizeof *c; i++) {
-        char *r = ps_gs_redact_url(c[i][0]);
-        assert_string_equal(r, c[i][1]);
-        assert_null(strstr(r, "SECRET"));
-        free(r);
-    }
-}
-
-static void test_scrub(void **state)
-{
-    (void)state;
-    char msg[64] = "bad key AIzaSECRET in AIzaSECRET!";
-    ps_gs_scrub(msg, sizeof msg, "AIzaSECRET");
-    assert_string_equal(msg, "bad key *** in ***!");
-    char msg2[32] = "abc";
-    ps_gs_scrub(msg2, sizeof msg2, "ab"); /* too short to scrub safely: untouched */
-    assert_string_equal(msg2, "abc");
-    ps_gs_scrub(msg2, sizeof msg2, NULL);
-    assert_string_equal(msg2, "abc");
-}
-
 typedef struct {
     double d;
     const char *text;
@@ -202,8 +169,6 @@ int main(void)
         cmocka_unit_test(test_col_letters),
         cmocka_unit_test(test_pct_unreserved_kept),
         cmocka_unit_test(test_sheet_refs),
-        cmocka_unit_test(test_redact_url),
-        cmocka_unit_test(test_scrub),
         cmocka_unit_test(test_numbers),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -7,7 +7,6 @@
 
 #include <cmocka.h>
 
-#include "../../../plugins/gsheet/gs_client.h"
 #include "../../../plugins/gsheet/gs_errors.h"
 
 #define JSON_CT "application/json; charset=UTF-8"
@@ -188,29 +187,11 @@ static void test_looks_html(void **state)
     assert_false(ps_gs_looks_html("text/csv", "a,b", 3));
 }
 
-static void test_backoff(void **state)
-{
-    (void)state;
-    uint64_t rng = 12345;
-    for (int attempt = 0; attempt < 10; attempt++) {
-        int64_t base = attempt >= 5 ? 32000 : (int64_t)1000 << attempt;
-        for (int k = 0; k < 20; k++) {
-            int64_t d = ps_gs_backoff_ms(&rng, attempt, -1);
-            assert_true(d >= (base < 32000 ? base : 32000));
-            assert_true(d <= (base + 1000 < 32000 ? base + 1000 : 32000));
-        }
-    }
-    assert_int_equal(ps_gs_backoff_ms(&rng, 0, 7), 7000); /* Retry-After honoured */
-    assert_int_equal(ps_gs_backoff_ms(&rng, 3, 0), 0);
-    assert_int_equal(ps_gs_backoff_ms(&rng, 0, 600), 64000); /* capped */
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_mapping),
         cmocka_unit_test(test_looks_html),
-        cmocka_unit_test(test_backoff),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

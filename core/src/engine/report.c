@@ -10,6 +10,7 @@
 #include "model/timestamp.h"
 #include "engine/pipeline.h"
 #include "engine/rowlog.h"
+#include "util/mkdirs.h"
 
 static uint64_t rows_per_second(const ps_dataset_result *d)
 {
@@ -141,7 +142,7 @@ ps_status ps_run_write_report(const ps_run_result *res, const char *path, ps_err
     } else {
         char tmp[4096];
         snprintf(tmp, sizeof tmp, "%s.tmp", path);
-        if (ps_mkdir_parents(path) != 0 || json_dump_file(root, tmp, JSON_INDENT(2)) != 0 ||
+        if (ps_make_parents_mode(path, 0755) != 0 || json_dump_file(root, tmp, JSON_INDENT(2)) != 0 ||
             rename(tmp, path) != 0)
             st = ps_error_setf(err, PS_ERR_IO, "cannot write the report %s: %s", path,
                                strerror(errno));

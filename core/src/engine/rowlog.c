@@ -12,6 +12,7 @@
 #include "engine/mapping.h"
 #include "model/model_fields.h"
 #include "util/crashpoint.h"
+#include "util/mkdirs.h"
 
 struct ps_rowlog {
     FILE *f;
@@ -20,25 +21,6 @@ struct ps_rowlog {
     int is_stderr;
     char *buf;
 };
-
-int ps_mkdir_parents(const char *path)
-{
-    char *p = strdup(path);
-    if (!p)
-        return -1;
-    for (char *s = p + 1; *s; s++) {
-        if (*s != '/')
-            continue;
-        *s = '\0';
-        if (mkdir(p, 0755) != 0 && errno != EEXIST) {
-            free(p);
-            return -1;
-        }
-        *s = '/';
-    }
-    free(p);
-    return 0;
-}
 
 /* Removes "<path>.tmp-<pid>" files left by runs that were killed (pid no longer alive). */
 static void remove_stale_temps(const char *path)
@@ -97,7 +79,7 @@ ps_status ps_rowlog_open(const char *path, ps_rowlog **out, ps_error *err)
         return ps_error_setf(err, PS_ERR_NOMEM, "out of memory");
     }
     snprintf(l->tmp, n, "%s.tmp-%ld", path, (long)getpid());
-    if (ps_mkdir_parents(path) != 0) {
+    if (ps_make_parents_mode(path, 0755) != 0) {
         ps_status st = ps_error_setf(err, PS_ERR_IO, "cannot create the folder of %s: %s", path,
                                      strerror(errno));
         ps_rowlog_abort(l);

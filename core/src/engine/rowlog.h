@@ -37,7 +37,4 @@ void ps_json_write_string(FILE *f, const char *s, size_t len);
  * U+FFFD; NULL when out of memory. */
 char *ps_utf8_repair(const char *s, size_t len);
 
-/* Creates the parent folders of path (mode 0755). Returns 0 or -1 with errno. */
-int ps_mkdir_parents(const char *path);
-
 #endif

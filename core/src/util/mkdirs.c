@@ -6,7 +6,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-int ps_make_parents(const char *path)
+int ps_make_parents_mode(const char *path, mode_t mode)
 {
     char *p = strdup(path);
     if (!p) {
@@ -17,7 +17,7 @@ int ps_make_parents(const char *path)
         if (*c != '/')
             continue;
         *c = '\0';
-        if (mkdir(p, 0777) != 0 && errno != EEXIST) {
+        if (mkdir(p, mode) != 0 && errno != EEXIST) {
             int e = errno;
             free(p);
             errno = e;
@@ -27,4 +27,9 @@ int ps_make_parents(const char *path)
     }
     free(p);
     return 0;
+}
+
+int ps_make_parents(const char *path)
+{
+    return ps_make_parents_mode(path, 0777);
 }

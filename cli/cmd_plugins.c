@@ -11,9 +11,9 @@ static const char plugins_usage[] =
     "usage: paysync plugins [--json] [--config CONFIG]\n"
     "\n"
     "Lists the built-in plugins (the sqlite store) and every plugin found on the plugin path\n"
-    "(the config's plugin_path, then $PAYSYNC_PLUGIN_PATH, then the install dir) with kind,\n"
-    "version and options. Files that fail to load are listed with the reason. exit: 0, or 1\n"
-    "when a plugin file failed to load\n";
+    "(the plugin folder next to the executable, then $PAYSYNC_PLUGIN_PATH, then the config's\n"
+    "plugin_path) with kind, version and options. Files that fail to load are listed with the\n"
+    "reason. exit: 0, or 1 when a plugin file failed to load\n";
 
 static const char *type_name(ps_option_type t)
 {

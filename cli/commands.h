@@ -26,7 +26,8 @@ int cmd_new_plugin(int argc, char **argv);
 /* Loads CONFIG and prepares a registry on its plugin path. Prints the error and returns
  * PS_EXIT_USAGE on failure; 0 on success. Caller frees both. */
 int cli_load(const char *path, ps_config **cfg, ps_registry **reg);
-/* A registry on $PAYSYNC_PLUGIN_PATH and the install dir only (plus extra dirs). */
+/* A registry on the plugin folder next to the executable and $PAYSYNC_PLUGIN_PATH, then dirs
+ * (may be NULL; see ps_registry_set_path). */
 int cli_registry(char *const *dirs, size_t n, ps_registry **reg);
 /* Prints "paysync: message" to stderr. */
 void cli_error(const char *fmt, ...)

@@ -3,10 +3,15 @@ discover, and the example config."""
 import json
 import os
 import shutil
+import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(__file__))
 import pslib  # noqa: E402
+
+# The real executable (PAYSYNC may be a valgrind wrapper script).
+BINARY = (os.path.join(os.environ["PS_BUILD_DIR"], "paysync") if os.environ.get("PS_BUILD_DIR")
+          else pslib.PAYSYNC)
 
 HEADER = "ID,TIMESTAMP,PAYMENT_AMOUNT,PAYMENT_CURRENCY,TRANSACTION_TYPE,CUSTOMER_ID,METER_ID,CUSTOMER_NAME,CUSTOMER_CATEGORY"
 ROW = "P1,2024-03-05T14:16:01Z,1500.50,NGN,FULL_PAYMENT,C1,M1,Amina,Residential"
@@ -104,9 +109,28 @@ datasets:
         self.assertIn("csvfile (provider", r.out)
         self.assertIn("sqlite (sink 1.0.0) - SQLite store", r.out)
         self.assertIn("  built-in\n", r.out)
-        r = pslib.run("plugins")  # no path configured at all: only the built-in store
-        self.assertIn("no plugins found", r.err)
-        self.assertIn("sqlite (sink", r.out)
+        # no path configured: the build tree's plugins, found next to the binary, and the
+        # built-in store
+        r = pslib.run("plugins", "--json")
+        self.assertEqual(r.rc, 0, r)
+        found = {p["name"]: p["file"] for p in json.loads(r.out) if "name" in p}
+        self.assertEqual(set(found), {f[:-3] for f in os.listdir(pslib.PLUGIN_DIR)
+                                      if f.endswith(".so")} | {"sqlite"}, r)
+        self.assertIsNone(found["sqlite"])
+        self.assertEqual(os.path.dirname(found["csvfile"]),
+                         os.path.realpath(os.path.join(os.path.dirname(BINARY), "plugins")))
+        # a copy of the binary with no plugin folder next to it and no path configured: only
+        # the built-in store
+        lone = self.path("bin", "paysync")
+        os.makedirs(os.path.dirname(lone))
+        shutil.copy2(BINARY, lone)
+        env = dict(os.environ)
+        env.pop("PAYSYNC_PLUGIN_PATH", None)
+        p = subprocess.run([lone, "plugins"], capture_output=True, text=True, env=env)
+        self.assertEqual(p.returncode, 0, p)
+        self.assertIn("no plugins found: set plugin_path in a config (--config) or "
+                      "PAYSYNC_PLUGIN_PATH", p.stderr)
+        self.assertIn("sqlite (sink", p.stdout)
 
     def test_check(self):
         csv = self.write("in.csv", HEADER + "\n" + ROW + "\n")
@@ -127,7 +151,7 @@ datasets:
         self.assertRegex(r.out, r"\n3\s+error\s+TIMESTAMP")
         self.assertIn("2 rows read, 1 valid, 1 rejected", r.out)
         ok = self.write("ok.csv", HEADER + "\n" + ROW + "\n")
-        r = pslib.run("validate", ok, env=env)
+        r = pslib.run("validate", ok)  # csvfile found next to the binary, no path set
         self.assertEqual(r.rc, 0, r)
         self.assertIn("no problems found", r.out)
         r = pslib.run("validate", ok, "--profile", "strict", env=env)

@@ -1,64 +1,80 @@
 #!/usr/bin/env bash
-# cmake --install puts the binary, library, headers, plugins, pkg-config file and man page in
-# place, and an out-of-tree plugin builds with `pkg-config --cflags paysync-plugin` and loads.
+# An installed tree runs: `cmake --install` into a temporary prefix puts the binary, plugins,
+# headers, pkg-config file and man page in place (and no paysync library: the
+# core is linked into the binary); P/bin/paysync runs with LD_LIBRARY_PATH and
+# PAYSYNC_PLUGIN_PATH unset, lists every plugin from P/LIBDIR/paysync/plugins, and runs the
+# sample job (config/example.yaml) from a copy of config/ outside the source tree.
 set -euo pipefail
-: "${PS_BUILD_DIR:?}" "${PAYSYNC:?}"
-command -v pkg-config >/dev/null || { echo "SKIP: pkg-config missing"; exit 77; }
+: "${PS_BUILD_DIR:?}" "${PS_SOURCE_DIR:?}"
+fail() { echo "FAIL: $*"; exit 1; }
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-cmake --install "$PS_BUILD_DIR" --prefix "$tmp/prefix" >/dev/null
-libdir=$(ls -d "$tmp"/prefix/lib* | head -n1)
-for f in "$tmp/prefix/bin/paysync" "$tmp/prefix/share/man/man1/paysync.1" \
-         "$tmp/prefix/include/paysync/plugin.h" "$libdir/pkgconfig/paysync-plugin.pc"; do
-  [ -e "$f" ] || { echo "FAIL: $f not installed"; exit 1; }
-done
-for p in csvfile stub jsonl csv gsheet; do
-  [ -e "$libdir/paysync/plugins/$p.so" ] || { echo "FAIL: plugin $p not installed"; exit 1; }
-done
-# The SQLite store is part of libpaysync (the built-in sink `sqlite`), not a plugin file.
-[ ! -e "$libdir/paysync/plugins/sqlite.so" ] || { echo "FAIL: sqlite.so installed"; exit 1; }
-ls "$libdir"/libpaysync.so* >/dev/null || { echo "FAIL: libpaysync not installed"; exit 1; }
+prefix="$tmp/prefix"
+cmake --install "$PS_BUILD_DIR" --prefix "$prefix" >/dev/null
+libdir=$(cd "$(dirname "$(ls -d "$prefix"/lib*/pkgconfig)")" && pwd)
+passed=0
 
-mkdir -p "$tmp/plugins"
-cat > "$tmp/hello.c" <<'C'
-#include <paysync/plugin.h>
-#include <stdlib.h>
-static const ps_option_spec opts[] = {
-    {"greeting", PS_OPT_STRING, "hello", 0, 0, "what to say"}, {0, 0, 0, 0, 0, 0}};
-static ps_status create(const ps_plugin_ctx *ctx, void **inst, ps_error *err)
-{
-    (void)ctx; (void)err;
-    *inst = malloc(1);
-    return *inst ? PS_OK : PS_ERR_NOMEM;
-}
-static void destroy(void *inst) { free(inst); }
-static ps_status s_open(void *i, const ps_sink_open_args *a, ps_error *e) { (void)i; (void)a; (void)e; return PS_OK; }
-static ps_status s_write(void *i, const ps_record_batch *b, ps_error *e) { (void)i; (void)b; (void)e; return PS_OK; }
-static ps_status s_commit(void *i, const ps_commit_info *c, ps_change_counts *ch, ps_error *e) { (void)i; (void)c; (void)ch; (void)e; return PS_OK; }
-static const ps_sink_ops ops = {.struct_size = sizeof(ps_sink_ops), .open = s_open, .write_batch = s_write, .commit = s_commit};
-static const ps_plugin_descriptor desc = {
-    .struct_size = sizeof(ps_plugin_descriptor), .abi_major = PS_ABI_MAJOR, .abi_minor = PS_ABI_MINOR,
-    .name = "hello", .version = "1.0", .description = "out-of-tree test sink",
-    .kind = PS_PLUGIN_SINK, .options = opts, .create = create, .destroy = destroy, .sink = &ops};
-PS_PLUGIN_DEFINE(hello, desc)
-C
-cflags=$(PKG_CONFIG_PATH="$libdir/pkgconfig" pkg-config --cflags paysync-plugin)
-cc -std=c11 -Wall -Wextra -Werror -shared -fPIC $cflags "$tmp/hello.c" -o "$tmp/plugins/hello.so"
-chmod 755 "$tmp/plugins" "$tmp/plugins/hello.so"
-exports=$(nm -D --defined-only "$tmp/plugins/hello.so" | awk '{print $3}' | grep -v '^_' || true)
-[ "$exports" = "paysync_plugin_entry" ] || { echo "FAIL: exports: $exports"; exit 1; }
-out=$(PAYSYNC_PLUGIN_PATH="$tmp/plugins" "$PAYSYNC" plugins --json)
-echo "$out" | grep -q '"name": "hello"' || { echo "FAIL: hello not listed: $out"; exit 1; }
-echo "$out" | grep -q '"greeting"' || { echo "FAIL: option table not listed"; exit 1; }
-echo "$out" | python3 -c '
-import json, sys
-p = {x["name"]: x for x in json.load(sys.stdin) if "name" in x}
-assert p["sqlite"]["builtin"] is True and p["sqlite"]["file"] is None, p.get("sqlite")
-assert p["hello"]["builtin"] is False, p["hello"]
-' || { echo "FAIL: sqlite is not listed as built-in: $out"; exit 1; }
-# In-tree plugins export only their entry function too.
-for so in "$PS_BUILD_DIR"/plugins/*.so; do
-  e=$(nm -D --defined-only "$so" | awk '{print $3}' | grep -v '^_' || true)
-  [ "$e" = "paysync_plugin_entry" ] || { echo "FAIL: $so exports: $e"; exit 1; }
+# 1. the layout
+for f in bin/paysync share/man/man1/paysync.1 include/paysync/plugin.h; do
+  [ -f "$prefix/$f" ] || fail "$f not installed"
 done
-echo "1 passed, 0 failed"
+for f in pkgconfig/paysync-plugin.pc; do
+  [ -f "$libdir/$f" ] || fail "${libdir#"$prefix"/}/$f not installed"
+done
+built=$(cd "$PS_BUILD_DIR/plugins" && ls -- *.so | sort)
+installed=$(cd "$libdir/paysync/plugins" && ls -- *.so | sort)
+[ "$built" = "$installed" ] || fail "installed plugins differ from build/plugins:
+$(diff <(echo "$built") <(echo "$installed"))"
+# The SQLite store is in the core (the built-in sink `sqlite`), not a plugin file.
+[ ! -e "$libdir/paysync/plugins/sqlite.so" ] || fail "sqlite.so installed"
+if ls "$libdir"/libpaysync* >/dev/null 2>&1; then
+  fail "a paysync library is installed: $(ls "$libdir"/libpaysync*)"
+fi
+passed=$((passed + 1))
+
+# 2. the binary needs no library path: no RUNPATH, every library found
+if readelf -d "$prefix/bin/paysync" | grep -Eq 'RPATH|RUNPATH'; then
+  fail "bin/paysync has an RPATH/RUNPATH: $(readelf -d "$prefix/bin/paysync" | grep -E 'RPATH|RUNPATH')"
+fi
+missing=$(env -u LD_LIBRARY_PATH ldd "$prefix/bin/paysync" | grep 'not found' || true)
+[ -z "$missing" ] || fail "bin/paysync: $missing"
+passed=$((passed + 1))
+
+# 3. `paysync plugins` lists every installed plugin, from the installed folder, and the
+#    built-in store
+run() { env -u LD_LIBRARY_PATH -u PAYSYNC_PLUGIN_PATH "$@"; }
+out=$(cd "$tmp" && run "$prefix/bin/paysync" plugins --json) || fail "paysync plugins failed: $out"
+listed=$(python3 -c '
+import json, os, sys
+for p in json.load(sys.stdin):
+    if "name" not in p:
+        sys.exit("failed to load: %s: %s" % (p.get("file"), p.get("error")))
+    if p["builtin"]:
+        print(p["name"], "built-in")
+    else:
+        print(p["name"] + ".so", os.path.dirname(p["file"]))' <<<"$out") || fail "$listed"
+want=$( (for f in $installed; do echo "$f $libdir/paysync/plugins"; done; echo "sqlite built-in") | sort)
+[ "$(sort <<<"$listed")" = "$want" ] || fail "paysync plugins listed:
+$listed
+wanted:
+$want"
+passed=$((passed + 1))
+
+# 4. the sample job runs from the installed tree (a copy of config/, no plugin_path)
+mkdir -p "$tmp/job"
+cp -r "$PS_SOURCE_DIR/config" "$tmp/job/config"
+grep -q '^plugin_path' "$tmp/job/config/example.yaml" && fail "config/example.yaml names a plugin_path"
+(cd "$tmp/job" && run "$prefix/bin/paysync" run config/example.yaml --report report.json \
+  >run.out 2>&1) || fail "sample job failed: $(cat "$tmp/job/run.out")"
+python3 - "$tmp/job" <<'PY' || fail "sample job outputs"
+import json, os, sys
+job = sys.argv[1]
+ds = json.load(open(os.path.join(job, "report.json")))["datasets"][0]
+assert ds["accepted"] > 300 and ds["rejected"] > 0, ds
+rows = sum(1 for _ in open(os.path.join(job, "out", "payments.jsonl")))
+assert rows == ds["accepted"], (rows, ds["accepted"])
+assert os.path.getsize(os.path.join(job, "var", "paysync.db")) > 0
+PY
+passed=$((passed + 1))
+
+echo "$passed passed, 0 failed"

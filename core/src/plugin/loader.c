@@ -4,6 +4,7 @@
 #include <dirent.h>
 #include <dlfcn.h>
 #include <errno.h>
+#include <limits.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +14,12 @@
 #include "store/store.h"
 
 #define PS_MAX_PLUGIN_NAME 64
+
+/* The installed plugin folder relative to the executable's folder (set by CMake from
+ * GNUInstallDirs: bindir -> libdir/paysync/plugins). */
+#ifndef PS_PLUGIN_REL_DIR
+#define PS_PLUGIN_REL_DIR "../lib/paysync/plugins"
+#endif
 
 struct ps_registry {
     ps_plugin **plugins;
@@ -72,25 +79,52 @@ static int add_dir(ps_registry *r, const char *d, size_t len)
     return 0;
 }
 
+char *ps_plugin_dir_near(const char *exe)
+{
+    const char *slash = exe ? strrchr(exe, '/') : NULL;
+    if (!slash)
+        return NULL;
+    static const char *const rel[] = {PS_PLUGIN_REL_DIR, "plugins"};
+    for (size_t i = 0; i < sizeof rel / sizeof rel[0]; i++) {
+        char cand[PATH_MAX];
+        int n = snprintf(cand, sizeof cand, "%.*s/%s", (int)(slash - exe), exe, rel[i]);
+        if (n < 0 || (size_t)n >= sizeof cand)
+            continue;
+        struct stat sb;
+        if (stat(cand, &sb) == 0 && S_ISDIR(sb.st_mode))
+            return realpath(cand, NULL);
+    }
+    return NULL;
+}
+
 ps_status ps_registry_set_path(ps_registry *r, char *const *dirs, size_t n, ps_error *err)
 {
     free_dirs(r);
     r->path_set = 1;
-    for (size_t i = 0; i < n; i++)
-        if (dirs && dirs[i] && add_dir(r, dirs[i], strlen(dirs[i])) != 0)
+    /* 1. next to the executable (installed tree or build tree) */
+    char exe[PATH_MAX];
+    ssize_t len = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (len > 0) {
+        exe[len] = '\0';
+        char *near = ps_plugin_dir_near(exe);
+        int rc = near ? add_dir(r, near, strlen(near)) : 0;
+        free(near);
+        if (rc != 0)
             return ps_error_setf(err, PS_ERR_NOMEM, "plugin path: out of memory");
+    }
+    /* 2. $PAYSYNC_PLUGIN_PATH */
     const char *env = getenv("PAYSYNC_PLUGIN_PATH");
     while (env && *env) {
         const char *colon = strchr(env, ':');
-        size_t len = colon ? (size_t)(colon - env) : strlen(env);
-        if (add_dir(r, env, len) != 0)
+        size_t elen = colon ? (size_t)(colon - env) : strlen(env);
+        if (add_dir(r, env, elen) != 0)
             return ps_error_setf(err, PS_ERR_NOMEM, "plugin path: out of memory");
         env = colon ? colon + 1 : NULL;
     }
-#ifdef PS_PLUGIN_INSTALL_DIR
-    if (add_dir(r, PS_PLUGIN_INSTALL_DIR, strlen(PS_PLUGIN_INSTALL_DIR)) != 0)
-        return ps_error_setf(err, PS_ERR_NOMEM, "plugin path: out of memory");
-#endif
+    /* 3. the config's plugin_path */
+    for (size_t i = 0; i < n; i++)
+        if (dirs && dirs[i] && add_dir(r, dirs[i], strlen(dirs[i])) != 0)
+            return ps_error_setf(err, PS_ERR_NOMEM, "plugin path: out of memory");
     return PS_OK;
 }
 

@@ -32,9 +32,17 @@ typedef struct ps_plugin {
 ps_registry *ps_registry_new(void);
 void ps_registry_free(ps_registry *r);
 
-/* Search path: the config's plugin_path, then $PAYSYNC_PLUGIN_PATH (':'-separated), then the
- * install dir. dirs may be NULL. Copies the strings. */
+/* Search path, first hit wins: the plugin folder next to the running executable
+ * (ps_plugin_dir_near of /proc/self/exe), then $PAYSYNC_PLUGIN_PATH (':'-separated, empty
+ * entries skipped), then dirs (the config's plugin_path). dirs may be NULL. Copies the
+ * strings. */
 ps_status ps_registry_set_path(ps_registry *r, char *const *dirs, size_t n, ps_error *err);
+
+/* The plugin folder of the executable at path exe: EXEDIR/PS_PLUGIN_REL_DIR (an installed
+ * tree: ../lib/paysync/plugins, libdir as installed) or else EXEDIR/plugins (the build tree),
+ * the first that is a directory, as a canonical absolute path (malloc'd, caller frees). NULL
+ * when neither exists or exe has no '/'. */
+char *ps_plugin_dir_near(const char *exe);
 
 /* The effective search path (computing the default one when set_path was not called).
  * Owned by the registry, valid until the next set_path or free. */

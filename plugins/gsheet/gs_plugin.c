@@ -97,10 +97,10 @@ static ps_status int_opt(const ps_plugin_ctx *ctx, const char *name, int64_t lo,
                          int64_t *out, ps_error *err)
 {
     int64_t v = ctx->host->opt_int(ctx->options, name);
+    *out = v; /* written on every path: callers read it only after PS_OK */
     if (v < lo || v > hi)
         return ps_error_setf(err, PS_ERR_CONFIG, "%s must be between %lld and %lld, not %lld", name,
                              (long long)lo, (long long)hi, (long long)v);
-    *out = v;
     return PS_OK;
 }
 

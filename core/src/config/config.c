@@ -445,6 +445,7 @@ static ps_status enum_of(cctx *x, const ps_ynode *n, const char *path, const cha
                          size_t nc, int *idx)
 {
     char *v;
+    *idx = 0; /* written on every path: callers read it only after PS_OK */
     ps_status st = nonempty(x, n, path, &v);
     if (st != PS_OK)
         return st;

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # An installed tree runs: `cmake --install` into a temporary prefix puts the binary, plugins,
-# headers, pkg-config file and man page in place (and no paysync library: the
+# headers, pkg-config file, CMake package and man page in place (and no paysync library: the
 # core is linked into the binary); P/bin/paysync runs with LD_LIBRARY_PATH and
 # PAYSYNC_PLUGIN_PATH unset, lists every plugin from P/LIBDIR/paysync/plugins, and runs the
 # sample job (config/example.yaml) from a copy of config/ outside the source tree.
@@ -18,7 +18,9 @@ passed=0
 for f in bin/paysync share/man/man1/paysync.1 include/paysync/plugin.h; do
   [ -f "$prefix/$f" ] || fail "$f not installed"
 done
-for f in pkgconfig/paysync-plugin.pc; do
+for f in pkgconfig/paysync-plugin.pc cmake/paysync/paysyncConfig.cmake \
+         cmake/paysync/paysyncConfigVersion.cmake cmake/paysync/paysyncTargets.cmake \
+         cmake/paysync/paysyncPlugin.cmake; do
   [ -f "$libdir/$f" ] || fail "${libdir#"$prefix"/}/$f not installed"
 done
 built=$(cd "$PS_BUILD_DIR/plugins" && ls -- *.so | sort)

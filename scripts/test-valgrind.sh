@@ -22,7 +22,7 @@ src="$PWD"
 build="${PS_VALGRIND_BUILD:-build-valgrind}"
 command -v valgrind >/dev/null || { echo "test-valgrind: valgrind is not installed" >&2; exit 2; }
 
-cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPS_WERROR=ON >/dev/null
 cmake --build "$build" -j"${PS_JOBS:-2}"
 build="$(cd "$build" && pwd)"
 

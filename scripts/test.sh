@@ -2,10 +2,13 @@
 # Runs every test (what CI runs through .ci/run). Stages, in order; the first failed stage ends
 # the run, and each stage's wall time is printed at the end either way:
 #   0. the test tools installed when missing (scripts/install-test-deps.sh)
-#   1. build (gcc, -Werror) into build/ (scripts/bootstrap.sh installs the build packages)
+#   1. build (gcc, -Werror, Debian's hardening flags) into build/ (scripts/test-builds.sh
+#      --hardening-bootstrap: scripts/bootstrap.sh installs the build packages; RELRO, stack
+#      protector and _FORTIFY_SOURCE checked in the outputs)
 #   2. the ctest suite there (cmocka units + integration tests driving the real binary)
 #   3. bench/run --quick (every benchmark configuration runs and counts match; no speed asserted)
 #   3b. the .debs built and the sample job run from them (scripts/test-debs.sh)
+#   3c. a gcc Release (-O3) build with -Werror (scripts/test-builds.sh --release)
 #   4. clang build with ASan+UBSan and -Werror into build-asan/, running the whole ctest suite
 #      (scripts/test-sanitizers.sh): clang's warnings are errors here
 #   5. the unit tests under valgrind --leak-check=full, on build/ (scripts/test-valgrind.sh)
@@ -54,15 +57,16 @@ stage() {
 }
 
 stage "test tools" bash scripts/install-test-deps.sh
-stage "build (gcc, -Werror)" bash scripts/bootstrap.sh -DPS_WERROR=ON
+stage "build (gcc, -Werror, hardening flags)" bash scripts/test-builds.sh --hardening-bootstrap build
 stage "ctest" ctest --test-dir build --output-on-failure -j2
 stage "bench/run --quick" bench/run --quick
 if [ "${PS_TEST_QUICK:-0}" = 1 ]; then
-  echo "test.sh: PS_TEST_QUICK=1: sanitizer, valgrind and fuzz stages skipped"
+  echo "test.sh: PS_TEST_QUICK=1: package, Release, sanitizer, valgrind and fuzz stages skipped"
   summary
   exit 0
 fi
 stage "Debian packages (scripts/test-debs.sh)" bash scripts/test-debs.sh
+stage "Release build (gcc -O3, -Werror)" bash scripts/test-builds.sh --release
 stage "sanitizers (clang, ASan+UBSan, -Werror; whole suite)" \
   env CC=clang PS_WERROR=ON bash scripts/test-sanitizers.sh
 if [ $full = 1 ]; then

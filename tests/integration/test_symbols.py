@@ -6,6 +6,7 @@ import difflib
 import fnmatch
 import glob
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -39,14 +40,19 @@ def parse_list(text):
     return sections
 
 
+# Added by the compiler in sanitizer builds (scripts/test-sanitizers.sh), not by paysync.
+SANITIZER = re.compile(r"^__(asan|ubsan|lsan|tsan|msan|sanitizer)_")
+
+
 def exported(path):
-    """Sorted dynamic symbols path defines itself (not name@VERSION copies)."""
+    """Sorted dynamic symbols path defines itself (not name@VERSION copies, not sanitizer
+    runtime symbols)."""
     out = subprocess.run(["nm", "-D", "--defined-only", path], capture_output=True, text=True,
                          check=True).stdout
     syms = set()
     for line in out.splitlines():
         parts = line.split()
-        if len(parts) >= 3 and "@" not in parts[2]:
+        if len(parts) >= 3 and "@" not in parts[2] and not SANITIZER.match(parts[2]):
             syms.add(parts[2])
     return sorted(syms)
 

@@ -87,10 +87,12 @@ dpkg -x "$dev" "$root"
 bin="$root/usr/bin/paysync"
 [ -x "$bin" ] || fail "$bin is missing"
 
-# The binary finds its library through an $ORIGIN-relative RUNPATH when the build sets one
-# (issue 11, item 5); until then LD_LIBRARY_PATH points at the scratch root's library folder.
-run_env=(env -u PAYSYNC_PLUGIN_PATH)
-if ! readelf -d "$bin" | grep -q 'ORIGIN'; then
+# The core is linked into the binary (no libpaysync: it runs with LD_LIBRARY_PATH unset); a
+# build that links a shared paysync library without an $ORIGIN-relative RUNPATH gets
+# LD_LIBRARY_PATH pointed at the scratch root's library folder.
+run_env=(env -u PAYSYNC_PLUGIN_PATH -u LD_LIBRARY_PATH)
+dynamic=$(readelf -d "$bin")
+if grep -q 'NEEDED.*libpaysync' <<<"$dynamic" && ! grep -q 'ORIGIN' <<<"$dynamic"; then
   run_env+=(LD_LIBRARY_PATH="$root/usr/lib/$multiarch")
 fi
 

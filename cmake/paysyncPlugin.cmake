@@ -4,7 +4,8 @@
 # descriptor's name, [a-z0-9_]+), compiled with hidden visibility so that the entry function
 # (PS_PLUGIN_DEFINE) is its only exported symbol, against paysync::plugin_headers. It does not
 # link any paysync library: plugins reach the core through the ps_host table only. The file is
-# written to ${CMAKE_BINARY_DIR}/plugins (point PAYSYNC_PLUGIN_PATH there to try it) and
+# written to the current binary folder (build/NAME.so for a top-level project; point
+# PAYSYNC_PLUGIN_PATH there, or `paysync test-plugin` at the file, to try it) and
 # `cmake --install` puts it, mode 0755, into DESTINATION: by default PAYSYNC_PLUGIN_DIR, the
 # plugin folder of the paysync installation that was found, where paysync finds it without
 # configuration. A relative DESTINATION is relative to CMAKE_INSTALL_PREFIX.
@@ -34,8 +35,7 @@ function(paysync_add_plugin name)
   target_link_libraries(${name} PRIVATE paysync::plugin_headers ${P_LIBS})
   set_target_properties(${name} PROPERTIES
     PREFIX "" SUFFIX ".so" OUTPUT_NAME ${name}
-    C_VISIBILITY_PRESET hidden CXX_VISIBILITY_PRESET hidden VISIBILITY_INLINES_HIDDEN ON
-    LIBRARY_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/plugins)
+    C_VISIBILITY_PRESET hidden CXX_VISIBILITY_PRESET hidden VISIBILITY_INLINES_HIDDEN ON)
   install(TARGETS ${name} LIBRARY DESTINATION ${P_DESTINATION}
     PERMISSIONS OWNER_READ OWNER_WRITE OWNER_EXECUTE GROUP_READ GROUP_EXECUTE
                 WORLD_READ WORLD_EXECUTE)

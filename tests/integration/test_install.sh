@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # An installed tree runs: `cmake --install` into a temporary prefix puts the binary, plugins,
-# headers, pkg-config file, CMake package and man page in place (and no paysync library: the
-# core is linked into the binary); P/bin/paysync runs with LD_LIBRARY_PATH and
+# headers, pkg-config file, CMake package, test host library and man page in place (and no
+# core library: the core is linked into the binary); P/bin/paysync runs with LD_LIBRARY_PATH and
 # PAYSYNC_PLUGIN_PATH unset, lists every plugin from P/LIBDIR/paysync/plugins, and runs the
 # sample job (config/example.yaml) from a copy of config/ outside the source tree.
 set -euo pipefail
@@ -15,12 +15,13 @@ libdir=$(cd "$(dirname "$(ls -d "$prefix"/lib*/pkgconfig)")" && pwd)
 passed=0
 
 # 1. the layout
-for f in bin/paysync share/man/man1/paysync.1 include/paysync/plugin.h; do
+for f in bin/paysync share/man/man1/paysync.1 include/paysync/plugin.h \
+         include/paysync/testhost.h; do
   [ -f "$prefix/$f" ] || fail "$f not installed"
 done
 for f in pkgconfig/paysync-plugin.pc cmake/paysync/paysyncConfig.cmake \
          cmake/paysync/paysyncConfigVersion.cmake cmake/paysync/paysyncTargets.cmake \
-         cmake/paysync/paysyncPlugin.cmake; do
+         cmake/paysync/paysyncPlugin.cmake libpaysync-testhost.so.0; do
   [ -f "$libdir/$f" ] || fail "${libdir#"$prefix"/}/$f not installed"
 done
 built=$(cd "$PS_BUILD_DIR/plugins" && ls -- *.so | sort)
@@ -29,14 +30,18 @@ installed=$(cd "$libdir/paysync/plugins" && ls -- *.so | sort)
 $(diff <(echo "$built") <(echo "$installed"))"
 # The SQLite store is in the core (the built-in sink `sqlite`), not a plugin file.
 [ ! -e "$libdir/paysync/plugins/sqlite.so" ] || fail "sqlite.so installed"
-if ls "$libdir"/libpaysync* >/dev/null 2>&1; then
-  fail "a paysync library is installed: $(ls "$libdir"/libpaysync*)"
+if ls "$libdir"/libpaysync.so* >/dev/null 2>&1; then
+  fail "a core library is installed: $(ls "$libdir"/libpaysync.so*)"
 fi
 passed=$((passed + 1))
 
 # 2. the binary needs no library path: no RUNPATH, every library found
-if readelf -d "$prefix/bin/paysync" | grep -Eq 'RPATH|RUNPATH'; then
-  fail "bin/paysync has an RPATH/RUNPATH: $(readelf -d "$prefix/bin/paysync" | grep -E 'RPATH|RUNPATH')"
+dynamic=$(readelf -d "$prefix/bin/paysync")
+if grep -Eq 'RPATH|RUNPATH' <<<"$dynamic"; then
+  fail "bin/paysync has an RPATH/RUNPATH: $(grep -E 'RPATH|RUNPATH' <<<"$dynamic")"
+fi
+if grep -q 'NEEDED.*libpaysync' <<<"$dynamic"; then
+  fail "bin/paysync links a paysync library: $(grep 'NEEDED.*libpaysync' <<<"$dynamic")"
 fi
 missing=$(env -u LD_LIBRARY_PATH ldd "$prefix/bin/paysync" | grep 'not found' || true)
 [ -z "$missing" ] || fail "bin/paysync: $missing"

@@ -79,7 +79,7 @@ passed=$((passed + 1))
 cmake -S "$src" -B "$tmp/cm" -DCMAKE_PREFIX_PATH="$prefix" >"$tmp/cm.log" 2>&1 ||
   fail "cmake configure: $(cat "$tmp/cm.log")"
 cmake --build "$tmp/cm" >>"$tmp/cm.log" 2>&1 || fail "cmake build: $(cat "$tmp/cm.log")"
-exports_only_entry "$tmp/cm/plugins/sdkdemo.so"
+exports_only_entry "$tmp/cm/sdkdemo.so"
 [ ! -e "$plugindir/sdkdemo.so" ] || fail "sdkdemo.so installed before cmake --install"
 cmake --install "$tmp/cm" >>"$tmp/cm.log" 2>&1 || fail "cmake --install: $(cat "$tmp/cm.log")"
 [ "$(stat -c %a "$plugindir/sdkdemo.so")" = 755 ] ||

@@ -109,13 +109,14 @@ class Symbols(unittest.TestCase):
             subprocess.run(["cc", "-shared", "-fPIC", "-o", os.path.join(tmp, "plugins", "leak.so"),
                             src], check=True)
             shutil.copy2(os.path.join(BUILD, "paysync"), os.path.join(tmp, "paysync"))
-            problems = check(tmp, self.sections)
+            sections = {k: v for k, v in self.sections.items() if k in ("paysync", "plugins/*.so")}
+            problems = check(tmp, sections)
             self.assertEqual(len(problems), 1, problems)
             self.assertIn("+ps_leaked_helper", problems[0])
             self.assertIn("nm -D --defined-only plugins/leak.so", problems[0])
             # and a file no section covers
-            del self.sections["plugins/*.so"]
-            problems = check(tmp, self.sections)
+            del sections["plugins/*.so"]
+            problems = check(tmp, sections)
             self.assertIn("plugins/leak.so: no section of %s covers it" % LIST_NAME, problems)
         finally:
             shutil.rmtree(tmp, ignore_errors=True)

@@ -8,6 +8,7 @@
 #include <strings.h>
 
 #include "model/timestamp.h"
+#include "util/duration.h"
 
 #define MS_MIN INT64_C(60000)
 #define MS_HOUR (60 * MS_MIN)
@@ -18,92 +19,6 @@ static int64_t floor_div(int64_t a, int64_t b)
 {
     int64_t q = a / b;
     return (a % b != 0 && ((a < 0) != (b < 0))) ? q - 1 : q;
-}
-
-/* ---- durations ----------------------------------------------------------------------- */
-
-int ps_duration_parse(const char *s, int allow_zero, int64_t *out_ms, const char **why)
-{
-    static const int64_t limit = INT64_C(366) * 10 * 86400 * 1000;
-    int64_t total = 0;
-    const char *p = s;
-    if (!s || !*s) {
-        *why = "a duration is required, e.g. 6h";
-        return -1;
-    }
-    while (*p) {
-        if (!isdigit((unsigned char)*p)) {
-            *why = "expected a number followed by a unit s, m, h or d (e.g. 6h, 10m, 1h30m)";
-            return -1;
-        }
-        int64_t v = 0;
-        while (isdigit((unsigned char)*p)) {
-            v = v * 10 + (*p++ - '0');
-            if (v > limit) {
-                *why = "duration is too long (at most ten years)";
-                return -1;
-            }
-        }
-        int64_t unit;
-        switch (*p) {
-        case 's':
-            unit = 1000;
-            break;
-        case 'm':
-            unit = MS_MIN;
-            break;
-        case 'h':
-            unit = MS_HOUR;
-            break;
-        case 'd':
-            unit = MS_DAY;
-            break;
-        case '\0':
-            *why = "a number needs a unit s, m, h or d (e.g. 6h)";
-            return -1;
-        default:
-            *why = "unknown unit: use s, m, h or d (e.g. 6h, 10m, 1h30m)";
-            return -1;
-        }
-        p++;
-        if (v > limit / unit || total + v * unit > limit) {
-            *why = "duration is too long (at most ten years)";
-            return -1;
-        }
-        total += v * unit;
-    }
-    if (total == 0 && !allow_zero) {
-        *why = "duration must be longer than zero";
-        return -1;
-    }
-    *out_ms = total;
-    return 0;
-}
-
-void ps_duration_format(int64_t ms, char *buf, size_t cap)
-{
-    static const struct {
-        int64_t ms;
-        char unit;
-    } units[] = {{MS_DAY, 'd'}, {MS_HOUR, 'h'}, {MS_MIN, 'm'}, {1000, 's'}};
-    size_t k = 0;
-    if (cap == 0)
-        return;
-    buf[0] = '\0';
-    if (ms < 1000) {
-        snprintf(buf, cap, ms <= 0 ? "0s" : "%lldms", (long long)ms);
-        return;
-    }
-    for (size_t i = 0; i < 4 && k < cap; i++) {
-        int64_t v = ms / units[i].ms;
-        if (v == 0)
-            continue;
-        ms -= v * units[i].ms;
-        int w = snprintf(buf + k, cap - k, "%lld%c", (long long)v, units[i].unit);
-        if (w < 0)
-            return;
-        k += (size_t)w;
-    }
 }
 
 /* ---- errors ------------------------------------------------------------------------- */

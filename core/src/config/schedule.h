@@ -22,6 +22,7 @@
 
 #include "config/config.h"
 #include "paysync/status.h"
+#include "util/duration.h" /* ps_duration_parse/format, for schedule users */
 
 typedef enum ps_sched_kind {
     PS_SCHED_DAILY = 0,
@@ -66,12 +67,5 @@ int64_t ps_schedule_next_due(const ps_schedule *s, const int64_t *last_start_ms,
 
 /* 1 when the dataset is due at now_ms: ps_schedule_next_due(...) <= now_ms. */
 int ps_schedule_due(const ps_schedule *s, const int64_t *last_start_ms, int64_t now_ms);
-
-/* Parses a duration such as "90s", "10m", "6h", "1d", "1h30m" into ms (> 0 unless allow_zero).
- * Returns 0, or -1 with a reason in why (static text). */
-int ps_duration_parse(const char *s, int allow_zero, int64_t *out_ms, const char **why);
-
-/* Formats a duration compactly ("1h30m", "45s", "0s") into buf (>= 32 bytes). */
-void ps_duration_format(int64_t ms, char *buf, size_t cap);
 
 #endif

@@ -17,13 +17,8 @@ static const char plugins_usage[] =
 
 static const char *type_name(ps_option_type t)
 {
-    switch (t) {
-    case PS_OPT_STRING: return "string";
-    case PS_OPT_INT: return "int";
-    case PS_OPT_BOOL: return "bool";
-    case PS_OPT_PATH: return "path";
-    }
-    return "?";
+    const char *n = ps_option_type_name(t);
+    return n ? n : "?";
 }
 
 typedef struct scan_ctx {
@@ -62,7 +57,10 @@ static void on_plugin(void *vctx, const ps_plugin *p, const char *file, const ps
         json_object_set_new(o, "builtin", json_boolean(!p->path));
         json_object_set_new(o, "abi", json_sprintf("%u.%u", d->abi_major, d->abi_minor));
         json_t *opts = json_array();
-        for (const ps_option_spec *s = d->options; s && s->name; s++) {
+        size_t stride = ps_descriptor_option_stride(d);
+        for (size_t i = 0, n = ps_option_table_len(d->options, stride); i < n; i++) {
+            ps_option_spec spec, *s = &spec;
+            ps_option_entry(d->options, stride, i, &spec);
             json_t *so = json_object();
             json_object_set_new(so, "name", json_string(s->name));
             json_object_set_new(so, "type", json_string(type_name(s->type)));
@@ -72,6 +70,19 @@ static void on_plugin(void *vctx, const ps_plugin *p, const char *file, const ps
                                 s->default_value ? json_string(s->default_value) : json_null());
             json_object_set_new(so, "description",
                                 json_string(s->description ? s->description : ""));
+            if (s->flags & PS_OPTF_MIN)
+                json_object_set_new(so, "min", json_integer(s->min));
+            if (s->flags & PS_OPTF_MAX)
+                json_object_set_new(so, "max", json_integer(s->max));
+            if (s->type == PS_OPT_ENUM) {
+                json_t *ch = json_array();
+                for (size_t k = 0; s->choices && k < PS_MAX_CHOICES && s->choices[k]; k++)
+                    json_array_append_new(ch, json_string(s->choices[k]));
+                json_object_set_new(so, "choices", ch);
+            }
+            char allowed[512];
+            ps_option_describe(s, allowed, sizeof allowed);
+            json_object_set_new(so, "accepts", json_string(allowed));
             json_array_append_new(opts, so);
         }
         json_object_set_new(o, "options", opts);
@@ -84,13 +95,18 @@ static void on_plugin(void *vctx, const ps_plugin *p, const char *file, const ps
         printf("  file: %s\n", p->path);
     else
         printf("  built-in\n");
-    for (const ps_option_spec *s = d->options; s && s->name; s++) {
-        printf("  %-24s %-6s %s%s%s%s%s\n", s->name, type_name(s->type),
+    size_t stride = ps_descriptor_option_stride(d);
+    for (size_t i = 0, n = ps_option_table_len(d->options, stride); i < n; i++) {
+        ps_option_spec spec, *s = &spec;
+        ps_option_entry(d->options, stride, i, &spec);
+        char bounds[512];
+        ps_option_bounds(s, bounds, sizeof bounds);
+        printf("  %-24s %-8s %s%s%s%s%s%s\n", s->name, type_name(s->type),
                s->required ? "required" : "optional", s->secret ? ", secret" : "",
                s->default_value ? ", default " : "", s->default_value ? s->default_value : "",
-               "");
+               bounds[0] ? (s->type == PS_OPT_ENUM ? ", one of " : ", range ") : "", bounds);
         if (s->description)
-            printf("  %-24s        %s\n", "", s->description);
+            printf("  %-24s          %s\n", "", s->description);
     }
     printf("\n");
 }

@@ -176,12 +176,24 @@ static ps_status csv_finish(void *inst, int all_ok, ps_error *err)
 }
 
 static const ps_option_spec csv_options[] = {
-    {"path", PS_OPT_PATH, NULL, 1, 0,
-     "output file; \"-\" = standard output. Replaced atomically when the run succeeds"},
-    {"header", PS_OPT_BOOL, "true", 0, 0, "write the 21 column names as the first row"},
-    {"delimiter", PS_OPT_STRING, ",", 0, 0, "field separator: one character, or \"tab\""},
-    {"fsync", PS_OPT_BOOL, "true", 0, 0, "fsync the file and its folder before publishing"},
-    {NULL, 0, NULL, 0, 0, NULL},
+    {.name = "path",
+     .type = PS_OPT_PATH,
+     .required = 1,
+     .description =
+         "output file; \"-\" = standard output. Replaced atomically when the run succeeds"},
+    {.name = "header",
+     .type = PS_OPT_BOOL,
+     .default_value = "true",
+     .description = "write the 21 column names as the first row"},
+    {.name = "delimiter",
+     .type = PS_OPT_STRING,
+     .default_value = ",",
+     .description = "field separator: one character, or \"tab\""},
+    {.name = "fsync",
+     .type = PS_OPT_BOOL,
+     .default_value = "true",
+     .description = "fsync the file and its folder before publishing"},
+    {0},
 };
 
 static const ps_sink_ops csv_ops = {
@@ -205,6 +217,7 @@ static const ps_plugin_descriptor csv_descriptor = {
     .kind = PS_PLUGIN_SINK,
     .flags = 0,
     .options = csv_options,
+    .option_spec_size = sizeof(ps_option_spec),
     .create = csv_create,
     .check = NULL,
     .destroy = csv_destroy,

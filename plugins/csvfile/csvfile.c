@@ -33,15 +33,32 @@ typedef struct csvfile {
 } csvfile;
 
 static const ps_option_spec csvfile_options[] = {
-    {"path", PS_OPT_PATH, NULL, 1, 0,
-     "CSV file to read (relative to the config file's folder); \"-\" reads standard input"},
-    {"delimiter", PS_OPT_STRING, ",", 0, 0,
-     "field separator: \",\" (default), \";\", \"tab\" (or a tab character) or \"|\""},
-    {"header_row", PS_OPT_INT, "1", 0, 0,
-     "row (record number, 1-based) holding the column names; rows above it are skipped"},
-    {"max_field_bytes", PS_OPT_INT, "67108864", 0, 0,
-     "longest cell accepted, in bytes; a longer cell fails the dataset naming the line"},
-    {NULL, 0, NULL, 0, 0, NULL},
+    {.name = "path",
+     .type = PS_OPT_PATH,
+     .required = 1,
+     .description =
+         "CSV file to read (relative to the config file's folder); \"-\" reads standard input"},
+    {.name = "delimiter",
+     .type = PS_OPT_STRING,
+     .default_value = ",",
+     .description =
+         "field separator: \",\" (default), \";\", \"tab\" (or a tab character) or \"|\""},
+    {.name = "header_row",
+     .type = PS_OPT_INT,
+     .default_value = "1",
+     .description =
+         "row (record number, 1-based) holding the column names; rows above it are skipped",
+     .flags = PS_OPTF_MIN,
+     .min = 1},
+    {.name = "max_field_bytes",
+     .type = PS_OPT_SIZE,
+     .default_value = "64MiB",
+     .description = "longest cell accepted (bytes, or e.g. 64KiB); a longer cell fails the dataset "
+                    "naming the line",
+     .flags = PS_OPTF_RANGE,
+     .min = 1,
+     .max = CSVFILE_DEFAULT_MAX_FIELD},
+    {0},
 };
 
 /* Parses the delimiter option; 0 when not supported. */
@@ -75,18 +92,12 @@ static ps_status csvfile_create(const ps_plugin_ctx *ctx, void **inst, ps_error 
                              "%s: delimiter '%.16s' is not supported; use \",\", \";\", "
                              "\"tab\" or \"|\"",
                              ctx->instance_name, ds);
+    /* bounds declared in csvfile_options, checked by the core */
     int64_t header_row =
         h->opt_is_set(ctx->options, "header_row") ? h->opt_int(ctx->options, "header_row") : 1;
-    if (header_row < 1)
-        return ps_error_setf(err, PS_ERR_CONFIG, "%s: header_row must be 1 or more (got %lld)",
-                             ctx->instance_name, (long long)header_row);
     int64_t max_field = h->opt_is_set(ctx->options, "max_field_bytes")
                             ? h->opt_int(ctx->options, "max_field_bytes")
                             : CSVFILE_DEFAULT_MAX_FIELD;
-    if (max_field < 1 || max_field > CSVFILE_DEFAULT_MAX_FIELD)
-        return ps_error_setf(err, PS_ERR_CONFIG,
-                             "%s: max_field_bytes must be between 1 and %d (got %lld)",
-                             ctx->instance_name, CSVFILE_DEFAULT_MAX_FIELD, (long long)max_field);
 
     csvfile *c = calloc(1, sizeof *c);
     if (!c || !(c->path = strdup(path))) {
@@ -325,6 +336,7 @@ static const ps_plugin_descriptor csvfile_descriptor = {
     .kind = PS_PLUGIN_PROVIDER,
     .flags = 0,
     .options = csvfile_options,
+    .option_spec_size = sizeof(ps_option_spec),
     .create = csvfile_create,
     .check = csvfile_check,
     .destroy = csvfile_destroy,

@@ -15,25 +15,80 @@
 #define GS_MAX_KEY_FILE (64 * 1024)
 
 static const ps_option_spec gs_options[] = {
-    {"spreadsheet_id", PS_OPT_STRING, NULL, 1, 0,
-     "spreadsheet ID, or the sheet's full URL (its #gid= picks the tab)"},
-    {"sheet", PS_OPT_STRING, NULL, 0, 0, "tab title or gid; default: the first grid tab"},
-    {"header_row", PS_OPT_INT, "0", 0, 0,
-     "sheet row of the header; 0 = the first of the first 20 rows naming 3+ fields"},
-    {"api_key", PS_OPT_STRING, NULL, 0, 1, "API key (sheet must be link-readable)"},
-    {"service_account_file", PS_OPT_PATH, NULL, 0, 0, "service-account key JSON file"},
-    {"service_account_json", PS_OPT_STRING, NULL, 0, 1, "service-account key JSON itself"},
-    {"public", PS_OPT_BOOL, "false", 0, 0, "read the public CSV export without credentials"},
-    {"page_rows", PS_OPT_INT, "5000", 0, 0, "rows per values request (1..50000)"},
-    {"requests_per_minute", PS_OPT_INT, "50", 0, 0, "request pacing (Google allows 60/user)"},
-    {"timeout", PS_OPT_INT, "120", 0, 0, "seconds one request may take"},
-    {"max_retries", PS_OPT_INT, "5", 0, 0, "retries of 429/5xx/transport errors (0..20)"},
-    {"api_url", PS_OPT_STRING, "https://sheets.googleapis.com", 0, 0, "Sheets API base URL"},
-    {"token_url", PS_OPT_STRING, NULL, 0, 0, "OAuth token URL; default: the key's token_uri"},
-    {"export_url", PS_OPT_STRING, "https://docs.google.com", 0, 0, "CSV export base URL"},
-    {"insecure_skip_tls_verify", PS_OPT_BOOL, "false", 0, 0,
-     "do not verify TLS certificates (testing only)"},
-    {NULL, 0, NULL, 0, 0, NULL}};
+    {.name = "spreadsheet_id",
+     .type = PS_OPT_STRING,
+     .required = 1,
+     .description = "spreadsheet ID, or the sheet's full URL (its #gid= picks the tab)"},
+    {.name = "sheet",
+     .type = PS_OPT_STRING,
+     .description = "tab title or gid; default: the first grid tab"},
+    {.name = "header_row",
+     .type = PS_OPT_INT,
+     .default_value = "0",
+     .flags = PS_OPTF_RANGE,
+     .min = 0,
+     .max = 10000000,
+     .description = "sheet row of the header; 0 = the first of the first 20 rows naming 3+ fields"},
+    {.name = "api_key",
+     .type = PS_OPT_STRING,
+     .secret = 1,
+     .description = "API key (sheet must be link-readable)"},
+    {.name = "service_account_file",
+     .type = PS_OPT_PATH,
+     .description = "service-account key JSON file"},
+    {.name = "service_account_json",
+     .type = PS_OPT_STRING,
+     .secret = 1,
+     .description = "service-account key JSON itself"},
+    {.name = "public",
+     .type = PS_OPT_BOOL,
+     .default_value = "false",
+     .description = "read the public CSV export without credentials"},
+    {.name = "page_rows",
+     .type = PS_OPT_INT,
+     .default_value = "5000",
+     .description = "rows per values request",
+     .flags = PS_OPTF_RANGE,
+     .min = 1,
+     .max = 50000},
+    {.name = "requests_per_minute",
+     .type = PS_OPT_INT,
+     .default_value = "50",
+     .description = "request pacing (Google allows 60/user)",
+     .flags = PS_OPTF_RANGE,
+     .min = 1,
+     .max = 6000},
+    {.name = "timeout",
+     .type = PS_OPT_DURATION,
+     .default_value = "120s",
+     .description = "how long one request may take (a plain number means seconds)",
+     .flags = PS_OPTF_RANGE | PS_OPTF_PLAIN_SECONDS,
+     .min = 1000,
+     .max = 3600000},
+    {.name = "max_retries",
+     .type = PS_OPT_INT,
+     .default_value = "5",
+     .description = "retries of 429/5xx/transport errors",
+     .flags = PS_OPTF_RANGE,
+     .min = 0,
+     .max = 20},
+    {.name = "api_url",
+     .type = PS_OPT_STRING,
+     .default_value = "https://sheets.googleapis.com",
+     .description = "Sheets API base URL"},
+    {.name = "token_url",
+     .type = PS_OPT_STRING,
+     .description = "OAuth token URL; default: the key's token_uri"},
+    {.name = "export_url",
+     .type = PS_OPT_STRING,
+     .default_value = "https://docs.google.com",
+     .description = "CSV export base URL"},
+    {.name = "insecure_skip_tls_verify",
+     .type = PS_OPT_BOOL,
+     .default_value = "false",
+     .description = "do not verify TLS certificates (testing only)"},
+    {0},
+};
 
 typedef struct gs_inst {
     const ps_host *host;
@@ -90,17 +145,6 @@ static ps_status check_url(const char *name, char *url, ps_error *err)
     size_t n = strlen(url);
     while (n > 8 && url[n - 1] == '/')
         url[--n] = '\0';
-    return PS_OK;
-}
-
-static ps_status int_opt(const ps_plugin_ctx *ctx, const char *name, int64_t lo, int64_t hi,
-                         int64_t *out, ps_error *err)
-{
-    int64_t v = ctx->host->opt_int(ctx->options, name);
-    *out = v; /* written on every path: callers read it only after PS_OK */
-    if (v < lo || v > hi)
-        return ps_error_setf(err, PS_ERR_CONFIG, "%s must be between %lld and %lld, not %lld", name,
-                             (long long)lo, (long long)hi, (long long)v);
     return PS_OK;
 }
 
@@ -162,16 +206,12 @@ static ps_status gs_create(const ps_plugin_ctx *ctx, void **out, ps_error *err)
         goto fail;
     }
     g->sheet = dup_opt(ctx, "sheet");
-    int64_t v;
-    if ((st = int_opt(ctx, "header_row", 0, 10000000, &g->header_row, err)) != PS_OK ||
-        (st = int_opt(ctx, "page_rows", 1, 50000, &v, err)) != PS_OK)
-        goto fail;
-    g->page_rows = (uint64_t)v;
-    int64_t rpm, timeout, retries;
-    if ((st = int_opt(ctx, "requests_per_minute", 1, 6000, &rpm, err)) != PS_OK ||
-        (st = int_opt(ctx, "timeout", 1, 3600, &timeout, err)) != PS_OK ||
-        (st = int_opt(ctx, "max_retries", 0, 20, &retries, err)) != PS_OK)
-        goto fail;
+    /* ranges are declared in gs_options and checked by the core */
+    g->header_row = ctx->host->opt_int(ctx->options, "header_row");
+    g->page_rows = (uint64_t)ctx->host->opt_int(ctx->options, "page_rows");
+    int64_t rpm = ctx->host->opt_int(ctx->options, "requests_per_minute");
+    int64_t timeout_ms = ctx->host->opt_int(ctx->options, "timeout");
+    int64_t retries = ctx->host->opt_int(ctx->options, "max_retries");
     g->api_url = dup_opt(ctx, "api_url");
     g->export_url = dup_opt(ctx, "export_url");
     if ((st = check_url("api_url", g->api_url, err)) != PS_OK ||
@@ -201,7 +241,7 @@ static ps_status gs_create(const ps_plugin_ctx *ctx, void **out, ps_error *err)
         free(token_url);
         goto fail;
     }
-    ps_gs_client_cfg cfg = {.timeout_s = (long)timeout,
+    ps_gs_client_cfg cfg = {.timeout_s = (long)((timeout_ms + 999) / 1000),
                             .max_retries = (int)retries,
                             .requests_per_minute = (int)rpm,
                             .insecure =
@@ -725,6 +765,7 @@ static const ps_plugin_descriptor gs_descriptor = {
     .kind = PS_PLUGIN_PROVIDER,
     .flags = 0,
     .options = gs_options,
+    .option_spec_size = sizeof(ps_option_spec),
     .create = gs_create,
     .check = gs_check,
     .destroy = gs_destroy,

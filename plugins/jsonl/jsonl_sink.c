@@ -273,11 +273,17 @@ static ps_status jsonl_finish(void *inst, int all_ok, ps_error *err)
 }
 
 static const ps_option_spec jsonl_options[] = {
-    {"path", PS_OPT_PATH, NULL, 1, 0,
-     "output file; \"-\" = standard output. Replaced atomically when the run succeeds"},
-    {"fsync", PS_OPT_BOOL, "true", 0, 0,
-     "fsync the file and its folder before publishing (set false only for scratch output)"},
-    {NULL, 0, NULL, 0, 0, NULL},
+    {.name = "path",
+     .type = PS_OPT_PATH,
+     .required = 1,
+     .description =
+         "output file; \"-\" = standard output. Replaced atomically when the run succeeds"},
+    {.name = "fsync",
+     .type = PS_OPT_BOOL,
+     .default_value = "true",
+     .description =
+         "fsync the file and its folder before publishing (set false only for scratch output)"},
+    {0},
 };
 
 static const ps_sink_ops jsonl_ops = {
@@ -301,6 +307,7 @@ static const ps_plugin_descriptor jsonl_descriptor = {
     .kind = PS_PLUGIN_SINK,
     .flags = 0,
     .options = jsonl_options,
+    .option_spec_size = sizeof(ps_option_spec),
     .create = jsonl_create,
     .check = NULL,
     .destroy = jsonl_destroy,

@@ -14,7 +14,9 @@ typedef struct null_sink {
     uint64_t checksum; /* xor of content hashes, logged at debug level */
 } null_sink;
 
-static const ps_option_spec null_options[] = {{NULL, 0, NULL, 0, 0, NULL}};
+static const ps_option_spec null_options[] = {
+    {0},
+};
 
 static ps_status null_create(const ps_plugin_ctx *ctx, void **inst, ps_error *err)
 {
@@ -100,6 +102,7 @@ static const ps_plugin_descriptor null_desc = {
     .kind = PS_PLUGIN_SINK,
     .flags = 0,
     .options = null_options,
+    .option_spec_size = sizeof(ps_option_spec),
     .create = null_create,
     .destroy = null_destroy,
     .sink = &null_ops,

@@ -32,15 +32,35 @@ typedef struct stub {
 } stub;
 
 static const ps_option_spec stub_options[] = {
-    {"rows", PS_OPT_INT, "1000", 0, 0, "number of payments to generate (0..1000000000)"},
-    {"seed", PS_OPT_INT, "1", 0, 0, "seed: the same seed gives the same rows"},
-    {"invalid_ratio", PS_OPT_STRING, "0", 0, 0,
-     "exact decimal fraction of rows made invalid (0..1, at most 9 decimals), e.g. \"0.05\""},
-    {"batch", PS_OPT_INT, NULL, 0, 0, "rows per batch (default: the core's batch size)"},
-    {"retry_after_rows", PS_OPT_INT, NULL, 0, 0,
-     "test aid: once this many rows were yielded, fail with PS_RETRY (HTTP 429, retry after "
-     "30 s), like a rate-limited API"},
-    {NULL, 0, NULL, 0, 0, NULL},
+    {.name = "rows",
+     .type = PS_OPT_INT,
+     .default_value = "1000",
+     .description = "number of payments to generate",
+     .flags = PS_OPTF_RANGE,
+     .min = 0,
+     .max = STUB_MAX_ROWS},
+    {.name = "seed",
+     .type = PS_OPT_INT,
+     .default_value = "1",
+     .description = "seed: the same seed gives the same rows"},
+    {.name = "invalid_ratio",
+     .type = PS_OPT_STRING,
+     .default_value = "0",
+     .description =
+         "exact decimal fraction of rows made invalid (0..1, at most 9 decimals), e.g. \"0.05\""},
+    {.name = "batch",
+     .type = PS_OPT_INT,
+     .description = "rows per batch (default: the core's batch size)",
+     .flags = PS_OPTF_RANGE,
+     .min = 1,
+     .max = STUB_MAX_BATCH},
+    {.name = "retry_after_rows",
+     .type = PS_OPT_INT,
+     .description = "test aid: once this many rows were yielded, fail with PS_RETRY (HTTP 429, "
+                    "retry after 30 s), like a rate-limited API",
+     .flags = PS_OPTF_MIN,
+     .min = 0},
+    {0},
 };
 
 /* ---- deterministic randomness ----------------------------------------------------------- */
@@ -113,16 +133,8 @@ static ps_status stub_create(const ps_plugin_ctx *ctx, void **inst, ps_error *er
     const char *ratio = h->opt_string(o, "invalid_ratio");
     uint64_t num = 0, den = 1;
 
-    if (rows < 0 || rows > STUB_MAX_ROWS)
-        return ps_error_setf(err, PS_ERR_CONFIG, "%s: rows must be between 0 and %lld (got %lld)",
-                             ctx->instance_name, STUB_MAX_ROWS, (long long)rows);
-    if (h->opt_is_set(o, "batch") && (batch < 1 || batch > STUB_MAX_BATCH))
-        return ps_error_setf(err, PS_ERR_CONFIG, "%s: batch must be between 1 and %lld (got %lld)",
-                             ctx->instance_name, STUB_MAX_BATCH, (long long)batch);
-    if (h->opt_is_set(o, "retry_after_rows") && h->opt_int(o, "retry_after_rows") < 0)
-        return ps_error_setf(err, PS_ERR_CONFIG,
-                             "%s: retry_after_rows must be 0 or more (got %lld)",
-                             ctx->instance_name, (long long)h->opt_int(o, "retry_after_rows"));
+    /* rows, batch and retry_after_rows ranges are declared in stub_options and checked by
+     * the core */
     int rc = parse_ratio(ratio, &num, &den);
     if (rc != 0)
         return ps_error_setf(err, PS_ERR_CONFIG, "%s: invalid_ratio '%.40s' %s", ctx->instance_name,
@@ -600,6 +612,7 @@ static const ps_plugin_descriptor stub_descriptor = {
     .kind = PS_PLUGIN_PROVIDER,
     .flags = 0,
     .options = stub_options,
+    .option_spec_size = sizeof(ps_option_spec),
     .create = stub_create,
     .check = NULL,
     .destroy = stub_destroy,

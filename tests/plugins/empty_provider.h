@@ -60,11 +60,11 @@ static const ps_provider_ops ep_ops = {sizeof(ps_provider_ops), ep_open, ep_next
 
 #ifndef EP_OPTIONS
 static const ps_option_spec ep_options[] = {
-    {"path", PS_OPT_PATH, NULL, 1, 0, "file to read"},
-    {"limit", PS_OPT_INT, "10", 0, 0, "rows"},
-    {"header", PS_OPT_BOOL, "true", 0, 0, "has a header"},
-    {"token", PS_OPT_STRING, NULL, 0, 1, "secret token"},
-    {NULL, 0, NULL, 0, 0, NULL},
+    {.name = "path", .type = PS_OPT_PATH, .required = 1, .description = "file to read"},
+    {.name = "limit", .type = PS_OPT_INT, .default_value = "10", .description = "rows"},
+    {.name = "header", .type = PS_OPT_BOOL, .default_value = "true", .description = "has a header"},
+    {.name = "token", .type = PS_OPT_STRING, .secret = 1, .description = "secret token"},
+    {0},
 };
 #define EP_OPTIONS ep_options
 #endif
@@ -82,6 +82,7 @@ static const ps_plugin_descriptor ep_desc = {sizeof(ps_plugin_descriptor),
                                              NULL,
                                              ep_destroy,
                                              EP_OPS_PTR,
-                                             NULL};
+                                             NULL,
+                                             sizeof(ps_option_spec)};
 
 #endif

@@ -9,7 +9,8 @@
  *   fake_host_fini(&fh);
  *
  * Options: a value given in `opts` is "set"; otherwise the descriptor's default is returned
- * (opt_is_set 0). Ints and bools are parsed from the text. Log lines are appended to fh.log
+ * (opt_is_set 0). Ints and bools are parsed from the text (opt_int as the core does: durations
+ * in ms, sizes in bytes, enums as an index). Log lines are appended to fh.log
  * (one per line, "LEVEL message") so tests can assert on them. Arena, CSV and field-name
  * services are the real core functions (unit tests link libpaysync), and so are the host
  * services (sleep_ms, http_*, outfile_*, utf8_check, time_format). */
@@ -28,6 +29,7 @@
 #include "plugin/host.h"
 #include "util/arena.h"
 #include "paysync/plugin.h"
+#include "plugin/options.h"
 
 #define FAKE_HOST_MAX_OPTS 32
 
@@ -72,7 +74,17 @@ static int64_t fake_opt_int(const ps_options *o, const char *name)
 {
     int set;
     const char *v = fake_opt_raw(o, name, &set);
-    return v ? (int64_t)strtoll(v, NULL, 10) : 0;
+    if (!v)
+        return 0;
+    /* typed like the core (DURATION in ms, SIZE in bytes, ENUM index); values the core would
+     * refuse are passed through as plain numbers so that tests can still reach the plugin */
+    const fake_options *fo = (const fake_options *)(const void *)o;
+    for (const ps_option_spec *s = fo->spec; s && s->name; s++) {
+        int64_t n;
+        if (strcmp(s->name, name) == 0 && ps_option_check(s, NULL, v, &n, NULL, NULL, 0) == 0)
+            return n;
+    }
+    return (int64_t)strtoll(v, NULL, 10);
 }
 
 static int fake_opt_bool(const ps_options *o, const char *name)
@@ -245,6 +257,23 @@ static inline void fake_provider_free(fake_provider *p)
     ps_arena_destroy(p->run);
     ps_arena_destroy(p->batch);
     fake_host_fini(&p->fh);
+}
+
+/* Runs the core's option engine over kv = {key, value, ..., NULL} for d, as the loader does
+ * before create (the fake host itself checks nothing): PS_OK, or PS_ERR_CONFIG with err
+ * "test.yaml:N:3: source of test: option 'x' must be ..., got '...'" (N = 2 + pair index). */
+static inline ps_status fake_host_check_options(const ps_plugin_descriptor *d,
+                                                const char *const *kv, ps_error *err)
+{
+    ps_kv kvs[FAKE_HOST_MAX_OPTS];
+    size_t n = 0;
+    for (; kv && kv[2 * n] && n < FAKE_HOST_MAX_OPTS; n++)
+        kvs[n] = (ps_kv){(char *)kv[2 * n], (char *)kv[2 * n + 1], (int)n + 2, 3};
+    ps_options *o = NULL;
+    ps_status st = ps_options_build_at(d, kvs, n, "test.yaml", "/tmp", "source of test", 1, 1, &o,
+                                       err);
+    ps_options_free(o);
+    return st;
 }
 
 #endif

@@ -46,18 +46,38 @@ typedef enum ps_plugin_kind { PS_PLUGIN_PROVIDER = 1, PS_PLUGIN_SINK = 2 } ps_pl
 
 typedef enum ps_option_type {
     PS_OPT_STRING = 1,
-    PS_OPT_INT = 2,  /* signed 64-bit decimal */
-    PS_OPT_BOOL = 3, /* true/false/yes/no/on/off/1/0 */
-    PS_OPT_PATH = 4  /* string; relative paths resolved against the config file's folder */
+    PS_OPT_INT = 2,      /* signed 64-bit decimal */
+    PS_OPT_BOOL = 3,     /* true/false/yes/no/on/off/1/0 */
+    PS_OPT_PATH = 4,     /* string; relative paths resolved against the config file's folder */
+    PS_OPT_ENUM = 5,     /* one of `choices` (matched case-insensitively) */
+    PS_OPT_DURATION = 6, /* "500ms", "90s", "10m", "1h30m", "2d"; value in milliseconds */
+    PS_OPT_SIZE = 7      /* bytes: "512", "64KiB" = "64k" (x1024), "10MB" (x1000^2), "1G" */
 } ps_option_type;
 
+/* ps_option_spec.flags */
+enum {
+    PS_OPTF_MIN = 1,           /* `min` applies (INT, DURATION, SIZE) */
+    PS_OPTF_MAX = 2,           /* `max` applies (INT, DURATION, SIZE) */
+    PS_OPTF_RANGE = 3,         /* both */
+    PS_OPTF_PLAIN_SECONDS = 4, /* DURATION: a plain number ("30") means seconds */
+    PS_OPTF_PLAIN_MS = 8       /* DURATION: a plain number ("5000") means milliseconds */
+};
+
+/* One option of a plugin. The core checks every value against it (type, bounds, choices)
+ * before create, so plugins never re-check. Tables are arrays terminated by an entry whose
+ * name is NULL, walked with the descriptor's option_spec_size as the stride: members are only
+ * appended, so write entries with designated initializers ({.name = "x", .type = ...}). */
 typedef struct ps_option_spec {
     const char *name;
     ps_option_type type;
-    const char *default_value; /* text form, NULL = none */
+    const char *default_value; /* text form, NULL = none; must pass the same checks */
     int required;              /* 1: config must set it (default_value then ignored) */
     int secret;                /* 1: value never logged, reported or put in messages */
     const char *description;
+    unsigned flags;             /* PS_OPTF_* */
+    int64_t min;                /* with PS_OPTF_MIN: INT number, DURATION ms, SIZE bytes */
+    int64_t max;                /* with PS_OPTF_MAX: likewise */
+    const char *const *choices; /* ENUM: the accepted values, NULL-terminated (1..64) */
 } ps_option_spec;
 
 /* Validated option values of one plugin instance, owned by the core. */
@@ -169,8 +189,10 @@ typedef struct ps_host {
         __attribute__((format(printf, 3, 4)))
 #endif
         ;
-    /* Option values. String/path values are owned by the core; NULL when unset without
-     * default. Ints/bools return the default 0 when unset. */
+    /* Option values, already checked against the option table. String/path/enum values are
+     * owned by the core; NULL when unset without default (enum: the choice as spelled in the
+     * table). opt_int returns the number for INT, milliseconds for DURATION, bytes for SIZE
+     * and the index into `choices` for ENUM; ints/bools return 0 when unset without default. */
     const char *(*opt_string)(const ps_options *o, const char *name);
     int64_t (*opt_int)(const ps_options *o, const char *name);
     int (*opt_bool)(const ps_options *o, const char *name);
@@ -387,6 +409,8 @@ typedef struct ps_plugin_descriptor {
 
     const ps_provider_ops *provider; /* kind == PS_PLUGIN_PROVIDER */
     const ps_sink_ops *sink;         /* kind == PS_PLUGIN_SINK */
+
+    size_t option_spec_size; /* sizeof(ps_option_spec): the stride of `options` */
 } ps_plugin_descriptor;
 
 typedef const ps_plugin_descriptor *(*ps_plugin_entry_fn)(void);

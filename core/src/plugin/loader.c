@@ -148,41 +148,38 @@ static int plugin_name_ok(const char *s)
 static ps_status check_options(const ps_plugin_descriptor *d, const char *where, ps_error *err)
 {
     const ps_option_spec *t = d->options;
-    size_t n = ps_option_table_len(t);
-    if (n > 256)
+    size_t stride = ps_descriptor_option_stride(d);
+    if (t && stride < sizeof(ps_option_spec))
         return ps_error_setf(err, PS_ERR_PLUGIN,
-                             "%s: options table has more than 256 entries or no NULL-name "
+                             "%s: option_spec_size is %zu, this paysync needs at least %zu; set "
+                             "it to sizeof(ps_option_spec)",
+                             where, stride, sizeof(ps_option_spec));
+    size_t n = ps_option_table_len(t, stride);
+    if (n > PS_MAX_OPTIONS)
+        return ps_error_setf(err, PS_ERR_PLUGIN,
+                             "%s: options table has more than %d entries or no NULL-name "
                              "terminator",
-                             where);
+                             where, PS_MAX_OPTIONS);
     for (size_t i = 0; i < n; i++) {
-        const ps_option_spec *s = &t[i];
-        if (!plugin_name_ok(s->name) || strcmp(s->name, "plugin") == 0)
+        ps_option_spec s;
+        ps_option_entry(t, stride, i, &s);
+        if (!plugin_name_ok(s.name) || strcmp(s.name, "plugin") == 0)
             return ps_error_setf(err, PS_ERR_PLUGIN,
                                  "%s: options[%zu].name '%s' is invalid (use [a-z0-9_]+, not "
                                  "'plugin')",
-                                 where, i, s->name);
-        for (size_t j = 0; j < i; j++)
-            if (strcmp(t[j].name, s->name) == 0)
+                                 where, i, s.name);
+        for (size_t j = 0; j < i; j++) {
+            ps_option_spec o;
+            ps_option_entry(t, stride, j, &o);
+            if (strcmp(o.name, s.name) == 0)
                 return ps_error_setf(err, PS_ERR_PLUGIN,
                                      "%s: options[%zu].name '%s' is a duplicate of options[%zu]",
-                                     where, i, s->name, j);
-        if (!ps_option_type_name(s->type))
-            return ps_error_setf(err, PS_ERR_PLUGIN,
-                                 "%s: options[%zu] ('%s') has type %d, expected 1 (string), 2 "
-                                 "(int), 3 (bool) or 4 (path)",
-                                 where, i, s->name, (int)s->type);
-        if ((s->required != 0 && s->required != 1) || (s->secret != 0 && s->secret != 1))
-            return ps_error_setf(err, PS_ERR_PLUGIN,
-                                 "%s: options[%zu] ('%s'): required and secret must be 0 or 1",
-                                 where, i, s->name);
-        const char *dv = s->default_value;
-        int bad = dv && ((s->type == PS_OPT_INT && ps_option_parse_int(dv, NULL) != 0) ||
-                         (s->type == PS_OPT_BOOL && ps_option_parse_bool(dv, NULL) != 0) ||
-                         (s->type == PS_OPT_PATH && dv[0] == '\0'));
-        if (bad)
-            return ps_error_setf(
-                err, PS_ERR_PLUGIN, "%s: options[%zu] ('%s'): default_value '%s' is not a valid %s",
-                where, i, s->name, s->secret ? "***" : dv, ps_option_type_name(s->type));
+                                     where, i, s.name, j);
+        }
+        char msg[600];
+        if (ps_option_spec_check(&s, msg, sizeof msg) != 0)
+            return ps_error_setf(err, PS_ERR_PLUGIN, "%s: options[%zu] ('%s'): %s", where, i,
+                                 s.name, msg);
     }
     return PS_OK;
 }

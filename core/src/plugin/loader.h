@@ -5,6 +5,7 @@
 #include <stddef.h>
 
 #include "config/config.h"
+#include "plugin/options.h"
 #include "paysync/plugin.h"
 
 typedef struct ps_registry ps_registry;
@@ -23,7 +24,7 @@ typedef struct ps_plugin {
 } ps_plugin;
 
 /* The 2.0 sizes of the tables a plugin fills: smaller struct_size values are refused. */
-#define PS_DESCRIPTOR_MIN_SIZE (offsetof(ps_plugin_descriptor, sink) + sizeof(void *))
+#define PS_DESCRIPTOR_MIN_SIZE (offsetof(ps_plugin_descriptor, option_spec_size) + sizeof(size_t))
 #define PS_PROVIDER_OPS_MIN_SIZE (offsetof(ps_provider_ops, close) + sizeof(void (*)(void)))
 #define PS_SINK_OPS_MIN_SIZE (offsetof(ps_sink_ops, record_failure) + sizeof(void (*)(void)))
 
@@ -78,46 +79,6 @@ ps_status ps_descriptor_check(const ps_plugin_descriptor *d, const char *where, 
  * struct_size zeroed) and points p->desc at them. d must have passed ps_descriptor_check. */
 void ps_descriptor_import(ps_plugin *p, const ps_plugin_descriptor *d);
 
-/* ---- options --------------------------------------------------------------------------- */
-
-/* Validates kvs against the plugin's option table: unknown keys (with a suggestion), missing
- * required ones, type errors; messages name config file:line:col and `context` (e.g.
- * "sink 'export'"). Path options are resolved against cfg_dir. Caller frees. */
-ps_status ps_options_build(const ps_plugin_descriptor *d, const ps_kv *kvs, size_t n,
-                           const char *cfg_file, const char *cfg_dir, const char *context,
-                           ps_options **out, ps_error *err);
-void ps_options_free(ps_options *o);
-
-/* Same as ps_options_build; line/col (1-based, 0 = unknown) locate the plugin reference so
- * that "missing required option" errors name file:line:col too. */
-ps_status ps_options_build_at(const ps_plugin_descriptor *d, const ps_kv *kvs, size_t n,
-                              const char *cfg_file, const char *cfg_dir, const char *context,
-                              int line, int col, ps_options **out, ps_error *err);
-
-/* Convenience: ps_options_build_at with the reference's options and location and the
- * config's file and folder (cfg may be NULL). */
-ps_status ps_options_from_ref(const ps_plugin_descriptor *d, const ps_plugin_ref *ref,
-                              const ps_config *cfg, const char *context, ps_options **out,
-                              ps_error *err);
-
-/* Entries of an option table before the NULL-name terminator (at most 257 are looked at). */
-size_t ps_option_table_len(const ps_option_spec *t);
-/* Strict parsers of option text: 0 on success (out may be NULL), -1 when invalid.
- * Ints: optional sign and decimal digits only, in range. Bools: true/false/yes/no/on/off/1/0,
- * case-insensitive. */
-int ps_option_parse_int(const char *s, long long *out);
-int ps_option_parse_bool(const char *s, int *out);
-/* "string", "int", "bool", "path"; NULL for an invalid type. Static storage. */
-const char *ps_option_type_name(ps_option_type t);
-
-const char *ps_options_string(const ps_options *o, const char *name);
-long long ps_options_int(const ps_options *o, const char *name);
-int ps_options_bool(const ps_options *o, const char *name);
-int ps_options_is_set(const ps_options *o, const char *name);
-/* Every (name, value) as set or defaulted, secrets shown as "***". For logs and reports.
- * Index i runs over the plugin's option table; value is NULL when the option is neither set
- * nor defaulted (and name/value are NULL when i is out of range). */
-size_t ps_options_count(const ps_options *o);
-void ps_options_at(const ps_options *o, size_t i, const char **name, const char **value_redacted);
+/* Options: see plugin/options.h (included above). */
 
 #endif

@@ -318,16 +318,10 @@ static ps_status sq_create(const ps_plugin_ctx *ctx, void **inst, ps_error *err)
     }
     s->host = h;
     s->env = ctx->env;
+    /* a duration of 0..1h, checked by the core (sq_options) */
     s->busy_ms = h->opt_is_set(ctx->options, "busy_timeout_ms")
                      ? (int)h->opt_int(ctx->options, "busy_timeout_ms")
                      : 5000;
-    if (s->busy_ms < 0) {
-        ps_status e =
-            ps_error_setf(err, PS_ERR_CONFIG, "sink '%s': busy_timeout_ms must be >= 0, got %d",
-                          ctx->instance_name, s->busy_ms);
-        sq_destroy(s);
-        return e;
-    }
     if (ps_make_parents(s->path) != 0) {
         ps_status e =
             ps_error_setf(err, PS_ERR_SINK, "cannot create the folder of sqlite store '%s': %s",
@@ -694,11 +688,18 @@ static void sq_record_failure(void *inst, const ps_commit_info *info, const char
 }
 
 static const ps_option_spec sq_options[] = {
-    {PS_SQLITE_PATH_OPTION, PS_OPT_PATH, PS_SQLITE_DEFAULT_PATH, 0, 0,
-     "database file (parent folders are created)"},
-    {"busy_timeout_ms", PS_OPT_INT, "5000", 0, 0,
-     "how long to wait for another writer's lock before failing"},
-    {NULL, 0, NULL, 0, 0, NULL},
+    {.name = PS_SQLITE_PATH_OPTION,
+     .type = PS_OPT_PATH,
+     .default_value = PS_SQLITE_DEFAULT_PATH,
+     .description = "database file (parent folders are created)"},
+    {.name = "busy_timeout_ms",
+     .type = PS_OPT_DURATION,
+     .default_value = "5s",
+     .description = "how long to wait for another writer's lock before failing",
+     .flags = PS_OPTF_RANGE | PS_OPTF_PLAIN_MS,
+     .min = 0,
+     .max = 3600000},
+    {0},
 };
 
 static const ps_sink_ops sq_ops = {
@@ -722,6 +723,7 @@ static const ps_plugin_descriptor sq_descriptor = {
     .kind = PS_PLUGIN_SINK,
     .flags = PS_SINK_KEEPS_STATE,
     .options = sq_options,
+    .option_spec_size = sizeof(ps_option_spec),
     .create = sq_create,
     .check = NULL,
     .destroy = sq_destroy,

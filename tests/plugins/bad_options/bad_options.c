@@ -2,11 +2,11 @@
 #include "paysync/plugin.h"
 
 static const ps_option_spec bad_options_table[] = {
-    {"path", PS_OPT_PATH, NULL, 1, 0, "file to read"},
-    {"path", PS_OPT_INT, "10", 0, 0, "rows"},
-    {"header", PS_OPT_BOOL, "true", 0, 0, "has a header"},
-    {"token", PS_OPT_STRING, NULL, 0, 1, "secret token"},
-    {NULL, 0, NULL, 0, 0, NULL},
+    {.name = "path", .type = PS_OPT_PATH, .required = 1, .description = "file to read"},
+    {.name = "path", .type = PS_OPT_INT, .default_value = "10", .description = "rows"},
+    {.name = "header", .type = PS_OPT_BOOL, .default_value = "true", .description = "has a header"},
+    {.name = "token", .type = PS_OPT_STRING, .secret = 1, .description = "secret token"},
+    {0},
 };
 
 #define EP_NAME "bad_options"

@@ -58,7 +58,7 @@ static ps_status cr_next(void *inst, ps_arena *arena, ps_row_batch *batch, ps_er
 static const ps_provider_ops cr_ops = {sizeof(ps_provider_ops), cr_open, cr_next, NULL, NULL};
 
 static const ps_option_spec cr_options[] = {
-    {NULL, 0, NULL, 0, 0, NULL},
+    {0},
 };
 
 static const ps_plugin_descriptor cr_desc = {sizeof(ps_plugin_descriptor),
@@ -74,6 +74,7 @@ static const ps_plugin_descriptor cr_desc = {sizeof(ps_plugin_descriptor),
                                              NULL,
                                              cr_destroy,
                                              &cr_ops,
-                                             NULL};
+                                             NULL,
+                                             sizeof(ps_option_spec)};
 
 PS_PLUGIN_DEFINE(crasher, cr_desc)

@@ -91,9 +91,15 @@ static ps_status sp_next(void *inst, ps_arena *arena, ps_row_batch *batch, ps_er
 static const ps_provider_ops sp_ops = {sizeof(ps_provider_ops), sp_open, sp_next, NULL, NULL};
 
 static const ps_option_spec sp_options[] = {
-    {"rows", PS_OPT_INT, "10", 0, 0, "payments to yield, one per batch"},
-    {"sleep_ms", PS_OPT_INT, "200", 0, 0, "pause before each batch"},
-    {NULL, 0, NULL, 0, 0, NULL},
+    {.name = "rows",
+     .type = PS_OPT_INT,
+     .default_value = "10",
+     .description = "payments to yield, one per batch"},
+    {.name = "sleep_ms",
+     .type = PS_OPT_INT,
+     .default_value = "200",
+     .description = "pause before each batch"},
+    {0},
 };
 
 static const ps_plugin_descriptor sp_desc = {sizeof(ps_plugin_descriptor),
@@ -109,6 +115,7 @@ static const ps_plugin_descriptor sp_desc = {sizeof(ps_plugin_descriptor),
                                              NULL,
                                              sp_destroy,
                                              &sp_ops,
-                                             NULL};
+                                             NULL,
+                                             sizeof(ps_option_spec)};
 
 PS_PLUGIN_DEFINE(slowpoke, sp_desc)

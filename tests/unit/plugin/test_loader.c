@@ -73,8 +73,8 @@ static const ps_provider_ops prov_ops = {sizeof(ps_provider_ops), p_open, p_next
 static const ps_provider_ops prov_ops_nonext = {sizeof(ps_provider_ops), p_open, NULL, NULL, NULL};
 
 static const ps_option_spec good_opts[] = {
-    {"path", PS_OPT_PATH, "out.jsonl", 0, 0, "file"},
-    {NULL, 0, NULL, 0, 0, NULL},
+    {.name = "path", .type = PS_OPT_PATH, .default_value = "out.jsonl", .description = "file"},
+    {0},
 };
 
 static ps_plugin_descriptor base_sink(void)
@@ -92,7 +92,8 @@ static ps_plugin_descriptor base_sink(void)
                               NULL,
                               s_destroy,
                               NULL,
-                              &sink_ops};
+                              &sink_ops,
+                              sizeof(ps_option_spec)};
     return d;
 }
 
@@ -148,29 +149,45 @@ static void test_static_registration(void **state)
 /* ---- descriptor checks (table-driven) ------------------------------------------------- */
 
 static const ps_option_spec dup_opts[] = {
-    {"path", PS_OPT_PATH, NULL, 0, 0, NULL},
-    {"path", PS_OPT_STRING, NULL, 0, 0, NULL},
-    {NULL, 0, NULL, 0, 0, NULL},
+    {.name = "path", .type = PS_OPT_PATH},
+    {.name = "path", .type = PS_OPT_STRING},
+    {0},
 };
 static const ps_option_spec badtype_opts[] = {
-    {"mode", (ps_option_type)9, NULL, 0, 0, NULL},
-    {NULL, 0, NULL, 0, 0, NULL},
+    {.name = "mode", .type = (ps_option_type)9},
+    {0},
 };
 static const ps_option_spec badint_opts[] = {
-    {"batch", PS_OPT_INT, "ten", 0, 0, NULL},
-    {NULL, 0, NULL, 0, 0, NULL},
+    {.name = "batch", .type = PS_OPT_INT, .default_value = "ten"},
+    {0},
 };
 static const ps_option_spec badbool_opts[] = {
-    {"gzip", PS_OPT_BOOL, "maybe", 0, 0, NULL},
-    {NULL, 0, NULL, 0, 0, NULL},
+    {.name = "gzip", .type = PS_OPT_BOOL, .default_value = "maybe"},
+    {0},
 };
 static const ps_option_spec reserved_opts[] = {
-    {"plugin", PS_OPT_STRING, NULL, 0, 0, NULL},
-    {NULL, 0, NULL, 0, 0, NULL},
+    {.name = "plugin", .type = PS_OPT_STRING},
+    {0},
 };
 static const ps_option_spec secretdefault_opts[] = {
-    {"retries", PS_OPT_INT, "hunter2", 0, 1, NULL},
-    {NULL, 0, NULL, 0, 0, NULL},
+    {.name = "retries", .type = PS_OPT_INT, .default_value = "hunter2", .secret = 1},
+    {0},
+};
+static const ps_option_spec range_opts[] = {
+    {.name = "rows", .type = PS_OPT_INT, .flags = PS_OPTF_RANGE, .min = 5, .max = 1},
+    {0},
+};
+static const ps_option_spec outofrange_opts[] = {
+    {.name = "wait",
+     .type = PS_OPT_DURATION,
+     .default_value = "2h",
+     .flags = PS_OPTF_MAX,
+     .max = 3600000},
+    {0},
+};
+static const ps_option_spec nochoices_opts[] = {
+    {.name = "mode", .type = PS_OPT_ENUM, .default_value = "a"},
+    {0},
 };
 
 typedef struct dcase {
@@ -292,6 +309,35 @@ static void m_opts_secret(ps_plugin_descriptor *d)
 {
     d->options = secretdefault_opts;
 }
+static void m_opts_range(ps_plugin_descriptor *d)
+{
+    d->options = range_opts;
+}
+static void m_opts_outofrange(ps_plugin_descriptor *d)
+{
+    d->options = outofrange_opts;
+}
+static void m_opts_nochoices(ps_plugin_descriptor *d)
+{
+    d->options = nochoices_opts;
+}
+static void m_opts_stride0(ps_plugin_descriptor *d)
+{
+    d->option_spec_size = 0;
+}
+static void m_opts_stride_short(ps_plugin_descriptor *d)
+{
+    d->option_spec_size = offsetof(ps_option_spec, flags);
+}
+static void m_opts_stride_longer(ps_plugin_descriptor *d)
+{
+    static const struct {
+        ps_option_spec s;
+        char later[24];
+    } longer[] = {{{.name = "path", .type = PS_OPT_PATH}, "x"}, {{0}, ""}};
+    d->options = &longer[0].s;
+    d->option_spec_size = sizeof longer[0];
+}
 static void m_opts_none(ps_plugin_descriptor *d)
 {
     d->options = NULL;
@@ -321,12 +367,22 @@ static const dcase dcases[] = {
     {"provider ops", m_provider_null, "x.so: kind is provider but the provider ops table is NULL"},
     {"provider next", m_provider_next, "x.so: provider->next_batch is NULL"},
     {"dup option", m_opts_dup, "x.so: options[1].name 'path' is a duplicate of options[0]"},
-    {"option type", m_opts_type, "x.so: options[0] ('mode') has type 9"},
+    {"option type", m_opts_type, "x.so: options[0] ('mode'): type 9 is unknown"},
     {"int default", m_opts_int,
      "x.so: options[0] ('batch'): default_value 'ten' is not a valid int"},
     {"bool default", m_opts_bool, "default_value 'maybe' is not a valid bool"},
     {"reserved option", m_opts_reserved, "options[0].name 'plugin' is invalid"},
     {"secret default", m_opts_secret, "default_value '***' is not a valid int"},
+    {"option range", m_opts_range, "x.so: options[0] ('rows'): min 5 is above max 1"},
+    {"default out of range", m_opts_outofrange,
+     "x.so: options[0] ('wait'): default_value '2h' is not a valid duration (must be a duration "
+     "of at most 1h"},
+    {"enum without choices", m_opts_nochoices,
+     "x.so: options[0] ('mode'): an enum needs 1 to 64 choices"},
+    {"option_spec_size 0", m_opts_stride0,
+     "x.so: option_spec_size is 0, this paysync needs at least"},
+    {"option_spec_size short", m_opts_stride_short, "set it to sizeof(ps_option_spec)"},
+    {"option_spec_size longer", m_opts_stride_longer, NULL},
 };
 
 static void test_descriptor_checks(void **state)

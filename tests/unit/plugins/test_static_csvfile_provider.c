@@ -129,7 +129,7 @@ static void test_descriptor(void **state)
         {"path", PS_OPT_PATH, NULL, 1},
         {"delimiter", PS_OPT_STRING, ",", 0},
         {"header_row", PS_OPT_INT, "1", 0},
-        {"max_field_bytes", PS_OPT_INT, "67108864", 0},
+        {"max_field_bytes", PS_OPT_SIZE, "64MiB", 0},
     };
     size_t n = 0;
     for (const ps_option_spec *o = d->options; o->name; o++, n++) {
@@ -296,10 +296,6 @@ static void test_bad_options(void **state)
     } bad[] = {
         {"delimiter", "::", "delimiter '::' is not supported"},
         {"delimiter", "\"", "delimiter '\"' is not supported"},
-        {"header_row", "0", "header_row must be 1 or more (got 0)"},
-        {"header_row", "-2", "header_row must be 1 or more (got -2)"},
-        {"max_field_bytes", "0", "max_field_bytes must be between 1 and 67108864 (got 0)"},
-        {"max_field_bytes", "67108865", "max_field_bytes must be between 1 and 67108864"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         const char *opts[] = {"path", "/nonexistent.csv", bad[i].key, bad[i].value, NULL};
@@ -311,6 +307,31 @@ static void test_bad_options(void **state)
         assert_null(p.inst);
         fake_provider_free(&p);
     }
+    /* Ranges are declared in the option table and refused by the core's option engine. */
+    static const struct {
+        const char *key, *value, *msg;
+    } range[] = {
+        {"header_row", "0",
+         "test.yaml:3:3: source of test: option 'header_row' must be a whole number of at least "
+         "1, got '0'"},
+        {"header_row", "-2", "must be a whole number of at least 1, got '-2'"},
+        {"max_field_bytes", "0", "option 'max_field_bytes' must be a size from 1B to 64MiB"},
+        {"max_field_bytes", "67108865", "from 1B to 64MiB (bytes, or with a unit"},
+        {"max_field_bytes", "65MiB", "got '65MiB'"},
+        {"max_field_bytes", "1.5k", "got '1.5k' (unknown unit"},
+    };
+    for (size_t i = 0; i < sizeof range / sizeof range[0]; i++) {
+        const char *opts[] = {"path", "/nonexistent.csv", range[i].key, range[i].value, NULL};
+        ps_error e = {0};
+        assert_int_equal(fake_host_check_options(paysync_plugin_entry_csvfile(), opts, &e),
+                         PS_ERR_CONFIG);
+        assert_msg(&e, range[i].msg);
+    }
+    /* Sizes with units reach the plugin in bytes. */
+    const char *ok[] = {"path", "/nonexistent.csv", "max_field_bytes", "64KiB", NULL};
+    ps_error e = {0};
+    assert_int_equal(fake_host_check_options(paysync_plugin_entry_csvfile(), ok, &e), PS_OK);
+
     /* No path at all (the core normally refuses this first). */
     fake_provider p;
     assert_int_equal(prov_create(&p, NULL), PS_ERR_CONFIG);

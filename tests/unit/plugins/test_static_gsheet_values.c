@@ -262,14 +262,6 @@ static const create_case bad_creates[] = {
     {{"spreadsheet_id", "https://docs.google.com/spreadsheets/d/e/2PACX-1/pubhtml", "public",
       "true", NULL},
      "published to the web"},
-    {{"spreadsheet_id", "abc", "public", "true", "page_rows", "0", NULL},
-     "page_rows must be between 1 and 50000, not 0"},
-    {{"spreadsheet_id", "abc", "public", "true", "requests_per_minute", "0", NULL},
-     "requests_per_minute must be between 1 and 6000"},
-    {{"spreadsheet_id", "abc", "public", "true", "max_retries", "99", NULL},
-     "max_retries must be between 0 and 20"},
-    {{"spreadsheet_id", "abc", "public", "true", "timeout", "-1", NULL},
-     "timeout must be between 1 and 3600"},
     {{"spreadsheet_id", "abc", "public", "true", "api_url", "ftp://x", NULL},
      "api_url must start with https:// or http://"},
     {{"spreadsheet_id", "abc", "public", "true", "token_url", "file:///etc/passwd", NULL},
@@ -299,6 +291,50 @@ static void test_create_errors(void **state)
         }
         assert_null(strstr(err.message, "SECRETKEY1"));
     }
+}
+
+/* Ranges and the timeout's duration syntax are declared in gs_options and checked by the core's
+ * option engine before create. */
+static void test_option_ranges(void **state)
+{
+    (void)state;
+    const ps_plugin_descriptor *d = paysync_plugin_entry_gsheet();
+    static const struct {
+        const char *key, *value, *msg;
+    } bad[] = {
+        {"page_rows", "0",
+         "test.yaml:4:3: source of test: option 'page_rows' must be a whole number from 1 to "
+         "50000, got '0'"},
+        {"requests_per_minute", "0",
+         "option 'requests_per_minute' must be a whole number from 1 "
+         "to 6000, got '0'"},
+        {"max_retries", "99", "option 'max_retries' must be a whole number from 0 to 20, got '99'"},
+        {"header_row", "-1", "option 'header_row' must be a whole number from 0 to 10000000"},
+        {"timeout", "-1",
+         "option 'timeout' must be a duration from 1s to 1h (units ms, s, m, h, "
+         "d, e.g. 500ms, 90s, 1h30m; a plain number means seconds), got '-1'"},
+        {"timeout", "2h", "must be a duration from 1s to 1h"},
+        {"timeout", "500ms", "got '500ms'"},
+        {"timeout", "3601", "got '3601'"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        const char *opts[] = {"spreadsheet_id", "abc",        "public", "true",
+                              bad[i].key,       bad[i].value, NULL};
+        ps_error err = {0};
+        assert_int_equal(fake_host_check_options(d, opts, &err), PS_ERR_CONFIG);
+        if (!strstr(err.message, bad[i].msg))
+            fail_msg("%s=%s: '%s' lacks '%s'", bad[i].key, bad[i].value, err.message, bad[i].msg);
+    }
+    /* plain seconds (old configs) and duration text both pass */
+    const char *plain[] = {"spreadsheet_id", "abc", "public", "true", "timeout", "5", NULL};
+    const char *text[] = {"spreadsheet_id", "abc", "public", "true", "timeout", "1m30s", NULL};
+    ps_error err = {0};
+    assert_int_equal(fake_host_check_options(d, plain, &err), PS_OK);
+    assert_int_equal(fake_host_check_options(d, text, &err), PS_OK);
+    fake_host_init(&g_fh, d, text);
+    assert_int_equal(g_fh.host.opt_int(g_fh.ctx.options, "timeout"), 90000);
+    fake_host_init(&g_fh, d, plain);
+    assert_int_equal(g_fh.host.opt_int(g_fh.ctx.options, "timeout"), 5000);
 }
 
 static void test_create_ok_and_unreachable(void **state)
@@ -336,9 +372,13 @@ static void test_create_ok_and_unreachable(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_cells),         cmocka_unit_test(test_pages),
-        cmocka_unit_test(test_meta),          cmocka_unit_test(test_header_detect),
-        cmocka_unit_test(test_create_errors), cmocka_unit_test(test_create_ok_and_unreachable),
+        cmocka_unit_test(test_cells),
+        cmocka_unit_test(test_pages),
+        cmocka_unit_test(test_meta),
+        cmocka_unit_test(test_header_detect),
+        cmocka_unit_test(test_create_errors),
+        cmocka_unit_test(test_option_ranges),
+        cmocka_unit_test(test_create_ok_and_unreachable),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -10,6 +10,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include "plugin/options.h"
 #include "sink_test_host.h"
 #include "store/sqlite_store.h"
 #include "store/store_schema.h"
@@ -371,11 +372,38 @@ static void test_bad_files(void **state)
         assert_non_null(strstr(err.message, cases[i].message));
     }
     sth_set(&f->h, "path", f->path); /* p went out of scope */
-    sth_set(&f->h, "busy_timeout_ms", "-5");
-    ps_error err = {0};
-    void *inst = NULL;
-    assert_int_equal(f->d->create(&f->h.ctx, &inst, &err), PS_ERR_CONFIG);
-    assert_non_null(strstr(err.message, "busy_timeout_ms must be >= 0"));
+    /* busy_timeout_ms is a duration (a plain number means ms) of 0..1h, checked by the core */
+    static const struct {
+        const char *value, *msg;
+    } bad[] = {
+        {"-5", "sink 'store': option 'busy_timeout_ms' must be a duration from 0s to 1h (units ms, "
+               "s, m, h, d, e.g. 500ms, 90s, 1h30m; a plain number means milliseconds), got '-5'"},
+        {"2h", "got '2h'"},
+        {"5 s", "got '5 s' (unknown unit"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        ps_kv kv = {(char *)"busy_timeout_ms", (char *)bad[i].value, 3, 5};
+        ps_options *o = NULL;
+        ps_error err = {0};
+        assert_int_equal(ps_options_build(f->d, &kv, 1, "c.yaml", "/", "sink 'store'", &o, &err),
+                         PS_ERR_CONFIG);
+        assert_null(o);
+        if (!strstr(err.message, bad[i].msg))
+            fail_msg("'%s' lacks '%s'", err.message, bad[i].msg);
+    }
+    static const struct {
+        const char *value;
+        long long ms;
+    } good[] = {{"5000", 5000}, {"5s", 5000}, {"0", 0}, {"1m30s", 90000}, {"250ms", 250}};
+    for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+        ps_kv kv = {(char *)"busy_timeout_ms", (char *)good[i].value, 3, 5};
+        ps_options *o = NULL;
+        ps_error err = {0};
+        assert_int_equal(ps_options_build(f->d, &kv, 1, "c.yaml", "/", "sink 'store'", &o, &err),
+                         PS_OK);
+        assert_int_equal(ps_options_int(o, "busy_timeout_ms"), good[i].ms);
+        ps_options_free(o);
+    }
 }
 
 /* A version-1 store (as the first release wrote it) upgrades in place, keeping its data. */

@@ -563,9 +563,16 @@ class ServeLifecycleTest(pslib.Case):
 
     def test_config_errors(self):
         cases = [
-            ("  max_conections: 5\n", "serve.max_conections: unknown setting"),
-            ("  threads: 0\n", "serve.threads: expected a whole number from 1 to 64, got '0'"),
-            ("  protect_metrics: maybe\n", "serve.protect_metrics: expected true or false"),
+            ("  max_conections: 5\n", "serve: unknown setting 'max_conections' (did you mean "
+             "'max_connections'?); valid settings: listen, store, keys, threads"),
+            ("  threads: 0\n",
+             "serve: setting 'threads' must be a whole number from 1 to 64, got '0'"),
+            ("  protect_metrics: maybe\n", "serve: setting 'protect_metrics' must be true or false"),
+            ("  connection_timeout: 2h\n",
+             "serve: setting 'connection_timeout' must be a duration from 1s to 1h (units ms, s, "
+             "m, h, d, e.g. 500ms, 90s, 1h30m; a plain number means seconds), got '2h'"),
+            ("  max_header_bytes: 1MiB\n",
+             "serve: setting 'max_header_bytes' must be a size from 1KiB to 256KiB"),
         ]
         for extra, msg in cases:
             cfg = write_config(self, extra)

@@ -3,85 +3,101 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "plugin/options.h"
 #include "serve/serve.h"
 #include "store/store.h"
 
-typedef struct setting {
-    const char *name;
-    unsigned def, min, max;
-    size_t offset;
-} setting;
-
-#define OFF(f) offsetof(ps_serve_limits, f)
-static const setting settings[] = {
-    {"threads", 4, 1, 64, OFF(threads)},
-    {"max_connections", 256, 1, 65536, OFF(max_connections)},
-    {"max_connections_per_ip", 0, 0, 65536, OFF(max_connections_per_ip)},
-    {"connection_timeout", 30, 1, 3600, OFF(connection_timeout)},
-    {"max_url_bytes", 4096, 256, 65536, OFF(max_url_bytes)},
-    {"max_header_bytes", 16384, 1024, 262144, OFF(max_header_bytes)},
-    {"shutdown_timeout", 10, 0, 600, OFF(shutdown_timeout)},
+/* serve's settings, checked by the option engine (plugin/options.h) like plugin options. */
+static const ps_option_spec settings[] = {
+    {.name = "threads",
+     .type = PS_OPT_INT,
+     .default_value = "4",
+     .flags = PS_OPTF_RANGE,
+     .min = 1,
+     .max = 64,
+     .description = "worker threads = store connections kept open"},
+    {.name = "max_connections",
+     .type = PS_OPT_INT,
+     .default_value = "256",
+     .flags = PS_OPTF_RANGE,
+     .min = 1,
+     .max = 65536,
+     .description = "open connections at once"},
+    {.name = "max_connections_per_ip",
+     .type = PS_OPT_INT,
+     .default_value = "0",
+     .flags = PS_OPTF_RANGE,
+     .min = 0,
+     .max = 65536,
+     .description = "open connections per client address (0 = no limit)"},
+    {.name = "connection_timeout",
+     .type = PS_OPT_DURATION,
+     .default_value = "30s",
+     .flags = PS_OPTF_RANGE | PS_OPTF_PLAIN_SECONDS,
+     .min = 1000,
+     .max = 3600 * 1000,
+     .description = "idle time before a connection is closed (whole seconds, rounded up)"},
+    {.name = "max_url_bytes",
+     .type = PS_OPT_SIZE,
+     .default_value = "4096",
+     .flags = PS_OPTF_RANGE,
+     .min = 256,
+     .max = 65536,
+     .description = "longest request target; longer gets 414"},
+    {.name = "max_header_bytes",
+     .type = PS_OPT_SIZE,
+     .default_value = "16384",
+     .flags = PS_OPTF_RANGE,
+     .min = 1024,
+     .max = 262144,
+     .description = "largest header section; larger gets 431"},
+    {.name = "shutdown_timeout",
+     .type = PS_OPT_DURATION,
+     .default_value = "10s",
+     .flags = PS_OPTF_RANGE | PS_OPTF_PLAIN_SECONDS,
+     .min = 0,
+     .max = 600 * 1000,
+     .description = "time in-flight requests get on SIGTERM (whole seconds, rounded up)"},
+    {.name = "protect_metrics",
+     .type = PS_OPT_BOOL,
+     .default_value = "false",
+     .description = "/healthz and /metrics also need a key"},
+    {0},
 };
-#define NSETTINGS (sizeof settings / sizeof settings[0])
 
-static const char valid_list[] =
-    "threads, max_connections, max_connections_per_ip, connection_timeout, max_url_bytes, "
-    "max_header_bytes, shutdown_timeout, protect_metrics";
-
-static int parse_uint(const char *s, unsigned long *out)
+const ps_option_spec *ps_serve_settings(void)
 {
-    unsigned long v = 0;
-    if (!*s)
-        return -1;
-    for (; *s; s++) {
-        if (*s < '0' || *s > '9' || v > 100000000UL)
-            return -1;
-        v = v * 10 + (unsigned long)(*s - '0');
-    }
-    *out = v;
-    return 0;
+    return settings;
+}
+
+static unsigned seconds(const ps_options *o, const char *name)
+{
+    return (unsigned)((ps_options_int(o, name) + 999) / 1000);
 }
 
 ps_status ps_serve_limits_parse(const ps_config *cfg, ps_serve_limits *out, ps_error *err)
 {
     memset(out, 0, sizeof *out);
-    for (size_t i = 0; i < NSETTINGS; i++)
-        *(unsigned *)((char *)out + settings[i].offset) = settings[i].def;
     const ps_serve_def *d = &cfg->serve;
-    const char *file = cfg->path ? cfg->path : "config";
-    for (size_t k = 0; k < d->nlimits; k++) {
-        const ps_kv *kv = &d->limits[k];
-        if (strcmp(kv->key, "protect_metrics") == 0) {
-            const char *v = kv->value ? kv->value : "";
-            if (strcmp(v, "true") == 0 || strcmp(v, "yes") == 0)
-                out->protect_metrics = 1;
-            else if (strcmp(v, "false") == 0 || strcmp(v, "no") == 0)
-                out->protect_metrics = 0;
-            else
-                return ps_error_setf(err, PS_ERR_CONFIG,
-                                     "%s:%d:%d: serve.protect_metrics: expected true or false, "
-                                     "got '%s'",
-                                     file, kv->line, kv->col, v);
-            continue;
-        }
-        const setting *s = NULL;
-        for (size_t i = 0; i < NSETTINGS; i++)
-            if (strcmp(kv->key, settings[i].name) == 0)
-                s = &settings[i];
-        if (!s)
-            return ps_error_setf(err, PS_ERR_CONFIG,
-                                 "%s:%d:%d: serve.%s: unknown setting (valid: listen, store, "
-                                 "keys, %s)",
-                                 file, kv->line, kv->col, kv->key, valid_list);
-        unsigned long v;
-        if (!kv->value || parse_uint(kv->value, &v) != 0 || v < s->min || v > s->max)
-            return ps_error_setf(err, PS_ERR_CONFIG,
-                                 "%s:%d:%d: serve.%s: expected a whole number from %u to %u, "
-                                 "got '%s'",
-                                 file, kv->line, kv->col, kv->key, s->min, s->max,
-                                 kv->value ? kv->value : "");
-        *(unsigned *)((char *)out + s->offset) = (unsigned)v;
-    }
+    ps_option_source src = {.table = settings,
+                            .noun = "setting",
+                            .also_valid = "listen, store, keys",
+                            .file = cfg->path ? cfg->path : "config",
+                            .dir = cfg->dir,
+                            .context = "serve"};
+    ps_options *o;
+    ps_status st = ps_options_parse(&src, d->limits, d->nlimits, &o, err);
+    if (st != PS_OK)
+        return st;
+    out->threads = (unsigned)ps_options_int(o, "threads");
+    out->max_connections = (unsigned)ps_options_int(o, "max_connections");
+    out->max_connections_per_ip = (unsigned)ps_options_int(o, "max_connections_per_ip");
+    out->connection_timeout = seconds(o, "connection_timeout");
+    out->max_url_bytes = (unsigned)ps_options_int(o, "max_url_bytes");
+    out->max_header_bytes = (unsigned)ps_options_int(o, "max_header_bytes");
+    out->shutdown_timeout = seconds(o, "shutdown_timeout");
+    out->protect_metrics = ps_options_bool(o, "protect_metrics");
+    ps_options_free(o);
     return PS_OK;
 }
 

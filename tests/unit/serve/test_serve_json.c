@@ -9,6 +9,7 @@
 
 #include <cmocka.h>
 
+#include "plugin/options.h"
 #include "serve/serve.h"
 #include "serve/serve_json.h"
 #include "serve/serve_metrics.h"
@@ -255,14 +256,26 @@ static void test_limits(void **state)
         {"threads", "8", NULL},
         {"max_connections", "1", NULL},
         {"protect_metrics", "true", NULL},
-        {"threads", "0", "serve.threads: expected a whole number from 1 to 64, got '0'"},
+        {"connection_timeout", "10s", NULL},
+        {"connection_timeout", "45", NULL},
+        {"shutdown_timeout", "0", NULL},
+        {"max_header_bytes", "64KiB", NULL},
+        {"threads", "0",
+         "p.yaml:7:3: serve: setting 'threads' must be a whole number from 1 to 64, got '0'"},
         {"threads", "65", "from 1 to 64"},
-        {"max_url_bytes", "-1", "got '-1'"},
-        {"connection_timeout", "10s", "got '10s'"},
+        {"max_url_bytes", "-1", "setting 'max_url_bytes' must be a size from 256B to 64KiB"},
+        {"connection_timeout", "2h",
+         "setting 'connection_timeout' must be a duration from 1s to 1h (units ms, s, m, h, d, "
+         "e.g. 500ms, 90s, 1h30m; a plain number means seconds), got '2h'"},
+        {"connection_timeout", "0", "from 1s to 1h"},
+        {"shutdown_timeout", "601", "setting 'shutdown_timeout' must be a duration from 0s to 10m"},
         {"max_header_bytes", "", "got ''"},
-        {"max_header_bytes", "99999999999999999999", "from 1024 to 262144"},
-        {"protect_metrics", "maybe", "serve.protect_metrics: expected true or false"},
-        {"max_conections", "5", "serve.max_conections: unknown setting (valid: listen, store"},
+        {"max_header_bytes", "99999999999999999999", "from 1KiB to 256KiB"},
+        {"max_header_bytes", "1MB", "got '1MB'"},
+        {"protect_metrics", "maybe", "serve: setting 'protect_metrics' must be true or false"},
+        {"max_conections", "5",
+         "serve: unknown setting 'max_conections' (did you mean 'max_connections'?); valid "
+         "settings: listen, store, keys, threads, max_connections"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         ps_config cfg;
@@ -294,6 +307,28 @@ static void test_limits(void **state)
     assert_int_equal(lim.max_header_bytes, 16384);
     assert_int_equal(lim.shutdown_timeout, 10);
     assert_int_equal(lim.protect_metrics, 0);
+
+    /* durations are kept in whole seconds (rounded up), sizes in bytes */
+    ps_kv kvs[] = {{(char *)"connection_timeout", (char *)"1m30s", 7, 3},
+                   {(char *)"shutdown_timeout", (char *)"1500ms", 8, 3},
+                   {(char *)"max_url_bytes", (char *)"8k", 9, 3},
+                   {(char *)"protect_metrics", (char *)"yes", 10, 3}};
+    cfg.serve.limits = kvs;
+    cfg.serve.nlimits = 4;
+    assert_int_equal(ps_serve_limits_parse(&cfg, &lim, NULL), PS_OK);
+    assert_int_equal(lim.connection_timeout, 90);
+    assert_int_equal(lim.shutdown_timeout, 2);
+    assert_int_equal(lim.max_url_bytes, 8192);
+    assert_int_equal(lim.protect_metrics, 1);
+    assert_int_equal(lim.threads, 4);
+
+    /* every default passes the checks it declares */
+    const ps_option_spec *t = ps_serve_settings();
+    for (size_t i = 0; t[i].name; i++) {
+        char msg[600];
+        if (ps_option_spec_check(&t[i], msg, sizeof msg) != 0)
+            fail_msg("%s: %s", t[i].name, msg);
+    }
 }
 
 int main(void)

@@ -27,7 +27,8 @@ ps_status ps_kit_instance_new(const ps_kit_ctx *k, int mode, const char *dir, si
 {
     const ps_plugin_descriptor *d = k->desc;
     const ps_option_spec *t = d->options;
-    size_t nt = ps_option_table_len(t);
+    size_t stride = ps_descriptor_option_stride(d);
+    size_t nt = ps_option_table_len(t, stride);
     size_t cap = k->opts.nopts + nt;
     ps_kv *kvs = calloc(cap ? cap : 1, sizeof *kvs);
     char **owned = calloc(cap ? cap : 1, sizeof *owned);
@@ -42,7 +43,9 @@ ps_status ps_kit_instance_new(const ps_kit_ctx *k, int mode, const char *dir, si
         kvs[n++] = k->opts.opts[i];
     if (mode != PS_KIT_OPTS_AS_GIVEN) {
         for (size_t i = 0; i < nt; i++) {
-            const ps_option_spec *s = &t[i];
+            ps_option_spec spec; /* copied: the table's stride may differ from ours */
+            ps_option_entry(t, stride, i, &spec);
+            const ps_option_spec *s = &spec;
             const char *nv = NULL;
             int given = s->default_value != NULL;
             for (size_t j = 0; j < n && !given; j++)
@@ -136,7 +139,7 @@ void ps_kit_check_options(ps_kit_ctx *k, ps_kit_result *r)
         ps_kit_set(r, PS_KIT_FAIL, "kit: cannot create a temporary folder");
         return;
     }
-    size_t n = ps_option_table_len(k->desc->options);
+    size_t n = ps_option_table_len(k->desc->options, ps_descriptor_option_stride(k->desc));
     size_t nset = k->opts.nopts;
     ps_status st = ps_kit_instance_new(k, mode, dir, NULL, &in, &err);
     if (st == PS_OK)

@@ -32,8 +32,11 @@ typedef struct @NAME@_provider {
 } @NAME@_provider;
 
 static const ps_option_spec @NAME@_options[] = {
-    {"path", PS_OPT_PATH, NULL, 1, 0, "CSV file to read (relative to the config file)"},
-    {NULL, 0, NULL, 0, 0, NULL},
+    {.name = "path",
+     .type = PS_OPT_PATH,
+     .required = 1,
+     .description = "CSV file to read (relative to the config file)"},
+    {0},
 };
 
 static ps_status @NAME@_create(const ps_plugin_ctx *ctx, void **inst, ps_error *err)
@@ -163,6 +166,7 @@ static const ps_plugin_descriptor @NAME@_descriptor = {
     .description = "payments from a small CSV file (template)",
     .kind = PS_PLUGIN_PROVIDER,
     .options = @NAME@_options,
+    .option_spec_size = sizeof(ps_option_spec),
     .create = @NAME@_create,
     .destroy = @NAME@_destroy,
     .provider = &@NAME@_ops,

@@ -29,8 +29,11 @@ typedef struct @NAME@_sink {
 } @NAME@_sink;
 
 static const ps_option_spec @NAME@_options[] = {
-    {"path", PS_OPT_PATH, NULL, 1, 0, "file to write (replaced when a dataset commits)"},
-    {NULL, 0, NULL, 0, 0, NULL},
+    {.name = "path",
+     .type = PS_OPT_PATH,
+     .required = 1,
+     .description = "file to write (replaced when a dataset commits)"},
+    {0},
 };
 
 static ps_status @NAME@_create(const ps_plugin_ctx *ctx, void **inst, ps_error *err)
@@ -134,6 +137,7 @@ static const ps_plugin_descriptor @NAME@_descriptor = {
     .description = "payments as tab-separated lines (template)",
     .kind = PS_PLUGIN_SINK,
     .options = @NAME@_options,
+    .option_spec_size = sizeof(ps_option_spec),
     .create = @NAME@_create,
     .destroy = @NAME@_destroy,
     .sink = &@NAME@_ops,

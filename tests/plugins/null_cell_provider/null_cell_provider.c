@@ -23,9 +23,14 @@ static void nc_break(struct bp *p, ps_row_batch *batch)
     }
 }
 
+static const char *const nc_breaks[] = {"text", "len", "rows", NULL};
 static const ps_option_spec nc_options[] = {
-    {"break", PS_OPT_STRING, "text", 0, 0, "what to break: text, len or rows"},
-    {NULL, 0, NULL, 0, 0, NULL},
+    {.name = "break",
+     .type = PS_OPT_ENUM,
+     .default_value = "text",
+     .choices = nc_breaks,
+     .description = "what to break"},
+    {0},
 };
 
 static const ps_plugin_descriptor nc_desc = {
@@ -37,6 +42,7 @@ static const ps_plugin_descriptor nc_desc = {
     .description = "broken test provider: a NULL cell text (or a wrong len, or NULL rows)",
     .kind = PS_PLUGIN_PROVIDER,
     .options = nc_options,
+    .option_spec_size = sizeof(ps_option_spec),
     .create = bp_create,
     .destroy = bp_destroy,
     .provider = &bp_ops,

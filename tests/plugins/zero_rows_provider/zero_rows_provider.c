@@ -5,7 +5,7 @@
 #include "../broken_provider.h"
 
 static const ps_option_spec zr_options[] = {
-    {NULL, 0, NULL, 0, 0, NULL},
+    {0},
 };
 
 static const ps_plugin_descriptor zr_desc = {
@@ -17,6 +17,7 @@ static const ps_plugin_descriptor zr_desc = {
     .description = "broken test provider: PS_OK with no rows",
     .kind = PS_PLUGIN_PROVIDER,
     .options = zr_options,
+    .option_spec_size = sizeof(ps_option_spec),
     .create = bp_create,
     .destroy = bp_destroy,
     .provider = &bp_ops,

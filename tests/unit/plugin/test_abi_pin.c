@@ -54,13 +54,17 @@ static const pin pins[] = {
     M(ps_record_batch, struct_size, 0, 8),
     M(ps_record_batch, count, 8, 8),
     M(ps_record_batch, records, 16, 8),
-    S(ps_option_spec, 40),
+    S(ps_option_spec, 72),
     M(ps_option_spec, name, 0, 8),
     M(ps_option_spec, type, 8, 4),
     M(ps_option_spec, default_value, 16, 8),
     M(ps_option_spec, required, 24, 4),
     M(ps_option_spec, secret, 28, 4),
     M(ps_option_spec, description, 32, 8),
+    M(ps_option_spec, flags, 40, 4),
+    M(ps_option_spec, min, 48, 8),
+    M(ps_option_spec, max, 56, 8),
+    M(ps_option_spec, choices, 64, 8),
     S(ps_cell, 16),
     M(ps_cell, text, 0, 8),
     M(ps_cell, len, 8, 4),
@@ -213,7 +217,7 @@ static const pin pins[] = {
     M(ps_sink_ops, finish, 40, 8),
     M(ps_sink_ops, load_cursor, 48, 8),
     M(ps_sink_ops, record_failure, 56, 8),
-    S(ps_plugin_descriptor, 96),
+    S(ps_plugin_descriptor, 104),
     M(ps_plugin_descriptor, struct_size, 0, 8),
     M(ps_plugin_descriptor, abi_major, 8, 4),
     M(ps_plugin_descriptor, abi_minor, 12, 4),
@@ -228,6 +232,7 @@ static const pin pins[] = {
     M(ps_plugin_descriptor, destroy, 72, 8),
     M(ps_plugin_descriptor, provider, 80, 8),
     M(ps_plugin_descriptor, sink, 88, 8),
+    M(ps_plugin_descriptor, option_spec_size, 96, 8),
 /* END PINNED LAYOUT */
 };
 
@@ -294,6 +299,14 @@ static void test_constants(void **state)
     assert_int_equal(PS_OPT_INT, 2);
     assert_int_equal(PS_OPT_BOOL, 3);
     assert_int_equal(PS_OPT_PATH, 4);
+    assert_int_equal(PS_OPT_ENUM, 5);
+    assert_int_equal(PS_OPT_DURATION, 6);
+    assert_int_equal(PS_OPT_SIZE, 7);
+    assert_int_equal(PS_OPTF_MIN, 1);
+    assert_int_equal(PS_OPTF_MAX, 2);
+    assert_int_equal(PS_OPTF_RANGE, 3);
+    assert_int_equal(PS_OPTF_PLAIN_SECONDS, 4);
+    assert_int_equal(PS_OPTF_PLAIN_MS, 8);
     /* the model */
     assert_int_equal(PS_FIELD_COUNT, 21);
     assert_int_equal(PS_F_ID, 0);

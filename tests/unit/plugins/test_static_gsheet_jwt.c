@@ -1,9 +1,12 @@
 /* Unit tests: gsheet service-account keys and RS256 JWT assertions, checked with OpenSSL
- * against a key generated at test time (never committed). */
+ * against a key generated at test time (never committed). PS_TEST_RSA_KEY_FILE names a PEM key
+ * made just before instead (scripts/test-valgrind.sh: generating one under valgrind takes
+ * minutes). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -31,10 +34,21 @@ static char *pem_of(EVP_PKEY *k)
     return out;
 }
 
+static EVP_PKEY *key_from_file(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return NULL;
+    EVP_PKEY *k = PEM_read_PrivateKey(f, NULL, NULL, NULL);
+    fclose(f);
+    return k;
+}
+
 static int setup(void **state)
 {
     (void)state;
-    g_key = EVP_RSA_gen(2048);
+    const char *file = getenv("PS_TEST_RSA_KEY_FILE");
+    g_key = file && *file ? key_from_file(file) : EVP_RSA_gen(2048);
     if (!g_key)
         return -1;
     g_pem = pem_of(g_key);

@@ -56,6 +56,10 @@ static void on_plugin(void *vctx, const ps_plugin *p, const char *file, const ps
         json_object_set_new(o, "file", p->path ? json_string(p->path) : json_null());
         json_object_set_new(o, "builtin", json_boolean(!p->path));
         json_object_set_new(o, "abi", json_sprintf("%u.%u", d->abi_major, d->abi_minor));
+        if (d->kind == PS_PLUGIN_PROVIDER)
+            json_object_set_new(
+                o, "shape",
+                json_string(d->provider->shape == PS_SHAPE_RECORD ? "record" : "tabular"));
         json_t *opts = json_array();
         size_t stride = ps_descriptor_option_stride(d);
         for (size_t i = 0, n = ps_option_table_len(d->options, stride); i < n; i++) {
@@ -91,6 +95,8 @@ static void on_plugin(void *vctx, const ps_plugin *p, const char *file, const ps
     }
     printf("%s (%s %s) - %s\n", d->name, kind, d->version ? d->version : "?",
            d->description ? d->description : "");
+    if (d->kind == PS_PLUGIN_PROVIDER && d->provider->shape == PS_SHAPE_RECORD)
+        printf("  shape: record (keys mapped by path)\n");
     if (p->path)
         printf("  file: %s\n", p->path);
     else

@@ -1,6 +1,10 @@
 /* paysync provider plugin "stub": deterministic synthetic payments for demos, tests and
  * benchmarks (docs/providers/stub.md). Row k depends only on (seed, k): a splitmix64 stream
- * seeded from both. No I/O, no floating point, no global mutable state. */
+ * seeded from both. No I/O, no floating point, no global mutable state.
+ *
+ * Built with -DSTUB_RECORDS (tests/plugins/stub_records) it is "stub_records", a
+ * record-shaped provider: the same payments as keyed records with typed values and nested
+ * paths (/payment/amount, /customer/phone, ...), like a JSON API. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -520,6 +524,77 @@ static void gen_row(const stub *s, uint64_t k, ps_cell *cells, char **pool)
     *pool = w.p;
 }
 
+/* ---- record shape ------------------------------------------------------------------------ */
+
+#ifdef STUB_RECORDS
+/* The key path of each field, as a JSON API might nest it. Top-level keys named like a field
+ * map by themselves; the nested ones need mapping.columns (docs/providers/stub.md). */
+static const char *const record_path[PS_FIELD_COUNT] = {"/id",
+                                                        "/timestamp",
+                                                        "/payment/amount",
+                                                        "/payment/currency",
+                                                        "/payment/type",
+                                                        "/payment/charges",
+                                                        "/reference_id",
+                                                        "/customer/id",
+                                                        "/meter/id",
+                                                        "/customer/name",
+                                                        "/customer/phone",
+                                                        "/customer/category",
+                                                        "/financing_id",
+                                                        "/agent_id",
+                                                        "/location/lat",
+                                                        "/location/lon",
+                                                        "/utility_id",
+                                                        "/failed_battery_capacity_count",
+                                                        "/account_type",
+                                                        "/status",
+                                                        "/notes"};
+
+/* -?[0-9]+ (int_only) or -?[0-9]+(.[0-9]+)? */
+static int is_number(const char *s, size_t n, int int_only)
+{
+    size_t i = n && s[0] == '-', d = 0, dot = 0;
+    for (; i < n; i++) {
+        if (s[i] >= '0' && s[i] <= '9')
+            d++;
+        else if (s[i] == '.' && !int_only && !dot && d && i + 1 < n)
+            dot = 1;
+        else
+            return 0;
+    }
+    return d > 0;
+}
+
+/* A generated row as a record: empty optional fields become JSON null (or are left out,
+ * alternately), numbers of the amount, coordinate and count fields are typed values. */
+static uint32_t row_to_values(uint64_t k, const ps_cell *cells, ps_value *v)
+{
+    uint32_t n = 0;
+    for (int f = 0; f < PS_FIELD_COUNT; f++) {
+        const ps_cell *c = &cells[f];
+        uint8_t type = PS_VAL_TEXT;
+        if (c->len == 0) {
+            if ((k + (uint64_t)f) % 2)
+                continue; /* key absent */
+            type = PS_VAL_NULL;
+        } else if (f == PS_F_PAYMENT_AMOUNT || f == PS_F_TRANSACTION_CHARGES ||
+                   f == PS_F_LATITUDE || f == PS_F_LONGITUDE) {
+            type = is_number(c->text, c->len, 0) ? PS_VAL_DECIMAL : PS_VAL_TEXT;
+        } else if (f == PS_F_FAILED_BATTERY_CAPACITY_COUNT) {
+            type = is_number(c->text, c->len, 1) ? PS_VAL_INT : PS_VAL_TEXT;
+        }
+        v[n].path = record_path[f];
+        v[n].path_len = (uint32_t)strlen(record_path[f]);
+        v[n].type = type;
+        v[n].text = c->len ? c->text : "";
+        v[n].len = c->len;
+        n++;
+    }
+    return n;
+}
+#endif
+
 /* ---- provider ops ------------------------------------------------------------------------ */
 
 static ps_status stub_open(void *inst, const ps_open_args *args, ps_table_info *info, ps_error *err)
@@ -541,9 +616,15 @@ static ps_status stub_open(void *inst, const ps_open_args *args, ps_table_info *
     s->batch_rows = s->batch_opt       ? s->batch_opt
                     : args->batch_rows ? args->batch_rows
                                        : STUB_DEFAULT_BATCH;
+#ifdef STUB_RECORDS
+    info->ncolumns = 0; /* records have no header */
+    info->header = NULL;
+    info->header_line = 0;
+#else
     info->ncolumns = PS_FIELD_COUNT;
     info->header = hdr;
     info->header_line = 1;
+#endif
     info->time_zone = NULL;
     info->source_desc = s->desc;
     return PS_OK;
@@ -576,6 +657,23 @@ static ps_status stub_next_batch(void *inst, ps_arena *arena, ps_row_batch *batc
     char *pool = s->host->arena_alloc(arena, n * STUB_ROW_TEXT);
     if (!rows || !cells || !pool)
         return ps_error_setf(err, PS_ERR_NOMEM, "stub: out of memory for a batch of %zu rows", n);
+#ifdef STUB_RECORDS
+    ps_keyed_row *recs = s->host->arena_alloc(arena, n * sizeof *recs);
+    ps_value *vals = s->host->arena_alloc(arena, n * PS_FIELD_COUNT * sizeof *vals);
+    if (!recs || !vals)
+        return ps_error_setf(err, PS_ERR_NOMEM, "stub: out of memory for a batch of %zu rows", n);
+    for (size_t i = 0; i < n; i++) {
+        uint64_t k = s->next++;
+        ps_cell *c = cells + i * PS_FIELD_COUNT;
+        gen_row(s, k, c, &pool);
+        recs[i].line = k; /* record k, 1-based */
+        recs[i].values = vals + i * PS_FIELD_COUNT;
+        recs[i].nvalues = row_to_values(k, c, vals + i * PS_FIELD_COUNT);
+    }
+    batch->count = n;
+    batch->records = recs;
+    return PS_OK;
+#endif
     for (size_t i = 0; i < n; i++) {
         uint64_t k = s->next++;
         gen_row(s, k, cells + i * PS_FIELD_COUNT, &pool);
@@ -600,15 +698,25 @@ static const ps_provider_ops stub_provider = {
     .next_batch = stub_next_batch,
     .cursor = NULL,
     .close = stub_close,
+#ifdef STUB_RECORDS
+    .shape = PS_SHAPE_RECORD,
+#else
+    .shape = PS_SHAPE_TABULAR,
+#endif
 };
 
 static const ps_plugin_descriptor stub_descriptor = {
     .struct_size = sizeof(ps_plugin_descriptor),
     .abi_major = PS_ABI_MAJOR,
     .abi_minor = PS_ABI_MINOR,
+#ifdef STUB_RECORDS
+    .name = "stub_records",
+    .description = "stub's payments as keyed records with nested paths (record shape; tests)",
+#else
     .name = "stub",
-    .version = "1.0.0",
     .description = "deterministic synthetic electricity payments (demos, tests, benchmarks)",
+#endif
+    .version = "1.0.0",
     .kind = PS_PLUGIN_PROVIDER,
     .flags = 0,
     .options = stub_options,
@@ -620,4 +728,8 @@ static const ps_plugin_descriptor stub_descriptor = {
     .sink = NULL,
 };
 
+#ifdef STUB_RECORDS
+PS_PLUGIN_DEFINE(stub_records, stub_descriptor)
+#else
 PS_PLUGIN_DEFINE(stub, stub_descriptor)
+#endif

@@ -52,7 +52,11 @@ static ps_status ep_next(void *inst, ps_arena *arena, ps_row_batch *batch, ps_er
     return PS_END;
 }
 
-static const ps_provider_ops ep_ops = {sizeof(ps_provider_ops), ep_open, ep_next, NULL, NULL};
+static const ps_provider_ops ep_ops = {.struct_size = sizeof(ps_provider_ops),
+                                       .open = ep_open,
+                                       .next_batch = ep_next,
+                                       .cursor = NULL,
+                                       .close = NULL};
 #define EP_OPS_PTR (&ep_ops)
 #else
 #define EP_OPS_PTR NULL

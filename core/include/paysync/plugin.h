@@ -294,10 +294,46 @@ typedef struct ps_row {
     const ps_cell *cells;
 } ps_row;
 
+/* ---- record-shaped providers (JSON APIs): named keys with typed values ------------------ */
+
+/* A provider's shape (ps_provider_ops.shape). Tabular: a header row and rows of cells, mapped
+ * by header name. Record: records of (path, type, value) triples, mapped by key path
+ * (mapping.columns: {"/customer/phone": CUSTOMER_PHONE}); no header. */
+typedef enum ps_provider_shape { PS_SHAPE_TABULAR = 0, PS_SHAPE_RECORD = 1 } ps_provider_shape;
+
+/* The type of a record value; every value is text (exact, never a double). */
+typedef enum ps_value_type {
+    PS_VAL_NULL = 0,    /* JSON null: text "" (treated as an empty cell) */
+    PS_VAL_TEXT = 1,    /* a string, as sent */
+    PS_VAL_DECIMAL = 2, /* exact decimal text of a number: -?[0-9]+(.[0-9]+)? ("1500.50") */
+    PS_VAL_INT = 3,     /* integer text: -?[0-9]+ */
+    PS_VAL_BOOL = 4     /* "true" or "false" */
+} ps_value_type;
+
+/* One key of a record. `path` addresses it JSON-pointer style (RFC 6901): "/" before every
+ * key, nested objects as "/customer/phone", array items by index ("/items/0/amount"), and
+ * "~1" / "~0" for a '/' / '~' inside a key. path and text are NUL-terminated at [path_len]
+ * and [len]. */
+typedef struct ps_value {
+    const char *path;
+    uint32_t path_len;
+    uint8_t type; /* ps_value_type */
+    const char *text;
+    uint32_t len;
+} ps_value;
+
+/* One record of a record-shaped provider. */
+typedef struct ps_keyed_row {
+    uint64_t line; /* record number as the user sees it (1-based) */
+    uint32_t nvalues;
+    const ps_value *values; /* a path appears at most once in a record */
+} ps_keyed_row;
+
 typedef struct ps_row_batch {
     size_t struct_size; /* set by the core before next_batch; the provider keeps it */
     size_t count;
-    ps_row *rows;
+    ps_row *rows;          /* tabular providers: count rows */
+    ps_keyed_row *records; /* record providers: count records (rows stays NULL) */
 } ps_row_batch;
 
 /* What a provider tells the core when it opens its source. */
@@ -329,6 +365,9 @@ typedef struct ps_provider_ops {
     const char *(*cursor)(void *inst);
     /* Optional: releases what open acquired. */
     void (*close)(void *inst);
+    /* ps_provider_shape; a table whose struct_size ends before it is tabular. A record
+     * provider's open sets ncolumns 0 and header NULL, and next_batch fills batch->records. */
+    uint32_t shape;
 } ps_provider_ops;
 
 /* ---- sinks ------------------------------------------------------------------------------ */

@@ -38,6 +38,82 @@ static char *row_json(const ps_record *rec, const ps_row_check *chk, int accepte
     return s;
 }
 
+/* Record-shaped sources: samples the first records; the distinct key paths seen become the
+ * "columns" shown (header = paths, each with the field its path maps to). */
+#define DISCOVER_MAX_KEYS 128
+
+static void discover_records(ps_ds_plan *p, ps_validator *v, ps_arena *batch, ps_discovery *out,
+                             ps_arena *run_arena)
+{
+    ps_error e = {0};
+    ps_path_map *pm = ps_path_map_new(&p->mspec);
+    ps_cell *keys = ps_arena_alloc(run_arena, DISCOVER_MAX_KEYS * sizeof *keys);
+    int *key_field = calloc(DISCOVER_MAX_KEYS, sizeof *key_field);
+    uint32_t nkeys = 0;
+    if (!pm || !keys || !key_field) {
+        out->map_ok = 0;
+        snprintf(out->map_error, sizeof out->map_error, "out of memory");
+        goto done;
+    }
+    ps_row_batch rb = {.struct_size = sizeof rb};
+    while (out->nsample < SAMPLE_ROWS &&
+           p->plugin->desc->provider->next_batch(p->inst, batch, &rb, &e) == PS_OK) {
+        if (ps_protocol_check_records(p->plugin->desc->name, &rb, &e) != PS_OK) {
+            out->map_ok = 0;
+            snprintf(out->map_error, sizeof out->map_error, "%s", e.message);
+            break;
+        }
+        for (size_t i = 0; i < rb.count && out->nsample < SAMPLE_ROWS; i++) {
+            const ps_keyed_row *kr = &rb.records[i];
+            ps_cell cells[PS_FIELD_COUNT];
+            const ps_cell *by_field[PS_FIELD_COUNT] = {0};
+            int any = 0;
+            for (uint32_t k = 0; k < kr->nvalues; k++) {
+                const ps_value *val = &kr->values[k];
+                int f = ps_path_map_field(pm, val->path, val->path_len);
+                uint32_t j = 0;
+                while (j < nkeys && (keys[j].len != val->path_len ||
+                                     memcmp(keys[j].text, val->path, val->path_len) != 0))
+                    j++;
+                if (j == nkeys && nkeys < DISCOVER_MAX_KEYS) {
+                    char *copy = ps_arena_strndup(run_arena, val->path, val->path_len);
+                    if (copy) {
+                        keys[nkeys] = (ps_cell){copy, val->path_len, PS_CELL_TEXT};
+                        key_field[nkeys++] = f;
+                    }
+                }
+                if (f < 0 || by_field[f])
+                    continue;
+                cells[f] = (ps_cell){val->text, val->len,
+                                     val->type == PS_VAL_BOOL ? PS_CELL_BOOL : PS_CELL_TEXT};
+                by_field[f] = &cells[f];
+                any |= val->len > 0;
+            }
+            if (!any)
+                continue;
+            ps_record rec;
+            ps_row_check chk = {0};
+            ps_row_outcome o = ps_validate_row(v, by_field, kr->line, batch, &rec, &chk);
+            out->sample_json[out->nsample++] = row_json(&rec, &chk, o == PS_ROW_ACCEPTED, kr->line);
+        }
+        ps_arena_reset(batch);
+        rb = (ps_row_batch){.struct_size = sizeof rb};
+    }
+    /* the keys seen, shown like a header */
+    ps_mapping_free(&out->map);
+    out->map.col_field = key_field;
+    key_field = NULL;
+    out->map.ncols = nkeys;
+    for (uint32_t j = 0; j < nkeys; j++)
+        if (out->map.col_field[j] >= 0 && out->map.field_col[out->map.col_field[j]] < 0)
+            out->map.field_col[out->map.col_field[j]] = (int)j;
+    out->info.header = keys;
+    out->info.ncolumns = nkeys;
+done:
+    free(key_field);
+    ps_path_map_free(pm);
+}
+
 ps_status ps_discover(const ps_config *cfg, ps_registry *reg, const char *dataset,
                       ps_discovery *out, ps_error *err)
 {
@@ -67,7 +143,8 @@ ps_status ps_discover(const ps_config *cfg, ps_registry *reg, const char *datase
     ps_error e = {0};
     out->info.struct_size = sizeof out->info;
     st = p->plugin->desc->provider->open(p->inst, &args, &out->info, &e);
-    if (st == PS_OK)
+    int records = p->plugin->desc->provider->shape == PS_SHAPE_RECORD;
+    if (st == PS_OK && !records)
         st = ps_protocol_check_header(p->plugin->desc->name, &out->info, &e);
     if (st != PS_OK) {
         ps_arena_destroy(batch);
@@ -76,7 +153,13 @@ ps_status ps_discover(const ps_config *cfg, ps_registry *reg, const char *datase
                              st == PS_RETRY ? " (temporary failure, try again later)" : "",
                              e.message);
     }
-    st = ps_mapping_build(&p->mspec, out->info.header, out->info.ncolumns, &out->map, &e);
+    if (records) {
+        /* fields come from each record's keys: required ones are checked row by row */
+        st = PS_OK;
+        ps_mapping_free(&out->map);
+    } else {
+        st = ps_mapping_build(&p->mspec, out->info.header, out->info.ncolumns, &out->map, &e);
+    }
     out->map_ok = st == PS_OK;
     if (!out->map_ok) {
         snprintf(out->map_error, sizeof out->map_error, "%s", e.message);
@@ -98,7 +181,9 @@ ps_status ps_discover(const ps_config *cfg, ps_registry *reg, const char *datase
     ps_validate_config vc;
     ps_plan_validate_config(p, zone, &vc);
     ps_validator *v = NULL;
-    if (out->map_ok && ps_validator_new(&vc, &v, &e) == PS_OK) {
+    if (records && ps_validator_new(&vc, &v, &e) == PS_OK) {
+        discover_records(p, v, batch, out, pv->run_arena);
+    } else if (out->map_ok && ps_validator_new(&vc, &v, &e) == PS_OK) {
         ps_row_batch rb = {.struct_size = sizeof rb};
         while (out->nsample < SAMPLE_ROWS &&
                p->plugin->desc->provider->next_batch(p->inst, batch, &rb, &e) == PS_OK) {

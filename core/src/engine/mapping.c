@@ -132,3 +132,97 @@ ps_status ps_mapping_build(const ps_mapping_spec *spec, const ps_cell *header, s
     }
     return PS_OK;
 }
+
+/* ---- record keys ------------------------------------------------------------------------ */
+
+int ps_mapping_match_path(const ps_mapping_spec *spec, const char *path, size_t len)
+{
+    if (len < 2 || path[0] != '/')
+        return -1;
+    if (spec) {
+        for (size_t i = 0; i < spec->n_aliases; i++) {
+            const char *h = spec->alias_header[i];
+            if (h[0] == '/' && strlen(h) == len && memcmp(h, path, len) == 0)
+                return spec->alias_field[i];
+        }
+    }
+    if (memchr(path + 1, '/', len - 1) || memchr(path + 1, '~', len - 1))
+        return -1; /* nested (or escaped) keys map only through mapping.columns */
+    return ps_mapping_match(spec, path + 1, len - 1);
+}
+
+typedef struct path_slot {
+    char *path; /* NULL = empty */
+    size_t len;
+    int field;
+} path_slot;
+
+struct ps_path_map {
+    const ps_mapping_spec *spec;
+    path_slot slots[2 * PS_PATH_CACHE_MAX]; /* open addressing, at most half full */
+    size_t used;
+    char *unknown[PS_PATH_UNKNOWN_MAX];
+    size_t nunknown;
+};
+
+ps_path_map *ps_path_map_new(const ps_mapping_spec *spec)
+{
+    ps_path_map *m = calloc(1, sizeof *m);
+    if (m)
+        m->spec = spec;
+    return m;
+}
+
+void ps_path_map_free(ps_path_map *m)
+{
+    if (!m)
+        return;
+    for (size_t i = 0; i < 2 * PS_PATH_CACHE_MAX; i++)
+        free(m->slots[i].path);
+    for (size_t i = 0; i < m->nunknown; i++)
+        free(m->unknown[i]);
+    free(m);
+}
+
+static size_t path_hash(const char *s, size_t n)
+{
+    uint64_t h = UINT64_C(0xcbf29ce484222325);
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ (unsigned char)s[i]) * UINT64_C(0x100000001b3);
+    return (size_t)(h ^ (h >> 29));
+}
+
+int ps_path_map_field(ps_path_map *m, const char *path, size_t len)
+{
+    const size_t cap = 2 * PS_PATH_CACHE_MAX;
+    size_t i = path_hash(path, len) & (cap - 1);
+    for (; m->slots[i].path; i = (i + 1) & (cap - 1))
+        if (m->slots[i].len == len && memcmp(m->slots[i].path, path, len) == 0)
+            return m->slots[i].field;
+    int f = ps_mapping_match_path(m->spec, path, len);
+    if (m->used < PS_PATH_CACHE_MAX) {
+        char *copy = strndup(path, len);
+        if (copy) {
+            m->slots[i] = (path_slot){copy, len, f};
+            m->used++;
+            if (f < 0 && m->nunknown < PS_PATH_UNKNOWN_MAX &&
+                (m->unknown[m->nunknown] = strndup(path, len)))
+                m->nunknown++;
+        }
+    }
+    return f;
+}
+
+char **ps_path_map_take_unknown(ps_path_map *m, size_t *n)
+{
+    *n = 0;
+    if (!m || m->nunknown == 0)
+        return NULL;
+    char **out = calloc(m->nunknown, sizeof *out);
+    if (!out)
+        return NULL;
+    memcpy(out, m->unknown, m->nunknown * sizeof *out);
+    *n = m->nunknown;
+    m->nunknown = 0;
+    return out;
+}

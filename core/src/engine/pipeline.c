@@ -75,12 +75,22 @@ typedef struct ds_run {
     ps_rowlog *rejects, *warnings;
     ps_dedup *dedup;
     ps_tz *source_zone;
+    int record_shape;   /* the provider yields keyed records (mapped by path), not rows */
+    ps_path_map *paths; /* record shape: path -> field */
     int provider_open;
     size_t sinks_open;
     int64_t last_progress;
 } ds_run;
 
-static ps_status reject_row(ds_run *r, const ps_row *row, const ps_problem *p, int n, ps_error *err)
+/* The header a row's cells are shown under in the rejects file: the source's header, or for a
+ * record the paths of its values. */
+typedef struct row_header {
+    const ps_cell *cells;
+    uint32_t n;
+} row_header;
+
+static ps_status reject_row(ds_run *r, const ps_row *row, const row_header *hdr,
+                            const ps_problem *p, int n, ps_error *err)
 {
     ps_dataset_result *res = r->res;
     res->rejected++;
@@ -89,13 +99,15 @@ static ps_status reject_row(ds_run *r, const ps_row *row, const ps_problem *p, i
     if (r->opt->on_problem)
         r->opt->on_problem(r->opt->on_problem_ctx, res->name, row->line, p, n, 0);
     if (r->rejects)
-        return ps_rowlog_reject(r->rejects, res->name, row->line, p, n, r->info.header,
-                                r->info.ncolumns, row, err);
+        return ps_rowlog_reject(r->rejects, res->name, row->line, p, n, hdr->cells, hdr->n, row,
+                                err);
     return PS_OK;
 }
 
-static ps_status process_row(ds_run *r, const ps_row *row, ps_arena *arena, ps_record *rec,
-                             int *accepted, ps_error *err)
+/* One row: field_col[f] is the cell holding field f (or -1), hdr names the cells. */
+static ps_status process_cells(ds_run *r, const ps_row *row, const int *field_col,
+                               const row_header *hdr, ps_arena *arena, ps_record *rec,
+                               int *accepted, ps_error *err)
 {
     ps_dataset_result *res = r->res;
     *accepted = 0;
@@ -107,20 +119,20 @@ static ps_status process_row(ds_run *r, const ps_row *row, ps_arena *arena, ps_r
         res->blank++;
         return PS_OK;
     }
-    if (row->ncells > r->info.ncolumns) {
-        for (uint32_t c = r->info.ncolumns; c < row->ncells; c++) {
+    if (row->ncells > hdr->n) {
+        for (uint32_t c = hdr->n; c < row->ncells; c++) {
             if (cell_blank(&row->cells[c]))
                 continue;
             ps_problem p = {.field = -1, .code = "extra_cells", .raw = NULL};
             snprintf(p.message, sizeof p.message,
                      "row %" PRIu64 " has %u cells but the header (row %" PRIu64 ") has %u columns",
                      row->line, row->ncells, r->info.header_line, r->info.ncolumns);
-            return reject_row(r, row, &p, 1, err);
+            return reject_row(r, row, hdr, &p, 1, err);
         }
     }
     const ps_cell *by_field[PS_FIELD_COUNT];
     for (int f = 0; f < PS_FIELD_COUNT; f++) {
-        int c = r->map.field_col[f];
+        int c = field_col[f];
         by_field[f] = (c >= 0 && (uint32_t)c < row->ncells) ? &row->cells[c] : NULL;
     }
     ps_row_check chk;
@@ -128,7 +140,7 @@ static ps_status process_row(ds_run *r, const ps_row *row, ps_arena *arena, ps_r
     chk.n_warnings = 0;
     ps_row_outcome o = ps_validate_row(r->validator, by_field, row->line, arena, rec, &chk);
     if (o == PS_ROW_REJECTED)
-        return reject_row(r, row, chk.errors, chk.n_errors, err);
+        return reject_row(r, row, hdr, chk.errors, chk.n_errors, err);
     uint64_t first = 0;
     ps_dedup_result d =
         ps_dedup_check(r->dedup, rec->field[PS_F_ID].ptr, rec->content_hash, row->line, &first);
@@ -148,7 +160,7 @@ static ps_status process_row(ds_run *r, const ps_row *row, ps_arena *arena, ps_r
         snprintf(p.message, sizeof p.message,
                  "ID '%.*s%s' was already used by row %" PRIu64 " with different content", idlen,
                  id, id[idlen] ? "..." : "", first);
-        return reject_row(r, row, &p, 1, err);
+        return reject_row(r, row, hdr, &p, 1, err);
     }
     if (chk.n_warnings > 0) {
         res->warnings++;
@@ -168,6 +180,41 @@ static ps_status process_row(ds_run *r, const ps_row *row, ps_arena *arena, ps_r
     res->accepted++;
     *accepted = 1;
     return PS_OK;
+}
+
+static ps_status process_row(ds_run *r, const ps_row *row, ps_arena *arena, ps_record *rec,
+                             int *accepted, ps_error *err)
+{
+    row_header hdr = {r->info.header, r->info.ncolumns};
+    return process_cells(r, row, r->map.field_col, &hdr, arena, rec, accepted, err);
+}
+
+/* A record of a record-shaped provider goes through the same checks as a row: its values
+ * become cells (in record order, numbers as their exact text), its paths the row's header,
+ * and each path's field comes from the path map (first value wins when two map to one
+ * field). */
+static ps_status process_record(ds_run *r, const ps_keyed_row *kr, ps_arena *arena, ps_record *rec,
+                                int *accepted, ps_error *err)
+{
+    uint32_t n = kr->nvalues;
+    ps_cell *cells = ps_arena_alloc(arena, (2 * (size_t)n + 1) * sizeof *cells);
+    if (!cells)
+        return ps_error_setf(err, PS_ERR_NOMEM, "out of memory");
+    ps_cell *paths = cells + n;
+    int field_col[PS_FIELD_COUNT];
+    for (int f = 0; f < PS_FIELD_COUNT; f++)
+        field_col[f] = -1;
+    for (uint32_t k = 0; k < n; k++) {
+        const ps_value *v = &kr->values[k];
+        cells[k] = (ps_cell){v->text, v->len, v->type == PS_VAL_BOOL ? PS_CELL_BOOL : PS_CELL_TEXT};
+        paths[k] = (ps_cell){v->path, v->path_len, PS_CELL_TEXT};
+        int f = ps_path_map_field(r->paths, v->path, v->path_len);
+        if (f >= 0 && field_col[f] < 0)
+            field_col[f] = (int)k;
+    }
+    ps_row row = {.line = kr->line, .ncells = n, .cells = cells};
+    row_header hdr = {paths, n};
+    return process_cells(r, &row, field_col, &hdr, arena, rec, accepted, err);
 }
 
 static void show_progress(ds_run *r, int64_t start)
@@ -212,6 +259,25 @@ static ps_status source_failed(ps_status st, const ps_error *e, const char *what
                          e->message);
 }
 
+/* Logs the source's columns (or record keys) that map to no field. */
+static void warn_unknown(ds_run *r, const char *what)
+{
+    if (r->res->nunknown == 0)
+        return;
+    char list[1024];
+    size_t pos = 0;
+    list[0] = '\0';
+    for (size_t i = 0; i < r->res->nunknown && pos < sizeof list - 8; i++) {
+        int w = snprintf(list + pos, sizeof list - pos, "%s'%s'", i ? ", " : "",
+                         r->res->unknown_columns[i]);
+        if (w < 0 || (size_t)w >= sizeof list - pos)
+            break;
+        pos += (size_t)w;
+    }
+    ps_log(PS_LOG_WARN, r->plan->label, "ignoring %zu unknown %s(s): %s", r->res->nunknown, what,
+           list);
+}
+
 static ps_status open_source(ds_run *r, ps_arena *run_arena, char *cursor, ps_error *err)
 {
     ps_ds_plan *p = r->plan;
@@ -227,33 +293,30 @@ static ps_status open_source(ds_run *r, ps_arena *run_arena, char *cursor, ps_er
     if (st != PS_OK)
         return source_failed(st, &e, "reading the source failed", err);
     r->provider_open = 1;
-    st = ps_protocol_check_header(p->plugin->desc->name, &r->info, err);
-    if (st != PS_OK)
-        return st;
+    r->record_shape = p->plugin->desc->provider->shape == PS_SHAPE_RECORD;
+    if (!r->record_shape) {
+        st = ps_protocol_check_header(p->plugin->desc->name, &r->info, err);
+        if (st != PS_OK)
+            return st;
+    }
     if (r->info.time_zone && r->info.time_zone[0]) {
         if (ps_tz_load(r->info.time_zone, &r->source_zone, &e) != PS_OK)
             return ps_error_setf(err, PS_ERR_SOURCE, "source time zone: %s", e.message);
     }
-    st = ps_mapping_build(&p->mspec, r->info.header, r->info.ncolumns, &r->map, &e);
-    if (st != PS_OK)
-        return ps_error_setf(err, st, "header (row %" PRIu64 "): %s", r->info.header_line,
-                             e.message);
-    r->res->unknown_columns = r->map.unknown;
-    r->res->nunknown = r->map.nunknown;
-    r->map.unknown = NULL;
-    r->map.nunknown = 0;
-    if (r->res->nunknown > 0) {
-        char list[1024];
-        size_t pos = 0;
-        list[0] = '\0';
-        for (size_t i = 0; i < r->res->nunknown && pos < sizeof list - 8; i++) {
-            int w = snprintf(list + pos, sizeof list - pos, "%s'%s'", i ? ", " : "",
-                             r->res->unknown_columns[i]);
-            if (w < 0)
-                break;
-            pos += (size_t)w;
-        }
-        ps_log(PS_LOG_WARN, p->label, "ignoring %zu unknown column(s): %s", r->res->nunknown, list);
+    if (r->record_shape) {
+        /* keys are mapped as records arrive; unknown ones are reported at the end */
+        if (!(r->paths = ps_path_map_new(&p->mspec)))
+            return ps_error_setf(err, PS_ERR_NOMEM, "out of memory");
+    } else {
+        st = ps_mapping_build(&p->mspec, r->info.header, r->info.ncolumns, &r->map, &e);
+        if (st != PS_OK)
+            return ps_error_setf(err, st, "header (row %" PRIu64 "): %s", r->info.header_line,
+                                 e.message);
+        r->res->unknown_columns = r->map.unknown;
+        r->res->nunknown = r->map.nunknown;
+        r->map.unknown = NULL;
+        r->map.nunknown = 0;
+        warn_unknown(r, "column");
     }
     ps_validate_config vc;
     ps_plan_validate_config(p, r->source_zone, &vc);
@@ -395,15 +458,21 @@ static ps_status run_loop(ds_run *r, ps_arena *batch_arena, ps_error *err)
         ps_row_batch rb = {.struct_size = sizeof rb};
         ps_error e = {0};
         ps_status st = pops->next_batch(p->inst, batch_arena, &rb, &e);
-        if (st == PS_END)
+        if (st == PS_END) {
+            if (r->record_shape) {
+                r->res->unknown_columns = ps_path_map_take_unknown(r->paths, &r->res->nunknown);
+                warn_unknown(r, "record key");
+            }
             return PS_OK;
+        }
         if (st != PS_OK) {
             char what[96];
             snprintf(what, sizeof what, "reading the source failed after %" PRIu64 " rows",
                      r->res->read);
             return source_failed(st, &e, what, err);
         }
-        st = ps_protocol_check_batch(p->plugin->desc->name, &rb, err);
+        st = r->record_shape ? ps_protocol_check_records(p->plugin->desc->name, &rb, err)
+                             : ps_protocol_check_batch(p->plugin->desc->name, &rb, err);
         if (st != PS_OK)
             return st;
         ps_record *recs = ps_arena_alloc(batch_arena, (rb.count ? rb.count : 1) * sizeof *recs);
@@ -413,6 +482,13 @@ static ps_status run_loop(ds_run *r, ps_arena *batch_arena, ps_error *err)
         int idcol = r->map.field_col[PS_F_ID];
         for (size_t i = 0; i < rb.count; i++) {
             int accepted = 0;
+            if (r->record_shape) {
+                st = process_record(r, &rb.records[i], batch_arena, &recs[n], &accepted, err);
+                if (st != PS_OK)
+                    return st;
+                n += (size_t)accepted;
+                continue;
+            }
             if (idcol >= 0 && i + 8 < rb.count && (uint32_t)idcol < rb.rows[i + 8].ncells) {
                 /* the duplicate table is large: start loading the slot of a row ahead */
                 const ps_cell *c = &rb.rows[i + 8].cells[idcol];
@@ -510,6 +586,7 @@ static ps_status run_dataset(ps_ds_plan *p, const ps_run_options *opt, ps_datase
     ps_validator_free(r.validator);
     ps_dedup_free(r.dedup);
     ps_mapping_free(&r.map);
+    ps_path_map_free(r.paths);
     ps_tz_free(r.source_zone);
     ps_arena_destroy(run_arena);
     ps_arena_destroy(batch_arena);

@@ -16,4 +16,10 @@ ps_status ps_protocol_check_header(const char *plugin, const ps_table_info *info
  * PS_OK or PS_ERR_SOURCE with a message naming the plugin and the row. */
 ps_status ps_protocol_check_batch(const char *plugin, const ps_row_batch *rb, ps_error *err);
 
+/* The same for a record-shaped provider's batch: count 0, records NULL, a record with values
+ * NULL, a value whose path is NULL, does not start with '/' or disagrees with path_len, whose
+ * text is NULL or disagrees with len, whose type is unknown, or whose text does not fit its
+ * type (DECIMAL -?[0-9]+(.[0-9]+)?, INT -?[0-9]+, BOOL true/false, NULL empty). */
+ps_status ps_protocol_check_records(const char *plugin, const ps_row_batch *rb, ps_error *err);
+
 #endif

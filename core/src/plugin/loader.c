@@ -238,6 +238,11 @@ ps_status ps_descriptor_check(const ps_plugin_descriptor *d, const char *where, 
                                  "%zu (set it to sizeof(ps_provider_ops))",
                                  where, d->provider->struct_size, (unsigned)PS_ABI_MAJOR,
                                  (size_t)PS_PROVIDER_OPS_MIN_SIZE);
+        if (PS_HAS_MEMBER(ps_provider_ops, shape, d->provider->struct_size) &&
+            d->provider->shape != PS_SHAPE_TABULAR && d->provider->shape != PS_SHAPE_RECORD)
+            return ps_error_setf(err, PS_ERR_PLUGIN,
+                                 "%s: provider->shape is %u, expected 0 (tabular) or 1 (record)",
+                                 where, (unsigned)d->provider->shape);
         if (!d->provider->open || !d->provider->next_batch)
             return ps_error_setf(err, PS_ERR_PLUGIN, "%s: provider->%s is NULL (required)", where,
                                  !d->provider->open ? "open" : "next_batch");

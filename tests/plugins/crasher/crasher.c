@@ -55,7 +55,11 @@ static ps_status cr_next(void *inst, ps_arena *arena, ps_row_batch *batch, ps_er
     abort();
 }
 
-static const ps_provider_ops cr_ops = {sizeof(ps_provider_ops), cr_open, cr_next, NULL, NULL};
+static const ps_provider_ops cr_ops = {.struct_size = sizeof(ps_provider_ops),
+                                       .open = cr_open,
+                                       .next_batch = cr_next,
+                                       .cursor = NULL,
+                                       .close = NULL};
 
 static const ps_option_spec cr_options[] = {
     {0},

@@ -88,7 +88,11 @@ static ps_status sp_next(void *inst, ps_arena *arena, ps_row_batch *batch, ps_er
     return PS_OK;
 }
 
-static const ps_provider_ops sp_ops = {sizeof(ps_provider_ops), sp_open, sp_next, NULL, NULL};
+static const ps_provider_ops sp_ops = {.struct_size = sizeof(ps_provider_ops),
+                                       .open = sp_open,
+                                       .next_batch = sp_next,
+                                       .cursor = NULL,
+                                       .close = NULL};
 
 static const ps_option_spec sp_options[] = {
     {.name = "rows",

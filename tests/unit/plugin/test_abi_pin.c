@@ -155,10 +155,21 @@ static const pin pins[] = {
     M(ps_row, line, 0, 8),
     M(ps_row, ncells, 8, 4),
     M(ps_row, cells, 16, 8),
-    S(ps_row_batch, 24),
+    S(ps_value, 32),
+    M(ps_value, path, 0, 8),
+    M(ps_value, path_len, 8, 4),
+    M(ps_value, type, 12, 1),
+    M(ps_value, text, 16, 8),
+    M(ps_value, len, 24, 4),
+    S(ps_keyed_row, 24),
+    M(ps_keyed_row, line, 0, 8),
+    M(ps_keyed_row, nvalues, 8, 4),
+    M(ps_keyed_row, values, 16, 8),
+    S(ps_row_batch, 32),
     M(ps_row_batch, struct_size, 0, 8),
     M(ps_row_batch, count, 8, 8),
     M(ps_row_batch, rows, 16, 8),
+    M(ps_row_batch, records, 24, 8),
     S(ps_table_info, 48),
     M(ps_table_info, struct_size, 0, 8),
     M(ps_table_info, ncolumns, 8, 4),
@@ -172,12 +183,13 @@ static const pin pins[] = {
     M(ps_open_args, cursor_json, 16, 8),
     M(ps_open_args, run_arena, 24, 8),
     M(ps_open_args, batch_rows, 32, 8),
-    S(ps_provider_ops, 40),
+    S(ps_provider_ops, 48),
     M(ps_provider_ops, struct_size, 0, 8),
     M(ps_provider_ops, open, 8, 8),
     M(ps_provider_ops, next_batch, 16, 8),
     M(ps_provider_ops, cursor, 24, 8),
     M(ps_provider_ops, close, 32, 8),
+    M(ps_provider_ops, shape, 40, 4),
     S(ps_sink_open_args, 48),
     M(ps_sink_open_args, struct_size, 0, 8),
     M(ps_sink_open_args, dataset, 8, 8),
@@ -307,6 +319,14 @@ static void test_constants(void **state)
     assert_int_equal(PS_OPTF_RANGE, 3);
     assert_int_equal(PS_OPTF_PLAIN_SECONDS, 4);
     assert_int_equal(PS_OPTF_PLAIN_MS, 8);
+    /* provider shapes and record value types */
+    assert_int_equal(PS_SHAPE_TABULAR, 0);
+    assert_int_equal(PS_SHAPE_RECORD, 1);
+    assert_int_equal(PS_VAL_NULL, 0);
+    assert_int_equal(PS_VAL_TEXT, 1);
+    assert_int_equal(PS_VAL_DECIMAL, 2);
+    assert_int_equal(PS_VAL_INT, 3);
+    assert_int_equal(PS_VAL_BOOL, 4);
     /* the model */
     assert_int_equal(PS_FIELD_COUNT, 21);
     assert_int_equal(PS_F_ID, 0);

@@ -69,8 +69,16 @@ static ps_status p_next(void *i, ps_arena *a, ps_row_batch *b, ps_error *e)
 
 static const ps_sink_ops sink_ops = {sizeof(ps_sink_ops), s_open, s_write, s_commit, NULL, NULL, NULL, NULL};
 static const ps_sink_ops sink_ops_nocommit = {sizeof(ps_sink_ops), s_open, s_write, NULL, NULL, NULL, NULL, NULL};
-static const ps_provider_ops prov_ops = {sizeof(ps_provider_ops), p_open, p_next, NULL, NULL};
-static const ps_provider_ops prov_ops_nonext = {sizeof(ps_provider_ops), p_open, NULL, NULL, NULL};
+static const ps_provider_ops prov_ops = {.struct_size = sizeof(ps_provider_ops),
+                                         .open = p_open,
+                                         .next_batch = p_next,
+                                         .cursor = NULL,
+                                         .close = NULL};
+static const ps_provider_ops prov_ops_nonext = {.struct_size = sizeof(ps_provider_ops),
+                                                .open = p_open,
+                                                .next_batch = NULL,
+                                                .cursor = NULL,
+                                                .close = NULL};
 
 static const ps_option_spec good_opts[] = {
     {.name = "path", .type = PS_OPT_PATH, .default_value = "out.jsonl", .description = "file"},
@@ -231,7 +239,27 @@ static void m_sink_ops_size(ps_plugin_descriptor *d)
 {
     d->sink = &sink_ops_small;
 }
-static const ps_provider_ops prov_ops_nosize = {0, p_open, p_next, NULL, NULL};
+static const ps_provider_ops prov_ops_nosize = {
+    .struct_size = 0, .open = p_open, .next_batch = p_next};
+/* a provider built before `shape` was appended: tabular */
+static const ps_provider_ops prov_ops_noshape = {.struct_size = offsetof(ps_provider_ops, shape),
+                                                 .open = p_open,
+                                                 .next_batch = p_next,
+                                                 .shape = 7 /* beyond its size: never read */};
+static void m_prov_noshape(ps_plugin_descriptor *d)
+{
+    d->kind = PS_PLUGIN_PROVIDER;
+    d->sink = NULL;
+    d->provider = &prov_ops_noshape;
+}
+static const ps_provider_ops prov_ops_badshape = {
+    .struct_size = sizeof(ps_provider_ops), .open = p_open, .next_batch = p_next, .shape = 7};
+static void m_prov_badshape(ps_plugin_descriptor *d)
+{
+    d->kind = PS_PLUGIN_PROVIDER;
+    d->sink = NULL;
+    d->provider = &prov_ops_badshape;
+}
 static void m_prov_ops_size(ps_plugin_descriptor *d)
 {
     d->kind = PS_PLUGIN_PROVIDER;
@@ -354,6 +382,8 @@ static const dcase dcases[] = {
     {"struct_size", m_size, "x.so: descriptor struct_size is 16, ABI 2.x needs at least"},
     {"struct_size 0", m_size0, "x.so: descriptor struct_size is 0, ABI 2.x needs at least"},
     {"sink ops size", m_sink_ops_size, "x.so: sink ops struct_size is 8, ABI 2.x needs at least"},
+    {"provider ops without shape", m_prov_noshape, NULL},
+    {"provider shape", m_prov_badshape, "x.so: provider->shape is 7, expected 0 (tabular) or 1"},
     {"provider ops size", m_prov_ops_size,
      "x.so: provider ops struct_size is 0, ABI 2.x needs at least"},
     {"name", m_name, "x.so: name 'Bad-Name' is invalid"},
@@ -384,6 +414,27 @@ static const dcase dcases[] = {
     {"option_spec_size short", m_opts_stride_short, "set it to sizeof(ps_option_spec)"},
     {"option_spec_size longer", m_opts_stride_longer, NULL},
 };
+
+/* The core reads only what a plugin's struct_size covers: a provider ops table built before
+ * `shape` existed imports as tabular, whatever lies beyond its end. */
+static void test_import_reads_within_struct_size(void **state)
+{
+    (void)state;
+    ps_plugin_descriptor d = base_sink();
+    m_prov_noshape(&d);
+    ps_error err;
+    assert_int_equal(ps_descriptor_check(&d, "x.so", &err), PS_OK);
+    static ps_plugin p;
+    memset(&p, 0, sizeof p);
+    ps_descriptor_import(&p, &d);
+    assert_ptr_equal(p.orig, &d);
+    assert_int_equal(p.desc->struct_size, sizeof(ps_plugin_descriptor));
+    assert_int_equal(p.desc->provider->struct_size, sizeof(ps_provider_ops));
+    assert_ptr_equal(p.desc->provider->open, p_open);
+    assert_ptr_equal(p.desc->provider->next_batch, p_next);
+    assert_int_equal(p.desc->provider->shape, PS_SHAPE_TABULAR);
+    assert_null(p.desc->sink);
+}
 
 static void test_descriptor_checks(void **state)
 {
@@ -691,6 +742,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_static_registration),
         cmocka_unit_test(test_descriptor_checks),
+        cmocka_unit_test(test_import_reads_within_struct_size),
         cmocka_unit_test(test_dlopen_good),
         cmocka_unit_test(test_dlopen_refusals),
         cmocka_unit_test(test_not_found_and_bad_name),

@@ -67,6 +67,13 @@ class Kit(pslib.Case):
                                     allowed_skips=("cursor round trip", "missing source"))
         self.assertRegex(rows["read contract"][1], r"^\d+ rows in \d+ batches")
 
+    def test_record_shaped_stub_passes(self):
+        # tests/plugins/stub_records: the stub's payments as keyed records (record shape)
+        res = self.kit(test_plugin_file("stub_records"))
+        rows = self.assert_all_pass(res, ["read contract", "two reads identical"],
+                                    allowed_skips=("cursor round trip", "missing source"))
+        self.assertRegex(rows["read contract"][1], r"^1000 rows in \d+ batches")
+
     def test_csvfile_passes_with_the_sample_config(self):
         cfg = os.path.join(pslib.SOURCE_DIR, "config", "example.yaml")
         res = self.kit(plugin("csvfile"), "--config", cfg, "--dataset", "01_2024_Kuje")

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/protocol.h"
 #include "kit/kit_checks.h"
 #include "model/validate.h" /* ps_utf8_check */
 
@@ -61,6 +62,70 @@ static void digest_cell(EVP_MD_CTX *md, const ps_cell *c)
     EVP_DigestUpdate(md, c->text, len);
 }
 
+/* A record-shaped provider's batch: the host's protocol checks, record numbers that grow,
+ * UTF-8 paths and texts; digested in order. cb->row sees each record as a row of its values. */
+static int read_records(ps_kit_ctx *k, const ps_row_batch *batch, ps_arena *arena, EVP_MD_CTX *md,
+                        uint64_t *prev_line, kit_read *out, const ps_kit_rows_cb *cb, char *why,
+                        size_t cap)
+{
+    ps_error err = {0};
+    if (batch->count > KIT_MAX_BATCH_ROWS) {
+        snprintf(why, cap, "next_batch returned %zu records (more than 1,000,000 in one batch)",
+                 batch->count);
+        return -1;
+    }
+    if (ps_protocol_check_records(k->desc->name, batch, &err) != PS_OK) {
+        snprintf(why, cap, "%s", err.message);
+        return -1;
+    }
+    for (size_t i = 0; i < batch->count; i++) {
+        const ps_keyed_row *r = &batch->records[i];
+        if (r->line <= *prev_line) {
+            snprintf(why, cap, "record numbers must grow: record %llu follows record %llu",
+                     (unsigned long long)r->line, (unsigned long long)*prev_line);
+            return -1;
+        }
+        *prev_line = r->line;
+        if (r->nvalues > KIT_MAX_CELLS) {
+            snprintf(why, cap, "record %llu: %u values (too many)", (unsigned long long)r->line,
+                     r->nvalues);
+            return -1;
+        }
+        ps_cell *cells = ps_arena_alloc(arena, ((size_t)r->nvalues + 1) * sizeof *cells);
+        if (!cells) {
+            snprintf(why, cap, "kit: out of memory");
+            return -1;
+        }
+        EVP_DigestUpdate(md, &r->line, sizeof r->line);
+        for (uint32_t j = 0; j < r->nvalues; j++) {
+            const ps_value *v = &r->values[j];
+            size_t bad = ps_utf8_check(v->path, v->path_len);
+            if (bad == v->path_len)
+                bad = ps_utf8_check(v->text, v->len) == v->len ? (size_t)-1 : 0;
+            if (bad != (size_t)-1) {
+                snprintf(why, cap, "record %llu value %u ('%.*s'): not valid UTF-8",
+                         (unsigned long long)r->line, j + 1,
+                         (int)(v->path_len > 80 ? 80 : v->path_len), v->path);
+                return -1;
+            }
+            EVP_DigestUpdate(md, v->path, (size_t)v->path_len + 1);
+            EVP_DigestUpdate(md, &v->type, 1);
+            EVP_DigestUpdate(md, &v->len, sizeof v->len);
+            EVP_DigestUpdate(md, v->text, v->len);
+            cells[j] =
+                (ps_cell){v->text, v->len, v->type == PS_VAL_BOOL ? PS_CELL_BOOL : PS_CELL_TEXT};
+        }
+        out->rows++;
+        ps_row row = {.line = r->line, .ncells = r->nvalues, .cells = cells};
+        if (cb && cb->row && cb->row(cb->ctx, &row) != 0) {
+            snprintf(why, cap, "kit: out of memory keeping record %llu",
+                     (unsigned long long)r->line);
+            return -1;
+        }
+    }
+    return 0;
+}
+
 /* One full read: create, open (with cursor_in), every batch, cursor, close, destroy. Checks
  * the contract on the way; *why says what went wrong. */
 static int read_all_cb(ps_kit_ctx *k, int mode, const char *cursor_in, kit_read *out,
@@ -104,7 +169,16 @@ static int read_all_cb(ps_kit_ctx *k, int mode, const char *cursor_in, kit_read 
         goto done;
     }
     opened = 1;
-    if (info.ncolumns == 0 || !info.header) {
+    int records = ops->shape == PS_SHAPE_RECORD;
+    if (records && (info.ncolumns != 0 || info.header)) {
+        snprintf(why, cap,
+                 "open: a record-shaped provider reported %u header columns (set ncolumns 0 "
+                 "and header NULL)",
+                 info.ncolumns);
+        rc = READ_VIOLATION;
+        goto done;
+    }
+    if (!records && (info.ncolumns == 0 || !info.header)) {
         snprintf(why, cap, "open: PS_OK but the table has %u columns and %s header", info.ncolumns,
                  info.header ? "a" : "no");
         rc = READ_VIOLATION;
@@ -151,6 +225,13 @@ static int read_all_cb(ps_kit_ctx *k, int mode, const char *cursor_in, kit_read 
                      (unsigned long long)out->batches);
             rc = READ_VIOLATION;
             goto done;
+        }
+        if (records) {
+            if (read_records(k, &batch, batch_arena, md, &prev_line, out, cb, why, cap) != 0) {
+                rc = READ_VIOLATION;
+                goto done;
+            }
+            continue;
         }
         if (batch.count > KIT_MAX_BATCH_ROWS || !batch.rows) {
             snprintf(why, cap, "next_batch returned %zu rows %s", batch.count,

@@ -4,9 +4,12 @@
 #      build/, no earlier package outputs) to a temp folder and runs dpkg-buildpackage -b there;
 #   2. checks that paysync and paysync-dev were built and list what they must ship (binary,
 #      plugins, man page, systemd units, sysusers file; headers and paysync-plugin.pc);
-#   3. extracts both into a scratch root with dpkg -x (nothing is installed on this system);
+#   3. extracts both into a scratch root with dpkg -x (nothing is installed on this system)
+#      and compiles each installed header with the flags of the scratch root's .pc file;
 #   4. runs config/example.yaml from the scratch root twice and checks the summary counts
-#      (README: read 322, accepted 310, ...), the exports and the exit status.
+#      (README: read 322, accepted 310, ...), the exports and the exit status;
+#   5. builds a provider from `paysync new-plugin` against the scratch root's SDK, runs
+#      `paysync test-plugin` on it and its example config.
 # Installs dpkg-dev, debhelper and the Build-Depends when missing. Keeps the temp folder when
 # PS_KEEP_DEBS=1 (its path is printed).
 set -euo pipefail
@@ -84,6 +87,16 @@ fi
 root="$tmp/root"
 dpkg -x "$deb" "$root"
 dpkg -x "$dev" "$root"
+# The SDK as a connector author uses it: each installed header compiles on its own with the
+# flags of the scratch root's paysync-plugin.pc (relocatable: it points into the scratch root).
+pc_cflags=$(PKG_CONFIG_PATH="$root/usr/lib/$multiarch/pkgconfig" pkg-config --cflags paysync-plugin) ||
+  fail "pkg-config cannot read the scratch root's paysync-plugin.pc"
+for h in "$root"/usr/include/paysync/*.h; do
+  printf '#include <paysync/%s>\nint main(void) { return 0; }\n' "$(basename "$h")" |
+    cc -std=c11 -Wall -Wextra -Werror $pc_cflags -x c - -o "$tmp/hdr" 2>"$tmp/hdr.err" ||
+    { cat "$tmp/hdr.err" >&2; fail "paysync/$(basename "$h") does not compile with paysync-plugin.pc's flags"; }
+done
+
 bin="$root/usr/bin/paysync"
 [ -x "$bin" ] || fail "$bin is missing"
 
@@ -130,5 +143,20 @@ runjob 2
 grep -q 'changes: new 0, changed 0, unchanged 310, vanished 0' "$job/run2.out" ||
   { cat "$job/run2.out" >&2; fail "run 2: expected every payment unchanged"; }
 
+# 5. The SDK from paysync-dev as a connector author uses it: a provider from the new-plugin
+# template builds against the scratch root in one command (CMake package, test host, its unit
+# test), passes the conformance kit, and runs from its example config.
+(cd "$tmp" && "${run_env[@]}" "$bin" new-plugin acme --kind provider) >"$tmp/sdk.out" 2>&1 ||
+  { cat "$tmp/sdk.out" >&2; fail "paysync new-plugin failed"; }
+(cd "$tmp/acme" && PAYSYNC_PREFIX="$root/usr" ./build.sh) >>"$tmp/sdk.out" 2>&1 ||
+  { tail -30 "$tmp/sdk.out" >&2; fail "the new-plugin template does not build against paysync-dev"; }
+(cd "$tmp/acme" && "${run_env[@]}" "$bin" test-plugin build/acme.so --config example.yaml \
+   --dataset acme_demo) >>"$tmp/sdk.out" 2>&1 ||
+  { tail -30 "$tmp/sdk.out" >&2; fail "paysync test-plugin fails the template provider"; }
+(cd "$tmp/acme" && "${run_env[@]}" "$bin" run example.yaml --no-progress) >>"$tmp/sdk.out" 2>&1 ||
+  { tail -30 "$tmp/sdk.out" >&2; fail "the template provider's example config does not run"; }
+grep -q '^acme_demo: ok' "$tmp/sdk.out" || { cat "$tmp/sdk.out" >&2; fail "acme_demo did not report ok"; }
+
 echo "test-debs: ok: paysync and paysync-dev $version built; sample job from the scratch root" \
-     "read 322, accepted 310, then 310 unchanged ($how)"
+     "read 322, accepted 310, then 310 unchanged ($how); a template provider built against" \
+     "paysync-dev passed test-plugin and ran"

@@ -1,7 +1,7 @@
 /* paysync test host: drive one plugin from a unit test, without the paysync binary.
  *
- * Link with the paysync-testhost library (CMake: paysync::testhost; pkg-config:
- * paysync-testhost). It hosts the plugin exactly as paysync does (same loader checks, same
+ * Link with the paysync-testhost library (CMake: paysync::testhost; by hand:
+ * -lpaysync-testhost, there is no pkg-config file for it). It hosts the plugin exactly as paysync does (same loader checks, same
  * option engine, same host services) and runs the same conformance checks as
  * `paysync test-plugin`:
  *

@@ -24,9 +24,12 @@ for f in pkgconfig/paysync-plugin.pc cmake/paysync/paysyncConfig.cmake \
          cmake/paysync/paysyncPlugin.cmake libpaysync-testhost.so.0; do
   [ -f "$libdir/$f" ] || fail "${libdir#"$prefix"/}/$f not installed"
 done
-built=$(cd "$PS_BUILD_DIR/plugins" && ls -- *.so | sort)
+# every plugin the sources define (ps_add_plugin(NAME ...) in plugins/*/CMakeLists.txt; not
+# build/plugins, which may hold files of plugins removed since the folder was first built)
+built=$(cat "$PS_SOURCE_DIR"/plugins/*/CMakeLists.txt | sed -n 's/^ps_add_plugin(\([a-z0-9_]*\).*/\1.so/p' | sort)
 installed=$(cd "$libdir/paysync/plugins" && ls -- *.so | sort)
-[ "$built" = "$installed" ] || fail "installed plugins differ from build/plugins:
+[ -n "$built" ] || fail "no ps_add_plugin( in plugins/*/CMakeLists.txt"
+[ "$built" = "$installed" ] || fail "installed plugins differ from the sources' ps_add_plugin():
 $(diff <(echo "$built") <(echo "$installed"))"
 # The SQLite store is in the core (the built-in sink `sqlite`), not a plugin file.
 [ ! -e "$libdir/paysync/plugins/sqlite.so" ] || fail "sqlite.so installed"

@@ -9,8 +9,8 @@
 
 #include "kit/kit.h"
 #include "kit/kit_checks.h"
-#include "util/arena.h"
 #include "plugin/loader.h"
+#include "util/arena.h"
 
 #define PS_TESTHOST_API __attribute__((visibility("default")))
 #define TH_MAX_OPTS 64
@@ -157,7 +157,7 @@ static ps_kit_ctx th_ctx(const ps_testhost *th)
     k.opts.nopts = th->nopts;
     k.opts.dataset = "kit";
     k.opts.timeout_s = th->timeout_s;
-    k.opts.batch_rows = 4096;
+    k.opts.batch_rows = 100; /* as the kit: small batches, so several per read */
     return k;
 }
 

@@ -139,7 +139,7 @@ void ps_kit_run(const ps_plugin_descriptor *d, const ps_kit_options *o, ps_kit_r
     if (!k.opts.dataset)
         k.opts.dataset = "kit";
     if (!k.opts.batch_rows)
-        k.opts.batch_rows = 4096;
+        k.opts.batch_rows = 100;
     const ps_kit_check *checks =
         d->kind == PS_PLUGIN_PROVIDER ? ps_kit_provider_checks : ps_kit_sink_checks;
     for (size_t i = 0; checks[i].name; i++)

@@ -40,7 +40,7 @@ typedef struct ps_kit_options {
     const char *cfg_dir;  /* relative paths resolve against it; NULL = current folder */
     const char *dataset;  /* dataset name passed to open; NULL = "kit" */
     unsigned timeout_s;   /* per check; 0 = 60 */
-    size_t batch_rows;    /* suggested rows per batch; 0 = 4096 */
+    size_t batch_rows;    /* suggested rows per batch; 0 = 100 (several batches per read) */
 } ps_kit_options;
 
 /* Runs every check on d (already loaded and descriptor-checked by the caller, whose result

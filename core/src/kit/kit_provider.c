@@ -1,5 +1,6 @@
 /* paysync core: the conformance kit's provider checks. */
 #include <jansson.h>
+#include <malloc.h>
 #include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,7 +19,21 @@ typedef struct kit_read {
     unsigned char digest[32];
     int has_cursor;
     char cursor[KIT_MAX_CURSOR + 1];
+    /* Heap in use (glibc mallinfo2) after the first batch and at most after a later one; 0
+     * when the allocator does not report it (sanitizer builds). */
+    size_t heap_first, heap_max;
 } kit_read;
+
+/* Bytes of heap in use, 0 when unknown. */
+static size_t heap_in_use(void)
+{
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 33))
+    struct mallinfo2 mi = mallinfo2();
+    return mi.uordblks + mi.hblkhd; /* small blocks + blocks served by mmap */
+#else
+    return 0;
+#endif
+}
 
 enum { READ_OK = 0, READ_PLUGIN_ERROR = 1, READ_VIOLATION = 2, READ_SKIP = 3 };
 
@@ -218,6 +233,13 @@ static int read_all_cb(ps_kit_ctx *k, int mode, const char *cursor_in, kit_read 
             goto done;
         }
         out->batches++;
+        if (out->batches == 2)
+            out->heap_first = heap_in_use(); /* the first batch's rows are consumed */
+        else if (out->batches > 2) {
+            size_t h = heap_in_use();
+            if (h > out->heap_max)
+                out->heap_max = h;
+        }
         if (batch.count == 0) {
             snprintf(why, cap,
                      "next_batch returned PS_OK with no rows (batch %llu): a host would call it "
@@ -405,6 +427,37 @@ static void check_cursor(ps_kit_ctx *k, ps_kit_result *r)
     free(pair);
 }
 
+/* Rows live in the arena paysync passes: the heap must not grow with the rows read. A
+ * provider that mallocs rows (and frees them in close, or never) holds memory in proportion
+ * to its source; the core bounds memory by the batch. Allowed: 64 MiB of growth after the
+ * first batch (caches, a page of an API answer). */
+#define KIT_HEAP_SLACK ((size_t)64 << 20)
+
+static void check_arena_only(ps_kit_ctx *k, ps_kit_result *r)
+{
+    kit_read *rd = calloc(1, sizeof *rd);
+    char why[380] = "kit: out of memory";
+    int rc = rd ? read_all(k, PS_KIT_OPTS_AS_GIVEN, NULL, rd, why, sizeof why) : READ_VIOLATION;
+    if (rc != READ_OK)
+        ps_kit_set(r, rc == READ_SKIP ? PS_KIT_SKIP : PS_KIT_FAIL, "%s", why);
+    else if (rd->batches < 3)
+        ps_kit_set(r, PS_KIT_SKIP, "%llu batch%s: too few to see the heap grow",
+                   (unsigned long long)rd->batches, rd->batches == 1 ? "" : "es");
+    else if (rd->heap_first == 0)
+        ps_kit_set(r, PS_KIT_SKIP, "the allocator does not report heap use (sanitizer build?)");
+    else if (rd->heap_max > rd->heap_first + KIT_HEAP_SLACK)
+        ps_kit_set(r, PS_KIT_FAIL,
+                   "the heap grew by %zu MiB over %llu batches (%llu rows): rows must be "
+                   "allocated in the batch arena paysync passes, not with malloc",
+                   (rd->heap_max - rd->heap_first) >> 20, (unsigned long long)rd->batches,
+                   (unsigned long long)rd->rows);
+    else
+        ps_kit_set(r, PS_KIT_PASS, "heap steady over %llu batches (grew %zu KiB at most)",
+                   (unsigned long long)rd->batches,
+                   (rd->heap_max > rd->heap_first ? rd->heap_max - rd->heap_first : 0) >> 10);
+    free(rd);
+}
+
 static void check_missing_source(ps_kit_ctx *k, ps_kit_result *r)
 {
     kit_read *rd = calloc(1, sizeof *rd);
@@ -433,6 +486,7 @@ const ps_kit_check ps_kit_provider_checks[] = {
     {"options", ps_kit_check_options},
     {"create/destroy", ps_kit_check_create_destroy},
     {"read contract", check_read},
+    {"arena use only", check_arena_only},
     {"two reads identical", check_reread},
     {"cursor round trip", check_cursor},
     {"missing source", check_missing_source},

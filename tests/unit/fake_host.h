@@ -12,7 +12,7 @@
  * (opt_is_set 0). Ints and bools are parsed from the text (opt_int as the core does: durations
  * in ms, sizes in bytes, enums as an index). Log lines are appended to fh.log
  * (one per line, "LEVEL message") so tests can assert on them. Arena, CSV and field-name
- * services are the real core functions (unit tests link libpaysync), and so are the host
+ * services are the real core functions (unit tests link the static core), and so are the host
  * services (sleep_ms, http_*, outfile_*, utf8_check, time_format). */
 #ifndef PS_TEST_FAKE_HOST_H
 #define PS_TEST_FAKE_HOST_H
@@ -171,7 +171,7 @@ static inline void fake_host_init(fake_host *fh, const ps_plugin_descriptor *d,
     fh->host.csv_free = ps_csv_free;
     fh->host.now_ms = fake_now_ms;
     fh->host.monotonic_ms = fake_monotonic_ms;
-    /* host services: the core's own (unit tests link libpaysync) */
+    /* host services: the core's own (unit tests link the static core) */
     {
         const ps_host *core = ps_host_get();
         fh->host.sleep_ms = core->sleep_ms;

@@ -93,9 +93,9 @@ static inline void sth_init(sth_host *h, const char *instance_name)
     h->host.opt_is_set = sth_opt_is_set;
     h->host.now_ms = sth_now;
     h->host.monotonic_ms = sth_now;
-    h->host.field_name = ps_field_name; /* the core's table (unit tests link libpaysync) */
+    h->host.field_name = ps_field_name; /* the core's table (unit tests link the static core) */
     h->ctx.struct_size = sizeof h->ctx;
-    /* host services: the core's own (unit tests link libpaysync) */
+    /* host services: the core's own (unit tests link the static core) */
     {
         const ps_host *core = ps_host_get();
         h->host.sleep_ms = core->sleep_ms;

@@ -1,4 +1,4 @@
-/* libpaysync: see store_version.h. */
+/* paysync core: see store_version.h. */
 #include "store/store_version.h"
 
 #include "store/store_schema.h"

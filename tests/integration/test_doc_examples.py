@@ -8,7 +8,9 @@ unit test on the test host: it is linked with the build's libpaysync-testhost an
 plugin and input files its usage line names, and must exit 0. Any other fenced block preceded by the line
 `<!-- plugin-abi example: FILE -->` is written to FILE next to the plugins: the example
 config (a `.yaml`, which must name the examples' plugins), its input, and files marked
-`<!-- plugin-abi example: expect out/F -->` hold what `paysync run` must write to out/F.
+`<!-- plugin-abi example: expect out/F -->` hold what `paysync run` must write to out/F, and a
+```text block starting "paysync test-plugin: plugins/NAME.so" is the kit's exact output for
+that example with the example config.
 The test fails when the page has fewer than two plugin examples, so it cannot pass
 vacuously."""
 import os
@@ -94,7 +96,13 @@ class DocExamples(pslib.Case):
     def setUp(self):
         super().setUp()
         with open(DOC, encoding="utf-8") as f:
-            self.plugins, self.tests, self.files, self.expected = extract(f.read())
+            page = f.read()
+        self.plugins, self.tests, self.files, self.expected = extract(page)
+        # Kit tables the page shows: ```text blocks starting "paysync test-plugin: plugins/X.so"
+        self.kit_outputs = {
+            m.group(1): m.group(0)[len("```text\n"):-len("```")]
+            for m in re.finditer(r"```text\npaysync test-plugin: plugins/([a-z0-9_]+)\.so .*?```",
+                                 page, re.S)}
         self.assertGreaterEqual(len(self.plugins), 2,
                                 "docs/plugin-abi.md must hold at least two complete plugin "
                                 "examples (a ```c block starting with "
@@ -123,6 +131,7 @@ class DocExamples(pslib.Case):
         self.assertGreaterEqual(int(m.group(1)), 4, res)
 
     def test_every_plugin_passes_the_kit(self):
+        compared = 0
         for name, src in self.plugins.items():
             kind = kind_of(src)
             self.assertIsNotNone(kind, "%s.c sets no .kind" % name)
@@ -134,15 +143,22 @@ class DocExamples(pslib.Case):
                         datasets, sinks = config_names(f.read(), name)
                     for target in (datasets if kind == "provider" else sinks):
                         flag = "--dataset" if kind == "provider" else "--sink"
-                        res = pslib.run("test-plugin", so, "--config", self.path(cfg), flag,
-                                        target, cwd=self.dir)
+                        res = pslib.run("test-plugin", "plugins/%s.so" % name, "--config", cfg,
+                                        flag, target, cwd=self.dir)
                         self.assert_conformant(res)
+                        shown = self.kit_outputs.get(name)
+                        if shown is not None:  # the page shows this run's table: exactly
+                            self.assertEqual(res.out, shown)
+                            compared += 1
                         if kind == "provider":
                             self.assertRegex(res.out, r"read contract\s+pass\s+[1-9]\d* rows", res)
                         ran += 1
                 if ran == 0:  # no config names it: it must pass on its defaults
                     res = pslib.run("test-plugin", so, cwd=self.dir)
                     self.assert_conformant(res)
+        self.assertEqual(compared, len(self.kit_outputs),
+                         "a kit table on the page belongs to no example run")
+        self.assertGreaterEqual(compared, 1, "the page shows no kit table of an example")
 
     def test_example_configs_run_and_write_what_the_page_shows(self):
         self.assertTrue(self.configs(), "the page shows no example config")

@@ -13,11 +13,13 @@
 #include "templates.h"
 
 static const char new_plugin_usage[] =
-    "usage: paysync new-plugin NAME --kind provider|sink [--shape tabular] [--dir DIR]\n"
+    "usage: paysync new-plugin NAME --kind provider|sink [--shape tabular|record]\n"
+    "                          [--dir DIR]\n"
     "\n"
     "Writes a folder (DIR, default ./NAME) holding a working plugin that builds against the\n"
     "installed paysync SDK in one command (./build.sh): the plugin's source (a provider that\n"
-    "reads a small CSV fixture, or a sink that writes payments to a file), a unit test on\n"
+    "reads a small CSV fixture; with --shape record one serving keyed records as from a JSON\n"
+    "API; or a sink that writes payments to a file), a unit test on\n"
     "paysync's test host, a CMakeLists.txt using find_package(paysync), an example config and\n"
     "a README. NAME is the plugin's name: a lowercase letter, then [a-z0-9_], at most 48\n"
     "characters. The folder must not exist yet; nothing is overwritten.\n"
@@ -156,16 +158,18 @@ int cmd_new_plugin(int argc, char **argv)
         cli_error("new-plugin: --kind is provider or sink, not '%s'", kind);
         return PS_EXIT_USAGE;
     }
-    if (strcmp(shape, "tabular") != 0) {
-        cli_error("new-plugin: --shape '%s': only tabular providers (header + cells) have a "
-                  "template in this version",
+    if (strcmp(shape, "tabular") != 0 && strcmp(shape, "record") != 0) {
+        cli_error("new-plugin: --shape is tabular (header + cells) or record (keyed values, "
+                  "as from a JSON API), not '%s'",
                   shape);
         return PS_EXIT_USAGE;
     }
-    if (strcmp(kind, "sink") == 0 && strcmp(shape, "tabular") != 0) {
+    if (strcmp(kind, "sink") == 0 && strcmp(shape, "record") == 0) {
         cli_error("new-plugin: --shape is for providers");
         return PS_EXIT_USAGE;
     }
+    /* The template folder: provider, provider_record or sink. */
+    const char *tkind = strcmp(shape, "record") == 0 ? "provider_record" : kind;
     if (!dir)
         dir = name;
     if (mkdir(dir, 0755) != 0) {
@@ -180,11 +184,11 @@ int cmd_new_plugin(int argc, char **argv)
         {"@KIND@", kind},
         {"@PREFIX@", prefix[0] ? prefix : "/usr"},
         {"@TEST_ARGS@",
-         strcmp(kind, "provider") == 0 ? "${CMAKE_CURRENT_SOURCE_DIR}/fixture.csv" : ""},
+         strcmp(tkind, "provider") == 0 ? "${CMAKE_CURRENT_SOURCE_DIR}/fixture.csv" : ""},
     };
-    size_t klen = strlen(kind), nfiles = 0;
+    size_t klen = strlen(tkind), nfiles = 0;
     for (const ps_template *t = ps_templates; t->path; t++) {
-        if (strncmp(t->path, kind, klen) != 0 || t->path[klen] != '/')
+        if (strncmp(t->path, tkind, klen) != 0 || t->path[klen] != '/')
             continue;
         size_t fnl = 0, datal = 0;
         const char *rel = t->path + klen + 1;

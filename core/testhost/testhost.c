@@ -19,6 +19,7 @@ typedef struct th_row {
     uint64_t line;
     uint32_t ncells;
     const char **cells;
+    const char **paths; /* record-shaped providers: the key path of each value; else NULL */
 } th_row;
 
 struct ps_testhost {
@@ -193,6 +194,8 @@ static const char *keep(ps_testhost *th, const ps_cell *c)
 static int on_header(void *ctx, const ps_table_info *info)
 {
     ps_testhost *th = ctx;
+    if (info->ncolumns == 0) /* record-shaped: no header */
+        return 0;
     th->header = ps_arena_alloc(th->arena, info->ncolumns * sizeof *th->header);
     if (!th->header)
         return -1;
@@ -200,6 +203,45 @@ static int on_header(void *ctx, const ps_table_info *info)
         if (!(th->header[c] = keep(th, &info->header[c])))
             return -1;
     th->ncolumns = info->ncolumns;
+    return 0;
+}
+
+static th_row *next_row(ps_testhost *th)
+{
+    if (th->nrows == th->caprows) {
+        size_t cap = th->caprows ? th->caprows * 2 : 64;
+        th_row *nr = realloc(th->rows, cap * sizeof *nr);
+        if (!nr)
+            return NULL;
+        th->rows = nr;
+        th->caprows = cap;
+    }
+    th_row *r = &th->rows[th->nrows];
+    memset(r, 0, sizeof *r);
+    return r;
+}
+
+static int on_record(void *ctx, const ps_keyed_row *rec)
+{
+    ps_testhost *th = ctx;
+    th_row *r = next_row(th);
+    if (!r)
+        return -1;
+    size_t n = rec->nvalues ? rec->nvalues : 1;
+    r->line = rec->line;
+    r->ncells = rec->nvalues;
+    r->cells = ps_arena_alloc(th->arena, n * sizeof *r->cells);
+    r->paths = ps_arena_alloc(th->arena, n * sizeof *r->paths);
+    if (!r->cells || !r->paths)
+        return -1;
+    for (uint32_t i = 0; i < rec->nvalues; i++) {
+        const ps_value *v = &rec->values[i];
+        r->cells[i] = ps_arena_strndup(th->arena, v->text, v->len);
+        r->paths[i] = ps_arena_strndup(th->arena, v->path, v->path_len);
+        if (!r->cells[i] || !r->paths[i])
+            return -1;
+    }
+    th->nrows++;
     return 0;
 }
 
@@ -241,7 +283,7 @@ PS_TESTHOST_API long ps_testhost_read(ps_testhost *th)
         return -1;
     }
     ps_kit_ctx k = th_ctx(th);
-    ps_kit_rows_cb cb = {.ctx = th, .header = on_header, .row = on_row};
+    ps_kit_rows_cb cb = {.ctx = th, .header = on_header, .row = on_row, .record = on_record};
     char why[400] = "";
     if (ps_kit_provider_read(&k, &cb, why, sizeof why) != 0) {
         th_seterr(th, "%s", why);
@@ -276,6 +318,17 @@ PS_TESTHOST_API const char *ps_testhost_cell(const ps_testhost *th, size_t row, 
     if (!th || row >= th->nrows || col >= th->rows[row].ncells)
         return NULL;
     return th->rows[row].cells[col];
+}
+
+PS_TESTHOST_API const char *ps_testhost_value(const ps_testhost *th, size_t row, const char *path)
+{
+    if (!th || !path || row >= th->nrows || !th->rows[row].paths)
+        return NULL;
+    const th_row *r = &th->rows[row];
+    for (uint32_t i = 0; i < r->ncells; i++)
+        if (strcmp(r->paths[i], path) == 0)
+            return r->cells[i];
+    return NULL;
 }
 
 PS_TESTHOST_API int ps_testhost_write_sample(ps_testhost *th, size_t n)

@@ -39,9 +39,9 @@ class NewPlugin(pslib.Case):
         self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
         self.paysync = os.path.join(self.prefix, "bin", "paysync")
 
-    def generate(self, name, kind):
+    def generate(self, name, kind, *extra):
         d = self.path(name)
-        p = sh([self.paysync, "new-plugin", name, "--kind", kind, "--dir", d])
+        p = sh([self.paysync, "new-plugin", name, "--kind", kind, "--dir", d] + list(extra))
         self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
         self.assertIn("./build.sh", p.stdout)
         self.assertIn(self.prefix, p.stdout)
@@ -88,6 +88,22 @@ class NewPlugin(pslib.Case):
         for name in ("acme_pay", "csvfile", "gsheet", "stub", "jsonl", "csv", "null", "sqlite"):
             self.assertIn(name, p.stdout)
 
+    def test_record_provider_from_the_template(self):
+        d = self.generate("acme_api", "provider", "--shape", "record")
+        so = self.build(d, "acme_api")
+        out = self.kit(so, "--config", "example.yaml", "--dataset", "acme_api_demo", cwd=d)
+        self.assertIn("3 rows in 1 batches", out)
+        p = sh([self.paysync, "run", "example.yaml"], cwd=d)
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        rows = pslib.read_jsonl(os.path.join(d, "out", "payments.jsonl"))
+        self.assertEqual([r["ID"] for r in rows], ["TX-1001", "TX-1002", "TX-1003"])
+        self.assertEqual(rows[1]["CUSTOMER_NAME"], "Amina Yusuf")
+        self.assertEqual(rows[1]["TIMESTAMP"], "2024-01-05T10:30:00.000Z")
+        self.assertEqual(rows[0]["CUSTOMER_PHONE"], "+2348031234567")
+        self.assertNotIn("CUSTOMER_PHONE", rows[2])  # the key is absent in the third record
+        with open(os.path.join(d, "out", "payments.jsonl")) as f:
+            self.assertIn('"PAYMENT_AMOUNT":1500.50,', f.readline())
+
     def test_sink_from_the_template(self):
         d = self.generate("acme_out", "sink")
         so = self.build(d, "acme_out")
@@ -115,7 +131,11 @@ class NewPlugin(pslib.Case):
         self.assertIn("--kind is provider or sink", p.stderr)
         p = sh([self.paysync, "new-plugin", "ok_name", "--kind", "provider", "--shape", "graph"])
         self.assertEqual(p.returncode, 2)
-        self.assertIn("--shape", p.stderr)
+        self.assertIn("--shape is tabular", p.stderr)
+        p = sh([self.paysync, "new-plugin", "ok_name", "--kind", "sink", "--shape", "record"])
+        self.assertEqual(p.returncode, 2)
+        self.assertIn("--shape is for providers", p.stderr)
+        self.assertFalse(os.path.exists(self.path("ok_name")))
 
 
 if __name__ == "__main__":

@@ -66,6 +66,11 @@ uint64_t ps_testhost_line(const ps_testhost *th, size_t row);
 uint32_t ps_testhost_ncells(const ps_testhost *th, size_t row);
 const char *ps_testhost_cell(const ps_testhost *th, size_t row, uint32_t col);
 
+/* After ps_testhost_read of a record-shaped provider: the text of the value at `path`
+ * ("/customer/name") in a record, NULL when the record has no such key. (ps_testhost_cell
+ * gives its values in order; ps_testhost_ncolumns is 0: records have no header.) */
+const char *ps_testhost_value(const ps_testhost *th, size_t row, const char *path);
+
 /* Sink: writes n (at most 25) synthetic payments (IDs kit-001..., dataset "kit") through the
  * sink with the options set, then commits and finishes. Returns 0, or -1 with
  * ps_testhost_error() saying why. */

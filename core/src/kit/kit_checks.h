@@ -54,6 +54,8 @@ typedef struct ps_kit_rows_cb {
     void *ctx;
     int (*header)(void *ctx, const ps_table_info *info);
     int (*row)(void *ctx, const ps_row *row);
+    /* Record-shaped providers: each record with its paths (NULL: `row` gets the values). */
+    int (*record)(void *ctx, const ps_keyed_row *rec);
 } ps_kit_rows_cb;
 
 /* One full read with the options as given, checking the contract like "read contract".

@@ -132,7 +132,11 @@ static int read_records(ps_kit_ctx *k, const ps_row_batch *batch, ps_arena *aren
         }
         out->rows++;
         ps_row row = {.line = r->line, .ncells = r->nvalues, .cells = cells};
-        if (cb && cb->row && cb->row(cb->ctx, &row) != 0) {
+        int kept = !cb          ? 0
+                   : cb->record ? cb->record(cb->ctx, r)
+                   : cb->row    ? cb->row(cb->ctx, &row)
+                                : 0;
+        if (kept != 0) {
             snprintf(why, cap, "kit: out of memory keeping record %llu",
                      (unsigned long long)r->line);
             return -1;

@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "model/civil.h" /* ps_days_from_civil, ps_civil_from_days */
 #include "model/tz.h"
 #include "paysync/timestamp.h"
 
@@ -29,10 +30,5 @@ int ps_time_parse_serial(const char *s, size_t len, const ps_tz *zone, int64_t *
 
 /* Writes the canonical UTC form into buf (>= PS_TIME_TEXT_MAX). Returns the length (24). */
 size_t ps_time_format(int64_t ms, char *buf);
-
-/* Days since 1970-01-01 for a proleptic Gregorian date; no validation. */
-int64_t ps_days_from_civil(int64_t y, unsigned m, unsigned d);
-/* Inverse of ps_days_from_civil. */
-void ps_civil_from_days(int64_t days, int64_t *y, unsigned *m, unsigned *d);
 
 #endif

@@ -8,7 +8,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "model/timestamp.h"
+#include "model/civil.h"
+#include "model/tz.h"
 
 /* One DST rule date of a POSIX TZ string: Jn, n or Mm.w.d, plus the time of day (seconds). */
 typedef struct tz_rule_date {

@@ -386,7 +386,7 @@ static void reload(daemon_t *d)
     ps_error err = {0};
     ps_log(PS_LOG_INFO, COMPONENT, "SIGHUP: reloading %s", d->config_path);
     if (ps_config_load(d->config_path, &cfg, &err) != PS_OK ||
-        ps_schedule_validate_config(cfg, &err) != PS_OK) {
+        ps_config_check_schedules(cfg, &err) != PS_OK) {
         ps_log(PS_LOG_ERROR, COMPONENT, "reload failed, keeping the previous config: %s",
                err.message);
         ps_config_free(cfg);

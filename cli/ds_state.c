@@ -128,7 +128,7 @@ int cli_dataset_schedule(const ps_config *cfg, const ps_dataset_def *d, ps_sched
 int cli_check_schedules(const ps_config *cfg)
 {
     ps_error err = {0};
-    if (ps_schedule_validate_config(cfg, &err) != PS_OK) {
+    if (ps_config_check_schedules(cfg, &err) != PS_OK) {
         cli_error("%s", err.message);
         return PS_EXIT_USAGE;
     }

@@ -77,54 +77,6 @@ static int grow(void **arr, size_t *cap, size_t n, size_t elsz)
     return 0;
 }
 
-static size_t lev(const char *a, const char *b)
-{
-    size_t la = strlen(a), lb = strlen(b);
-    if (la > 64 || lb > 64)
-        return (size_t)-1;
-    size_t d[65][65];
-    for (size_t i = 0; i <= la; i++)
-        d[i][0] = i;
-    for (size_t j = 0; j <= lb; j++)
-        d[0][j] = j;
-    for (size_t i = 1; i <= la; i++) {
-        for (size_t j = 1; j <= lb; j++) {
-            int ca = tolower((unsigned char)a[i - 1]), cb = tolower((unsigned char)b[j - 1]);
-            size_t cost = ca == cb ? 0 : 1;
-            size_t v = d[i - 1][j] + 1;
-            if (d[i][j - 1] + 1 < v)
-                v = d[i][j - 1] + 1;
-            if (d[i - 1][j - 1] + cost < v)
-                v = d[i - 1][j - 1] + cost;
-            if (i > 1 && j > 1 && ca == tolower((unsigned char)b[j - 2]) &&
-                tolower((unsigned char)a[i - 2]) == cb && d[i - 2][j - 2] + 1 < v)
-                v = d[i - 2][j - 2] + 1; /* transposition */
-            d[i][j] = v;
-        }
-    }
-    return d[la][lb];
-}
-
-const char *ps_suggest(const char *word, const char *const *candidates, size_t n)
-{
-    if (!word || !candidates)
-        return NULL;
-    size_t len = strlen(word);
-    size_t limit = len <= 3 ? 1 : len <= 6 ? 2 : 3;
-    const char *best = NULL;
-    size_t bestd = (size_t)-1;
-    for (size_t i = 0; i < n; i++) {
-        if (!candidates[i])
-            continue;
-        size_t d = lev(word, candidates[i]);
-        if (d < bestd) {
-            bestd = d;
-            best = candidates[i];
-        }
-    }
-    return bestd <= limit ? best : NULL;
-}
-
 char *ps_path_resolve(const char *dir, const char *path)
 {
     if (!path)
@@ -1265,4 +1217,21 @@ const ps_dataset_def *ps_config_dataset(const ps_config *c, const char *name)
         if (c->datasets[i].name && strcmp(c->datasets[i].name, name) == 0)
             return &c->datasets[i];
     return NULL;
+}
+
+ps_status ps_config_check_schedules(const ps_config *cfg, ps_error *err)
+{
+    for (size_t i = 0; cfg && i < cfg->ndatasets; i++) {
+        const ps_dataset_def *d = &cfg->datasets[i];
+        if (d->nschedule == 0)
+            continue;
+        char path[200];
+        snprintf(path, sizeof path, "datasets[%.128s].schedule", d->name ? d->name : "?");
+        ps_schedule s;
+        ps_status st =
+            ps_schedule_parse(d->schedule, d->nschedule, d->name, cfg->path, path, &s, err);
+        if (st != PS_OK)
+            return st;
+    }
+    return PS_OK;
 }

@@ -4,15 +4,11 @@
 
 #include <stddef.h>
 
+#include "config/kv.h"
 #include "paysync/model.h"
 #include "paysync/status.h"
+#include "util/suggest.h"
 
-/* A scalar key/value with where it was written (1-based line and column). */
-typedef struct ps_kv {
-    char *key;
-    char *value; /* after ${VAR} substitution */
-    int line, col;
-} ps_kv;
 
 /* `{plugin: NAME, other: options...}`: everything but `plugin` is a plugin option. */
 typedef struct ps_plugin_ref {
@@ -115,8 +111,9 @@ void ps_config_free(ps_config *c);
 const ps_sink_def *ps_config_sink(const ps_config *c, const char *name);
 const ps_dataset_def *ps_config_dataset(const ps_config *c, const char *name);
 
-/* The candidate closest to word by edit distance when it is a plausible typo, else NULL. */
-const char *ps_suggest(const char *word, const char *const *candidates, size_t n);
+/* Checks the schedule of every dataset of cfg with ps_schedule_parse (file = cfg->path,
+ * path = "datasets[NAME].schedule"). Returns the first error (PS_ERR_CONFIG). */
+ps_status ps_config_check_schedules(const ps_config *cfg, ps_error *err);
 
 /* Resolves path against dir unless absolute or "-"; malloc'd. */
 char *ps_path_resolve(const char *dir, const char *path);

@@ -7,8 +7,9 @@
 #include <string.h>
 #include <strings.h>
 
-#include "model/timestamp.h"
+#include "model/civil.h"
 #include "util/duration.h"
+#include "util/suggest.h"
 
 #define MS_MIN INT64_C(60000)
 #define MS_HOUR (60 * MS_MIN)
@@ -500,22 +501,5 @@ ps_status ps_schedule_parse(const ps_kv *kv, size_t n, const char *dataset, cons
         }
     }
     *out = s;
-    return PS_OK;
-}
-
-ps_status ps_schedule_validate_config(const ps_config *cfg, ps_error *err)
-{
-    for (size_t i = 0; cfg && i < cfg->ndatasets; i++) {
-        const ps_dataset_def *d = &cfg->datasets[i];
-        if (d->nschedule == 0)
-            continue;
-        char path[200];
-        snprintf(path, sizeof path, "datasets[%.128s].schedule", d->name ? d->name : "?");
-        ps_schedule s;
-        ps_status st =
-            ps_schedule_parse(d->schedule, d->nschedule, d->name, cfg->path, path, &s, err);
-        if (st != PS_OK)
-            return st;
-    }
     return PS_OK;
 }

@@ -20,7 +20,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "config/config.h"
+#include "config/kv.h"
 #include "paysync/status.h"
 #include "util/duration.h" /* ps_duration_parse/format, for schedule users */
 
@@ -52,10 +52,6 @@ typedef struct ps_schedule {
  * path NULL reads "schedule". */
 ps_status ps_schedule_parse(const ps_kv *kv, size_t n, const char *dataset, const char *file,
                             const char *path, ps_schedule *out, ps_error *err);
-
-/* Checks the schedule of every dataset of cfg (file = cfg->path, path =
- * "datasets[i].schedule"). Returns the first error. */
-ps_status ps_schedule_validate_config(const ps_config *cfg, ps_error *err);
 
 /* The first slot strictly after after_ms (calendar forms, jitter included), or
  * after_ms + every_ms. INT64_MAX when a cron expression has no slot within ten years. */

@@ -389,7 +389,7 @@ static void test_config_forms(void **state)
         ps_error err = {0};
         if (load(cases[i].yaml, &cfg, &err) != PS_OK)
             fail_msg("case %zu: %s", i, err.message);
-        assert_int_equal(ps_schedule_validate_config(cfg, &err), PS_OK);
+        assert_int_equal(ps_config_check_schedules(cfg, &err), PS_OK);
         const ps_dataset_def *d = &cfg->datasets[0];
         ps_schedule s;
         assert_int_equal(

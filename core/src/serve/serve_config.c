@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "plugin/options.h"
-#include "serve/serve.h"
+#include "serve/serve_config.h"
 #include "store/store.h"
 
 /* serve's settings, checked by the option engine (plugin/options.h) like plugin options. */

@@ -2,7 +2,7 @@
 #ifndef PS_KIT_CHECKS_H
 #define PS_KIT_CHECKS_H
 
-#include "kit/kit.h"
+#include "kit/kit_types.h"
 #include "plugin/host.h"
 #include "plugin/loader.h"
 

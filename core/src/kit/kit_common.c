@@ -1,8 +1,11 @@
 /* paysync core: the conformance kit: instances, option rewriting, shared checks. */
+#include <dirent.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "kit/kit_checks.h"
 
@@ -178,4 +181,30 @@ void ps_kit_check_create_destroy(ps_kit_ctx *k, ps_kit_result *r)
     }
     ps_kit_rmtree(dir);
     ps_kit_set(r, PS_KIT_PASS, "3 cycles");
+}
+
+static void rmtree(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (d) {
+        struct dirent *e;
+        while ((e = readdir(d)) != NULL) {
+            if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+                continue;
+            char path[4096];
+            snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+            struct stat st;
+            if (lstat(path, &st) == 0 && S_ISDIR(st.st_mode))
+                rmtree(path);
+            else
+                unlink(path);
+        }
+        closedir(d);
+    }
+    rmdir(dir);
+}
+
+void ps_kit_rmtree(const char *dir)
+{
+    rmtree(dir);
 }

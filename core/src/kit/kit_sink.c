@@ -147,32 +147,6 @@ static void scan_dir(const char *dir, const char *rel, dir_scan *s)
     free(names);
 }
 
-static void rmtree(const char *dir)
-{
-    DIR *d = opendir(dir);
-    if (d) {
-        struct dirent *e;
-        while ((e = readdir(d)) != NULL) {
-            if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-                continue;
-            char path[4096];
-            snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-            struct stat st;
-            if (lstat(path, &st) == 0 && S_ISDIR(st.st_mode))
-                rmtree(path);
-            else
-                unlink(path);
-        }
-        closedir(d);
-    }
-    rmdir(dir);
-}
-
-void ps_kit_rmtree(const char *dir)
-{
-    rmtree(dir);
-}
-
 typedef enum { SINK_ABORT, SINK_COMMIT } sink_end;
 
 #define KIT_CURSOR "{\"kit\":1}"
@@ -319,7 +293,7 @@ static void check_abort(ps_kit_ctx *k, ps_kit_result *r)
         return;
     }
     abort_with(k, r, &kr, dir);
-    rmtree(dir);
+    ps_kit_rmtree(dir);
     records_free(&kr);
 }
 
@@ -358,7 +332,7 @@ static int commit_digest(ps_kit_ctx *k, const kit_records *kr, unsigned char out
         EVP_MD_CTX_free(s->md);
         s->md = NULL;
     }
-    rmtree(dir);
+    ps_kit_rmtree(dir);
     return rc;
 }
 
@@ -376,7 +350,7 @@ static void commit_state(ps_kit_ctx *k, ps_kit_result *r, const kit_records *kr)
     ps_change_counts c1, c2;
     if (ps_kit_instance_new(k, PS_KIT_OPTS_PATHS_IN, dir, NULL, &in, &err) != PS_OK) {
         ps_kit_set(r, PS_KIT_FAIL, "create: %s", err.message);
-        rmtree(dir);
+        ps_kit_rmtree(dir);
         return;
     }
     if (sink_dataset(k, &in, SINK_COMMIT, kr, "20240101T000000Z-kit1", &c1, why, sizeof why) ||
@@ -402,7 +376,7 @@ static void commit_state(ps_kit_ctx *k, ps_kit_result *r, const kit_records *kr)
         free(cur);
     }
     ps_kit_instance_free(k, &in);
-    rmtree(dir);
+    ps_kit_rmtree(dir);
 }
 
 static void check_commit(ps_kit_ctx *k, ps_kit_result *r)

@@ -1,7 +1,7 @@
 /* paysync store: the SQLite backend's reader (store.h, sqlite_store.h): read-only handles,
  * the payment query, run history and statistics. */
-#include "store/sqlite_store.h"
 #include "store/store.h"
+#include "store/sqlite_store.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -366,6 +366,19 @@ static ps_status sq_next_run(ps_store_iter *pit, ps_store_run *out, ps_error *er
 
 /* Finds or appends the entry of dataset name (list kept sorted by the ORDER BY of the first
  * query; later queries only look up). NULL when absent and add == 0, or out of memory. */
+/* Frees what sq_stats built before failing (the backend cleans up after itself rather than
+ * calling back into store_api.c, which lists the backends: no dependency cycle). */
+static void stats_free(ps_store_stats *s, size_t n)
+{
+    for (size_t i = 0; s && i < n; i++) {
+        free(s[i].dataset);
+        for (size_t k = 0; k < s[i].ncodes; k++)
+            free(s[i].codes[k].code);
+        free(s[i].codes);
+    }
+    free(s);
+}
+
 static ps_store_stats *entry(ps_store_stats **v, size_t *n, size_t *cap, const char *name, int add)
 {
     for (size_t i = 0; i < *n; i++)
@@ -477,7 +490,7 @@ static ps_status sq_stats(ps_store *ps, ps_store_stats **out, size_t *nout, ps_e
         sqlite3_finalize(s);
     }
     if (st != PS_OK) {
-        ps_store_stats_free(v, n);
+        stats_free(v, n);
         return st;
     }
     *out = v;

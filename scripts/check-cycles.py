@@ -165,7 +165,11 @@ def bad_path(target):
 def check_includes(tree, problems):
     """Include rules for cli/ and core/src (see the header comment)."""
     files = walk(tree.src, {".c", ".h"})
-    cli_files = walk(tree.cli, {".c", ".h"}) if os.path.isdir(tree.cli) else []
+    cli_files = []  # cli/*.c and cli/*.h (not cli/templates/: out-of-tree plugin sources)
+    if os.path.isdir(tree.cli):
+        cli_files = [os.path.join(tree.cli, n) for n in sorted(os.listdir(tree.cli))
+                     if os.path.splitext(n)[1] in (".c", ".h") and
+                     os.path.isfile(os.path.join(tree.cli, n))]
     for path in files + cli_files:
         is_cli = path in cli_files
         for line, delim, target in includes(path):

@@ -20,9 +20,9 @@ included only paysync/timestamp.h and called each other), and "which header decl
 cannot say which .c defines a function when a public header declares functions of several
 files. Guessing definitions and calls with regular expressions breaks on macros, #if and
 comments. The compiler has already resolved all of that: `nm -P` on the objects is exact.
-The objects are those of the build tree (CMake lays the library's out as
-BUILD/core/CMakeFiles/paysync.dir/src/<folder>/<name>.c.o, or give --objdir with the same
-layout). A core .c without an object, or with an object older than the source, is an error
+The objects are those of the build tree (CMake lays the core library's out as
+BUILD/core/CMakeFiles/TARGET.dir/src/<folder>/<name>.c.o; the folder with the newest objects
+is used) or of --objdir with the same layout. A core .c without an object, or with an object older than the source, is an error
 (exit 2: build first), never skipped; objects whose source no longer exists are ignored.
 
 A strongly connected component of more than one module fails the check. It is reported as the
@@ -242,6 +242,27 @@ def nm_symbols(nm, obj):
     return defined, needed
 
 
+def find_objdir(build):
+    """The core library's object folder in a CMake build tree: BUILD/core/CMakeFiles/
+    TARGET.dir/src. The target has been renamed before (paysync -> paysync_core), and an
+    incremental tree keeps the old folder, so of all candidates the one with the newest
+    object wins."""
+    top = os.path.join(build, "core", "CMakeFiles")
+    best, best_t = None, -1.0
+    if os.path.isdir(top):
+        for name in sorted(os.listdir(top)):
+            src = os.path.join(top, name, "src")
+            if not name.endswith(".dir") or not os.path.isdir(src):
+                continue
+            newest = max((os.path.getmtime(p) for p in walk(src, {".o"})), default=-1.0)
+            if newest > best_t:
+                best, best_t = src, newest
+    if best is None:
+        raise Fatal("%s: no core objects (CMakeFiles/*.dir/src): build first, or give --objdir"
+                    % top)
+    return best
+
+
 def symbol_edges(tree, objdir, nm, edges, verbose):
     objdir = os.path.abspath(objdir)
     if not os.path.isdir(objdir):
@@ -386,7 +407,7 @@ def main(argv=None):
     g.add_argument("--build-dir", help="CMake build tree holding the core's objects "
                    "(default: $PS_BUILD_DIR, else ROOT/build)")
     g.add_argument("--objdir", help="folder of object files laid out like core/src "
-                   "(<folder>/<name>.c.o)")
+                   "(<folder>/<name>.c.o); default: the core target's in the build tree")
     g.add_argument("--no-symbols", action="store_true",
                    help="include edges only (misses calls through shared headers)")
     ap.add_argument("--allow-cycle", action="append", default=[], metavar="A,B[,...]",
@@ -406,7 +427,7 @@ def main(argv=None):
             if not objdir:
                 build = args.build_dir or os.environ.get("PS_BUILD_DIR") or \
                     os.path.join(tree.root, "build")
-                objdir = os.path.join(build, "core", "CMakeFiles", "paysync.dir", "src")
+                objdir = find_objdir(build)
             nm = os.environ.get("NM") or "nm"
             if not shutil.which(nm):
                 raise Fatal("%s not found (set NM, or use --no-symbols)" % nm)

@@ -160,6 +160,30 @@ class PlantedCycles(Scratch):
         self.assertIn("is older than core/src/a/x.c: build first", err)
 
 
+    def test_build_dir_uses_the_newest_core_object_folder(self):
+        # an incremental tree keeps the folder of a renamed target (paysync -> paysync_core)
+        self.write("core/src/m/p.c", '#include "paysync/pub.h"\n'
+                   "int ps_p(int v) { return ps_q(v); }\n")
+        self.write("core/src/m/q.c", '#include "paysync/pub.h"\n'
+                   "int ps_q(int v) { return ps_p(v); }\n")
+        obj = self.compile_all()
+        build = os.path.join(self.root, "build")
+        cmf = os.path.join(build, "core", "CMakeFiles")
+        os.makedirs(os.path.join(cmf, "paysync.dir", "src", "m"))
+        stale = os.path.join(cmf, "paysync.dir", "src", "m", "p.c.o")
+        shutil.copy(os.path.join(obj, "m", "p.c.o"), stale)
+        os.utime(stale, (1000, 1000))
+        shutil.copytree(obj, os.path.join(cmf, "paysync_core.dir", "src"))
+        rc, out, err = self.run_check("--build-dir", build)
+        self.assertEqual(rc, 1, out + err)  # read paysync_core.dir (complete), not the stale one
+        self.assertIn("cycle: m/p.c -> m/q.c -> m/p.c", out)
+        shutil.rmtree(cmf)
+        os.makedirs(cmf)
+        rc, out, err = self.run_check("--build-dir", build)
+        self.assertEqual(rc, 2, out + err)
+        self.assertIn("no core objects", err)
+
+
 class IncludeRules(Scratch):
     def test_cli_includes(self):
         self.write("core/src/a/x.h", "int x;\n")

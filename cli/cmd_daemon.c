@@ -17,12 +17,14 @@
 #include <unistd.h>
 
 #include "commands.h"
+#include "config/schedule.h"
+#include "daemon/scheduler.h"
 #include "daemon_proc.h"
 #include "ds_state.h"
-#include "plugin/host.h"
-#include "util/log.h"
 #include "model/timestamp.h"
-#include "config/schedule.h"
+#include "util/clock.h"
+#include "util/duration.h"
+#include "util/log.h"
 
 static const char daemon_usage[] =
     "usage: paysync daemon CONFIG [--retry-base SECONDS] [--retry-max SECONDS] [--jobs N]\n"
@@ -46,56 +48,19 @@ static const char daemon_usage[] =
     "exit: 0 stopped by a signal, 1 internal failure, 2 usage or configuration error\n";
 
 #define COMPONENT "daemon"
-#define MAX_SLEEP_MS 60000
 
-typedef struct dsrun {
-    char *name;
-    char *store; /* state store path, NULL when the dataset has no sqlite sink */
-    int scheduled;
-    ps_schedule sched;
-    int has_anchor;
-    int64_t anchor_ms; /* start of the last successful run */
-    pid_t pid;         /* running child, 0 when idle */
-    int64_t started_ms, started_mono;
-    int64_t term_mono; /* when the run timeout sent SIGTERM, 0 if it has not */
-    int killed;        /* SIGKILL sent after the grace period */
-    int failures;      /* consecutive failed runs */
-    int64_t retry_at;
-    int removed; /* gone from the config after a reload: dropped once idle */
-} dsrun;
-
+/* The decisions (what is due, backoff, timeouts, sleeps) are the scheduler's
+ * (core/src/daemon/scheduler.c); this file spawns, signals, reaps and logs. */
 typedef struct daemon_t {
     char *config_path;
     ps_config *cfg;
-    dsrun *ds;
-    size_t nds;
-    int64_t retry_base_ms, retry_max_ms;
-    int64_t run_timeout_ms, kill_after_ms; /* run_timeout_ms 0: no limit */
-    int jobs, running;
+    ps_scheduler sch;
 } daemon_t;
 
-static void dsrun_free(dsrun *r)
+static ps_sched_time clock_now(void)
 {
-    free(r->name);
-    free(r->store);
-}
-
-static int64_t backoff_ms(const daemon_t *d, int failures)
-{
-    int64_t delay = d->retry_base_ms;
-    for (int i = 1; i < failures && delay < d->retry_max_ms; i++)
-        delay *= 2;
-    return delay < d->retry_max_ms ? delay : d->retry_max_ms;
-}
-
-/* When r should next start (INT64_MAX: never, e.g. unscheduled or running). */
-static int64_t next_start(const dsrun *r, int64_t now)
-{
-    if (r->pid || r->removed || !r->scheduled)
-        return INT64_MAX;
-    if (r->failures > 0)
-        return r->retry_at;
-    return ps_schedule_next_due(&r->sched, r->has_anchor ? &r->anchor_ms : NULL, now);
+    ps_sched_time t = {ps_clock_now_ms(), ps_clock_monotonic_ms()};
+    return t;
 }
 
 static void log_time(int level, const char *name, const char *what, int64_t t)
@@ -109,89 +74,64 @@ static void log_time(int level, const char *name, const char *what, int64_t t)
     ps_log(level, name, "%s %s", what, buf);
 }
 
-/* Builds the table for cfg, carrying over the state of datasets already known. Returns 0 or
- * -1 (out of memory: old table untouched). */
+/* Hands cfg's datasets to the scheduler, which keeps the state of datasets it already knows;
+ * a new one is anchored at its last successful run in the store. Returns 0 or -1 (out of
+ * memory: the scheduler is untouched). */
 static int build_table(daemon_t *d, const ps_config *cfg)
 {
-    size_t cap = cfg->ndatasets + d->nds + 1;
-    dsrun *t = calloc(cap, sizeof *t);
-    if (!t)
-        return -1;
-    size_t n = 0;
-    for (size_t i = 0; i < cfg->ndatasets; i++) {
+    size_t n = cfg->ndatasets;
+    ps_sched_def *defs = calloc(n + 1, sizeof *defs);
+    ps_schedule *scheds = calloc(n + 1, sizeof *scheds);
+    char **stores = calloc(n + 1, sizeof *stores);
+    int64_t *anchors = calloc(n + 1, sizeof *anchors);
+    int rc = -1;
+    if (!defs || !scheds || !stores || !anchors)
+        goto out;
+    for (size_t i = 0; i < n; i++) {
         const ps_dataset_def *def = &cfg->datasets[i];
-        dsrun *r = &t[n];
-        dsrun *old = NULL;
-        for (size_t j = 0; j < d->nds; j++)
-            if (d->ds[j].name && strcmp(d->ds[j].name, def->name) == 0)
-                old = &d->ds[j];
-        char *store = cli_state_path(cfg, def);
-        if (old) {
-            *r = *old;
-            old->name = NULL; /* moved */
-            free(old->store);
-            old->store = NULL;
-            r->removed = 0;
-        } else {
-            r->name = strdup(def->name);
-            if (!r->name) {
-                free(store);
-                for (size_t k = 0; k < n; k++)
-                    dsrun_free(&t[k]);
-                free(t);
-                return -1;
-            }
-        }
-        r->store = store;
-        r->scheduled = cli_dataset_schedule(cfg, def, &r->sched) == 0;
-        if (!old && r->scheduled) {
+        defs[i].name = def->name;
+        defs[i].store = stores[i] = cli_state_path(cfg, def);
+        int scheduled = cli_dataset_schedule(cfg, def, &scheds[i]) == 0;
+        defs[i].sched = scheduled ? &scheds[i] : NULL;
+        if (scheduled && !ps_scheduler_find(&d->sch, def->name)) {
             cli_ds_state st;
             cli_ds_state_load(cfg, def, &st);
             if (st.store_failed)
                 ps_log(PS_LOG_WARN, def->name, "cannot read the last run (%s): treating it as due",
                        st.error);
-            r->has_anchor = st.has_last_ok;
-            r->anchor_ms = st.last_ok_started_ms;
+            if (st.has_last_ok) {
+                anchors[i] = st.last_ok_started_ms;
+                defs[i].last_ok_ms = &anchors[i];
+            }
             cli_ds_state_free(&st);
         }
-        if (r->scheduled)
-            ps_log(PS_LOG_INFO, def->name, "%s", r->sched.text);
+    }
+    /* Runs of datasets that leave the config may finish. */
+    for (size_t j = 0; j < d->sch.n; j++) {
+        const ps_sched_entry *e = &d->sch.entries[j];
+        if (e->handle && !e->removed && !ps_config_dataset(cfg, e->name))
+            ps_log(PS_LOG_INFO, e->name, "left the config: its current run may finish");
+    }
+    if (ps_scheduler_set(&d->sch, defs, n) != 0)
+        goto out;
+    for (size_t i = 0; i < n; i++) {
+        if (defs[i].sched)
+            ps_log(PS_LOG_INFO, defs[i].name, "%s", scheds[i].text);
         else
-            ps_log(PS_LOG_INFO, def->name, "no schedule: the daemon does not run it");
-        n++;
+            ps_log(PS_LOG_INFO, defs[i].name, "no schedule: the daemon does not run it");
     }
-    /* Runs of datasets that left the config finish first. */
-    for (size_t j = 0; j < d->nds; j++) {
-        if (!d->ds[j].name)
-            continue;
-        if (d->ds[j].pid) {
-            t[n] = d->ds[j];
-            t[n].removed = 1;
-            d->ds[j].name = NULL;
-            d->ds[j].store = NULL;
-            ps_log(PS_LOG_INFO, t[n].name, "left the config: its current run may finish");
-            n++;
-        }
-    }
-    for (size_t j = 0; j < d->nds; j++)
-        dsrun_free(&d->ds[j]);
-    free(d->ds);
-    d->ds = t;
-    d->nds = n;
-    return 0;
+    rc = 0;
+out:
+    for (size_t i = 0; stores && i < n; i++)
+        free(stores[i]);
+    free(stores);
+    free(anchors);
+    free(scheds);
+    free(defs);
+    return rc;
 }
 
-static int store_busy(const daemon_t *d, const dsrun *r)
-{
-    if (!r->store)
-        return 0;
-    for (size_t i = 0; i < d->nds; i++)
-        if (d->ds[i].pid && d->ds[i].store && strcmp(d->ds[i].store, r->store) == 0)
-            return 1;
-    return 0;
-}
-
-static void start_run(daemon_t *d, dsrun *r, int64_t now)
+static void start_run(daemon_t *d, ps_sched_entry *r, ps_sched_time now)
 {
     char *argv[14];
     int a = 0;
@@ -214,130 +154,74 @@ static void start_run(daemon_t *d, dsrun *r, int64_t now)
     fflush(NULL);
     pid_t pid = cli_spawn_self(argv);
     if (pid < 0) {
-        r->failures++;
-        int64_t delay = backoff_ms(d, r->failures);
-        r->retry_at = now + delay;
+        int e = errno;
+        int64_t delay = ps_scheduler_start_failed(&d->sch, r, now);
         char db[32];
         ps_duration_format(delay, db, sizeof db);
-        ps_log(PS_LOG_ERROR, r->name, "cannot start a run: %s; retry in %s", strerror(errno), db);
+        ps_log(PS_LOG_ERROR, r->name, "cannot start a run: %s; retry in %s", strerror(e), db);
         return;
     }
-    r->pid = pid;
-    r->started_ms = now;
-    r->started_mono = ps_monotonic_ms();
-    r->term_mono = 0;
-    r->killed = 0;
-    d->running++;
+    ps_scheduler_started(&d->sch, r, (long)pid, now);
     ps_log(PS_LOG_INFO, r->name, "run started (pid %ld)%s", (long)pid,
            r->failures ? " - a retry" : "");
 }
 
-static void start_due(daemon_t *d, int64_t now)
+static void start_due(daemon_t *d, ps_sched_time now)
 {
-    for (size_t i = 0; i < d->nds && d->running < d->jobs; i++) {
-        dsrun *r = &d->ds[i];
-        if (next_start(r, now) > now || store_busy(d, r))
-            continue;
+    ps_sched_entry *r;
+    while ((r = ps_scheduler_pick(&d->sch, now)) != NULL)
         start_run(d, r, now);
-    }
-}
-
-/* Monotonic time at which the run of r must get its next timeout signal, INT64_MAX if none. */
-static int64_t run_deadline(const daemon_t *d, const dsrun *r)
-{
-    if (!r->pid || d->run_timeout_ms == 0 || r->killed)
-        return INT64_MAX;
-    if (r->term_mono)
-        return r->term_mono + d->kill_after_ms;
-    return r->started_mono + d->run_timeout_ms;
-}
-
-/* Milliseconds until something may start (not while stopping) or a run times out, capped at
- * MAX_SLEEP_MS; -1 (wait for a signal or a child's exit) when stopping with no timeout ahead. */
-static int wait_ms(const daemon_t *d, int64_t now, int stopping)
-{
-    int64_t best = stopping ? INT64_MAX : MAX_SLEEP_MS;
-    for (size_t i = 0; i < d->nds && !stopping; i++) {
-        const dsrun *r = &d->ds[i];
-        int64_t t = next_start(r, now);
-        if (t == INT64_MAX)
-            continue;
-        if (t <= now) /* due but waiting for a job slot or its store: a child exit wakes us */
-            continue;
-        if (t - now < best)
-            best = t - now;
-    }
-    int64_t mono = ps_monotonic_ms();
-    for (size_t i = 0; i < d->nds; i++) {
-        int64_t due = run_deadline(d, &d->ds[i]);
-        if (due == INT64_MAX)
-            continue;
-        int64_t left = due > mono ? due - mono : 0;
-        if (left < best)
-            best = left;
-    }
-    if (best == INT64_MAX)
-        return -1;
-    return (int)(best < MAX_SLEEP_MS ? best : MAX_SLEEP_MS);
 }
 
 /* Sends SIGTERM to runs past --run-timeout and SIGKILL to their process group once
  * --kill-after has passed since. */
 static void enforce_timeouts(daemon_t *d)
 {
-    int64_t mono = ps_monotonic_ms();
-    for (size_t i = 0; i < d->nds; i++) {
-        dsrun *r = &d->ds[i];
-        if (run_deadline(d, r) > mono)
-            continue;
+    ps_sched_time now = clock_now();
+    ps_sched_entry *r;
+    ps_sched_action act;
+    while ((act = ps_scheduler_timeout(&d->sch, now, &r)) != PS_SCHED_NONE) {
         char el[32];
-        if (!r->term_mono) {
-            ps_duration_format(d->run_timeout_ms, el, sizeof el);
-            r->term_mono = mono;
-            if (kill(r->pid, SIGTERM) == 0)
+        pid_t pid = (pid_t)r->handle;
+        if (act == PS_SCHED_TERM) {
+            ps_duration_format(d->sch.policy.run_timeout_ms, el, sizeof el);
+            if (kill(pid, SIGTERM) == 0)
                 ps_log(PS_LOG_WARN, r->name,
                        "run still going after the run timeout of %s: SIGTERM sent (pid %ld)", el,
-                       (long)r->pid);
+                       (long)pid);
         } else {
-            ps_duration_format(d->kill_after_ms, el, sizeof el);
-            r->killed = 1;
-            if (kill(-r->pid, SIGKILL) == 0 || kill(r->pid, SIGKILL) == 0)
+            ps_duration_format(d->sch.policy.kill_after_ms, el, sizeof el);
+            if (kill(-pid, SIGKILL) == 0 || kill(pid, SIGKILL) == 0)
                 ps_log(PS_LOG_WARN, r->name,
                        "run did not end within %s of its SIGTERM: SIGKILL sent (pid %ld)", el,
-                       (long)r->pid);
+                       (long)pid);
         }
     }
 }
 
-static void finished(daemon_t *d, dsrun *r, int status, int stopping)
+static void finished(daemon_t *d, ps_sched_entry *r, int status, int stopping)
 {
-    int64_t now = ps_now_ms();
-    int64_t took = ps_monotonic_ms() - r->started_mono;
+    ps_sched_time now = clock_now();
+    int64_t took = now.mono_ms - r->started_mono;
     char how[128], el[32];
     cli_describe_wait(status, how, sizeof how);
-    if (r->term_mono) {
+    if (r->termed) {
         char lim[32];
         size_t used = strlen(how);
-        ps_duration_format(d->run_timeout_ms, lim, sizeof lim);
+        ps_duration_format(d->sch.policy.run_timeout_ms, lim, sizeof lim);
         snprintf(how + used, sizeof how - used, " (timed out: run timeout %s)", lim);
     }
     ps_duration_format(took < 0 ? 0 : took, el, sizeof el);
-    long pid = (long)r->pid;
-    r->pid = 0;
-    d->running--;
-    if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
-        r->failures = 0;
-        r->has_anchor = 1;
-        r->anchor_ms = r->started_ms;
+    long pid = r->handle;
+    int ok = WIFEXITED(status) && WEXITSTATUS(status) == 0;
+    int64_t delay = ps_scheduler_finished(&d->sch, r, ok, now);
+    if (ok) {
         ps_log(PS_LOG_INFO, r->name, "run finished ok in %s (pid %ld)", el, pid);
         if (!stopping && !r->removed && r->scheduled)
             log_time(PS_LOG_INFO, r->name, "next due",
-                     ps_schedule_next_due(&r->sched, &r->anchor_ms, now));
+                     ps_schedule_next_due(&r->sched, &r->anchor_ms, now.wall_ms));
         return;
     }
-    r->failures++;
-    int64_t delay = backoff_ms(d, r->failures);
-    r->retry_at = now + delay;
     char db[32];
     ps_duration_format(delay, db, sizeof db);
     if (stopping || r->removed)
@@ -357,27 +241,10 @@ static void reap(daemon_t *d, int stopping)
             continue;
         if (pid <= 0)
             return;
-        for (size_t i = 0; i < d->nds; i++) {
-            if (d->ds[i].pid == pid) {
-                finished(d, &d->ds[i], status, stopping);
-                break;
-            }
-        }
+        ps_sched_entry *r = ps_scheduler_by_handle(&d->sch, (long)pid);
+        if (r)
+            finished(d, r, status, stopping);
     }
-}
-
-/* Drops removed datasets whose run has ended. */
-static void compact(daemon_t *d)
-{
-    size_t o = 0;
-    for (size_t i = 0; i < d->nds; i++) {
-        if (d->ds[i].removed && !d->ds[i].pid) {
-            dsrun_free(&d->ds[i]);
-            continue;
-        }
-        d->ds[o++] = d->ds[i];
-    }
-    d->nds = o;
 }
 
 static void reload(daemon_t *d)
@@ -431,11 +298,7 @@ int cmd_daemon(int argc, char **argv)
                                              {0, 0, 0, 0}};
     daemon_t d;
     memset(&d, 0, sizeof d);
-    d.retry_base_ms = 30000;
-    d.retry_max_ms = 3600000;
-    d.jobs = 4;
-    d.run_timeout_ms = 7200000;
-    d.kill_after_ms = 30000;
+    ps_sched_policy pol = ps_sched_policy_default();
     int c;
     long long v;
     optind = 1;
@@ -444,27 +307,27 @@ int cmd_daemon(int argc, char **argv)
         case 'b':
             if (parse_int("--retry-base", optarg, 1, 604800, "whole seconds", &v) != 0)
                 return PS_EXIT_USAGE;
-            d.retry_base_ms = v * 1000;
+            pol.retry_base_ms = v * 1000;
             break;
         case 'm':
             if (parse_int("--retry-max", optarg, 1, 604800, "whole seconds", &v) != 0)
                 return PS_EXIT_USAGE;
-            d.retry_max_ms = v * 1000;
+            pol.retry_max_ms = v * 1000;
             break;
         case 'j':
             if (parse_int("--jobs", optarg, 1, 64, "a number", &v) != 0)
                 return PS_EXIT_USAGE;
-            d.jobs = (int)v;
+            pol.jobs = (int)v;
             break;
         case 't':
             if (parse_int("--run-timeout", optarg, 0, 604800, "whole seconds", &v) != 0)
                 return PS_EXIT_USAGE;
-            d.run_timeout_ms = v * 1000;
+            pol.run_timeout_ms = v * 1000;
             break;
         case 'k':
             if (parse_int("--kill-after", optarg, 1, 3600, "whole seconds", &v) != 0)
                 return PS_EXIT_USAGE;
-            d.kill_after_ms = v * 1000;
+            pol.kill_after_ms = v * 1000;
             break;
         case 'h':
             return cli_usage(daemon_usage, 1);
@@ -474,8 +337,7 @@ int cmd_daemon(int argc, char **argv)
     }
     if (optind != argc - 1)
         return cli_usage(daemon_usage, 0);
-    if (d.retry_max_ms < d.retry_base_ms)
-        d.retry_max_ms = d.retry_base_ms;
+    ps_scheduler_init(&d.sch, &pol); /* raises retry-max to retry-base */
     d.config_path = realpath(argv[optind], NULL);
     if (!d.config_path) {
         cli_error("%s: cannot open: %s", argv[optind], strerror(errno));
@@ -509,30 +371,30 @@ int cmd_daemon(int argc, char **argv)
         return PS_EXIT_FAILED;
     }
     size_t nsched = 0;
-    for (size_t i = 0; i < d.nds; i++)
-        nsched += d.ds[i].scheduled;
+    for (size_t i = 0; i < d.sch.n; i++)
+        nsched += d.sch.entries[i].scheduled;
     char b1[32], b2[32], b3[32] = "none";
-    ps_duration_format(d.retry_base_ms, b1, sizeof b1);
-    ps_duration_format(d.retry_max_ms, b2, sizeof b2);
-    if (d.run_timeout_ms)
-        ps_duration_format(d.run_timeout_ms, b3, sizeof b3);
+    ps_duration_format(d.sch.policy.retry_base_ms, b1, sizeof b1);
+    ps_duration_format(d.sch.policy.retry_max_ms, b2, sizeof b2);
+    if (d.sch.policy.run_timeout_ms)
+        ps_duration_format(d.sch.policy.run_timeout_ms, b3, sizeof b3);
     ps_log(PS_LOG_INFO, COMPONENT,
            "started (pid %ld): %s, %zu of %zu dataset(s) scheduled, jobs %d, retry %s doubling "
            "to %s, run timeout %s",
-           (long)getpid(), d.config_path, nsched, d.nds, d.jobs, b1, b2, b3);
+           (long)getpid(), d.config_path, nsched, d.sch.n, d.sch.policy.jobs, b1, b2, b3);
     if (nsched == 0)
         ps_log(PS_LOG_WARN, COMPONENT,
                "no dataset has a schedule: nothing will run (add one and send SIGHUP)");
 
     int stopping = 0;
     for (;;) {
-        int64_t now = ps_now_ms();
+        ps_sched_time now = clock_now();
         if (!stopping)
             start_due(&d, now);
-        if (stopping && d.running == 0)
+        if (stopping && d.sch.running == 0)
             break;
         struct pollfd pfd = {sigfd, POLLIN, 0};
-        int timeout = wait_ms(&d, now, stopping);
+        int timeout = (int)ps_scheduler_wait_ms(&d.sch, now, stopping);
         int pr = poll(&pfd, 1, timeout);
         if (pr < 0 && errno != EINTR) {
             ps_log(PS_LOG_ERROR, COMPONENT, "poll failed: %s", strerror(errno));
@@ -544,21 +406,20 @@ int cmd_daemon(int argc, char **argv)
         enforce_timeouts(&d);
         if (s.term) {
             if (!stopping)
-                ps_log(PS_LOG_INFO, COMPONENT, "stopping: %d run(s) to finish", d.running);
+                ps_log(PS_LOG_INFO, COMPONENT, "stopping: %d run(s) to finish", d.sch.running);
             stopping = 1;
-            for (size_t i = 0; i < d.nds; i++)
-                if (d.ds[i].pid && kill(d.ds[i].pid, SIGTERM) == 0)
-                    ps_log(PS_LOG_INFO, d.ds[i].name, "SIGTERM sent to the run (pid %ld)",
-                           (long)d.ds[i].pid);
+            for (size_t i = 0; i < d.sch.n; i++) {
+                const ps_sched_entry *r = &d.sch.entries[i];
+                if (r->handle && kill((pid_t)r->handle, SIGTERM) == 0)
+                    ps_log(PS_LOG_INFO, r->name, "SIGTERM sent to the run (pid %ld)", r->handle);
+            }
         }
         if (s.hup && !stopping)
             reload(&d);
-        compact(&d);
+        ps_scheduler_compact(&d.sch);
     }
     ps_log(PS_LOG_INFO, COMPONENT, "stopped");
-    for (size_t i = 0; i < d.nds; i++)
-        dsrun_free(&d.ds[i]);
-    free(d.ds);
+    ps_scheduler_free(&d.sch);
     ps_config_free(d.cfg);
     free(d.config_path);
     close(sigfd);

@@ -17,7 +17,13 @@ static void nc_break(struct bp *p, ps_row_batch *batch)
     if (!how || strcmp(how, "text") == 0) {
         p->cells[2].text = NULL;
     } else if (strcmp(how, "len") == 0) {
-        p->cells[2].len += 2; /* "100.50" claimed as 8 bytes: text[len] is not its NUL */
+        /* "100.50" claimed as 8 bytes: text[len] is not its NUL. The bytes after the NUL
+         * belong to the same array, so the host's check reads inside it (a len running off
+         * the end of the text's memory could not be checked without reading out of bounds;
+         * ASan builds would rightly stop there). */
+        static const char longer[] = "100.50\0xy";
+        p->cells[2].text = longer;
+        p->cells[2].len = 8;
     } else {
         batch->rows = NULL;
     }

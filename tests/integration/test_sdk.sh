@@ -67,7 +67,7 @@ pcdir=$(pkg-config --variable=plugindir paysync-plugin)
   fail "pkg-config version is $(pkg-config --modversion paysync-plugin)"
 mkdir -p "$tmp/pc/plugins"
 # shellcheck disable=SC2086 # cflags is a list of flags
-cc -std=c11 -Wall -Wextra -Werror -shared -fPIC $cflags "$src/sdkdemo.c" \
+cc -std=c11 -Wall -Wextra -Werror -shared -fPIC -fvisibility=hidden $cflags "$src/sdkdemo.c" \
   -o "$tmp/pc/plugins/sdkdemo.so" || fail "pkg-config build"
 chmod 755 "$tmp/pc/plugins"
 exports_only_entry "$tmp/pc/plugins/sdkdemo.so"

@@ -118,6 +118,41 @@ static int write_new(const char *path, const char *data, size_t len, mode_t mode
     return 0;
 }
 
+/* 1 when the template folder `kind` has a file named rel (it replaces the common one). */
+static int own_template(const char *kind, const char *rel)
+{
+    size_t klen = strlen(kind);
+    for (const ps_template *t = ps_templates; t->path; t++)
+        if (strncmp(t->path, kind, klen) == 0 && t->path[klen] == '/' &&
+            strcmp(t->path + klen + 1, rel) == 0)
+            return 1;
+    return 0;
+}
+
+/* Writes one template file into dir with the substitutions; prints its path. */
+static int write_template(const char *dir, const char *rel, const ps_template *t, const subst *subs,
+                          size_t nsubs)
+{
+    size_t fnl = 0, datal = 0;
+    char *fname = expand(rel, strlen(rel), subs, nsubs, &fnl);
+    char *data = expand((const char *)t->data, t->len, subs, nsubs, &datal);
+    char path[PATH_MAX];
+    int ok = fname && data && snprintf(path, sizeof path, "%s/%s", dir, fname) < (int)sizeof path;
+    size_t rl = strlen(rel);
+    mode_t mode = rl > 3 && strcmp(rel + rl - 3, ".sh") == 0 ? 0755 : 0644;
+    int rc = 0;
+    if (!ok || write_new(path, data, datal, mode) != 0) {
+        cli_error("new-plugin: cannot write '%s/%s': %s", dir, fname ? fname : rel,
+                  ok ? strerror(errno) : "out of memory or path too long");
+        rc = -1;
+    } else {
+        printf("wrote %s\n", path);
+    }
+    free(fname);
+    free(data);
+    return rc;
+}
+
 int cmd_new_plugin(int argc, char **argv)
 {
     static const struct option longopts[] = {{"kind", required_argument, NULL, 'k'},
@@ -184,33 +219,23 @@ int cmd_new_plugin(int argc, char **argv)
         {"@KIND@", kind},
         {"@PREFIX@", prefix[0] ? prefix : "/usr"},
         {"@TEST_ARGS@",
-         strcmp(tkind, "provider") == 0 ? "${CMAKE_CURRENT_SOURCE_DIR}/fixture.csv" : ""},
+         strcmp(tkind, "provider") == 0 ? " ${CMAKE_CURRENT_SOURCE_DIR}/fixture.csv" : ""},
     };
-    size_t klen = strlen(tkind), nfiles = 0;
-    for (const ps_template *t = ps_templates; t->path; t++) {
-        if (strncmp(t->path, tkind, klen) != 0 || t->path[klen] != '/')
-            continue;
-        size_t fnl = 0, datal = 0;
-        const char *rel = t->path + klen + 1;
-        char *fname = expand(rel, strlen(rel), subs, sizeof subs / sizeof subs[0], &fnl);
-        char *data =
-            expand((const char *)t->data, t->len, subs, sizeof subs / sizeof subs[0], &datal);
-        char path[PATH_MAX];
-        int ok =
-            fname && data && snprintf(path, sizeof path, "%s/%s", dir, fname) < (int)sizeof path;
-        size_t rl = strlen(rel);
-        mode_t mode = rl > 3 && strcmp(rel + rl - 3, ".sh") == 0 ? 0755 : 0644;
-        if (!ok || write_new(path, data, datal, mode) != 0) {
-            cli_error("new-plugin: cannot write '%s/%s': %s", dir, fname ? fname : rel,
-                      ok ? strerror(errno) : "out of memory or path too long");
-            free(fname);
-            free(data);
-            return PS_EXIT_USAGE;
+    size_t nfiles = 0;
+    /* The kind's own files, then the shared ones (templates/common) it does not replace. */
+    for (int pass = 0; pass < 2; pass++) {
+        const char *folder = pass == 0 ? tkind : "common";
+        size_t flen = strlen(folder);
+        for (const ps_template *t = ps_templates; t->path; t++) {
+            if (strncmp(t->path, folder, flen) != 0 || t->path[flen] != '/')
+                continue;
+            const char *rel = t->path + flen + 1;
+            if (pass == 1 && own_template(tkind, rel))
+                continue;
+            if (write_template(dir, rel, t, subs, sizeof subs / sizeof subs[0]) != 0)
+                return PS_EXIT_USAGE;
+            nfiles++;
         }
-        printf("wrote %s\n", path);
-        nfiles++;
-        free(fname);
-        free(data);
     }
     printf("\n%s plugin '%s': %zu files in %s/\n", kind, name, nfiles, dir);
     printf("  cd %s && ./build.sh   (builds build/%s.so against the SDK in %s, runs its test)\n",

@@ -1,4 +1,6 @@
-/* paysync CLI: the `paysync new-plugin` templates (cli/templates/KIND/FILE), embedded at
+/* paysync CLI: the `paysync new-plugin` templates (cli/templates/KIND/FILE, where KIND is
+ * provider, provider_record or sink, and common/ holds files every kind gets unless it has
+ * its own), embedded at
  * build time by cli/CMakeLists.txt. */
 #ifndef PS_CLI_TEMPLATES_H
 #define PS_CLI_TEMPLATES_H

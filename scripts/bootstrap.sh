@@ -12,17 +12,9 @@ cd "$(dirname "$0")/.."
 # (gsheet); the libraries themselves come with their -dev packages.
 pkgs=(build-essential cmake pkg-config libyaml-dev libjansson-dev libcurl4-openssl-dev
       libssl-dev libsqlite3-dev libmicrohttpd-dev ca-certificates)
-missing=()
-for p in "${pkgs[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-  echo "bootstrap: installing ${missing[*]}" >&2
-  sudo_cmd=""
-  [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
-  $sudo_cmd apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq "${missing[@]}" >/dev/null
-fi
+# shellcheck source=lib/apt.sh
+. scripts/lib/apt.sh
+ps_apt_install bootstrap "${pkgs[@]}"
 
 tests=OFF
 pkg-config --exists cmocka && tests=ON

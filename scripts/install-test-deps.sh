@@ -14,14 +14,6 @@ set -euo pipefail
 
 pkgs=(libcmocka-dev python3 curl openssl sqlite3 binutils time clang libclang-rt-14-dev
       valgrind wrk miller dpkg-dev debhelper fakeroot)
-missing=()
-for p in "${pkgs[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-  echo "install-test-deps: installing ${missing[*]}" >&2
-  sudo_cmd=""
-  [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
-  $sudo_cmd apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq "${missing[@]}" >/dev/null
-fi
+# shellcheck source=lib/apt.sh
+. "$(cd "$(dirname "$0")" && pwd)/lib/apt.sh"
+ps_apt_install install-test-deps "${pkgs[@]}"

@@ -13,6 +13,7 @@
 #include "model/model_fields.h"
 #include "util/crashpoint.h"
 #include "util/mkdirs.h"
+#include "util/outfile.h"
 
 struct ps_rowlog {
     FILE *f;
@@ -21,44 +22,6 @@ struct ps_rowlog {
     int is_stderr;
     char *buf;
 };
-
-/* Removes "<path>.tmp-<pid>" files left by runs that were killed (pid no longer alive). */
-static void remove_stale_temps(const char *path)
-{
-    const char *slash = strrchr(path, '/');
-    size_t dirlen = slash ? (size_t)(slash - path) : 0;
-    const char *base = slash ? slash + 1 : path;
-    char dir[4096];
-    if (dirlen >= sizeof dir)
-        return;
-    if (slash) {
-        memcpy(dir, path, dirlen);
-        dir[dirlen ? dirlen : 1] = '\0';
-        if (dirlen == 0)
-            dir[0] = '/';
-    } else {
-        strcpy(dir, ".");
-    }
-    DIR *d = opendir(dir);
-    if (!d)
-        return;
-    size_t blen = strlen(base);
-    struct dirent *e;
-    while ((e = readdir(d)) != NULL) {
-        if (strncmp(e->d_name, base, blen) != 0 || strncmp(e->d_name + blen, ".tmp-", 5) != 0)
-            continue;
-        char *end = NULL;
-        long pid = strtol(e->d_name + blen + 5, &end, 10);
-        if (!end || *end != '\0' || pid <= 0 || pid == (long)getpid())
-            continue;
-        if (kill((pid_t)pid, 0) == 0 || errno != ESRCH)
-            continue;
-        char full[8192];
-        snprintf(full, sizeof full, "%s/%s", dir, e->d_name);
-        unlink(full);
-    }
-    closedir(d);
-}
 
 ps_status ps_rowlog_open(const char *path, ps_rowlog **out, ps_error *err)
 {
@@ -85,7 +48,7 @@ ps_status ps_rowlog_open(const char *path, ps_rowlog **out, ps_error *err)
         ps_rowlog_abort(l);
         return st;
     }
-    remove_stale_temps(path);
+    ps_remove_dead_temps(path, "", ".tmp-"); /* "<path>.tmp-<pid>" of killed runs */
     l->f = fopen(l->tmp, "w");
     if (!l->f) {
         ps_status st =
@@ -177,11 +140,21 @@ void ps_json_write_string(FILE *f, const char *s, size_t len)
             continue;
         }
         switch (c) {
-        case '"': fputs("\\\"", f); break;
-        case '\\': fputs("\\\\", f); break;
-        case '\n': fputs("\\n", f); break;
-        case '\r': fputs("\\r", f); break;
-        case '\t': fputs("\\t", f); break;
+        case '"':
+            fputs("\\\"", f);
+            break;
+        case '\\':
+            fputs("\\\\", f);
+            break;
+        case '\n':
+            fputs("\\n", f);
+            break;
+        case '\r':
+            fputs("\\r", f);
+            break;
+        case '\t':
+            fputs("\\t", f);
+            break;
         default:
             if (c < 0x20)
                 fprintf(f, "\\u%04x", c);
@@ -239,8 +212,8 @@ ps_status ps_rowlog_reject(ps_rowlog *l, const char *dataset, uint64_t row,
                 repeated = header[k].len == header[c].len &&
                            memcmp(header[k].text, header[c].text, header[c].len) == 0;
             if (repeated)
-                snprintf(key, sizeof key, "%.*s (column %s)", (int)(header[c].len > 250 ? 250 : header[c].len),
-                         header[c].text, letters);
+                snprintf(key, sizeof key, "%.*s (column %s)",
+                         (int)(header[c].len > 250 ? 250 : header[c].len), header[c].text, letters);
             else
                 snprintf(key, sizeof key, "%.*s", (int)(header[c].len > 290 ? 290 : header[c].len),
                          header[c].text);

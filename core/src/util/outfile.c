@@ -78,26 +78,31 @@ void ps_outfile_advance(ps_outfile *o, size_t used)
     o->len += used;
 }
 
-/* Deletes ".BASE.tmp-PID[-X]" files in the target's folder whose PID is no longer running:
- * leftovers of runs that were killed before they could clean up. */
-static void remove_stale_temps(const char *target, size_t dirlen, const char *base)
+void ps_remove_dead_temps(const char *path, const char *pre, const char *post)
 {
+    const char *slash = strrchr(path, '/');
+    size_t dirlen = slash ? (size_t)(slash - path) : 0;
+    const char *base = slash ? slash + 1 : path;
     char dir[4096];
     if (dirlen >= sizeof dir)
         return;
-    if (dirlen == 0) {
+    if (!slash)
         strcpy(dir, ".");
-    } else {
-        memcpy(dir, target, dirlen);
+    else if (dirlen == 0)
+        strcpy(dir, "/");
+    else {
+        memcpy(dir, path, dirlen);
         dir[dirlen] = '\0';
     }
+    char prefix[1024];
+    int plen = snprintf(prefix, sizeof prefix, "%s%s%s", pre, base, post);
+    if (plen <= 0 || (size_t)plen >= sizeof prefix)
+        return;
     DIR *d = opendir(dir);
     if (!d)
         return;
-    char prefix[1024];
-    int plen = snprintf(prefix, sizeof prefix, ".%s.tmp-", base);
     struct dirent *e;
-    while (plen > 0 && (size_t)plen < sizeof prefix && (e = readdir(d)) != NULL) {
+    while ((e = readdir(d)) != NULL) {
         if (strncmp(e->d_name, prefix, (size_t)plen) != 0)
             continue;
         char *end = NULL;
@@ -145,7 +150,7 @@ static ps_status create_temp(ps_outfile *o, ps_error *err)
     char *t = malloc(n);
     if (!t)
         return ps_error_setf(err, PS_ERR_NOMEM, "out of memory");
-    remove_stale_temps(o->target, dirlen, base);
+    ps_remove_dead_temps(o->target, ".", ".tmp-");
     /* ".NAME.tmp-PID": a later run can tell a killed run's leftovers by the dead PID. */
     snprintf(t, n, "%.*s.%s.tmp-%ld", (int)dirlen, o->target, base, (long)getpid());
     o->fd = open(t, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);

@@ -35,6 +35,11 @@ struct ps_outfile {
 };
 
 /* Prepares o for target path (copied). No file is touched yet. Errors: PS_ERR_NOMEM. */
+/* Deletes the files in path's folder named PRE + basename(path) + POST + PID (or ...PID-X)
+ * whose process is no longer running: temporary files of killed runs (".NAME.tmp-PID" for
+ * output files: pre ".", post ".tmp-"). Files of running processes are left alone. */
+void ps_remove_dead_temps(const char *path, const char *pre, const char *post);
+
 ps_status ps_outfile_init(ps_outfile *o, const char *path, int do_fsync, ps_error *err);
 
 /* The same on the heap (host table's outfile_new): NULL with err set on failure. Free with

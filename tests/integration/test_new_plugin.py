@@ -48,7 +48,14 @@ class NewPlugin(pslib.Case):
         return d
 
     def build(self, d, name):
-        p = sh(["./build.sh"], cwd=d)
+        # As a connector author would, with the compiler (and sanitizers) paysync was built
+        # with: a sanitizer build's test host links only into sanitizer programs.
+        args = ["./build.sh"]
+        if os.environ.get("PS_C_COMPILER"):
+            args.append("-DCMAKE_C_COMPILER=" + os.environ["PS_C_COMPILER"])
+        if os.environ.get("PS_SANITIZE", "").upper() in ("ON", "1", "TRUE", "YES"):
+            args.append("-DCMAKE_C_FLAGS=-fsanitize=address,undefined")
+        p = sh(args, cwd=d)
         self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
         self.assertIn("100% tests passed, 0 tests failed out of 1", p.stdout)
         so = os.path.join(d, "build", name + ".so")

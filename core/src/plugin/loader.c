@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "plugin/trust.h"
 #include "store/store.h"
 
 #define PS_MAX_PLUGIN_NAME 64
@@ -57,6 +58,8 @@ void ps_registry_free(ps_registry *r)
     for (size_t i = 0; i < r->n; i++) {
         if (r->plugins[i]->handle)
             dlclose(r->plugins[i]->handle);
+        if (r->plugins[i]->fd >= 0)
+            close(r->plugins[i]->fd);
         free(r->plugins[i]->path);
         free(r->plugins[i]);
     }
@@ -308,7 +311,7 @@ static ps_plugin *find_loaded(ps_registry *r, const char *name)
 }
 
 static ps_status add_plugin(ps_registry *r, const ps_plugin_descriptor *d, char *path, void *handle,
-                            const ps_plugin **out, ps_error *err)
+                            int fd, const ps_plugin **out, ps_error *err)
 {
     ps_plugin *p = calloc(1, sizeof *p);
     if (p && r->n == r->cap) {
@@ -326,11 +329,14 @@ static ps_status add_plugin(ps_registry *r, const ps_plugin_descriptor *d, char 
         free(path);
         if (handle)
             dlclose(handle);
+        if (fd >= 0)
+            close(fd);
         return ps_error_setf(err, PS_ERR_NOMEM, "plugin registry: out of memory");
     }
     ps_descriptor_import(p, d);
     p->path = path;
     p->handle = handle;
+    p->fd = fd;
     r->plugins[r->n++] = p;
     if (out)
         *out = p;
@@ -347,35 +353,7 @@ ps_status ps_registry_add_static(ps_registry *r, const ps_plugin_descriptor *d, 
     if (find_loaded(r, d->name))
         return ps_error_setf(err, PS_ERR_PLUGIN,
                              "%s: a plugin with this name is already registered", where);
-    return add_plugin(r, d, NULL, NULL, NULL, err);
-}
-
-/* Refuses files and folders other users could replace. */
-static ps_status check_perms(const char *dir, const char *file, ps_error *err)
-{
-    struct stat sd, sf;
-    if (stat(dir, &sd) != 0)
-        return ps_error_setf(err, PS_ERR_PLUGIN, "%s: cannot stat: %s", dir, strerror(errno));
-    if (sd.st_mode & (S_IWGRP | S_IWOTH))
-        return ps_error_setf(err, PS_ERR_PLUGIN,
-                             "%s: refusing to load: its directory %s is writable by group or "
-                             "others (mode %03o); fix with: chmod go-w '%s'",
-                             file, dir, (unsigned)(sd.st_mode & 0777), dir);
-    if (stat(file, &sf) != 0)
-        return ps_error_setf(err, PS_ERR_PLUGIN, "%s: cannot stat: %s", file, strerror(errno));
-    if (!S_ISREG(sf.st_mode))
-        return ps_error_setf(err, PS_ERR_PLUGIN, "%s: refusing to load: not a regular file", file);
-    if (sf.st_mode & (S_IWGRP | S_IWOTH))
-        return ps_error_setf(err, PS_ERR_PLUGIN,
-                             "%s: refusing to load: the file is writable by group or others "
-                             "(mode %03o); fix with: chmod go-w '%s'",
-                             file, (unsigned)(sf.st_mode & 0777), file);
-    if (sf.st_uid != geteuid() && sf.st_uid != 0)
-        return ps_error_setf(err, PS_ERR_PLUGIN,
-                             "%s: refusing to load: owned by uid %u, neither you nor root; fix "
-                             "with: chown",
-                             file, (unsigned)sf.st_uid);
-    return PS_OK;
+    return add_plugin(r, d, NULL, NULL, -1, NULL, err);
 }
 
 static ps_status load_file(ps_registry *r, const char *dir, const char *name, const ps_plugin **out,
@@ -386,16 +364,26 @@ static ps_status load_file(ps_registry *r, const char *dir, const char *name, co
     if (!file)
         return ps_error_setf(err, PS_ERR_NOMEM, "plugin loader: out of memory");
     snprintf(file, len, "%s%s%s.so", dir, dir[strlen(dir) - 1] == '/' ? "" : "/", name);
-    ps_status st = check_perms(dir, file, err);
-    if (st != PS_OK) {
+    /* Every check runs before dlopen, so a refused file's constructors never run; the file
+     * is loaded through the descriptor that was checked. */
+    int fd = ps_plugin_open_trusted(file, err);
+    if (fd < 0) {
         free(file);
-        return st;
+        return PS_ERR_PLUGIN;
     }
-    void *h = dlopen(file, RTLD_NOW | RTLD_LOCAL);
+    char via[64];
+    ps_status st;
+    void *h =
+        dlopen(ps_plugin_fd_path(fd, via, sizeof via) == 0 ? via : file, RTLD_NOW | RTLD_LOCAL);
     if (!h) {
         const char *e = dlerror();
-        st =
-            ps_error_setf(err, PS_ERR_PLUGIN, "%s: cannot load: %s", file, e ? e : "dlopen failed");
+        size_t vl = strlen(via);
+        if (e && strncmp(e, via, vl) == 0 && e[vl] == ':')
+            st = ps_error_setf(err, PS_ERR_PLUGIN, "%s: cannot load: %s%s", file, file, e + vl);
+        else
+            st = ps_error_setf(err, PS_ERR_PLUGIN, "%s: cannot load: %s", file,
+                               e ? e : "dlopen failed");
+        close(fd);
         free(file);
         return st;
     }
@@ -414,9 +402,10 @@ static ps_status load_file(ps_registry *r, const char *dir, const char *name, co
                                "%s: name is '%s' but the file is named '%s.so'; they must match",
                                file, d->name, name);
         if (st == PS_OK)
-            return add_plugin(r, d, file, h, out, err);
+            return add_plugin(r, d, file, h, fd, out, err);
     }
     dlclose(h);
+    close(fd);
     free(file);
     return st;
 }

@@ -18,6 +18,9 @@ typedef struct ps_plugin {
     const ps_plugin_descriptor *orig; /* the plugin's own descriptor */
     char *path; /* file it came from; NULL for static registrations */
     void *handle;
+    /* the checked descriptor the file was dlopen'ed through, kept open while the handle
+     * lives so its /proc/self/fd name stays unique; -1 if none */
+    int fd;
     ps_plugin_descriptor desc_copy;
     ps_provider_ops provider_copy;
     ps_sink_ops sink_copy;
@@ -52,8 +55,9 @@ const char *const *ps_registry_dirs(ps_registry *r, size_t *n);
 /* Registers a compiled-in plugin (checked like a loaded one). */
 ps_status ps_registry_add_static(ps_registry *r, const ps_plugin_descriptor *d, ps_error *err);
 
-/* Finds plugin `name`: static ones first, then `DIR/NAME.so` in path order. Refuses files or
- * directories writable by other users, a missing entry function, and an ABI mismatch
+/* Finds plugin `name`: static ones first, then `DIR/NAME.so` in path order. Refuses, before
+ * dlopen, a file that anyone but root or the user could replace (ps_plugin_open_trusted: the
+ * real path and every folder up to /), then a missing entry function and an ABI mismatch
  * (message names the file and the field). */
 ps_status ps_registry_find(ps_registry *r, const char *name, const ps_plugin **out, ps_error *err);
 

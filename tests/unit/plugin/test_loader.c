@@ -67,8 +67,10 @@ static ps_status p_next(void *i, ps_arena *a, ps_row_batch *b, ps_error *e)
     return PS_END;
 }
 
-static const ps_sink_ops sink_ops = {sizeof(ps_sink_ops), s_open, s_write, s_commit, NULL, NULL, NULL, NULL};
-static const ps_sink_ops sink_ops_nocommit = {sizeof(ps_sink_ops), s_open, s_write, NULL, NULL, NULL, NULL, NULL};
+static const ps_sink_ops sink_ops = {
+    sizeof(ps_sink_ops), s_open, s_write, s_commit, NULL, NULL, NULL, NULL};
+static const ps_sink_ops sink_ops_nocommit = {
+    sizeof(ps_sink_ops), s_open, s_write, NULL, NULL, NULL, NULL, NULL};
 static const ps_provider_ops prov_ops = {.struct_size = sizeof(ps_provider_ops),
                                          .open = p_open,
                                          .next_batch = p_next,
@@ -617,6 +619,208 @@ static void test_writable_refused(void **state)
     rm_tree(dir, "good_provider");
 }
 
+/* ---- StrictModes: the real path and every folder up to / ------------------------------ */
+
+/* A temp folder under /tmp (sticky, so acceptable as a parent) with the given mode. */
+static void make_dir(char *tmpl, mode_t mode)
+{
+    assert_non_null(mkdtemp(tmpl));
+    assert_int_equal(chmod(tmpl, mode), 0);
+}
+
+static void sub_dir(char *out, size_t cap, const char *parent, const char *name, mode_t mode)
+{
+    snprintf(out, cap, "%s/%s", parent, name);
+    assert_int_equal(mkdir(out, 0700), 0);
+    assert_int_equal(chmod(out, mode), 0);
+}
+
+/* Loads `name` from dir; returns the status, the message in err. */
+static ps_status find_in(const char *dir, const char *name, ps_error *err)
+{
+    ps_registry *r = registry_on(dir);
+    const ps_plugin *p;
+    ps_status st = ps_registry_find(r, name, &p, err);
+    ps_registry_free(r);
+    return st;
+}
+
+static void test_symlink_into_writable_folder_refused(void **state)
+{
+    (void)state;
+    if (!plugin_dir())
+        skip();
+    char dir[] = "/tmp/ps_strict_dir_XXXXXX", ww[] = "/tmp/ps_strict_ww_XXXXXX";
+    make_dir(dir, 0755);
+    make_dir(ww, 0777); /* world-writable, not sticky */
+    copy_plugin(ww, "good_provider");
+    char link[1100], target[1100];
+    snprintf(link, sizeof link, "%s/good_provider.so", dir);
+    snprintf(target, sizeof target, "%s/good_provider.so", ww);
+    assert_int_equal(symlink(target, link), 0);
+    ps_error err;
+    assert_int_equal(find_in(dir, "good_provider", &err), PS_ERR_PLUGIN);
+    assert_non_null(strstr(err.message, link));
+    assert_non_null(strstr(err.message, "(real path "));
+    assert_non_null(strstr(err.message, target));
+    char want[1200];
+    snprintf(want, sizeof want,
+             "refusing to load: its directory %s is writable by group or others (mode 777); fix "
+             "with: chmod go-w '%s'",
+             ww, ww);
+    assert_non_null(strstr(err.message, want));
+    /* the same file through a symlink into a safe folder loads */
+    assert_int_equal(chmod(ww, 0755), 0);
+    assert_int_equal(find_in(dir, "good_provider", &err), PS_OK);
+    unlink(link);
+    rmdir(dir);
+    rm_tree(ww, "good_provider");
+}
+
+static void test_folder_owned_by_other_user_refused(void **state)
+{
+    (void)state;
+    if (!plugin_dir())
+        skip();
+    if (geteuid() != 0) {
+        fprintf(stderr, "SKIP: chown to uid 65534 needs root (CI runs this as root)\n");
+        skip();
+    }
+    char top[] = "/tmp/ps_strict_own_XXXXXX", dir[1100];
+    make_dir(top, 0755);
+    sub_dir(dir, sizeof dir, top, "plugins", 0755);
+    copy_plugin(dir, "good_provider");
+    ps_error err;
+    assert_int_equal(find_in(dir, "good_provider", &err), PS_OK);
+
+    /* the plugin's own folder owned by nobody */
+    assert_int_equal(chown(dir, 65534, 65534), 0);
+    assert_int_equal(find_in(dir, "good_provider", &err), PS_ERR_PLUGIN);
+    char want[1200];
+    snprintf(want, sizeof want,
+             "refusing to load: its directory %s is owned by uid 65534 (mode 755), neither you "
+             "nor root; fix with: chown root '%s'",
+             dir, dir);
+    assert_non_null(strstr(err.message, want));
+
+    /* a folder further up owned by nobody */
+    assert_int_equal(chown(dir, 0, 0), 0);
+    assert_int_equal(chown(top, 65534, 65534), 0);
+    assert_int_equal(find_in(dir, "good_provider", &err), PS_ERR_PLUGIN);
+    snprintf(want, sizeof want, "the directory %s above it is owned by uid 65534", top);
+    assert_non_null(strstr(err.message, want));
+
+    /* the file owned by nobody */
+    assert_int_equal(chown(top, 0, 0), 0);
+    char file[1200];
+    snprintf(file, sizeof file, "%s/good_provider.so", dir);
+    assert_int_equal(chown(file, 65534, 65534), 0);
+    assert_int_equal(find_in(dir, "good_provider", &err), PS_ERR_PLUGIN);
+    assert_non_null(
+        strstr(err.message, "refusing to load: owned by uid 65534, neither you nor root"));
+    rm_tree(dir, "good_provider");
+    rmdir(top);
+}
+
+static void test_writable_parent_refused_sticky_parent_loads(void **state)
+{
+    (void)state;
+    if (!plugin_dir())
+        skip();
+    char top[] = "/tmp/ps_strict_up_XXXXXX", mid[1100], dir[1100];
+    make_dir(top, 0777); /* world-writable, not sticky: anyone can rename mid away */
+    sub_dir(mid, sizeof mid, top, "mid", 0755);
+    sub_dir(dir, sizeof dir, mid, "plugins", 0755);
+    copy_plugin(dir, "good_provider");
+    ps_error err;
+    assert_int_equal(find_in(dir, "good_provider", &err), PS_ERR_PLUGIN);
+    char want[1200];
+    snprintf(want, sizeof want,
+             "refusing to load: the directory %s above it is writable by group or others (mode "
+             "777); fix with: chmod go-w '%s'",
+             top, top);
+    assert_non_null(strstr(err.message, want));
+
+    /* group-writable setgid folder: the full mode is printed */
+    assert_int_equal(chmod(top, 0755), 0);
+    assert_int_equal(chmod(mid, 02775), 0);
+    assert_int_equal(find_in(dir, "good_provider", &err), PS_ERR_PLUGIN);
+    assert_non_null(strstr(err.message, "(mode 2775)"));
+
+    /* sticky, like /tmp: entries can only be replaced by their owner (root or us) */
+    assert_int_equal(chmod(mid, 0755), 0);
+    assert_int_equal(chmod(top, 01777), 0);
+    assert_int_equal(find_in(dir, "good_provider", &err), PS_OK);
+    /* a sticky plugin folder itself holding a file of ours */
+    assert_int_equal(chmod(dir, 01777), 0);
+    assert_int_equal(find_in(dir, "good_provider", &err), PS_OK);
+    /* a sticky file that is world-writable is refused with its full mode */
+    char file[1200];
+    snprintf(file, sizeof file, "%s/good_provider.so", dir);
+    assert_int_equal(chmod(file, 01777), 0);
+    assert_int_equal(find_in(dir, "good_provider", &err), PS_ERR_PLUGIN);
+    assert_non_null(strstr(err.message, "the file is writable by group or others (mode 1777)"));
+    rm_tree(dir, "good_provider");
+    rmdir(mid);
+    rmdir(top);
+}
+
+static void test_refused_plugin_constructor_never_runs(void **state)
+{
+    (void)state;
+    if (!plugin_dir())
+        skip();
+    char top[] = "/tmp/ps_strict_ctor_XXXXXX", dir[1100], marker[1100];
+    make_dir(top, 0777);
+    sub_dir(dir, sizeof dir, top, "plugins", 0755);
+    copy_plugin(dir, "ctor_marker");
+    snprintf(marker, sizeof marker, "%s/ran", dir);
+    setenv("PS_CTOR_MARKER", marker, 1);
+    struct stat sb;
+    ps_error err;
+    assert_int_equal(find_in(dir, "ctor_marker", &err), PS_ERR_PLUGIN);
+    assert_non_null(strstr(err.message, "writable by group or others (mode 777)"));
+    assert_int_equal(stat(marker, &sb), -1); /* refused before dlopen: no code ran */
+
+    /* trusted: dlopen runs the constructor (then it is refused: it has no entry function) */
+    assert_int_equal(chmod(top, 0755), 0);
+    assert_int_equal(find_in(dir, "ctor_marker", &err), PS_ERR_PLUGIN);
+    assert_non_null(strstr(err.message, "no entry function"));
+    assert_int_equal(stat(marker, &sb), 0);
+    unsetenv("PS_CTOR_MARKER");
+    unlink(marker);
+    rm_tree(dir, "ctor_marker");
+    rmdir(top);
+}
+
+static void test_load_file_resolves_symlink(void **state)
+{
+    (void)state;
+    if (!plugin_dir())
+        skip();
+    /* test-plugin and the test host load one file through ps_registry_load_file */
+    char dir[] = "/tmp/ps_strict_lf_XXXXXX", ww[] = "/tmp/ps_strict_lfw_XXXXXX";
+    make_dir(dir, 0755);
+    make_dir(ww, 0757);
+    copy_plugin(ww, "good_provider");
+    char link[1100], target[1100];
+    snprintf(link, sizeof link, "%s/good_provider.so", dir);
+    snprintf(target, sizeof target, "%s/good_provider.so", ww);
+    assert_int_equal(symlink(target, link), 0);
+    ps_registry *r = ps_registry_new();
+    const ps_plugin *p;
+    ps_error err;
+    assert_int_equal(ps_registry_load_file(r, link, &p, &err), PS_ERR_PLUGIN);
+    assert_non_null(strstr(err.message, "writable by group or others (mode 757)"));
+    assert_int_equal(chmod(ww, 0755), 0);
+    assert_int_equal(ps_registry_load_file(r, link, &p, &err), PS_OK);
+    assert_string_equal(p->desc->name, "good_provider");
+    ps_registry_free(r);
+    unlink(link);
+    rmdir(dir);
+    rm_tree(ww, "good_provider");
+}
+
 static void test_search_path_order(void **state)
 {
     (void)state;
@@ -747,6 +951,11 @@ int main(void)
         cmocka_unit_test(test_dlopen_refusals),
         cmocka_unit_test(test_not_found_and_bad_name),
         cmocka_unit_test(test_writable_refused),
+        cmocka_unit_test(test_symlink_into_writable_folder_refused),
+        cmocka_unit_test(test_folder_owned_by_other_user_refused),
+        cmocka_unit_test(test_writable_parent_refused_sticky_parent_loads),
+        cmocka_unit_test(test_refused_plugin_constructor_never_runs),
+        cmocka_unit_test(test_load_file_resolves_symlink),
         cmocka_unit_test(test_search_path_order),
         cmocka_unit_test(test_scan),
     };

@@ -3,24 +3,35 @@
 
 #include <microhttpd.h>
 #include <netdb.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
-#include "util/log.h"
 #include "model/timestamp.h"
 #include "serve/serve_auth.h"
 #include "serve/serve_json.h"
 #include "serve/serve_metrics.h"
 #include "serve/serve_query.h"
 #include "serve/serve_store.h"
+#include "util/log.h"
 
 #define PAYMENTS_PATH "/api/odyssey/payments"
 #define LOG_PATH_MAX 200
+
+/* One open connection, watched by the header deadline (registered by notify_conn). */
+typedef struct sconn {
+    struct sconn *prev, *next;
+    int fd;
+    struct timespec since; /* connection opened, or its previous request completed */
+    int busy;              /* header section in full, request being handled */
+    int cut;               /* shut down by the header deadline */
+} sconn;
 
 typedef struct skey {
     char *name;
@@ -39,7 +50,11 @@ struct ps_server {
     char **datasets; /* configured datasets writing to the served store */
     size_t ndatasets;
     ps_serve_counters counters;
-    atomic_int inflight;
+    pthread_mutex_t conns_mu; /* guards conns and every sconn's since/busy/cut */
+    sconn *conns;
+    pthread_t watchdog;
+    int watchdog_started;
+    atomic_int stopping;
     char url[300];
 };
 
@@ -48,6 +63,8 @@ typedef struct req {
     struct timespec start;
     char *uri; /* raw target, NULL when longer than max_url_bytes */
     size_t uri_len;
+    size_t nparams; /* query parameters ('&'-separated fields after '?') */
+    int counted;    /* counted in counters.in_flight (the handler was reached) */
     char method[16];
     int status;
     size_t bytes;
@@ -260,6 +277,7 @@ static enum MHD_Result metrics(ps_server *s, struct MHD_Connection *c, req *r)
 
 typedef struct hdr_sum {
     size_t bytes;
+    unsigned nauth; /* Authorization headers, any case */
 } hdr_sum;
 
 static enum MHD_Result add_header_bytes(void *cls, enum MHD_ValueKind kind, const char *key,
@@ -268,7 +286,16 @@ static enum MHD_Result add_header_bytes(void *cls, enum MHD_ValueKind kind, cons
     (void)kind;
     hdr_sum *h = cls;
     h->bytes += strlen(key) + (value ? strlen(value) : 0) + 4;
+    h->nauth += strcasecmp(key, MHD_HTTP_HEADER_AUTHORIZATION) == 0;
     return MHD_YES;
+}
+
+/* The connection's watch entry, or NULL (out of memory when it opened). */
+static sconn *conn_of(struct MHD_Connection *c)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    return ci ? ci->socket_context : NULL;
 }
 
 /* Copies the raw path (before '?') with runs of '/' collapsed and a trailing '/' dropped. */
@@ -296,6 +323,17 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
     req *r = *con_cls;
     if (!r)
         return MHD_NO;
+    if (!r->counted) {
+        /* The header section is in: the request is in flight and off the header deadline. */
+        r->counted = 1;
+        atomic_fetch_add(&s->counters.in_flight, 1);
+        sconn *sc = conn_of(c);
+        if (sc) {
+            pthread_mutex_lock(&s->conns_mu);
+            sc->busy = 1;
+            pthread_mutex_unlock(&s->conns_mu);
+        }
+    }
     if (r->answered) {
         *upload_data_size = 0; /* discard any request body */
         return MHD_YES;
@@ -322,6 +360,14 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
         strcmp(method, MHD_HTTP_METHOD_GET) == 0 || strcmp(method, MHD_HTTP_METHOD_HEAD) == 0;
     int is_pay = strcmp(path, PAYMENTS_PATH) == 0;
     int is_health = strcmp(path, "/healthz") == 0, is_metrics = strcmp(path, "/metrics") == 0;
+    if (r->nparams > s->lim.max_query_params) {
+        char msg[64];
+        snprintf(msg, sizeof msg, "too many query parameters (at most %u)",
+                 s->lim.max_query_params);
+        return send_error(s, c, r, 400, is_pay, msg, NULL);
+    }
+    if (hs.nauth > 1) /* which one a proxy and this server each read must never differ */
+        return send_error(s, c, r, 400, is_pay, "more than one Authorization header", NULL);
     if (!is_pay && !is_health && !is_metrics)
         return send_error(s, c, r, 404, 0, "not found", NULL);
     if (!is_get)
@@ -339,24 +385,44 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
     return is_health ? healthz(s, c, r) : metrics(s, c, r);
 }
 
+/* Number of '&'-separated fields after the first '?' of uri[0..len). */
+static size_t count_params(const char *uri, size_t len, const char **qmark)
+{
+    const char *q = memchr(uri, '?', len);
+    *qmark = q;
+    if (!q || q + 1 == uri + len)
+        return 0;
+    size_t n = 1;
+    for (const char *p = q + 1; p < uri + len; p++)
+        n += *p == '&';
+    return n;
+}
+
 static void *uri_log(void *cls, const char *uri, struct MHD_Connection *c)
 {
     (void)c;
     ps_server *s = cls;
+    size_t len = strlen(uri);
+    const char *qmark = NULL;
+    size_t nparams = count_params(uri, len, &qmark);
+    if (qmark && (len > s->lim.max_url_bytes || nparams > s->lim.max_query_params)) {
+        /* libmicrohttpd splits the query into one record per field from its per-connection
+         * memory pool right after this callback; hundreds of fields exhaust the pool and
+         * 0.9.75 then stalls the connection without an answer. serve reads the query from
+         * its own copy (r->uri), so the query the library would split is emptied here: the
+         * target is the library's own writable buffer, passed as const. The request is
+         * answered 414 or 400 by handle(). */
+        ((char *)uri)[qmark - uri + 1] = '\0';
+    }
     req *r = calloc(1, sizeof *r);
     if (!r)
         return NULL;
     clock_gettime(CLOCK_MONOTONIC, &r->start);
-    size_t len = strlen(uri);
+    r->nparams = nparams;
     if (len <= s->lim.max_url_bytes && (r->uri = malloc(len + 1))) {
         memcpy(r->uri, uri, len + 1);
         r->uri_len = len;
     }
-    if (len > s->lim.max_url_bytes) {
-        /* keep the path for the log line */
-        r->uri = NULL;
-    }
-    atomic_fetch_add(&s->inflight, 1);
     return r;
 }
 
@@ -393,19 +459,93 @@ static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
                    (now.tv_nsec - r->start.tv_nsec) / 1000000;
     char path[LOG_PATH_MAX + 8];
     log_path(r, path, sizeof path);
+    sconn *sc = conn_of(c);
+    int cut = 0;
+    if (sc) {
+        pthread_mutex_lock(&s->conns_mu);
+        cut = sc->cut;
+        sc->busy = 0; /* the next request's header section is on the deadline again */
+        clock_gettime(CLOCK_MONOTONIC, &sc->since);
+        pthread_mutex_unlock(&s->conns_mu);
+    }
     if (r->answered)
         ps_log(PS_LOG_INFO, "serve", "%s %s %d %zu bytes %lld ms%s%s%s",
                r->method[0] ? r->method : "-", path, r->status, r->bytes, ms,
                r->key_name ? " key=" : "", r->key_name ? r->key_name : "",
                toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " (connection closed early)");
     else
-        ps_log(PS_LOG_INFO, "serve",
-               "%s %s - not answered (refused by the HTTP layer, or the client left) (%lld ms)",
-               r->method[0] ? r->method : "-", path, ms);
+        ps_log(PS_LOG_INFO, "serve", "%s %s - not answered (%s) (%lld ms)",
+               r->method[0] ? r->method : "-", path,
+               cut ? "header section not complete by header_timeout"
+                   : "refused by the HTTP layer, or the client left",
+               ms);
+    if (r->counted)
+        atomic_fetch_sub(&s->counters.in_flight, 1);
     free(r->uri);
     free(r);
     *con_cls = NULL;
-    atomic_fetch_sub(&s->inflight, 1);
+}
+
+/* Registers each connection for the header deadline; unregisters it before its socket is
+ * closed (libmicrohttpd calls CLOSED first), so the watchdog never touches a reused fd. */
+static void notify_conn(void *cls, struct MHD_Connection *c, void **socket_context,
+                        enum MHD_ConnectionNotificationCode code)
+{
+    ps_server *s = cls;
+    if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+        const union MHD_ConnectionInfo *ci =
+            MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+        sconn *sc = ci ? calloc(1, sizeof *sc) : NULL;
+        if (!sc)
+            return; /* no deadline for this one; the idle timeout still applies */
+        sc->fd = ci->connect_fd;
+        clock_gettime(CLOCK_MONOTONIC, &sc->since);
+        pthread_mutex_lock(&s->conns_mu);
+        sc->next = s->conns;
+        if (s->conns)
+            s->conns->prev = sc;
+        s->conns = sc;
+        pthread_mutex_unlock(&s->conns_mu);
+        *socket_context = sc;
+    } else if (code == MHD_CONNECTION_NOTIFY_CLOSED && *socket_context) {
+        sconn *sc = *socket_context;
+        pthread_mutex_lock(&s->conns_mu);
+        if (sc->prev)
+            sc->prev->next = sc->next;
+        else
+            s->conns = sc->next;
+        if (sc->next)
+            sc->next->prev = sc->prev;
+        pthread_mutex_unlock(&s->conns_mu);
+        free(sc);
+        *socket_context = NULL;
+    }
+}
+
+/* Every 100 ms: shuts down (never closes: the socket stays the library's) each connection
+ * whose request line and header section did not arrive within header_timeout of it opening
+ * or of its previous request completing. The library then sees end of file and closes it. */
+static void *watchdog(void *arg)
+{
+    ps_server *s = arg;
+    struct timespec tick = {0, 100 * 1000000L};
+    while (!atomic_load(&s->stopping)) {
+        nanosleep(&tick, NULL);
+        struct timespec now;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        pthread_mutex_lock(&s->conns_mu);
+        for (sconn *sc = s->conns; sc; sc = sc->next) {
+            long long ms = (long long)(now.tv_sec - sc->since.tv_sec) * 1000 +
+                           (now.tv_nsec - sc->since.tv_nsec) / 1000000;
+            if (sc->busy || sc->cut || ms < (long long)s->lim.header_timeout_ms)
+                continue;
+            sc->cut = 1;
+            shutdown(sc->fd, SHUT_RDWR);
+            atomic_fetch_add_explicit(&s->counters.header_timeouts, 1, memory_order_relaxed);
+        }
+        pthread_mutex_unlock(&s->conns_mu);
+    }
+    return NULL;
 }
 
 static void mhd_log(void *cls, const char *fmt, va_list ap)
@@ -425,6 +565,7 @@ static void server_free(ps_server *s)
 {
     if (!s)
         return;
+    pthread_mutex_destroy(&s->conns_mu);
     ps_serve_store_free(s->store);
     for (size_t i = 0; i < s->nkeys; i++) {
         free(s->keys[i].name);
@@ -539,6 +680,7 @@ ps_status ps_serve_start(const ps_config *cfg, const char *listen, ps_server **o
     ps_server *s = calloc(1, sizeof *s);
     if (!s)
         return ps_error_setf(err, PS_ERR_NOMEM, "out of memory");
+    pthread_mutex_init(&s->conns_mu, NULL);
     ps_status st = ps_serve_limits_parse(cfg, &s->lim, err);
     if (st == PS_OK)
         st = copy_config(s, cfg, err);
@@ -562,19 +704,26 @@ ps_status ps_serve_start(const ps_config *cfg, const char *listen, ps_server **o
         flags |= MHD_USE_IPv6;
     size_t mem = (size_t)s->lim.max_url_bytes + s->lim.max_header_bytes + 16384;
     s->mhd = MHD_start_daemon(
-        flags, 0, NULL, NULL, handle, s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-        MHD_OPTION_THREAD_POOL_SIZE, (unsigned)s->lim.threads, MHD_OPTION_CONNECTION_LIMIT,
-        (unsigned)s->lim.max_connections, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
-        (unsigned)s->lim.max_connections_per_ip, MHD_OPTION_CONNECTION_TIMEOUT,
-        (unsigned)s->lim.connection_timeout, MHD_OPTION_CONNECTION_MEMORY_LIMIT, mem,
-        MHD_OPTION_URI_LOG_CALLBACK, uri_log, s, MHD_OPTION_NOTIFY_COMPLETED, completed, s,
-        MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_END);
+        flags, 0, NULL, NULL, handle, s, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
+        MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss, MHD_OPTION_THREAD_POOL_SIZE,
+        (unsigned)s->lim.threads, MHD_OPTION_CONNECTION_LIMIT, (unsigned)s->lim.max_connections,
+        MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)s->lim.max_connections_per_ip,
+        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)s->lim.connection_timeout,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, mem, MHD_OPTION_URI_LOG_CALLBACK, uri_log, s,
+        MHD_OPTION_NOTIFY_COMPLETED, completed, s, MHD_OPTION_NOTIFY_CONNECTION, notify_conn, s,
+        MHD_OPTION_END);
     if (!s->mhd) {
         server_free(s);
         return ps_error_setf(err, PS_ERR_IO,
                              "cannot listen on %s (address in use, not local, or no permission)",
                              listen ? listen : cfg->serve.listen);
     }
+    if (pthread_create(&s->watchdog, NULL, watchdog, s) != 0) {
+        MHD_stop_daemon(s->mhd);
+        server_free(s);
+        return ps_error_setf(err, PS_ERR_NOMEM, "cannot start the header-deadline thread");
+    }
+    s->watchdog_started = 1;
     const union MHD_DaemonInfo *pi = MHD_get_daemon_info(s->mhd, MHD_DAEMON_INFO_BIND_PORT);
     unsigned port = pi ? pi->port : 0;
     char host[128] = "?";
@@ -598,11 +747,17 @@ void ps_serve_stop(ps_server *s)
         MHD_socket ls = MHD_quiesce_daemon(s->mhd);
         if (ls != MHD_INVALID_SOCKET)
             close(ls);
-        /* In-flight requests finish; idle keep-alive connections are closed by the stop. */
+        /* In-flight requests (header section in full) finish; idle keep-alive connections
+         * and half-sent requests are closed by the stop. */
         struct timespec tick = {0, 50 * 1000000L};
         for (unsigned waited = 0;
-             atomic_load(&s->inflight) > 0 && waited < s->lim.shutdown_timeout * 20; waited++)
+             atomic_load(&s->counters.in_flight) > 0 && waited < s->lim.shutdown_timeout * 20;
+             waited++)
             nanosleep(&tick, NULL);
+        if (s->watchdog_started) {
+            atomic_store(&s->stopping, 1);
+            pthread_join(s->watchdog, NULL);
+        }
         MHD_stop_daemon(s->mhd);
     }
     server_free(s);

@@ -12,6 +12,8 @@ typedef struct ps_serve_limits {
     unsigned max_connections;        /* open connections at once */
     unsigned max_connections_per_ip; /* 0 = no per-address limit */
     unsigned connection_timeout;     /* seconds of inactivity before a connection is closed */
+    unsigned header_timeout_ms;      /* ms to send a whole request line and header section */
+    unsigned max_query_params;       /* more query parameters get 400 */
     unsigned max_url_bytes;          /* longer request targets get 414 */
     unsigned max_header_bytes;       /* larger header sections get 431 */
     unsigned shutdown_timeout;       /* seconds in-flight requests get on SIGTERM */

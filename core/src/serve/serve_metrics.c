@@ -88,4 +88,13 @@ void ps_serve_metrics_render(ps_sbuf *b, const ps_serve_counters *c, int store_u
         else
             ps_sbuf_printf(b, "paysync_http_requests_total{code=\"other\"} %llu\n", v);
     }
+    head(b, "paysync_http_requests_in_flight", "gauge",
+         "Requests received in full and not yet completed (this scrape included).");
+    ps_sbuf_printf(b, "paysync_http_requests_in_flight %lld\n",
+                   (long long)atomic_load(&((ps_serve_counters *)c)->in_flight));
+    head(b, "paysync_http_header_timeouts_total", "counter",
+         "Connections closed because the request line and headers did not arrive within "
+         "header_timeout.");
+    ps_sbuf_printf(b, "paysync_http_header_timeouts_total %llu\n",
+                   (unsigned long long)atomic_load(&((ps_serve_counters *)c)->header_timeouts));
 }

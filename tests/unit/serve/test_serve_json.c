@@ -273,6 +273,11 @@ static void test_limits(void **state)
         {"max_header_bytes", "99999999999999999999", "from 1KiB to 256KiB"},
         {"max_header_bytes", "1MB", "got '1MB'"},
         {"protect_metrics", "maybe", "serve: setting 'protect_metrics' must be true or false"},
+        {"header_timeout", "0", "setting 'header_timeout' must be a duration from 1s to 1h"},
+        {"max_query_params", "0",
+         "setting 'max_query_params' must be a whole number from 1 to "
+         "1024, got '0'"},
+        {"max_query_params", "1025", "from 1 to 1024"},
         {"max_conections", "5",
          "serve: unknown setting 'max_conections' (did you mean 'max_connections'?); valid "
          "settings: listen, store, keys, threads, max_connections"},
@@ -301,8 +306,10 @@ static void test_limits(void **state)
     assert_int_equal(ps_serve_limits_parse(&cfg, &lim, NULL), PS_OK);
     assert_int_equal(lim.threads, 4);
     assert_int_equal(lim.max_connections, 256);
-    assert_int_equal(lim.max_connections_per_ip, 0);
-    assert_int_equal(lim.connection_timeout, 30);
+    assert_int_equal(lim.max_connections_per_ip, 16);
+    assert_int_equal(lim.connection_timeout, 10);
+    assert_int_equal(lim.header_timeout_ms, 10000);
+    assert_int_equal(lim.max_query_params, 64);
     assert_int_equal(lim.max_url_bytes, 4096);
     assert_int_equal(lim.max_header_bytes, 16384);
     assert_int_equal(lim.shutdown_timeout, 10);
@@ -312,14 +319,20 @@ static void test_limits(void **state)
     ps_kv kvs[] = {{(char *)"connection_timeout", (char *)"1m30s", 7, 3},
                    {(char *)"shutdown_timeout", (char *)"1500ms", 8, 3},
                    {(char *)"max_url_bytes", (char *)"8k", 9, 3},
-                   {(char *)"protect_metrics", (char *)"yes", 10, 3}};
+                   {(char *)"protect_metrics", (char *)"yes", 10, 3},
+                   {(char *)"header_timeout", (char *)"2500ms", 11, 3},
+                   {(char *)"max_query_params", (char *)"8", 12, 3},
+                   {(char *)"max_connections_per_ip", (char *)"0", 13, 3}};
     cfg.serve.limits = kvs;
-    cfg.serve.nlimits = 4;
+    cfg.serve.nlimits = 7;
     assert_int_equal(ps_serve_limits_parse(&cfg, &lim, NULL), PS_OK);
     assert_int_equal(lim.connection_timeout, 90);
     assert_int_equal(lim.shutdown_timeout, 2);
     assert_int_equal(lim.max_url_bytes, 8192);
     assert_int_equal(lim.protect_metrics, 1);
+    assert_int_equal(lim.header_timeout_ms, 2500); /* kept in ms: the watchdog ticks 100 ms */
+    assert_int_equal(lim.max_query_params, 8);
+    assert_int_equal(lim.max_connections_per_ip, 0);
     assert_int_equal(lim.threads, 4);
 
     /* every default passes the checks it declares */

@@ -7,11 +7,12 @@
 #include <unistd.h>
 
 #include "commands.h"
-#include "model/model_fields.h"
 #include "ds_state.h"
-#include "util/log.h"
+#include "model/model_fields.h"
 #include "model/timestamp.h"
 #include "store/store.h"
+#include "util/log.h"
+#include "util/outfile.h"
 
 static const char export_usage[] =
     "usage: paysync export CONFIG --dataset NAME [--from T] [--to T] --format csv|jsonl\n"
@@ -30,7 +31,6 @@ static const char export_usage[] =
     "\n"
     "exit: 0 written, 1 the store could not be read or the output written, 2 usage or\n"
     "configuration error\n";
-
 
 /* ---- writers -------------------------------------------------------------------------- */
 
@@ -247,18 +247,11 @@ static int out_open(outfile *o, const char *path)
         return 0;
     }
     o->path = path;
-    size_t n = strlen(path) + 32;
-    o->tmp = malloc(n);
-    if (!o->tmp) {
-        cli_error("out of memory");
-        return -1;
-    }
-    snprintf(o->tmp, n, "%s.tmp.%ld", path, (long)getpid());
-    o->f = fopen(o->tmp, "w");
+    /* The one way paysync writes a file: exclusive temp file beside path, then rename. */
+    ps_error err = {0};
+    o->f = ps_outfile_fopen_temp(path, &o->tmp, &err);
     if (!o->f) {
-        cli_error("cannot create '%s': %s", o->tmp, strerror(errno));
-        free(o->tmp);
-        o->tmp = NULL;
+        cli_error("export: %s", err.message);
         return -1;
     }
     return 0;
@@ -270,24 +263,19 @@ static int out_close(outfile *o, int ok)
     int rc = 0;
     if (!o->tmp) {
         if (fflush(o->f) != 0 || ferror(o->f)) {
-            cli_error("cannot write to standard output");
+            cli_error("export: cannot write to standard output: %s", strerror(errno ? errno : EIO));
             rc = -1;
         }
         return ok ? rc : -1;
     }
-    if (ok && (fflush(o->f) != 0 || ferror(o->f) || fsync(fileno(o->f)) != 0)) {
-        cli_error("cannot write '%s': %s", o->tmp, strerror(errno));
-        ok = 0;
-    }
-    if (fclose(o->f) != 0 && ok) {
-        cli_error("cannot write '%s': %s", o->tmp, strerror(errno));
-        ok = 0;
-    }
-    if (ok && rename(o->tmp, o->path) != 0) {
-        cli_error("cannot replace '%s': %s", o->path, strerror(errno));
-        ok = 0;
-    }
-    if (!ok) {
+    if (ok) {
+        ps_error err = {0};
+        if (ps_outfile_publish_file(o->f, o->tmp, o->path, NULL, &err) != PS_OK) {
+            cli_error("export: %s", err.message);
+            rc = -1;
+        }
+    } else {
+        fclose(o->f);
         unlink(o->tmp);
         rc = -1;
     }

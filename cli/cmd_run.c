@@ -10,6 +10,7 @@
 #include "due.h"
 #include "util/log.h"
 #include "engine/pipeline.h"
+#include "util/outfile.h"
 
 static volatile sig_atomic_t stop_requested = 0;
 
@@ -75,6 +76,15 @@ int cmd_run(int argc, char **argv)
     if (optind != argc - 1) {
         free(only);
         return cli_usage(run_usage, 0);
+    }
+    if (report && strcmp(report, "-") != 0) {
+        /* Refused before anything runs: a device, FIFO, socket or folder is never replaced. */
+        ps_error terr = {0};
+        if (ps_outfile_check_target(report, &terr) != PS_OK) {
+            cli_error("--report: %s", terr.message);
+            free(only);
+            return PS_EXIT_USAGE;
+        }
     }
     ps_config *cfg;
     ps_registry *reg;

@@ -1,4 +1,5 @@
 /* paysync CLI entry: global options, then the subcommand. */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -67,6 +68,18 @@ static const command commands[] = {
     {"new-plugin", cmd_new_plugin},
 };
 
+/* Every command's standard output is checked at the end: a write that failed (a full disk,
+ * /dev/full, a closed pipe) makes a successful command exit 1, whatever the output's size. */
+static int stdout_checked(int rc)
+{
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        fprintf(stderr, "paysync: cannot write to standard output: %s\n",
+                strerror(errno ? errno : EIO));
+        return rc == PS_EXIT_OK ? PS_EXIT_FAILED : rc;
+    }
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
     int level = PS_LOG_INFO, json = 0;
@@ -103,14 +116,14 @@ int main(int argc, char **argv)
         return cli_usage(usage_text, 0);
     if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "version") == 0) {
         printf("paysync %s (plugin ABI %d.%d)\n", PS_VERSION, PS_ABI_MAJOR, PS_ABI_MINOR);
-        return PS_EXIT_OK;
+        return stdout_checked(PS_EXIT_OK);
     }
     if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0 ||
         strcmp(argv[1], "help") == 0)
         return cli_usage(usage_text, 1);
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         if (strcmp(argv[1], commands[i].name) == 0)
-            return commands[i].fn(argc - 1, argv + 1);
+            return stdout_checked(commands[i].fn(argc - 1, argv + 1));
     fprintf(stderr, "paysync: unknown command '%s'\n\n", argv[1]);
     return cli_usage(usage_text, 0);
 }

@@ -4,13 +4,15 @@
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "util/log.h"
 
-#include "model/timestamp.h"
 #include "engine/pipeline.h"
 #include "engine/rowlog.h"
+#include "model/timestamp.h"
 #include "util/mkdirs.h"
+#include "util/outfile.h"
 
 static uint64_t rows_per_second(const ps_dataset_result *d)
 {
@@ -136,16 +138,29 @@ ps_status ps_run_write_report(const ps_run_result *res, const char *path, ps_err
     json_object_set_new(root, "datasets", arr);
     ps_status st = PS_OK;
     if (strcmp(path, "-") == 0) {
-        if (json_dumpf(root, stdout, JSON_INDENT(2)) != 0)
-            st = ps_error_setf(err, PS_ERR_IO, "cannot write the report to stdout");
-        fputc('\n', stdout);
+        if (json_dumpf(root, stdout, JSON_INDENT(2)) != 0 || fputc('\n', stdout) == EOF ||
+            fflush(stdout) != 0)
+            st = ps_error_setf(err, PS_ERR_IO, "cannot write the report to stdout: %s",
+                               strerror(errno ? errno : EIO));
     } else {
-        char tmp[4096];
-        snprintf(tmp, sizeof tmp, "%s.tmp", path);
-        if (ps_make_parents_mode(path, 0755) != 0 || json_dump_file(root, tmp, JSON_INDENT(2)) != 0 ||
-            rename(tmp, path) != 0)
-            st = ps_error_setf(err, PS_ERR_IO, "cannot write the report %s: %s", path,
-                               strerror(errno));
+        /* The one way paysync writes a file: exclusive temp file beside path, then rename. */
+        char *tmp = NULL;
+        FILE *f = ps_outfile_fopen_temp(path, &tmp, err);
+        if (!f) {
+            st = PS_ERR_IO;
+        } else if (json_dumpf(root, f, JSON_INDENT(2)) != 0) {
+            st = ps_error_setf(err, PS_ERR_IO, "cannot write the report '%s': %s", path,
+                               strerror(errno ? errno : EIO));
+            fclose(f);
+            unlink(tmp);
+        } else {
+            st = ps_outfile_publish_file(f, tmp, path, NULL, err);
+        }
+        free(tmp);
+        if (st != PS_OK && err && err->code == PS_ERR_SINK)
+            err->code = PS_ERR_IO;
+        if (st != PS_OK)
+            st = PS_ERR_IO;
     }
     json_decref(root);
     return st;

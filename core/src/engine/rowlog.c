@@ -23,6 +23,14 @@ struct ps_rowlog {
     char *buf;
 };
 
+/* This module's errors are PS_ERR_IO (the writer's PS_ERR_SINK message kept). */
+static ps_status as_io(ps_error *err)
+{
+    if (err && err->code == PS_ERR_SINK)
+        err->code = PS_ERR_IO;
+    return err ? err->code : PS_ERR_IO;
+}
+
 ps_status ps_rowlog_open(const char *path, ps_rowlog **out, ps_error *err)
 {
     ps_rowlog *l = calloc(1, sizeof *l);
@@ -35,26 +43,14 @@ ps_status ps_rowlog_open(const char *path, ps_rowlog **out, ps_error *err)
         return PS_OK;
     }
     l->path = strdup(path);
-    size_t n = strlen(path) + 32;
-    l->tmp = malloc(n);
-    if (!l->path || !l->tmp) {
+    if (!l->path) {
         ps_rowlog_abort(l);
         return ps_error_setf(err, PS_ERR_NOMEM, "out of memory");
     }
-    snprintf(l->tmp, n, "%s.tmp-%ld", path, (long)getpid());
-    if (ps_make_parents_mode(path, 0755) != 0) {
-        ps_status st = ps_error_setf(err, PS_ERR_IO, "cannot create the folder of %s: %s", path,
-                                     strerror(errno));
-        ps_rowlog_abort(l);
-        return st;
-    }
-    ps_remove_dead_temps(path, "", ".tmp-"); /* "<path>.tmp-<pid>" of killed runs */
-    l->f = fopen(l->tmp, "w");
+    /* The one way paysync writes a file: exclusive temp file beside path, then rename. */
+    l->f = ps_outfile_fopen_temp(path, &l->tmp, err);
     if (!l->f) {
-        ps_status st =
-            ps_error_setf(err, PS_ERR_IO, "cannot write %s: %s", l->tmp, strerror(errno));
-        free(l->tmp);
-        l->tmp = NULL;
+        ps_status st = as_io(err);
         ps_rowlog_abort(l);
         return st;
     }
@@ -271,19 +267,10 @@ ps_status ps_rowlog_commit(ps_rowlog *l, ps_error *err)
         free(l);
         return PS_OK;
     }
-    if (fflush(l->f) != 0 || fsync(fileno(l->f)) != 0) {
-        st = ps_error_setf(err, PS_ERR_IO, "cannot write %s: %s", l->tmp, strerror(errno));
-    }
-    if (fclose(l->f) != 0 && st == PS_OK)
-        st = ps_error_setf(err, PS_ERR_IO, "cannot write %s: %s", l->tmp, strerror(errno));
+    st = ps_outfile_publish_file(l->f, l->tmp, l->path, "rowlog-before-rename", err);
     l->f = NULL;
-    if (st == PS_OK)
-        ps_crash_point("rowlog-before-rename");
-    if (st == PS_OK && rename(l->tmp, l->path) != 0)
-        st = ps_error_setf(err, PS_ERR_IO, "cannot rename %s to %s: %s", l->tmp, l->path,
-                           strerror(errno));
     if (st != PS_OK)
-        unlink(l->tmp);
+        st = as_io(err);
     free(l->buf);
     free(l->tmp);
     free(l->path);

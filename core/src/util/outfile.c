@@ -118,6 +118,146 @@ void ps_remove_dead_temps(const char *path, const char *pre, const char *post)
     closedir(d);
 }
 
+static const char *file_kind(mode_t m)
+{
+    if (S_ISDIR(m))
+        return "a directory";
+    if (S_ISFIFO(m))
+        return "a FIFO";
+    if (S_ISSOCK(m))
+        return "a socket";
+    if (S_ISCHR(m))
+        return "a character device";
+    if (S_ISBLK(m))
+        return "a block device";
+    return "not a regular file";
+}
+
+ps_status ps_outfile_check_target(const char *target, ps_error *err)
+{
+    struct stat st;
+    if (lstat(target, &st) != 0) {
+        if (errno == ENOENT || errno == ENOTDIR)
+            return PS_OK; /* absent (a missing folder is reported when the temp file is made) */
+        return ps_error_setf(err, PS_ERR_SINK, "cannot check '%s': %s", target, strerror(errno));
+    }
+    if (S_ISREG(st.st_mode) || S_ISLNK(st.st_mode))
+        return PS_OK; /* a symlink is replaced by the new file, never written through */
+    return ps_error_setf(err, PS_ERR_SINK,
+                         "refusing to replace '%s': it is %s, not a regular file (name a file "
+                         "path%s)",
+                         target, file_kind(st.st_mode),
+                         S_ISCHR(st.st_mode) ? ", or '-' for standard output where supported" : "");
+}
+
+ps_status ps_outfile_open_temp(const char *target, int *fd, char **tmp, ps_error *err)
+{
+    *fd = -1;
+    *tmp = NULL;
+    ps_status cst = ps_outfile_check_target(target, err);
+    if (cst != PS_OK)
+        return cst;
+    if (ps_make_parents(target) != 0)
+        return ps_error_setf(err, PS_ERR_SINK, "cannot create the folder of '%s': %s", target,
+                             strerror(errno));
+    const char *slash = strrchr(target, '/');
+    size_t dirlen = slash ? (size_t)(slash - target) + 1 : 0;
+    const char *base = target + dirlen;
+    size_t n = strlen(target) + 40;
+    char *t = malloc(n);
+    if (!t)
+        return ps_error_setf(err, PS_ERR_NOMEM, "out of memory");
+    ps_remove_dead_temps(target, ".", ".tmp-");
+    /* ".NAME.tmp-PID": a later run can tell a killed run's leftovers by the dead PID. */
+    snprintf(t, n, "%.*s.%s.tmp-%ld", (int)dirlen, target, base, (long)getpid());
+    int f = open(t, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (f < 0 && errno == EEXIST) { /* ours from an earlier writer, or planted: never reused */
+        snprintf(t, n, "%.*s.%s.tmp-%ld-XXXXXX", (int)dirlen, target, base, (long)getpid());
+        f = mkstemp(t); /* O_EXCL: a symlink at the name is never followed */
+        if (f >= 0)
+            (void)fcntl(f, F_SETFD, FD_CLOEXEC);
+    }
+    if (f < 0) {
+        int e = errno;
+        free(t);
+        return ps_error_setf(err, PS_ERR_SINK, "cannot create a temporary file next to '%s': %s",
+                             target, strerror(e));
+    }
+    /* 0600 until now: take the previous output's mode (regular files only), else rw-r--r--. */
+    struct stat st;
+    mode_t mode = 0644;
+    if (lstat(target, &st) == 0 && S_ISREG(st.st_mode))
+        mode = st.st_mode & 07777;
+    (void)fchmod(f, mode);
+    *fd = f;
+    *tmp = t;
+    return PS_OK;
+}
+
+static void fsync_parent(const char *path);
+
+/* After the temp file is written and closed: re-check, crash point, rename, fsync folder. */
+static ps_status rename_into_place(ps_status st, const char *tmp, const char *target, int do_fsync,
+                                   const char *before_rename, ps_error *err)
+{
+    if (st == PS_OK)
+        st = ps_outfile_check_target(target, err); /* replaced by a FIFO/device meanwhile? */
+    if (st == PS_OK && before_rename)
+        ps_crash_point(before_rename); /* the temp file is complete */
+    if (st == PS_OK && rename(tmp, target) != 0)
+        st = ps_error_setf(err, PS_ERR_SINK, "cannot rename '%s' to '%s': %s", tmp, target,
+                           strerror(errno));
+    if (st != PS_OK) {
+        unlink(tmp);
+        return st;
+    }
+    if (do_fsync)
+        fsync_parent(target);
+    return PS_OK;
+}
+
+ps_status ps_outfile_publish_temp(int fd, const char *tmp, const char *target, int do_fsync,
+                                  const char *before_rename, ps_error *err)
+{
+    ps_status st = PS_OK;
+    if (do_fsync && fsync(fd) != 0)
+        st = ps_error_setf(err, PS_ERR_SINK, "cannot write '%s' (fsync of %s): %s", target, tmp,
+                           strerror(errno));
+    if (close(fd) != 0 && st == PS_OK)
+        st = ps_error_setf(err, PS_ERR_SINK, "cannot write '%s' (closing %s): %s", target, tmp,
+                           strerror(errno));
+    return rename_into_place(st, tmp, target, do_fsync, before_rename, err);
+}
+
+ps_status ps_outfile_publish_file(FILE *f, const char *tmp, const char *target,
+                                  const char *before_rename, ps_error *err)
+{
+    ps_status st = PS_OK;
+    if (fflush(f) != 0 || ferror(f) || fsync(fileno(f)) != 0)
+        st = ps_error_setf(err, PS_ERR_SINK, "cannot write '%s' (temporary file %s): %s", target,
+                           tmp, strerror(errno ? errno : EIO));
+    if (fclose(f) != 0 && st == PS_OK)
+        st = ps_error_setf(err, PS_ERR_SINK, "cannot write '%s' (closing %s): %s", target, tmp,
+                           strerror(errno));
+    return rename_into_place(st, tmp, target, 1, before_rename, err);
+}
+
+FILE *ps_outfile_fopen_temp(const char *target, char **tmp, ps_error *err)
+{
+    int fd;
+    if (ps_outfile_open_temp(target, &fd, tmp, err) != PS_OK)
+        return NULL;
+    FILE *f = fdopen(fd, "w");
+    if (!f) {
+        ps_error_setf(err, PS_ERR_NOMEM, "cannot open a stream on %s: %s", *tmp, strerror(errno));
+        close(fd);
+        unlink(*tmp);
+        free(*tmp);
+        *tmp = NULL;
+    }
+    return f;
+}
+
 static ps_status create_temp(ps_outfile *o, ps_error *err)
 {
     if (is_stdout(o)) {
@@ -140,38 +280,7 @@ static ps_status create_temp(ps_outfile *o, ps_error *err)
                                  dir, strerror(e));
         return PS_OK;
     }
-    if (ps_make_parents(o->target) != 0)
-        return ps_error_setf(err, PS_ERR_SINK, "cannot create the folder of '%s': %s", o->target,
-                             strerror(errno));
-    const char *slash = strrchr(o->target, '/');
-    size_t dirlen = slash ? (size_t)(slash - o->target) + 1 : 0;
-    const char *base = o->target + dirlen;
-    size_t n = strlen(o->target) + 32;
-    char *t = malloc(n);
-    if (!t)
-        return ps_error_setf(err, PS_ERR_NOMEM, "out of memory");
-    ps_remove_dead_temps(o->target, ".", ".tmp-");
-    /* ".NAME.tmp-PID": a later run can tell a killed run's leftovers by the dead PID. */
-    snprintf(t, n, "%.*s.%s.tmp-%ld", (int)dirlen, o->target, base, (long)getpid());
-    o->fd = open(t, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-    if (o->fd < 0 && errno == EEXIST) {
-        snprintf(t, n, "%.*s.%s.tmp-%ld-XXXXXX", (int)dirlen, o->target, base, (long)getpid());
-        o->fd = mkstemp(t);
-    }
-    if (o->fd < 0) {
-        int e = errno;
-        free(t);
-        return ps_error_setf(err, PS_ERR_SINK, "cannot create a temporary file next to '%s': %s",
-                             o->target, strerror(e));
-    }
-    /* mkstemp makes 0600 files: take the previous output's mode, else rw-r--r--. */
-    struct stat st;
-    mode_t mode = 0644;
-    if (stat(o->target, &st) == 0)
-        mode = st.st_mode & 07777;
-    (void)fchmod(o->fd, mode);
-    o->tmp_path = t;
-    return PS_OK;
+    return ps_outfile_open_temp(o->target, &o->fd, &o->tmp_path, err);
 }
 
 ps_status ps_outfile_begin(ps_outfile *o, const char *preamble, size_t n, ps_error *err)
@@ -361,20 +470,14 @@ ps_status ps_outfile_finish(ps_outfile *o, int all_ok, ps_error *err)
     if (st == PS_OK && is_stdout(o)) {
         st = copy_to_stdout(o, err);
     } else if (st == PS_OK) {
-        ps_crash_point("outfile-before-rename"); /* the temp file is complete */
-        if (o->do_fsync && fsync(o->fd) != 0)
-            st = ps_error_setf(err, PS_ERR_SINK, "cannot fsync '%s': %s", o->tmp_path,
-                               strerror(errno));
-        else if (rename(o->tmp_path, o->target) != 0)
-            st = ps_error_setf(err, PS_ERR_SINK, "cannot rename '%s' to '%s': %s", o->tmp_path,
-                               o->target, strerror(errno));
-        else {
-            free(o->tmp_path);
-            o->tmp_path = NULL;
-            if (o->do_fsync)
-                fsync_parent(o->target);
+        int fd = o->fd;
+        o->fd = -1; /* closed by publish */
+        st = ps_outfile_publish_temp(fd, o->tmp_path, o->target, o->do_fsync,
+                                     "outfile-before-rename", err);
+        free(o->tmp_path);
+        o->tmp_path = NULL; /* renamed, or unlinked on failure */
+        if (st == PS_OK)
             ps_crash_point("outfile-after-rename");
-        }
     }
     discard(o);
     return st;

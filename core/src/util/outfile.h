@@ -16,6 +16,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "paysync/status.h"
 
@@ -39,6 +40,38 @@ struct ps_outfile {
  * whose process is no longer running: temporary files of killed runs (".NAME.tmp-PID" for
  * output files: pre ".", post ".tmp-"). Files of running processes are left alone. */
 void ps_remove_dead_temps(const char *path, const char *pre, const char *post);
+
+/* The one way paysync writes a file (run report, export --output, rejects/warnings files and
+ * the file sinks below): ps_outfile_open_temp, write to the descriptor, then
+ * ps_outfile_publish_temp (or close + unlink to discard). */
+
+/* PS_OK when target is absent, a regular file or a symlink (a symlink is replaced by the new
+ * file, never written through). Anything else (directory, FIFO, socket, device) is refused:
+ * PS_ERR_SINK "refusing to replace 'T': it is a FIFO, not a regular file ...". */
+ps_status ps_outfile_check_target(const char *target, ps_error *err);
+
+/* Checks target (above), creates its folders and removes dead runs' temp files, then creates
+ * the temp file ".NAME.tmp-PID" (or ".NAME.tmp-PID-XXXXXX" when taken) in target's folder
+ * with O_CREAT|O_EXCL|O_NOFOLLOW (never reusing or following anything at that name), mode the
+ * previous regular target's or 0644. On success *fd (write-only) and *tmp (owned, free()) are
+ * set. Errors: PS_ERR_SINK naming target and the cause, PS_ERR_NOMEM. */
+ps_status ps_outfile_open_temp(const char *target, int *fd, char **tmp, ps_error *err);
+
+/* Publishes a complete temp file: fsync (when do_fsync), close (checked), re-checks target,
+ * calls ps_crash_point(before_rename) when not NULL, renames tmp over target and fsyncs the
+ * folder. Always closes fd; on failure tmp is unlinked and target is untouched (tmp itself is
+ * not freed). Errors: PS_ERR_SINK naming target and the cause. */
+ps_status ps_outfile_publish_temp(int fd, const char *tmp, const char *target, int do_fsync,
+                                  const char *before_rename, ps_error *err);
+
+/* ps_outfile_open_temp as a stdio stream (NULL with err set on failure; *tmp owned). */
+FILE *ps_outfile_fopen_temp(const char *target, char **tmp, ps_error *err);
+
+/* ps_outfile_publish_temp for a stream from ps_outfile_fopen_temp: fflush and ferror checked
+ * (a full disk is an error whatever the size), fsync, fclose checked, then the same rename.
+ * Always closes f; on failure tmp is unlinked. */
+ps_status ps_outfile_publish_file(FILE *f, const char *tmp, const char *target,
+                                  const char *before_rename, ps_error *err);
 
 ps_status ps_outfile_init(ps_outfile *o, const char *path, int do_fsync, ps_error *err);
 

@@ -249,7 +249,7 @@ static int out_open(outfile *o, const char *path)
     o->path = path;
     /* The one way paysync writes a file: exclusive temp file beside path, then rename. */
     ps_error err = {0};
-    o->f = ps_outfile_fopen_temp(path, &o->tmp, &err);
+    o->f = ps_outfile_fopen_temp(path, 0, &o->tmp, &err); /* the folder must exist */
     if (!o->f) {
         cli_error("export: %s", err.message);
         return -1;

@@ -145,7 +145,7 @@ ps_status ps_run_write_report(const ps_run_result *res, const char *path, ps_err
     } else {
         /* The one way paysync writes a file: exclusive temp file beside path, then rename. */
         char *tmp = NULL;
-        FILE *f = ps_outfile_fopen_temp(path, &tmp, err);
+        FILE *f = ps_outfile_fopen_temp(path, 1, &tmp, err);
         if (!f) {
             st = PS_ERR_IO;
         } else if (json_dumpf(root, f, JSON_INDENT(2)) != 0) {

@@ -48,7 +48,7 @@ ps_status ps_rowlog_open(const char *path, ps_rowlog **out, ps_error *err)
         return ps_error_setf(err, PS_ERR_NOMEM, "out of memory");
     }
     /* The one way paysync writes a file: exclusive temp file beside path, then rename. */
-    l->f = ps_outfile_fopen_temp(path, &l->tmp, err);
+    l->f = ps_outfile_fopen_temp(path, 1, &l->tmp, err);
     if (!l->f) {
         ps_status st = as_io(err);
         ps_rowlog_abort(l);

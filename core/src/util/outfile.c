@@ -150,14 +150,15 @@ ps_status ps_outfile_check_target(const char *target, ps_error *err)
                          S_ISCHR(st.st_mode) ? ", or '-' for standard output where supported" : "");
 }
 
-ps_status ps_outfile_open_temp(const char *target, int *fd, char **tmp, ps_error *err)
+ps_status ps_outfile_open_temp(const char *target, int make_parents, int *fd, char **tmp,
+                               ps_error *err)
 {
     *fd = -1;
     *tmp = NULL;
     ps_status cst = ps_outfile_check_target(target, err);
     if (cst != PS_OK)
         return cst;
-    if (ps_make_parents(target) != 0)
+    if (make_parents && ps_make_parents(target) != 0)
         return ps_error_setf(err, PS_ERR_SINK, "cannot create the folder of '%s': %s", target,
                              strerror(errno));
     const char *slash = strrchr(target, '/');
@@ -242,10 +243,10 @@ ps_status ps_outfile_publish_file(FILE *f, const char *tmp, const char *target,
     return rename_into_place(st, tmp, target, 1, before_rename, err);
 }
 
-FILE *ps_outfile_fopen_temp(const char *target, char **tmp, ps_error *err)
+FILE *ps_outfile_fopen_temp(const char *target, int make_parents, char **tmp, ps_error *err)
 {
     int fd;
-    if (ps_outfile_open_temp(target, &fd, tmp, err) != PS_OK)
+    if (ps_outfile_open_temp(target, make_parents, &fd, tmp, err) != PS_OK)
         return NULL;
     FILE *f = fdopen(fd, "w");
     if (!f) {
@@ -280,7 +281,7 @@ static ps_status create_temp(ps_outfile *o, ps_error *err)
                                  dir, strerror(e));
         return PS_OK;
     }
-    return ps_outfile_open_temp(o->target, &o->fd, &o->tmp_path, err);
+    return ps_outfile_open_temp(o->target, 1, &o->fd, &o->tmp_path, err);
 }
 
 ps_status ps_outfile_begin(ps_outfile *o, const char *preamble, size_t n, ps_error *err)

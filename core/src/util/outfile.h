@@ -50,12 +50,14 @@ void ps_remove_dead_temps(const char *path, const char *pre, const char *post);
  * PS_ERR_SINK "refusing to replace 'T': it is a FIFO, not a regular file ...". */
 ps_status ps_outfile_check_target(const char *target, ps_error *err);
 
-/* Checks target (above), creates its folders and removes dead runs' temp files, then creates
+/* Checks target (above), creates its folders (make_parents != 0; else a missing folder is an
+ * error) and removes dead runs' temp files, then creates
  * the temp file ".NAME.tmp-PID" (or ".NAME.tmp-PID-XXXXXX" when taken) in target's folder
  * with O_CREAT|O_EXCL|O_NOFOLLOW (never reusing or following anything at that name), mode the
  * previous regular target's or 0644. On success *fd (write-only) and *tmp (owned, free()) are
  * set. Errors: PS_ERR_SINK naming target and the cause, PS_ERR_NOMEM. */
-ps_status ps_outfile_open_temp(const char *target, int *fd, char **tmp, ps_error *err);
+ps_status ps_outfile_open_temp(const char *target, int make_parents, int *fd, char **tmp,
+                               ps_error *err);
 
 /* Publishes a complete temp file: fsync (when do_fsync), close (checked), re-checks target,
  * calls ps_crash_point(before_rename) when not NULL, renames tmp over target and fsyncs the
@@ -65,7 +67,7 @@ ps_status ps_outfile_publish_temp(int fd, const char *tmp, const char *target, i
                                   const char *before_rename, ps_error *err);
 
 /* ps_outfile_open_temp as a stdio stream (NULL with err set on failure; *tmp owned). */
-FILE *ps_outfile_fopen_temp(const char *target, char **tmp, ps_error *err);
+FILE *ps_outfile_fopen_temp(const char *target, int make_parents, char **tmp, ps_error *err);
 
 /* ps_outfile_publish_temp for a stream from ps_outfile_fopen_temp: fflush and ferror checked
  * (a full disk is an error whatever the size), fsync, fclose checked, then the same rename.

@@ -20,7 +20,9 @@ static const char status_usage[] =
     "  --dataset NAME   only this dataset (repeatable)\n"
     "  --json           one JSON object on stdout instead of text\n"
     "\n"
-    "exit: 0 shown, 1 a store could not be read, 2 usage or configuration error\n";
+    "Each store is checked for damage (PRAGMA quick_check) first.\n"
+    "\n"
+    "exit: 0 shown, 1 a store could not be read or is damaged, 2 usage or configuration error\n";
 
 typedef struct ds_view {
     const ps_dataset_def *d;
@@ -31,11 +33,50 @@ typedef struct ds_view {
     int64_t next;
 } ds_view;
 
-static void view_load(const ps_config *cfg, const ps_dataset_def *d, int64_t now, ds_view *v)
+/* Stores already checked by verify (several datasets may share one). */
+typedef struct checked {
+    char *path;
+    char *error; /* NULL when the store passed */
+} checked;
+
+/* Runs the store's integrity check once per store (ps_store_verify); a damaged store fails
+ * the dataset's state like an unreadable one (exit 1). */
+static void verify(const ps_config *cfg, const ps_dataset_def *d, cli_ds_state *st, checked *done,
+                   size_t *ndone)
+{
+    if (!st->store_path || st->store_missing || st->store_failed)
+        return;
+    const checked *c = NULL;
+    for (size_t i = 0; i < *ndone && !c; i++)
+        if (strcmp(done[i].path, st->store_path) == 0)
+            c = &done[i];
+    if (!c) {
+        ps_store_ref ref;
+        ps_error err = {0};
+        ps_store *s = NULL;
+        if (cli_state_store(cfg, d, &ref) != 0)
+            return;
+        ps_status rc = ps_store_open(&ref, PS_STORE_WAIT_MS, &s, &err);
+        if (rc == PS_OK)
+            rc = ps_store_verify(s, &err);
+        ps_store_close(s);
+        done[*ndone].path = ref.location;
+        done[*ndone].error = rc == PS_OK ? NULL : strdup(err.message);
+        c = &done[(*ndone)++];
+    }
+    if (c->error) {
+        st->store_failed = 1;
+        snprintf(st->error, sizeof st->error, "%s", c->error);
+    }
+}
+
+static void view_load(const ps_config *cfg, const ps_dataset_def *d, int64_t now, ds_view *v,
+                      checked *done, size_t *ndone)
 {
     memset(v, 0, sizeof *v);
     v->d = d;
     cli_ds_state_load(cfg, d, &v->st);
+    verify(cfg, d, &v->st, done, ndone);
     v->scheduled = cli_dataset_schedule(cfg, d, &v->sched) == 0;
     if (v->scheduled && !v->st.store_failed) {
         v->has_next = 1;
@@ -224,6 +265,14 @@ int cmd_status(int argc, char **argv)
     int64_t now = ps_now_ms();
     json_t *arr = json ? json_array() : NULL;
     int failed = 0, first = 1;
+    checked *done = calloc(cfg->ndatasets + 1, sizeof *done);
+    size_t ndone = 0;
+    if (!done) {
+        cli_error("out of memory");
+        ps_config_free(cfg);
+        free(only);
+        return PS_EXIT_FAILED;
+    }
     for (size_t i = 0; i < cfg->ndatasets; i++) {
         const ps_dataset_def *d = &cfg->datasets[i];
         int want = nonly == 0;
@@ -232,7 +281,7 @@ int cmd_status(int argc, char **argv)
         if (!want)
             continue;
         ds_view v;
-        view_load(cfg, d, now, &v);
+        view_load(cfg, d, now, &v, done, &ndone);
         failed |= v.st.store_failed;
         if (json) {
             json_array_append_new(arr, json_view(&v, now));
@@ -259,6 +308,11 @@ int cmd_status(int argc, char **argv)
         cli_error("cannot write to standard output");
         failed = 1;
     }
+    for (size_t i = 0; i < ndone; i++) {
+        free(done[i].path);
+        free(done[i].error);
+    }
+    free(done);
     ps_config_free(cfg);
     free(only);
     return failed ? PS_EXIT_FAILED : PS_EXIT_OK;

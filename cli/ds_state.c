@@ -30,7 +30,8 @@ static void copy_run(cli_run_info *o, const ps_store_run *r)
     copy_text(o->run_id, sizeof o->run_id, r->run_id);
     copy_text(o->started, sizeof o->started, r->started);
     copy_text(o->finished, sizeof o->finished, r->finished);
-    copy_text(o->outcome, sizeof o->outcome, r->outcome);
+    copy_text(o->outcome, sizeof o->outcome,
+              ps_store_run_interrupted(r) ? "interrupted" : r->outcome);
     o->error = r->error ? strdup(r->error) : NULL;
     o->started_ms = r->started_ms;
     o->finished_ms = r->finished_ms;

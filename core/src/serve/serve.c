@@ -225,7 +225,9 @@ static enum MHD_Result healthz(ps_server *s, struct MHD_Connection *c, req *r)
     size_t n = 0;
     ps_status st = ps_serve_store_acquire(s->store, &db, &err);
     if (st == PS_OK) {
-        st = ps_store_stats_read(db, &stats, &n, &err);
+        st = ps_serve_store_verify(s->store, db, &err);
+        if (st == PS_OK)
+            st = ps_store_stats_read(db, &stats, &n, &err);
         ps_serve_store_release(s->store, db, st != PS_OK);
     }
     ps_sbuf b = {0};
@@ -262,7 +264,9 @@ static enum MHD_Result metrics(ps_server *s, struct MHD_Connection *c, req *r)
     size_t n = 0;
     ps_status st = ps_serve_store_acquire(s->store, &db, &err);
     if (st == PS_OK) {
-        st = ps_store_stats_read(db, &stats, &n, &err);
+        st = ps_serve_store_verify(s->store, db, &err);
+        if (st == PS_OK)
+            st = ps_store_stats_read(db, &stats, &n, &err);
         ps_serve_store_release(s->store, db, st != PS_OK);
     }
     if (st != PS_OK)

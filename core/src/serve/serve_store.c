@@ -2,8 +2,10 @@
 #include "serve/serve_store.h"
 
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 /* Serve fails a request rather than queueing it behind a long writer's lock. */
 #define SERVE_WAIT_MS 2000
@@ -13,6 +15,11 @@ struct ps_serve_store {
     pthread_mutex_t mu;
     ps_store **idle;
     size_t nidle, cap;
+    /* The last integrity check (ps_serve_store_verify): the file it saw and its result. */
+    int verified;
+    struct stat vsb;
+    ps_status vst;
+    char vmsg[sizeof((ps_error *)0)->message];
 };
 
 ps_status ps_serve_store_new(const ps_store_ref *ref, size_t pool, ps_serve_store **out,
@@ -59,8 +66,14 @@ ps_status ps_serve_store_acquire(ps_serve_store *s, ps_store **out, ps_error *er
     if (s->nidle > 0)
         db = s->idle[--s->nidle];
     pthread_mutex_unlock(&s->mu);
-    /* A fresh handle is checked by open; a pooled one again (the file may have changed). */
+    /* A fresh handle is checked by open; a pooled one again (the file may have been
+     * deleted or replaced: then it is dropped and the store opened anew). */
     ps_status st = db ? ps_store_check(db, err) : ps_store_open(&s->ref, SERVE_WAIT_MS, &db, err);
+    if (st != PS_OK && db) {
+        ps_store_close(db);
+        db = NULL;
+        st = ps_store_open(&s->ref, SERVE_WAIT_MS, &db, err);
+    }
     if (st != PS_OK) {
         ps_store_close(db);
         return st;
@@ -121,5 +134,36 @@ ps_status ps_serve_store_payments(ps_store *db, const ps_serve_filter *f,
         return PS_OK;
     if (st == PS_ERR_IO && broken)
         *broken = 1;
+    return st;
+}
+
+/* Same file, same size, same modification time: the check's result still holds. */
+static int same_file(const struct stat *a, const struct stat *b)
+{
+    return a->st_dev == b->st_dev && a->st_ino == b->st_ino && a->st_size == b->st_size &&
+           a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec;
+}
+
+ps_status ps_serve_store_verify(ps_serve_store *s, ps_store *db, ps_error *err)
+{
+    struct stat sb;
+    int have = stat(s->ref.location, &sb) == 0;
+    pthread_mutex_lock(&s->mu);
+    int cached = have && s->verified && same_file(&sb, &s->vsb);
+    ps_status st = s->vst;
+    if (cached && st != PS_OK)
+        ps_error_setf(err, st, "%s", s->vmsg);
+    pthread_mutex_unlock(&s->mu);
+    if (cached)
+        return st;
+    st = ps_store_verify(db, err);
+    if (have) {
+        pthread_mutex_lock(&s->mu);
+        s->verified = 1;
+        s->vsb = sb;
+        s->vst = st;
+        snprintf(s->vmsg, sizeof s->vmsg, "%s", st == PS_OK ? "" : err->message);
+        pthread_mutex_unlock(&s->mu);
+    }
     return st;
 }

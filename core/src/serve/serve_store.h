@@ -29,6 +29,11 @@ const char *ps_serve_store_path(const ps_serve_store *s);
 ps_status ps_serve_store_acquire(ps_serve_store *s, ps_store **db, ps_error *err);
 void ps_serve_store_release(ps_serve_store *s, ps_store *db, int broken);
 
+/* The store's integrity check (ps_store_verify) on db, a handle from acquire, for /healthz
+ * and /metrics: run again only when the store file changed (identity, size or modification
+ * time), else the last result is returned. Errors as ps_store_verify. */
+ps_status ps_serve_store_verify(ps_serve_store *s, ps_store *db, ps_error *err);
+
 /* Filter of ps_serve_store_payments. */
 typedef struct ps_serve_filter {
     int64_t from_ms, to_ms;      /* inclusive */

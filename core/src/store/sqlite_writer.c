@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/types.h>
+#include <unistd.h>
 
 #include <sqlite3.h>
 
@@ -348,6 +349,9 @@ static ps_status sq_create(const ps_plugin_ctx *ctx, void **inst, ps_error *err)
          * WAL and read back during a large dataset's transaction; memory stays bounded. */
         if (rc == SQLITE_OK)
             rc = exec(s, "PRAGMA cache_size = -4096");
+        /* A WAL reset by a checkpoint is truncated to 16 MiB at most (docs/reliability.md). */
+        if (rc == SQLITE_OK)
+            rc = exec(s, "PRAGMA journal_size_limit = 16777216");
         if (rc != SQLITE_OK)
             st = sq_fail(s, s->db, rc, "setting up the journal", err);
     }
@@ -361,6 +365,44 @@ static ps_status sq_create(const ps_plugin_ctx *ctx, void **inst, ps_error *err)
     }
     *inst = s;
     return PS_OK;
+}
+
+/* Commits the run's start marker (store.h: PS_STORE_RUN_INTERRUPTED) in a transaction of
+ * its own, before the dataset's: a run killed later, or whose failure cannot be recorded,
+ * stays visible as interrupted. The outcome replaces the row (same dataset and run ID). A
+ * marker that cannot be written is only logged: the dataset's transaction then fails with
+ * the reason. */
+static int step_done(sqlite3_stmt *st);
+
+static void mark_started(sq_sink *s, int64_t started_ms)
+{
+    char started[32], error[sizeof PS_STORE_RUN_INTERRUPTED + 24];
+    ps_store_format_ms(started_ms, started);
+    snprintf(error, sizeof error, "%s%ld", PS_STORE_RUN_INTERRUPTED, (long)getpid());
+    sqlite3_stmt *st = NULL;
+    int rc = exec(s, "BEGIN IMMEDIATE");
+    if (rc == SQLITE_OK) {
+        rc = sqlite3_prepare_v2(s->db,
+                                "INSERT OR REPLACE INTO " PS_STORE_T_RUNS
+                                " (run_id, dataset, started, started_ms, outcome, error)"
+                                " VALUES (?1, ?2, ?3, ?4, 'failed', ?5)",
+                                -1, &st, NULL);
+        if (rc == SQLITE_OK) {
+            sqlite3_bind_text(st, 1, s->run_id, -1, SQLITE_STATIC);
+            sqlite3_bind_text(st, 2, s->dataset, -1, SQLITE_STATIC);
+            sqlite3_bind_text(st, 3, started, -1, SQLITE_STATIC);
+            sqlite3_bind_int64(st, 4, started_ms);
+            sqlite3_bind_text(st, 5, error, -1, SQLITE_STATIC);
+            rc = step_done(st);
+        }
+        sqlite3_finalize(st);
+        rc = rc == SQLITE_OK ? exec(s, "COMMIT") : rc;
+        if (rc != SQLITE_OK && !sqlite3_get_autocommit(s->db))
+            exec(s, "ROLLBACK");
+    }
+    if (rc != SQLITE_OK)
+        s->host->log(s->env, PS_LOG_WARN, "sqlite store '%s': cannot record the start of '%s': %s",
+                     s->path, s->dataset, sqlite3_errmsg(s->db));
 }
 
 static ps_status sq_open(void *inst, const ps_sink_open_args *args, ps_error *err)
@@ -378,6 +420,7 @@ static ps_status sq_open(void *inst, const ps_sink_open_args *args, ps_error *er
         return ps_error_setf(err, PS_ERR_NOMEM, "out of memory");
     s->level = args->target_level;
     s->inserted = s->changed = s->unchanged = 0;
+    mark_started(s, args->started_ms);
     int rc = exec(s, "BEGIN IMMEDIATE");
     if (rc != SQLITE_OK) {
         char what[300];
@@ -546,6 +589,21 @@ static int insert_run(sq_sink *s, const ps_commit_info *info, const char *outcom
     return step_done(st);
 }
 
+/* After a commit: copies the WAL back into the database and truncates it, so it does not
+ * grow run after run while serve keeps reading. Readers of an older snapshot can keep part
+ * of it for now (SQLITE_BUSY): the next commit tries again. Best effort, never an error. */
+static void checkpoint(sq_sink *s)
+{
+    int log = 0, done = 0;
+    int rc = sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, &log, &done);
+    if (rc != SQLITE_OK && rc != SQLITE_BUSY)
+        s->host->log(s->env, PS_LOG_WARN, "sqlite store '%s': checkpoint failed: %s", s->path,
+                     sqlite3_errmsg(s->db));
+    else
+        s->host->log(s->env, PS_LOG_DEBUG, "sqlite store '%s': checkpoint %s (%d of %d frames)",
+                     s->path, rc == SQLITE_OK ? "done" : "partial", done, log);
+}
+
 static ps_status sq_commit(void *inst, const ps_commit_info *info, ps_change_counts *changes,
                            ps_error *err)
 {
@@ -613,6 +671,7 @@ static ps_status sq_commit(void *inst, const ps_commit_info *info, ps_change_cou
         return e;
     }
     s->in_txn = 0;
+    checkpoint(s);
     if (changes) {
         c.struct_size = changes->struct_size; /* the core's table: keep its size */
         *changes = c;

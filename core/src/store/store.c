@@ -4,10 +4,12 @@
 #include "store/sqlite_store.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <sqlite3.h>
 
@@ -18,6 +20,8 @@ typedef struct sq_store {
     ps_store base;
     sqlite3 *db;
     char *path;
+    dev_t dev; /* identity of the file opened: a deleted or replaced store is noticed */
+    ino_t ino;
 } sq_store;
 
 enum iter_kind { IT_DATASETS, IT_PAYMENTS, IT_RUNS };
@@ -44,8 +48,19 @@ static sq_iter *IT(ps_store_iter *it)
     " r.finished_ms, r.read, r.accepted, r.rejected, r.blank, r.duplicates, r.warnings,"           \
     " r.inserted, r.changed, r.unchanged, r.vanished"
 
+#define DAMAGED_HINT "(restore it from a backup, or move it away and run a sync to rebuild it)"
+
+static int damaged(sqlite3 *db)
+{
+    int code = sqlite3_errcode(db) & 0xff;
+    return code == SQLITE_CORRUPT || code == SQLITE_NOTADB;
+}
+
 static ps_status db_error(sq_store *s, const char *what, ps_error *err)
 {
+    if (damaged(s->db))
+        return ps_error_setf(err, PS_ERR_IO, "store '%s' is damaged: %s failed: %s " DAMAGED_HINT,
+                             s->path, what, sqlite3_errmsg(s->db));
     return ps_error_setf(err, PS_ERR_IO, "store '%s': %s failed: %s", s->path, what,
                          sqlite3_errmsg(s->db));
 }
@@ -76,9 +91,32 @@ static void sq_close(ps_store *ps)
     free(s);
 }
 
-static ps_status sq_check(ps_store *s, ps_error *err)
+static ps_status sq_check(ps_store *ps, ps_error *err)
 {
-    return ps_store_check_version(SQ(s)->db, SQ(s)->path, err);
+    sq_store *s = SQ(ps);
+    struct stat sb;
+    if (stat(s->path, &sb) != 0)
+        return ps_error_setf(err, PS_ERR_IO, "store '%s' is missing (deleted or moved): %s",
+                             s->path, strerror(errno));
+    if (sb.st_dev != s->dev || sb.st_ino != s->ino)
+        return ps_error_setf(err, PS_ERR_IO, "store '%s' was replaced by another file", s->path);
+    return ps_store_check_version(s->db, s->path, err);
+}
+
+/* SQL ps_running(error): 1 when a run row is the start marker of a run whose writer process
+ * still lives (store.h: PS_STORE_RUN_INTERRUPTED); readers leave such runs out. */
+static void fn_running(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    (void)argc;
+    const char *e = (const char *)sqlite3_value_text(argv[0]);
+    size_t n = strlen(PS_STORE_RUN_INTERRUPTED);
+    int live = 0;
+    if (e && strncmp(e, PS_STORE_RUN_INTERRUPTED, n) == 0) {
+        char *end = NULL;
+        long pid = strtol(e + n, &end, 10);
+        live = pid > 0 && end != e + n && (kill((pid_t)pid, 0) == 0 || errno == EPERM);
+    }
+    sqlite3_result_int(ctx, live);
 }
 
 static ps_status sq_open(const char *path, int wait_ms, ps_store **out, ps_error *err)
@@ -95,6 +133,8 @@ static ps_status sq_open(const char *path, int wait_ms, ps_store **out, ps_error
         return ps_error_setf(err, PS_ERR_NOMEM, "out of memory");
     }
     s->base.backend = &ps_store_sqlite;
+    s->dev = sb.st_dev;
+    s->ino = sb.st_ino;
     int rc = sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL);
     ps_status st = PS_OK;
     if (rc != SQLITE_OK)
@@ -104,6 +144,11 @@ static ps_status sq_open(const char *path, int wait_ms, ps_store **out, ps_error
         sqlite3_busy_timeout(s->db, wait_ms);
         /* Reads through a shared mapping: no page copies per query (best effort). */
         sqlite3_exec(s->db, "PRAGMA mmap_size = 268435456", NULL, NULL, NULL);
+        if (sqlite3_create_function(s->db, "ps_running", 1, SQLITE_UTF8, NULL, fn_running, NULL,
+                                    NULL) != SQLITE_OK)
+            st = ps_error_setf(err, PS_ERR_NOMEM, "out of memory");
+    }
+    if (st == PS_OK) {
         st = sq_check(&s->base, err);
     }
     if (st != PS_OK) {
@@ -200,7 +245,8 @@ static ps_status sq_datasets(ps_store *s, ps_store_iter **it, ps_error *err)
                  "  AND o.outcome = 'ok' ORDER BY o.started_ms DESC, o.run_id DESC LIMIT 1),"
                  " r.rowid IS NOT NULL, " RUN_COLS " FROM names n LEFT JOIN " PS_STORE_T_RUNS
                  " r ON r.rowid = (SELECT rowid FROM " PS_STORE_T_RUNS " x"
-                 "  WHERE x.dataset = n.dataset ORDER BY x.started_ms DESC, x.run_id DESC"
+                 "  WHERE x.dataset = n.dataset AND NOT ps_running(x.error)"
+                 "  ORDER BY x.started_ms DESC, x.run_id DESC"
                  "  LIMIT 1)"
                  " ORDER BY n.dataset",
                  it, err);
@@ -342,6 +388,7 @@ static ps_status sq_runs(ps_store *s, const char *dataset, size_t limit, ps_stor
     char sql[512];
     snprintf(sql, sizeof sql,
              "SELECT " RUN_COLS " FROM " PS_STORE_T_RUNS " r WHERE (?1 IS NULL OR r.dataset = ?1)"
+             " AND NOT ps_running(r.error)"
              " ORDER BY r.started_ms DESC, r.run_id DESC, r.dataset LIMIT %lld",
              limit ? (long long)limit : -1LL);
     ps_status st = start(SQ(s), IT_RUNS, sql, it, err);
@@ -406,14 +453,15 @@ static ps_store_stats *entry(ps_store_stats **v, size_t *n, size_t *cap, const c
 static const char q_counts[] =
     "SELECT dataset, outcome, COUNT(*), SUM(read), SUM(accepted), SUM(rejected), SUM(blank),"
     " SUM(duplicates), SUM(warnings), SUM(inserted), SUM(changed), SUM(unchanged),"
-    " SUM(vanished) FROM " PS_STORE_T_RUNS " GROUP BY dataset, outcome ORDER BY dataset";
+    " SUM(vanished) FROM " PS_STORE_T_RUNS " WHERE NOT ps_running(error)"
+    " GROUP BY dataset, outcome ORDER BY dataset";
 /* SQLite takes the bare columns from the row holding the MAX. */
 static const char q_success[] =
     "SELECT dataset, MAX(COALESCE(finished_ms, started_ms)), started_ms, finished_ms "
     "FROM " PS_STORE_T_RUNS " WHERE outcome = 'ok' GROUP BY dataset";
 static const char q_last[] =
     "SELECT dataset, MAX(COALESCE(started_ms, finished_ms)), outcome FROM " PS_STORE_T_RUNS
-    " GROUP BY dataset";
+    " WHERE NOT ps_running(error) GROUP BY dataset";
 
 static const char q_codes[] = "SELECT dataset, code, SUM(count) FROM " PS_STORE_T_RUN_REJECTS
                               " GROUP BY dataset, code ORDER BY dataset, code";
@@ -498,6 +546,26 @@ static ps_status sq_stats(ps_store *ps, ps_store_stats **out, size_t *nout, ps_e
     return PS_OK;
 }
 
+static ps_status sq_verify(ps_store *ps, ps_error *err)
+{
+    sq_store *s = SQ(ps);
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(s->db, "PRAGMA quick_check(1)", -1, &st, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_step(st);
+    ps_status out = PS_OK;
+    if (rc == SQLITE_ROW) {
+        const char *r = (const char *)sqlite3_column_text(st, 0);
+        if (!r || strcmp(r, "ok") != 0)
+            out = ps_error_setf(err, PS_ERR_IO, "store '%s' is damaged: %s " DAMAGED_HINT, s->path,
+                                r ? r : "no result");
+    } else {
+        out = db_error(s, "checking the store", err);
+    }
+    sqlite3_finalize(st);
+    return out;
+}
+
 const ps_store_backend ps_store_sqlite = {
     .plugin = PS_SQLITE_PLUGIN,
     .sink = ps_store_sqlite_sink,
@@ -514,4 +582,5 @@ const ps_store_backend ps_store_sqlite = {
     .next_run = sq_next_run,
     .iter_free = sq_iter_free,
     .stats = sq_stats,
+    .verify = sq_verify,
 };

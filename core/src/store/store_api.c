@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "store/sqlite_store.h"
+#include "store/store_schema.h"
 
 const char *const PS_STORE_ROW_OUTCOMES[10] = {"read",       "accepted", "rejected", "blank",
                                                "duplicates", "warnings", "inserted", "changed",
@@ -76,6 +77,17 @@ int ps_store_exists(const ps_store_ref *ref)
 ps_status ps_store_open(const ps_store_ref *ref, int wait_ms, ps_store **out, ps_error *err)
 {
     return ref->backend->open(ref->location, wait_ms, out, err);
+}
+
+ps_status ps_store_verify(ps_store *s, ps_error *err)
+{
+    return s->backend->verify(s, err);
+}
+
+int ps_store_run_interrupted(const ps_store_run *r)
+{
+    return r && !r->finished && r->error &&
+           strncmp(r->error, PS_STORE_RUN_INTERRUPTED, strlen(PS_STORE_RUN_INTERRUPTED)) == 0;
 }
 
 ps_status ps_store_check(ps_store *s, ps_error *err)

@@ -198,4 +198,13 @@ static inline size_t ps_store_format_ms(int64_t ms, char *buf)
     return n;
 }
 
+/* The error of a run that started but has recorded no outcome yet: the writer commits this
+ * row (outcome "failed", no finish time) before the dataset's transaction and replaces it
+ * with the outcome. Followed by the writer's process ID. While that process lives the run is
+ * in progress and readers (store.c) leave the row out; once it is gone the run was interrupted
+ * (killed, or its failure could not be recorded) and readers show it as failed. */
+#define PS_STORE_RUN_INTERRUPTED                                                                   \
+    "interrupted: the run ended without recording its outcome (killed, or the store could not "    \
+    "record its failure); writer pid "
+
 #endif

@@ -81,13 +81,15 @@ static long long qint(sqlite3 *db, const char *sql)
     return atoll(q1(db, sql, buf, sizeof buf));
 }
 
-/* Every row of every table as text: to compare a store before and after. */
+/* Every row of every table as text: to compare a store before and after. Runs that recorded
+ * no outcome (the start marker of a run in progress or interrupted: checked by
+ * marker_of) are left out. */
 static char *dump(const char *path)
 {
     sqlite3 *db = db_open(path);
     static const char *const sql[] = {
         "SELECT * FROM payments ORDER BY dataset, id",
-        "SELECT * FROM runs ORDER BY dataset, run_id",
+        "SELECT * FROM runs WHERE finished IS NOT NULL ORDER BY dataset, run_id",
         "SELECT * FROM cursors ORDER BY dataset",
     };
     size_t cap = 1 << 16, n = 0;
@@ -249,6 +251,20 @@ static void test_datasets_independent(void **state)
 }
 
 /* An aborted run leaves every table byte-identical; record_failure only adds a runs row. */
+/* Asserts that run_id's row is the start marker of a run without outcome (this process's). */
+static void assert_marker(const char *path, const char *run_id)
+{
+    sqlite3 *db = db_open(path);
+    char sql[256], buf[512], want[512];
+    snprintf(sql, sizeof sql,
+             "SELECT outcome || '|' || coalesce(finished, 'null') || '|' || error FROM runs"
+             " WHERE run_id = '%s'",
+             run_id);
+    snprintf(want, sizeof want, "failed|null|%s%ld", PS_STORE_RUN_INTERRUPTED, (long)getpid());
+    assert_string_equal(q1(db, sql, buf, sizeof buf), want);
+    sqlite3_close(db);
+}
+
 static void test_abort_leaves_store_identical(void **state)
 {
     fx *f = *state;
@@ -272,6 +288,7 @@ static void test_abort_leaves_store_identical(void **state)
     char *after = dump(f->path);
     assert_string_equal(before, after);
     free(after);
+    assert_marker(f->path, "run-2"); /* committed before the data: replaced below */
 
     ps_commit_info ci = {sizeof(ci), "ds", "run-2", "{\"c\":2}", 5000, 6000, 9, 0, 0, 0, 0, 0, 0, NULL, NULL};
     f->d->sink->record_failure(f->inst, &ci, "source unreachable: HTTP 503");
@@ -558,6 +575,7 @@ static void test_disk_full(void **state)
     assert_string_equal(before, after);
     free(before);
     free(after);
+    assert_marker(f->path, "run-2"); /* no failure recorded: it shows as interrupted */
     free(many);
 }
 

@@ -371,14 +371,25 @@ static ps_status load_file(ps_registry *r, const char *dir, const char *name, co
         free(file);
         return PS_ERR_PLUGIN;
     }
+    /* dlopen matches an already loaded object by name first: when an object that outlived its
+     * dlclose (RTLD_NODELETE, C++ unique symbols) still holds this /proc/self/fd name, load by
+     * the checked path instead (its folders are trusted, so only root or we could swap it). */
     char via[64];
     ps_status st;
-    void *h =
-        dlopen(ps_plugin_fd_path(fd, via, sizeof via) == 0 ? via : file, RTLD_NOW | RTLD_LOCAL);
+    const char *how = file;
+    if (ps_plugin_fd_path(fd, via, sizeof via) == 0) {
+        void *stale = dlopen(via, RTLD_LAZY | RTLD_LOCAL | RTLD_NOLOAD);
+        if (stale)
+            dlclose(stale);
+        else
+            how = via;
+        (void)dlerror();
+    }
+    void *h = dlopen(how, RTLD_NOW | RTLD_LOCAL);
     if (!h) {
         const char *e = dlerror();
-        size_t vl = strlen(via);
-        if (e && strncmp(e, via, vl) == 0 && e[vl] == ':')
+        size_t vl = strlen(how);
+        if (e && how != file && strncmp(e, how, vl) == 0 && e[vl] == ':')
             st = ps_error_setf(err, PS_ERR_PLUGIN, "%s: cannot load: %s%s", file, file, e + vl);
         else
             st = ps_error_setf(err, PS_ERR_PLUGIN, "%s: cannot load: %s", file,

@@ -1,5 +1,7 @@
 /* Unit tests: plugin loader (static registration, descriptor checks, dlopen refusals,
  * permissions, search path order). Test plugins come from $PS_TEST_PLUGIN_DIR. */
+#include <dlfcn.h>
+#include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -821,6 +823,37 @@ static void test_load_file_resolves_symlink(void **state)
     rm_tree(ww, "good_provider");
 }
 
+static void test_stale_fd_name_not_reused(void **state)
+{
+    (void)state;
+    if (!plugin_dir())
+        skip();
+    /* An object that outlives dlclose keeps its /proc/self/fd/N name: a later plugin opened
+     * as the same fd number must still load its own file. */
+    char dir[] = "/tmp/ps_strict_fd_XXXXXX";
+    make_dir(dir, 0755);
+    copy_plugin(dir, "good_provider");
+    copy_plugin(dir, "bad_abi_major");
+    char other[1100], via[64];
+    snprintf(other, sizeof other, "%s/bad_abi_major.so", dir);
+    int fd = open(other, O_RDONLY | O_CLOEXEC);
+    assert_true(fd >= 0);
+    snprintf(via, sizeof via, "/proc/self/fd/%d", fd);
+    void *h = dlopen(via, RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE);
+    assert_non_null(h);
+    dlclose(h);
+    assert_int_equal(close(fd), 0); /* the loader's open gets this number again */
+    ps_registry *r = registry_on(dir);
+    const ps_plugin *p;
+    ps_error err;
+    assert_int_equal(ps_registry_find(r, "good_provider", &p, &err), PS_OK);
+    assert_string_equal(p->desc->name, "good_provider");
+    assert_int_equal(p->fd, fd);
+    ps_registry_free(r);
+    unlink(other);
+    rm_tree(dir, "good_provider");
+}
+
 static void test_search_path_order(void **state)
 {
     (void)state;
@@ -956,6 +989,7 @@ int main(void)
         cmocka_unit_test(test_writable_parent_refused_sticky_parent_loads),
         cmocka_unit_test(test_refused_plugin_constructor_never_runs),
         cmocka_unit_test(test_load_file_resolves_symlink),
+        cmocka_unit_test(test_stale_fd_name_not_reused),
         cmocka_unit_test(test_search_path_order),
         cmocka_unit_test(test_scan),
     };

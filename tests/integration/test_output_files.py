@@ -195,6 +195,31 @@ datasets:
             self.assertIn("refusing to replace '/dev/null': it is a character device", res.err)
             self.assertTrue(stat.S_ISCHR(os.stat("/dev/null").st_mode), "/dev/null replaced!")
 
+    def test_long_path_message_keeps_its_reason(self):
+        """Issue 18 item 10: a long path is cut in the middle, the reason stays at the end."""
+        deep = os.path.join(self.out, *(["d" * 200] * 5))
+        os.makedirs(deep)
+        target = os.path.join(deep, "rejects.jsonl")
+        os.mkfifo(target)
+        res = pslib.run("-q", "run", self.long_config(target))
+        self.assertEqual(res.rc, 1, res)
+        line = [l for l in res.err.splitlines() if "refusing to replace" in l]
+        self.assertTrue(line, res)
+        self.assertTrue(line[0].endswith("it is a FIFO, not a regular file (name a file path)"),
+                        res)
+        self.assertIn("...", line[0])
+        self.assertTrue(stat.S_ISFIFO(os.lstat(target).st_mode))
+
+    def long_config(self, rejects):
+        cfg = self.make_config()
+        with open(cfg) as f:
+            text = f.read()
+        text = text.replace(pslib.yaml_str(os.path.join(self.out, "rejects.jsonl")),
+                            pslib.yaml_str(rejects))
+        with open(cfg, "w") as f:
+            f.write(text)
+        return cfg
+
     # ---- full disk on standard output -----------------------------------------------------
 
     def full(self, *args):
@@ -219,6 +244,33 @@ datasets:
         rc, err = self.full("-q", "run", self.make_config(), "--report", "-")
         self.assertEqual(rc, 1, err)
         self.assertIn("No space left on device", err)
+
+
+class TerminalText(pslib.Case):
+    """Issue 18 item 10: high bytes of a garbage header never reach the terminal; valid UTF-8
+    names are kept."""
+
+    def test_garbage_header_bytes_escaped(self):
+        header = HEADER.encode() + b",X\x9b2J\xff\xfe,\xe1\xbb\x8cj\xc2\x9b\n"
+        rows = b"".join(line.encode() + b",a,b\n" for line in CSV.splitlines()[1:])
+        csv = self.write("g.csv", header + rows, mode="wb")
+        cfg = self.config(f"""
+sinks:
+  db: {{plugin: sqlite, path: {pslib.yaml_str(self.path("p.db"))}}}
+datasets:
+  - name: ds1
+    target: {{level: project, id: site-1}}
+    source: {{plugin: csvfile, path: {pslib.yaml_str(csv)}}}
+    sinks: [db]
+""")
+        p = subprocess.run([pslib.PAYSYNC, "run", cfg], capture_output=True, timeout=60)
+        self.assertEqual(p.returncode, 0, p)
+        for name, text in (("stdout", p.stdout), ("stderr", p.stderr)):
+            self.assertIn("'X?2J??'".encode(), text, name)
+            self.assertIn("'\u1ecc\x6a??'".encode("utf-8"), text, name)  # valid UTF-8 kept
+            text.decode("utf-8")  # what reaches the terminal is valid UTF-8
+            for bad in (b"\x9b", b"\xff", b"\xfe", b"\xc2\x9b"):
+                self.assertNotIn(bad, text.replace("\u1ecc".encode(), b""), name)
 
 
 if __name__ == "__main__":

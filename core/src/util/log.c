@@ -84,11 +84,52 @@ static void clear_progress_locked(void)
     }
 }
 
+/* Length of the valid UTF-8 sequence at p (1-4), or 0 when p starts an invalid one. */
+static size_t utf8_valid(const unsigned char *p)
+{
+    unsigned char c = p[0];
+    if (c < 0x80)
+        return 1;
+    unsigned char lo = 0x80, hi = 0xBF;
+    size_t n;
+    if (c >= 0xC2 && c <= 0xDF)
+        n = 2;
+    else if (c >= 0xE0 && c <= 0xEF) {
+        n = 3;
+        if (c == 0xE0)
+            lo = 0xA0; /* overlong */
+        else if (c == 0xED)
+            hi = 0x9F; /* surrogates */
+    } else if (c >= 0xF0 && c <= 0xF4) {
+        n = 4;
+        if (c == 0xF0)
+            lo = 0x90;
+        else if (c == 0xF4)
+            hi = 0x8F;
+    } else
+        return 0;
+    if (p[1] < lo || p[1] > hi)
+        return 0;
+    for (size_t i = 2; i < n; i++)
+        if (p[i] < 0x80 || p[i] > 0xBF)
+            return 0;
+    return n;
+}
+
 void ps_text_sanitize(char *s)
 {
-    for (unsigned char *p = (unsigned char *)s; *p; p++)
-        if ((*p < 0x20 && *p != '\t') || *p == 0x7f)
-            *p = '?';
+    unsigned char *p = (unsigned char *)s;
+    while (*p) {
+        size_t n = utf8_valid(p);
+        if (n == 0 || (n == 1 && ((*p < 0x20 && *p != '\t') || *p == 0x7f))) {
+            *p++ = '?'; /* a control character or a byte of invalid UTF-8 */
+        } else if (n == 2 && p[0] == 0xC2 && p[1] < 0xA0) {
+            p[0] = p[1] = '?'; /* U+0080..U+009F: C1 controls (CSI, ...) */
+            p += 2;
+        } else {
+            p += n;
+        }
+    }
 }
 
 void ps_logv(int level, const char *component, const char *fmt, va_list ap)

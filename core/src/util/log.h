@@ -20,8 +20,10 @@ void ps_log(int level, const char *component, const char *fmt, ...)
     ;
 void ps_logv(int level, const char *component, const char *fmt, va_list ap);
 
-/* Replaces control characters (all below 0x20 but tab, and DEL) in s with '?', so that text
- * from a source (headers, cells) cannot move the cursor or forge log lines. In place. */
+/* Replaces control characters (all below 0x20 but tab, DEL, and the C1 controls U+0080..U+009F)
+ * and every byte of invalid UTF-8 (stray high bytes of a garbage header) in s with '?', so that
+ * text from a source (headers, cells) cannot move the cursor or forge log lines; valid UTF-8
+ * (names in any script) is kept. In place. */
 void ps_text_sanitize(char *s);
 
 /* Shows a transient progress line on a terminal (no-op when stderr is not a tty or the

@@ -16,6 +16,23 @@
 
 #define OUTFILE_BUF (1u << 20)
 
+/* A path in a message is cut in the middle when long ("/head.../tail"), so that a message
+ * naming two long paths still ends with its reason (ps_error holds 1024 bytes). */
+#define SHORT_PATH 200
+#define SHORT(p) short_path((p), (char[SHORT_PATH + 1]){0})
+
+static const char *short_path(const char *p, char *buf)
+{
+    size_t n = strlen(p);
+    if (n <= SHORT_PATH)
+        return p;
+    size_t head = SHORT_PATH / 2 - 3, tail = SHORT_PATH - head - 3;
+    memcpy(buf, p, head);
+    memcpy(buf + head, "...", 3);
+    memcpy(buf + head + 3, p + n - tail, tail + 1);
+    return buf;
+}
+
 static int is_stdout(const ps_outfile *o)
 {
     return strcmp(o->target, "-") == 0;
@@ -139,14 +156,15 @@ ps_status ps_outfile_check_target(const char *target, ps_error *err)
     if (lstat(target, &st) != 0) {
         if (errno == ENOENT || errno == ENOTDIR)
             return PS_OK; /* absent (a missing folder is reported when the temp file is made) */
-        return ps_error_setf(err, PS_ERR_SINK, "cannot check '%s': %s", target, strerror(errno));
+        return ps_error_setf(err, PS_ERR_SINK, "cannot check '%s': %s", SHORT(target),
+                             strerror(errno));
     }
     if (S_ISREG(st.st_mode) || S_ISLNK(st.st_mode))
         return PS_OK; /* a symlink is replaced by the new file, never written through */
     return ps_error_setf(err, PS_ERR_SINK,
                          "refusing to replace '%s': it is %s, not a regular file (name a file "
                          "path%s)",
-                         target, file_kind(st.st_mode),
+                         SHORT(target), file_kind(st.st_mode),
                          S_ISCHR(st.st_mode) ? ", or '-' for standard output where supported" : "");
 }
 
@@ -159,8 +177,8 @@ ps_status ps_outfile_open_temp(const char *target, int make_parents, int *fd, ch
     if (cst != PS_OK)
         return cst;
     if (make_parents && ps_make_parents(target) != 0)
-        return ps_error_setf(err, PS_ERR_SINK, "cannot create the folder of '%s': %s", target,
-                             strerror(errno));
+        return ps_error_setf(err, PS_ERR_SINK, "cannot create the folder of '%s': %s",
+                             SHORT(target), strerror(errno));
     const char *slash = strrchr(target, '/');
     size_t dirlen = slash ? (size_t)(slash - target) + 1 : 0;
     const char *base = target + dirlen;
@@ -182,7 +200,7 @@ ps_status ps_outfile_open_temp(const char *target, int make_parents, int *fd, ch
         int e = errno;
         free(t);
         return ps_error_setf(err, PS_ERR_SINK, "cannot create a temporary file next to '%s': %s",
-                             target, strerror(e));
+                             SHORT(target), strerror(e));
     }
     /* 0600 until now: take the previous output's mode (regular files only), else rw-r--r--. */
     struct stat st;
@@ -206,8 +224,8 @@ static ps_status rename_into_place(ps_status st, const char *tmp, const char *ta
     if (st == PS_OK && before_rename)
         ps_crash_point(before_rename); /* the temp file is complete */
     if (st == PS_OK && rename(tmp, target) != 0)
-        st = ps_error_setf(err, PS_ERR_SINK, "cannot rename '%s' to '%s': %s", tmp, target,
-                           strerror(errno));
+        st = ps_error_setf(err, PS_ERR_SINK, "cannot rename '%s' to '%s': %s", SHORT(tmp),
+                           SHORT(target), strerror(errno));
     if (st != PS_OK) {
         unlink(tmp);
         return st;
@@ -222,11 +240,11 @@ ps_status ps_outfile_publish_temp(int fd, const char *tmp, const char *target, i
 {
     ps_status st = PS_OK;
     if (do_fsync && fsync(fd) != 0)
-        st = ps_error_setf(err, PS_ERR_SINK, "cannot write '%s' (fsync of %s): %s", target, tmp,
-                           strerror(errno));
+        st = ps_error_setf(err, PS_ERR_SINK, "cannot write '%s' (fsync of %s): %s", SHORT(target),
+                           SHORT(tmp), strerror(errno));
     if (close(fd) != 0 && st == PS_OK)
-        st = ps_error_setf(err, PS_ERR_SINK, "cannot write '%s' (closing %s): %s", target, tmp,
-                           strerror(errno));
+        st = ps_error_setf(err, PS_ERR_SINK, "cannot write '%s' (closing %s): %s", SHORT(target),
+                           SHORT(tmp), strerror(errno));
     return rename_into_place(st, tmp, target, do_fsync, before_rename, err);
 }
 
@@ -235,11 +253,11 @@ ps_status ps_outfile_publish_file(FILE *f, const char *tmp, const char *target,
 {
     ps_status st = PS_OK;
     if (fflush(f) != 0 || ferror(f) || fsync(fileno(f)) != 0)
-        st = ps_error_setf(err, PS_ERR_SINK, "cannot write '%s' (temporary file %s): %s", target,
-                           tmp, strerror(errno ? errno : EIO));
+        st = ps_error_setf(err, PS_ERR_SINK, "cannot write '%s' (temporary file %s): %s",
+                           SHORT(target), SHORT(tmp), strerror(errno ? errno : EIO));
     if (fclose(f) != 0 && st == PS_OK)
-        st = ps_error_setf(err, PS_ERR_SINK, "cannot write '%s' (closing %s): %s", target, tmp,
-                           strerror(errno));
+        st = ps_error_setf(err, PS_ERR_SINK, "cannot write '%s' (closing %s): %s", SHORT(target),
+                           SHORT(tmp), strerror(errno));
     return rename_into_place(st, tmp, target, 1, before_rename, err);
 }
 
@@ -372,8 +390,9 @@ ps_status ps_outfile_check(ps_outfile *o, ps_error *err)
         return PS_OK;
     if (o->io_errno == ENOMEM)
         return ps_error_setf(err, PS_ERR_NOMEM, "out of memory writing '%s'", shown(o));
-    return ps_error_setf(err, PS_ERR_SINK, "cannot write '%s' (temporary file %s): %s", shown(o),
-                         o->tmp_path ? o->tmp_path : "in $TMPDIR", strerror(o->io_errno));
+    return ps_error_setf(err, PS_ERR_SINK, "cannot write '%s' (temporary file %s): %s",
+                         SHORT(shown(o)), o->tmp_path ? SHORT(o->tmp_path) : "in $TMPDIR",
+                         strerror(o->io_errno));
 }
 
 ps_status ps_outfile_commit(ps_outfile *o, ps_error *err)

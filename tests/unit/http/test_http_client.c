@@ -190,8 +190,14 @@ static void test_503_then_ok(void **state)
     assert_int_equal(retries, 1);
     /* first retry: 1 s + jitter 0..1 s, slept on the fake clock */
     assert_true(ps_clock_slept_ms() >= 1000 && ps_clock_slept_ms() <= 2000);
-    assert_non_null(strstr(g_log, "WARN reading test: HTTP 503 (server said: failure 1 of "
-                                  "a503); retrying in 1."));
+    /* the message names the delay actually slept (1.000 to 2.000 s with the jitter) */
+    char want[160];
+    long long slept = (long long)ps_clock_slept_ms();
+    snprintf(want, sizeof want,
+             "WARN reading test: HTTP 503 (server said: failure 1 of a503); retrying in "
+             "%lld.%03lld s",
+             slept / 1000, slept % 1000);
+    assert_non_null(strstr(g_log, want));
     assert_non_null(strstr(g_log, "(retry 1 of 3)"));
     ps_http_client_free(c);
 }

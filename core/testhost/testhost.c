@@ -248,15 +248,9 @@ static int on_record(void *ctx, const ps_keyed_row *rec)
 static int on_row(void *ctx, const ps_row *row)
 {
     ps_testhost *th = ctx;
-    if (th->nrows == th->caprows) {
-        size_t cap = th->caprows ? th->caprows * 2 : 64;
-        th_row *nr = realloc(th->rows, cap * sizeof *nr);
-        if (!nr)
-            return -1;
-        th->rows = nr;
-        th->caprows = cap;
-    }
-    th_row *r = &th->rows[th->nrows];
+    th_row *r = next_row(th); /* zeroed: paths stays NULL for tabular rows */
+    if (!r)
+        return -1;
     r->line = row->line;
     r->ncells = row->ncells;
     r->cells = ps_arena_alloc(th->arena, (row->ncells ? row->ncells : 1) * sizeof *r->cells);

@@ -183,7 +183,7 @@ void ps_kit_check_create_destroy(ps_kit_ctx *k, ps_kit_result *r)
     ps_kit_set(r, PS_KIT_PASS, "3 cycles");
 }
 
-static void rmtree(const char *dir)
+void ps_kit_rmtree(const char *dir)
 {
     DIR *d = opendir(dir);
     if (d) {
@@ -195,16 +195,11 @@ static void rmtree(const char *dir)
             snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
             struct stat st;
             if (lstat(path, &st) == 0 && S_ISDIR(st.st_mode))
-                rmtree(path);
+                ps_kit_rmtree(path);
             else
                 unlink(path);
         }
         closedir(d);
     }
     rmdir(dir);
-}
-
-void ps_kit_rmtree(const char *dir)
-{
-    rmtree(dir);
 }

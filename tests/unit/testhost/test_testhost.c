@@ -38,6 +38,7 @@ static void stub_reads_and_conforms(void **state)
     assert_true(ps_testhost_line(th, 1) > ps_testhost_line(th, 0));
     assert_non_null(ps_testhost_cell(th, 6, 0));
     assert_null(ps_testhost_cell(th, 7, 0));
+    assert_null(ps_testhost_value(th, 0, "/id")); /* tabular rows have no key paths */
     assert_string_equal(ps_testhost_error(th), "");
     /* a sink call on a provider says so */
     assert_int_equal(ps_testhost_write_sample(th, 3), -1);

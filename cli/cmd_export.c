@@ -9,6 +9,7 @@
 #include "commands.h"
 #include "ds_state.h"
 #include "model/model_fields.h"
+#include "model/time_window.h"
 #include "model/timestamp.h"
 #include "store/store.h"
 #include "util/log.h"
@@ -23,8 +24,9 @@ static const char export_usage[] =
     "jsonl = one object per payment with the same keys as the jsonl sink.\n"
     "\n"
     "  --dataset NAME      the dataset to export (required)\n"
-    "  --from T, --to T    inclusive TIMESTAMP window, ISO 8601 (a zone-less time is UTC;\n"
-    "                      a date alone means the whole day for --to)\n"
+    "  --from T, --to T    inclusive TIMESTAMP window, ISO 8601 (a zone-less time is UTC);\n"
+    "                      --to covers its whole day (a date alone), minute or second (no\n"
+    "                      fraction); --from after --to is an error\n"
     "  --format F          csv or jsonl (required)\n"
     "  --output FILE       write FILE (replaced atomically) instead of standard output\n"
     "  --include-vanished  also payments that vanished from the source\n"
@@ -157,18 +159,36 @@ static void jsonl_row(FILE *out, const ps_store_payment *p, const char *dataset)
 
 /* ---- options ------------------------------------------------------------------------- */
 
-/* Parses an ISO time; a date alone (10 chars) as the --to bound means its last millisecond. */
-static int parse_bound(const char *opt, const char *text, int is_to, int64_t *out)
+/* Parses an ISO time (model/time_window.h, the rule serve's FROM/TO follow too); *unit_ms is
+ * how far the bound reaches as a --to. */
+static int parse_bound(const char *opt, const char *text, int64_t *out, int64_t *unit_ms)
 {
-    size_t len = strlen(text);
-    int rc = ps_time_parse_iso(text, len, NULL, out);
+    int rc = ps_time_window_bound(text, strlen(text), out, unit_ms);
     if (rc != PS_TIME_OK) {
         cli_error("%s '%s': %s; expected ISO 8601 such as 2024-03-05 or 2024-03-05T14:16:01Z", opt,
                   text, rc == PS_TIME_RANGE ? "no such date or time" : "not a time");
         return -1;
     }
-    if (is_to && len == 10)
-        *out += 86400000 - 1;
+    return 0;
+}
+
+/* Fills q's window from --from/--to: a --to covers its whole day (a date alone), minute or
+ * second (no fraction); a --from after the --to is a usage error with serve's message. */
+static int parse_window(const char *from, const char *to, ps_store_query *q)
+{
+    int64_t unit = 1, to_ms = INT64_MAX;
+    q->unbounded = !from && !to;
+    q->from_ms = INT64_MIN;
+    q->to_ms = INT64_MAX;
+    if ((from && parse_bound("--from", from, &q->from_ms, &unit) != 0) ||
+        (to && parse_bound("--to", to, &to_ms, &unit) != 0))
+        return -1;
+    if (!to)
+        return 0;
+    if (ps_time_window_close(q->from_ms, to_ms, unit, &q->to_ms) != 0) {
+        cli_error("export: %s (--from %s, --to %s)", ps_time_window_order_message(), from, to);
+        return -1;
+    }
     return 0;
 }
 
@@ -291,11 +311,7 @@ int cmd_export(int argc, char **argv)
         return rc < 0 ? PS_EXIT_OK : rc;
     ps_store_query q;
     memset(&q, 0, sizeof q);
-    q.unbounded = !o.from && !o.to;
-    q.from_ms = INT64_MIN;
-    q.to_ms = INT64_MAX;
-    if ((o.from && parse_bound("--from", o.from, 0, &q.from_ms) != 0) ||
-        (o.to && parse_bound("--to", o.to, 1, &q.to_ms) != 0))
+    if (parse_window(o.from, o.to, &q) != 0)
         return PS_EXIT_USAGE;
     q.include_vanished = o.include_vanished;
 

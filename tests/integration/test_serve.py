@@ -275,6 +275,40 @@ class ServeTest(pslib.Case):
         self.assert_payments(
             self.get(API + "?FROM=2024-01-01T00:00:00%2B01:00&TO=2024-01-01T00:00:00Z"), ["A0"])
 
+    def test_export_and_serve_share_the_window_rule(self):
+        """`export --from/--to` and serve's FROM/TO read a window the same way (one parser,
+        model/time_window.c): a TO without a fraction covers its whole second, a fraction is
+        exact, and FROM after TO is refused with the same message (serve 400, export exit 2)."""
+        windows = [("2024-01-01T23:00:00Z", "2024-01-01T23:59:59Z", ["A4"]),  # A4 at .500
+                   ("2024-01-01T23:00:00Z", "2024-01-01T23:59:59.499Z", []),
+                   ("2024-01-01T23:00:00Z", "2024-01-01T23:59:59.5Z", ["A4"]),
+                   ("2024-01-01T08:15:02Z", "2024-01-01T09:00:00Z", ["A1", "A2", "A3"]),
+                   ("2023-12-31T23:59:59Z", "2023-12-31T23:59:59Z", ["A0"])]  # A0 at .999
+        for lo, hi, ids in windows:
+            r = self.get(API + "?FROM=%s&TO=%s" % (lo, hi), key=KEY_A)
+            self.assert_payments(r, ids)
+            res = pslib.run("export", self.cfg, "--dataset", "ds_a", "--format", "jsonl",
+                            "--from", lo, "--to", hi)
+            self.assertEqual(res.rc, 0, res)
+            self.assertEqual([json.loads(x)["ID"] for x in res.out.splitlines()], ids,
+                             (lo, hi, res))
+        lo, hi = "2024-01-01T10:00:00Z", "2024-01-01T09:59:59.999Z"
+        r = self.get(API + "?FROM=%s&TO=%s" % (lo, hi))
+        self.assertEqual(r.status, 400, r)
+        message = r.json()["errors"]
+        self.assertEqual(message, "FROM must not be after TO")
+        res = pslib.run("export", self.cfg, "--dataset", "ds_a", "--format", "csv",
+                        "--from", lo, "--to", hi)
+        self.assertEqual(res.rc, 2, res)
+        self.assertEqual(res.out, "", res)
+        self.assertEqual(res.err.strip(), "paysync: export: %s (--from %s, --to %s)"
+                         % (message, lo, hi), res)
+        # a date alone as --to is still its whole day; --from after it on the next day is refused
+        res = pslib.run("export", self.cfg, "--dataset", "ds_a", "--format", "csv",
+                        "--from", "2024-01-02", "--to", "2024-01-01")
+        self.assertEqual(res.rc, 2, res)
+        self.assertIn(message, res.err, res)
+
     def test_empty_window(self):
         self.assertEqual(self.get(API + "?FROM=2020-01-01T00:00:00Z&TO=2020-01-01T23:59:59Z")
                          .body, b'{"payments":[],"errors":""}')

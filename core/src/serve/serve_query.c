@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "model/time_window.h"
 #include "model/timestamp.h"
 
 static const char msg_times[] = "FROM and TO are required ISO8601 timestamps";
@@ -68,11 +69,11 @@ int ps_serve_parse_instant(const char *s, size_t len, int64_t *ms, int *has_frac
     }
     if (buf[4] != '-' || buf[7] != '-' || buf[10] != 'T' || buf[13] != ':' || buf[16] != ':')
         return -1;
-    int64_t v;
-    if (ps_time_parse_iso(buf, len, NULL, &v) != PS_TIME_OK)
+    int64_t v, unit;
+    if (ps_time_window_bound(buf, len, &v, &unit) != PS_TIME_OK)
         return -1;
     *ms = v;
-    *has_fraction = len > 19 && buf[19] == '.';
+    *has_fraction = unit == 1;
     return 0;
 }
 
@@ -185,12 +186,14 @@ ps_query_error ps_serve_query_parse(const char *qs, size_t len, ps_payments_quer
         ps_serve_parse_instant(val[P_FROM], vlen[P_FROM], &out->from_ms, &fa) != 0 ||
         ps_serve_parse_instant(val[P_TO], vlen[P_TO], &out->to_ms, &ta) != 0)
         return fail(PS_QUERY_TIMES, msg, msgsz, "%s", msg_times);
-    if (out->from_ms > out->to_ms)
-        return fail(PS_QUERY_ORDER, msg, msgsz, "FROM must not be after TO%s", "");
+    /* The window rule shared with export (model/time_window.h): FROM after TO is refused,
+     * a TO without a fraction covers its whole second. */
+    int64_t end;
+    if (ps_time_window_close(out->from_ms, out->to_ms, ta ? 1 : 1000, &end) != 0)
+        return fail(PS_QUERY_ORDER, msg, msgsz, "%s", ps_time_window_order_message());
     if (out->to_ms - out->from_ms > PS_SERVE_WINDOW_MAX_MS)
         return fail(PS_QUERY_RANGE, msg, msgsz, "%s", msg_range);
-    if (!ta)
-        out->to_ms += 999;
+    out->to_ms = end;
     for (int p = P_SITE; p <= P_FIN; p++) {
         if (!filter_ok((const unsigned char *)val[p], vlen[p]))
             return fail(PS_QUERY_FILTER, msg, msgsz,

@@ -277,7 +277,10 @@ static ps_status str_list(cctx *x, const ps_ynode *n, const char *path, char ***
 
 /* ---- plugin references --------------------------------------------------------------- */
 
-static ps_status parse_ref(cctx *x, const ps_ynode *n, const char *path, ps_plugin_ref *ref)
+/* `{plugin: NAME, options...}`. With def_plugin, `plugin` may be left out (then NAME is
+ * def_plugin) and the key `skip` is not an option (the caller reads it). */
+static ps_status parse_ref_ex(cctx *x, const ps_ynode *n, const char *path, ps_plugin_ref *ref,
+                              const char *def_plugin, const char *skip)
 {
     ps_status st = want_map(x, n, path);
     if (st != PS_OK)
@@ -285,7 +288,11 @@ static ps_status parse_ref(cctx *x, const ps_ynode *n, const char *path, ps_plug
     ref->line = n->line;
     ref->col = n->col;
     const ps_ynode *p = ps_ynode_get(n, "plugin");
-    if (!p) {
+    char sub[300];
+    if (!p && def_plugin) {
+        if (!(ref->plugin = strdup(def_plugin)))
+            return oom(x);
+    } else if (!p) {
         static const char *const k[] = {"plugin"};
         for (size_t i = 0; i < n->n; i += 2)
             if (ps_suggest(n->kids[i]->s, k, 1))
@@ -293,17 +300,16 @@ static ps_status parse_ref(cctx *x, const ps_ynode *n, const char *path, ps_plug
                             n->kids[i]->s);
         return cerr(x, n, path, "missing key 'plugin' (the plugin's name, e.g. plugin: csvfile)");
     }
-    char sub[300];
     pathf(sub, sizeof sub, "%s.plugin", path);
-    if ((st = nonempty(x, p, sub, &ref->plugin)) != PS_OK)
+    if (p && (st = nonempty(x, p, sub, &ref->plugin)) != PS_OK)
         return st;
-    if (!name_ok(ref->plugin, 0))
+    if (p && !name_ok(ref->plugin, 0))
         return cerr(x, p, sub, "plugin name '%s' must be lower-case letters, digits and _",
                     ref->plugin);
     size_t cap = 0;
     for (size_t i = 0; i < n->n; i += 2) {
         const ps_ynode *k = n->kids[i], *v = n->kids[i + 1];
-        if (strcmp(k->s, "plugin") == 0)
+        if (strcmp(k->s, "plugin") == 0 || (skip && strcmp(k->s, skip) == 0))
             continue;
         pathf(sub, sizeof sub, "%s.%s", path, k->s);
         if (v->type != PS_Y_SCALAR)
@@ -316,6 +322,45 @@ static ps_status parse_ref(cctx *x, const ps_ynode *n, const char *path, ps_plug
             return st;
     }
     return PS_OK;
+}
+
+static ps_status parse_ref(cctx *x, const ps_ynode *n, const char *path, ps_plugin_ref *ref)
+{
+    return parse_ref_ex(x, n, path, ref, NULL, NULL);
+}
+
+/* verify_meters: a path (a CSV file) or a plugin reference with an optional `column`. */
+static ps_status parse_meters(cctx *x, const ps_ynode *n, const char *path, ps_dataset_def *d)
+{
+    ps_status st;
+    if (n->type == PS_Y_SCALAR) {
+        char *file;
+        if ((st = nonempty(x, n, path, &file)) != PS_OK)
+            return st;
+        d->meters.line = n->line;
+        d->meters.col = n->col;
+        if (!(d->meters.plugin = strdup("csvfile"))) {
+            free(file);
+            return oom(x);
+        }
+        size_t cap = 0;
+        st = kv_push(x, &d->meters.opts, &d->meters.nopts, &cap, "path", file, n->line, n->col);
+    } else {
+        if ((st = want_map(x, n, path)) != PS_OK)
+            return st;
+        st = parse_ref_ex(x, n, path, &d->meters, "csvfile", "column");
+        const ps_ynode *c = ps_ynode_get(n, "column");
+        if (st == PS_OK && c && !ps_ynode_is_null(c)) {
+            char sub[300];
+            pathf(sub, sizeof sub, "%s.column", path);
+            st = nonempty(x, c, sub, &d->meters_column);
+            if (st == PS_OK && strlen(d->meters_column) > 256)
+                st = cerr(x, c, sub, "column name is longer than 256 bytes");
+        }
+    }
+    if (st == PS_OK && !d->meters_column && !(d->meters_column = strdup("external_id")))
+        return oom(x);
+    return st;
 }
 
 static void ref_free(ps_plugin_ref *r)
@@ -379,8 +424,9 @@ static ps_status parse_sinks(cctx *x, const ps_ynode *n)
     return PS_OK;
 }
 
-static const char *const dataset_keys[] = {"name",    "type",  "target",  "profile",  "source",
-                                           "mapping", "sinks", "rejects", "warnings", "schedule"};
+static const char *const dataset_keys[] = {"name",     "type",     "target",       "profile",
+                                           "source",   "mapping",  "sinks",        "rejects",
+                                           "warnings", "schedule", "verify_meters"};
 static const char *const mapping_keys[] = {"columns", "defaults", "timestamp", "transaction_types",
                                            "phone_country_code"};
 static const char *const timestamp_keys[] = {"formats", "utc_offset", "time_zone"};
@@ -771,6 +817,12 @@ static ps_status parse_dataset(cctx *x, const ps_ynode *n, size_t idx, ps_datase
     if (st != PS_OK)
         return st;
 
+    if ((v = ps_ynode_get(n, "verify_meters")) && !ps_ynode_is_null(v)) {
+        pathf(sub, sizeof sub, "%s.verify_meters", path);
+        if ((st = parse_meters(x, v, sub, d)) != PS_OK)
+            return st;
+    }
+
     static const char *const pathkeys[] = {"rejects", "warnings"};
     for (int i = 0; i < 2; i++) {
         char **dst = i == 0 ? &d->rejects : &d->warnings;
@@ -1158,6 +1210,8 @@ void ps_config_free(ps_config *c)
         free(d->type);
         free(d->target_id);
         ref_free(&d->source);
+        ref_free(&d->meters);
+        free(d->meters_column);
         ps_kv *lists[] = {d->columns, d->defaults, d->txtype_aliases, d->schedule};
         size_t counts[] = {d->ncolumns, d->ndefaults, d->ntxtype_aliases, d->nschedule};
         for (int l = 0; l < 4; l++) {

@@ -9,7 +9,6 @@
 #include "paysync/status.h"
 #include "util/suggest.h"
 
-
 /* `{plugin: NAME, other: options...}`: everything but `plugin` is a plugin option. */
 typedef struct ps_plugin_ref {
     char *plugin;
@@ -44,8 +43,12 @@ typedef struct ps_dataset_def {
     char *phone_country_code; /* mapping.phone_country_code: "234" */
     char **sinks;             /* names of sinks */
     size_t nsinks;
-    char *rejects;  /* rejects JSONL path (resolved), or NULL = none */
-    char *warnings; /* warnings JSONL path (resolved), or NULL = none */
+    /* `verify_meters`: the meter list, read through a provider (meters.plugin NULL = none);
+     * a single value P is {plugin: csvfile, path: P}, and `plugin` defaults to csvfile. */
+    ps_plugin_ref meters;
+    char *meters_column; /* header (or record key path) of the meter IDs: "external_id" */
+    char *rejects;       /* rejects JSONL path (resolved), or NULL = none */
+    char *warnings;      /* warnings JSONL path (resolved), or NULL = none */
     /* `schedule:` flattened to key/values (docs/configuration.md "schedule"):
      *   a single value S                  -> {kind: S}          e.g. daily, hourly, "0 2 * * *"
      *   a mapping                         -> kind = its FIRST key, then every entry K: V with

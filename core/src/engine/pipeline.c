@@ -6,13 +6,14 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "plugin/host.h"
-#include "util/crashpoint.h"
-#include "util/log.h"
-#include "model/model_fields.h"
+#include "engine/meterlist.h"
 #include "engine/plan.h"
 #include "engine/protocol.h"
 #include "engine/rowlog.h"
+#include "model/model_fields.h"
+#include "plugin/host.h"
+#include "util/crashpoint.h"
+#include "util/log.h"
 
 #define DEFAULT_BATCH_ROWS 4096
 
@@ -75,8 +76,9 @@ typedef struct ds_run {
     ps_rowlog *rejects, *warnings;
     ps_dedup *dedup;
     ps_tz *source_zone;
-    int record_shape;   /* the provider yields keyed records (mapped by path), not rows */
-    ps_path_map *paths; /* record shape: path -> field */
+    ps_meterset *meters; /* verify_meters, NULL = not configured */
+    int record_shape;    /* the provider yields keyed records (mapped by path), not rows */
+    ps_path_map *paths;  /* record shape: path -> field */
     int provider_open;
     size_t sinks_open;
     int64_t last_progress;
@@ -102,6 +104,39 @@ static ps_status reject_row(ds_run *r, const ps_row *row, const row_header *hdr,
         return ps_rowlog_reject(r->rejects, res->name, row->line, p, n, hdr->cells, hdr->n, row,
                                 err);
     return PS_OK;
+}
+
+/* verify_meters: 0 when the record's METER_ID is in the meter list; else *p is set (code
+ * unknown_meter, the near miss named in the message when there is one) and the result is 1,
+ * or 2 for a near miss. count_meter counts it once the row's fate is known. */
+static int check_meter(ds_run *r, const ps_record *rec, ps_problem *p)
+{
+    const char *m = rec->field[PS_F_METER_ID].ptr;
+    size_t n = rec->field[PS_F_METER_ID].len;
+    if (!m || ps_meterset_has(r->meters, m, n))
+        return 0;
+    *p = (ps_problem){.field = PS_F_METER_ID, .code = "unknown_meter", .raw = m};
+    int ml = (int)utf8_prefix(m, n, 60);
+    size_t nl = 0;
+    const char *near = ps_meterset_near(r->meters, m, n, &nl);
+    if (near) {
+        int nn = (int)utf8_prefix(near, nl, 60);
+        snprintf(p->message, sizeof p->message,
+                 "%.*s%s not in the meter list; did you mean %.*s%s?", ml, m,
+                 (size_t)ml < n ? "..." : "", nn, near, (size_t)nn < nl ? "..." : "");
+    } else {
+        snprintf(p->message, sizeof p->message,
+                 "%.*s%s not in the meter list (Odyssey verifies a payment only when its "
+                 "METER_ID is a connection's external_id)",
+                 ml, m, (size_t)ml < n ? "..." : "");
+    }
+    return near ? 2 : 1;
+}
+
+static void count_meter(ds_run *r, int unknown)
+{
+    r->res->meters_unknown += unknown != 0;
+    r->res->meters_near += unknown == 2;
 }
 
 /* One row: field_col[f] is the cell holding field f (or -1), hdr names the cells. */
@@ -141,6 +176,12 @@ static ps_status process_cells(ds_run *r, const ps_row *row, const int *field_co
     ps_row_outcome o = ps_validate_row(r->validator, by_field, row->line, arena, rec, &chk);
     if (o == PS_ROW_REJECTED)
         return reject_row(r, row, hdr, chk.errors, chk.n_errors, err);
+    ps_problem meter_problem;
+    int unknown_meter = r->meters ? check_meter(r, rec, &meter_problem) : 0;
+    if (unknown_meter && r->plan->def->profile == PS_PROFILE_STRICT) {
+        count_meter(r, unknown_meter);
+        return reject_row(r, row, hdr, &meter_problem, 1, err);
+    }
     uint64_t first = 0;
     ps_dedup_result d =
         ps_dedup_check(r->dedup, rec->field[PS_F_ID].ptr, rec->content_hash, row->line, &first);
@@ -161,6 +202,10 @@ static ps_status process_cells(ds_run *r, const ps_row *row, const int *field_co
                  "ID '%.*s%s' was already used by row %" PRIu64 " with different content", idlen,
                  id, id[idlen] ? "..." : "", first);
         return reject_row(r, row, hdr, &p, 1, err);
+    }
+    if (unknown_meter && chk.n_warnings < PS_MAX_PROBLEMS) {
+        count_meter(r, unknown_meter);
+        chk.warnings[chk.n_warnings++] = meter_problem;
     }
     if (chk.n_warnings > 0) {
         res->warnings++;
@@ -254,9 +299,8 @@ static ps_status source_failed(ps_status st, const ps_error *e, const char *what
     char after[64] = "";
     if (e->retry_after_ms > 0)
         snprintf(after, sizeof after, " (retry after %" PRId64 " ms)", e->retry_after_ms);
-    return ps_error_setf(err, PS_ERR_SOURCE,
-                         "%s: temporary failure, a later run may succeed%s: %s", what, after,
-                         e->message);
+    return ps_error_setf(err, PS_ERR_SOURCE, "%s: temporary failure, a later run may succeed%s: %s",
+                         what, after, e->message);
 }
 
 /* Logs the source's columns (or record keys) that map to no field. */
@@ -276,6 +320,27 @@ static void warn_unknown(ds_run *r, const char *what)
     }
     ps_log(PS_LOG_WARN, r->plan->label, "ignoring %zu unknown %s(s): %s", r->res->nunknown, what,
            list);
+}
+
+/* verify_meters: reads the dataset's meter list once for this run. */
+static ps_status load_meters(ds_run *r, ps_error *err)
+{
+    ps_ds_plan *p = r->plan;
+    char what[300];
+    const char *desc =
+        ps_options_is_set(p->mopts, "path") ? ps_options_string(p->mopts, "path") : NULL;
+    if (desc)
+        snprintf(what, sizeof what, "verify_meters: the meter list '%s'", desc);
+    else
+        snprintf(what, sizeof what, "verify_meters: the meter list (%s)", p->mplugin->desc->name);
+    ps_status st = ps_meterlist_load(p->mplugin->desc, p->minst, p->def->meters_column, what,
+                                     p->def->name, &r->meters, err);
+    if (st != PS_OK)
+        return st;
+    r->res->meters_checked = 1;
+    r->res->meters_listed = ps_meterset_count(r->meters);
+    ps_log(PS_LOG_INFO, p->label, "%s: %zu meters", what, ps_meterset_count(r->meters));
+    return PS_OK;
 }
 
 static ps_status open_source(ds_run *r, ps_arena *run_arena, char *cursor, ps_error *err)
@@ -542,6 +607,8 @@ static ps_status run_dataset(ps_ds_plan *p, const ps_run_options *opt, ps_datase
     if (st == PS_OK && !opt->dry_run && p->state_sink &&
         p->state_sink->plugin->desc->sink->load_cursor)
         cursor = p->state_sink->plugin->desc->sink->load_cursor(p->state_sink->inst, p->def->name);
+    if (st == PS_OK && p->minst)
+        st = load_meters(&r, &err);
     if (st == PS_OK)
         st = open_source(&r, run_arena, cursor, &err);
     if (st == PS_OK)
@@ -585,6 +652,7 @@ static ps_status run_dataset(ps_ds_plan *p, const ps_run_options *opt, ps_datase
     free(cursor);
     ps_validator_free(r.validator);
     ps_dedup_free(r.dedup);
+    ps_meterset_free(r.meters);
     ps_mapping_free(&r.map);
     ps_path_map_free(r.paths);
     ps_tz_free(r.source_zone);
@@ -672,6 +740,12 @@ ps_status ps_check(const ps_config *cfg, ps_registry *reg, char *const *only, si
         else
             ps_log(PS_LOG_INFO, p->label, "source ok (%s %s)", p->plugin->desc->name,
                    p->plugin->desc->version);
+        if (st == PS_OK && p->minst && p->mplugin->desc->check &&
+            (st = p->mplugin->desc->check(p->minst, &e)) != PS_OK)
+            ps_error_setf(err, st, "dataset '%s' verify_meters: %s", p->def->name, e.message);
+        else if (st == PS_OK && p->minst)
+            ps_log(PS_LOG_INFO, p->label, "verify_meters ok (%s %s)", p->mplugin->desc->name,
+                   p->mplugin->desc->version);
     }
     for (size_t i = 0; i < plan.nsinks && st == PS_OK; i++) {
         ps_sink_inst *s = &plan.sinks[i];

@@ -7,10 +7,10 @@
 #include <stdio.h>
 
 #include "config/config.h"
-#include "plugin/loader.h"
 #include "engine/mapping.h"
-#include "paysync/plugin.h"
 #include "model/validate.h"
+#include "paysync/plugin.h"
+#include "plugin/loader.h"
 
 typedef struct ps_code_count {
     const char *code; /* static */
@@ -22,14 +22,18 @@ typedef struct ps_code_count {
 typedef struct ps_dataset_result {
     char name[128];
     char run_id[64];
-    int ran;            /* 0 when the dataset was not selected/run */
-    int ok;             /* 1 committed, 0 failed */
+    int ran; /* 0 when the dataset was not selected/run */
+    int ok;  /* 1 committed, 0 failed */
     ps_status status;
-    char error[1024];   /* when failed */
+    char error[1024]; /* when failed */
     uint64_t read, accepted, rejected, blank, duplicates, warnings;
     ps_code_count rejected_by_code[PS_MAX_CODES];
     ps_code_count warnings_by_code[PS_MAX_CODES];
     ps_change_counts changes;
+    /* verify_meters: IDs in the meter list, accepted-or-rejected payments whose METER_ID is
+     * not in it, and how many of those nearly match a listed ID */
+    int meters_checked;
+    uint64_t meters_listed, meters_unknown, meters_near;
     char **unknown_columns;
     size_t nunknown;
     int64_t started_ms, finished_ms;
@@ -46,13 +50,13 @@ typedef void (*ps_problem_fn)(void *ctx, const char *dataset, uint64_t row,
                               const ps_problem *problems, int n, int is_warning);
 
 typedef struct ps_run_options {
-    char *const *only;   /* dataset names to run; NULL/0 = all */
+    char *const *only; /* dataset names to run; NULL/0 = all */
     size_t nonly;
-    int dry_run;         /* read and validate only: no sink, no rejects file */
-    int progress;        /* progress line on a terminal */
+    int dry_run;  /* read and validate only: no sink, no rejects file */
+    int progress; /* progress line on a terminal */
     ps_problem_fn on_problem;
     void *on_problem_ctx;
-    size_t batch_rows;   /* 0 = default (4096) */
+    size_t batch_rows; /* 0 = default (4096) */
     /* When non-NULL and set (e.g. by a SIGTERM handler), the running dataset stops after the
      * current batch and rolls back ("interrupted"); later datasets are not started. */
     volatile sig_atomic_t *stop;
@@ -81,12 +85,12 @@ ps_status ps_run_write_report(const ps_run_result *res, const char *path, ps_err
 
 typedef struct ps_discovery {
     ps_table_info info;
-    ps_mapping map;       /* may be partial: map_error says why it failed */
+    ps_mapping map; /* may be partial: map_error says why it failed */
     char map_error[1024];
     int map_ok;
-    char **sample_json;   /* up to 5 normalised rows as JSON text (or the reject reasons) */
+    char **sample_json; /* up to 5 normalised rows as JSON text (or the reject reasons) */
     size_t nsample;
-    void *priv;           /* owned storage (header strings) */
+    void *priv; /* owned storage (header strings) */
 } ps_discovery;
 
 /* Opens the dataset's source, maps its header and normalises up to 5 rows. Nothing is

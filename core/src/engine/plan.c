@@ -6,11 +6,10 @@
 
 #include "model/model_fields.h"
 
-static ps_status create_instance(const ps_config *cfg, ps_registry *reg,
-                                 const ps_plugin_ref *ref, ps_plugin_kind want,
-                                 const char *context, const ps_plugin **plugin,
-                                 ps_options **opts, ps_plugin_ctx *ctx, ps_env *env,
-                                 void **inst, ps_error *err)
+static ps_status create_instance(const ps_config *cfg, ps_registry *reg, const ps_plugin_ref *ref,
+                                 ps_plugin_kind want, const char *context, const ps_plugin **plugin,
+                                 ps_options **opts, ps_plugin_ctx *ctx, ps_env *env, void **inst,
+                                 ps_error *err)
 {
     ps_error e = {0};
     ps_status st = ps_registry_find(reg, ref->plugin, plugin, &e);
@@ -65,20 +64,18 @@ static ps_status build_mapping(const ps_config *cfg, ps_ds_plan *p, ps_error *er
     for (size_t i = 0; i < d->ncolumns; i++) {
         int f = ps_field_lookup(d->columns[i].value, strlen(d->columns[i].value));
         if (f < 0)
-            return ps_error_setf(err, PS_ERR_CONFIG,
-                                 "%s:%d:%d: dataset '%s': mapping.columns: '%s' is not a field",
-                                 cfg->path, d->columns[i].line, d->columns[i].col, d->name,
-                                 d->columns[i].value);
+            return ps_error_setf(
+                err, PS_ERR_CONFIG, "%s:%d:%d: dataset '%s': mapping.columns: '%s' is not a field",
+                cfg->path, d->columns[i].line, d->columns[i].col, d->name, d->columns[i].value);
         p->alias_header[i] = d->columns[i].key;
         p->alias_field[i] = f;
     }
     for (size_t i = 0; i < d->ndefaults; i++) {
         int f = ps_field_lookup(d->defaults[i].key, strlen(d->defaults[i].key));
         if (f < 0)
-            return ps_error_setf(err, PS_ERR_CONFIG,
-                                 "%s:%d:%d: dataset '%s': mapping.defaults: '%s' is not a field",
-                                 cfg->path, d->defaults[i].line, d->defaults[i].col, d->name,
-                                 d->defaults[i].key);
+            return ps_error_setf(
+                err, PS_ERR_CONFIG, "%s:%d:%d: dataset '%s': mapping.defaults: '%s' is not a field",
+                cfg->path, d->defaults[i].line, d->defaults[i].col, d->name, d->defaults[i].key);
         p->defaults[f] = d->defaults[i].value;
     }
     for (size_t i = 0; i < d->ntxtype_aliases; i++) {
@@ -110,8 +107,7 @@ static ps_status build_mapping(const ps_config *cfg, ps_ds_plan *p, ps_error *er
     return PS_OK;
 }
 
-void ps_plan_validate_config(const ps_ds_plan *p, const ps_tz *serial_zone,
-                             ps_validate_config *out)
+void ps_plan_validate_config(const ps_ds_plan *p, const ps_tz *serial_zone, ps_validate_config *out)
 {
     const ps_dataset_def *d = p->def;
     memset(out, 0, sizeof *out);
@@ -141,9 +137,9 @@ ps_status ps_plan_build(const ps_config *cfg, ps_registry *reg, char *const *onl
         for (size_t k = 0; names && k < cfg->ndatasets; k++)
             names[k] = cfg->datasets[k].name;
         const char *s = names ? ps_suggest(only[i], names, cfg->ndatasets) : NULL;
-        ps_status st = ps_error_setf(err, PS_ERR_CONFIG, "%s: no dataset named '%s'%s%s%s",
-                                     cfg->path, only[i], s ? " (did you mean '" : "",
-                                     s ? s : "", s ? "'?)" : "");
+        ps_status st =
+            ps_error_setf(err, PS_ERR_CONFIG, "%s: no dataset named '%s'%s%s%s", cfg->path, only[i],
+                          s ? " (did you mean '" : "", s ? s : "", s ? "'?)" : "");
         free(names);
         return st;
     }
@@ -170,6 +166,24 @@ ps_status ps_plan_build(const ps_config *cfg, ps_registry *reg, char *const *onl
                              &p->opts, &p->ctx, &p->env, &p->inst, err);
         if (st != PS_OK)
             break;
+        if (d->meters.plugin) {
+            snprintf(p->mlabel, sizeof p->mlabel, "%s verify_meters", d->name);
+            p->mcolumn[0] = d->meters_column;
+            p->mfield[0] = PS_F_METER_ID;
+            p->mmspec.alias_header = p->mcolumn;
+            p->mmspec.alias_field = p->mfield;
+            p->mmspec.n_aliases = 1;
+            p->mmspec.profile = d->profile;
+            p->menv.name = p->mlabel;
+            p->menv.mapping = &p->mmspec;
+            snprintf(context, sizeof context, "dataset '%s' verify_meters", d->name);
+            st = create_instance(cfg, reg, &d->meters, PS_PLUGIN_PROVIDER, context, &p->mplugin,
+                                 &p->mopts, &p->mctx, &p->menv, &p->minst, err);
+            if (st != PS_OK) {
+                p->minst = NULL;
+                break;
+            }
+        }
         if (no_sinks)
             continue;
         p->sinks = calloc(d->nsinks + 1, sizeof *p->sinks);
@@ -237,6 +251,9 @@ void ps_plan_free(ps_plan *p)
         if (d->inst && d->plugin)
             d->plugin->desc->destroy(d->inst);
         ps_options_free(d->opts);
+        if (d->minst && d->mplugin)
+            d->mplugin->desc->destroy(d->minst);
+        ps_options_free(d->mopts);
         ps_tz_free(d->zone);
         free(d->alias_header);
         free(d->alias_field);

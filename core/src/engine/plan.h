@@ -3,11 +3,11 @@
 #define PS_PLAN_H
 
 #include "config/config.h"
-#include "plugin/host.h"
-#include "plugin/loader.h"
 #include "engine/mapping.h"
 #include "model/timestamp.h"
 #include "model/validate.h"
+#include "plugin/host.h"
+#include "plugin/loader.h"
 
 typedef struct ps_sink_inst {
     const ps_sink_def *def;
@@ -17,8 +17,8 @@ typedef struct ps_sink_inst {
     ps_env env;
     ps_plugin_ctx ctx;
     char label[160];
-    int used;      /* a selected dataset writes to it */
-    int failed;    /* a dataset writing to it failed this run */
+    int used;   /* a selected dataset writes to it */
+    int failed; /* a dataset writing to it failed this run */
 } ps_sink_inst;
 
 typedef struct ps_ds_plan {
@@ -34,8 +34,18 @@ typedef struct ps_ds_plan {
     int *alias_field;
     const char *defaults[PS_FIELD_COUNT];
     const char **tx_from, **tx_to;
-    ps_tz *zone;         /* configured utc_offset/time_zone, NULL = UTC */
-    int zone_is_iana;    /* time_zone (not a fixed offset) was configured */
+    ps_tz *zone;      /* configured utc_offset/time_zone, NULL = UTC */
+    int zone_is_iana; /* time_zone (not a fixed offset) was configured */
+    /* verify_meters: the meter list's provider instance (minst NULL = none) */
+    const ps_plugin *mplugin;
+    ps_options *mopts;
+    void *minst;
+    ps_env menv;
+    ps_plugin_ctx mctx;
+    char mlabel[180];
+    ps_mapping_spec mmspec; /* the list's column is an alias of METER_ID (header scans) */
+    const char *mcolumn[1];
+    int mfield[1];
     ps_sink_inst **sinks;
     size_t nsinks;
     ps_sink_inst *state_sink; /* first sink keeping run state, or NULL */

@@ -50,6 +50,11 @@ void ps_run_print_summary(const ps_run_result *res, FILE *out)
                 d->read, d->accepted, d->rejected, d->blank, d->duplicates, d->warnings);
         print_codes(out, "rejected by code", d->rejected_by_code);
         print_codes(out, "warnings by code", d->warnings_by_code);
+        if (d->meters_checked)
+            fprintf(out,
+                    "    verify_meters: %" PRIu64 " meters listed, %" PRIu64
+                    " payments with an unknown meter (%" PRIu64 " near misses)\n",
+                    d->meters_listed, d->meters_unknown, d->meters_near);
         if (d->changes.valid)
             fprintf(out,
                     "    changes: new %" PRIu64 ", changed %" PRIu64 ", unchanged %" PRIu64
@@ -115,6 +120,13 @@ ps_status ps_run_write_report(const ps_run_result *res, const char *path, ps_err
         json_object_set_new(o, "warnings", json_integer((json_int_t)d->warnings));
         json_object_set_new(o, "rejected_by_code", codes_json(d->rejected_by_code));
         json_object_set_new(o, "warnings_by_code", codes_json(d->warnings_by_code));
+        if (d->meters_checked) {
+            json_t *m = json_object();
+            json_object_set_new(m, "meters", json_integer((json_int_t)d->meters_listed));
+            json_object_set_new(m, "unknown", json_integer((json_int_t)d->meters_unknown));
+            json_object_set_new(m, "near_misses", json_integer((json_int_t)d->meters_near));
+            json_object_set_new(o, "verify_meters", m);
+        }
         if (d->changes.valid) {
             json_t *c = json_object();
             json_object_set_new(c, "new", json_integer((json_int_t)d->changes.inserted));

@@ -6,7 +6,9 @@
 #include "model/model_fields.h"
 #include "engine/pipeline.h"
 #include "engine/plan.h"
+#include "engine/meterlist.h"
 #include "engine/protocol.h"
+#include "engine/rowcheck.h"
 
 #define SAMPLE_ROWS 5
 
@@ -15,34 +17,81 @@ typedef struct disc_priv {
     ps_arena *run_arena;
 } disc_priv;
 
-static char *row_json(const ps_record *rec, const ps_row_check *chk, int accepted, uint64_t line)
+static json_t *problems_json(const ps_problem *p, int n)
+{
+    json_t *a = json_array();
+    for (int i = 0; i < n; i++)
+        json_array_append_new(a, json_sprintf("%s: %s", p[i].code, p[i].message));
+    return a;
+}
+
+/* One sample row as run would end it: {"row", "record" (+ "warnings")}, {"row", "rejected"}
+ * or {"row", "duplicate": true}. */
+static char *row_json(const ps_record *rec, const ps_row_check *chk, ps_row_verdict v,
+                      uint64_t line)
 {
     json_t *o = json_object();
     json_object_set_new(o, "row", json_integer((json_int_t)line));
-    if (accepted) {
+    if (v == PS_VERDICT_ACCEPTED) {
         json_t *f = json_object();
         for (int i = 0; i < PS_FIELD_COUNT; i++)
             if (rec->field[i].ptr)
                 json_object_set_new(f, ps_field_name(i),
                                     json_stringn(rec->field[i].ptr, rec->field[i].len));
         json_object_set_new(o, "record", f);
+        if (chk->n_warnings)
+            json_object_set_new(o, "warnings", problems_json(chk->warnings, chk->n_warnings));
+    } else if (v == PS_VERDICT_DUPLICATE) {
+        json_object_set_new(o, "duplicate", json_true());
     } else {
-        json_t *a = json_array();
-        for (int i = 0; i < chk->n_errors; i++)
-            json_array_append_new(a, json_sprintf("%s: %s", chk->errors[i].code,
-                                                  chk->errors[i].message));
-        json_object_set_new(o, "rejected", a);
+        json_object_set_new(o, "rejected", problems_json(chk->errors, chk->n_errors));
     }
     char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
     json_decref(o);
     return s;
 }
 
+/* Evaluates one row with the run's row function; a sample unless blank. 0, or -1 with
+ * out->map_error set. */
+static int sample_row(ps_discovery *out, const ps_row_rules *rules, const ps_row *row,
+                      const int *field_col, ps_arena *batch)
+{
+    ps_record rec;
+    ps_row_check chk;
+    ps_row_verdict v;
+    ps_error e = {0};
+    if (ps_row_evaluate(rules, row, field_col, batch, &rec, &chk, &v, NULL, &e) != PS_OK) {
+        out->map_ok = 0;
+        snprintf(out->map_error, sizeof out->map_error, "%s", e.message);
+        return -1;
+    }
+    if (v != PS_VERDICT_BLANK)
+        out->sample_json[out->nsample++] = row_json(&rec, &chk, v, row->line);
+    return 0;
+}
+
+/* The next batch of rows or records: 1 when there is one, 0 at the end or after an error (a
+ * read error makes the discovery fail, as it would fail the run). */
+static int next_rows(ps_ds_plan *p, ps_arena *batch, ps_row_batch *rb, ps_discovery *out)
+{
+    ps_error e = {0};
+    *rb = (ps_row_batch){.struct_size = sizeof *rb};
+    ps_status st = p->plugin->desc->provider->next_batch(p->inst, batch, rb, &e);
+    if (st == PS_OK)
+        return 1;
+    if (st != PS_END) {
+        out->map_ok = 0;
+        snprintf(out->map_error, sizeof out->map_error, "reading the rows failed: %s", e.message);
+    }
+    return 0;
+}
+
 /* Record-shaped sources: samples the first records; the distinct key paths seen become the
  * "columns" shown (header = paths, each with the field its path maps to). */
 #define DISCOVER_MAX_KEYS 128
 
-static void discover_records(ps_ds_plan *p, ps_validator *v, ps_arena *batch, ps_discovery *out,
+static void discover_records(ps_ds_plan *p, ps_validator *v, ps_dedup *dd,
+                             const ps_meterset *meters, ps_arena *batch, ps_discovery *out,
                              ps_arena *run_arena)
 {
     ps_error e = {0};
@@ -55,9 +104,8 @@ static void discover_records(ps_ds_plan *p, ps_validator *v, ps_arena *batch, ps
         snprintf(out->map_error, sizeof out->map_error, "out of memory");
         goto done;
     }
-    ps_row_batch rb = {.struct_size = sizeof rb};
-    while (out->nsample < SAMPLE_ROWS &&
-           p->plugin->desc->provider->next_batch(p->inst, batch, &rb, &e) == PS_OK) {
+    ps_row_batch rb;
+    while (out->nsample < SAMPLE_ROWS && next_rows(p, batch, &rb, out)) {
         if (ps_protocol_check_records(p->plugin->desc->name, &rb, &e) != PS_OK) {
             out->map_ok = 0;
             snprintf(out->map_error, sizeof out->map_error, "%s", e.message);
@@ -65,12 +113,8 @@ static void discover_records(ps_ds_plan *p, ps_validator *v, ps_arena *batch, ps
         }
         for (size_t i = 0; i < rb.count && out->nsample < SAMPLE_ROWS; i++) {
             const ps_keyed_row *kr = &rb.records[i];
-            ps_cell cells[PS_FIELD_COUNT];
-            const ps_cell *by_field[PS_FIELD_COUNT] = {0};
-            int any = 0;
             for (uint32_t k = 0; k < kr->nvalues; k++) {
                 const ps_value *val = &kr->values[k];
-                int f = ps_path_map_field(pm, val->path, val->path_len);
                 uint32_t j = 0;
                 while (j < nkeys && (keys[j].len != val->path_len ||
                                      memcmp(keys[j].text, val->path, val->path_len) != 0))
@@ -79,26 +123,30 @@ static void discover_records(ps_ds_plan *p, ps_validator *v, ps_arena *batch, ps
                     char *copy = ps_arena_strndup(run_arena, val->path, val->path_len);
                     if (copy) {
                         keys[nkeys] = (ps_cell){copy, val->path_len, PS_CELL_TEXT};
-                        key_field[nkeys++] = f;
+                        key_field[nkeys++] = ps_path_map_field(pm, val->path, val->path_len);
                     }
                 }
-                if (f < 0 || by_field[f])
-                    continue;
-                cells[f] = (ps_cell){val->text, val->len,
-                                     val->type == PS_VAL_BOOL ? PS_CELL_BOOL : PS_CELL_TEXT};
-                by_field[f] = &cells[f];
-                any |= val->len > 0;
             }
-            if (!any)
-                continue;
-            ps_record rec;
-            ps_row_check chk = {0};
-            ps_row_outcome o = ps_validate_row(v, by_field, kr->line, batch, &rec, &chk);
-            out->sample_json[out->nsample++] = row_json(&rec, &chk, o == PS_ROW_ACCEPTED, kr->line);
+            ps_row row;
+            ps_cell *paths;
+            int field_col[PS_FIELD_COUNT];
+            if (ps_record_as_row(kr, pm, batch, &row, &paths, field_col, &e) != PS_OK) {
+                out->map_ok = 0;
+                snprintf(out->map_error, sizeof out->map_error, "%s", e.message);
+                goto keys_done;
+            }
+            ps_row_rules rules = {.validator = v,
+                                  .dedup = dd,
+                                  .header = paths,
+                                  .ncolumns = row.ncells,
+                                  .meters = meters,
+                                  .strict = p->def->profile == PS_PROFILE_STRICT};
+            if (sample_row(out, &rules, &row, field_col, batch) != 0)
+                goto keys_done;
         }
         ps_arena_reset(batch);
-        rb = (ps_row_batch){.struct_size = sizeof rb};
     }
+keys_done:
     /* the keys seen, shown like a header */
     ps_mapping_free(&out->map);
     out->map.col_field = key_field;
@@ -181,36 +229,46 @@ ps_status ps_discover(const ps_config *cfg, ps_registry *reg, const char *datase
     ps_validate_config vc;
     ps_plan_validate_config(p, zone, &vc);
     ps_validator *v = NULL;
-    if (records && ps_validator_new(&vc, &v, &e) == PS_OK) {
-        discover_records(p, v, batch, out, pv->run_arena);
+    /* duplicates are told within the sample, as run tells them within the run */
+    ps_dedup *dd = ps_dedup_new();
+    /* verify_meters: the run's meter list, so that unknown meters show as run shows them */
+    ps_meterset *meters = NULL;
+    if (dd && p->minst &&
+        ps_meterlist_load(p->mplugin->desc, p->minst, p->def->meters_column,
+                          "verify_meters: the meter list", p->def->name, &meters, &e) != PS_OK) {
+        out->map_ok = 0;
+        snprintf(out->map_error, sizeof out->map_error, "%s", e.message);
+    }
+    if (!dd) {
+        out->map_ok = 0;
+        snprintf(out->map_error, sizeof out->map_error, "out of memory");
+    } else if (p->minst && !meters) {
+        /* the meter list could not be read: map_error says why */
+    } else if (records && ps_validator_new(&vc, &v, &e) == PS_OK) {
+        discover_records(p, v, dd, meters, batch, out, pv->run_arena);
     } else if (out->map_ok && ps_validator_new(&vc, &v, &e) == PS_OK) {
-        ps_row_batch rb = {.struct_size = sizeof rb};
-        while (out->nsample < SAMPLE_ROWS &&
-               p->plugin->desc->provider->next_batch(p->inst, batch, &rb, &e) == PS_OK) {
+        ps_row_rules rules = {.validator = v,
+                              .dedup = dd,
+                              .meters = meters,
+                              .strict = p->def->profile == PS_PROFILE_STRICT,
+                              .header = out->info.header,
+                              .ncolumns = out->info.ncolumns,
+                              .header_line = out->info.header_line};
+        ps_row_batch rb;
+        int stop = 0;
+        while (!stop && out->nsample < SAMPLE_ROWS && next_rows(p, batch, &rb, out)) {
             if (ps_protocol_check_batch(p->plugin->desc->name, &rb, &e) != PS_OK) {
                 out->map_ok = 0;
                 snprintf(out->map_error, sizeof out->map_error, "%s", e.message);
                 break;
             }
-            for (size_t i = 0; i < rb.count && out->nsample < SAMPLE_ROWS; i++) {
-                const ps_row *row = &rb.rows[i];
-                if (ps_row_is_blank(row->cells, row->ncells))
-                    continue;
-                const ps_cell *by_field[PS_FIELD_COUNT];
-                for (int f = 0; f < PS_FIELD_COUNT; f++) {
-                    int c = out->map.field_col[f];
-                    by_field[f] = (c >= 0 && (uint32_t)c < row->ncells) ? &row->cells[c] : NULL;
-                }
-                ps_record rec;
-                ps_row_check chk = {0};
-                ps_row_outcome o = ps_validate_row(v, by_field, row->line, batch, &rec, &chk);
-                out->sample_json[out->nsample++] =
-                    row_json(&rec, &chk, o == PS_ROW_ACCEPTED, row->line);
-            }
+            for (size_t i = 0; i < rb.count && out->nsample < SAMPLE_ROWS && !stop; i++)
+                stop = sample_row(out, &rules, &rb.rows[i], out->map.field_col, batch) != 0;
             ps_arena_reset(batch);
-            rb = (ps_row_batch){.struct_size = sizeof rb};
         }
     }
+    ps_dedup_free(dd);
+    ps_meterset_free(meters);
     ps_validator_free(v);
     ps_tz_free(zone);
     ps_arena_destroy(batch);

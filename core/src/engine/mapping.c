@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "model/model_fields.h"
+#include "model/space.h"
 
 #define HDR_MAX 256
 
@@ -55,14 +56,6 @@ void ps_mapping_free(ps_mapping *m)
         m->field_col[f] = -1;
 }
 
-static int is_blank_text(const ps_cell *c)
-{
-    for (uint32_t i = 0; i < c->len; i++)
-        if (c->text[i] != ' ' && c->text[i] != '\t' && c->text[i] != '\r' && c->text[i] != '\n')
-            return 0;
-    return 1;
-}
-
 ps_status ps_mapping_build(const ps_mapping_spec *spec, const ps_cell *header, size_t ncols,
                            ps_mapping *out, ps_error *err)
 {
@@ -78,7 +71,7 @@ ps_status ps_mapping_build(const ps_mapping_spec *spec, const ps_cell *header, s
     out->ncols = ncols;
     for (size_t c = 0; c < ncols; c++) {
         out->col_field[c] = -1;
-        if (is_blank_text(&header[c]))
+        if (ps_text_is_blank(header[c].text, header[c].len))
             continue;
         int f = ps_mapping_match(spec, header[c].text, header[c].len);
         if (f < 0) {

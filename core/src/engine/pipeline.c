@@ -9,6 +9,7 @@
 #include "engine/meterlist.h"
 #include "engine/plan.h"
 #include "engine/protocol.h"
+#include "engine/rowcheck.h"
 #include "engine/rowlog.h"
 #include "model/model_fields.h"
 #include "plugin/host.h"
@@ -44,25 +45,6 @@ static void make_run_id(char *buf, size_t cap, int64_t now_ms)
             c[k++] = *p;
     c[k] = '\0';
     snprintf(buf, cap, "%s-%ld", c, (long)getpid());
-}
-
-static int cell_blank(const ps_cell *c)
-{
-    for (uint32_t i = 0; i < c->len; i++)
-        if (c->text[i] != ' ' && c->text[i] != '\t' && c->text[i] != '\r' && c->text[i] != '\n')
-            return 0;
-    return 1;
-}
-
-/* Length of the longest prefix of s (n bytes) of at most max bytes that ends on a UTF-8
- * boundary. */
-static size_t utf8_prefix(const char *s, size_t n, size_t max)
-{
-    if (n <= max)
-        return n;
-    while (max > 0 && ((unsigned char)s[max] & 0xC0) == 0x80)
-        max--;
-    return max;
 }
 
 /* State of one dataset run. */
@@ -106,40 +88,14 @@ static ps_status reject_row(ds_run *r, const ps_row *row, const row_header *hdr,
     return PS_OK;
 }
 
-/* verify_meters: 0 when the record's METER_ID is in the meter list; else *p is set (code
- * unknown_meter, the near miss named in the message when there is one) and the result is 1,
- * or 2 for a near miss. count_meter counts it once the row's fate is known. */
-static int check_meter(ds_run *r, const ps_record *rec, ps_problem *p)
-{
-    const char *m = rec->field[PS_F_METER_ID].ptr;
-    size_t n = rec->field[PS_F_METER_ID].len;
-    if (!m || ps_meterset_has(r->meters, m, n))
-        return 0;
-    *p = (ps_problem){.field = PS_F_METER_ID, .code = "unknown_meter", .raw = m};
-    int ml = (int)utf8_prefix(m, n, 60);
-    size_t nl = 0;
-    const char *near = ps_meterset_near(r->meters, m, n, &nl);
-    if (near) {
-        int nn = (int)utf8_prefix(near, nl, 60);
-        snprintf(p->message, sizeof p->message,
-                 "%.*s%s not in the meter list; did you mean %.*s%s?", ml, m,
-                 (size_t)ml < n ? "..." : "", nn, near, (size_t)nn < nl ? "..." : "");
-    } else {
-        snprintf(p->message, sizeof p->message,
-                 "%.*s%s not in the meter list (Odyssey verifies a payment only when its "
-                 "METER_ID is a connection's external_id)",
-                 ml, m, (size_t)ml < n ? "..." : "");
-    }
-    return near ? 2 : 1;
-}
-
 static void count_meter(ds_run *r, int unknown)
 {
     r->res->meters_unknown += unknown != 0;
     r->res->meters_near += unknown == 2;
 }
 
-/* One row: field_col[f] is the cell holding field f (or -1), hdr names the cells. */
+/* One row: field_col[f] is the cell holding field f (or -1), hdr names the cells. The verdict
+ * comes from ps_row_evaluate, the same function discover uses. */
 static ps_status process_cells(ds_run *r, const ps_row *row, const int *field_col,
                                const row_header *hdr, ps_arena *arena, ps_record *rec,
                                int *accepted, ps_error *err)
@@ -147,65 +103,32 @@ static ps_status process_cells(ds_run *r, const ps_row *row, const int *field_co
     ps_dataset_result *res = r->res;
     *accepted = 0;
     res->read++;
-    int blank = 1;
-    for (uint32_t c = 0; c < row->ncells && blank; c++)
-        blank = cell_blank(&row->cells[c]);
-    if (blank) {
+    ps_row_rules rules = {.validator = r->validator,
+                          .dedup = r->dedup,
+                          .header = hdr->cells,
+                          .ncolumns = hdr->n,
+                          .header_line = r->info.header_line,
+                          .meters = r->meters,
+                          .strict = r->plan->def->profile == PS_PROFILE_STRICT};
+    ps_row_check chk;
+    ps_row_verdict v;
+    int unknown_meter = 0;
+    ps_status st =
+        ps_row_evaluate(&rules, row, field_col, arena, rec, &chk, &v, &unknown_meter, err);
+    if (st != PS_OK)
+        return st;
+    count_meter(r, unknown_meter);
+    switch (v) {
+    case PS_VERDICT_BLANK:
         res->blank++;
         return PS_OK;
-    }
-    if (row->ncells > hdr->n) {
-        for (uint32_t c = hdr->n; c < row->ncells; c++) {
-            if (cell_blank(&row->cells[c]))
-                continue;
-            ps_problem p = {.field = -1, .code = "extra_cells", .raw = NULL};
-            snprintf(p.message, sizeof p.message,
-                     "row %" PRIu64 " has %u cells but the header (row %" PRIu64 ") has %u columns",
-                     row->line, row->ncells, r->info.header_line, r->info.ncolumns);
-            return reject_row(r, row, hdr, &p, 1, err);
-        }
-    }
-    const ps_cell *by_field[PS_FIELD_COUNT];
-    for (int f = 0; f < PS_FIELD_COUNT; f++) {
-        int c = field_col[f];
-        by_field[f] = (c >= 0 && (uint32_t)c < row->ncells) ? &row->cells[c] : NULL;
-    }
-    ps_row_check chk;
-    chk.n_errors = 0;
-    chk.n_warnings = 0;
-    ps_row_outcome o = ps_validate_row(r->validator, by_field, row->line, arena, rec, &chk);
-    if (o == PS_ROW_REJECTED)
-        return reject_row(r, row, hdr, chk.errors, chk.n_errors, err);
-    ps_problem meter_problem;
-    int unknown_meter = r->meters ? check_meter(r, rec, &meter_problem) : 0;
-    if (unknown_meter && r->plan->def->profile == PS_PROFILE_STRICT) {
-        count_meter(r, unknown_meter);
-        return reject_row(r, row, hdr, &meter_problem, 1, err);
-    }
-    uint64_t first = 0;
-    ps_dedup_result d =
-        ps_dedup_check(r->dedup, rec->field[PS_F_ID].ptr, rec->content_hash, row->line, &first);
-    if (d == PS_DEDUP_ERROR)
-        return ps_error_setf(err, PS_ERR_NOMEM,
-                             "cannot track IDs for duplicate detection at row %" PRIu64
-                             " (out of memory, or no space for temporary files in $TMPDIR)",
-                             row->line);
-    if (d == PS_DEDUP_DUPLICATE) {
+    case PS_VERDICT_DUPLICATE:
         res->duplicates++;
         return PS_OK;
-    }
-    if (d == PS_DEDUP_CONFLICT) {
-        ps_problem p = {.field = PS_F_ID, .code = "duplicate_id_conflict", .raw = NULL};
-        const char *id = rec->field[PS_F_ID].ptr;
-        int idlen = (int)utf8_prefix(id, rec->field[PS_F_ID].len, 80);
-        snprintf(p.message, sizeof p.message,
-                 "ID '%.*s%s' was already used by row %" PRIu64 " with different content", idlen,
-                 id, id[idlen] ? "..." : "", first);
-        return reject_row(r, row, hdr, &p, 1, err);
-    }
-    if (unknown_meter && chk.n_warnings < PS_MAX_PROBLEMS) {
-        count_meter(r, unknown_meter);
-        chk.warnings[chk.n_warnings++] = meter_problem;
+    case PS_VERDICT_REJECTED:
+        return reject_row(r, row, hdr, chk.errors, chk.n_errors, err);
+    case PS_VERDICT_ACCEPTED:
+        break;
     }
     if (chk.n_warnings > 0) {
         res->warnings++;
@@ -215,9 +138,8 @@ static ps_status process_cells(ds_run *r, const ps_row *row, const int *field_co
             r->opt->on_problem(r->opt->on_problem_ctx, res->name, row->line, chk.warnings,
                                chk.n_warnings, 1);
         if (r->warnings) {
-            ps_status st =
-                ps_rowlog_warnings(r->warnings, res->name, row->line, rec->field[PS_F_ID].ptr,
-                                   chk.warnings, chk.n_warnings, err);
+            st = ps_rowlog_warnings(r->warnings, res->name, row->line, rec->field[PS_F_ID].ptr,
+                                    chk.warnings, chk.n_warnings, err);
             if (st != PS_OK)
                 return st;
         }
@@ -234,31 +156,18 @@ static ps_status process_row(ds_run *r, const ps_row *row, ps_arena *arena, ps_r
     return process_cells(r, row, r->map.field_col, &hdr, arena, rec, accepted, err);
 }
 
-/* A record of a record-shaped provider goes through the same checks as a row: its values
- * become cells (in record order, numbers as their exact text), its paths the row's header,
- * and each path's field comes from the path map (first value wins when two map to one
- * field). */
+/* A record of a record-shaped provider goes through the same checks as a row (see
+ * ps_record_as_row): its paths are the row's header. */
 static ps_status process_record(ds_run *r, const ps_keyed_row *kr, ps_arena *arena, ps_record *rec,
                                 int *accepted, ps_error *err)
 {
-    uint32_t n = kr->nvalues;
-    ps_cell *cells = ps_arena_alloc(arena, (2 * (size_t)n + 1) * sizeof *cells);
-    if (!cells)
-        return ps_error_setf(err, PS_ERR_NOMEM, "out of memory");
-    ps_cell *paths = cells + n;
+    ps_row row;
+    ps_cell *paths;
     int field_col[PS_FIELD_COUNT];
-    for (int f = 0; f < PS_FIELD_COUNT; f++)
-        field_col[f] = -1;
-    for (uint32_t k = 0; k < n; k++) {
-        const ps_value *v = &kr->values[k];
-        cells[k] = (ps_cell){v->text, v->len, v->type == PS_VAL_BOOL ? PS_CELL_BOOL : PS_CELL_TEXT};
-        paths[k] = (ps_cell){v->path, v->path_len, PS_CELL_TEXT};
-        int f = ps_path_map_field(r->paths, v->path, v->path_len);
-        if (f >= 0 && field_col[f] < 0)
-            field_col[f] = (int)k;
-    }
-    ps_row row = {.line = kr->line, .ncells = n, .cells = cells};
-    row_header hdr = {paths, n};
+    ps_status st = ps_record_as_row(kr, r->paths, arena, &row, &paths, field_col, err);
+    if (st != PS_OK)
+        return st;
+    row_header hdr = {paths, row.ncells};
     return process_cells(r, &row, field_col, &hdr, arena, rec, accepted, err);
 }
 

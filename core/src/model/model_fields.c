@@ -3,6 +3,8 @@
 
 #include <string.h>
 
+#include "model/space.h"
+
 static const char *const field_names[PS_FIELD_COUNT] = {
     "ID",
     "TIMESTAMP",
@@ -32,29 +34,20 @@ const char *ps_field_name(int f)
     return f >= 0 && f < PS_FIELD_COUNT ? field_names[f] : NULL;
 }
 
-/* Whitespace trimmed from headers: ASCII, U+00A0 (C2 A0) and U+FEFF (EF BB BF). */
+/* Whitespace trimmed from headers: model/space.h, and a U+FEFF byte order mark (EF BB BF)
+ * that some exports leave in the first header cell. */
 static size_t lead_ws(const unsigned char *s, size_t len)
 {
-    if (len >= 1 && (s[0] == ' ' || s[0] == '\t' || s[0] == '\r' || s[0] == '\n' || s[0] == '\v' ||
-                     s[0] == '\f'))
-        return 1;
-    if (len >= 2 && s[0] == 0xC2 && s[1] == 0xA0)
-        return 2;
     if (len >= 3 && s[0] == 0xEF && s[1] == 0xBB && s[2] == 0xBF)
         return 3;
-    return 0;
+    return ps_space_lead((const char *)s, len);
 }
 
 static size_t trail_ws(const unsigned char *s, size_t len)
 {
-    if (len >= 1 && (s[len - 1] == ' ' || s[len - 1] == '\t' || s[len - 1] == '\r' ||
-                     s[len - 1] == '\n' || s[len - 1] == '\v' || s[len - 1] == '\f'))
-        return 1;
-    if (len >= 2 && s[len - 2] == 0xC2 && s[len - 1] == 0xA0)
-        return 2;
     if (len >= 3 && s[len - 3] == 0xEF && s[len - 2] == 0xBB && s[len - 1] == 0xBF)
         return 3;
-    return 0;
+    return ps_space_trail((const char *)s, len);
 }
 
 size_t ps_header_normalise(const char *name, size_t len, char *out, size_t cap)

@@ -13,6 +13,7 @@
 #include "model/currency.h"
 #include "model/model_fields.h"
 #include "model/phone.h"
+#include "model/space.h"
 #include "model/txtype.h"
 
 struct ps_validator {
@@ -84,8 +85,8 @@ static int is_ws(unsigned char c)
     return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' || c == '\f';
 }
 
-/* 1 when s[0..len) is ASCII without NUL (the common cell: valid UTF-8 with no U+00A0 to
- * trim), checked 8 bytes at a time; 0 sends the cell to ps_utf8_check and trim. */
+/* 1 when s[0..len) is ASCII without NUL (the common cell: valid UTF-8 with no non-ASCII
+ * whitespace to trim), checked 8 bytes at a time; 0 sends the cell to ps_utf8_check and trim. */
 static inline int plain_ascii(const char *s, size_t len)
 {
     uint64_t acc = 0;
@@ -103,46 +104,17 @@ static inline int plain_ascii(const char *s, size_t len)
     return (acc & UINT64_C(0x8080808080808080)) == 0;
 }
 
-/* Trims ASCII whitespace and U+00A0 from both ends. */
+/* Trims whitespace (model/space.h: the Unicode White_Space characters) from both ends. */
 static void trim(const char **ps, size_t *plen)
 {
-    const unsigned char *s = (const unsigned char *)*ps;
-    size_t len = *plen;
-    for (;;) {
-        if (len && is_ws(s[0])) {
-            s++;
-            len--;
-        } else if (len >= 2 && s[0] == 0xC2 && s[1] == 0xA0) {
-            s += 2;
-            len -= 2;
-        } else {
-            break;
-        }
-    }
-    for (;;) {
-        if (len && is_ws(s[len - 1]))
-            len--;
-        else if (len >= 2 && s[len - 2] == 0xC2 && s[len - 1] == 0xA0)
-            len -= 2;
-        else
-            break;
-    }
-    *ps = (const char *)s;
-    *plen = len;
+    ps_space_trim(ps, plen);
 }
 
 int ps_row_is_blank(const ps_cell *cells, size_t n)
 {
-    size_t i;
-    for (i = 0; i < n; i++) {
-        const char *s = cells[i].text;
-        size_t len = cells[i].len;
-        if (!s)
-            continue;
-        trim(&s, &len);
-        if (len)
+    for (size_t i = 0; i < n; i++)
+        if (cells[i].text && !ps_text_is_blank(cells[i].text, cells[i].len))
             return 0;
-    }
     return 1;
 }
 

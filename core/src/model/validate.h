@@ -62,7 +62,7 @@ ps_row_outcome ps_validate_row(const ps_validator *v, const ps_cell *const by_fi
                                uint64_t source_row, ps_arena *arena, ps_record *out,
                                ps_row_check *chk);
 
-/* 1 when every cell is empty or whitespace. */
+/* 1 when every cell is empty or only whitespace (model/space.h): the one blank-row rule. */
 int ps_row_is_blank(const ps_cell *cells, size_t n);
 
 /* ---- duplicate / conflict detection within one run -------------------------------------- */

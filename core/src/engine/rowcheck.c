@@ -1,0 +1,154 @@
+/* paysync core: the verdict on one source row (rowcheck.h). */
+#include "engine/rowcheck.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "model/space.h"
+
+/* Length of the longest prefix of s (n bytes) of at most max bytes that ends on a UTF-8
+ * boundary. */
+static size_t utf8_prefix(const char *s, size_t n, size_t max)
+{
+    if (n <= max)
+        return n;
+    while (max > 0 && ((unsigned char)s[max] & 0xC0) == 0x80)
+        max--;
+    return max;
+}
+
+static void problem(ps_row_check *chk, int field, const char *code, const char *msg)
+{
+    if (chk->n_errors >= PS_MAX_PROBLEMS)
+        return;
+    ps_problem *p = &chk->errors[chk->n_errors++];
+    p->field = field;
+    p->code = code;
+    p->raw = NULL;
+    snprintf(p->message, sizeof p->message, "%s", msg);
+}
+
+/* verify_meters: 0 when the record's METER_ID is in the meter list; else *p is set (code
+ * unknown_meter, the near miss named in the message when there is one) and the result is 1,
+ * or 2 for a near miss. */
+static int check_meter(const ps_meterset *meters, const ps_record *rec, ps_problem *p)
+{
+    const char *m = rec->field[PS_F_METER_ID].ptr;
+    size_t n = rec->field[PS_F_METER_ID].len;
+    if (!m || ps_meterset_has(meters, m, n))
+        return 0;
+    *p = (ps_problem){.field = PS_F_METER_ID, .code = "unknown_meter", .raw = m};
+    int ml = (int)utf8_prefix(m, n, 60);
+    size_t nl = 0;
+    const char *near = ps_meterset_near(meters, m, n, &nl);
+    if (near) {
+        int nn = (int)utf8_prefix(near, nl, 60);
+        snprintf(p->message, sizeof p->message,
+                 "%.*s%s not in the meter list; did you mean %.*s%s?", ml, m,
+                 (size_t)ml < n ? "..." : "", nn, near, (size_t)nn < nl ? "..." : "");
+    } else {
+        snprintf(p->message, sizeof p->message,
+                 "%.*s%s not in the meter list (Odyssey verifies a payment only when its "
+                 "METER_ID is a connection's external_id)",
+                 ml, m, (size_t)ml < n ? "..." : "");
+    }
+    return near ? 2 : 1;
+}
+
+ps_status ps_row_evaluate(const ps_row_rules *rules, const ps_row *row, const int *field_col,
+                          ps_arena *arena, ps_record *rec, ps_row_check *chk,
+                          ps_row_verdict *verdict, int *unknown_meter, ps_error *err)
+{
+    int meter_dummy;
+    if (!unknown_meter)
+        unknown_meter = &meter_dummy;
+    *unknown_meter = 0;
+    chk->n_errors = 0;
+    chk->n_warnings = 0;
+    if (ps_row_is_blank(row->cells, row->ncells)) {
+        *verdict = PS_VERDICT_BLANK;
+        return PS_OK;
+    }
+    *verdict = PS_VERDICT_REJECTED;
+    for (uint32_t c = rules->ncolumns; c < row->ncells; c++) {
+        if (ps_text_is_blank(row->cells[c].text, row->cells[c].len))
+            continue;
+        char m[200];
+        snprintf(m, sizeof m,
+                 "row %" PRIu64 " has %u cells but the header (row %" PRIu64 ") has %u columns",
+                 row->line, row->ncells, rules->header_line, rules->ncolumns);
+        problem(chk, -1, "extra_cells", m);
+        return PS_OK;
+    }
+    const ps_cell *by_field[PS_FIELD_COUNT];
+    for (int f = 0; f < PS_FIELD_COUNT; f++) {
+        int c = field_col[f];
+        by_field[f] = (c >= 0 && (uint32_t)c < row->ncells) ? &row->cells[c] : NULL;
+    }
+    if (ps_validate_row(rules->validator, by_field, row->line, arena, rec, chk) == PS_ROW_REJECTED)
+        return PS_OK;
+    ps_problem meter_problem;
+    int meter = rules->meters ? check_meter(rules->meters, rec, &meter_problem) : 0;
+    if (meter && rules->strict) {
+        *unknown_meter = meter;
+        chk->n_warnings = 0;
+        chk->errors[chk->n_errors++] = meter_problem;
+        return PS_OK;
+    }
+    if (!rules->dedup)
+        goto accepted;
+    uint64_t first = 0;
+    ps_dedup_result d =
+        ps_dedup_check(rules->dedup, rec->field[PS_F_ID].ptr, rec->content_hash, row->line, &first);
+    if (d == PS_DEDUP_ERROR)
+        return ps_error_setf(err, PS_ERR_NOMEM,
+                             "cannot track IDs for duplicate detection at row %" PRIu64
+                             " (out of memory, or no space for temporary files in $TMPDIR)",
+                             row->line);
+    if (d == PS_DEDUP_DUPLICATE) {
+        *verdict = PS_VERDICT_DUPLICATE;
+        return PS_OK;
+    }
+    if (d == PS_DEDUP_CONFLICT) {
+        const char *id = rec->field[PS_F_ID].ptr;
+        int idlen = (int)utf8_prefix(id, rec->field[PS_F_ID].len, 80);
+        char m[200];
+        snprintf(m, sizeof m,
+                 "ID '%.*s%s' was already used by row %" PRIu64 " with different content", idlen,
+                 id, id[idlen] ? "..." : "", first);
+        chk->n_warnings = 0;
+        problem(chk, PS_F_ID, "duplicate_id_conflict", m);
+        return PS_OK;
+    }
+accepted:
+    if (meter && chk->n_warnings < PS_MAX_PROBLEMS) {
+        *unknown_meter = meter;
+        chk->warnings[chk->n_warnings++] = meter_problem;
+    }
+    *verdict = PS_VERDICT_ACCEPTED;
+    return PS_OK;
+}
+
+ps_status ps_record_as_row(const ps_keyed_row *kr, ps_path_map *pm, ps_arena *arena, ps_row *row,
+                           ps_cell **paths_out, int field_col[PS_FIELD_COUNT], ps_error *err)
+{
+    uint32_t n = kr->nvalues;
+    ps_cell *cells = ps_arena_alloc(arena, (2 * (size_t)n + 1) * sizeof *cells);
+    if (!cells)
+        return ps_error_setf(err, PS_ERR_NOMEM, "out of memory");
+    ps_cell *paths = cells + n;
+    for (int f = 0; f < PS_FIELD_COUNT; f++)
+        field_col[f] = -1;
+    for (uint32_t k = 0; k < n; k++) {
+        const ps_value *v = &kr->values[k];
+        cells[k] = (ps_cell){v->text, v->len, v->type == PS_VAL_BOOL ? PS_CELL_BOOL : PS_CELL_TEXT};
+        paths[k] = (ps_cell){v->path, v->path_len, PS_CELL_TEXT};
+        int f = ps_path_map_field(pm, v->path, v->path_len);
+        if (f >= 0 && field_col[f] < 0)
+            field_col[f] = (int)k;
+    }
+    *row = (ps_row){.line = kr->line, .ncells = n, .cells = cells};
+    *paths_out = paths;
+    return PS_OK;
+}

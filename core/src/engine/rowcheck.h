@@ -1,0 +1,51 @@
+/* paysync core: the verdict on one source row. `run` and `discover` both classify rows with
+ * ps_row_evaluate, so a sample row shown by discover ends exactly as run would end it. */
+#ifndef PS_ROWCHECK_H
+#define PS_ROWCHECK_H
+
+#include <stdint.h>
+
+#include "engine/mapping.h"
+#include "engine/meterset.h"
+#include "model/validate.h"
+#include "paysync/plugin.h"
+#include "util/arena.h"
+
+typedef enum ps_row_verdict {
+    PS_VERDICT_BLANK = 0,    /* every cell empty or whitespace: skipped, counted as blank */
+    PS_VERDICT_ACCEPTED = 1, /* *rec complete; chk->warnings may hold warnings */
+    PS_VERDICT_REJECTED = 2, /* chk->errors says why */
+    PS_VERDICT_DUPLICATE = 3 /* same ID and content as an earlier row: counted, written once */
+} ps_row_verdict;
+
+/* What a row is checked against (borrowed; the caller keeps it alive). */
+typedef struct ps_row_rules {
+    const ps_validator *validator;
+    ps_dedup *dedup;           /* duplicate detection across the rows evaluated; NULL = none */
+    const ps_cell *header;     /* the header's cells (names the columns in messages) */
+    uint32_t ncolumns;         /* header width */
+    uint64_t header_line;      /* row number of the header */
+    const ps_meterset *meters; /* verify_meters list; NULL = not configured */
+    int strict;                /* strict profile: an unknown meter rejects the row */
+} ps_row_rules;
+
+/* The one row path: blank check (model/space.h), then the cells outside the header, then
+ * field validation (field_col[f] = cell of field f or -1), then the meter list, then
+ * duplicate detection. Sets *verdict; on REJECTED chk->errors holds the problems
+ * (extra_cells, unknown_meter under strict, duplicate_id_conflict naming the first row, or
+ * the validator's); an unknown meter of an accepted row is a warning. *unknown_meter (when
+ * not NULL) is 1 for an unknown meter, 2 for one with a near miss, to be counted; 0 else.
+ * Errors (not verdicts): PS_ERR_NOMEM when duplicate tracking runs out of memory or
+ * temporary space. */
+ps_status ps_row_evaluate(const ps_row_rules *rules, const ps_row *row, const int *field_col,
+                          ps_arena *arena, ps_record *rec, ps_row_check *chk,
+                          ps_row_verdict *verdict, int *unknown_meter, ps_error *err);
+
+/* A record of a record-shaped provider as a row: its values become cells (in record order,
+ * numbers as their exact text), its paths the row's header (*paths), and each path's field
+ * comes from pm (first value wins when two map to one field). Cells live in arena. Errors:
+ * PS_ERR_NOMEM. */
+ps_status ps_record_as_row(const ps_keyed_row *kr, ps_path_map *pm, ps_arena *arena, ps_row *row,
+                           ps_cell **paths, int field_col[PS_FIELD_COUNT], ps_error *err);
+
+#endif

@@ -3,7 +3,9 @@
  * parsing; this plugin opens the file, finds the header row and numbers the records. */
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -14,6 +16,11 @@
 #define CSVFILE_DEFAULT_BATCH 1000
 #define CSVFILE_DEFAULT_MAX_FIELD 67108864 /* the core reader's own limit (64 MiB) */
 #define CSVFILE_PATH_SHOWN 512             /* longest path quoted in messages */
+#define CSVFILE_DEFAULT_SETTLE_MS 2000     /* settle_time default */
+#define CSVFILE_MAX_SETTLE_MS 60000        /* settle_time limit */
+/* Test-only hook (docs/providers/csvfile.md "Test hook"): POINT:FIFO makes the plugin stop at
+ * POINT until the test has changed the file. Never an operator setting. */
+#define CSVFILE_PAUSE_ENV "PS_TEST_CSVFILE_PAUSE"
 
 typedef struct csvfile {
     const ps_host *host;
@@ -22,6 +29,7 @@ typedef struct csvfile {
     char delim;
     uint64_t header_row;
     uint64_t max_field;
+    int64_t settle_ms; /* wait when the file ends without a line end and is this recent */
 
     int fd;     /* -1 when not open */
     int own_fd; /* 0 for stdin */
@@ -30,6 +38,13 @@ typedef struct csvfile {
     uint64_t recno;   /* records read so far (the header row included) */
     ps_error pending; /* error met during a batch: returned by this and every later call */
     size_t batch_rows;
+
+    /* Source stability: the file as it was at open, and what was read of it. */
+    int watched;         /* 1: fd is a regular file whose identity and size are checked */
+    struct stat opened;  /* fstat at open */
+    uint64_t bytes_read; /* bytes the reader got */
+    int last_byte;       /* last byte read, -1 before the first */
+    int at_end;          /* 1: the end was reached and checked; later calls return PS_END */
 } csvfile;
 
 static const ps_option_spec csvfile_options[] = {
@@ -58,6 +73,15 @@ static const ps_option_spec csvfile_options[] = {
      .flags = PS_OPTF_RANGE,
      .min = 1,
      .max = CSVFILE_DEFAULT_MAX_FIELD},
+    {.name = "settle_time",
+     .type = PS_OPT_DURATION,
+     .default_value = "2s",
+     .description = "when the file does not end with a line end and was modified less than "
+                    "this long ago, wait until it is this old and check it again (a writer "
+                    "may still be writing); 0 turns the wait off",
+     .flags = PS_OPTF_RANGE | PS_OPTF_PLAIN_SECONDS,
+     .min = 0,
+     .max = CSVFILE_MAX_SETTLE_MS},
     {0},
 };
 
@@ -99,6 +123,10 @@ static ps_status csvfile_create(const ps_plugin_ctx *ctx, void **inst, ps_error 
                             ? h->opt_int(ctx->options, "max_field_bytes")
                             : CSVFILE_DEFAULT_MAX_FIELD;
 
+    int64_t settle = h->opt_is_set(ctx->options, "settle_time")
+                         ? h->opt_int(ctx->options, "settle_time")
+                         : CSVFILE_DEFAULT_SETTLE_MS;
+
     csvfile *c = calloc(1, sizeof *c);
     if (!c || !(c->path = strdup(path))) {
         free(c);
@@ -109,6 +137,7 @@ static ps_status csvfile_create(const ps_plugin_ctx *ctx, void **inst, ps_error 
     c->delim = delim;
     c->header_row = (uint64_t)header_row;
     c->max_field = (uint64_t)max_field;
+    c->settle_ms = settle;
     c->fd = -1;
     *inst = c;
     return PS_OK;
@@ -135,6 +164,10 @@ static long csvfile_read(void *ctx, char *buf, size_t cap)
     csvfile *c = ctx;
     for (;;) {
         ssize_t n = read(c->fd, buf, cap);
+        if (n > 0) {
+            c->bytes_read += (uint64_t)n;
+            c->last_byte = (unsigned char)buf[n - 1];
+        }
         if (n >= 0)
             return (long)n;
         if (errno != EINTR) {
@@ -197,6 +230,10 @@ static ps_status csvfile_open(void *inst, const ps_open_args *args, ps_table_inf
     csvfile_close(c);
     c->recno = 0;
     c->read_errno = 0;
+    c->watched = 0;
+    c->bytes_read = 0;
+    c->last_byte = -1;
+    c->at_end = 0;
     ps_error_clear(&c->pending);
     c->batch_rows = args->batch_rows ? args->batch_rows : CSVFILE_DEFAULT_BATCH;
 
@@ -209,13 +246,21 @@ static ps_status csvfile_open(void *inst, const ps_open_args *args, ps_table_inf
             return ps_error_setf(err, PS_ERR_SOURCE, "cannot open '%.*s': %s", CSVFILE_PATH_SHOWN,
                                  c->path, strerror(errno));
         c->own_fd = 1;
-        struct stat st;
-        if (fstat(c->fd, &st) == 0 && S_ISDIR(st.st_mode)) {
-            csvfile_close(c);
-            return ps_error_setf(err, PS_ERR_SOURCE, "cannot read '%.*s': it is a directory",
-                                 CSVFILE_PATH_SHOWN, c->path);
-        }
     }
+    if (fstat(c->fd, &c->opened) != 0) {
+        int e = errno;
+        csvfile_close(c);
+        return ps_error_setf(err, PS_ERR_SOURCE, "cannot read '%.*s': %s", CSVFILE_PATH_SHOWN,
+                             shown_path(c), strerror(e));
+    }
+    if (c->own_fd && S_ISDIR(c->opened.st_mode)) {
+        csvfile_close(c);
+        return ps_error_setf(err, PS_ERR_SOURCE, "cannot read '%.*s': it is a directory",
+                             CSVFILE_PATH_SHOWN, shown_path(c));
+    }
+    /* Only a regular file has a size and a modification time worth comparing (a pipe, a
+     * FIFO or a terminal is read once, as it comes). */
+    c->watched = S_ISREG(c->opened.st_mode);
     c->reader = c->host->csv_new(csvfile_read, c, c->delim);
     if (!c->reader) {
         csvfile_close(c);
@@ -259,6 +304,123 @@ static ps_status csvfile_open(void *inst, const ps_open_args *args, ps_table_inf
     return PS_OK;
 }
 
+/* ---- source stability ------------------------------------------------------------------ */
+
+/* Test hook: when PS_TEST_CSVFILE_PAUSE is "POINT:FIFO" and point is POINT, writes "POINT\n"
+ * to the FIFO (blocking until the test opens it for reading), then waits until the test has
+ * opened the FIFO for writing and closed it again. Lets a test change the file at an exact
+ * moment of the read. Failures are logged and ignored. */
+static void test_pause(const csvfile *c, const char *point)
+{
+    const char *v = getenv(CSVFILE_PAUSE_ENV);
+    if (!v)
+        return;
+    size_t n = strlen(point);
+    if (strncmp(v, point, n) != 0 || v[n] != ':' || !v[n + 1])
+        return;
+    const char *fifo = v + n + 1;
+    c->host->log(c->env, PS_LOG_WARN, "test hook %s: pausing at %s", CSVFILE_PAUSE_ENV, point);
+    int fd = open(fifo, O_WRONLY | O_CLOEXEC);
+    if (fd < 0) {
+        c->host->log(c->env, PS_LOG_WARN, "test hook: cannot open '%s': %s", fifo, strerror(errno));
+        return;
+    }
+    char msg[64];
+    int len = snprintf(msg, sizeof msg, "%s\n", point);
+    if (write(fd, msg, (size_t)len) != len)
+        c->host->log(c->env, PS_LOG_WARN, "test hook: cannot write '%s'", fifo);
+    close(fd);
+    fd = open(fifo, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return;
+    char buf[64];
+    while (read(fd, buf, sizeof buf) > 0) {
+    }
+    close(fd);
+}
+
+static int64_t mtime_ns(const struct stat *st)
+{
+    return (int64_t)st->st_mtim.tv_sec * 1000000000 + (int64_t)st->st_mtim.tv_nsec;
+}
+
+/* How the file now differs from the file opened, in words; NULL when it does not. Compares
+ * the open descriptor (size, modification time, and when complete, i.e. the whole file was
+ * read, the bytes read) and, for a named file, what the path names now (same device and
+ * inode: not replaced by a rename, not removed). */
+static const char *source_difference(csvfile *c, int complete, char *buf, size_t cap)
+{
+    const struct stat *a = &c->opened;
+    struct stat b;
+    if (fstat(c->fd, &b) != 0) {
+        snprintf(buf, cap, "cannot check it again: %s", strerror(errno));
+        return buf;
+    }
+    if (b.st_size != a->st_size) {
+        snprintf(buf, cap, "size %jd -> %jd bytes", (intmax_t)a->st_size, (intmax_t)b.st_size);
+        return buf;
+    }
+    if (complete && c->bytes_read != (uint64_t)b.st_size) {
+        snprintf(buf, cap, "%" PRIu64 " bytes read of %jd", c->bytes_read, (intmax_t)b.st_size);
+        return buf;
+    }
+    if (mtime_ns(&b) != mtime_ns(a)) {
+        snprintf(buf, cap, "modified again (same size, %jd bytes)", (intmax_t)b.st_size);
+        return buf;
+    }
+    if (strcmp(c->path, "-") == 0)
+        return NULL;
+    struct stat p;
+    if (stat(c->path, &p) != 0) {
+        snprintf(buf, cap, "the path no longer names a file: %s", strerror(errno));
+        return buf;
+    }
+    if (p.st_dev != a->st_dev || p.st_ino != a->st_ino) {
+        snprintf(buf, cap, "the path now names another file (replaced, e.g. by a rename)");
+        return buf;
+    }
+    return NULL;
+}
+
+static ps_status changed_error(const csvfile *c, const char *how, ps_error *err)
+{
+    return ps_error_setf(err, PS_ERR_SOURCE,
+                         "source_changed: %.*s: the file changed while it was read; run again "
+                         "(%s)",
+                         CSVFILE_PATH_SHOWN, shown_path(c), how);
+}
+
+/* At the end of the read: fails with source_changed when the file is not the one opened any
+ * more; when it ends without a line end and was modified less than settle_time ago (by the
+ * host clock), waits until it is settle_time old and checks once more. */
+static ps_status check_stable(csvfile *c, ps_error *err)
+{
+    if (!c->watched)
+        return PS_OK;
+    test_pause(c, "eof");
+    char why[256];
+    if (source_difference(c, 1, why, sizeof why))
+        return changed_error(c, why, err);
+    if (c->settle_ms <= 0 || c->last_byte < 0 || c->last_byte == '\n' || c->last_byte == '\r')
+        return PS_OK;
+    int64_t age = c->host->now_ms() - mtime_ns(&c->opened) / 1000000;
+    if (age < 0 || age >= c->settle_ms)
+        return PS_OK; /* old enough, or modified "in the future": another clock, not judged */
+    int64_t wait = c->settle_ms - age;
+    c->host->log(c->env, PS_LOG_INFO,
+                 "%.*s ends without a line end and was modified %" PRId64
+                 " ms ago: waiting %" PRId64 " ms in case a writer is still writing it",
+                 CSVFILE_PATH_SHOWN, shown_path(c), age, wait);
+    c->host->sleep_ms(wait);
+    test_pause(c, "settle");
+    if (source_difference(c, 1, why, sizeof why)) {
+        char how[320];
+        snprintf(how, sizeof how, "it changed in the %" PRId64 " ms after the read: %s", wait, why);
+        return changed_error(c, how, err);
+    }
+    return PS_OK;
+}
+
 static ps_status csvfile_next_batch(void *inst, ps_arena *arena, ps_row_batch *batch, ps_error *err)
 {
     csvfile *c = inst;
@@ -270,7 +432,7 @@ static ps_status csvfile_next_batch(void *inst, ps_arena *arena, ps_row_batch *b
             *err = c->pending;
         return st;
     }
-    if (!c->reader)
+    if (!c->reader || c->at_end)
         return PS_END;
     ps_row *rows = c->host->arena_alloc(arena, c->batch_rows * sizeof *rows);
     if (!rows)
@@ -283,8 +445,20 @@ static ps_status csvfile_next_batch(void *inst, ps_arena *arena, ps_row_batch *b
         uint64_t line = 0;
         ps_error e;
         ps_status st = next_record(c, arena, &cells, &n, &line, &e);
-        if (st == PS_END)
-            break;
+        if (st != PS_OK && st != PS_END && st != PS_ERR_NOMEM && c->watched && !c->at_end) {
+            /* a file cut short by a writer (a quote left open at the end) or changed under
+             * the read: say so, rather than how the half-written bytes look */
+            char why[256];
+            if (source_difference(c, 0, why, sizeof why))
+                st = changed_error(c, why, &e);
+        }
+        if (st == PS_END) {
+            st = check_stable(c, &e);
+            if (st == PS_OK) {
+                c->at_end = 1;
+                break;
+            }
+        }
         if (st != PS_OK) {
             /* The error is kept: the rows read so far (if any) are handed over first and
              * every later call returns it. */

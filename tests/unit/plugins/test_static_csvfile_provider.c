@@ -130,10 +130,11 @@ static void test_descriptor(void **state)
         {"delimiter", PS_OPT_STRING, ",", 0},
         {"header_row", PS_OPT_INT, "1", 0},
         {"max_field_bytes", PS_OPT_SIZE, "64MiB", 0},
+        {"settle_time", PS_OPT_DURATION, "2s", 0},
     };
     size_t n = 0;
     for (const ps_option_spec *o = d->options; o->name; o++, n++) {
-        assert_true(n < 4);
+        assert_true(n < 5);
         assert_string_equal(o->name, want[n].name);
         assert_int_equal(o->type, want[n].type);
         if (want[n].def)
@@ -144,7 +145,7 @@ static void test_descriptor(void **state)
         assert_int_equal(o->secret, 0);
         assert_non_null(o->description);
     }
-    assert_int_equal(n, 4);
+    assert_int_equal(n, 5);
 }
 
 static void test_basic_rows_and_batches(void **state)
@@ -503,15 +504,357 @@ static void test_logs_title_rows(void **state)
     fake_provider_free(&p);
 }
 
+/* ---- source stability ------------------------------------------------------------------- */
+
+static void append_text(const char *path, const char *data)
+{
+    FILE *f = fopen(path, "ab");
+    assert_non_null(f);
+    assert_int_equal(fwrite(data, 1, strlen(data), f), strlen(data));
+    fclose(f);
+}
+
+static int64_t file_mtime_ms(const char *path)
+{
+    struct stat st;
+    assert_int_equal(stat(path, &st), 0);
+    return (int64_t)st.st_mtim.tv_sec * 1000 + st.st_mtim.tv_nsec / 1000000;
+}
+
+/* Sets the file's modification time to sec (seconds since the epoch) + nsec. */
+static void set_mtime(const char *path, time_t sec, long nsec)
+{
+    struct timespec ts[2] = {{sec, nsec}, {sec, nsec}};
+    assert_int_equal(utimensat(AT_FDCWD, path, ts, 0), 0);
+}
+
+/* Opens path with batches of one row and reads the first batch (row 2). */
+static void open_and_read_one(fake_provider *p, const char *const *opts)
+{
+    assert_int_equal(prov_create(p, opts), PS_OK);
+    assert_int_equal(fake_provider_open(p, 1), PS_OK);
+    ps_row_batch b;
+    assert_int_equal(p->d->provider->next_batch(p->inst, p->batch, &b, &p->err), PS_OK);
+    assert_int_equal(b.count, 1);
+    assert_int_equal(b.rows[0].line, 2);
+}
+
+/* Reads to the end; the status must be source_changed naming path and how. The error is
+ * sticky. */
+static void assert_changed(fake_provider *p, const char *path, const char *how)
+{
+    char out[1024];
+    assert_int_equal(read_all(p, out, sizeof out, NULL), PS_ERR_SOURCE);
+    assert_int_equal(p->err.code, PS_ERR_SOURCE);
+    assert_msg(&p->err, "source_changed: ");
+    assert_msg(&p->err, path);
+    assert_msg(&p->err, ": the file changed while it was read; run again (");
+    assert_msg(&p->err, how);
+    ps_row_batch b;
+    ps_error again = {0};
+    assert_int_equal(p->d->provider->next_batch(p->inst, p->batch, &b, &again), PS_ERR_SOURCE);
+    assert_string_equal(again.message, p->err.message);
+}
+
+static void test_appended_during_read(void **state)
+{
+    (void)state;
+    const char *path = write_text("grow.csv", "h\n1\n2\n");
+    const char *opts[] = {"path", path, NULL};
+    fake_provider p;
+    open_and_read_one(&p, opts);
+    append_text(path, "3\n");
+    assert_changed(&p, path, "size 6 -> 8 bytes");
+    fake_provider_free(&p);
+}
+
+static void test_truncated_during_read(void **state)
+{
+    (void)state;
+    /* the reproduction: the last amount 100.50 cut to 10 while the file is read */
+    const char *path = write_text("cut.csv", "ID,AMOUNT\nP1,50\nP2,100.50\n");
+    const char *opts[] = {"path", path, NULL};
+    fake_provider p;
+    open_and_read_one(&p, opts);
+    assert_int_equal(truncate(path, 21), 0);
+    assert_changed(&p, path, "size 26 -> 21 bytes");
+    fake_provider_free(&p);
+}
+
+static void test_rewritten_same_size(void **state)
+{
+    (void)state;
+    const char *path = write_text("same.csv", "h\n1\n2\n");
+    set_mtime(path, 1700000000, 1);
+    const char *opts[] = {"path", path, NULL};
+    fake_provider p;
+    open_and_read_one(&p, opts);
+    set_mtime(path, 1700000000, 2); /* one nanosecond later, same size */
+    assert_changed(&p, path, "modified again (same size, 6 bytes)");
+    fake_provider_free(&p);
+}
+
+static void test_replaced_by_rename(void **state)
+{
+    (void)state;
+    const char *path = write_text("swap.csv", "h\n1\n2\n");
+    const char *opts[] = {"path", path, NULL};
+    fake_provider p;
+    open_and_read_one(&p, opts);
+    const char *other = write_text("swap.new", "h\n1\n2\n");
+    assert_int_equal(rename(other, path), 0);
+    assert_changed(&p, path, "the path now names another file (replaced, e.g. by a rename)");
+    fake_provider_free(&p);
+}
+
+static void test_removed_during_read(void **state)
+{
+    (void)state;
+    const char *path = write_text("gone.csv", "h\n1\n2\n");
+    const char *opts[] = {"path", path, NULL};
+    fake_provider p;
+    open_and_read_one(&p, opts);
+    assert_int_equal(unlink(path), 0);
+    assert_changed(&p, path, "the path no longer names a file: No such file or directory");
+    fake_provider_free(&p);
+}
+
+static void test_unchanged_file_ends(void **state)
+{
+    (void)state;
+    /* an old file, complete or not, with or without a final line end: read as it is */
+    static const char *const bodies[] = {"h\n1\n10\n", "h\n1\n10"};
+    for (size_t i = 0; i < 2; i++) {
+        const char *path = write_text("old.csv", bodies[i]);
+        set_mtime(path, 1700000000, 0);
+        const char *opts[] = {"path", path, NULL};
+        fake_provider p;
+        assert_int_equal(prov_create(&p, opts), PS_OK);
+        assert_int_equal(fake_provider_open(&p, 1), PS_OK);
+        char out[256];
+        assert_int_equal(read_all(&p, out, sizeof out, NULL), PS_END);
+        assert_string_equal(out, "2:[1]\n3:[10]\n");
+        assert_null(strstr(p.fh.log, "waiting"));
+        fake_provider_free(&p);
+    }
+}
+
+static void test_quote_cut_at_end(void **state)
+{
+    (void)state;
+    /* stable: the reader's error stays */
+    const char *path = write_text("quote.csv", "a,b\n1,2\n3,\"Amina");
+    set_mtime(path, 1700000000, 0);
+    const char *opts[] = {"path", path, NULL};
+    fake_provider p;
+    assert_int_equal(prov_create(&p, opts), PS_OK);
+    assert_int_equal(fake_provider_open(&p, 1), PS_OK);
+    char out[256];
+    assert_int_equal(read_all(&p, out, sizeof out, NULL), PS_ERR_DATA);
+    assert_string_equal(out, "2:[1][2]\n");
+    assert_msg(&p.err, "line 3: unterminated quoted field");
+    assert_null(strstr(p.err.message, "source_changed"));
+    fake_provider_free(&p);
+    /* changed under the read: source_changed instead */
+    assert_int_equal(prov_create(&p, opts), PS_OK);
+    assert_int_equal(fake_provider_open(&p, 1), PS_OK);
+    set_mtime(path, 1700000001, 0);
+    assert_changed(&p, path, "modified again (same size, 16 bytes)");
+    fake_provider_free(&p);
+}
+
+/* The settle wait, on a host clock the test sets and a sleep that may play the writer. */
+static int64_t settle_now;
+static int64_t settle_slept;
+static int settle_sleeps;
+static const char *settle_append; /* appended to settle_path by the sleep, when set */
+static const char *settle_path;
+
+static int64_t settle_now_ms(void)
+{
+    return settle_now;
+}
+
+static void settle_sleep_ms(int64_t ms)
+{
+    settle_slept += ms;
+    settle_sleeps++;
+    if (settle_append)
+        append_text(settle_path, settle_append);
+}
+
+static void settle_case(const char *body, const char *settle, int64_t age_ms, const char *append,
+                        ps_status want, int64_t want_slept)
+{
+    settle_path = write_text("settle.csv", body);
+    const char *opts[] = {"path", settle_path, settle ? "settle_time" : NULL, settle, NULL};
+    fake_provider p;
+    assert_int_equal(prov_create(&p, opts), PS_OK);
+    p.fh.host.now_ms = settle_now_ms;
+    p.fh.host.sleep_ms = settle_sleep_ms;
+    settle_now = file_mtime_ms(settle_path) + age_ms;
+    settle_slept = 0;
+    settle_sleeps = 0;
+    settle_append = append;
+    assert_int_equal(fake_provider_open(&p, 10), PS_OK);
+    char out[256];
+    ps_status st = read_all(&p, out, sizeof out, NULL);
+    if (st != want)
+        fail_msg("settle case '%s' age %lld: status %d (%s), want %d", body, (long long)age_ms, st,
+                 p.err.message, want);
+    assert_int_equal(settle_slept, want_slept);
+    assert_int_equal(settle_sleeps, want_slept ? 1 : 0);
+    if (want_slept) {
+        char line[160];
+        snprintf(line, sizeof line,
+                 "INFO %s ends without a line end and was modified %lld ms ago: waiting %lld ms",
+                 settle_path, (long long)age_ms, (long long)want_slept);
+        assert_non_null(strstr(p.fh.log, line));
+    } else {
+        assert_null(strstr(p.fh.log, "waiting"));
+    }
+    if (st == PS_END)
+        assert_string_equal(out, "2:[1]\n3:[10]\n");
+    fake_provider_free(&p);
+}
+
+static void test_settle_wait(void **state)
+{
+    (void)state;
+    /* no final line end, modified 500 ms ago: waits the 1500 ms left, then reads it as it is */
+    settle_case("h\n1\n10", NULL, 500, NULL, PS_END, 1500);
+    /* ... and a writer finishing the row during the wait is caught */
+    settle_case("h\n1\n10", NULL, 500, "0.50\n", PS_ERR_SOURCE, 1500);
+    /* settle_time sets the window */
+    settle_case("h\n1\n10", "10s", 4000, NULL, PS_END, 6000);
+    settle_case("h\n1\n10", "10s", 10000, NULL, PS_END, 0);
+    /* no wait: settle_time 0, a final line end (LF or CR), old enough, modified in the future */
+    settle_case("h\n1\n10", "0", 500, "0.50\n", PS_END, 0);
+    settle_case("h\n1\n10\n", NULL, 500, NULL, PS_END, 0);
+    settle_case("h\r1\r10\r", NULL, 0, NULL, PS_END, 0);
+    settle_case("h\n1\n10", NULL, 2000, NULL, PS_END, 0);
+    settle_case("h\n1\n10", NULL, -1, NULL, PS_END, 0);
+}
+
+static void test_settle_change_message(void **state)
+{
+    (void)state;
+    settle_path = write_text("settle.csv", "ID,AMOUNT\nP1,50\nP2,10");
+    const char *opts[] = {"path", settle_path, NULL};
+    fake_provider p;
+    assert_int_equal(prov_create(&p, opts), PS_OK);
+    p.fh.host.now_ms = settle_now_ms;
+    p.fh.host.sleep_ms = settle_sleep_ms;
+    settle_now = file_mtime_ms(settle_path) + 1200;
+    settle_slept = 0;
+    settle_sleeps = 0;
+    settle_append = "0.50\n";
+    assert_int_equal(fake_provider_open(&p, 10), PS_OK);
+    assert_changed(&p, settle_path, "it changed in the 800 ms after the read: size 21 -> 26 bytes");
+    fake_provider_free(&p);
+}
+
+static void test_settle_option_bounds(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *value, *msg;
+    } bad[] = {
+        {"61s", "option 'settle_time' must be a duration from 0"},
+        {"-1s", "got '-1s'"},
+        {"soon", "got 'soon'"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        const char *opts[] = {"path", "/nonexistent.csv", "settle_time", bad[i].value, NULL};
+        ps_error e = {0};
+        assert_int_equal(fake_host_check_options(paysync_plugin_entry_csvfile(), opts, &e),
+                         PS_ERR_CONFIG);
+        assert_msg(&e, bad[i].msg);
+    }
+    const char *ok[] = {"path", "/nonexistent.csv", "settle_time", "5", NULL};
+    ps_error e = {0};
+    assert_int_equal(fake_host_check_options(paysync_plugin_entry_csvfile(), ok, &e), PS_OK);
+}
+
+static void stdin_file_checked(void)
+{
+    const char *opts[] = {"path", "-", NULL};
+    fake_provider p;
+    assert_int_equal(prov_create(&p, opts), PS_OK);
+    assert_int_equal(fake_provider_open(&p, 1), PS_OK);
+    ps_row_batch b;
+    assert_int_equal(p.d->provider->next_batch(p.inst, p.batch, &b, &p.err), PS_OK);
+    append_text(settle_path, "3\n");
+    assert_changed(&p, "<stdin>", "size 6 -> 8 bytes");
+    fake_provider_free(&p);
+}
+
+static void test_stdin_file_checked(void **state)
+{
+    (void)state;
+    /* standard input redirected from a file is checked like a named file (no path to stat) */
+    settle_path = write_text("stdin2.csv", "h\n1\n2\n");
+    int fd = open(settle_path, O_RDONLY);
+    assert_true(fd >= 0);
+    with_stdin(fd, stdin_file_checked);
+    close(fd);
+}
+
+static void stdin_pipe_not_checked(void)
+{
+    const char *opts[] = {"path", "-", NULL};
+    fake_provider p;
+    assert_int_equal(prov_create(&p, opts), PS_OK);
+    p.fh.host.now_ms = settle_now_ms;
+    p.fh.host.sleep_ms = settle_sleep_ms;
+    settle_sleeps = 0;
+    assert_int_equal(fake_provider_open(&p, 10), PS_OK);
+    char out[256];
+    assert_int_equal(read_all(&p, out, sizeof out, NULL), PS_END);
+    assert_string_equal(out, "2:[1]\n3:[10]\n");
+    assert_int_equal(settle_sleeps, 0);
+    fake_provider_free(&p);
+}
+
+static void test_stdin_pipe_not_checked(void **state)
+{
+    (void)state;
+    /* a pipe has no size or time to compare, and no wait: it is read as it comes */
+    int fds[2];
+    assert_int_equal(pipe(fds), 0);
+    assert_int_equal(write(fds[1], "h\n1\n10", 6), 6);
+    close(fds[1]);
+    settle_now = 0;
+    with_stdin(fds[0], stdin_pipe_not_checked);
+    close(fds[0]);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_descriptor),      cmocka_unit_test(test_basic_rows_and_batches),
-        cmocka_unit_test(test_table),           cmocka_unit_test(test_bad_options),
-        cmocka_unit_test(test_missing_file),    cmocka_unit_test(test_directory),
-        cmocka_unit_test(test_stdin),           cmocka_unit_test(test_read_error),
-        cmocka_unit_test(test_two_instances),   cmocka_unit_test(test_reopen_restarts),
+        cmocka_unit_test(test_descriptor),
+        cmocka_unit_test(test_basic_rows_and_batches),
+        cmocka_unit_test(test_table),
+        cmocka_unit_test(test_bad_options),
+        cmocka_unit_test(test_missing_file),
+        cmocka_unit_test(test_directory),
+        cmocka_unit_test(test_stdin),
+        cmocka_unit_test(test_read_error),
+        cmocka_unit_test(test_two_instances),
+        cmocka_unit_test(test_reopen_restarts),
         cmocka_unit_test(test_logs_title_rows),
+        cmocka_unit_test(test_appended_during_read),
+        cmocka_unit_test(test_truncated_during_read),
+        cmocka_unit_test(test_rewritten_same_size),
+        cmocka_unit_test(test_replaced_by_rename),
+        cmocka_unit_test(test_removed_during_read),
+        cmocka_unit_test(test_unchanged_file_ends),
+        cmocka_unit_test(test_quote_cut_at_end),
+        cmocka_unit_test(test_settle_wait),
+        cmocka_unit_test(test_settle_change_message),
+        cmocka_unit_test(test_settle_option_bounds),
+        cmocka_unit_test(test_stdin_file_checked),
+        cmocka_unit_test(test_stdin_pipe_not_checked),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -6,12 +6,14 @@
 
 #include "commands.h"
 #include "kit/kit.h"
+#include "plugin/connectors.h"
 
 static const char test_plugin_usage[] =
     "usage: paysync test-plugin PLUGIN [--config CONFIG [--dataset NAME | --sink NAME]]\n"
     "                           [--timeout SECONDS]\n"
     "\n"
-    "Loads one plugin (PLUGIN is a file DIR/NAME.so, or a name found on the plugin path)\n"
+    "Loads one plugin (PLUGIN is a file DIR/NAME.so, or a name found on the plugin path;\n"
+    "a connector name such as steamaco tests the rest provider with that manifest)\n"
     "and runs the conformance checks on it, printing one line per check:\n"
     "  providers: options, create/destroy cycles, the read contract (no PS_OK without rows,\n"
     "             every cell non-NULL, its length right and valid UTF-8, rows numbered\n"
@@ -84,12 +86,18 @@ int cmd_test_plugin(int argc, char **argv)
     ps_error err = {0};
     const ps_plugin *p = NULL;
     size_t tl = strlen(target);
-    ps_status st = (strchr(target, '/') || (tl > 3 && strcmp(target + tl - 3, ".so") == 0))
-                       ? ps_registry_load_file(reg, target, &p, &err)
-                       : ps_registry_find(reg, target, &p, &err);
+    int is_file = strchr(target, '/') || (tl > 3 && strcmp(target + tl - 3, ".so") == 0);
+    /* a connector name: the rest provider with that manifest */
+    char *manifest = NULL;
+    ps_kv *conn_opts = NULL;
+    int conn = is_file ? 0 : ps_connector_find(reg, target, &manifest, &err);
+    ps_status st = conn < 0  ? err.code
+                   : is_file ? ps_registry_load_file(reg, target, &p, &err)
+                             : ps_registry_find(reg, conn ? PS_CONNECTOR_PLUGIN : target, &p, &err);
     if (st != PS_OK) {
         printf("paysync test-plugin: %s\n", target);
         printf("  load: FAIL %s\n0 passed, 1 failed, 0 skipped\n", err.message);
+        free(manifest);
         ps_registry_free(reg);
         ps_config_free(cfg);
         return PS_EXIT_USAGE;
@@ -108,7 +116,14 @@ int cmd_test_plugin(int argc, char **argv)
             goto out;
         }
         const ps_dataset_def *ds = &cfg->datasets[i];
-        if (strcmp(ds->source.plugin, d->name) != 0) {
+        char *ds_manifest = NULL;
+        ps_error e2 = {0};
+        if (!manifest && strcmp(d->name, PS_CONNECTOR_PLUGIN) == 0 &&
+            ps_connector_find(reg, ds->source.plugin, &ds_manifest, &e2) > 0)
+            manifest = ds_manifest; /* rest tested with the dataset's connector */
+        else if (manifest && strcmp(ds->source.plugin, target) == 0)
+            ; /* test-plugin steamaco --dataset d, d reading with steamaco */
+        else if (strcmp(ds->source.plugin, d->name) != 0) {
             cli_error("test-plugin: dataset '%s' reads with plugin '%s', not '%s'", dataset,
                       ds->source.plugin, d->name);
             rc = PS_EXIT_USAGE;
@@ -117,6 +132,7 @@ int cmd_test_plugin(int argc, char **argv)
         ko.opts = ds->source.opts;
         ko.nopts = ds->source.nopts;
         ko.dataset = ds->name;
+
     } else if (sink) {
         size_t i = 0;
         while (i < cfg->nsinks && strcmp(cfg->sinks[i].name, sink) != 0)
@@ -136,6 +152,17 @@ int cmd_test_plugin(int argc, char **argv)
         ko.nopts = cfg->sinks[i].ref.nopts;
     }
 
+    if (manifest) {
+        size_t n = 0;
+        conn_opts = ps_connector_opts(ko.opts, ko.nopts, manifest, 0, 0, &n);
+        if (!conn_opts) {
+            cli_error("test-plugin: out of memory");
+            rc = PS_EXIT_USAGE;
+            goto out;
+        }
+        ko.opts = conn_opts;
+        ko.nopts = n;
+    }
     printf("paysync test-plugin: %s (%s '%s' %s, ABI %u.%u)\n", p->path ? p->path : "built in",
            d->kind == PS_PLUGIN_PROVIDER ? "provider" : "sink", d->name,
            d->version ? d->version : "?", d->abi_major, d->abi_minor);
@@ -147,6 +174,8 @@ int cmd_test_plugin(int argc, char **argv)
     fflush(stdout);
     rc = rep.failed ? PS_EXIT_FAILED : PS_EXIT_OK;
 out:
+    free(conn_opts);
+    free(manifest);
     ps_registry_free(reg);
     ps_config_free(cfg);
     return rc;

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "model/model_fields.h"
+#include "plugin/connectors.h"
 
 static ps_status create_instance(const ps_config *cfg, ps_registry *reg, const ps_plugin_ref *ref,
                                  ps_plugin_kind want, const char *context, const ps_plugin **plugin,
@@ -12,17 +13,38 @@ static ps_status create_instance(const ps_config *cfg, ps_registry *reg, const p
                                  ps_error *err)
 {
     ps_error e = {0};
-    ps_status st = ps_registry_find(reg, ref->plugin, plugin, &e);
-    if (st != PS_OK)
+    /* `plugin: NAME` without a plugin NAME: the rest provider with the manifest NAME.yaml */
+    char *manifest = NULL;
+    int conn = want == PS_PLUGIN_PROVIDER ? ps_connector_find(reg, ref->plugin, &manifest, &e) : 0;
+    if (conn < 0)
+        return ps_error_setf(err, e.code, "%s:%d:%d: %s: connector '%s': %s", cfg->path,
+                             ref->line, ref->col, context, ref->plugin, e.message);
+    ps_status st = ps_registry_find(reg, conn ? PS_CONNECTOR_PLUGIN : ref->plugin, plugin, &e);
+    if (st != PS_OK) {
+        free(manifest);
         return ps_error_setf(err, st, "%s:%d:%d: %s: plugin '%s': %s", cfg->path, ref->line,
-                             ref->col, context, ref->plugin, e.message);
+                             ref->col, context, conn ? PS_CONNECTOR_PLUGIN : ref->plugin,
+                             e.message);
+    }
     const ps_plugin_descriptor *d = (*plugin)->desc;
-    if (d->kind != want)
+    if (d->kind != want) {
+        free(manifest);
         return ps_error_setf(err, PS_ERR_CONFIG, "%s:%d:%d: %s: plugin '%s' is a %s, not a %s",
                              cfg->path, ref->line, ref->col, context, ref->plugin,
                              d->kind == PS_PLUGIN_SINK ? "sink" : "provider",
                              want == PS_PLUGIN_SINK ? "sink" : "provider");
-    st = ps_options_from_ref(d, ref, cfg, context, opts, err);
+    }
+    if (conn) {
+        size_t n = 0;
+        ps_kv *kvs = ps_connector_opts(ref->opts, ref->nopts, manifest, ref->line, ref->col, &n);
+        st = kvs ? ps_options_build_at(d, kvs, n, cfg->path, cfg->dir, context, ref->line,
+                                       ref->col, opts, err)
+                 : ps_error_setf(err, PS_ERR_NOMEM, "out of memory");
+        free(kvs);
+        free(manifest);
+    } else {
+        st = ps_options_from_ref(d, ref, cfg, context, opts, err);
+    }
     if (st != PS_OK)
         return st;
     ctx->struct_size = sizeof *ctx;

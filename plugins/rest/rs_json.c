@@ -1,0 +1,545 @@
+/* rest: a bounded JSON tree keeping exact number text (see rs_json.h). */
+#include "rs_json.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define RS_CHUNK (64 * 1024)
+
+typedef struct rs_chunk {
+    struct rs_chunk *next;
+    size_t used, cap;
+    _Alignas(8) unsigned char data[];
+} rs_chunk;
+
+struct rs_pool {
+    rs_chunk *head;
+    size_t total;
+};
+
+rs_pool *rs_pool_new(void)
+{
+    return calloc(1, sizeof(rs_pool));
+}
+
+void rs_pool_free(rs_pool *p)
+{
+    if (!p)
+        return;
+    rs_chunk *c = p->head;
+    while (c) {
+        rs_chunk *n = c->next;
+        free(c);
+        c = n;
+    }
+    free(p);
+}
+
+size_t rs_pool_used(const rs_pool *p)
+{
+    return p ? p->total : 0;
+}
+
+void *rs_pool_alloc(rs_pool *p, size_t size)
+{
+    size = (size + 7) & ~(size_t)7;
+    if (size == 0)
+        size = 8;
+    rs_chunk *c = p->head;
+    if (!c || c->cap - c->used < size) {
+        size_t cap = size > RS_CHUNK ? size : RS_CHUNK;
+        c = malloc(sizeof *c + cap);
+        if (!c)
+            return NULL;
+        c->cap = cap;
+        c->used = 0;
+        c->next = p->head;
+        p->head = c;
+    }
+    void *r = c->data + c->used;
+    c->used += size;
+    p->total += size;
+    memset(r, 0, size);
+    return r;
+}
+
+char *rs_pool_strndup(rs_pool *p, const char *s, size_t n)
+{
+    char *t = rs_pool_alloc(p, n + 1);
+    if (t) {
+        if (n)
+            memcpy(t, s, n);
+        t[n] = '\0';
+    }
+    return t;
+}
+
+/* ---- parser ------------------------------------------------------------------------------ */
+
+typedef struct parser {
+    rs_pool *pool;
+    const char *s;
+    size_t len, i;
+    const char *why;
+    int depth;
+} parser;
+
+static void ws(parser *ps)
+{
+    while (ps->i < ps->len && (ps->s[ps->i] == ' ' || ps->s[ps->i] == '\n' ||
+                               ps->s[ps->i] == '\r' || ps->s[ps->i] == '\t'))
+        ps->i++;
+}
+
+static rs_node *fail(parser *ps, const char *why)
+{
+    if (!ps->why)
+        ps->why = why;
+    return NULL;
+}
+
+static int hex4(const char *s, unsigned *out)
+{
+    unsigned v = 0;
+    for (int k = 0; k < 4; k++) {
+        char c = s[k];
+        v <<= 4;
+        if (c >= '0' && c <= '9')
+            v |= (unsigned)(c - '0');
+        else if (c >= 'a' && c <= 'f')
+            v |= (unsigned)(c - 'a' + 10);
+        else if (c >= 'A' && c <= 'F')
+            v |= (unsigned)(c - 'A' + 10);
+        else
+            return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+/* Length of the valid UTF-8 sequence at s[0..n) (s[0] >= 0x80), or 0. */
+static size_t utf8_len(const unsigned char *s, size_t n)
+{
+    unsigned char c = s[0];
+    size_t need;
+    unsigned lo = 0x80, hi = 0xBF;
+    if (c >= 0xC2 && c <= 0xDF)
+        need = 1;
+    else if (c >= 0xE0 && c <= 0xEF) {
+        need = 2;
+        if (c == 0xE0)
+            lo = 0xA0;
+        else if (c == 0xED)
+            hi = 0x9F;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+        need = 3;
+        if (c == 0xF0)
+            lo = 0x90;
+        else if (c == 0xF4)
+            hi = 0x8F;
+    } else
+        return 0;
+    if (n < need + 1 || s[1] < lo || s[1] > hi)
+        return 0;
+    for (size_t k = 2; k <= need; k++)
+        if (s[k] < 0x80 || s[k] > 0xBF)
+            return 0;
+    return need + 1;
+}
+
+static size_t put_utf8(char *o, unsigned cp)
+{
+    if (cp < 0x80) {
+        o[0] = (char)cp;
+        return 1;
+    }
+    if (cp < 0x800) {
+        o[0] = (char)(0xC0 | (cp >> 6));
+        o[1] = (char)(0x80 | (cp & 0x3F));
+        return 2;
+    }
+    if (cp < 0x10000) {
+        o[0] = (char)(0xE0 | (cp >> 12));
+        o[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
+        o[2] = (char)(0x80 | (cp & 0x3F));
+        return 3;
+    }
+    o[0] = (char)(0xF0 | (cp >> 18));
+    o[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
+    o[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
+    o[3] = (char)(0x80 | (cp & 0x3F));
+    return 4;
+}
+
+/* Parses a string at s[i] == '"'; *out is its decoded text in the pool. */
+static int string(parser *ps, const char **out, uint32_t *outlen)
+{
+    size_t start = ++ps->i, end = start;
+    int esc = 0;
+    while (end < ps->len && ps->s[end] != '"') {
+        if (ps->s[end] == '\\') {
+            esc = 1;
+            end++;
+        }
+        end++;
+    }
+    if (end >= ps->len)
+        return fail(ps, "unterminated string"), -1;
+    if (end - start > UINT32_MAX / 2)
+        return fail(ps, "string too long"), -1;
+    char *o = rs_pool_alloc(ps->pool, end - start + 1);
+    if (!o)
+        return fail(ps, "out of memory"), -1;
+    size_t k = 0, i = start;
+    while (i < end) {
+        unsigned char c = (unsigned char)ps->s[i];
+        if (c < 0x20)
+            return ps->i = i, fail(ps, "control character in a string"), -1;
+        if (c >= 0x80) {
+            size_t l = utf8_len((const unsigned char *)ps->s + i, end - i);
+            if (!l)
+                return ps->i = i, fail(ps, "invalid UTF-8 in a string"), -1;
+            memcpy(o + k, ps->s + i, l);
+            k += l;
+            i += l;
+            continue;
+        }
+        if (c != '\\' || !esc) {
+            o[k++] = (char)c;
+            i++;
+            continue;
+        }
+        char e = ps->s[i + 1];
+        i += 2;
+        switch (e) {
+        case '"':
+            o[k++] = '"';
+            break;
+        case '\\':
+            o[k++] = '\\';
+            break;
+        case '/':
+            o[k++] = '/';
+            break;
+        case 'b':
+            o[k++] = '\b';
+            break;
+        case 'f':
+            o[k++] = '\f';
+            break;
+        case 'n':
+            o[k++] = '\n';
+            break;
+        case 'r':
+            o[k++] = '\r';
+            break;
+        case 't':
+            o[k++] = '\t';
+            break;
+        case 'u': {
+            unsigned cp, lo;
+            if (end - i < 4 || hex4(ps->s + i, &cp) != 0)
+                return ps->i = i, fail(ps, "bad \\u escape"), -1;
+            i += 4;
+            if (cp >= 0xD800 && cp <= 0xDBFF) {
+                if (end - i < 6 || ps->s[i] != '\\' || ps->s[i + 1] != 'u' ||
+                    hex4(ps->s + i + 2, &lo) != 0 || lo < 0xDC00 || lo > 0xDFFF)
+                    return ps->i = i, fail(ps, "unpaired surrogate"), -1;
+                i += 6;
+                cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+            } else if (cp >= 0xDC00 && cp <= 0xDFFF)
+                return ps->i = i, fail(ps, "unpaired surrogate"), -1;
+            if (cp == 0)
+                return ps->i = i, fail(ps, "\\u0000 in a string"), -1;
+            k += put_utf8(o + k, cp); /* never longer than the 6+ escape bytes */
+            break;
+        }
+        default:
+            return ps->i = i, fail(ps, "bad escape"), -1;
+        }
+    }
+    o[k] = '\0';
+    ps->i = end + 1;
+    *out = o;
+    *outlen = (uint32_t)k;
+    return 0;
+}
+
+static rs_node *value(parser *ps);
+
+static rs_node *number(parser *ps)
+{
+    size_t st = ps->i, i = st;
+    const char *s = ps->s;
+    if (i < ps->len && s[i] == '-')
+        i++;
+    if (i >= ps->len || s[i] < '0' || s[i] > '9')
+        return ps->i = i, fail(ps, "unexpected character");
+    if (s[i] == '0')
+        i++;
+    else
+        while (i < ps->len && s[i] >= '0' && s[i] <= '9')
+            i++;
+    if (i < ps->len && s[i] == '.') {
+        i++;
+        if (i >= ps->len || s[i] < '0' || s[i] > '9')
+            return ps->i = i, fail(ps, "bad number");
+        while (i < ps->len && s[i] >= '0' && s[i] <= '9')
+            i++;
+    }
+    if (i < ps->len && (s[i] == 'e' || s[i] == 'E')) {
+        i++;
+        if (i < ps->len && (s[i] == '+' || s[i] == '-'))
+            i++;
+        if (i >= ps->len || s[i] < '0' || s[i] > '9')
+            return ps->i = i, fail(ps, "bad number");
+        while (i < ps->len && s[i] >= '0' && s[i] <= '9')
+            i++;
+    }
+    if (i - st > 400)
+        return ps->i = st, fail(ps, "number too long");
+    rs_node *n = rs_pool_alloc(ps->pool, sizeof *n);
+    if (!n || !(n->text = rs_pool_strndup(ps->pool, s + st, i - st)))
+        return fail(ps, "out of memory");
+    n->type = RS_NUM;
+    n->n = (uint32_t)(i - st);
+    ps->i = i;
+    return n;
+}
+
+static rs_node *container(parser *ps, int obj)
+{
+    if (++ps->depth > RS_JSON_MAX_DEPTH)
+        return fail(ps, "nested too deeply");
+    rs_node *n = rs_pool_alloc(ps->pool, sizeof *n);
+    if (!n)
+        return fail(ps, "out of memory");
+    n->type = obj ? RS_OBJ : RS_ARR;
+    ps->i++;
+    ws(ps);
+    rs_node **tail = &n->child;
+    char close = obj ? '}' : ']';
+    if (ps->i < ps->len && ps->s[ps->i] == close) {
+        ps->i++;
+        ps->depth--;
+        return n;
+    }
+    for (;;) {
+        const char *key = NULL;
+        uint32_t klen;
+        ws(ps);
+        if (obj) {
+            if (ps->i >= ps->len)
+                return fail(ps, "unexpected end of input");
+            if (ps->s[ps->i] != '"')
+                return fail(ps, "expected a key");
+            if (string(ps, &key, &klen) != 0)
+                return NULL;
+            ws(ps);
+            if (ps->i >= ps->len || ps->s[ps->i] != ':')
+                return fail(ps, ps->i >= ps->len ? "unexpected end of input" : "expected ':'");
+            ps->i++;
+        }
+        rs_node *c = value(ps);
+        if (!c)
+            return NULL;
+        c->key = key;
+        *tail = c;
+        tail = &c->next;
+        if (n->n == UINT32_MAX)
+            return fail(ps, "too many elements");
+        n->n++;
+        ws(ps);
+        if (ps->i >= ps->len)
+            return fail(ps, "unexpected end of input");
+        if (ps->s[ps->i] == ',') {
+            ps->i++;
+            continue;
+        }
+        if (ps->s[ps->i] == close) {
+            ps->i++;
+            ps->depth--;
+            return n;
+        }
+        return fail(ps, obj ? "expected ',' or '}'" : "expected ',' or ']'");
+    }
+}
+
+static rs_node *literal(parser *ps, const char *word, rs_type t)
+{
+    size_t l = strlen(word);
+    if (ps->len - ps->i < l || memcmp(ps->s + ps->i, word, l) != 0)
+        return fail(ps, ps->len - ps->i < l ? "unexpected end of input" : "unexpected character");
+    rs_node *n = rs_pool_alloc(ps->pool, sizeof *n);
+    if (!n)
+        return fail(ps, "out of memory");
+    n->type = (uint8_t)t;
+    ps->i += l;
+    return n;
+}
+
+static rs_node *value(parser *ps)
+{
+    ws(ps);
+    if (ps->i >= ps->len)
+        return fail(ps, "unexpected end of input");
+    char c = ps->s[ps->i];
+    switch (c) {
+    case '{':
+        return container(ps, 1);
+    case '[':
+        return container(ps, 0);
+    case 't':
+        return literal(ps, "true", RS_TRUE);
+    case 'f':
+        return literal(ps, "false", RS_FALSE);
+    case 'n':
+        return literal(ps, "null", RS_NULL);
+    case '"': {
+        rs_node *n = rs_pool_alloc(ps->pool, sizeof *n);
+        if (!n)
+            return fail(ps, "out of memory");
+        n->type = RS_STR;
+        if (string(ps, &n->text, &n->n) != 0)
+            return NULL;
+        return n;
+    }
+    default:
+        return number(ps);
+    }
+}
+
+rs_node *rs_json_parse(rs_pool *p, const char *s, size_t len, char *why, size_t whycap)
+{
+    parser ps = {.pool = p, .s = s, .len = len};
+    rs_node *root = value(&ps);
+    if (root) {
+        ws(&ps);
+        if (ps.i < ps.len) {
+            root = NULL;
+            fail(&ps, "text after the JSON value");
+        }
+    }
+    if (!root && why)
+        snprintf(why, whycap, "%s at byte %zu of %zu", ps.why ? ps.why : "invalid JSON", ps.i, len);
+    return root;
+}
+
+/* ---- access ------------------------------------------------------------------------------ */
+
+const rs_node *rs_obj_get(const rs_node *obj, const char *key)
+{
+    const rs_node *hit = NULL;
+    if (!obj || obj->type != RS_OBJ)
+        return NULL;
+    for (const rs_node *c = obj->child; c; c = c->next)
+        if (c->key && strcmp(c->key, key) == 0)
+            hit = c;
+    return hit;
+}
+
+const rs_node *rs_pointer(const rs_node *root, const char *ptr)
+{
+    const rs_node *n = root;
+    char seg[256];
+    if (!ptr)
+        return NULL;
+    while (n && *ptr) {
+        if (*ptr != '/')
+            return NULL;
+        ptr++;
+        size_t k = 0;
+        while (*ptr && *ptr != '/') {
+            char c = *ptr++;
+            if (c == '~' && (*ptr == '0' || *ptr == '1'))
+                c = *ptr++ == '0' ? '~' : '/';
+            if (k + 1 >= sizeof seg)
+                return NULL;
+            seg[k++] = c;
+        }
+        seg[k] = '\0';
+        if (n->type == RS_OBJ) {
+            n = rs_obj_get(n, seg);
+        } else if (n->type == RS_ARR) {
+            char *end;
+            if (k == 0 || (k > 1 && seg[0] == '0') || seg[0] < '0' || seg[0] > '9')
+                return NULL;
+            unsigned long idx = strtoul(seg, &end, 10);
+            if (*end)
+                return NULL;
+            const rs_node *c = n->child;
+            for (unsigned long i = 0; c && i < idx; i++)
+                c = c->next;
+            n = c;
+        } else
+            return NULL;
+    }
+    return n;
+}
+
+int rs_is_scalar(const rs_node *n)
+{
+    return n && n->type != RS_ARR && n->type != RS_OBJ;
+}
+
+const char *rs_scalar_text(const rs_node *n)
+{
+    if (!n)
+        return NULL;
+    switch (n->type) {
+    case RS_NULL:
+        return "";
+    case RS_TRUE:
+        return "true";
+    case RS_FALSE:
+        return "false";
+    case RS_NUM:
+    case RS_STR:
+        return n->text;
+    default:
+        return NULL;
+    }
+}
+
+int rs_buf_put(char **buf, size_t *len, size_t *cap, const char *s, size_t n)
+{
+    if (*cap - *len < n + 1) {
+        size_t nc = *cap ? *cap : 256;
+        while (nc - *len < n + 1)
+            nc *= 2;
+        char *b = realloc(*buf, nc);
+        if (!b)
+            return -1;
+        *buf = b;
+        *cap = nc;
+    }
+    memcpy(*buf + *len, s, n);
+    *len += n;
+    (*buf)[*len] = '\0';
+    return 0;
+}
+
+int rs_json_quote(char **buf, size_t *len, size_t *cap, const char *s, size_t n)
+{
+    if (rs_buf_put(buf, len, cap, "\"", 1) != 0)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        char e[8];
+        const char *out = e;
+        size_t l = 1;
+        if (c == '"' || c == '\\') {
+            e[0] = '\\';
+            e[1] = (char)c;
+            l = 2;
+        } else if (c < 0x20) {
+            l = (size_t)snprintf(e, sizeof e, "\\u%04x", c);
+        } else {
+            out = (const char *)s + i;
+        }
+        if (rs_buf_put(buf, len, cap, out, l) != 0)
+            return -1;
+    }
+    return rs_buf_put(buf, len, cap, "\"", 1);
+}

@@ -1,0 +1,557 @@
+/* paysync provider "rest": reads payments from a JSON HTTP API described by a connector
+ * manifest (YAML). docs/connectors.md describes the manifest; docs/providers/steamaco.md a
+ * shipped one. The provider is record-shaped: each payment is a record whose keys are the
+ * model's fields (/ID, /PAYMENT_AMOUNT, ...), values typed and exact as the API sent them. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "paysync/plugin.h"
+#include "rs_internal.h"
+#include "rs_time.h"
+
+#define RS_VERSION "1.0.0"
+
+static const ps_option_spec rs_options[] = {
+    {.name = "manifest",
+     .type = PS_OPT_PATH,
+     .required = 1,
+     .description = "connector manifest (YAML); set for you by plugin: NAME for a shipped "
+                    "connector"},
+    {.name = "api_url", .type = PS_OPT_STRING, .description = "base URL of the API"},
+    {.name = "username", .type = PS_OPT_STRING, .description = "user name for the API"},
+    {.name = "password",
+     .type = PS_OPT_STRING,
+     .secret = 1,
+     .description = "password (use ${VAR} in the config)"},
+    {.name = "token",
+     .type = PS_OPT_STRING,
+     .secret = 1,
+     .description = "API token (use ${VAR} in the config)"},
+    {.name = "api_key",
+     .type = PS_OPT_STRING,
+     .secret = 1,
+     .description = "API key (use ${VAR} in the config)"},
+    {.name = "api_secret",
+     .type = PS_OPT_STRING,
+     .secret = 1,
+     .description = "API secret (use ${VAR} in the config)"},
+    {.name = "client_id", .type = PS_OPT_STRING, .description = "OAuth2 client ID"},
+    {.name = "client_secret",
+     .type = PS_OPT_STRING,
+     .secret = 1,
+     .description = "OAuth2 client secret (use ${VAR} in the config)"},
+    {.name = "org_id", .type = PS_OPT_STRING, .description = "organisation or account ID"},
+    {.name = "site_id", .type = PS_OPT_STRING, .description = "site ID, when the API needs one"},
+    {.name = "start",
+     .type = PS_OPT_STRING,
+     .description = "read nothing older than this (2024-01-01 or an ISO 8601 time)"},
+    {.name = "currency",
+     .type = PS_OPT_STRING,
+     .description = "PAYMENT_CURRENCY when the API does not send one (ISO 4217)"},
+    {.name = "payment_type",
+     .type = PS_OPT_STRING,
+     .default_value = "INSTALLMENT_PAYMENT",
+     .description = "TRANSACTION_TYPE of a payment that is not a reversal"},
+    {.name = "customer_category",
+     .type = PS_OPT_STRING,
+     .description = "CUSTOMER_CATEGORY when the API does not send one"},
+    {.name = "page_size",
+     .type = PS_OPT_INT,
+     .default_value = "100",
+     .flags = PS_OPTF_RANGE,
+     .min = 1,
+     .max = 10000,
+     .description = "records asked for per page"},
+    {.name = "requests_per_minute",
+     .type = PS_OPT_INT,
+     .default_value = "0",
+     .flags = PS_OPTF_RANGE,
+     .min = 0,
+     .max = 60000,
+     .description = "pacing: at most this many requests a minute (0 = no pacing)"},
+    {.name = "overlap",
+     .type = PS_OPT_DURATION,
+     .default_value = "3d",
+     .flags = PS_OPTF_MAX,
+     .max = 366LL * 86400 * 1000,
+     .description = "re-read this much before the cursor each run (late reversals, edits)"},
+    {.name = "max_pages",
+     .type = PS_OPT_INT,
+     .default_value = "10000",
+     .flags = PS_OPTF_RANGE,
+     .min = 1,
+     .max = 1000000,
+     .description = "fail rather than read more pages than this in one run"},
+    {.name = "max_records",
+     .type = PS_OPT_INT,
+     .default_value = "1000000",
+     .flags = PS_OPTF_RANGE,
+     .min = 1,
+     .max = 100000000,
+     .description = "fail rather than read more records than this in one run"},
+    {.name = "timeout",
+     .type = PS_OPT_DURATION,
+     .default_value = "120s",
+     .flags = PS_OPTF_RANGE | PS_OPTF_PLAIN_SECONDS,
+     .min = 1000,
+     .max = 3600 * 1000,
+     .description = "time limit of one HTTP exchange"},
+    {.name = "max_response",
+     .type = PS_OPT_SIZE,
+     .default_value = "64MiB",
+     .flags = PS_OPTF_RANGE,
+     .min = 1024,
+     .max = 1024LL * 1024 * 1024,
+     .description = "largest response accepted"},
+    {.name = "attempts",
+     .type = PS_OPT_INT,
+     .default_value = "4",
+     .flags = PS_OPTF_RANGE,
+     .min = 1,
+     .max = 10,
+     .description = "tries per request (429, 5xx, transport errors, cut JSON are retried)"},
+    {0},
+};
+
+static const ps_option_spec *spec_of(const char *name)
+{
+    for (const ps_option_spec *s = rs_options; s->name; s++)
+        if (strcmp(s->name, name) == 0)
+            return s;
+    return NULL;
+}
+
+static int known_option(const char *name)
+{
+    return spec_of(name) != NULL;
+}
+
+const char *rs_opt(const rs *p, const char *name)
+{
+    if (!p->host->opt_is_set(p->opts, name) && p->m) {
+        const char *d = rs_manifest_default(p->m, name);
+        if (d)
+            return d;
+    }
+    return p->host->opt_string(p->opts, name);
+}
+
+/* A numeric option: the config's (checked by the core), else the manifest's default checked
+ * here against the same bounds, else the table's. */
+static int opt_num(rs *p, const char *name, int64_t *out, ps_error *err)
+{
+    const ps_option_spec *s = spec_of(name);
+    const char *d = p->host->opt_is_set(p->opts, name) ? NULL : rs_manifest_default(p->m, name);
+    if (!d) {
+        *out = p->host->opt_int(p->opts, name);
+        return 0;
+    }
+    int64_t v;
+    char *end;
+    int ok;
+    if (s->type == PS_OPT_DURATION) {
+        ok = rs_duration_parse(d, &v) == 0;
+    } else {
+        v = (int64_t)strtoll(d, &end, 10);
+        ok = end != d && *end == '\0';
+    }
+    if (ok && (s->flags & PS_OPTF_MIN) && v < s->min)
+        ok = 0;
+    if (ok && (s->flags & PS_OPTF_MAX) && v > s->max)
+        ok = 0;
+    if (!ok) {
+        ps_error_setf(err, PS_ERR_CONFIG, "%s: options.%s: '%s' is not a valid %s here", p->m->file,
+                      name, d, s->type == PS_OPT_DURATION ? "duration" : "number");
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+const char *rs_var(void *ctx, const char *name)
+{
+    rs *p = ctx;
+    if (strcmp(name, "since") == 0)
+        return p->since_var;
+    if (strcmp(name, "since_date") == 0)
+        return p->since_date;
+    if (strcmp(name, "until") == 0)
+        return p->until_var;
+    if (strcmp(name, "page") == 0)
+        return p->page_var;
+    if (strcmp(name, "offset") == 0)
+        return p->offset_var;
+    if (strcmp(name, "limit") == 0)
+        return p->limit_var;
+    if (strcmp(name, "cursor") == 0)
+        return p->cursor_var ? p->cursor_var : "";
+    if (strcmp(name, "after") == 0)
+        return p->after_var ? p->after_var : "";
+    if (strcmp(name, "token") == 0)
+        return p->token ? p->token : rs_opt(p, "token") ? rs_opt(p, "token") : "";
+    if (!known_option(name) || strcmp(name, "manifest") == 0)
+        return NULL;
+    const char *v = rs_opt(p, name);
+    return v ? v : "";
+}
+
+static void rs_destroy(void *inst);
+
+static ps_status rs_create(const ps_plugin_ctx *ctx, void **inst, ps_error *err)
+{
+    const ps_host *h = ctx->host;
+    rs *p = calloc(1, sizeof *p);
+    if (!p)
+        return ps_error_setf(err, PS_ERR_NOMEM, "out of memory");
+    p->host = h;
+    p->env = ctx->env;
+    p->opts = ctx->options;
+    p->instance = ctx->instance_name;
+    char msg[1024];
+    const char *path = h->opt_string(ctx->options, "manifest");
+    if (rs_manifest_load(path, known_option, h->field_name, &p->m, msg, sizeof msg) != 0) {
+        free(p);
+        return ps_error_setf(err, PS_ERR_CONFIG, "%s", msg);
+    }
+    ps_status st = PS_OK;
+    for (size_t i = 0; i < p->m->nrequired && st == PS_OK; i++) {
+        const char *v = rs_opt(p, p->m->required[i]);
+        if (!v || !*v)
+            st = ps_error_setf(err, PS_ERR_CONFIG,
+                               "connector '%s' needs the option '%s' (set it under the dataset's "
+                               "source%s)",
+                               p->m->connector, p->m->required[i],
+                               spec_of(p->m->required[i])->secret ? ", e.g. as ${VAR}" : "");
+    }
+    p->api_url = rs_opt(p, "api_url");
+    if (st == PS_OK && (!p->api_url || (strncmp(p->api_url, "http://", 7) != 0 &&
+                                        strncmp(p->api_url, "https://", 8) != 0)))
+        st =
+            ps_error_setf(err, PS_ERR_CONFIG,
+                          "connector '%s': option api_url must be an http:// or https:// URL%s%s%s",
+                          p->m->connector, p->api_url ? ", got '" : " (not set)",
+                          p->api_url ? p->api_url : "", p->api_url ? "'" : "");
+    int64_t rpm = 0, timeout = 0, maxbody = 0, attempts = 0;
+    if (st == PS_OK &&
+        (opt_num(p, "page_size", &p->page_size, err) ||
+         opt_num(p, "max_pages", &p->max_pages, err) ||
+         opt_num(p, "max_records", &p->max_records, err) ||
+         opt_num(p, "overlap", &p->overlap_ms, err) ||
+         opt_num(p, "requests_per_minute", &rpm, err) || opt_num(p, "timeout", &timeout, err) ||
+         opt_num(p, "max_response", &maxbody, err) || opt_num(p, "attempts", &attempts, err)))
+        st = err->code;
+    p->start_ms = -1;
+    const char *start = rs_opt(p, "start");
+    if (st == PS_OK && start && *start && rs_time_parse(start, &p->start_ms) != 0)
+        st = ps_error_setf(err, PS_ERR_CONFIG,
+                           "option start must be a date (2024-01-31) or an ISO 8601 time "
+                           "(2024-01-31T12:00:00Z), got '%s'",
+                           start);
+    if (st == PS_OK) {
+        ps_http_config cfg = {.struct_size = sizeof cfg,
+                              .timeout_ms = timeout,
+                              .requests_per_minute = (int)rpm,
+                              .max_body_bytes = maxbody,
+                              .max_attempts = attempts == 1 ? -1 : (int)attempts};
+        p->http = h->http_new(ctx, &cfg, err);
+        if (!p->http)
+            st = err->code ? err->code : PS_ERR_NOMEM;
+    }
+    for (const ps_option_spec *s = rs_options; st == PS_OK && s->name; s++) {
+        const char *v = s->secret ? rs_opt(p, s->name) : NULL;
+        if (v && *v)
+            h->http_add_secret(p->http, v);
+    }
+    snprintf(p->desc, sizeof p->desc, "%s at %s", p->m->connector, p->api_url ? p->api_url : "");
+    if (p->http)
+        h->http_redact(p->http, p->desc);
+    if (st != PS_OK) {
+        rs_destroy(p);
+        return st;
+    }
+    *inst = p;
+    return PS_OK;
+}
+
+static void rs_close(void *inst)
+{
+    rs *p = inst;
+    for (size_t i = 0; i < RS_MAX_LOOKUPS; i++) {
+        free(p->lookups[i].keys);
+        free(p->lookups[i].items);
+        memset(&p->lookups[i], 0, sizeof p->lookups[i]);
+    }
+    rs_pool_free(p->run);
+    p->run = NULL;
+    p->pages = p->cur_page = NULL;
+    p->cur_item = NULL;
+    if (p->token) {
+        memset(p->token, 0, strlen(p->token));
+        free(p->token);
+        p->token = NULL;
+    }
+    free(p->cursor_var);
+    free(p->after_var);
+    p->cursor_var = p->after_var = NULL;
+}
+
+static void rs_destroy(void *inst)
+{
+    rs *p = inst;
+    if (!p)
+        return;
+    rs_close(p);
+    if (p->http)
+        p->host->http_free(p->http);
+    rs_manifest_free(p->m);
+    free(p);
+}
+
+/* Run state before any request: pool, window variables. */
+static ps_status begin(rs *p, const char *cursor_json, ps_error *err)
+{
+    rs_close(p);
+    p->run = rs_pool_new();
+    if (!p->run)
+        return ps_error_setf(err, PS_ERR_NOMEM, "out of memory");
+    p->requests = p->nrecords = p->nfiltered = p->emitted = p->npages = 0;
+    p->relogins = 0;
+    p->prev_max_ms = p->max_ms = -1;
+    if (cursor_json && p->m->cursor_field) {
+        const char *k = strstr(cursor_json, "\"max\":\"");
+        char t[64];
+        size_t n = 0;
+        if (k) {
+            k += 7;
+            while (k[n] && k[n] != '"' && n + 1 < sizeof t) {
+                t[n] = k[n];
+                n++;
+            }
+            t[n] = '\0';
+            if (rs_time_parse(t, &p->prev_max_ms) != 0)
+                p->prev_max_ms = -1;
+        }
+        if (p->prev_max_ms < 0)
+            p->host->log(p->env, PS_LOG_WARN,
+                         "ignoring a saved cursor that is not this connector's: reading from "
+                         "the start");
+    }
+    p->since_ms = p->start_ms;
+    if (p->prev_max_ms >= 0 && p->prev_max_ms - p->overlap_ms > p->since_ms)
+        p->since_ms = p->prev_max_ms - p->overlap_ms;
+    p->since_var[0] = p->since_date[0] = '\0';
+    if (p->since_ms >= 0) {
+        p->host->time_format(p->since_ms, p->since_var, sizeof p->since_var);
+        snprintf(p->since_date, sizeof p->since_date, "%.10s", p->since_var);
+    }
+    p->host->time_format(p->host->now_ms(), p->until_var, sizeof p->until_var);
+    return PS_OK;
+}
+
+typedef struct collect {
+    rs *p;
+    rs_page **tail;
+    size_t lookup; /* index, for lookup pages */
+} collect;
+
+static int add_lookup_page(void *ctx, const rs_node *recs)
+{
+    collect *c = ctx;
+    return rs_index_add(c->p, c->lookup, recs);
+}
+
+static int add_main_page(void *ctx, const rs_node *recs)
+{
+    collect *c = ctx;
+    rs *p = c->p;
+    rs_page *pg = rs_pool_alloc(p->run, sizeof *pg);
+    if (!pg)
+        return -1;
+    pg->records = recs;
+    *c->tail = pg;
+    c->tail = &pg->next;
+    if (p->m->cursor_field)
+        for (const rs_node *it = recs->child; it; it = it->next) {
+            const char *t = rs_scalar_text(rs_pointer(it, p->m->cursor_field));
+            int64_t ms;
+            if (t && rs_time_parse(t, &ms) == 0 && ms > p->max_ms)
+                p->max_ms = ms;
+        }
+    return 0;
+}
+
+/* Names the keys of the first record read, so that a manifest's author (and discover) sees
+ * what the API sends besides what is mapped. */
+static void log_fields(rs *p)
+{
+    const rs_node *first = p->pages ? p->pages->records->child : NULL;
+    if (!first || first->type != RS_OBJ)
+        return;
+    char list[600];
+    size_t l = 0;
+    list[0] = '\0';
+    for (const rs_node *k = first->child; k && l + 70 < sizeof list; k = k->next) {
+        size_t kl = strlen(k->key);
+        if (p->host->utf8_check(k->key, kl) != kl || kl > 64)
+            continue;
+        l += (size_t)snprintf(list + l, sizeof list - l, "%s%s", l ? ", " : "", k->key);
+    }
+    p->host->log(p->env, PS_LOG_INFO, "%s: the first record's keys: %s%s", p->m->connector, list,
+                 l + 70 >= sizeof list ? ", ..." : "");
+}
+
+static ps_status rs_open(void *inst, const ps_open_args *args, ps_table_info *info, ps_error *err)
+{
+    rs *p = inst;
+    ps_status st = begin(p, args->cursor_json, err);
+    if (st == PS_OK)
+        st = rs_login(p, err);
+    for (size_t i = 0; st == PS_OK && i < p->m->nlookups; i++) {
+        if (p->m->lookups[i].self)
+            continue;
+        uint64_t n = 0;
+        collect c = {.p = p, .lookup = i};
+        st = rs_fetch_all(p, &p->m->lookups[i].ep, add_lookup_page, &c, &n, err);
+    }
+    if (st == PS_OK) {
+        collect c = {.p = p, .tail = &p->pages};
+        st = rs_fetch_all(p, &p->m->main, add_main_page, &c, &p->nrecords, err);
+    }
+    for (size_t i = 0; st == PS_OK && i < p->m->nlookups; i++) {
+        if (!p->m->lookups[i].self)
+            continue;
+        for (rs_page *pg = p->pages; pg && st == PS_OK; pg = pg->next)
+            if (rs_index_add(p, i, pg->records) != 0)
+                st = ps_error_setf(err, PS_ERR_NOMEM, "out of memory");
+    }
+    if (st != PS_OK) {
+        rs_close(p);
+        return st;
+    }
+    p->batch_rows = args->batch_rows > 0 && args->batch_rows <= 100000 ? args->batch_rows : 500;
+    p->cur_page = p->pages;
+    p->cur_item = p->cur_page ? p->cur_page->records->child : NULL;
+    info->ncolumns = 0;
+    info->header = NULL;
+    info->header_line = 0;
+    info->time_zone = NULL;
+    info->source_desc = p->desc;
+    p->host->log(p->env, PS_LOG_INFO,
+                 "%s: %" PRIu64 " records in %" PRIu64 " pages (%" PRIu64
+                 " requests), window from %s",
+                 p->m->connector, p->nrecords, p->npages, p->requests,
+                 p->since_var[0] ? p->since_var : "the start");
+    log_fields(p);
+    return PS_OK;
+}
+
+static ps_status rs_next_batch(void *inst, ps_arena *arena, ps_row_batch *batch, ps_error *err)
+{
+    rs *p = inst;
+    size_t cap = p->batch_rows ? p->batch_rows : 500, count = 0;
+    batch->count = 0;
+    batch->rows = NULL;
+    ps_keyed_row *recs = p->host->arena_alloc(arena, cap * sizeof *recs);
+    if (!recs)
+        return ps_error_setf(err, PS_ERR_NOMEM, "out of memory");
+    static const size_t nf = PS_FIELD_COUNT;
+    while (count < cap && p->cur_item) {
+        const rs_node *item = p->cur_item;
+        p->emitted++;
+        /* advance */
+        p->cur_item = item->next;
+        while (!p->cur_item && p->cur_page) {
+            p->cur_page = p->cur_page->next;
+            p->cur_item = p->cur_page ? p->cur_page->records->child : NULL;
+        }
+        if (!rs_keep(p, item)) {
+            p->nfiltered++;
+            continue;
+        }
+        ps_value *vals = p->host->arena_alloc(arena, nf * sizeof *vals);
+        if (!vals)
+            return ps_error_setf(err, PS_ERR_NOMEM, "out of memory");
+        uint32_t nv = 0;
+        for (size_t f = 0; f < nf; f++) {
+            const rs_node *spec = p->m->fields[f];
+            const char *t;
+            uint32_t l;
+            uint8_t ty;
+            if (!spec)
+                continue;
+            if (rs_eval(p, spec, item, arena, &t, &l, &ty) != 0)
+                return ps_error_setf(err, PS_ERR_NOMEM, "out of memory");
+            if (!t)
+                continue;
+            const char *name = p->host->field_name((int)f);
+            size_t nl = strlen(name);
+            char *path = p->host->arena_alloc(arena, nl + 2);
+            if (!path)
+                return ps_error_setf(err, PS_ERR_NOMEM, "out of memory");
+            path[0] = '/';
+            memcpy(path + 1, name, nl + 1);
+            vals[nv++] = (ps_value){
+                .path = path, .path_len = (uint32_t)(nl + 1), .type = ty, .text = t, .len = l};
+        }
+        recs[count++] = (ps_keyed_row){.line = p->emitted, .nvalues = nv, .values = vals};
+    }
+    if (count == 0) {
+        if (p->nfiltered)
+            p->host->log(p->env, PS_LOG_INFO, "%s: %" PRIu64 " records filtered out (not payments)",
+                         p->m->connector, p->nfiltered);
+        return PS_END;
+    }
+    batch->count = count;
+    batch->records = recs;
+    return PS_OK;
+}
+
+static const char *rs_cursor(void *inst)
+{
+    rs *p = inst;
+    int64_t ms = p->max_ms > p->prev_max_ms ? p->max_ms : p->prev_max_ms;
+    if (!p->m->cursor_field || ms < 0)
+        return NULL;
+    char t[40];
+    p->host->time_format(ms, t, sizeof t);
+    snprintf(p->cursor_json, sizeof p->cursor_json, "{\"max\":\"%s\"}", t);
+    return p->cursor_json;
+}
+
+static ps_status rs_check(void *inst, ps_error *err)
+{
+    rs *p = inst;
+    ps_status st = begin(p, NULL, err);
+    if (st == PS_OK)
+        st = p->m->auth == RS_AUTH_LOGIN || p->m->auth == RS_AUTH_OAUTH2 ? rs_login(p, err)
+                                                                         : rs_fetch_first(p, err);
+    rs_close(p);
+    return st;
+}
+
+static const ps_provider_ops rs_provider = {.struct_size = sizeof(ps_provider_ops),
+                                            .open = rs_open,
+                                            .next_batch = rs_next_batch,
+                                            .cursor = rs_cursor,
+                                            .close = rs_close,
+                                            .shape = PS_SHAPE_RECORD};
+
+static const ps_plugin_descriptor rs_descriptor = {
+    .struct_size = sizeof(ps_plugin_descriptor),
+    .abi_major = PS_ABI_MAJOR,
+    .abi_minor = PS_ABI_MINOR,
+    .name = "rest",
+    .version = RS_VERSION,
+    .description = "payments from a JSON HTTP API described by a connector manifest",
+    .kind = PS_PLUGIN_PROVIDER,
+    .options = rs_options,
+    .option_spec_size = sizeof(ps_option_spec),
+    .create = rs_create,
+    .check = rs_check,
+    .destroy = rs_destroy,
+    .provider = &rs_provider,
+};
+
+PS_PLUGIN_DEFINE(rest, rs_descriptor)

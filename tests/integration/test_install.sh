@@ -3,7 +3,8 @@
 # headers, pkg-config file, CMake package, test host library and man page in place (and no
 # core library: the core is linked into the binary); P/bin/paysync runs with LD_LIBRARY_PATH and
 # PAYSYNC_PLUGIN_PATH unset, lists every plugin from P/LIBDIR/paysync/plugins, and runs the
-# sample job (config/example.yaml) from a copy of config/ outside the source tree.
+# sample job (config/example.yaml) from a copy of config/ outside the source tree, and finds
+# the installed connector manifests.
 set -euo pipefail
 : "${PS_BUILD_DIR:?}" "${PS_SOURCE_DIR:?}"
 fail() { echo "FAIL: $*"; exit 1; }
@@ -85,6 +86,19 @@ rows = sum(1 for _ in open(os.path.join(job, "out", "payments.jsonl")))
 assert rows == ds["accepted"], (rows, ds["accepted"])
 assert os.path.getsize(os.path.join(job, "var", "paysync.db")) > 0
 PY
+passed=$((passed + 1))
+
+# 5. connector manifests: installed in share/paysync/connectors, and `plugin: steamaco` finds
+#    its manifest there (the rest provider then asks for the connector's required options)
+[ -f "$prefix/share/paysync/connectors/steamaco.yaml" ] || fail "share/paysync/connectors/steamaco.yaml not installed"
+cat >"$tmp/job/conn.yaml" <<'EOF2'
+sinks: {out: {plugin: jsonl, path: out/c.jsonl}}
+datasets:
+  - {name: s, target: {level: project, id: x}, source: {plugin: steamaco, password: x}, sinks: [out]}
+EOF2
+chmod 600 "$tmp/job/conn.yaml"
+conn=$(cd "$tmp/job" && run "$prefix/bin/paysync" check conn.yaml 2>&1) && fail "check passed: $conn"
+grep -q "connector 'steamaco' needs the option 'username'" <<<"$conn" || fail "steamaco not resolved: $conn"
 passed=$((passed + 1))
 
 echo "$passed passed, 0 failed"

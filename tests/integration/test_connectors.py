@@ -1,0 +1,195 @@
+"""Connector manifests through the real binary: a fourth API (tests/tools/keyset_emulator.py:
+keyset paging behind OAuth2 client credentials, a pagination style none of the shipped
+connectors uses) connected by a manifest alone, found by name on the config's plugin_path and
+by path (`plugin: rest` with `manifest:`); manifest mistakes and their messages; a manifest
+in a folder others can write is refused."""
+import os
+import sys
+import urllib.parse
+
+sys.path.insert(0, os.path.dirname(__file__))
+import pslib  # noqa: E402
+from test_steamaco import Emulator  # noqa: E402
+
+KEYSET = os.path.join(pslib.SOURCE_DIR, "tests", "tools", "keyset_emulator.py")
+
+MANIFEST = """\
+# Keyset Pay: keyset pagination behind OAuth2 client credentials (docs/connectors.md)
+connector: keysetpay
+description: Keyset Pay payments (test emulator)
+options:
+  page_size: "5"
+required: [client_id, client_secret]
+auth:
+  type: oauth2
+  token_url: /oauth/token
+request:
+  path: /v1/payments
+  query:
+    after_id: "{after}"
+    limit: "{page_size}"
+    updated_since: "{since}"
+pagination:
+  type: keyset
+  from: /id
+records: /data/items
+filters:
+  - {path: /status, equals: completed}
+incremental:
+  field: /paid_at
+fields:
+  ID: /id
+  TIMESTAMP: /paid_at
+  PAYMENT_AMOUNT: /value/amount
+  PAYMENT_CURRENCY: /value/currency
+  TRANSACTION_TYPE:
+    first:
+      - {path: /kind, map: {refund: REVERSAL}}
+      - {option: payment_type}
+  REFERENCE_ID: /refund_of
+  CUSTOMER_ID: /account/number
+  METER_ID: /account/device/serial
+  CUSTOMER_NAME: {concat: [/account/holder/first, " ", /account/holder/last]}
+  CUSTOMER_PHONE: /account/msisdn
+  CUSTOMER_CATEGORY: {value: Residential}
+"""
+
+
+class Connectors(pslib.Case):
+    def setUp(self):
+        super().setUp()
+        self.emu = Emulator(self.dir, script=KEYSET)
+
+    def tearDown(self):
+        self.emu.stop()
+        super().tearDown()
+
+    def cfg(self, source, name="paysync.yaml", plugin_path=None):
+        body = ("plugin_path: [%s]\n" % pslib.yaml_str(plugin_path) if plugin_path else "") + """
+sinks:
+  out: {plugin: jsonl, path: out/payments.jsonl}
+  store: {plugin: sqlite, path: out/store.db}
+datasets:
+  - name: ks
+    target: {level: program, id: shs}
+    source: %s
+    sinks: [out, store]
+""" % source
+        p = self.write(name, body)
+        os.chmod(p, 0o600)
+        return p
+
+    def test_fourth_api_by_manifest_alone(self):
+        os.makedirs(self.path("connectors"), mode=0o755)
+        self.write("connectors/keysetpay.yaml", MANIFEST)
+        src = ("{plugin: keysetpay, api_url: %s, client_id: ks-client, "
+               "client_secret: ks-secret-0123456789}" % self.emu.url)
+        cfg = self.cfg(src, plugin_path=self.path("connectors"))
+        res = pslib.run("run", cfg)
+        self.assertEqual(res.rc, 0, res)
+        self.assertIn("read 11, accepted 11, rejected 0", res.out)
+        self.assertIn("keysetpay: 1 records filtered out (not payments)", res.err)
+        rows = {r["ID"]: r for r in pslib.read_jsonl(self.path("out", "payments.jsonl"))}
+        self.assertEqual(rows["512"]["TRANSACTION_TYPE"], "REVERSAL")
+        self.assertEqual(rows["512"]["REFERENCE_ID"], "502")
+        self.assertEqual(rows["501"]["TRANSACTION_TYPE"], "INSTALLMENT_PAYMENT")
+        self.assertEqual(rows["501"]["TIMESTAMP"], "2024-05-01T07:00:00.000Z")
+        self.assertEqual(rows["501"]["METER_ID"], "SHS000001")
+        self.assertEqual(rows["501"]["CUSTOMER_NAME"], "Wanjiru K1")
+        self.assertNotIn("504", rows)  # status failed: filtered
+        with open(self.path("out", "payments.jsonl")) as f:
+            self.assertIn('"PAYMENT_AMOUNT":1001.25', f.read())
+        with open(self.emu.port_file):
+            pass
+        import json
+        import urllib.request
+        with urllib.request.urlopen(self.emu.url + "/_control/stats") as r:
+            st = json.load(r)
+        # 12 items, 5 a page: after_id 0 (unset), 505, 510; the short third page is the last
+        self.assertEqual(st["counts"], {"token": 1, "payments": 3})
+        afters = [urllib.parse.parse_qs(urllib.parse.urlsplit(p).query).get("after_id")
+                  for p in st["log"][1:]]
+        self.assertEqual(afters, [None, ["505"], ["510"]])
+        self.assertNotIn("ks-secret-0123456789", res.out + res.err)
+        # by path, and through the kit
+        src = ("{plugin: rest, manifest: connectors/keysetpay.yaml, api_url: %s, "
+               "client_id: ks-client, client_secret: ks-secret-0123456789}" % self.emu.url)
+        cfg2 = self.cfg(src, name="bypath.yaml")
+        res = pslib.run("run", cfg2)
+        self.assertEqual(res.rc, 0, res)
+        self.assertIn("read 11, accepted 11", res.out)
+        res = pslib.run("test-plugin", "rest", "--config", cfg2, "--dataset", "ks")
+        self.assertEqual(res.rc, 0, res)
+        self.assertIn("7 passed, 0 failed", res.out)
+
+    def test_wrong_client_secret(self):
+        self.write("k.yaml", MANIFEST)
+        cfg = self.cfg("{plugin: rest, manifest: k.yaml, api_url: %s, client_id: ks-client, "
+                       "client_secret: not-it-at-all}" % self.emu.url)
+        res = pslib.run("run", cfg)
+        self.assertEqual(res.rc, 1, res)
+        self.assertIn("logging in (POST %s/oauth/token): HTTP 401" % self.emu.url, res.out)
+        self.assertIn("the credentials were refused; check the connector's credential options "
+                      "(client_id, client_secret)", res.out)
+        self.assertNotIn("not-it-at-all", res.out + res.err)
+
+    def bad(self, manifest, message):
+        self.write("bad.yaml", manifest)
+        cfg = self.cfg("{plugin: rest, manifest: bad.yaml, api_url: %s, client_id: a, "
+                       "client_secret: b}" % self.emu.url, name="cfg-bad.yaml")
+        res = pslib.run("run", cfg)
+        self.assertEqual(res.rc, 2, res)
+        self.assertIn(message, res.err, res)
+
+    def test_manifest_mistakes(self):
+        m = MANIFEST
+        self.bad(m.replace("type: keyset", "type: keyset_x"),
+                 "bad.yaml:17:9: pagination.type must be one of: none, next_url, cursor, "
+                 "offset, page, keyset (got 'keyset_x')")
+        self.bad(m.replace("  from: /id\n", ""),
+                 "pagination: type keyset needs `from`")
+        self.bad(m.replace("records: /data/items", "records: data.items"),
+                 "records must be a JSON pointer such as /results or /data/items, got "
+                 "'data.items'")
+        self.bad(m.replace("  ID: /id", "  IDENT: /id"),
+                 "fields: 'IDENT' is not a field of the payment model")
+        self.bad(m.replace("CUSTOMER_CATEGORY: {value: Residential}",
+                           "CUSTOMER_CATEGORY: Residential"),
+                 "fields.CUSTOMER_CATEGORY: expected a JSON pointer (/amount) or a mapping")
+        self.bad(m.replace("METER_ID: /account/device/serial",
+                           "METER_ID: {lookup: meters, key: /x, field: /y}"),
+                 "fields.METER_ID: no lookup named 'meters' under `lookups`")
+        self.bad(m.replace("type: oauth2", "type: oauth3"),
+                 "auth.type must be one of: none, header, bearer, basic, api_key, token_login, "
+                 "oauth2 (got 'oauth3')")
+        self.bad(m.replace("connector: keysetpay", "connector: keysetpay\nconector: x"),
+                 "bad.yaml:3:11: manifest: unknown key 'conector'")
+        self.bad(m.replace("  page_size: \"5\"", "  page_sise: \"5\""),
+                 "options: 'page_sise' is not an option of the rest provider")
+        self.bad(m.replace("  page_size: \"5\"", "  page_size: \"0\""),
+                 "options.page_size: '0' is not a valid number here")
+        self.bad(m.replace("limit: \"{page_size}\"", "limit: \"{pagesize}\""),
+                 "bad.yaml:14:12: request: unknown variable {pagesize}")
+        self.bad(m + "fields: {}\n", "key 'fields' given twice")
+        self.bad("connector: [", "bad.yaml:2:1: did not find expected node content")
+        res = pslib.run("run", self.cfg("{plugin: rest, api_url: http://x}", name="c.yaml"))
+        self.assertEqual(res.rc, 2, res)
+        self.assertIn("missing required option 'manifest'", res.err)
+
+    def test_unknown_name_and_untrusted_manifest(self):
+        res = pslib.run("run", self.cfg("{plugin: steamacoo}", name="c.yaml"))
+        self.assertEqual(res.rc, 2, res)
+        self.assertIn("plugin 'steamacoo' not found", res.err)
+        os.makedirs(self.path("drop"))
+        os.chmod(self.path("drop"), 0o777)
+        self.write("drop/evil.yaml", MANIFEST)
+        res = pslib.run("run", self.cfg("{plugin: evil, client_id: a, client_secret: b}",
+                                        name="c2.yaml", plugin_path=self.path("drop")))
+        self.assertEqual(res.rc, 2, res)
+        self.assertIn("connector 'evil': %s: refusing to load: its directory %s is writable by "
+                      "group or others (mode 777)" % (self.path("drop", "evil.yaml"),
+                                                       self.path("drop")), res.err)
+
+
+if __name__ == "__main__":
+    pslib.main()

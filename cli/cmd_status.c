@@ -10,6 +10,7 @@
 #include "plugin/host.h"
 #include "model/timestamp.h"
 #include "config/schedule.h"
+#include "util/log.h"
 
 static const char status_usage[] =
     "usage: paysync status CONFIG [--dataset NAME]... [--json]\n"
@@ -132,6 +133,15 @@ static void print_text(const ds_view *v, int64_t now, FILE *out)
             fprintf(out, "  changes:   new %llu, changed %llu, unchanged %llu, vanished %llu\n",
                     (unsigned long long)r->inserted, (unsigned long long)r->changed,
                     (unsigned long long)r->unchanged, (unsigned long long)r->vanished);
+        for (size_t k = 0; k < r->nmissing; k++) {
+            char name[256];
+            snprintf(name, sizeof name, "%s", r->missing[k]);
+            ps_text_sanitize(name);
+            fprintf(out,
+                    "  warning:   column_missing: '%s' was in the previous run's header and is "
+                    "gone\n",
+                    name);
+        }
         if (r->error)
             fprintf(out, "  error:     %s\n", r->error);
         if (strcmp(r->outcome, "ok") != 0)
@@ -191,6 +201,10 @@ static json_t *json_view(const ds_view *v, int64_t now)
             json_object_set_new(lr, "changes", json_null());
         }
         json_object_set_new(lr, "error", jstr_or_null(r->error));
+        json_t *m = json_array();
+        for (size_t k = 0; k < r->nmissing; k++)
+            json_array_append_new(m, json_string(r->missing[k]));
+        json_object_set_new(lr, "missing_columns", m);
         json_object_set_new(o, "last_run", lr);
     } else {
         json_object_set_new(o, "last_run", json_null());

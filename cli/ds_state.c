@@ -88,6 +88,9 @@ void cli_ds_state_load(const ps_config *cfg, const ps_dataset_def *d, cli_ds_sta
     }
     ps_store_iter_free(it);
     it = NULL;
+    if ((rc == PS_OK || rc == PS_END) && st->has_last)
+        rc = ps_store_missing_columns(s, d->name, st->last.run_id, &st->last.missing,
+                                      &st->last.nmissing, &err);
     if (rc != PS_OK && rc != PS_END) {
         fail(st, &err);
         ps_store_close(s);
@@ -112,6 +115,7 @@ void cli_ds_state_free(cli_ds_state *st)
 {
     free(st->store_path);
     free(st->last.error);
+    ps_store_names_free(st->last.missing, st->last.nmissing);
     memset(st, 0, sizeof *st);
 }
 

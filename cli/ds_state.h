@@ -18,6 +18,8 @@ typedef struct cli_run_info {
     uint64_t read, accepted, rejected, blank, duplicates, warnings;
     int has_changes;
     uint64_t inserted, changed, unchanged, vanished;
+    char **missing; /* column_missing: columns of the previous run's header gone (owned) */
+    size_t nmissing;
 } cli_run_info;
 
 typedef struct cli_ds_state {

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "engine/column_check.h"
 #include "engine/meterlist.h"
 #include "engine/plan.h"
 #include "engine/protocol.h"
@@ -13,6 +14,7 @@
 #include "engine/rowlog.h"
 #include "model/model_fields.h"
 #include "plugin/host.h"
+#include "store/store.h"
 #include "util/crashpoint.h"
 #include "util/log.h"
 
@@ -337,6 +339,72 @@ static ps_status write_sinks(ds_run *r, const ps_record_batch *b, ps_error *err)
     return PS_OK;
 }
 
+/* The column_missing check (docs/data-model.md), with the dataset's store open: compares this
+ * run's header with the last successful run's, warns about each mapped column that is gone
+ * (the run still commits: an optional column may be removed) and hands the store this
+ * header to record with the run. Tabular sources only; nothing without a store. */
+static ps_status check_columns(ds_run *r, ps_error *err)
+{
+    ps_ds_plan *p = r->plan;
+    ps_sink_inst *ss = p->state_sink;
+    int open = 0;
+    for (size_t i = 0; i < r->sinks_open; i++)
+        open |= p->sinks[i] == ss;
+    if (!ss || !open || r->record_shape)
+        return PS_OK;
+    const char *store = ss->plugin->desc->name;
+    char **prev = NULL;
+    size_t nprev = 0;
+    ps_error e = {0};
+    ps_status st = ps_store_previous_columns(store, ss->inst, &prev, &nprev, &e);
+    if (st == PS_END)
+        return PS_OK;
+    if (st != PS_OK)
+        return ps_error_setf(err, st, "%s: %s", ss->label, e.message);
+    ps_dataset_result *res = r->res;
+    size_t ncols = r->info.ncolumns;
+    char **cols = calloc(ncols + 1, sizeof *cols);
+    const char **missing = calloc(nprev + 1, sizeof *missing);
+    int *fields = calloc(nprev + 1, sizeof *fields);
+    res->missing_columns = calloc(nprev + 1, sizeof *res->missing_columns);
+    res->missing_fields = fields;
+    st = cols && missing && fields && res->missing_columns ? PS_OK : PS_ERR_NOMEM;
+    for (size_t k = 0; st == PS_OK && k < ncols; k++)
+        if (!(cols[k] = ps_utf8_repair(r->info.header[k].text, r->info.header[k].len)))
+            st = PS_ERR_NOMEM;
+    size_t nm = 0;
+    if (st == PS_OK)
+        nm = ps_columns_missing(&p->mspec, (const char *const *)prev, nprev, &r->map, missing,
+                                fields);
+    for (size_t k = 0; st == PS_OK && k < nm; k++) {
+        if (!(res->missing_columns[k] = strdup(missing[k]))) {
+            st = PS_ERR_NOMEM;
+            break;
+        }
+        res->nmissing = k + 1;
+        count_code(res->warnings_by_code, PS_COLUMN_MISSING_CODE);
+        char name[256];
+        snprintf(name, sizeof name, "%s", missing[k]);
+        ps_text_sanitize(name);
+        ps_log(PS_LOG_WARN, p->label,
+               PS_COLUMN_MISSING_CODE ": column '%s' (%s) was in the header of the last "
+                                      "successful run and is gone; the run goes on without %s "
+                                      "(an optional column may be removed)",
+               name, ps_field_name(fields[k]), ps_field_name(fields[k]));
+    }
+    if (st == PS_OK)
+        st = ps_store_record_columns(store, ss->inst, (const char *const *)cols, ncols,
+                                     (const char *const *)res->missing_columns, res->nmissing, &e);
+    if (st == PS_ERR_NOMEM)
+        ps_error_setf(err, st, "out of memory");
+    else if (st != PS_OK && st != PS_END)
+        ps_error_setf(err, st, "%s: %s", ss->label, e.message);
+    ps_store_names_free(cols, ncols);
+    ps_store_names_free(prev, nprev);
+    free(missing);
+    return st == PS_END ? PS_OK : st;
+}
+
 /* Commits every sink: stateless ones first, the state-keeping one last with the cursor. */
 static ps_status commit_all(ds_run *r, ps_error *err)
 {
@@ -524,6 +592,8 @@ static ps_status run_dataset(ps_ds_plan *p, const ps_run_options *opt, ps_datase
         st = open_writers(&r, &err);
     if (st == PS_OK && !opt->dry_run)
         st = open_sinks(&r, &err);
+    if (st == PS_OK && !opt->dry_run)
+        st = check_columns(&r, &err);
     if (st == PS_OK)
         st = run_loop(&r, batch_arena, &err);
     if (opt->progress)
@@ -679,6 +749,8 @@ void ps_run_result_free(ps_run_result *res)
         for (size_t k = 0; k < res->datasets[i].nunknown; k++)
             free(res->datasets[i].unknown_columns[k]);
         free(res->datasets[i].unknown_columns);
+        ps_store_names_free(res->datasets[i].missing_columns, res->datasets[i].nmissing);
+        free(res->datasets[i].missing_fields);
     }
     free(res->datasets);
     memset(res, 0, sizeof *res);

@@ -36,6 +36,11 @@ typedef struct ps_dataset_result {
     uint64_t meters_listed, meters_unknown, meters_near;
     char **unknown_columns;
     size_t nunknown;
+    /* column_missing: mapped columns of the last successful run's header that this run's
+     * source lacks (malloc'd names), and the field each mapped to. */
+    char **missing_columns;
+    int *missing_fields;
+    size_t nmissing;
     int64_t started_ms, finished_ms;
     int64_t elapsed_ms; /* monotonic */
 } ps_dataset_result;

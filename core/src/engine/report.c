@@ -10,6 +10,7 @@
 
 #include "engine/pipeline.h"
 #include "engine/rowlog.h"
+#include "model/model_fields.h"
 #include "model/timestamp.h"
 #include "util/mkdirs.h"
 #include "util/outfile.h"
@@ -61,6 +62,17 @@ void ps_run_print_summary(const ps_run_result *res, FILE *out)
                     ", vanished %" PRIu64 "\n",
                     d->changes.inserted, d->changes.changed, d->changes.unchanged,
                     d->changes.vanished);
+        for (size_t k = 0; k < d->nmissing; k++) {
+            char name[256];
+            snprintf(name, sizeof name, "%s", d->missing_columns[k]);
+            ps_text_sanitize(name);
+            fprintf(out,
+                    "    column_missing: '%s' (%s) was in the last successful run's header and "
+                    "is gone; %s\n",
+                    name, ps_field_name(d->missing_fields[k]),
+                    d->ok ? "committed without it (payments that had a value count as changed)"
+                          : "nothing was committed");
+        }
         if (d->nunknown) {
             fprintf(out, "    unknown columns ignored:");
             for (size_t k = 0; k < d->nunknown; k++) {
@@ -142,6 +154,16 @@ ps_status ps_run_write_report(const ps_run_result *res, const char *path, ps_err
             free(name);
         }
         json_object_set_new(o, "unknown_columns", u);
+        json_t *m = json_array();
+        for (size_t k = 0; k < d->nmissing; k++) {
+            json_t *c = json_object();
+            char *name = ps_utf8_repair(d->missing_columns[k], strlen(d->missing_columns[k]));
+            json_object_set_new(c, "column", json_string(name ? name : "?"));
+            json_object_set_new(c, "field", json_string(ps_field_name(d->missing_fields[k])));
+            free(name);
+            json_array_append_new(m, c);
+        }
+        json_object_set_new(o, "missing_columns", m);
         json_object_set_new(o, "elapsed_ms", json_integer((json_int_t)d->elapsed_ms));
         json_object_set_new(o, "rows_per_second", json_integer((json_int_t)rows_per_second(d)));
         json_array_append_new(arr, o);

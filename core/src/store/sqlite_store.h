@@ -25,6 +25,13 @@ extern const ps_store_backend ps_store_sqlite;
 /* The writer: the descriptor of the built-in sink `sqlite` (static storage). */
 const ps_plugin_descriptor *ps_store_sqlite_sink(void);
 
+/* The writer's ps_store_backend.previous_columns / record_columns (store.h:
+ * ps_store_previous_columns, ps_store_record_columns). */
+ps_status ps_store_sqlite_previous_columns(void *writer, char ***prev, size_t *n, ps_error *err);
+ps_status ps_store_sqlite_record_columns(void *writer, const char *const *cols, size_t ncols,
+                                         const char *const *missing, size_t nmissing,
+                                         ps_error *err);
+
 /* The database file of a sqlite sink configured with opts: its `path` option (default
  * var/paysync.db) resolved against config_dir. malloc'd; NULL when out of memory. */
 char *ps_store_sqlite_locate(const ps_kv *opts, size_t nopts, const char *config_dir);

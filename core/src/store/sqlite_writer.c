@@ -11,6 +11,7 @@
 #include <sqlite3.h>
 
 #include "paysync/plugin.h"
+#include "store/sqlite_columns.h"
 #include "store/sqlite_store.h"
 #include "store/store_schema.h"
 #include "util/crashpoint.h"
@@ -52,6 +53,9 @@ typedef struct sq_sink {
     ps_target_level level;
     uint64_t inserted, changed, unchanged;
     int insert_first; /* the last row was new: try the insert before the touch */
+    /* The open dataset's header and its missing columns (JSON arrays), written with the run
+     * at commit (ps_store_sqlite_record_columns); NULL when not given. */
+    char *columns_json, *missing_json;
     /* First load into an empty store: the payments table's secondary indexes, dropped at open
      * inside the dataset's transaction and rebuilt (one sort each) before its commit. */
     char *bulk_index_sql[16];
@@ -285,7 +289,9 @@ static void free_dataset_state(sq_sink *s)
     free(s->dataset);
     free(s->run_id);
     free(s->target_id);
-    s->dataset = s->run_id = s->target_id = NULL;
+    free(s->columns_json);
+    free(s->missing_json);
+    s->dataset = s->run_id = s->target_id = s->columns_json = s->missing_json = NULL;
 }
 
 static void sq_destroy(void *inst)
@@ -643,6 +649,11 @@ static ps_status sq_commit(void *inst, const ps_commit_info *info, ps_change_cou
         sqlite3_bind_int64(st, 4, (sqlite3_int64)info->reject_code_counts[i]);
         rc = step_done(st);
     }
+    if (rc == SQLITE_OK && s->columns_json) {
+        what = "recording the source's columns";
+        rc = ps_sqlite_columns_write(s->db, s->dataset, info->run_id ? info->run_id : s->run_id,
+                                     s->columns_json, s->missing_json);
+    }
     if (rc == SQLITE_OK) {
         what = "saving the cursor";
         sqlite3_bind_text(s->st_cursor, 1, s->dataset, -1, SQLITE_STATIC);
@@ -744,6 +755,37 @@ static void sq_record_failure(void *inst, const ps_commit_info *info, const char
         sq_fail(s, s->db, rc, "recording a failed run", &e);
         s->host->log(s->env, PS_LOG_ERROR, "%s", e.message);
     }
+}
+
+ps_status ps_store_sqlite_previous_columns(void *writer, char ***prev, size_t *n, ps_error *err)
+{
+    sq_sink *s = writer;
+    *prev = NULL;
+    *n = 0;
+    if (!s->in_txn)
+        return ps_error_setf(err, PS_ERR_INTERNAL,
+                             "sqlite store '%s': columns asked without an open dataset", s->path);
+    int rc = ps_sqlite_columns_previous(s->db, s->dataset, prev, n);
+    if (rc != SQLITE_OK) {
+        char what[300];
+        snprintf(what, sizeof what, "reading the columns of the last run of dataset '%s'",
+                 s->dataset);
+        return sq_fail(s, s->db, rc, what, err);
+    }
+    return PS_OK;
+}
+
+ps_status ps_store_sqlite_record_columns(void *writer, const char *const *cols, size_t ncols,
+                                         const char *const *missing, size_t nmissing, ps_error *err)
+{
+    sq_sink *s = writer;
+    free(s->columns_json);
+    free(s->missing_json);
+    s->columns_json = ps_sqlite_names_json(cols, ncols);
+    s->missing_json = nmissing ? ps_sqlite_names_json(missing, nmissing) : NULL;
+    if (!s->columns_json || (nmissing && !s->missing_json))
+        return ps_error_setf(err, PS_ERR_NOMEM, "out of memory");
+    return PS_OK;
 }
 
 static const ps_option_spec sq_options[] = {

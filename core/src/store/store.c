@@ -13,6 +13,7 @@
 
 #include <sqlite3.h>
 
+#include "store/sqlite_columns.h"
 #include "store/store_schema.h"
 #include "store/store_version.h"
 
@@ -566,6 +567,15 @@ static ps_status sq_verify(ps_store *ps, ps_error *err)
     return out;
 }
 
+static ps_status sq_missing_columns(ps_store *ps, const char *dataset, const char *run_id,
+                                    char ***names, size_t *n, ps_error *err)
+{
+    sq_store *s = SQ(ps);
+    if (ps_sqlite_columns_missing(s->db, dataset, run_id, names, n) != SQLITE_OK)
+        return db_error(s, "reading the missing columns", err);
+    return PS_OK;
+}
+
 const ps_store_backend ps_store_sqlite = {
     .plugin = PS_SQLITE_PLUGIN,
     .sink = ps_store_sqlite_sink,
@@ -583,4 +593,7 @@ const ps_store_backend ps_store_sqlite = {
     .iter_free = sq_iter_free,
     .stats = sq_stats,
     .verify = sq_verify,
+    .previous_columns = ps_store_sqlite_previous_columns,
+    .record_columns = ps_store_sqlite_record_columns,
+    .missing_columns = sq_missing_columns,
 };

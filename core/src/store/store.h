@@ -147,6 +147,13 @@ typedef struct ps_store_backend {
     ps_status (*stats)(ps_store *s, ps_store_stats **out, size_t *n, ps_error *err);
     /* A cheap integrity check of the whole store (see ps_store_verify). */
     ps_status (*verify)(ps_store *s, ps_error *err);
+    /* The source's header between runs (see ps_store_previous_columns,
+     * ps_store_record_columns: the writer; ps_store_missing_columns: the reader). */
+    ps_status (*previous_columns)(void *writer, char ***prev, size_t *n, ps_error *err);
+    ps_status (*record_columns)(void *writer, const char *const *cols, size_t ncols,
+                                const char *const *missing, size_t nmissing, ps_error *err);
+    ps_status (*missing_columns)(ps_store *s, const char *dataset, const char *run_id,
+                                 char ***names, size_t *n, ps_error *err);
 } ps_store_backend;
 
 /* ---- finding the configured store ------------------------------------------------------ */
@@ -180,6 +187,30 @@ void ps_store_ref_free(ps_store_ref *ref);
 
 /* 1 when the store at ref exists (a sync created it). */
 int ps_store_exists(const ps_store_ref *ref);
+
+/* ---- the source's header between runs (the column_missing warning) -------------------- */
+
+/* For a store's writer (an instance of the sink `plugin`) with a dataset open: the header
+ * (column names in order) of the dataset's last successful run. *prev is a malloc'd array of
+ * malloc'd names (free with ps_store_names_free), empty (NULL, 0) when there is none. PS_END
+ * when plugin is not a store; PS_ERR_SINK naming the store when it cannot be read. */
+ps_status ps_store_previous_columns(const char *plugin, void *writer, char ***prev, size_t *n,
+                                    ps_error *err);
+
+/* Keeps this run's header and the mapped columns of the previous header it lacks (copied);
+ * the writer records them with the run at commit. PS_END when plugin is not a store;
+ * PS_ERR_NOMEM. */
+ps_status ps_store_record_columns(const char *plugin, void *writer, const char *const *cols,
+                                  size_t ncols, const char *const *missing, size_t nmissing,
+                                  ps_error *err);
+
+/* Reader: the missing columns recorded with run run_id of dataset (column_missing), as
+ * above; empty when none or not recorded. Errors: PS_ERR_IO. */
+ps_status ps_store_missing_columns(ps_store *s, const char *dataset, const char *run_id,
+                                   char ***names, size_t *n, ps_error *err);
+
+/* Frees n names and the array. NULL is ignored. */
+void ps_store_names_free(char **names, size_t n);
 
 /* ---- reading -------------------------------------------------------------------------- */
 

@@ -74,6 +74,46 @@ int ps_store_exists(const ps_store_ref *ref)
     return ref->backend->exists(ref->location);
 }
 
+ps_status ps_store_previous_columns(const char *plugin, void *writer, char ***prev, size_t *n,
+                                    ps_error *err)
+{
+    const ps_store_backend *b = ps_store_backend_find(plugin);
+    *prev = NULL;
+    *n = 0;
+    if (!b || !b->previous_columns)
+        return PS_END;
+    return b->previous_columns(writer, prev, n, err);
+}
+
+ps_status ps_store_record_columns(const char *plugin, void *writer, const char *const *cols,
+                                  size_t ncols, const char *const *missing, size_t nmissing,
+                                  ps_error *err)
+{
+    const ps_store_backend *b = ps_store_backend_find(plugin);
+    if (!b || !b->record_columns)
+        return PS_END;
+    return b->record_columns(writer, cols, ncols, missing, nmissing, err);
+}
+
+ps_status ps_store_missing_columns(ps_store *s, const char *dataset, const char *run_id,
+                                   char ***names, size_t *n, ps_error *err)
+{
+    *names = NULL;
+    *n = 0;
+    if (!s->backend->missing_columns)
+        return PS_OK;
+    return s->backend->missing_columns(s, dataset, run_id, names, n, err);
+}
+
+void ps_store_names_free(char **names, size_t n)
+{
+    if (!names)
+        return;
+    for (size_t i = 0; i < n; i++)
+        free(names[i]);
+    free(names);
+}
+
 ps_status ps_store_open(const ps_store_ref *ref, int wait_ms, ps_store **out, ps_error *err)
 {
     return ref->backend->open(ref->location, wait_ms, out, err);

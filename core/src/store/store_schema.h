@@ -10,12 +10,13 @@
 #include "paysync/model.h"
 
 /* PRAGMA user_version of a database this build writes. */
-#define PS_STORE_USER_VERSION 3
+#define PS_STORE_USER_VERSION 4
 
 #define PS_STORE_T_PAYMENTS "payments"
 #define PS_STORE_T_RUNS "runs"
 #define PS_STORE_T_CURSORS "cursors"
 #define PS_STORE_T_RUN_REJECTS "run_rejects"
+#define PS_STORE_T_RUN_COLUMNS "run_columns"
 
 /* SQL taking a database from user_version i to i + 1 (i = 0 .. PS_STORE_USER_VERSION - 1);
  * NULL past the end. Each step runs in its own transaction together with
@@ -101,6 +102,16 @@ static inline const char *ps_store_migration(int from_version)
         " code TEXT NOT NULL,"
         " count INTEGER NOT NULL,"
         " PRIMARY KEY (dataset, run_id, code)"
+        ");",
+        /* 3 -> 4: the source's header per successful run (a JSON array of the column names in
+         * order) and the mapped columns of the previous run's header it lacks (JSON array,
+         * NULL when none): the column_missing warning. */
+        "CREATE TABLE run_columns ("
+        " dataset TEXT NOT NULL,"
+        " run_id TEXT NOT NULL,"
+        " columns TEXT NOT NULL,"
+        " missing TEXT,"
+        " PRIMARY KEY (dataset, run_id)"
         ");",
     };
     if (from_version < 0 || from_version >= PS_STORE_USER_VERSION)

@@ -6,7 +6,6 @@
 
 #include <jansson.h>
 
-#include "store/store.h"
 #include "store/store_schema.h"
 
 char *ps_sqlite_names_json(const char *const *names, size_t n)
@@ -22,6 +21,13 @@ char *ps_sqlite_names_json(const char *const *names, size_t n)
     char *text = a ? json_dumps(a, JSON_COMPACT) : NULL;
     json_decref(a);
     return text;
+}
+
+static void free_names(char **v, size_t n)
+{
+    for (size_t i = 0; v && i < n; i++)
+        free(v[i]);
+    free(v);
 }
 
 int ps_sqlite_names_parse(const char *json, char ***out, size_t *n)
@@ -45,7 +51,7 @@ int ps_sqlite_names_parse(const char *json, char ***out, size_t *n)
     }
     json_decref(a);
     if (rc != 0) {
-        ps_store_names_free(v, len);
+        free_names(v, len);
         return -1;
     }
     *out = v;

@@ -13,8 +13,8 @@
 char *ps_sqlite_names_json(const char *const *names, size_t n);
 
 /* The names of a JSON array written by ps_sqlite_names_json: *out malloc'd array of malloc'd
- * strings (free with ps_store_names_free, store.h). 0, or -1 when json is not such an array
- * or out of memory (*out NULL, *n 0). NULL json is the empty list. */
+ * strings (free each, then the array: ps_store_names_free in store.h). 0, or -1 when json is not
+ * such an array or out of memory (*out NULL, *n 0). NULL json is the empty list. */
 int ps_sqlite_names_parse(const char *json, char ***out, size_t *n);
 
 /* The header of dataset's newest successful run: *out / *n as ps_sqlite_names_parse, empty

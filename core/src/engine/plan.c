@@ -136,8 +136,10 @@ void ps_plan_validate_config(const ps_ds_plan *p, const ps_tz *serial_zone, ps_v
     out->dataset = d->name;
     out->profile = d->profile;
     out->naive_zone = p->zone;
-    /* A configured IANA zone wins; else the source's zone for serials; else the offset. */
-    out->serial_zone = p->zone_is_iana ? p->zone : (serial_zone ? serial_zone : p->zone);
+    /* Date serials are wall-clock time in the source's own zone (a spreadsheet's timeZone);
+     * mapping.timestamp.time_zone / utc_offset are for text timestamps, and apply to serials
+     * only, both alike, when the source reports no zone. */
+    out->serial_zone = serial_zone ? serial_zone : p->zone;
     out->ts_formats = (const char *const *)d->ts_formats;
     out->n_ts_formats = d->n_ts_formats;
     out->phone_country_code = d->phone_country_code;

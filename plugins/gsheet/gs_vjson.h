@@ -1,7 +1,8 @@
 /* gsheet: strict single-pass reader for Sheets values (ValueRange) JSON, without a tree.
  *
- * ps_gs_vjson_index validates a whole response body as JSON (RFC 8259, UTF-8, no \u0000, at
- * most PS_GS_VJSON_MAX_DEPTH levels, an object at the top) and records where each row of its
+ * ps_gs_vjson_index validates a whole response body as JSON (RFC 8259, UTF-8, at most
+ * PS_GS_VJSON_MAX_DEPTH levels, an object at the top; a \u0000 is valid and decodes to a NUL
+ * byte inside the cell, counted in its len, which the core rejects row by row as bad_text) and records where each row of its
  * `values` array starts. ps_gs_vjson_cell then decodes one cell at such a position straight
  * into an arena. The body is never modified or copied. */
 #ifndef PS_GS_VJSON_H

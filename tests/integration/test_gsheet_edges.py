@@ -73,6 +73,27 @@ class Edges(GsheetCase):
                 self.assertEqual(recs["P002"]["TIMESTAMP"], "2024-07-15T%s:00.000Z" % text_utc,
                                  mapping)
 
+    # ---- a NUL inside a cell rejects that row, not the whole read ---------------------------
+
+    def test_nul_in_a_cell_rejects_the_row(self):
+        # json.dumps writes the NUL as \u0000, as Google does
+        rows = [list(HEADER) + ["Notes"], row(1), row(2, CUSTOMER_NAME="Ami\u0000na"),
+                row(3) + ["a\u0000b"], row(4)]
+        res = self.run_paysync(self.use(sheet(rows)))
+        self.assertEqual(res.rc, 0, res)
+        rep = self.report()
+        self.check_counts(rep)
+        self.assertEqual((rep["accepted"], rep["rejected"]), (2, 2), rep)
+        self.assertEqual(rep["rejected_by_code"], {"bad_text": 2}, rep)
+        rej = self.rejects()
+        self.assertEqual(sorted(rej), [3, 4], rej)
+        p = rej[3]["problems"][0]
+        self.assertEqual((p["code"], p["field"]), ("bad_text", "CUSTOMER_NAME"), p)
+        self.assertIn("row 3, column H ('CUSTOMER_NAME'): the cell holds a NUL byte", p["message"])
+        p = rej[4]["problems"][0]
+        self.assertIn("row 4, column J ('Notes')", p["message"])  # an unmapped column too
+        self.assertEqual(sorted(self.records()), ["P001", "P004"])
+
 
 if __name__ == "__main__":
     pslib.main()

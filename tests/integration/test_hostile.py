@@ -200,8 +200,11 @@ datasets:
         rej = {r["row"]: r for r in self.rejects()}
         self.assertEqual(sorted(rej), [2, 4])
         self.assertEqual(rej[2]["problems"][0]["field"], "CUSTOMER_NAME")
-        self.assertEqual(rej[2]["problems"][0]["code"], "bad_utf8")
+        self.assertEqual(rej[2]["problems"][0]["code"], "bad_text")
+        self.assertIn("row 2, column H ('CUSTOMER_NAME'): the cell holds a NUL byte",
+                      rej[2]["problems"][0]["message"])
         self.assertEqual(rej[4]["problems"][0]["field"], "CUSTOMER_ID")
+        self.assertEqual(rej[4]["problems"][0]["code"], "bad_text")
         self.assertEqual(rej[2]["cells"]["CUSTOMER_NAME"], "Ami\0na")  # kept exactly, escaped
 
     def test_invalid_utf8_cells_reject_rows(self):

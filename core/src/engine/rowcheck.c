@@ -29,6 +29,34 @@ static void problem(ps_row_check *chk, int field, const char *code, const char *
     snprintf(p->message, sizeof p->message, "%s", msg);
 }
 
+/* A NUL byte inside any cell (a CSV file may hold one; a sheet sends it as \u0000) is text no
+ * field may hold: one bad_text problem per such cell, naming the row, the column letter and
+ * its header. Returns the number found. */
+static int nul_cells(const ps_row_rules *rules, const ps_row *row, const int *field_col,
+                     ps_row_check *chk)
+{
+    int found = 0;
+    for (uint32_t c = 0; c < row->ncells; c++) {
+        const ps_cell *cell = &row->cells[c];
+        if (!cell->len || !memchr(cell->text, '\0', cell->len))
+            continue;
+        int field = -1;
+        for (int f = 0; f < PS_FIELD_COUNT && field < 0; f++)
+            if (field_col[f] == (int)c)
+                field = f;
+        char letters[8], m[200];
+        const char *h = c < rules->ncolumns && rules->header ? rules->header[c].text : "";
+        int hl = (int)utf8_prefix(h, strlen(h), 60);
+        snprintf(m, sizeof m,
+                 "row %" PRIu64 ", column %s%s%.*s%s: the cell holds a NUL byte (U+0000), "
+                 "which text may not contain",
+                 row->line, ps_column_letters(c, letters), hl ? " ('" : "", hl, h, hl ? "')" : "");
+        problem(chk, field, "bad_text", m);
+        found++;
+    }
+    return found;
+}
+
 /* verify_meters: 0 when the record's METER_ID is in the meter list; else *p is set (code
  * unknown_meter, the near miss named in the message when there is one) and the result is 1,
  * or 2 for a near miss. */
@@ -71,6 +99,8 @@ ps_status ps_row_evaluate(const ps_row_rules *rules, const ps_row *row, const in
         return PS_OK;
     }
     *verdict = PS_VERDICT_REJECTED;
+    if (nul_cells(rules, row, field_col, chk))
+        return PS_OK;
     for (uint32_t c = rules->ncolumns; c < row->ncells; c++) {
         if (ps_text_is_blank(row->cells[c].text, row->cells[c].len))
             continue;

@@ -92,6 +92,8 @@ static const cell_case cell_cases[] = {
     {"0.1000000000000000055511151231257827", "0.1000000000000000055511151231257827", 0,
      PS_CELL_NUMBER},
     {"1.5E20", "150000000000000000000", 0, PS_CELL_NUMBER},
+    /* a NUL inside text is kept (len 3): the core rejects the row as bad_text */
+    {"\"a\\u0000b\"", "a\0b", 3, PS_CELL_TEXT},
     /* literals */
     {"true", "TRUE", 0, PS_CELL_BOOL},
     {"false", "FALSE", 0, PS_CELL_BOOL},
@@ -157,7 +159,6 @@ static const bad_case bad_cases[] = {
     {"{\"values\": [[\"\\ud83d\"]]}", 0, "lone high surrogate", -1},
     {"{\"values\": [[\"\\ud83d\\u0041\"]]}", 0, "lone high surrogate", -1},
     {"{\"values\": [[\"\\ude00\"]]}", 0, "lone low surrogate", -1},
-    {"{\"values\": [[\"a\\u0000b\"]]}", 0, "\\u0000 is not allowed", -1},
     {"{\"values\": [[\"a\tb\"]]}", 0, "control character", 15},
     {"{\"values\": [[\"a\nb\"]]}", 0, "control character", -1},
     {"{\"values\": [[\"\xff\"]]}", 0, "invalid UTF-8", 14},

@@ -71,6 +71,44 @@ char *ps_gs_a1_range(const char *title, uint64_t r1, uint32_t last_col, uint64_t
     return out;
 }
 
+int ps_gs_a1_split(const char *range, char *title, size_t title_cap, char *start, size_t cap)
+{
+    const char *p = range;
+    size_t n = 0;
+    if (*p == '\'') {
+        for (p++;; p++) {
+            if (!*p)
+                return -1;
+            if (*p == '\'') {
+                if (p[1] != '\'')
+                    break;
+                p++;
+            }
+            if (n + 1 >= title_cap)
+                return -1;
+            title[n++] = *p;
+        }
+        p++; /* past the closing quote */
+        if (*p != '!')
+            return -1;
+    } else {
+        const char *bang = strrchr(p, '!');
+        if (!bang || (size_t)(bang - p) + 1 > title_cap)
+            return -1;
+        n = (size_t)(bang - p);
+        memcpy(title, p, n);
+        p = bang;
+    }
+    title[n] = '\0';
+    p++; /* past '!' */
+    size_t k = strcspn(p, ":");
+    if (k == 0 || k + 1 > cap)
+        return -1;
+    memcpy(start, p, k);
+    start[k] = '\0';
+    return 0;
+}
+
 static int id_char(char c)
 {
     return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||

@@ -17,6 +17,12 @@ void ps_gs_col_letters(uint32_t col, char out[8]);
  * Returns a malloc'd string (caller frees), NULL when out of memory. */
 char *ps_gs_a1_range(const char *title, uint64_t r1, uint32_t last_col, uint64_t r2);
 
+/* Splits an A1 range as Google writes it in a ValueRange (`'My Tab'!A1:Z5`, `Sheet1!A1:D4`,
+ * `'Jon''s data'!A7`) into the tab title (quotes removed, '' read as ') and the start cell
+ * ("A1"). Returns 0, or -1 when range is not of that form or a part does not fit
+ * (title_cap, cap bytes with the NUL). */
+int ps_gs_a1_split(const char *range, char *title, size_t title_cap, char *start, size_t cap);
+
 /* Extracts the spreadsheet ID from a bare ID or a sheet URL
  * (https://docs.google.com/spreadsheets/d/ID/edit#gid=N). Writes the ID into id (cap bytes)
  * and the URL's gid into *gid (-1 when the input names none).

@@ -412,6 +412,35 @@ static char *shrink_page(void *ctx)
     return values_url(g);
 }
 
+/* The `range` of a values answer must be the range asked for: the same tab and the same
+ * start cell (its end may be clipped to the grid). Anything else would put the answer's
+ * cells under the wrong columns or rows. */
+static ps_status check_answer_range(gs_inst *g, ps_error *err)
+{
+    char got[1100], title[1024], start[32], want[32];
+    snprintf(want, sizeof want, "A%llu", (unsigned long long)g->req_start);
+    if (g->page.range_at == SIZE_MAX ||
+        ps_gs_vjson_string(g->page.body, g->page.len, g->page.range_at, got, sizeof got) ==
+            SIZE_MAX)
+        return ps_error_setf(err, PS_ERR_SOURCE,
+                             "%s: Google's answer names no range (or an unreadable one), so it "
+                             "cannot be matched to the request; nothing was used",
+                             g->range_text);
+    if (ps_gs_a1_split(got, title, sizeof title, start, sizeof start) != 0)
+        return ps_error_setf(err, PS_ERR_SOURCE,
+                             "%s: Google's answer is for '%.200s', which is not an A1 range of "
+                             "a tab; nothing was used",
+                             g->range_text, got);
+    int same_tab = strcmp(title, g->tab->title) == 0;
+    if (same_tab && strcmp(start, want) == 0)
+        return PS_OK;
+    return ps_error_setf(err, PS_ERR_SOURCE,
+                         "%s: Google's answer is for %.300s, not for the range asked (%s): "
+                         "its cells would land under the wrong %s, so nothing was used",
+                         g->range_text, got, same_tab ? "start cell differs" : "another tab",
+                         same_tab ? "columns or rows" : "tab");
+}
+
 /* Fetches rows start..end (clamped to rowCount) into g->page; advances next_row. */
 static ps_status fetch_page(gs_inst *g, uint64_t start, uint64_t end, ps_error *err)
 {
@@ -437,6 +466,9 @@ static ps_status fetch_page(gs_inst *g, uint64_t start, uint64_t end, ps_error *
         return ps_error_setf(err, PS_ERR_SOURCE, "%s: Google sent %zu rows for a %llu-row range",
                              g->range_text, g->page.nrows,
                              (unsigned long long)(g->req_end - g->req_start + 1));
+    st = check_answer_range(g, err);
+    if (st != PS_OK)
+        return st;
     g->next_row = g->req_end + 1;
     return PS_OK;
 }
@@ -750,9 +782,11 @@ static ps_status gs_check(void *p, ps_error *err)
     return st;
 }
 
-static const ps_provider_ops gs_provider = {
-    .struct_size = sizeof(ps_provider_ops),
-    .open = gs_open, .next_batch = gs_next_batch, .cursor = gs_cursor, .close = gs_close};
+static const ps_provider_ops gs_provider = {.struct_size = sizeof(ps_provider_ops),
+                                            .open = gs_open,
+                                            .next_batch = gs_next_batch,
+                                            .cursor = gs_cursor,
+                                            .close = gs_close};
 
 static const ps_plugin_descriptor gs_descriptor = {
     .struct_size = sizeof(ps_plugin_descriptor),

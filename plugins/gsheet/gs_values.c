@@ -14,8 +14,9 @@ ps_status ps_gs_page_parse(ps_gs_page *page, char *body, size_t len, uint64_t fi
     char why[96];
     size_t at = 0;
     int has_values;
-    ps_gs_vjson_result r = ps_gs_vjson_index(body ? body : "", body ? len : 0, &page->rows,
-                                             &page->nrows, &has_values, why, sizeof why, &at);
+    ps_gs_vjson_result r =
+        ps_gs_vjson_index(body ? body : "", body ? len : 0, &page->rows, &page->nrows, &has_values,
+                          &page->range_at, why, sizeof why, &at);
     if (r != PS_GS_VJSON_OK) {
         free(body);
         if (r == PS_GS_VJSON_NOMEM)

@@ -21,6 +21,7 @@ typedef struct ps_gs_page {
     size_t nrows;
     size_t pos;         /* next row to hand out */
     uint64_t first_row; /* sheet row of values[0] */
+    size_t range_at;    /* offset of the answer's "range" string in body, SIZE_MAX = none */
 } ps_gs_page;
 
 /* Parses a ValueRange body (see gs_vjson.h) into page, taking ownership of body (malloc'd,

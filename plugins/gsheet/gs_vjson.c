@@ -14,6 +14,7 @@ typedef struct scan {
     ps_gs_vrow *rows;
     size_t nrows, cap;
     int has_values, not_rows, nomem;
+    size_t range_at; /* offset of the top-level "range" string value, or SIZE_MAX */
 } scan;
 
 size_t ps_gs_vjson_skip_ws(const char *s, size_t len, size_t pos)
@@ -350,16 +351,17 @@ static int scan_array(scan *sc, int depth, int role, uint32_t *count)
     return 0;
 }
 
-/* Whether the validated key s[b..e) (inside the quotes) decodes to "values". */
-static int key_is_values(const char *s, size_t b, size_t e, int esc)
+/* Whether the validated key s[b..e) (inside the quotes) decodes to name (at most 6 bytes). */
+static int key_is(const char *s, size_t b, size_t e, int esc, const char *name)
 {
+    size_t nl = strlen(name);
     if (!esc)
-        return e - b == 6 && memcmp(s + b, "values", 6) == 0;
+        return e - b == nl && memcmp(s + b, name, nl) == 0;
     if (e - b > 6 * 12)
         return 0;
     char buf[6 * 12 + 1];
     size_t n = unescape(s, b, e, buf);
-    return n == 6 && memcmp(buf, "values", 6) == 0;
+    return n == nl && memcmp(buf, name, nl) == 0;
 }
 
 static int scan_object(scan *sc, int depth, int top)
@@ -380,7 +382,8 @@ static int scan_object(scan *sc, int depth, int top)
         int esc;
         if (scan_string(sc, &esc) != 0)
             return -1;
-        int is_values = top && key_is_values(sc->s, kb, sc->i - 1, esc);
+        int is_values = top && key_is(sc->s, kb, sc->i - 1, esc, "values");
+        int is_range = top && key_is(sc->s, kb, sc->i - 1, esc, "range");
         sc->i = ps_gs_vjson_skip_ws(sc->s, sc->len, sc->i);
         if (sc->i >= sc->len)
             return fail(sc, "unexpected end of input");
@@ -394,8 +397,13 @@ static int scan_object(scan *sc, int depth, int top)
             sc->not_rows = !(sc->i < sc->len && sc->s[sc->i] == '[');
             if (scan_value(sc, depth + 1, sc->not_rows ? ROLE_ANY : ROLE_VALUES, NULL) != 0)
                 return -1;
-        } else if (scan_value(sc, depth + 1, ROLE_ANY, NULL) != 0)
-            return -1;
+        } else {
+            /* a repeated key: the last one counts */
+            if (is_range)
+                sc->range_at = sc->i < sc->len && sc->s[sc->i] == '"' ? sc->i : SIZE_MAX;
+            if (scan_value(sc, depth + 1, ROLE_ANY, NULL) != 0)
+                return -1;
+        }
         sc->i = ps_gs_vjson_skip_ws(sc->s, sc->len, sc->i);
         if (sc->i >= sc->len)
             return fail(sc, "unexpected end of input");
@@ -438,12 +446,15 @@ static int scan_value(scan *sc, int depth, int role, uint32_t *count)
 }
 
 ps_gs_vjson_result ps_gs_vjson_index(const char *s, size_t len, ps_gs_vrow **rows, size_t *nrows,
-                                     int *has_values, char *why, size_t whysize, size_t *at)
+                                     int *has_values, size_t *range_at, char *why, size_t whysize,
+                                     size_t *at)
 {
     scan sc;
     memset(&sc, 0, sizeof sc);
     sc.s = s;
     sc.len = len;
+    sc.range_at = SIZE_MAX;
+    *range_at = SIZE_MAX;
     *rows = NULL;
     *nrows = 0;
     *has_values = 0;
@@ -467,6 +478,7 @@ ps_gs_vjson_result ps_gs_vjson_index(const char *s, size_t len, ps_gs_vrow **row
         return PS_GS_VJSON_SYNTAX;
     }
     *has_values = sc.has_values;
+    *range_at = sc.range_at;
     if (sc.not_rows) {
         free(sc.rows);
         return PS_GS_VJSON_NOT_ROWS;
@@ -567,4 +579,23 @@ int ps_gs_vjson_cell(const ps_host *host, ps_arena *arena, const char *s, size_t
     if (c == '[' || c == '{')
         return PS_GS_CELL_NOT_SCALAR;
     return PS_GS_CELL_BAD;
+}
+
+size_t ps_gs_vjson_string(const char *s, size_t len, size_t pos, char *out, size_t cap)
+{
+    if (pos >= len || s[pos] != '"' || cap == 0)
+        return SIZE_MAX;
+    size_t b = pos + 1, e = b;
+    for (;;) { /* the string is valid: find its closing quote */
+        while (e < len && s[e] != '"' && s[e] != '\\')
+            e++;
+        if (e >= len)
+            return SIZE_MAX;
+        if (s[e] == '"')
+            break;
+        e += 2;
+    }
+    if (e - b + 1 > cap) /* decoded text is never longer than the escaped form */
+        return SIZE_MAX;
+    return unescape(s, b, e, out);
 }

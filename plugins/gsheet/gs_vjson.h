@@ -33,11 +33,14 @@ typedef enum ps_gs_vjson_result {
 
 /* Validates s[0..len) and indexes the elements of the top-level `values` array (the last one
  * when the key repeats). *rows (malloc'd, caller frees; NULL when there are none) and *nrows
- * are set on PS_GS_VJSON_OK only; *has_values says whether the key was present. On
+ * are set on PS_GS_VJSON_OK only; *has_values says whether the key was present; *range_at is
+ * the offset of the top-level `range` value when it is a string (decode it with
+ * ps_gs_vjson_cell), else SIZE_MAX. On
  * PS_GS_VJSON_SYNTAX, why (a short reason such as "unexpected end of input") and *at (byte
  * offset) are set. */
 ps_gs_vjson_result ps_gs_vjson_index(const char *s, size_t len, ps_gs_vrow **rows, size_t *nrows,
-                                     int *has_values, char *why, size_t whysize, size_t *at);
+                                     int *has_values, size_t *range_at, char *why, size_t whysize,
+                                     size_t *at);
 
 enum {
     PS_GS_CELL_OK = 0,
@@ -53,6 +56,11 @@ enum {
  * as "" (PS_CELL_TEXT). On success *pos is just past the value. Returns a PS_GS_CELL_ code. */
 int ps_gs_vjson_cell(const ps_host *host, ps_arena *arena, const char *s, size_t len, size_t *pos,
                      ps_cell *out);
+
+/* Decodes the JSON string at s[pos] (s validated by ps_gs_vjson_index) into out (cap bytes,
+ * NUL-terminated); returns its length, or SIZE_MAX when s[pos] is not a string or its escaped
+ * form does not fit in cap - 1 bytes. */
+size_t ps_gs_vjson_string(const char *s, size_t len, size_t pos, char *out, size_t cap);
 
 /* Index of the first byte at or after pos that is not JSON whitespace (len when none). */
 size_t ps_gs_vjson_skip_ws(const char *s, size_t len, size_t pos);

@@ -94,6 +94,35 @@ class Edges(GsheetCase):
         self.assertIn("row 4, column J ('Notes')", p["message"])  # an unmapped column too
         self.assertEqual(sorted(self.records()), ["P001", "P004"])
 
+    # ---- the range of every values answer is the range asked for ---------------------------
+
+    def run_with_fault(self, kind, skip):
+        rows = [list(HEADER)] + [row(i) for i in range(1, 60)]
+        cfg = self.use(sheet(rows, cols=9))
+        # a first good run: its output must survive the failed one unchanged
+        res = self.run_paysync(cfg)
+        self.assertEqual(res.rc, 0, res)
+        with open(self.path("out", "payments.jsonl"), "rb") as f:
+            before = f.read()
+        self.emu.faults([{"when": "values", "kind": kind, "skip": skip}])
+        res = self.run_paysync(cfg)
+        self.assertEqual(res.rc, 1, res)
+        self.assertEqual(self.report()["outcome"], "failed")
+        with open(self.path("out", "payments.jsonl"), "rb") as f:
+            self.assertEqual(f.read(), before)
+        return res
+
+    def test_answer_for_another_tab_fails_the_dataset(self):
+        res = self.run_with_fault("range_tab", 1)  # the second page (rows 26-50)
+        self.assertIn("reading 'My Tab'!A26:I50: Google's answer is for Other!A26:I50, not for "
+                      "the range asked (another tab)", res.err, res)
+        self.assertIn("nothing was used", res.err, res)
+
+    def test_answer_starting_elsewhere_fails_the_dataset(self):
+        res = self.run_with_fault("range_shift", 0)  # the first page
+        self.assertIn("reading 'My Tab'!A1:I25: Google's answer is for 'My Tab'!C5:I29, not for "
+                      "the range asked (start cell differs)", res.err, res)
+
 
 if __name__ == "__main__":
     pslib.main()

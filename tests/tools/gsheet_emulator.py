@@ -34,6 +34,8 @@ the first SKIP matching requests pass, the next COUNT (default 1; -1 = forever) 
     cut       200 whose connection closes before Content-Length bytes were sent
     reset     the connection is reset (TCP RST, SO_LINGER 0) before any answer
     html      200 text/html error page;  html502: 502 text/html
+    range_tab    200 values of another tab of the sheet, its `range` naming that tab
+    range_shift  200 values starting 2 columns right and 4 rows down (`range` C5:... for A1:...)
     401       401 UNAUTHENTICATED (as for an expired token)
     403       403 PERMISSION_DENIED "The caller does not have permission"
     403api    403 "Google Sheets API has not been used in project ... or it is disabled"
@@ -407,7 +409,7 @@ class Handler(BaseHTTPRequestHandler):
                                        struct.pack("ii", 1, 0))
             self.connection.close()
             self.close_connection = True
-        elif f in ("truncate", "cut"):
+        elif f in ("truncate", "cut", "range_tab", "range_shift"):
             return "__" + f  # handled by the endpoint (needs the real body)
         elif f == "html":
             self.send(200, HTML_PAGE, "text/html; charset=UTF-8")
@@ -493,14 +495,15 @@ class Handler(BaseHTTPRequestHandler):
         rng = "%s!A%d:%s%d" % (quote_title(title), r1, col_letters(c2), r2)
         return (tab, r1, c2, r2, rng, render), None
 
-    def render_values(self, spec):
-        """Bytes of a ValueRange, built row by row (the generated sheet is never held whole)."""
+    def render_values(self, spec, col0=0):
+        """Bytes of a ValueRange, built row by row (the generated sheet is never held whole).
+        col0: first column sent (0 = A)."""
         tab, r1, c2, r2, rng, render = spec
         out = []
         pending_empty = 0
         first = True
         for r in range(r1, r2 + 1):
-            row = tab.row(r)[:c2]
+            row = tab.row(r)[col0:c2]
             while row and row[-1] in ("", None):
                 row.pop()
             if render == "FORMATTED_VALUE":
@@ -579,6 +582,18 @@ class Handler(BaseHTTPRequestHandler):
             spec, error = self.value_range(sheet, a1, render)
             if error:
                 return self.send(*error)
+            if pending == "__range_tab":  # the answer of another tab, same cells
+                tab, r1, c2, r2, rng, render = spec
+                other = next(t for t in sheet.tabs if t is not tab and t.sheet_type == "GRID")
+                rng = quote_title(other.title) + "!" + rng.rsplit("!", 1)[1]
+                return self.send(200, self.render_values((other, r1, c2, r2, rng, render)),
+                                 "application/json; charset=UTF-8")
+            if pending == "__range_shift":  # the answer for C(r1+4):..., as a stale cache might
+                tab, r1, c2, r2, _, render = spec
+                rng = "%s!C%d:%s%d" % (quote_title(tab.title), r1 + 4, col_letters(c2), r2 + 4)
+                return self.send(200, self.render_values((tab, r1 + 4, c2, r2 + 4, rng, render),
+                                                         col0=2),
+                                 "application/json; charset=UTF-8")
             return self.send_body_with_fault(pending, self.render_values(spec))
         ranges = query.get("ranges", [])
         bodies = []

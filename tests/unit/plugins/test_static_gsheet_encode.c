@@ -47,6 +47,37 @@ static void test_a1_ranges(void **state)
     }
 }
 
+/* Ranges as Google writes them in answers: quoted or not, '' inside quotes, no end cell. */
+static void test_a1_split(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *range, *title, *start;
+    } ok[] = {
+        {"Sheet1!A1:D4", "Sheet1", "A1"},
+        {"'My Tab'!A26:I50", "My Tab", "A26"},
+        {"'Jon''s data'!C5:N24", "Jon's data", "C5"},
+        {"'Pay #1/+&''s 2024'!A1", "Pay #1/+&'s 2024", "A1"},
+        {"'a!b'!A3:B", "a!b", "A3"},
+        {"'\xf0\x9f\x8c\xb5 test'!A1:J10", "\xf0\x9f\x8c\xb5 test", "A1"},
+    };
+    for (size_t i = 0; i < sizeof ok / sizeof *ok; i++) {
+        char title[64], start[16];
+        assert_int_equal(ps_gs_a1_split(ok[i].range, title, sizeof title, start, sizeof start),
+                         0);
+        assert_string_equal(title, ok[i].title);
+        assert_string_equal(start, ok[i].start);
+    }
+    static const char *const bad[] = {"", "A1:D4", "'open!A1", "'x'A1", "Sheet1!", "'x'!:B2"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        char title[64], start[16];
+        assert_int_equal(ps_gs_a1_split(bad[i], title, sizeof title, start, sizeof start), -1);
+    }
+    char small[4], start[16];
+    assert_int_equal(ps_gs_a1_split("'Long title'!A1", small, sizeof small, start, sizeof start),
+                     -1);
+}
+
 static void test_col_letters(void **state)
 {
     (void)state;
@@ -166,6 +197,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_a1_ranges),
+        cmocka_unit_test(test_a1_split),
         cmocka_unit_test(test_col_letters),
         cmocka_unit_test(test_pct_unreserved_kept),
         cmocka_unit_test(test_sheet_refs),

@@ -112,6 +112,16 @@ static int looks_json_literal(const char *s)
     return s[i] == '\0';
 }
 
+/* 1 for "{page_size}", "{page}", "{offset}", "{limit}": numbers by nature, sent bare. */
+static int numeric_var(const char *t)
+{
+    static const char *const nums[] = {"{page_size}", "{page}", "{offset}", "{limit}", NULL};
+    for (size_t i = 0; nums[i]; i++)
+        if (strcmp(t, nums[i]) == 0)
+            return 1;
+    return 0;
+}
+
 /* Renders a body template node as JSON: plain scalars that read as numbers, true, false or
  * null stay bare; a text that is only an unset {variable} is null; anything else a string. */
 static ps_status render_json(rs *p, const rs_node *n, buf *out, const char *where, ps_error *err)
@@ -143,7 +153,7 @@ static ps_status render_json(rs *p, const rs_node *n, buf *out, const char *wher
             return st;
         if (rs_tmpl_is_single(n->text) && nempty)
             rc = rs_buf_put(&out->s, &out->len, &out->cap, "null", 4);
-        else if (n->plain && looks_json_literal(v.s))
+        else if ((n->plain || numeric_var(n->text)) && looks_json_literal(v.s))
             rc = rs_buf_put(&out->s, &out->len, &out->cap, v.s, v.len);
         else
             rc = rs_json_quote(&out->s, &out->len, &out->cap, v.s, v.len);

@@ -55,6 +55,75 @@ fields:
 """
 
 
+COMMON_FIELDS = """\
+filters:
+  - {path: /status, not_equals: failed}
+fields:
+  ID: /id
+  TIMESTAMP: /paid_at
+  PAYMENT_AMOUNT: /value/amount
+  PAYMENT_CURRENCY: /value/currency
+  TRANSACTION_TYPE:
+    first:
+      - {path: /kind, map: {refund: REVERSAL}}
+      - {option: payment_type}
+  REFERENCE_ID: /refund_of
+  CUSTOMER_ID: /account/number
+  METER_ID: /account/device/serial
+  CUSTOMER_NAME: {concat: [/account/holder/first, " ", /account/holder/last]}
+  CUSTOMER_PHONE: /account/msisdn
+  CUSTOMER_CATEGORY: {option: customer_category}
+"""
+
+# The other pagination styles and auth types, against the same items.
+STYLES = {
+    "cursor": ("""\
+connector: cursorpay
+auth:
+  type: api_key
+  headers: {X-API-KEY: "{api_key}", X-API-SECRET: "{api_secret}"}
+request:
+  method: POST
+  path: /v2/historical
+  body:
+    filters: {entity_types: [transactions], date_range: {from: "{since}"}}
+    cursor: "{cursor}"
+    limit: "{page_size}"
+pagination: {type: cursor, cursor: /cursor}
+records: /results
+""", "api_key: k-123, api_secret: s-456789", "v2", 3),
+    "hal": ("""\
+connector: halpay
+auth: {type: basic}
+request:
+  path: /v3/payments
+  query: {offset: "{offset}", limit: "{limit}"}
+pagination: {type: next_url, next: /_links/next/href}
+records: /_embedded/item
+""", "username: ks-user, password: ks-pass-1", "v3", 3),
+    "offset": ("""\
+connector: offsetpay
+auth: {type: basic, username: "{username}", password: "{password}"}
+request:
+  path: /v3/payments
+  query: {offset: "{offset}", limit: "{limit}"}
+pagination: {type: offset}
+records: /_embedded/item
+""", "username: ks-user, password: ks-pass-1", "v3", 3),
+    "page": ("""\
+connector: pagepay
+auth:
+  type: header
+  headers: {X-Token: "{token}"}
+request:
+  path: /v4/payments
+  query: {page: "{page}", per_page: "{page_size}"}
+pagination: {type: page}
+records: ""
+""", "token: tok-abcdef", "v4", 3),
+}
+
+
 class Connectors(pslib.Case):
     def setUp(self):
         super().setUp()
@@ -121,6 +190,43 @@ datasets:
         res = pslib.run("test-plugin", "rest", "--config", cfg2, "--dataset", "ks")
         self.assertEqual(res.rc, 0, res)
         self.assertIn("7 passed, 0 failed", res.out)
+
+    def stats(self):
+        import json
+        import urllib.request
+        with urllib.request.urlopen(self.emu.url + "/_control/stats") as r:
+            return json.load(r)
+
+    def test_other_pagination_styles_and_auths(self):
+        seen = set()
+        for style, (head, creds, kind, nreq) in sorted(STYLES.items()):
+            with self.subTest(style=style):
+                self.write("%s.yaml" % style, head + COMMON_FIELDS)
+                before = self.stats()["counts"].get(kind, 0)
+                cfg = self.cfg("{plugin: rest, manifest: %s.yaml, api_url: %s, page_size: 5, "
+                               "currency: KES, customer_category: Residential, %s}"
+                               % (style, self.emu.url, creds), name="%s-cfg.yaml" % style)
+                res = pslib.run("run", cfg)
+                self.assertEqual(res.rc, 0, res)
+                self.assertIn("read 11, accepted 11, rejected 0", res.out)
+                self.assertEqual(self.stats()["counts"][kind] - before, nreq)
+                rows = {r["ID"]: r for r in pslib.read_jsonl(self.path("out", "payments.jsonl"))}
+                self.assertEqual(rows["512"]["TRANSACTION_TYPE"], "REVERSAL")
+                self.assertEqual(rows["511"]["PAYMENT_AMOUNT"], 1011.25)
+                seen.add(style)
+                os.rename(self.path("out"), self.path("out-" + style))
+        self.assertEqual(seen, set(STYLES))
+        st = self.stats()
+        # the cursor style: the first body has a null cursor and the unset window, then the
+        # cursors the answers gave; page_size as a bare number
+        self.assertEqual([b["cursor"] for b in st["bodies"]], [None, "cur-5", "cur-10"])
+        self.assertEqual(st["bodies"][0]["filters"]["date_range"], {"from": None})
+        self.assertEqual(st["bodies"][0]["limit"], 5)
+        hal = [p for p in st["log"] if p.startswith("/v3/")]
+        self.assertEqual(hal[:3], ["/v3/payments?offset=0&limit=5", "/v3/payments?offset=5&limit=5",
+                                   "/v3/payments?offset=10&limit=5"])
+        pages = [p for p in st["log"] if p.startswith("/v4/")]
+        self.assertEqual(pages, ["/v4/payments?page=%d&per_page=5" % i for i in (1, 2, 3)])
 
     def test_wrong_client_secret(self):
         self.write("k.yaml", MANIFEST)

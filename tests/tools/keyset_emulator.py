@@ -4,6 +4,13 @@ Angaza use: keyset paging (`?after_id=<last id>&limit=N`, an empty `data.items` 
 end), behind OAuth2 client credentials. It exists to show a connector written as a manifest
 alone (tests/integration/test_connectors.py, docs/connectors.md). Stdlib only.
 
+The same items are also served in the other styles a manifest can describe, to test them:
+    POST /v2/historical  X-API-KEY: k-123, X-API-SECRET: s-456789; body {"filters": ...,
+                         "cursor": null|"cur-N", "limit": N} -> {"cursor", "count", "results"}
+    GET  /v3/payments    HTTP Basic ks-user:ks-pass-1; ?offset=&limit= -> HAL
+                         {"_embedded": {"item": [...]}, "_links": {"next": {"href": relative}}}
+    GET  /v4/payments    X-Token: tok-abcdef; ?page=&per_page= -> a bare list
+
     POST /oauth/token   grant_type=client_credentials, HTTP Basic client_id:client_secret
                         -> {"access_token", "token_type": "Bearer", "expires_in"}; 401 else
     GET  /v1/payments   ?after_id=&limit=&updated_since=  (Bearer token) ->
@@ -72,6 +79,21 @@ class Handler(BaseHTTPRequestHandler):
     def do_POST(self):
         n = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(n).decode()
+        if self.path == "/v2/historical":
+            self.count("v2")
+            if self.headers.get("X-API-KEY") != "k-123" or \
+                    self.headers.get("X-API-SECRET") != "s-456789":
+                return self.send(401, b'{"errors": [{"title": "unauthorized"}]}')
+            req = json.loads(body)
+            st = self.server.state
+            with st["lock"]:
+                st["bodies"].append(req)
+            cur = req.get("cursor")
+            off = int(cur[4:]) if cur else 0
+            lim = int(req.get("limit", 50))
+            rows = items()[off:off + lim]
+            nxt = "cur-%d" % (off + lim) if off + lim < len(items()) else None
+            return self.send(200, dump({"cursor": nxt, "count": len(rows), "results": rows}))
         if self.path != "/oauth/token":
             return self.send(404, b'{"error": "not_found"}')
         self.count("token")
@@ -88,14 +110,35 @@ class Handler(BaseHTTPRequestHandler):
         if u.path == "/_control/stats":
             st = self.server.state
             with st["lock"]:
-                return self.send(200, json.dumps({"counts": st["counts"], "log": st["log"]})
+                return self.send(200, json.dumps({"counts": st["counts"], "log": st["log"],
+                                             "bodies": st["bodies"]})
                                  .encode())
-        if u.path != "/v1/payments":
+        if u.path not in ("/v1/payments", "/v3/payments", "/v4/payments"):
             return self.send(404, b'{"error": "not_found"}')
-        self.count("payments")
-        if self.headers.get("Authorization") != "Bearer ks-access-777":
+        if u.path == "/v1/payments":
+            self.count("payments")
+        if u.path == "/v1/payments" and \
+                self.headers.get("Authorization") != "Bearer ks-access-777":
             return self.send(401, b'{"error": "invalid_token"}')
         q = dict(urllib.parse.parse_qsl(u.query))
+        if u.path == "/v3/payments":
+            self.count("v3")
+            want = "Basic " + base64.b64encode(b"ks-user:ks-pass-1").decode()
+            if self.headers.get("Authorization") != want:
+                return self.send(401, b'{"error": "unauthorized"}')
+            off, lim = int(q.get("offset", "0")), int(q.get("limit", "50"))
+            rows = items()[off:off + lim]
+            body = {"_embedded": {"item": rows}, "_links": {}}
+            if off + lim < len(items()):
+                body["_links"]["next"] = {"href": "/v3/payments?offset=%d&limit=%d"
+                                          % (off + lim, lim)}
+            return self.send(200, dump(body))
+        if u.path == "/v4/payments":
+            self.count("v4")
+            if self.headers.get("X-Token") != "tok-abcdef":
+                return self.send(401, b'{"error": "unauthorized"}')
+            page, per = int(q.get("page", "1")), int(q.get("per_page", "50"))
+            return self.send(200, dump(items()[(page - 1) * per:page * per]))
         after = int(q.get("after_id", "0"))
         limit = min(int(q.get("limit", "50")), 50)
         rows = [r for r in items() if r["id"] > after][:limit]
@@ -108,7 +151,7 @@ def main():
     args = ap.parse_args()
     srv = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     srv.daemon_threads = True
-    srv.state = {"lock": threading.Lock(), "counts": {}, "log": []}
+    srv.state = {"lock": threading.Lock(), "counts": {}, "log": [], "bodies": []}
     if args.port_file:
         with open(args.port_file + ".tmp", "w") as f:
             f.write(str(srv.server_address[1]))

@@ -211,6 +211,7 @@ static int string(parser *ps, const char **out, uint32_t *outlen)
             continue;
         }
         char e = ps->s[i + 1];
+        size_t at = i; /* errors name the backslash */
         i += 2;
         switch (e) {
         case '"':
@@ -240,23 +241,23 @@ static int string(parser *ps, const char **out, uint32_t *outlen)
         case 'u': {
             unsigned cp, lo;
             if (end - i < 4 || hex4(ps->s + i, &cp) != 0)
-                return ps->i = i, fail(ps, "bad \\u escape"), -1;
+                return ps->i = at, fail(ps, "bad \\u escape"), -1;
             i += 4;
             if (cp >= 0xD800 && cp <= 0xDBFF) {
                 if (end - i < 6 || ps->s[i] != '\\' || ps->s[i + 1] != 'u' ||
                     hex4(ps->s + i + 2, &lo) != 0 || lo < 0xDC00 || lo > 0xDFFF)
-                    return ps->i = i, fail(ps, "unpaired surrogate"), -1;
+                    return ps->i = at, fail(ps, "unpaired surrogate"), -1;
                 i += 6;
                 cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
             } else if (cp >= 0xDC00 && cp <= 0xDFFF)
-                return ps->i = i, fail(ps, "unpaired surrogate"), -1;
+                return ps->i = at, fail(ps, "unpaired surrogate"), -1;
             if (cp == 0)
-                return ps->i = i, fail(ps, "\\u0000 in a string"), -1;
+                return ps->i = at, fail(ps, "\\u0000 in a string"), -1;
             k += put_utf8(o + k, cp); /* never longer than the 6+ escape bytes */
             break;
         }
         default:
-            return ps->i = i, fail(ps, "bad escape"), -1;
+            return ps->i = at, fail(ps, "bad escape"), -1;
         }
     }
     o[k] = '\0';

@@ -376,7 +376,14 @@ static int add_main_page(void *ctx, const rs_node *recs)
         for (const rs_node *it = recs->child; it; it = it->next) {
             const char *t = rs_scalar_text(rs_pointer(it, p->m->cursor_field));
             int64_t ms;
-            if (t && rs_time_parse(t, &ms) == 0 && ms > p->max_ms)
+            if (!t || rs_time_parse(t, &ms) != 0)
+                continue;
+            p->timed++;
+            if (ms > p->future_ms) { /* a clock far ahead must not stop every later run */
+                p->future++;
+                continue;
+            }
+            if (ms > p->max_ms)
                 p->max_ms = ms;
         }
     return 0;
@@ -417,8 +424,20 @@ static ps_status rs_open(void *inst, const ps_open_args *args, ps_table_info *in
     }
     if (st == PS_OK) {
         collect c = {.p = p, .tail = &p->pages};
+        p->future_ms = p->host->now_ms() + 86400000LL;
+        p->timed = p->future = 0;
         st = rs_fetch_all(p, &p->m->main, add_main_page, &c, &p->nrecords, err);
     }
+    if (st == PS_OK && p->m->cursor_field && p->nrecords && !p->timed)
+        p->host->log(p->env, PS_LOG_WARN,
+                     "%s: no record has a time at %s (incremental.field): the cursor stays "
+                     "where it was",
+                     p->m->connector, p->m->cursor_field);
+    if (st == PS_OK && p->future)
+        p->host->log(p->env, PS_LOG_WARN,
+                     "%s: %" PRIu64 " records have a time at %s more than a day ahead of now: "
+                     "they do not move the cursor",
+                     p->m->connector, p->future, p->m->cursor_field);
     for (size_t i = 0; st == PS_OK && i < p->m->nlookups; i++) {
         if (!p->m->lookups[i].self)
             continue;

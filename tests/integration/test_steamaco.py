@@ -196,6 +196,15 @@ class FirstAndIncremental(SteamaCase):
         self.assertIn('"ID":"1102","TIMESTAMP":"2024-03-12T08:00:00.000Z",'
                       '"PAYMENT_AMOUNT":800.25', self.output())
 
+    def test_time_far_ahead_does_not_move_the_cursor(self):
+        cfg = self.cfg()
+        self.emu.data(add=[tx(1401, "2099-01-01T00:00:00Z", "5.00")])
+        res = self.run_ps(cfg)
+        self.assertEqual(res.rc, 0, res)
+        self.assertIn("steamaco: 1 records have a time at /timestamp more than a day ahead of "
+                      "now: they do not move the cursor", res.err)
+        self.assertEqual(self.store()[1], [("steama", '{"max":"2024-03-10T13:15:01.000Z"}')])
+
     def test_overlap_and_start_options(self):
         cfg = self.cfg(extra="      overlap: 1d\n      start: 2024-03-09\n")
         res = self.run_ps(cfg)

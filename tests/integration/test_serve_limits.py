@@ -162,6 +162,42 @@ class ServeLimitsTest(pslib.Case):
         self.assertEqual(self.srv.stop(), 0)
         self.assertLess(time.monotonic() - t0, 3.0, self.srv.text())
 
+    def test_connections_without_a_request_are_logged_and_counted(self):
+        """A client that connects and sends nothing, or bytes that are not HTTP (a TLS hello,
+        a garbage line), gets an access-log line and a counted metric when its connection
+        closes (libmicrohttpd calls no request callback for it)."""
+        def count():
+            st, body, _ = raw(self.srv.port, get_req("/metrics"))
+            self.assertEqual(st, 200, body)
+            m = re.search(rb"paysync_http_connections_without_request_total (\d+)", body)
+            self.assertIsNotNone(m, body)
+            return int(m.group(1))
+        before = count()
+        lines_before = self.srv.text().count("closed without a request line")
+        for payload in (b"", b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03",
+                        b"GARBAGE\r\n\r\n"):
+            s = socket.create_connection(("127.0.0.1", self.srv.port), timeout=5)
+            s.sendall(payload)
+            if payload.endswith(b"\r\n\r\n"):
+                s.settimeout(5)
+                try:
+                    self.assertEqual(s.recv(100), b"")  # dropped without an answer
+                except ConnectionResetError:
+                    pass
+            s.close()  # the others: the client gives up
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline and count() < before + 3:
+            time.sleep(0.1)
+        self.assertEqual(count(), before + 3)
+        self.assertEqual(self.srv.text().count("closed without a request line") - lines_before,
+                         3, self.srv.text())
+        self.assertRegex(self.srv.text(), r"serve: - - not answered \(connection closed without "
+                                          r"a request line\) \(\d+ ms\)")
+        # a connection that made requests is not counted when it closes
+        raw(self.srv.port, get_req("/healthz"))
+        time.sleep(0.3)
+        self.assertEqual(count(), before + 3)
+
     def test_duplicate_authorization(self):
         good, bad = "Authorization: Bearer " + KEY_ALL, "Authorization: Bearer nope"
         for pair in ((good, bad), (bad, good), ("Authorization: Bearer " + KEY_A, good),

@@ -28,9 +28,11 @@
 typedef struct sconn {
     struct sconn *prev, *next;
     int fd;
-    struct timespec since; /* connection opened, or its previous request completed */
-    int busy;              /* header section in full, request being handled */
-    int cut;               /* shut down by the header deadline */
+    struct timespec since;  /* connection opened, or its previous request completed */
+    int busy;               /* header section in full, request being handled */
+    int cut;                /* shut down by the header deadline */
+    struct timespec opened; /* connection accepted */
+    unsigned long requests; /* request lines seen (uri_log) */
 } sconn;
 
 typedef struct skey {
@@ -404,8 +406,13 @@ static size_t count_params(const char *uri, size_t len, const char **qmark)
 
 static void *uri_log(void *cls, const char *uri, struct MHD_Connection *c)
 {
-    (void)c;
     ps_server *s = cls;
+    sconn *sc = conn_of(c);
+    if (sc) {
+        pthread_mutex_lock(&s->conns_mu);
+        sc->requests++;
+        pthread_mutex_unlock(&s->conns_mu);
+    }
     size_t len = strlen(uri);
     const char *qmark = NULL;
     size_t nparams = count_params(uri, len, &qmark);
@@ -504,6 +511,7 @@ static void notify_conn(void *cls, struct MHD_Connection *c, void **socket_conte
             return; /* no deadline for this one; the idle timeout still applies */
         sc->fd = ci->connect_fd;
         clock_gettime(CLOCK_MONOTONIC, &sc->since);
+        sc->opened = sc->since;
         pthread_mutex_lock(&s->conns_mu);
         sc->next = s->conns;
         if (s->conns)
@@ -520,7 +528,22 @@ static void notify_conn(void *cls, struct MHD_Connection *c, void **socket_conte
             s->conns = sc->next;
         if (sc->next)
             sc->next->prev = sc->prev;
+        unsigned long requests = sc->requests;
+        int cut = sc->cut;
         pthread_mutex_unlock(&s->conns_mu);
+        if (requests == 0) {
+            /* No request line ever arrived (nothing sent, or bytes the HTTP layer refused
+             * before a request line): no request callback ran, so say it here. */
+            struct timespec now;
+            clock_gettime(CLOCK_MONOTONIC, &now);
+            long long ms = (long long)(now.tv_sec - sc->opened.tv_sec) * 1000 +
+                           (now.tv_nsec - sc->opened.tv_nsec) / 1000000;
+            atomic_fetch_add_explicit(&s->counters.no_request, 1, memory_order_relaxed);
+            ps_log(PS_LOG_INFO, "serve",
+                   "- - not answered (connection closed without a request "
+                   "line%s) (%lld ms)",
+                   cut ? "; cut at header_timeout" : "", ms);
+        }
         free(sc);
         *socket_context = NULL;
     }

@@ -97,4 +97,9 @@ void ps_serve_metrics_render(ps_sbuf *b, const ps_serve_counters *c, int store_u
          "header_timeout.");
     ps_sbuf_printf(b, "paysync_http_header_timeouts_total %llu\n",
                    (unsigned long long)atomic_load(&((ps_serve_counters *)c)->header_timeouts));
+    head(b, "paysync_http_connections_without_request_total", "counter",
+         "Connections closed before a request line arrived (nothing sent, or bytes that are not "
+         "HTTP).");
+    ps_sbuf_printf(b, "paysync_http_connections_without_request_total %llu\n",
+                   (unsigned long long)atomic_load(&((ps_serve_counters *)c)->no_request));
 }

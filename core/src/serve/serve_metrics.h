@@ -17,6 +17,7 @@ typedef struct ps_serve_counters {
     atomic_ullong by_status[PS_SERVE_STATUS_SLOTS + 1];
     atomic_llong in_flight;        /* requests whose header section is in, not yet completed */
     atomic_ullong header_timeouts; /* connections shut down by the header deadline */
+    atomic_ullong no_request;      /* connections closed before any request line arrived */
 } ps_serve_counters;
 
 /* Counts one response with the given status. */

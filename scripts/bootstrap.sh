@@ -10,8 +10,10 @@ cd "$(dirname "$0")/.."
 # Build: compiler, cmake, pkg-config and the -dev packages of the libraries paysync links
 # (the same list as Build-Depends in debian/control). Run: ca-certificates for HTTPS sources
 # (gsheet); the libraries themselves come with their -dev packages.
+# build-essential brings g++ for the one C++ file (core/src/model/phonelib.cc, the shim around
+# libphonenumber-dev, which brings the protobuf and abseil headers it includes).
 pkgs=(build-essential cmake pkg-config libyaml-dev libjansson-dev libcurl4-openssl-dev
-      libssl-dev libsqlite3-dev libmicrohttpd-dev ca-certificates)
+      libssl-dev libsqlite3-dev libmicrohttpd-dev libphonenumber-dev ca-certificates)
 # shellcheck source=lib/apt.sh
 . scripts/lib/apt.sh
 ps_apt_install bootstrap "${pkgs[@]}"

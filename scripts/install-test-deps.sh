@@ -10,10 +10,12 @@
 #   valgrind                       scripts/test-valgrind.sh, test_hostile.py
 #   wrk miller                     bench/serve_load.sh, bench/run baselines
 #   dpkg-dev debhelper fakeroot    scripts/test-debs.sh (dpkg-buildpackage)
+#   python3-phonenumbers           tests/integration/test_phone_oracle.py (the oracle for
+#                                  libphonenumber's verdicts; same release as libphonenumber-dev)
 set -euo pipefail
 
 pkgs=(libcmocka-dev python3 curl openssl sqlite3 binutils time clang libclang-rt-14-dev
-      valgrind wrk miller dpkg-dev debhelper fakeroot)
+      valgrind wrk miller dpkg-dev debhelper fakeroot python3-phonenumbers)
 # shellcheck source=lib/apt.sh
 . "$(cd "$(dirname "$0")" && pwd)/lib/apt.sh"
 ps_apt_install install-test-deps "${pkgs[@]}"

@@ -19,10 +19,14 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 jobs="${PS_JOBS:-2}"
 cc="${CC:-gcc}"
+# shellcheck source=lib/cxx.sh
+. scripts/lib/cxx.sh
+cxx="$(ps_cxx_for "$cc")"
 hard_cflags="-g -O2 -fstack-protector-strong -D_FORTIFY_SOURCE=2 -Wformat -Werror=format-security"
 hard_ldflags="-Wl,-z,relro,-z,now"
 # Passed as cache values (not through the environment) so that a reconfigure keeps them.
-hard_args=(-DCMAKE_C_FLAGS="$hard_cflags" -DCMAKE_EXE_LINKER_FLAGS="$hard_ldflags"
+hard_args=(-DCMAKE_C_FLAGS="$hard_cflags" -DCMAKE_CXX_FLAGS="$hard_cflags"
+           -DCMAKE_EXE_LINKER_FLAGS="$hard_ldflags"
            -DCMAKE_SHARED_LINKER_FLAGS="$hard_ldflags" -DCMAKE_MODULE_LINKER_FLAGS="$hard_ldflags"
            -DPS_WERROR=ON)
 
@@ -46,7 +50,7 @@ fi
 build() {
   local dir=$1
   shift
-  cmake -S . -B "$dir" -DCMAKE_C_COMPILER="$cc" "$@" >/dev/null
+  cmake -S . -B "$dir" -DCMAKE_C_COMPILER="$cc" -DCMAKE_CXX_COMPILER="$cxx" "$@" >/dev/null
   cmake --build "$dir" -j"$jobs" >"$dir/build.log" 2>&1 || { tail -50 "$dir/build.log"; exit 1; }
 }
 
@@ -70,7 +74,7 @@ check_hardening() {
 
 if [ -n "$bootstrap_dir" ]; then
   echo "test-builds: hardening flags ($cc, -Werror) through scripts/bootstrap.sh in $bootstrap_dir/"
-  CC="$cc" BUILD_DIR="$bootstrap_dir" bash scripts/bootstrap.sh "${hard_args[@]}"
+  CC="$cc" CXX="$cxx" BUILD_DIR="$bootstrap_dir" bash scripts/bootstrap.sh "${hard_args[@]}"
   check_hardening "$bootstrap_dir"
 fi
 if [ $release = 1 ]; then

@@ -13,7 +13,10 @@ cd "$(dirname "$0")/.."
 build="${PS_ASAN_BUILD:-build-asan}"
 jobs="${PS_JOBS:-2}"
 
-cmake -S . -B "$build" -DCMAKE_C_COMPILER="${CC:-clang}" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+# shellcheck source=lib/cxx.sh
+. scripts/lib/cxx.sh
+cmake -S . -B "$build" -DCMAKE_C_COMPILER="${CC:-clang}" \
+    -DCMAKE_CXX_COMPILER="$(ps_cxx_for "${CC:-clang}")" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
     -DPS_SANITIZE=ON -DPS_WERROR="${PS_WERROR:-ON}" >/dev/null
 cmake --build "$build" -j"$jobs"
 

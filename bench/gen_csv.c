@@ -45,6 +45,10 @@ static const char *const TX[] = {"FULL_PAYMENT",
                                  "REVERSAL"};
 static const char *const CUR[] = {"NGN", "KES", "GHS"};
 static const char *const CC[] = {"234", "254", "233"};
+/* Mobile prefixes after the calling code: NG 3 digits + 7, KE 3 + 6, GH 3 + 6. */
+static const char *const MOBILE[3][8] = {{"803", "806", "813", "816", "703", "905", "810", "802"},
+                                         {"712", "722", "733", "710", "795", "701", "745", "768"},
+                                         {"244", "544", "200", "554", "277", "501", "246", "240"}};
 static const char *const NOTES[] = {"Paid at kiosk, cash", "Customer said \"thanks\"",
                                     "Top-up via agent", "Meter reset, see ticket", "Late payment"};
 
@@ -155,12 +159,18 @@ static void write_row(uint64_t seed, uint64_t j, uint64_t id, int bump, int kind
     else
         snprintf(f[9], sizeof f[9], "%s %s", FIRST[(ch >> 24) % 20], LAST[(ch >> 16) % 20]);
     q[9] = (ch >> 32) % 10 < 7;
-    if ((ch >> 36) % 4 == 0)
-        snprintf(f[10], sizeof f[10], "0%u %03u %04u", 700 + (unsigned)(ch >> 40) % 200,
-                 (unsigned)(ch >> 12) % 1000, (unsigned)(ch >> 20) % 10000);
-    else
-        snprintf(f[10], sizeof f[10], "+%s%u%07u", CC[country], 700 + (unsigned)(ch >> 40) % 200,
-                 (unsigned)(ch >> 12) % 10000000);
+    /* Real mobile ranges (valid for libphonenumber): NG 10 digits after +234, KE and GH 9.
+     * A quarter of the Nigerian customers' phones are written nationally ("0803 123 4567";
+     * bench/run configures phone_country_code 234). */
+    {
+        const char *pre = MOBILE[country][(ch >> 40) % 8];
+        unsigned sub = (unsigned)(ch >> 12) % (country == 0 ? 10000000u : 1000000u);
+        if (country == 0 && (ch >> 36) % 4 == 0)
+            snprintf(f[10], sizeof f[10], "0%s %03u %04u", pre, sub / 10000, sub % 10000);
+        else
+            snprintf(f[10], sizeof f[10], country == 0 ? "+%s%s%07u" : "+%s%s%06u", CC[country],
+                     pre, sub);
+    }
     strcpy(f[11], CAT[(ch >> 44) % 4]);
     if ((ch >> 46) % 10 < 3)
         snprintf(f[12], sizeof f[12], "FIN-%05u", cust % 50000);

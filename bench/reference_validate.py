@@ -12,7 +12,10 @@ codes and currency names; the six transaction types; phones; coordinates; batter
 derived IDs (SHA-256); duplicates and conflicts by ID within the run. Problems in optional
 fields clear the field with a warning. Counts are printed to stderr as JSON.
 Symbols next to amounts (like "N5") and strptime-style formats are not implemented; the
-benchmark's generated data does not use them.
+benchmark's generated data does not use them. Phones: only the shape (`+`/`00`/trunk `0` with
+the calling code, 8-15 digits); paysync checks numbering plans with libphonenumber, which a
+standard-library script cannot. The generated phones are real NG/KE/GH mobile numbers (or
+"call me"), on which both give the same result, so the outputs stay byte-identical.
 """
 import argparse
 import calendar

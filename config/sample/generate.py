@@ -70,7 +70,8 @@ bad = {
     53: lambda r: r.__setitem__(4, "REFUND?"),                      # unknown type
     67: lambda r: r.__setitem__(8, ""),                             # missing meter
     79: lambda r: r.__setitem__(13, "191.2"),                       # bad latitude: warning
-    97: lambda r: r.__setitem__(10, "12"),                          # bad phone: warning
+    97: lambda r: r.__setitem__(10, "0805 123 45"),                 # too short for NG: warning
+    109: lambda r: r.__setitem__(10, "8031239999"),                 # lost its leading 0: valid
     113: lambda r: r.__setitem__(1, "2024-03-05 25:10:00"),         # hour 25
     131: lambda r: r.__setitem__(3, "Shilling"),                    # ambiguous currency name
     149: lambda r: r.__setitem__(2, "100.12345"),                   # too many decimals

@@ -428,7 +428,7 @@ static const char *const dataset_keys[] = {"name",     "type",     "target",    
                                            "source",   "mapping",  "sinks",        "rejects",
                                            "warnings", "schedule", "verify_meters"};
 static const char *const mapping_keys[] = {"columns", "defaults", "timestamp", "transaction_types",
-                                           "phone_country_code"};
+                                           "phone_country_code", "country"};
 static const char *const timestamp_keys[] = {"formats", "utc_offset", "time_zone"};
 static const char *const target_keys[] = {"level", "id"};
 static const char *const target_levels[] = {"project", "program"};
@@ -628,6 +628,16 @@ static ps_status parse_mapping(cctx *x, const ps_ynode *n, const char *path, ps_
             st = parse_timestamp(x, v, sub, d);
         } else if (strcmp(k->s, "transaction_types") == 0) {
             st = parse_txtypes(x, v, sub, d);
+        } else if (strcmp(k->s, "country") == 0) {
+            if ((st = nonempty(x, v, sub, &d->country)) != PS_OK)
+                break;
+            char *p = d->country;
+            if (strlen(p) != 2 || !isalpha((unsigned char)p[0]) || !isalpha((unsigned char)p[1])) {
+                st = cerr(x, v, sub, "'%s' is not an ISO 3166 alpha-2 country code (e.g. NG)", p);
+                break;
+            }
+            p[0] = (char)toupper((unsigned char)p[0]);
+            p[1] = (char)toupper((unsigned char)p[1]);
         } else { /* phone_country_code */
             if ((st = nonempty(x, v, sub, &d->phone_country_code)) != PS_OK)
                 break;
@@ -1227,6 +1237,7 @@ void ps_config_free(ps_config *c)
         free(d->utc_offset);
         free(d->time_zone);
         free(d->phone_country_code);
+        free(d->country);
         for (size_t j = 0; j < d->nsinks; j++)
             free(d->sinks[j]);
         free(d->sinks);

@@ -41,6 +41,7 @@ typedef struct ps_dataset_def {
     ps_kv *txtype_aliases; /* mapping.transaction_types: {PAY: FULL_PAYMENT} */
     size_t ntxtype_aliases;
     char *phone_country_code; /* mapping.phone_country_code: "234" */
+    char *country;            /* mapping.country: "NG" (upper case) */
     char **sinks;             /* names of sinks */
     size_t nsinks;
     /* `verify_meters`: the meter list, read through a provider (meters.plugin NULL = none);

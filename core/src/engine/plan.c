@@ -143,6 +143,7 @@ void ps_plan_validate_config(const ps_ds_plan *p, const ps_tz *serial_zone, ps_v
     out->ts_formats = (const char *const *)d->ts_formats;
     out->n_ts_formats = d->n_ts_formats;
     out->phone_country_code = d->phone_country_code;
+    out->country = d->country;
     out->txtype_alias_from = p->tx_from;
     out->txtype_alias_to = p->tx_to;
     out->n_txtype_aliases = d->ntxtype_aliases;

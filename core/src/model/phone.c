@@ -1,69 +1,181 @@
-/* paysync core: phone normalisation (see phone.h). */
+/* paysync core: phone validation (see phone.h). The numbering plans are libphonenumber's
+ * (phonelib.cc); what is paysync's own: the characters accepted, "00" as international
+ * prefix, and how a number without country is read. */
 #include "model/phone.h"
 
+#include <stdio.h>
 #include <string.h>
 
-const char *ps_phone_reason(int rc)
+#include "model/phonelib.h"
+
+/* Longer inputs (digits) are too long for any plan: libphonenumber reads at most 17 national
+ * digits after a calling code of up to 3. */
+#define MAX_DIGITS 40
+
+/* "NG (+234)", or "+1 (US and 24 more countries)" for a code shared by several countries. */
+static void where(const char *region, int code, char *buf, size_t cap)
 {
-    switch (rc) {
-    case PS_PHONE_SYNTAX:
-        return "contains characters other than digits, '+', spaces, dashes, dots or brackets";
-    case PS_PHONE_LENGTH:
-        return "must have 8 to 15 digits";
-    case PS_PHONE_LOCAL:
-        return "is a local number and the dataset configures no phone_country_code";
-    case PS_PHONE_EMPTY:
-        return "is empty";
+    char main[3];
+    int n = code > 0 ? ps_phonelib_main_region(code, main) : 0;
+    if (region && *region && code > 0 && code == ps_phonelib_calling_code(region))
+        snprintf(buf, cap, "%s (+%d)", region, code);
+    else if (n == 1)
+        snprintf(buf, cap, "%s (+%d)", main, code);
+    else if (n > 1)
+        snprintf(buf, cap, "+%d (%s and %d more countries)", code, main, n - 1);
+    else if (code > 0)
+        snprintf(buf, cap, "+%d", code);
+    else
+        snprintf(buf, cap, "%s", region && *region ? region : "any country");
+}
+
+static void explain(ps_phonelib_verdict v, const char *region, int code, char *why)
+{
+    char w[64], ex[48];
+    if (!why)
+        return;
+    where(region, code, w, sizeof w);
+    switch (v) {
+    case PS_PHONELIB_NOT_A_NUMBER:
+        snprintf(why, PS_PHONE_WHY_MAX, "is not a phone number");
+        break;
+    case PS_PHONELIB_BAD_COUNTRY:
+        snprintf(why, PS_PHONE_WHY_MAX, "does not start with a known country calling code");
+        break;
+    case PS_PHONELIB_TOO_SHORT:
+        snprintf(why, PS_PHONE_WHY_MAX, "is too short for %s", w);
+        break;
+    case PS_PHONELIB_TOO_LONG:
+        snprintf(why, PS_PHONE_WHY_MAX, "is too long for %s", w);
+        break;
+    case PS_PHONELIB_BAD_LENGTH:
+        snprintf(why, PS_PHONE_WHY_MAX, "has a length no number of %s has", w);
+        break;
+    case PS_PHONELIB_LOCAL_ONLY:
+        snprintf(why, PS_PHONE_WHY_MAX, "is too short for %s (a local number without area code)",
+                 w);
+        break;
+    case PS_PHONELIB_INVALID: {
+        char main[3];
+        const char *r = region && *region && code == ps_phonelib_calling_code(region) ? region
+                        : ps_phonelib_main_region(code, main) == 1                    ? main
+                                                                                      : NULL;
+        if (r && ps_phonelib_example(r, ex, sizeof ex))
+            snprintf(why, PS_PHONE_WHY_MAX,
+                     "is not a valid number for %s (a mobile number there looks like %s)", w, ex);
+        else
+            snprintf(why, PS_PHONE_WHY_MAX, "is not a valid number for %s", w);
+        break;
+    }
     default:
-        return "is invalid";
+        snprintf(why, PS_PHONE_WHY_MAX, "could not be checked (out of memory)");
+        break;
     }
 }
 
-int ps_phone_normalise(const char *s, size_t len, const char *country_code, char *out)
+int ps_phone_normalise(const char *s, size_t len, const char *region, char *out, char *why)
 {
-    char d[64];
-    size_t nd = 0, i, o = 0, start = 0, cc_len = 0;
-    int plus = 0;
+    char d[MAX_DIGITS + 2];
+    size_t nd = 0, i;
+    int plus = 0, code = 0, too_long = 0;
+    ps_phonelib_verdict v;
+    if (why)
+        why[0] = '\0';
+    out[0] = '\0';
+    if (region && !*region)
+        region = NULL;
     if (!s)
-        return PS_PHONE_EMPTY;
+        s = "";
     for (i = 0; i < len; i++) {
         char c = s[i];
         if (c >= '0' && c <= '9') {
-            if (nd >= sizeof d)
-                return PS_PHONE_LENGTH;
-            d[nd++] = c;
+            if (nd < MAX_DIGITS)
+                d[1 + nd] = c;
+            else
+                too_long = 1;
+            nd++;
         } else if (c == '+') {
             if (plus || nd > 0)
-                return PS_PHONE_SYNTAX;
+                goto syntax;
             plus = 1;
-        } else if (c == ' ' || c == '\t' || c == '-' || c == '.' || c == '(' || c == ')') {
-            /* removed */
-        } else {
-            return PS_PHONE_SYNTAX;
+        } else if (!(c == ' ' || c == '\t' || c == '-' || c == '.' || c == '(' || c == ')')) {
+            goto syntax;
         }
     }
-    if (nd == 0)
-        return plus ? PS_PHONE_LENGTH : PS_PHONE_EMPTY;
-    if (country_code)
-        cc_len = strlen(country_code);
-    out[o++] = '+';
-    if (!plus) {
-        if (nd >= 2 && d[0] == '0' && d[1] == '0') {
-            start = 2; /* 00 international prefix */
-        } else if (d[0] == '0') {
-            if (cc_len == 0)
-                return PS_PHONE_LOCAL;
-            if (cc_len > 3)
-                return PS_PHONE_LENGTH;
-            memcpy(out + o, country_code, cc_len);
-            o += cc_len;
-            start = 1;
-        }
+    if (nd == 0 && !plus) {
+        if (why)
+            snprintf(why, PS_PHONE_WHY_MAX, "is empty");
+        return PS_PHONE_EMPTY;
     }
-    if (nd - start + (o - 1) < 8 || nd - start + (o - 1) > 15)
-        return PS_PHONE_LENGTH;
-    memcpy(out + o, d + start, nd - start);
-    o += nd - start;
-    out[o] = '\0';
-    return (int)o;
+    /* d[0] is room for the '+'; the digits are d[1..nd]. */
+    char *num = d + 1;
+    size_t n = nd < MAX_DIGITS ? nd : MAX_DIGITS;
+    if (!plus && n >= 2 && num[0] == '0' && num[1] == '0') {
+        num += 1; /* "00" international prefix: "0044..." -> "+44..." */
+        n -= 1;
+        num[0] = '+';
+    } else if (plus || !region) {
+        if (!plus && num[0] == '0') {
+            if (why)
+                snprintf(why, PS_PHONE_WHY_MAX,
+                         "is a national number and the dataset sets no country "
+                         "(mapping.country or mapping.phone_country_code)");
+            return PS_PHONE_LOCAL;
+        }
+        num -= 1; /* "+..." or, without a country, digits that lost their '+' */
+        n += 1;
+        num[0] = '+';
+    }
+    if (too_long) {
+        v = PS_PHONELIB_TOO_LONG;
+    } else {
+        v = ps_phonelib_parse(num, n, region, out, PS_PHONE_MAX, &code);
+        if (v == PS_PHONELIB_VALID)
+            return (int)strlen(out);
+    }
+    out[0] = '\0';
+    explain(v, num[0] == '+' ? NULL : region, code, why);
+    return v == PS_PHONELIB_FAILED ? PS_PHONE_FAILED : PS_PHONE_INVALID;
+syntax:
+    if (why)
+        snprintf(why, PS_PHONE_WHY_MAX,
+                 "contains characters other than digits, '+', spaces, dashes, dots or brackets");
+    return PS_PHONE_SYNTAX;
+}
+
+int ps_phone_region_for_code(const char *code, char region[3])
+{
+    int c = 0;
+    size_t i, n;
+    region[0] = '\0';
+    if (!code)
+        return -1;
+    if (code[0] == '+')
+        code++;
+    n = strlen(code);
+    if (n < 1 || n > 3 || code[0] == '0')
+        return -1;
+    for (i = 0; i < n; i++) {
+        if (code[i] < '0' || code[i] > '9')
+            return -1;
+        c = c * 10 + (code[i] - '0');
+    }
+    return ps_phonelib_main_region(c, region) > 0 ? 0 : -1;
+}
+
+int ps_phone_calling_code(const char *region)
+{
+    char r[3];
+    if (!region || strlen(region) != 2)
+        return 0;
+    for (int i = 0; i < 2; i++) {
+        char c = region[i];
+        if (c >= 'a' && c <= 'z')
+            c = (char)(c - 32);
+        if (c < 'A' || c > 'Z')
+            return 0;
+        r[i] = c;
+    }
+    r[2] = '\0';
+    return ps_phonelib_calling_code(r);
 }

@@ -1,27 +1,45 @@
-/* paysync core: CUSTOMER_PHONE normalisation (spec "CUSTOMER_PHONE"). Thread-safe. */
+/* paysync core: CUSTOMER_PHONE validation and E.164 normalisation (spec "CUSTOMER_PHONE";
+ * rules in docs/data-model.md). Numbering plans come from libphonenumber (model/phonelib.h);
+ * this module adds paysync's input rules. Thread-safe. */
 #ifndef PS_PHONE_H
 #define PS_PHONE_H
 
 #include <stddef.h>
 
-/* Longest normalised phone: '+', 15 digits, NUL. */
-#define PS_PHONE_MAX 17
+/* Room for a normalised phone: '+', at most 20 digits (a 3-digit calling code and
+ * libphonenumber's longest national number, 17), NUL. */
+#define PS_PHONE_MAX 24
+
+/* Room for ps_phone_normalise's reason text. */
+#define PS_PHONE_WHY_MAX 160
 
 enum {
-    PS_PHONE_SYNTAX = -1, /* a character other than digits, '+', spaces, '-', '.', brackets */
-    PS_PHONE_LENGTH = -2, /* not 8..15 digits after normalisation */
-    PS_PHONE_LOCAL = -3,  /* local number ("0803...") and no country code configured */
-    PS_PHONE_EMPTY = -4
+    PS_PHONE_SYNTAX = -1,  /* a character other than digits, '+', spaces, '-', '.', brackets */
+    PS_PHONE_INVALID = -2, /* not a number of the numbering plan (reason in `why`) */
+    PS_PHONE_LOCAL = -3,   /* national number ("0803...") and the dataset sets no country */
+    PS_PHONE_EMPTY = -4,
+    PS_PHONE_FAILED = -5 /* libphonenumber failed (out of memory) */
 };
 
-/* Normalises s to '+' and digits into out (>= PS_PHONE_MAX bytes, NUL-terminated).
- * Removes spaces, '-', '.', '(' and ')'. A leading "+" or "00" is the international prefix;
- * a single leading '0' is a trunk prefix replaced by `country_code` (digits, e.g. "234";
- * NULL/"" = none configured, then PS_PHONE_LOCAL); any other digits are taken as already
- * international (sheets often drop the '+'). Returns the output length or a code above. */
-int ps_phone_normalise(const char *s, size_t len, const char *country_code, char *out);
+/* Validates s[0..len) and writes its E.164 form ("+2348031239999") to out (>= PS_PHONE_MAX
+ * bytes, NUL-terminated). Spaces, tabs, '-', '.', '(' and ')' are removed first; a leading
+ * "+" or "00" makes the number international. region (ISO 3166 alpha-2 upper case, e.g. "NG";
+ * NULL or "" = none) is the country of numbers written without one: they are parsed as that
+ * country's national numbers, with or without the trunk prefix ("08031239999" and
+ * "8031239999" in NG). Without a region, a number with a leading '0' is PS_PHONE_LOCAL and
+ * other digits are read as an international number that lost its '+'. Returns the output
+ * length, or a negative code above with a short English reason ("is too short for NG
+ * (+234)") in why (PS_PHONE_WHY_MAX bytes; may be NULL). */
+int ps_phone_normalise(const char *s, size_t len, const char *region, char *out, char *why);
 
-/* Short English reason for a negative result (static). */
-const char *ps_phone_reason(int rc);
+/* The region paysync uses for a country calling code ("234" -> "NG", a leading '+' allowed;
+ * a code shared by several countries gives libphonenumber's main country for it: "1" -> "US",
+ * "7" -> "RU", "44" -> "GB") into region (3 bytes). Returns 0, or -1 when code is not the
+ * calling code of any country. */
+int ps_phone_region_for_code(const char *code, char region[3]);
+
+/* The calling code of region ("NG" -> 234; any case accepted), 0 when it is not a country
+ * libphonenumber knows. */
+int ps_phone_calling_code(const char *region);
 
 #endif

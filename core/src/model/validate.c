@@ -24,7 +24,7 @@ struct ps_validator {
     const ps_tz *serial_zone;
     char **ts_formats;
     size_t n_ts_formats;
-    char cc[4];
+    char region[3]; /* country of national phone numbers ("NG"), "" = none */
     ps_txtype_alias *aliases;
     size_t n_aliases;
     char *defaults[PS_FIELD_COUNT];
@@ -425,15 +425,17 @@ static int field_value(const ps_validator *v, int f, const char *s, size_t len, 
             set_field(out, f, name, strlen(name));
         }
         return 0;
-    case PS_F_CUSTOMER_PHONE:
-        rc = ps_phone_normalise(s, len, v->cc[0] ? v->cc : NULL, buf);
+    case PS_F_CUSTOMER_PHONE: {
+        char why[PS_PHONE_WHY_MAX];
+        rc = ps_phone_normalise(s, len, v->region, buf, why);
         if (rc < 0) {
             clip(s, len, clipped, sizeof clipped);
-            return fail(p, "bad_phone", "CUSTOMER_PHONE '%s' %s", clipped, ps_phone_reason(rc));
+            return fail(p, "bad_phone", "CUSTOMER_PHONE '%s' %s", clipped, why);
         }
         if (!set_field(out, f, dup(a, buf, (size_t)rc), (size_t)rc))
             return fail(p, "out_of_memory", "out of memory");
         return 0;
+    }
     case PS_F_LATITUDE:
     case PS_F_LONGITUDE: {
         int lim = f == PS_F_LATITUDE ? 90 : 180;
@@ -694,6 +696,38 @@ void ps_validator_free(ps_validator *v)
     free(v);
 }
 
+/* The country of national phone numbers: cfg->country ("NG", any case), else the main
+ * country of cfg->phone_country_code ("234"); when both are set they must agree. */
+static ps_status set_region(ps_validator *v, const ps_validate_config *cfg, ps_error *err)
+{
+    const char *cc = cfg->phone_country_code, *country = cfg->country;
+    char from_code[3] = "";
+    int code = 0;
+    if (cc && cc[0] && ps_phone_region_for_code(cc, from_code) != 0)
+        return ps_error_setf(err, PS_ERR_CONFIG,
+                             "phone_country_code '%s' is not the calling code of a country "
+                             "(1 to 3 digits, e.g. 234)",
+                             cc);
+    if (country && country[0]) {
+        if ((code = ps_phone_calling_code(country)) == 0)
+            return ps_error_setf(err, PS_ERR_CONFIG,
+                                 "country '%s' is not an ISO 3166 alpha-2 country code with a "
+                                 "telephone numbering plan (e.g. NG, KE, GH)",
+                                 country);
+        v->region[0] = (char)(country[0] & ~0x20);
+        v->region[1] = (char)(country[1] & ~0x20);
+        v->region[2] = '\0';
+        if (from_code[0] && ps_phone_calling_code(from_code) != code)
+            return ps_error_setf(err, PS_ERR_CONFIG,
+                                 "country '%s' has the calling code +%d, not phone_country_code "
+                                 "'%s'",
+                                 country, code, cc);
+    } else if (from_code[0]) {
+        memcpy(v->region, from_code, sizeof v->region);
+    }
+    return PS_OK;
+}
+
 static ps_status nomem(ps_validator *v, ps_error *err)
 {
     ps_validator_free(v);
@@ -722,22 +756,12 @@ ps_status ps_validator_new(const ps_validate_config *cfg, ps_validator **out, ps
     v->fetched_md = EVP_MD_fetch(NULL, "SHA256", NULL);
     v->md = v->fetched_md ? v->fetched_md : EVP_sha256();
 
-    if (cfg->phone_country_code && cfg->phone_country_code[0]) {
-        const char *c = cfg->phone_country_code;
-        size_t n = strlen(c);
-        if (c[0] == '+') {
-            c++;
-            n--;
-        }
-        if (n < 1 || n > 3 || strspn(c, "0123456789") != n || c[0] == '0') {
-            ps_status st = ps_error_setf(err, PS_ERR_CONFIG,
-                                         "phone_country_code '%s' must be a country calling "
-                                         "code of 1 to 3 digits (e.g. 234)",
-                                         cfg->phone_country_code);
+    {
+        ps_status st = set_region(v, cfg, err);
+        if (st != PS_OK) {
             ps_validator_free(v);
             return st;
         }
-        memcpy(v->cc, c, n + 1);
     }
 
     if (cfg->n_ts_formats) {

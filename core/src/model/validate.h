@@ -19,7 +19,8 @@ typedef struct ps_validate_config {
     const ps_tz *serial_zone;      /* zone of date serials (number cells); NULL = naive_zone */
     const char *const *ts_formats; /* extra strptime-style formats, tried after ISO */
     size_t n_ts_formats;
-    const char *phone_country_code;       /* e.g. "234": local numbers "0803..." -> "+234803..." */
+    const char *phone_country_code; /* e.g. "234": country NG unless `country` is set */
+    const char *country;            /* ISO 3166 alpha-2 ("NG"): national phone numbers -> E.164 */
     const char *const *txtype_alias_from; /* e.g. "PAY" (matched like the enum) */
     const char *const *txtype_alias_to;   /* e.g. "FULL_PAYMENT" */
     size_t n_txtype_aliases;

@@ -30,6 +30,7 @@ static const char good_yaml[] =
     "      timestamp: {formats: [\"%d/%m/%Y %H:%M\", \"%Y%m%d\"], utc_offset: \"+01:00\"}\n"
     "      transaction_types: {PAY: FULL_PAYMENT, INST: INSTALLMENT_PAYMENT}\n"
     "      phone_country_code: \"+234\"\n"
+    "      country: ng\n"
     "    sinks: [export, store]\n"
     "    rejects: out/rejects.jsonl\n"
     "    warnings: /var/log/w.jsonl\n"
@@ -122,6 +123,7 @@ static void test_good_config(void **state)
     assert_string_equal(kv_get(d->txtype_aliases, d->ntxtype_aliases, "INST"),
                         "INSTALLMENT_PAYMENT");
     assert_string_equal(d->phone_country_code, "234");
+    assert_string_equal(d->country, "NG"); /* upper-cased */
     assert_int_equal(d->nsinks, 2);
     assert_string_equal(d->sinks[0], "export");
     assert_string_equal(d->sinks[1], "store");
@@ -304,6 +306,13 @@ static const ecase ecases[] = {
      SINKS DS_HEAD DS_SRC DS_SINKS "    mapping:\n      phone_country_code: 23x\n",
      {"t.yaml:9:27: datasets[d1].mapping.phone_country_code: '23x' is not a country calling", NULL,
       NULL}},
+    {"bad country",
+     SINKS DS_HEAD DS_SRC DS_SINKS "    mapping:\n      country: NGA\n",
+     {"t.yaml:9:16: datasets[d1].mapping.country: 'NGA' is not an ISO 3166 alpha-2 country code",
+      NULL, NULL}},
+    {"country with a digit",
+     SINKS DS_HEAD DS_SRC DS_SINKS "    mapping:\n      country: N1\n",
+     {"datasets[d1].mapping.country: 'N1' is not an ISO 3166", NULL, NULL}},
     {"source without plugin",
      SINKS DS_HEAD "    source: {path: p.csv}\n" DS_SINKS,
      {"t.yaml:6:13: datasets[d1].source: missing key 'plugin'", NULL, NULL}},

@@ -143,8 +143,16 @@ static const vcase cases[] = {
     {STD, PS_F_CUSTOMER_PHONE, "2348031234567", NUM, ACC, NULL, NULL, "+2348031234567", NULL},
     {STD, PS_F_CUSTOMER_PHONE, "call me", TXT, ACC, NULL, "bad_phone", NULL,
      "CUSTOMER_PHONE 'call me' contains characters"},
-    {STD, PS_F_CUSTOMER_PHONE, "+123", TXT, ACC, NULL, "bad_phone", NULL, "8 to 15 digits"},
-    {STRICT, PS_F_CUSTOMER_PHONE, "+123", TXT, REJ, "bad_phone", NULL, NULL, "8 to 15"},
+    {STD, PS_F_CUSTOMER_PHONE, "+123", TXT, ACC, NULL, "bad_phone", NULL,
+     "CUSTOMER_PHONE '+123' is too short for +1 (US and 24 more countries)"},
+    {STRICT, PS_F_CUSTOMER_PHONE, "+123", TXT, REJ, "bad_phone", NULL, NULL, "too short"},
+    /* issue 12: a Nigerian mobile that lost its leading 0, and one too short (country NG
+     * from phone_country_code 234) */
+    {STD, PS_F_CUSTOMER_PHONE, "8031239999", NUM, ACC, NULL, NULL, "+2348031239999", NULL},
+    {STD, PS_F_CUSTOMER_PHONE, "0805 123 45", TXT, ACC, NULL, "bad_phone", NULL,
+     "CUSTOMER_PHONE '0805 123 45' is not a valid number for NG (+234)"},
+    {STRICT, PS_F_CUSTOMER_PHONE, "0805 123 45", TXT, REJ, "bad_phone", NULL, NULL,
+     "not a valid number for NG"},
     /* LATITUDE / LONGITUDE */
     {STD, PS_F_LATITUDE, "6.5244", TXT, ACC, NULL, NULL, "6.5244", NULL},
     {STD, PS_F_LATITUDE, "+06.50", TXT, ACC, NULL, NULL, "6.50", NULL},
@@ -462,6 +470,80 @@ static void accept(const ps_validator *v, row *r, ps_arena *a, ps_record *rec)
     assert_int_equal(ps_validate_row(v, r->by, 9, a, rec, &chk), PS_ROW_ACCEPTED);
 }
 
+/* mapping.country and mapping.phone_country_code: which country national numbers belong to,
+ * and the configuration errors (issue 12 item 3). */
+static void test_phone_country(void **state)
+{
+    static const struct {
+        const char *country, *cc, *in, *out; /* out NULL: bad_phone warning */
+    } ok[] = {
+        {"KE", NULL, "0712 345 678", "+254712345678"},
+        {"ke", NULL, "712345678", "+254712345678"},
+        {"GB", "44", "07400 123456", "+447400123456"},
+        {NULL, "44", "07400 123456", "+447400123456"},
+        {"CA", "1", "(201) 555-0123", "+12015550123"},
+        {NULL, "+1", "201-555-0123", "+12015550123"}, /* 1 -> US: same plan as CA */
+        {"NG", NULL, "8031239999", "+2348031239999"},
+        {"NG", NULL, "+44 7400 123456", "+447400123456"}, /* another country's number */
+        {"NG", NULL, "0803 123 4567 8", NULL},
+        {NULL, NULL, "0803 123 4567", NULL}, /* no country: a national number is a warning */
+    };
+    static const struct {
+        const char *country, *cc, *msg;
+    } bad[] = {
+        {"XX", NULL, "country 'XX' is not an ISO 3166 alpha-2 country code"},
+        {"NGA", NULL, "country 'NGA'"},
+        {"GH", "234", "country 'GH' has the calling code +233, not phone_country_code '234'"},
+        {NULL, "800", "phone_country_code '800' is not the calling code of a country"},
+        {NULL, "999", "phone_country_code '999'"},
+        {NULL, "23a", "phone_country_code '23a'"},
+        {NULL, "2345", "phone_country_code '2345'"},
+    };
+    ps_arena *a = ps_arena_create(0);
+    size_t i;
+    (void)state;
+    for (i = 0; i < sizeof ok / sizeof ok[0]; i++) {
+        ps_validate_config cfg;
+        ps_validator *v = NULL;
+        ps_error err;
+        row r;
+        ps_record rec;
+        ps_row_check chk;
+        memset(&cfg, 0, sizeof cfg);
+        cfg.dataset = "ds";
+        cfg.country = ok[i].country;
+        cfg.phone_country_code = ok[i].cc;
+        print_message("phone country case %zu: '%s'\n", i, ok[i].in);
+        assert_int_equal(ps_validator_new(&cfg, &v, &err), PS_OK);
+        base_row(&r, STD);
+        set(&r, PS_F_CUSTOMER_PHONE, ok[i].in, TXT);
+        assert_int_equal(ps_validate_row(v, r.by, 2, a, &rec, &chk), PS_ROW_ACCEPTED);
+        if (ok[i].out) {
+            assert_int_equal(chk.n_warnings, 0);
+            assert_string_equal(rec.field[PS_F_CUSTOMER_PHONE].ptr, ok[i].out);
+        } else {
+            assert_int_equal(chk.n_warnings, 1);
+            assert_string_equal(chk.warnings[0].code, "bad_phone");
+            assert_null(rec.field[PS_F_CUSTOMER_PHONE].ptr);
+        }
+        ps_validator_free(v);
+    }
+    for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        ps_validate_config cfg;
+        ps_validator *v = (ps_validator *)1;
+        ps_error err;
+        memset(&cfg, 0, sizeof cfg);
+        cfg.dataset = "ds";
+        cfg.country = bad[i].country;
+        cfg.phone_country_code = bad[i].cc;
+        print_message("phone country error %zu\n", i);
+        assert_int_equal(ps_validator_new(&cfg, &v, &err), PS_ERR_CONFIG);
+        assert_null(v);
+        assert_non_null(strstr(err.message, bad[i].msg));
+    }
+    ps_arena_destroy(a);
+}
+
 static void test_derived_id(void **state)
 {
     ps_validator *v1 = make(STD, "01_2024_Site"), *v2 = make(STD, "02_2024_Site");
@@ -621,6 +703,7 @@ int main(void)
         cmocka_unit_test(test_serial_zone),
         cmocka_unit_test(test_defaults),
         cmocka_unit_test(test_config_errors),
+        cmocka_unit_test(test_phone_country),
         cmocka_unit_test(test_derived_id),
         cmocka_unit_test(test_content_hash),
         cmocka_unit_test(test_content_hash_definition),

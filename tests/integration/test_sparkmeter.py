@@ -119,6 +119,41 @@ class FirstAndIncremental(Sparkmeter):
         self.assertIn("connector 'sparkmeter' needs the option 'org_id'", res.err, res)
 
 
+class MeterList(Sparkmeter):
+    """verify_meters reading SparkMeter's meter list (sparkmeter_meters: the v1 customers'
+    serials) through the rest provider: the connector endpoint kind of meter list."""
+
+    def test_csv_payments_checked_against_koios_meters(self):
+        pay = self.write("p.csv", "ID,TIMESTAMP,PAYMENT_AMOUNT,PAYMENT_CURRENCY,TRANSACTION_TYPE,"
+                         "CUSTOMER_ID,METER_ID,CUSTOMER_NAME,CUSTOMER_CATEGORY\n"
+                         "A1,2024-03-01T10:00:00Z,100,NGN,FULL_PAYMENT,C1,SM-000421,Ann,Res\n"
+                         "A2,2024-03-01T11:00:00Z,100,NGN,FULL_PAYMENT,C2,sm 421,Bo,Res\n"
+                         "A3,2024-03-01T12:00:00Z,100,NGN,FULL_PAYMENT,C3,XYZ-1,Cy,Res\n")
+        cfg = self.config(f"""
+sinks:
+  out: {{plugin: jsonl, path: out/payments.jsonl}}
+datasets:
+  - name: csv
+    target: {{id: site-1}}
+    source: {{plugin: csvfile, path: {pslib.yaml_str(pay)}}}
+    verify_meters: {{plugin: sparkmeter_meters, api_url: {pslib.yaml_str(self.emu.url)},
+                    api_key: {KEY}, api_secret: {SECRET}, requests_per_minute: 0}}
+    sinks: [out]
+    warnings: out/warnings.jsonl
+""", name="meters.yaml")
+        os.chmod(cfg, 0o600)
+        res = self.run_paysync(cfg)
+        self.assertEqual(res.rc, 0, res)
+        self.assertEqual(self.report()["verify_meters"],
+                         {"meters": 5, "unknown": 2, "near_misses": 1})
+        self.assertIn("verify_meters: the meter list (sparkmeter_meters): 5 meters", res.err, res)
+        warns = {w["id"]: w["warnings"][0]["message"]
+                 for w in pslib.read_jsonl(self.path("out", "warnings.jsonl"))}
+        self.assertEqual(warns["A2"], "sm 421 not in the meter list; did you mean SM-000421?")
+        self.assertTrue(warns["A3"].startswith("XYZ-1 not in the meter list"), warns)
+        self.assertEqual(self.emu.counts(), {"customers": 1, "total": 1})
+
+
 class Faults(Sparkmeter):
     overlap = "366d"  # every run reads everything: a recovered run equals the clean one
 

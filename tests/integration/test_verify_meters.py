@@ -177,6 +177,32 @@ datasets:
         finally:
             emu.stop()
 
+    def test_steamaco_meter_endpoint(self):
+        """A connector's meter endpoint (steamaco_meters: Steama's /meters/ references, mapped
+        to METER_ID, the default key of a record-shaped meter list), logged in once."""
+        from crmemu import Emulator
+        emu = Emulator("steama", self.dir)
+        try:
+            pay = self.write("p.csv", "ID,TIMESTAMP,PAYMENT_AMOUNT,PAYMENT_CURRENCY,"
+                             "TRANSACTION_TYPE,CUSTOMER_ID,METER_ID,CUSTOMER_NAME,"
+                             "CUSTOMER_CATEGORY\n"
+                             "A1,2024-03-01T10:00:00Z,100,NGN,FULL_PAYMENT,C1,0004201,Ann,Res\n"
+                             "A2,2024-03-01T11:00:00Z,100,NGN,FULL_PAYMENT,C2,4202,Bo,Res\n"
+                             "A3,2024-03-01T12:00:00Z,100,NGN,FULL_PAYMENT,C3,77,Cy,Res\n")
+            verify = ("{plugin: steamaco_meters, api_url: %s, username: operator@example.com, "
+                      "password: s3cret-Steama-pass}" % pslib.yaml_str(emu.url))
+            res, rep = self.run_ok(self.cfg(verify, payments=pay))
+            self.assertEqual(rep["verify_meters"], {"meters": 6, "unknown": 2, "near_misses": 1})
+            self.assertIn("verify_meters: the meter list (steamaco_meters): 6 meters", res.err)
+            warns = {w["id"]: w["warnings"][0]["message"]
+                     for w in pslib.read_jsonl(self.path("out", "warnings.jsonl"))}
+            self.assertEqual(warns["A2"], "4202 not in the meter list; did you mean 0004202?")
+            self.assertNotIn("s3cret-Steama-pass", res.out + res.err)
+            self.assertEqual(emu.stats()["counts"].get("token"), 1)
+            self.assertEqual(emu.stats()["counts"].get("meters"), 1)
+        finally:
+            emu.stop()
+
 
 if __name__ == "__main__":
     pslib.main()

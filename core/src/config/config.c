@@ -358,8 +358,6 @@ static ps_status parse_meters(cctx *x, const ps_ynode *n, const char *path, ps_d
                 st = cerr(x, c, sub, "column name is longer than 256 bytes");
         }
     }
-    if (st == PS_OK && !d->meters_column && !(d->meters_column = strdup("external_id")))
-        return oom(x);
     return st;
 }
 

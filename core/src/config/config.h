@@ -47,7 +47,8 @@ typedef struct ps_dataset_def {
     /* `verify_meters`: the meter list, read through a provider (meters.plugin NULL = none);
      * a single value P is {plugin: csvfile, path: P}, and `plugin` defaults to csvfile. */
     ps_plugin_ref meters;
-    char *meters_column; /* header (or record key path) of the meter IDs: "external_id" */
+    char *meters_column; /* header (or record key path) of the meter IDs; NULL = the default
+                          * (external_id, or /METER_ID for a record-shaped provider) */
     char *rejects;       /* rejects JSONL path (resolved), or NULL = none */
     char *warnings;      /* warnings JSONL path (resolved), or NULL = none */
     /* `schedule:` flattened to key/values (docs/configuration.md "schedule"):

@@ -74,6 +74,8 @@ static ps_status read_all(const ps_plugin_descriptor *desc, void *inst, const ch
 {
     const ps_provider_ops *ops = desc->provider;
     int record = ops->shape == PS_SHAPE_RECORD;
+    if (!column)
+        column = record ? "/METER_ID" : "external_id";
     ps_open_args args = {.struct_size = sizeof args,
                          .dataset = dataset,
                          .cursor_json = NULL,

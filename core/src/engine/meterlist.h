@@ -11,6 +11,8 @@
  * the value of `column` to a new set: for a tabular provider the column whose header equals
  * `column` after header normalisation (case, spaces, '-' and '_' alike); for a record-shaped
  * one the key path `column` ("/reference"; a name without '/' means the top-level key).
+ * column NULL means "external_id" (tabular) or "/METER_ID" (record-shaped: a connector that
+ * maps its meter list's serials to METER_ID).
  * Empty values are skipped. `what` names the list in messages ("the meter list
  * (csvfile)"). Errors (PS_ERR_DATA unless the provider's own): the provider failing, no such
  * column (the columns found are listed), a value longer than PS_METER_ID_MAX bytes, more than

@@ -243,7 +243,7 @@ static ps_status load_meters(ds_run *r, ps_error *err)
     if (desc)
         snprintf(what, sizeof what, "verify_meters: the meter list '%s'", desc);
     else
-        snprintf(what, sizeof what, "verify_meters: the meter list (%s)", p->mplugin->desc->name);
+        snprintf(what, sizeof what, "verify_meters: the meter list (%s)", p->def->meters.plugin);
     ps_status st = ps_meterlist_load(p->mplugin->desc, p->minst, p->def->meters_column, what,
                                      p->def->name, &r->meters, err);
     if (st != PS_OK)

@@ -193,7 +193,7 @@ ps_status ps_plan_build(const ps_config *cfg, ps_registry *reg, char *const *onl
             break;
         if (d->meters.plugin) {
             snprintf(p->mlabel, sizeof p->mlabel, "%s verify_meters", d->name);
-            p->mcolumn[0] = d->meters_column;
+            p->mcolumn[0] = d->meters_column ? d->meters_column : "external_id";
             p->mfield[0] = PS_F_METER_ID;
             p->mmspec.alias_header = p->mcolumn;
             p->mmspec.alias_field = p->mfield;

@@ -29,7 +29,7 @@ Faults (WHEN is payments, accounts, clients or any):
     401        401 once (the credentials stay valid)
     expire     401, and every later request too until /_control/reset (the password was
                changed mid-run; Basic auth has no token to renew)
-    insert     the page is served, then a new payment is inserted at the front of the
+    insert     the page is served and a new payment is inserted at the front of the
                ordering (the next page, by offset, repeats one item)
 """
 import argparse
@@ -184,8 +184,8 @@ class Handler(emu_common.BaseHandler):
             items.sort(key=lambda p: (parse_ts(p["effective_date"]), p["qid"]))
         chunk = items[offset:offset + limit]
         more = offset + len(chunk) if offset + len(chunk) < len(items) else 0
-        self.send_page(pending, emu_common.render(self.hal(u.path, q, chunk, more)))
-        if pending == "insert":
+        body = emu_common.render(self.hal(u.path, q, chunk, more))
+        if pending == "insert":  # before the answer: the next request must see it
             with st.lock:
                 st.inserted += 1
                 first = min(st.data["payments"], key=lambda p: parse_ts(p["effective_date"]))
@@ -193,6 +193,7 @@ class Handler(emu_common.BaseHandler):
                 new["qid"] = "PAINS%03d" % st.inserted
                 new["amount"] = "77.00"
                 st.data["payments"].insert(0, new)
+        self.send_page(pending, body)
 
 
 def main():

@@ -33,7 +33,7 @@ Faults (WHEN is historical, customers or any):
     401        401 once (the credentials stay valid)
     expire     401, and every later request too until /_control/reset (the API key was
                revoked mid-run; Koios keys are static: there is no token to renew)
-    insert     the page is served, then a new transaction is inserted at the front of the
+    insert     the page is served and a new transaction is inserted at the front of the
                ordering (the cursor is an offset: the next page repeats one row)
 """
 import argparse
@@ -192,9 +192,8 @@ class Handler(emu_common.BaseHandler):
         chunk = items[offset:offset + st.args.page_size]
         nxt = offset + len(chunk)
         cursor = encode_cursor(nxt) if nxt < len(items) else None
-        self.send_page(pending, emu_common.render({"cursor": cursor, "count": len(chunk),
-                                                   "results": chunk}))
-        if pending == "insert":
+        body = emu_common.render({"cursor": cursor, "count": len(chunk), "results": chunk})
+        if pending == "insert":  # before the answer: the next request must see it
             with st.lock:
                 st.inserted += 1
                 first = min(st.data["transactions"], key=lambda t: parse_ts(t["created"]))
@@ -204,6 +203,7 @@ class Handler(emu_common.BaseHandler):
                 new["state"] = "processed"
                 new["processed_timestamp"] = new["created"]
                 st.data["transactions"].insert(0, new)
+        self.send_page(pending, body)
 
     def do_GET(self):
         st = self.server.state

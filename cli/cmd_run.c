@@ -32,6 +32,7 @@ static void install_stop_handlers(void)
 
 static const char run_usage[] =
     "usage: paysync run CONFIG [--dataset NAME]... [--report FILE] [--dry-run] [--due]\n"
+    "                   [--allow-vanish]\n"
     "\n"
     "Reads each dataset's source, validates every row and writes accepted rows to the\n"
     "dataset's sinks; rejected rows go to the dataset's rejects file. A dataset whose source\n"
@@ -42,6 +43,9 @@ static const char run_usage[] =
     "  --dry-run        read and validate only; write nothing\n"
     "  --due            run only the datasets whose schedule is due\n"
     "  --no-progress    no progress line on a terminal\n"
+    "  --allow-vanish   commit even when more stored payments would vanish than the\n"
+    "                   dataset's max_vanished allows (default 10 %), or the source has a\n"
+    "                   header but no data row (otherwise: failed, vanish_guard)\n"
     "\n"
     "SIGTERM or SIGINT stops the running dataset after its current batch and rolls it back;\n"
     "datasets already committed stay committed.\n"
@@ -55,12 +59,13 @@ int cmd_run(int argc, char **argv)
                                              {"dry-run", no_argument, 0, 'n'},
                                              {"due", no_argument, 0, 'D'},
                                              {"no-progress", no_argument, 0, 'P'},
+                                             {"allow-vanish", no_argument, 0, 'V'},
                                              {"help", no_argument, 0, 'h'},
                                              {0, 0, 0, 0}};
     char **only = calloc((size_t)argc + 1, sizeof *only);
     size_t nonly = 0;
     const char *report = NULL;
-    int dry = 0, due = 0, progress = 1, c;
+    int dry = 0, due = 0, progress = 1, allow_vanish = 0, c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "d:r:nh", longopts, NULL)) != -1) {
         switch (c) {
@@ -69,6 +74,7 @@ int cmd_run(int argc, char **argv)
         case 'n': dry = 1; break;
         case 'D': due = 1; break;
         case 'P': progress = 0; break;
+        case 'V': allow_vanish = 1; break;
         case 'h': free(only); return cli_usage(run_usage, 1);
         default: free(only); return cli_usage(run_usage, 0);
         }
@@ -108,7 +114,8 @@ int cmd_run(int argc, char **argv)
                           .nonly = nonly,
                           .dry_run = dry,
                           .progress = progress && isatty(STDERR_FILENO),
-                          .stop = &stop_requested};
+                          .stop = &stop_requested,
+                          .allow_vanish = allow_vanish};
     install_stop_handlers();
     ps_run_result res;
     ps_error err = {0};

@@ -284,7 +284,7 @@ datasets:
         cfg = self.export_config(csv)
         self.assertEqual(pslib.run("run", cfg, "--dataset", "site").rc, 0)
         self.write("in.csv", HEADER + "\n" + "\n".join(rows[:2]) + "\n")  # P003 vanishes
-        self.assertEqual(pslib.run("run", cfg, "--dataset", "site").rc, 0)
+        self.assertEqual(pslib.run("run", cfg, "--dataset", "site", "--allow-vanish").rc, 0)
         res = pslib.run("export", cfg, "--dataset", "site", "--format", "jsonl")
         self.assertEqual(sorted(json.loads(x)["ID"] for x in res.out.splitlines()),
                          ["P001", "P002"])

@@ -102,11 +102,13 @@ datasets:
     source: {{plugin: stub, rows: {ROWS}, seed: {seed}, invalid_ratio: "0.01", batch: {BATCH}}}
     sinks: [db, out, table]
     rejects: {tag}/rejects-big.jsonl
+    max_vanished: unlimited   # a second run with another seed replaces every ID
   - name: small
     target: {{level: project, id: site-2}}
     source: {{plugin: stub, rows: {SMALL_ROWS}, seed: {seed + 1}, invalid_ratio: "0.05"}}
     sinks: [db, out, table]
     rejects: {tag}/rejects-small.jsonl
+    max_vanished: unlimited
 """, name=f"{tag}-{seed}.yaml")
 
     def run_clean(self, tag, seed):

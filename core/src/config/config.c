@@ -422,9 +422,9 @@ static ps_status parse_sinks(cctx *x, const ps_ynode *n)
     return PS_OK;
 }
 
-static const char *const dataset_keys[] = {"name",     "type",     "target",       "profile",
-                                           "source",   "mapping",  "sinks",        "rejects",
-                                           "warnings", "schedule", "verify_meters"};
+static const char *const dataset_keys[] = {"name",     "type",     "target",        "profile",
+                                           "source",   "mapping",  "sinks",         "rejects",
+                                           "warnings", "schedule", "verify_meters", "max_vanished"};
 static const char *const mapping_keys[] = {"columns", "defaults", "timestamp", "transaction_types",
                                            "phone_country_code", "country"};
 static const char *const timestamp_keys[] = {"formats", "utc_offset", "time_zone"};
@@ -844,6 +844,18 @@ static ps_status parse_dataset(cctx *x, const ps_ynode *n, size_t idx, ps_datase
         free(raw);
         if (!*dst)
             return oom(x);
+    }
+
+    if ((v = ps_ynode_get(n, "max_vanished"))) {
+        char *raw = NULL, why[200];
+        pathf(sub, sizeof sub, "%s.max_vanished", path);
+        if ((st = nonempty(x, v, sub, &raw)) != PS_OK)
+            return st;
+        if (ps_vanish_limit_parse(raw, &d->max_vanished, why, sizeof why) != 0)
+            st = cerr(x, v, sub, "'%s' is not valid: %s", raw, why);
+        free(raw);
+        if (st != PS_OK)
+            return st;
     }
 
     if ((v = ps_ynode_get(n, "schedule")) && !ps_ynode_is_null(v)) {

@@ -5,6 +5,7 @@
 #include <stddef.h>
 
 #include "config/kv.h"
+#include "config/vanish_limit.h"
 #include "paysync/model.h"
 #include "paysync/status.h"
 #include "util/suggest.h"
@@ -63,6 +64,8 @@ typedef struct ps_dataset_def {
      * (see schedule.h). NULL/0 when the dataset has no schedule. */
     ps_kv *schedule;
     size_t nschedule;
+    /* `max_vanished`: how many stored payments one run may mark vanished (default 10 %). */
+    ps_vanish_limit max_vanished;
     int line, col;
 } ps_dataset_def;
 

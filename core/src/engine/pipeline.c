@@ -339,6 +339,43 @@ static ps_status write_sinks(ds_run *r, const ps_record_batch *b, ps_error *err)
     return PS_OK;
 }
 
+/* The vanish guard, before any sink commits: asks the dataset's store how many of its stored
+ * payments this run would mark vanished and fails the dataset (vanish_guard) over the limit. */
+static ps_status check_vanish(ds_run *r, int incremental, ps_error *err)
+{
+    ps_ds_plan *p = r->plan;
+    ps_sink_inst *ss = p->state_sink;
+    int open = 0;
+    for (size_t i = 0; i < r->sinks_open; i++)
+        open |= p->sinks[i] == ss;
+    /* A provider that resumed from a saved cursor read only a window of its source: not
+     * guarded until change tracking is limited to the window (docs/connectors.md). */
+    if (!ss || !open || incremental)
+        return PS_OK;
+    uint64_t stored = 0, vanishing = 0;
+    ps_error e = {0};
+    ps_status st =
+        ps_store_pending_vanish(ss->plugin->desc->name, ss->inst, &stored, &vanishing, &e);
+    if (st == PS_END)
+        return PS_OK;
+    if (st != PS_OK)
+        return ps_error_setf(err, st, "%s: %s", ss->label, e.message);
+    ps_dataset_result *res = r->res;
+    char msg[sizeof err->message];
+    int empty = res->read == res->blank;
+    if (ps_vanish_guard_decide(&res->guard, &p->def->max_vanished, r->opt->allow_vanish, stored,
+                               vanishing, empty, msg, sizeof msg) != PS_GUARD_TRIPPED) {
+        if (res->guard.outcome == PS_GUARD_ALLOWED)
+            ps_log(PS_LOG_WARN, p->label,
+                   "vanish guard: %" PRIu64 " of %" PRIu64 " stored payments vanish (%s)",
+                   vanishing, stored,
+                   r->opt->allow_vanish ? "allowed by --allow-vanish" : "max_vanished: unlimited");
+        return PS_OK;
+    }
+    snprintf(res->error_code, sizeof res->error_code, "%s", PS_VANISH_GUARD_CODE);
+    return ps_error_setf(err, PS_ERR_DATA, "%s", msg);
+}
+
 /* The column_missing check (docs/data-model.md), with the dataset's store open: compares this
  * run's header with the last successful run's, warns about each mapped column that is gone
  * (the run still commits: an optional column may be removed) and hands the store this
@@ -601,6 +638,8 @@ static ps_status run_dataset(ps_ds_plan *p, const ps_run_options *opt, ps_datase
     if (st == PS_OK &&
         r.res->read != r.res->accepted + r.res->rejected + r.res->blank + r.res->duplicates)
         st = ps_error_setf(&err, PS_ERR_INTERNAL, "counts do not reconcile");
+    if (st == PS_OK && !opt->dry_run)
+        st = check_vanish(&r, cursor != NULL, &err);
     if (st == PS_OK && !opt->dry_run)
         st = commit_all(&r, &err);
     if (st == PS_OK && r.rejects) {

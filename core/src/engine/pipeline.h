@@ -8,6 +8,7 @@
 
 #include "config/config.h"
 #include "engine/mapping.h"
+#include "engine/vanish_guard.h"
 #include "model/validate.h"
 #include "paysync/plugin.h"
 #include "plugin/loader.h"
@@ -25,7 +26,9 @@ typedef struct ps_dataset_result {
     int ran; /* 0 when the dataset was not selected/run */
     int ok;  /* 1 committed, 0 failed */
     ps_status status;
-    char error[1024]; /* when failed */
+    char error[1024];      /* when failed */
+    char error_code[32];   /* machine code of the failure when it has one ("vanish_guard") */
+    ps_vanish_guard guard; /* the vanish guard's counts and outcome */
     uint64_t read, accepted, rejected, blank, duplicates, warnings;
     ps_code_count rejected_by_code[PS_MAX_CODES];
     ps_code_count warnings_by_code[PS_MAX_CODES];
@@ -65,6 +68,7 @@ typedef struct ps_run_options {
     /* When non-NULL and set (e.g. by a SIGTERM handler), the running dataset stops after the
      * current batch and rolls back ("interrupted"); later datasets are not started. */
     volatile sig_atomic_t *stop;
+    int allow_vanish; /* --allow-vanish: a run over its max_vanished commits anyway */
 } ps_run_options;
 
 /* Validates every selected dataset's plugins and options, creates the instances, then runs

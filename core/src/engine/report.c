@@ -73,6 +73,11 @@ void ps_run_print_summary(const ps_run_result *res, FILE *out)
                     d->ok ? "committed without it (payments that had a value count as changed)"
                           : "nothing was committed");
         }
+        if (d->guard.outcome == PS_GUARD_ALLOWED)
+            fprintf(out,
+                    "    vanish guard: allowed %" PRIu64 " of %" PRIu64
+                    " stored payments to vanish\n",
+                    d->guard.vanishing, d->guard.stored);
         if (d->nunknown) {
             fprintf(out, "    unknown columns ignored:");
             for (size_t k = 0; k < d->nunknown; k++) {
@@ -121,6 +126,8 @@ ps_status ps_run_write_report(const ps_run_result *res, const char *path, ps_err
             char *e = ps_utf8_repair(d->error, strlen(d->error));
             json_object_set_new(o, "error", json_string(e ? e : "?"));
             free(e);
+            if (d->error_code[0])
+                json_object_set_new(o, "error_code", json_string(d->error_code));
         }
         json_object_set_new(o, "started", time_json(d->started_ms));
         json_object_set_new(o, "finished", time_json(d->finished_ms));
@@ -146,6 +153,19 @@ ps_status ps_run_write_report(const ps_run_result *res, const char *path, ps_err
             json_object_set_new(c, "unchanged", json_integer((json_int_t)d->changes.unchanged));
             json_object_set_new(c, "vanished", json_integer((json_int_t)d->changes.vanished));
             json_object_set_new(o, "changes", c);
+        }
+        if (d->guard.outcome != PS_GUARD_NOT_CHECKED) {
+            json_t *g = json_object();
+            json_object_set_new(g, "outcome",
+                                json_string(ps_vanish_guard_outcome_name(d->guard.outcome)));
+            json_object_set_new(g, "stored", json_integer((json_int_t)d->guard.stored));
+            json_object_set_new(g, "vanishing", json_integer((json_int_t)d->guard.vanishing));
+            json_object_set_new(g, "limit",
+                                d->guard.limit == UINT64_MAX
+                                    ? json_null()
+                                    : json_integer((json_int_t)d->guard.limit));
+            json_object_set_new(g, "empty_source", json_boolean(d->guard.empty_source));
+            json_object_set_new(o, "vanish_guard", g);
         }
         json_t *u = json_array();
         for (size_t k = 0; k < d->nunknown; k++) {

@@ -78,6 +78,13 @@ void ps_serve_metrics_render(ps_sbuf *b, const ps_serve_counters *c, int store_u
                 dataset_label(b, "paysync_last_run_ok", s[i].dataset);
                 ps_sbuf_printf(b, "} %d\n", s[i].last_run_ok);
             }
+        head(b, "paysync_vanish_guard_trips_total", "counter",
+             "Runs failed by the vanish guard (more stored payments would vanish than "
+             "max_vanished allows).");
+        for (size_t i = 0; i < n; i++) {
+            dataset_label(b, "paysync_vanish_guard_trips_total", s[i].dataset);
+            ps_sbuf_printf(b, "} %llu\n", (unsigned long long)s[i].guard_trips);
+        }
     }
     head(b, "paysync_http_requests_total", "counter", "HTTP responses by status code.");
     for (int i = 0; i <= PS_SERVE_STATUS_SLOTS; i++) {

@@ -5,6 +5,7 @@
 #define PS_SQLITE_STORE_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "paysync/plugin.h"
 #include "store/store_kind.h" /* PS_SQLITE_PLUGIN */
@@ -30,6 +31,10 @@ const ps_plugin_descriptor *ps_store_sqlite_sink(void);
 ps_status ps_store_sqlite_previous_columns(void *writer, char ***prev, size_t *n, ps_error *err);
 ps_status ps_store_sqlite_record_columns(void *writer, const char *const *cols, size_t ncols,
                                          const char *const *missing, size_t nmissing,
+                                         ps_error *err);
+
+/* The writer's ps_store_backend.pending_vanish (store.h: ps_store_pending_vanish). */
+ps_status ps_store_sqlite_pending_vanish(void *writer, uint64_t *stored, uint64_t *vanishing,
                                          ps_error *err);
 
 /* The database file of a sqlite sink configured with opts: its `path` option (default

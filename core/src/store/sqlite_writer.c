@@ -52,7 +52,8 @@ typedef struct sq_sink {
     char *dataset, *run_id, *target_id;
     ps_target_level level;
     uint64_t inserted, changed, unchanged;
-    int insert_first; /* the last row was new: try the insert before the touch */
+    uint64_t stored_before; /* the dataset's present payments when it was opened */
+    int insert_first;       /* the last row was new: try the insert before the touch */
     /* The open dataset's header and its missing columns (JSON arrays), written with the run
      * at commit (ps_store_sqlite_record_columns); NULL when not given. */
     char *columns_json, *missing_json;
@@ -411,6 +412,55 @@ static void mark_started(sq_sink *s, int64_t started_ms)
                      s->path, s->dataset, sqlite3_errmsg(s->db));
 }
 
+/* Counts the open dataset's present payments matching `extra` (SQL, ?2 = this run). */
+static int count_present(sq_sink *s, const char *extra, uint64_t *out)
+{
+    char sql[256];
+    snprintf(sql, sizeof sql,
+             "SELECT count(*) FROM " PS_STORE_T_PAYMENTS
+             " WHERE dataset = ?1 AND vanished_run IS NULL %s",
+             extra);
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
+    if (rc == SQLITE_OK) {
+        sqlite3_bind_text(st, 1, s->dataset, -1, SQLITE_STATIC);
+        if (sqlite3_bind_parameter_count(st) >= 2)
+            sqlite3_bind_text(st, 2, s->run_id, -1, SQLITE_STATIC);
+        rc = sqlite3_step(st);
+        if (rc == SQLITE_ROW) {
+            sqlite3_int64 v = sqlite3_column_int64(st, 0);
+            *out = v < 0 ? 0 : (uint64_t)v;
+            rc = SQLITE_OK;
+        }
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+ps_status ps_store_sqlite_pending_vanish(void *writer, uint64_t *stored, uint64_t *vanishing,
+                                         ps_error *err)
+{
+    sq_sink *s = writer;
+    *stored = *vanishing = 0;
+    if (!s->in_txn)
+        return ps_error_setf(err, PS_ERR_INTERNAL,
+                             "sqlite store '%s': vanish count without an open dataset", s->path);
+    *stored = s->stored_before;
+    if (s->stored_before == 0)
+        return PS_OK;
+    /* the rows commit's vanish statement (st_vanish) would flag */
+    int rc = count_present(s, "AND last_seen_run <> ?2", vanishing);
+    if (rc != SQLITE_OK) {
+        char what[300];
+        snprintf(what, sizeof what,
+                 "counting the payments of dataset '%s' this run would mark "
+                 "vanished",
+                 s->dataset);
+        return sq_fail(s, s->db, rc, what, err);
+    }
+    return PS_OK;
+}
+
 static ps_status sq_open(void *inst, const ps_sink_open_args *args, ps_error *err)
 {
     sq_sink *s = inst;
@@ -436,6 +486,9 @@ static ps_status sq_open(void *inst, const ps_sink_open_args *args, ps_error *er
     s->in_txn = 1;
     s->insert_first = 0;
     rc = bulk_begin(s);
+    s->stored_before = 0;
+    if (rc == SQLITE_OK && !s->nbulk)
+        rc = count_present(s, "AND 1", &s->stored_before);
     if (rc != SQLITE_OK) {
         char what[300];
         snprintf(what, sizeof what, "preparing the first load of dataset '%s'", s->dataset);

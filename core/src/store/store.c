@@ -467,15 +467,20 @@ static const char q_last[] =
 static const char q_codes[] = "SELECT dataset, code, SUM(count) FROM " PS_STORE_T_RUN_REJECTS
                               " GROUP BY dataset, code ORDER BY dataset, code";
 
+static const char q_guard[] =
+    "SELECT dataset, COUNT(*) FROM " PS_STORE_T_RUNS
+    " WHERE outcome = 'failed' AND error LIKE 'vanish!_guard:%' ESCAPE '!'"
+    " GROUP BY dataset";
+
 static ps_status sq_stats(ps_store *ps, ps_store_stats **out, size_t *nout, ps_error *err)
 {
     sq_store *store = SQ(ps);
     sqlite3 *db = store->db;
     ps_store_stats *v = NULL;
     size_t n = 0, cap = 0;
-    const char *const qs[4] = {q_counts, q_success, q_last, q_codes};
+    const char *const qs[5] = {q_counts, q_success, q_last, q_codes, q_guard};
     ps_status st = PS_OK;
-    for (int q = 0; q < 4 && st == PS_OK; q++) {
+    for (int q = 0; q < 5 && st == PS_OK; q++) {
         sqlite3_stmt *s = NULL;
         int rc = sqlite3_prepare_v2(db, qs[q], -1, &s, NULL);
         if (rc != SQLITE_OK) {
@@ -501,6 +506,8 @@ static ps_status sq_stats(ps_store *ps, ps_store_stats **out, size_t *nout, ps_e
                     e->runs_failed += runs;
                 for (int k = 0; k < 10; k++)
                     e->rows[k] += (uint64_t)sqlite3_column_int64(s, 3 + k);
+            } else if (q == 4) {
+                e->guard_trips = (uint64_t)sqlite3_column_int64(s, 1);
             } else if (q == 3) {
                 const char *code = (const char *)sqlite3_column_text(s, 1);
                 struct ps_store_code_count *nc =
@@ -596,4 +603,5 @@ const ps_store_backend ps_store_sqlite = {
     .previous_columns = ps_store_sqlite_previous_columns,
     .record_columns = ps_store_sqlite_record_columns,
     .missing_columns = sq_missing_columns,
+    .pending_vanish = ps_store_sqlite_pending_vanish,
 };

@@ -94,6 +94,7 @@ typedef struct ps_store_stats {
     int has_run;
     int last_run_ok;
     int64_t last_run_ms;
+    uint64_t guard_trips; /* failed runs stopped by the vanish guard (error "vanish_guard:") */
     /* Rejected rows by problem code over every successful run, sorted by code. */
     struct ps_store_code_count {
         char *code;
@@ -154,6 +155,8 @@ typedef struct ps_store_backend {
                                 const char *const *missing, size_t nmissing, ps_error *err);
     ps_status (*missing_columns)(ps_store *s, const char *dataset, const char *run_id,
                                  char ***names, size_t *n, ps_error *err);
+    /* The writer, before commit (see ps_store_pending_vanish). */
+    ps_status (*pending_vanish)(void *writer, uint64_t *stored, uint64_t *vanishing, ps_error *err);
 } ps_store_backend;
 
 /* ---- finding the configured store ------------------------------------------------------ */
@@ -211,6 +214,16 @@ ps_status ps_store_missing_columns(ps_store *s, const char *dataset, const char 
 
 /* Frees n names and the array. NULL is ignored. */
 void ps_store_names_free(char **names, size_t n);
+
+/* ---- the vanish guard ------------------------------------------------------------------ */
+
+/* For the vanish guard, after the last write_batch of a dataset and before any sink commits:
+ * writer is an instance of the sink `plugin` (a store's writer) with a dataset open. Sets
+ * *stored to the dataset's payments present before this run and *vanishing to how many of
+ * them this run has not written (commit would mark them vanished). Changes nothing. PS_END
+ * when plugin is not a store; PS_ERR_SINK naming the store when it cannot be read. */
+ps_status ps_store_pending_vanish(const char *plugin, void *writer, uint64_t *stored,
+                                  uint64_t *vanishing, ps_error *err);
 
 /* ---- reading -------------------------------------------------------------------------- */
 

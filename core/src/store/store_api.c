@@ -60,6 +60,16 @@ ps_status ps_store_locate(const ps_config *cfg, const ps_dataset_def *d, ps_stor
     return PS_END;
 }
 
+ps_status ps_store_pending_vanish(const char *plugin, void *writer, uint64_t *stored,
+                                  uint64_t *vanishing, ps_error *err)
+{
+    const ps_store_backend *b = ps_store_backend_find(plugin);
+    *stored = *vanishing = 0;
+    if (!b || !b->pending_vanish)
+        return PS_END;
+    return b->pending_vanish(writer, stored, vanishing, err);
+}
+
 void ps_store_ref_free(ps_store_ref *ref)
 {
     if (!ref)

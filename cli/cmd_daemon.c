@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "commands.h"
+#include "config/file_sinks.h"
 #include "config/schedule.h"
 #include "daemon/scheduler.h"
 #include "daemon_proc.h"
@@ -247,13 +248,26 @@ static void reap(daemon_t *d, int stopping)
     }
 }
 
+static int has_schedule(const ps_config *cfg, const ps_dataset_def *d)
+{
+    ps_schedule s;
+    return cli_dataset_schedule(cfg, d, &s) == 0;
+}
+
+/* The config's file sinks, and none shared by datasets the daemon runs (each runs alone). */
+static ps_status daemon_check_sinks(const ps_config *cfg, ps_error *err)
+{
+    ps_status st = ps_file_sinks_check(cfg, err);
+    return st != PS_OK ? st : ps_file_sinks_check_separate(cfg, has_schedule, err);
+}
+
 static void reload(daemon_t *d)
 {
     ps_config *cfg = NULL;
     ps_error err = {0};
     ps_log(PS_LOG_INFO, COMPONENT, "SIGHUP: reloading %s", d->config_path);
     if (ps_config_load(d->config_path, &cfg, &err) != PS_OK ||
-        ps_config_check_schedules(cfg, &err) != PS_OK) {
+        ps_config_check_schedules(cfg, &err) != PS_OK || daemon_check_sinks(cfg, &err) != PS_OK) {
         ps_log(PS_LOG_ERROR, COMPONENT, "reload failed, keeping the previous config: %s",
                err.message);
         ps_config_free(cfg);
@@ -350,6 +364,10 @@ int cmd_daemon(int argc, char **argv)
         return PS_EXIT_USAGE;
     }
     int rc = cli_check_schedules(d.cfg);
+    if (rc == 0 && daemon_check_sinks(d.cfg, &err) != PS_OK) {
+        cli_error("%s", err.message);
+        rc = PS_EXIT_USAGE;
+    }
     if (rc != 0) {
         ps_config_free(d.cfg);
         free(d.config_path);

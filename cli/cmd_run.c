@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "commands.h"
+#include "config/file_sinks.h"
 #include "due.h"
 #include "util/log.h"
 #include "engine/pipeline.h"
@@ -109,6 +110,13 @@ int cmd_run(int argc, char **argv)
             ps_config_free(cfg);
             return rc;
         }
+        /* datasets sharing a file sink run together (docs/configuration.md "Shared file
+         * sinks"); only has room for every dataset (cli_due_filter) */
+        size_t before = nonly;
+        if (ps_file_sinks_close_selection(cfg, (const char **)only, &nonly) > 0)
+            for (size_t i = before; i < nonly; i++)
+                ps_log(PS_LOG_INFO, only[i],
+                       "not due, but run with the due datasets it shares a file sink with");
     }
     ps_run_options opt = {.only = only,
                           .nonly = nonly,

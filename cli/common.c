@@ -4,6 +4,7 @@
 #include <stdlib.h>
 
 #include "commands.h"
+#include "config/file_sinks.h"
 #include "util/log.h"
 
 void cli_error(const char *fmt, ...)
@@ -69,6 +70,12 @@ int cli_load(const char *path, ps_config **cfg, ps_registry **reg)
     *reg = NULL;
     if (ps_config_load(path, cfg, &err) != PS_OK) {
         cli_error("%s", err.message);
+        return PS_EXIT_USAGE;
+    }
+    if (ps_file_sinks_check(*cfg, &err) != PS_OK) {
+        cli_error("%s", err.message);
+        ps_config_free(*cfg);
+        *cfg = NULL;
         return PS_EXIT_USAGE;
     }
     cli_warn_config_perms(*cfg);

@@ -216,7 +216,7 @@ datasets:
 sinks:
   state: {plugin: sqlite, path: var/state.db}
   csvout: {plugin: csv, path: out/sink.csv}
-  jsonout: {plugin: jsonl, path: out/sink.jsonl}
+  jsonout: {plugin: jsonl, path: "out/sink-{dataset}.jsonl"}
 datasets:
   - name: site
     target: {level: project, id: p1}
@@ -250,7 +250,7 @@ datasets:
 
         res = pslib.run("export", cfg, "--dataset", "site", "--format", "jsonl")
         self.assertEqual(res.rc, 0, res)
-        with open(self.path("out", "sink.jsonl")) as f:
+        with open(self.path("out", "sink-site.jsonl")) as f:  # one file per dataset
             sink = sorted(f.read().splitlines())
         self.assertEqual(sorted(res.out.splitlines()), sink)  # same keys, numbers and order
 

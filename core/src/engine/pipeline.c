@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "config/file_sinks.h"
 #include "engine/column_check.h"
 #include "engine/meterlist.h"
 #include "engine/plan.h"
@@ -683,6 +684,13 @@ ps_status ps_run(const ps_config *cfg, ps_registry *reg, const ps_run_options *o
                  ps_run_result *res, ps_error *err)
 {
     memset(res, 0, sizeof *res);
+    /* A shared file sink is replaced by every run: refuse a selection that leaves out some of
+     * its datasets (a dry run writes nothing). */
+    if (!opt->dry_run) {
+        ps_status cs = ps_file_sinks_check_selection(cfg, opt->only, opt->nonly, err);
+        if (cs != PS_OK)
+            return cs;
+    }
     ps_plan plan;
     ps_status st = ps_plan_build(cfg, reg, opt->only, opt->nonly, opt->dry_run, &plan, err);
     if (st != PS_OK)

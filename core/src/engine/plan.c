@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "config/file_sinks.h"
 #include "model/model_fields.h"
 #include "plugin/connectors.h"
 
@@ -150,6 +151,45 @@ void ps_plan_validate_config(const ps_ds_plan *p, const ps_tz *serial_zone, ps_v
     memcpy(out->defaults, p->defaults, sizeof out->defaults);
 }
 
+/* The instance of sink sd (a file sink with {dataset} in its path) for dataset d: its
+ * options with the path expanded. */
+static ps_status create_per_dataset_sink(const ps_config *cfg, ps_registry *reg,
+                                         const ps_sink_def *sd, const ps_dataset_def *d,
+                                         ps_sink_inst *si, ps_error *err)
+{
+    ps_plugin_ref ref = sd->ref;
+    ref.opts = calloc(sd->ref.nopts + 1, sizeof *ref.opts);
+    if (!ref.opts)
+        return ps_error_setf(err, PS_ERR_NOMEM, "out of memory");
+    char *path = NULL;
+    for (size_t i = 0; i < sd->ref.nopts; i++) {
+        ref.opts[i] = sd->ref.opts[i];
+        if (!path && strcmp(ref.opts[i].key, "path") == 0) {
+            path = ps_file_sink_expand(ref.opts[i].value, d->name);
+            if (!path) {
+                free(ref.opts);
+                return ps_error_setf(err, PS_ERR_NOMEM, "out of memory");
+            }
+            ref.opts[i].value = path;
+        }
+    }
+    si->def = sd;
+    snprintf(si->label, sizeof si->label, "sink %s (%s)", sd->name, d->name);
+    si->env.name = si->label;
+    char context[300];
+    snprintf(context, sizeof context, "sink '%s' for dataset '%s'", sd->name, d->name);
+    ps_status st = create_instance(cfg, reg, &ref, PS_PLUGIN_SINK, context, &si->plugin, &si->opts,
+                                   &si->ctx, &si->env, &si->inst, err);
+    free(path);
+    free(ref.opts);
+    if (st != PS_OK) {
+        si->inst = NULL;
+        return st;
+    }
+    si->used = 1;
+    return PS_OK;
+}
+
 ps_status ps_plan_build(const ps_config *cfg, ps_registry *reg, char *const *only, size_t nonly,
                         int no_sinks, ps_plan *out, ps_error *err)
 {
@@ -168,7 +208,15 @@ ps_status ps_plan_build(const ps_config *cfg, ps_registry *reg, char *const *onl
         free(names);
         return st;
     }
-    out->sinks = calloc(cfg->nsinks + 1, sizeof *out->sinks);
+    /* A sink with {dataset} in its path gets one instance per dataset, after the shared ones. */
+    size_t nper = 0;
+    for (size_t i = 0; i < cfg->ndatasets && !no_sinks; i++) {
+        const ps_dataset_def *d = &cfg->datasets[i];
+        for (size_t k = 0; selected(d->name, only, nonly) && k < d->nsinks; k++)
+            nper += (size_t)ps_file_sink_per_dataset(ps_config_sink(cfg, d->sinks[k]));
+    }
+    size_t next_per = cfg->nsinks;
+    out->sinks = calloc(cfg->nsinks + nper + 1, sizeof *out->sinks);
     out->ds = calloc(cfg->ndatasets + 1, sizeof *out->ds);
     if (!out->sinks || !out->ds)
         return ps_error_setf(err, PS_ERR_NOMEM, "out of memory");
@@ -223,6 +271,14 @@ ps_status ps_plan_build(const ps_config *cfg, ps_registry *reg, char *const *onl
                                    cfg->path, d->name, d->sinks[k]);
                 break;
             }
+            if (ps_file_sink_per_dataset(sd)) {
+                ps_sink_inst *si = &out->sinks[next_per++];
+                st = create_per_dataset_sink(cfg, reg, sd, d, si, err);
+                if (st != PS_OK)
+                    break;
+                p->sinks[p->nsinks++] = si;
+                continue;
+            }
             ps_sink_inst *si = &out->sinks[sd - cfg->sinks];
             if (!si->def) {
                 si->def = sd;
@@ -261,7 +317,7 @@ ps_status ps_plan_build(const ps_config *cfg, ps_registry *reg, char *const *onl
         st = ps_options_from_ref(pl->desc, &sd->ref, cfg, context, &o, err);
         ps_options_free(o);
     }
-    out->nsinks = cfg->nsinks;
+    out->nsinks = next_per;
     if (st != PS_OK)
         ps_plan_free(out);
     return st;

@@ -373,13 +373,17 @@ static ps_status fetch_meta(gs_inst *g, ps_error *err)
     return PS_OK;
 }
 
-static char *values_url(gs_inst *g)
+/* URL reading rows r1..r2 of the tab: data as raw values (UNFORMATTED_VALUE, SERIAL_NUMBER),
+ * or, formatted = 1, as the sheet displays them (FORMATTED_VALUE: the header row). what
+ * receives "reading RANGE". */
+static char *range_url(gs_inst *g, uint64_t r1, uint64_t r2, int formatted, char *what,
+                       size_t what_cap)
 {
     uint32_t cols = g->tab->col_count ? g->tab->col_count : 26;
-    char *range = ps_gs_a1_range(g->tab->title, g->req_start, cols, g->req_end);
+    char *range = ps_gs_a1_range(g->tab->title, r1, cols, r2);
     if (!range)
         return NULL;
-    snprintf(g->range_text, sizeof g->range_text, "reading %s", range);
+    snprintf(what, what_cap, "reading %s", range);
     char *enc = ps_gs_pct_encode(range);
     free(range);
     if (!enc)
@@ -388,11 +392,19 @@ static char *values_url(gs_inst *g)
     char *url = malloc(n);
     if (url)
         snprintf(url, n,
-                 "%s/v4/spreadsheets/%s/values/%s?majorDimension=ROWS&valueRenderOption="
-                 "UNFORMATTED_VALUE&dateTimeRenderOption=SERIAL_NUMBER",
+                 formatted ? "%s/v4/spreadsheets/%s/values/%s?majorDimension=ROWS&"
+                             "valueRenderOption=FORMATTED_VALUE"
+                           : "%s/v4/spreadsheets/%s/values/%s?majorDimension=ROWS&"
+                             "valueRenderOption=UNFORMATTED_VALUE&dateTimeRenderOption="
+                             "SERIAL_NUMBER",
                  g->api_url, g->id, enc);
     free(enc);
     return url;
+}
+
+static char *values_url(gs_inst *g)
+{
+    return range_url(g, g->req_start, g->req_end, 0, g->range_text, sizeof g->range_text);
 }
 
 /* After a 5xx or timeout: halve the page (down to 20 rows) and retry. */
@@ -415,29 +427,29 @@ static char *shrink_page(void *ctx)
 /* The `range` of a values answer must be the range asked for: the same tab and the same
  * start cell (its end may be clipped to the grid). Anything else would put the answer's
  * cells under the wrong columns or rows. */
-static ps_status check_answer_range(gs_inst *g, ps_error *err)
+static ps_status check_answer_range(gs_inst *g, const ps_gs_page *page, uint64_t start_row,
+                                    const char *what, ps_error *err)
 {
     char got[1100], title[1024], start[32], want[32];
-    snprintf(want, sizeof want, "A%llu", (unsigned long long)g->req_start);
-    if (g->page.range_at == SIZE_MAX ||
-        ps_gs_vjson_string(g->page.body, g->page.len, g->page.range_at, got, sizeof got) ==
-            SIZE_MAX)
+    snprintf(want, sizeof want, "A%llu", (unsigned long long)start_row);
+    if (page->range_at == SIZE_MAX ||
+        ps_gs_vjson_string(page->body, page->len, page->range_at, got, sizeof got) == SIZE_MAX)
         return ps_error_setf(err, PS_ERR_SOURCE,
                              "%s: Google's answer names no range (or an unreadable one), so it "
                              "cannot be matched to the request; nothing was used",
-                             g->range_text);
+                             what);
     if (ps_gs_a1_split(got, title, sizeof title, start, sizeof start) != 0)
         return ps_error_setf(err, PS_ERR_SOURCE,
                              "%s: Google's answer is for '%.200s', which is not an A1 range of "
                              "a tab; nothing was used",
-                             g->range_text, got);
+                             what, got);
     int same_tab = strcmp(title, g->tab->title) == 0;
     if (same_tab && strcmp(start, want) == 0)
         return PS_OK;
     return ps_error_setf(err, PS_ERR_SOURCE,
                          "%s: Google's answer is for %.300s, not for the range asked (%s): "
                          "its cells would land under the wrong %s, so nothing was used",
-                         g->range_text, got, same_tab ? "start cell differs" : "another tab",
+                         what, got, same_tab ? "start cell differs" : "another tab",
                          same_tab ? "columns or rows" : "tab");
 }
 
@@ -466,11 +478,34 @@ static ps_status fetch_page(gs_inst *g, uint64_t start, uint64_t end, ps_error *
         return ps_error_setf(err, PS_ERR_SOURCE, "%s: Google sent %zu rows for a %llu-row range",
                              g->range_text, g->page.nrows,
                              (unsigned long long)(g->req_end - g->req_start + 1));
-    st = check_answer_range(g, err);
+    st = check_answer_range(g, &g->page, g->req_start, g->range_text, err);
     if (st != PS_OK)
         return st;
     g->next_row = g->req_end + 1;
     return PS_OK;
+}
+
+/* The header row as the user sees it: the same row asked again with FORMATTED_VALUE, so that
+ * a header cell holding a number or a date reads as displayed ("Mar 2024", not 45352). The
+ * cells go to arena. An empty answer keeps the raw cells. */
+static ps_status read_header_formatted(gs_inst *g, ps_arena *arena, uint64_t row, ps_cell **cells,
+                                       uint32_t *n, ps_error *err)
+{
+    char what[300];
+    char *url = range_url(g, row, row, 1, what, sizeof what);
+    if (!url)
+        return ps_error_setf(err, PS_ERR_NOMEM, "out of memory");
+    ps_gs_page hp;
+    memset(&hp, 0, sizeof hp);
+    ps_gs_request r = {.url = url, .what = what, .page = &hp, .first_row = row};
+    ps_status st = ps_gs_client_get(&g->client, &r, NULL, err);
+    free(url);
+    if (st == PS_OK)
+        st = check_answer_range(g, &hp, row, what, err);
+    if (st == PS_OK && hp.nrows > 0)
+        st = ps_gs_page_row(g->host, arena, &hp, 0, 0, row, cells, n, err);
+    ps_gs_page_free(&hp);
+    return st;
 }
 
 static int match_cb(void *ctx, const char *name, size_t len)
@@ -540,6 +575,9 @@ static ps_status open_api(gs_inst *g, const ps_open_args *args, ps_table_info *i
         hcells = rows[hidx];
         hn = ns[hidx];
     }
+    st = read_header_formatted(g, args->run_arena, (uint64_t)hidx + 1, &hcells, &hn, err);
+    if (st != PS_OK)
+        return st;
     while (hn > 0 && hcells[hn - 1].len == 0)
         hn--;
     g->width = hn;

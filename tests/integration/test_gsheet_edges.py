@@ -113,7 +113,7 @@ class Edges(GsheetCase):
         return res
 
     def test_answer_for_another_tab_fails_the_dataset(self):
-        res = self.run_with_fault("range_tab", 1)  # the second page (rows 26-50)
+        res = self.run_with_fault("range_tab", 2)  # first page, header row, then rows 26-50
         self.assertIn("reading 'My Tab'!A26:I50: Google's answer is for Other!A26:I50, not for "
                       "the range asked (another tab)", res.err, res)
         self.assertIn("nothing was used", res.err, res)
@@ -122,6 +122,111 @@ class Edges(GsheetCase):
         res = self.run_with_fault("range_shift", 0)  # the first page
         self.assertIn("reading 'My Tab'!A1:I25: Google's answer is for 'My Tab'!C5:I29, not for "
                       "the range asked (start cell differs)", res.err, res)
+
+    # ---- values under blank header cells: one warning per column, never dropped ---------------
+
+    def test_values_under_blank_headers_warn_once_per_column(self):
+        # header: D is blank in the middle; the header ends at J, values also in K and L
+        head = list(HEADER)
+        head.insert(3, "")
+        rows = [head]
+        for i in range(1, 6):
+            r = row(i)
+            r.insert(3, "note %d" % i if i != 2 else "")
+            if i >= 4:
+                r += ["k%d" % i]
+            if i == 5:
+                r += ["l5"]
+            rows.append(r)
+        res = self.run_paysync(self.use(sheet(rows)))
+        self.assertEqual(res.rc, 0, res)
+        rep = self.report()
+        self.check_counts(rep)
+        self.assertEqual((rep["accepted"], rep["rejected"]), (5, 0), rep)  # no row rejected
+        self.assertEqual(rep["warnings_by_code"].get("unnamed_column"), 3, rep)
+        cols = {c["column"]: c for c in rep["unnamed_columns"]}
+        self.assertEqual(sorted(cols), ["D", "K", "L"], rep)
+        self.assertEqual((cols["D"]["values"], cols["D"]["first_row"]), (4, 2))
+        self.assertEqual((cols["K"]["values"], cols["K"]["first_row"]), (2, 5))
+        self.assertEqual(cols["L"]["values"], 1)
+        self.assertEqual('column D has no header but holds 4 values (first in row 2), not read: '
+                         'name the column or map it with mapping.columns {"@D": FIELD}',
+                         cols["D"]["message"])
+        self.assertIn("warning unnamed_column: column K has no header but holds 2 values",
+                      res.out + res.err, res)
+        self.assertEqual(self.records()["P001"]["CUSTOMER_NAME"], "Amina")
+
+    def test_unnamed_column_mapped_by_letter_is_read(self):
+        head = list(HEADER)
+        head.insert(3, "")
+        rows = [head]
+        for i in range(1, 4):
+            r = row(i)
+            r.insert(3, "note %d" % i)
+            rows.append(r)
+        res = self.run_paysync(self.use(sheet(rows), '{columns: {"@D": NOTES}}'))
+        self.assertEqual(res.rc, 0, res)
+        rep = self.report()
+        self.assertEqual(rep["unnamed_columns"], [], rep)
+        self.assertEqual(self.records()["P002"]["NOTES"], "note 2")
+
+    # ---- columns by letter or position: duplicate headers told apart ------------------------
+
+    def dup_sheet(self):
+        head = list(HEADER) + ["Amount"]
+        head[2] = "Amount"
+        rows = [head] + [row(i) + [10 + i] for i in range(1, 4)]
+        return sheet(rows)
+
+    def test_duplicate_headers_message_says_how_to_tell_them_apart(self):
+        cfg = self.use(self.dup_sheet(), '{columns: {"Amount": PAYMENT_AMOUNT}}')
+        res = self.run_paysync(cfg)
+        self.assertEqual(res.rc, 1, res)
+        self.assertIn("columns 'Amount' (column C) and 'Amount' (column J) both map to field "
+                      "PAYMENT_AMOUNT; remove one, or tell them apart by column letter or "
+                      'position in mapping.columns, e.g. {"@C": PAYMENT_AMOUNT, "@J": NOTES}',
+                      res.err, res)
+
+    def test_duplicate_headers_mapped_by_letter_and_position(self):
+        for cols in ('{"@C": PAYMENT_AMOUNT, "@j": TRANSACTION_CHARGES}',
+                     '{"@3": PAYMENT_AMOUNT, "@10": TRANSACTION_CHARGES}'):
+            with self.subTest(columns=cols):
+                res = self.run_paysync(self.use(self.dup_sheet(), "{columns: %s}" % cols))
+                self.assertEqual(res.rc, 0, res)
+                r = self.records()["P002"]
+                self.assertEqual((str(r["PAYMENT_AMOUNT"]), str(r["TRANSACTION_CHARGES"])),
+                                 ("1500.5", "12"), r)
+
+    def test_bad_column_reference_is_a_config_error(self):
+        for key in ("@", "@0", "@4D", "@ZZZZ", "@18279"):
+            with self.subTest(key=key):
+                res = self.run_paysync(self.use(self.dup_sheet(), '{columns: {"%s": NOTES}}' % key))
+                self.assertEqual(res.rc, 2, res)
+                self.assertIn("'%s' is not a column reference" % key, res.err, res)
+
+    def test_header_beginning_with_at_is_written_double_at(self):
+        head = list(HEADER) + ["@note"]
+        rows = [head] + [row(i) + ["n%d" % i] for i in range(1, 3)]
+        res = self.run_paysync(self.use(sheet(rows), '{columns: {"@@note": NOTES}}'))
+        self.assertEqual(res.rc, 0, res)
+        self.assertEqual(self.records()["P001"]["NOTES"], "n1")
+
+    # ---- header cells as the user sees them -------------------------------------------------
+
+    def test_header_cells_are_read_formatted(self):
+        # the NOTES column's header is a date cell displayed "Mar 2024" (raw: serial 45352)
+        head = list(HEADER) + [{"v": 45352, "f": "Mar 2024"}]
+        rows = [head] + [row(i) + ["n%d" % i] for i in range(1, 3)]
+        res = self.run_paysync(self.use(sheet(rows), '{columns: {"Mar 2024": NOTES}}'))
+        self.assertEqual(res.rc, 0, res)
+        self.assertEqual(self.records()["P002"]["NOTES"], "n2")
+        self.assertEqual(self.report()["unknown_columns"], [])
+        log = [p for k, p in self.emu.stats()["log"] if k == "values"]
+        header_reads = [p for p in log if "FORMATTED_VALUE" in p and "UNFORMATTED" not in p]
+        self.assertEqual(len(header_reads), 1, log)
+        self.assertIn("%27My%20Tab%27%21A1%3AL1?", header_reads[0])  # the header row alone
+        data = [p for p in log if "UNFORMATTED_VALUE" in p]
+        self.assertTrue(data and all("dateTimeRenderOption=SERIAL_NUMBER" in p for p in data))
 
 
 if __name__ == "__main__":

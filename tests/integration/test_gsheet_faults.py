@@ -91,7 +91,8 @@ class Faults(GsheetCase):
     def test_503_shrinks_the_page(self):
         self.emu.stop()
         from test_gsheet_run import Emulator
-        self.emu = Emulator(self.dir, "--generate", "300", "--fault", "values:503:1:1")
+        # skip the first page and the header row read (FORMATTED_VALUE)
+        self.emu = Emulator(self.dir, "--generate", "300", "--fault", "values:503:1:2")
         src = {"spreadsheet_id": "generated", "api_key": "k", "api_url": self.emu.url,
                "requests_per_minute": 6000, "page_rows": 200, "max_retries": 2}
         res = self.run_paysync(self.gsheet_config(src, name="g.yaml"))
@@ -99,10 +100,11 @@ class Faults(GsheetCase):
         self.assertIn("shrinking the page to 50 rows", res.err)
         self.assertEqual(self.report()["accepted"], 300)
         values = [p for k, p in self.emu.stats()["log"] if k == "values"]
-        # 1-200, 201-301 (503), 201-250, 251-301
-        self.assertEqual(len(values), 4, values)
-        self.assertIn("%21A201%3AU250?", values[2])
-        self.assertIn("%21A251%3AU301?", values[3])
+        # 1-200, header row 1 formatted, 201-301 (503), 201-250, 251-301
+        self.assertEqual(len(values), 5, values)
+        self.assertIn("%21A1%3AU1?", values[1])
+        self.assertIn("%21A201%3AU250?", values[3])
+        self.assertIn("%21A251%3AU301?", values[4])
 
     def test_503_then_ok(self):
         _, c = self.run_fault([{"when": "values", "kind": "503", "skip": 2}], 0, "HTTP 503")

@@ -300,7 +300,8 @@ class RunGsheet(GsheetCase):
         rep = self.report()
         self.assertEqual(rep["accepted"], 2500, rep)
         st = self.emu.stats()
-        self.assertEqual(st["counts"].get("values"), 3, st)  # 1-1000, 1001-2000, 2001-2501
+        # 1-1000, the header row formatted, 1001-2000, 2001-2501
+        self.assertEqual(st["counts"].get("values"), 4, st)
 
     def test_config_needs_exactly_one_auth(self):
         self.start()

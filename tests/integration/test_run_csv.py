@@ -168,13 +168,19 @@ datasets:
         self.assertIn("line 3", res.err)
         self.assertFalse(os.path.exists(self.path("out", "payments.jsonl")))
 
-    def test_wider_row_is_rejected_with_row_number(self):
-        csv = self.write("in.csv", HEADER + "\n" + good_row(1) + ",extra\n" + good_row(2) + ",\n")
+    def test_wider_row_is_one_unnamed_column_warning(self):
+        # a value past the header's last column (K) is never a reject nor dropped silently:
+        # one unnamed_column warning for the column, naming it, its values and first row
+        csv = self.write("in.csv", HEADER + "\n" + good_row(1) + ",extra\n" + good_row(2) + ",\n" +
+                         good_row(3) + ",more\n")
         res, rep = self.run_ok(self.dataset_config(csv))
-        self.assertEqual(rep["accepted"], 1)
-        rej = self.rejects()
-        self.assertEqual(rej[0]["row"], 2)
-        self.assertEqual(rej[0]["problems"][0]["code"], "extra_cells")
+        self.assertEqual((rep["accepted"], rep["rejected"]), (3, 0), rep)
+        self.assertEqual(self.rejects(), [])
+        self.assertEqual(rep["warnings_by_code"], {"unnamed_column": 1}, rep)
+        [col] = rep["unnamed_columns"]
+        self.assertEqual((col["column"], col["values"], col["first_row"]), ("K", 2, 2), col)
+        self.assertIn("(past the header: in CSV, maybe an unquoted delimiter)", col["message"])
+        self.assertIn("unnamed_column: column K has no header but holds 2 values", res.err)
 
     def test_stdin_source(self):
         cfg = self.dataset_config("-")

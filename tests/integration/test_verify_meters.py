@@ -173,7 +173,8 @@ datasets:
             self.assertEqual(rep["verify_meters"], {"meters": 5, "unknown": 5, "near_misses": 3})
             self.assertNotIn(API_KEY, res.out + res.err)
             counts = emu.stats()["counts"]
-            self.assertEqual(counts.get("values"), 1, counts)  # read once per run
+            # read once per run: one page, and its header row read formatted
+            self.assertEqual(counts.get("values"), 2, counts)
         finally:
             emu.stop()
 

@@ -11,6 +11,8 @@ Sheets come from fixture JSON files (--sheet FILE, repeatable):
 from a generator (--generate N: spreadsheet "generated", tab "Payments", a header row and N
 payment rows x 21 columns, built page by page on request, never held whole), or from a recorded
 gspread cassette (--replay FILE: its metadata, values and error answers are served again).
+A fixture cell may be {"v": raw, "f": "displayed"} (a number or date with a display format):
+FORMATTED_VALUE reads and the CSV export send f, the other reads v.
 
 Endpoints:
     GET  /v4/spreadsheets/{id}                 metadata
@@ -287,6 +289,14 @@ def parse_a1(a1, want_cols=False):
     return title, r1, c2, r2
 
 
+def shown(v, render):
+    """A cell as sent: {"v": raw, "f": "displayed"} cells (a number or date with a display
+    format) give f for FORMATTED_VALUE and v otherwise; other cells are what they are."""
+    if isinstance(v, dict):
+        return v.get("f", "") if render == "FORMATTED_VALUE" else v.get("v", "")
+    return v
+
+
 def quote_title(t):
     simple = t.replace("_", "").isalnum() and t.isascii() and not t[:1].isdigit()
     return t if simple else "'" + t.replace("'", "''") + "'"
@@ -503,7 +513,7 @@ class Handler(BaseHTTPRequestHandler):
         pending_empty = 0
         first = True
         for r in range(r1, r2 + 1):
-            row = tab.row(r)[col0:c2]
+            row = [shown(v, render) for v in tab.row(r)[col0:c2]]
             while row and row[-1] in ("", None):
                 row.pop()
             if render == "FORMATTED_VALUE":
@@ -618,7 +628,7 @@ class Handler(BaseHTTPRequestHandler):
         for r in range(1, tab.row_count + 1):
             row = tab.row(r)
             cells = []
-            for v in row:
+            for v in (shown(x, "FORMATTED_VALUE") for x in row):
                 s = ("TRUE" if v else "FALSE") if isinstance(v, bool) else \
                     ("" if v is None else "%s" % v)
                 if any(ch in s for ch in ',"\n\r'):

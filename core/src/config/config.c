@@ -493,6 +493,15 @@ static ps_status parse_columns(cctx *x, const ps_ynode *n, const char *path, ps_
         const ps_ynode *k = n->kids[i], *v = n->kids[i + 1];
         char sub[400], *val;
         pathf(sub, sizeof sub, "%s.\"%s\"", path, k->s);
+        size_t col;
+        if (ps_column_ref(k->s, &col) < 0) {
+            st = cerr(x, k, sub,
+                      "'%s' is not a column reference: write \"@\" and the column's letters "
+                      "(\"@D\", up to \"@ZZZ\") or its position (\"@4\", 1 to %d); a header "
+                      "that itself begins with \"@\" is written \"@@...\"",
+                      k->s, PS_COLUMN_MAX);
+            break;
+        }
         if ((st = nonempty(x, v, sub, &val)) != PS_OK)
             break;
         const char *canon;

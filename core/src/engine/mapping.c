@@ -19,6 +19,11 @@ int ps_mapping_match(const ps_mapping_spec *spec, const char *name, size_t len)
         for (size_t i = 0; i < spec->n_aliases; i++) {
             char a[HDR_MAX];
             const char *h = spec->alias_header[i];
+            size_t col;
+            if (ps_column_ref(h, &col) != 0)
+                continue; /* a column reference, not a header name */
+            if (h[0] == '@')
+                h++; /* "@@x" names the header "@x" */
             size_t an = ps_header_normalise(h, strlen(h), a, sizeof a);
             if (an == n && memcmp(a, norm, n) == 0)
                 return spec->alias_field[i];
@@ -69,9 +74,32 @@ ps_status ps_mapping_build(const ps_mapping_spec *spec, const ps_cell *header, s
         return ps_error_setf(err, PS_ERR_NOMEM, "out of memory building the column map");
     }
     out->ncols = ncols;
-    for (size_t c = 0; c < ncols; c++) {
+    for (size_t c = 0; c < ncols; c++)
         out->col_field[c] = -1;
-        if (ps_text_is_blank(header[c].text, header[c].len))
+    /* columns mapped by letter or position first: their header does not matter */
+    for (size_t i = 0; spec && i < spec->n_aliases; i++) {
+        size_t c;
+        if (ps_column_ref(spec->alias_header[i], &c) != 1)
+            continue;
+        int f = spec->alias_field[i];
+        char l1[8], l2[8];
+        if (out->field_col[f] >= 0 || (c < ncols && out->col_field[c] >= 0)) {
+            ps_status st = ps_error_setf(
+                err, PS_ERR_DATA,
+                out->field_col[f] >= 0 ? "mapping.columns maps columns %s and %s both to field %s"
+                                       : "mapping.columns maps column %s twice (%s)",
+                ps_column_letters(out->field_col[f] >= 0 ? (size_t)out->field_col[f] : c, l1),
+                out->field_col[f] >= 0 ? ps_column_letters(c, l2) : spec->alias_header[i],
+                ps_field_name(f));
+            ps_mapping_free(out);
+            return st;
+        }
+        out->field_col[f] = (int)c;
+        if (c < ncols)
+            out->col_field[c] = f;
+    }
+    for (size_t c = 0; c < ncols; c++) {
+        if (out->col_field[c] >= 0 || ps_text_is_blank(header[c].text, header[c].len))
             continue;
         int f = ps_mapping_match(spec, header[c].text, header[c].len);
         if (f < 0) {
@@ -84,14 +112,16 @@ ps_status ps_mapping_build(const ps_mapping_spec *spec, const ps_cell *header, s
             continue;
         }
         if (out->field_col[f] >= 0) {
-            char l1[8], l2[8];
+            char l1[8], l2[8], l3[8];
             int first = out->field_col[f];
             ps_status st = ps_error_setf(
                 err, PS_ERR_DATA,
-                "columns '%s' (column %s) and '%s' (column %s) both map to field %s; remove one "
-                "or map it elsewhere with mapping.columns",
-                header[first].text, ps_column_letters((size_t)first, l1), header[c].text,
-                ps_column_letters(c, l2), ps_field_name(f));
+                "columns '%s' (column %s) and '%s' (column %s) both map to field %s; remove one, "
+                "or tell them apart by column letter or position in mapping.columns, e.g. "
+                "{\"@%s\": %s, \"@%s\": NOTES}",
+                (size_t)first < ncols ? header[first].text : "",
+                ps_column_letters((size_t)first, l1), header[c].text, ps_column_letters(c, l2),
+                ps_field_name(f), ps_column_letters((size_t)first, l3), ps_field_name(f), l2);
             ps_mapping_free(out);
             return st;
         }

@@ -64,6 +64,7 @@ typedef struct ds_run {
     ps_meterset *meters; /* verify_meters, NULL = not configured */
     int record_shape;    /* the provider yields keyed records (mapped by path), not rows */
     ps_path_map *paths;  /* record shape: path -> field */
+    ps_unnamed *unnamed; /* tabular: values under columns without a header */
     int provider_open;
     size_t sinks_open;
     int64_t last_progress;
@@ -112,7 +113,8 @@ static ps_status process_cells(ds_run *r, const ps_row *row, const int *field_co
                           .ncolumns = hdr->n,
                           .header_line = r->info.header_line,
                           .meters = r->meters,
-                          .strict = r->plan->def->profile == PS_PROFILE_STRICT};
+                          .strict = r->plan->def->profile == PS_PROFILE_STRICT,
+                          .unnamed = r->record_shape ? NULL : r->unnamed};
     ps_row_check chk;
     ps_row_verdict v;
     int unknown_meter = 0;
@@ -289,6 +291,9 @@ static ps_status open_source(ds_run *r, ps_arena *run_arena, char *cursor, ps_er
         if (st != PS_OK)
             return ps_error_setf(err, st, "header (row %" PRIu64 "): %s", r->info.header_line,
                                  e.message);
+        r->unnamed = ps_unnamed_new(r->info.header, r->info.ncolumns, r->map.field_col);
+        if (!r->unnamed)
+            return ps_error_setf(err, PS_ERR_NOMEM, "out of memory");
         r->res->unknown_columns = r->map.unknown;
         r->res->nunknown = r->map.nunknown;
         r->map.unknown = NULL;
@@ -529,6 +534,29 @@ static void fail_cleanup(ds_run *r, const char *message)
     }
 }
 
+/* One unnamed_column warning per column without a header that held values. */
+static void report_unnamed(ds_run *r)
+{
+    ps_unnamed *u = r->unnamed;
+    ps_dataset_result *res = r->res;
+    if (!u)
+        return;
+    for (size_t i = 0; i < u->ncols && res->nunnamed < PS_UNNAMED_MAX; i++) {
+        ps_problem p = {.field = -1, .code = "unnamed_column", .raw = NULL};
+        ps_unnamed_message(u, i, p.message, sizeof p.message);
+        res->unnamed[res->nunnamed] = u->cols[i];
+        res->unnamed_message[res->nunnamed++] = strdup(p.message);
+        count_code(res->warnings_by_code, p.code);
+        ps_log(PS_LOG_WARN, r->plan->label, "unnamed_column: %s", p.message);
+        if (r->opt->on_problem)
+            r->opt->on_problem(r->opt->on_problem_ctx, res->name, u->cols[i].first_row, &p, 1, 1);
+    }
+    if (u->other_values)
+        ps_log(PS_LOG_WARN, r->plan->label,
+               "unnamed_column: %" PRIu64 " more values under further columns without a header",
+               u->other_values);
+}
+
 static ps_status run_loop(ds_run *r, ps_arena *batch_arena, ps_error *err)
 {
     ps_ds_plan *p = r->plan;
@@ -543,6 +571,7 @@ static ps_status run_loop(ds_run *r, ps_arena *batch_arena, ps_error *err)
                 r->res->unknown_columns = ps_path_map_take_unknown(r->paths, &r->res->nunknown);
                 warn_unknown(r, "record key");
             }
+            report_unnamed(r);
             return PS_OK;
         }
         if (st != PS_OK) {
@@ -674,6 +703,7 @@ static ps_status run_dataset(ps_ds_plan *p, const ps_run_options *opt, ps_datase
     ps_meterset_free(r.meters);
     ps_mapping_free(&r.map);
     ps_path_map_free(r.paths);
+    ps_unnamed_free(r.unnamed);
     ps_tz_free(r.source_zone);
     ps_arena_destroy(run_arena);
     ps_arena_destroy(batch_arena);
@@ -796,6 +826,8 @@ void ps_run_result_free(ps_run_result *res)
         for (size_t k = 0; k < res->datasets[i].nunknown; k++)
             free(res->datasets[i].unknown_columns[k]);
         free(res->datasets[i].unknown_columns);
+        for (size_t k = 0; k < res->datasets[i].nunnamed; k++)
+            free(res->datasets[i].unnamed_message[k]);
         ps_store_names_free(res->datasets[i].missing_columns, res->datasets[i].nmissing);
         free(res->datasets[i].missing_fields);
     }

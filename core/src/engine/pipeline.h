@@ -8,6 +8,7 @@
 
 #include "config/config.h"
 #include "engine/mapping.h"
+#include "engine/rowcheck.h"
 #include "engine/vanish_guard.h"
 #include "model/validate.h"
 #include "paysync/plugin.h"
@@ -39,6 +40,10 @@ typedef struct ps_dataset_result {
     uint64_t meters_listed, meters_unknown, meters_near;
     char **unknown_columns;
     size_t nunknown;
+    /* unnamed_column warnings: columns without a header holding values (one per column) */
+    ps_unnamed_col unnamed[PS_UNNAMED_MAX];
+    char *unnamed_message[PS_UNNAMED_MAX]; /* malloc'd */
+    size_t nunnamed;
     /* column_missing: mapped columns of the last successful run's header that this run's
      * source lacks (malloc'd names), and the field each mapped to. */
     char **missing_columns;

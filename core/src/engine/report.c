@@ -88,6 +88,12 @@ void ps_run_print_summary(const ps_run_result *res, FILE *out)
             }
             fputc('\n', out);
         }
+        for (size_t k = 0; k < d->nunnamed; k++) {
+            char m[400];
+            snprintf(m, sizeof m, "%s", d->unnamed_message[k] ? d->unnamed_message[k] : "?");
+            ps_text_sanitize(m);
+            fprintf(out, "    warning unnamed_column: %s\n", m);
+        }
         fprintf(out, "    %" PRId64 ".%03d s, %" PRIu64 " rows/s\n", d->elapsed_ms / 1000,
                 (int)(d->elapsed_ms % 1000), rows_per_second(d));
     }
@@ -174,6 +180,22 @@ ps_status ps_run_write_report(const ps_run_result *res, const char *path, ps_err
             free(name);
         }
         json_object_set_new(o, "unknown_columns", u);
+        json_t *un = json_array();
+        for (size_t k = 0; k < d->nunnamed; k++) {
+            char letters[8];
+            json_t *c = json_object();
+            json_object_set_new(c, "column",
+                                json_string(ps_column_letters(d->unnamed[k].col, letters)));
+            json_object_set_new(c, "values", json_integer((json_int_t)d->unnamed[k].values));
+            json_object_set_new(c, "first_row", json_integer((json_int_t)d->unnamed[k].first_row));
+            char *m = d->unnamed_message[k]
+                          ? ps_utf8_repair(d->unnamed_message[k], strlen(d->unnamed_message[k]))
+                          : NULL;
+            json_object_set_new(c, "message", json_string(m ? m : "?"));
+            free(m);
+            json_array_append_new(un, c);
+        }
+        json_object_set_new(o, "unnamed_columns", un);
         json_t *m = json_array();
         for (size_t k = 0; k < d->nmissing; k++) {
             json_t *c = json_object();

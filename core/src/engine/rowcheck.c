@@ -3,6 +3,7 @@
 
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "model/space.h"
@@ -57,6 +58,81 @@ static int nul_cells(const ps_row_rules *rules, const ps_row *row, const int *fi
     return found;
 }
 
+ps_unnamed *ps_unnamed_new(const ps_cell *header, uint32_t ncolumns, const int *field_col)
+{
+    ps_unnamed *u = calloc(1, sizeof *u);
+    if (!u || !(u->blank = calloc(ncolumns ? ncolumns : 1, sizeof *u->blank))) {
+        free(u);
+        return NULL;
+    }
+    u->ncolumns = ncolumns;
+    for (int f = 0; f < PS_FIELD_COUNT; f++)
+        u->field_col[f] = field_col ? field_col[f] : -1;
+    for (uint32_t c = 0; c < ncolumns; c++) {
+        int mapped = 0;
+        for (int f = 0; f < PS_FIELD_COUNT; f++)
+            mapped |= u->field_col[f] == (int)c;
+        if (!mapped && ps_text_is_blank(header[c].text, header[c].len))
+            u->blank[u->nblank++] = c;
+    }
+    return u;
+}
+
+void ps_unnamed_free(ps_unnamed *u)
+{
+    if (!u)
+        return;
+    free(u->blank);
+    free(u);
+}
+
+static void unnamed_value(ps_unnamed *u, uint32_t c, uint64_t line)
+{
+    for (size_t i = 0; i < u->ncols; i++) {
+        if (u->cols[i].col == c) {
+            u->cols[i].values++;
+            return;
+        }
+    }
+    if (u->ncols == PS_UNNAMED_MAX) {
+        u->other_values++;
+        return;
+    }
+    u->cols[u->ncols++] = (ps_unnamed_col){c, 1, line};
+}
+
+/* Counts the row's values under unnamed columns. */
+static void count_unnamed(ps_unnamed *u, const ps_row *row)
+{
+    for (uint32_t k = 0; k < u->nblank && u->blank[k] < row->ncells; k++) {
+        const ps_cell *cell = &row->cells[u->blank[k]];
+        if (!ps_text_is_blank(cell->text, cell->len))
+            unnamed_value(u, u->blank[k], row->line);
+    }
+    for (uint32_t c = u->ncolumns; c < row->ncells; c++) {
+        if (ps_text_is_blank(row->cells[c].text, row->cells[c].len))
+            continue;
+        int mapped = 0;
+        for (int f = 0; f < PS_FIELD_COUNT; f++)
+            mapped |= u->field_col[f] == (int)c;
+        if (!mapped)
+            unnamed_value(u, c, row->line);
+    }
+}
+
+void ps_unnamed_message(const ps_unnamed *u, size_t i, char *out, size_t cap)
+{
+    const ps_unnamed_col *c = &u->cols[i];
+    char letters[8];
+    ps_column_letters(c->col, letters);
+    snprintf(out, cap,
+             "column %s has no header but holds %" PRIu64 " value%s (first in row %" PRIu64
+             "), not read: name the column or map it with mapping.columns {\"@%s\": FIELD}%s",
+             letters, c->values, c->values == 1 ? "" : "s", c->first_row, letters,
+             c->col >= u->ncolumns ? " (past the header: in CSV, maybe an unquoted delimiter)"
+                                   : "");
+}
+
 /* verify_meters: 0 when the record's METER_ID is in the meter list; else *p is set (code
  * unknown_meter, the near miss named in the message when there is one) and the result is 1,
  * or 2 for a near miss. */
@@ -99,18 +175,10 @@ ps_status ps_row_evaluate(const ps_row_rules *rules, const ps_row *row, const in
         return PS_OK;
     }
     *verdict = PS_VERDICT_REJECTED;
+    if (rules->unnamed)
+        count_unnamed(rules->unnamed, row);
     if (nul_cells(rules, row, field_col, chk))
         return PS_OK;
-    for (uint32_t c = rules->ncolumns; c < row->ncells; c++) {
-        if (ps_text_is_blank(row->cells[c].text, row->cells[c].len))
-            continue;
-        char m[200];
-        snprintf(m, sizeof m,
-                 "row %" PRIu64 " has %u cells but the header (row %" PRIu64 ") has %u columns",
-                 row->line, row->ncells, rules->header_line, rules->ncolumns);
-        problem(chk, -1, "extra_cells", m);
-        return PS_OK;
-    }
     const ps_cell *by_field[PS_FIELD_COUNT];
     for (int f = 0; f < PS_FIELD_COUNT; f++) {
         int c = field_col[f];

@@ -18,6 +18,33 @@ typedef enum ps_row_verdict {
     PS_VERDICT_DUPLICATE = 3 /* same ID and content as an earlier row: counted, written once */
 } ps_row_verdict;
 
+/* Columns without a header name (a blank header cell, or beyond the header's last cell) that
+ * no field is mapped to, and the values found in them: reported once per column at the end
+ * of a run (unnamed_column), never a row reject, never dropped silently. */
+#define PS_UNNAMED_MAX 64
+typedef struct ps_unnamed_col {
+    uint32_t col;       /* 0-based column index */
+    uint64_t values;    /* non-blank cells seen */
+    uint64_t first_row; /* row of the first */
+} ps_unnamed_col;
+
+typedef struct ps_unnamed {
+    uint32_t ncolumns; /* header width */
+    uint32_t *blank;   /* header columns with a blank name and no field (ascending) */
+    uint32_t nblank;
+    int field_col[PS_FIELD_COUNT];
+    ps_unnamed_col cols[PS_UNNAMED_MAX]; /* in order of first value */
+    size_t ncols;
+    uint64_t other_values; /* values in further columns once PS_UNNAMED_MAX are tracked */
+} ps_unnamed;
+
+/* A tracker for a header of ncolumns cells; field_col (may be NULL) names the columns mapped
+ * to a field (by letter, even beyond the header). NULL when out of memory. */
+ps_unnamed *ps_unnamed_new(const ps_cell *header, uint32_t ncolumns, const int *field_col);
+void ps_unnamed_free(ps_unnamed *u);
+/* The warning text for tracked column i of u (at most cap bytes). */
+void ps_unnamed_message(const ps_unnamed *u, size_t i, char *out, size_t cap);
+
 /* What a row is checked against (borrowed; the caller keeps it alive). */
 typedef struct ps_row_rules {
     const ps_validator *validator;
@@ -27,12 +54,14 @@ typedef struct ps_row_rules {
     uint64_t header_line;      /* row number of the header */
     const ps_meterset *meters; /* verify_meters list; NULL = not configured */
     int strict;                /* strict profile: an unknown meter rejects the row */
+    ps_unnamed *unnamed;       /* counts values under unnamed columns; NULL = none */
 } ps_row_rules;
 
-/* The one row path: blank check (model/space.h), then the cells outside the header, then
- * field validation (field_col[f] = cell of field f or -1), then the meter list, then
+/* The one row path: blank check (model/space.h), then NUL bytes in any cell (bad_text), then
+ * values under unnamed columns (counted in rules->unnamed, the row goes on), then field
+ * validation (field_col[f] = cell of field f or -1), then the meter list, then
  * duplicate detection. Sets *verdict; on REJECTED chk->errors holds the problems
- * (extra_cells, unknown_meter under strict, duplicate_id_conflict naming the first row, or
+ * (bad_text, unknown_meter under strict, duplicate_id_conflict naming the first row, or
  * the validator's); an unknown meter of an accepted row is a warning. *unknown_meter (when
  * not NULL) is 1 for an unknown meter, 2 for one with a near miss, to be counted; 0 else.
  * Errors (not verdicts): PS_ERR_NOMEM when duplicate tracking runs out of memory or

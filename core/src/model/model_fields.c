@@ -100,6 +100,28 @@ int ps_field_lookup(const char *name, size_t len)
     return -1;
 }
 
+int ps_column_ref(const char *key, size_t *index)
+{
+    if (key[0] != '@' || key[1] == '@')
+        return 0;
+    const char *p = key + 1;
+    size_t v = 0, n = 0;
+    if (*p >= '0' && *p <= '9') {
+        for (; *p >= '0' && *p <= '9' && n < 6; p++, n++)
+            v = v * 10 + (size_t)(*p - '0');
+        if (*p || v == 0 || v > PS_COLUMN_MAX)
+            return -1;
+        *index = v - 1;
+        return 1;
+    }
+    for (; n < 4 && ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z')); p++, n++)
+        v = v * 26 + (size_t)((*p & ~0x20) - 'A' + 1);
+    if (*p || n == 0 || v > PS_COLUMN_MAX)
+        return -1;
+    *index = v - 1;
+    return 1;
+}
+
 int ps_field_required(int f, ps_profile profile)
 {
     switch (f) {

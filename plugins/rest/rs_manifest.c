@@ -305,8 +305,18 @@ static int check_spec(mctx *c, const rs_node *n, const char *where, int depth)
             found |= strcmp(c->m->lookups[i].name, l->text) == 0;
         if (!found)
             return bad(c, l, "%s: no lookup named '%s' under `lookups`", where, l->text);
-        if (pointer_of(c, n, "key", where, &key) != 0 ||
-            pointer_of(c, n, "field", where, &field) != 0)
+        /* key: a pointer into this record, or a spec (a chained lookup: the key comes from
+         * another lookup's item) */
+        const rs_node *kn = rs_obj_get(n, "key");
+        key = NULL;
+        if (kn && kn->type == RS_OBJ) {
+            if (check_spec(c, kn, where, depth + 1) != 0)
+                return -1;
+            key = "";
+        } else if (pointer_of(c, n, "key", where, &key) != 0) {
+            return -1;
+        }
+        if (pointer_of(c, n, "field", where, &field) != 0)
             return -1;
         if (!key || !field)
             return bad(c, n,

@@ -155,11 +155,31 @@ static void from_node(const rs_node *n, const char **text, uint32_t *len, uint8_
         *text = NULL;
 }
 
-static const rs_node *lookup_item(rs *p, const rs_node *spec, const rs_node *item)
+/* The item of lookup spec.lookup whose key equals this record's key: spec.key is a pointer
+ * into the record or, for a chained lookup, a spec evaluated on it. NULL when none (or on
+ * an allocation failure, which *oom reports). */
+static const rs_node *lookup_item(rs *p, const rs_node *spec, const rs_node *item, ps_arena *arena,
+                                  int *oom)
 {
     const char *name = rs_obj_get(spec, "lookup")->text;
-    const char *keyp = rs_obj_get(spec, "key")->text;
-    const char *k = rs_scalar_text(rs_pointer(item, keyp));
+    const rs_node *kn = rs_obj_get(spec, "key");
+    const char *k;
+    if (kn->type == RS_OBJ) {
+        uint32_t kl;
+        uint8_t kt;
+        if (rs_eval(p, kn, item, arena, &k, &kl, &kt) != 0) {
+            *oom = 1;
+            return NULL;
+        }
+        if (!k)
+            return NULL;
+        if (k[kl] != '\0' && !(k = p->host->arena_strndup(arena, k, kl))) {
+            *oom = 1;
+            return NULL;
+        }
+    } else {
+        k = rs_scalar_text(rs_pointer(item, kn->text));
+    }
     for (size_t i = 0; i < p->m->nlookups; i++)
         if (strcmp(p->m->lookups[i].name, name) == 0)
             return rs_index_get(&p->lookups[i], k);
@@ -201,7 +221,10 @@ int rs_eval(rs *p, const rs_node *spec, const rs_node *item, ps_arena *arena, co
         }
         free(b);
     } else if ((n = rs_obj_get(spec, "lookup"))) {
-        const rs_node *hit = lookup_item(p, spec, item);
+        int oom = 0;
+        const rs_node *hit = lookup_item(p, spec, item, arena, &oom);
+        if (oom)
+            return -1;
         if (hit)
             from_node(rs_pointer(hit, rs_obj_get(spec, "field")->text), text, len, type);
     } else if ((n = rs_obj_get(spec, "first"))) {

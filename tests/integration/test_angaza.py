@@ -12,9 +12,6 @@ import pslib  # noqa: E402
 from crmemu import ConnectorCase  # noqa: E402
 
 USER, PASSWORD = "operator@example.com", "s3cret-Angaza-pass"
-# CUSTOMER_NAME is two joins away in the Angaza API (see docs/providers/angaza.md): the
-# dataset supplies it
-NAME_DEFAULT = "    mapping: {defaults: {CUSTOMER_NAME: Angaza client}}"
 
 
 class Angaza(ConnectorCase):
@@ -27,9 +24,6 @@ class Angaza(ConnectorCase):
     def source(self):
         return {"username": USER, "password": PASSWORD, "customer_category": "Residential",
                 "page_size": 5, "requests_per_minute": 0, "overlap": self.overlap}
-
-    def config_with(self, name="paysync.yaml", extra_dataset=NAME_DEFAULT, **over):
-        return super().config_with(name=name, extra_dataset=extra_dataset, **over)
 
     def payment_queries(self):
         return [dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(line.split(" ", 1)[1]).query))
@@ -51,7 +45,9 @@ class FirstAndIncremental(Angaza):
         self.assertEqual(r["CUSTOMER_PHONE"], "+254712345004")  # msisdn without '+'
         self.assertEqual(r["REFERENCE_ID"], "AT000003")         # no external_xref
         self.assertEqual(r["TRANSACTION_TYPE"], "INSTALLMENT_PAYMENT")
-        self.assertEqual(r["CUSTOMER_NAME"], "Angaza client")
+        # payment -> account AC000004 -> client CL000004 -> its Name attribute
+        self.assertEqual(r["CUSTOMER_NAME"], "Mwangi Njoroge")
+        self.assertEqual(recs["PA000002"]["CUSTOMER_NAME"], "Achieng Atieno")
         self.assertEqual(recs["PA000002"]["REFERENCE_ID"], "QX0000002")
         self.assertEqual(recs["PA000011"]["TRANSACTION_TYPE"], "REVERSAL")
         # +03:00 converted to UTC
@@ -60,7 +56,7 @@ class FirstAndIncremental(Angaza):
         self.assertIn(b'"ID":"PA000003","TIMESTAMP":"2024-03-02T13:30:00.000Z",'
                       b'"PAYMENT_AMOUNT":300.00,', self.output())
         c = self.emu.counts()
-        self.assertEqual((c["payments"], c["accounts"]), (4, 1), c)
+        self.assertEqual((c["payments"], c["accounts"], c["clients"]), (4, 1, 1), c)
         q = self.payment_queries()
         self.assertEqual(q[0], {"limit": "5"})  # no `from` on a first run without start
         self.assertEqual(q[1], {"limit": "5", "offset": "5"})  # the next link, followed
@@ -102,12 +98,39 @@ class FirstAndIncremental(Angaza):
         self.assertNotIn("FAIL", res.out, res)
         self.assertNotIn(PASSWORD, res.out + res.err)
 
-    def test_without_a_customer_name_every_payment_is_rejected(self):
-        res = self.run_paysync(self.config_with(name="noname.yaml", extra_dataset=""))
+    def test_unknown_account_is_rejected_naming_the_fields(self):
+        self.emu.data(add=[{"qid": "PA000099", "account_qid": "AC999999",
+                            "account_number": 59999, "amount": "10.00", "currency": "KES",
+                            "effective_date": "2024-03-05T10:00:00Z",
+                            "angaza_transaction_qid": "AT000099", "external_xref": None,
+                            "is_reversed": False, "msisdn": "254712345001",
+                            "href": "/data/payments/PA000099"}])
+        res = self.run_paysync()
         self.assertEqual(res.rc, 0, res)
         rep = self.report()
-        self.assertEqual((rep["accepted"], rep["rejected"]), (0, 16), rep)
-        self.assertEqual(rep["rejected_by_code"], {"missing_required": 16}, rep)
+        self.assertEqual((rep["accepted"], rep["rejected"]), (16, 1), rep)
+        (rej,) = pslib.read_jsonl(self.path("out", "rejects.jsonl"))
+        self.assertEqual(sorted((p["field"], p["code"]) for p in rej["problems"]),
+                         [("CUSTOMER_NAME", "missing_required"),
+                          ("METER_ID", "missing_required")], rej)
+
+    def test_chained_lookup_mistakes_are_manifest_errors(self):
+        src = os.path.join(pslib.SOURCE_DIR, "plugins", "rest", "connectors", "angaza.yaml")
+        with open(src) as f:
+            text = f.read()
+        bad = text.replace("key: {lookup: accounts, key: /account_qid, field: /client_qids/0}",
+                           "key: {lookup: acounts, key: /account_qid, field: /client_qids/0}")
+        self.assertNotEqual(bad, text)
+        man = self.write("bad.yaml", bad)
+        os.chmod(man, 0o600)
+        cfg = self.config_with(name="badman.yaml")
+        with open(cfg) as f:
+            text = f.read().replace("plugin: angaza,", "plugin: rest, manifest: bad.yaml,")
+        with open(cfg, "w") as f:
+            f.write(text)
+        res = self.run_paysync(cfg)
+        self.assertEqual(res.rc, 2, res)
+        self.assertIn("no lookup named 'acounts' under `lookups`", res.err, res)
 
 
 class Faults(Angaza):
@@ -125,7 +148,7 @@ class Faults(Angaza):
     def test_500_and_503(self):
         _, c = self.run_fault([{"when": "accounts", "kind": "500"},
                                {"when": "payments", "kind": "503", "skip": 3}], 0, None)
-        self.assertEqual((c["fault:500"], c["fault:503"], c["total"]), (1, 1, 7), c)
+        self.assertEqual((c["fault:500"], c["fault:503"], c["total"]), (1, 1, 8), c)
 
     def test_truncated_json_is_retried(self):
         _, c = self.run_fault([{"when": "payments", "kind": "truncate", "skip": 1}], 0, None)
@@ -149,7 +172,7 @@ class Faults(Angaza):
     def test_password_changed_mid_run(self):
         _, c = self.run_fault([{"when": "payments", "kind": "expire", "skip": 1}], 1,
                               "bad username or password")
-        self.assertEqual((c["accounts"], c["payments"]), (1, 2), c)
+        self.assertEqual((c["accounts"], c["clients"], c["payments"]), (1, 1, 2), c)
 
     def test_page_changes_while_paging(self):
         self.emu.faults([{"when": "payments", "kind": "insert"}])

@@ -201,6 +201,7 @@ static json_t *json_view(const ds_view *v, int64_t now)
             json_object_set_new(lr, "changes", json_null());
         }
         json_object_set_new(lr, "error", jstr_or_null(r->error));
+        json_object_set_new(lr, "recorded", json_boolean(!r->unrecorded));
         json_t *m = json_array();
         for (size_t k = 0; k < r->nmissing; k++)
             json_array_append_new(m, json_string(r->missing[k]));

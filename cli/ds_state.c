@@ -6,6 +6,8 @@
 #include <string.h>
 
 #include "commands.h"
+#include "model/timestamp.h"
+#include "store/run_state.h"
 #include "store/store.h"
 
 int cli_state_store(const ps_config *cfg, const ps_dataset_def *d, ps_store_ref *ref)
@@ -54,6 +56,54 @@ static void fail(cli_ds_state *st, const ps_error *err)
     copy_text(st->error, sizeof st->error, err->message);
 }
 
+/* A run the store never heard of, from the run state file beside it (store/run_state.h):
+ * failed and unrecorded (the store locked or unwritable), or interrupted before its start
+ * marker. It becomes the last run; the store's runs stay in the history. */
+static void apply_state(const char *location, const ps_dataset_def *d, cli_ds_state *st)
+{
+    ps_run_attempt a;
+    ps_error err = {0};
+    if (ps_run_state_read(location, d->name, &a, &err) != PS_OK)
+        return;
+    ps_attempt_verdict v = ps_run_state_verdict(&a, st->has_last, st->last.started_ms);
+    if (v == PS_ATTEMPT_KNOWN)
+        return;
+    char *path = ps_run_state_path(location);
+    size_t cap = strlen(a.error) + (path ? strlen(path) : 0) + 200;
+    char *msg = malloc(cap);
+    if (!msg) {
+        free(path);
+        return;
+    }
+    if (v == PS_ATTEMPT_FAILED)
+        snprintf(msg, cap, "%s (not recorded in the store; from the run state file '%s')", a.error,
+                 path ? path : "?");
+    else
+        snprintf(msg, cap,
+                 "interrupted: the run ended before it could record anything in the store "
+                 "(killed); writer pid %ld (from the run state file '%s')",
+                 a.pid, path ? path : "?");
+    free(path);
+    free(st->last.error);
+    ps_store_names_free(st->last.missing, st->last.nmissing);
+    memset(&st->last, 0, sizeof st->last);
+    st->has_last = 1;
+    st->last.unrecorded = 1;
+    st->last.error = msg;
+    copy_text(st->last.run_id, sizeof st->last.run_id, a.run_id);
+    copy_text(st->last.outcome, sizeof st->last.outcome,
+              v == PS_ATTEMPT_FAILED ? "failed" : "interrupted");
+    st->last.started_ms = a.started_ms;
+    char t[PS_TIME_TEXT_MAX];
+    ps_time_format(a.started_ms, t);
+    copy_text(st->last.started, sizeof st->last.started, t);
+    if (v == PS_ATTEMPT_FAILED && a.finished_ms > 0) {
+        st->last.finished_ms = a.finished_ms;
+        ps_time_format(a.finished_ms, t);
+        copy_text(st->last.finished, sizeof st->last.finished, t);
+    }
+}
+
 void cli_ds_state_load(const ps_config *cfg, const ps_dataset_def *d, cli_ds_state *st)
 {
     memset(st, 0, sizeof *st);
@@ -63,6 +113,7 @@ void cli_ds_state_load(const ps_config *cfg, const ps_dataset_def *d, cli_ds_sta
     st->store_path = ref.location; /* owned by st from here */
     if (!ps_store_exists(&ref)) {
         st->store_missing = 1;
+        apply_state(st->store_path, d, st);
         return;
     }
     ps_error err = {0};
@@ -109,6 +160,8 @@ void cli_ds_state_load(const ps_config *cfg, const ps_dataset_def *d, cli_ds_sta
     if (rc != PS_OK && rc != PS_END)
         fail(st, &err);
     ps_store_close(s);
+    if (!st->store_failed)
+        apply_state(st->store_path, d, st);
 }
 
 void cli_ds_state_free(cli_ds_state *st)

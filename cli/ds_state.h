@@ -18,6 +18,7 @@ typedef struct cli_run_info {
     uint64_t read, accepted, rejected, blank, duplicates, warnings;
     int has_changes;
     uint64_t inserted, changed, unchanged, vanished;
+    int unrecorded; /* from the run state file: the store does not know this run */
     char **missing; /* column_missing: columns of the previous run's header gone (owned) */
     size_t nmissing;
 } cli_run_info;

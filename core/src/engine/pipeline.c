@@ -15,9 +15,11 @@
 #include "engine/rowlog.h"
 #include "model/model_fields.h"
 #include "plugin/host.h"
+#include "store/run_state.h"
 #include "store/store.h"
 #include "util/crashpoint.h"
 #include "util/log.h"
+#include "util/proc.h"
 
 #define DEFAULT_BATCH_ROWS 4096
 
@@ -624,7 +626,30 @@ static ps_status run_loop(ds_run *r, ps_arena *batch_arena, ps_error *err)
     }
 }
 
-static ps_status run_dataset(ps_ds_plan *p, const ps_run_options *opt, ps_dataset_result *res)
+/* Writes the dataset's attempt to the run state file beside its store (store/run_state.h):
+ * "running" before the store is touched, then the outcome, so that a run the store could not
+ * record still shows in status, /healthz and /metrics. Best effort: a failure is logged. */
+static void note_attempt(const char *store, const ps_ds_plan *p, const ps_dataset_result *res,
+                         const char *outcome, const char *error)
+{
+    if (!store)
+        return;
+    ps_run_attempt a;
+    memset(&a, 0, sizeof a);
+    snprintf(a.run_id, sizeof a.run_id, "%s", res->run_id);
+    a.started_ms = res->started_ms;
+    a.finished_ms = strcmp(outcome, "running") == 0 ? 0 : ps_now_ms();
+    a.pid = (long)getpid();
+    ps_proc_start_time(a.pid, &a.pid_start);
+    snprintf(a.outcome, sizeof a.outcome, "%s", outcome);
+    snprintf(a.error, sizeof a.error, "%s", error ? error : "");
+    ps_error e = {0};
+    if (ps_run_state_record(store, p->def->name, &a, &e) != PS_OK)
+        ps_log(PS_LOG_WARN, p->label, "cannot record the run's state: %s", e.message);
+}
+
+static ps_status run_dataset(const ps_config *cfg, ps_ds_plan *p, const ps_run_options *opt,
+                             ps_dataset_result *res)
 {
     ds_run r;
     memset(&r, 0, sizeof r);
@@ -640,6 +665,14 @@ static ps_status run_dataset(ps_ds_plan *p, const ps_run_options *opt, ps_datase
     int64_t t0 = ps_monotonic_ms();
     ps_log(PS_LOG_INFO, p->label, "run %s started%s", res->run_id,
            opt->dry_run ? " (dry run)" : "");
+    char *state_store = NULL; /* the store whose state file records this attempt */
+    if (!opt->dry_run && p->state_sink) {
+        ps_store_ref ref;
+        ps_error le = {0};
+        if (ps_store_locate(cfg, p->def, &ref, &le) == PS_OK)
+            state_store = ref.location;
+    }
+    note_attempt(state_store, p, res, "running", NULL);
 
     ps_error err = {0};
     ps_arena *run_arena = ps_arena_create(0);
@@ -688,6 +721,8 @@ static ps_status run_dataset(ps_ds_plan *p, const ps_run_options *opt, ps_datase
     res->elapsed_ms = ps_monotonic_ms() - t0;
     res->ok = st == PS_OK;
     res->status = st;
+    note_attempt(state_store, p, res, st == PS_OK ? "ok" : "failed", err.message);
+    free(state_store);
     if (st != PS_OK) {
         snprintf(res->error, sizeof res->error, "%s", err.message);
         ps_log(PS_LOG_ERROR, p->label, "run failed, nothing was committed: %s", err.message);
@@ -743,7 +778,7 @@ ps_status ps_run(const ps_config *cfg, ps_registry *reg, const ps_run_options *o
             }
             continue;
         }
-        st = run_dataset(&plan.ds[i], opt, &res->datasets[i]);
+        st = run_dataset(cfg, &plan.ds[i], opt, &res->datasets[i]);
         if (st != PS_OK && overall == PS_OK) {
             overall = st;
             ps_error_setf(err, st, "dataset '%s' failed: %s", res->datasets[i].name,

@@ -19,6 +19,7 @@
 #include "serve/serve_metrics.h"
 #include "serve/serve_query.h"
 #include "serve/serve_store.h"
+#include "store/run_state.h"
 #include "util/log.h"
 
 #define PAYMENTS_PATH "/api/odyssey/payments"
@@ -232,6 +233,8 @@ static enum MHD_Result healthz(ps_server *s, struct MHD_Connection *c, req *r)
             st = ps_store_stats_read(db, &stats, &n, &err);
         ps_serve_store_release(s->store, db, st != PS_OK);
     }
+    if (st == PS_OK) /* runs the store could not record (store/run_state.h) */
+        ps_run_state_apply(ps_serve_store_path(s->store), &stats, &n);
     ps_sbuf b = {0};
     if (st != PS_OK) {
         ps_sbuf_puts(&b, "{\"status\":\"unavailable\",\"error\":");
@@ -271,6 +274,8 @@ static enum MHD_Result metrics(ps_server *s, struct MHD_Connection *c, req *r)
             st = ps_store_stats_read(db, &stats, &n, &err);
         ps_serve_store_release(s->store, db, st != PS_OK);
     }
+    if (st == PS_OK)
+        ps_run_state_apply(ps_serve_store_path(s->store), &stats, &n);
     if (st != PS_OK)
         ps_log(PS_LOG_WARN, "serve", "metrics: %s", err.message);
     ps_sbuf b = {0};

@@ -16,6 +16,7 @@
 #include "store/store_schema.h"
 #include "util/crashpoint.h"
 #include "util/mkdirs.h"
+#include "util/proc.h"
 
 /* Parameters of the payment insert/update statements (numbered ?1..?N, shared). */
 enum {
@@ -383,9 +384,13 @@ static int step_done(sqlite3_stmt *st);
 
 static void mark_started(sq_sink *s, int64_t started_ms)
 {
-    char started[32], error[sizeof PS_STORE_RUN_INTERRUPTED + 24];
+    char started[32], error[sizeof PS_STORE_RUN_INTERRUPTED + 64];
     ps_store_format_ms(started_ms, started);
-    snprintf(error, sizeof error, "%s%ld", PS_STORE_RUN_INTERRUPTED, (long)getpid());
+    /* the pid with its start time: a later process given the same pid is not this run */
+    unsigned long long since = 0;
+    ps_proc_start_time((long)getpid(), &since);
+    snprintf(error, sizeof error, "%s%ld%s%llu", PS_STORE_RUN_INTERRUPTED, (long)getpid(),
+             PS_STORE_RUN_START, since);
     sqlite3_stmt *st = NULL;
     int rc = exec(s, "BEGIN IMMEDIATE");
     if (rc == SQLITE_OK) {

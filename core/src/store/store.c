@@ -16,6 +16,7 @@
 #include "store/sqlite_columns.h"
 #include "store/store_schema.h"
 #include "store/store_version.h"
+#include "util/proc.h"
 
 typedef struct sq_store {
     ps_store base;
@@ -115,7 +116,11 @@ static void fn_running(sqlite3_context *ctx, int argc, sqlite3_value **argv)
     if (e && strncmp(e, PS_STORE_RUN_INTERRUPTED, n) == 0) {
         char *end = NULL;
         long pid = strtol(e + n, &end, 10);
-        live = pid > 0 && end != e + n && (kill((pid_t)pid, 0) == 0 || errno == EPERM);
+        unsigned long long since = 0;
+        size_t sn = strlen(PS_STORE_RUN_START);
+        if (end && strncmp(end, PS_STORE_RUN_START, sn) == 0)
+            since = strtoull(end + sn, NULL, 10);
+        live = pid > 0 && end != e + n && ps_proc_alive(pid, since);
     }
     sqlite3_result_int(ctx, live);
 }

@@ -218,4 +218,10 @@ static inline size_t ps_store_format_ms(int64_t ms, char *buf)
     "interrupted: the run ended without recording its outcome (killed, or the store could not "    \
     "record its failure); writer pid "
 
+/* Follows the pid in that error: the writer's start time (util/proc.h; 0 when unknown). The
+ * run is in progress only while a process with that pid AND that start time lives, so a later
+ * process given the same pid does not hide an interrupted run. Markers written before start
+ * times were recorded end after the pid and are judged by the pid alone. */
+#define PS_STORE_RUN_START " start "
+
 #endif

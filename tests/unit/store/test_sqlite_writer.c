@@ -14,6 +14,7 @@
 #include "sink_test_host.h"
 #include "store/sqlite_store.h"
 #include "store/store_schema.h"
+#include "util/proc.h"
 
 typedef sth_sink fx;
 
@@ -260,7 +261,10 @@ static void assert_marker(const char *path, const char *run_id)
              "SELECT outcome || '|' || coalesce(finished, 'null') || '|' || error FROM runs"
              " WHERE run_id = '%s'",
              run_id);
-    snprintf(want, sizeof want, "failed|null|%s%ld", PS_STORE_RUN_INTERRUPTED, (long)getpid());
+    unsigned long long since = 0;
+    assert_int_equal(ps_proc_start_time((long)getpid(), &since), 0);
+    snprintf(want, sizeof want, "failed|null|%s%ld%s%llu", PS_STORE_RUN_INTERRUPTED,
+             (long)getpid(), PS_STORE_RUN_START, since);
     assert_string_equal(q1(db, sql, buf, sizeof buf), want);
     sqlite3_close(db);
 }

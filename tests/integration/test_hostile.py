@@ -123,7 +123,7 @@ def store_rows(db):
 
 def digest_dir(d):
     """sha256 of every file under d; SQLite stores by their payments (a failed run is still
-    recorded in the store's run history, by design)."""
+    recorded in the store's run history and in the run state file beside it, by design)."""
     h = {}
     for root, _, files in os.walk(d):
         for f in files:
@@ -131,7 +131,7 @@ def digest_dir(d):
             if f.endswith(".db"):
                 h[os.path.relpath(p, d)] = store_rows(p)
                 continue
-            if f.endswith((".db-wal", ".db-shm", ".db-journal")):
+            if f.endswith((".db-wal", ".db-shm", ".db-journal", ".db.state")):
                 continue
             with open(p, "rb") as fh:
                 h[os.path.relpath(p, d)] = hashlib.sha256(fh.read()).hexdigest()

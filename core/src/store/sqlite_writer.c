@@ -47,14 +47,16 @@ typedef struct sq_sink {
     char *path;
     int busy_ms;
     sqlite3 *db;
-    sqlite3_stmt *st_insert, *st_update, *st_touch, *st_vanish, *st_run, *st_cursor,
+    sqlite3_stmt *st_insert, *st_update, *st_lookup, *st_seen, *st_vanish, *st_run, *st_cursor,
         *st_load_cursor, *st_reject_code;
     int in_txn;
     char *dataset, *run_id, *target_id;
     ps_target_level level;
     uint64_t inserted, changed, unchanged;
     uint64_t stored_before; /* the dataset's present payments when it was opened */
-    int insert_first;       /* the last row was new: try the insert before the touch */
+    uint64_t seen_present;  /* rows of this run that were present before (unchanged or changed) */
+    int has_rows;           /* the dataset had payments (present or vanished) when opened */
+    char *prev_run;         /* the dataset's last successful run (cursors.run_id), or NULL */
     /* The open dataset's header and its missing columns (JSON arrays), written with the run
      * at commit (ps_store_sqlite_record_columns); NULL when not given. */
     char *columns_json, *missing_json;
@@ -184,15 +186,24 @@ static ps_status prepare_all(sq_sink *s, ps_error *err)
     ps_status st;
     if ((st = prepare(s, &s->st_insert, ins, err)) != PS_OK ||
         (st = prepare(s, &s->st_update, upd, err)) != PS_OK ||
-        (st = prepare(s, &s->st_touch,
-                      "UPDATE " PS_STORE_T_PAYMENTS
-                      " SET last_seen_run = ?1 WHERE dataset = ?2 AND id = ?3"
-                      " AND content_hash = ?4 AND vanished_run IS NULL",
+        (st = prepare(s, &s->st_lookup,
+                      "SELECT content_hash, vanished_run IS NULL FROM " PS_STORE_T_PAYMENTS
+                      " WHERE dataset = ?1 AND id = ?2",
                       err)) != PS_OK ||
-        (st = prepare(s, &s->st_vanish,
-                      "UPDATE " PS_STORE_T_PAYMENTS " SET vanished_run = ?1"
-                      " WHERE dataset = ?2 AND vanished_run IS NULL AND last_seen_run <> ?1",
+        (st = prepare(s, &s->st_seen, "INSERT OR IGNORE INTO temp.ps_seen (id) VALUES (?1)",
                       err)) != PS_OK ||
+        /* Present payments this run did not see (neither wrote, last_seen_run = ?1, nor found
+         * unchanged, in temp.ps_seen). last_seen_run of a payment is written only when the
+         * payment is: a present one was seen by every successful run since, so the
+         * one that vanishes was last seen by the dataset's previous successful run (?3). */
+        (st = prepare(
+             s, &s->st_vanish,
+             "UPDATE " PS_STORE_T_PAYMENTS
+             " SET vanished_run = ?1, last_seen_run = coalesce(?3, last_seen_run)"
+             " WHERE dataset = ?2 AND vanished_run IS NULL AND last_seen_run <> ?1"
+             " AND NOT EXISTS (SELECT 1 FROM temp.ps_seen s WHERE s.id = " PS_STORE_T_PAYMENTS
+             ".id)",
+             err)) != PS_OK ||
         (st = prepare(s, &s->st_run,
                       "INSERT OR REPLACE INTO " PS_STORE_T_RUNS
                       " (run_id, dataset, started, started_ms, finished, finished_ms, outcome,"
@@ -293,7 +304,9 @@ static void free_dataset_state(sq_sink *s)
     free(s->target_id);
     free(s->columns_json);
     free(s->missing_json);
+    free(s->prev_run);
     s->dataset = s->run_id = s->target_id = s->columns_json = s->missing_json = NULL;
+    s->prev_run = NULL;
 }
 
 static void sq_destroy(void *inst)
@@ -303,8 +316,9 @@ static void sq_destroy(void *inst)
         return;
     if (s->in_txn && s->db)
         exec(s, "ROLLBACK");
-    sqlite3_stmt *all[] = {s->st_insert, s->st_update, s->st_touch,       s->st_vanish,
-                           s->st_run,    s->st_cursor, s->st_load_cursor, s->st_reject_code};
+    sqlite3_stmt *all[] = {s->st_insert, s->st_update,      s->st_lookup,
+                           s->st_seen,   s->st_vanish,      s->st_run,
+                           s->st_cursor, s->st_load_cursor, s->st_reject_code};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
         sqlite3_finalize(all[i]);
     if (s->db)
@@ -365,6 +379,18 @@ static ps_status sq_create(const ps_plugin_ctx *ctx, void **inst, ps_error *err)
     }
     if (st == PS_OK)
         st = migrate(s, err);
+    if (st == PS_OK) {
+        /* The IDs a run has seen (sq_write_batch): a temporary table, in a file of its own
+         * (never in the database or its WAL), with a bounded page cache. */
+        rc = exec(s, "PRAGMA temp_store = FILE");
+        if (rc == SQLITE_OK)
+            rc = exec(s, "PRAGMA temp.cache_size = -4096");
+        if (rc == SQLITE_OK)
+            rc = exec(s, "CREATE TEMP TABLE IF NOT EXISTS ps_seen (id TEXT PRIMARY KEY NOT NULL)"
+                         " WITHOUT ROWID");
+        if (rc != SQLITE_OK)
+            st = sq_fail(s, s->db, rc, "creating the table of seen IDs", err);
+    }
     if (st == PS_OK)
         st = prepare_all(s, err);
     if (st != PS_OK) {
@@ -442,6 +468,33 @@ static int count_present(sq_sink *s, const char *extra, uint64_t *out)
     return rc;
 }
 
+/* In the open transaction: whether the dataset has payments, how many are present, its last
+ * successful run; empties the seen-ID set. */
+static int dataset_state(sq_sink *s)
+{
+    int rc = exec(s, "DELETE FROM temp.ps_seen");
+    sqlite3_stmt *st = NULL;
+    if (rc == SQLITE_OK)
+        rc = sqlite3_prepare_v2(s->db,
+                                "SELECT EXISTS (SELECT 1 FROM " PS_STORE_T_PAYMENTS
+                                " WHERE dataset = ?1), (SELECT run_id FROM " PS_STORE_T_CURSORS
+                                " WHERE dataset = ?1)",
+                                -1, &st, NULL);
+    if (rc == SQLITE_OK) {
+        sqlite3_bind_text(st, 1, s->dataset, -1, SQLITE_STATIC);
+        rc = sqlite3_step(st);
+        if (rc == SQLITE_ROW) {
+            s->has_rows = sqlite3_column_int(st, 0);
+            const char *prev = (const char *)sqlite3_column_text(st, 1);
+            rc = prev && !(s->prev_run = strdup(prev)) ? SQLITE_NOMEM : SQLITE_OK;
+        }
+    }
+    sqlite3_finalize(st);
+    if (rc == SQLITE_OK && s->has_rows)
+        rc = count_present(s, "AND 1", &s->stored_before);
+    return rc;
+}
+
 ps_status ps_store_sqlite_pending_vanish(void *writer, uint64_t *stored, uint64_t *vanishing,
                                          ps_error *err)
 {
@@ -451,18 +504,8 @@ ps_status ps_store_sqlite_pending_vanish(void *writer, uint64_t *stored, uint64_
         return ps_error_setf(err, PS_ERR_INTERNAL,
                              "sqlite store '%s': vanish count without an open dataset", s->path);
     *stored = s->stored_before;
-    if (s->stored_before == 0)
-        return PS_OK;
-    /* the rows commit's vanish statement (st_vanish) would flag */
-    int rc = count_present(s, "AND last_seen_run <> ?2", vanishing);
-    if (rc != SQLITE_OK) {
-        char what[300];
-        snprintf(what, sizeof what,
-                 "counting the payments of dataset '%s' this run would mark "
-                 "vanished",
-                 s->dataset);
-        return sq_fail(s, s->db, rc, what, err);
-    }
+    /* every present payment this run wrote or found unchanged was counted once */
+    *vanishing = s->stored_before - s->seen_present;
     return PS_OK;
 }
 
@@ -489,11 +532,11 @@ static ps_status sq_open(void *inst, const ps_sink_open_args *args, ps_error *er
         return sq_fail(s, s->db, rc, what, err);
     }
     s->in_txn = 1;
-    s->insert_first = 0;
+    s->stored_before = s->seen_present = 0;
+    s->has_rows = 0;
     rc = bulk_begin(s);
-    s->stored_before = 0;
     if (rc == SQLITE_OK && !s->nbulk)
-        rc = count_present(s, "AND 1", &s->stored_before);
+        rc = dataset_state(s);
     if (rc != SQLITE_OK) {
         char what[300];
         snprintf(what, sizeof what, "preparing the first load of dataset '%s'", s->dataset);
@@ -570,47 +613,55 @@ static ps_status sq_write_batch(void *inst, const ps_record_batch *batch, ps_err
             return ps_error_setf(err, PS_ERR_INTERNAL,
                                  "sqlite store '%s': record of source row %llu has no ID", s->path,
                                  (unsigned long long)r->source_row);
-        /* Hot paths: a first load inserts row after row (insert-or-nothing first while the
-         * previous row was new); a daily re-read of an unchanged source only sets
-         * last_seen_run, in one statement (touch first otherwise). A row that is neither
-         * new nor unchanged is rewritten (changed or reappeared). */
-        int rc = SQLITE_OK;
-        if (s->insert_first) {
-            rc = bind_record(s, s->st_insert, r);
-            if (rc == SQLITE_OK)
-                rc = step_done(s->st_insert);
-            if (rc == SQLITE_OK && sqlite3_changes(s->db) == 1) {
-                s->inserted++;
+        /* An unchanged payment costs a lookup, never a write: the row is found by its ID and
+         * compared by content hash; only new, changed and reappeared payments are written.
+         * The IDs of unchanged ones go to a temporary table (temp.ps_seen, outside the
+         * database file); commit flags the present payments neither written nor in it. */
+        int rc = SQLITE_OK, found = 0, present = 0;
+        int64_t hash = 0;
+        int idlen = (int)r->field[PS_F_ID].len;
+        if (s->has_rows) {
+            sqlite3_bind_text(s->st_lookup, 1, s->dataset, -1, SQLITE_STATIC);
+            sqlite3_bind_text(s->st_lookup, 2, id, idlen, SQLITE_STATIC);
+            rc = sqlite3_step(s->st_lookup);
+            if (rc == SQLITE_ROW) {
+                found = 1;
+                hash = sqlite3_column_int64(s->st_lookup, 0);
+                present = sqlite3_column_int(s->st_lookup, 1);
+                rc = SQLITE_OK;
+            } else if (rc == SQLITE_DONE) {
+                rc = SQLITE_OK;
+            }
+            sqlite3_reset(s->st_lookup);
+        }
+        s->seen_present += (uint64_t)present;
+        if (rc == SQLITE_OK && present && hash == (int64_t)r->content_hash) {
+            if (s->stored_before) {
+                sqlite3_bind_text(s->st_seen, 1, id, idlen, SQLITE_STATIC);
+                rc = step_done(s->st_seen);
+            }
+            if (rc == SQLITE_OK) {
+                s->unchanged++;
                 continue;
             }
-            s->insert_first = 0;
         }
-        if (rc == SQLITE_OK) {
-            sqlite3_bind_text(s->st_touch, 1, s->run_id, -1, SQLITE_STATIC);
-            sqlite3_bind_text(s->st_touch, 2, s->dataset, -1, SQLITE_STATIC);
-            sqlite3_bind_text(s->st_touch, 3, id, (int)r->field[PS_F_ID].len, SQLITE_STATIC);
-            sqlite3_bind_int64(s->st_touch, 4, (sqlite3_int64)r->content_hash);
-            rc = step_done(s->st_touch);
-        }
-        if (rc == SQLITE_OK && sqlite3_changes(s->db) == 1) {
-            s->unchanged++;
-            continue;
-        }
+        sqlite3_stmt *w = found ? s->st_update : s->st_insert;
         if (rc == SQLITE_OK)
-            rc = bind_record(s, s->st_insert, r);
+            rc = bind_record(s, w, r);
         if (rc == SQLITE_OK)
-            rc = step_done(s->st_insert);
-        if (rc == SQLITE_OK && sqlite3_changes(s->db) == 1) {
+            rc = step_done(w);
+        if (rc == SQLITE_OK && sqlite3_changes(s->db) != 1) {
+            char what[200];
+            snprintf(what, sizeof what, "writing the payment of source row %llu",
+                     (unsigned long long)r->source_row);
+            return ps_error_setf(err, PS_ERR_INTERNAL,
+                                 "sqlite store '%s': %s: the ID was %s by another writer", s->path,
+                                 what, found ? "deleted" : "stored");
+        }
+        if (rc == SQLITE_OK && found)
+            s->changed++; /* changed, or vanished before and back */
+        else if (rc == SQLITE_OK)
             s->inserted++;
-            s->insert_first = 1;
-            continue;
-        }
-        if (rc == SQLITE_OK)
-            rc = bind_record(s, s->st_update, r);
-        if (rc == SQLITE_OK)
-            rc = step_done(s->st_update);
-        if (rc == SQLITE_OK)
-            s->changed++;
         if (rc != SQLITE_OK) {
             char what[200];
             snprintf(what, sizeof what, "writing the payment of source row %llu",
@@ -686,11 +737,16 @@ static ps_status sq_commit(void *inst, const ps_commit_info *info, ps_change_cou
                           .unchanged = s->unchanged,
                           .vanished = 0};
     const char *what = "marking vanished payments";
-    sqlite3_bind_text(s->st_vanish, 1, s->run_id, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s->st_vanish, 2, s->dataset, -1, SQLITE_STATIC);
-    int rc = step_done(s->st_vanish);
+    int rc = SQLITE_OK;
+    if (s->stored_before > s->seen_present) { /* else nothing can have vanished */
+        sqlite3_bind_text(s->st_vanish, 1, s->run_id, -1, SQLITE_STATIC);
+        sqlite3_bind_text(s->st_vanish, 2, s->dataset, -1, SQLITE_STATIC);
+        bind_text(s->st_vanish, 3, s->prev_run);
+        rc = step_done(s->st_vanish);
+        if (rc == SQLITE_OK)
+            c.vanished = (uint64_t)sqlite3_changes(s->db);
+    }
     if (rc == SQLITE_OK) {
-        c.vanished = (uint64_t)sqlite3_changes(s->db);
         what = "recording the run";
         ps_commit_info fixed = *info;
         fixed.dataset = s->dataset;

@@ -306,8 +306,12 @@ static ps_status sq_payments(ps_store *ps, const ps_store_query *q, ps_store_ite
     n += (size_t)snprintf(
         sql + n, cap - n,
         ", timestamp_ms, amount_units, amount_scale, target_level, target_id,"
-        " source_row, first_seen_run, last_seen_run, vanished_run FROM " PS_STORE_T_PAYMENTS
-        " WHERE 1");
+        " source_row, first_seen_run,"
+        /* the writer leaves an unchanged payment untouched: a present one was seen by the
+         * dataset's last successful run (the run of its cursor row) */
+        " CASE WHEN vanished_run IS NULL THEN coalesce((SELECT c.run_id FROM " PS_STORE_T_CURSORS
+        " c WHERE c.dataset = " PS_STORE_T_PAYMENTS ".dataset), last_seen_run)"
+        " ELSE last_seen_run END, vanished_run FROM " PS_STORE_T_PAYMENTS " WHERE 1");
     if (!q->unbounded)
         n += (size_t)snprintf(sql + n, cap - n, " AND timestamp_ms BETWEEN :from AND :to");
     if (q->ndatasets) {

@@ -13,6 +13,7 @@
 #include "plugin/options.h"
 #include "sink_test_host.h"
 #include "store/sqlite_store.h"
+#include "store/store.h"
 #include "store/store_schema.h"
 #include "util/proc.h"
 
@@ -195,6 +196,31 @@ static void test_change_tracking_three_runs(void **state)
                         "nonerun-001run-003");
     assert_string_equal(q1(db, "SELECT notes FROM payments WHERE id='B'", buf, sizeof buf),
                         "edited");
+    /* an unchanged payment is never rewritten: A keeps the row of run 1 ... */
+    assert_string_equal(q1(db, "SELECT last_seen_run FROM payments WHERE id='A'", buf, sizeof buf),
+                        "run-001");
+    /* ... and D, last written by run 2, was last seen by run 2 */
+    assert_string_equal(q1(db, "SELECT last_seen_run FROM payments WHERE id='D'", buf, sizeof buf),
+                        "run-002");
+    /* the reader: a present payment was seen by the dataset's last successful run */
+    {
+        ps_store_ref ref = {&ps_store_sqlite, f->path};
+        ps_store *st = NULL;
+        ps_store_iter *it = NULL;
+        ps_error e = {0};
+        assert_int_equal(ps_store_open(&ref, 1000, &st, &e), PS_OK);
+        ps_store_query q = {.unbounded = 1, .include_vanished = 1};
+        assert_int_equal(ps_store_payments(st, &q, &it, &e), PS_OK);
+        ps_store_payment p;
+        char seen[256] = "";
+        while (ps_store_next_payment(it, &p, &e) == PS_OK)
+            snprintf(seen + strlen(seen), sizeof seen - strlen(seen), "%s:%s:%s ",
+                     p.field[PS_F_ID], p.last_seen_run,
+                     p.vanished_run ? p.vanished_run : "-");
+        assert_string_equal(seen, "A:run-003:- B:run-003:- C:run-003:- D:run-002:run-003 ");
+        ps_store_iter_free(it);
+        ps_store_close(st);
+    }
     /* exact amounts as text plus minor units and scale */
     assert_string_equal(q1(db,
                            "SELECT payment_amount || '/' || typeof(payment_amount) || '/' || "

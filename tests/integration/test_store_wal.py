@@ -1,0 +1,178 @@
+#!/usr/bin/env python3
+"""The store under load while it is read (issue 18 item 4, issue 16 item 2): a 300,000-row
+csvfile -> sqlite first load, a changed re-run and an unchanged re-run, each while a reader
+thread counts the dataset's payments continuously and samples the size of the -wal file.
+
+Every count a reader sees is the previous committed run's or the new one's, never one in
+between. The WAL stays under 64 MB for the unchanged re-run (it writes nothing). The first
+load and a large changed re-run are one write transaction each, so their WAL holds every page
+they write: the 64 MB bound for them needs the chunked, invisible-until-published writer
+(docs/reliability.md, section 7); those two checks are expected failures until then."""
+import os
+import sqlite3
+import sys
+import threading
+import time
+import unittest
+
+sys.path.insert(0, os.path.dirname(__file__))
+import pslib  # noqa: E402
+
+GONE, NEW = 20_000, 30_000
+SANITIZED = os.environ.get("PS_SANITIZED") == "1"
+ROWS = 100_000 if SANITIZED else 300_000  # ASan builds: a third of the rows
+WAL_LIMIT = 64 * 1024 * 1024
+HEADER = ("ID,TIMESTAMP,PAYMENT_AMOUNT,PAYMENT_CURRENCY,TRANSACTION_TYPE,CUSTOMER_ID,METER_ID,"
+          "CUSTOMER_NAME,CUSTOMER_CATEGORY,NOTES\n")
+
+
+def write_csv(path, ids, changed=frozenset()):
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(HEADER)
+        for i in ids:
+            amount = "%d.%02d" % (100 + i % 5000, (i * 7 + (1 if i in changed else 0)) % 100)
+            f.write("PAY-%07d,2024-03-%02dT%02d:%02d:00Z,%s,NGN,FULL_PAYMENT,C%06d,M%07d,"
+                    "Customer %d,Residential,note %d\n"
+                    % (i, 1 + i % 28, i % 24, i % 60, amount, i % 250000, i, i, i % 97))
+
+
+class Poller(threading.Thread):
+    """Counts the dataset's present payments over and over (a reader, as status and serve
+    are), and samples the WAL's size."""
+
+    def __init__(self, db):
+        super().__init__(daemon=True)
+        self.db = db
+        self.stop = threading.Event()
+        self.counts = set()
+        self.polls = 0
+        self.max_wal = 0
+        self.errors = []
+
+    def run(self):
+        while not self.stop.is_set():
+            try:
+                self.max_wal = max(self.max_wal, os.path.getsize(self.db + "-wal"))
+            except OSError:
+                pass
+            if not os.path.exists(self.db):
+                time.sleep(0.01)
+                continue
+            try:
+                con = sqlite3.connect("file:%s?mode=ro" % self.db, uri=True, timeout=10)
+                try:
+                    n = con.execute("SELECT count(*) FROM payments WHERE dataset = 'big' AND "
+                                    "vanished_run IS NULL").fetchone()[0]
+                finally:
+                    con.close()
+                self.counts.add(n)
+                self.polls += 1
+            except sqlite3.OperationalError as e:
+                if "no such" not in str(e):  # the store being created and migrated
+                    self.errors.append(str(e))
+            time.sleep(0.005)
+
+
+class StoreWal(pslib.Case):
+    @classmethod
+    def setUpClass(cls):
+        pslib.require_binary()
+        if (os.environ.get("PS_SLOW_TESTS") == "0" or os.environ.get("PS_HOSTILE_SMALL") == "1"
+                or os.environ.get("PS_UNDER_VALGRIND") == "1"):
+            raise unittest.SkipTest("large")
+        import tempfile
+        cls.tmp = tempfile.mkdtemp(prefix="paysync-wal-")
+        cls.db = os.path.join(cls.tmp, "var", "store.db")
+        cls.cfg = os.path.join(cls.tmp, "paysync.yaml")
+        dirs = [d for d in (pslib.PLUGIN_DIR,) if d]
+        with open(cls.cfg, "w") as f:
+            f.write("plugin_path: [%s]\n" % ", ".join(pslib.yaml_str(d) for d in dirs))
+            f.write("sinks:\n  store: {plugin: sqlite, path: var/store.db}\n"
+                    "datasets:\n  - name: big\n    target: {level: project, id: site-1}\n"
+                    "    source: {plugin: csvfile, path: in.csv}\n    sinks: [store]\n")
+        csv = os.path.join(cls.tmp, "in.csv")
+        # run 1: 300,000 new; run 2: 20,000 gone (under the 10 % vanish guard), 46,667
+        # changed all over the table, 30,000 new (310,000 in all); run 3: run 2's file again
+        steps = [
+            ("first load", range(ROWS), frozenset()),
+            ("changed re-run", range(GONE, ROWS + NEW), frozenset(range(GONE + 4, ROWS, 6))),
+            ("unchanged re-run", None, None),
+        ]
+        cls.results = {}
+        for name, ids, changed in steps:
+            if ids is not None:
+                write_csv(csv, ids, changed)
+            if os.path.exists(cls.db):
+                # each run's own WAL: what an earlier run left (a checkpoint a reader kept
+                # from truncating) is copied back first
+                con = sqlite3.connect(cls.db)
+                con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+                con.close()
+            poller = Poller(cls.db)
+            poller.start()
+            res = pslib.run("-q", "run", cls.cfg, "--no-progress", timeout=900)
+            time.sleep(0.05)
+            poller.stop.set()
+            poller.join()
+            cls.results[name] = (res, poller)
+
+    @classmethod
+    def tearDownClass(cls):
+        for name, (res, poller) in getattr(cls, "results", {}).items():
+            sys.stderr.write("%s: %d polls, peak WAL %d bytes\n" % (name, poller.polls,
+                                                                    poller.max_wal))
+        import shutil
+        shutil.rmtree(cls.tmp, ignore_errors=True)
+
+    def setUp(self):
+        pass
+
+    def tearDown(self):
+        pass
+
+    def check_run(self, name, old, new):
+        res, poller = self.results[name]
+        self.assertEqual(res.rc, 0, res)
+        self.assertEqual(poller.errors, [], name)
+        self.assertGreater(poller.polls, 0, name)
+        # every poll saw the previous committed run or this one, never a state in between
+        self.assertTrue(poller.counts <= {old, new}, (name, sorted(poller.counts)[:10]))
+
+    def test_first_load_seen_whole_or_not_at_all(self):
+        self.check_run("first load", 0, ROWS)
+        res = self.results["first load"][0]
+        self.assertIn("changes: new %d, changed 0, unchanged 0, vanished 0" % ROWS, res.out)
+
+    def test_changed_rerun_seen_whole_or_not_at_all(self):
+        self.check_run("changed re-run", ROWS, ROWS - GONE + NEW)
+        res = self.results["changed re-run"][0]
+        changed = len(range(GONE + 4, ROWS, 6))
+        self.assertIn("changes: new %d, changed %d, unchanged %d, vanished %d"
+                      % (NEW, changed, ROWS - GONE - changed, GONE), res.out)
+
+    def test_unchanged_rerun_writes_no_payment(self):
+        total = ROWS - GONE + NEW
+        self.check_run("unchanged re-run", total, total)
+        res, poller = self.results["unchanged re-run"]
+        self.assertIn("changes: new 0, changed 0, unchanged %d, vanished 0" % total, res.out)
+        self.assertLess(poller.max_wal, WAL_LIMIT)
+        # nothing but the run row and the cursor: far under a MB of WAL
+        self.assertLess(poller.max_wal, 1024 * 1024, poller.max_wal)
+
+    @unittest.expectedFailure
+    def test_wal_bounded_first_load(self):
+        """Known gap: one write transaction per dataset (docs/reliability.md)."""
+        if SANITIZED:
+            self.skipTest("a third of the rows: the first load's WAL fits anyway")
+        self.assertLess(self.results["first load"][1].max_wal, WAL_LIMIT)
+
+    @unittest.expectedFailure
+    def test_wal_bounded_changed_rerun(self):
+        """Known gap: one write transaction per dataset (docs/reliability.md)."""
+        if SANITIZED:
+            self.skipTest("a third of the rows: the re-run's WAL fits anyway")
+        self.assertLess(self.results["changed re-run"][1].max_wal, WAL_LIMIT)
+
+
+if __name__ == "__main__":
+    pslib.main()

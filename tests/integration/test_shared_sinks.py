@@ -2,6 +2,7 @@
 replaced at the end of every run with the payments of that run's datasets, so datasets that
 write one file must always run together, or each give their file a {dataset} path."""
 import hashlib
+import json
 import os
 import signal
 import sqlite3
@@ -26,6 +27,23 @@ def csv_rows(prefix, n):
 def digest(path):
     with open(path, "rb") as f:
         return hashlib.sha256(f.read()).hexdigest()
+
+
+def run_counted(case, *args, env=None):
+    """pslib.run; a `run` also writes a report, whose counts must reconcile for every dataset
+    that ran: read = accepted + rejected + blank + duplicates (+ filtered)."""
+    if args[0] != "run":
+        return pslib.run(*args, env=env)
+    report = case.path("report-counted.json")
+    if os.path.exists(report):
+        os.unlink(report)
+    res = pslib.run(*args, "--report", report, env=env)
+    if os.path.exists(report):
+        with open(report) as f:
+            for d in json.load(f)["datasets"]:
+                case.assertEqual(d["read"], d["accepted"] + d["rejected"] + d["blank"] +
+                                 d["duplicates"] + d.get("filtered", 0), d)
+    return res
 
 
 class SharedSinks(pslib.Case):
@@ -153,14 +171,14 @@ class SharedSinks(pslib.Case):
 
     def test_run_dataset_leaving_out_a_writer(self):
         cfg = self.cfg()
-        res = pslib.run("run", cfg)
+        res = run_counted(self, "run", cfg)
         self.assertEqual(res.rc, 0, res)
         self.assertEqual(self.ids("out/payments.jsonl"), ["A1", "A2", "A3", "B1", "B2"])
         before = (digest(self.path("out", "payments.jsonl")),
                   digest(self.path("out", "payments.csv")))
         for args, left, inside in ((["--dataset", "a"], "dataset 'b'", "'a'"),
                                    (["--dataset", "b"], "dataset 'a'", "'b'")):
-            res = pslib.run("run", cfg, *args)
+            res = run_counted(self, "run", cfg, *args)
             self.assertEqual(res.rc, 2, res)
             self.assertIn("paysync: %s:3:8: sinks.out: sink 'out' (out/payments.jsonl) is also "
                           "written by %s, which this run leaves out: the file would be replaced "
@@ -172,18 +190,18 @@ class SharedSinks(pslib.Case):
                                   digest(self.path("out", "payments.csv"))))
         self.assertEqual(self.ok_runs("a"), 1)  # nothing ran
         # every writer named: fine; a dry run writes nothing: fine
-        res = pslib.run("run", cfg, "--dataset", "b", "--dataset", "a")
+        res = run_counted(self, "run", cfg, "--dataset", "b", "--dataset", "a")
         self.assertEqual(res.rc, 0, res)
-        res = pslib.run("run", cfg, "--dataset", "a", "--dry-run")
+        res = run_counted(self, "run", cfg, "--dataset", "a", "--dry-run")
         self.assertEqual(res.rc, 0, res)
         self.assertEqual(self.ids("out/payments.jsonl"), ["A1", "A2", "A3", "B1", "B2"])
 
     def test_run_dataset_with_dataset_paths(self):
         cfg = self.cfg(out="out/{dataset}.jsonl", table="out/{dataset}/payments.csv")
-        res = pslib.run("run", cfg, "--dataset", "a")
+        res = run_counted(self, "run", cfg, "--dataset", "a")
         self.assertEqual(res.rc, 0, res)
         a = digest(self.path("out", "a.jsonl"))
-        res = pslib.run("run", cfg, "--dataset", "b")
+        res = run_counted(self, "run", cfg, "--dataset", "b")
         self.assertEqual(res.rc, 0, res)
         self.assertEqual(digest(self.path("out", "a.jsonl")), a)  # b's run left a's file alone
         self.assertEqual(self.ids("out/a.jsonl"), ["A1", "A2", "A3"])
@@ -191,14 +209,14 @@ class SharedSinks(pslib.Case):
         self.assertTrue(os.path.exists(self.path("out", "a", "payments.csv")))
         # a dataset name with a space stays one file name
         cfg = self.cfg(out="out/{dataset}.jsonl", table="out/{dataset}.csv", name_b="Site B 01")
-        res = pslib.run("run", cfg, "--dataset", "Site B 01")
+        res = run_counted(self, "run", cfg, "--dataset", "Site B 01")
         self.assertEqual(res.rc, 0, res)
         self.assertEqual(self.ids("out/Site B 01.jsonl"), ["B1", "B2"])
 
     def test_different_schedules(self):
         cfg = self.cfg(sched_a="daily", sched_b="{every: 6h}")
         for cmd in (["run", cfg], ["check", cfg], ["run", cfg, "--due"]):
-            res = pslib.run(*cmd)
+            res = run_counted(self, *cmd)
             self.assertEqual(res.rc, 2, res)
             self.assertIn("%s:3:8: sinks.out: sink 'out' (out/payments.jsonl) is written by "
                           "datasets 'a' (daily), 'b' (every (every 6h)), which do not always run "
@@ -209,7 +227,7 @@ class SharedSinks(pslib.Case):
                           % cfg, res.err)
         self.assertFalse(os.path.exists(self.path("out")))
         cfg = self.cfg(sched_a="daily", sched_b=None)
-        res = pslib.run("run", cfg)
+        res = run_counted(self, "run", cfg)
         self.assertEqual(res.rc, 2, res)
         self.assertIn("datasets 'a' (daily), 'b' (no schedule), which do not always run", res.err)
 
@@ -219,10 +237,10 @@ class SharedSinks(pslib.Case):
                             "  - name: a\n    target: {level: project, id: site-1}\n"
                             "    source: {plugin: csvfile, path: a.csv}\n    sinks: [db]\n",
                             name="alone.yaml")
-        res = pslib.run("run", alone)
+        res = run_counted(self, "run", alone)
         self.assertEqual(res.rc, 0, res)
         cfg = self.cfg()
-        res = pslib.run("run", cfg, "--due")
+        res = run_counted(self, "run", cfg, "--due")
         self.assertEqual(res.rc, 0, res)
         self.assertIn("b: due (daily", res.err)
         self.assertIn("a: not due, but run with the due datasets it shares a file sink with",
@@ -256,7 +274,7 @@ class SharedSinks(pslib.Case):
         for kw, msg in cases:
             cfg = self.cfg(**kw)
             for cmd in ("run", "check"):
-                res = pslib.run(cmd, cfg)
+                res = run_counted(self, cmd, cfg)
                 self.assertEqual(res.rc, 2, (kw, res))
                 self.assertIn(msg, res.err, kw)
             self.assertFalse(os.path.exists(self.path("out")), kw)

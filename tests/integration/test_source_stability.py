@@ -26,6 +26,23 @@ CHANGED = "the file changed while it was read; run again"
 OLD = 1700000000  # an mtime far in the past: no settle wait
 
 
+def run_counted(case, *args, env=None):
+    """pslib.run; a `run` also writes a report, whose counts must reconcile for every dataset
+    that ran: read = accepted + rejected + blank + duplicates (+ filtered)."""
+    if args[0] != "run":
+        return pslib.run(*args, env=env)
+    report = case.path("report-counted.json")
+    if os.path.exists(report):
+        os.unlink(report)
+    res = pslib.run(*args, "--report", report, env=env)
+    if os.path.exists(report):
+        with open(report) as f:
+            for d in json.load(f)["datasets"]:
+                case.assertEqual(d["read"], d["accepted"] + d["rejected"] + d["blank"] +
+                                 d["duplicates"] + d.get("filtered", 0), d)
+    return res
+
+
 class SourceStability(pslib.Case):
     def setUp(self):
         super().setUp()
@@ -75,7 +92,7 @@ datasets:
 
     def first_run(self):
         self.put(FULL)
-        res = pslib.run("run", self.cfg)
+        res = run_counted(self, "run", self.cfg)
         self.assertEqual(res.rc, 0, res)
         self.assertEqual(self.amounts(), {"P1": 50, "P2": 100.5})
         return self.state()
@@ -142,7 +159,7 @@ datasets:
         self.assertEqual(rep["read"], rep["accepted"] + rep["rejected"] + rep["blank"] +
                          rep["duplicates"] + rep.get("filtered", 0), rep)
         # run again: the complete file now, P2 keeps 100.50
-        res = pslib.run("run", self.cfg)
+        res = run_counted(self, "run", self.cfg)
         self.assertEqual(res.rc, 0, res)
         self.assertIn("unchanged 2", res.out)
         self.assertEqual(self.amounts(), {"P1": 50, "P2": 100.5})
@@ -193,7 +210,7 @@ datasets:
         """A file without a final line end (Google's CSV export) written just now: after the
         wait it has not changed, so it is read as it is."""
         self.put(FULL[:-1], mtime=OLD + 100)
-        res = pslib.run("run", self.cfg, env=self.settle_env())
+        res = run_counted(self, "run", self.cfg, env=self.settle_env())
         self.assertEqual(res.rc, 0, res)
         self.assertIn("waiting 1500 ms in case a writer is still writing it", res.err)
         self.assertEqual(self.amounts(), {"P1": 50, "P2": 100.5})
@@ -202,7 +219,7 @@ datasets:
 
     def test_no_final_line_end_old_file_is_valid(self):
         self.put(FULL[:-1])
-        res = pslib.run("run", self.cfg)
+        res = run_counted(self, "run", self.cfg)
         self.assertEqual(res.rc, 0, res)
         self.assertNotIn("waiting", res.err)
         self.assertIn("read 2, accepted 2", res.out)
@@ -211,7 +228,7 @@ datasets:
     def test_quote_cut_at_end_is_an_error(self):
         before = self.first_run()
         self.put(FULL + ROW.replace("Amina Bello", '"Amina') % ("P3", "7"))
-        res = pslib.run("run", self.cfg)
+        res = run_counted(self, "run", self.cfg)
         self.assertEqual(res.rc, 1, res)
         self.assertIn("line 4: unterminated quoted field: the quote opened on line 4 is never "
                       "closed", res.out)
@@ -223,7 +240,7 @@ datasets:
         settle_time looks like a complete file to any check of the file alone."""
         self.first_run()
         self.put(CUT)
-        res = pslib.run("run", self.cfg)
+        res = run_counted(self, "run", self.cfg)
         self.assertEqual(res.rc, 0, res)
         self.assertIn("changed 1", res.out)
         self.assertEqual(self.amounts(), {"P1": 50, "P2": 10})
@@ -239,7 +256,7 @@ datasets:
     sinks: [out]
 """, name="bad.yaml")
         self.put(FULL)
-        res = pslib.run("run", cfg)
+        res = run_counted(self, "run", cfg)
         self.assertEqual(res.rc, 2, res)
         self.assertIn("option 'settle_time' must be a duration from 0", res.err)
         self.assertIn("got '2m'", res.err)

@@ -116,6 +116,14 @@ class State:
         self.tokens = set()
         self.issued = 0
         self.inserted = 0
+        self.version = 0
+        self._stamps = (None, None)
+
+    def stamps(self, version):
+        """parse_ts of every transaction (generated data is in time order), cached."""
+        if self._stamps[0] != version:
+            self._stamps = (version, [parse_ts(t["timestamp"]) for t in self.data["transactions"]])
+        return self._stamps[1]
         for f in args.fault or []:
             w, k, *rest = f.split(":")
             self.add_fault({"when": w, "kind": k, "count": int(rest[0]) if rest else 1,
@@ -234,6 +242,7 @@ class Handler(BaseHTTPRequestHandler):
         if u.path == "/_control/data":
             req = json.loads(raw)
             with st.lock:
+                st.version += 1
                 st.data["transactions"].extend(req.get("add", []))
                 for up in req.get("update", []):
                     for t in st.data["transactions"]:
@@ -284,7 +293,8 @@ class Handler(BaseHTTPRequestHandler):
             return self.send_json({"detail": "Invalid page."}, 404)
         with st.lock:
             items = list(st.data[kind])
-        if kind == "transactions":
+            version = st.version
+        if kind == "transactions" and not st.args.generate:
             try:
                 if q.get("created_after"):
                     lo = parse_ts(q["created_after"])
@@ -296,6 +306,12 @@ class Handler(BaseHTTPRequestHandler):
                 return self.send_json({"created_after": ["Enter a valid date/time."]}, 400)
             if q.get("ordering") == "timestamp":
                 items.sort(key=lambda t: (parse_ts(t["timestamp"]), t["id"]))
+        elif kind == "transactions":  # generated: already in order, filtered by a bisection
+            if q.get("created_after"):
+                lo = parse_ts(q["created_after"])
+                stamps = st.stamps(version)
+                import bisect
+                items = items[bisect.bisect_left(stamps, lo):]
         start = (page - 1) * size
         if page < 1 or (start >= len(items) and page != 1):
             return self.send_json({"detail": "Invalid page."}, 404)
@@ -319,6 +335,7 @@ class Handler(BaseHTTPRequestHandler):
                 new["id"] = 900000 + st.inserted
                 new["amount"] = "77.00"
                 st.data["transactions"].insert(0, new)
+                st.version += 1
 
 
 def main():

@@ -110,6 +110,15 @@ request:
 pagination: {type: offset}
 records: /_embedded/item
 """, "username: ks-user, password: ks-pass-1", "v3", 3),
+    "bearer": ("""\
+connector: bearerpay
+auth: {type: bearer}
+request:
+  path: /v1/payments
+  query: {after_id: "{after}", limit: "{page_size}"}
+pagination: {type: keyset, from: /id, total: /meta/total, stop_on_short_page: false}
+records: /data/items
+""", "token: ks-access-777", "payments", 3),
     "page": ("""\
 connector: pagepay
 auth:

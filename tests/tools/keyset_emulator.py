@@ -14,7 +14,7 @@ The same items are also served in the other styles a manifest can describe, to t
     POST /oauth/token   grant_type=client_credentials, HTTP Basic client_id:client_secret
                         -> {"access_token", "token_type": "Bearer", "expires_in"}; 401 else
     GET  /v1/payments   ?after_id=&limit=&updated_since=  (Bearer token) ->
-                        {"data": {"items": [...]}, "meta": {"limit": N}}
+                        {"data": {"items": [...]}, "meta": {"limit": N, "total": N}}
     GET  /_control/stats  request counts and the requests seen
 
 Items: {"id": int, "paid_at": ISO 8601, "value": {"amount": JSON number, "currency"},
@@ -142,7 +142,8 @@ class Handler(BaseHTTPRequestHandler):
         after = int(q.get("after_id", "0"))
         limit = min(int(q.get("limit", "50")), 50)
         rows = [r for r in items() if r["id"] > after][:limit]
-        self.send(200, dump({"data": {"items": rows}, "meta": {"limit": limit}}))
+        self.send(200, dump({"data": {"items": rows}, "meta": {"limit": limit,
+                                                               "total": len(items())}}))
 
 
 def main():

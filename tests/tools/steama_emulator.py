@@ -30,8 +30,9 @@ matching requests pass, the next COUNT (default 1; -1 = forever) fail with KIND:
     truncate   200 with the JSON cut in half
     expire     401 {"detail": "Invalid token."} and every token issued so far stops working
     401        401 {"detail": "Invalid token."} (the token stays valid)
-    insert     the page is served, then a copy of its list's first transaction (a new id,
-               900001...; same timestamp) is inserted at the front: the next page shifts
+    insert     once the page's items are chosen, a copy of its list's first transaction (a
+               new id, 900001...; same timestamp) is inserted at the front: the next page
+               shifts
 """
 import argparse
 import copy
@@ -327,8 +328,7 @@ class Handler(BaseHTTPRequestHandler):
         body = render({"count": len(items), "next": nxt, "previous": prev, "results": chunk})
         if pending == "truncate":
             return self.send(200, body[: len(body) // 2])
-        self.send(200, body)
-        if pending == "insert":
+        if pending == "insert":  # before answering: the client's next request cannot race it
             with st.lock:
                 st.inserted += 1
                 new = copy.deepcopy(items[0])  # the front of what is being paged
@@ -336,6 +336,7 @@ class Handler(BaseHTTPRequestHandler):
                 new["amount"] = "77.00"
                 st.data["transactions"].insert(0, new)
                 st.version += 1
+        self.send(200, body)
 
 
 def main():

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "model/model_fields.h"
+#include "model/phone.h"
 #include "util/yaml_tree.h"
 
 #define NKEYS(a) (sizeof(a) / sizeof((a)[0]))
@@ -638,24 +639,25 @@ static ps_status parse_mapping(cctx *x, const ps_ynode *n, const char *path, ps_
         } else if (strcmp(k->s, "country") == 0) {
             if ((st = nonempty(x, v, sub, &d->country)) != PS_OK)
                 break;
+            /* the phone module's rules (libphonenumber), with this file's location */
             char *p = d->country;
-            if (strlen(p) != 2 || !isalpha((unsigned char)p[0]) || !isalpha((unsigned char)p[1])) {
-                st = cerr(x, v, sub, "'%s' is not an ISO 3166 alpha-2 country code (e.g. NG)", p);
+            if (ps_phone_calling_code(p) == 0) {
+                st = cerr(x, v, sub,
+                          "'%s' is not an ISO 3166 alpha-2 country code with a telephone "
+                          "numbering plan (e.g. NG)",
+                          p);
                 break;
             }
             p[0] = (char)toupper((unsigned char)p[0]);
             p[1] = (char)toupper((unsigned char)p[1]);
         } else { /* phone_country_code */
+            char region[3];
             if ((st = nonempty(x, v, sub, &d->phone_country_code)) != PS_OK)
                 break;
             char *p = d->phone_country_code;
             if (p[0] == '+')
                 memmove(p, p + 1, strlen(p));
-            size_t l = strlen(p);
-            int ok = l >= 1 && l <= 3 && p[0] != '0';
-            for (size_t j = 0; ok && j < l; j++)
-                ok = isdigit((unsigned char)p[j]);
-            if (!ok)
+            if (ps_phone_region_for_code(p, region) != 0)
                 st = cerr(x, v, sub,
                           "'%s' is not a country calling code (1-3 digits, e.g. \"234\")", p);
         }

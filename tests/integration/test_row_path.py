@@ -58,6 +58,25 @@ def fixture_files():
     return files, shared
 
 
+def recorded_tabs(cassette):
+    """(spreadsheet ID, tab title) of every tab a cassette holds values for."""
+    seen = []
+    for it in cassette.get("interactions", []):
+        parts = it["request"]["path"].split("/")
+        if len(parts) < 6 or parts[4] != "values" or it["response"]["status"] != 200:
+            continue
+        try:
+            rng = json.loads(it["response"]["body"]).get("range", "")
+        except ValueError:
+            continue
+        title = rng.rsplit("!", 1)[0]
+        if title.startswith("'"):
+            title = title[1:-1].replace("''", "'")
+        if (parts[3], title) not in seen:
+            seen.append((parts[3], title))
+    return seen
+
+
 def header_of(path):
     with open(path, "rb") as f:
         first = f.read(65536).decode("utf-8", "replace")
@@ -111,10 +130,14 @@ datasets:
         return res, out
 
     def compare(self, path):
-        cfg = self.config_for(path)
+        return self.compare_cfg(self.config_for(path), os.path.basename(path))
+
+    def compare_cfg(self, cfg, name):
+        for f in ("out/payments.jsonl", "out/rejects.jsonl"):
+            if os.path.exists(self.path(f)):
+                os.unlink(self.path(f))
         dres, samples = self.samples(cfg)
         run = pslib.run("run", cfg, "--report", self.path("report.json"))
-        name = os.path.basename(path)
         if run.rc != 0:
             # the run failed as a whole (mapping, unreadable or broken file): discover too
             self.assertEqual(dres.rc, 1, (name, dres, run))
@@ -122,6 +145,8 @@ datasets:
         self.assertEqual(dres.rc, 0, (name, dres))
         rejects = {r["row"]: r for r in pslib.read_jsonl(self.path("out", "rejects.jsonl"))} \
             if os.path.exists(self.path("out", "rejects.jsonl")) else {}
+        if not os.path.exists(self.path("out", "payments.jsonl")):
+            self.write(os.path.join("out", "payments.jsonl"), "")
         with open(self.path("out", "payments.jsonl"), encoding="utf-8") as f:
             # numbers exactly as written (amounts are exact decimals)
             accepted = {r["ID"]: r for r in (json.loads(line, parse_float=str, parse_int=str)
@@ -168,6 +193,48 @@ datasets:
             with self.subTest(fixture=os.path.basename(path)):
                 compared += self.compare(path)
         self.assertGreater(compared, 10)
+
+    def test_discover_verdicts_equal_run_for_every_recorded_sheet(self):
+        """The Google Sheets answers recorded from Google's servers (shared fixtures), served by
+        the emulator: columns mapped by letter (C, a blank header cell, left unnamed)."""
+        recorded = sorted(glob.glob(os.path.join(SHARED, "google-sheets-recorded", "*.json")))
+        if not recorded:
+            self.skipTest("shared fixtures absent (%s)" % SHARED)
+        from test_gsheet_run import Emulator
+        compared = tabs = 0
+        for path in recorded:
+            with open(path, encoding="utf-8") as f:
+                cassette = json.load(f)
+            for sid, title in recorded_tabs(cassette):
+                tabs += 1
+                with self.subTest(fixture=os.path.basename(path), tab=title):
+                    emu = Emulator(self.dir, "--replay", path)
+                    try:
+                        cfg = self.gsheet_config(emu.url, sid, title)
+                        compared += self.compare_cfg(cfg, os.path.basename(path))
+                    finally:
+                        emu.stop()
+        self.assertGreater(tabs, 5)
+        self.assertGreater(compared, 5)
+
+    def gsheet_config(self, url, sid, title):
+        defs = {k: v for k, v in REQUIRED_DEFAULTS.items()
+                if k not in ("CUSTOMER_ID", "PAYMENT_AMOUNT")}
+        src = {"spreadsheet_id": sid, "sheet": title, "api_key": "k", "api_url": url,
+               "requests_per_minute": 6000, "max_retries": 0, "header_row": 1}
+        return self.config(f"""
+sinks:
+  out: {{plugin: jsonl, path: out/payments.jsonl}}
+datasets:
+  - name: ds
+    target: {{level: project, id: site-1}}
+    source: {{plugin: gsheet, {", ".join("%s: %s" % (k, json.dumps(v, ensure_ascii=False)) for k, v in src.items())}}}
+    mapping:
+      columns: {{"@A": CUSTOMER_ID, "@B": PAYMENT_AMOUNT, "@D": NOTES}}
+      defaults: {{{", ".join("%s: %s" % (k, json.dumps(v)) for k, v in defs.items())}}}
+    sinks: [out]
+    rejects: out/rejects.jsonl
+""")
 
     def test_mixed_fixture_verdicts(self):
         path = self.write("mixed.csv", OWN_FIXTURES["mixed.csv"])

@@ -82,6 +82,11 @@ int cmd_discover(int argc, char **argv)
                has_default ? " (default set)" : "");
     }
     printf("%s\n", nmiss ? "" : " none");
+    for (size_t i = 0; d.unnamed && i < d.unnamed->ncols; i++) {
+        char m[300];
+        ps_unnamed_message(d.unnamed, i, m, sizeof m);
+        printf("%swarning unnamed_column (in the rows sampled): %s\n", i ? "" : "\n", m);
+    }
     if (!d.map_ok)
         printf("\nmapping problem: %s\n", d.map_error);
     printf("\nsample rows (normalised):\n");

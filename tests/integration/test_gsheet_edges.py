@@ -155,6 +155,12 @@ class Edges(GsheetCase):
         self.assertIn("warning unnamed_column: column K has no header but holds 2 values",
                       res.out + res.err, res)
         self.assertEqual(self.records()["P001"]["CUSTOMER_NAME"], "Amina")
+        # discover says so too, for the rows it samples (rows 2-6 here)
+        d = pslib.run("discover", self.path("paysync.yaml"), "--dataset", "sheet1")
+        self.assertEqual(d.rc, 0, d)
+        self.assertIn("warning unnamed_column (in the rows sampled): column D has no header but "
+                      "holds 4 values (first in row 2)", d.out, d)
+        self.assertIn("column L has no header but holds 1 value (first in row 6)", d.out, d)
 
     def test_unnamed_column_mapped_by_letter_is_read(self):
         head = list(HEADER)

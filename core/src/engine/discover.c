@@ -247,10 +247,12 @@ ps_status ps_discover(const ps_config *cfg, ps_registry *reg, const char *datase
     } else if (records && ps_validator_new(&vc, &v, &e) == PS_OK) {
         discover_records(p, v, dd, meters, batch, out, pv->run_arena);
     } else if (out->map_ok && ps_validator_new(&vc, &v, &e) == PS_OK) {
+        out->unnamed = ps_unnamed_new(out->info.header, out->info.ncolumns, out->map.field_col);
         ps_row_rules rules = {.validator = v,
                               .dedup = dd,
                               .meters = meters,
                               .strict = p->def->profile == PS_PROFILE_STRICT,
+                              .unnamed = out->unnamed,
                               .header = out->info.header,
                               .ncolumns = out->info.ncolumns,
                               .header_line = out->info.header_line};
@@ -284,6 +286,7 @@ void ps_discovery_free(ps_discovery *d)
         free(d->sample_json[i]);
     free(d->sample_json);
     ps_mapping_free(&d->map);
+    ps_unnamed_free(d->unnamed);
     if (pv) {
         if (pv->plan.nds && pv->plan.ds[0].inst && pv->plan.ds[0].plugin->desc->provider->close)
             pv->plan.ds[0].plugin->desc->provider->close(pv->plan.ds[0].inst);

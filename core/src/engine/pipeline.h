@@ -105,7 +105,7 @@ typedef struct ps_discovery {
     char **sample_json; /* up to 5 normalised rows as JSON text (or the reject reasons) */
     size_t nsample;
     ps_unnamed *unnamed; /* values under columns without a header in the rows read, or NULL */
-    void *priv; /* owned storage (header strings) */
+    void *priv;          /* owned storage (header strings) */
 } ps_discovery;
 
 /* Opens the dataset's source, maps its header and normalises up to 5 rows. Nothing is

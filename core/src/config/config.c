@@ -16,6 +16,7 @@
 #include "model/model_fields.h"
 #include "model/phone.h"
 #include "util/yaml_tree.h"
+#include "util/pathtext.h"
 
 #define NKEYS(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -31,7 +32,7 @@ typedef struct cctx {
 
 static ps_status oom(cctx *x)
 {
-    return ps_error_setf(x->err, PS_ERR_NOMEM, "%s: out of memory", x->file);
+    return ps_error_setf(x->err, PS_ERR_NOMEM, "%s: out of memory", PS_SHOWN(x->file));
 }
 
 /* "FILE:LINE:COL: PATH: message" */
@@ -47,7 +48,7 @@ static ps_status cerr(cctx *x, const ps_ynode *n, const char *path, const char *
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    return ps_error_setf(x->err, PS_ERR_CONFIG, "%s:%d:%d: %s: %s", x->file, n ? n->line : 1,
+    return ps_error_setf(x->err, PS_ERR_CONFIG, "%s:%d:%d: %s: %s", PS_SHOWN(x->file), n ? n->line : 1,
                          n ? n->col : 1, path, msg);
 }
 

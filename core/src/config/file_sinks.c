@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "store/store_kind.h"
+#include "util/pathtext.h"
 
 static const ps_kv *sink_opt(const ps_sink_def *s, const char *name)
 {
@@ -185,14 +186,14 @@ static ps_status check_placeholders(const ps_config *c, const ps_sink_def *s, ps
                 return ps_error_setf(err, PS_ERR_CONFIG,
                                      "%s:%d:%d: sinks.%s.path: unknown placeholder '%.*s' in "
                                      "'%s': the only one is %s (the dataset's name)",
-                                     c->path, p->line, p->col, s->name, (int)len, open, p->value,
+                                     PS_SHOWN(c->path), p->line, p->col, s->name, (int)len, open, p->value,
                                      PS_DATASET_PLACEHOLDER);
             if (ps_store_kind_known(s->ref.plugin))
                 return ps_error_setf(err, PS_ERR_CONFIG,
                                      "%s:%d:%d: sinks.%s.path: %s is for file sinks (jsonl, csv); "
                                      "a store keeps every dataset's payments apart by itself, "
                                      "so its path names one database",
-                                     c->path, p->line, p->col, s->name, PS_DATASET_PLACEHOLDER);
+                                     PS_SHOWN(c->path), p->line, p->col, s->name, PS_DATASET_PLACEHOLDER);
         }
         open++;
     }
@@ -263,7 +264,7 @@ static ps_status check_targets(const ps_config *c, ps_error *err)
                                    "%s:%d:%d: datasets[%s]: the dataset name '%s' can not stand "
                                    "for %s in sink '%s''s path '%s' (it names a folder); "
                                    "rename the dataset",
-                                   c->path, d->line, d->col, d->name, d->name,
+                                   PS_SHOWN(c->path), d->line, d->col, d->name, d->name,
                                    PS_DATASET_PLACEHOLDER, s->name, path);
                 break;
             }
@@ -295,7 +296,7 @@ static ps_status check_targets(const ps_config *c, ps_error *err)
                                   "%s:%d:%d: sinks.%s: sinks '%s'%s and '%s'%s both write '%s': "
                                   "one would replace the other's file; give them different "
                                   "paths",
-                                  c->path, t[k].sink->ref.line, t[k].sink->ref.col, t[k].sink->name,
+                                  PS_SHOWN(c->path), t[k].sink->ref.line, t[k].sink->ref.col, t[k].sink->name,
                                   t[i].sink->name, a, t[k].sink->name, b, t[i].path);
             }
     for (size_t i = 0; i < n; i++)
@@ -339,7 +340,7 @@ ps_status ps_file_sinks_check(const ps_config *c, ps_error *err)
                                  "with the payments of its own datasets only. Give each dataset "
                                  "its own file with %s in the path (path: %s), or give them one "
                                  "schedule",
-                                 c->path, s->ref.line, s->ref.col, s->name, s->name,
+                                 PS_SHOWN(c->path), s->ref.line, s->ref.col, s->name, s->name,
                                  ps_file_sink_path(s), who, PS_DATASET_PLACEHOLDER, sug);
         }
     }
@@ -373,7 +374,7 @@ ps_status ps_file_sinks_check_selection(const ps_config *c, char *const *only, s
                              "payments of %s only. Run all its datasets together (add --dataset "
                              "for each, or no --dataset), or give each dataset its own file with "
                              "%s in the path (path: %s)",
-                             c->path, s->ref.line, s->ref.col, s->name, s->name,
+                             PS_SHOWN(c->path), s->ref.line, s->ref.col, s->name, s->name,
                              ps_file_sink_path(s), out > 1 ? "s" : "", left, inside,
                              PS_DATASET_PLACEHOLDER, sug);
     }
@@ -402,7 +403,7 @@ ps_status ps_file_sinks_check_separate(const ps_config *c,
                              "which the daemon runs one at a time: each run would replace the "
                              "file with its own dataset's payments only. Give each dataset its "
                              "own file with %s in the path (path: %s)",
-                             c->path, s->ref.line, s->ref.col, s->name, s->name,
+                             PS_SHOWN(c->path), s->ref.line, s->ref.col, s->name, s->name,
                              ps_file_sink_path(s), who, PS_DATASET_PLACEHOLDER, sug);
     }
     return PS_OK;

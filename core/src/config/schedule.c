@@ -10,6 +10,7 @@
 #include "model/civil.h"
 #include "util/duration.h"
 #include "util/suggest.h"
+#include "util/pathtext.h"
 
 #define MS_MIN INT64_C(60000)
 #define MS_HOUR (60 * MS_MIN)
@@ -48,7 +49,7 @@ static ps_status serr(const sctx *x, const ps_kv *kv, const char *fmt, ...)
         snprintf(where, sizeof where, "%s", x->path);
     int line = kv ? kv->line : 1, col = kv ? kv->col : 1;
     if (x->file)
-        return ps_error_setf(x->err, PS_ERR_CONFIG, "%s:%d:%d: %s: %s", x->file, line, col, where,
+        return ps_error_setf(x->err, PS_ERR_CONFIG, "%s:%d:%d: %s: %s", PS_SHOWN(x->file), line, col, where,
                              msg);
     return ps_error_setf(x->err, PS_ERR_CONFIG, "%d:%d: %s: %s", line, col, where, msg);
 }

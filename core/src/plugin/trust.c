@@ -1,5 +1,6 @@
 /* paysync core: StrictModes-style checks of a plugin file before it is loaded (trust.h). */
 #include "plugin/trust.h"
+#include "util/pathtext.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -22,32 +23,34 @@ static unsigned mode_bits(mode_t m)
 
 /* Checks folder dir (one of the folders holding the plugin's real path). above: 0 for the
  * plugin's own folder, 1 for a folder further up. */
+/* file: the plugin as shown in messages (already cut, util/pathtext.h). */
 static ps_status check_dir(const char *file, const char *dir, int above, ps_error *err)
 {
     const char *which = above ? "the directory" : "its directory";
     const char *where = above ? " above it" : "";
     struct stat sd;
     if (lstat(dir, &sd) != 0)
-        return ps_error_setf(err, PS_ERR_PLUGIN, "%s: refusing to load: cannot stat %s: %s", file,
-                             dir, strerror(errno));
+        return ps_error_setf(err, PS_ERR_PLUGIN, "%s: refusing to load: cannot stat %s: %s",
+                             file, PS_SHOWN(dir), strerror(errno));
     if (!S_ISDIR(sd.st_mode))
         return ps_error_setf(err, PS_ERR_PLUGIN,
                              "%s: refusing to load: %s changed while it was checked (no longer "
                              "a directory)",
-                             file, dir);
+                             file, PS_SHOWN(dir));
     if (!trusted_uid(sd.st_uid))
         return ps_error_setf(err, PS_ERR_PLUGIN,
                              "%s: refusing to load: %s %s%s is owned by uid %u (mode %03o), "
                              "neither you nor root; fix with: chown root '%s'",
-                             file, which, dir, where, (unsigned)sd.st_uid, mode_bits(sd.st_mode),
-                             dir);
+                             file, which, PS_SHOWN(dir), where, (unsigned)sd.st_uid,
+                             mode_bits(sd.st_mode), PS_SHOWN(dir));
     /* A sticky folder is fine: only the owner of an entry (checked trusted one step below)
      * or root can remove or rename it. */
     if ((sd.st_mode & (S_IWGRP | S_IWOTH)) && !(sd.st_mode & S_ISVTX))
         return ps_error_setf(err, PS_ERR_PLUGIN,
                              "%s: refusing to load: %s %s%s is writable by group or others "
                              "(mode %03o); fix with: chmod go-w '%s'",
-                             file, which, dir, where, mode_bits(sd.st_mode), dir);
+                             file, which, PS_SHOWN(dir), where, mode_bits(sd.st_mode),
+                             PS_SHOWN(dir));
     return PS_OK;
 }
 
@@ -55,12 +58,13 @@ int ps_plugin_open_trusted(const char *file, ps_error *err)
 {
     char *real = realpath(file, NULL);
     if (!real) {
-        ps_error_setf(err, PS_ERR_PLUGIN, "%s: cannot stat: %s", file, strerror(errno));
+        ps_error_setf(err, PS_ERR_PLUGIN, "%s: cannot stat: %s", PS_SHOWN(file), strerror(errno));
         return -1;
     }
     int fd = open(real, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0) {
-        ps_error_setf(err, PS_ERR_PLUGIN, "%s: refusing to load: cannot open %s: %s", file, real,
+        ps_error_setf(err, PS_ERR_PLUGIN, "%s: refusing to load: cannot open %s: %s", PS_SHOWN(file),
+                      PS_SHOWN(real),
                       errno == ELOOP ? "it became a symlink while it was checked"
                                      : strerror(errno));
         free(real);
@@ -69,9 +73,9 @@ int ps_plugin_open_trusted(const char *file, ps_error *err)
     /* Name the real path in every message when it differs (a symlink was followed). */
     char shown[1024];
     if (strcmp(real, file) != 0)
-        snprintf(shown, sizeof shown, "%s (real path %s)", file, real);
+        snprintf(shown, sizeof shown, "%s (real path %s)", PS_SHOWN(file), PS_SHOWN(real));
     else
-        snprintf(shown, sizeof shown, "%s", file);
+        snprintf(shown, sizeof shown, "%s", PS_SHOWN(file));
     struct stat sf, sl;
     ps_status st = PS_OK;
     if (fstat(fd, &sf) != 0)
@@ -82,12 +86,12 @@ int ps_plugin_open_trusted(const char *file, ps_error *err)
         st = ps_error_setf(err, PS_ERR_PLUGIN,
                            "%s: refusing to load: the file is writable by group or others "
                            "(mode %03o); fix with: chmod go-w '%s'",
-                           shown, mode_bits(sf.st_mode), real);
+                           shown, mode_bits(sf.st_mode), PS_SHOWN(real));
     else if (!trusted_uid(sf.st_uid))
         st = ps_error_setf(err, PS_ERR_PLUGIN,
                            "%s: refusing to load: owned by uid %u, neither you nor root; fix "
                            "with: chown root '%s'",
-                           shown, (unsigned)sf.st_uid, real);
+                           shown, (unsigned)sf.st_uid, PS_SHOWN(real));
     /* Every folder from the file's up to '/'. */
     int above = 0;
     for (char *slash = strrchr(real, '/'); st == PS_OK && slash; slash = strrchr(real, '/')) {

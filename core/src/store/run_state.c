@@ -13,6 +13,7 @@
 #include <jansson.h>
 
 #include "util/outfile.h"
+#include "util/pathtext.h"
 #include "util/proc.h"
 
 #define STATE_SUFFIX ".state"
@@ -36,7 +37,7 @@ static json_t *load(const char *path, ps_error *err)
     if (fd < 0) {
         if (errno == ENOENT)
             return json_pack("{s:i, s:{}}", "version", 1, "datasets");
-        ps_error_setf(err, PS_ERR_IO, "cannot read the run state file '%s': %s", path,
+        ps_error_setf(err, PS_ERR_IO, "cannot read the run state file '%s': %s", PS_SHOWN(path),
                       strerror(errno));
         return NULL;
     }
@@ -44,7 +45,7 @@ static json_t *load(const char *path, ps_error *err)
     if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode) || sb.st_size > STATE_MAX_BYTES) {
         close(fd);
         ps_error_setf(err, PS_ERR_IO, "run state file '%s' is not a regular file under 1 MiB",
-                      path);
+                      PS_SHOWN(path));
         return NULL;
     }
     json_error_t je;
@@ -52,7 +53,7 @@ static json_t *load(const char *path, ps_error *err)
     close(fd);
     if (!json_is_object(doc) || !json_is_object(json_object_get(doc, "datasets"))) {
         json_decref(doc);
-        ps_error_setf(err, PS_ERR_IO, "run state file '%s' is not a paysync state file%s%s", path,
+        ps_error_setf(err, PS_ERR_IO, "run state file '%s' is not a paysync state file%s%s", PS_SHOWN(path),
                       doc ? "" : ": ", doc ? "" : je.text);
         return NULL;
     }
@@ -96,7 +97,7 @@ ps_status ps_run_state_record(const char *location, const char *dataset, const p
             st = PS_ERR_SINK;
         } else if (json_dumpf(doc, f, JSON_INDENT(1) | JSON_SORT_KEYS) != 0 ||
                    fputc('\n', f) == EOF) {
-            st = ps_error_setf(err, PS_ERR_SINK, "cannot write '%s': %s", path,
+            st = ps_error_setf(err, PS_ERR_SINK, "cannot write '%s': %s", PS_SHOWN(path),
                                strerror(errno ? errno : EIO));
             fclose(f);
             unlink(tmp);

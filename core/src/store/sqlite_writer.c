@@ -17,6 +17,7 @@
 #include "util/crashpoint.h"
 #include "util/mkdirs.h"
 #include "util/proc.h"
+#include "util/pathtext.h"
 
 /* Parameters of the payment insert/update statements (numbered ?1..?N, shared). */
 enum {
@@ -76,30 +77,30 @@ static ps_status sq_fail(sq_sink *s, sqlite3 *db, int rc, const char *what, ps_e
                              "sqlite store '%s' is locked by another process or connection "
                              "(waited %d ms; raise busy_timeout_ms or stop the other writer) "
                              "while %s",
-                             s->path, s->busy_ms, what);
+                             PS_SHOWN(s->path), s->busy_ms, what);
     int sys = db ? sqlite3_system_errno(db) : 0;
     if (prim == SQLITE_FULL ||
         (prim == SQLITE_IOERR && (sys == ENOSPC || sys == EFBIG || sys == EDQUOT)))
         return ps_error_setf(
             err, PS_ERR_SINK,
-            "sqlite store '%s': disk full (or file size limit reached) while %s%s%s", s->path, what,
+            "sqlite store '%s': disk full (or file size limit reached) while %s%s%s", PS_SHOWN(s->path), what,
             sys ? ": " : "", sys ? strerror(sys) : "");
     if (prim == SQLITE_IOERR)
-        return ps_error_setf(err, PS_ERR_SINK, "sqlite store '%s': I/O error while %s: %s", s->path,
+        return ps_error_setf(err, PS_ERR_SINK, "sqlite store '%s': I/O error while %s: %s", PS_SHOWN(s->path),
                              what, sys ? strerror(sys) : msg);
     if (prim == SQLITE_READONLY || prim == SQLITE_PERM || prim == SQLITE_CANTOPEN)
         return ps_error_setf(err, PS_ERR_SINK,
                              "sqlite store '%s' cannot be written (permissions or read-only "
                              "filesystem) while %s: %s",
-                             s->path, what, msg);
+                             PS_SHOWN(s->path), what, msg);
     if (prim == SQLITE_NOTADB || prim == SQLITE_CORRUPT)
         return ps_error_setf(err, PS_ERR_SINK,
                              "sqlite store '%s' is not a valid paysync database while %s: %s",
-                             s->path, what, msg);
+                             PS_SHOWN(s->path), what, msg);
     if (prim == SQLITE_NOMEM)
         return ps_error_setf(err, PS_ERR_NOMEM, "out of memory in sqlite store '%s' while %s",
-                             s->path, what);
-    return ps_error_setf(err, PS_ERR_SINK, "sqlite store '%s': %s failed: %s", s->path, what, msg);
+                             PS_SHOWN(s->path), what);
+    return ps_error_setf(err, PS_ERR_SINK, "sqlite store '%s': %s failed: %s", PS_SHOWN(s->path), what, msg);
 }
 
 static int exec(sq_sink *s, const char *sql)
@@ -122,7 +123,7 @@ static ps_status migrate(sq_sink *s, ps_error *err)
         return ps_error_setf(err, PS_ERR_SINK,
                              "sqlite store '%s' has schema version %d, newer than this paysync "
                              "understands (%d): upgrade paysync",
-                             s->path, version, PS_STORE_USER_VERSION);
+                             PS_SHOWN(s->path), version, PS_STORE_USER_VERSION);
     for (int v = version; v < PS_STORE_USER_VERSION; v++) {
         char what[64], pragma[48];
         snprintf(what, sizeof what, "upgrading the schema from version %d to %d", v, v + 1);
@@ -142,7 +143,7 @@ static ps_status migrate(sq_sink *s, ps_error *err)
         }
         if (version > 0)
             s->host->log(s->env, PS_LOG_INFO, "upgraded sqlite store '%s' to schema version %d",
-                         s->path, v + 1);
+                         PS_SHOWN(s->path), v + 1);
     }
     return PS_OK;
 }
@@ -348,7 +349,7 @@ static ps_status sq_create(const ps_plugin_ctx *ctx, void **inst, ps_error *err)
     if (ps_make_parents(s->path) != 0) {
         ps_status e =
             ps_error_setf(err, PS_ERR_SINK, "cannot create the folder of sqlite store '%s': %s",
-                          s->path, strerror(errno));
+                          PS_SHOWN(s->path), strerror(errno));
         sq_destroy(s);
         return e;
     }
@@ -440,7 +441,7 @@ static void mark_started(sq_sink *s, int64_t started_ms)
     }
     if (rc != SQLITE_OK)
         s->host->log(s->env, PS_LOG_WARN, "sqlite store '%s': cannot record the start of '%s': %s",
-                     s->path, s->dataset, sqlite3_errmsg(s->db));
+                     PS_SHOWN(s->path), s->dataset, sqlite3_errmsg(s->db));
 }
 
 /* Counts the open dataset's present payments matching `extra` (SQL, ?2 = this run). */
@@ -502,7 +503,7 @@ ps_status ps_store_sqlite_pending_vanish(void *writer, uint64_t *stored, uint64_
     *stored = *vanishing = 0;
     if (!s->in_txn)
         return ps_error_setf(err, PS_ERR_INTERNAL,
-                             "sqlite store '%s': vanish count without an open dataset", s->path);
+                             "sqlite store '%s': vanish count without an open dataset", PS_SHOWN(s->path));
     *stored = s->stored_before;
     /* every present payment this run wrote or found unchanged was counted once */
     *vanishing = s->stored_before - s->seen_present;
@@ -515,7 +516,7 @@ static ps_status sq_open(void *inst, const ps_sink_open_args *args, ps_error *er
     if (s->in_txn)
         return ps_error_setf(err, PS_ERR_INTERNAL,
                              "sqlite store '%s': dataset '%s' opened while '%s' is still open",
-                             s->path, args->dataset, s->dataset ? s->dataset : "?");
+                             PS_SHOWN(s->path), args->dataset, s->dataset ? s->dataset : "?");
     free_dataset_state(s);
     s->dataset = strdup(args->dataset ? args->dataset : "");
     s->run_id = strdup(args->run_id ? args->run_id : "");
@@ -605,13 +606,13 @@ static ps_status sq_write_batch(void *inst, const ps_record_batch *batch, ps_err
     sq_sink *s = inst;
     if (!s->in_txn)
         return ps_error_setf(err, PS_ERR_INTERNAL, "sqlite store '%s': write without open",
-                             s->path);
+                             PS_SHOWN(s->path));
     for (size_t i = 0; i < batch->count; i++) {
         const ps_record *r = &batch->records[i];
         const char *id = r->field[PS_F_ID].ptr;
         if (!id)
             return ps_error_setf(err, PS_ERR_INTERNAL,
-                                 "sqlite store '%s': record of source row %llu has no ID", s->path,
+                                 "sqlite store '%s': record of source row %llu has no ID", PS_SHOWN(s->path),
                                  (unsigned long long)r->source_row);
         /* An unchanged payment costs a lookup, never a write: the row is found by its ID and
          * compared by content hash; only new, changed and reappeared payments are written.
@@ -712,11 +713,11 @@ static void checkpoint(sq_sink *s)
     int log = 0, done = 0;
     int rc = sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, &log, &done);
     if (rc != SQLITE_OK && rc != SQLITE_BUSY)
-        s->host->log(s->env, PS_LOG_WARN, "sqlite store '%s': checkpoint failed: %s", s->path,
+        s->host->log(s->env, PS_LOG_WARN, "sqlite store '%s': checkpoint failed: %s", PS_SHOWN(s->path),
                      sqlite3_errmsg(s->db));
     else
         s->host->log(s->env, PS_LOG_DEBUG, "sqlite store '%s': checkpoint %s (%d of %d frames)",
-                     s->path, rc == SQLITE_OK ? "done" : "partial", done, log);
+                     PS_SHOWN(s->path), rc == SQLITE_OK ? "done" : "partial", done, log);
 }
 
 static ps_status sq_commit(void *inst, const ps_commit_info *info, ps_change_counts *changes,
@@ -725,10 +726,10 @@ static ps_status sq_commit(void *inst, const ps_commit_info *info, ps_change_cou
     sq_sink *s = inst;
     if (!s->in_txn)
         return ps_error_setf(err, PS_ERR_INTERNAL, "sqlite store '%s': commit without open",
-                             s->path);
+                             PS_SHOWN(s->path));
     if (info->dataset && strcmp(info->dataset, s->dataset) != 0)
         return ps_error_setf(err, PS_ERR_INTERNAL,
-                             "sqlite store '%s': commit of dataset '%s' but '%s' is open", s->path,
+                             "sqlite store '%s': commit of dataset '%s' but '%s' is open", PS_SHOWN(s->path),
                              info->dataset, s->dataset);
     ps_change_counts c = {.struct_size = sizeof c,
                           .valid = 1,
@@ -814,11 +815,11 @@ static void sq_abort(void *inst, const char *reason)
     s->in_txn = 0;
     free_bulk(s); /* the rollback restored the indexes */
     if (rc != SQLITE_OK)
-        s->host->log(s->env, PS_LOG_WARN, "sqlite store '%s': rollback of '%s' failed: %s", s->path,
+        s->host->log(s->env, PS_LOG_WARN, "sqlite store '%s': rollback of '%s' failed: %s", PS_SHOWN(s->path),
                      s->dataset ? s->dataset : "?", sqlite3_errmsg(s->db));
     else
         s->host->log(s->env, PS_LOG_DEBUG, "sqlite store '%s': dataset '%s' rolled back (%s)",
-                     s->path, s->dataset ? s->dataset : "?", reason ? reason : "aborted");
+                     PS_SHOWN(s->path), s->dataset ? s->dataset : "?", reason ? reason : "aborted");
 }
 
 static ps_status sq_finish(void *inst, int all_ok, ps_error *err)
@@ -830,7 +831,7 @@ static ps_status sq_finish(void *inst, int all_ok, ps_error *err)
         s->host->log(s->env, PS_LOG_WARN,
                      "sqlite store '%s': dataset '%s' was neither committed nor aborted; "
                      "rolled back",
-                     s->path, s->dataset ? s->dataset : "?");
+                     PS_SHOWN(s->path), s->dataset ? s->dataset : "?");
         sq_abort(s, "unfinished at the end of the run");
     }
     return PS_OK;
@@ -846,7 +847,7 @@ static char *sq_load_cursor(void *inst, const char *dataset)
         out = strdup((const char *)sqlite3_column_text(s->st_load_cursor, 0));
     else if (rc != SQLITE_ROW && rc != SQLITE_DONE)
         s->host->log(s->env, PS_LOG_WARN, "sqlite store '%s': cannot read the cursor of '%s': %s",
-                     s->path, dataset, sqlite3_errmsg(s->db));
+                     PS_SHOWN(s->path), dataset, sqlite3_errmsg(s->db));
     sqlite3_reset(s->st_load_cursor);
     return out;
 }
@@ -878,7 +879,7 @@ ps_status ps_store_sqlite_previous_columns(void *writer, char ***prev, size_t *n
     *n = 0;
     if (!s->in_txn)
         return ps_error_setf(err, PS_ERR_INTERNAL,
-                             "sqlite store '%s': columns asked without an open dataset", s->path);
+                             "sqlite store '%s': columns asked without an open dataset", PS_SHOWN(s->path));
     int rc = ps_sqlite_columns_previous(s->db, s->dataset, prev, n);
     if (rc != SQLITE_OK) {
         char what[300];

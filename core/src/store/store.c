@@ -17,6 +17,7 @@
 #include "store/store_schema.h"
 #include "store/store_version.h"
 #include "util/proc.h"
+#include "util/pathtext.h"
 
 typedef struct sq_store {
     ps_store base;
@@ -62,8 +63,8 @@ static ps_status db_error(sq_store *s, const char *what, ps_error *err)
 {
     if (damaged(s->db))
         return ps_error_setf(err, PS_ERR_IO, "store '%s' is damaged: %s failed: %s " DAMAGED_HINT,
-                             s->path, what, sqlite3_errmsg(s->db));
-    return ps_error_setf(err, PS_ERR_IO, "store '%s': %s failed: %s", s->path, what,
+                             PS_SHOWN(s->path), what, sqlite3_errmsg(s->db));
+    return ps_error_setf(err, PS_ERR_IO, "store '%s': %s failed: %s", PS_SHOWN(s->path), what,
                          sqlite3_errmsg(s->db));
 }
 
@@ -99,10 +100,10 @@ static ps_status sq_check(ps_store *ps, ps_error *err)
     struct stat sb;
     if (stat(s->path, &sb) != 0)
         return ps_error_setf(err, PS_ERR_IO, "store '%s' is missing (deleted or moved): %s",
-                             s->path, strerror(errno));
+                             PS_SHOWN(s->path), strerror(errno));
     if (sb.st_dev != s->dev || sb.st_ino != s->ino)
-        return ps_error_setf(err, PS_ERR_IO, "store '%s' was replaced by another file", s->path);
-    return ps_store_check_version(s->db, s->path, err);
+        return ps_error_setf(err, PS_ERR_IO, "store '%s' was replaced by another file", PS_SHOWN(s->path));
+    return ps_store_check_version(s->db, PS_SHOWN(s->path), err);
 }
 
 /* SQL ps_running(error): 1 when a run row is the start marker of a run whose writer process
@@ -132,7 +133,7 @@ static ps_status sq_open(const char *path, int wait_ms, ps_store **out, ps_error
     if (!path || stat(path, &sb) != 0)
         return ps_error_setf(err, PS_ERR_IO,
                              "store '%s' does not exist: run a sync with the sqlite sink first",
-                             path ? path : "(null)");
+                             PS_SHOWN(path));
     sq_store *s = calloc(1, sizeof *s);
     if (!s || !(s->path = strdup(path))) {
         free(s);
@@ -144,7 +145,7 @@ static ps_status sq_open(const char *path, int wait_ms, ps_store **out, ps_error
     int rc = sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL);
     ps_status st = PS_OK;
     if (rc != SQLITE_OK)
-        st = ps_error_setf(err, PS_ERR_IO, "cannot open store '%s': %s", path,
+        st = ps_error_setf(err, PS_ERR_IO, "cannot open store '%s': %s", PS_SHOWN(path),
                            s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
     if (st == PS_OK) {
         sqlite3_busy_timeout(s->db, wait_ms);
@@ -574,7 +575,7 @@ static ps_status sq_verify(ps_store *ps, ps_error *err)
     if (rc == SQLITE_ROW) {
         const char *r = (const char *)sqlite3_column_text(st, 0);
         if (!r || strcmp(r, "ok") != 0)
-            out = ps_error_setf(err, PS_ERR_IO, "store '%s' is damaged: %s " DAMAGED_HINT, s->path,
+            out = ps_error_setf(err, PS_ERR_IO, "store '%s' is damaged: %s " DAMAGED_HINT, PS_SHOWN(s->path),
                                 r ? r : "no result");
     } else {
         out = db_error(s, "checking the store", err);

@@ -1,7 +1,9 @@
 /* paysync core: atomically published output file (see outfile.h). */
 #include "util/outfile.h"
+
 #include "util/crashpoint.h"
 #include "util/mkdirs.h"
+#include "util/pathtext.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -16,22 +18,8 @@
 
 #define OUTFILE_BUF (1u << 20)
 
-/* A path in a message is cut in the middle when long ("/head.../tail"), so that a message
- * naming two long paths still ends with its reason (ps_error holds 1024 bytes). */
-#define SHORT_PATH 200
-#define SHORT(p) short_path((p), (char[SHORT_PATH + 1]){0})
-
-static const char *short_path(const char *p, char *buf)
-{
-    size_t n = strlen(p);
-    if (n <= SHORT_PATH)
-        return p;
-    size_t head = SHORT_PATH / 2 - 3, tail = SHORT_PATH - head - 3;
-    memcpy(buf, p, head);
-    memcpy(buf + head, "...", 3);
-    memcpy(buf + head + 3, p + n - tail, tail + 1);
-    return buf;
-}
+/* A path in a message is cut in the middle when long (util/pathtext.h). */
+#define SHORT(p) PS_SHOWN(p)
 
 static int is_stdout(const ps_outfile *o)
 {

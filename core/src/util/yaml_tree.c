@@ -1,5 +1,6 @@
 /* paysync core: YAML -> ps_ynode tree with marks (see yaml_tree.h). */
 #include "util/yaml_tree.h"
+#include "util/pathtext.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -89,7 +90,7 @@ static ps_status attach(pstate *s, ps_ynode *n)
     if (++s->nodes > PS_YAML_MAX_NODES) {
         ps_status st =
             ps_error_setf(s->err, PS_ERR_CONFIG, "%s:%d:%d: too many YAML nodes (limit %d)",
-                          s->name, n->line, n->col, PS_YAML_MAX_NODES);
+                          PS_SHOWN(s->name), n->line, n->col, PS_YAML_MAX_NODES);
         ps_ynode_free(n);
         return st;
     }
@@ -103,7 +104,7 @@ static ps_status attach(pstate *s, ps_ynode *n)
         if (n->type != PS_Y_SCALAR) {
             ps_status st = ps_error_setf(s->err, PS_ERR_CONFIG,
                                          "%s:%d:%d: mapping keys must be scalars, found %s",
-                                         s->name, n->line, n->col, ps_ynode_kind(n));
+                                         PS_SHOWN(s->name), n->line, n->col, ps_ynode_kind(n));
             ps_ynode_free(n);
             return st;
         }
@@ -111,7 +112,7 @@ static ps_status attach(pstate *s, ps_ynode *n)
             if (strcmp(p->kids[i]->s, n->s) == 0) {
                 ps_status st = ps_error_setf(s->err, PS_ERR_CONFIG,
                                              "%s:%d:%d: duplicate key '%s' (first at line %d)",
-                                             s->name, n->line, n->col, n->s, p->kids[i]->line);
+                                             PS_SHOWN(s->name), n->line, n->col, n->s, p->kids[i]->line);
                 ps_ynode_free(n);
                 return st;
             }
@@ -119,7 +120,7 @@ static ps_status attach(pstate *s, ps_ynode *n)
     }
     if (add_kid(p, n) != 0) {
         ps_ynode_free(n);
-        return ps_error_setf(s->err, PS_ERR_NOMEM, "%s: out of memory", s->name);
+        return ps_error_setf(s->err, PS_ERR_NOMEM, "%s: out of memory", PS_SHOWN(s->name));
     }
     return PS_OK;
 }
@@ -128,7 +129,7 @@ static ps_status push(pstate *s, ps_ynode *n)
 {
     if (s->depth >= PS_YAML_MAX_DEPTH) {
         ps_status st =
-            ps_error_setf(s->err, PS_ERR_CONFIG, "%s:%d:%d: nesting deeper than %d levels", s->name,
+            ps_error_setf(s->err, PS_ERR_CONFIG, "%s:%d:%d: nesting deeper than %d levels", PS_SHOWN(s->name),
                           n->line, n->col, PS_YAML_MAX_DEPTH);
         ps_ynode_free(n);
         return st;
@@ -151,19 +152,19 @@ static ps_status on_event(pstate *s, yaml_event_t *ev, int *ndocs, int *done)
     case YAML_DOCUMENT_START_EVENT:
         if (++*ndocs > 1)
             return ps_error_setf(s->err, PS_ERR_CONFIG,
-                                 "%s:%d:%d: only one YAML document is allowed", s->name,
+                                 "%s:%d:%d: only one YAML document is allowed", PS_SHOWN(s->name),
                                  (int)m->line + 1, (int)m->column + 1);
         return PS_OK;
     case YAML_ALIAS_EVENT:
         return ps_error_setf(s->err, PS_ERR_CONFIG,
                              "%s:%d:%d: YAML aliases (*%s) are not supported; repeat the value",
-                             s->name, (int)m->line + 1, (int)m->column + 1,
+                             PS_SHOWN(s->name), (int)m->line + 1, (int)m->column + 1,
                              (const char *)ev->data.alias.anchor);
     case YAML_SCALAR_EVENT:
         n = new_node(PS_Y_SCALAR, m);
         if (!n || !(n->s = malloc(ev->data.scalar.length + 1))) {
             free(n);
-            return ps_error_setf(s->err, PS_ERR_NOMEM, "%s: out of memory", s->name);
+            return ps_error_setf(s->err, PS_ERR_NOMEM, "%s: out of memory", PS_SHOWN(s->name));
         }
         memcpy(n->s, ev->data.scalar.value, ev->data.scalar.length);
         n->s[ev->data.scalar.length] = '\0';
@@ -174,7 +175,7 @@ static ps_status on_event(pstate *s, yaml_event_t *ev, int *ndocs, int *done)
     case YAML_MAPPING_START_EVENT:
         n = new_node(ev->type == YAML_MAPPING_START_EVENT ? PS_Y_MAP : PS_Y_SEQ, m);
         if (!n)
-            return ps_error_setf(s->err, PS_ERR_NOMEM, "%s: out of memory", s->name);
+            return ps_error_setf(s->err, PS_ERR_NOMEM, "%s: out of memory", PS_SHOWN(s->name));
         return push(s, n);
     case YAML_SEQUENCE_END_EVENT:
     case YAML_MAPPING_END_EVENT:
@@ -191,14 +192,15 @@ ps_status ps_yaml_parse(const char *buf, size_t len, const char *name, ps_ynode 
 {
     *root = NULL;
     if (len > PS_YAML_MAX_BYTES)
-        return ps_error_setf(err, PS_ERR_CONFIG, "%s: file is %zu bytes, the limit is %d", name,
+        return ps_error_setf(err, PS_ERR_CONFIG, "%s: file is %zu bytes, the limit is %d",
+                             PS_SHOWN(name),
                              len, PS_YAML_MAX_BYTES);
     pstate s;
     memset(&s, 0, sizeof s);
     s.name = name;
     s.err = err;
     if (!yaml_parser_initialize(&s.p))
-        return ps_error_setf(err, PS_ERR_NOMEM, "%s: out of memory", name);
+        return ps_error_setf(err, PS_ERR_NOMEM, "%s: out of memory", PS_SHOWN(name));
     yaml_parser_set_input_string(&s.p, (const unsigned char *)buf, len);
     ps_status st = PS_OK;
     int ndocs = 0, done = 0;
@@ -206,7 +208,8 @@ ps_status ps_yaml_parse(const char *buf, size_t len, const char *name, ps_ynode 
         yaml_event_t ev;
         if (!yaml_parser_parse(&s.p, &ev)) {
             const yaml_mark_t *m = &s.p.problem_mark;
-            st = ps_error_setf(err, PS_ERR_CONFIG, "%s:%d:%d: YAML syntax error: %s%s%s", name,
+            st = ps_error_setf(err, PS_ERR_CONFIG, "%s:%d:%d: YAML syntax error: %s%s%s",
+                               PS_SHOWN(name),
                                (int)m->line + 1, (int)m->column + 1,
                                s.p.problem ? s.p.problem : "invalid YAML", s.p.context ? " " : "",
                                s.p.context ? s.p.context : "");

@@ -12,10 +12,19 @@
 #   dpkg-dev debhelper fakeroot    scripts/test-debs.sh (dpkg-buildpackage)
 #   python3-phonenumbers           tests/integration/test_phone_oracle.py (the oracle for
 #                                  libphonenumber's verdicts; same release as libphonenumber-dev)
+#   python3-boto3                  tests/integration/test_s3_sink.py (reads objects back)
+# and, from npm when npm is present, s3rver 3.7.1 (the S3 server test_s3_sink.py starts) into
+# ~/.cache/paysync-npm (the test skips with a message without it).
 set -euo pipefail
 
 pkgs=(libcmocka-dev python3 curl openssl sqlite3 binutils time clang libclang-rt-14-dev
-      valgrind wrk miller dpkg-dev debhelper fakeroot python3-phonenumbers)
+      valgrind wrk miller dpkg-dev debhelper fakeroot python3-phonenumbers python3-boto3)
 # shellcheck source=lib/apt.sh
 . "$(cd "$(dirname "$0")" && pwd)/lib/apt.sh"
 ps_apt_install install-test-deps "${pkgs[@]}"
+
+npm_prefix="${HOME}/.cache/paysync-npm"
+if command -v npm >/dev/null && [ ! -x "$npm_prefix/node_modules/.bin/s3rver" ]; then
+    npm install --no-audit --no-fund --prefix "$npm_prefix" s3rver@3.7.1 ||
+        echo "install-test-deps: npm could not install s3rver; test_s3_sink.py will skip" >&2
+fi

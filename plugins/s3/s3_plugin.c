@@ -352,6 +352,10 @@ static ps_status s3_create(const ps_plugin_ctx *ctx, void **inst, ps_error *err)
         ep = aws_ep;
     }
     int r = parse_endpoint(s, ep);
+    if (r == -2) {
+        ps_error_setf(err, PS_ERR_NOMEM, "out of memory");
+        goto fail;
+    }
     if (r == -1) {
         ps_error_setf(err, PS_ERR_CONFIG,
                       "sink '%s': option 'endpoint' must be http://HOST[:PORT] or "
@@ -406,7 +410,7 @@ static ps_status s3_create(const ps_plugin_ctx *ctx, void **inst, ps_error *err)
     s->token = dup_or_null(tok && *tok ? tok : NULL);
     s->part_size = h->opt_int(o, "part_size");
     if (!s->bucket || !s->region || !s->prefix || !s->key_tmpl || !s->access_key ||
-        !s->secret_key || (state && *state && !s->state_tmpl) || r == -2) {
+        !s->secret_key || (state && *state && !s->state_tmpl)) {
         ps_error_setf(err, PS_ERR_NOMEM, "out of memory");
         goto fail;
     }
@@ -593,9 +597,11 @@ static ps_status spool_read(s3_sink *s, char *buf, size_t n, uint64_t off, ps_er
     return PS_OK;
 }
 
-/* Uploads the spool as key in one PUT. */
-static ps_status put_single(s3_sink *s, const char *key, const char *desc, ps_error *err)
+/* Uploads the spool as key in one PUT. target is "s3://bucket/key", for messages. */
+static ps_status put_single(s3_sink *s, const char *key, const char *target, ps_error *err)
 {
+    char desc[S3_KEY_MAX + 200];
+    snprintf(desc, sizeof desc, "uploading %s", target);
     char *body = malloc(s->bytes ? (size_t)s->bytes : 1);
     if (!body)
         return ps_error_setf(err, PS_ERR_NOMEM, "out of memory");
@@ -614,10 +620,10 @@ static ps_status put_single(s3_sink *s, const char *key, const char *desc, ps_er
 
 /* Aborts a multipart upload after a failure; S3-compatible servers that refuse it are
  * logged (the parts stay invisible: no object appears without completion). */
-static void abort_upload(s3_sink *s, const char *key, const char *query, const char *desc)
+static void abort_upload(s3_sink *s, const char *key, const char *query, const char *target)
 {
     char d[S3_KEY_MAX + 400];
-    snprintf(d, sizeof d, "aborting the multipart upload of %s", desc);
+    snprintf(d, sizeof d, "aborting the multipart upload of %s", target);
     s3_op op = {.s = s, .desc = d};
     ps_http_response resp;
     ps_error e = {0};
@@ -631,7 +637,7 @@ static void abort_upload(s3_sink *s, const char *key, const char *query, const c
 }
 
 /* Uploads the spool as key in parts of part_size bytes. */
-static ps_status put_multipart(s3_sink *s, const char *key, const char *desc, ps_error *err)
+static ps_status put_multipart(s3_sink *s, const char *key, const char *target, ps_error *err)
 {
     uint64_t ps = (uint64_t)s->part_size;
     uint64_t nparts = (s->bytes + ps - 1) / ps;
@@ -639,9 +645,9 @@ static ps_status put_multipart(s3_sink *s, const char *key, const char *desc, ps
         return ps_error_setf(err, PS_ERR_DATA,
                              "%s: %" PRIu64 " bytes need more than %d parts of %" PRIu64
                              " bytes; raise part_size",
-                             desc, s->bytes, S3_MAX_PARTS, ps);
+                             target, s->bytes, S3_MAX_PARTS, ps);
     char d[S3_KEY_MAX + 400];
-    snprintf(d, sizeof d, "starting the multipart upload of %s", desc);
+    snprintf(d, sizeof d, "starting the multipart upload of %s", target);
     s3_op op = {.s = s, .desc = d};
     ps_http_response resp;
     ps_status st = s3_request(s, "POST", key, "uploads=", "", 0,
@@ -676,7 +682,7 @@ static ps_status put_multipart(s3_sink *s, const char *key, const char *desc, ps
         char q[sizeof q_upload + 32];
         snprintf(q, sizeof q, "partNumber=%" PRIu64 "&%s", i + 1, q_upload);
         snprintf(d, sizeof d, "uploading part %" PRIu64 " of %" PRIu64 " of %s", i + 1, nparts,
-                 desc);
+                 target);
         s3_op pop = {.s = s, .desc = d};
         st = s3_request(s, "PUT", key, q, buf, n, "application/octet-stream", &pop, &resp, err);
         if (st == PS_OK)
@@ -692,7 +698,7 @@ static ps_status put_multipart(s3_sink *s, const char *key, const char *desc, ps
             k += (size_t)snprintf(xml + k, xcap - k, "\"</ETag></Part>");
         }
         k += (size_t)snprintf(xml + k, xcap - k, "</CompleteMultipartUpload>");
-        snprintf(d, sizeof d, "completing the multipart upload of %s", desc);
+        snprintf(d, sizeof d, "completing the multipart upload of %s", target);
         s3_op cop = {.s = s, .desc = d, .error_in_200 = 1};
         st = s3_request(s, "POST", key, q_upload, xml, k, "application/xml", &cop, &resp, err);
         if (st == PS_OK)
@@ -700,7 +706,7 @@ static ps_status put_multipart(s3_sink *s, const char *key, const char *desc, ps
     }
 out:
     if (st != PS_OK)
-        abort_upload(s, key, q_upload, desc);
+        abort_upload(s, key, q_upload, target);
     free(buf);
     free(md5s);
     free(xml);
@@ -799,8 +805,8 @@ static ps_status s3_commit(void *inst, const ps_commit_info *info, ps_change_cou
                              "sink '%s': the object key for dataset '%s' is longer than %d "
                              "bytes",
                              s->name, s->dataset, S3_KEY_MAX);
-    char desc[S3_KEY_MAX + 120];
-    snprintf(desc, sizeof desc, "uploading s3://%s/%s", s->bucket, key);
+    char target[S3_KEY_MAX + 80];
+    snprintf(target, sizeof target, "s3://%s/%s", s->bucket, key);
     uint64_t req0 = 0, retries = 0, req1 = 0;
     s->host->http_stats(s->http, &req0, &retries);
     if (s->state_tmpl) {
@@ -818,8 +824,8 @@ static ps_status s3_commit(void *inst, const ps_commit_info *info, ps_change_cou
             return PS_OK;
         }
     }
-    st = (int64_t)s->bytes <= s->part_size ? put_single(s, key, desc, err)
-                                           : put_multipart(s, key, desc, err);
+    st = (int64_t)s->bytes <= s->part_size ? put_single(s, key, target, err)
+                                           : put_multipart(s, key, target, err);
     if (st != PS_OK)
         return st;
     if (s->state_tmpl) {

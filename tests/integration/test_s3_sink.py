@@ -329,7 +329,7 @@ datasets:
             if m == "POST" and "uploadId=" in p else None
         r = self.run_it()
         self.assertEqual(r.rc, 1, r)
-        self.assertRegex(r.out + r.err, r"completing the multipart upload of uploading "
+        self.assertRegex(r.out + r.err, r"completing the multipart upload of "
                          r"s3://odyssey-pay/paysync/ds1/[^ ]+\.csv: HTTP 500 InternalError: "
                          r"injected by the test \[gave up after 3 attempts\]")
         self.assertEqual(self.objects(), [])

@@ -11,6 +11,7 @@
 #include <sqlite3.h>
 
 #include "paysync/plugin.h"
+#include "store/run_marker.h"
 #include "store/sqlite_columns.h"
 #include "store/sqlite_store.h"
 #include "store/store_schema.h"
@@ -58,6 +59,12 @@ typedef struct sq_sink {
     uint64_t seen_present;  /* rows of this run that were present before (unchanged or changed) */
     int has_rows;           /* the dataset had payments (present or vanished) when opened */
     char *prev_run;         /* the dataset's last successful run (cursors.run_id), or NULL */
+    /* A dataset no successful run has published (no cursors row) is written in chunks of
+     * chunk_rows payments, each committed on its own so that the WAL stays small; readers
+     * show only published datasets (store.c), so nothing is visible before the commit that
+     * writes the cursors row. */
+    int chunked;
+    uint64_t chunk_rows, chunk_written;
     /* The open dataset's header and its missing columns (JSON arrays), written with the run
      * at commit (ps_store_sqlite_record_columns); NULL when not given. */
     char *columns_json, *missing_json;
@@ -342,6 +349,9 @@ static ps_status sq_create(const ps_plugin_ctx *ctx, void **inst, ps_error *err)
     }
     s->host = h;
     s->env = ctx->env;
+    s->chunk_rows = h->opt_is_set(ctx->options, "chunk_rows")
+                        ? (uint64_t)h->opt_int(ctx->options, "chunk_rows")
+                        : 16384;
     /* a duration of 0..1h, checked by the core (sq_options) */
     s->busy_ms = h->opt_is_set(ctx->options, "busy_timeout_ms")
                      ? (int)h->opt_int(ctx->options, "busy_timeout_ms")
@@ -496,6 +506,95 @@ static int dataset_state(sq_sink *s)
     return rc;
 }
 
+/* Commits the open transaction and begins the next (first loads, in chunks), and copies the
+ * WAL back into the database and truncates it: TRUNCATE waits (busy_timeout) for the readers
+ * of older snapshots to finish, new readers read the database, so the WAL never holds much
+ * more than one chunk however busily the store is read. */
+static void checkpoint(sq_sink *s);
+
+static int chunk_commit(sq_sink *s)
+{
+    int rc = exec(s, "COMMIT");
+    if (rc != SQLITE_OK)
+        return rc;
+    s->in_txn = 0;
+    ps_crash_point("store-chunk-committed");
+    checkpoint(s);
+    rc = exec(s, "BEGIN IMMEDIATE");
+    if (rc == SQLITE_OK)
+        s->in_txn = 1;
+    return rc;
+}
+
+/* Deletes the open dataset's payments in chunks, each committed (the rows of an unpublished
+ * first load that failed or was killed: no reader ever saw them). In the open transaction;
+ * leaves one open. */
+static int delete_unpublished(sq_sink *s)
+{
+    sqlite3_stmt *st = NULL;
+    int rc =
+        sqlite3_prepare_v2(s->db,
+                           "DELETE FROM " PS_STORE_T_PAYMENTS " WHERE dataset = ?1 AND id IN"
+                           " (SELECT id FROM " PS_STORE_T_PAYMENTS " WHERE dataset = ?1 LIMIT ?2)",
+                           -1, &st, NULL);
+    while (rc == SQLITE_OK) {
+        sqlite3_bind_text(st, 1, s->dataset, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 2, (sqlite3_int64)s->chunk_rows);
+        rc = step_done(st);
+        if (rc != SQLITE_OK || sqlite3_changes(s->db) == 0)
+            break;
+        rc = chunk_commit(s);
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* A dataset no successful run published: refuses when another live run is writing it (its
+ * chunks are committed one by one, so the write lock alone does not keep it), removes what a
+ * failed or killed first load left, and writes in chunks. */
+static ps_status first_load_begin(sq_sink *s, ps_error *err)
+{
+    sqlite3_stmt *st = NULL;
+    long other = 0;
+    int rc = sqlite3_prepare_v2(s->db,
+                                "SELECT error FROM " PS_STORE_T_RUNS " WHERE dataset = ?1"
+                                " AND run_id <> ?2 AND finished IS NULL",
+                                -1, &st, NULL);
+    if (rc == SQLITE_OK) {
+        sqlite3_bind_text(st, 1, s->dataset, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, s->run_id, -1, SQLITE_STATIC);
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+            long pid = 0;
+            if (ps_store_marker_live((const char *)sqlite3_column_text(st, 0), &pid) &&
+                pid != (long)getpid())
+                other = pid;
+        }
+        rc = rc == SQLITE_DONE ? SQLITE_OK : rc;
+    }
+    sqlite3_finalize(st);
+    if (rc == SQLITE_OK && other)
+        return ps_error_setf(err, PS_ERR_SINK,
+                             "sqlite store '%s': dataset '%s' is being written by another run "
+                             "(pid %ld); try again when it has ended",
+                             s->path, s->dataset, other);
+    if (rc == SQLITE_OK && s->has_rows) {
+        s->host->log(s->env, PS_LOG_INFO,
+                     "sqlite store '%s': removing the unpublished payments of dataset '%s' "
+                     "(a first load that failed or was killed)",
+                     s->path, s->dataset);
+        rc = delete_unpublished(s);
+        s->has_rows = 0;
+        s->stored_before = 0;
+    }
+    if (rc != SQLITE_OK) {
+        char what[300];
+        snprintf(what, sizeof what, "preparing the first load of dataset '%s'", s->dataset);
+        return sq_fail(s, s->db, rc, what, err);
+    }
+    s->chunked = 1;
+    return PS_OK;
+}
+
 ps_status ps_store_sqlite_pending_vanish(void *writer, uint64_t *stored, uint64_t *vanishing,
                                          ps_error *err)
 {
@@ -534,10 +633,20 @@ static ps_status sq_open(void *inst, const ps_sink_open_args *args, ps_error *er
     }
     s->in_txn = 1;
     s->stored_before = s->seen_present = 0;
-    s->has_rows = 0;
-    rc = bulk_begin(s);
-    if (rc == SQLITE_OK && !s->nbulk)
-        rc = dataset_state(s);
+    s->has_rows = s->chunked = 0;
+    s->chunk_written = 0;
+    rc = dataset_state(s);
+    if (rc == SQLITE_OK && !s->prev_run) {
+        ps_status e = first_load_begin(s, err);
+        if (e != PS_OK) {
+            if (s->in_txn && !sqlite3_get_autocommit(s->db))
+                exec(s, "ROLLBACK");
+            s->in_txn = 0;
+            return e;
+        }
+    } else if (rc == SQLITE_OK) {
+        rc = bulk_begin(s); /* a published dataset: the table is not empty, nothing to do */
+    }
     if (rc != SQLITE_OK) {
         char what[300];
         snprintf(what, sizeof what, "preparing the first load of dataset '%s'", s->dataset);
@@ -663,6 +772,10 @@ static ps_status sq_write_batch(void *inst, const ps_record_batch *batch, ps_err
             s->changed++; /* changed, or vanished before and back */
         else if (rc == SQLITE_OK)
             s->inserted++;
+        if (rc == SQLITE_OK && s->chunked && ++s->chunk_written >= s->chunk_rows) {
+            s->chunk_written = 0;
+            rc = chunk_commit(s);
+        }
         if (rc != SQLITE_OK) {
             char what[200];
             snprintf(what, sizeof what, "writing the payment of source row %llu",
@@ -814,6 +927,19 @@ static void sq_abort(void *inst, const char *reason)
     int rc = sqlite3_get_autocommit(s->db) ? SQLITE_OK : exec(s, "ROLLBACK");
     s->in_txn = 0;
     free_bulk(s); /* the rollback restored the indexes */
+    if (rc == SQLITE_OK && s->chunked) {
+        /* the chunks committed so far: never published, removed now (else by the next run) */
+        rc = exec(s, "BEGIN IMMEDIATE");
+        if (rc == SQLITE_OK) {
+            s->in_txn = 1;
+            rc = delete_unpublished(s);
+            rc = rc == SQLITE_OK ? exec(s, "COMMIT") : rc;
+            if (rc != SQLITE_OK && !sqlite3_get_autocommit(s->db))
+                exec(s, "ROLLBACK");
+            s->in_txn = 0;
+        }
+        s->chunked = 0;
+    }
     if (rc != SQLITE_OK)
         s->host->log(s->env, PS_LOG_WARN, "sqlite store '%s': rollback of '%s' failed: %s", PS_SHOWN(s->path),
                      s->dataset ? s->dataset : "?", sqlite3_errmsg(s->db));
@@ -908,6 +1034,14 @@ static const ps_option_spec sq_options[] = {
      .type = PS_OPT_PATH,
      .default_value = PS_SQLITE_DEFAULT_PATH,
      .description = "database file (parent folders are created)"},
+    {.name = "chunk_rows",
+     .type = PS_OPT_INT,
+     .default_value = "16384",
+     .description = "payments per committed chunk of a dataset's first load (keeps the WAL "
+                    "small; nothing is visible before the run commits)",
+     .flags = PS_OPTF_RANGE,
+     .min = 1,
+     .max = 100000000},
     {.name = "busy_timeout_ms",
      .type = PS_OPT_DURATION,
      .default_value = "5s",

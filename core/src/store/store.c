@@ -13,10 +13,10 @@
 
 #include <sqlite3.h>
 
+#include "store/run_marker.h"
 #include "store/sqlite_columns.h"
 #include "store/store_schema.h"
 #include "store/store_version.h"
-#include "util/proc.h"
 #include "util/pathtext.h"
 
 typedef struct sq_store {
@@ -111,19 +111,7 @@ static ps_status sq_check(ps_store *ps, ps_error *err)
 static void fn_running(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
     (void)argc;
-    const char *e = (const char *)sqlite3_value_text(argv[0]);
-    size_t n = strlen(PS_STORE_RUN_INTERRUPTED);
-    int live = 0;
-    if (e && strncmp(e, PS_STORE_RUN_INTERRUPTED, n) == 0) {
-        char *end = NULL;
-        long pid = strtol(e + n, &end, 10);
-        unsigned long long since = 0;
-        size_t sn = strlen(PS_STORE_RUN_START);
-        if (end && strncmp(end, PS_STORE_RUN_START, sn) == 0)
-            since = strtoull(end + sn, NULL, 10);
-        live = pid > 0 && end != e + n && ps_proc_alive(pid, since);
-    }
-    sqlite3_result_int(ctx, live);
+    sqlite3_result_int(ctx, ps_store_marker_live((const char *)sqlite3_value_text(argv[0]), NULL));
 }
 
 static ps_status sq_open(const char *path, int wait_ms, ps_store **out, ps_error *err)
@@ -245,9 +233,11 @@ static ps_status sq_datasets(ps_store *s, ps_store_iter **it, ps_error *err)
                  " UNION SELECT dataset FROM " PS_STORE_T_PAYMENTS ")"
                  " SELECT n.dataset,"
                  " (SELECT count(*) FROM " PS_STORE_T_PAYMENTS " p"
-                 "  WHERE p.dataset = n.dataset AND p.vanished_run IS NULL),"
+                 "  WHERE p.dataset = n.dataset AND p.vanished_run IS NULL AND n.dataset IN"
+                 "  (SELECT dataset FROM " PS_STORE_T_CURSORS ")),"
                  " (SELECT count(*) FROM " PS_STORE_T_PAYMENTS " p"
-                 "  WHERE p.dataset = n.dataset AND p.vanished_run IS NOT NULL),"
+                 "  WHERE p.dataset = n.dataset AND p.vanished_run IS NOT NULL AND n.dataset IN"
+                 "  (SELECT dataset FROM " PS_STORE_T_CURSORS ")),"
                  " (SELECT finished FROM " PS_STORE_T_RUNS " o WHERE o.dataset = n.dataset"
                  "  AND o.outcome = 'ok' ORDER BY o.started_ms DESC, o.run_id DESC LIMIT 1),"
                  " r.rowid IS NOT NULL, " RUN_COLS " FROM names n LEFT JOIN " PS_STORE_T_RUNS
@@ -312,7 +302,10 @@ static ps_status sq_payments(ps_store *ps, const ps_store_query *q, ps_store_ite
          * dataset's last successful run (the run of its cursor row) */
         " CASE WHEN vanished_run IS NULL THEN coalesce((SELECT c.run_id FROM " PS_STORE_T_CURSORS
         " c WHERE c.dataset = " PS_STORE_T_PAYMENTS ".dataset), last_seen_run)"
-        " ELSE last_seen_run END, vanished_run FROM " PS_STORE_T_PAYMENTS " WHERE 1");
+        " ELSE last_seen_run END, vanished_run FROM " PS_STORE_T_PAYMENTS
+        /* only datasets a successful run published: the rows of a first load being written,
+         * in chunks, or of one that crashed, are not shown (sqlite_writer.c) */
+        " WHERE dataset IN (SELECT dataset FROM " PS_STORE_T_CURSORS ")");
     if (!q->unbounded)
         n += (size_t)snprintf(sql + n, cap - n, " AND timestamp_ms BETWEEN :from AND :to");
     if (q->ndatasets) {

@@ -55,6 +55,15 @@ static void add_payment(sqlite3 *db, const char *ds, const char *id, int64_t ms,
     sqlite3_bind_text(st, 8, vanished, -1, SQLITE_STATIC);
     assert_int_equal(sqlite3_step(st), SQLITE_DONE);
     sqlite3_finalize(st);
+    /* published by a successful run (readers show only published datasets) */
+    assert_int_equal(sqlite3_prepare_v2(db,
+                                        "INSERT OR IGNORE INTO cursors (dataset, cursor_json, "
+                                        "run_id) VALUES (?1, NULL, 'r1')",
+                                        -1, &st, NULL),
+                     SQLITE_OK);
+    sqlite3_bind_text(st, 1, ds, -1, SQLITE_STATIC);
+    assert_int_equal(sqlite3_step(st), SQLITE_DONE);
+    sqlite3_finalize(st);
 }
 
 static int setup(void **state)

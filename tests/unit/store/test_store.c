@@ -53,6 +53,12 @@ static void pay(sqlite3 *db, const char *ds, const char *id, int64_t ms, const c
              target ? "'" : "", target ? target : "NULL", target ? "'" : "", vanished ? "'" : "",
              vanished ? vanished : "NULL", vanished ? "'" : "");
     exec_ok(db, sql);
+    /* published by a successful run (readers show only published datasets) */
+    snprintf(sql, sizeof sql,
+             "INSERT OR IGNORE INTO cursors (dataset, cursor_json, run_id) VALUES ('%s', NULL,"
+             " 'r2')",
+             ds);
+    exec_ok(db, sql);
 }
 
 static int setup(void **state)

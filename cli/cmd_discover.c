@@ -7,15 +7,18 @@
 
 #include "commands.h"
 #include "engine/mapping.h"
-#include "model/model_fields.h"
 #include "engine/pipeline.h"
+#include "model/model_fields.h"
+#include "util/log.h"
 
 static const char discover_usage[] =
     "usage: paysync discover CONFIG --dataset NAME\n"
     "\n"
     "Opens the dataset's source and shows what paysync sees: the source (tabs for a sheet),\n"
     "the header row found, each column and the field it maps to, unmapped columns, required\n"
-    "fields without a column, and five normalised sample rows. Nothing is written.\n"
+    "fields without a column, five normalised sample rows (after mapping.extract and\n"
+    "mapping.filters) and, when a column maps to STATUS, its values with their counts over up\n"
+    "to 100000 rows. Nothing is written.\n"
     "exit: 0, 1 when the source cannot be read or the mapping is incomplete, 2 usage/config\n";
 
 int cmd_discover(int argc, char **argv)
@@ -79,7 +82,9 @@ int cmd_discover(int argc, char **argv)
             if (ps_field_lookup(def->defaults[k].key, strlen(def->defaults[k].key)) == f)
                 has_default = 1;
         printf("%s %s%s", nmiss++ ? "," : "", ps_field_name(f),
-               has_default ? " (default set)" : "");
+               d.extracted[f] ? " (from mapping.extract)"
+               : has_default  ? " (default set)"
+                              : "");
     }
     printf("%s\n", nmiss ? "" : " none");
     for (size_t i = 0; d.unnamed && i < d.unnamed->ncols; i++) {
@@ -94,6 +99,19 @@ int cmd_discover(int argc, char **argv)
         printf("  %s\n", d.sample_json[i]);
     if (d.nsample == 0)
         printf("  (none)\n");
+    if (d.status_column[0]) {
+        char col[sizeof d.status_column], vals[2048];
+        snprintf(col, sizeof col, "%s", d.status_column);
+        char *via = strstr(col, PS_STATUS_VIA_EXTRACT);
+        if (via)
+            *via = '\0';
+        ps_value_counts_format(&d.status_values, PS_VALUES_SHOWN, vals, sizeof vals);
+        ps_text_sanitize(col);
+        ps_text_sanitize(vals);
+        printf("\nSTATUS values (column '%s'%s, %s %" PRIu64 " rows): %s\n", col,
+               via ? PS_STATUS_VIA_EXTRACT : "", d.status_complete ? "all" : "first", d.status_rows,
+               d.status_rows ? vals : "(no rows)");
+    }
     rc = d.map_ok ? PS_EXIT_OK : PS_EXIT_FAILED;
     ps_discovery_free(&d);
     ps_registry_free(reg);

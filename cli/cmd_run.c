@@ -142,7 +142,10 @@ int cmd_run(int argc, char **argv)
             }
         }
     }
-    rc = res.count == 0 ? cli_exit_for(st) : (st == PS_OK ? PS_EXIT_OK : PS_EXIT_FAILED);
+    /* A configuration error found only once the source is open (a filter's column is not in
+     * the header) is still a configuration error: exit 2. */
+    rc = res.count == 0 || st == PS_ERR_CONFIG ? cli_exit_for(st)
+                                               : (st == PS_OK ? PS_EXIT_OK : PS_EXIT_FAILED);
     ps_run_result_free(&res);
     ps_registry_free(reg);
     ps_config_free(cfg);

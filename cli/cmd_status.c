@@ -125,10 +125,11 @@ static void print_text(const ds_view *v, int64_t now, FILE *out)
         fprintf(out, "  last run:  %s, %s in %s (run %s)\n", r->started, r->outcome, el, r->run_id);
         fprintf(out,
                 "  counts:    read %llu, accepted %llu, rejected %llu, blank %llu, "
-                "duplicates %llu, warnings %llu\n",
+                "duplicates %llu, filtered %llu, warnings %llu\n",
                 (unsigned long long)r->read, (unsigned long long)r->accepted,
                 (unsigned long long)r->rejected, (unsigned long long)r->blank,
-                (unsigned long long)r->duplicates, (unsigned long long)r->warnings);
+                (unsigned long long)r->duplicates, (unsigned long long)r->filtered,
+                (unsigned long long)r->warnings);
         if (r->has_changes)
             fprintf(out, "  changes:   new %llu, changed %llu, unchanged %llu, vanished %llu\n",
                     (unsigned long long)r->inserted, (unsigned long long)r->changed,
@@ -183,11 +184,12 @@ static json_t *json_view(const ds_view *v, int64_t now)
         json_object_set_new(lr, "started", jstr_or_null(r->started));
         json_object_set_new(lr, "finished", jstr_or_null(r->finished));
         json_object_set_new(lr, "outcome", json_string(r->outcome));
-        const char *names[] = {"read", "accepted", "rejected", "blank", "duplicates", "warnings"};
-        const uint64_t vals[] = {r->read,  r->accepted,   r->rejected,
-                                 r->blank, r->duplicates, r->warnings};
+        const char *names[] = {"read",       "accepted", "rejected", "blank",
+                               "duplicates", "filtered", "warnings"};
+        const uint64_t vals[] = {r->read,       r->accepted, r->rejected, r->blank,
+                                 r->duplicates, r->filtered, r->warnings};
         json_t *counts = json_object();
-        for (int i = 0; i < 6; i++)
+        for (int i = 0; i < 7; i++)
             json_object_set_new(counts, names[i], json_integer((json_int_t)vals[i]));
         json_object_set_new(lr, "counts", counts);
         if (r->has_changes) {

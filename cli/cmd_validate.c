@@ -153,8 +153,9 @@ int cmd_validate(int argc, char **argv)
         if (d->ok && !ctx.header_done)
             printf("no problems found\n");
         printf("%s%s: %" PRIu64 " rows read, %" PRIu64 " valid, %" PRIu64 " rejected, %" PRIu64
-               " blank, %" PRIu64 " duplicates, %" PRIu64 " with warnings\n",
-               ctx.header_done ? "\n" : "", file, d->read, d->accepted, d->rejected, d->blank, d->duplicates, d->warnings);
+               " blank, %" PRIu64 " duplicates, %" PRIu64 " filtered, %" PRIu64 " with warnings\n",
+               ctx.header_done ? "\n" : "", file, d->read, d->accepted, d->rejected, d->blank,
+               d->duplicates, d->filtered, d->warnings);
         rc = (!d->ok || d->rejected > 0) ? PS_EXIT_FAILED : PS_EXIT_OK;
     } else {
         cli_error("%s", err.message);

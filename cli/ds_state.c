@@ -43,6 +43,7 @@ static void copy_run(cli_run_info *o, const ps_store_run *r)
     o->blank = r->blank;
     o->duplicates = r->duplicates;
     o->warnings = r->warnings;
+    o->filtered = r->filtered;
     o->has_changes = r->has_changes;
     o->inserted = r->inserted;
     o->changed = r->changed;

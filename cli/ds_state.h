@@ -15,7 +15,7 @@ typedef struct cli_run_info {
     char outcome[16];
     char *error; /* malloc'd, NULL when none */
     int64_t started_ms, finished_ms;
-    uint64_t read, accepted, rejected, blank, duplicates, warnings;
+    uint64_t read, accepted, rejected, blank, duplicates, warnings, filtered;
     int has_changes;
     uint64_t inserted, changed, unchanged, vanished;
     int unrecorded; /* from the run state file: the store does not know this run */

@@ -163,7 +163,7 @@ datasets:
             rep = json.load(f)["datasets"][0]
         if rep["outcome"] == "ok":
             self.assertEqual(rep["read"], rep["accepted"] + rep["rejected"] + rep["blank"] +
-                             rep["duplicates"], rep)
+                             rep["duplicates"] + rep["filtered"], rep)
         return rep
 
     def rejects(self):

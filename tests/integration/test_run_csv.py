@@ -43,7 +43,7 @@ datasets:
         with open(self.path("report.json")) as f:
             rep = json.load(f)["datasets"][0]
         self.assertEqual(rep["read"], rep["accepted"] + rep["rejected"] + rep["blank"] +
-                         rep["duplicates"], rep)
+                         rep["duplicates"] + rep["filtered"], rep)
         return res, rep
 
     def rejects(self):

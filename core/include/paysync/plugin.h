@@ -1,4 +1,5 @@
-/* paysync plugin ABI 2.0. A plugin is a shared object exporting one function,
+/* paysync plugin ABI 2.1 (2.0 plus ps_commit_info.filtered). A plugin is a shared object
+ * exporting one function,
  *     const ps_plugin_descriptor *paysync_plugin_entry(void);
  * returning a descriptor with static storage. See docs/plugin-abi.md.
  *
@@ -26,7 +27,7 @@ extern "C" {
 #endif
 
 #define PS_ABI_MAJOR 2
-#define PS_ABI_MINOR 0
+#define PS_ABI_MINOR 1
 
 /* 1 when a table whose struct_size is `size` contains `member` of struct `type`. */
 #define PS_HAS_MEMBER(type, member, size)                                                   \
@@ -394,6 +395,10 @@ typedef struct ps_commit_info {
     size_t n_reject_codes;
     const char *const *reject_codes;       /* machine codes such as "bad_amount" */
     const uint64_t *reject_code_counts;
+    /* ABI 2.1: rows dropped by the dataset's mapping.filters (read = accepted + rejected +
+     * blank + duplicates + filtered). Check PS_HAS_MEMBER(ps_commit_info, filtered,
+     * info->struct_size) before reading it. */
+    uint64_t filtered;
 } ps_commit_info;
 
 /* Change tracking a store may report at commit. */

@@ -10,11 +10,13 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "model/model_fields.h"
 #include "model/phone.h"
+#include "util/regex.h"
 #include "util/yaml_tree.h"
 #include "util/pathtext.h"
 
@@ -427,8 +429,9 @@ static ps_status parse_sinks(cctx *x, const ps_ynode *n)
 static const char *const dataset_keys[] = {"name",     "type",     "target",        "profile",
                                            "source",   "mapping",  "sinks",         "rejects",
                                            "warnings", "schedule", "verify_meters", "max_vanished"};
-static const char *const mapping_keys[] = {"columns", "defaults", "timestamp", "transaction_types",
-                                           "phone_country_code", "country"};
+static const char *const mapping_keys[] = {
+    "columns", "defaults", "timestamp", "transaction_types", "phone_country_code",
+    "country", "filters", "extract"};
 static const char *const timestamp_keys[] = {"formats", "utc_offset", "time_zone"};
 static const char *const target_keys[] = {"level", "id"};
 static const char *const target_levels[] = {"project", "program"};
@@ -618,6 +621,306 @@ static ps_status parse_timestamp(cctx *x, const ps_ynode *n, const char *path, p
     return PS_OK;
 }
 
+/* ---- mapping.filters and mapping.extract --------------------------------------------- */
+
+/* Operator keys, in ps_filter_op order. */
+static const char *const filter_ops[] = {"equals", "not_equals", "in",
+                                         "not_in", "matches",    "not_matches"};
+static const char *const filter_keys[] = {"column",     "field",       "equals",
+                                          "not_equals", "in",          "not_in",
+                                          "matches",    "not_matches", "case_insensitive"};
+static const char *const extract_keys[] = {"column", "pattern", "fields", "case_insensitive"};
+
+const char *ps_filter_op_name(ps_filter_op op)
+{
+    return (unsigned)op < NKEYS(filter_ops) ? filter_ops[op] : "?";
+}
+
+static ps_status bool_of(cctx *x, const ps_ynode *n, const char *path, int *out)
+{
+    char *v;
+    ps_status st = nonempty(x, n, path, &v);
+    if (st != PS_OK)
+        return st;
+    if (strcasecmp(v, "true") == 0)
+        *out = 1;
+    else if (strcasecmp(v, "false") == 0)
+        *out = 0;
+    else
+        st = cerr(x, n, path, "'%s' is not valid; expected true or false", v);
+    free(v);
+    return st;
+}
+
+/* Compiles pattern to check it; the caller frees *re (or passes NULL to drop it). */
+static ps_status check_regex(cctx *x, const ps_ynode *n, const char *path, const char *pattern,
+                             int ci, ps_regex **re)
+{
+    ps_error e = {0};
+    ps_regex *r = NULL;
+    if (ps_regex_compile(pattern, ci, &r, &e) != PS_OK)
+        return e.code == PS_ERR_NOMEM ? oom(x) : cerr(x, n, path, "%s", e.message);
+    if (re)
+        *re = r;
+    else
+        ps_regex_free(r);
+    return PS_OK;
+}
+
+/* `column:` or `field:` of a filter or extract rule. */
+static ps_status rule_source(cctx *x, const ps_ynode *n, const char *path, char **column,
+                             int *field, int *line, int *col, int need_column)
+{
+    const ps_ynode *c = ps_ynode_get(n, "column"),
+                   *f = need_column ? NULL : ps_ynode_get(n, "field");
+    char sub[500];
+    if (c && f)
+        return cerr(x, f, path, "set either 'column' or 'field', not both");
+    if (!c && !f)
+        return cerr(x, n, path,
+                    need_column ? "missing key 'column' (the source column to read)"
+                                : "missing key 'column' or 'field' (what the filter reads: a "
+                                  "source column, or a model field)");
+    const ps_ynode *w = c ? c : f;
+    *line = w->line;
+    *col = w->col;
+    pathf(sub, sizeof sub, "%s.%s", path, c ? "column" : "field");
+    if (c)
+        return nonempty(x, c, sub, column);
+    char *v;
+    ps_status st = nonempty(x, f, sub, &v);
+    if (st != PS_OK)
+        return st;
+    const char *canon;
+    st = field_of(x, f, v, sub, &canon);
+    free(v);
+    if (st == PS_OK)
+        *field = ps_field_lookup(canon, strlen(canon));
+    return st;
+}
+
+static ps_status parse_filter(cctx *x, const ps_ynode *n, const char *path, ps_filter_def *fd)
+{
+    fd->field = -1;
+    ps_status st = want_map(x, n, path);
+    if (st == PS_OK)
+        st = check_keys(x, n, path, filter_keys, NKEYS(filter_keys));
+    if (st != PS_OK)
+        return st;
+    fd->line = n->line;
+    fd->col = n->col;
+    if ((st = rule_source(x, n, path, &fd->column, &fd->field, &fd->what_line, &fd->what_col, 0)) !=
+        PS_OK)
+        return st;
+    char sub[500];
+    const ps_ynode *ci = ps_ynode_get(n, "case_insensitive");
+    if (ci && !ps_ynode_is_null(ci)) {
+        pathf(sub, sizeof sub, "%s.case_insensitive", path);
+        if ((st = bool_of(x, ci, sub, &fd->case_insensitive)) != PS_OK)
+            return st;
+    }
+    const ps_ynode *opn = NULL;
+    for (size_t i = 0; i < NKEYS(filter_ops); i++) {
+        const ps_ynode *v = ps_ynode_get(n, filter_ops[i]);
+        if (!v || ps_ynode_is_null(v))
+            continue;
+        if (opn)
+            return cerr(x, v, path,
+                        "set one operator per filter, found '%s' and '%s' (write two "
+                        "filters: every filter must hold)",
+                        filter_ops[fd->op], filter_ops[i]);
+        opn = v;
+        fd->op = (ps_filter_op)i;
+    }
+    if (!opn)
+        return cerr(x, n, path,
+                    "missing an operator: one of equals, not_equals, in, not_in, matches, "
+                    "not_matches");
+    pathf(sub, sizeof sub, "%s.%s", path, filter_ops[fd->op]);
+    size_t cap = 0;
+    switch (fd->op) {
+    case PS_FILTER_IN:
+    case PS_FILTER_NOT_IN: {
+        const ps_ynode *const *items = &opn;
+        size_t count = 1;
+        if (opn->type == PS_Y_SEQ) {
+            items = (const ps_ynode *const *)opn->kids;
+            count = opn->n;
+        }
+        if (count == 0)
+            return cerr(x, opn, sub, "the list is empty");
+        for (size_t i = 0; i < count; i++) {
+            char *v;
+            if ((st = scalar(x, items[i], sub, &v)) != PS_OK)
+                return st;
+            if (grow((void **)&fd->values, &cap, fd->nvalues, sizeof *fd->values) != 0) {
+                free(v);
+                return oom(x);
+            }
+            fd->values[fd->nvalues++] = v;
+        }
+        return PS_OK;
+    }
+    default: {
+        char *v;
+        if (opn->type == PS_Y_SEQ)
+            return cerr(x, opn, sub, "expected a single value, found a list (use 'in' for a list)");
+        if ((st = scalar(x, opn, sub, &v)) != PS_OK)
+            return st;
+        if (!(fd->values = malloc(sizeof *fd->values))) {
+            free(v);
+            return oom(x);
+        }
+        fd->values[0] = v;
+        fd->nvalues = 1;
+        if (fd->op == PS_FILTER_MATCHES || fd->op == PS_FILTER_NOT_MATCHES)
+            return check_regex(x, opn, sub, v, fd->case_insensitive, NULL);
+        return PS_OK;
+    }
+    }
+}
+
+static ps_status parse_filters(cctx *x, const ps_ynode *n, const char *path, ps_dataset_def *d)
+{
+    if (n->type != PS_Y_SEQ)
+        return cerr(x, n, path,
+                    "expected a list of filters (- {column: Status, equals: success}), found %s",
+                    ps_ynode_kind(n));
+    if (!(d->filters = calloc(n->n + 1, sizeof *d->filters)))
+        return oom(x);
+    for (size_t i = 0; i < n->n; i++) {
+        char sub[450];
+        pathf(sub, sizeof sub, "%s[%zu]", path, i);
+        d->nfilters++;
+        ps_status st = parse_filter(x, n->kids[i], sub, &d->filters[i]);
+        if (st != PS_OK)
+            return st;
+    }
+    return PS_OK;
+}
+
+static ps_status parse_extract_rule(cctx *x, const ps_ynode *n, const char *path, ps_dataset_def *d,
+                                    ps_extract_def *ed)
+{
+    ps_status st = want_map(x, n, path);
+    if (st == PS_OK)
+        st = check_keys(x, n, path, extract_keys, NKEYS(extract_keys));
+    if (st != PS_OK)
+        return st;
+    ed->line = n->line;
+    ed->col = n->col;
+    int unused = -1;
+    if ((st = rule_source(x, n, path, &ed->column, &unused, &ed->column_line, &ed->column_col,
+                          1)) != PS_OK)
+        return st;
+    char sub[500];
+    const ps_ynode *ci = ps_ynode_get(n, "case_insensitive");
+    if (ci && !ps_ynode_is_null(ci)) {
+        pathf(sub, sizeof sub, "%s.case_insensitive", path);
+        if ((st = bool_of(x, ci, sub, &ed->case_insensitive)) != PS_OK)
+            return st;
+    }
+    const ps_ynode *pn = ps_ynode_get(n, "pattern");
+    if (!pn)
+        return cerr(x, n, path,
+                    "missing key 'pattern' (a regular expression whose groups fill "
+                    "fields)");
+    pathf(sub, sizeof sub, "%s.pattern", path);
+    if ((st = nonempty(x, pn, sub, &ed->pattern)) != PS_OK)
+        return st;
+    ps_regex *re = NULL;
+    if ((st = check_regex(x, pn, sub, ed->pattern, ed->case_insensitive, &re)) != PS_OK)
+        return st;
+    int filled[PS_FIELD_COUNT] = {0};
+    const ps_ynode *fl = ps_ynode_get(n, "fields");
+    if (fl && !ps_ynode_is_null(fl)) {
+        char **names = NULL;
+        size_t nn = 0;
+        pathf(sub, sizeof sub, "%s.fields", path);
+        st = str_list(x, fl, sub, &names, &nn);
+        if (st == PS_OK && nn > ps_regex_groups(re))
+            st = cerr(x, fl, sub, "%zu fields but the pattern has %u capture group%s", nn,
+                      ps_regex_groups(re), ps_regex_groups(re) == 1 ? "" : "s");
+        if (st == PS_OK && !(ed->fields = calloc(nn + 1, sizeof *ed->fields)))
+            st = oom(x);
+        for (size_t i = 0; st == PS_OK && i < nn; i++) {
+            const ps_ynode *item = fl->type == PS_Y_SEQ ? fl->kids[i] : fl;
+            const char *canon;
+            if ((st = field_of(x, item, names[i], sub, &canon)) != PS_OK)
+                break;
+            ed->fields[i] = ps_field_lookup(canon, strlen(canon));
+            ed->nfields++;
+            if (filled[ed->fields[i]]++)
+                st = cerr(x, item, sub, "field %s is listed twice", canon);
+        }
+        for (size_t i = 0; i < nn; i++)
+            free(names[i]);
+        free(names);
+    } else if (ps_regex_names(re) == 0) {
+        st = cerr(x, pn, sub,
+                  "the pattern has no named groups ((?<METER_ID>...)) and there is no 'fields' "
+                  "list for its numbered groups");
+    } else {
+        for (size_t i = 0; st == PS_OK && i < ps_regex_names(re); i++) {
+            const char *name = ps_regex_name_at(re, i, NULL);
+            int f = ps_field_lookup(name, strlen(name));
+            char h[128];
+            if (f < 0)
+                st = cerr(x, pn, sub, "group name '%s' is not a field of the data model%s", name,
+                          hint(h, sizeof h, name, field_names(), PS_FIELD_COUNT));
+            else if (filled[f]++)
+                st = cerr(x, pn, sub, "two groups fill field %s", ps_field_name(f));
+        }
+    }
+    ps_regex_free(re);
+    /* A field filled by two extract rules would make one of them win silently. */
+    for (int f = 0; st == PS_OK && f < PS_FIELD_COUNT; f++) {
+        if (!filled[f])
+            continue;
+        for (size_t k = 0; k < d->nextracts - 1; k++) {
+            const ps_extract_def *o = &d->extracts[k];
+            int also = 0;
+            if (o->fields) {
+                for (size_t j = 0; j < o->nfields; j++)
+                    also |= o->fields[j] == f;
+            } else {
+                ps_regex *r2 = NULL;
+                ps_error e = {0};
+                if (ps_regex_compile(o->pattern, o->case_insensitive, &r2, &e) == PS_OK) {
+                    for (size_t j = 0; j < ps_regex_names(r2); j++) {
+                        const char *nm = ps_regex_name_at(r2, j, NULL);
+                        also |= ps_field_lookup(nm, strlen(nm)) == f;
+                    }
+                }
+                ps_regex_free(r2);
+            }
+            if (also)
+                st = cerr(x, n, path, "field %s is already filled by extract[%zu] (line %d)",
+                          ps_field_name(f), k, o->line);
+        }
+    }
+    return st;
+}
+
+static ps_status parse_extract(cctx *x, const ps_ynode *n, const char *path, ps_dataset_def *d)
+{
+    if (n->type != PS_Y_SEQ)
+        return cerr(x, n, path,
+                    "expected a list of rules (- {column: Details, pattern: \"...\"}), found %s",
+                    ps_ynode_kind(n));
+    if (!(d->extracts = calloc(n->n + 1, sizeof *d->extracts)))
+        return oom(x);
+    for (size_t i = 0; i < n->n; i++) {
+        char sub[450];
+        pathf(sub, sizeof sub, "%s[%zu]", path, i);
+        d->nextracts++;
+        ps_status st = parse_extract_rule(x, n->kids[i], sub, d, &d->extracts[i]);
+        if (st != PS_OK)
+            return st;
+    }
+    return PS_OK;
+}
+
 static ps_status parse_mapping(cctx *x, const ps_ynode *n, const char *path, ps_dataset_def *d)
 {
     ps_status st = want_map(x, n, path);
@@ -651,6 +954,10 @@ static ps_status parse_mapping(cctx *x, const ps_ynode *n, const char *path, ps_
             }
             p[0] = (char)toupper((unsigned char)p[0]);
             p[1] = (char)toupper((unsigned char)p[1]);
+        } else if (strcmp(k->s, "filters") == 0) {
+            st = parse_filters(x, v, sub, d);
+        } else if (strcmp(k->s, "extract") == 0) {
+            st = parse_extract(x, v, sub, d);
         } else { /* phone_country_code */
             char region[3];
             if ((st = nonempty(x, v, sub, &d->phone_country_code)) != PS_OK)
@@ -1260,6 +1567,19 @@ void ps_config_free(ps_config *c)
         free(d->time_zone);
         free(d->phone_country_code);
         free(d->country);
+        for (size_t j = 0; j < d->nfilters; j++) {
+            free(d->filters[j].column);
+            for (size_t k = 0; k < d->filters[j].nvalues; k++)
+                free(d->filters[j].values[k]);
+            free(d->filters[j].values);
+        }
+        free(d->filters);
+        for (size_t j = 0; j < d->nextracts; j++) {
+            free(d->extracts[j].column);
+            free(d->extracts[j].pattern);
+            free(d->extracts[j].fields);
+        }
+        free(d->extracts);
         for (size_t j = 0; j < d->nsinks; j++)
             free(d->sinks[j]);
         free(d->sinks);

@@ -23,6 +23,38 @@ typedef struct ps_sink_def {
     ps_plugin_ref ref;
 } ps_sink_def;
 
+/* mapping.filters: keep a row only when every filter holds (docs/configuration.md). */
+typedef enum ps_filter_op {
+    PS_FILTER_EQUALS = 0,
+    PS_FILTER_NOT_EQUALS,
+    PS_FILTER_IN,
+    PS_FILTER_NOT_IN,
+    PS_FILTER_MATCHES,
+    PS_FILTER_NOT_MATCHES
+} ps_filter_op;
+
+typedef struct ps_filter_def {
+    char *column; /* source header (or record key) the filter reads, or NULL */
+    int field;    /* model field it reads, or -1 (exactly one of column/field) */
+    ps_filter_op op;
+    char **values; /* equals/not_equals: 1 value; in/not_in: the list; matches: pattern */
+    size_t nvalues;
+    int case_insensitive;
+    int line, col;           /* the filter's mapping */
+    int what_line, what_col; /* its `column:` or `field:` value */
+} ps_filter_def;
+
+/* mapping.extract: fields filled from one column by a regular expression. */
+typedef struct ps_extract_def {
+    char *column;
+    char *pattern; /* checked: compiles, its groups name fields (or `fields` is set) */
+    int *fields;   /* `fields:` list: group i+1 -> fields[i]; NULL: named groups */
+    size_t nfields;
+    int case_insensitive;
+    int line, col;
+    int column_line, column_col;
+} ps_extract_def;
+
 typedef struct ps_dataset_def {
     char *name;
     char *type; /* electricity_payments */
@@ -43,6 +75,10 @@ typedef struct ps_dataset_def {
     size_t ntxtype_aliases;
     char *phone_country_code; /* mapping.phone_country_code: "234" */
     char *country;            /* mapping.country: "NG" (upper case) */
+    ps_filter_def *filters;   /* mapping.filters */
+    size_t nfilters;
+    ps_extract_def *extracts; /* mapping.extract */
+    size_t nextracts;
     char **sinks;             /* names of sinks */
     size_t nsinks;
     /* `verify_meters`: the meter list, read through a provider (meters.plugin NULL = none);
@@ -122,6 +158,9 @@ const ps_dataset_def *ps_config_dataset(const ps_config *c, const char *name);
 /* Checks the schedule of every dataset of cfg with ps_schedule_parse (file = cfg->path,
  * path = "datasets[NAME].schedule"). Returns the first error (PS_ERR_CONFIG). */
 ps_status ps_config_check_schedules(const ps_config *cfg, ps_error *err);
+
+/* "equals", "in", ... of a filter operator. */
+const char *ps_filter_op_name(ps_filter_op op);
 
 /* Resolves path against dir unless absolute or "-"; malloc'd. */
 char *ps_path_resolve(const char *dir, const char *path);

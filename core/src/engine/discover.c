@@ -25,14 +25,16 @@ static json_t *problems_json(const ps_problem *p, int n)
     return a;
 }
 
-/* One sample row as run would end it: {"row", "record" (+ "warnings")}, {"row", "rejected"}
- * or {"row", "duplicate": true}. */
+/* One sample row as run would end it: {"row", "record" (+ "warnings")}, {"row", "rejected"},
+ * {"row", "duplicate": true} or {"row", "filtered": "filters[N] (...)"}. */
 static char *row_json(const ps_record *rec, const ps_row_check *chk, ps_row_verdict v,
                       uint64_t line)
 {
     json_t *o = json_object();
     json_object_set_new(o, "row", json_integer((json_int_t)line));
-    if (v == PS_VERDICT_ACCEPTED) {
+    if (v == PS_VERDICT_FILTERED) { /* chk->errors[0].message names the filter */
+        json_object_set_new(o, "filtered", json_string(chk->errors[0].message));
+    } else if (v == PS_VERDICT_ACCEPTED) {
         json_t *f = json_object();
         for (int i = 0; i < PS_FIELD_COUNT; i++)
             if (rec->field[i].ptr)
@@ -60,13 +62,24 @@ static int sample_row(ps_discovery *out, const ps_row_rules *rules, const ps_row
     ps_row_check chk;
     ps_row_verdict v;
     ps_error e = {0};
-    if (ps_row_evaluate(rules, row, field_col, batch, &rec, &chk, &v, NULL, &e) != PS_OK) {
+    size_t dropped_by = 0;
+    if (ps_row_evaluate(rules, row, field_col, batch, &rec, &chk, &v, NULL, &dropped_by, &e) !=
+        PS_OK) {
         out->map_ok = 0;
         snprintf(out->map_error, sizeof out->map_error, "%s", e.message);
         return -1;
     }
-    if (v != PS_VERDICT_BLANK)
-        out->sample_json[out->nsample++] = row_json(&rec, &chk, v, row->line);
+    if (v == PS_VERDICT_BLANK)
+        return 0;
+    out->status_rows++;
+    if (out->nsample >= SAMPLE_ROWS)
+        return 0;
+    if (v == PS_VERDICT_FILTERED) {
+        char d[200];
+        snprintf(chk.errors[0].message, sizeof chk.errors[0].message, "filters[%zu] (%s)",
+                 dropped_by, ps_rowfilter_describe(rules->filter, dropped_by, d, sizeof d));
+    }
+    out->sample_json[out->nsample++] = row_json(&rec, &chk, v, row->line);
     return 0;
 }
 
@@ -96,6 +109,8 @@ static void discover_records(ps_ds_plan *p, ps_validator *v, ps_dedup *dd,
 {
     ps_error e = {0};
     ps_path_map *pm = ps_path_map_new(&p->mspec);
+    if (p->rowfilter)
+        ps_rowfilter_bind_records(p->rowfilter, p->defaults);
     ps_cell *keys = ps_arena_alloc(run_arena, DISCOVER_MAX_KEYS * sizeof *keys);
     int *key_field = calloc(DISCOVER_MAX_KEYS, sizeof *key_field);
     uint32_t nkeys = 0;
@@ -140,7 +155,8 @@ static void discover_records(ps_ds_plan *p, ps_validator *v, ps_dedup *dd,
                                   .header = paths,
                                   .ncolumns = row.ncells,
                                   .meters = meters,
-                                  .strict = p->def->profile == PS_PROFILE_STRICT};
+                                  .strict = p->def->profile == PS_PROFILE_STRICT,
+                                  .filter = p->rowfilter};
             if (sample_row(out, &rules, &row, field_col, batch) != 0)
                 goto keys_done;
         }
@@ -178,6 +194,7 @@ ps_status ps_discover(const ps_config *cfg, ps_registry *reg, const char *datase
     if (st != PS_OK)
         return st;
     ps_ds_plan *p = &pv->plan.ds[0];
+    memcpy(out->extracted, p->extracted, sizeof out->extracted);
     pv->run_arena = ps_arena_create(0);
     ps_arena *batch = ps_arena_create(0);
     if (!pv->run_arena || !batch) {
@@ -248,6 +265,20 @@ ps_status ps_discover(const ps_config *cfg, ps_registry *reg, const char *datase
         discover_records(p, v, dd, meters, batch, out, pv->run_arena);
     } else if (out->map_ok && ps_validator_new(&vc, &v, &e) == PS_OK) {
         out->unnamed = ps_unnamed_new(out->info.header, out->info.ncolumns, out->map.field_col);
+        ps_rowfilter *rf = p->rowfilter;
+        if (rf && ps_rowfilter_bind(rf, out->info.header, out->info.ncolumns, out->map.field_col,
+                                    p->defaults, &e) != PS_OK) {
+            out->map_ok = 0;
+            snprintf(out->map_error, sizeof out->map_error, "%s", e.message);
+            rf = NULL;
+        }
+        int sc = out->map.field_col[PS_F_STATUS];
+        if (sc >= 0)
+            snprintf(out->status_column, sizeof out->status_column, "%s",
+                     out->info.header[sc].text);
+        else if (rf && ps_rowfilter_field_column(rf, PS_F_STATUS))
+            snprintf(out->status_column, sizeof out->status_column, "%s%s",
+                     ps_rowfilter_field_column(rf, PS_F_STATUS), PS_STATUS_VIA_EXTRACT);
         ps_row_rules rules = {.validator = v,
                               .dedup = dd,
                               .meters = meters,
@@ -255,19 +286,30 @@ ps_status ps_discover(const ps_config *cfg, ps_registry *reg, const char *datase
                               .unnamed = out->unnamed,
                               .header = out->info.header,
                               .ncolumns = out->info.ncolumns,
-                              .header_line = out->info.header_line};
+                              .header_line = out->info.header_line,
+                              .filter = rf,
+                              .status_counts = out->status_column[0] ? &out->status_values : NULL};
         ps_row_batch rb;
-        int stop = 0;
-        while (!stop && out->nsample < SAMPLE_ROWS && next_rows(p, batch, &rb, out)) {
+        int stop = 0, ended = 0;
+        /* samples first; then, when there is a STATUS column, its values over more rows */
+        while (!stop && out->map_ok &&
+               (out->nsample < SAMPLE_ROWS ||
+                (rules.status_counts && out->status_rows < PS_DISCOVER_STATUS_ROWS))) {
+            if (!next_rows(p, batch, &rb, out)) {
+                ended = out->map_ok;
+                break;
+            }
             if (ps_protocol_check_batch(p->plugin->desc->name, &rb, &e) != PS_OK) {
                 out->map_ok = 0;
                 snprintf(out->map_error, sizeof out->map_error, "%s", e.message);
                 break;
             }
-            for (size_t i = 0; i < rb.count && out->nsample < SAMPLE_ROWS && !stop; i++)
+            for (size_t i = 0; i < rb.count && !stop; i++)
                 stop = sample_row(out, &rules, &rb.rows[i], out->map.field_col, batch) != 0;
             ps_arena_reset(batch);
         }
+        out->status_complete = ended;
+        ps_value_counts_sort(&out->status_values);
     }
     ps_dedup_free(dd);
     ps_meterset_free(meters);

@@ -134,6 +134,8 @@ ps_status ps_mapping_build(const ps_mapping_spec *spec, const ps_cell *header, s
             continue;
         if (spec && spec->defaults && spec->defaults[f])
             continue;
+        if (spec && spec->provided && spec->provided[f])
+            continue;
         char seen[600];
         size_t pos = 0;
         seen[0] = '\0';

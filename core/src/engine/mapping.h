@@ -16,6 +16,8 @@ typedef struct ps_mapping_spec {
     size_t n_aliases;
     const char *const *defaults;     /* [PS_FIELD_COUNT] configured default or NULL; may be NULL */
     ps_profile profile;
+    const unsigned char
+        *provided; /* [PS_FIELD_COUNT]: 1 = filled by mapping.extract; may be NULL */
 } ps_mapping_spec;
 
 typedef struct ps_mapping {

@@ -109,25 +109,35 @@ static ps_status process_cells(ds_run *r, const ps_row *row, const int *field_co
     ps_dataset_result *res = r->res;
     *accepted = 0;
     res->read++;
-    ps_row_rules rules = {.validator = r->validator,
-                          .dedup = r->dedup,
-                          .header = hdr->cells,
-                          .ncolumns = hdr->n,
-                          .header_line = r->info.header_line,
-                          .meters = r->meters,
-                          .strict = r->plan->def->profile == PS_PROFILE_STRICT,
-                          .unnamed = r->record_shape ? NULL : r->unnamed};
+    ps_row_rules rules = {
+        .validator = r->validator,
+        .dedup = r->dedup,
+        .header = hdr->cells,
+        .ncolumns = hdr->n,
+        .header_line = r->info.header_line,
+        .meters = r->meters,
+        .strict = r->plan->def->profile == PS_PROFILE_STRICT,
+        .filter = r->plan->rowfilter,
+        .status_counts = (res->status_column[0] || r->record_shape) ? &res->status_values : NULL,
+        .status_skip_absent = r->record_shape,
+        .unnamed = r->record_shape ? NULL : r->unnamed};
     ps_row_check chk;
     ps_row_verdict v;
     int unknown_meter = 0;
-    ps_status st =
-        ps_row_evaluate(&rules, row, field_col, arena, rec, &chk, &v, &unknown_meter, err);
+    size_t dropped_by = 0;
+    ps_status st = ps_row_evaluate(&rules, row, field_col, arena, rec, &chk, &v, &unknown_meter,
+                                   &dropped_by, err);
     if (st != PS_OK)
         return st;
     count_meter(r, unknown_meter);
     switch (v) {
     case PS_VERDICT_BLANK:
         res->blank++;
+        return PS_OK;
+    case PS_VERDICT_FILTERED:
+        res->filtered++;
+        if (dropped_by < res->nfilters)
+            res->filtered_by[dropped_by]++;
         return PS_OK;
     case PS_VERDICT_DUPLICATE:
         res->duplicates++;
@@ -288,6 +298,8 @@ static ps_status open_source(ds_run *r, ps_arena *run_arena, char *cursor, ps_er
         /* keys are mapped as records arrive; unknown ones are reported at the end */
         if (!(r->paths = ps_path_map_new(&p->mspec)))
             return ps_error_setf(err, PS_ERR_NOMEM, "out of memory");
+        if (p->rowfilter)
+            ps_rowfilter_bind_records(p->rowfilter, p->defaults);
     } else {
         st = ps_mapping_build(&p->mspec, r->info.header, r->info.ncolumns, &r->map, &e);
         if (st != PS_OK)
@@ -296,11 +308,39 @@ static ps_status open_source(ds_run *r, ps_arena *run_arena, char *cursor, ps_er
         r->unnamed = ps_unnamed_new(r->info.header, r->info.ncolumns, r->map.field_col);
         if (!r->unnamed)
             return ps_error_setf(err, PS_ERR_NOMEM, "out of memory");
+        if (p->rowfilter) {
+            st = ps_rowfilter_bind(p->rowfilter, r->info.header, r->info.ncolumns, r->map.field_col,
+                                   p->defaults, err);
+            if (st != PS_OK)
+                return st;
+            /* columns that filters and extract rules read are not unknown */
+            size_t keep = 0;
+            for (size_t i = 0; i < r->map.nunknown; i++) {
+                int used = 0;
+                for (uint32_t c = 0; c < r->info.ncolumns && !used; c++)
+                    used = r->map.col_field[c] < 0 &&
+                           strcmp(r->info.header[c].text, r->map.unknown[i]) == 0 &&
+                           ps_rowfilter_uses_column(p->rowfilter, (int)c);
+                if (used)
+                    free(r->map.unknown[i]);
+                else
+                    r->map.unknown[keep++] = r->map.unknown[i];
+            }
+            r->map.nunknown = keep;
+        }
         r->res->unknown_columns = r->map.unknown;
         r->res->nunknown = r->map.nunknown;
         r->map.unknown = NULL;
         r->map.nunknown = 0;
         warn_unknown(r, "column");
+        int sc = r->map.field_col[PS_F_STATUS];
+        if (sc >= 0)
+            snprintf(r->res->status_column, sizeof r->res->status_column, "%s",
+                     r->info.header[sc].text);
+        const char *xc = ps_rowfilter_field_column(p->rowfilter, PS_F_STATUS);
+        if (sc < 0 && xc)
+            snprintf(r->res->status_column, sizeof r->res->status_column, "%s%s", xc,
+                     PS_STATUS_VIA_EXTRACT);
     }
     ps_validate_config vc;
     ps_plan_validate_config(p, r->source_zone, &vc);
@@ -467,7 +507,8 @@ static ps_status commit_all(ds_run *r, ps_error *err)
                          .rejected = res->rejected,
                          .blank = res->blank,
                          .duplicates = res->duplicates,
-                         .warnings = res->warnings};
+                         .warnings = res->warnings,
+                         .filtered = res->filtered};
     const char *codes[PS_MAX_CODES];
     uint64_t code_counts[PS_MAX_CODES];
     size_t ncodes = 0;
@@ -531,7 +572,8 @@ static void fail_cleanup(ds_run *r, const char *message)
                              .rejected = res->rejected,
                              .blank = res->blank,
                              .duplicates = res->duplicates,
-                             .warnings = res->warnings};
+                             .warnings = res->warnings,
+                             .filtered = res->filtered};
         p->state_sink->plugin->desc->sink->record_failure(p->state_sink->inst, &ci, message);
     }
 }
@@ -660,6 +702,17 @@ static ps_status run_dataset(const ps_config *cfg, ps_ds_plan *p, const ps_run_o
         r.map.field_col[f] = -1;
     snprintf(res->name, sizeof res->name, "%s", p->def->name);
     res->ran = 1;
+    size_t nf = ps_rowfilter_count(p->rowfilter);
+    if (nf) {
+        res->filter_desc = calloc(nf, sizeof *res->filter_desc);
+        res->filtered_by = calloc(nf, sizeof *res->filtered_by);
+        for (size_t i = 0; res->filter_desc && i < nf; i++) {
+            char d[200];
+            res->filter_desc[i] = strdup(ps_rowfilter_describe(p->rowfilter, i, d, sizeof d));
+        }
+        if (res->filter_desc && res->filtered_by)
+            res->nfilters = nf;
+    }
     res->started_ms = ps_now_ms();
     make_run_id(res->run_id, sizeof res->run_id, res->started_ms);
     int64_t t0 = ps_monotonic_ms();
@@ -698,9 +751,16 @@ static ps_status run_dataset(const ps_config *cfg, ps_ds_plan *p, const ps_run_o
         st = run_loop(&r, batch_arena, &err);
     if (opt->progress)
         ps_log_progress(NULL);
-    if (st == PS_OK &&
-        r.res->read != r.res->accepted + r.res->rejected + r.res->blank + r.res->duplicates)
-        st = ps_error_setf(&err, PS_ERR_INTERNAL, "counts do not reconcile");
+    if (st == PS_OK && r.res->read != r.res->accepted + r.res->rejected + r.res->blank +
+                                          r.res->duplicates + r.res->filtered)
+        st = ps_error_setf(&err, PS_ERR_INTERNAL,
+                           "internal error: counts do not add up (read %" PRIu64
+                           " != accepted %" PRIu64 " + rejected %" PRIu64 " + blank %" PRIu64
+                           " + duplicates %" PRIu64 " + filtered %" PRIu64
+                           "); nothing was committed, please report this",
+                           r.res->read, r.res->accepted, r.res->rejected, r.res->blank,
+                           r.res->duplicates, r.res->filtered);
+    ps_value_counts_sort(&res->status_values);
     if (st == PS_OK && !opt->dry_run)
         st = check_vanish(&r, cursor != NULL, &err);
     if (st == PS_OK && !opt->dry_run)
@@ -729,8 +789,9 @@ static ps_status run_dataset(const ps_config *cfg, ps_ds_plan *p, const ps_run_o
     } else {
         ps_log(PS_LOG_INFO, p->label,
                "run %s committed: read %" PRIu64 ", accepted %" PRIu64 ", rejected %" PRIu64
-               ", blank %" PRIu64 ", duplicates %" PRIu64,
-               res->run_id, res->read, res->accepted, res->rejected, res->blank, res->duplicates);
+               ", blank %" PRIu64 ", duplicates %" PRIu64 ", filtered %" PRIu64,
+               res->run_id, res->read, res->accepted, res->rejected, res->blank, res->duplicates,
+               res->filtered);
     }
     free(cursor);
     ps_validator_free(r.validator);
@@ -865,6 +926,10 @@ void ps_run_result_free(ps_run_result *res)
             free(res->datasets[i].unnamed_message[k]);
         ps_store_names_free(res->datasets[i].missing_columns, res->datasets[i].nmissing);
         free(res->datasets[i].missing_fields);
+        for (size_t k = 0; res->datasets[i].filter_desc && k < res->datasets[i].nfilters; k++)
+            free(res->datasets[i].filter_desc[k]);
+        free(res->datasets[i].filter_desc);
+        free(res->datasets[i].filtered_by);
     }
     free(res->datasets);
     memset(res, 0, sizeof *res);

@@ -10,6 +10,7 @@
 #include "engine/mapping.h"
 #include "engine/rowcheck.h"
 #include "engine/vanish_guard.h"
+#include "engine/valuecount.h"
 #include "model/validate.h"
 #include "paysync/plugin.h"
 #include "plugin/loader.h"
@@ -21,6 +22,8 @@ typedef struct ps_code_count {
 
 #define PS_MAX_CODES 32
 
+#define PS_STATUS_VIA_EXTRACT " via mapping.extract"
+
 typedef struct ps_dataset_result {
     char name[128];
     char run_id[64];
@@ -30,7 +33,15 @@ typedef struct ps_dataset_result {
     char error[1024];      /* when failed */
     char error_code[32];   /* machine code of the failure when it has one ("vanish_guard") */
     ps_vanish_guard guard; /* the vanish guard's counts and outcome */
-    uint64_t read, accepted, rejected, blank, duplicates, warnings;
+    /* read = accepted + rejected + blank + duplicates + filtered (checked at the end of every
+     * dataset run: a run whose counts do not add up fails with PS_ERR_INTERNAL) */
+    uint64_t read, accepted, rejected, blank, duplicates, warnings, filtered;
+    char **filter_desc;    /* [nfilters] "column 'Status' equals 'success'" (malloc'd) */
+    uint64_t *filtered_by; /* [nfilters] rows dropped by each filter (the first that failed) */
+    size_t nfilters;
+    char status_column[128];       /* column mapped to STATUS ("" when none; PS_STATUS_VIA_EXTRACT
+                                      appended when an extract rule fills STATUS from it) */
+    ps_value_counts status_values; /* its distinct values over the rows read (not blank) */
     ps_code_count rejected_by_code[PS_MAX_CODES];
     ps_code_count warnings_by_code[PS_MAX_CODES];
     ps_change_counts changes;
@@ -104,12 +115,23 @@ typedef struct ps_discovery {
     int map_ok;
     char **sample_json; /* up to 5 normalised rows as JSON text (or the reject reasons) */
     size_t nsample;
+    /* The STATUS column's values (see ps_dataset_result) over the first status_rows rows read
+     * (at most PS_DISCOVER_STATUS_ROWS; status_complete = 1 when that was the whole source). */
+    char status_column[128];
+    unsigned char extracted[PS_FIELD_COUNT]; /* fields the dataset's extract rules fill */
+    ps_value_counts status_values;
+    uint64_t status_rows;
+    int status_complete;
     ps_unnamed *unnamed; /* values under columns without a header in the rows read, or NULL */
     void *priv;          /* owned storage (header strings) */
 } ps_discovery;
 
-/* Opens the dataset's source, maps its header and normalises up to 5 rows. Nothing is
- * written. Caller frees with ps_discovery_free. */
+#define PS_DISCOVER_STATUS_ROWS 100000
+
+/* Opens the dataset's source, maps its header and normalises up to 5 rows (after the
+ * dataset's extract rules and filters: a filtered row is shown as such), then counts the
+ * STATUS column's values over up to PS_DISCOVER_STATUS_ROWS rows. Nothing is written. Caller
+ * frees with ps_discovery_free. */
 ps_status ps_discover(const ps_config *cfg, ps_registry *reg, const char *dataset,
                       ps_discovery *out, ps_error *err);
 void ps_discovery_free(ps_discovery *d);

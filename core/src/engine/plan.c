@@ -110,6 +110,11 @@ static ps_status build_mapping(const ps_config *cfg, ps_ds_plan *p, ps_error *er
     p->mspec.n_aliases = d->ncolumns;
     p->mspec.defaults = p->defaults;
     p->mspec.profile = d->profile;
+    ps_status rst = ps_rowfilter_new(cfg->path, d, &p->rowfilter, err);
+    if (rst != PS_OK)
+        return rst;
+    ps_rowfilter_extracted(p->rowfilter, p->extracted);
+    p->mspec.provided = p->extracted;
     const char *zone = d->time_zone ? d->time_zone : d->utc_offset;
     if (zone) {
         ps_error e = {0};
@@ -336,6 +341,7 @@ void ps_plan_free(ps_plan *p)
             d->mplugin->desc->destroy(d->minst);
         ps_options_free(d->mopts);
         ps_tz_free(d->zone);
+        ps_rowfilter_free(d->rowfilter);
         free(d->alias_header);
         free(d->alias_field);
         free(d->tx_from);

@@ -4,6 +4,7 @@
 
 #include "config/config.h"
 #include "engine/mapping.h"
+#include "engine/rowfilter.h"
 #include "model/timestamp.h"
 #include "model/validate.h"
 #include "plugin/host.h"
@@ -46,6 +47,8 @@ typedef struct ps_ds_plan {
     ps_mapping_spec mmspec; /* the list's column is an alias of METER_ID (header scans) */
     const char *mcolumn[1];
     int mfield[1];
+    ps_rowfilter *rowfilter;                 /* mapping.filters / extract, NULL when none */
+    unsigned char extracted[PS_FIELD_COUNT]; /* fields mapping.extract fills */
     ps_sink_inst **sinks;
     size_t nsinks;
     ps_sink_inst *state_sink; /* first sink keeping run state, or NULL */

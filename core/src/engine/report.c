@@ -47,8 +47,9 @@ void ps_run_print_summary(const ps_run_result *res, FILE *out)
         }
         fprintf(out,
                 "    read %" PRIu64 ", accepted %" PRIu64 ", rejected %" PRIu64 ", blank %" PRIu64
-                ", duplicates %" PRIu64 ", warnings %" PRIu64 "\n",
-                d->read, d->accepted, d->rejected, d->blank, d->duplicates, d->warnings);
+                ", duplicates %" PRIu64 ", filtered %" PRIu64 ", warnings %" PRIu64 "\n",
+                d->read, d->accepted, d->rejected, d->blank, d->duplicates, d->filtered,
+                d->warnings);
         print_codes(out, "rejected by code", d->rejected_by_code);
         print_codes(out, "warnings by code", d->warnings_by_code);
         if (d->meters_checked)
@@ -56,6 +57,25 @@ void ps_run_print_summary(const ps_run_result *res, FILE *out)
                     "    verify_meters: %" PRIu64 " meters listed, %" PRIu64
                     " payments with an unknown meter (%" PRIu64 " near misses)\n",
                     d->meters_listed, d->meters_unknown, d->meters_near);
+        for (size_t k = 0; k < d->nfilters; k++) {
+            char desc[256];
+            snprintf(desc, sizeof desc, "%s", d->filter_desc[k] ? d->filter_desc[k] : "?");
+            ps_text_sanitize(desc);
+            fprintf(out, "    filtered by filters[%zu] (%s): %" PRIu64 "\n", k, desc,
+                    d->filtered_by[k]);
+        }
+        if (d->status_values.active) {
+            char col[sizeof d->status_column], vals[2048];
+            snprintf(col, sizeof col, "%s", d->status_column[0] ? d->status_column : "STATUS");
+            ps_text_sanitize(col);
+            ps_value_counts_format(&d->status_values, PS_VALUES_SHOWN, vals, sizeof vals);
+            ps_text_sanitize(vals);
+            char *via = strstr(col, PS_STATUS_VIA_EXTRACT);
+            if (via)
+                *via = '\0';
+            fprintf(out, "    STATUS values (column '%s'%s): %s\n", col,
+                    via ? PS_STATUS_VIA_EXTRACT : "", vals);
+        }
         if (d->changes.valid)
             fprintf(out,
                     "    changes: new %" PRIu64 ", changed %" PRIu64 ", unchanged %" PRIu64
@@ -142,6 +162,7 @@ ps_status ps_run_write_report(const ps_run_result *res, const char *path, ps_err
         json_object_set_new(o, "rejected", json_integer((json_int_t)d->rejected));
         json_object_set_new(o, "blank", json_integer((json_int_t)d->blank));
         json_object_set_new(o, "duplicates", json_integer((json_int_t)d->duplicates));
+        json_object_set_new(o, "filtered", json_integer((json_int_t)d->filtered));
         json_object_set_new(o, "warnings", json_integer((json_int_t)d->warnings));
         json_object_set_new(o, "rejected_by_code", codes_json(d->rejected_by_code));
         json_object_set_new(o, "warnings_by_code", codes_json(d->warnings_by_code));
@@ -151,6 +172,38 @@ ps_status ps_run_write_report(const ps_run_result *res, const char *path, ps_err
             json_object_set_new(m, "unknown", json_integer((json_int_t)d->meters_unknown));
             json_object_set_new(m, "near_misses", json_integer((json_int_t)d->meters_near));
             json_object_set_new(o, "verify_meters", m);
+        }
+        if (d->nfilters) {
+            json_t *fa = json_array();
+            for (size_t k = 0; k < d->nfilters; k++) {
+                json_t *fo = json_object();
+                json_object_set_new(fo, "filter",
+                                    json_string(d->filter_desc[k] ? d->filter_desc[k] : "?"));
+                json_object_set_new(fo, "rows", json_integer((json_int_t)d->filtered_by[k]));
+                json_array_append_new(fa, fo);
+            }
+            json_object_set_new(o, "filtered_by", fa);
+        }
+        if (d->status_values.active) {
+            json_t *sv = json_object();
+            char *col = ps_utf8_repair(d->status_column, strlen(d->status_column));
+            json_object_set_new(sv, "column", json_string(col ? col : "?"));
+            free(col);
+            json_t *vals = json_array();
+            for (size_t k = 0; k < d->status_values.n; k++) {
+                json_t *vo = json_object();
+                const char *t = d->status_values.v[k].text;
+                char *rt = ps_utf8_repair(t, strlen(t));
+                json_object_set_new(vo, "value", json_string(rt ? rt : "?"));
+                free(rt);
+                json_object_set_new(vo, "rows",
+                                    json_integer((json_int_t)d->status_values.v[k].count));
+                json_array_append_new(vals, vo);
+            }
+            json_object_set_new(sv, "values", vals);
+            json_object_set_new(sv, "other_rows",
+                                json_integer((json_int_t)d->status_values.other_rows));
+            json_object_set_new(o, "status_values", sv);
         }
         if (d->changes.valid) {
             json_t *c = json_object();

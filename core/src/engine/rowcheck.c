@@ -160,9 +160,24 @@ static int check_meter(const ps_meterset *meters, const ps_record *rec, ps_probl
     return near ? 2 : 1;
 }
 
+/* Counts the row's STATUS value (see ps_row_rules.status_counts). */
+static void count_status(const ps_row_rules *rules, const ps_cell *const *by_field)
+{
+    if (!rules->status_counts)
+        return;
+    const ps_cell *c = by_field[PS_F_STATUS];
+    if (c)
+        ps_value_counts_add(rules->status_counts, c->text, c->len);
+    else if (!rules->status_skip_absent)
+        ps_value_counts_add(rules->status_counts, "", 0);
+}
+
+#define MAX_NOTES 8
+
 ps_status ps_row_evaluate(const ps_row_rules *rules, const ps_row *row, const int *field_col,
                           ps_arena *arena, ps_record *rec, ps_row_check *chk,
-                          ps_row_verdict *verdict, int *unknown_meter, ps_error *err)
+                          ps_row_verdict *verdict, int *unknown_meter, size_t *dropped_by,
+                          ps_error *err)
 {
     int meter_dummy;
     if (!unknown_meter)
@@ -177,15 +192,51 @@ ps_status ps_row_evaluate(const ps_row_rules *rules, const ps_row *row, const in
     *verdict = PS_VERDICT_REJECTED;
     if (rules->unnamed)
         count_unnamed(rules->unnamed, row);
-    if (nul_cells(rules, row, field_col, chk))
-        return PS_OK;
     const ps_cell *by_field[PS_FIELD_COUNT];
     for (int f = 0; f < PS_FIELD_COUNT; f++) {
         int c = field_col[f];
         by_field[f] = (c >= 0 && (uint32_t)c < row->ncells) ? &row->cells[c] : NULL;
     }
-    if (ps_validate_row(rules->validator, by_field, row->line, arena, rec, chk) == PS_ROW_REJECTED)
+    if (nul_cells(rules, row, field_col, chk)) {
+        count_status(rules, by_field);
         return PS_OK;
+    }
+    /* mapping.extract, then mapping.filters: a dropped row is counted, never validated */
+    ps_problem notes[MAX_NOTES];
+    int nnotes = 0;
+    if (rules->filter) {
+        size_t idx = 0;
+        ps_rf_outcome fo = ps_rowfilter_apply(rules->filter, row->cells, row->ncells, rules->header,
+                                              by_field, arena, notes, MAX_NOTES, &nnotes, &idx);
+        count_status(rules, by_field);
+        if (fo == PS_RF_DROP) {
+            if (dropped_by)
+                *dropped_by = idx;
+            *verdict = PS_VERDICT_FILTERED;
+            return PS_OK;
+        }
+        if (fo == PS_RF_REJECT) {
+            for (int i = 0; i < nnotes && chk->n_errors < PS_MAX_PROBLEMS; i++)
+                chk->errors[chk->n_errors++] = notes[i];
+            return PS_OK;
+        }
+    } else {
+        count_status(rules, by_field);
+    }
+    if (ps_validate_row(rules->validator, by_field, row->line, arena, rec, chk) ==
+        PS_ROW_REJECTED) {
+        /* extract_no_match first: it says why the extracted required fields are missing */
+        if (nnotes > 0) {
+            int keep =
+                chk->n_errors + nnotes > PS_MAX_PROBLEMS ? PS_MAX_PROBLEMS - nnotes : chk->n_errors;
+            memmove(&chk->errors[nnotes], &chk->errors[0], (size_t)keep * sizeof chk->errors[0]);
+            memcpy(&chk->errors[0], notes, (size_t)nnotes * sizeof notes[0]);
+            chk->n_errors = keep + nnotes;
+        }
+        return PS_OK;
+    }
+    for (int i = 0; i < nnotes && chk->n_warnings < PS_MAX_PROBLEMS; i++)
+        chk->warnings[chk->n_warnings++] = notes[i];
     ps_problem meter_problem;
     int meter = rules->meters ? check_meter(rules->meters, rec, &meter_problem) : 0;
     if (meter && rules->strict) {

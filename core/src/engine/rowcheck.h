@@ -7,15 +7,18 @@
 
 #include "engine/mapping.h"
 #include "engine/meterset.h"
+#include "engine/rowfilter.h"
+#include "engine/valuecount.h"
 #include "model/validate.h"
 #include "paysync/plugin.h"
 #include "util/arena.h"
 
 typedef enum ps_row_verdict {
-    PS_VERDICT_BLANK = 0,    /* every cell empty or whitespace: skipped, counted as blank */
-    PS_VERDICT_ACCEPTED = 1, /* *rec complete; chk->warnings may hold warnings */
-    PS_VERDICT_REJECTED = 2, /* chk->errors says why */
-    PS_VERDICT_DUPLICATE = 3 /* same ID and content as an earlier row: counted, written once */
+    PS_VERDICT_BLANK = 0,     /* every cell empty or whitespace: skipped, counted as blank */
+    PS_VERDICT_ACCEPTED = 1,  /* *rec complete; chk->warnings may hold warnings */
+    PS_VERDICT_REJECTED = 2,  /* chk->errors says why */
+    PS_VERDICT_DUPLICATE = 3, /* same ID and content as an earlier row: counted, written once */
+    PS_VERDICT_FILTERED = 4   /* a mapping.filters filter does not hold: counted, not validated */
 } ps_row_verdict;
 
 /* Columns without a header name (a blank header cell, or beyond the header's last cell) that
@@ -55,20 +58,29 @@ typedef struct ps_row_rules {
     const ps_meterset *meters; /* verify_meters list; NULL = not configured */
     int strict;                /* strict profile: an unknown meter rejects the row */
     ps_unnamed *unnamed;       /* counts values under unnamed columns; NULL = none */
+    ps_rowfilter *filter;      /* mapping.extract and mapping.filters (bound); NULL = none */
+    /* when not NULL: every non-blank row's STATUS cell (after extraction) is counted here, an
+     * absent one as "" unless status_skip_absent (record-shaped sources) */
+    ps_value_counts *status_counts;
+    int status_skip_absent;
 } ps_row_rules;
 
 /* The one row path: blank check (model/space.h), then NUL bytes in any cell (bad_text), then
- * values under unnamed columns (counted in rules->unnamed, the row goes on), then field
- * validation (field_col[f] = cell of field f or -1), then the meter list, then
- * duplicate detection. Sets *verdict; on REJECTED chk->errors holds the problems
- * (bad_text, unknown_meter under strict, duplicate_id_conflict naming the first row, or
- * the validator's); an unknown meter of an accepted row is a warning. *unknown_meter (when
+ * values under unnamed columns (counted in rules->unnamed, the row goes on), then
+ * mapping.extract and mapping.filters (rules->filter), then field validation (field_col[f] =
+ * cell of field f or -1), then the meter list, then duplicate detection. Sets *verdict; on
+ * FILTERED *dropped_by (when not NULL) is the first filter that did not hold; on REJECTED
+ * chk->errors holds the problems (bad_text, regex_limit, extract_no_match first when an
+ * extract rule did not match, unknown_meter under strict, duplicate_id_conflict naming the
+ * first row, or the validator's); an unknown meter or extract_no_match of an accepted row is
+ * a warning. *unknown_meter (when
  * not NULL) is 1 for an unknown meter, 2 for one with a near miss, to be counted; 0 else.
  * Errors (not verdicts): PS_ERR_NOMEM when duplicate tracking runs out of memory or
  * temporary space. */
 ps_status ps_row_evaluate(const ps_row_rules *rules, const ps_row *row, const int *field_col,
                           ps_arena *arena, ps_record *rec, ps_row_check *chk,
-                          ps_row_verdict *verdict, int *unknown_meter, ps_error *err);
+                          ps_row_verdict *verdict, int *unknown_meter, size_t *dropped_by,
+                          ps_error *err);
 
 /* A record of a record-shaped provider as a row: its values become cells (in record order,
  * numbers as their exact text), its paths the row's header (*paths), and each path's field

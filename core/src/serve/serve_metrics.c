@@ -41,7 +41,7 @@ void ps_serve_metrics_render(ps_sbuf *b, const ps_serve_counters *c, int store_u
         head(b, "paysync_rows_total", "counter",
              "Rows over all recorded runs by dataset and outcome.");
         for (size_t i = 0; i < n; i++)
-            for (int k = 0; k < 10; k++) {
+            for (int k = 0; k < PS_STORE_NOUTCOMES; k++) {
                 dataset_label(b, "paysync_rows_total", s[i].dataset);
                 ps_sbuf_printf(b, ",outcome=\"%s\"} %llu\n", PS_STORE_ROW_OUTCOMES[k],
                                (unsigned long long)s[i].rows[k]);

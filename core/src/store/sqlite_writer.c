@@ -216,9 +216,9 @@ static ps_status prepare_all(sq_sink *s, ps_error *err)
                       "INSERT OR REPLACE INTO " PS_STORE_T_RUNS
                       " (run_id, dataset, started, started_ms, finished, finished_ms, outcome,"
                       " read, accepted, rejected, blank, duplicates, warnings,"
-                      " inserted, changed, unchanged, vanished, error)"
+                      " inserted, changed, unchanged, vanished, error, filtered)"
                       " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13,"
-                      " ?14, ?15, ?16, ?17, ?18)",
+                      " ?14, ?15, ?16, ?17, ?18, ?19)",
                       err)) != PS_OK ||
         (st = prepare(s, &s->st_cursor,
                       "INSERT OR REPLACE INTO " PS_STORE_T_CURSORS
@@ -813,6 +813,10 @@ static int insert_run(sq_sink *s, const ps_commit_info *info, const char *outcom
         rc |= sqlite3_bind_int64(st, 17, (sqlite3_int64)c->vanished);
     }
     rc |= bind_text(st, 18, error);
+    rc |= sqlite3_bind_int64(st, 19,
+                             PS_HAS_MEMBER(ps_commit_info, filtered, info->struct_size)
+                                 ? (sqlite3_int64)info->filtered
+                                 : 0);
     if (rc != SQLITE_OK)
         return rc;
     return step_done(st);

@@ -49,7 +49,7 @@ static sq_iter *IT(ps_store_iter *it)
 #define RUN_COLS                                                                                   \
     "r.run_id, r.dataset, r.started, r.finished, r.outcome, r.error, r.started_ms,"                \
     " r.finished_ms, r.read, r.accepted, r.rejected, r.blank, r.duplicates, r.warnings,"           \
-    " r.inserted, r.changed, r.unchanged, r.vanished"
+    " r.inserted, r.changed, r.unchanged, r.vanished, r.filtered"
 
 #define DAMAGED_HINT "(restore it from a backup, or move it away and run a sync to rebuild it)"
 
@@ -223,6 +223,7 @@ static void read_run(sqlite3_stmt *st, int c, ps_store_run *r)
     r->inserted = u64(st, c + 14);
     r->changed = u64(st, c + 15);
     r->unchanged = u64(st, c + 16);
+    r->filtered = u64(st, c + 18);
     r->vanished = u64(st, c + 17);
 }
 
@@ -457,7 +458,7 @@ static ps_store_stats *entry(ps_store_stats **v, size_t *n, size_t *cap, const c
 static const char q_counts[] =
     "SELECT dataset, outcome, COUNT(*), SUM(read), SUM(accepted), SUM(rejected), SUM(blank),"
     " SUM(duplicates), SUM(warnings), SUM(inserted), SUM(changed), SUM(unchanged),"
-    " SUM(vanished) FROM " PS_STORE_T_RUNS " WHERE NOT ps_running(error)"
+    " SUM(vanished), SUM(filtered) FROM " PS_STORE_T_RUNS " WHERE NOT ps_running(error)"
     " GROUP BY dataset, outcome ORDER BY dataset";
 /* SQLite takes the bare columns from the row holding the MAX. */
 static const char q_success[] =
@@ -507,7 +508,7 @@ static ps_status sq_stats(ps_store *ps, ps_store_stats **out, size_t *nout, ps_e
                     e->runs_ok += runs;
                 else
                     e->runs_failed += runs;
-                for (int k = 0; k < 10; k++)
+                for (int k = 0; k < PS_STORE_NOUTCOMES; k++)
                     e->rows[k] += (uint64_t)sqlite3_column_int64(s, 3 + k);
             } else if (q == 4) {
                 e->guard_trips = (uint64_t)sqlite3_column_int64(s, 1);

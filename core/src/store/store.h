@@ -35,6 +35,7 @@ typedef struct ps_store_run {
     const char *error;    /* message of a failed run, else NULL */
     int64_t started_ms, finished_ms;
     uint64_t read, accepted, rejected, blank, duplicates, warnings;
+    uint64_t filtered; /* rows dropped by mapping.filters */
     int has_changes; /* 1 when the four counts below were recorded (successful runs) */
     uint64_t inserted, changed, unchanged, vanished;
 } ps_store_run;
@@ -82,12 +83,15 @@ typedef struct ps_store_query {
 
 /* Run statistics of one dataset (sums over every recorded run), for serve's health and
  * metrics endpoints. */
+/* Row outcomes summed per dataset (PS_STORE_ROW_OUTCOMES). */
+#define PS_STORE_NOUTCOMES 11
+
 typedef struct ps_store_stats {
     char *dataset;
     uint64_t runs_ok, runs_failed;
     /* read, accepted, rejected, blank, duplicates, warnings, inserted, changed, unchanged,
-     * vanished (see PS_STORE_ROW_OUTCOMES). */
-    uint64_t rows[10];
+     * vanished, filtered (see PS_STORE_ROW_OUTCOMES). */
+    uint64_t rows[PS_STORE_NOUTCOMES];
     int has_success;
     int64_t last_success_ms;          /* finished (or started) of the last ok run */
     int64_t last_success_duration_ms; /* -1 when unknown */
@@ -104,7 +108,7 @@ typedef struct ps_store_stats {
 } ps_store_stats;
 
 /* Names of ps_store_stats.rows in order. */
-extern const char *const PS_STORE_ROW_OUTCOMES[10];
+extern const char *const PS_STORE_ROW_OUTCOMES[PS_STORE_NOUTCOMES];
 
 /* ---- the store interface: what a backend implements ------------------------------------ */
 

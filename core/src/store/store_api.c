@@ -8,9 +8,9 @@
 #include "store/sqlite_store.h"
 #include "store/store_schema.h"
 
-const char *const PS_STORE_ROW_OUTCOMES[10] = {"read",       "accepted", "rejected", "blank",
-                                               "duplicates", "warnings", "inserted", "changed",
-                                               "unchanged",  "vanished"};
+const char *const PS_STORE_ROW_OUTCOMES[PS_STORE_NOUTCOMES] = {
+    "read",     "accepted", "rejected",  "blank",    "duplicates", "warnings",
+    "inserted", "changed",  "unchanged", "vanished", "filtered"};
 
 static const ps_store_backend *const backends[] = {&ps_store_sqlite};
 #define NBACKENDS (sizeof backends / sizeof backends[0])

@@ -10,7 +10,7 @@
 #include "paysync/model.h"
 
 /* PRAGMA user_version of a database this build writes. */
-#define PS_STORE_USER_VERSION 4
+#define PS_STORE_USER_VERSION 5
 
 #define PS_STORE_T_PAYMENTS "payments"
 #define PS_STORE_T_RUNS "runs"
@@ -113,6 +113,8 @@ static inline const char *ps_store_migration(int from_version)
         " missing TEXT,"
         " PRIMARY KEY (dataset, run_id)"
         ");",
+        /* 4 -> 5: rows dropped by mapping.filters, per run. */
+        "ALTER TABLE runs ADD COLUMN filtered INTEGER NOT NULL DEFAULT 0;",
     };
     if (from_version < 0 || from_version >= PS_STORE_USER_VERSION)
         return NULL;

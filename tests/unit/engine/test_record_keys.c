@@ -16,7 +16,7 @@
 static const char *const alias_header[] = {"/customer/phone", "Amount (NGN)", "/items/0/amount"};
 static const int alias_field[] = {PS_F_CUSTOMER_PHONE, PS_F_PAYMENT_AMOUNT,
                                   PS_F_TRANSACTION_CHARGES};
-static const ps_mapping_spec spec = {alias_header, alias_field, 3, NULL, PS_PROFILE_STANDARD};
+static const ps_mapping_spec spec = {alias_header, alias_field, 3, NULL, PS_PROFILE_STANDARD, NULL};
 
 static int match(const char *path)
 {

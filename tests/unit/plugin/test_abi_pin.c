@@ -1,5 +1,5 @@
 /* ABI pin: the size and offset of every member of every public struct, the size of every
- * public struct, and the values of the public constants, as of plugin ABI 2.0 on x86_64 LP64
+ * public struct, and the values of the public constants, as of plugin ABI 2.1 on x86_64 LP64
  * (skipped, exit 77, elsewhere). It fails when a public struct changes by accident.
  *
  * To change the ABI deliberately: append members only (never reorder, resize or remove one;
@@ -197,7 +197,7 @@ static const pin pins[] = {
     M(ps_sink_open_args, target_id, 24, 8),
     M(ps_sink_open_args, run_id, 32, 8),
     M(ps_sink_open_args, started_ms, 40, 8),
-    S(ps_commit_info, 120),
+    S(ps_commit_info, 128),
     M(ps_commit_info, struct_size, 0, 8),
     M(ps_commit_info, dataset, 8, 8),
     M(ps_commit_info, run_id, 16, 8),
@@ -213,6 +213,7 @@ static const pin pins[] = {
     M(ps_commit_info, n_reject_codes, 96, 8),
     M(ps_commit_info, reject_codes, 104, 8),
     M(ps_commit_info, reject_code_counts, 112, 8),
+    M(ps_commit_info, filtered, 120, 8),
     S(ps_change_counts, 48),
     M(ps_change_counts, struct_size, 0, 8),
     M(ps_change_counts, valid, 8, 4),
@@ -245,7 +246,7 @@ static const pin pins[] = {
     M(ps_plugin_descriptor, provider, 80, 8),
     M(ps_plugin_descriptor, sink, 88, 8),
     M(ps_plugin_descriptor, option_spec_size, 96, 8),
-/* END PINNED LAYOUT */
+    /* END PINNED LAYOUT */
 };
 
 static void test_layout(void **state)
@@ -279,7 +280,7 @@ static void test_constants(void **state)
 {
     (void)state;
     assert_int_equal(PS_ABI_MAJOR, 2);
-    assert_int_equal(PS_ABI_MINOR, 0);
+    assert_int_equal(PS_ABI_MINOR, 1);
     assert_string_equal(PS_PLUGIN_ENTRY_NAME, "paysync_plugin_entry");
     /* status codes */
     assert_int_equal(PS_OK, 0);

@@ -93,6 +93,35 @@ datasets:
         self.assertIn("required field PAYMENT_AMOUNT is empty or missing",
                       json.dumps(rej[0]["problems"]))
 
+    def test_filters_read_key_paths_and_fields(self):
+        cols = "".join("        %s: %s\n" % (json.dumps(k), v) for k, v in NESTED.items())
+        cfg = self.config(f"""
+sinks:
+  recs: {{plugin: jsonl, path: out/records.jsonl}}
+datasets:
+  - name: ds_records
+    target: {{level: project, id: site-1}}
+    source: {{plugin: stub_records, rows: 400, invalid_ratio: "0.05", batch: 64}}
+    mapping:
+      columns:
+{cols}      filters:
+        - {{column: /payment/type, equals: FULL_PAYMENT}}
+        - {{field: CUSTOMER_CATEGORY, not_equals: Nobody}}
+    sinks: [recs]
+""")
+        res = pslib.run("run", cfg, "--report", self.path("report.json"))
+        self.assertEqual(res.rc, 0, res)
+        with open(self.path("report.json")) as f:
+            d = json.load(f)["datasets"][0]
+        self.assertEqual(d["read"], d["accepted"] + d["rejected"] + d["blank"] +
+                         d["duplicates"] + d["filtered"], d)
+        self.assertGreater(d["filtered"], 0, d)
+        self.assertGreater(d["accepted"], 0, d)
+        self.assertEqual([f["rows"] for f in d["filtered_by"]], [d["filtered"], 0])
+        recs = pslib.read_jsonl(self.path("out", "records.jsonl"))
+        self.assertEqual(len(recs), d["accepted"])
+        self.assertEqual({r["TRANSACTION_TYPE"] for r in recs}, {"FULL_PAYMENT"})
+
     def test_discover_shows_keys(self):
         cfg = self.config_for(NESTED)
         res = pslib.run("discover", cfg, "--dataset", "ds_records")

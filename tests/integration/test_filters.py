@@ -4,6 +4,7 @@ with its message."""
 import json
 import os
 import shutil
+import sqlite3
 import sys
 import time
 
@@ -157,7 +158,19 @@ datasets:
         self.assertIn("filtered 4", res.out)
         res = pslib.run("status", cfg, "--json")
         self.assertEqual(res.rc, 0, res)
-        self.assertIn('"filtered": 4', res.out.replace('":4', '": 4'))
+        counts = json.loads(res.out)["datasets"][0]["last_run"]["counts"]
+        self.assertEqual((counts["read"], counts["accepted"], counts["filtered"]), (6, 2, 4))
+        con = sqlite3.connect("file:%s?mode=ro" % self.path("out", "p.db"), uri=True)
+        try:
+            rows = con.execute("SELECT read, accepted, filtered FROM runs").fetchall()
+        finally:
+            con.close()
+        self.assertEqual(rows, [(6, 2, 4)])
+        res = pslib.run("validate", self.path("paystack_export.csv"), "--config", cfg,
+                        "--dataset", "ds")
+        self.assertEqual(res.rc, 0, res)
+        self.assertIn("6 rows read, 2 valid, 0 rejected, 0 blank, 0 duplicates, 4 filtered, "
+                      "0 with warnings", res.out)
 
     def test_discover_shows_filtered_samples_and_status_values(self):
         cfg = self.cfg("      filters: [{column: Status, equals: success}]\n")

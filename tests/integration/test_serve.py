@@ -449,6 +449,7 @@ class ServeTest(pslib.Case):
         self.assertRegex(text, r'paysync_runs_total\{dataset="ds_a",outcome="ok"\} [1-9]')
         self.assertRegex(text, r'paysync_rows_total\{dataset="ds_a",outcome="rejected"\} [1-9]')
         self.assertRegex(text, r'paysync_rows_total\{dataset="ds_b",outcome="accepted"\} [1-9]')
+        self.assertIn('paysync_rows_total{dataset="ds_b",outcome="filtered"} 0\n', text)
         # AX has a text amount, B3 no meter: rejects by code, per dataset.
         self.assertRegex(text, r'paysync_rejected_rows_total\{dataset="ds_a",code="bad_amount"\} 1\n')
         self.assertRegex(text, r'paysync_rejected_rows_total\{dataset="ds_b",code="missing_required"\} 1\n')

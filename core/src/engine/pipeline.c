@@ -706,12 +706,19 @@ static ps_status run_dataset(const ps_config *cfg, ps_ds_plan *p, const ps_run_o
     if (nf) {
         res->filter_desc = calloc(nf, sizeof *res->filter_desc);
         res->filtered_by = calloc(nf, sizeof *res->filtered_by);
-        for (size_t i = 0; res->filter_desc && i < nf; i++) {
-            char d[200];
-            res->filter_desc[i] = strdup(ps_rowfilter_describe(p->rowfilter, i, d, sizeof d));
-        }
-        if (res->filter_desc && res->filtered_by)
+        if (res->filter_desc && res->filtered_by) {
+            /* a description that could not be copied shows as "?" */
+            for (size_t i = 0; i < nf; i++) {
+                char d[200];
+                res->filter_desc[i] = strdup(ps_rowfilter_describe(p->rowfilter, i, d, sizeof d));
+            }
             res->nfilters = nf;
+        } else {
+            free(res->filter_desc);
+            free(res->filtered_by);
+            res->filter_desc = NULL;
+            res->filtered_by = NULL;
+        }
     }
     res->started_ms = ps_now_ms();
     make_run_id(res->run_id, sizeof res->run_id, res->started_ms);

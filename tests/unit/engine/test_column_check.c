@@ -12,7 +12,7 @@
 
 static const char *const alias_header[] = {"Payment ID", "Amount (NGN)", "Tel"};
 static const int alias_field[] = {PS_F_ID, PS_F_PAYMENT_AMOUNT, PS_F_CUSTOMER_PHONE};
-static const ps_mapping_spec spec = {alias_header, alias_field, 3, NULL, PS_PROFILE_STANDARD};
+static const ps_mapping_spec spec = {alias_header, alias_field, 3, NULL, PS_PROFILE_STANDARD, NULL};
 
 static ps_mapping map_of(const int *fields, size_t n)
 {

@@ -49,7 +49,9 @@ datasets:
 %s""" % (source, mapping, rules, extra))
 
     def run_ok(self, cfg):
-        res = pslib.run("run", cfg, "--report", self.path("report.json"))
+        # each test runs several configs on one store: payments one filter keeps and the next
+        # drops would trip the vanish guard (test_new_filter_trips_the_vanish_guard)
+        res = pslib.run("run", cfg, "--report", self.path("report.json"), "--allow-vanish")
         self.assertEqual(res.rc, 0, res)
         with open(self.path("report.json")) as f:
             rep = json.load(f)["datasets"][0]
@@ -94,6 +96,16 @@ datasets:
         self.assertEqual([r["STATUS"] for r in self.records()], ["success", "success"])
         self.assertFalse(os.path.exists(self.path("out", "rejects.jsonl")) and
                          os.path.getsize(self.path("out", "rejects.jsonl")))
+
+    def test_new_filter_trips_the_vanish_guard(self):
+        self.run_ok(self.cfg(""))
+        # a filter added later drops 4 of the 6 stored payments: that is a vanish, refused
+        cfg = self.cfg("      filters: [{column: Status, equals: success}]\n")
+        res = pslib.run("run", cfg)
+        self.assertEqual(res.rc, 1, res)
+        self.assertIn("vanish_guard: this run would vanish 4 of 6 stored payments", res.out)
+        self.assertIn("filtered 4", res.out)
+        self.assertEqual(len(self.records()), 6)  # the previous output is kept
 
     def test_case_insensitive_and_in(self):
         _, rep = self.run_ok(self.cfg(

@@ -73,6 +73,15 @@ class LongPaths(pslib.Case):
         res = pslib.run("test-plugin", so)
         self.assertEqual(res.rc, 2, res)
         self.assert_cut(res.out, "is writable by group or others (mode 777); fix with: chmod go-w")
+        # a trusted folder: the loader's own messages (a .so without an entry function)
+        os.chmod(self.deep, 0o755)
+        os.unlink(so)
+        so = os.path.join(self.deep, "ctor_marker.so")
+        shutil.copyfile(os.path.join(pslib.TEST_PLUGIN_DIR, "ctor_marker.so"), so)
+        os.chmod(so, 0o755)
+        res = pslib.run("test-plugin", so, env={"PS_CTOR_MARKER": self.path("marker")})
+        self.assertEqual(res.rc, 2, res)
+        self.assert_cut(res.out + res.err, "no entry function")
 
 
 if __name__ == "__main__":

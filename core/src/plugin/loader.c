@@ -13,6 +13,7 @@
 
 #include "plugin/trust.h"
 #include "store/store.h"
+#include "util/pathtext.h"
 
 #define PS_MAX_PLUGIN_NAME 64
 
@@ -390,9 +391,10 @@ static ps_status load_file(ps_registry *r, const char *dir, const char *name, co
         const char *e = dlerror();
         size_t vl = strlen(how);
         if (e && how != file && strncmp(e, how, vl) == 0 && e[vl] == ':')
-            st = ps_error_setf(err, PS_ERR_PLUGIN, "%s: cannot load: %s%s", file, file, e + vl);
+            st = ps_error_setf(err, PS_ERR_PLUGIN, "%s: cannot load: %s%s", PS_SHOWN(file),
+                               PS_SHOWN(file), e + vl);
         else
-            st = ps_error_setf(err, PS_ERR_PLUGIN, "%s: cannot load: %s", file,
+            st = ps_error_setf(err, PS_ERR_PLUGIN, "%s: cannot load: %s", PS_SHOWN(file),
                                e ? e : "dlopen failed");
         close(fd);
         free(file);
@@ -403,15 +405,16 @@ static ps_status load_file(ps_registry *r, const char *dir, const char *name, co
     memcpy(&entry, &sym, sizeof entry);
     if (!sym) {
         st = ps_error_setf(err, PS_ERR_PLUGIN,
-                           "%s: no entry function '%s' (define it with PS_PLUGIN_DEFINE)", file,
+                           "%s: no entry function '%s' (define it with PS_PLUGIN_DEFINE)",
+                           PS_SHOWN(file),
                            PS_PLUGIN_ENTRY_NAME);
     } else {
         const ps_plugin_descriptor *d = entry();
-        st = ps_descriptor_check(d, file, err);
+        st = ps_descriptor_check(d, PS_SHOWN(file), err);
         if (st == PS_OK && strcmp(d->name, name) != 0)
             st = ps_error_setf(err, PS_ERR_PLUGIN,
                                "%s: name is '%s' but the file is named '%s.so'; they must match",
-                               file, d->name, name);
+                               PS_SHOWN(file), d->name, name);
         if (st == PS_OK)
             return add_plugin(r, d, file, h, fd, out, err);
     }
@@ -427,7 +430,7 @@ ps_status ps_registry_load_file(ps_registry *r, const char *path, const ps_plugi
     size_t n = path ? strlen(path) : 0;
     if (n < 4 || strcmp(path + n - 3, ".so") != 0)
         return ps_error_setf(err, PS_ERR_USAGE, "%s: a plugin file name ends in .so",
-                             path ? path : "(null)");
+                             PS_SHOWN(path));
     char *copy = strdup(path);
     if (!copy)
         return ps_error_setf(err, PS_ERR_NOMEM, "plugin loader: out of memory");
@@ -442,7 +445,7 @@ ps_status ps_registry_load_file(ps_registry *r, const char *path, const ps_plugi
     size_t blen = strlen(base) - 3;
     if (blen == 0 || blen >= sizeof name) {
         free(copy);
-        return ps_error_setf(err, PS_ERR_USAGE, "%s: not a plugin file name", path);
+        return ps_error_setf(err, PS_ERR_USAGE, "%s: not a plugin file name", PS_SHOWN(path));
     }
     memcpy(name, base, blen);
     name[blen] = '\0';

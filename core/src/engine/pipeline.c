@@ -80,7 +80,7 @@ typedef struct row_header {
 } row_header;
 
 static ps_status reject_row(ds_run *r, const ps_row *row, const row_header *hdr,
-                            const ps_problem *p, int n, ps_error *err)
+                            const int *field_col, const ps_problem *p, int n, ps_error *err)
 {
     ps_dataset_result *res = r->res;
     res->rejected++;
@@ -90,7 +90,7 @@ static ps_status reject_row(ds_run *r, const ps_row *row, const row_header *hdr,
         r->opt->on_problem(r->opt->on_problem_ctx, res->name, row->line, p, n, 0);
     if (r->rejects)
         return ps_rowlog_reject(r->rejects, res->name, row->line, p, n, hdr->cells, hdr->n, row,
-                                err);
+                                r->record_shape ? NULL : field_col, err);
     return PS_OK;
 }
 
@@ -143,7 +143,7 @@ static ps_status process_cells(ds_run *r, const ps_row *row, const int *field_co
         res->duplicates++;
         return PS_OK;
     case PS_VERDICT_REJECTED:
-        return reject_row(r, row, hdr, chk.errors, chk.n_errors, err);
+        return reject_row(r, row, hdr, field_col, chk.errors, chk.n_errors, err);
     case PS_VERDICT_ACCEPTED:
         break;
     }

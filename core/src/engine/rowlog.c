@@ -177,7 +177,7 @@ static void write_field_name(FILE *f, int field)
 
 ps_status ps_rowlog_reject(ps_rowlog *l, const char *dataset, uint64_t row,
                            const ps_problem *problems, int nproblems, const ps_cell *header,
-                           size_t nheader, const ps_row *raw, ps_error *err)
+                           size_t nheader, const ps_row *raw, const int *field_col, ps_error *err)
 {
     FILE *f = l->f;
     fputs("{\"dataset\":", f);
@@ -190,6 +190,12 @@ ps_status ps_rowlog_reject(ps_rowlog *l, const char *dataset, uint64_t row,
         write_cstr(f, problems[i].code ? problems[i].code : "invalid");
         fputs(",\"message\":", f);
         write_cstr(f, problems[i].message);
+        int fld = problems[i].field;
+        if (field_col && fld >= 0 && fld < PS_FIELD_COUNT && field_col[fld] >= 0) {
+            char letters[8];
+            ps_column_letters((size_t)field_col[fld], letters);
+            fprintf(f, ",\"column\":\"%s\"", letters);
+        }
         fputc('}', f);
     }
     fputs("],\"cells\":{", f);

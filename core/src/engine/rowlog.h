@@ -6,9 +6,9 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "model/validate.h"
 #include "paysync/plugin.h"
 #include "paysync/status.h"
-#include "model/validate.h"
 
 typedef struct ps_rowlog ps_rowlog;
 
@@ -16,12 +16,16 @@ typedef struct ps_rowlog ps_rowlog;
  * the path. path "-" writes to stderr. Free with ps_rowlog_commit or ps_rowlog_abort. */
 ps_status ps_rowlog_open(const char *path, ps_rowlog **out, ps_error *err);
 
-/* Appends a reject: {"dataset","row","problems":[{field,code,message}],"cells":{header:raw}}. */
+/* Appends a reject: {"dataset","row","problems":[{field,code,message[,column]}],
+ * "cells":{header:raw}}. field_col[f] is the index of the cell holding field f (-1 none), or
+ * NULL when the cells are not a sheet's columns (record-shaped sources); a problem of field f
+ * in column c carries "column": c's letters ("C"), the offending cell being column + row. */
 ps_status ps_rowlog_reject(ps_rowlog *l, const char *dataset, uint64_t row,
                            const ps_problem *problems, int nproblems, const ps_cell *header,
-                           size_t nheader, const ps_row *raw, ps_error *err);
+                           size_t nheader, const ps_row *raw, const int *field_col, ps_error *err);
 
-/* Appends warnings of an accepted row: {"dataset","row","id","warnings":[{field,code,message,raw}]}. */
+/* Appends warnings of an accepted row:
+ * {"dataset","row","id","warnings":[{field,code,message,raw}]}. */
 ps_status ps_rowlog_warnings(ps_rowlog *l, const char *dataset, uint64_t row, const char *id,
                              const ps_problem *warnings, int nwarnings, ps_error *err);
 

@@ -251,58 +251,6 @@ static int parse_args(int argc, char **argv, export_opts *o)
     return 0;
 }
 
-/* ---- output file -------------------------------------------------------------------- */
-
-typedef struct outfile {
-    FILE *f;
-    char *tmp; /* NULL for stdout */
-    const char *path;
-} outfile;
-
-static int out_open(outfile *o, const char *path)
-{
-    memset(o, 0, sizeof *o);
-    if (!path || strcmp(path, "-") == 0) {
-        o->f = stdout;
-        return 0;
-    }
-    o->path = path;
-    /* The one way paysync writes a file: exclusive temp file beside path, then rename. */
-    ps_error err = {0};
-    o->f = ps_outfile_fopen_temp(path, 0, &o->tmp, &err); /* the folder must exist */
-    if (!o->f) {
-        cli_error("export: %s", err.message);
-        return -1;
-    }
-    return 0;
-}
-
-/* Publishes (ok) or discards the output. Returns 0 or -1 after printing the error. */
-static int out_close(outfile *o, int ok)
-{
-    int rc = 0;
-    if (!o->tmp) {
-        if (fflush(o->f) != 0 || ferror(o->f)) {
-            cli_error("export: cannot write to standard output: %s", strerror(errno ? errno : EIO));
-            rc = -1;
-        }
-        return ok ? rc : -1;
-    }
-    if (ok) {
-        ps_error err = {0};
-        if (ps_outfile_publish_file(o->f, o->tmp, o->path, NULL, &err) != PS_OK) {
-            cli_error("export: %s", err.message);
-            rc = -1;
-        }
-    } else {
-        fclose(o->f);
-        unlink(o->tmp);
-        rc = -1;
-    }
-    free(o->tmp);
-    return rc;
-}
-
 int cmd_export(int argc, char **argv)
 {
     export_opts o;
@@ -344,10 +292,10 @@ int cmd_export(int argc, char **argv)
     q.datasets = names;
     q.ndatasets = 1;
     ps_store_iter *it = NULL;
-    outfile out = {0};
+    cli_out out = {0};
     int csv = strcmp(o.format, "csv") == 0;
     ps_status st = ps_store_payments(s, &q, &it, &err);
-    if (st == PS_OK && out_open(&out, o.output) != 0) {
+    if (st == PS_OK && cli_out_open(&out, o.output, "export") != 0) {
         ps_store_iter_free(it);
         ps_store_close(s);
         ps_store_ref_free(&ref);
@@ -375,8 +323,8 @@ int cmd_export(int argc, char **argv)
         cli_error("%s", err.message);
         rc = PS_EXIT_FAILED;
         if (out.f)
-            out_close(&out, 0);
-    } else if (out_close(&out, 1) != 0) {
+            cli_out_close(&out, 0);
+    } else if (cli_out_close(&out, 1) != 0) {
         rc = PS_EXIT_FAILED;
     } else if (o.output && strcmp(o.output, "-") != 0) {
         fprintf(stderr, "paysync: wrote %llu payment(s) of '%s' to %s\n", (unsigned long long)count,

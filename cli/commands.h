@@ -3,6 +3,8 @@
 #ifndef PS_CLI_COMMANDS_H
 #define PS_CLI_COMMANDS_H
 
+#include <stdio.h>
+
 #include "config/config.h"
 #include "plugin/loader.h"
 
@@ -15,6 +17,7 @@ int cmd_validate(int argc, char **argv);
 int cmd_discover(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 int cmd_export(int argc, char **argv);
+int cmd_export_rejects(int argc, char **argv);
 int cmd_daemon(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
 int cmd_hash_key(int argc, char **argv);
@@ -39,6 +42,20 @@ void cli_error(const char *fmt, ...)
 int cli_usage(const char *text, int asked);
 /* Maps a core status to an exit code. */
 int cli_exit_for(ps_status st);
+/* A command's output: standard output, or a file written the one way paysync writes files
+ * (util/outfile.h: exclusive temp file beside it, renamed over it when complete). */
+typedef struct cli_out {
+    FILE *f;
+    char *tmp; /* owned; NULL for standard output */
+    const char *path;
+    const char *cmd; /* prefix of error messages, e.g. "export" */
+} cli_out;
+/* Opens path (NULL or "-" = standard output; a file's folder must exist). Returns 0, or -1
+ * after printing "paysync: CMD: ..." (nothing to close then). */
+int cli_out_open(cli_out *o, const char *path, const char *cmd);
+/* Publishes (ok != 0) or discards the output and frees o's memory. Returns 0, or -1 after
+ * printing the error (a failed write, rename or flush); -1 too when ok is 0. */
+int cli_out_close(cli_out *o, int ok);
 /* Warns when a config holding secrets is readable by other users. */
 void cli_warn_config_perms(const ps_config *cfg);
 

@@ -1,11 +1,15 @@
 /* paysync CLI: shared helpers. */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 #include "commands.h"
 #include "config/file_sinks.h"
 #include "util/log.h"
+#include "util/outfile.h"
 
 void cli_error(const char *fmt, ...)
 {
@@ -84,5 +88,50 @@ int cli_load(const char *path, ps_config **cfg, ps_registry **reg)
         ps_config_free(*cfg);
         *cfg = NULL;
     }
+    return rc;
+}
+
+int cli_out_open(cli_out *o, const char *path, const char *cmd)
+{
+    memset(o, 0, sizeof *o);
+    o->cmd = cmd;
+    if (!path || strcmp(path, "-") == 0) {
+        o->f = stdout;
+        return 0;
+    }
+    o->path = path;
+    ps_error err = {0};
+    o->f = ps_outfile_fopen_temp(path, 0, &o->tmp, &err); /* the folder must exist */
+    if (!o->f) {
+        cli_error("%s: %s", cmd, err.message);
+        return -1;
+    }
+    return 0;
+}
+
+int cli_out_close(cli_out *o, int ok)
+{
+    int rc = 0;
+    if (!o->tmp) {
+        if (fflush(o->f) != 0 || ferror(o->f)) {
+            cli_error("%s: cannot write to standard output: %s", o->cmd,
+                      strerror(errno ? errno : EIO));
+            rc = -1;
+        }
+        return ok ? rc : -1;
+    }
+    if (ok) {
+        ps_error err = {0};
+        if (ps_outfile_publish_file(o->f, o->tmp, o->path, NULL, &err) != PS_OK) {
+            cli_error("%s: %s", o->cmd, err.message);
+            rc = -1;
+        }
+    } else {
+        fclose(o->f);
+        unlink(o->tmp);
+        rc = -1;
+    }
+    free(o->tmp);
+    o->tmp = NULL;
     return rc;
 }

@@ -28,6 +28,8 @@ static const char usage_text[] =
     "  export CONFIG --dataset NAME [--from T] [--to T] --format csv|jsonl\n"
     "         [--output FILE] [--include-vanished]\n"
     "                       write stored payments in the platform's upload format\n"
+    "  export-rejects CONFIG --dataset NAME [--format csv] [--output FILE]\n"
+    "                       the last run's rejected rows with cell and code, for the sheet\n"
     "  daemon CONFIG [--retry-base S] [--retry-max S] [--jobs N]\n"
     "                       run datasets as they fall due, each in its own process\n"
     "  serve CONFIG [--listen ADDR:PORT]\n"
@@ -61,6 +63,7 @@ static const command commands[] = {
     {"discover", cmd_discover},
     {"status", cmd_status},
     {"export", cmd_export},
+    {"export-rejects", cmd_export_rejects},
     {"daemon", cmd_daemon},
     {"serve", cmd_serve},
     {"hash-key", cmd_hash_key},

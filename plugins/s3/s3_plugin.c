@@ -860,6 +860,23 @@ static ps_status s3_commit(void *inst, const ps_commit_info *info, ps_change_cou
     return PS_OK;
 }
 
+/* paysync check: one signed GET of a key that need not exist ({prefix}_paysync/check). A
+ * 404 NoSuchKey (or 403 AccessDenied without s3:ListBucket) proves that the endpoint answers,
+ * the bucket exists and the signature and keys are accepted; nothing is written. */
+static ps_status s3_check_inst(void *inst, ps_error *err)
+{
+    s3_sink *s = inst;
+    char key[S3_KEY_MAX + 1], d[S3_KEY_MAX + 200];
+    snprintf(key, sizeof key, "%.*s_paysync/check", S3_KEY_MAX - 20, s->prefix);
+    snprintf(d, sizeof d, "checking access to s3://%s/%s", s->bucket, key);
+    s3_op op = {.s = s, .desc = d, .ok_404 = 1};
+    ps_http_response resp;
+    ps_status st = s3_request(s, "GET", key, "", NULL, 0, NULL, &op, &resp, err);
+    if (st == PS_OK)
+        s->host->http_response_free(&resp);
+    return st;
+}
+
 static void s3_abort(void *inst, const char *reason)
 {
     (void)reason;
@@ -954,6 +971,7 @@ static const ps_plugin_descriptor s3_descriptor = {
     .options = s3_options,
     .option_spec_size = sizeof(ps_option_spec),
     .create = s3_create,
+    .check = s3_check_inst,
     .destroy = s3_destroy,
     .sink = &s3_ops,
 };

@@ -393,6 +393,24 @@ datasets:
         self.check_failure(r"uploading s3://odyssey-pay/paysync/ds1/\S+\.csv: transport error"
                            r".*\[gave up after 3 attempts\]")
 
+    def test_check(self):
+        self.setup_run(csv_text(1))
+        r = pslib.run("check", self.cfg, env=self.env)
+        self.assertEqual(r.rc, 0, r)
+        self.assertEqual(self.methods(), ["GET"])
+        self.assertEqual(self.objects(), [])
+        self.setup_run(csv_text(1), secret="not-the-secret")
+        r = pslib.run("check", self.cfg, env=self.env)
+        self.assertEqual(r.rc, 1, r)
+        self.assertRegex(r.out + r.err, r"checking access to s3://odyssey-pay/paysync/_paysync/"
+                         r"check: HTTP 403 SignatureDoesNotMatch: ")
+        self.assertNotIn("not-the-secret", r.out + r.err)
+        self.proxy.bad_sigs.clear()
+        self.setup_run(csv_text(1), bucket="no-such-bucket")
+        r = pslib.run("check", self.cfg, env=self.env)
+        self.assertEqual(r.rc, 1, r)
+        self.assertIn("HTTP 404 NoSuchBucket: The specified bucket does not exist", r.out + r.err)
+
     def test_config_errors(self):
         self.setup_run(csv_text(1), extra=", key: \"{dataset}/{month}.csv\"")
         r = self.run_it()

@@ -68,6 +68,7 @@ expect "$deb" '^\./usr/bin/paysync$' "binary"
 expect "$deb" "^\./$plugindir/csvfile\.so$" "csvfile plugin"
 expect "$deb" "^\./$plugindir/jsonl\.so$" "jsonl plugin"
 expect "$deb" '^\./usr/share/man/man1/paysync\.1\.gz$' "man page"
+expect "$deb" '^\./usr/share/paysync/connectors/steamaco\.yaml$' "connector manifest steamaco.yaml"
 for unit in paysync.service paysync-run.service paysync-run.timer; do
   expect "$deb" "^\./(usr/)?lib/systemd/system/$unit\$" "systemd unit $unit"
 done

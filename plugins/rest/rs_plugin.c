@@ -470,6 +470,7 @@ static ps_status rs_next_batch(void *inst, ps_arena *arena, ps_row_batch *batch,
 {
     rs *p = inst;
     size_t cap = p->batch_rows ? p->batch_rows : 500, count = 0;
+    uint64_t filtered_before = p->nfiltered;
     batch->count = 0;
     batch->rows = NULL;
     ps_keyed_row *recs = p->host->arena_alloc(arena, cap * sizeof *recs);
@@ -516,6 +517,9 @@ static ps_status rs_next_batch(void *inst, ps_arena *arena, ps_row_batch *batch,
         }
         recs[count++] = (ps_keyed_row){.line = p->emitted, .nvalues = nv, .values = vals};
     }
+    /* items left out are counted by the core as filtered (ABI 2.1) */
+    if (PS_HAS_MEMBER(ps_row_batch, filtered, batch->struct_size))
+        batch->filtered = p->nfiltered - filtered_before;
     if (count == 0) {
         if (p->nfiltered)
             p->host->log(p->env, PS_LOG_INFO, "%s: %" PRIu64 " records filtered out (not payments)",

@@ -44,7 +44,7 @@ int PS_FUZZ_ENTRY(const uint8_t *data, size_t size)
         p = line_end + 1;
     }
     ps_keyed_row row = {1, n, v};
-    ps_row_batch b = {sizeof b, 1, NULL, &row};
+    ps_row_batch b = {.struct_size = sizeof b, .count = 1, .records = &row};
     ps_error err = {0};
     ps_status st = ps_protocol_check_records("fuzz", &b, &err);
     PS_FUZZ_CHECK(st == PS_OK || (st == PS_ERR_SOURCE && strstr(err.message, "protocol error")));

@@ -165,8 +165,9 @@ datasets:
         cfg = self.cfg(src, plugin_path=self.path("connectors"))
         res = pslib.run("run", cfg)
         self.assertEqual(res.rc, 0, res)
-        self.assertIn("read 11, accepted 11, rejected 0", res.out)
+        self.assertIn("read 12, accepted 11, rejected 0", res.out)
         self.assertIn("keysetpay: 1 records filtered out (not payments)", res.err)
+        self.assertIn("duplicates 0, filtered 1, warnings 0", res.out)
         rows = {r["ID"]: r for r in pslib.read_jsonl(self.path("out", "payments.jsonl"))}
         self.assertEqual(rows["512"]["TRANSACTION_TYPE"], "REVERSAL")
         self.assertEqual(rows["512"]["REFERENCE_ID"], "502")
@@ -195,7 +196,7 @@ datasets:
         cfg2 = self.cfg(src, name="bypath.yaml")
         res = pslib.run("run", cfg2)
         self.assertEqual(res.rc, 0, res)
-        self.assertIn("read 11, accepted 11", res.out)
+        self.assertIn("read 12, accepted 11", res.out)
         res = pslib.run("test-plugin", "rest", "--config", cfg2, "--dataset", "ks")
         self.assertEqual(res.rc, 0, res)
         self.assertIn("7 passed, 0 failed", res.out)
@@ -217,7 +218,7 @@ datasets:
                                % (style, self.emu.url, creds), name="%s-cfg.yaml" % style)
                 res = pslib.run("run", cfg)
                 self.assertEqual(res.rc, 0, res)
-                self.assertIn("read 11, accepted 11, rejected 0", res.out)
+                self.assertIn("read 12, accepted 11, rejected 0", res.out)
                 self.assertEqual(self.stats()["counts"][kind] - before, nreq)
                 rows = {r["ID"]: r for r in pslib.read_jsonl(self.path("out", "payments.jsonl"))}
                 self.assertEqual(rows["512"]["TRANSACTION_TYPE"], "REVERSAL")

@@ -152,7 +152,9 @@ class FirstAndIncremental(SteamaCase):
         self.assertEqual(res.rc, 0, res)
         c = self.report(res)
         # 20 transactions, 2 of them UCU (not payments): filtered, not rejected
-        self.assertEqual((c["read"], c["accepted"], c["rejected"], c["new"]), (18, 18, 0, 18), res)
+        self.assertEqual((c["read"], c["accepted"], c["rejected"], c["filtered"], c["new"]),
+                         (20, 18, 0, 2, 18), res)
+        self.assertIn("filtered by the source (not payments): 2", res.out)
         self.assertIn("steamaco: 2 records filtered out (not payments)", res.err)
         self.assertIn("the first record's keys: id, site_id, customer_id, amount", res.err)
         rows = self.rows()

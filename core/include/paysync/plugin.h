@@ -1,4 +1,5 @@
-/* paysync plugin ABI 2.1 (2.0 plus ps_commit_info.filtered). A plugin is a shared object
+/* paysync plugin ABI 2.1 (2.0 plus ps_commit_info.filtered and ps_row_batch.filtered). A plugin
+ * is a shared object
  * exporting one function,
  *     const ps_plugin_descriptor *paysync_plugin_entry(void);
  * returning a descriptor with static storage. See docs/plugin-abi.md.
@@ -335,6 +336,10 @@ typedef struct ps_row_batch {
     size_t count;
     ps_row *rows;          /* tabular providers: count rows */
     ps_keyed_row *records; /* record providers: count records (rows stays NULL) */
+    /* ABI 2.1: items the provider read in this call but left out as not payments (a
+     * connector's own filters), with PS_OK or PS_END; the core counts them as read and
+     * filtered. Set it only when PS_HAS_MEMBER(ps_row_batch, filtered, batch->struct_size). */
+    uint64_t filtered;
 } ps_row_batch;
 
 /* What a provider tells the core when it opens its source. */

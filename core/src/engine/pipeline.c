@@ -601,6 +601,9 @@ static void report_unnamed(ds_run *r)
                u->other_values);
 }
 
+/* Most items one next_batch call may report as filtered by the provider itself. */
+#define PS_MAX_PROVIDER_FILTERED 1000000000ULL
+
 static ps_status run_loop(ds_run *r, ps_arena *batch_arena, ps_error *err)
 {
     ps_ds_plan *p = r->plan;
@@ -610,6 +613,14 @@ static ps_status run_loop(ds_run *r, ps_arena *batch_arena, ps_error *err)
         ps_row_batch rb = {.struct_size = sizeof rb};
         ps_error e = {0};
         ps_status st = pops->next_batch(p->inst, batch_arena, &rb, &e);
+        if ((st == PS_OK || st == PS_END) && rb.filtered) {
+            /* items the provider left out itself (ABI 2.1): read and filtered, bounded */
+            uint64_t f = rb.filtered > PS_MAX_PROVIDER_FILTERED ? PS_MAX_PROVIDER_FILTERED
+                                                                : rb.filtered;
+            r->res->read += f;
+            r->res->filtered += f;
+            r->res->filtered_source += f;
+        }
         if (st == PS_END) {
             if (r->record_shape) {
                 r->res->unknown_columns = ps_path_map_take_unknown(r->paths, &r->res->nunknown);

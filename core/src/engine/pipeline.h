@@ -38,6 +38,7 @@ typedef struct ps_dataset_result {
     uint64_t read, accepted, rejected, blank, duplicates, warnings, filtered;
     char **filter_desc;    /* [nfilters] "column 'Status' equals 'success'" (malloc'd) */
     uint64_t *filtered_by; /* [nfilters] rows dropped by each filter (the first that failed) */
+    uint64_t filtered_source; /* of filtered: items the provider left out (ps_row_batch) */
     size_t nfilters;
     char status_column[128];       /* column mapped to STATUS ("" when none; PS_STATUS_VIA_EXTRACT
                                       appended when an extract rule fills STATUS from it) */

@@ -57,6 +57,9 @@ void ps_run_print_summary(const ps_run_result *res, FILE *out)
                     "    verify_meters: %" PRIu64 " meters listed, %" PRIu64
                     " payments with an unknown meter (%" PRIu64 " near misses)\n",
                     d->meters_listed, d->meters_unknown, d->meters_near);
+        if (d->filtered_source)
+            fprintf(out, "    filtered by the source (not payments): %" PRIu64 "\n",
+                    d->filtered_source);
         for (size_t k = 0; k < d->nfilters; k++) {
             char desc[256];
             snprintf(desc, sizeof desc, "%s", d->filter_desc[k] ? d->filter_desc[k] : "?");
@@ -163,6 +166,9 @@ ps_status ps_run_write_report(const ps_run_result *res, const char *path, ps_err
         json_object_set_new(o, "blank", json_integer((json_int_t)d->blank));
         json_object_set_new(o, "duplicates", json_integer((json_int_t)d->duplicates));
         json_object_set_new(o, "filtered", json_integer((json_int_t)d->filtered));
+        if (d->filtered_source)
+            json_object_set_new(o, "filtered_by_source",
+                                json_integer((json_int_t)d->filtered_source));
         json_object_set_new(o, "warnings", json_integer((json_int_t)d->warnings));
         json_object_set_new(o, "rejected_by_code", codes_json(d->rejected_by_code));
         json_object_set_new(o, "warnings_by_code", codes_json(d->warnings_by_code));

@@ -90,7 +90,7 @@ static const char *check_value(ps_value v)
 {
     static ps_error err;
     ps_keyed_row row = {7, 1, &v};
-    ps_row_batch b = {sizeof b, 1, NULL, &row};
+    ps_row_batch b = {.struct_size = sizeof b, .count = 1, .records = &row};
     memset(&err, 0, sizeof err);
     return ps_protocol_check_records("rec", &b, &err) == PS_OK ? NULL : err.message;
 }
@@ -145,7 +145,7 @@ static void test_protocol_records(void **state)
     expect(v, "path must start with '/' and end at path[path_len]");
 
     ps_error err = {0};
-    ps_row_batch b = {sizeof b, 0, NULL, NULL};
+    ps_row_batch b = {.struct_size = sizeof b};
     assert_int_equal(ps_protocol_check_records("rec", &b, &err), PS_ERR_SOURCE);
     assert_non_null(strstr(err.message, "provider 'rec' returned PS_OK with no rows"));
     b.count = 2;

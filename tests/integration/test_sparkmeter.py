@@ -155,6 +155,26 @@ datasets:
         self.assertTrue(warns["A3"].startswith("XYZ-1 not in the meter list"), warns)
         self.assertEqual(self.emu.counts(), {"customers": 1, "total": 1})
 
+    def test_test_plugin_on_the_meter_list(self):
+        cfg = self.config(f"""
+sinks:
+  out: {{plugin: jsonl, path: out/meters.jsonl}}
+datasets:
+  - name: meters
+    target: {{id: site-1}}
+    source: {{plugin: sparkmeter_meters, api_url: {pslib.yaml_str(self.emu.url)},
+              api_key: {KEY}, api_secret: {SECRET}, requests_per_minute: 0}}
+    sinks: [out]
+""", name="kit.yaml")
+        os.chmod(cfg, 0o600)
+        res = pslib.run("test-plugin", "sparkmeter_meters", "--config", cfg, "--dataset",
+                        "meters", env={"PS_TEST_FAKE_SLEEP": "1"})
+        self.assertEqual(res.rc, 0, res)
+        self.assertIn("read contract        pass   5 rows", res.out, res)
+        self.assertIn(" 0 failed", res.out, res)
+        for s in self.secrets:
+            self.assertNotIn(s, res.out + res.err)
+
 
 class Faults(Sparkmeter):
     overlap = "366d"  # every run reads everything: a recovered run equals the clean one

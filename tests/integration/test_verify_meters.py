@@ -201,6 +201,21 @@ datasets:
             self.assertNotIn("s3cret-Steama-pass", res.out + res.err)
             self.assertEqual(emu.stats()["counts"].get("token"), 1)
             self.assertEqual(emu.stats()["counts"].get("meters"), 1)
+            kit = self.config(f"""
+sinks:
+  out: {{plugin: jsonl, path: out/meters.jsonl}}
+datasets:
+  - name: meters
+    target: {{id: site-1}}
+    source: {verify}
+    sinks: [out]
+""".replace("column: external_id", ""), name="kit.yaml")
+            os.chmod(kit, 0o600)
+            res = pslib.run("test-plugin", "steamaco_meters", "--config", kit, "--dataset",
+                            "meters", env={"PS_TEST_FAKE_SLEEP": "1"})
+            self.assertEqual(res.rc, 0, res)
+            self.assertIn("read contract        pass   6 rows", res.out, res)
+            self.assertIn(" 0 failed", res.out, res)
         finally:
             emu.stop()
 

@@ -13,6 +13,7 @@
 #include "engine/protocol.h"
 #include "engine/rowcheck.h"
 #include "engine/rowlog.h"
+#include "model/phonecache.h"
 #include "model/model_fields.h"
 #include "plugin/host.h"
 #include "store/run_state.h"
@@ -62,6 +63,7 @@ typedef struct ds_run {
     ps_table_info info;
     ps_rowlog *rejects, *warnings;
     ps_dedup *dedup;
+    ps_phonecache *phones; /* memo of phone verdicts for this run (model/phonecache.h) */
     ps_tz *source_zone;
     ps_meterset *meters; /* verify_meters, NULL = not configured */
     int record_shape;    /* the provider yields keyed records (mapped by path), not rows */
@@ -120,7 +122,8 @@ static ps_status process_cells(ds_run *r, const ps_row *row, const int *field_co
         .filter = r->plan->rowfilter,
         .status_counts = (res->status_column[0] || r->record_shape) ? &res->status_values : NULL,
         .status_skip_absent = r->record_shape,
-        .unnamed = r->record_shape ? NULL : r->unnamed};
+        .unnamed = r->record_shape ? NULL : r->unnamed,
+        .phones = r->phones};
     ps_row_check chk;
     ps_row_verdict v;
     int unknown_meter = 0;
@@ -349,6 +352,9 @@ static ps_status open_source(ds_run *r, ps_arena *run_arena, char *cursor, ps_er
         return ps_error_setf(err, st, "%s", e.message);
     r->dedup = ps_dedup_new();
     if (!r->dedup)
+        return ps_error_setf(err, PS_ERR_NOMEM, "out of memory");
+    r->phones = ps_phonecache_new(0, 0);
+    if (!r->phones)
         return ps_error_setf(err, PS_ERR_NOMEM, "out of memory");
     return PS_OK;
 }
@@ -814,6 +820,7 @@ static ps_status run_dataset(const ps_config *cfg, ps_ds_plan *p, const ps_run_o
     free(cursor);
     ps_validator_free(r.validator);
     ps_dedup_free(r.dedup);
+    ps_phonecache_free(r.phones);
     ps_meterset_free(r.meters);
     ps_mapping_free(&r.map);
     ps_path_map_free(r.paths);

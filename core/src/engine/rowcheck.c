@@ -223,8 +223,8 @@ ps_status ps_row_evaluate(const ps_row_rules *rules, const ps_row *row, const in
     } else {
         count_status(rules, by_field);
     }
-    if (ps_validate_row(rules->validator, by_field, row->line, arena, rec, chk) ==
-        PS_ROW_REJECTED) {
+    if (ps_validate_row_memo(rules->validator, rules->phones, by_field, row->line, arena, rec,
+                             chk) == PS_ROW_REJECTED) {
         /* extract_no_match first: it says why the extracted required fields are missing */
         if (nnotes > 0) {
             int keep =

@@ -63,6 +63,7 @@ typedef struct ps_row_rules {
      * absent one as "" unless status_skip_absent (record-shaped sources) */
     ps_value_counts *status_counts;
     int status_skip_absent;
+    ps_phonecache *phones; /* the run's memo of phone verdicts (model/phonecache.h); NULL = none */
 } ps_row_rules;
 
 /* The one row path: blank check (model/space.h), then NUL bytes in any cell (bad_text), then

@@ -73,15 +73,13 @@ static void explain(ps_phonelib_verdict v, const char *region, int code, char *w
     }
 }
 
-int ps_phone_normalise(const char *s, size_t len, const char *region, char *out, char *why)
+int ps_phone_check(const char *s, size_t len, const char *region, ps_phone_verdict *res)
 {
     char d[MAX_DIGITS + 2];
     size_t nd = 0, i;
     int plus = 0, code = 0, too_long = 0;
     ps_phonelib_verdict v;
-    if (why)
-        why[0] = '\0';
-    out[0] = '\0';
+    memset(res, 0, sizeof *res);
     if (region && !*region)
         region = NULL;
     if (!s)
@@ -96,17 +94,14 @@ int ps_phone_normalise(const char *s, size_t len, const char *region, char *out,
             nd++;
         } else if (c == '+') {
             if (plus || nd > 0)
-                goto syntax;
+                return res->rc = PS_PHONE_SYNTAX;
             plus = 1;
         } else if (!(c == ' ' || c == '\t' || c == '-' || c == '.' || c == '(' || c == ')')) {
-            goto syntax;
+            return res->rc = PS_PHONE_SYNTAX;
         }
     }
-    if (nd == 0 && !plus) {
-        if (why)
-            snprintf(why, PS_PHONE_WHY_MAX, "is empty");
-        return PS_PHONE_EMPTY;
-    }
+    if (nd == 0 && !plus)
+        return res->rc = PS_PHONE_EMPTY;
     /* d[0] is room for the '+'; the digits are d[1..nd]. */
     char *num = d + 1;
     size_t n = nd < MAX_DIGITS ? nd : MAX_DIGITS;
@@ -115,32 +110,66 @@ int ps_phone_normalise(const char *s, size_t len, const char *region, char *out,
         n -= 1;
         num[0] = '+';
     } else if (plus || !region) {
-        if (!plus && num[0] == '0') {
-            if (why)
-                snprintf(why, PS_PHONE_WHY_MAX,
-                         "is a national number and the dataset sets no country "
-                         "(mapping.country or mapping.phone_country_code)");
-            return PS_PHONE_LOCAL;
-        }
+        if (!plus && num[0] == '0')
+            return res->rc = PS_PHONE_LOCAL;
         num -= 1; /* "+..." or, without a country, digits that lost their '+' */
         n += 1;
         num[0] = '+';
     }
+    res->international = num[0] == '+';
     if (too_long) {
         v = PS_PHONELIB_TOO_LONG;
     } else {
-        v = ps_phonelib_parse(num, n, region, out, PS_PHONE_MAX, &code);
+        v = ps_phonelib_parse(num, n, region, res->e164, PS_PHONE_MAX, &code);
         if (v == PS_PHONELIB_VALID)
-            return (int)strlen(out);
+            return res->rc = (int)strlen(res->e164);
     }
-    out[0] = '\0';
-    explain(v, num[0] == '+' ? NULL : region, code, why);
-    return v == PS_PHONELIB_FAILED ? PS_PHONE_FAILED : PS_PHONE_INVALID;
-syntax:
+    res->e164[0] = '\0';
+    res->lib = (int)v;
+    res->code = code;
+    return res->rc = v == PS_PHONELIB_FAILED ? PS_PHONE_FAILED : PS_PHONE_INVALID;
+}
+
+int ps_phone_report(const ps_phone_verdict *res, const char *region, char *out, char *why)
+{
     if (why)
-        snprintf(why, PS_PHONE_WHY_MAX,
-                 "contains characters other than digits, '+', spaces, dashes, dots or brackets");
-    return PS_PHONE_SYNTAX;
+        why[0] = '\0';
+    out[0] = '\0';
+    if (region && !*region)
+        region = NULL;
+    switch (res->rc) {
+    case PS_PHONE_SYNTAX:
+        if (why)
+            snprintf(why, PS_PHONE_WHY_MAX,
+                     "contains characters other than digits, '+', spaces, dashes, dots or "
+                     "brackets");
+        break;
+    case PS_PHONE_EMPTY:
+        if (why)
+            snprintf(why, PS_PHONE_WHY_MAX, "is empty");
+        break;
+    case PS_PHONE_LOCAL:
+        if (why)
+            snprintf(why, PS_PHONE_WHY_MAX,
+                     "is a national number and the dataset sets no country "
+                     "(mapping.country or mapping.phone_country_code)");
+        break;
+    case PS_PHONE_INVALID:
+    case PS_PHONE_FAILED:
+        explain((ps_phonelib_verdict)res->lib, res->international ? NULL : region, res->code, why);
+        break;
+    default:
+        memcpy(out, res->e164, (size_t)res->rc + 1);
+        break;
+    }
+    return res->rc;
+}
+
+int ps_phone_normalise(const char *s, size_t len, const char *region, char *out, char *why)
+{
+    ps_phone_verdict res;
+    ps_phone_check(s, len, region, &res);
+    return ps_phone_report(&res, region, out, why);
 }
 
 int ps_phone_region_for_code(const char *code, char region[3])

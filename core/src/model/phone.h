@@ -32,6 +32,28 @@ enum {
  * (+234)") in why (PS_PHONE_WHY_MAX bytes; may be NULL). */
 int ps_phone_normalise(const char *s, size_t len, const char *region, char *out, char *why);
 
+/* What ps_phone_normalise decides, before the reason is written: small and self-contained
+ * (no pointers), so that it can be remembered (model/phonecache.h). rc is the return value
+ * of ps_phone_normalise; e164 holds the E.164 text when rc >= 0 (else ""); lib, code and
+ * international say, for PS_PHONE_INVALID and PS_PHONE_FAILED, libphonenumber's verdict
+ * (ps_phonelib_verdict), the calling code it found (0 = none) and whether the number was
+ * read as international (then the reason does not name the dataset's country). */
+typedef struct ps_phone_verdict {
+    int rc;
+    int lib;
+    int code;
+    int international;
+    char e164[PS_PHONE_MAX];
+} ps_phone_verdict;
+
+/* ps_phone_normalise in two steps: ps_phone_check decides (res is always filled; returns
+ * res->rc), ps_phone_report writes res's E.164 text to out and its reason to why (may be
+ * NULL) exactly as ps_phone_normalise would for the same region, and returns res->rc.
+ * ps_phone_report calls libphonenumber only for the reason of an invalid number (country
+ * names, example number), never to parse. */
+int ps_phone_check(const char *s, size_t len, const char *region, ps_phone_verdict *res);
+int ps_phone_report(const ps_phone_verdict *res, const char *region, char *out, char *why);
+
 /* The region paysync uses for a country calling code ("234" -> "NG", a leading '+' allowed;
  * a code shared by several countries gives libphonenumber's main country for it: "1" -> "US",
  * "7" -> "RU", "44" -> "GB") into region (3 bytes). Returns 0, or -1 when code is not the

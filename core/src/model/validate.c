@@ -13,6 +13,7 @@
 #include "model/currency.h"
 #include "model/model_fields.h"
 #include "model/phone.h"
+#include "model/phonecache.h"
 #include "model/space.h"
 #include "model/txtype.h"
 
@@ -330,8 +331,9 @@ static int count(const char *s, size_t len, char *out, size_t cap)
 
 /* Normalises one present, trimmed, UTF-8-valid value of field f into out. currency is the
  * row's code (NULL when unknown). Returns 0, or -1 with *p filled. */
-static int field_value(const ps_validator *v, int f, const char *s, size_t len, int kind,
-                       const char *currency, ps_arena *a, ps_record *out, fprob *p)
+static int field_value(const ps_validator *v, ps_phonecache *phones, int f, const char *s,
+                       size_t len, int kind, const char *currency, ps_arena *a, ps_record *out,
+                       fprob *p)
 {
     char clipped[72];
     char buf[PS_DECIMAL_TEXT_MAX + 32];
@@ -427,7 +429,7 @@ static int field_value(const ps_validator *v, int f, const char *s, size_t len, 
         return 0;
     case PS_F_CUSTOMER_PHONE: {
         char why[PS_PHONE_WHY_MAX];
-        rc = ps_phone_normalise(s, len, v->region, buf, why);
+        rc = ps_phonecache_normalise(phones, s, len, v->region, buf, why);
         if (rc < 0) {
             clip(s, len, clipped, sizeof clipped);
             return fail(p, "bad_phone", "CUSTOMER_PHONE '%s' %s", clipped, why);
@@ -541,6 +543,14 @@ ps_row_outcome ps_validate_row(const ps_validator *v, const ps_cell *const by_fi
                                uint64_t source_row, ps_arena *arena, ps_record *out,
                                ps_row_check *chk)
 {
+    return ps_validate_row_memo(v, NULL, by_field, source_row, arena, out, chk);
+}
+
+ps_row_outcome ps_validate_row_memo(const ps_validator *v, ps_phonecache *phones,
+                                    const ps_cell *const by_field[PS_FIELD_COUNT],
+                                    uint64_t source_row, ps_arena *arena, ps_record *out,
+                                    ps_row_check *chk)
+{
     const char *val[PS_FIELD_COUNT], *raw[PS_FIELD_COUNT];
     size_t vlen[PS_FIELD_COUNT];
     unsigned char kind[PS_FIELD_COUNT];
@@ -636,7 +646,7 @@ ps_row_outcome ps_validate_row(const ps_validator *v, const ps_cell *const by_fi
             }
             continue;
         }
-        if (field_value(v, f, val[f], vlen[f], kind[f], currency, arena, out, &fp) == 0) {
+        if (field_value(v, phones, f, val[f], vlen[f], kind[f], currency, arena, out, &fp) == 0) {
             if (f == PS_F_PAYMENT_CURRENCY)
                 currency = out->field[f].ptr;
             continue;
@@ -847,7 +857,7 @@ ps_status ps_validator_new(const ps_validate_config *cfg, ps_validator **out, ps
         if (!(a = ps_arena_create(4096)))
             return nomem(v, err);
         memset(&tmp, 0, sizeof tmp);
-        rc = field_value(v, f, v->defaults[f], len, PS_CELL_TEXT, NULL, a, &tmp, &fp);
+        rc = field_value(v, NULL, f, v->defaults[f], len, PS_CELL_TEXT, NULL, a, &tmp, &fp);
         ps_arena_destroy(a);
         if (rc != 0) {
             ps_status st = ps_error_setf(err, PS_ERR_CONFIG, "default for %s: %s", ps_field_name(f),

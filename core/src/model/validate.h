@@ -63,6 +63,14 @@ ps_row_outcome ps_validate_row(const ps_validator *v, const ps_cell *const by_fi
                                uint64_t source_row, ps_arena *arena, ps_record *out,
                                ps_row_check *chk);
 
+/* ps_validate_row with a run's memo of phone verdicts (model/phonecache.h; NULL = none):
+ * same results, CUSTOMER_PHONE checked through the memo. */
+typedef struct ps_phonecache ps_phonecache;
+ps_row_outcome ps_validate_row_memo(const ps_validator *v, ps_phonecache *phones,
+                                    const ps_cell *const by_field[PS_FIELD_COUNT],
+                                    uint64_t source_row, ps_arena *arena, ps_record *out,
+                                    ps_row_check *chk);
+
 /* 1 when every cell is empty or only whitespace (model/space.h): the one blank-row rule. */
 int ps_row_is_blank(const ps_cell *cells, size_t n);
 

@@ -5,12 +5,14 @@
  * the very same input, and libphonenumber is a pure function of its input, so a cached
  * verdict and its reason are identical to an uncached one by construction.
  *
- * Memory is fixed when the memo is made: PS_PHONECACHE_SLOTS 8-byte slots (4 MiB) and an
- * arena of PS_PHONECACHE_ARENA bytes (8 MiB) holding the entries (11 bytes + the raw text +
- * the E.164 text each), 12 MiB at most in all, of which only what is used gets touched. At
- * most PS_PHONECACHE_MAX_ENTRIES entries are stored (half the slots); when that or the arena
- * is reached nothing more is stored and later new numbers are checked without the memo
- * (no eviction). Raw texts longer than PS_PHONECACHE_MAX_KEY bytes are never stored.
+ * Memory is fixed when the memo is made: PS_PHONECACHE_SLOTS 4-byte slots (1 MiB) and an
+ * arena of PS_PHONECACHE_ARENA bytes (3 MiB) holding the entries (4 bytes, 8 for a rejected
+ * number, + the raw text and the E.164 digits packed 4 bits a character: ~18 bytes for a
+ * 13-character number), 4 MiB at most in all. At most PS_PHONECACHE_MAX_ENTRIES entries are
+ * stored (3/4 of the slots); when that or the arena is reached nothing more is stored and
+ * later new numbers are checked without the memo (no eviction). Raw texts longer than
+ * PS_PHONECACHE_MAX_KEY bytes, or with a character other than digits, '+', ' ', '-', '.',
+ * '(' and ')', are never stored.
  *
  * One memo belongs to one dataset run and is used by one thread at a time (not thread-safe:
  * parallel runs each have their own). */
@@ -22,9 +24,9 @@
 
 #include "model/phone.h"
 
-#define PS_PHONECACHE_SLOTS ((size_t)1 << 19)
-#define PS_PHONECACHE_MAX_ENTRIES (PS_PHONECACHE_SLOTS / 2)
-#define PS_PHONECACHE_ARENA ((size_t)8 << 20)
+#define PS_PHONECACHE_SLOTS ((size_t)1 << 18)
+#define PS_PHONECACHE_MAX_ENTRIES (PS_PHONECACHE_SLOTS / 4 * 3)
+#define PS_PHONECACHE_ARENA ((size_t)3 << 20)
 #define PS_PHONECACHE_MAX_KEY 64
 
 typedef struct ps_phonecache ps_phonecache;
@@ -38,7 +40,7 @@ typedef struct ps_phonecache_stats {
 } ps_phonecache_stats;
 
 /* A memo with room for max_entries entries and arena_bytes of entry data (0, 0 = the
- * defaults above; smaller values are for tests; max_entries is cut to half the slots).
+ * defaults above; smaller values are for tests; larger ones are cut to them).
  * NULL when out of memory. Free with ps_phonecache_free (NULL is fine). */
 ps_phonecache *ps_phonecache_new(size_t max_entries, size_t arena_bytes);
 void ps_phonecache_free(ps_phonecache *c);

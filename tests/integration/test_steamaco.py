@@ -194,6 +194,18 @@ class FirstAndIncremental(SteamaCase):
         c = self.report(res)
         # transactions 1013, 1015..1020 are in the overlap (none UCU), plus the 2 new ones
         self.assertEqual((c["read"], c["new"], c["unchanged"]), (9, 2, 7), res)
+        # only a window was read: the 11 payments before it are kept, none marked vanished
+        self.assertEqual(c["vanished"], 0, res)
+        self.assertIn("none is marked vanished", res.err)
+        db = sqlite3.connect(self.path("out", "store.db"))
+        try:
+            self.assertEqual(db.execute("SELECT count(*) FROM payments WHERE vanished_run IS NULL"
+                                        ).fetchone()[0], 20)
+        finally:
+            db.close()
+        exp = pslib.run("export", cfg, "--dataset", "steama", "--format", "jsonl", env=FAKE)
+        self.assertEqual(exp.rc, 0, exp)
+        self.assertEqual(len(exp.out.splitlines()), 20, exp)
         self.assertEqual(self.store()[1], [("steama", '{"max":"2024-03-12T09:00:00.000Z"}')])
         self.assertIn('"ID":"1102","TIMESTAMP":"2024-03-12T08:00:00.000Z",'
                       '"PAYMENT_AMOUNT":800.25', self.output())

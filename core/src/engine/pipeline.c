@@ -402,10 +402,17 @@ static ps_status check_vanish(ds_run *r, int incremental, ps_error *err)
     int open = 0;
     for (size_t i = 0; i < r->sinks_open; i++)
         open |= p->sinks[i] == ss;
-    /* A provider that resumed from a saved cursor read only a window of its source: not
-     * guarded until change tracking is limited to the window (docs/connectors.md). */
-    if (!ss || !open || incremental)
+    if (!ss || !open)
         return PS_OK;
+    /* A provider that resumed from a saved cursor read only a window of its source: payments
+     * outside it were not read, so none is marked vanished (docs/connectors.md). */
+    if (incremental) {
+        if (ps_store_keep_unseen(ss->plugin->desc->name, ss->inst))
+            ps_log(PS_LOG_INFO, p->label,
+                   "incremental run (resumed from the saved cursor): payments not in the window "
+                   "read are kept, none is marked vanished");
+        return PS_OK;
+    }
     uint64_t stored = 0, vanishing = 0;
     ps_error e = {0};
     ps_status st =

@@ -58,6 +58,7 @@ typedef struct sq_sink {
     uint64_t stored_before; /* the dataset's present payments when it was opened */
     uint64_t seen_present;  /* rows of this run that were present before (unchanged or changed) */
     int has_rows;           /* the dataset had payments (present or vanished) when opened */
+    int keep_unseen;        /* this run read a window only: mark nothing vanished */
     char *prev_run;         /* the dataset's last successful run (cursors.run_id), or NULL */
     /* A dataset no successful run has published (no cursors row) is written in chunks of
      * chunk_rows payments, each committed on its own so that the WAL stays small; readers
@@ -595,6 +596,11 @@ static ps_status first_load_begin(sq_sink *s, ps_error *err)
     return PS_OK;
 }
 
+void ps_store_sqlite_keep_unseen(void *writer)
+{
+    ((sq_sink *)writer)->keep_unseen = 1;
+}
+
 ps_status ps_store_sqlite_pending_vanish(void *writer, uint64_t *stored, uint64_t *vanishing,
                                          ps_error *err)
 {
@@ -856,7 +862,8 @@ static ps_status sq_commit(void *inst, const ps_commit_info *info, ps_change_cou
                           .vanished = 0};
     const char *what = "marking vanished payments";
     int rc = SQLITE_OK;
-    if (s->stored_before > s->seen_present) { /* else nothing can have vanished */
+    /* else nothing can have vanished, or the run read only a window (ps_store_keep_unseen) */
+    if (s->stored_before > s->seen_present && !s->keep_unseen) {
         sqlite3_bind_text(s->st_vanish, 1, s->run_id, -1, SQLITE_STATIC);
         sqlite3_bind_text(s->st_vanish, 2, s->dataset, -1, SQLITE_STATIC);
         bind_text(s->st_vanish, 3, s->prev_run);

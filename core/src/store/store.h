@@ -161,6 +161,8 @@ typedef struct ps_store_backend {
                                  char ***names, size_t *n, ps_error *err);
     /* The writer, before commit (see ps_store_pending_vanish). */
     ps_status (*pending_vanish)(void *writer, uint64_t *stored, uint64_t *vanishing, ps_error *err);
+    /* The writer, before commit (see ps_store_keep_unseen). */
+    void (*keep_unseen)(void *writer);
 } ps_store_backend;
 
 /* ---- finding the configured store ------------------------------------------------------ */
@@ -228,6 +230,12 @@ void ps_store_names_free(char **names, size_t n);
  * when plugin is not a store; PS_ERR_SINK naming the store when it cannot be read. */
 ps_status ps_store_pending_vanish(const char *plugin, void *writer, uint64_t *stored,
                                   uint64_t *vanishing, ps_error *err);
+
+/* Tells a store's writer (an instance of the sink `plugin` with a dataset open) that this run
+ * read only a window of its source (a provider resumed from a saved cursor): its commit marks
+ * nothing vanished, since payments outside the window were not read. Returns 1 when plugin is
+ * a store and took the hint, 0 otherwise. Cannot fail. */
+int ps_store_keep_unseen(const char *plugin, void *writer);
 
 /* ---- reading -------------------------------------------------------------------------- */
 

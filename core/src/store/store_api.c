@@ -70,6 +70,15 @@ ps_status ps_store_pending_vanish(const char *plugin, void *writer, uint64_t *st
     return b->pending_vanish(writer, stored, vanishing, err);
 }
 
+int ps_store_keep_unseen(const char *plugin, void *writer)
+{
+    const ps_store_backend *b = ps_store_backend_find(plugin);
+    if (!b || !b->keep_unseen)
+        return 0;
+    b->keep_unseen(writer);
+    return 1;
+}
+
 void ps_store_ref_free(ps_store_ref *ref)
 {
     if (!ref)

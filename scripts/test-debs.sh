@@ -127,7 +127,7 @@ runjob() {  # runjob N: runs the sample, output in $job/runN.out, fails on a non
   [ "$rc" -eq 0 ] || { cat "$job/run$1.out" >&2; fail "run $1 of the sample job exited $rc"; }
 }
 runjob 1
-grep -q 'read 322, accepted 310, rejected 9, blank 2, duplicates 1, warnings 2' "$job/run1.out" ||
+grep -q 'read 322, accepted 310, rejected 9, blank 2, duplicates 1, filtered 0, warnings 2' "$job/run1.out" ||
   { cat "$job/run1.out" >&2; fail "run 1: summary counts differ from the README's"; }
 grep -q 'changes: new 310, changed 0, unchanged 0, vanished 0' "$job/run1.out" ||
   { cat "$job/run1.out" >&2; fail "run 1: expected 310 new payments"; }

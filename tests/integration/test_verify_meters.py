@@ -75,6 +75,52 @@ datasets:
         finally:
             db.close()
 
+    def test_counts_in_the_store_and_metrics(self):
+        """Warnings by code reach the store (run_warnings) and /metrics
+        (paysync_warning_rows_total); under strict the rejects reach
+        paysync_rejected_rows_total."""
+        import urllib.request
+        from test_serve import Server
+        cfg = self.config(f"""
+sinks:
+  store: {{plugin: sqlite, path: out/store.db}}
+datasets:
+  - name: site
+    target: {{id: site-1}}
+    source: {{plugin: csvfile, path: {pslib.yaml_str(PAYMENTS)}}}
+    verify_meters: {pslib.yaml_str(CONNECTIONS)}
+    sinks: [store]
+  - name: strict site
+    target: {{id: site-1}}
+    profile: strict
+    source: {{plugin: csvfile, path: {pslib.yaml_str(PAYMENTS)}}}
+    verify_meters: {pslib.yaml_str(CONNECTIONS)}
+    sinks: [store]
+serve:
+  store: store
+  keys:
+    - {{name: t, key_sha256: 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08,
+       datasets: "*"}}
+""")
+        res = pslib.run("run", cfg)
+        self.assertEqual(res.rc, 0, res)
+        db = sqlite3.connect(self.path("out", "store.db"))
+        try:
+            self.assertEqual(db.execute("SELECT dataset, code, count FROM run_warnings").fetchall(),
+                             [("site", "unknown_meter", 5)])
+        finally:
+            db.close()
+        srv = Server(cfg, self.dir)
+        try:
+            with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % srv.port) as r:
+                text = r.read().decode()
+        finally:
+            srv.stop()
+        self.assertIn('paysync_warning_rows_total{dataset="site",code="unknown_meter"} 5\n', text)
+        self.assertIn('paysync_rejected_rows_total{dataset="strict site",code="unknown_meter"} 5\n',
+                      text)
+        self.assertNotIn('paysync_warning_rows_total{dataset="strict site"', text)
+
     def test_strict_profile_rejects(self):
         res, rep = self.run_ok(self.cfg(pslib.yaml_str(CONNECTIONS), profile="strict"))
         self.assertEqual((rep["read"], rep["accepted"], rep["rejected"], rep["warnings"]),

@@ -1,6 +1,5 @@
-/* paysync plugin ABI 2.1 (2.0 plus ps_commit_info.filtered and ps_row_batch.filtered). A plugin
- * is a shared object
- * exporting one function,
+/* paysync plugin ABI 2.1 (2.0 plus ps_commit_info.filtered and warning codes, and
+ * ps_row_batch.filtered). A plugin is a shared object exporting one function,
  *     const ps_plugin_descriptor *paysync_plugin_entry(void);
  * returning a descriptor with static storage. See docs/plugin-abi.md.
  *
@@ -404,6 +403,12 @@ typedef struct ps_commit_info {
      * blank + duplicates + filtered). Check PS_HAS_MEMBER(ps_commit_info, filtered,
      * info->struct_size) before reading it. */
     uint64_t filtered;
+    /* ABI 2.1: rows with warnings by code (a row counts once per code it has), as the reject
+     * codes above. Check PS_HAS_MEMBER(ps_commit_info, warning_code_counts,
+     * info->struct_size) before reading them. */
+    size_t n_warning_codes;
+    const char *const *warning_codes; /* "unknown_meter", "bad_phone", ... */
+    const uint64_t *warning_code_counts;
 } ps_commit_info;
 
 /* Change tracking a store may report at commit. */

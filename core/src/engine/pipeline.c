@@ -532,6 +532,16 @@ static ps_status commit_all(ds_run *r, ps_error *err)
     ci.n_reject_codes = ncodes;
     ci.reject_codes = codes;
     ci.reject_code_counts = code_counts;
+    const char *wcodes[PS_MAX_CODES];
+    uint64_t wcounts[PS_MAX_CODES];
+    size_t nw = 0;
+    for (; nw < PS_MAX_CODES && res->warnings_by_code[nw].code; nw++) {
+        wcodes[nw] = res->warnings_by_code[nw].code;
+        wcounts[nw] = res->warnings_by_code[nw].count;
+    }
+    ci.n_warning_codes = nw;
+    ci.warning_codes = wcodes;
+    ci.warning_code_counts = wcounts;
     unsigned char done[256] = {0}; /* committed sinks (config caps sinks per dataset) */
     for (int pass = 0; pass < 2; pass++) {
         for (size_t i = 0; i < r->sinks_open && i < sizeof done; i++) {

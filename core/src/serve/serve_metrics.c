@@ -54,6 +54,14 @@ void ps_serve_metrics_render(ps_sbuf *b, const ps_serve_counters *c, int store_u
                 ps_sbuf_printf(b, ",code=\"%s\"} %llu\n", s[i].codes[k].code,
                                (unsigned long long)s[i].codes[k].count);
             }
+        head(b, "paysync_warning_rows_total", "counter",
+             "Rows with warnings by dataset and problem code over all successful runs.");
+        for (size_t i = 0; i < n; i++)
+            for (size_t k = 0; k < s[i].nwcodes; k++) {
+                dataset_label(b, "paysync_warning_rows_total", s[i].dataset);
+                ps_sbuf_printf(b, ",code=\"%s\"} %llu\n", s[i].wcodes[k].code,
+                               (unsigned long long)s[i].wcodes[k].count);
+            }
         head(b, "paysync_last_success_timestamp_seconds", "gauge",
              "End of the last successful run (Unix time).");
         for (size_t i = 0; i < n; i++)

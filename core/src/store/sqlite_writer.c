@@ -50,7 +50,7 @@ typedef struct sq_sink {
     int busy_ms;
     sqlite3 *db;
     sqlite3_stmt *st_insert, *st_update, *st_lookup, *st_seen, *st_vanish, *st_run, *st_cursor,
-        *st_load_cursor, *st_reject_code;
+        *st_load_cursor, *st_reject_code, *st_warning_code;
     int in_txn;
     char *dataset, *run_id, *target_id;
     ps_target_level level;
@@ -229,6 +229,10 @@ static ps_status prepare_all(sq_sink *s, ps_error *err)
                       "INSERT OR REPLACE INTO " PS_STORE_T_RUN_REJECTS
                       " (dataset, run_id, code, count) VALUES (?1, ?2, ?3, ?4)",
                       err)) != PS_OK ||
+        (st = prepare(s, &s->st_warning_code,
+                      "INSERT OR REPLACE INTO " PS_STORE_T_RUN_WARNINGS
+                      " (dataset, run_id, code, count) VALUES (?1, ?2, ?3, ?4)",
+                      err)) != PS_OK ||
         (st = prepare(s, &s->st_load_cursor,
                       "SELECT cursor_json FROM " PS_STORE_T_CURSORS " WHERE dataset = ?1", err)) !=
             PS_OK)
@@ -325,9 +329,9 @@ static void sq_destroy(void *inst)
         return;
     if (s->in_txn && s->db)
         exec(s, "ROLLBACK");
-    sqlite3_stmt *all[] = {s->st_insert, s->st_update,      s->st_lookup,
-                           s->st_seen,   s->st_vanish,      s->st_run,
-                           s->st_cursor, s->st_load_cursor, s->st_reject_code};
+    sqlite3_stmt *all[] = {s->st_insert,      s->st_update,      s->st_lookup, s->st_seen,
+                           s->st_vanish,      s->st_run,         s->st_cursor, s->st_load_cursor,
+                           s->st_reject_code, s->st_warning_code};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
         sqlite3_finalize(all[i]);
     if (s->db)
@@ -886,6 +890,18 @@ static ps_status sq_commit(void *inst, const ps_commit_info *info, ps_change_cou
         sqlite3_bind_text(st, 2, info->run_id ? info->run_id : s->run_id, -1, SQLITE_STATIC);
         sqlite3_bind_text(st, 3, info->reject_codes[i], -1, SQLITE_STATIC);
         sqlite3_bind_int64(st, 4, (sqlite3_int64)info->reject_code_counts[i]);
+        rc = step_done(st);
+    }
+    size_t nwarn = PS_HAS_MEMBER(ps_commit_info, warning_code_counts, info->struct_size)
+                       ? info->n_warning_codes
+                       : 0;
+    for (size_t i = 0; rc == SQLITE_OK && i < nwarn; i++) {
+        what = "recording the warning counts";
+        sqlite3_stmt *st = s->st_warning_code;
+        sqlite3_bind_text(st, 1, s->dataset, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, info->run_id ? info->run_id : s->run_id, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 3, info->warning_codes[i], -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 4, (sqlite3_int64)info->warning_code_counts[i]);
         rc = step_done(st);
     }
     if (rc == SQLITE_OK && s->columns_json) {

@@ -427,6 +427,9 @@ static void stats_free(ps_store_stats *s, size_t n)
         for (size_t k = 0; k < s[i].ncodes; k++)
             free(s[i].codes[k].code);
         free(s[i].codes);
+        for (size_t k = 0; k < s[i].nwcodes; k++)
+            free(s[i].wcodes[k].code);
+        free(s[i].wcodes);
     }
     free(s);
 }
@@ -471,6 +474,9 @@ static const char q_last[] =
 static const char q_codes[] = "SELECT dataset, code, SUM(count) FROM " PS_STORE_T_RUN_REJECTS
                               " GROUP BY dataset, code ORDER BY dataset, code";
 
+static const char q_wcodes[] = "SELECT dataset, code, SUM(count) FROM " PS_STORE_T_RUN_WARNINGS
+                               " GROUP BY dataset, code ORDER BY dataset, code";
+
 static const char q_guard[] =
     "SELECT dataset, COUNT(*) FROM " PS_STORE_T_RUNS
     " WHERE outcome = 'failed' AND error LIKE 'vanish!_guard:%' ESCAPE '!'"
@@ -482,9 +488,9 @@ static ps_status sq_stats(ps_store *ps, ps_store_stats **out, size_t *nout, ps_e
     sqlite3 *db = store->db;
     ps_store_stats *v = NULL;
     size_t n = 0, cap = 0;
-    const char *const qs[5] = {q_counts, q_success, q_last, q_codes, q_guard};
+    const char *const qs[6] = {q_counts, q_success, q_last, q_codes, q_guard, q_wcodes};
     ps_status st = PS_OK;
-    for (int q = 0; q < 5 && st == PS_OK; q++) {
+    for (int q = 0; q < 6 && st == PS_OK; q++) {
         sqlite3_stmt *s = NULL;
         int rc = sqlite3_prepare_v2(db, qs[q], -1, &s, NULL);
         if (rc != SQLITE_OK) {
@@ -512,10 +518,12 @@ static ps_status sq_stats(ps_store *ps, ps_store_stats **out, size_t *nout, ps_e
                     e->rows[k] += (uint64_t)sqlite3_column_int64(s, 3 + k);
             } else if (q == 4) {
                 e->guard_trips = (uint64_t)sqlite3_column_int64(s, 1);
-            } else if (q == 3) {
+            } else if (q == 3 || q == 5) {
+                struct ps_store_code_count **tab = q == 3 ? &e->codes : &e->wcodes;
+                size_t *ntab = q == 3 ? &e->ncodes : &e->nwcodes;
                 const char *code = (const char *)sqlite3_column_text(s, 1);
                 struct ps_store_code_count *nc =
-                    code ? realloc(e->codes, (e->ncodes + 1) * sizeof *nc) : NULL;
+                    code ? realloc(*tab, (*ntab + 1) * sizeof *nc) : NULL;
                 if (!nc) {
                     if (code) {
                         st = ps_error_setf(err, PS_ERR_NOMEM, "out of memory");
@@ -523,12 +531,12 @@ static ps_status sq_stats(ps_store *ps, ps_store_stats **out, size_t *nout, ps_e
                     }
                     continue;
                 }
-                e->codes = nc;
-                if (!(nc[e->ncodes].code = strdup(code))) {
+                *tab = nc;
+                if (!(nc[*ntab].code = strdup(code))) {
                     st = ps_error_setf(err, PS_ERR_NOMEM, "out of memory");
                     break;
                 }
-                nc[e->ncodes++].count = (uint64_t)sqlite3_column_int64(s, 2);
+                nc[(*ntab)++].count = (uint64_t)sqlite3_column_int64(s, 2);
             } else if (q == 1) {
                 e->has_success = 1;
                 e->last_success_ms =

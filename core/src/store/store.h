@@ -105,6 +105,9 @@ typedef struct ps_store_stats {
         uint64_t count;
     } * codes;
     size_t ncodes;
+    /* Rows with warnings by problem code over every successful run, sorted by code. */
+    struct ps_store_code_count *wcodes;
+    size_t nwcodes;
 } ps_store_stats;
 
 /* Names of ps_store_stats.rows in order. */

@@ -209,6 +209,9 @@ void ps_store_stats_free(ps_store_stats *s, size_t n)
         for (size_t k = 0; k < s[i].ncodes; k++)
             free(s[i].codes[k].code);
         free(s[i].codes);
+        for (size_t k = 0; k < s[i].nwcodes; k++)
+            free(s[i].wcodes[k].code);
+        free(s[i].wcodes);
     }
     free(s);
 }

@@ -10,12 +10,13 @@
 #include "paysync/model.h"
 
 /* PRAGMA user_version of a database this build writes. */
-#define PS_STORE_USER_VERSION 5
+#define PS_STORE_USER_VERSION 6
 
 #define PS_STORE_T_PAYMENTS "payments"
 #define PS_STORE_T_RUNS "runs"
 #define PS_STORE_T_CURSORS "cursors"
 #define PS_STORE_T_RUN_REJECTS "run_rejects"
+#define PS_STORE_T_RUN_WARNINGS "run_warnings"
 #define PS_STORE_T_RUN_COLUMNS "run_columns"
 
 /* SQL taking a database from user_version i to i + 1 (i = 0 .. PS_STORE_USER_VERSION - 1);
@@ -115,6 +116,14 @@ static inline const char *ps_store_migration(int from_version)
         ");",
         /* 4 -> 5: rows dropped by mapping.filters, per run. */
         "ALTER TABLE runs ADD COLUMN filtered INTEGER NOT NULL DEFAULT 0;",
+        /* 5 -> 6: rows with warnings by problem code, per successful run. */
+        "CREATE TABLE run_warnings ("
+        " dataset TEXT NOT NULL,"
+        " run_id TEXT NOT NULL,"
+        " code TEXT NOT NULL,"
+        " count INTEGER NOT NULL,"
+        " PRIMARY KEY (dataset, run_id, code)"
+        ");",
     };
     if (from_version < 0 || from_version >= PS_STORE_USER_VERSION)
         return NULL;

@@ -12,7 +12,10 @@
 
 static const char *const alias_header[] = {"/customer/phone", "Amount (NGN)", "/a~1b/0"};
 static const int alias_field[] = {PS_F_CUSTOMER_PHONE, PS_F_PAYMENT_AMOUNT, PS_F_NOTES};
-static const ps_mapping_spec spec = {alias_header, alias_field, 3, NULL, PS_PROFILE_STANDARD};
+static const ps_mapping_spec spec = {.alias_header = alias_header,
+                                     .alias_field = alias_field,
+                                     .n_aliases = 3,
+                                     .profile = PS_PROFILE_STANDARD};
 
 int PS_FUZZ_ENTRY(const uint8_t *data, size_t size);
 int PS_FUZZ_ENTRY(const uint8_t *data, size_t size)

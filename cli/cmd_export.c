@@ -1,6 +1,5 @@
 /* paysync export: stored payments in the platform's upload format (csv or jsonl). */
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -193,59 +192,40 @@ static int parse_window(const char *from, const char *to, ps_store_query *q)
 }
 
 typedef struct export_opts {
-    const char *config, *dataset, *format, *output, *from, *to;
+    cli_ds_args a;
+    const char *from, *to;
     int include_vanished;
 } export_opts;
 
+static int export_option(void *ctx, int opt, const char *arg)
+{
+    export_opts *o = ctx;
+    if (opt == 'F')
+        o->from = arg;
+    else if (opt == 'T')
+        o->to = arg;
+    else
+        o->include_vanished = 1;
+    return 0;
+}
+
 static int parse_args(int argc, char **argv, export_opts *o)
 {
-    static const struct option longopts[] = {
-        {"dataset", required_argument, 0, 'd'}, {"from", required_argument, 0, 'F'},
-        {"to", required_argument, 0, 'T'},      {"format", required_argument, 0, 'f'},
-        {"output", required_argument, 0, 'o'},  {"include-vanished", no_argument, 0, 'V'},
-        {"help", no_argument, 0, 'h'},          {0, 0, 0, 0}};
-    int c;
+    static const struct option extra[] = {{"from", required_argument, 0, 'F'},
+                                          {"to", required_argument, 0, 'T'},
+                                          {"include-vanished", no_argument, 0, 'V'},
+                                          {0, 0, 0, 0}};
     memset(o, 0, sizeof *o);
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "d:f:o:h", longopts, NULL)) != -1) {
-        switch (c) {
-        case 'd':
-            o->dataset = optarg;
-            break;
-        case 'F':
-            o->from = optarg;
-            break;
-        case 'T':
-            o->to = optarg;
-            break;
-        case 'f':
-            o->format = optarg;
-            break;
-        case 'o':
-            o->output = optarg;
-            break;
-        case 'V':
-            o->include_vanished = 1;
-            break;
-        case 'h':
-            return cli_usage(export_usage, 1) == 0 ? -1 : PS_EXIT_USAGE;
-        default:
-            return cli_usage(export_usage, 0);
-        }
-    }
-    if (optind != argc - 1)
-        return cli_usage(export_usage, 0);
-    o->config = argv[optind];
-    if (!o->dataset) {
-        cli_error("export: --dataset NAME is required");
-        return PS_EXIT_USAGE;
-    }
-    if (!o->format) {
+    int rc =
+        cli_parse_ds_args(argc, argv, "export", export_usage, NULL, extra, export_option, o, &o->a);
+    if (rc != 0)
+        return rc;
+    if (!o->a.format) {
         cli_error("export: --format csv|jsonl is required");
         return PS_EXIT_USAGE;
     }
-    if (strcmp(o->format, "csv") != 0 && strcmp(o->format, "jsonl") != 0) {
-        cli_error("export: --format '%s' is not supported; expected csv or jsonl", o->format);
+    if (strcmp(o->a.format, "csv") != 0 && strcmp(o->a.format, "jsonl") != 0) {
+        cli_error("export: --format '%s' is not supported; expected csv or jsonl", o->a.format);
         return PS_EXIT_USAGE;
     }
     return 0;
@@ -265,16 +245,10 @@ int cmd_export(int argc, char **argv)
 
     ps_config *cfg = NULL;
     ps_error err = {0};
-    if (ps_config_load(o.config, &cfg, &err) != PS_OK) {
-        cli_error("%s", err.message);
-        return PS_EXIT_USAGE;
-    }
-    const ps_dataset_def *d = ps_config_dataset(cfg, o.dataset);
-    if (!d) {
-        cli_error("%s: unknown dataset '%s'", cfg->path, o.dataset);
-        ps_config_free(cfg);
-        return PS_EXIT_USAGE;
-    }
+    const ps_dataset_def *d = NULL;
+    rc = cli_load_dataset(o.a.config, o.a.dataset, &cfg, &d);
+    if (rc != 0)
+        return rc;
     ps_store_ref ref;
     if (cli_state_store(cfg, d, &ref) != 0) {
         cli_error("dataset '%s' has no sqlite sink: there is no store to export from", d->name);
@@ -293,9 +267,9 @@ int cmd_export(int argc, char **argv)
     q.ndatasets = 1;
     ps_store_iter *it = NULL;
     cli_out out = {0};
-    int csv = strcmp(o.format, "csv") == 0;
+    int csv = strcmp(o.a.format, "csv") == 0;
     ps_status st = ps_store_payments(s, &q, &it, &err);
-    if (st == PS_OK && cli_out_open(&out, o.output, "export") != 0) {
+    if (st == PS_OK && cli_out_open(&out, o.a.output, "export") != 0) {
         ps_store_iter_free(it);
         ps_store_close(s);
         ps_store_ref_free(&ref);
@@ -326,9 +300,9 @@ int cmd_export(int argc, char **argv)
             cli_out_close(&out, 0);
     } else if (cli_out_close(&out, 1) != 0) {
         rc = PS_EXIT_FAILED;
-    } else if (o.output && strcmp(o.output, "-") != 0) {
+    } else if (o.a.output && strcmp(o.a.output, "-") != 0) {
         fprintf(stderr, "paysync: wrote %llu payment(s) of '%s' to %s\n", (unsigned long long)count,
-                d->name, o.output);
+                d->name, o.a.output);
     }
     ps_store_close(s);
     ps_store_ref_free(&ref);

@@ -1,55 +1,33 @@
-/* paysync export-rejects: the rejected rows of a dataset's last run as a CSV file a sheet's
- * owner can filter and fix. The single source is the dataset's rejects file (`rejects:`),
- * which every successful run replaces and which holds each rejected row's raw cells under the
- * source's header names and, per problem, the column of the offending cell. */
+/* paysync export-rejects: the rejected rows of a dataset's last run as a CSV file or an xlsx
+ * workbook a sheet's owner can filter and fix. The single source is the dataset's rejects file
+ * (`rejects:`), which every successful run replaces and which holds each rejected row's raw cells
+ * under the source's header names and, per problem, the column of the offending cell. */
 #include <errno.h>
-#include <getopt.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "commands.h"
-#include "util/suggest.h"
+#include "table_out.h"
 
 static const char export_rejects_usage[] =
-    "usage: paysync export-rejects CONFIG --dataset NAME [--format csv] [--output FILE]\n"
+    "usage: paysync export-rejects CONFIG --dataset NAME [--format csv|xlsx] [--output FILE]\n"
     "\n"
     "Writes the rejected rows of the dataset's last successful run (read from its `rejects`\n"
-    "file) as CSV: the source's columns in order with the raw values, then row (the sheet\n"
-    "row), cell (e.g. C17, the offending cell), code and message; one line per problem.\n"
-    "A value starting with = + - @, tab or CR is prefixed with ' so that a spreadsheet\n"
-    "shows it as text instead of running it as a formula.\n"
+    "file) as CSV or as an xlsx workbook: the source's columns in order with the raw values,\n"
+    "then row (the sheet row), cell (e.g. C17, the offending cell), code and message; one\n"
+    "line per problem. In CSV a value starting with = + - @, tab or CR is prefixed with '\n"
+    "so that a spreadsheet shows it as text instead of running it as a formula; in xlsx every\n"
+    "value is a text cell as it was (leading zeros kept) and row is a number.\n"
     "\n"
-    "  --dataset NAME  the dataset (required; it must have a `rejects` file)\n"
-    "  --format csv    the only format (default csv)\n"
-    "  --output FILE   write FILE (replaced atomically) instead of standard output (-)\n"
+    "  --dataset NAME      the dataset (required; it must have a `rejects` file)\n"
+    "  --format csv|xlsx   default csv\n"
+    "  --output FILE       write FILE (replaced atomically) instead of standard output (-);\n"
+    "                      required for xlsx\n"
     "\n"
     "exit: 0 written (a run without rejects gives the header alone), 1 no run yet or the\n"
     "rejects file could not be read or the output written, 2 usage or configuration error\n";
-
-/* ---- CSV ---------------------------------------------------------------------------- */
-
-/* One RFC 4180 field. A value a spreadsheet would take as a formula (first character = + - @,
- * tab or CR; OWASP "CSV Injection") gets a leading ' so that it is shown as text. */
-static void csv_field(FILE *out, const char *s, int first)
-{
-    if (!first)
-        fputc(',', out);
-    int guard = s[0] && strchr("=+-@\t\r", s[0]) != NULL;
-    int quote = strpbrk(s, ",\"\r\n") != NULL;
-    if (quote)
-        fputc('"', out);
-    if (guard)
-        fputc('\'', out);
-    for (; *s; s++) {
-        if (*s == '"')
-            fputc('"', out);
-        fputc(*s, out);
-    }
-    if (quote)
-        fputc('"', out);
-}
 
 /* ---- the rejects file ------------------------------------------------------------- */
 
@@ -133,14 +111,14 @@ static int columns_take(columns *c, json_t *cells)
     return 0;
 }
 
-static void write_header(FILE *out, const columns *c)
+static void write_header(cli_table *t, const columns *c)
 {
     for (size_t i = 0; i < c->n; i++)
-        csv_field(out, c->name[i], i == 0);
+        cli_table_text(t, c->name[i]);
     static const char *const tail[] = {"row", "cell", "code", "message"};
     for (size_t i = 0; i < 4; i++)
-        csv_field(out, tail[i], c->n == 0 && i == 0);
-    fputs("\r\n", out);
+        cli_table_text(t, tail[i]);
+    cli_table_end_row(t);
 }
 
 static const char *str_or_empty(json_t *o, const char *key)
@@ -150,11 +128,10 @@ static const char *str_or_empty(json_t *o, const char *key)
 }
 
 /* One line per problem of a reject (one line when it has none). Returns the lines written. */
-static size_t write_reject(FILE *out, const columns *c, json_t *rej)
+static size_t write_reject(cli_table *t, const columns *c, json_t *rej)
 {
     json_t *cells = json_object_get(rej, "cells"), *problems = json_object_get(rej, "problems");
-    char row[24];
-    snprintf(row, sizeof row, "%lld", (long long)json_integer_value(json_object_get(rej, "row")));
+    long long row = (long long)json_integer_value(json_object_get(rej, "row"));
     size_t np = json_array_size(problems), lines = 0;
     for (size_t p = 0; p < np || (np == 0 && p == 0); p++) {
         json_t *pr = json_array_get(problems, p); /* NULL when np == 0 */
@@ -167,20 +144,20 @@ static size_t write_reject(FILE *out, const columns *c, json_t *rej)
             if (i >= c->n)
                 break;
             const char *s = json_string_value(v);
-            csv_field(out, s ? s : "", i == 0);
+            cli_table_text(t, s ? s : "");
             i++;
         }
         for (; i < c->n; i++)
-            csv_field(out, "", i == 0);
+            cli_table_text(t, "");
         char cell[48] = "";
         const char *col = str_or_empty(pr, "column");
         if (col[0])
-            snprintf(cell, sizeof cell, "%s%s", col, row);
-        csv_field(out, row, c->n == 0);
-        csv_field(out, cell, 0);
-        csv_field(out, str_or_empty(pr, "code"), 0);
-        csv_field(out, str_or_empty(pr, "message"), 0);
-        fputs("\r\n", out);
+            snprintf(cell, sizeof cell, "%s%lld", col, row);
+        cli_table_number(t, row);
+        cli_table_text(t, cell);
+        cli_table_text(t, str_or_empty(pr, "code"));
+        cli_table_text(t, str_or_empty(pr, "message"));
+        cli_table_end_row(t);
         lines++;
     }
     return lines;
@@ -188,68 +165,22 @@ static size_t write_reject(FILE *out, const columns *c, json_t *rej)
 
 /* ---- the command ------------------------------------------------------------------ */
 
-typedef struct er_opts {
-    const char *config, *dataset, *format, *output;
-} er_opts;
-
-static int parse_args(int argc, char **argv, er_opts *o)
+static int parse_args(int argc, char **argv, cli_ds_args *a, cli_table_format *fmt)
 {
-    static const struct option longopts[] = {{"dataset", required_argument, 0, 'd'},
-                                             {"format", required_argument, 0, 'f'},
-                                             {"output", required_argument, 0, 'o'},
-                                             {"help", no_argument, 0, 'h'},
-                                             {0, 0, 0, 0}};
-    int c;
-    memset(o, 0, sizeof *o);
-    o->format = "csv";
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "d:f:o:h", longopts, NULL)) != -1) {
-        switch (c) {
-        case 'd':
-            o->dataset = optarg;
-            break;
-        case 'f':
-            o->format = optarg;
-            break;
-        case 'o':
-            o->output = optarg;
-            break;
-        case 'h':
-            return cli_usage(export_rejects_usage, 1) == 0 ? -1 : PS_EXIT_USAGE;
-        default:
-            return cli_usage(export_rejects_usage, 0);
-        }
-    }
-    if (optind != argc - 1)
-        return cli_usage(export_rejects_usage, 0);
-    o->config = argv[optind];
-    if (!o->dataset) {
-        cli_error("export-rejects: --dataset NAME is required");
+    int rc = cli_parse_ds_args(argc, argv, "export-rejects", export_rejects_usage, "csv", NULL,
+                               NULL, NULL, a);
+    if (rc != 0)
+        return rc;
+    if (cli_table_format_parse(a->format, fmt) != 0) {
+        cli_error("export-rejects: --format '%s' is not supported; expected csv or xlsx",
+                  a->format);
         return PS_EXIT_USAGE;
     }
-    if (strcmp(o->format, "csv") != 0) {
-        cli_error("export-rejects: --format '%s' is not supported; expected csv", o->format);
+    if (*fmt == CLI_TABLE_XLSX && (!a->output || strcmp(a->output, "-") == 0)) {
+        cli_error("export-rejects: %s", CLI_XLSX_NEEDS_FILE);
         return PS_EXIT_USAGE;
     }
     return 0;
-}
-
-/* The dataset named, or NULL after printing the error with a suggestion. */
-static const ps_dataset_def *find_dataset(const ps_config *cfg, const char *name)
-{
-    const ps_dataset_def *d = ps_config_dataset(cfg, name);
-    if (d)
-        return d;
-    const char **names = calloc(cfg->ndatasets + 1, sizeof *names);
-    for (size_t i = 0; names && i < cfg->ndatasets; i++)
-        names[i] = cfg->datasets[i].name;
-    const char *s = names ? ps_suggest(name, names, cfg->ndatasets) : NULL;
-    if (s)
-        cli_error("%s: unknown dataset '%s' (did you mean '%s'?)", cfg->path, name, s);
-    else
-        cli_error("%s: unknown dataset '%s'", cfg->path, name);
-    free(names);
-    return NULL;
 }
 
 /* Opens the dataset's rejects file: 0, or the exit code after printing why not. */
@@ -274,7 +205,8 @@ static int open_rejects(const ps_config *cfg, const ps_dataset_def *d, FILE **f)
     return PS_EXIT_FAILED;
 }
 
-static int export_rejects(const ps_dataset_def *d, FILE *f, const char *output)
+static int export_rejects(const ps_dataset_def *d, FILE *f, cli_table_format fmt,
+                          const char *output)
 {
     rejects_in in = {.f = f, .path = d->rejects, .dataset = d->name};
     columns cols = {0};
@@ -291,24 +223,24 @@ static int export_rejects(const ps_dataset_def *d, FILE *f, const char *output)
             break;
         }
     }
-    cli_out out;
-    if (bad || cli_out_open(&out, output, "export-rejects") != 0) {
+    cli_table *out = bad ? NULL : cli_table_open(fmt, output, "export-rejects");
+    if (!out) {
         free(in.line);
         columns_free(&cols);
         return PS_EXIT_FAILED;
     }
-    write_header(out.f, &cols);
+    write_header(out, &cols);
     rewind(f);
     in.lineno = 0;
     while ((r = next_reject(&in, &bad)) != NULL) {
-        lines += write_reject(out.f, &cols, r);
+        lines += write_reject(out, &cols, r);
         rows++;
         json_decref(r);
     }
     if (bad) {
-        cli_out_close(&out, 0);
+        cli_table_close(out, 0);
         rc = PS_EXIT_FAILED;
-    } else if (cli_out_close(&out, 1) != 0) {
+    } else if (cli_table_close(out, 1) != 0) {
         rc = PS_EXIT_FAILED;
     } else if (rows == 0) {
         fprintf(stderr,
@@ -326,21 +258,20 @@ static int export_rejects(const ps_dataset_def *d, FILE *f, const char *output)
 
 int cmd_export_rejects(int argc, char **argv)
 {
-    er_opts o;
-    int rc = parse_args(argc, argv, &o);
+    cli_ds_args o;
+    cli_table_format fmt;
+    int rc = parse_args(argc, argv, &o, &fmt);
     if (rc != 0)
         return rc < 0 ? PS_EXIT_OK : rc;
     ps_config *cfg = NULL;
-    ps_error err = {0};
-    if (ps_config_load(o.config, &cfg, &err) != PS_OK) {
-        cli_error("%s", err.message);
-        return PS_EXIT_USAGE;
-    }
-    const ps_dataset_def *d = find_dataset(cfg, o.dataset);
+    const ps_dataset_def *d = NULL;
+    rc = cli_load_dataset(o.config, o.dataset, &cfg, &d);
+    if (rc != 0)
+        return rc;
     FILE *f = NULL;
-    rc = d ? open_rejects(cfg, d, &f) : PS_EXIT_USAGE;
+    rc = open_rejects(cfg, d, &f);
     if (rc == 0) {
-        rc = export_rejects(d, f, o.output);
+        rc = export_rejects(d, f, fmt, o.output);
         fclose(f);
     }
     ps_config_free(cfg);

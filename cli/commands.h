@@ -3,6 +3,7 @@
 #ifndef PS_CLI_COMMANDS_H
 #define PS_CLI_COMMANDS_H
 
+#include <getopt.h>
 #include <stdio.h>
 
 #include "config/config.h"
@@ -56,6 +57,26 @@ int cli_out_open(cli_out *o, const char *path, const char *cmd);
 /* Publishes (ok != 0) or discards the output and frees o's memory. Returns 0, or -1 after
  * printing the error (a failed write, rename or flush); -1 too when ok is 0. */
 int cli_out_close(cli_out *o, int ok);
+/* The arguments of a command on one dataset of a config (export, export-rejects):
+ * CONFIG --dataset NAME [--format F] [--output FILE]; borrowed from argv. */
+typedef struct cli_ds_args {
+    const char *config, *dataset, *format, *output;
+} cli_ds_args;
+/* A command's own options beyond those: called with getopt's value and optarg; returns 0, or
+ * an exit code after printing the error. */
+typedef int (*cli_opt_fn)(void *ctx, int opt, const char *arg);
+/* Parses argv (cmd names the command in messages, usage is its help): one CONFIG, --dataset
+ * required, --format and --output as given (a->format = fmt_default when absent), plus the
+ * command's extra long options (terminated by a zero entry, at most 8, values other than
+ * 'd', 'f', 'o', 'h') handed to on_extra. Returns 0, -1 when --help was printed, or
+ * PS_EXIT_USAGE after printing the error or the usage. */
+int cli_parse_ds_args(int argc, char **argv, const char *cmd, const char *usage,
+                      const char *fmt_default, const struct option *extra, cli_opt_fn on_extra,
+                      void *ctx, cli_ds_args *a);
+/* Loads the config at path and finds the dataset named (an unknown name gets a "did you
+ * mean" suggestion). Returns 0 with *cfg (caller frees) and *d (inside *cfg) set, or
+ * PS_EXIT_USAGE after printing the error (nothing to free). */
+int cli_load_dataset(const char *path, const char *name, ps_config **cfg, const ps_dataset_def **d);
 /* Warns when a config holding secrets is readable by other users. */
 void cli_warn_config_perms(const ps_config *cfg);
 

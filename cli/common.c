@@ -10,6 +10,7 @@
 #include "config/file_sinks.h"
 #include "util/log.h"
 #include "util/outfile.h"
+#include "util/suggest.h"
 
 void cli_error(const char *fmt, ...)
 {
@@ -134,4 +135,80 @@ int cli_out_close(cli_out *o, int ok)
     free(o->tmp);
     o->tmp = NULL;
     return rc;
+}
+
+int cli_parse_ds_args(int argc, char **argv, const char *cmd, const char *usage,
+                      const char *fmt_default, const struct option *extra, cli_opt_fn on_extra,
+                      void *ctx, cli_ds_args *a)
+{
+    struct option longopts[13] = {{"dataset", required_argument, 0, 'd'},
+                                  {"format", required_argument, 0, 'f'},
+                                  {"output", required_argument, 0, 'o'},
+                                  {"help", no_argument, 0, 'h'}};
+    size_t n = 4;
+    for (size_t i = 0; extra && extra[i].name && n < 12; i++)
+        longopts[n++] = extra[i];
+    memset(&longopts[n], 0, sizeof longopts[n]);
+    memset(a, 0, sizeof *a);
+    a->format = fmt_default;
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "d:f:o:h", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'd':
+            a->dataset = optarg;
+            break;
+        case 'f':
+            a->format = optarg;
+            break;
+        case 'o':
+            a->output = optarg;
+            break;
+        case 'h':
+            return cli_usage(usage, 1) == 0 ? -1 : PS_EXIT_USAGE;
+        case '?':
+        case ':':
+            return cli_usage(usage, 0);
+        default: {
+            int rc = on_extra ? on_extra(ctx, c, optarg) : cli_usage(usage, 0);
+            if (rc != 0)
+                return rc;
+        }
+        }
+    }
+    if (optind != argc - 1)
+        return cli_usage(usage, 0);
+    a->config = argv[optind];
+    if (!a->dataset) {
+        cli_error("%s: --dataset NAME is required", cmd);
+        return PS_EXIT_USAGE;
+    }
+    return 0;
+}
+
+int cli_load_dataset(const char *path, const char *name, ps_config **cfg, const ps_dataset_def **d)
+{
+    ps_error err = {0};
+    *cfg = NULL;
+    *d = NULL;
+    if (ps_config_load(path, cfg, &err) != PS_OK) {
+        cli_error("%s", err.message);
+        return PS_EXIT_USAGE;
+    }
+    *d = ps_config_dataset(*cfg, name);
+    if (*d)
+        return 0;
+    const ps_config *c = *cfg;
+    const char **names = calloc(c->ndatasets + 1, sizeof *names);
+    for (size_t i = 0; names && i < c->ndatasets; i++)
+        names[i] = c->datasets[i].name;
+    const char *s = names ? ps_suggest(name, names, c->ndatasets) : NULL;
+    if (s)
+        cli_error("%s: unknown dataset '%s' (did you mean '%s'?)", c->path, name, s);
+    else
+        cli_error("%s: unknown dataset '%s'", c->path, name);
+    free(names);
+    ps_config_free(*cfg);
+    *cfg = NULL;
+    return PS_EXIT_USAGE;
 }

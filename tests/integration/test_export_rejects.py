@@ -1,15 +1,58 @@
-"""paysync export-rejects: the last run's rejected rows as CSV for the sheet's owner (issue 17
-item 2), checked against the bundled sample's source file and the run's JSON report."""
+"""paysync export-rejects: the last run's rejected rows as CSV or xlsx for the sheet's owner
+(issue 17 item 2), checked against the bundled sample's source file and the run's JSON report;
+the xlsx is read back with the standard library (zipfile + XML)."""
 import collections
 import csv
 import io
 import json
 import os
+import re
 import shutil
+import zipfile
+import xml.etree.ElementTree as ET
 
 import pslib
 
 HEADER_ROW = 3  # config/example.yaml: header_row: 3
+NS = {"m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main"}
+
+
+def col_index(ref):
+    n = 0
+    for ch in re.match(r"[A-Z]+", ref).group(0):
+        n = n * 26 + ord(ch) - 64
+    return n - 1
+
+
+def read_xlsx(path):
+    """The first sheet as a list of rows of (type, value): type 's' for text (shared or inline
+    strings), 'n' for a number; missing cells are ('', '')."""
+    with zipfile.ZipFile(path) as z:
+        self_check = z.testzip()
+        assert self_check is None, self_check
+        shared = []
+        if "xl/sharedStrings.xml" in z.namelist():
+            root = ET.fromstring(z.read("xl/sharedStrings.xml"))
+            for si in root.findall("m:si", NS):
+                shared.append("".join(t.text or "" for t in si.iter("{%s}t" % NS["m"])))
+        root = ET.fromstring(z.read("xl/worksheets/sheet1.xml"))
+    rows = []
+    for r in root.find("m:sheetData", NS).findall("m:row", NS):
+        assert int(r.get("r")) == len(rows) + 1, "rows in order, none skipped"
+        cells = []
+        for c in r.findall("m:c", NS):
+            i = col_index(c.get("r"))
+            while len(cells) < i:
+                cells.append(("", ""))
+            t = c.get("t")
+            if t == "inlineStr":
+                cells.append(("s", "".join(x.text or "" for x in c.iter("{%s}t" % NS["m"]))))
+            elif t == "s":
+                cells.append(("s", shared[int(c.find("m:v", NS).text)]))
+            else:
+                cells.append(("n", c.find("m:v", NS).text))
+        rows.append(cells)
+    return rows
 
 
 class ExportRejects(pslib.Case):
@@ -90,21 +133,27 @@ class ExportRejects(pslib.Case):
         self.assertEqual(r.rc, 0, r)
         self.assertEqual(r.out.encode("utf-8"), raw)
 
+    def text_config(self, data, meter=True):
+        """Dataset d reading p.csv (data) with its rejects in rej.jsonl; METER_ID from the
+        column Meter (meter) or a default."""
+        self.write("p.csv", data)
+        return self.config(
+            "sinks:\n  s: {plugin: jsonl, path: %s}\n"
+            "datasets:\n  - name: d\n    target: {id: t}\n"
+            "    source: {plugin: csvfile, path: %s}\n"
+            "    mapping:\n      columns: {Payment ID: ID, Amount: PAYMENT_AMOUNT%s}\n"
+            "      defaults: {PAYMENT_CURRENCY: NGN, TRANSACTION_TYPE: FULL_PAYMENT, CUSTOMER_ID: C1, %sCUSTOMER_NAME: N, CUSTOMER_CATEGORY: Residential}\n"
+            "    sinks: [s]\n    rejects: %s\n"
+            % (pslib.yaml_str(self.path("o.jsonl")), pslib.yaml_str(self.path("p.csv")),
+               ", Meter: METER_ID" if meter else "", "" if meter else "METER_ID: M1, ",
+               pslib.yaml_str(self.path("rej.jsonl"))))
+
     def test_quoting_and_formula_guard(self):
         data = ("Payment ID,Timestamp,Amount,Note\r\n"
                 'P1,2024-01-01T00:00:00Z,"=HYPERLINK(""http://x"")","a, ""b"""\r\n'
                 "P2,2024-01-01T00:00:00Z,-x5,@SUM(A1)\r\n"
                 "P3,2024-01-01T00:00:00Z,+x7,\"line1\nline2\"\r\n")
-        self.write("p.csv", data)
-        cfg = self.config(
-            "sinks:\n  s: {plugin: jsonl, path: %s}\n"
-            "datasets:\n  - name: d\n    target: {id: t}\n"
-            "    source: {plugin: csvfile, path: %s}\n"
-            "    mapping:\n      columns: {Payment ID: ID, Amount: PAYMENT_AMOUNT}\n"
-            "      defaults: {PAYMENT_CURRENCY: NGN, TRANSACTION_TYPE: FULL_PAYMENT, CUSTOMER_ID: C1, METER_ID: M1, CUSTOMER_NAME: N, CUSTOMER_CATEGORY: Residential}\n"
-            "    sinks: [s]\n    rejects: %s\n"
-            % (pslib.yaml_str(self.path("o.jsonl")), pslib.yaml_str(self.path("p.csv")),
-               pslib.yaml_str(self.path("rej.jsonl"))))
+        cfg = self.text_config(data, meter=False)
         r = pslib.run("run", cfg)
         self.assertEqual(r.rc, 0, r)
         r = pslib.run("export-rejects", cfg, "--dataset", "d")
@@ -126,16 +175,8 @@ class ExportRejects(pslib.Case):
         self.assertTrue(r.out.endswith("\r\n"))
 
     def test_no_rejects_gives_header_only(self):
-        self.write("p.csv", "Payment ID,Timestamp,Amount\r\nP1,2024-01-01T00:00:00Z,5\r\n")
-        cfg = self.config(
-            "sinks:\n  s: {plugin: jsonl, path: %s}\n"
-            "datasets:\n  - name: d\n    target: {id: t}\n"
-            "    source: {plugin: csvfile, path: %s}\n"
-            "    mapping:\n      columns: {Payment ID: ID, Amount: PAYMENT_AMOUNT}\n"
-            "      defaults: {PAYMENT_CURRENCY: NGN, TRANSACTION_TYPE: FULL_PAYMENT, CUSTOMER_ID: C1, METER_ID: M1, CUSTOMER_NAME: N, CUSTOMER_CATEGORY: Residential}\n"
-            "    sinks: [s]\n    rejects: %s\n"
-            % (pslib.yaml_str(self.path("o.jsonl")), pslib.yaml_str(self.path("p.csv")),
-               pslib.yaml_str(self.path("rej.jsonl"))))
+        cfg = self.text_config("Payment ID,Timestamp,Amount\r\nP1,2024-01-01T00:00:00Z,5\r\n",
+                               meter=False)
         r = pslib.run("run", cfg)
         self.assertEqual(r.rc, 0, r)
         out = self.path("x.csv")
@@ -154,9 +195,9 @@ class ExportRejects(pslib.Case):
         self.assertIn("dataset '01_2024_Kuje' has no run yet", r.err)
         self.assertIn("run `paysync run", r.err)
         self.assertEqual(r.out, "")
-        r = pslib.run("export-rejects", cfg, "--dataset", "01_2024_Kuje", "--format", "xlsx")
+        r = pslib.run("export-rejects", cfg, "--dataset", "01_2024_Kuje", "--format", "ods")
         self.assertEqual(r.rc, 2, r)
-        self.assertIn("--format 'xlsx' is not supported; expected csv", r.err)
+        self.assertIn("--format 'ods' is not supported; expected csv or xlsx", r.err)
         r = pslib.run("export-rejects", cfg)
         self.assertEqual(r.rc, 2, r)
         self.assertIn("--dataset NAME is required", r.err)
@@ -183,6 +224,120 @@ class ExportRejects(pslib.Case):
         self.assertEqual(r.rc, 2, r)
         self.assertIn("dataset '01_2024_Kuje' keeps no rejects file (no `rejects` key); set "
                       "`rejects: FILE`", r.err)
+
+    # ---- xlsx ------------------------------------------------------------------------------
+
+    def test_sample_xlsx_equals_csv(self):
+        cfg = self.sample()
+        r = pslib.run("run", cfg)
+        self.assertEqual(r.rc, 0, r)
+        r = pslib.run("export-rejects", cfg, "--dataset", "01_2024_Kuje")
+        self.assertEqual(r.rc, 0, r)
+        lines = list(csv.reader(io.StringIO(r.out, newline="")))
+        out = self.path("rejects.xlsx")
+        r = pslib.run("export-rejects", cfg, "--dataset", "01_2024_Kuje", "--format", "xlsx",
+                      "--output", out)
+        self.assertEqual(r.rc, 0, r)
+        self.assertIn("problem line(s)) to %s" % out, r.err)
+        rows = read_xlsx(out)
+        self.assertEqual(len(rows), len(lines))
+        ncols = len(lines[0]) - 4
+        self.assertEqual([v for _, v in rows[0]], lines[0])
+        for x, c in zip(rows[1:], lines[1:]):
+            x = x + [("", "")] * (len(c) - len(x))
+            # the row number is a number cell; everything else text, as in the source (the
+            # CSV's ' before a formula-like value is not needed in a text cell)
+            self.assertEqual(x[ncols], ("n", c[ncols]), (x, c))
+            for i, (t, v) in enumerate(x):
+                if i == ncols or v == "":
+                    continue
+                self.assertEqual(t, "s", (i, x))
+                want = c[i][1:] if c[i][:2] in ("'=", "'+", "'-", "'@") else c[i]
+                self.assertEqual(v, want, (i, x, c))
+        self.assertEqual(oct(os.stat(out).st_mode & 0o777), "0o644")
+        self.assertEqual([n for n in os.listdir(self.dir) if ".tmp-" in n], [])
+
+
+    def test_xlsx_keeps_text_as_text(self):
+        cfg = self.text_config(
+            "Payment ID,Timestamp,Amount,Meter,Note\r\n"
+            '007,2024-01-01T00:00:00Z,"=HYPERLINK(""http://x"")",00042, two  spaces \r\n'
+            "008,2024-01-01T00:00:00Z,1e5x,0012,\"<b>&amp;\nnext\"\r\n")
+        r = pslib.run("run", cfg)
+        self.assertEqual(r.rc, 0, r)
+        out = self.path("r.xlsx")
+        r = pslib.run("export-rejects", cfg, "--dataset", "d", "--format", "xlsx", "--output", out)
+        self.assertEqual(r.rc, 0, r)
+        rows = read_xlsx(out)
+        self.assertEqual([v for _, v in rows[0]], ["Payment ID", "Timestamp", "Amount", "Meter",
+                                                   "Note", "row", "cell", "code", "message"])
+        by_id = {r[0][1]: r for r in rows[1:]}
+        self.assertEqual(sorted(by_id), ["007", "008"])  # leading zeros kept
+        a = by_id["007"]
+        self.assertEqual(a[2], ("s", '=HYPERLINK("http://x")'))  # text, not a formula
+        self.assertEqual(a[3], ("s", "00042"))
+        self.assertEqual(a[4], ("s", " two  spaces "))
+        self.assertEqual(a[5:8], [("n", "2"), ("s", "C2"), ("s", "bad_amount")])
+        b = by_id["008"]
+        self.assertEqual(b[2], ("s", "1e5x"))
+        self.assertEqual(b[4], ("s", "<b>&amp;\nnext"))
+        self.assertEqual(b[5:7], [("n", "3"), ("s", "C3")])
+        with zipfile.ZipFile(out) as z:
+            self.assertNotIn(b"<f>", z.read("xl/worksheets/sheet1.xml"))
+
+    def test_xlsx_errors_and_symlink(self):
+        cfg = self.text_config("Payment ID,Timestamp,Amount,Meter\r\nP1,2024-01-01T00:00:00Z,x,M\r\n")
+        r = pslib.run("run", cfg)
+        self.assertEqual(r.rc, 0, r)
+        # no --output (or -): a workbook is not written to standard output
+        for extra in ([], ["--output", "-"]):
+            r = pslib.run("export-rejects", cfg, "--dataset", "d", "--format", "xlsx", *extra)
+            self.assertEqual(r.rc, 2, r)
+            self.assertIn("--format xlsx needs --output FILE.xlsx", r.err)
+            self.assertEqual(r.out, "")
+        # a symlink at the target is replaced, never written through
+        victim = self.path("victim.txt")
+        self.write("victim.txt", "keep me\n")
+        link = self.path("r.xlsx")
+        os.symlink(victim, link)
+        r = pslib.run("export-rejects", cfg, "--dataset", "d", "--format", "xlsx", "--output", link)
+        self.assertEqual(r.rc, 0, r)
+        self.assertFalse(os.path.islink(link))
+        self.assertEqual(open(victim).read(), "keep me\n")
+        self.assertEqual(read_xlsx(link)[1][0], ("s", "P1"))
+        # a folder at the target: refused, nothing changed
+        os.mkdir(self.path("dir.xlsx"))
+        r = pslib.run("export-rejects", cfg, "--dataset", "d", "--format", "xlsx", "--output",
+                      self.path("dir.xlsx"))
+        self.assertEqual(r.rc, 1, r)
+        self.assertIn("refusing to replace", r.err)
+        self.assertIn("it is a directory", r.err)
+        # a missing folder
+        r = pslib.run("export-rejects", cfg, "--dataset", "d", "--format", "xlsx", "--output",
+                      self.path("no", "r.xlsx"))
+        self.assertEqual(r.rc, 1, r)
+        self.assertIn("cannot create a temporary file next to", r.err)
+        self.assertEqual([n for n in os.listdir(self.dir) if ".tmp-" in n], [])
+
+    def test_xlsx_cell_too_long(self):
+        cfg = self.text_config("Payment ID,Timestamp,Amount,Meter\r\nP1,2024-01-01T00:00:00Z,x,%s\r\n"
+                               % ("9" * 40000))
+        r = pslib.run("run", cfg)
+        self.assertEqual(r.rc, 0, r)
+        rej = pslib.read_jsonl(self.path("rej.jsonl"))
+        if len(rej[0]["cells"]["Meter"]) <= 32767:
+            self.skipTest("the rejects file keeps no cell past xlsx's limit")
+        out = self.path("r.xlsx")
+        self.write("r.xlsx", "previous\n")
+        r = pslib.run("export-rejects", cfg, "--dataset", "d", "--format", "xlsx", "--output", out)
+        self.assertEqual(r.rc, 1, r)
+        self.assertIn("a value of 40000 characters in line 2 does not fit in an xlsx cell (at "
+                      "most 32767); use --format csv", r.err)
+        self.assertEqual(open(out).read(), "previous\n")  # the previous file is untouched
+        self.assertEqual([n for n in os.listdir(self.dir) if ".tmp-" in n], [])
+        r = pslib.run("export-rejects", cfg, "--dataset", "d")
+        self.assertEqual(r.rc, 0, r)
+        self.assertIn("9" * 40000, r.out)
 
 
 if __name__ == "__main__":

@@ -6,10 +6,10 @@
 #include <string.h>
 
 #include "commands.h"
-#include "ds_state.h"
-#include "plugin/host.h"
-#include "model/timestamp.h"
 #include "config/schedule.h"
+#include "ds_state.h"
+#include "model/timestamp.h"
+#include "plugin/host.h"
 #include "util/log.h"
 
 static const char status_usage[] =
@@ -99,19 +99,22 @@ static void relative(int64_t next, int64_t now, char *buf, size_t cap)
     snprintf(buf, cap, delta > 0 ? "in %s" : "overdue by %s", d);
 }
 
+/* The store as shown: without secrets (a PostgreSQL password). */
+#define SHOWN(st) ((st)->store_shown ? (st)->store_shown : (st)->store_path)
+
 static void print_text(const ds_view *v, int64_t now, FILE *out)
 {
     const cli_ds_state *st = &v->st;
     fprintf(out, "%s\n", v->d->name);
     fprintf(out, "  schedule:  %s\n", v->scheduled ? v->sched.text : "none (runs only when asked)");
     if (!st->store_path) {
-        fprintf(out, "  store:     none (the dataset has no sqlite sink: runs are not recorded)\n");
+        fprintf(out, "  store:     none (the dataset has no store sink: runs are not recorded)\n");
     } else if (st->store_missing) {
-        fprintf(out, "  store:     %s (not created yet)\n", st->store_path);
+        fprintf(out, "  store:     %s (not created yet)\n", SHOWN(st));
     } else if (st->store_failed) {
-        fprintf(out, "  store:     %s: cannot be read: %s\n", st->store_path, st->error);
+        fprintf(out, "  store:     %s: cannot be read: %s\n", SHOWN(st), st->error);
     } else {
-        fprintf(out, "  store:     %s (%llu payments, %llu vanished)\n", st->store_path,
+        fprintf(out, "  store:     %s (%llu payments, %llu vanished)\n", SHOWN(st),
                 (unsigned long long)st->payments, (unsigned long long)st->vanished_payments);
     }
     if (!st->has_last) {
@@ -170,7 +173,7 @@ static json_t *json_view(const ds_view *v, int64_t now)
     json_t *o = json_object();
     json_object_set_new(o, "name", json_string(v->d->name));
     json_object_set_new(o, "schedule", v->scheduled ? json_string(v->sched.text) : json_null());
-    json_object_set_new(o, "store", jstr_or_null(st->store_path));
+    json_object_set_new(o, "store", st->store_path ? json_string(SHOWN(st)) : json_null());
     json_object_set_new(o, "store_error", st->store_failed ? json_string(st->error) : json_null());
     if (st->store_path && !st->store_failed && !st->store_missing) {
         json_object_set_new(o, "payments", json_integer((json_int_t)st->payments));

@@ -64,6 +64,8 @@ static void apply_state(const char *location, const ps_dataset_def *d, cli_ds_st
 {
     ps_run_attempt a;
     ps_error err = {0};
+    if (!st->state_file)
+        return;
     if (ps_run_state_read(location, d->name, &a, &err) != PS_OK)
         return;
     ps_attempt_verdict v = ps_run_state_verdict(&a, st->has_last, st->last.started_ms);
@@ -112,6 +114,8 @@ void cli_ds_state_load(const ps_config *cfg, const ps_dataset_def *d, cli_ds_sta
     if (cli_state_store(cfg, d, &ref) != 0)
         return;
     st->store_path = ref.location; /* owned by st from here */
+    st->store_shown = ps_store_shown(&ref);
+    st->state_file = ps_store_state_location(&ref) != NULL;
     if (!ps_store_exists(&ref)) {
         st->store_missing = 1;
         apply_state(st->store_path, d, st);
@@ -168,6 +172,7 @@ void cli_ds_state_load(const ps_config *cfg, const ps_dataset_def *d, cli_ds_sta
 void cli_ds_state_free(cli_ds_state *st)
 {
     free(st->store_path);
+    free(st->store_shown);
     free(st->last.error);
     ps_store_names_free(st->last.missing, st->last.nmissing);
     memset(st, 0, sizeof *st);

@@ -25,6 +25,8 @@ typedef struct cli_run_info {
 
 typedef struct cli_ds_state {
     char *store_path;  /* state store's location (ps_store_locate), malloc'd; NULL when none */
+    char *store_shown; /* the location as shown (ps_store_shown), malloc'd; NULL when none */
+    int state_file;    /* the store keeps a run state file (ps_store_state_location) */
     int store_missing; /* the file does not exist yet (never run) */
     int store_failed;  /* the store could not be read: message in error */
     char error[1024];

@@ -13,7 +13,7 @@ cd "$(dirname "$0")/.."
 # build-essential brings g++ for the one C++ file (core/src/model/phonelib.cc, the shim around
 # libphonenumber-dev, which brings the protobuf and abseil headers it includes).
 pkgs=(build-essential cmake pkg-config libyaml-dev libjansson-dev libcurl4-openssl-dev
-      libssl-dev libsqlite3-dev libmicrohttpd-dev libphonenumber-dev libpcre2-dev
+      libssl-dev libsqlite3-dev libpq-dev libmicrohttpd-dev libphonenumber-dev libpcre2-dev
       libxlsxwriter-dev
       ca-certificates)
 # shellcheck source=lib/apt.sh

@@ -42,6 +42,65 @@ def run(*args, stdin=None, env=None, cwd=None, timeout=300):
                                  "stderr": p.stderr.decode("utf-8", "replace")}))
 
 
+# ---- the store under test: SQLite, or PostgreSQL when PS_TEST_PG_CONNINFO names a database
+# (ctest's *.postgres tests run the file through pg_run.py, which starts a throwaway cluster).
+PG_CONNINFO = os.environ.get("PS_TEST_PG_CONNINFO", "")
+
+
+def postgres():
+    """True when the tests' store is PostgreSQL."""
+    return bool(PG_CONNINFO)
+
+
+def store_sink(path="var/store.db"):
+    """The YAML flow mapping of the store sink: sqlite at path, or the test database."""
+    if postgres():
+        return "{plugin: postgres, conninfo: %s}" % yaml_str(PG_CONNINFO)
+    return "{plugin: sqlite, path: %s}" % path
+
+
+def psql(sql):
+    """Runs sql on the test database (PostgreSQL only); returns psql's stdout."""
+    p = subprocess.run(["psql", "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-d", PG_CONNINFO,
+                        "-c", sql], capture_output=True, text=True, timeout=120)
+    if p.returncode != 0:
+        raise AssertionError("psql failed: %s\n%s" % (sql, p.stderr))
+    return p.stdout
+
+
+def store_reset():
+    """Empties the test database (PostgreSQL; a SQLite store is a file of the test's own)."""
+    if postgres():
+        psql("SET client_min_messages = warning; DROP SCHEMA public CASCADE; CREATE SCHEMA public")
+
+
+def _literal(v):
+    if v is None:
+        return "NULL"
+    if isinstance(v, int):
+        return str(v)
+    return "'" + str(v).replace("'", "''") + "'"
+
+
+def store_query(sqlite_path, sql, params=()):
+    """Rows of sql (with ? parameters) on the store: the SQLite file at sqlite_path, or the
+    test database. Rows are tuples; PostgreSQL's text columns come back as str, NULL as None."""
+    if not postgres():
+        import sqlite3
+        con = sqlite3.connect("file:%s?mode=ro" % sqlite_path, uri=True)
+        try:
+            return con.execute(sql, tuple(params)).fetchall()
+        finally:
+            con.close()
+    parts = sql.split("?")
+    if len(parts) != len(params) + 1:
+        raise ValueError("parameter count")
+    text = parts[0] + "".join(_literal(v) + rest for v, rest in zip(params, parts[1:]))
+    out = psql("SELECT coalesce(json_agg(json_build_array(q.*)), '[]') FROM (%s) q" % text)
+    rows = json.loads(out)
+    return [tuple(r[0].values()) if isinstance(r[0], dict) else tuple(r) for r in rows]
+
+
 def read_jsonl(path):
     with open(path, encoding="utf-8") as f:
         return [json.loads(line) for line in f if line.strip()]

@@ -115,8 +115,9 @@ datasets:
         self.assertEqual(r.rc, 0, r)
         found = {p["name"]: p["file"] for p in json.loads(r.out) if "name" in p}
         self.assertEqual(set(found), {f[:-3] for f in os.listdir(pslib.PLUGIN_DIR)
-                                      if f.endswith(".so")} | {"sqlite"}, r)
+                                      if f.endswith(".so")} | {"sqlite", "postgres"}, r)
         self.assertIsNone(found["sqlite"])
+        self.assertIsNone(found["postgres"])
         self.assertEqual(os.path.dirname(found["csvfile"]),
                          os.path.realpath(os.path.join(os.path.dirname(BINARY), "plugins")))
         # a copy of the binary with no plugin folder next to it and no path configured: only
@@ -131,6 +132,7 @@ datasets:
         self.assertIn("no plugins found: set plugin_path in a config (--config) or "
                       "PAYSYNC_PLUGIN_PATH", p.stderr)
         self.assertIn("sqlite (sink", p.stdout)
+        self.assertIn("postgres (sink", p.stdout)
 
     def test_check(self):
         csv = self.write("in.csv", HEADER + "\n" + ROW + "\n")

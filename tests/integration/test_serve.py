@@ -1,5 +1,6 @@
 """paysync serve: the platform's pull API driven with curl against a server on a random
-loopback port (docs/serve.md). Rows come from a real `paysync run` into a sqlite sink."""
+loopback port (docs/serve.md). Rows come from a real `paysync run` into a sqlite sink, or
+into a postgres sink when PS_TEST_PG_CONNINFO is set (ctest integration.test_serve.postgres)."""
 import decimal
 import hashlib
 import json
@@ -135,10 +136,12 @@ def curl(port, target, key=None, method=None, headers=(), tmp=None):
 
 
 def write_config(case, extra_serve="", db="var/store.db"):
+    """A fresh store (sqlite at db, or the emptied test database) and the config."""
+    pslib.store_reset()
     case.write("a.csv", CSV_A)
     case.write("b.csv", CSV_B)
     return case.config("""sinks:
-  store: {plugin: sqlite, path: %s}
+  store: %s
 datasets:
   - name: ds_a
     target: {level: project, id: site-a}
@@ -153,7 +156,7 @@ serve:
   keys:
     - {name: platform, key_sha256: %s, datasets: ["*"]}
     - {name: partner, key_sha256: %s, datasets: [ds_a]}
-%s""" % (db, sha(KEY_ALL), sha(KEY_A), extra_serve))
+%s""" % (pslib.store_sink(db), sha(KEY_ALL), sha(KEY_A), extra_serve))
 
 
 def have_curl():
@@ -187,16 +190,12 @@ class ServeTest(pslib.Case):
         return curl(self.srv.port, target, key=key, tmp=self.dir, **kw)
 
     def store_rows(self, lo_ms, hi_ms, datasets=("ds_a", "ds_b")):
-        con = sqlite3.connect("file:%s?mode=ro" % self.db, uri=True)
-        try:
-            q = ("SELECT id, timestamp, payment_amount, payment_currency, transaction_type,"
-                 " customer_id, meter_id, customer_name, customer_category, financing_id,"
-                 " agent_id, latitude, longitude, failed_battery_capacity_count, target_level"
-                 " FROM payments WHERE timestamp_ms BETWEEN ? AND ? AND vanished_run IS NULL"
-                 " AND dataset IN (%s) ORDER BY timestamp_ms, id" % ",".join("?" * len(datasets)))
-            return con.execute(q, (lo_ms, hi_ms) + tuple(datasets)).fetchall()
-        finally:
-            con.close()
+        q = ("SELECT id, timestamp, payment_amount, payment_currency, transaction_type,"
+             " customer_id, meter_id, customer_name, customer_category, financing_id,"
+             " agent_id, latitude, longitude, failed_battery_capacity_count, target_level"
+             " FROM payments WHERE timestamp_ms BETWEEN ? AND ? AND vanished_run IS NULL"
+             " AND dataset IN (%s) ORDER BY timestamp_ms, id" % ",".join("?" * len(datasets)))
+        return pslib.store_query(self.db, q, (lo_ms, hi_ms) + tuple(datasets))
 
     def assert_payments(self, r, ids):
         self.assertEqual(r.status, 200, r)
@@ -495,7 +494,8 @@ class ServeLifecycleTest(pslib.Case):
             self.assertEqual(r.status, 503, r)
             doc = r.json()
             self.assertEqual(doc["status"], "unavailable")
-            self.assertIn("does not exist: run a sync", doc["error"])
+            self.assertIn("is not a paysync store (no schema): run a sync with the postgres sink"
+                          if pslib.postgres() else "does not exist: run a sync", doc["error"])
             r = self.get(srv, API + "?" + DAY)
             self.assertEqual(r.status, 503, r)
             self.assertEqual(r.json(), {"payments": [], "errors":
@@ -514,6 +514,7 @@ class ServeLifecycleTest(pslib.Case):
         finally:
             self.assertEqual(srv.stop(), 0)
 
+    @unittest.skipIf(pslib.postgres(), "SQLite files (test_pg_schema_states on PostgreSQL)")
     def test_store_not_a_database_or_other_schema(self):
         cfg = write_config(self)
         db = self.path("var", "store.db")
@@ -534,6 +535,34 @@ class ServeLifecycleTest(pslib.Case):
             self.assertNotIn(KEY_ALL, srv.text())
         finally:
             srv.stop()
+
+    @unittest.skipUnless(pslib.postgres(), "PostgreSQL only")
+    def test_pg_schema_states(self):
+        """A newer schema, no schema, and a server that went away: 503, then back."""
+        cfg = write_config(self)
+        self.assertEqual(pslib.run("run", cfg).rc, 0)
+        srv = Server(cfg, self.dir)
+        try:
+            self.assertEqual(self.get(srv, "/healthz", key=None).status, 200)
+            for sql, msg in (("UPDATE paysync_schema SET version = 99",
+                              "has schema version 99, newer than this paysync (1)"),
+                             ("DROP TABLE paysync_schema", "is not a paysync store (no schema)")):
+                pslib.psql(sql)
+                r = self.get(srv, "/healthz", key=None)
+                self.assertEqual(r.status, 503, r)
+                self.assertIn(msg, r.json()["error"])
+                self.assertNotIn("password", r.json()["error"])
+                r = self.get(srv, API + "?" + DAY)
+                self.assertEqual(r.status, 503, r)
+                self.assertEqual(r.json()["errors"], "the payment store is unavailable")
+            # a sync brings the schema back (migrations on first use)
+            pslib.store_reset()
+            self.assertEqual(pslib.run("run", cfg).rc, 0)
+            r = self.get(srv, API + "?" + DAY)
+            self.assertEqual(r.status, 200, r)
+            self.assertEqual(len(r.json()["payments"]), 6, r)
+        finally:
+            self.assertEqual(srv.stop(), 0)
 
     @staticmethod
     def make_db(path, version):
@@ -665,7 +694,7 @@ serve:
 """ % sha(KEY_ALL))
         res = pslib.run("serve", cfg, timeout=30)
         self.assertEqual(res.rc, 2, res)
-        self.assertIn("serve reads only a sqlite sink", res.err)
+        self.assertIn("serve reads only a sqlite or postgres sink", res.err)
 
     def test_port_in_use(self):
         cfg = write_config(self)

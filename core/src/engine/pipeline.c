@@ -13,8 +13,8 @@
 #include "engine/protocol.h"
 #include "engine/rowcheck.h"
 #include "engine/rowlog.h"
-#include "model/phonecache.h"
 #include "model/model_fields.h"
+#include "model/phonecache.h"
 #include "plugin/host.h"
 #include "store/run_state.h"
 #include "store/store.h"
@@ -638,8 +638,8 @@ static ps_status run_loop(ds_run *r, ps_arena *batch_arena, ps_error *err)
         ps_status st = pops->next_batch(p->inst, batch_arena, &rb, &e);
         if ((st == PS_OK || st == PS_END) && rb.filtered) {
             /* items the provider left out itself (ABI 2.1): read and filtered, bounded */
-            uint64_t f = rb.filtered > PS_MAX_PROVIDER_FILTERED ? PS_MAX_PROVIDER_FILTERED
-                                                                : rb.filtered;
+            uint64_t f =
+                rb.filtered > PS_MAX_PROVIDER_FILTERED ? PS_MAX_PROVIDER_FILTERED : rb.filtered;
             r->res->read += f;
             r->res->filtered += f;
             r->res->filtered_source += f;
@@ -763,8 +763,12 @@ static ps_status run_dataset(const ps_config *cfg, ps_ds_plan *p, const ps_run_o
     if (!opt->dry_run && p->state_sink) {
         ps_store_ref ref;
         ps_error le = {0};
-        if (ps_store_locate(cfg, p->def, &ref, &le) == PS_OK)
-            state_store = ref.location;
+        if (ps_store_locate(cfg, p->def, &ref, &le) == PS_OK) {
+            if (ps_store_state_location(&ref))
+                state_store = ref.location;
+            else
+                ps_store_ref_free(&ref); /* a database server: no state file */
+        }
     }
     note_attempt(state_store, p, res, "running", NULL);
 

@@ -56,7 +56,7 @@ void ps_serve_store_free(ps_serve_store *s)
 
 const char *ps_serve_store_path(const ps_serve_store *s)
 {
-    return s->ref.location;
+    return ps_store_state_location(&s->ref);
 }
 
 ps_status ps_serve_store_acquire(ps_serve_store *s, ps_store **out, ps_error *err)

@@ -19,7 +19,8 @@ typedef struct ps_serve_store ps_serve_store;
 ps_status ps_serve_store_new(const ps_store_ref *ref, size_t pool, ps_serve_store **out,
                              ps_error *err);
 void ps_serve_store_free(ps_serve_store *s);
-/* The store's location (owned by s). */
+/* The location whose run state file applies to the store (owned by s; NULL when the store
+ * keeps none: ps_store_state_location). */
 const char *ps_serve_store_path(const ps_serve_store *s);
 
 /* Takes a handle (opening one when none is idle) and checks that the store has the schema

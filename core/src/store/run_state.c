@@ -53,8 +53,8 @@ static json_t *load(const char *path, ps_error *err)
     close(fd);
     if (!json_is_object(doc) || !json_is_object(json_object_get(doc, "datasets"))) {
         json_decref(doc);
-        ps_error_setf(err, PS_ERR_IO, "run state file '%s' is not a paysync state file%s%s", PS_SHOWN(path),
-                      doc ? "" : ": ", doc ? "" : je.text);
+        ps_error_setf(err, PS_ERR_IO, "run state file '%s' is not a paysync state file%s%s",
+                      PS_SHOWN(path), doc ? "" : ": ", doc ? "" : je.text);
         return NULL;
     }
     return doc;
@@ -166,6 +166,8 @@ ps_attempt_verdict ps_run_state_verdict(const ps_run_attempt *a, int store_has_r
 
 void ps_run_state_apply(const char *location, ps_store_stats **stats, size_t *n)
 {
+    if (!location)
+        return; /* a store without a state file (ps_store_state_location) */
     char *path = ps_run_state_path(location);
     ps_error err = {0};
     json_t *doc = NULL;

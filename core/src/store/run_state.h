@@ -50,10 +50,10 @@ ps_status ps_run_state_read(const char *location, const char *dataset, ps_run_at
 ps_attempt_verdict ps_run_state_verdict(const ps_run_attempt *a, int store_has_run,
                                         int64_t store_started_ms);
 
-/* For /healthz and /metrics: applies every dataset's unrecorded failed or interrupted attempt
- * to the store's statistics (runs_failed + 1, last_run_ok 0, last_run_ms its start), adding an
- * entry for a dataset the store has no run of. *stats may be reallocated. Unreadable state
- * files are ignored (the store's own figures stay). */
+/* For /healthz and /metrics (location NULL: nothing to apply): applies every dataset's unrecorded
+ * failed or interrupted attempt to the store's statistics (runs_failed + 1, last_run_ok 0,
+ * last_run_ms its start), adding an entry for a dataset the store has no run of. *stats may be
+ * reallocated. Unreadable state files are ignored (the store's own figures stay). */
 void ps_run_state_apply(const char *location, ps_store_stats **stats, size_t *n);
 
 #endif

@@ -2,8 +2,9 @@
  * with change tracking, run history and provider cursors; `status`, `export`, `run --due`,
  * the daemon and `serve` read it. This header is the seam between the core and a store
  * implementation (a backend): the writer is the backend's sink (built in, named like a
- * plugin in configs), the reader is the table of queries below. Today's one backend is
- * SQLite (sqlite_store.h); the schema of its database is in store_schema.h.
+ * plugin in configs), the reader is the table of queries below. The backends: SQLite
+ * (sqlite_store.h; the schema of its database is in store_schema.h) and PostgreSQL
+ * (pg_store.h, pg_schema.h).
  *
  * Readers never block the writer and see only committed datasets. A ps_store and its
  * iterators belong to one thread at a time. Nothing outside core/src/store knows a
@@ -36,7 +37,7 @@ typedef struct ps_store_run {
     int64_t started_ms, finished_ms;
     uint64_t read, accepted, rejected, blank, duplicates, warnings;
     uint64_t filtered; /* rows dropped by mapping.filters */
-    int has_changes; /* 1 when the four counts below were recorded (successful runs) */
+    int has_changes;   /* 1 when the four counts below were recorded (successful runs) */
     uint64_t inserted, changed, unchanged, vanished;
 } ps_store_run;
 
@@ -136,6 +137,12 @@ typedef struct ps_store_backend {
     char *(*locate)(const ps_kv *opts, size_t nopts, const char *config_dir);
     /* 1 when something exists at location (a store was written there, or is being). */
     int (*exists)(const char *location);
+    /* The location as messages and `status` show it, without secrets (malloc'd; NULL when
+     * out of memory). NULL: the location itself (a file path). */
+    char *(*shown)(const char *location);
+    /* 1 when the store keeps no run state file beside its location (store/run_state.h):
+     * a database server rather than a file. */
+    int no_state_file;
 
     /* The reader. open: read-only, waiting up to wait_ms for a writer's lock; errors
      * (PS_ERR_IO naming the location): missing, unreadable, not a paysync store, schema
@@ -199,6 +206,14 @@ void ps_store_ref_free(ps_store_ref *ref);
 
 /* 1 when the store at ref exists (a sync created it). */
 int ps_store_exists(const ps_store_ref *ref);
+
+/* The store's location as messages and `status` show it (a PostgreSQL connection string
+ * without its password). malloc'd; NULL when out of memory. */
+char *ps_store_shown(const ps_store_ref *ref);
+
+/* The location whose run state file (store/run_state.h) records the store's run attempts:
+ * ref->location for a file store, NULL for a store that keeps none (PostgreSQL). */
+const char *ps_store_state_location(const ps_store_ref *ref);
 
 /* ---- the source's header between runs (the column_missing warning) -------------------- */
 

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "store/pg_store.h"
 #include "store/sqlite_store.h"
 #include "store/store_schema.h"
 
@@ -12,7 +13,7 @@ const char *const PS_STORE_ROW_OUTCOMES[PS_STORE_NOUTCOMES] = {
     "read",     "accepted", "rejected",  "blank",    "duplicates", "warnings",
     "inserted", "changed",  "unchanged", "vanished", "filtered"};
 
-static const ps_store_backend *const backends[] = {&ps_store_sqlite};
+static const ps_store_backend *const backends[] = {&ps_store_sqlite, &ps_store_postgres};
 #define NBACKENDS (sizeof backends / sizeof backends[0])
 
 size_t ps_store_backend_count(void)
@@ -91,6 +92,16 @@ void ps_store_ref_free(ps_store_ref *ref)
 int ps_store_exists(const ps_store_ref *ref)
 {
     return ref->backend->exists(ref->location);
+}
+
+char *ps_store_shown(const ps_store_ref *ref)
+{
+    return ref->backend->shown ? ref->backend->shown(ref->location) : strdup(ref->location);
+}
+
+const char *ps_store_state_location(const ps_store_ref *ref)
+{
+    return ref->backend->no_state_file ? NULL : ref->location;
 }
 
 ps_status ps_store_previous_columns(const char *plugin, void *writer, char ***prev, size_t *n,

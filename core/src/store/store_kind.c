@@ -5,7 +5,7 @@
 #include <stddef.h>
 #include <string.h>
 
-static const char *const kinds[] = {PS_SQLITE_PLUGIN};
+static const char *const kinds[] = {PS_SQLITE_PLUGIN, PS_POSTGRES_PLUGIN};
 
 int ps_store_kind_known(const char *plugin)
 {
@@ -17,5 +17,5 @@ int ps_store_kind_known(const char *plugin)
 
 const char *ps_store_kinds(void)
 {
-    return PS_SQLITE_PLUGIN; /* join the names with " or " when a second backend comes */
+    return PS_SQLITE_PLUGIN " or " PS_POSTGRES_PLUGIN;
 }

@@ -6,11 +6,13 @@
 
 /* The plugin name of the SQLite backend's sink. */
 #define PS_SQLITE_PLUGIN "sqlite"
+/* The plugin name of the PostgreSQL backend's sink. */
+#define PS_POSTGRES_PLUGIN "postgres"
 
 /* 1 when plugin names a store's sink (one of the built-in backends of store.h), else 0. */
 int ps_store_kind_known(const char *plugin);
 
-/* The stores' plugin names for messages ("sqlite"); static storage. */
+/* The stores' plugin names for messages ("sqlite or postgres"); static storage. */
 const char *ps_store_kinds(void);
 
 #endif

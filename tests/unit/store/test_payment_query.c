@@ -1,12 +1,16 @@
-/* The store's one payment query: a store written by the real sqlite writer, found through
- * the config (ps_store_locate), read the way `export` reads it (ps_store_payments on one
+/* The store's one payment query: a store written by the real writer, found through the
+ * config (ps_store_locate), read the way `export` reads it (ps_store_payments on one
  * dataset) and the way serve reads it (ps_serve_store_payments over a key's datasets) gives
- * the same payments in the same order for the same filters. */
+ * the same payments in the same order for the same filters. On SQLite, or on PostgreSQL when
+ * PS_TEST_PG_CONNINFO names a database (ctest unit.test_payment_query.postgres runs it so
+ * against a throwaway cluster: tests/integration/pg_run.py); that database is emptied. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 
 #include <cmocka.h>
+
+#include <libpq-fe.h>
 
 #include "model/decimal.h"
 #include "serve/serve_store.h"
@@ -44,14 +48,40 @@ static void run(fx *f, const char *dataset, const char *target, const char *run_
         fail_msg("commit %s: %s", dataset, err.message);
 }
 
+/* The PostgreSQL database under test, or NULL: SQLite. */
+static const char *pg_conninfo(void)
+{
+    const char *c = getenv("PS_TEST_PG_CONNINFO");
+    return c && *c ? c : NULL;
+}
+
+/* Empties the PostgreSQL database (every test starts from no store). */
+static void pg_reset(const char *conninfo)
+{
+    PGconn *c = PQconnectdb(conninfo);
+    if (PQstatus(c) != CONNECTION_OK)
+        fail_msg("connect %s: %s", conninfo, PQerrorMessage(c));
+    PGresult *r = PQexec(c, "SET client_min_messages = warning; DROP SCHEMA public CASCADE;"
+                            " CREATE SCHEMA public");
+    if (PQresultStatus(r) != PGRES_COMMAND_OK)
+        fail_msg("reset: %s", PQerrorMessage(c));
+    PQclear(r);
+    PQfinish(c);
+}
+
 static int setup(void **state)
 {
     fx *f = calloc(1, sizeof *f);
     assert_non_null(f);
-    const ps_store_backend *b = ps_store_backend_find("sqlite");
+    const char *pg = pg_conninfo();
+    const ps_store_backend *b = ps_store_backend_find(pg ? "postgres" : "sqlite");
     assert_non_null(b);
     f->sink = sth_sink_new(b->sink(), "store", "var/paysync.db");
     assert_non_null(f->sink);
+    if (pg) {
+        pg_reset(pg);
+        sth_set(&f->sink->h, "conninfo", pg);
+    }
     ps_error err = {0};
     if (sth_sink_create(f->sink, &err) != PS_OK)
         fail_msg("create: %s", err.message);
@@ -66,30 +96,36 @@ static int setup(void **state)
     run(f, "south", "site-s", "r1", s1, t2, 4);
 
     /* The config that names this store: path relative to the config's folder. */
-    char cfgpath[400];
+    char cfgpath[400], db[300], cfgtext[2048];
     snprintf(cfgpath, sizeof cfgpath, "%s/paysync.yaml", f->sink->dir);
-    assert_int_equal(sth_write_file(cfgpath, "sinks:\n"
-                                             "  export: {plugin: jsonl, path: out/p.jsonl}\n"
-                                             "  db: {plugin: sqlite, path: var/paysync.db}\n"
-                                             "  other: {plugin: sqlite}\n"
-                                             "datasets:\n"
-                                             "  - name: north\n"
-                                             "    target: {level: project, id: site-n}\n"
-                                             "    source: {plugin: csvfile, path: n.csv}\n"
-                                             "    sinks: [export, db]\n"
-                                             "  - name: south\n"
-                                             "    target: {level: project, id: site-s}\n"
-                                             "    source: {plugin: csvfile, path: s.csv}\n"
-                                             "    sinks: [db]\n"
-                                             "  - name: default_path\n"
-                                             "    target: {level: project, id: site-d}\n"
-                                             "    source: {plugin: csvfile, path: d.csv}\n"
-                                             "    sinks: [export, other, db]\n"
-                                             "  - name: files_only\n"
-                                             "    target: {level: project, id: site-f}\n"
-                                             "    source: {plugin: csvfile, path: f.csv}\n"
-                                             "    sinks: [export]\n"),
-                     0);
+    if (pg)
+        snprintf(db, sizeof db, "{plugin: postgres, conninfo: \"%s\"}", pg);
+    else
+        snprintf(db, sizeof db, "{plugin: sqlite, path: var/paysync.db}");
+    snprintf(cfgtext, sizeof cfgtext,
+             "sinks:\n"
+             "  export: {plugin: jsonl, path: out/p.jsonl}\n"
+             "  db: %s\n"
+             "  other: {plugin: sqlite}\n"
+             "datasets:\n"
+             "  - name: north\n"
+             "    target: {level: project, id: site-n}\n"
+             "    source: {plugin: csvfile, path: n.csv}\n"
+             "    sinks: [export, db]\n"
+             "  - name: south\n"
+             "    target: {level: project, id: site-s}\n"
+             "    source: {plugin: csvfile, path: s.csv}\n"
+             "    sinks: [db]\n"
+             "  - name: default_path\n"
+             "    target: {level: project, id: site-d}\n"
+             "    source: {plugin: csvfile, path: d.csv}\n"
+             "    sinks: [export, other, db]\n"
+             "  - name: files_only\n"
+             "    target: {level: project, id: site-f}\n"
+             "    source: {plugin: csvfile, path: f.csv}\n"
+             "    sinks: [export]\n",
+             db);
+    assert_int_equal(sth_write_file(cfgpath, cfgtext), 0);
     if (ps_config_load(cfgpath, &f->cfg, &err) != PS_OK)
         fail_msg("config: %s", err.message);
     *state = f;
@@ -179,8 +215,16 @@ static void test_locate(void **state)
     ps_error err = {0};
     const ps_dataset_def *north = ps_config_dataset(f->cfg, "north");
     assert_int_equal(ps_store_locate(f->cfg, north, &f->ref, &err), PS_OK);
-    assert_string_equal(f->ref.location, f->sink->path); /* <config dir>/var/paysync.db */
-    assert_ptr_equal(f->ref.backend, ps_store_backend_find("sqlite"));
+    const char *pg = pg_conninfo();
+    if (pg) { /* the location of a postgres store is its connection string */
+        assert_string_equal(f->ref.location, pg);
+        assert_ptr_equal(f->ref.backend, ps_store_backend_find("postgres"));
+        assert_null(ps_store_state_location(&f->ref));
+    } else {
+        assert_string_equal(f->ref.location, f->sink->path); /* <config dir>/var/paysync.db */
+        assert_ptr_equal(f->ref.backend, ps_store_backend_find("sqlite"));
+        assert_string_equal(ps_store_state_location(&f->ref), f->ref.location);
+    }
     assert_true(ps_store_exists(&f->ref));
     /* the first store among a dataset's sinks; no path option: var/paysync.db next to the
      * config */
@@ -201,9 +245,10 @@ static void test_locate(void **state)
                      PS_ERR_CONFIG);
     assert_null(ps_store_backend_find("jsonl"));
     assert_false(ps_store_kind_known("jsonl"));
-    assert_string_equal(ps_store_kinds(), "sqlite");
+    assert_string_equal(ps_store_kinds(), "sqlite or postgres");
+    assert_true(ps_store_kind_known("postgres"));
     /* the config parser's list of store kinds (store_kind.c) is the list of backends */
-    assert_int_equal(ps_store_backend_count(), 1);
+    assert_int_equal(ps_store_backend_count(), 2);
     for (size_t i = 0; i < ps_store_backend_count(); i++) {
         assert_true(ps_store_kind_known(ps_store_backend_at(i)->plugin));
         assert_ptr_equal(ps_store_backend_find(ps_store_backend_at(i)->plugin),

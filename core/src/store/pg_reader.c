@@ -1,0 +1,605 @@
+/* paysync store: the PostgreSQL backend's reader (store.h, pg_store.h): read-only sessions,
+ * the payment query, run history and statistics, with the same meaning as the SQLite
+ * reader's (store.c). Iterators read through server-side cursors, PG_FETCH rows at a time,
+ * inside one read-only transaction per handle while any iterator is open. */
+#include "store/pg_store.h"
+#include "store/store.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store/pg_schema.h"
+#include "store/sqlite_columns.h" /* ps_sqlite_names_parse */
+#include "store/store_schema.h"
+
+#define PG_FETCH 1000
+
+typedef struct pg_store {
+    ps_store base;
+    PGconn *db;
+    char *shown;
+    int open_iters; /* iterators with a cursor: the read-only transaction is open */
+    unsigned next_cursor;
+} pg_store;
+
+enum iter_kind { IT_DATASETS, IT_PAYMENTS, IT_RUNS };
+
+typedef struct pg_iter {
+    ps_store_iter base;
+    pg_store *s;
+    enum iter_kind kind;
+    char cursor[32];
+    PGresult *res; /* the current block of rows */
+    int row, done;
+} pg_iter;
+
+static pg_store *PG(ps_store *s)
+{
+    return (pg_store *)s;
+}
+
+static pg_iter *IT(ps_store_iter *it)
+{
+    return (pg_iter *)it;
+}
+
+#define RUN_COLS                                                                                   \
+    "r.run_id, r.dataset, r.started, r.finished, r.outcome, r.error, r.started_ms,"                \
+    " r.finished_ms, r.read, r.accepted, r.rejected, r.blank, r.duplicates, r.warnings,"           \
+    " r.inserted, r.changed, r.unchanged, r.vanished, r.filtered"
+
+static ps_status db_error(pg_store *s, const PGresult *r, const char *what, ps_error *err)
+{
+    char m[512];
+    return ps_error_setf(err, PS_ERR_IO, "store '%s': %s failed: %s", s->shown, what,
+                         ps_pg_message(s->db, r, m, sizeof m));
+}
+
+/* Present unless the server is reachable and holds no paysync schema. */
+static int pg_exists(const char *location)
+{
+    char *shown = ps_pg_shown(location);
+    PGconn *c = NULL;
+    ps_error err = {0};
+    int v = 1;
+    if (shown && ps_pg_connect(location, shown, 5, &c, &err) == PS_OK) {
+        char m[256];
+        v = ps_pg_schema_version(c, m, sizeof m) != 0;
+        PQfinish(c);
+    }
+    free(shown);
+    return v;
+}
+
+static void pg_close(ps_store *ps)
+{
+    pg_store *s = PG(ps);
+    if (!s)
+        return;
+    PQfinish(s->db);
+    free(s->shown);
+    free(s);
+}
+
+static ps_status pg_check(ps_store *ps, ps_error *err)
+{
+    pg_store *s = PG(ps);
+    char m[512];
+    if (PQstatus(s->db) != CONNECTION_OK)
+        return ps_error_setf(err, PS_ERR_IO, "store '%s': connection lost", s->shown);
+    int v = ps_pg_schema_version(s->db, m, sizeof m);
+    if (v < 0)
+        return ps_error_setf(err, PS_ERR_IO, "store '%s': reading the schema version failed: %s",
+                             s->shown, m);
+    if (v == 0)
+        return ps_error_setf(err, PS_ERR_IO,
+                             "store '%s' is not a paysync store (no schema): run a sync with the "
+                             "postgres sink first",
+                             s->shown);
+    if (v < PS_PG_SCHEMA_VERSION)
+        return ps_error_setf(err, PS_ERR_IO,
+                             "store '%s' has schema version %d, older than this paysync (%d): "
+                             "run a sync with the postgres sink once to upgrade it",
+                             s->shown, v, PS_PG_SCHEMA_VERSION);
+    if (v > PS_PG_SCHEMA_VERSION)
+        return ps_error_setf(err, PS_ERR_IO,
+                             "store '%s' has schema version %d, newer than this paysync (%d): "
+                             "upgrade paysync",
+                             s->shown, v, PS_PG_SCHEMA_VERSION);
+    return PS_OK;
+}
+
+static ps_status pg_open(const char *location, int wait_ms, ps_store **out, ps_error *err)
+{
+    *out = NULL;
+    pg_store *s = calloc(1, sizeof *s);
+    if (!s || !(s->shown = ps_pg_shown(location))) {
+        free(s);
+        return ps_error_setf(err, PS_ERR_NOMEM, "out of memory");
+    }
+    s->base.backend = &ps_store_postgres;
+    ps_status st = ps_pg_connect(location, s->shown, wait_ms / 1000 + 2, &s->db, err);
+    char m[512];
+    if (st == PS_OK && ps_pg_exec(s->db, "SET default_transaction_read_only = on", m, sizeof m))
+        st = ps_error_setf(err, PS_ERR_IO, "store '%s': %s", s->shown, m);
+    if (st == PS_OK)
+        st = pg_check(&s->base, err);
+    if (st != PS_OK) {
+        pg_close(&s->base);
+        return st;
+    }
+    *out = &s->base;
+    return PS_OK;
+}
+
+/* Opens a cursor over sql with text parameters. */
+static ps_status start(pg_store *s, enum iter_kind kind, const char *sql, int n,
+                       const char *const *params, ps_store_iter **it, ps_error *err)
+{
+    *it = NULL;
+    pg_iter *i = calloc(1, sizeof *i);
+    size_t cap = strlen(sql) + 64;
+    char *decl = malloc(cap);
+    if (!i || !decl) {
+        free(i);
+        free(decl);
+        return ps_error_setf(err, PS_ERR_NOMEM, "out of memory");
+    }
+    char m[512];
+    if (s->open_iters == 0 &&
+        ps_pg_exec(s->db, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", m, sizeof m) != 0) {
+        free(i);
+        free(decl);
+        return ps_error_setf(err, PS_ERR_IO, "store '%s': reading failed: %s", s->shown, m);
+    }
+    snprintf(i->cursor, sizeof i->cursor, "ps_c%u", s->next_cursor++);
+    snprintf(decl, cap, "DECLARE %s NO SCROLL CURSOR FOR %s", i->cursor, sql);
+    PGresult *r = PQexecParams(s->db, decl, n, NULL, params, NULL, NULL, 0);
+    free(decl);
+    if (!r || PQresultStatus(r) != PGRES_COMMAND_OK) {
+        ps_status e = db_error(s, r, "preparing a query", err);
+        PQclear(r);
+        if (s->open_iters == 0)
+            ps_pg_exec(s->db, "ROLLBACK", NULL, 0);
+        free(i);
+        return e;
+    }
+    PQclear(r);
+    s->open_iters++;
+    i->base.backend = &ps_store_postgres;
+    i->s = s;
+    i->kind = kind;
+    *it = &i->base;
+    return PS_OK;
+}
+
+static void pg_iter_free(ps_store_iter *pit)
+{
+    if (!pit)
+        return;
+    pg_iter *it = IT(pit);
+    PQclear(it->res);
+    pg_store *s = it->s;
+    char sql[64];
+    snprintf(sql, sizeof sql, "CLOSE %s", it->cursor);
+    if (ps_pg_exec(s->db, sql, NULL, 0) != 0 || --s->open_iters == 0) {
+        ps_pg_exec(s->db, "ROLLBACK", NULL, 0); /* read only: nothing to keep */
+        s->open_iters = 0;
+    }
+    free(it);
+}
+
+/* Moves to the next row: PS_OK (it->res, it->row), PS_END, or PS_ERR_IO. */
+static ps_status step(pg_iter *it, ps_error *err)
+{
+    if (it->res && it->row + 1 < PQntuples(it->res)) {
+        it->row++;
+        return PS_OK;
+    }
+    if (it->done)
+        return PS_END;
+    PQclear(it->res);
+    char sql[64];
+    snprintf(sql, sizeof sql, "FETCH %d FROM %s", PG_FETCH, it->cursor);
+    it->res = PQexec(it->s->db, sql);
+    if (!it->res || PQresultStatus(it->res) != PGRES_TUPLES_OK) {
+        ps_status e = db_error(it->s, it->res, "reading", err);
+        PQclear(it->res);
+        it->res = NULL;
+        it->done = 1;
+        return e;
+    }
+    it->row = 0;
+    if (PQntuples(it->res) < PG_FETCH)
+        it->done = 1;
+    return PQntuples(it->res) > 0 ? PS_OK : PS_END;
+}
+
+static const char *text(const pg_iter *it, int col)
+{
+    return PQgetisnull(it->res, it->row, col) ? NULL : PQgetvalue(it->res, it->row, col);
+}
+
+static uint64_t u64(const pg_iter *it, int col)
+{
+    return ps_pg_u64(it->res, it->row, col);
+}
+
+static void read_run(const pg_iter *it, int c, ps_store_run *r)
+{
+    memset(r, 0, sizeof *r);
+    r->run_id = text(it, c);
+    r->dataset = text(it, c + 1);
+    r->started = text(it, c + 2);
+    r->finished = text(it, c + 3);
+    r->outcome = text(it, c + 4);
+    r->error = text(it, c + 5);
+    r->started_ms = ps_pg_i64(it->res, it->row, c + 6);
+    r->finished_ms = ps_pg_i64(it->res, it->row, c + 7);
+    uint64_t *counts[6] = {&r->read,  &r->accepted,   &r->rejected,
+                           &r->blank, &r->duplicates, &r->warnings};
+    for (int i = 0; i < 6; i++)
+        *counts[i] = u64(it, c + 8 + i);
+    r->has_changes = !PQgetisnull(it->res, it->row, c + 14);
+    r->inserted = u64(it, c + 14);
+    r->changed = u64(it, c + 15);
+    r->unchanged = u64(it, c + 16);
+    r->vanished = u64(it, c + 17);
+    r->filtered = u64(it, c + 18);
+}
+
+static ps_status pg_datasets(ps_store *s, ps_store_iter **it, ps_error *err)
+{
+    return start(PG(s), IT_DATASETS,
+                 "WITH names(dataset) AS (SELECT dataset FROM runs UNION SELECT DISTINCT dataset"
+                 " FROM payments),"
+                 " published AS (SELECT dataset FROM cursors)"
+                 " SELECT n.dataset,"
+                 " (SELECT count(*) FROM payments p WHERE p.dataset = n.dataset"
+                 "  AND p.vanished_run IS NULL AND n.dataset IN (SELECT dataset FROM published)),"
+                 " (SELECT count(*) FROM payments p WHERE p.dataset = n.dataset"
+                 "  AND p.vanished_run IS NOT NULL AND n.dataset IN"
+                 "  (SELECT dataset FROM published)),"
+                 " (SELECT o.finished FROM runs o WHERE o.dataset = n.dataset AND o.outcome = 'ok'"
+                 "  ORDER BY o.started_ms DESC, o.run_id DESC LIMIT 1),"
+                 " r.run_id IS NOT NULL, " RUN_COLS " FROM names n LEFT JOIN LATERAL"
+                 " (SELECT * FROM runs x WHERE x.dataset = n.dataset AND NOT " PS_PG_RUNNING(
+                     "x") "  ORDER BY x.started_ms DESC, x.run_id DESC LIMIT 1) r ON true"
+                          " ORDER BY n.dataset COLLATE \"C\"",
+                 0, NULL, it, err);
+}
+
+static ps_status pg_next_dataset(ps_store_iter *pit, ps_store_dataset *out, ps_error *err)
+{
+    pg_iter *it = IT(pit);
+    if (it->kind != IT_DATASETS)
+        return ps_error_setf(err, PS_ERR_USAGE, "iterator is not a dataset iterator");
+    ps_status st = step(it, err);
+    if (st != PS_OK)
+        return st;
+    memset(out, 0, sizeof *out);
+    out->name = text(it, 0);
+    out->payments = u64(it, 1);
+    out->vanished = u64(it, 2);
+    out->last_ok_finished = text(it, 3);
+    const char *has = text(it, 4);
+    out->has_run = has && has[0] == 't';
+    if (out->has_run)
+        read_run(it, 5, &out->last_run);
+    return PS_OK;
+}
+
+enum {
+    PC_FIELD0 = 1,
+    PC_TIMESTAMP_MS = PC_FIELD0 + PS_FIELD_COUNT,
+    PC_AMOUNT_UNITS,
+    PC_AMOUNT_SCALE,
+    PC_TARGET_LEVEL,
+    PC_TARGET_ID,
+    PC_SOURCE_ROW,
+    PC_FIRST_SEEN,
+    PC_LAST_SEEN,
+    PC_VANISHED
+};
+
+/* The payment query: every filter a parameter. Same order as SQLite's: byte order of IDs and
+ * dataset names (COLLATE "C"). */
+static ps_status pg_payments(ps_store *ps, const ps_store_query *q, ps_store_iter **it,
+                             ps_error *err)
+{
+    pg_store *s = PG(ps);
+    size_t cap = 2048 + 8 * q->ndatasets;
+    char *sql = malloc(cap);
+    const char **params = calloc(q->ndatasets + 6, sizeof *params);
+    char from[24], to[24];
+    if (!sql || !params) {
+        free(sql);
+        free(params);
+        return ps_error_setf(err, PS_ERR_NOMEM, "out of memory");
+    }
+    int np = 0;
+    size_t n = (size_t)snprintf(sql, cap, "SELECT dataset");
+    for (int f = 0; f < PS_FIELD_COUNT; f++)
+        n += (size_t)snprintf(sql + n, cap - n, ", %s", ps_store_field_column(f));
+    n += (size_t)snprintf(
+        sql + n, cap - n,
+        ", timestamp_ms, amount_units, amount_scale, target_level, target_id,"
+        " source_row, first_seen_run,"
+        " CASE WHEN vanished_run IS NULL THEN coalesce((SELECT c.run_id FROM cursors c"
+        " WHERE c.dataset = payments.dataset), last_seen_run)"
+        " ELSE last_seen_run END, vanished_run FROM payments"
+        " WHERE dataset IN (SELECT dataset FROM cursors)");
+    if (!q->unbounded) {
+        snprintf(from, sizeof from, "%lld", (long long)q->from_ms);
+        snprintf(to, sizeof to, "%lld", (long long)q->to_ms);
+        params[np++] = from;
+        params[np++] = to;
+        n +=
+            (size_t)snprintf(sql + n, cap - n, " AND timestamp_ms BETWEEN $%d AND $%d", np - 1, np);
+    }
+    if (q->ndatasets) {
+        n += (size_t)snprintf(sql + n, cap - n, " AND dataset IN (");
+        for (size_t i = 0; i < q->ndatasets; i++) {
+            params[np++] = q->datasets[i];
+            n += (size_t)snprintf(sql + n, cap - n, i ? ",$%d" : "$%d", np);
+        }
+        n += (size_t)snprintf(sql + n, cap - n, ")");
+    } else if (q->recorded_only) {
+        n += (size_t)snprintf(sql + n, cap - n, " AND dataset IN (SELECT dataset FROM runs)");
+    }
+    if (q->target_id) {
+        params[np++] = q->target_id;
+        n += (size_t)snprintf(sql + n, cap - n, " AND target_id = $%d", np);
+    }
+    if (q->financing_id) {
+        params[np++] = q->financing_id;
+        n += (size_t)snprintf(sql + n, cap - n, " AND financing_id = $%d", np);
+    }
+    if (q->meter_id) {
+        params[np++] = q->meter_id;
+        n += (size_t)snprintf(sql + n, cap - n, " AND meter_id = $%d", np);
+    }
+    if (!q->include_vanished)
+        n += (size_t)snprintf(sql + n, cap - n, " AND vanished_run IS NULL");
+    snprintf(sql + n, cap - n, " ORDER BY timestamp_ms, id COLLATE \"C\", dataset COLLATE \"C\"");
+    ps_status st = start(s, IT_PAYMENTS, sql, np, params, it, err);
+    free(sql);
+    free(params);
+    return st;
+}
+
+static ps_status pg_next_payment(ps_store_iter *pit, ps_store_payment *out, ps_error *err)
+{
+    pg_iter *it = IT(pit);
+    if (it->kind != IT_PAYMENTS)
+        return ps_error_setf(err, PS_ERR_USAGE, "iterator is not a payment iterator");
+    ps_status st = step(it, err);
+    if (st != PS_OK)
+        return st;
+    memset(out, 0, sizeof *out);
+    out->dataset = text(it, 0);
+    for (int f = 0; f < PS_FIELD_COUNT; f++)
+        out->field[f] = text(it, PC_FIELD0 + f);
+    out->timestamp_ms = ps_pg_i64(it->res, it->row, PC_TIMESTAMP_MS);
+    out->amount.units = ps_pg_i64(it->res, it->row, PC_AMOUNT_UNITS);
+    int64_t scale = ps_pg_i64(it->res, it->row, PC_AMOUNT_SCALE);
+    out->amount.scale = (uint8_t)(scale < 0 ? 0 : scale > 255 ? 255 : scale);
+    out->target_level = ps_store_target_level_parse(text(it, PC_TARGET_LEVEL));
+    out->target_id = text(it, PC_TARGET_ID);
+    out->source_row = u64(it, PC_SOURCE_ROW);
+    out->first_seen_run = text(it, PC_FIRST_SEEN);
+    out->last_seen_run = text(it, PC_LAST_SEEN);
+    out->vanished_run = text(it, PC_VANISHED);
+    return PS_OK;
+}
+
+static ps_status pg_runs(ps_store *s, const char *dataset, size_t limit, ps_store_iter **it,
+                         ps_error *err)
+{
+    char sql[1024], lim[32] = "";
+    if (limit)
+        snprintf(lim, sizeof lim, " LIMIT %llu", (unsigned long long)limit);
+    snprintf(sql, sizeof sql,
+             "SELECT " RUN_COLS " FROM runs r WHERE ($1::text IS NULL OR r.dataset = $1)"
+             " AND NOT " PS_PG_RUNNING("r") " ORDER BY r.started_ms DESC, r.run_id DESC,"
+                                            " r.dataset COLLATE \"C\"%s",
+             lim);
+    const char *p[1] = {dataset};
+    return start(PG(s), IT_RUNS, sql, 1, p, it, err);
+}
+
+static ps_status pg_next_run(ps_store_iter *pit, ps_store_run *out, ps_error *err)
+{
+    pg_iter *it = IT(pit);
+    if (it->kind != IT_RUNS)
+        return ps_error_setf(err, PS_ERR_USAGE, "iterator is not a run iterator");
+    ps_status st = step(it, err);
+    if (st != PS_OK)
+        return st;
+    read_run(it, 0, out);
+    return PS_OK;
+}
+
+static void stats_free(ps_store_stats *s, size_t n)
+{
+    for (size_t i = 0; s && i < n; i++) {
+        free(s[i].dataset);
+        for (size_t k = 0; k < s[i].ncodes; k++)
+            free(s[i].codes[k].code);
+        free(s[i].codes);
+        for (size_t k = 0; k < s[i].nwcodes; k++)
+            free(s[i].wcodes[k].code);
+        free(s[i].wcodes);
+    }
+    free(s);
+}
+
+static ps_store_stats *entry(ps_store_stats **v, size_t *n, size_t *cap, const char *name, int add)
+{
+    for (size_t i = 0; i < *n; i++)
+        if (strcmp((*v)[i].dataset, name) == 0)
+            return &(*v)[i];
+    if (!add)
+        return NULL;
+    if (*n == *cap) {
+        size_t nc = *cap ? *cap * 2 : 8;
+        ps_store_stats *nv = realloc(*v, nc * sizeof *nv);
+        if (!nv)
+            return NULL;
+        *v = nv;
+        *cap = nc;
+    }
+    ps_store_stats *e = &(*v)[*n];
+    memset(e, 0, sizeof *e);
+    if (!(e->dataset = strdup(name)))
+        return NULL;
+    e->last_success_duration_ms = -1;
+    (*n)++;
+    return e;
+}
+
+static const char q_counts[] =
+    "SELECT dataset, outcome, count(*), sum(read), sum(accepted), sum(rejected), sum(blank),"
+    " sum(duplicates), sum(warnings), sum(inserted), sum(changed), sum(unchanged),"
+    " sum(vanished), sum(filtered) FROM runs r WHERE NOT " PS_PG_RUNNING(
+        "r") " GROUP BY dataset, outcome ORDER BY dataset COLLATE \"C\"";
+static const char q_success[] =
+    "SELECT DISTINCT ON (dataset) dataset, coalesce(finished_ms, started_ms), started_ms,"
+    " finished_ms FROM runs WHERE outcome = 'ok'"
+    " ORDER BY dataset, coalesce(finished_ms, started_ms) DESC NULLS LAST";
+static const char q_last[] =
+    "SELECT DISTINCT ON (dataset) dataset, coalesce(started_ms, finished_ms), outcome"
+    " FROM runs r WHERE NOT " PS_PG_RUNNING(
+        "r") " ORDER BY dataset, coalesce(started_ms, finished_ms) DESC NULLS LAST";
+static const char q_codes[] = "SELECT dataset, code, sum(count) FROM run_rejects"
+                              " GROUP BY dataset, code ORDER BY dataset, code COLLATE \"C\"";
+static const char q_wcodes[] = "SELECT dataset, code, sum(count) FROM run_warnings"
+                               " GROUP BY dataset, code ORDER BY dataset, code COLLATE \"C\"";
+static const char q_guard[] = "SELECT dataset, count(*) FROM runs WHERE outcome = 'failed'"
+                              " AND error LIKE 'vanish!_guard:%' ESCAPE '!' GROUP BY dataset";
+
+static ps_status pg_stats(ps_store *ps, ps_store_stats **out, size_t *nout, ps_error *err)
+{
+    pg_store *store = PG(ps);
+    ps_store_stats *v = NULL;
+    size_t n = 0, cap = 0;
+    const char *const qs[6] = {q_counts, q_success, q_last, q_codes, q_guard, q_wcodes};
+    ps_status st = PS_OK;
+    for (int qi = 0; qi < 6 && st == PS_OK; qi++) {
+        PGresult *r = PQexec(store->db, qs[qi]);
+        if (!r || PQresultStatus(r) != PGRES_TUPLES_OK) {
+            st = db_error(store, r, "reading the run statistics", err);
+            PQclear(r);
+            break;
+        }
+        for (int row = 0; row < PQntuples(r) && st == PS_OK; row++) {
+            const char *name = PQgetisnull(r, row, 0) ? NULL : PQgetvalue(r, row, 0);
+            ps_store_stats *e = name ? entry(&v, &n, &cap, name, qi == 0) : NULL;
+            if (!e) {
+                if (qi == 0 && name)
+                    st = ps_error_setf(err, PS_ERR_NOMEM, "out of memory");
+                continue;
+            }
+            if (qi == 0) {
+                const char *outcome = PQgetvalue(r, row, 1);
+                uint64_t runs = ps_pg_u64(r, row, 2);
+                if (strcmp(outcome, "ok") == 0)
+                    e->runs_ok += runs;
+                else
+                    e->runs_failed += runs;
+                for (int k = 0; k < PS_STORE_NOUTCOMES; k++)
+                    e->rows[k] += ps_pg_u64(r, row, 3 + k);
+            } else if (qi == 4) {
+                e->guard_trips = ps_pg_u64(r, row, 1);
+            } else if (qi == 3 || qi == 5) {
+                struct ps_store_code_count **tab = qi == 3 ? &e->codes : &e->wcodes;
+                size_t *ntab = qi == 3 ? &e->ncodes : &e->nwcodes;
+                struct ps_store_code_count *nc = realloc(*tab, (*ntab + 1) * sizeof *nc);
+                if (!nc) {
+                    st = ps_error_setf(err, PS_ERR_NOMEM, "out of memory");
+                    break;
+                }
+                *tab = nc;
+                if (!(nc[*ntab].code = strdup(PQgetvalue(r, row, 1)))) {
+                    st = ps_error_setf(err, PS_ERR_NOMEM, "out of memory");
+                    break;
+                }
+                nc[(*ntab)++].count = ps_pg_u64(r, row, 2);
+            } else if (qi == 1) {
+                e->has_success = 1;
+                e->last_success_ms = PQgetisnull(r, row, 1) ? -1 : ps_pg_i64(r, row, 1);
+                if (!PQgetisnull(r, row, 2) && !PQgetisnull(r, row, 3))
+                    e->last_success_duration_ms = ps_pg_i64(r, row, 3) - ps_pg_i64(r, row, 2);
+            } else {
+                e->has_run = 1;
+                e->last_run_ok = strcmp(PQgetvalue(r, row, 2), "ok") == 0;
+                e->last_run_ms = PQgetisnull(r, row, 1) ? -1 : ps_pg_i64(r, row, 1);
+            }
+        }
+        PQclear(r);
+    }
+    if (st != PS_OK) {
+        stats_free(v, n);
+        return st;
+    }
+    *out = v;
+    *nout = n;
+    return PS_OK;
+}
+
+/* The database checks its own pages; paysync checks that the server answers and the schema is
+ * the one it reads. */
+static ps_status pg_verify(ps_store *ps, ps_error *err)
+{
+    return pg_check(ps, err);
+}
+
+static ps_status pg_missing_columns(ps_store *ps, const char *dataset, const char *run_id,
+                                    char ***names, size_t *n, ps_error *err)
+{
+    pg_store *s = PG(ps);
+    *names = NULL;
+    *n = 0;
+    const char *p[2] = {dataset, run_id};
+    PGresult *r =
+        PQexecParams(s->db, "SELECT missing FROM run_columns WHERE dataset = $1 AND run_id = $2", 2,
+                     NULL, p, NULL, NULL, 0);
+    ps_status st = PS_OK;
+    if (!r || PQresultStatus(r) != PGRES_TUPLES_OK)
+        st = db_error(s, r, "reading the missing columns", err);
+    else if (PQntuples(r) == 1 && !PQgetisnull(r, 0, 0) &&
+             ps_sqlite_names_parse(PQgetvalue(r, 0, 0), names, n) != 0)
+        st = ps_error_setf(err, PS_ERR_IO,
+                           "store '%s': the missing columns of run %s are not a "
+                           "JSON array of names",
+                           s->shown, run_id);
+    PQclear(r);
+    return st;
+}
+
+const ps_store_backend ps_store_postgres = {
+    .plugin = PS_POSTGRES_PLUGIN,
+    .sink = ps_store_pg_sink,
+    .locate = ps_store_pg_locate,
+    .exists = pg_exists,
+    .shown = ps_pg_shown,
+    .no_state_file = 1,
+    .open = pg_open,
+    .check = pg_check,
+    .close = pg_close,
+    .datasets = pg_datasets,
+    .next_dataset = pg_next_dataset,
+    .payments = pg_payments,
+    .next_payment = pg_next_payment,
+    .runs = pg_runs,
+    .next_run = pg_next_run,
+    .iter_free = pg_iter_free,
+    .stats = pg_stats,
+    .verify = pg_verify,
+    .previous_columns = ps_store_pg_previous_columns,
+    .record_columns = ps_store_pg_record_columns,
+    .missing_columns = pg_missing_columns,
+    .pending_vanish = ps_store_pg_pending_vanish,
+    .keep_unseen = ps_store_pg_keep_unseen,
+};

@@ -64,7 +64,7 @@ for p in json.load(sys.stdin):
         print(p["name"], "built-in")
     else:
         print(p["name"] + ".so", os.path.dirname(p["file"]))' <<<"$out") || fail "$listed"
-want=$( (for f in $installed; do echo "$f $libdir/paysync/plugins"; done; echo "sqlite built-in") | sort)
+want=$( (for f in $installed; do echo "$f $libdir/paysync/plugins"; done; echo "sqlite built-in"; echo "postgres built-in") | sort)
 [ "$(sort <<<"$listed")" = "$want" ] || fail "paysync plugins listed:
 $listed
 wanted:

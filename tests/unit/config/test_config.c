@@ -383,13 +383,13 @@ static const ecase ecases[] = {
      {"t.yaml:4:10: serve.store: unknown sink 'exprt'", "(did you mean 'export'?)", NULL}},
     {"serve store missing",
      SINKS "serve:\n  listen: x\n",
-     {"t.yaml:4:3: serve: missing key 'store'", "(the name of the sqlite sink to serve from)",
-      NULL}},
+     {"t.yaml:4:3: serve: missing key 'store'",
+      "(the name of the sqlite or postgres sink to serve from)", NULL}},
     {"serve store ambiguous (two stores)",
      "sinks:\n  a: {plugin: sqlite, path: a.db}\n  b: {plugin: sqlite, path: b.db}\n"
      "serve:\n  listen: x\n",
-     {"t.yaml:5:3: serve: missing key 'store'", "(the name of the sqlite sink to serve from)",
-      NULL}},
+     {"t.yaml:5:3: serve: missing key 'store'",
+      "(the name of the sqlite or postgres sink to serve from)", NULL}},
     {"serve key bad hash",
      SINKS DS_HEAD DS_SRC DS_SINKS
      "serve:\n  store: export\n  keys:\n    - {name: a, key_sha256: abc, datasets: \"*\"}\n",

@@ -963,7 +963,7 @@ static void test_scan(void **state)
     assert_int_equal(ps_registry_add_static(r, &d, &err), PS_OK);
     scan_tally t = {0, 0, 0, 0};
     ps_registry_scan(r, on_scan, &t);
-    assert_int_equal(t.statics, 2); /* base_sink and the built-in sqlite store */
+    assert_int_equal(t.statics, 3); /* base_sink and the built-in sqlite and postgres stores */
     assert_int_equal(t.good, 1);    /* good_provider */
     assert_int_equal(t.bad, 2);     /* bad_abi_major, no_entry */
     assert_true(t.saw_abi_error);

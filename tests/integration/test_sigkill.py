@@ -23,15 +23,17 @@ ROWS = max(int(os.environ.get("PS_SIGKILL_ROWS", "5000")), 100)
 BATCH = -(-ROWS // 10)  # the large dataset comes in about ten batches
 NBATCH = -(-ROWS // BATCH)
 SMALL_ROWS = max(ROWS // 4, 10)
-SKIP_COLUMNS = {"first_seen_run", "last_seen_run", "vanished_run"}
+SKIP_COLUMNS = {"first_seen_run", "last_seen_run", "vanished_run", "valid_from", "valid_to"}
 DATASETS = ("big", "small")
 FILES = ("payments.jsonl", "payments.csv", "rejects-big.jsonl", "rejects-small.jsonl")
 KILLED = -signal.SIGKILL
 
 
 def store_state(db):
-    """Per dataset: (digest of every payment's data, count, ok runs). Run ids are left out:
-    they differ between runs."""
+    """Per dataset: (digest of every payment's data, count, ok runs), as readers see them: the
+    row versions valid at the dataset's published version (docs/sinks.md; a run killed after
+    its commit leaves the versions it replaced in the file until the next run removes them).
+    Run ids and version numbers are left out: they differ between runs."""
     empty = (hashlib.sha256().hexdigest(), 0, 0)
     if not os.path.exists(db):
         return {ds: empty for ds in DATASETS}
@@ -44,8 +46,12 @@ def store_state(db):
         for ds in DATASETS:
             h = hashlib.sha256()
             n = 0
-            for row in con.execute("SELECT %s FROM payments WHERE dataset = ? ORDER BY id"
-                                   % ", ".join(cols), (ds,)):
+            versioned = any(r[1] == "valid_to" for r in con.execute("PRAGMA table_info(payments)"))
+            visible = (" AND EXISTS (SELECT 1 FROM cursors c WHERE c.dataset = p.dataset AND"
+                       " p.valid_from <= c.version AND (p.valid_to IS NULL OR"
+                       " p.valid_to > c.version))") if versioned else ""
+            for row in con.execute("SELECT %s FROM payments p WHERE dataset = ?%s ORDER BY id"
+                                   % (", ".join(cols), visible), (ds,)):
                 h.update(repr(row).encode())
                 n += 1
             ok = con.execute("SELECT count(*) FROM runs WHERE dataset = ? AND outcome = 'ok'",

@@ -4,14 +4,16 @@ csvfile -> sqlite first load, a changed re-run and an unchanged re-run, each whi
 thread counts the dataset's payments continuously and samples the size of the -wal file.
 
 Every count a reader sees is the previous committed run's or the new one's, never one in
-between. The WAL stays under 64 MB for the first load (committed in chunks that no reader sees
-before the run's last commit publishes the dataset) and for the unchanged re-run (it writes
-nothing). A large changed re-run of a published dataset is still one write transaction, so its
-WAL holds every page it writes: that check is an expected failure (docs/reliability.md,
-section 7).
+between: a reader thread counts with SQL (the store's visibility rule: the versions valid at
+the dataset's published version) and another runs `paysync status --json`. The WAL stays under
+64 MB for the first load and the changed re-run (both committed in chunks that no reader sees
+before the run's last commit publishes them) and for the unchanged re-run (it writes nothing).
 
 FirstLoadCrash: a first load killed between two committed chunks leaves what readers see as it
-was, and the next run removes the unpublished rows and ends as a clean run does."""
+was, and the next run removes the unpublished rows and ends as a clean run does. RerunCrash:
+the same for a changed re-run of a published dataset (killed between chunks, killed after its
+commit before the replaced versions were removed, failed)."""
+import json
 import os
 import sqlite3
 import sys
@@ -42,6 +44,40 @@ def write_csv(path, ids, changed=frozenset()):
                     % (i, 1 + i % 28, i % 24, i % 60, amount, i % 250000, i, i, i % 97))
 
 
+VISIBLE_COUNT = ("SELECT count(*) FROM payments p JOIN cursors c ON c.dataset = p.dataset"
+                 " WHERE p.dataset = 'big' AND p.vanished_run IS NULL AND p.valid_from <= c.version"
+                 " AND (p.valid_to IS NULL OR p.valid_to > c.version)")
+
+
+class StatusPoller(threading.Thread):
+    """Runs `paysync status --json` over and over: the store's own reader."""
+
+    def __init__(self, cfg):
+        super().__init__(daemon=True)
+        self.cfg = cfg
+        self.stop = threading.Event()
+        self.counts = set()
+        self.polls = 0
+        self.errors = []
+
+    def run(self):
+        while not self.stop.is_set():
+            res = pslib.run("status", self.cfg, "--dataset", "big", "--json", timeout=120)
+            try:
+                ds = json.loads(res.out)["datasets"][0] if res.rc == 0 else {}
+            except (ValueError, LookupError) as e:
+                self.errors.append("%s: %r" % (e, res))
+                continue
+            err = ds.get("store_error") or (res.err if res.rc != 0 else None)
+            if err is None:
+                if "payments" in ds:  # else no store yet
+                    self.counts.add(ds["payments"])
+                    self.polls += 1
+            elif not any(s in err for s in ("does not exist", "schema version", "no such")):
+                self.errors.append(err)  # not the store being created and migrated
+            time.sleep(0.05)
+
+
 class Poller(threading.Thread):
     """Counts the dataset's present payments over and over (a reader, as status and serve
     are), and samples the WAL's size."""
@@ -67,11 +103,9 @@ class Poller(threading.Thread):
             try:
                 con = sqlite3.connect("file:%s?mode=ro" % self.db, uri=True, timeout=10)
                 try:
-                    # what status and serve count: present payments of a published
-                    # dataset (one with a successful run's cursors row)
-                    n = con.execute("SELECT count(*) FROM payments WHERE dataset = 'big' AND "
-                                    "vanished_run IS NULL AND dataset IN (SELECT dataset FROM "
-                                    "cursors)").fetchone()[0]
+                    # what status and serve count: present payments, the versions valid
+                    # at the dataset's published version (none before its first success)
+                    n = con.execute(VISIBLE_COUNT).fetchone()[0]
                 finally:
                     con.close()
                 self.counts.add(n)
@@ -117,19 +151,22 @@ class StoreWal(pslib.Case):
                 con = sqlite3.connect(cls.db)
                 con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
                 con.close()
-            poller = Poller(cls.db)
+            poller, status = Poller(cls.db), StatusPoller(cls.cfg)
             poller.start()
+            status.start()
             res = pslib.run("-q", "run", cls.cfg, "--no-progress", timeout=900)
             time.sleep(0.05)
             poller.stop.set()
+            status.stop.set()
             poller.join()
-            cls.results[name] = (res, poller)
+            status.join()
+            cls.results[name] = (res, poller, status)
 
     @classmethod
     def tearDownClass(cls):
-        for name, (res, poller) in getattr(cls, "results", {}).items():
-            sys.stderr.write("%s: %d polls, peak WAL %d bytes\n" % (name, poller.polls,
-                                                                    poller.max_wal))
+        for name, (res, poller, status) in getattr(cls, "results", {}).items():
+            sys.stderr.write("%s: %d polls, %d status polls, peak WAL %d bytes\n"
+                             % (name, poller.polls, status.polls, poller.max_wal))
         import shutil
         shutil.rmtree(cls.tmp, ignore_errors=True)
 
@@ -140,12 +177,15 @@ class StoreWal(pslib.Case):
         pass
 
     def check_run(self, name, old, new):
-        res, poller = self.results[name]
+        res, poller, status = self.results[name]
         self.assertEqual(res.rc, 0, res)
         self.assertEqual(poller.errors, [], name)
+        self.assertEqual(status.errors, [], name)
         self.assertGreater(poller.polls, 0, name)
+        self.assertGreater(status.polls, 0, name)
         # every poll saw the previous committed run or this one, never a state in between
         self.assertTrue(poller.counts <= {old, new}, (name, sorted(poller.counts)[:10]))
+        self.assertTrue(status.counts <= {old, new}, (name, sorted(status.counts)[:10]))
 
     def test_first_load_seen_whole_or_not_at_all(self):
         self.check_run("first load", 0, ROWS)
@@ -162,7 +202,7 @@ class StoreWal(pslib.Case):
     def test_unchanged_rerun_writes_no_payment(self):
         total = ROWS - GONE + NEW
         self.check_run("unchanged re-run", total, total)
-        res, poller = self.results["unchanged re-run"]
+        res, poller, _ = self.results["unchanged re-run"]
         self.assertIn("changes: new 0, changed 0, unchanged %d, vanished 0" % total, res.out)
         self.assertLess(poller.max_wal, WAL_LIMIT)
         # nothing but the run row and the cursor: far under a MB of WAL
@@ -172,12 +212,20 @@ class StoreWal(pslib.Case):
         """A first load is committed in chunks, invisible until its last commit."""
         self.assertLess(self.results["first load"][1].max_wal, WAL_LIMIT)
 
-    @unittest.expectedFailure
     def test_wal_bounded_changed_rerun(self):
-        """Known gap: one write transaction per dataset (docs/reliability.md)."""
-        if SANITIZED:
-            self.skipTest("a third of the rows: the re-run's WAL fits anyway")
+        """A changed re-run writes new row versions in chunks, published by its last commit,
+        and removes the versions it replaced after it."""
         self.assertLess(self.results["changed re-run"][1].max_wal, WAL_LIMIT)
+        # only the published versions are left in the file
+        con = sqlite3.connect(self.db)
+        try:
+            self.assertEqual(con.execute("SELECT count(*) FROM payments").fetchone()[0],
+                             ROWS + NEW)
+            self.assertEqual(con.execute("SELECT count(*) FROM payments WHERE valid_to IS NOT "
+                                         "NULL").fetchone()[0], 0)
+            self.assertEqual(con.execute("SELECT pending FROM cursors").fetchone()[0], None)
+        finally:
+            con.close()
 
 
 class FirstLoadCrash(pslib.Case):
@@ -254,6 +302,117 @@ datasets:
         res = pslib.run("check", cfg)
         self.assertEqual(res.rc, 2, res)
         self.assertIn("chunk_rows", res.err)
+
+
+class RerunCrash(pslib.Case):
+    """A changed re-run of a published dataset (200 gone, every sixth changed, 200 new of
+    3,000) written in chunks of 100 payments: killed, or failed, it leaves what readers see as
+    it was; the next run ends exactly as a clean run does."""
+
+    def make(self, db):
+        write_csv(self.path("big.csv"), range(3000))
+        return self.config("""
+sinks:
+  store: {plugin: sqlite, path: %s, chunk_rows: 100}
+datasets:
+  - name: big
+    target: {level: project, id: site-2}
+    source: {plugin: csvfile, path: big.csv}
+    sinks: [store]
+""" % db, name="%s.yaml" % os.path.basename(db))
+
+    def change(self):
+        write_csv(self.path("big.csv"), range(200, 3200), frozenset(range(204, 3000, 6)))
+
+    CHANGES = ("changes: new 200, changed %d, unchanged %d, vanished 200"
+               % (len(range(204, 3000, 6)), 2800 - len(range(204, 3000, 6))))
+
+    def export(self, cfg):
+        res = pslib.run("export", cfg, "--dataset", "big", "--format", "jsonl",
+                        "--include-vanished")
+        self.assertEqual(res.rc, 0, res)
+        return res.out
+
+    def status_payments(self, cfg):
+        st = pslib.run("status", cfg, "--dataset", "big", "--json")
+        self.assertEqual(st.rc, 0, st)
+        ds = json.loads(st.out)["datasets"][0]
+        return ds["payments"], ds["vanished_payments"]
+
+    def raw(self, db, sql):
+        con = sqlite3.connect(self.path(db))
+        try:
+            return con.execute(sql).fetchone()[0]
+        finally:
+            con.close()
+
+    def published(self):
+        """The export of a clean store after the first file and then the changed one."""
+        cfg = self.make("clean.db")
+        self.assertEqual(pslib.run("run", cfg).rc, 0)
+        self.change()
+        res = pslib.run("run", cfg)
+        self.assertEqual(res.rc, 0, res)
+        self.assertIn(self.CHANGES, res.out)
+        return self.export(cfg)
+
+    def test_killed_between_chunks_then_rerun(self):
+        clean = self.published()
+        cfg = self.make("a.db")
+        self.assertEqual(pslib.run("run", cfg).rc, 0)
+        before = self.export(cfg)
+        self.assertEqual(self.status_payments(cfg)[0], 3000)
+        self.change()
+        res = pslib.run("-q", "run", cfg, env={"PS_TEST_CRASH_AT": "store-chunk-committed:3"})
+        self.assertEqual(res.rc, -9, res)  # SIGKILL at the third chunk's commit
+        # the file holds new versions (and closed old ones) that no reader shows
+        self.assertGreater(self.raw("a.db", "SELECT count(*) FROM payments"), 3000)
+        self.assertEqual(self.raw("a.db", "SELECT pending FROM cursors"), 1)
+        self.assertEqual(self.export(cfg), before)
+        self.assertEqual(self.status_payments(cfg)[0], 3000)
+        # the next run discards them and ends where a clean run ends
+        res = pslib.run("run", cfg)
+        self.assertEqual(res.rc, 0, res)
+        self.assertIn(self.CHANGES, res.out)
+        self.assertIn("removing the unpublished changes of dataset 'big'", res.err)
+        self.assertEqual(self.export(cfg), clean)
+        self.assertEqual(self.status_payments(cfg), (3000, 200))
+        self.assertEqual(self.raw("a.db", "SELECT count(*) FROM payments"), 3200)
+        self.assertEqual(self.raw("a.db", "SELECT pending FROM cursors"), None)
+
+    def test_killed_after_commit_before_cleanup(self):
+        clean = self.published()
+        cfg = self.make("a.db")
+        self.assertEqual(pslib.run("run", cfg).rc, 0)
+        self.change()
+        res = pslib.run("-q", "run", cfg, env={"PS_TEST_CRASH_AT": "store-after-commit"})
+        self.assertEqual(res.rc, -9, res)
+        # published: readers show the new run; the replaced versions are still in the file
+        self.assertEqual(self.export(cfg), clean)
+        self.assertEqual(self.raw("a.db", "SELECT count(*) FROM payments WHERE valid_to IS NOT "
+                                          "NULL"), 200 + len(range(204, 3000, 6)))
+        # the next run (nothing changed) removes them first
+        res = pslib.run("run", cfg)
+        self.assertEqual(res.rc, 0, res)
+        self.assertIn("changes: new 0, changed 0, unchanged 3000, vanished 0", res.out)
+        self.assertEqual(self.raw("a.db", "SELECT count(*) FROM payments"), 3200)
+        self.assertEqual(self.export(cfg), clean)
+
+    def test_failed_rerun_discards_its_chunks(self):
+        cfg = self.make("a.db")
+        self.assertEqual(pslib.run("run", cfg).rc, 0)
+        before = self.export(cfg)
+        self.change()
+        with open(self.path("big.csv"), "a") as f:
+            f.write('PAY-X,"unterminated\n')  # the source fails after its rows
+        res = pslib.run("run", cfg)
+        self.assertEqual(res.rc, 1, res)
+        # removed at the abort: only the published versions are left
+        self.assertEqual(self.raw("a.db", "SELECT count(*) FROM payments"), 3000)
+        self.assertEqual(self.raw("a.db", "SELECT count(*) FROM payments WHERE valid_from > 0"),
+                         0)
+        self.assertEqual(self.raw("a.db", "SELECT pending FROM cursors"), None)
+        self.assertEqual(self.export(cfg), before)
 
 
 if __name__ == "__main__":

@@ -14,11 +14,12 @@
 #include "store/run_marker.h"
 #include "store/sqlite_columns.h"
 #include "store/sqlite_store.h"
+#include "store/sqlite_versions.h"
 #include "store/store_schema.h"
 #include "util/crashpoint.h"
 #include "util/mkdirs.h"
-#include "util/proc.h"
 #include "util/pathtext.h"
+#include "util/proc.h"
 
 /* Parameters of the payment insert/update statements (numbered ?1..?N, shared). */
 enum {
@@ -35,13 +36,14 @@ enum {
     P_SOURCE_ROW,
     P_CONTENT_HASH,
     P_RUN,
-    P_COUNT = P_RUN
+    P_VALID_FROM, /* the version written (insert) or rewritten in place (update) */
+    P_FIRST_SEEN, /* insert only: the payment's first run (this one when new) */
+    P_COUNT = P_FIRST_SEEN
 };
 
-static const char *const extra_cols[] = {
-    "timestamp_ms", "amount_units", "amount_scale", "charges_units", "charges_scale",
-    "id_derived",   "target_level", "target_id",    "source_row",    "content_hash",
-};
+/* A chunk is committed when its writes have grown the WAL by this much, whatever chunk_rows
+ * says: rows changed all over a large table touch a page each (docs/sinks.md). */
+#define CHUNK_WAL_BYTES (24 * 1024 * 1024)
 
 typedef struct sq_sink {
     const ps_host *host;
@@ -49,7 +51,7 @@ typedef struct sq_sink {
     char *path;
     int busy_ms;
     sqlite3 *db;
-    sqlite3_stmt *st_insert, *st_update, *st_lookup, *st_seen, *st_vanish, *st_run, *st_cursor,
+    sqlite3_stmt *st_insert, *st_update, *st_lookup, *st_seen, *st_close, *st_run, *st_cursor,
         *st_load_cursor, *st_reject_code, *st_warning_code;
     int in_txn;
     char *dataset, *run_id, *target_id;
@@ -60,19 +62,24 @@ typedef struct sq_sink {
     int has_rows;           /* the dataset had payments (present or vanished) when opened */
     int keep_unseen;        /* this run read a window only: mark nothing vanished */
     char *prev_run;         /* the dataset's last successful run (cursors.run_id), or NULL */
-    /* A dataset no successful run has published (no cursors row) is written in chunks of
-     * chunk_rows payments, each committed on its own so that the WAL stays small; readers
-     * show only published datasets (store.c), so nothing is visible before the commit that
-     * writes the cursors row. */
+    /* Every dataset is written in chunks of chunk_rows payments (or CHUNK_WAL_BYTES of WAL),
+     * each committed on its own so that the WAL stays small. Readers show a dataset's
+     * versions valid at its published version (cursors.version; none before its first
+     * successful run), so nothing is visible before the commit that moves it. A first load
+     * (no cursors row) writes version 0; a later run writes published + 1, closing the
+     * versions it replaces (sqlite_versions.h). */
     int chunked;
-    uint64_t chunk_rows, chunk_written;
+    int published;             /* the dataset has a cursors row */
+    int64_t version;           /* the version this run writes */
+    int64_t pub_version;       /* cursors.version when published */
+    int has_pending;           /* cursors.pending was set: a run left unpublished versions */
+    uint64_t chunks_committed; /* chunks of this dataset committed so far */
+    uint64_t superseded;       /* versions this run closed (collected after its commit) */
+    uint64_t chunk_rows, chunk_written, since_wal_check;
+    off_t wal_base; /* size of the WAL when the chunk began */
     /* The open dataset's header and its missing columns (JSON arrays), written with the run
      * at commit (ps_store_sqlite_record_columns); NULL when not given. */
     char *columns_json, *missing_json;
-    /* First load into an empty store: the payments table's secondary indexes, dropped at open
-     * inside the dataset's transaction and rebuilt (one sort each) before its commit. */
-    char *bulk_index_sql[16];
-    size_t nbulk;
 } sq_sink;
 
 /* Fills err from a SQLite failure while doing `what`, naming the cause and the file. */
@@ -178,41 +185,39 @@ static ps_status prepare_all(sq_sink *s, ps_error *err)
             nu += (size_t)snprintf(upd + nu, sizeof upd - nu, "%s = ?%d, ",
                                    ps_store_field_column(f), P_FIELD0 + f);
     }
-    for (size_t i = 0; i < sizeof extra_cols / sizeof extra_cols[0]; i++) {
-        ni += (size_t)snprintf(ins + ni, sizeof ins - ni, ", %s", extra_cols[i]);
-        nu += (size_t)snprintf(upd + nu, sizeof upd - nu, "%s = ?%d, ", extra_cols[i],
-                               P_TIMESTAMP_MS + (int)i);
+    for (int i = 0; i < PS_STORE_EXTRA_COLUMNS; i++) {
+        ni += (size_t)snprintf(ins + ni, sizeof ins - ni, ", %s", ps_store_extra_column(i));
+        nu += (size_t)snprintf(upd + nu, sizeof upd - nu, "%s = ?%d, ", ps_store_extra_column(i),
+                               P_TIMESTAMP_MS + i);
     }
     ni += (size_t)snprintf(ins + ni, sizeof ins - ni,
-                           ", first_seen_run, last_seen_run, vanished_run) VALUES (");
-    for (int p = 1; p <= P_COUNT; p++)
+                           ", first_seen_run, last_seen_run, vanished_run, valid_from) VALUES (");
+    for (int p = 1; p <= P_CONTENT_HASH; p++)
         ni += (size_t)snprintf(ins + ni, sizeof ins - ni, "?%d, ", p);
-    snprintf(ins + ni, sizeof ins - ni, "?%d, NULL) ON CONFLICT (dataset, id) DO NOTHING", P_RUN);
+    snprintf(ins + ni, sizeof ins - ni,
+             "?%d, ?%d, NULL, ?%d) ON CONFLICT (dataset, id, valid_from) DO NOTHING", P_FIRST_SEEN,
+             P_RUN, P_VALID_FROM);
+    /* in place: only a version this run wrote (a first load's, or a re-run's own) */
     snprintf(upd + nu, sizeof upd - nu,
-             "last_seen_run = ?%d, vanished_run = NULL WHERE dataset = ?%d AND id = ?%d", P_RUN,
-             P_DATASET, P_FIELD0 + PS_F_ID);
+             "last_seen_run = ?%d, vanished_run = NULL WHERE dataset = ?%d AND id = ?%d"
+             " AND valid_from = ?%d",
+             P_RUN, P_DATASET, P_FIELD0 + PS_F_ID, P_VALID_FROM);
 
     ps_status st;
     if ((st = prepare(s, &s->st_insert, ins, err)) != PS_OK ||
         (st = prepare(s, &s->st_update, upd, err)) != PS_OK ||
         (st = prepare(s, &s->st_lookup,
-                      "SELECT content_hash, vanished_run IS NULL FROM " PS_STORE_T_PAYMENTS
-                      " WHERE dataset = ?1 AND id = ?2",
+                      "SELECT content_hash, vanished_run IS NULL, valid_from, first_seen_run"
+                      " FROM " PS_STORE_T_PAYMENTS
+                      " WHERE dataset = ?1 AND id = ?2 AND valid_to IS NULL",
                       err)) != PS_OK ||
         (st = prepare(s, &s->st_seen, "INSERT OR IGNORE INTO temp.ps_seen (id) VALUES (?1)",
                       err)) != PS_OK ||
-        /* Present payments this run did not see (neither wrote, last_seen_run = ?1, nor found
-         * unchanged, in temp.ps_seen). last_seen_run of a payment is written only when the
-         * payment is: a present one was seen by every successful run since, so the
-         * one that vanishes was last seen by the dataset's previous successful run (?3). */
-        (st = prepare(
-             s, &s->st_vanish,
-             "UPDATE " PS_STORE_T_PAYMENTS
-             " SET vanished_run = ?1, last_seen_run = coalesce(?3, last_seen_run)"
-             " WHERE dataset = ?2 AND vanished_run IS NULL AND last_seen_run <> ?1"
-             " AND NOT EXISTS (SELECT 1 FROM temp.ps_seen s WHERE s.id = " PS_STORE_T_PAYMENTS
-             ".id)",
-             err)) != PS_OK ||
+        /* closes the current version (?3) of a payment this run writes anew (?4) */
+        (st = prepare(s, &s->st_close,
+                      "UPDATE " PS_STORE_T_PAYMENTS " SET valid_to = ?4"
+                      " WHERE dataset = ?1 AND id = ?2 AND valid_from = ?3",
+                      err)) != PS_OK ||
         (st = prepare(s, &s->st_run,
                       "INSERT OR REPLACE INTO " PS_STORE_T_RUNS
                       " (run_id, dataset, started, started_ms, finished, finished_ms, outcome,"
@@ -223,7 +228,8 @@ static ps_status prepare_all(sq_sink *s, ps_error *err)
                       err)) != PS_OK ||
         (st = prepare(s, &s->st_cursor,
                       "INSERT OR REPLACE INTO " PS_STORE_T_CURSORS
-                      " (dataset, cursor_json, run_id) VALUES (?1, ?2, ?3)",
+                      " (dataset, cursor_json, run_id, version, pending)"
+                      " VALUES (?1, ?2, ?3, ?4, NULL)",
                       err)) != PS_OK ||
         (st = prepare(s, &s->st_reject_code,
                       "INSERT OR REPLACE INTO " PS_STORE_T_RUN_REJECTS
@@ -240,78 +246,8 @@ static ps_status prepare_all(sq_sink *s, ps_error *err)
     return PS_OK;
 }
 
-static void free_bulk(sq_sink *s)
-{
-    for (size_t i = 0; i < s->nbulk; i++)
-        free(s->bulk_index_sql[i]);
-    s->nbulk = 0;
-}
-
-/* In the open transaction: when the payments table is empty, remembers and drops its
- * secondary indexes. Inserting a large first load into the meter index row by row touches
- * random pages of it and thrashes the page cache (about 60 % of the time of a 1M-row first
- * load); building the index once at the end is a sort. A rollback restores the indexes. */
-static int bulk_begin(sq_sink *s)
-{
-    sqlite3_stmt *st = NULL;
-    int rc = sqlite3_prepare_v2(s->db, "SELECT EXISTS (SELECT 1 FROM " PS_STORE_T_PAYMENTS ")", -1,
-                                &st, NULL);
-    if (rc != SQLITE_OK)
-        return rc;
-    rc = sqlite3_step(st);
-    int empty = rc == SQLITE_ROW && sqlite3_column_int(st, 0) == 0;
-    sqlite3_finalize(st);
-    if (rc != SQLITE_ROW)
-        return rc;
-    if (!empty)
-        return SQLITE_OK;
-    rc = sqlite3_prepare_v2(s->db,
-                            "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name "
-                            "= '" PS_STORE_T_PAYMENTS "' AND sql IS NOT NULL ORDER BY name",
-                            -1, &st, NULL);
-    if (rc != SQLITE_OK)
-        return rc;
-    char *names[16];
-    size_t n = 0;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW && n < 16) {
-        const char *name = (const char *)sqlite3_column_text(st, 0);
-        const char *sql = (const char *)sqlite3_column_text(st, 1);
-        names[n] = name ? sqlite3_mprintf("DROP INDEX \"%w\"", name) : NULL;
-        s->bulk_index_sql[n] = sql ? strdup(sql) : NULL;
-        if (!names[n] || !s->bulk_index_sql[n]) {
-            sqlite3_free(names[n]);
-            free(s->bulk_index_sql[n]);
-            rc = SQLITE_NOMEM;
-            break;
-        }
-        n++;
-    }
-    sqlite3_finalize(st);
-    s->nbulk = n;
-    if (rc == SQLITE_DONE || rc == SQLITE_ROW)
-        rc = SQLITE_OK;
-    for (size_t i = 0; i < n && rc == SQLITE_OK; i++)
-        rc = exec(s, names[i]);
-    for (size_t i = 0; i < n; i++)
-        sqlite3_free(names[i]);
-    if (rc != SQLITE_OK)
-        free_bulk(s);
-    return rc;
-}
-
-/* Rebuilds the indexes bulk_begin dropped (still inside the transaction). */
-static int bulk_end(sq_sink *s)
-{
-    int rc = SQLITE_OK;
-    for (size_t i = 0; i < s->nbulk && rc == SQLITE_OK; i++)
-        rc = exec(s, s->bulk_index_sql[i]);
-    free_bulk(s);
-    return rc;
-}
-
 static void free_dataset_state(sq_sink *s)
 {
-    free_bulk(s);
     free(s->dataset);
     free(s->run_id);
     free(s->target_id);
@@ -330,7 +266,7 @@ static void sq_destroy(void *inst)
     if (s->in_txn && s->db)
         exec(s, "ROLLBACK");
     sqlite3_stmt *all[] = {s->st_insert,      s->st_update,      s->st_lookup, s->st_seen,
-                           s->st_vanish,      s->st_run,         s->st_cursor, s->st_load_cursor,
+                           s->st_close,       s->st_run,         s->st_cursor, s->st_load_cursor,
                            s->st_reject_code, s->st_warning_code};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
         sqlite3_finalize(all[i]);
@@ -459,20 +395,16 @@ static void mark_started(sq_sink *s, int64_t started_ms)
                      PS_SHOWN(s->path), s->dataset, sqlite3_errmsg(s->db));
 }
 
-/* Counts the open dataset's present payments matching `extra` (SQL, ?2 = this run). */
-static int count_present(sq_sink *s, const char *extra, uint64_t *out)
+/* Counts the open dataset's present payments (their current versions). */
+static int count_present(sq_sink *s, uint64_t *out)
 {
-    char sql[256];
-    snprintf(sql, sizeof sql,
-             "SELECT count(*) FROM " PS_STORE_T_PAYMENTS
-             " WHERE dataset = ?1 AND vanished_run IS NULL %s",
-             extra);
     sqlite3_stmt *st = NULL;
-    int rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
+    int rc = sqlite3_prepare_v2(s->db,
+                                "SELECT count(*) FROM " PS_STORE_T_PAYMENTS
+                                " WHERE dataset = ?1 AND vanished_run IS NULL AND valid_to IS NULL",
+                                -1, &st, NULL);
     if (rc == SQLITE_OK) {
         sqlite3_bind_text(st, 1, s->dataset, -1, SQLITE_STATIC);
-        if (sqlite3_bind_parameter_count(st) >= 2)
-            sqlite3_bind_text(st, 2, s->run_id, -1, SQLITE_STATIC);
         rc = sqlite3_step(st);
         if (rc == SQLITE_ROW) {
             sqlite3_int64 v = sqlite3_column_int64(st, 0);
@@ -484,8 +416,8 @@ static int count_present(sq_sink *s, const char *extra, uint64_t *out)
     return rc;
 }
 
-/* In the open transaction: whether the dataset has payments, how many are present, its last
- * successful run; empties the seen-ID set. */
+/* In the open transaction: whether the dataset has payments, its last successful run, its
+ * published version and whether a run left unpublished versions; empties the seen-ID set. */
 static int dataset_state(sq_sink *s)
 {
     int rc = exec(s, "DELETE FROM temp.ps_seen");
@@ -493,8 +425,9 @@ static int dataset_state(sq_sink *s)
     if (rc == SQLITE_OK)
         rc = sqlite3_prepare_v2(s->db,
                                 "SELECT EXISTS (SELECT 1 FROM " PS_STORE_T_PAYMENTS
-                                " WHERE dataset = ?1), (SELECT run_id FROM " PS_STORE_T_CURSORS
-                                " WHERE dataset = ?1)",
+                                " WHERE dataset = ?1), c.run_id, c.version, c.pending IS NOT NULL"
+                                " FROM (SELECT 1) LEFT JOIN " PS_STORE_T_CURSORS
+                                " c ON c.dataset = ?1",
                                 -1, &st, NULL);
     if (rc == SQLITE_OK) {
         sqlite3_bind_text(st, 1, s->dataset, -1, SQLITE_STATIC);
@@ -502,19 +435,30 @@ static int dataset_state(sq_sink *s)
         if (rc == SQLITE_ROW) {
             s->has_rows = sqlite3_column_int(st, 0);
             const char *prev = (const char *)sqlite3_column_text(st, 1);
+            s->published = sqlite3_column_type(st, 2) != SQLITE_NULL;
+            s->pub_version = sqlite3_column_int64(st, 2);
+            s->has_pending = sqlite3_column_int(st, 3);
             rc = prev && !(s->prev_run = strdup(prev)) ? SQLITE_NOMEM : SQLITE_OK;
         }
     }
     sqlite3_finalize(st);
-    if (rc == SQLITE_OK && s->has_rows)
-        rc = count_present(s, "AND 1", &s->stored_before);
     return rc;
 }
 
-/* Commits the open transaction and begins the next (first loads, in chunks), and copies the
- * WAL back into the database and truncates it: TRUNCATE waits (busy_timeout) for the readers
- * of older snapshots to finish, new readers read the database, so the WAL never holds much
- * more than one chunk however busily the store is read. */
+/* Size of the WAL file (0 when there is none). */
+static off_t wal_size(sq_sink *s)
+{
+    char wal[4096];
+    struct stat sb;
+    if ((size_t)snprintf(wal, sizeof wal, "%s-wal", s->path) >= sizeof wal || stat(wal, &sb) != 0)
+        return 0;
+    return sb.st_size;
+}
+
+/* Commits the open transaction and begins the next, and copies the WAL back into the database
+ * and truncates it: TRUNCATE waits (busy_timeout) for the readers of older snapshots to
+ * finish, new readers read the database, so the WAL never holds much more than one chunk
+ * however busily the store is read. */
 static void checkpoint(sq_sink *s);
 
 static int chunk_commit(sq_sink *s)
@@ -523,12 +467,30 @@ static int chunk_commit(sq_sink *s)
     if (rc != SQLITE_OK)
         return rc;
     s->in_txn = 0;
+    s->chunks_committed++;
+    s->chunk_written = 0;
     ps_crash_point("store-chunk-committed");
     checkpoint(s);
+    s->wal_base = wal_size(s);
     rc = exec(s, "BEGIN IMMEDIATE");
     if (rc == SQLITE_OK)
         s->in_txn = 1;
     return rc;
+}
+
+/* ps_sqlite_progress_fn of the writer: after `writes` rows, commits the chunk when it holds
+ * chunk_rows of them or has grown the WAL by CHUNK_WAL_BYTES (looked at every 64 writes). */
+static int progress(void *ctx, uint64_t writes)
+{
+    sq_sink *s = ctx;
+    s->chunk_written += writes;
+    s->since_wal_check += writes;
+    int due = s->chunk_written >= s->chunk_rows;
+    if (!due && s->since_wal_check >= 64) {
+        s->since_wal_check = 0;
+        due = wal_size(s) - s->wal_base >= CHUNK_WAL_BYTES;
+    }
+    return due ? chunk_commit(s) : SQLITE_OK;
 }
 
 /* Deletes the open dataset's payments in chunks, each committed (the rows of an unpublished
@@ -539,25 +501,25 @@ static int delete_unpublished(sq_sink *s)
     sqlite3_stmt *st = NULL;
     int rc =
         sqlite3_prepare_v2(s->db,
-                           "DELETE FROM " PS_STORE_T_PAYMENTS " WHERE dataset = ?1 AND id IN"
-                           " (SELECT id FROM " PS_STORE_T_PAYMENTS " WHERE dataset = ?1 LIMIT ?2)",
+                           "DELETE FROM " PS_STORE_T_PAYMENTS " WHERE (dataset, id, valid_from) IN"
+                           " (SELECT dataset, id, valid_from FROM " PS_STORE_T_PAYMENTS
+                           " WHERE dataset = ?1 LIMIT 256)",
                            -1, &st, NULL);
     while (rc == SQLITE_OK) {
         sqlite3_bind_text(st, 1, s->dataset, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(st, 2, (sqlite3_int64)s->chunk_rows);
         rc = step_done(st);
-        if (rc != SQLITE_OK || sqlite3_changes(s->db) == 0)
+        int n = rc == SQLITE_OK ? sqlite3_changes(s->db) : 0;
+        if (rc != SQLITE_OK || n == 0)
             break;
-        rc = chunk_commit(s);
+        rc = progress(s, (uint64_t)n);
     }
     sqlite3_finalize(st);
     return rc;
 }
 
-/* A dataset no successful run published: refuses when another live run is writing it (its
- * chunks are committed one by one, so the write lock alone does not keep it), removes what a
- * failed or killed first load left, and writes in chunks. */
-static ps_status first_load_begin(sq_sink *s, ps_error *err)
+/* Refuses when another live run is writing the dataset: its chunks are committed one by one,
+ * so the write lock alone does not keep it. */
+static ps_status refuse_other_writer(sq_sink *s, ps_error *err)
 {
     sqlite3_stmt *st = NULL;
     long other = 0;
@@ -577,27 +539,72 @@ static ps_status first_load_begin(sq_sink *s, ps_error *err)
         rc = rc == SQLITE_DONE ? SQLITE_OK : rc;
     }
     sqlite3_finalize(st);
-    if (rc == SQLITE_OK && other)
+    if (rc != SQLITE_OK) {
+        char what[300];
+        snprintf(what, sizeof what, "looking for another run of dataset '%s'", s->dataset);
+        return sq_fail(s, s->db, rc, what, err);
+    }
+    if (other)
         return ps_error_setf(err, PS_ERR_SINK,
                              "sqlite store '%s': dataset '%s' is being written by another run "
                              "(pid %ld); try again when it has ended",
-                             s->path, s->dataset, other);
-    if (rc == SQLITE_OK && s->has_rows) {
-        s->host->log(s->env, PS_LOG_INFO,
-                     "sqlite store '%s': removing the unpublished payments of dataset '%s' "
-                     "(a first load that failed or was killed)",
-                     s->path, s->dataset);
-        rc = delete_unpublished(s);
-        s->has_rows = 0;
-        s->stored_before = 0;
-    }
-    if (rc != SQLITE_OK) {
-        char what[300];
-        snprintf(what, sizeof what, "preparing the first load of dataset '%s'", s->dataset);
-        return sq_fail(s, s->db, rc, what, err);
-    }
-    s->chunked = 1;
+                             PS_SHOWN(s->path), s->dataset, other);
     return PS_OK;
+}
+
+/* Sets or clears (version < 0) cursors.pending of the open dataset, in the open transaction. */
+static int set_pending(sq_sink *s, int64_t version)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(
+        s->db, "UPDATE " PS_STORE_T_CURSORS " SET pending = ?2 WHERE dataset = ?1", -1, &st, NULL);
+    if (rc == SQLITE_OK) {
+        sqlite3_bind_text(st, 1, s->dataset, -1, SQLITE_STATIC);
+        if (version >= 0)
+            sqlite3_bind_int64(st, 2, version);
+        else
+            sqlite3_bind_null(st, 2);
+        rc = step_done(st);
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* Before writing, in the open transaction: removes what a failed or killed run left. A first
+ * load (no cursors row) deletes every row of the dataset (none was ever published) and writes
+ * version 0; a later run discards the unpublished versions, deletes superseded ones a killed
+ * run had not collected yet, and writes the next version. SQLite result code. */
+static int prepare_versions(sq_sink *s)
+{
+    int rc = SQLITE_OK;
+    if (!s->published) {
+        s->version = 0;
+        if (s->has_rows) {
+            s->host->log(s->env, PS_LOG_INFO,
+                         "sqlite store '%s': removing the unpublished payments of dataset '%s' "
+                         "(a first load that failed or was killed)",
+                         PS_SHOWN(s->path), s->dataset);
+            rc = delete_unpublished(s);
+            s->has_rows = 0;
+        }
+        return rc;
+    }
+    s->version = s->pub_version + 1;
+    if (s->has_pending) {
+        s->host->log(s->env, PS_LOG_INFO,
+                     "sqlite store '%s': removing the unpublished changes of dataset '%s' (a run "
+                     "that failed or was killed)",
+                     PS_SHOWN(s->path), s->dataset);
+        rc = ps_sqlite_versions_discard(s->db, s->dataset, s->pub_version, progress, s);
+    }
+    if (rc == SQLITE_OK)
+        rc = ps_sqlite_versions_collect(s->db, s->dataset, s->pub_version, progress, s);
+    /* committed with the first chunk: from then on a crash leaves versions to discard */
+    if (rc == SQLITE_OK)
+        rc = set_pending(s, s->version);
+    if (rc == SQLITE_OK)
+        rc = count_present(s, &s->stored_before);
+    return rc;
 }
 
 void ps_store_sqlite_keep_unseen(void *writer)
@@ -643,26 +650,26 @@ static ps_status sq_open(void *inst, const ps_sink_open_args *args, ps_error *er
     }
     s->in_txn = 1;
     s->stored_before = s->seen_present = 0;
-    s->has_rows = s->chunked = 0;
-    s->chunk_written = 0;
+    s->has_rows = s->published = s->has_pending = 0;
+    s->chunked = 1;
+    s->chunk_written = s->since_wal_check = s->chunks_committed = s->superseded = 0;
+    s->wal_base = wal_size(s);
     rc = dataset_state(s);
-    if (rc == SQLITE_OK && !s->prev_run) {
-        ps_status e = first_load_begin(s, err);
-        if (e != PS_OK) {
-            if (s->in_txn && !sqlite3_get_autocommit(s->db))
-                exec(s, "ROLLBACK");
-            s->in_txn = 0;
-            return e;
+    ps_status e = PS_OK;
+    if (rc == SQLITE_OK)
+        e = refuse_other_writer(s, err);
+    if (rc == SQLITE_OK && e == PS_OK)
+        rc = prepare_versions(s);
+    if (rc != SQLITE_OK || e != PS_OK) {
+        if (rc != SQLITE_OK) {
+            char what[300];
+            snprintf(what, sizeof what, "preparing the run of dataset '%s'", s->dataset);
+            e = sq_fail(s, s->db, rc, what, err);
         }
-    } else if (rc == SQLITE_OK) {
-        rc = bulk_begin(s); /* a published dataset: the table is not empty, nothing to do */
-    }
-    if (rc != SQLITE_OK) {
-        char what[300];
-        snprintf(what, sizeof what, "preparing the first load of dataset '%s'", s->dataset);
-        ps_status e = sq_fail(s, s->db, rc, what, err);
-        exec(s, "ROLLBACK");
+        if (!sqlite3_get_autocommit(s->db))
+            exec(s, "ROLLBACK");
         s->in_txn = 0;
+        s->chunked = 0;
         return e;
     }
     return PS_OK;
@@ -738,7 +745,7 @@ static ps_status sq_write_batch(void *inst, const ps_record_batch *batch, ps_err
          * The IDs of unchanged ones go to a temporary table (temp.ps_seen, outside the
          * database file); commit flags the present payments neither written nor in it. */
         int rc = SQLITE_OK, found = 0, present = 0;
-        int64_t hash = 0;
+        int64_t hash = 0, old_from = 0;
         int idlen = (int)r->field[PS_F_ID].len;
         if (s->has_rows) {
             sqlite3_bind_text(s->st_lookup, 1, s->dataset, -1, SQLITE_STATIC);
@@ -748,7 +755,11 @@ static ps_status sq_write_batch(void *inst, const ps_record_batch *batch, ps_err
                 found = 1;
                 hash = sqlite3_column_int64(s->st_lookup, 0);
                 present = sqlite3_column_int(s->st_lookup, 1);
-                rc = SQLITE_OK;
+                old_from = sqlite3_column_int64(s->st_lookup, 2);
+                /* a new version keeps the payment's first run */
+                rc = sqlite3_bind_text(s->st_insert, P_FIRST_SEEN,
+                                       (const char *)sqlite3_column_text(s->st_lookup, 3), -1,
+                                       SQLITE_TRANSIENT);
             } else if (rc == SQLITE_DONE) {
                 rc = SQLITE_OK;
             }
@@ -765,9 +776,25 @@ static ps_status sq_write_batch(void *inst, const ps_record_batch *batch, ps_err
                 continue;
             }
         }
-        sqlite3_stmt *w = found ? s->st_update : s->st_insert;
+        /* A version this run wrote is rewritten in place (a first load's rows, version 0);
+         * a published one is closed and followed by a new version, unseen until the run's
+         * last commit publishes it (sqlite_versions.h). */
+        int in_place = found && old_from == s->version;
+        if (rc == SQLITE_OK && found && !in_place) {
+            sqlite3_bind_text(s->st_close, 1, s->dataset, -1, SQLITE_STATIC);
+            sqlite3_bind_text(s->st_close, 2, id, idlen, SQLITE_STATIC);
+            sqlite3_bind_int64(s->st_close, 3, old_from);
+            sqlite3_bind_int64(s->st_close, 4, s->version);
+            rc = step_done(s->st_close);
+            s->superseded++;
+        }
+        sqlite3_stmt *w = in_place ? s->st_update : s->st_insert;
         if (rc == SQLITE_OK)
             rc = bind_record(s, w, r);
+        if (rc == SQLITE_OK)
+            rc = sqlite3_bind_int64(w, P_VALID_FROM, s->version);
+        if (rc == SQLITE_OK && !found)
+            rc = bind_text(w, P_FIRST_SEEN, s->run_id);
         if (rc == SQLITE_OK)
             rc = step_done(w);
         if (rc == SQLITE_OK && sqlite3_changes(s->db) != 1) {
@@ -782,10 +809,8 @@ static ps_status sq_write_batch(void *inst, const ps_record_batch *batch, ps_err
             s->changed++; /* changed, or vanished before and back */
         else if (rc == SQLITE_OK)
             s->inserted++;
-        if (rc == SQLITE_OK && s->chunked && ++s->chunk_written >= s->chunk_rows) {
-            s->chunk_written = 0;
-            rc = chunk_commit(s);
-        }
+        if (rc == SQLITE_OK && s->chunked)
+            rc = progress(s, 1);
         if (rc != SQLITE_OK) {
             char what[200];
             snprintf(what, sizeof what, "writing the payment of source row %llu",
@@ -847,6 +872,32 @@ static void checkpoint(sq_sink *s)
                      PS_SHOWN(s->path), rc == SQLITE_OK ? "done" : "partial", done, log);
 }
 
+/* After a run's commit: deletes the versions it superseded, in chunks (no reader that starts
+ * now sees them; one reading an older snapshot keeps it). Best effort: what is left, the next
+ * run of the dataset deletes first (prepare_versions). */
+static void collect(sq_sink *s)
+{
+    int rc = exec(s, "BEGIN IMMEDIATE");
+    if (rc == SQLITE_OK) {
+        s->in_txn = 1;
+        s->chunk_written = s->since_wal_check = 0;
+        rc = ps_sqlite_versions_collect(s->db, s->dataset, s->version, progress, s);
+        rc = rc == SQLITE_OK ? exec(s, "COMMIT") : rc;
+        if (rc != SQLITE_OK && !sqlite3_get_autocommit(s->db))
+            exec(s, "ROLLBACK");
+        s->in_txn = 0;
+    }
+    if (rc != SQLITE_OK)
+        s->host->log(s->env, PS_LOG_WARN,
+                     "sqlite store '%s': removing the replaced versions of dataset '%s' failed "
+                     "(the next run retries): %s",
+                     PS_SHOWN(s->path), s->dataset, sqlite3_errmsg(s->db));
+    else
+        checkpoint(s);
+}
+
+static void sq_abort(void *inst, const char *reason);
+
 static ps_status sq_commit(void *inst, const ps_commit_info *info, ps_change_counts *changes,
                            ps_error *err)
 {
@@ -867,13 +918,14 @@ static ps_status sq_commit(void *inst, const ps_commit_info *info, ps_change_cou
     const char *what = "marking vanished payments";
     int rc = SQLITE_OK;
     /* else nothing can have vanished, or the run read only a window (ps_store_keep_unseen) */
+    /* last_seen_run of a payment is written only when the payment is: a present one was
+     * seen by every successful run since, so the one that vanishes was last seen by the
+     * dataset's previous successful run */
     if (s->stored_before > s->seen_present && !s->keep_unseen) {
-        sqlite3_bind_text(s->st_vanish, 1, s->run_id, -1, SQLITE_STATIC);
-        sqlite3_bind_text(s->st_vanish, 2, s->dataset, -1, SQLITE_STATIC);
-        bind_text(s->st_vanish, 3, s->prev_run);
-        rc = step_done(s->st_vanish);
-        if (rc == SQLITE_OK)
-            c.vanished = (uint64_t)sqlite3_changes(s->db);
+        uint64_t before = s->superseded;
+        rc = ps_sqlite_versions_vanish(s->db, s->dataset, s->run_id, s->prev_run, s->version,
+                                       progress, s, &c.vanished);
+        s->superseded = before + c.vanished;
     }
     if (rc == SQLITE_OK) {
         what = "recording the run";
@@ -915,11 +967,9 @@ static ps_status sq_commit(void *inst, const ps_commit_info *info, ps_change_cou
         bind_text(s->st_cursor, 2, info->cursor_json);
         sqlite3_bind_text(s->st_cursor, 3, info->run_id ? info->run_id : s->run_id, -1,
                           SQLITE_STATIC);
+        /* publishes this run's versions */
+        sqlite3_bind_int64(s->st_cursor, 4, s->version);
         rc = step_done(s->st_cursor);
-    }
-    if (rc == SQLITE_OK && s->nbulk) {
-        what = "building the indexes after the first load";
-        rc = bulk_end(s);
     }
     if (rc == SQLITE_OK) {
         what = "committing";
@@ -932,12 +982,14 @@ static ps_status sq_commit(void *inst, const ps_commit_info *info, ps_change_cou
         char w[300];
         snprintf(w, sizeof w, "%s (dataset '%s')", what, s->dataset);
         ps_status e = sq_fail(s, s->db, rc, w, err);
-        exec(s, "ROLLBACK");
-        s->in_txn = 0;
+        sq_abort(s, "commit failed"); /* rolls back, and removes the committed chunks */
         return e;
     }
     s->in_txn = 0;
+    s->chunked = 0;
     checkpoint(s);
+    if (s->superseded)
+        collect(s);
     if (changes) {
         c.struct_size = changes->struct_size; /* the core's table: keep its size */
         *changes = c;
@@ -953,13 +1005,18 @@ static void sq_abort(void *inst, const char *reason)
     /* After some errors (disk full, I/O) SQLite has already rolled the transaction back. */
     int rc = sqlite3_get_autocommit(s->db) ? SQLITE_OK : exec(s, "ROLLBACK");
     s->in_txn = 0;
-    free_bulk(s); /* the rollback restored the indexes */
-    if (rc == SQLITE_OK && s->chunked) {
+    if (rc == SQLITE_OK && s->chunked && s->chunks_committed) {
         /* the chunks committed so far: never published, removed now (else by the next run) */
         rc = exec(s, "BEGIN IMMEDIATE");
         if (rc == SQLITE_OK) {
             s->in_txn = 1;
-            rc = delete_unpublished(s);
+            if (!s->published) {
+                rc = delete_unpublished(s);
+            } else {
+                rc = ps_sqlite_versions_discard(s->db, s->dataset, s->pub_version, progress, s);
+                if (rc == SQLITE_OK)
+                    rc = set_pending(s, -1);
+            }
             rc = rc == SQLITE_OK ? exec(s, "COMMIT") : rc;
             if (rc != SQLITE_OK && !sqlite3_get_autocommit(s->db))
                 exec(s, "ROLLBACK");

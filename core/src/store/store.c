@@ -19,6 +19,11 @@
 #include "store/store_version.h"
 #include "util/pathtext.h"
 
+/* The readers' visibility rule (store_schema.h) for the payments table aliased p, and not
+ * aliased. */
+#define VISIBLE_P PS_STORE_VISIBLE("p")
+#define VISIBLE_PAYMENTS PS_STORE_VISIBLE(PS_STORE_T_PAYMENTS)
+
 typedef struct sq_store {
     ps_store base;
     sqlite3 *db;
@@ -234,11 +239,9 @@ static ps_status sq_datasets(ps_store *s, ps_store_iter **it, ps_error *err)
                  " UNION SELECT dataset FROM " PS_STORE_T_PAYMENTS ")"
                  " SELECT n.dataset,"
                  " (SELECT count(*) FROM " PS_STORE_T_PAYMENTS " p"
-                 "  WHERE p.dataset = n.dataset AND p.vanished_run IS NULL AND n.dataset IN"
-                 "  (SELECT dataset FROM " PS_STORE_T_CURSORS ")),"
+                 "  WHERE p.dataset = n.dataset AND p.vanished_run IS NULL AND " VISIBLE_P "),"
                  " (SELECT count(*) FROM " PS_STORE_T_PAYMENTS " p"
-                 "  WHERE p.dataset = n.dataset AND p.vanished_run IS NOT NULL AND n.dataset IN"
-                 "  (SELECT dataset FROM " PS_STORE_T_CURSORS ")),"
+                 "  WHERE p.dataset = n.dataset AND p.vanished_run IS NOT NULL AND " VISIBLE_P "),"
                  " (SELECT finished FROM " PS_STORE_T_RUNS " o WHERE o.dataset = n.dataset"
                  "  AND o.outcome = 'ok' ORDER BY o.started_ms DESC, o.run_id DESC LIMIT 1),"
                  " r.rowid IS NOT NULL, " RUN_COLS " FROM names n LEFT JOIN " PS_STORE_T_RUNS
@@ -304,9 +307,9 @@ static ps_status sq_payments(ps_store *ps, const ps_store_query *q, ps_store_ite
         " CASE WHEN vanished_run IS NULL THEN coalesce((SELECT c.run_id FROM " PS_STORE_T_CURSORS
         " c WHERE c.dataset = " PS_STORE_T_PAYMENTS ".dataset), last_seen_run)"
         " ELSE last_seen_run END, vanished_run FROM " PS_STORE_T_PAYMENTS
-        /* only datasets a successful run published: the rows of a first load being written,
-         * in chunks, or of one that crashed, are not shown (sqlite_writer.c) */
-        " WHERE dataset IN (SELECT dataset FROM " PS_STORE_T_CURSORS ")");
+        /* only the versions valid at each dataset's published version: what a run is
+         * writing, in chunks, or what a killed one left, is not shown (sqlite_versions.h) */
+        " WHERE dataset IN (SELECT dataset FROM " PS_STORE_T_CURSORS ") AND " VISIBLE_PAYMENTS);
     if (!q->unbounded)
         n += (size_t)snprintf(sql + n, cap - n, " AND timestamp_ms BETWEEN :from AND :to");
     if (q->ndatasets) {

@@ -10,7 +10,7 @@
 #include "paysync/model.h"
 
 /* PRAGMA user_version of a database this build writes. */
-#define PS_STORE_USER_VERSION 6
+#define PS_STORE_USER_VERSION 7
 
 #define PS_STORE_T_PAYMENTS "payments"
 #define PS_STORE_T_RUNS "runs"
@@ -124,11 +124,82 @@ static inline const char *ps_store_migration(int from_version)
         " count INTEGER NOT NULL,"
         " PRIMARY KEY (dataset, run_id, code)"
         ");",
+        /* 6 -> 7: row versions. A payment row is one version of a payment, valid from the
+         * dataset's version valid_from up to (not including) valid_to (NULL: the current
+         * one); cursors.version is the dataset's published version, cursors.pending the one a
+         * run is writing (NULL when none). Readers show the versions valid at the published
+         * version (PS_STORE_VISIBLE), so a run writes in committed chunks and becomes
+         * visible when its last commit moves cursors.version (sqlite_versions.h). The
+         * primary key gains valid_from: the table is rebuilt (SELECT *: the columns of
+         * steps 0 -> 1 and 1 -> 2, in that order). */
+        "CREATE TABLE payments_v7 ("
+        " dataset TEXT NOT NULL,"
+        " id TEXT NOT NULL,"
+        " timestamp TEXT NOT NULL,"
+        " timestamp_ms INTEGER NOT NULL,"
+        " payment_amount TEXT NOT NULL,"
+        " amount_units INTEGER NOT NULL,"
+        " amount_scale INTEGER NOT NULL,"
+        " payment_currency TEXT NOT NULL,"
+        " transaction_type TEXT NOT NULL,"
+        " transaction_charges TEXT,"
+        " charges_units INTEGER,"
+        " charges_scale INTEGER,"
+        " reference_id TEXT,"
+        " customer_id TEXT,"
+        " meter_id TEXT,"
+        " customer_name TEXT,"
+        " customer_phone TEXT,"
+        " customer_category TEXT,"
+        " financing_id TEXT,"
+        " agent_id TEXT,"
+        " latitude TEXT,"
+        " longitude TEXT,"
+        " utility_id TEXT,"
+        " failed_battery_capacity_count TEXT,"
+        " account_type TEXT,"
+        " status TEXT,"
+        " notes TEXT,"
+        " target_level TEXT NOT NULL,"
+        " target_id TEXT,"
+        " source_row INTEGER,"
+        " content_hash INTEGER NOT NULL,"
+        " first_seen_run TEXT NOT NULL,"
+        " last_seen_run TEXT NOT NULL,"
+        " id_derived INTEGER NOT NULL DEFAULT 0,"
+        " vanished_run TEXT,"
+        " valid_from INTEGER NOT NULL DEFAULT 0,"
+        " valid_to INTEGER,"
+        " PRIMARY KEY (dataset, id, valid_from)"
+        ") WITHOUT ROWID;"
+        "INSERT INTO payments_v7 SELECT *, 0, NULL FROM payments;"
+        "DROP TABLE payments;"
+        "ALTER TABLE payments_v7 RENAME TO payments;"
+        "CREATE INDEX payments_dataset_time ON payments (dataset, timestamp_ms, id);"
+        "CREATE INDEX payments_target_time ON payments (target_id, timestamp_ms, id);"
+        "CREATE INDEX payments_meter ON payments (meter_id, timestamp_ms);"
+        "CREATE INDEX payments_superseded ON payments (dataset, valid_to)"
+        " WHERE valid_to IS NOT NULL;"
+        "ALTER TABLE cursors ADD COLUMN version INTEGER NOT NULL DEFAULT 0;"
+        "ALTER TABLE cursors ADD COLUMN pending INTEGER;"
+        /* for the sqlite3 shell (docs/sinks.md): what the readers show */
+        "CREATE VIEW published_payments AS SELECT p.* FROM payments p JOIN cursors c"
+        " ON c.dataset = p.dataset WHERE p.valid_from <= c.version"
+        " AND (p.valid_to IS NULL OR p.valid_to > c.version);",
     };
     if (from_version < 0 || from_version >= PS_STORE_USER_VERSION)
         return NULL;
     return steps[from_version];
 }
+
+/* SQL condition: the payment row P (a table alias) is the version of its payment that
+ * readers see: the one valid at its dataset's published version (cursors.version); none of
+ * a dataset no successful run has published (no cursors row). The one rule of every reader
+ * (store.c); the writer works on the current versions (valid_to IS NULL). */
+#define PS_STORE_VISIBLE(P)                                                                        \
+    "EXISTS (SELECT 1 FROM " PS_STORE_T_CURSORS " pv WHERE pv.dataset = " P ".dataset"             \
+    " AND " P ".valid_from <= pv.version AND (" P ".valid_to IS NULL OR " P ".valid_to > "         \
+    "pv.version))"
 
 /* Column of payments holding model field f (lower-case field name); NULL out of range. */
 static inline const char *ps_store_field_column(int f)
@@ -159,6 +230,21 @@ static inline const char *ps_store_field_column(int f)
     if (f < 0 || f >= PS_FIELD_COUNT)
         return NULL;
     return cols[f];
+}
+
+/* Columns of payments besides dataset, the fields (ps_store_field_column) and the run
+ * columns (first_seen_run, last_seen_run, vanished_run, valid_from, valid_to): what the writer
+ * derives from a record; i = 0 .. PS_STORE_EXTRA_COLUMNS - 1, NULL past the end. */
+#define PS_STORE_EXTRA_COLUMNS 10
+static inline const char *ps_store_extra_column(int i)
+{
+    static const char *const cols[PS_STORE_EXTRA_COLUMNS] = {
+        "timestamp_ms", "amount_units", "amount_scale", "charges_units", "charges_scale",
+        "id_derived",   "target_level", "target_id",    "source_row",    "content_hash",
+    };
+    if (i < 0 || i >= PS_STORE_EXTRA_COLUMNS)
+        return NULL;
+    return cols[i];
 }
 
 /* Text stored in payments.target_level. */

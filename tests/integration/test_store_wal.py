@@ -64,11 +64,12 @@ class StatusPoller(threading.Thread):
         while not self.stop.is_set():
             res = pslib.run("status", self.cfg, "--dataset", "big", "--json", timeout=120)
             try:
-                ds = json.loads(res.out)["datasets"][0] if res.rc == 0 else {}
+                ds = json.loads(res.out)["datasets"][0] if res.out.strip() else {}
             except (ValueError, LookupError) as e:
                 self.errors.append("%s: %r" % (e, res))
                 continue
-            err = ds.get("store_error") or (res.err if res.rc != 0 else None)
+            # a store being created or migrated: exit 1, the reason in store_error
+            err = ds.get("store_error") or (repr(res) if res.rc != 0 else None)
             if err is None:
                 if "payments" in ds:  # else no store yet
                     self.counts.add(ds["payments"])

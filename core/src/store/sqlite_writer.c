@@ -45,6 +45,10 @@ enum {
  * says: rows changed all over a large table touch a page each (docs/sinks.md). */
 #define CHUNK_WAL_BYTES (24 * 1024 * 1024)
 
+/* A first load into an empty table builds its indexes, each in one transaction (the WAL holds
+ * it whole), once the largest would reach this size; later rows go into them row by row. */
+#define BULK_INDEX_BYTES (48 * 1024 * 1024)
+
 typedef struct sq_sink {
     const ps_host *host;
     const ps_env *env;
@@ -77,6 +81,12 @@ typedef struct sq_sink {
     uint64_t superseded;       /* versions this run closed (collected after its commit) */
     uint64_t chunk_rows, chunk_written, since_wal_check;
     off_t wal_base; /* size of the WAL when the chunk began */
+    /* A first load into an empty payments table: its secondary indexes were dropped at open
+     * and are built after the rows, before the publishing commit, or as soon as the largest
+     * of them would hold BULK_INDEX_BYTES (estimated in index_bytes; build_indexes). */
+    int indexes_dropped;
+    uint64_t index_bytes;
+    size_t dataset_len;
     /* The open dataset's header and its missing columns (JSON arrays), written with the run
      * at commit (ps_store_sqlite_record_columns); NULL when not given. */
     char *columns_json, *missing_json;
@@ -607,6 +617,59 @@ static int prepare_versions(sq_sink *s)
     return rc;
 }
 
+/* In the open transaction: creates the payments indexes that are missing (a first load that
+ * dropped them was killed); no-ops when present. */
+static int ensure_indexes(sq_sink *s)
+{
+    int rc = SQLITE_OK;
+    for (int i = 0; i < PS_STORE_PAYMENT_INDEXES && rc == SQLITE_OK; i++)
+        rc = exec(s, ps_store_payment_index(i, 0));
+    return rc;
+}
+
+/* In the open transaction of a first load: when the payments table is empty, drops its
+ * secondary indexes. Inserting a large first load into them row by row touches random pages
+ * (the meter index) and thrashes the page cache, and each chunk's commit writes those pages
+ * again; building each index once after the rows is a sort. Nobody reads the table
+ * meanwhile: it holds only this unpublished load. */
+static int drop_indexes(sq_sink *s)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(s->db, "SELECT EXISTS (SELECT 1 FROM " PS_STORE_T_PAYMENTS ")", -1,
+                                &st, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_step(st);
+    int empty = rc == SQLITE_ROW && sqlite3_column_int(st, 0) == 0;
+    sqlite3_finalize(st);
+    if (rc != SQLITE_ROW)
+        return rc;
+    if (!empty)
+        return ensure_indexes(s);
+    rc = SQLITE_OK;
+    for (int i = 0; i < PS_STORE_PAYMENT_INDEXES && rc == SQLITE_OK; i++) {
+        char sql[128];
+        snprintf(sql, sizeof sql, "DROP INDEX IF EXISTS %s", ps_store_payment_index(i, 1));
+        rc = exec(s, sql);
+    }
+    s->indexes_dropped = rc == SQLITE_OK;
+    return rc;
+}
+
+/* Before the publishing commit of a first load that dropped the indexes: builds each in a
+ * transaction of its own, checkpointed (the WAL holds one index at a time). */
+static int build_indexes(sq_sink *s)
+{
+    int rc = chunk_commit(s);
+    for (int i = 0; i < PS_STORE_PAYMENT_INDEXES && rc == SQLITE_OK; i++) {
+        rc = exec(s, ps_store_payment_index(i, 0));
+        if (rc == SQLITE_OK)
+            rc = chunk_commit(s);
+    }
+    if (rc == SQLITE_OK)
+        s->indexes_dropped = 0;
+    return rc;
+}
+
 void ps_store_sqlite_keep_unseen(void *writer)
 {
     ((sq_sink *)writer)->keep_unseen = 1;
@@ -660,6 +723,11 @@ static ps_status sq_open(void *inst, const ps_sink_open_args *args, ps_error *er
         e = refuse_other_writer(s, err);
     if (rc == SQLITE_OK && e == PS_OK)
         rc = prepare_versions(s);
+    s->indexes_dropped = 0;
+    s->index_bytes = 0;
+    s->dataset_len = strlen(s->dataset);
+    if (rc == SQLITE_OK && e == PS_OK)
+        rc = s->published ? ensure_indexes(s) : drop_indexes(s);
     if (rc != SQLITE_OK || e != PS_OK) {
         if (rc != SQLITE_OK) {
             char what[300];
@@ -809,6 +877,13 @@ static ps_status sq_write_batch(void *inst, const ps_record_batch *batch, ps_err
             s->changed++; /* changed, or vanished before and back */
         else if (rc == SQLITE_OK)
             s->inserted++;
+        if (rc == SQLITE_OK && s->indexes_dropped) {
+            /* an index entry: its key (the longest: meter or target ID) and the primary key */
+            size_t m = r->field[PS_F_METER_ID].len, t = s->target_id ? strlen(s->target_id) : 0;
+            s->index_bytes += (uint64_t)(idlen + s->dataset_len + (m > t ? m : t) + 24);
+            if (s->index_bytes >= BULK_INDEX_BYTES)
+                rc = build_indexes(s);
+        }
         if (rc == SQLITE_OK && s->chunked)
             rc = progress(s, 1);
         if (rc != SQLITE_OK) {
@@ -927,6 +1002,10 @@ static ps_status sq_commit(void *inst, const ps_commit_info *info, ps_change_cou
                                        progress, s, &c.vanished);
         s->superseded = before + c.vanished;
     }
+    if (rc == SQLITE_OK && s->indexes_dropped) {
+        what = "building the indexes after the first load";
+        rc = build_indexes(s);
+    }
     if (rc == SQLITE_OK) {
         what = "recording the run";
         ps_commit_info fixed = *info;
@@ -1012,6 +1091,8 @@ static void sq_abort(void *inst, const char *reason)
             s->in_txn = 1;
             if (!s->published) {
                 rc = delete_unpublished(s);
+                if (rc == SQLITE_OK)
+                    rc = ensure_indexes(s); /* dropped by the first load, committed */
             } else {
                 rc = ps_sqlite_versions_discard(s->db, s->dataset, s->pub_version, progress, s);
                 if (rc == SQLITE_OK)

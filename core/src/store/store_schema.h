@@ -247,6 +247,30 @@ static inline const char *ps_store_extra_column(int i)
     return cols[i];
 }
 
+/* The secondary indexes of payments as the last migration leaves them: "CREATE INDEX IF NOT
+ * EXISTS" statements (i = 0 .. PS_STORE_PAYMENT_INDEXES - 1) and their names; NULL past the
+ * end. A first load into an empty table drops them and builds them after its rows
+ * (sqlite_writer.c); a writer opening a dataset creates any that are missing. */
+#define PS_STORE_PAYMENT_INDEXES 4
+static inline const char *ps_store_payment_index(int i, int name)
+{
+    static const char *const idx[PS_STORE_PAYMENT_INDEXES][2] = {
+        {"CREATE INDEX IF NOT EXISTS payments_dataset_time ON payments (dataset, timestamp_ms, id)",
+         "payments_dataset_time"},
+        {"CREATE INDEX IF NOT EXISTS payments_target_time ON payments (target_id, timestamp_ms, "
+         "id)",
+         "payments_target_time"},
+        {"CREATE INDEX IF NOT EXISTS payments_meter ON payments (meter_id, timestamp_ms)",
+         "payments_meter"},
+        {"CREATE INDEX IF NOT EXISTS payments_superseded ON payments (dataset, valid_to)"
+         " WHERE valid_to IS NOT NULL",
+         "payments_superseded"},
+    };
+    if (i < 0 || i >= PS_STORE_PAYMENT_INDEXES)
+        return NULL;
+    return idx[i][name ? 1 : 0];
+}
+
 /* Text stored in payments.target_level. */
 static inline const char *ps_store_target_level_name(ps_target_level t)
 {

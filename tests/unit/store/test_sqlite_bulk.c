@@ -1,7 +1,8 @@
 /* Unit tests of the SQLite store writer's first-load path (store/sqlite_writer.c, owned by
- * bench/perf): into an empty store the payments indexes are dropped inside the dataset's
- * transaction and rebuilt before its commit; an aborted first load leaves them exactly as they
- * were. */
+ * bench/perf): into an empty store the payments indexes are dropped with the load's first
+ * chunk and built after its rows, before the publishing commit; an aborted first load leaves
+ * them exactly as they were, and one that was killed leaves them missing until the next
+ * writer opens a dataset. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -141,10 +142,48 @@ static void test_first_load_rebuilds_indexes(void **state)
     assert_string_equal(indexes(f->path, after, sizeof after), before);
 }
 
+static void test_killed_first_load_indexes_restored(void **state)
+{
+    fx *f = sth_sink_new(ps_store_sqlite_sink(), "store", "store.db");
+    assert_non_null(f);
+    sth_set(&f->h, "chunk_rows", "1");
+    ps_error err = {0};
+    if (sth_sink_create(f, &err) != PS_OK)
+        fail_msg("create: %s", err.message);
+    (void)state;
+    char before[2048], during[2048], after[2048];
+    indexes(f->path, before, sizeof before);
+    ps_record r[3];
+    recs(r);
+    /* a first load whose chunks are committed: indexes dropped, rows in the file */
+    open_write(f, "ds", "run-1", r, 3);
+    indexes(f->path, during, sizeof during);
+    assert_null(strstr(during, "payments_meter"));
+    assert_null(strstr(during, "payments_dataset_time"));
+    assert_int_equal(count_payments(f->path), 3);
+    /* killed: no abort, no commit (destroy rolls back only the open chunk) */
+    f->d->destroy(f->inst);
+    f->inst = NULL;
+    assert_string_equal(indexes(f->path, after, sizeof after), during);
+    /* the next writer opening another dataset creates them again */
+    if (sth_sink_create(f, &err) != PS_OK)
+        fail_msg("create: %s", err.message);
+    open_write(f, "other", "run-2", r, 1);
+    assert_string_equal(indexes(f->path, after, sizeof after), before);
+    assert_int_equal(commit(f, "other", "run-2", 1).inserted, 1);
+    /* and the next run of the killed dataset replaces its unpublished rows */
+    open_write(f, "ds", "run-3", r, 3);
+    assert_int_equal(commit(f, "ds", "run-3", 3).inserted, 3);
+    assert_int_equal(count_payments(f->path), 4);
+    assert_string_equal(indexes(f->path, after, sizeof after), before);
+    assert_int_equal(sth_sink_free(f), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_first_load_rebuilds_indexes, setup, teardown),
+        cmocka_unit_test(test_killed_first_load_indexes_restored),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -11,6 +11,7 @@
 #include "model/timestamp.h"
 #include "plugin/host.h"
 #include "util/log.h"
+#include "util/pathtext.h"
 
 static const char status_usage[] =
     "usage: paysync status CONFIG [--dataset NAME]... [--json]\n"
@@ -273,7 +274,7 @@ int cmd_status(int argc, char **argv)
     int rc = cli_check_schedules(cfg);
     for (size_t i = 0; rc == 0 && i < nonly; i++) {
         if (!ps_config_dataset(cfg, only[i])) {
-            cli_error("%s: unknown dataset '%s'", cfg->path, only[i]);
+            cli_error("%s: unknown dataset '%s'", PS_SHOWN(cfg->path), PS_SHOWN(only[i]));
             rc = PS_EXIT_USAGE;
         }
     }

@@ -10,6 +10,7 @@
 #include "config/file_sinks.h"
 #include "util/log.h"
 #include "util/outfile.h"
+#include "util/pathtext.h"
 #include "util/suggest.h"
 
 void cli_error(const char *fmt, ...)
@@ -204,9 +205,10 @@ int cli_load_dataset(const char *path, const char *name, ps_config **cfg, const 
         names[i] = c->datasets[i].name;
     const char *s = names ? ps_suggest(name, names, c->ndatasets) : NULL;
     if (s)
-        cli_error("%s: unknown dataset '%s' (did you mean '%s'?)", c->path, name, s);
+        cli_error("%s: unknown dataset '%s' (did you mean '%s'?)", PS_SHOWN(c->path),
+                  PS_SHOWN(name), s);
     else
-        cli_error("%s: unknown dataset '%s'", c->path, name);
+        cli_error("%s: unknown dataset '%s'", PS_SHOWN(c->path), PS_SHOWN(name));
     free(names);
     ps_config_free(*cfg);
     *cfg = NULL;

@@ -5,11 +5,12 @@
 #include <string.h>
 
 #include "commands.h"
+#include "config/schedule.h"
 #include "ds_state.h"
+#include "model/timestamp.h"
 #include "plugin/host.h"
 #include "util/log.h"
-#include "model/timestamp.h"
-#include "config/schedule.h"
+#include "util/pathtext.h"
 
 /* 1 when name is among names[0..n). */
 static int listed(char *const *names, size_t n, const char *name)
@@ -27,7 +28,7 @@ int cli_due_filter(const ps_config *cfg, char ***names, size_t *n)
         return rc;
     for (size_t i = 0; i < *n; i++) {
         if (!ps_config_dataset(cfg, (*names)[i])) {
-            cli_error("%s: unknown dataset '%s'", cfg->path, (*names)[i]);
+            cli_error("%s: unknown dataset '%s'", PS_SHOWN(cfg->path), PS_SHOWN((*names)[i]));
             return PS_EXIT_USAGE;
         }
     }

@@ -302,9 +302,9 @@ datasets:
         res = pslib.run("run", self.cfg("{plugin: evil, client_id: a, client_secret: b}",
                                         name="c2.yaml", plugin_path=self.path("drop")))
         self.assertEqual(res.rc, 2, res)
-        self.assertIn("connector 'evil': %s: refusing to load: its directory %s is writable by "
-                      "group or others (mode 777)" % (self.path("drop", "evil.yaml"),
-                                                       self.path("drop")), res.err)
+        self.assertIn("connector 'evil': %s: refusing to load: its directory is writable by "
+                      "group or others (mode 777); fix with: chmod go-w '%s'"
+                      % (self.path("drop", "evil.yaml"), self.path("drop")), res.err)
 
 
 if __name__ == "__main__":

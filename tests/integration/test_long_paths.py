@@ -73,6 +73,10 @@ class LongPaths(pslib.Case):
         res = pslib.run("test-plugin", so)
         self.assertEqual(res.rc, 2, res)
         self.assert_cut(res.out, "is writable by group or others (mode 777); fix with: chmod go-w")
+        # too long to fit whole: the hint offers no cut path to paste
+        self.assertIn("fix with: chmod go-w on it (its path is too long to show whole here)",
+                      res.out)
+        self.assertNotIn("chmod go-w '", res.out)
         # a trusted folder: the loader's own messages (a .so without an entry function)
         os.chmod(self.deep, 0o755)
         os.unlink(so)
@@ -82,6 +86,48 @@ class LongPaths(pslib.Case):
         res = pslib.run("test-plugin", so, env={"PS_CTOR_MARKER": self.path("marker")})
         self.assertEqual(res.rc, 2, res)
         self.assert_cut(res.out + res.err, "no entry function")
+
+    def test_config_file_messages_and_unknown_dataset_cut(self):
+        """The messages about the config file itself (not at a line) and the CLI's unknown
+        dataset name the file cut too."""
+        missing = os.path.join(self.deep, "missing.yaml")
+        res = pslib.run("check", missing)
+        self.assertEqual(res.rc, 2, res)
+        self.assert_cut(res.err, "cannot open: No such file or directory")
+        res = pslib.run("check", self.deep + "/")
+        self.assertNotEqual(res.rc, 0, res)
+        self.assert_cut(res.err, "not a regular file")
+        cfg = os.path.join(self.deep, "paysync.yaml")
+        with open(cfg, "w") as f:
+            f.write("sinks:\n  out: {plugin: \"null\"}\ndatasets:\n  - name: site\n"
+                    "    target: {level: project, id: p1}\n"
+                    "    source: {plugin: csvfile, path: in.csv}\n    sinks: [out]\n")
+        for argv in (("status", cfg, "--dataset", "nope"),
+                     ("export", cfg, "--dataset", "nope", "--format", "csv")):
+            res = pslib.run(*argv)
+            self.assertEqual(res.rc, 2, res)
+            self.assert_cut(res.err, "unknown dataset 'nope'")
+
+    def test_plugin_hint_path_is_whole(self):
+        """A path that fits: the file is named cut, the fix names the folder whole, ready to
+        paste (quoted)."""
+        if not pslib.TEST_PLUGIN_DIR:
+            self.skipTest("PS_TEST_PLUGIN_DIR is not set")
+        mid = os.path.join(self.dir, *["m%02d_" % i + "y" * 90 for i in range(4)])
+        os.makedirs(mid)
+        self.assertGreater(len(mid), 300)
+        so = os.path.join(mid, "good_provider.so")
+        shutil.copyfile(os.path.join(pslib.TEST_PLUGIN_DIR, "good_provider.so"), so)
+        os.chmod(so, 0o755)
+        os.chmod(mid, 0o777)
+        res = pslib.run("test-plugin", so)
+        self.assertEqual(res.rc, 2, res)
+        line = [l for l in res.out.splitlines() if "load: FAIL" in l]
+        self.assertEqual(len(line), 1, res.out)
+        self.assertNotIn(so, line[0])  # the file itself is shown cut
+        self.assertIn("...", line[0])
+        self.assertIn("refusing to load: its directory is writable by group or others (mode "
+                      "777); fix with: chmod go-w '%s'" % mid, res.out)
 
 
 if __name__ == "__main__":

@@ -1420,7 +1420,7 @@ static ps_status load_common(const char *yaml, size_t len, const char *name, con
     ps_config *c = calloc(1, sizeof *c);
     if (!c) {
         ps_ynode_free(root);
-        return ps_error_setf(err, PS_ERR_NOMEM, "%s: out of memory", name);
+        return ps_error_setf(err, PS_ERR_NOMEM, "%s: out of memory", PS_SHOWN(name));
     }
     c->path = strdup(name);
     c->dir = strdup(dir && dir[0] ? dir : ".");
@@ -1455,22 +1455,23 @@ ps_status ps_config_load(const char *path, ps_config **out, ps_error *err)
     *out = NULL;
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
-        return ps_error_setf(err, PS_ERR_CONFIG, "%s: cannot open: %s", path, strerror(errno));
+        return ps_error_setf(err, PS_ERR_CONFIG, "%s: cannot open: %s", PS_SHOWN(path),
+                             strerror(errno));
     struct stat sb;
     if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
         close(fd);
-        return ps_error_setf(err, PS_ERR_CONFIG, "%s: not a regular file", path);
+        return ps_error_setf(err, PS_ERR_CONFIG, "%s: not a regular file", PS_SHOWN(path));
     }
     if (sb.st_size > PS_YAML_MAX_BYTES) {
         close(fd);
-        return ps_error_setf(err, PS_ERR_CONFIG, "%s: file is %lld bytes, the limit is %d", path,
-                             (long long)sb.st_size, PS_YAML_MAX_BYTES);
+        return ps_error_setf(err, PS_ERR_CONFIG, "%s: file is %lld bytes, the limit is %d",
+                             PS_SHOWN(path), (long long)sb.st_size, PS_YAML_MAX_BYTES);
     }
     size_t cap = (size_t)sb.st_size + 1, len = 0;
     char *buf = malloc(cap);
     if (!buf) {
         close(fd);
-        return ps_error_setf(err, PS_ERR_NOMEM, "%s: out of memory", path);
+        return ps_error_setf(err, PS_ERR_NOMEM, "%s: out of memory", PS_SHOWN(path));
     }
     for (;;) {
         if (len == cap) { /* grew while reading: allow up to the limit */
@@ -1478,13 +1479,13 @@ ps_status ps_config_load(const char *path, ps_config **out, ps_error *err)
                 free(buf);
                 close(fd);
                 return ps_error_setf(err, PS_ERR_CONFIG, "%s: file is over the limit of %d bytes",
-                                     path, PS_YAML_MAX_BYTES);
+                                     PS_SHOWN(path), PS_YAML_MAX_BYTES);
             }
             char *nb = realloc(buf, cap * 2);
             if (!nb) {
                 free(buf);
                 close(fd);
-                return ps_error_setf(err, PS_ERR_NOMEM, "%s: out of memory", path);
+                return ps_error_setf(err, PS_ERR_NOMEM, "%s: out of memory", PS_SHOWN(path));
             }
             buf = nb;
             cap *= 2;
@@ -1496,7 +1497,8 @@ ps_status ps_config_load(const char *path, ps_config **out, ps_error *err)
             int e = errno;
             free(buf);
             close(fd);
-            return ps_error_setf(err, PS_ERR_IO, "%s: read failed: %s", path, strerror(e));
+            return ps_error_setf(err, PS_ERR_IO, "%s: read failed: %s", PS_SHOWN(path),
+                                 strerror(e));
         }
         if (r == 0)
             break;
@@ -1508,7 +1510,7 @@ ps_status ps_config_load(const char *path, ps_config **out, ps_error *err)
     char *dir = strdup(path);
     if (!dir) {
         free(buf);
-        return ps_error_setf(err, PS_ERR_NOMEM, "%s: out of memory", path);
+        return ps_error_setf(err, PS_ERR_NOMEM, "%s: out of memory", PS_SHOWN(path));
     }
     char *slash = strrchr(dir, '/');
     if (!slash)

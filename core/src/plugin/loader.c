@@ -392,10 +392,10 @@ static ps_status load_file(ps_registry *r, const char *dir, const char *name, co
         size_t vl = strlen(how);
         if (e && how != file && strncmp(e, how, vl) == 0 && e[vl] == ':')
             st = ps_error_setf(err, PS_ERR_PLUGIN, "%s: cannot load: %s%s", PS_SHOWN(file),
-                               PS_SHOWN(file), e + vl);
-        else
+                               PS_SHOWN(file), PS_SHOWN(e + vl));
+        else /* dlerror's text names the file too: cut in the middle like a path */
             st = ps_error_setf(err, PS_ERR_PLUGIN, "%s: cannot load: %s", PS_SHOWN(file),
-                               e ? e : "dlopen failed");
+                               e ? PS_SHOWN(e) : "dlopen failed");
         close(fd);
         free(file);
         return st;

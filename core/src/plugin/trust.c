@@ -21,6 +21,24 @@ static unsigned mode_bits(mode_t m)
     return (unsigned)(m & 07777);
 }
 
+/* Fills err with "FILE: refusing to load: SUBJECT WHERE PROBLEM; fix with: CMD 'PATH'", PATH
+ * whole in the hint so that the command can be pasted (the subject then does not repeat it).
+ * When that does not fit the message, PATH is named in the subject cut in the middle
+ * (util/pathtext.h) and the hint goes without it: a cut path is never offered for pasting. */
+static ps_status refuse(ps_error *err, const char *file, const char *subject, const char *path,
+                        const char *where, const char *problem, const char *cmd)
+{
+    char whole[sizeof err->message + 1];
+    int n = snprintf(whole, sizeof whole, "%s: refusing to load: %s%s %s; fix with: %s '%s'", file,
+                     subject, where, problem, cmd, path);
+    if (n >= 0 && (size_t)n < sizeof err->message)
+        return ps_error_setf(err, PS_ERR_PLUGIN, "%s", whole);
+    return ps_error_setf(err, PS_ERR_PLUGIN,
+                         "%s: refusing to load: %s %s%s %s; fix with: %s on it (its path is too "
+                         "long to show whole here)",
+                         file, subject, PS_SHOWN(path), where, problem, cmd);
+}
+
 /* Checks folder dir (one of the folders holding the plugin's real path). above: 0 for the
  * plugin's own folder, 1 for a folder further up. */
 /* file: the plugin as shown in messages (already cut, util/pathtext.h). */
@@ -28,6 +46,7 @@ static ps_status check_dir(const char *file, const char *dir, int above, ps_erro
 {
     const char *which = above ? "the directory" : "its directory";
     const char *where = above ? " above it" : "";
+    char problem[128];
     struct stat sd;
     if (lstat(dir, &sd) != 0)
         return ps_error_setf(err, PS_ERR_PLUGIN, "%s: refusing to load: cannot stat %s: %s",
@@ -37,20 +56,18 @@ static ps_status check_dir(const char *file, const char *dir, int above, ps_erro
                              "%s: refusing to load: %s changed while it was checked (no longer "
                              "a directory)",
                              file, PS_SHOWN(dir));
-    if (!trusted_uid(sd.st_uid))
-        return ps_error_setf(err, PS_ERR_PLUGIN,
-                             "%s: refusing to load: %s %s%s is owned by uid %u (mode %03o), "
-                             "neither you nor root; fix with: chown root '%s'",
-                             file, which, PS_SHOWN(dir), where, (unsigned)sd.st_uid,
-                             mode_bits(sd.st_mode), PS_SHOWN(dir));
+    if (!trusted_uid(sd.st_uid)) {
+        snprintf(problem, sizeof problem, "is owned by uid %u (mode %03o), neither you nor root",
+                 (unsigned)sd.st_uid, mode_bits(sd.st_mode));
+        return refuse(err, file, which, dir, where, problem, "chown root");
+    }
     /* A sticky folder is fine: only the owner of an entry (checked trusted one step below)
      * or root can remove or rename it. */
-    if ((sd.st_mode & (S_IWGRP | S_IWOTH)) && !(sd.st_mode & S_ISVTX))
-        return ps_error_setf(err, PS_ERR_PLUGIN,
-                             "%s: refusing to load: %s %s%s is writable by group or others "
-                             "(mode %03o); fix with: chmod go-w '%s'",
-                             file, which, PS_SHOWN(dir), where, mode_bits(sd.st_mode),
-                             PS_SHOWN(dir));
+    if ((sd.st_mode & (S_IWGRP | S_IWOTH)) && !(sd.st_mode & S_ISVTX)) {
+        snprintf(problem, sizeof problem, "is writable by group or others (mode %03o)",
+                 mode_bits(sd.st_mode));
+        return refuse(err, file, which, dir, where, problem, "chmod go-w");
+    }
     return PS_OK;
 }
 
@@ -78,20 +95,20 @@ int ps_plugin_open_trusted(const char *file, ps_error *err)
         snprintf(shown, sizeof shown, "%s", PS_SHOWN(file));
     struct stat sf, sl;
     ps_status st = PS_OK;
+    char problem[128];
     if (fstat(fd, &sf) != 0)
         st = ps_error_setf(err, PS_ERR_PLUGIN, "%s: cannot stat: %s", shown, strerror(errno));
     else if (!S_ISREG(sf.st_mode))
         st = ps_error_setf(err, PS_ERR_PLUGIN, "%s: refusing to load: not a regular file", shown);
-    else if (sf.st_mode & (S_IWGRP | S_IWOTH))
-        st = ps_error_setf(err, PS_ERR_PLUGIN,
-                           "%s: refusing to load: the file is writable by group or others "
-                           "(mode %03o); fix with: chmod go-w '%s'",
-                           shown, mode_bits(sf.st_mode), PS_SHOWN(real));
-    else if (!trusted_uid(sf.st_uid))
-        st = ps_error_setf(err, PS_ERR_PLUGIN,
-                           "%s: refusing to load: owned by uid %u, neither you nor root; fix "
-                           "with: chown root '%s'",
-                           shown, (unsigned)sf.st_uid, PS_SHOWN(real));
+    else if (sf.st_mode & (S_IWGRP | S_IWOTH)) {
+        snprintf(problem, sizeof problem, "is writable by group or others (mode %03o)",
+                 mode_bits(sf.st_mode));
+        st = refuse(err, shown, "the file", real, "", problem, "chmod go-w");
+    } else if (!trusted_uid(sf.st_uid)) {
+        snprintf(problem, sizeof problem, "is owned by uid %u, neither you nor root",
+                 (unsigned)sf.st_uid);
+        st = refuse(err, shown, "the file", real, "", problem, "chown root");
+    }
     /* Every folder from the file's up to '/'. */
     int above = 0;
     for (char *slash = strrchr(real, '/'); st == PS_OK && slash; slash = strrchr(real, '/')) {

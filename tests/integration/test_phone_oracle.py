@@ -165,9 +165,9 @@ def generate(seed=20261202):
 
 
 class PhoneOracle(pslib.Case):
-    def run_cases(self, cases, mapping_for):
+    def run_cases(self, cases, mapping_for, env=None):
         """Runs every case through paysync, one dataset per region key; returns
-        {index: (phone or None, warning message or None)}."""
+        {index: (phone or None, warning message or None)}; self.stderr = paysync's."""
         by_ds = {}
         for i, (raw, region) in enumerate(cases):
             by_ds.setdefault(region, []).append((i, raw))
@@ -188,8 +188,9 @@ class PhoneOracle(pslib.Case):
     warnings: out/%s.warnings.jsonl""" % (name, pslib.yaml_str(csv), mapping_for(region), name,
                                           name))
         cfg = self.config("sinks:\n%s\ndatasets:\n%s\n" % ("\n".join(sinks), "\n".join(datasets)))
-        res = pslib.run("run", cfg, "--report", self.path("report.json"), timeout=600)
+        res = pslib.run("run", cfg, "--report", self.path("report.json"), timeout=600, env=env)
         self.assertEqual(res.rc, 0, res)
+        self.stderr = res.err
         with open(self.path("report.json")) as f:
             reps = json.load(f)["datasets"]
         got = {}
@@ -214,7 +215,15 @@ class PhoneOracle(pslib.Case):
         for c in CURRENCY_COUNTRIES:
             self.assertIn(c, regions)
         self.assertGreaterEqual(len(cases), 10000)
-        got = self.run_cases(cases, lambda r: "{country: %s}" % r if r else "{}")
+        # PS_PHONE_FASTPATH=verify: every number the exact pre-check (model/phonefast.h)
+        # decides is parsed by libphonenumber as well, and a disagreement aborts the run
+        got = self.run_cases(cases, lambda r: "{country: %s}" % r if r else "{}",
+                             env={"PS_PHONE_FASTPATH": "verify"})
+        counts = re.findall(r"phone pre-check: (\d+) number\(s\) decided, all as "
+                            r"libphonenumber decides them; (\d+) left to libphonenumber",
+                            self.stderr)
+        self.assertEqual(len(counts), len(regions) + 1, self.stderr[-2000:])  # one per dataset
+        decided = sum(int(d) for d, _ in counts)
         mismatches, valid = [], 0
         for i, (raw, region) in enumerate(cases):
             ok, e164 = expected(raw, region)
@@ -223,9 +232,12 @@ class PhoneOracle(pslib.Case):
             if (phone is not None) != ok or phone != e164 or (warning is None) == (phone is None):
                 mismatches.append("%-8s %-28r paysync %r (%s) phonenumbers %r" % (
                     region, raw, phone, warning, e164 if ok else "invalid"))
-        print("phone oracle: %d numbers, %d regions, %d valid, %d invalid, %d mismatches"
-              % (len(cases), len(regions), valid, len(cases) - valid, len(mismatches)),
+        print("phone oracle: %d numbers, %d regions, %d valid, %d invalid, %d mismatches; "
+              "%d decided by the pre-check" % (len(cases), len(regions), valid,
+                                               len(cases) - valid, len(mismatches), decided),
               file=sys.stderr)
+        # the pre-check must decide a good share of the valid numbers for this to test it
+        self.assertGreater(decided, valid // 2)
         # Both verdicts must be well represented for the comparison to mean something.
         self.assertGreater(valid, len(cases) // 5)
         self.assertGreater(len(cases) - valid, len(cases) // 5)

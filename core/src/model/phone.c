@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "model/phonefast.h"
 #include "model/phonelib.h"
 
 /* Longer inputs (digits) are too long for any plan: libphonenumber reads at most 17 national
@@ -73,7 +74,10 @@ static void explain(ps_phonelib_verdict v, const char *region, int code, char *w
     }
 }
 
-int ps_phone_check(const char *s, size_t len, const char *region, ps_phone_verdict *res)
+/* ps_phone_check's decision; with lib 0 a number that needs libphonenumber is left
+ * undecided (returns 0, res not final), else returns 1 with res filled. */
+static int check(ps_phonefast *fast, int lib, const char *s, size_t len, const char *region,
+                 ps_phone_verdict *res)
 {
     char d[MAX_DIGITS + 2];
     size_t nd = 0, i;
@@ -94,14 +98,14 @@ int ps_phone_check(const char *s, size_t len, const char *region, ps_phone_verdi
             nd++;
         } else if (c == '+') {
             if (plus || nd > 0)
-                return res->rc = PS_PHONE_SYNTAX;
+                return res->rc = PS_PHONE_SYNTAX, 1;
             plus = 1;
         } else if (!(c == ' ' || c == '\t' || c == '-' || c == '.' || c == '(' || c == ')')) {
-            return res->rc = PS_PHONE_SYNTAX;
+            return res->rc = PS_PHONE_SYNTAX, 1;
         }
     }
     if (nd == 0 && !plus)
-        return res->rc = PS_PHONE_EMPTY;
+        return res->rc = PS_PHONE_EMPTY, 1;
     /* d[0] is room for the '+'; the digits are d[1..nd]. */
     char *num = d + 1;
     size_t n = nd < MAX_DIGITS ? nd : MAX_DIGITS;
@@ -111,7 +115,7 @@ int ps_phone_check(const char *s, size_t len, const char *region, ps_phone_verdi
         num[0] = '+';
     } else if (plus || !region) {
         if (!plus && num[0] == '0')
-            return res->rc = PS_PHONE_LOCAL;
+            return res->rc = PS_PHONE_LOCAL, 1;
         num -= 1; /* "+..." or, without a country, digits that lost their '+' */
         n += 1;
         num[0] = '+';
@@ -120,14 +124,31 @@ int ps_phone_check(const char *s, size_t len, const char *region, ps_phone_verdi
     if (too_long) {
         v = PS_PHONELIB_TOO_LONG;
     } else {
+        if (ps_phonefast_valid(fast, num, n, region, res->e164, PS_PHONE_MAX))
+            return res->rc = (int)strlen(res->e164), 1;
+        if (!lib)
+            return 0;
         v = ps_phonelib_parse(num, n, region, res->e164, PS_PHONE_MAX, &code);
         if (v == PS_PHONELIB_VALID)
-            return res->rc = (int)strlen(res->e164);
+            return res->rc = (int)strlen(res->e164), 1;
     }
     res->e164[0] = '\0';
     res->lib = (int)v;
     res->code = code;
-    return res->rc = v == PS_PHONELIB_FAILED ? PS_PHONE_FAILED : PS_PHONE_INVALID;
+    res->rc = v == PS_PHONELIB_FAILED ? PS_PHONE_FAILED : PS_PHONE_INVALID;
+    return 1;
+}
+
+int ps_phone_check(const char *s, size_t len, const char *region, ps_phone_verdict *res)
+{
+    check(NULL, 1, s, len, region, res);
+    return res->rc;
+}
+
+int ps_phone_precheck(ps_phonefast *fast, const char *s, size_t len, const char *region,
+                      ps_phone_verdict *res)
+{
+    return check(fast, 0, s, len, region, res);
 }
 
 int ps_phone_report(const ps_phone_verdict *res, const char *region, char *out, char *why)

@@ -52,6 +52,15 @@ typedef struct ps_phone_verdict {
  * ps_phone_report calls libphonenumber only for the reason of an invalid number (country
  * names, example number), never to parse. */
 int ps_phone_check(const char *s, size_t len, const char *region, ps_phone_verdict *res);
+
+/* ps_phone_check without libphonenumber: decides what needs no numbering plan (syntax,
+ * empty, national number without a country, too many digits) and, through the exact
+ * pre-check fast (model/phonefast.h; NULL = none), the common valid numbers. Returns 1 with
+ * res filled exactly as ps_phone_check would fill it, or 0 when only ps_phone_check
+ * (libphonenumber) can decide. */
+typedef struct ps_phonefast ps_phonefast;
+int ps_phone_precheck(ps_phonefast *fast, const char *s, size_t len, const char *region,
+                      ps_phone_verdict *res);
 int ps_phone_report(const ps_phone_verdict *res, const char *region, char *out, char *why);
 
 /* The region paysync uses for a country calling code ("234" -> "NG", a leading '+' allowed;

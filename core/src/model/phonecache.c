@@ -9,6 +9,8 @@
  * E.164 text after its '+' (rc - 1 of them). About 18 bytes for a 13-character number. */
 #include "model/phonecache.h"
 
+#include "model/phonefast.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -20,6 +22,7 @@ struct ps_phonecache {
     unsigned char *arena;
     size_t arena_cap, arena_used;
     size_t max_entries;
+    ps_phonefast *fast; /* the pre-check of numbers not remembered yet */
     ps_phonecache_stats st;
 };
 
@@ -37,7 +40,8 @@ ps_phonecache *ps_phonecache_new(size_t max_entries, size_t arena_bytes)
     c->arena_cap = arena_bytes;
     c->slots = calloc(PS_PHONECACHE_SLOTS, sizeof *c->slots);
     c->arena = malloc(arena_bytes);
-    if (!c->slots || !c->arena) {
+    c->fast = ps_phonefast_new();
+    if (!c->slots || !c->arena || !c->fast) {
         ps_phonecache_free(c);
         return NULL;
     }
@@ -50,6 +54,7 @@ void ps_phonecache_free(ps_phonecache *c)
         return;
     free(c->slots);
     free(c->arena);
+    ps_phonefast_free(c->fast);
     free(c);
 }
 
@@ -174,11 +179,18 @@ int ps_phonecache_normalise(ps_phonecache *c, const char *s, size_t len, const c
     size_t slot, kb = (len + 1) / 2;
     if (!c)
         return ps_phone_normalise(s, len, region, out, why);
+    /* the pre-check decides the common case faster than a memo lookup: only the numbers it
+     * leaves to libphonenumber are remembered */
+    if (ps_phone_precheck(c->fast, s, len, region, &res)) {
+        c->st.fast++;
+        return ps_phone_report(&res, region, out, why);
+    }
     if (!s || len > PS_PHONECACHE_MAX_KEY || (region && region[0] && strlen(region) != 2) ||
         pack(s, len, k) != 0) {
         c->st.misses++;
         c->st.refused++;
-        return ps_phone_normalise(s, len, region, out, why);
+        ps_phone_check(s, len, region, &res);
+        return ps_phone_report(&res, region, out, why);
     }
     if (region && region[0]) {
         reg[0] = region[0];

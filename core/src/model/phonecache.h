@@ -5,6 +5,10 @@
  * the very same input, and libphonenumber is a pure function of its input, so a cached
  * verdict and its reason are identical to an uncached one by construction.
  *
+ * Each memo owns the run's exact pre-check (model/phonefast.h, through ps_phone_precheck),
+ * asked first: what it decides (most valid numbers, syntax errors) costs less than a lookup
+ * and is not stored; only the numbers left to libphonenumber are remembered.
+ *
  * Memory is fixed when the memo is made: PS_PHONECACHE_SLOTS 4-byte slots (1 MiB) and an
  * arena of PS_PHONECACHE_ARENA bytes (3 MiB) holding the entries (4 bytes, 8 for a rejected
  * number, + the raw text and the E.164 digits packed 4 bits a character: ~18 bytes for a
@@ -37,6 +41,7 @@ typedef struct ps_phonecache_stats {
     uint64_t misses;  /* verdicts computed (stored or not) */
     uint64_t entries; /* verdicts stored */
     uint64_t refused; /* misses not stored: memo full or raw text too long */
+    uint64_t fast;    /* decided by ps_phone_precheck (no memo, no libphonenumber) */
 } ps_phonecache_stats;
 
 /* A memo with room for max_entries entries and arena_bytes of entry data (0, 0 = the
@@ -45,8 +50,8 @@ typedef struct ps_phonecache_stats {
 ps_phonecache *ps_phonecache_new(size_t max_entries, size_t arena_bytes);
 void ps_phonecache_free(ps_phonecache *c);
 
-/* ps_phone_normalise (model/phone.h, same arguments, same results) through the memo c; c
- * NULL = no memo. */
+/* ps_phone_normalise (model/phone.h, same arguments, same results) through the pre-check
+ * and the memo c; c NULL = neither. */
 int ps_phonecache_normalise(ps_phonecache *c, const char *s, size_t len, const char *region,
                             char *out, char *why);
 

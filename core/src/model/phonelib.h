@@ -48,6 +48,44 @@ int ps_phonelib_main_region(int calling_code, char region[3]);
  * (cap bytes). Returns 0 when the region has none or it does not fit (out = ""). */
 int ps_phonelib_example(const char *region, char *out, size_t cap);
 
+/* Whether code is a country calling code libphonenumber knows (a country's or a
+ * non-geographic one such as 800): what Parse accepts after a '+'. */
+int ps_phonelib_is_calling_code(int code);
+
+/* One number description of a plan: the library's regular expression for national
+ * significant numbers ("" = none: nothing matches) and its possible lengths (nlengths = how
+ * many the metadata lists, 0 = those of the general description; lengths = bit L set for
+ * length L, 1..31; a listed -1, "no such numbers", sets no bit). */
+typedef struct ps_phonelib_desc {
+    char *pattern;
+    int nlengths;
+    unsigned lengths;
+    unsigned local_lengths; /* possible_length_local_only, same encoding */
+} ps_phonelib_desc;
+
+/* The descriptions of a plan: the general one first, then every number type IsValidNumber
+ * tries (premium rate, toll free, shared cost, VoIP, personal, pager, UAN, voicemail, fixed
+ * line, mobile). */
+#define PS_PHONELIB_DESCS 11
+
+/* The numbering plan of a calling code as libphonenumber's own compiled metadata states it
+ * (the same regular expressions the library runs; model/phonefast.h evaluates them). */
+typedef struct ps_phonelib_plan {
+    int calling_code;
+    char region[3];
+    char *international_prefix;       /* pattern, "" = none */
+    char *national_prefix_for_parsing; /* pattern, "" = none */
+    int has_transform_rule;           /* national_prefix_transform_rule is set */
+    int same_mobile_and_fixed_line;   /* then IsValidNumber never tries the mobile one */
+    ps_phonelib_desc desc[PS_PHONELIB_DESCS];
+} ps_phonelib_plan;
+
+/* Fills *plan for calling_code when exactly one country (a two-letter region) has that code;
+ * returns 0, or -1 (nothing to free) when the code is shared, non-geographic, unknown, or
+ * the metadata cannot be read or memory runs out. Free with ps_phonelib_plan_free. */
+int ps_phonelib_plan_get(int calling_code, ps_phonelib_plan *plan);
+void ps_phonelib_plan_free(ps_phonelib_plan *plan);
+
 #ifdef __cplusplus
 }
 #endif

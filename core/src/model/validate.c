@@ -4,6 +4,7 @@
 #include "model/validate.h"
 
 #include <openssl/evp.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,8 +31,6 @@ struct ps_validator {
     size_t n_aliases;
     char *defaults[PS_FIELD_COUNT];
     size_t default_len[PS_FIELD_COUNT];
-    EVP_MD *fetched_md;
-    const EVP_MD *md;
 };
 
 /* ---- small helpers ------------------------------------------------------------------- */
@@ -495,6 +494,18 @@ static unsigned char *put_part(unsigned char *p, const char *s, size_t n)
     return p + 4 + n;
 }
 
+/* SHA-256 for derived IDs, fetched once per process when a row first needs one: fetching
+ * initialises OpenSSL's library context (about 2 MB of RSS), which runs whose rows all carry
+ * an ID never need. Never freed (one per process). */
+static pthread_once_t sha256_once = PTHREAD_ONCE_INIT;
+static const EVP_MD *sha256_md;
+
+static void sha256_fetch(void)
+{
+    EVP_MD *m = EVP_MD_fetch(NULL, "SHA256", NULL);
+    sha256_md = m ? m : EVP_sha256();
+}
+
 /* "ps-" + first 32 hex digits of SHA-256 over length-prefixed parts (see docs). */
 static const char *derive_id(const ps_validator *v, const ps_record *r, ps_arena *a)
 {
@@ -512,7 +523,8 @@ static const char *derive_id(const ps_validator *v, const ps_record *r, ps_arena
     p = put_part(buf, v->dataset, v->dataset_len);
     for (i = 0; i < 7; i++)
         p = put_part(p, lens[i] ? r->field[id_parts[i]].ptr : "", lens[i]);
-    if (!EVP_Digest(buf, total, md, &mdlen, v->md, NULL) || mdlen < 16)
+    pthread_once(&sha256_once, sha256_fetch);
+    if (!EVP_Digest(buf, total, md, &mdlen, sha256_md, NULL) || mdlen < 16)
         return NULL;
     if (!(id = ps_arena_alloc(a, 36)))
         return NULL;
@@ -702,7 +714,6 @@ void ps_validator_free(ps_validator *v)
     free(v->aliases);
     for (i = 0; i < PS_FIELD_COUNT; i++)
         free(v->defaults[i]);
-    EVP_MD_free(v->fetched_md);
     free(v);
 }
 
@@ -763,8 +774,6 @@ ps_status ps_validator_new(const ps_validate_config *cfg, ps_validator **out, ps
     v->profile = cfg->profile;
     v->naive_zone = cfg->naive_zone;
     v->serial_zone = cfg->serial_zone;
-    v->fetched_md = EVP_MD_fetch(NULL, "SHA256", NULL);
-    v->md = v->fetched_md ? v->fetched_md : EVP_sha256();
 
     {
         ps_status st = set_region(v, cfg, err);

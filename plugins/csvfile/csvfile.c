@@ -261,6 +261,11 @@ static ps_status csvfile_open(void *inst, const ps_open_args *args, ps_table_inf
     /* Only a regular file has a size and a modification time worth comparing (a pipe, a
      * FIFO or a terminal is read once, as it comes). */
     c->watched = S_ISREG(c->opened.st_mode);
+#ifdef POSIX_FADV_SEQUENTIAL
+    /* read once, front to back: larger readahead on disks (a hint; errors do not matter) */
+    if (c->watched)
+        (void)posix_fadvise(c->fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+#endif
     c->reader = c->host->csv_new(csvfile_read, c, c->delim);
     if (!c->reader) {
         csvfile_close(c);

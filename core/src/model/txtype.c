@@ -8,6 +8,8 @@ static const char *const names[PS_TX_COUNT] = {
     "REVERSAL",     "ENERGY_CREDIT",
 };
 
+static const size_t name_len[PS_TX_COUNT] = {12, 19, 20, 8, 8, 13};
+
 const char *ps_txtype_name(int t)
 {
     return t >= 0 && t < PS_TX_COUNT ? names[t] : NULL;
@@ -57,7 +59,14 @@ size_t ps_txtype_key(const char *s, size_t len, char *out, size_t cap)
 int ps_txtype_parse_with(const char *s, size_t len, const ps_txtype_alias *aliases, size_t n)
 {
     char key[64];
-    size_t kl = ps_txtype_key(s, len, key, sizeof key), i;
+    size_t kl, i;
+    /* the common case: a canonical name exactly (its key is itself) and no alias that could
+     * redefine it */
+    if (n == 0 && len >= 8 && len <= 20)
+        for (i = 0; i < PS_TX_COUNT; i++)
+            if (len == name_len[i] && memcmp(s, names[i], len) == 0)
+                return (int)i;
+    kl = ps_txtype_key(s, len, key, sizeof key);
     if (kl >= sizeof key || kl == 0)
         return -1;
     for (i = 0; i < n; i++)

@@ -68,6 +68,12 @@ static void test_aliases(void **state)
     assert_int_equal(ps_txtype_parse_with(" part-pay ", 10, al, 2), PS_TX_INSTALLMENT_PAYMENT);
     assert_int_equal(ps_txtype_parse_with("reversal", 8, al, 2), PS_TX_REVERSAL);
     assert_int_equal(ps_txtype_parse_with("payment", 7, al, 2), -1);
+    /* an alias may redefine a canonical name: it wins over the exact-name fast path */
+    ps_txtype_key("Reversal", 8, al[1].key, sizeof al[1].key);
+    al[1].type = PS_TX_DISCOUNT;
+    assert_int_equal(ps_txtype_parse_with("REVERSAL", 8, al, 2), PS_TX_DISCOUNT);
+    assert_int_equal(ps_txtype_parse_with("REVERSAL", 8, al, 0), PS_TX_REVERSAL);
+    assert_int_equal(ps_txtype_parse_with("FULL_PAYMENT", 12, al, 2), PS_TX_FULL_PAYMENT);
 }
 
 static void test_key_truncation(void **state)

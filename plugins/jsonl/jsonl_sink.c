@@ -89,11 +89,20 @@ static size_t json_escape(char *p, const char *s, size_t n)
         uint64_t w;
         memcpy(&w, s + i, 8);
         if (word_needs_escape(w))
-            break;
+            goto bytes;
         memcpy(q, &w, 8);
         q += 8;
         i += 8;
     }
+    if (i < n && n >= 8) { /* the last 1-7 bytes: the value's last 8, overlapping */
+        uint64_t w;
+        memcpy(&w, s + n - 8, 8);
+        if (!word_needs_escape(w)) { /* all written so far is verbatim: q - p == i */
+            memcpy(p + n - 8, &w, 8);
+            return n;
+        }
+    }
+bytes:
     for (; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
         if (c >= 0x20 && c != '"' && c != '\\') {
@@ -203,7 +212,7 @@ static ps_status jsonl_write_batch(void *inst, const ps_record_batch *batch, ps_
     for (size_t r = 0; r < batch->count; r++) {
         const ps_record *rec = &batch->records[r];
         size_t need = 2 + s->dataset_json_len + 48 * PS_FIELD_COUNT; /* comma, key (copied
-                                                                        * as 40 bytes), quotes */
+                                                                      * as 40 bytes), quotes */
         for (int f = 0; f < PS_FIELD_COUNT; f++)
             need += 6 * (size_t)rec->field[f].len;
         char *p = s->host->outfile_reserve(s->out, need);

@@ -47,6 +47,7 @@ struct ps_phonefast {
     char last_region[3];
     int last_region_code;
     int mode;
+    int nojit; /* some pattern could not be JIT-compiled: every match through pcre2_match */
     unsigned long long decided, undecided;
 };
 
@@ -102,7 +103,7 @@ void ps_phonefast_free(ps_phonefast *f)
 
 /* pattern compiled anchored at the start (prefix: libphonenumber's Consume) or at both
  * ends (full: FullMatch); NULL with *bad set when PCRE2 rejects it. */
-static pcre2_code *compile(const char *pattern, int full, int *bad)
+static pcre2_code *compile(ps_phonefast *f, const char *pattern, int full, int *bad)
 {
     int err;
     PCRE2_SIZE off;
@@ -115,11 +116,12 @@ static pcre2_code *compile(const char *pattern, int full, int *bad)
         *bad = 1;
         return NULL;
     }
-    (void)pcre2_jit_compile(re, PCRE2_JIT_COMPLETE); /* without JIT it still matches */
+    if (pcre2_jit_compile(re, PCRE2_JIT_COMPLETE) != 0)
+        f->nojit = 1; /* without JIT it still matches, more slowly */
     return re;
 }
 
-static int load(plan *p, int code)
+static int load(ps_phonefast *f, plan *p, int code)
 {
     ps_phonelib_plan lp;
     int bad = 0;
@@ -130,12 +132,12 @@ static int load(plan *p, int code)
     memcpy(p->region, lp.region, 3);
     p->code_len = (size_t)snprintf(p->code_text, sizeof p->code_text, "%d", code);
     p->idd_empty = !lp.international_prefix[0];
-    p->idd = compile(lp.international_prefix, 0, &bad);
-    p->np = compile(lp.national_prefix_for_parsing, 0, &bad);
+    p->idd = compile(f, lp.international_prefix, 0, &bad);
+    p->np = compile(f, lp.national_prefix_for_parsing, 0, &bad);
     p->transform = lp.has_transform_rule;
     p->same_mobile_and_fixed_line = lp.same_mobile_and_fixed_line;
     for (int i = 0; i < PS_PHONELIB_DESCS; i++) {
-        p->d[i].re = compile(lp.desc[i].pattern, 1, &bad);
+        p->d[i].re = compile(f, lp.desc[i].pattern, 1, &bad);
         p->d[i].nlengths = lp.desc[i].nlengths;
         p->d[i].lengths = lp.desc[i].lengths;
         p->d[i].local = lp.desc[i].local_lengths;
@@ -159,7 +161,7 @@ static const plan *plan_for(ps_phonefast *f, int code)
         if (p->code == code)
             return p->usable ? p : NULL;
         if (p->code == 0)
-            return load(p, code) ? p : NULL;
+            return load(f, p, code) ? p : NULL;
     }
     return NULL; /* more codes than slots in one run: the rest go to libphonenumber */
 }
@@ -171,16 +173,26 @@ static int known_code(ps_phonefast *f, int code)
     return f->known[code];
 }
 
+/* One match of re at the start of s: the JIT's direct entry when every pattern was
+ * JIT-compiled (it skips pcre2_match's checks: about a third of the cost), else
+ * pcre2_match. */
+static int match(ps_phonefast *f, const pcre2_code *re, const char *s, size_t n)
+{
+    if (f->nojit)
+        return pcre2_match(re, (PCRE2_SPTR)s, n, 0, 0, f->md, NULL);
+    return pcre2_jit_match(re, (PCRE2_SPTR)s, n, 0, 0, f->md, NULL);
+}
+
 /* RegExp::FullMatch */
 static int full(ps_phonefast *f, const pcre2_code *re, const char *s, size_t n)
 {
-    return re && pcre2_match(re, (PCRE2_SPTR)s, n, 0, 0, f->md, NULL) > 0;
+    return re && match(f, re, s, n) > 0;
 }
 
 /* RegExp::Consume: the length of the match at the start of s, -1 for none. */
 static long consume(ps_phonefast *f, const pcre2_code *re, const char *s, size_t n)
 {
-    if (pcre2_match(re, (PCRE2_SPTR)s, n, 0, 0, f->md, NULL) <= 0)
+    if (match(f, re, s, n) <= 0)
         return -1;
     return (long)pcre2_get_ovector_pointer(f->md)[1];
 }

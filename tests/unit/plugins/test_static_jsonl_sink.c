@@ -175,6 +175,77 @@ static void test_escaping(void **state)
     free(got);
 }
 
+/* The writer escapes 8 bytes at a time and finishes a value of 8 or more bytes with its
+ * last 8 (overlapping): every length 1-24 with one character to escape at every position
+ * (or none) must come out exactly as a byte-by-byte escaper writes it. */
+static size_t ref_escape(char *q, const char *s, size_t n)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c == '"' || c == '\\')
+            k += (size_t)sprintf(q + k, "\\%c", c);
+        else if (c == '\n')
+            k += (size_t)sprintf(q + k, "\\n");
+        else if (c < 0x20)
+            k += (size_t)sprintf(q + k, "\\u%04x", c);
+        else
+            q[k++] = (char)c;
+    }
+    q[k] = '\0';
+    return k;
+}
+
+static void test_escaping_every_position(void **state)
+{
+    fx *f = *state;
+    static const char special[] = {'"', '\\', '\n', '\x01'};
+    enum { MAXLEN = 24, PER = (MAXLEN + 1) * 4 };
+    size_t n = 0;
+    ps_record *recs = calloc((size_t)MAXLEN * PER, sizeof *recs);
+    char(*vals)[MAXLEN + 1] = calloc((size_t)MAXLEN * PER, sizeof *vals);
+    assert_non_null(recs);
+    assert_non_null(vals);
+    for (int len = 1; len <= MAXLEN; len++)
+        for (int pos = -1; pos < len; pos++)
+            for (int k = 0; k < 4; k++) {
+                if (pos < 0 && k > 0)
+                    continue;
+                for (int i = 0; i < len; i++)
+                    vals[n][i] = (char)('a' + (i + k) % 26);
+                if (pos >= 0)
+                    vals[n][pos] = special[k];
+                vals[n][len] = '\0';
+                sth_record(&recs[n], "X", "2024-01-01T00:00:00.000Z", 1704067200000, "1");
+                recs[n].field[PS_F_NOTES] = ps_str_from(vals[n]);
+                sth_finish_record(&recs[n]);
+                n++;
+            }
+    create(f);
+    write_dataset(f, "ds", recs, n);
+    commit(f, "ds");
+    assert_int_equal(finish(f, 1), PS_OK);
+    char *got = sth_slurp(f->path);
+    assert_non_null(got);
+    char *line = got;
+    for (size_t i = 0; i < n; i++) {
+        char *nl = strchr(line, '\n');
+        assert_non_null(nl);
+        *nl = '\0';
+        char want[8 * MAXLEN + 16], esc[7 * MAXLEN + 1];
+        ref_escape(esc, vals[i], strlen(vals[i]));
+        snprintf(want, sizeof want, "\"NOTES\":\"%s\",", esc);
+        if (!strstr(line, want))
+            print_message("value %zu: want %s in %s\n", i, want, line);
+        assert_non_null(strstr(line, want));
+        line = nl + 1;
+    }
+    assert_string_equal(line, "");
+    free(got);
+    free(vals);
+    free(recs);
+}
+
 /* Amounts keep every digit: no double on the way. */
 static void test_exact_amounts(void **state)
 {
@@ -495,6 +566,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_descriptor, setup, teardown),
         cmocka_unit_test_setup_teardown(test_missing_path, setup, teardown),
         cmocka_unit_test_setup_teardown(test_exact_line, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_escaping_every_position, setup, teardown),
         cmocka_unit_test_setup_teardown(test_escaping, setup, teardown),
         cmocka_unit_test_setup_teardown(test_exact_amounts, setup, teardown),
         cmocka_unit_test_setup_teardown(test_non_json_number_is_string, setup, teardown),

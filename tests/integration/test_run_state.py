@@ -97,6 +97,45 @@ class RunState(pslib.Case):
         with open(self.state, "w") as f:
             json.dump(doc, f)
 
+    def test_run_that_cannot_set_up_its_sinks_shows_as_failed(self):
+        """A run that fails before any dataset starts (a sink plugin refused: its folder is
+        writable by others) writes each dataset's failed attempt to the state file: status
+        shows it, not the last good run."""
+        if not pslib.PLUGIN_DIR:
+            self.skipTest("PS_PLUGIN_DIR is not set")
+        self.assertEqual(pslib.run("run", self.cfg).rc, 0)
+        evil = self.path("evil")
+        os.makedirs(evil)
+        with open(os.path.join(pslib.PLUGIN_DIR, "jsonl.so"), "rb") as f:
+            self.write("evil/evilsink.so", f.read(), "wb")  # found only there
+        os.chmod(evil, 0o777)
+        body = open(self.cfg).read().split("\n", 1)[1]
+        body = body.replace("sinks:\n  store:", "sinks:\n  out: {plugin: evilsink, path: out/p.jsonl}"
+                            "\n  store:", 1).replace("    sinks: [store]\n",
+                                                     "    sinks: [store, out]\n", 1)
+        bad = self.write("bad.yaml", "plugin_path: [%s, %s]\n%s"
+                         % (pslib.yaml_str(evil), pslib.yaml_str(pslib.PLUGIN_DIR), body))
+        res = pslib.run("run", bad)
+        self.assertEqual(res.rc, 2, res)  # a plugin error (operations.md, exit codes)
+        self.assertIn("refusing to load", res.out + res.err)
+        self.assertIn("is writable by group or others", res.out + res.err)
+        with open(self.state) as f:
+            doc = json.load(f)
+        for ds in ("ds_a", "ds_b"):
+            self.assertEqual(doc["datasets"][ds]["outcome"], "failed", doc)
+            self.assertIn("the run could not start: ", doc["datasets"][ds]["error"])
+        res = self.status()
+        self.assertRegex(res.out, r"last run: .*, failed in ")
+        self.assertIn("the run could not start: ", res.out)
+        self.assertIn("not recorded in the store; from the run state file '%s'" % self.state,
+                      res.out)
+        lr = json.loads(self.status("--json").out)["datasets"][0]["last_run"]
+        self.assertEqual((lr["outcome"], lr["recorded"]), ("failed", False))
+        # the next good run is the truth again
+        self.assertEqual(pslib.run("run", self.cfg).rc, 0)
+        self.assertEqual(json.loads(self.status("--json").out)["datasets"][0]["last_run"]
+                         ["outcome"], "ok")
+
     def test_killed_before_the_store_was_touched_shows_interrupted(self):
         self.assertEqual(pslib.run("run", self.cfg).rc, 0)
         started = json.load(open(self.state))["datasets"]["ds_a"]["started_ms"] + 60000

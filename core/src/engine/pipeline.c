@@ -705,23 +705,56 @@ static ps_status run_loop(ds_run *r, ps_arena *batch_arena, ps_error *err)
 /* Writes the dataset's attempt to the run state file beside its store (store/run_state.h):
  * "running" before the store is touched, then the outcome, so that a run the store could not
  * record still shows in status, /healthz and /metrics. Best effort: a failure is logged. */
-static void note_attempt(const char *store, const ps_ds_plan *p, const ps_dataset_result *res,
-                         const char *outcome, const char *error)
+static void record_attempt(const char *store, const char *dataset, const char *label,
+                           const char *run_id, int64_t started_ms, const char *outcome,
+                           const char *error)
 {
     if (!store)
         return;
     ps_run_attempt a;
     memset(&a, 0, sizeof a);
-    snprintf(a.run_id, sizeof a.run_id, "%s", res->run_id);
-    a.started_ms = res->started_ms;
+    snprintf(a.run_id, sizeof a.run_id, "%s", run_id);
+    a.started_ms = started_ms;
     a.finished_ms = strcmp(outcome, "running") == 0 ? 0 : ps_now_ms();
     a.pid = (long)getpid();
     ps_proc_start_time(a.pid, &a.pid_start);
     snprintf(a.outcome, sizeof a.outcome, "%s", outcome);
     snprintf(a.error, sizeof a.error, "%s", error ? error : "");
     ps_error e = {0};
-    if (ps_run_state_record(store, p->def->name, &a, &e) != PS_OK)
-        ps_log(PS_LOG_WARN, p->label, "cannot record the run's state: %s", e.message);
+    if (ps_run_state_record(store, dataset, &a, &e) != PS_OK)
+        ps_log(PS_LOG_WARN, label, "cannot record the run's state: %s", e.message);
+}
+
+static void note_attempt(const char *store, const ps_ds_plan *p, const ps_dataset_result *res,
+                         const char *outcome, const char *error)
+{
+    record_attempt(store, p->def->name, p->label, res->run_id, res->started_ms, outcome, error);
+}
+
+/* A run that fails before any dataset starts (a plugin or sink cannot be set up): each
+ * selected dataset that keeps its state in a file store gets a failed attempt in the run state
+ * file beside it, where that file can be written, so that status, /healthz and /metrics show
+ * the failure and not the last good run. The message and exit code say it in any case. */
+static void note_setup_failure(const ps_config *cfg, const ps_run_options *opt, const char *message)
+{
+    int64_t now = ps_now_ms();
+    char run_id[64];
+    make_run_id(run_id, sizeof run_id, now);
+    char error[1024];
+    snprintf(error, sizeof error, "the run could not start: %s", message);
+    for (size_t i = 0; i < cfg->ndatasets; i++) {
+        const ps_dataset_def *d = &cfg->datasets[i];
+        int selected = opt->nonly == 0;
+        for (size_t k = 0; k < opt->nonly && !selected; k++)
+            selected = strcmp(opt->only[k], d->name) == 0;
+        ps_store_ref ref;
+        ps_error le = {0};
+        if (!selected || ps_store_locate(cfg, d, &ref, &le) != PS_OK)
+            continue;
+        record_attempt(ps_store_state_location(&ref), d->name, d->name, run_id, now, "failed",
+                       error);
+        ps_store_ref_free(&ref);
+    }
 }
 
 static ps_status run_dataset(const ps_config *cfg, ps_ds_plan *p, const ps_run_options *opt,
@@ -865,8 +898,11 @@ ps_status ps_run(const ps_config *cfg, ps_registry *reg, const ps_run_options *o
     }
     ps_plan plan;
     ps_status st = ps_plan_build(cfg, reg, opt->only, opt->nonly, opt->dry_run, &plan, err);
-    if (st != PS_OK)
+    if (st != PS_OK) {
+        if (!opt->dry_run)
+            note_setup_failure(cfg, opt, err->message);
         return st;
+    }
     res->datasets = calloc(plan.nds + 1, sizeof *res->datasets);
     if (!res->datasets) {
         ps_plan_free(&plan);

@@ -77,12 +77,62 @@ static int keys_next(sqlite3_stmt *sel, keys *k, char **last)
     return SQLITE_OK;
 }
 
+/* Applies `apply` to every row of `sel` (?3 = the last ID of the previous batch), BATCH rows
+ * at a time read into memory first (the table is written meanwhile), and reports each batch
+ * to `progress`; the number of rows in *count when count is not NULL. */
+typedef int (*key_fn)(void *arg, const char *id, int64_t from);
+
+static int each_key(sqlite3_stmt *sel, key_fn apply, void *arg, ps_sqlite_progress_fn progress,
+                    void *ctx, uint64_t *count)
+{
+    keys k = {.n = 0};
+    char *last = NULL;
+    int rc = SQLITE_OK;
+    while (rc == SQLITE_OK) {
+        rc = keys_next(sel, &k, &last);
+        if (rc != SQLITE_OK || k.n == 0)
+            break;
+        for (size_t i = 0; i < k.n && rc == SQLITE_OK; i++)
+            rc = apply(arg, k.id[i], k.from[i]);
+        if (rc == SQLITE_OK && count)
+            *count += k.n;
+        if (rc == SQLITE_OK)
+            rc = progress(ctx, k.n);
+    }
+    keys_free(&k);
+    free(last);
+    return rc;
+}
+
+/* The statements of one dataset's version changes: ?1 dataset, ?2 id, ?3 valid_from. */
+typedef struct key_stmts {
+    sqlite3 *db;
+    sqlite3_stmt *del, *copy, *close;
+    const char *dataset, *run_id, *prev_run;
+    int64_t version;
+} key_stmts;
+
+static void bind_key(sqlite3_stmt *st, const key_stmts *x, const char *id, int64_t from)
+{
+    sqlite3_bind_text(st, 1, x->dataset, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, from);
+}
+
+static int delete_key(void *arg, const char *id, int64_t from)
+{
+    key_stmts *x = arg;
+    bind_key(x->del, x, id, from);
+    return step_done(x->del);
+}
+
 int ps_sqlite_versions_discard(sqlite3 *db, const char *dataset, int64_t published,
                                ps_sqlite_progress_fn progress, void *ctx)
 {
     /* The new versions: one pass over the dataset in ID order (no index on valid_from; this
      * runs only after a run that did not publish). */
-    sqlite3_stmt *sel = NULL, *del = NULL;
+    key_stmts x = {.db = db, .dataset = dataset};
+    sqlite3_stmt *sel = NULL;
     int rc = sqlite3_prepare_v2(db,
                                 "SELECT id, valid_from FROM " PS_STORE_T_PAYMENTS
                                 " WHERE dataset = ?1 AND valid_from > ?2 AND id > ?3"
@@ -92,30 +142,14 @@ int ps_sqlite_versions_discard(sqlite3 *db, const char *dataset, int64_t publish
         rc = sqlite3_prepare_v2(db,
                                 "DELETE FROM " PS_STORE_T_PAYMENTS
                                 " WHERE dataset = ?1 AND id = ?2 AND valid_from = ?3",
-                                -1, &del, NULL);
-    keys k = {.n = 0};
-    char *last = NULL;
+                                -1, &x.del, NULL);
     if (rc == SQLITE_OK) {
         sqlite3_bind_text(sel, 1, dataset, -1, SQLITE_STATIC);
         sqlite3_bind_int64(sel, 2, published);
+        rc = each_key(sel, delete_key, &x, progress, ctx, NULL);
     }
-    while (rc == SQLITE_OK) {
-        rc = keys_next(sel, &k, &last);
-        if (rc != SQLITE_OK || k.n == 0)
-            break;
-        for (size_t i = 0; i < k.n && rc == SQLITE_OK; i++) {
-            sqlite3_bind_text(del, 1, dataset, -1, SQLITE_STATIC);
-            sqlite3_bind_text(del, 2, k.id[i], -1, SQLITE_STATIC);
-            sqlite3_bind_int64(del, 3, k.from[i]);
-            rc = step_done(del);
-        }
-        if (rc == SQLITE_OK)
-            rc = progress(ctx, k.n);
-    }
-    keys_free(&k);
-    free(last);
     sqlite3_finalize(sel);
-    sqlite3_finalize(del);
+    sqlite3_finalize(x.del);
     /* The versions they had closed are current again (found through the partial index). */
     if (rc == SQLITE_OK)
         rc = repeat(db,
@@ -163,12 +197,37 @@ static char *copy_sql(void)
     return sql;
 }
 
+/* Marks one payment vanished: a copy of its current version (valid_from `from`) as the new
+ * version, then the current one closed. */
+static int vanish_key(void *arg, const char *id, int64_t from)
+{
+    key_stmts *x = arg;
+    bind_key(x->copy, x, id, from);
+    sqlite3_bind_text(x->copy, 4, x->run_id, -1, SQLITE_STATIC);
+    if (x->prev_run)
+        sqlite3_bind_text(x->copy, 5, x->prev_run, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(x->copy, 5);
+    sqlite3_bind_int64(x->copy, 6, x->version);
+    int rc = step_done(x->copy);
+    if (rc == SQLITE_OK && sqlite3_changes(x->db) != 1)
+        rc = SQLITE_CONSTRAINT; /* the version exists: another writer */
+    if (rc == SQLITE_OK) {
+        bind_key(x->close, x, id, from);
+        sqlite3_bind_int64(x->close, 4, x->version);
+        rc = step_done(x->close);
+    }
+    return rc;
+}
+
 int ps_sqlite_versions_vanish(sqlite3 *db, const char *dataset, const char *run_id,
                               const char *prev_run, int64_t version, ps_sqlite_progress_fn progress,
                               void *ctx, uint64_t *count)
 {
     *count = 0;
-    sqlite3_stmt *sel = NULL, *copy = NULL, *close = NULL;
+    key_stmts x = {
+        .db = db, .dataset = dataset, .run_id = run_id, .prev_run = prev_run, .version = version};
+    sqlite3_stmt *sel = NULL;
     char *csql = copy_sql();
     int rc = csql ? SQLITE_OK : SQLITE_NOMEM;
     /* Present payments this run did not see: neither written (last_seen_run = this run) nor
@@ -182,53 +241,20 @@ int ps_sqlite_versions_vanish(sqlite3 *db, const char *dataset, const char *run_
             " ORDER BY id LIMIT " BATCH_SQL,
             -1, &sel, NULL);
     if (rc == SQLITE_OK)
-        rc = sqlite3_prepare_v2(db, csql, -1, &copy, NULL);
+        rc = sqlite3_prepare_v2(db, csql, -1, &x.copy, NULL);
     if (rc == SQLITE_OK)
         rc = sqlite3_prepare_v2(db,
                                 "UPDATE " PS_STORE_T_PAYMENTS " SET valid_to = ?4"
                                 " WHERE dataset = ?1 AND id = ?2 AND valid_from = ?3",
-                                -1, &close, NULL);
+                                -1, &x.close, NULL);
     free(csql);
-    keys k = {.n = 0};
-    char *last = NULL;
     if (rc == SQLITE_OK) {
         sqlite3_bind_text(sel, 1, dataset, -1, SQLITE_STATIC);
         sqlite3_bind_text(sel, 2, run_id, -1, SQLITE_STATIC);
+        rc = each_key(sel, vanish_key, &x, progress, ctx, count);
     }
-    while (rc == SQLITE_OK) {
-        rc = keys_next(sel, &k, &last);
-        if (rc != SQLITE_OK || k.n == 0)
-            break;
-        for (size_t i = 0; i < k.n && rc == SQLITE_OK; i++) {
-            sqlite3_bind_text(copy, 1, dataset, -1, SQLITE_STATIC);
-            sqlite3_bind_text(copy, 2, k.id[i], -1, SQLITE_STATIC);
-            sqlite3_bind_int64(copy, 3, k.from[i]);
-            sqlite3_bind_text(copy, 4, run_id, -1, SQLITE_STATIC);
-            if (prev_run)
-                sqlite3_bind_text(copy, 5, prev_run, -1, SQLITE_STATIC);
-            else
-                sqlite3_bind_null(copy, 5);
-            sqlite3_bind_int64(copy, 6, version);
-            rc = step_done(copy);
-            if (rc == SQLITE_OK && sqlite3_changes(db) != 1)
-                rc = SQLITE_CONSTRAINT; /* the version exists: another writer */
-            if (rc == SQLITE_OK) {
-                sqlite3_bind_text(close, 1, dataset, -1, SQLITE_STATIC);
-                sqlite3_bind_text(close, 2, k.id[i], -1, SQLITE_STATIC);
-                sqlite3_bind_int64(close, 3, k.from[i]);
-                sqlite3_bind_int64(close, 4, version);
-                rc = step_done(close);
-            }
-        }
-        if (rc == SQLITE_OK) {
-            *count += k.n;
-            rc = progress(ctx, k.n);
-        }
-    }
-    keys_free(&k);
-    free(last);
     sqlite3_finalize(sel);
-    sqlite3_finalize(copy);
-    sqlite3_finalize(close);
+    sqlite3_finalize(x.copy);
+    sqlite3_finalize(x.close);
     return rc;
 }

@@ -158,39 +158,6 @@ static void jsonl_row(FILE *out, const ps_store_payment *p, const char *dataset)
 
 /* ---- options ------------------------------------------------------------------------- */
 
-/* Parses an ISO time (model/time_window.h, the rule serve's FROM/TO follow too); *unit_ms is
- * how far the bound reaches as a --to. */
-static int parse_bound(const char *opt, const char *text, int64_t *out, int64_t *unit_ms)
-{
-    int rc = ps_time_window_bound(text, strlen(text), out, unit_ms);
-    if (rc != PS_TIME_OK) {
-        cli_error("%s '%s': %s; expected ISO 8601 such as 2024-03-05 or 2024-03-05T14:16:01Z", opt,
-                  text, rc == PS_TIME_RANGE ? "no such date or time" : "not a time");
-        return -1;
-    }
-    return 0;
-}
-
-/* Fills q's window from --from/--to: a --to covers its whole day (a date alone), minute or
- * second (no fraction); a --from after the --to is a usage error with serve's message. */
-static int parse_window(const char *from, const char *to, ps_store_query *q)
-{
-    int64_t unit = 1, to_ms = INT64_MAX;
-    q->unbounded = !from && !to;
-    q->from_ms = INT64_MIN;
-    q->to_ms = INT64_MAX;
-    if ((from && parse_bound("--from", from, &q->from_ms, &unit) != 0) ||
-        (to && parse_bound("--to", to, &to_ms, &unit) != 0))
-        return -1;
-    if (!to)
-        return 0;
-    if (ps_time_window_close(q->from_ms, to_ms, unit, &q->to_ms) != 0) {
-        cli_error("export: %s (--from %s, --to %s)", ps_time_window_order_message(), from, to);
-        return -1;
-    }
-    return 0;
-}
-
 typedef struct export_opts {
     cli_ds_args a;
     const char *from, *to;
@@ -239,7 +206,7 @@ int cmd_export(int argc, char **argv)
         return rc < 0 ? PS_EXIT_OK : rc;
     ps_store_query q;
     memset(&q, 0, sizeof q);
-    if (parse_window(o.from, o.to, &q) != 0)
+    if (cli_parse_window("export", o.from, o.to, &q) != 0)
         return PS_EXIT_USAGE;
     q.include_vanished = o.include_vanished;
 

@@ -11,6 +11,7 @@
 #include "due.h"
 #include "util/log.h"
 #include "engine/pipeline.h"
+#include "report.h"
 #include "util/outfile.h"
 
 static volatile sig_atomic_t stop_requested = 0;
@@ -32,8 +33,8 @@ static void install_stop_handlers(void)
 }
 
 static const char run_usage[] =
-    "usage: paysync run CONFIG [--dataset NAME]... [--report FILE] [--dry-run] [--due]\n"
-    "                   [--allow-vanish]\n"
+    "usage: paysync run CONFIG [--dataset NAME]... [--report FILE] [--html FILE] [--dry-run]\n"
+    "                   [--due] [--allow-vanish]\n"
     "\n"
     "Reads each dataset's source, validates every row and writes accepted rows to the\n"
     "dataset's sinks; rejected rows go to the dataset's rejects file. A dataset whose source\n"
@@ -41,6 +42,7 @@ static const char run_usage[] =
     "\n"
     "  --dataset NAME   run only this dataset (repeatable)\n"
     "  --report FILE    write the run summary as JSON (\"-\" = stdout)\n"
+    "  --html FILE      then write the HTML report of the datasets run (paysync report)\n"
     "  --dry-run        read and validate only; write nothing\n"
     "  --due            run only the datasets whose schedule is due\n"
     "  --no-progress    no progress line on a terminal\n"
@@ -53,10 +55,22 @@ static const char run_usage[] =
     "\n"
     "exit: 0 ran, 1 a dataset failed, 2 usage or configuration error\n";
 
+/* 0 when path (an output option's value; NULL or "-" = none or standard output) may be
+ * written; else -1 after printing why. */
+static int check_target(const char *opt, const char *path)
+{
+    ps_error err = {0};
+    if (!path || strcmp(path, "-") == 0 || ps_outfile_check_target(path, &err) == PS_OK)
+        return 0;
+    cli_error("%s: %s", opt, err.message);
+    return -1;
+}
+
 int cmd_run(int argc, char **argv)
 {
     static const struct option longopts[] = {{"dataset", required_argument, 0, 'd'},
                                              {"report", required_argument, 0, 'r'},
+                                             {"html", required_argument, 0, 'H'},
                                              {"dry-run", no_argument, 0, 'n'},
                                              {"due", no_argument, 0, 'D'},
                                              {"no-progress", no_argument, 0, 'P'},
@@ -65,13 +79,14 @@ int cmd_run(int argc, char **argv)
                                              {0, 0, 0, 0}};
     char **only = calloc((size_t)argc + 1, sizeof *only);
     size_t nonly = 0;
-    const char *report = NULL;
+    const char *report = NULL, *html = NULL;
     int dry = 0, due = 0, progress = 1, allow_vanish = 0, c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "d:r:nh", longopts, NULL)) != -1) {
         switch (c) {
         case 'd': only[nonly++] = optarg; break;
         case 'r': report = optarg; break;
+        case 'H': html = optarg; break;
         case 'n': dry = 1; break;
         case 'D': due = 1; break;
         case 'P': progress = 0; break;
@@ -84,14 +99,15 @@ int cmd_run(int argc, char **argv)
         free(only);
         return cli_usage(run_usage, 0);
     }
-    if (report && strcmp(report, "-") != 0) {
-        /* Refused before anything runs: a device, FIFO, socket or folder is never replaced. */
-        ps_error terr = {0};
-        if (ps_outfile_check_target(report, &terr) != PS_OK) {
-            cli_error("--report: %s", terr.message);
-            free(only);
-            return PS_EXIT_USAGE;
-        }
+    if (html && dry) {
+        cli_error("--html cannot be used with --dry-run: a dry run records nothing to report");
+        free(only);
+        return PS_EXIT_USAGE;
+    }
+    /* Refused before anything runs: a device, FIFO, socket or folder is never replaced. */
+    if (check_target("--report", report) != 0 || check_target("--html", html) != 0) {
+        free(only);
+        return PS_EXIT_USAGE;
     }
     ps_config *cfg;
     ps_registry *reg;
@@ -141,6 +157,16 @@ int cmd_run(int argc, char **argv)
                     st = PS_ERR_IO;
             }
         }
+    }
+    if (html && res.count > 0) {
+        /* the report of the datasets that ran, whatever their outcome (a failed run shows) */
+        const char **names = calloc(res.count + 1, sizeof *names);
+        for (size_t i = 0; names && i < res.count; i++)
+            names[i] = res.datasets[i].name;
+        if (!names || cli_report_write(cfg, names, res.count, NULL, NULL, html, "run --html") != 0)
+            if (st == PS_OK)
+                st = PS_ERR_IO;
+        free(names);
     }
     /* A configuration error found only once the source is open (a filter's column is not in
      * the header) is still a configuration error: exit 2. */

@@ -8,6 +8,7 @@
 
 #include "config/config.h"
 #include "plugin/loader.h"
+#include "store/store.h"
 
 enum { PS_EXIT_OK = 0, PS_EXIT_FAILED = 1, PS_EXIT_USAGE = 2 };
 
@@ -19,6 +20,7 @@ int cmd_discover(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 int cmd_export(int argc, char **argv);
 int cmd_export_rejects(int argc, char **argv);
+int cmd_report(int argc, char **argv);
 int cmd_daemon(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
 int cmd_hash_key(int argc, char **argv);
@@ -77,6 +79,11 @@ int cli_parse_ds_args(int argc, char **argv, const char *cmd, const char *usage,
  * mean" suggestion). Returns 0 with *cfg (caller frees) and *d (inside *cfg) set, or
  * PS_EXIT_USAGE after printing the error (nothing to free). */
 int cli_load_dataset(const char *path, const char *name, ps_config **cfg, const ps_dataset_def **d);
+/* Fills q's TIMESTAMP window from --from/--to (either may be NULL; neither = unbounded): ISO
+ * 8601, a zone-less time is UTC; a --to covers its whole day (a date alone), minute or second
+ * (no fraction). Returns 0, or -1 after printing the error ("CMD: ..." for --from after --to):
+ * a usage error. */
+int cli_parse_window(const char *cmd, const char *from, const char *to, ps_store_query *q);
 /* Warns when a config holding secrets is readable by other users. */
 void cli_warn_config_perms(const ps_config *cfg);
 

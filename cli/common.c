@@ -8,6 +8,8 @@
 
 #include "commands.h"
 #include "config/file_sinks.h"
+#include "model/time_window.h"
+#include "model/timestamp.h"
 #include "util/log.h"
 #include "util/outfile.h"
 #include "util/pathtext.h"
@@ -213,4 +215,35 @@ int cli_load_dataset(const char *path, const char *name, ps_config **cfg, const 
     ps_config_free(*cfg);
     *cfg = NULL;
     return PS_EXIT_USAGE;
+}
+
+/* Parses an ISO time (model/time_window.h, the rule serve's FROM/TO follow too); *unit_ms is
+ * how far the bound reaches as a --to. */
+static int parse_bound(const char *opt, const char *text, int64_t *out, int64_t *unit_ms)
+{
+    int rc = ps_time_window_bound(text, strlen(text), out, unit_ms);
+    if (rc != PS_TIME_OK) {
+        cli_error("%s '%s': %s; expected ISO 8601 such as 2024-03-05 or 2024-03-05T14:16:01Z", opt,
+                  text, rc == PS_TIME_RANGE ? "no such date or time" : "not a time");
+        return -1;
+    }
+    return 0;
+}
+
+int cli_parse_window(const char *cmd, const char *from, const char *to, ps_store_query *q)
+{
+    int64_t unit = 1, to_ms = INT64_MAX;
+    q->unbounded = !from && !to;
+    q->from_ms = INT64_MIN;
+    q->to_ms = INT64_MAX;
+    if ((from && parse_bound("--from", from, &q->from_ms, &unit) != 0) ||
+        (to && parse_bound("--to", to, &to_ms, &unit) != 0))
+        return -1;
+    if (!to)
+        return 0;
+    if (ps_time_window_close(q->from_ms, to_ms, unit, &q->to_ms) != 0) {
+        cli_error("%s: %s (--from %s, --to %s)", cmd, ps_time_window_order_message(), from, to);
+        return -1;
+    }
+    return 0;
 }

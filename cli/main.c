@@ -14,7 +14,7 @@ static const char usage_text[] =
     "usage: paysync [-v|-q] [--log-format text|json] COMMAND [ARGS]\n"
     "\n"
     "commands:\n"
-    "  run CONFIG [--dataset NAME]... [--report FILE] [--dry-run] [--due]\n"
+    "  run CONFIG [--dataset NAME]... [--report FILE] [--html FILE] [--dry-run] [--due]\n"
     "                       read, validate and write every (or the named) dataset\n"
     "  check CONFIG         check the config, the plugins and each plugin's access\n"
     "  plugins [--json] [--config CONFIG]\n"
@@ -30,6 +30,8 @@ static const char usage_text[] =
     "                       write stored payments in the platform's upload format\n"
     "  export-rejects CONFIG --dataset NAME [--format csv] [--output FILE]\n"
     "                       the last run's rejected rows with cell and code, for the sheet\n"
+    "  report CONFIG [--dataset NAME]... [--from T] [--to T] --output FILE\n"
+    "                       one self-contained HTML file: charts, runs, rejects, changes\n"
     "  daemon CONFIG [--retry-base S] [--retry-max S] [--jobs N]\n"
     "                       run datasets as they fall due, each in its own process\n"
     "  serve CONFIG [--listen ADDR:PORT]\n"
@@ -64,6 +66,7 @@ static const command commands[] = {
     {"status", cmd_status},
     {"export", cmd_export},
     {"export-rejects", cmd_export_rejects},
+    {"report", cmd_report},
     {"daemon", cmd_daemon},
     {"serve", cmd_serve},
     {"hash-key", cmd_hash_key},

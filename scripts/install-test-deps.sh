@@ -15,13 +15,15 @@
 #   python3-boto3                  tests/integration/test_s3_sink.py (reads objects back)
 #   postgresql                     the PostgreSQL store's tests: a throwaway cluster per test
 #                                  (tests/integration/pgcluster.py: initdb, pg_ctl, psql)
+#   chromium                       tests/integration/test_report_html.py (renders the HTML
+#                                  report headless: console errors, bar count, screenshot)
 # and, from npm when npm is present, s3rver 3.7.1 (the S3 server test_s3_sink.py starts) into
 # ~/.cache/paysync-npm (the test skips with a message without it).
 set -euo pipefail
 
 pkgs=(libcmocka-dev python3 curl openssl sqlite3 binutils time clang libclang-rt-14-dev
       valgrind wrk miller dpkg-dev debhelper fakeroot python3-phonenumbers python3-boto3
-      postgresql)
+      postgresql chromium)
 # shellcheck source=lib/apt.sh
 . "$(cd "$(dirname "$0")" && pwd)/lib/apt.sh"
 ps_apt_install install-test-deps "${pkgs[@]}"

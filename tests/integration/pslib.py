@@ -139,6 +139,20 @@ class Case(unittest.TestCase):
         self.assertIn(needle, hay, msg=repr(res) if res is not None else None)
 
 
+def sample_config(work):
+    """The README's sample job (config/example.yaml and config/sample/) copied into work/config
+    with the build's plugin folder; returns the config's path."""
+    os.makedirs(os.path.join(work, "config"))
+    shutil.copytree(os.path.join(SOURCE_DIR, "config", "sample"),
+                    os.path.join(work, "config", "sample"))
+    with open(os.path.join(SOURCE_DIR, "config", "example.yaml")) as f:
+        text = f.read().replace("[../build/plugins]", "[%s]" % yaml_str(PLUGIN_DIR))
+    cfg = os.path.join(work, "config", "example.yaml")
+    with open(cfg, "w") as f:
+        f.write(text)
+    return cfg
+
+
 def main():
     require_binary()
     unittest.main(verbosity=2)

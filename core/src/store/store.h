@@ -80,7 +80,22 @@ typedef struct ps_store_query {
     const char *meter_id;
     int include_vanished; /* 0: vanished payments are left out */
     int recorded_only;    /* 1 with ndatasets 0: only datasets with a recorded run */
+    /* Changes of one run (NULL = no such filter): vanished_in_run, only the payments that run
+     * marked vanished (include_vanished is implied); changed_in_run, only the payments that
+     * run found changed (written again with other content, or back after vanishing). */
+    const char *vanished_in_run;
+    const char *changed_in_run;
 } ps_store_query;
+
+/* One group of ps_store_totals: the payments of one UTC day, currency and transaction type.
+ * Strings are owned by the iterator and valid until the next call on it. */
+typedef struct ps_store_total {
+    int64_t day; /* days since 1970-01-01 of TIMESTAMP in UTC (floor of ms / 86,400,000) */
+    const char *currency;
+    const char *transaction_type;
+    uint64_t count;
+    ps_decimal amount; /* exact sum of PAYMENT_AMOUNT, at the largest scale among them */
+} ps_store_total;
 
 /* Run statistics of one dataset (sums over every recorded run), for serve's health and
  * metrics endpoints. */
@@ -155,6 +170,11 @@ typedef struct ps_store_backend {
     ps_status (*next_dataset)(ps_store_iter *it, ps_store_dataset *out, ps_error *err);
     ps_status (*payments)(ps_store *s, const ps_store_query *q, ps_store_iter **it, ps_error *err);
     ps_status (*next_payment)(ps_store_iter *it, ps_store_payment *out, ps_error *err);
+    /* Optional (NULL: the calls below answer PS_ERR_IO "not supported by this store"). */
+    ps_status (*totals)(ps_store *s, const ps_store_query *q, ps_store_iter **it, ps_error *err);
+    ps_status (*next_total)(ps_store_iter *it, ps_store_total *out, ps_error *err);
+    ps_status (*run_codes)(ps_store *s, const char *dataset, const char *run_id, int warnings,
+                           struct ps_store_code_count **codes, size_t *n, ps_error *err);
     ps_status (*runs)(ps_store *s, const char *dataset, size_t limit, ps_store_iter **it,
                       ps_error *err);
     ps_status (*next_run)(ps_store_iter *it, ps_store_run *out, ps_error *err);
@@ -286,6 +306,21 @@ ps_status ps_store_next_dataset(ps_store_iter *it, ps_store_dataset *out, ps_err
 ps_status ps_store_payments(ps_store *s, const ps_store_query *q, ps_store_iter **it,
                             ps_error *err);
 ps_status ps_store_next_payment(ps_store_iter *it, ps_store_payment *out, ps_error *err);
+
+/* Iterates the totals of the payments matching q (the same selection as ps_store_payments),
+ * one ps_store_total per UTC day, currency and transaction type, ordered by day, currency,
+ * transaction type; counted and summed by the store (a million payments are not read one by
+ * one). Errors: PS_ERR_IO (also when a sum overflows 64 bits, or the backend has no totals);
+ * PS_ERR_NOMEM. Free with ps_store_iter_free. */
+ps_status ps_store_totals(ps_store *s, const ps_store_query *q, ps_store_iter **it, ps_error *err);
+ps_status ps_store_next_total(ps_store_iter *it, ps_store_total *out, ps_error *err);
+
+/* The problem codes of run run_id of dataset, with their row counts: rejected rows
+ * (warnings 0) or rows with warnings (warnings 1), sorted by code; empty for a failed run.
+ * *codes is malloc'd (free with ps_store_codes_free). Errors: PS_ERR_IO, PS_ERR_NOMEM. */
+ps_status ps_store_run_codes(ps_store *s, const char *dataset, const char *run_id, int warnings,
+                             struct ps_store_code_count **codes, size_t *n, ps_error *err);
+void ps_store_codes_free(struct ps_store_code_count *codes, size_t n);
 
 /* Iterates the run history of dataset (NULL = all), newest first, at most limit rows
  * (0 = all). */

@@ -191,6 +191,38 @@ ps_status ps_store_next_payment(ps_store_iter *it, ps_store_payment *out, ps_err
     return it->backend->next_payment(it, out, err);
 }
 
+ps_status ps_store_totals(ps_store *s, const ps_store_query *q, ps_store_iter **it, ps_error *err)
+{
+    *it = NULL;
+    if (!s->backend->totals)
+        return ps_error_setf(err, PS_ERR_IO, "the %s store does not support totals",
+                             s->backend->plugin);
+    return s->backend->totals(s, q, it, err);
+}
+
+ps_status ps_store_next_total(ps_store_iter *it, ps_store_total *out, ps_error *err)
+{
+    return it->backend->next_total(it, out, err);
+}
+
+ps_status ps_store_run_codes(ps_store *s, const char *dataset, const char *run_id, int warnings,
+                             struct ps_store_code_count **codes, size_t *n, ps_error *err)
+{
+    *codes = NULL;
+    *n = 0;
+    if (!s->backend->run_codes)
+        return ps_error_setf(err, PS_ERR_IO, "the %s store does not keep codes per run",
+                             s->backend->plugin);
+    return s->backend->run_codes(s, dataset, run_id, warnings, codes, n, err);
+}
+
+void ps_store_codes_free(struct ps_store_code_count *codes, size_t n)
+{
+    for (size_t i = 0; codes && i < n; i++)
+        free(codes[i].code);
+    free(codes);
+}
+
 ps_status ps_store_runs(ps_store *s, const char *dataset, size_t limit, ps_store_iter **it,
                         ps_error *err)
 {
@@ -217,12 +249,8 @@ void ps_store_stats_free(ps_store_stats *s, size_t n)
 {
     for (size_t i = 0; s && i < n; i++) {
         free(s[i].dataset);
-        for (size_t k = 0; k < s[i].ncodes; k++)
-            free(s[i].codes[k].code);
-        free(s[i].codes);
-        for (size_t k = 0; k < s[i].nwcodes; k++)
-            free(s[i].wcodes[k].code);
-        free(s[i].wcodes);
+        ps_store_codes_free(s[i].codes, s[i].ncodes);
+        ps_store_codes_free(s[i].wcodes, s[i].nwcodes);
     }
     free(s);
 }

@@ -4,6 +4,7 @@ plugins as for output files (test_output_files.py). Each path here is about 1,50
 than a whole error message (1,024 bytes) holds."""
 import os
 import shutil
+import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(__file__))
@@ -128,6 +129,36 @@ class LongPaths(pslib.Case):
         self.assertIn("...", line[0])
         self.assertIn("refusing to load: its directory is writable by group or others (mode "
                       "777); fix with: chmod go-w '%s'" % mid, res.out)
+
+    def test_dlerror_text_cut(self):
+        """dlopen's own message (here: a library the plugin needs, with a 250-byte name, is
+        missing) is cut in the middle like a path, its reason kept."""
+        cc = shutil.which("cc") or shutil.which("gcc")
+        if not cc:
+            self.skipTest("no C compiler")
+        d = self.path("dl")
+        os.makedirs(d)
+        os.chmod(d, 0o755)
+        name = "l" + "x" * 240
+        with open(os.path.join(d, "lib.c"), "w") as f:
+            f.write("int ps_dummy_lib(void) { return 1; }\n")
+        with open(os.path.join(d, "plug.c"), "w") as f:
+            f.write("int ps_dummy_lib(void);\nint ps_use(void) { return ps_dummy_lib(); }\n")
+        lib = os.path.join(d, "lib%s.so" % name)
+        subprocess.run([cc, "-shared", "-fPIC", "-o", lib, os.path.join(d, "lib.c"),
+                        "-Wl,-soname,lib%s.so" % name], check=True)
+        so = os.path.join(d, "needs_lib.so")
+        subprocess.run([cc, "-shared", "-fPIC", "-o", so, os.path.join(d, "plug.c"), "-L" + d,
+                        "-l" + name], check=True)
+        os.unlink(lib)  # the library the plugin needs is gone
+        os.chmod(so, 0o755)
+        res = pslib.run("test-plugin", so)
+        self.assertEqual(res.rc, 2, res)
+        line = [l for l in res.out.splitlines() if "load: FAIL" in l]
+        self.assertEqual(len(line), 1, res.out)
+        self.assertIn("cannot open shared object file: No such file or directory", line[0])
+        self.assertNotIn(name, line[0])  # cut in the middle
+        self.assertIn("...", line[0])
 
 
 if __name__ == "__main__":

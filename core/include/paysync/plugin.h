@@ -1,5 +1,6 @@
-/* paysync plugin ABI 2.1 (2.0 plus ps_commit_info.filtered and warning codes, and
- * ps_row_batch.filtered). A plugin is a shared object exporting one function,
+/* paysync plugin ABI 2.2 (2.0 plus ps_commit_info.filtered and warning codes, and
+ * ps_row_batch.filtered (2.1); sinks that commit after the store and read it (2.2)).
+ * A plugin is a shared object exporting one function,
  *     const ps_plugin_descriptor *paysync_plugin_entry(void);
  * returning a descriptor with static storage. See docs/plugin-abi.md.
  *
@@ -27,7 +28,7 @@ extern "C" {
 #endif
 
 #define PS_ABI_MAJOR 2
-#define PS_ABI_MINOR 1
+#define PS_ABI_MINOR 2
 
 /* 1 when a table whose struct_size is `size` contains `member` of struct `type`. */
 #define PS_HAS_MEMBER(type, member, size)                                                   \
@@ -409,6 +410,18 @@ typedef struct ps_commit_info {
     size_t n_warning_codes;
     const char *const *warning_codes; /* "unknown_meter", "bad_phone", ... */
     const uint64_t *warning_code_counts;
+    /* ABI 2.2: for a sink flagged PS_SINK_AFTER_STORE, whose commit comes after the dataset's
+     * store committed this run; NULL for other sinks and for datasets without a store. Calls
+     * each(ctx, rec) for every present (not vanished) payment the store now holds for this
+     * dataset, ordered by TIMESTAMP, then ID. rec and its text are valid during the call only;
+     * rec->content_hash and rec->id_derived are 0. each returns 0 to go on; anything else
+     * stops the walk, which then returns PS_ERR_SINK (err untouched, the caller fills it).
+     * Errors: PS_ERR_IO naming the store when it cannot be read, PS_ERR_NOMEM. Check
+     * PS_HAS_MEMBER(ps_commit_info, stored_payments, info->struct_size) first. */
+    ps_status (*stored_payments)(const struct ps_commit_info *info,
+                                 int (*each)(void *ctx, const ps_record *rec), void *ctx,
+                                 ps_error *err);
+    void *store_ctx; /* the core's; for stored_payments */
 } ps_commit_info;
 
 /* Change tracking a store may report at commit. */
@@ -439,7 +452,12 @@ typedef struct ps_sink_ops {
     void (*record_failure)(void *inst, const ps_commit_info *info, const char *message);
 } ps_sink_ops;
 
-enum { PS_SINK_KEEPS_STATE = 1 };
+/* Sink flags. PS_SINK_KEEPS_STATE: the dataset's store (status, export, cursors).
+ * PS_SINK_AFTER_STORE (ABI 2.2): the sink commits after the dataset's store has committed and
+ * reads the store's payments through ps_commit_info.stored_payments (a sheet kept equal to
+ * the store). Its commit failing fails the run, but the store and the sinks before it keep
+ * the run; the next run brings the sink up to date. */
+enum { PS_SINK_KEEPS_STATE = 1, PS_SINK_AFTER_STORE = 2 };
 
 /* ---- the descriptor ------------------------------------------------------------------- */
 

@@ -13,6 +13,7 @@
 #include "engine/protocol.h"
 #include "engine/rowcheck.h"
 #include "engine/rowlog.h"
+#include "engine/store_feed.h"
 #include "model/model_fields.h"
 #include "model/phonecache.h"
 #include "plugin/host.h"
@@ -55,6 +56,7 @@ static void make_run_id(char *buf, size_t cap, int64_t now_ms)
 
 /* State of one dataset run. */
 typedef struct ds_run {
+    const ps_config *cfg;
     ps_ds_plan *plan;
     const ps_run_options *opt;
     ps_dataset_result *res;
@@ -71,6 +73,7 @@ typedef struct ds_run {
     ps_unnamed *unnamed; /* tabular: values under columns without a header */
     int provider_open;
     size_t sinks_open;
+    int store_committed; /* the store committed; an after-store sink failed (commit_all) */
     int64_t last_progress;
 } ds_run;
 
@@ -503,7 +506,8 @@ static ps_status check_columns(ds_run *r, ps_error *err)
     return st == PS_END ? PS_OK : st;
 }
 
-/* Commits every sink: stateless ones first, the state-keeping one last with the cursor. */
+/* Commits every sink: stateless ones first, then the state-keeping one with the cursor, then
+ * the sinks that read the store after it (PS_SINK_AFTER_STORE, with ci.stored_payments). */
 static ps_status commit_all(ds_run *r, ps_error *err)
 {
     ps_ds_plan *p = r->plan;
@@ -543,14 +547,34 @@ static ps_status commit_all(ds_run *r, ps_error *err)
     ci.warning_codes = wcodes;
     ci.warning_code_counts = wcounts;
     unsigned char done[256] = {0}; /* committed sinks (config caps sinks per dataset) */
-    for (int pass = 0; pass < 2; pass++) {
+    ps_store_feed feed = {.cfg = r->cfg, .def = p->def};
+    int store_done = 0;
+    for (int pass = 0; pass < 3; pass++) {
+        if (pass == 2 && store_done) {
+            ci.stored_payments = ps_store_feed_payments;
+            ci.store_ctx = &feed;
+        }
         for (size_t i = 0; i < r->sinks_open && i < sizeof done; i++) {
             ps_sink_inst *s = p->sinks[i];
-            if ((s == p->state_sink) != (pass == 1))
+            int after = s != p->state_sink && (s->plugin->desc->flags & PS_SINK_AFTER_STORE);
+            if (pass != (s == p->state_sink ? 1 : after ? 2 : 0))
                 continue;
             ps_error e = {0};
             ps_change_counts ch = {.struct_size = sizeof ch};
             ps_status st = s->plugin->desc->sink->commit(s->inst, &ci, &ch, &e);
+            if (st != PS_OK && pass == 2 && store_done) {
+                /* The store and the sinks before this one hold the run: nothing to undo. */
+                for (size_t k = 0; k < r->sinks_open && k < sizeof done; k++)
+                    if (!done[k] && k != i && p->sinks[k]->plugin->desc->sink->abort)
+                        p->sinks[k]->plugin->desc->sink->abort(p->sinks[k]->inst, e.message);
+                r->sinks_open = 0;
+                r->store_committed = 1;
+                return ps_error_setf(err, st,
+                                     "%s: commit failed after the store committed this run "
+                                     "(the store keeps it; the next run brings %s up to date): "
+                                     "%s",
+                                     s->label, s->label, e.message);
+            }
             if (st != PS_OK) {
                 /* Committed stateless sinks publish nothing: the dataset is marked failed and
                  * finish(all_ok = 0) discards their run output. Abort the others. */
@@ -561,6 +585,7 @@ static ps_status commit_all(ds_run *r, ps_error *err)
                 return ps_error_setf(err, st, "%s: commit failed: %s", s->label, e.message);
             }
             done[i] = 1;
+            store_done |= s == p->state_sink;
             if (ch.valid && !res->changes.valid)
                 res->changes = ch;
         }
@@ -578,12 +603,14 @@ static void fail_cleanup(ds_run *r, const char *message)
             s->plugin->desc->sink->abort(s->inst, message);
     }
     r->sinks_open = 0;
-    for (size_t i = 0; i < p->nsinks; i++)
+    /* after the store committed, the sinks that committed with it publish the run */
+    for (size_t i = 0; i < p->nsinks && !r->store_committed; i++)
         p->sinks[i]->failed = 1;
     ps_rowlog_abort(r->rejects);
     ps_rowlog_abort(r->warnings);
     r->rejects = r->warnings = NULL;
-    if (!r->opt->dry_run && p->state_sink && p->state_sink->plugin->desc->sink->record_failure) {
+    if (!r->opt->dry_run && !r->store_committed && p->state_sink &&
+        p->state_sink->plugin->desc->sink->record_failure) {
         ps_dataset_result *res = r->res;
         ps_commit_info ci = {.struct_size = sizeof ci,
                              .dataset = p->def->name,
@@ -762,6 +789,7 @@ static ps_status run_dataset(const ps_config *cfg, ps_ds_plan *p, const ps_run_o
 {
     ds_run r;
     memset(&r, 0, sizeof r);
+    r.cfg = cfg;
     r.plan = p;
     r.opt = opt;
     r.res = res;
@@ -843,6 +871,16 @@ static ps_status run_dataset(const ps_config *cfg, ps_ds_plan *p, const ps_run_o
         st = check_vanish(&r, cursor != NULL, &err);
     if (st == PS_OK && !opt->dry_run)
         st = commit_all(&r, &err);
+    if (st != PS_OK && r.store_committed) {
+        /* the run is in the store: its rejects and warnings files go with it */
+        ps_error e2 = {0};
+        if (r.rejects && ps_rowlog_commit(r.rejects, &e2) != PS_OK)
+            ps_log(PS_LOG_ERROR, p->label, "%s", e2.message);
+        if (r.warnings && ps_rowlog_commit(r.warnings, &e2) != PS_OK)
+            ps_log(PS_LOG_ERROR, p->label, "%s", e2.message);
+        r.rejects = r.warnings = NULL;
+        res->store_committed = 1;
+    }
     if (st == PS_OK && r.rejects) {
         st = ps_rowlog_commit(r.rejects, &err);
         r.rejects = NULL;
@@ -863,7 +901,10 @@ static ps_status run_dataset(const ps_config *cfg, ps_ds_plan *p, const ps_run_o
     free(state_store);
     if (st != PS_OK) {
         snprintf(res->error, sizeof res->error, "%s", err.message);
-        ps_log(PS_LOG_ERROR, p->label, "run failed, nothing was committed: %s", err.message);
+        if (r.store_committed)
+            ps_log(PS_LOG_ERROR, p->label, "run failed after the store committed: %s", err.message);
+        else
+            ps_log(PS_LOG_ERROR, p->label, "run failed, nothing was committed: %s", err.message);
     } else {
         ps_log(PS_LOG_INFO, p->label,
                "run %s committed: read %" PRIu64 ", accepted %" PRIu64 ", rejected %" PRIu64

@@ -29,6 +29,8 @@ typedef struct ps_dataset_result {
     char run_id[64];
     int ran; /* 0 when the dataset was not selected/run */
     int ok;  /* 1 committed, 0 failed */
+    int store_committed; /* failed, but only in a sink committing after the store, which
+                          * (and the sinks before it) committed the run */
     ps_status status;
     char error[1024];      /* when failed */
     char error_code[32];   /* machine code of the failure when it has one ("vanish_guard") */

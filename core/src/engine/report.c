@@ -38,7 +38,10 @@ void ps_run_print_summary(const ps_run_result *res, FILE *out)
         const ps_dataset_result *d = &res->datasets[i];
         if (!d->ran)
             continue;
-        fprintf(out, "%s: %s\n", d->name, d->ok ? "ok" : "FAILED (nothing committed)");
+        fprintf(out, "%s: %s\n", d->name,
+                d->ok                ? "ok"
+                : d->store_committed ? "FAILED (the store committed; a sink after it did not)"
+                                     : "FAILED (nothing committed)");
         if (!d->ok) {
             char e[sizeof d->error];
             snprintf(e, sizeof e, "%s", d->error);

@@ -1,5 +1,5 @@
 /* ABI pin: the size and offset of every member of every public struct, the size of every
- * public struct, and the values of the public constants, as of plugin ABI 2.1 on x86_64 LP64
+ * public struct, and the values of the public constants, as of plugin ABI 2.2 on x86_64 LP64
  * (skipped, exit 77, elsewhere). It fails when a public struct changes by accident.
  *
  * To change the ABI deliberately: append members only (never reorder, resize or remove one;
@@ -198,7 +198,7 @@ static const pin pins[] = {
     M(ps_sink_open_args, target_id, 24, 8),
     M(ps_sink_open_args, run_id, 32, 8),
     M(ps_sink_open_args, started_ms, 40, 8),
-    S(ps_commit_info, 152),
+    S(ps_commit_info, 168),
     M(ps_commit_info, struct_size, 0, 8),
     M(ps_commit_info, dataset, 8, 8),
     M(ps_commit_info, run_id, 16, 8),
@@ -218,6 +218,8 @@ static const pin pins[] = {
     M(ps_commit_info, n_warning_codes, 128, 8),
     M(ps_commit_info, warning_codes, 136, 8),
     M(ps_commit_info, warning_code_counts, 144, 8),
+    M(ps_commit_info, stored_payments, 152, 8),
+    M(ps_commit_info, store_ctx, 160, 8),
     S(ps_change_counts, 48),
     M(ps_change_counts, struct_size, 0, 8),
     M(ps_change_counts, valid, 8, 4),
@@ -250,7 +252,7 @@ static const pin pins[] = {
     M(ps_plugin_descriptor, provider, 80, 8),
     M(ps_plugin_descriptor, sink, 88, 8),
     M(ps_plugin_descriptor, option_spec_size, 96, 8),
-    /* END PINNED LAYOUT */
+/* END PINNED LAYOUT */
 };
 
 static void test_layout(void **state)
@@ -284,7 +286,7 @@ static void test_constants(void **state)
 {
     (void)state;
     assert_int_equal(PS_ABI_MAJOR, 2);
-    assert_int_equal(PS_ABI_MINOR, 1);
+    assert_int_equal(PS_ABI_MINOR, 2);
     assert_string_equal(PS_PLUGIN_ENTRY_NAME, "paysync_plugin_entry");
     /* status codes */
     assert_int_equal(PS_OK, 0);
@@ -303,6 +305,7 @@ static void test_constants(void **state)
     assert_int_equal(PS_RETRY, 13);
     /* kinds, flags, cells, logs */
     assert_int_equal(PS_PLUGIN_PROVIDER, 1);
+    assert_int_equal(PS_SINK_AFTER_STORE, 2);
     assert_int_equal(PS_PLUGIN_SINK, 2);
     assert_int_equal(PS_SINK_KEEPS_STATE, 1);
     assert_int_equal(PS_CELL_TEXT, 0);

@@ -42,7 +42,8 @@ static void run(fx *f, const char *dataset, const char *target, const char *run_
     if (sth_sink_write(f->sink, &oa, recs, n, &err) != PS_OK)
         fail_msg("write %s: %s", dataset, err.message);
     ps_commit_info ci = {sizeof(ci), dataset, run_id, NULL, 1000, 2000, n, n,    0,   0,
-                         0,          0,       0,      NULL, NULL, 0,    0, NULL, NULL};
+                         0,          0,       0,      NULL, NULL, 0,    0, NULL, NULL,
+                         NULL,       NULL};
     ps_change_counts cc = {0};
     if (f->sink->d->sink->commit(f->sink->inst, &ci, &cc, &err) != PS_OK)
         fail_msg("commit %s: %s", dataset, err.message);

@@ -49,7 +49,7 @@ static ps_change_counts run(fx *f, const char *dataset, const char *run_id, cons
     if (sth_sink_write(f, &oa, recs, n, &err) != PS_OK)
         fail_msg("open/write: %s", err.message);
     ps_commit_info ci = {sizeof(ci), dataset, run_id, cursor, 1000, 2500, n + 1, n,    1,   0,
-                         0,          2,       0,      NULL,   NULL, 0,    0,     NULL, NULL};
+                         0,          2,       0,      NULL,   NULL, 0,    0,     NULL, NULL, NULL, NULL};
     ps_change_counts cc = {0};
     ps_status st = f->d->sink->commit(f->inst, &ci, &cc, &err);
     if (st != PS_OK)
@@ -322,7 +322,7 @@ static void test_abort_leaves_store_identical(void **state)
     assert_marker(f->path, "run-2"); /* committed before the data: replaced below */
 
     ps_commit_info ci = {sizeof(ci), "ds", "run-2", "{\"c\":2}", 5000, 6000, 9, 0,    0,   0,
-                         0,          0,    0,       NULL,        NULL, 0,    0, NULL, NULL};
+                         0,          0,    0,       NULL,        NULL, 0,    0, NULL, NULL, NULL, NULL};
     f->d->sink->record_failure(f->inst, &ci, "source unreachable: HTTP 503");
     sqlite3 *db = db_open(f->path);
     char buf[256];
@@ -534,7 +534,7 @@ static void test_lifecycle_misuse(void **state)
     assert_int_equal(f->d->sink->write_batch(f->inst, &b, &err), PS_ERR_INTERNAL);
     assert_non_null(strstr(err.message, "write without open"));
     ps_commit_info ci = {sizeof(ci), "ds", "run-1", NULL, 0,    0, 0, 0,    0,   0,
-                         0,          0,    0,       NULL, NULL, 0, 0, NULL, NULL};
+                         0,          0,    0,       NULL, NULL, 0, 0, NULL, NULL, NULL, NULL};
     assert_int_equal(f->d->sink->commit(f->inst, &ci, NULL, &err), PS_ERR_INTERNAL);
     ps_sink_open_args oa = {sizeof(oa), "ds", PS_TARGET_PROJECT, NULL, "run-1", 0};
     assert_int_equal(f->d->sink->open(f->inst, &oa, &err), PS_OK);
@@ -594,7 +594,7 @@ static void test_disk_full(void **state)
     }
     if (st == PS_OK) {
         ps_commit_info ci = {sizeof(ci), "ds", "run-2", NULL, 0,    0, 0, 0,    0,   0,
-                             0,          0,    0,       NULL, NULL, 0, 0, NULL, NULL};
+                             0,          0,    0,       NULL, NULL, 0, 0, NULL, NULL, NULL, NULL};
         st = f->d->sink->commit(f->inst, &ci, NULL, &err);
     }
     if (st != PS_OK)

@@ -43,6 +43,7 @@ ps_status ps_gs_client_init(ps_gs_client *c, const ps_plugin_ctx *ctx, const ps_
     if (!c->http)
         return err && err->code != PS_OK ? err->code : PS_ERR_NOMEM;
     c->ectx.mode = cfg->mode;
+    c->scope = cfg->scope ? cfg->scope : PS_GS_SCOPE;
     if (cfg->mode == PS_GS_AUTH_API_KEY) {
         c->api_key = xstrdup(cfg->api_key);
         if (!c->api_key || c->host->http_add_secret(c->http, c->api_key) != PS_OK)
@@ -91,6 +92,8 @@ typedef struct attempt_in {
     const char *url;
     const char *what;
     const char *post;
+    size_t post_len;
+    int post_json; /* post is JSON (else a form) */
     int use_auth;
     int token_request;
     int expect;
@@ -252,14 +255,17 @@ static ps_status run(ps_gs_client *c, const attempt_in *in, json_t **json, ps_er
     ps_status result;
     for (;;) {
         char auth[4096];
-        const char *headers[3] = {"Accept: application/json, text/csv;q=0.9, */*;q=0.1", NULL,
+        const char *headers[4] = {"Accept: application/json, text/csv;q=0.9, */*;q=0.1", NULL, NULL,
                                   NULL};
+        int nh = 1;
+        if (in->post_json)
+            headers[nh++] = "Content-Type: application/json; charset=UTF-8";
         if (in->use_auth && c->mode == PS_GS_AUTH_SERVICE_ACCOUNT) {
             result = ps_gs_client_token(c, 0, err);
             if (result != PS_OK)
                 break;
             snprintf(auth, sizeof auth, "Authorization: Bearer %s", c->token);
-            headers[1] = auth;
+            headers[nh++] = auth;
         }
         wipe_free(x.full);
         x.full = in->use_auth ? with_key(c, x.base) : xstrdup(x.base);
@@ -272,7 +278,7 @@ static ps_status run(ps_gs_client *c, const attempt_in *in, json_t **json, ps_er
                               .url = x.full,
                               .headers = headers,
                               .body = in->post,
-                              .body_len = in->post ? strlen(in->post) : 0,
+                              .body_len = in->post ? in->post_len : 0,
                               .what = in->what,
                               .follow_redirects = in->follow,
                               .unpaced = in->token_request,
@@ -324,7 +330,10 @@ ps_status ps_gs_client_get(ps_gs_client *c, const ps_gs_request *r, json_t **jso
                      .shrink = r->shrink,
                      .shrink_ctx = r->shrink_ctx,
                      .page = r->page,
-                     .first_row = r->first_row};
+                     .first_row = r->first_row,
+                     .post = r->post_json,
+                     .post_len = r->post_json ? r->post_len : 0,
+                     .post_json = r->post_json != NULL};
     return run(c, &in, json, err);
 }
 
@@ -339,7 +348,7 @@ ps_status ps_gs_client_token(ps_gs_client *c, int force, ps_error *err)
     c->token = NULL;
     int64_t iat = c->host->now_ms() / 1000;
     char *jwt = NULL;
-    ps_status st = ps_gs_jwt_sign(c->sa.private_key, c->sa.client_email, PS_GS_SCOPE,
+    ps_status st = ps_gs_jwt_sign(c->sa.private_key, c->sa.client_email, c->scope,
                                   c->sa.token_uri ? c->sa.token_uri : c->token_url, iat, iat + 3600,
                                   &jwt, err);
     if (st != PS_OK)
@@ -357,6 +366,7 @@ ps_status ps_gs_client_token(ps_gs_client *c, int force, ps_error *err)
     attempt_in in = {.url = c->token_url,
                      .what = "getting an access token",
                      .post = body,
+                     .post_len = strlen(body),
                      .use_auth = 0,
                      .token_request = 1,
                      .expect = PS_GS_EXPECT_JSON};

@@ -24,6 +24,7 @@ typedef struct ps_gs_client {
     char *token;             /* secret; cached access token */
     int64_t token_expiry_ms; /* monotonic time to renew at (before the real expiry) */
     ps_gs_err_ctx ectx;      /* spreadsheet ID, tab and tab list for messages */
+    const char *scope;       /* OAuth scope of the tokens (static string) */
     unsigned long token_fetches;
 } ps_gs_client;
 
@@ -37,6 +38,7 @@ typedef struct ps_gs_client_cfg {
     int max_retries;
     int requests_per_minute;
     int insecure;
+    const char *scope; /* static; NULL = PS_GS_SCOPE (read-only) */
 } ps_gs_client_cfg;
 
 /* Sets up c on ctx's host HTTP client (timeout_s per exchange, max_retries + 1 attempts,
@@ -64,6 +66,9 @@ typedef struct ps_gs_request {
      * first sheet row) instead of into a jansson tree; invalid JSON is retried as above */
     ps_gs_page *page;
     uint64_t first_row;
+    /* when set: POSTed as the body with Content-Type: application/json (writes) */
+    const char *post_json;
+    size_t post_len;
 } ps_gs_request;
 
 /* Performs the request through the host client: paced to requests_per_minute; 429/5xx,

@@ -163,8 +163,12 @@ ps_status ps_gs_map_error(long status, const char *content_type, const char *bod
         }
         if (ctx->mode == PS_GS_AUTH_SERVICE_ACCOUNT && ctx->client_email)
             return ps_error_setf(err, PS_ERR_AUTH,
-                                 "%s: no access to spreadsheet %s: share the sheet with %s "
-                                 "(read access) or make it link-readable (Google said: %s)",
+                                 ctx->write ? "%s: spreadsheet %s is not shared with %s: "
+                                              "share it with that address as an Editor "
+                                              "(Share > add people) (Google said: %s)"
+                                            : "%s: no access to spreadsheet %s: share the sheet "
+                                              "with %s (read access) or make it link-readable "
+                                              "(Google said: %s)",
                                  what, id, ctx->client_email, gm);
         return ps_error_setf(err, PS_ERR_AUTH,
                              "%s: no access to spreadsheet %s: make it link-readable (Share > "

@@ -21,6 +21,7 @@ typedef struct ps_gs_err_ctx {
     const char *tab;   /* tab being read, or NULL */
     const char *tabs;  /* "'Sheet1', 'Payments'" or NULL */
     int token_request; /* 1: the response came from the OAuth token endpoint */
+    int write;         /* 1: the sheet is written (403 asks for Editor access) */
 } ps_gs_err_ctx;
 
 /* 1 when the body looks like an HTML page rather than JSON/CSV. */

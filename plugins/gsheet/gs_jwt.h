@@ -8,6 +8,8 @@
 #include "paysync/status.h"
 
 #define PS_GS_SCOPE "https://www.googleapis.com/auth/spreadsheets.readonly"
+/* The scope that may write (the gsheet_writer sink). */
+#define PS_GS_SCOPE_WRITE "https://www.googleapis.com/auth/spreadsheets"
 
 /* The fields of a Google service-account key file that the provider uses. All malloc'd. */
 typedef struct ps_gs_sakey {

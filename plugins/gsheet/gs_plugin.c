@@ -1,18 +1,15 @@
 /* gsheet: the Google Sheets provider (descriptor, options, open/next_batch/close). */
-#include <errno.h>
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
+#include "gs_auth.h"
 #include "gs_client.h"
 #include "gs_encode.h"
 #include "gs_export.h"
 #include "gs_meta.h"
 #include "gs_values.h"
 #include "paysync/plugin.h"
-
-#define GS_MAX_KEY_FILE (64 * 1024)
 
 static const ps_option_spec gs_options[] = {
     {.name = "spreadsheet_id",
@@ -138,47 +135,6 @@ static int is_set_str(const ps_plugin_ctx *ctx, const char *name)
     return v && *v;
 }
 
-static ps_status check_url(const char *name, char *url, ps_error *err)
-{
-    if (!url || (strncmp(url, "https://", 8) != 0 && strncmp(url, "http://", 7) != 0))
-        return ps_error_setf(err, PS_ERR_CONFIG, "%s must start with https:// or http://", name);
-    size_t n = strlen(url);
-    while (n > 8 && url[n - 1] == '/')
-        url[--n] = '\0';
-    return PS_OK;
-}
-
-static ps_status read_key_file(const ps_plugin_ctx *ctx, const char *path, char **out, size_t *len,
-                               ps_error *err)
-{
-    *out = NULL;
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return ps_error_setf(err, PS_ERR_CONFIG, "service_account_file %s cannot be opened: %s",
-                             path, strerror(errno));
-    struct stat st;
-    if (fstat(fileno(f), &st) == 0 && (st.st_mode & 077))
-        ctx->host->log(ctx->env, PS_LOG_WARN,
-                       "service_account_file %s is readable by other users: chmod 600 it", path);
-    char *buf = malloc(GS_MAX_KEY_FILE + 1);
-    if (!buf) {
-        fclose(f);
-        return ps_error_setf(err, PS_ERR_NOMEM, "out of memory");
-    }
-    size_t n = fread(buf, 1, GS_MAX_KEY_FILE + 1, f);
-    int bad = ferror(f);
-    fclose(f);
-    if (bad || n > GS_MAX_KEY_FILE) {
-        free(buf);
-        return ps_error_setf(err, PS_ERR_CONFIG, "service_account_file %s %s", path,
-                             bad ? "cannot be read" : "is too large to be a key file");
-    }
-    buf[n] = '\0';
-    *out = buf;
-    *len = n;
-    return PS_OK;
-}
-
 static void gs_destroy(void *p);
 
 static ps_status gs_create(const ps_plugin_ctx *ctx, void **out, ps_error *err)
@@ -191,8 +147,6 @@ static ps_status gs_create(const ps_plugin_ctx *ctx, void **out, ps_error *err)
     g->env = ctx->env;
     ps_status st = PS_OK;
     ps_gs_sakey sa = {0};
-    char *key_json = NULL;
-    size_t key_len = 0;
 
     const char *ref = ctx->host->opt_string(ctx->options, "spreadsheet_id");
     int rc = ps_gs_parse_sheet_ref(ref ? ref : "", g->id, sizeof g->id, &g->url_gid);
@@ -214,11 +168,11 @@ static ps_status gs_create(const ps_plugin_ctx *ctx, void **out, ps_error *err)
     int64_t retries = ctx->host->opt_int(ctx->options, "max_retries");
     g->api_url = dup_opt(ctx, "api_url");
     g->export_url = dup_opt(ctx, "export_url");
-    if ((st = check_url("api_url", g->api_url, err)) != PS_OK ||
-        (st = check_url("export_url", g->export_url, err)) != PS_OK)
+    if ((st = ps_gs_check_url("api_url", g->api_url, err)) != PS_OK ||
+        (st = ps_gs_check_url("export_url", g->export_url, err)) != PS_OK)
         goto fail;
     char *token_url = dup_opt(ctx, "token_url");
-    if (token_url && (st = check_url("token_url", token_url, err)) != PS_OK) {
+    if (token_url && (st = ps_gs_check_url("token_url", token_url, err)) != PS_OK) {
         free(token_url);
         goto fail;
     }
@@ -257,29 +211,7 @@ static ps_status gs_create(const ps_plugin_ctx *ctx, void **out, ps_error *err)
         cfg.mode = PS_GS_AUTH_PUBLIC;
     } else {
         cfg.mode = PS_GS_AUTH_SERVICE_ACCOUNT;
-        const char *where;
-        char where_buf[600];
-        if (has_file) {
-            const char *path = ctx->host->opt_string(ctx->options, "service_account_file");
-            st = read_key_file(ctx, path, &key_json, &key_len, err);
-            if (st != PS_OK) {
-                free(token_url);
-                goto fail;
-            }
-            snprintf(where_buf, sizeof where_buf, "service_account_file %s", path);
-            where = where_buf;
-        } else {
-            const char *j = ctx->host->opt_string(ctx->options, "service_account_json");
-            key_json = strdup(j);
-            key_len = strlen(j);
-            where = "service_account_json";
-        }
-        st = key_json ? ps_gs_sakey_parse(key_json, key_len, where, &sa, err)
-                      : ps_error_setf(err, PS_ERR_NOMEM, "out of memory");
-        if (key_json) {
-            memset(key_json, 0, key_len);
-            free(key_json);
-        }
+        st = ps_gs_sakey_from_options(ctx, has_file, &sa, err);
         if (st != PS_OK) {
             free(token_url);
             goto fail;

@@ -21,19 +21,33 @@ Endpoints:
     POST /token                                OAuth JWT-bearer grant (RS256 checked with
                                                `openssl dgst -sha256 -verify --public-key`)
     GET  /spreadsheets/d/{id}/export?format=csv&gid=N   307 -> /_download/... -> text/csv
+Writes (the gsheet_writer sink; service-account tokens with the read-write scope only, and a
+sheet whose "editors" (default ["*"]) hold the account's e-mail):
+    PUT  /v4/spreadsheets/{id}/values/{range}?valueInputOption=RAW   values.update
+    POST /v4/spreadsheets/{id}/values/{range}:clear                  values.clear
+    POST /v4/spreadsheets/{id}/values:batchUpdate                    values.batchUpdate
+    POST /v4/spreadsheets/{id}:batchUpdate    addSheet, updateSheetProperties, deleteSheet
+Every write is applied whole or not at all (a batchUpdate's requests in order on a copy), and
+refused as Google does: a body over --max-body bytes (10 MB), a result over --max-cells cells
+(10,000,000), values outside the range or the grid, a duplicate or missing tab, removing the
+last visible tab, and more than --write-limit writes per --write-window seconds (429 with
+Retry-After: 1; 0 = no limit).
+    GET  /_control/sheet/{id}   JSON: the spreadsheet's tabs with their properties and rows
     POST /_control/faults   body: JSON list of faults (replaces the list)
     GET  /_control/stats    JSON: request counts per kind, faults served, requests seen
     POST /_control/reset    clears faults and counters
 
 Faults (--fault WHEN:KIND[:COUNT[:SKIP]] or the control endpoint with
-{"when", "kind", "count", "skip"}): WHEN is metadata, values, batch, token, export or any;
+{"when", "kind", "count", "skip"}): WHEN is metadata, values, batch, token, export, write
+(the values writes), structure (spreadsheets:batchUpdate) or any;
 the first SKIP matching requests pass, the next COUNT (default 1; -1 = forever) fail with KIND:
     429       429 RESOURCE_EXHAUSTED with Retry-After: 1
     429bare   429 RESOURCE_EXHAUSTED without Retry-After
     500, 503  INTERNAL / UNAVAILABLE
     stall     sends nothing for --stall-seconds (default 30), then closes
     truncate  200 with the JSON cut in half (Content-Length matches the cut body)
-    cut       200 whose connection closes before Content-Length bytes were sent
+    cut       200 whose connection closes before Content-Length bytes were sent (a write is
+              applied first: the answer is lost, not the change)
     reset     the connection is reset (TCP RST, SO_LINGER 0) before any answer
     html      200 text/html error page;  html502: 502 text/html
     range_tab    200 values of another tab of the sheet, its `range` naming that tab
@@ -46,6 +60,7 @@ the first SKIP matching requests pass, the next COUNT (default 1; -1 = forever) 
 """
 import argparse
 import base64
+import copy
 import json
 import os
 import socket
@@ -59,6 +74,7 @@ import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 SCOPE = "https://www.googleapis.com/auth/spreadsheets.readonly"
+WRITE_SCOPE = "https://www.googleapis.com/auth/spreadsheets"
 FIELDS = ["ID", "TIMESTAMP", "PAYMENT_AMOUNT", "PAYMENT_CURRENCY", "TRANSACTION_TYPE",
           "TRANSACTION_CHARGES", "REFERENCE_ID", "CUSTOMER_ID", "METER_ID", "CUSTOMER_NAME",
           "CUSTOMER_PHONE", "CUSTOMER_CATEGORY", "FINANCING_ID", "AGENT_ID", "LATITUDE",
@@ -116,6 +132,7 @@ class Tab:
         self.first_row = first_row  # sheet row of rows[0]
         self.generator = generator  # (n) -> rows are header + n generated rows
         self.sheet_type = sheet_type
+        self.hidden = False
         if generator is not None:
             row_count = row_count or generator + 1
         self.row_count = row_count if row_count is not None else max(1000, len(self.rows))
@@ -135,7 +152,7 @@ class Tab:
 
 class Sheet:
     def __init__(self, sid, title="Payments", tz="Etc/GMT", locale="en_US", tabs=(),
-                 link_readable=True, shared_with=("*",), error=None):
+                 link_readable=True, shared_with=("*",), error=None, editors=("*",)):
         self.id = sid
         self.title = title
         self.tz = tz
@@ -144,15 +161,21 @@ class Sheet:
         self.link_readable = link_readable
         self.shared_with = list(shared_with)
         self.error = error  # (status, content_type, body) replayed for every request
+        self.editors = list(editors)
 
     def metadata(self):
         return {"spreadsheetId": self.id,
                 "properties": {"title": self.title, "locale": self.locale, "timeZone": self.tz},
-                "sheets": [{"properties": {
-                    "sheetId": t.sheet_id, "title": t.title, "index": t.index,
-                    "sheetType": t.sheet_type,
-                    "gridProperties": {"rowCount": t.row_count, "columnCount": t.col_count}}}
-                    for t in self.tabs]}
+                "sheets": [{"properties": tab_props(t)}
+                           for t in sorted(self.tabs, key=lambda t: t.index)]}
+
+
+def tab_props(t):
+    p = {"sheetId": t.sheet_id, "title": t.title, "index": t.index, "sheetType": t.sheet_type,
+         "gridProperties": {"rowCount": t.row_count, "columnCount": t.col_count}}
+    if getattr(t, "hidden", False):
+        p["hidden"] = True
+    return p
 
 
 def load_fixture(path):
@@ -164,7 +187,7 @@ def load_fixture(path):
             for i, t in enumerate(d.get("tabs", []))]
     return Sheet(d["spreadsheetId"], d.get("title", "Payments"), d.get("timeZone", "Etc/GMT"),
                  d.get("locale", "en_US"), tabs, d.get("link_readable", True),
-                 d.get("shared_with", ["*"]))
+                 d.get("shared_with", ["*"]), editors=d.get("editors", ["*"]))
 
 
 def load_replay(path):
@@ -310,6 +333,156 @@ def col_letters(n):
     return s
 
 
+# ---- writes -------------------------------------------------------------------------------
+
+class WriteError(Exception):
+    """A refused write: the message Google sends with its 400."""
+
+
+def find_tab(tabs, title):
+    return next((t for t in tabs if t.title == title), None)
+
+
+def materialise(tab):
+    """The tab's rows as a plain list from row 1 (a generated tab is copied out)."""
+    if tab.generator is not None:
+        tab.rows = [tab.row(r) for r in range(1, tab.generator + 2)]
+        tab.generator = None
+        tab.first_row = 1
+    elif tab.first_row != 1:
+        tab.rows = [[] for _ in range(tab.first_row - 1)] + tab.rows
+        tab.first_row = 1
+
+
+def write_values(tabs, a1, values, opt):
+    if opt not in ("RAW", "USER_ENTERED"):
+        raise WriteError("Invalid valueInputOption: %r" % opt)
+    title, r1, c1, r2 = parse_a1(a1, want_cols=True)
+    _, _, c2, _ = parse_a1(a1)
+    tab = find_tab(tabs, title)
+    if tab is None or r1 is None:
+        raise WriteError("Unable to parse range: " + a1)
+    if r2 > tab.row_count or c2 > tab.col_count:
+        raise WriteError("Range (%s) exceeds grid limits. Max rows: %d, max columns: %d"
+                         % (a1, tab.row_count, tab.col_count))
+    if len(values) > r2 - r1 + 1 or any(len(v) > c2 - c1 + 1 for v in values):
+        raise WriteError("Requested writing within range [%s], but tried writing to row [%d]"
+                         % (a1, r1 + len(values) - 1))
+    materialise(tab)
+    for i, row in enumerate(values):
+        r = r1 + i
+        while len(tab.rows) < r:
+            tab.rows.append([])
+        cur = list(tab.rows[r - 1])
+        while len(cur) < c1 - 1 + len(row):
+            cur.append("")
+        for j, v in enumerate(row):
+            if opt == "USER_ENTERED" and isinstance(v, str):
+                try:
+                    v = float(v) if "." in v else int(v)
+                except ValueError:
+                    pass
+            cur[c1 - 1 + j] = v
+        while cur and cur[-1] in ("", None):
+            cur.pop()
+        tab.rows[r - 1] = cur
+
+
+def clear_values(tabs, a1):
+    title, r1, c1, r2 = parse_a1(a1, want_cols=True)
+    _, _, c2, _ = parse_a1(a1)
+    tab = find_tab(tabs, title)
+    if tab is None:
+        raise WriteError("Unable to parse range: " + a1)
+    materialise(tab)
+    r1, c1 = r1 or 1, c1 or 1
+    r2, c2 = r2 or tab.row_count, c2 or tab.col_count
+    for r in range(r1, min(r2, len(tab.rows)) + 1):
+        cur = list(tab.rows[r - 1])
+        for c in range(c1, min(c2, len(cur)) + 1):
+            cur[c - 1] = ""
+        while cur and cur[-1] in ("", None):
+            cur.pop()
+        tab.rows[r - 1] = cur
+
+
+def structure_update(sheet, tabs, req):
+    """spreadsheets:batchUpdate on tabs (a copy), request by request."""
+    replies = []
+    for i, r in enumerate(req.get("requests", [])):
+        where = "Invalid requests[%d]" % i
+        if "addSheet" in r:
+            p = r["addSheet"].get("properties", {})
+            title = p.get("title") or "Sheet%d" % (len(tabs) + 1)
+            if find_tab(tabs, title):
+                raise WriteError('%s.addSheet: A sheet with the name "%s" already exists. Please '
+                                 'enter another name.' % (where, title))
+            gp = p.get("gridProperties", {})
+            sid = p.get("sheetId")
+            if sid is None:
+                sid = max([t.sheet_id for t in tabs] + [0]) + 1000 + len(tabs)
+            idx = p.get("index", len(tabs))
+            for t in tabs:
+                if t.index >= idx:
+                    t.index += 1
+            t = Tab(title, sid, idx, rows=[], row_count=gp.get("rowCount", 1000),
+                    col_count=gp.get("columnCount", 26))
+            t.hidden = bool(p.get("hidden", False))
+            tabs.append(t)
+            replies.append({"addSheet": {"properties": tab_props(t)}})
+        elif "updateSheetProperties" in r:
+            u = r["updateSheetProperties"]
+            p = u.get("properties", {})
+            fields = [f.strip() for f in u.get("fields", "").split(",") if f.strip()]
+            t = next((x for x in tabs if x.sheet_id == p.get("sheetId")), None)
+            if t is None:
+                raise WriteError("%s.updateSheetProperties: No grid with id: %s"
+                                 % (where, p.get("sheetId")))
+            for f in fields:
+                if f == "title":
+                    other = find_tab(tabs, p.get("title"))
+                    if other is not None and other is not t:
+                        raise WriteError('%s.updateSheetProperties: A sheet with the name "%s" '
+                                         'already exists. Please enter another name.'
+                                         % (where, p.get("title")))
+                    t.title = p["title"]
+                elif f == "hidden":
+                    t.hidden = bool(p.get("hidden", False))
+                elif f == "index":
+                    idx = p.get("index", 0)
+                    order = sorted((x for x in tabs if x is not t), key=lambda x: x.index)
+                    order.insert(min(idx, len(order)), t)
+                    for k, x in enumerate(order):
+                        x.index = k
+                elif f in ("gridProperties.rowCount", "gridProperties.columnCount"):
+                    materialise(t)
+                    gp = p.get("gridProperties", {})
+                    if f.endswith("rowCount"):
+                        t.row_count = gp["rowCount"]
+                        del t.rows[t.row_count:]
+                    else:
+                        t.col_count = gp["columnCount"]
+                        t.rows = [row[:t.col_count] for row in t.rows]
+                else:
+                    raise WriteError("%s.updateSheetProperties: unsupported field %s" % (where, f))
+            replies.append({})
+        elif "deleteSheet" in r:
+            sid = r["deleteSheet"].get("sheetId")
+            t = next((x for x in tabs if x.sheet_id == sid), None)
+            if t is None:
+                raise WriteError("%s.deleteSheet: No sheet with id: %s" % (where, sid))
+            if not any(x is not t and not getattr(x, "hidden", False) for x in tabs):
+                raise WriteError("%s.deleteSheet: You can't remove all the visible sheets in a "
+                                 "document." % where)
+            tabs.remove(t)
+            for k, x in enumerate(sorted(tabs, key=lambda x: x.index)):
+                x.index = k
+            replies.append({})
+        else:
+            raise WriteError("%s: unsupported request %s" % (where, ",".join(r)))
+    return {"replies": replies}
+
+
 # ---- state --------------------------------------------------------------------------------
 
 class State:
@@ -325,6 +498,7 @@ class State:
         self.api_key = args.api_key
         self.token_ttl = args.token_ttl
         self.stall_seconds = args.stall_seconds
+        self.write_times = []
 
     def add_fault(self, spec):
         f = {"when": spec.get("when", "any"), "kind": str(spec["kind"]),
@@ -545,6 +719,19 @@ class Handler(BaseHTTPRequestHandler):
         if path == "/_control/stats":
             with st.lock:
                 return self.send_json({"counts": st.counts, "log": st.log})
+        if path.startswith("/_control/sheet/"):
+            sheet = st.sheets.get(path[len("/_control/sheet/"):])
+            if sheet is None:
+                return self.send(404, b"{}")
+            with st.lock:
+                tabs = []
+                for t in sorted(sheet.tabs, key=lambda t: t.index):
+                    d = tab_props(t)
+                    d["rows"] = [t.row(r) for r in range(1, t.row_count + 1)]
+                    while d["rows"] and not d["rows"][-1]:
+                        d["rows"].pop()
+                    tabs.append(d)
+            return self.send_json({"spreadsheetId": sheet.id, "tabs": tabs})
         parts = path.split("/")
         if path.startswith("/_download/"):
             st.count("download", shown)
@@ -639,6 +826,144 @@ class Handler(BaseHTTPRequestHandler):
             lines.pop()
         return self.send(200, ("\r\n".join(lines)).encode(), "text/csv")
 
+    # -- writes (the gsheet_writer sink)
+    def write_auth(self, sheet):
+        """True when the bearer token may write to sheet, else the error is sent."""
+        st = self.server.state
+        authz = self.headers.get("Authorization", "")
+        if not authz.startswith("Bearer "):
+            self.send(401, gerror(401, "UNAUTHENTICATED", "API keys are not supported by this "
+                                  "API. Expected OAuth2 access token or other authentication "
+                                  "credentials that assert a principal."))
+            return False
+        with st.lock:
+            info = st.tokens.get(authz[7:])
+        if not info or info[1] < time.time():
+            self.send(401, gerror(401, "UNAUTHENTICATED", "Request had invalid authentication "
+                                  "credentials. Expected OAuth 2 access token, login cookie "
+                                  "or other valid authentication credential."))
+            return False
+        if info[2] != WRITE_SCOPE:
+            self.send(403, gerror(403, "PERMISSION_DENIED",
+                                  "Request had insufficient authentication scopes."))
+            return False
+        if "*" not in sheet.editors and info[0] not in sheet.editors:
+            self.send(403, gerror(403, "PERMISSION_DENIED", "The caller does not have permission"))
+            return False
+        return True
+
+    def rate_limited(self):
+        st = self.server.state
+        if st.args.write_limit <= 0:
+            return False
+        now = time.time()
+        with st.lock:
+            st.write_times = [t for t in st.write_times if t > now - st.args.write_window]
+            if len(st.write_times) >= st.args.write_limit:
+                st.counts["limited:429"] = st.counts.get("limited:429", 0) + 1
+                limited = True
+            else:
+                st.write_times.append(now)
+                limited = False
+        if limited:
+            self.send(429, gerror(429, "RESOURCE_EXHAUSTED", "Quota exceeded for quota metric "
+                                  "'Write requests' and limit 'Write requests per minute per "
+                                  "user' of service 'sheets.googleapis.com' for consumer "
+                                  "'project_number:123456789012'."), headers={"Retry-After": "1"})
+        return limited
+
+    def apply_write(self, kind, sheet, body, fn):
+        """Runs fn(tabs copy, body) -> reply; applies the copy only when all of it worked. The
+        fault is taken before, and a `cut` fault loses the answer of an applied write."""
+        st = self.server.state
+        pending = self.fault(kind)
+        if pending is True:
+            return
+        if not self.write_auth(sheet):
+            return
+        if len(body) > st.args.max_body:
+            return self.send(400, gerror(400, "INVALID_ARGUMENT", "Request payload size exceeds "
+                                         "the limit: %d bytes." % st.args.max_body))
+        if self.rate_limited():
+            return
+        try:
+            req = json.loads(body or b"{}")
+        except ValueError:
+            return self.send(400, gerror(400, "INVALID_ARGUMENT", "Invalid JSON payload received."))
+        with st.lock:
+            tabs = copy.deepcopy(sheet.tabs)
+            try:
+                reply = fn(sheet, tabs, req)
+            except WriteError as e:
+                return self.send(400, gerror(400, "INVALID_ARGUMENT", str(e)))
+            cells = sum(t.row_count * t.col_count for t in tabs)
+            if cells > st.args.max_cells:
+                return self.send(400, gerror(400, "INVALID_ARGUMENT", "This action would increase "
+                                             "the number of cells in the workbook above the "
+                                             "limit of %d cells." % st.args.max_cells))
+            sheet.tabs = tabs
+            st.counts["applied:" + kind] = st.counts.get("applied:" + kind, 0) + 1
+        reply.setdefault("spreadsheetId", sheet.id)
+        return self.send_body_with_fault(pending, json.dumps(reply).encode())
+
+    def do_PUT(self):
+        st = self.server.state
+        n = int(self.headers.get("Content-Length", "0") or 0)
+        body = self.rfile.read(n) if n else b""
+        u = urllib.parse.urlsplit(self.path)
+        parts = u.path.split("/")
+        if len(parts) < 6 or parts[1] != "v4" or parts[2] != "spreadsheets" or parts[4] != "values":
+            return self.send(404, gerror(404, "NOT_FOUND", "unknown path"))
+        st.count("write", self.path)
+        sheet = st.sheets.get(parts[3])
+        if sheet is None:
+            return self.send(404, gerror(404, "NOT_FOUND", "Requested entity was not found."))
+        a1 = urllib.parse.unquote("/".join(parts[5:]))
+        opt = urllib.parse.parse_qs(u.query).get("valueInputOption", [""])[0]
+
+        def update(sh, tabs, req):
+            write_values(tabs, a1, req.get("values", []), opt)
+            return {"updatedRange": a1}
+        return self.apply_write("write", sheet, body, update)
+
+    def post_write(self, path, body):
+        """POSTs to /v4/spreadsheets/...: values:batchUpdate, values/{range}:clear and
+        spreadsheets:batchUpdate. False when path is none of them."""
+        st = self.server.state
+        parts = path.split("/")
+        if len(parts) < 4 or parts[1] != "v4" or parts[2] != "spreadsheets":
+            return False
+        if parts[3].endswith(":batchUpdate") and len(parts) == 4:
+            kind, sid = "structure", parts[3][:-len(":batchUpdate")]
+        elif len(parts) == 5 and parts[4] == "values:batchUpdate":
+            kind, sid = "write", parts[3]
+        elif len(parts) >= 6 and parts[4] == "values" and path.endswith(":clear"):
+            kind, sid = "write", parts[3]
+        else:
+            return False
+        st.count(kind, path)
+        sheet = st.sheets.get(sid)
+        if sheet is None:
+            self.send(404, gerror(404, "NOT_FOUND", "Requested entity was not found."))
+            return True
+        if kind == "structure":
+            self.apply_write(kind, sheet, body, structure_update)
+        elif path.endswith(":clear"):
+            a1 = urllib.parse.unquote("/".join(parts[5:]))[:-len(":clear")]
+
+            def clear(sh, tabs, req):
+                clear_values(tabs, a1)
+                return {"clearedRange": a1}
+            self.apply_write(kind, sheet, body, clear)
+        else:
+            def batch(sh, tabs, req):
+                opt = req.get("valueInputOption", "")
+                for d in req.get("data", []):
+                    write_values(tabs, d.get("range", ""), d.get("values", []), opt)
+                return {"totalUpdatedRanges": len(req.get("data", []))}
+            self.apply_write(kind, sheet, body, batch)
+        return True
+
     def do_POST(self):
         st = self.server.state
         n = int(self.headers.get("Content-Length", "0") or 0)
@@ -655,6 +980,8 @@ class Handler(BaseHTTPRequestHandler):
                 st.faults, st.counts, st.log = [], {}, []
             return self.send_json({"ok": True})
         if u.path != "/token":
+            if self.post_write(u.path, body):
+                return
             return self.send(404, gerror(404, "NOT_FOUND", "unknown path"))
         st.count("token", u.path)
         if self.fault("token") is True:
@@ -681,7 +1008,7 @@ class Handler(BaseHTTPRequestHandler):
             return bad("Invalid JWT Signature.")
         now = time.time()
         aud = st.args.token_aud or ("http://127.0.0.1:%d/token" % self.server.server_port)
-        if claims.get("scope") != SCOPE:
+        if claims.get("scope") not in (SCOPE, WRITE_SCOPE):
             return self.send(400, json.dumps({"error": "invalid_scope",
                                               "error_description": "Invalid OAuth scope"}).encode())
         if claims.get("aud") != aud:
@@ -695,7 +1022,7 @@ class Handler(BaseHTTPRequestHandler):
             return bad("Invalid JWT: no iss")
         tok = "ya29.emu-" + base64.urlsafe_b64encode(os.urandom(18)).decode()
         with st.lock:
-            st.tokens[tok] = (claims["iss"], now + st.token_ttl)
+            st.tokens[tok] = (claims["iss"], now + st.token_ttl, claims["scope"])
         return self.send_json({"access_token": tok, "expires_in": st.token_ttl,
                                "token_type": "Bearer"})
 
@@ -713,6 +1040,10 @@ def main():
     ap.add_argument("--api-key", help="the only API key accepted (default: any)")
     ap.add_argument("--fault", action="append", default=[], help="WHEN:KIND[:COUNT[:SKIP]]")
     ap.add_argument("--stall-seconds", type=float, default=30)
+    ap.add_argument("--max-cells", type=int, default=10000000, help="cells per spreadsheet")
+    ap.add_argument("--max-body", type=int, default=10485760, help="largest write body (bytes)")
+    ap.add_argument("--write-limit", type=int, default=0, help="writes per window (0 = off)")
+    ap.add_argument("--write-window", type=float, default=60.0, help="seconds of the window")
     ap.add_argument("--verbose", action="store_true")
     args = ap.parse_args()
     st = State(args)

@@ -67,6 +67,8 @@ plugindir="usr/lib/$multiarch/paysync/plugins"
 expect "$deb" '^\./usr/bin/paysync$' "binary"
 expect "$deb" "^\./$plugindir/csvfile\.so$" "csvfile plugin"
 expect "$deb" "^\./$plugindir/jsonl\.so$" "jsonl plugin"
+expect "$deb" "^\./$plugindir/s3\.so$" "s3 plugin"
+expect "$deb" "^\./$plugindir/gsheet_writer\.so$" "gsheet_writer plugin"
 expect "$deb" '^\./usr/share/man/man1/paysync\.1\.gz$' "man page"
 expect "$deb" '^\./usr/share/paysync/connectors/steamaco\.yaml$' "connector manifest steamaco.yaml"
 for unit in paysync.service paysync-run.service paysync-run.timer; do

@@ -20,6 +20,8 @@ import xml.etree.ElementTree as ET
 
 import pslib
 
+import pgcluster
+
 DS = "01_2024_Kuje"
 ARTIFACTS = os.path.join(os.environ.get("PS_BUILD_DIR") or tempfile.gettempdir(), "test-artifacts")
 
@@ -404,6 +406,71 @@ class ReportHtml(pslib.Case):
             self.assertEqual(f.read(8), b"\x89PNG\r\n\x1a\n")
         self.assertGreater(os.path.getsize(shot), 10000)
         print("screenshot: %s" % shot)
+
+
+class PgReport(pslib.Case):
+    """The same report from the PostgreSQL store as from SQLite (docs/sinks.md "postgres"):
+    its totals go through the payment query (no backend totals), its run codes and the last
+    run's changes through its own reader."""
+
+    def test_same_figures_as_sqlite(self):
+        if not pgcluster.bindir() or not shutil.which("psql"):
+            self.skipTest("PostgreSQL is not installed (Debian's postgresql, installed by "
+                          "scripts/install-test-deps.sh): the postgres report is not compared")
+        pg = pgcluster.Cluster()
+        pg.start_new()
+        self.addCleanup(pg.destroy)
+        self.work = self.path("repo")
+        base = pslib.sample_config(self.work)
+        with open(base) as f:
+            text = f.read()
+        self.assertIn("{plugin: sqlite, path: ../var/paysync.db}", text)
+        pgcfg = os.path.join(self.work, "config", "pg.yaml")
+        with open(pgcfg, "w") as f:
+            f.write(text.replace("{plugin: sqlite, path: ../var/paysync.db}",
+                                 "{plugin: postgres, conninfo: %s}" % pslib.yaml_str(pg.conninfo))
+                        .replace("../out/", "../out-pg/"))
+        src = os.path.join(self.work, "config", "sample", "payments.csv")
+        for cfg in (base, pgcfg):
+            r = pslib.run("run", cfg)
+            self.assertEqual(r.rc, 0, r)
+        with open(src, encoding="utf-8") as f:
+            lines = f.read().split("\n")
+        # the second run: the first payment row gone, another's amount changed
+        rows = [i for i, l in enumerate(lines) if l.startswith("PAY-")]
+        gone = lines[rows[0]].split(",")[0]
+        del lines[rows[0]]
+        cells = next(csv.reader([lines[rows[5]]]))
+        cells[2] = "4242"
+        out = io.StringIO()
+        csv.writer(out, lineterminator="").writerow(cells)
+        lines[rows[5]] = out.getvalue()
+        with open(src, "w", encoding="utf-8") as f:
+            f.write("\n".join(lines))
+        pages = []
+        for cfg in (base, pgcfg):
+            r = pslib.run("run", cfg)
+            self.assertEqual(r.rc, 0, r)
+            self.assertIn("vanished 1", r.out)
+            out = self.path(os.path.basename(cfg) + ".html")
+            r = pslib.run("report", cfg, "--output", out)
+            self.assertEqual(r.rc, 0, r)
+            with open(out, encoding="utf-8") as f:
+                pages.append(f.read())
+        figures = []
+        for text in pages:
+            page = Page(text)
+            bars = [(a["data-day"], a["data-value"], a["class"]) for t, a, svg, _ in page.elements
+                    if t == "rect" and svg and "bar" in a.get("class", "")]
+            tables = {c: table_rows(text, c) for c in ("types", "rejects-by-code",
+                                                       "warnings-by-code", "columns", "rejects",
+                                                       "vanished", "changed")}
+            runs = [[r[1]] + r[3:14] for r in table_rows(text, "runs")]  # outcome and counts
+            figures.append((bars, tables, runs, page.first("p", "store")["data-payments"]))
+        self.assertEqual(figures[0], figures[1])
+        self.assertEqual([r[0] for r in figures[1][1]["vanished"]], [gone])
+        self.assertEqual(len(figures[1][1]["changed"]), 1)
+        self.assertGreater(len(figures[1][0]), 20)
 
 
 if __name__ == "__main__":

@@ -311,7 +311,7 @@ static ps_status pg_payments(ps_store *ps, const ps_store_query *q, ps_store_ite
     pg_store *s = PG(ps);
     size_t cap = 2048 + 8 * q->ndatasets;
     char *sql = malloc(cap);
-    const char **params = calloc(q->ndatasets + 6, sizeof *params);
+    const char **params = calloc(q->ndatasets + 8, sizeof *params);
     char from[24], to[24];
     if (!sql || !params) {
         free(sql);
@@ -360,8 +360,18 @@ static ps_status pg_payments(ps_store *ps, const ps_store_query *q, ps_store_ite
         params[np++] = q->meter_id;
         n += (size_t)snprintf(sql + n, cap - n, " AND meter_id = $%d", np);
     }
-    if (!q->include_vanished)
+    if (q->vanished_in_run) {
+        params[np++] = q->vanished_in_run;
+        n += (size_t)snprintf(sql + n, cap - n, " AND vanished_run = $%d", np);
+    } else if (!q->include_vanished) {
         n += (size_t)snprintf(sql + n, cap - n, " AND vanished_run IS NULL");
+    }
+    if (q->changed_in_run) {
+        /* the writer sets last_seen_run only on the payments a run writes: new or changed */
+        params[np++] = q->changed_in_run;
+        n += (size_t)snprintf(sql + n, cap - n,
+                              " AND last_seen_run = $%d AND first_seen_run <> $%d", np, np);
+    }
     snprintf(sql + n, cap - n, " ORDER BY timestamp_ms, id COLLATE \"C\", dataset COLLATE \"C\"");
     ps_status st = start(s, IT_PAYMENTS, sql, np, params, it, err);
     free(sql);
@@ -578,6 +588,45 @@ static ps_status pg_missing_columns(ps_store *ps, const char *dataset, const cha
     return st;
 }
 
+/* One run's codes from run_rejects or run_warnings, in byte order (as SQLite's). */
+static ps_status pg_run_codes(ps_store *ps, const char *dataset, const char *run_id, int warnings,
+                              struct ps_store_code_count **out, size_t *nout, ps_error *err)
+{
+    pg_store *s = PG(ps);
+    *out = NULL;
+    *nout = 0;
+    const char *p[2] = {dataset, run_id};
+    PGresult *r = PQexecParams(s->db,
+                               warnings ? "SELECT code, count FROM run_warnings WHERE dataset = $1"
+                                          " AND run_id = $2 ORDER BY code COLLATE \"C\""
+                                        : "SELECT code, count FROM run_rejects WHERE dataset = $1"
+                                          " AND run_id = $2 ORDER BY code COLLATE \"C\"",
+                               2, NULL, p, NULL, NULL, 0);
+    if (!r || PQresultStatus(r) != PGRES_TUPLES_OK) {
+        ps_status e = db_error(s, r, "reading a run's codes", err);
+        PQclear(r);
+        return e;
+    }
+    size_t n = (size_t)PQntuples(r);
+    struct ps_store_code_count *v = n ? calloc(n, sizeof *v) : NULL;
+    ps_status st = n && !v ? ps_error_setf(err, PS_ERR_NOMEM, "out of memory") : PS_OK;
+    for (size_t i = 0; st == PS_OK && i < n; i++) {
+        if (!(v[i].code = strdup(PQgetvalue(r, (int)i, 0))))
+            st = ps_error_setf(err, PS_ERR_NOMEM, "out of memory");
+        v[i].count = ps_pg_u64(r, (int)i, 1);
+    }
+    PQclear(r);
+    if (st != PS_OK) {
+        for (size_t i = 0; v && i < n; i++)
+            free(v[i].code);
+        free(v);
+        return st;
+    }
+    *out = v;
+    *nout = n;
+    return PS_OK;
+}
+
 const ps_store_backend ps_store_postgres = {
     .plugin = PS_POSTGRES_PLUGIN,
     .sink = ps_store_pg_sink,
@@ -594,6 +643,7 @@ const ps_store_backend ps_store_postgres = {
     .next_payment = pg_next_payment,
     .runs = pg_runs,
     .next_run = pg_next_run,
+    .run_codes = pg_run_codes,
     .iter_free = pg_iter_free,
     .stats = pg_stats,
     .verify = pg_verify,

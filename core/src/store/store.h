@@ -170,7 +170,8 @@ typedef struct ps_store_backend {
     ps_status (*next_dataset)(ps_store_iter *it, ps_store_dataset *out, ps_error *err);
     ps_status (*payments)(ps_store *s, const ps_store_query *q, ps_store_iter **it, ps_error *err);
     ps_status (*next_payment)(ps_store_iter *it, ps_store_payment *out, ps_error *err);
-    /* Optional (NULL: the calls below answer PS_ERR_IO "not supported by this store"). */
+    /* Optional. totals NULL: ps_store_totals sums the payment query's rows itself (slower);
+     * run_codes NULL: ps_store_run_codes answers PS_ERR_IO. */
     ps_status (*totals)(ps_store *s, const ps_store_query *q, ps_store_iter **it, ps_error *err);
     ps_status (*next_total)(ps_store_iter *it, ps_store_total *out, ps_error *err);
     ps_status (*run_codes)(ps_store *s, const char *dataset, const char *run_id, int warnings,
@@ -310,7 +311,8 @@ ps_status ps_store_next_payment(ps_store_iter *it, ps_store_payment *out, ps_err
 /* Iterates the totals of the payments matching q (the same selection as ps_store_payments),
  * one ps_store_total per UTC day, currency and transaction type, ordered by day, currency,
  * transaction type; counted and summed by the store (a million payments are not read one by
- * one). Errors: PS_ERR_IO (also when a sum overflows 64 bits, or the backend has no totals);
+ * one; a backend without its own totals is read through the payment query and summed here).
+ * Errors: PS_ERR_IO (also when a sum overflows 64 bits);
  * PS_ERR_NOMEM. Free with ps_store_iter_free. */
 ps_status ps_store_totals(ps_store *s, const ps_store_query *q, ps_store_iter **it, ps_error *err);
 ps_status ps_store_next_total(ps_store_iter *it, ps_store_total *out, ps_error *err);

@@ -8,6 +8,7 @@
 #include "store/pg_store.h"
 #include "store/sqlite_store.h"
 #include "store/store_schema.h"
+#include "store/totals_agg.h"
 
 const char *const PS_STORE_ROW_OUTCOMES[PS_STORE_NOUTCOMES] = {
     "read",     "accepted", "rejected",  "blank",    "duplicates", "warnings",
@@ -191,12 +192,73 @@ ps_status ps_store_next_payment(ps_store_iter *it, ps_store_payment *out, ps_err
     return it->backend->next_payment(it, out, err);
 }
 
+/* ---- totals of a backend without its own: the payment query's rows summed here ---- */
+
+typedef struct fb_totals {
+    ps_store_iter base;
+    ps_totals_agg *agg;
+    size_t next, n;
+} fb_totals;
+
+static ps_status fb_next_total(ps_store_iter *it, ps_store_total *out, ps_error *err)
+{
+    fb_totals *t = (fb_totals *)it;
+    (void)err;
+    if (t->next >= t->n)
+        return PS_END;
+    memset(out, 0, sizeof *out);
+    ps_totals_agg_get(t->agg, t->next++, &out->day, &out->currency, &out->transaction_type,
+                      &out->count, &out->amount);
+    return PS_OK;
+}
+
+static void fb_free(ps_store_iter *it)
+{
+    ps_totals_agg_free(((fb_totals *)it)->agg);
+    free(it);
+}
+
+static const ps_store_backend fb_backend = {
+    .plugin = "totals", .next_total = fb_next_total, .iter_free = fb_free};
+
+static ps_status fb_totals_read(ps_store *s, const ps_store_query *q, ps_store_iter **it,
+                                ps_error *err)
+{
+    fb_totals *t = calloc(1, sizeof *t);
+    if (!t || !(t->agg = ps_totals_agg_new())) {
+        free(t);
+        return ps_error_setf(err, PS_ERR_NOMEM, "out of memory");
+    }
+    t->base.backend = &fb_backend;
+    ps_store_iter *pit = NULL;
+    ps_store_payment p;
+    ps_status st = s->backend->payments(s, q, &pit, err);
+    while (st == PS_OK && (st = s->backend->next_payment(pit, &p, err)) == PS_OK) {
+        const char *cur = p.field[PS_F_PAYMENT_CURRENCY] ? p.field[PS_F_PAYMENT_CURRENCY] : "";
+        const char *type = p.field[PS_F_TRANSACTION_TYPE] ? p.field[PS_F_TRANSACTION_TYPE] : "";
+        int rc = ps_totals_agg_add(t->agg, p.timestamp_ms, cur, strlen(cur), type, strlen(type),
+                                   p.amount);
+        if (rc == -1)
+            st = ps_error_setf(err, PS_ERR_NOMEM, "out of memory");
+        else if (rc == -2)
+            st = ps_error_setf(err, PS_ERR_IO,
+                               "the amounts of one day, currency and type add up past 64 bits");
+    }
+    ps_store_iter_free(pit);
+    if (st != PS_END) {
+        fb_free(&t->base);
+        return st;
+    }
+    t->n = ps_totals_agg_finish(t->agg);
+    *it = &t->base;
+    return PS_OK;
+}
+
 ps_status ps_store_totals(ps_store *s, const ps_store_query *q, ps_store_iter **it, ps_error *err)
 {
     *it = NULL;
-    if (!s->backend->totals)
-        return ps_error_setf(err, PS_ERR_IO, "the %s store does not support totals",
-                             s->backend->plugin);
+    if (!s->backend->totals) /* the payment query's rows, summed here */
+        return fb_totals_read(s, q, it, err);
     return s->backend->totals(s, q, it, err);
 }
 

@@ -207,9 +207,11 @@ class DaemonTest(pslib.Case):
             self.dataset("slow", "{plugin: slowpoke, rows: 100000, sleep_ms: 100}", "{every: 1h}")
             .replace("sinks: [state]", "sinks: [s2]") +
             self.dataset("good", "{plugin: stub, rows: 5}", "{every: 1s}"))
-        d = self.start(cfg, "--run-timeout", "3", "--kill-after", "1", "--retry-base", "1",
+        # --kill-after leaves "slow" time to stop at its next batch even on a loaded machine
+        # (1 s was too short under load: it was SIGKILLed mid-rollback)
+        d = self.start(cfg, "--run-timeout", "3", "--kill-after", "5", "--retry-base", "1",
                        "--retry-max", "1")
-        d.wait_log("stuck: run did not end within 1s of its SIGTERM: SIGKILL sent (pid", 2)
+        d.wait_log("stuck: run did not end within 5s of its SIGTERM: SIGKILL sent (pid", 2)
         d.wait_log("slow: run failed (pid", 1)
         self.wait_store(d, "good", 2)
         self.assertEqual(d.stop(), 0, d.log())

@@ -192,7 +192,17 @@ class Writes(WriterCase):
             self.assertTrue(all(isinstance(v, str) for v in row), row)
 
     def test_capacity_check_fails_before_any_write(self):
-        self.setup_run(csv_rows(60), extra=", max_cells: 1000")
+        # with a file sink and a rejected row: both are kept, since the store committed first
+        text = csv_rows(60) + "BAD1,not a date,1,NGN,FULL_PAYMENT,C1,1,X,Residential,+1\n"
+        self.setup_run(text, extra=", max_cells: 1000", sinks="[store, out, sheet]")
+        with open(self.cfg) as f:
+            cfg = f.read()
+        cfg = cfg.replace("sinks:\n", "sinks:\n  out: {plugin: jsonl, path: %s}\n"
+                          % pslib.yaml_str(self.path("out.jsonl")), 1)
+        cfg = cfg.replace("    sinks: [store, out, sheet]", "    sinks: [store, out, sheet]\n"
+                          "    rejects: %s" % pslib.yaml_str(self.path("rejects.jsonl")))
+        with open(self.cfg, "w") as f:
+            f.write(cfg)
         r = self.run_it()
         self.assertEqual(r.rc, 1, r)
         self.assertIn("over the limit of 1,000 cells per spreadsheet (about 47 rows of 21 "
@@ -201,8 +211,14 @@ class Writes(WriterCase):
         self.assertIn("FAILED (the store committed; a sink after it did not)", r.out + r.err)
         self.assertEqual(self.writes(), 0)
         self.assertEqual(list(self.tabs()), ["README"])
-        # the store kept the run (it committed first): export shows the 60 payments
+        # the store kept the run (it committed first): export shows the 60 payments, the file
+        # sink published them and the rejects file holds the bad row
         self.assertEqual(sum(len(v) - 1 for v in self.export_by_tab().values()), 60)
+        self.assertEqual(len(pslib.read_jsonl(self.path("out.jsonl"))), 60)
+        rejects = pslib.read_jsonl(self.path("rejects.jsonl"))
+        self.assertEqual(len(rejects), 1, rejects)
+        self.assertIn("BAD1", json.dumps(rejects[0]))
+        self.assertIn("run failed after the store committed", r.err)
 
     def test_emulator_refuses_over_10m_cells_like_google(self):
         # the spreadsheet already holds a big tab: the sink counts it, fails before writing

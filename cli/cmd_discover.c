@@ -15,11 +15,40 @@ static const char discover_usage[] =
     "usage: paysync discover CONFIG --dataset NAME\n"
     "\n"
     "Opens the dataset's source and shows what paysync sees: the source (tabs for a sheet),\n"
-    "the header row found, each column and the field it maps to, unmapped columns, required\n"
-    "fields without a column, five normalised sample rows (after mapping.extract and\n"
-    "mapping.filters) and, when a column maps to STATUS, its values with their counts over up\n"
-    "to 100000 rows. Nothing is written.\n"
+    "the header row found (csvfile and gsheet find it when header_row is not set), each\n"
+    "column and the field it maps to, unmapped columns, required fields without a column;\n"
+    "when some are missing, the columns that look like each and a mapping: block to paste\n"
+    "into the config; five normalised sample rows (after mapping.extract and\n"
+    "mapping.filters) and the values of the STATUS and TRANSACTION_TYPE columns with their\n"
+    "counts over up to 100000 rows. Nothing is written.\n"
     "exit: 0, 1 when the source cannot be read or the mapping is incomplete, 2 usage/config\n";
+
+/* 1 when the source's header row was found by the header rule (paysync/header.h): a csvfile
+ * or gsheet source without header_row. */
+static int header_found(const ps_dataset_def *def)
+{
+    const char *pl = def->source.plugin;
+    if (!pl || (strcmp(pl, "csvfile") != 0 && strcmp(pl, "gsheet") != 0))
+        return 0;
+    for (size_t i = 0; i < def->source.nopts; i++)
+        if (strcmp(def->source.opts[i].key, "header_row") == 0)
+            return 0;
+    return 1;
+}
+
+/* The values line of a field, when a column gives it. */
+static void print_values(const ps_discovery *d, const char *field, const char *column,
+                         const ps_value_counts *vc)
+{
+    if (!column[0])
+        return;
+    char note[80];
+    snprintf(note, sizeof note, "%s%s %" PRIu64 " rows", d->values_raw ? "raw cells of " : "",
+             d->status_complete ? "all" : "first", d->status_rows);
+    if (field[0] == 'S' || !d->status_column[0])
+        putchar('\n');
+    cli_print_values(field, column, note, d->status_rows ? vc : NULL);
+}
 
 int cmd_discover(int argc, char **argv)
 {
@@ -30,9 +59,13 @@ int cmd_discover(int argc, char **argv)
     optind = 1;
     while ((c = getopt_long(argc, argv, "d:h", longopts, NULL)) != -1) {
         switch (c) {
-        case 'd': dataset = optarg; break;
-        case 'h': return cli_usage(discover_usage, 1);
-        default: return cli_usage(discover_usage, 0);
+        case 'd':
+            dataset = optarg;
+            break;
+        case 'h':
+            return cli_usage(discover_usage, 1);
+        default:
+            return cli_usage(discover_usage, 0);
         }
     }
     if (optind != argc - 1 || !dataset)
@@ -55,8 +88,12 @@ int cmd_discover(int argc, char **argv)
     const ps_dataset_def *def = ps_config_dataset(cfg, dataset);
     printf("dataset:     %s\n", dataset);
     printf("source:      %s\n", d.info.source_desc ? d.info.source_desc : "(no description)");
-    printf("time zone:   %s\n", d.info.time_zone ? d.info.time_zone : "(none: UTC unless configured)");
-    printf("header row:  %" PRIu64 " (%u columns)\n\n", d.info.header_line, d.info.ncolumns);
+    printf("time zone:   %s\n",
+           d.info.time_zone ? d.info.time_zone : "(none: UTC unless configured)");
+    printf("header row:  %" PRIu64 " (%u columns%s)\n\n", d.info.header_line, d.info.ncolumns,
+           header_found(def) ? "; header_row not set: the first of the first 20 rows naming 3 "
+                               "fields, else row 1"
+                             : "");
     printf("%-6s %-32s %s\n", "COLUMN", "HEADER", "FIELD");
     for (uint32_t i = 0; i < d.info.ncolumns; i++) {
         char letters[8];
@@ -94,24 +131,22 @@ int cmd_discover(int argc, char **argv)
     }
     if (!d.map_ok)
         printf("\nmapping problem: %s\n", d.map_error);
+    if (d.onboard.nmissing > 0) {
+        printf("\n");
+        ps_onboard_print_missing(stdout, &d.onboard, d.info.header);
+        printf("\nmapping for dataset '%s' to paste into %s (it replaces the dataset's "
+               "mapping:):\n\n",
+               def->name, cfg->path);
+        ps_onboard_print_mapping(stdout, def, d.info.header, d.info.ncolumns, &d.onboard,
+                                 def->col - 1);
+    }
     printf("\nsample rows (normalised):\n");
     for (size_t i = 0; i < d.nsample; i++)
         printf("  %s\n", d.sample_json[i]);
     if (d.nsample == 0)
         printf("  (none)\n");
-    if (d.status_column[0]) {
-        char col[sizeof d.status_column], vals[2048];
-        snprintf(col, sizeof col, "%s", d.status_column);
-        char *via = strstr(col, PS_STATUS_VIA_EXTRACT);
-        if (via)
-            *via = '\0';
-        ps_value_counts_format(&d.status_values, PS_VALUES_SHOWN, vals, sizeof vals);
-        ps_text_sanitize(col);
-        ps_text_sanitize(vals);
-        printf("\nSTATUS values (column '%s'%s, %s %" PRIu64 " rows): %s\n", col,
-               via ? PS_STATUS_VIA_EXTRACT : "", d.status_complete ? "all" : "first", d.status_rows,
-               d.status_rows ? vals : "(no rows)");
-    }
+    print_values(&d, "STATUS", d.status_column, &d.status_values);
+    print_values(&d, "TRANSACTION_TYPE", d.txtype_column, &d.txtype_values);
     rc = d.map_ok ? PS_EXIT_OK : PS_EXIT_FAILED;
     ps_discovery_free(&d);
     ps_registry_free(reg);

@@ -7,16 +7,23 @@
 #include <unistd.h>
 
 #include "commands.h"
-#include "model/model_fields.h"
+#include "engine/mapping.h"
 #include "engine/pipeline.h"
+#include "model/model_fields.h"
+#include "util/log.h"
 
 static const char validate_usage[] =
     "usage: paysync validate FILE.csv [--profile standard|strict] [--delimiter C]\n"
     "                        [--header-row N] [--config CONFIG --dataset NAME]\n"
     "\n"
     "Validates a CSV export (\"-\" = stdin) against the electricity-payment model and prints\n"
-    "one line per problem: row, field, code and message. With --config/--dataset the\n"
-    "dataset's mapping (column aliases, defaults, timestamp formats, profile) applies.\n"
+    "one line per problem: row, level, field, cell (column letters and row, e.g. C17), code\n"
+    "and message, then the counts and the values of the STATUS and TRANSACTION_TYPE columns.\n"
+    "Without --header-row (or the dataset's header_row) the header is the first of the first\n"
+    "20 rows naming 3 fields. When required fields have no column, lists them with the\n"
+    "columns that look like each and prints a mapping: block to paste into a config.\n"
+    "With --config/--dataset the dataset's mapping (column aliases, defaults, timestamp\n"
+    "formats, profile) applies.\n"
     "Nothing is written. exit: 0 every row valid, 1 rows rejected or file unreadable,\n"
     "2 usage or configuration error\n";
 
@@ -27,23 +34,49 @@ typedef struct vctx {
 } vctx;
 
 static void on_problem(void *p, const char *dataset, uint64_t row, const ps_problem *pr, int n,
-                       int is_warning)
+                       int is_warning, const int *field_col)
 {
     (void)dataset;
     vctx *c = p;
     if (!c->header_done) {
-        printf("%-7s %-8s %-30s %-26s %s\n", "ROW", "LEVEL", "FIELD", "CODE", "MESSAGE");
+        printf("%-7s %-8s %-30s %-9s %-26s %s\n", "ROW", "LEVEL", "FIELD", "CELL", "CODE",
+               "MESSAGE");
         c->header_done = 1;
     }
     for (int i = 0; i < n; i++) {
         const char *field = pr[i].field >= 0 ? ps_field_name(pr[i].field) : "-";
-        printf("%-7" PRIu64 " %-8s %-30s %-26s %s\n", row, is_warning ? "warning" : "error",
-               field ? field : "-", pr[i].code ? pr[i].code : "-", pr[i].message);
+        char cell[32] = "-", letters[8];
+        int col = field_col && pr[i].field >= 0 && pr[i].field < PS_FIELD_COUNT
+                      ? field_col[pr[i].field]
+                      : -1;
+        if (col >= 0)
+            snprintf(cell, sizeof cell, "%s%" PRIu64, ps_column_letters((size_t)col, letters), row);
+        printf("%-7" PRIu64 " %-8s %-30s %-9s %-26s %s\n", row, is_warning ? "warning" : "error",
+               field ? field : "-", cell, pr[i].code ? pr[i].code : "-", pr[i].message);
         if (is_warning)
             c->warnings++;
         else
             c->problems++;
     }
+}
+
+/* When the file's header leaves required fields without a column: which, the columns that
+ * look like each, and a mapping block (engine/onboard.h), from a discovery of the same file
+ * (read again: not for standard input). */
+static void onboarding_help(const ps_config *cfg, ps_registry *reg, const ps_dataset_def *ds)
+{
+    ps_discovery d;
+    ps_error err = {0};
+    if (ps_discover(cfg, reg, ds->name, &d, &err) == PS_OK && d.onboard.nmissing > 0) {
+        printf("\nheader row %" PRIu64 " of %s:\n", d.info.header_line,
+               d.info.source_desc ? d.info.source_desc : "the file");
+        ps_onboard_print_missing(stdout, &d.onboard, d.info.header);
+        printf("\nmapping to paste under the dataset in the config (it replaces its mapping:):"
+               "\n\n");
+        ps_onboard_print_mapping(stdout, ds, d.info.header, d.info.ncolumns, &d.onboard,
+                                 ds->col > 0 ? ds->col - 1 : 4);
+    }
+    ps_discovery_free(&d);
 }
 
 int cmd_validate(int argc, char **argv)
@@ -60,13 +93,25 @@ int cmd_validate(int argc, char **argv)
     optind = 1;
     while ((c = getopt_long(argc, argv, "p:c:d:h", longopts, NULL)) != -1) {
         switch (c) {
-        case 'p': profile = optarg; break;
-        case 'c': config = optarg; break;
-        case 'd': dataset = optarg; break;
-        case 'D': delim = optarg; break;
-        case 'H': hrow = optarg; break;
-        case 'h': return cli_usage(validate_usage, 1);
-        default: return cli_usage(validate_usage, 0);
+        case 'p':
+            profile = optarg;
+            break;
+        case 'c':
+            config = optarg;
+            break;
+        case 'd':
+            dataset = optarg;
+            break;
+        case 'D':
+            delim = optarg;
+            break;
+        case 'H':
+            hrow = optarg;
+            break;
+        case 'h':
+            return cli_usage(validate_usage, 1);
+        default:
+            return cli_usage(validate_usage, 0);
         }
     }
     if (optind != argc - 1 || (config && !dataset) || (dataset && !config))
@@ -115,7 +160,8 @@ int cmd_validate(int argc, char **argv)
     /* The dataset's csvfile options (delimiter, header_row...) apply unless overridden. */
     ps_kv opts[16];
     size_t nopts = 0;
-    opts[nopts++] = (ps_kv){.key = (char *)"path", .value = (char *)source_path, .line = 1, .col = 1};
+    opts[nopts++] =
+        (ps_kv){.key = (char *)"path", .value = (char *)source_path, .line = 1, .col = 1};
     if (loaded && strcmp(ds.source.plugin, "csvfile") == 0) {
         for (size_t i = 0; i < ds.source.nopts && nopts < 13; i++) {
             const char *k = ds.source.opts[i].key;
@@ -126,11 +172,13 @@ int cmd_validate(int argc, char **argv)
         }
     }
     if (delim)
-        opts[nopts++] = (ps_kv){.key = (char *)"delimiter", .value = (char *)delim, .line = 1, .col = 1};
+        opts[nopts++] =
+            (ps_kv){.key = (char *)"delimiter", .value = (char *)delim, .line = 1, .col = 1};
     if (hrow)
-        opts[nopts++] = (ps_kv){.key = (char *)"header_row", .value = (char *)hrow, .line = 1, .col = 1};
-    ds.source = (ps_plugin_ref){.plugin = (char *)"csvfile", .opts = opts, .nopts = nopts,
-                                .line = 1, .col = 1};
+        opts[nopts++] =
+            (ps_kv){.key = (char *)"header_row", .value = (char *)hrow, .line = 1, .col = 1};
+    ds.source = (ps_plugin_ref){
+        .plugin = (char *)"csvfile", .opts = opts, .nopts = nopts, .line = 1, .col = 1};
     ds.sinks = NULL;
     ds.nsinks = 0;
     ds.rejects = ds.warnings = NULL;
@@ -156,6 +204,12 @@ int cmd_validate(int argc, char **argv)
                " blank, %" PRIu64 " duplicates, %" PRIu64 " filtered, %" PRIu64 " with warnings\n",
                ctx.header_done ? "\n" : "", file, d->read, d->accepted, d->rejected, d->blank,
                d->duplicates, d->filtered, d->warnings);
+        if (d->status_values.active)
+            cli_print_values("STATUS", d->status_column, NULL, &d->status_values);
+        if (d->txtype_values.active)
+            cli_print_values("TRANSACTION_TYPE", d->txtype_column, NULL, &d->txtype_values);
+        if (!d->ok && strcmp(file, "-") != 0)
+            onboarding_help(&cfg, reg, &ds);
         rc = (!d->ok || d->rejected > 0) ? PS_EXIT_FAILED : PS_EXIT_OK;
     } else {
         cli_error("%s", err.message);

@@ -84,6 +84,11 @@ int cli_load_dataset(const char *path, const char *name, ps_config **cfg, const 
  * (no fraction). Returns 0, or -1 after printing the error ("CMD: ..." for --from after --to):
  * a usage error. */
 int cli_parse_window(const char *cmd, const char *from, const char *to, ps_store_query *q);
+/* Prints "FIELD values (column 'C'[ via mapping.extract][, NOTE]): a 3, b 1" (vc NULL:
+ * "(no rows)"); nothing when column is empty. column may end with PS_STATUS_VIA_EXTRACT. */
+struct ps_value_counts;
+void cli_print_values(const char *field, const char *column, const char *note,
+                      const struct ps_value_counts *vc);
 /* Warns when a config holding secrets is readable by other users. */
 void cli_warn_config_perms(const ps_config *cfg);
 

@@ -10,6 +10,7 @@
 #include "config/file_sinks.h"
 #include "model/time_window.h"
 #include "model/timestamp.h"
+#include "engine/pipeline.h"
 #include "util/log.h"
 #include "util/outfile.h"
 #include "util/pathtext.h"
@@ -246,4 +247,22 @@ int cli_parse_window(const char *cmd, const char *from, const char *to, ps_store
         return -1;
     }
     return 0;
+}
+
+void cli_print_values(const char *field, const char *column, const char *note,
+                      const struct ps_value_counts *vc)
+{
+    if (!column[0])
+        return;
+    char col[256], vals[2048] = "(no rows)";
+    snprintf(col, sizeof col, "%s", column);
+    char *via = strstr(col, PS_STATUS_VIA_EXTRACT);
+    if (via)
+        *via = '\0';
+    if (vc)
+        ps_value_counts_format(vc, PS_VALUES_SHOWN, vals, sizeof vals);
+    ps_text_sanitize(col);
+    ps_text_sanitize(vals);
+    printf("%s values (column '%s'%s%s%s): %s\n", field, col, via ? PS_STATUS_VIA_EXTRACT : "",
+           note ? ", " : "", note ? note : "", vals);
 }

@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "paysync/header.h"
 #include "paysync/plugin.h"
 
 #define CSVFILE_DEFAULT_BATCH 1000
@@ -27,7 +28,8 @@ typedef struct csvfile {
     const ps_env *env;
     char *path; /* as configured (already resolved by the core), "-" = stdin */
     char delim;
-    uint64_t header_row;
+    uint64_t header_row; /* 0: not set, found by the header rule (paysync/header.h) */
+    uint64_t header_at;  /* the header's row in the open file */
     uint64_t max_field;
     int64_t settle_ms; /* wait when the file ends without a line end and is this recent */
 
@@ -35,7 +37,11 @@ typedef struct csvfile {
     int own_fd; /* 0 for stdin */
     int read_errno;
     ps_csv_reader *reader;
-    uint64_t recno;   /* records read so far (the header row included) */
+    uint64_t recno; /* records read so far (the header row included) */
+    /* Records read past the header while looking for it: handed out first (run arena). */
+    ps_row *pend;
+    size_t npend, pend_pos;
+    ps_error scan_err; /* the read error that ended the search, met after those records */
     ps_error pending; /* error met during a batch: returned by this and every later call */
     size_t batch_rows;
 
@@ -60,9 +66,9 @@ static const ps_option_spec csvfile_options[] = {
          "field separator: \",\" (default), \";\", \"tab\" (or a tab character) or \"|\""},
     {.name = "header_row",
      .type = PS_OPT_INT,
-     .default_value = "1",
-     .description =
-         "row (record number, 1-based) holding the column names; rows above it are skipped",
+     .description = "row (record number, 1-based) holding the column names; rows above it are "
+                    "skipped; when not set, the first of the first 20 rows naming at least 3 "
+                    "fields (or their mapping.columns aliases), else row 1",
      .flags = PS_OPTF_MIN,
      .min = 1},
     {.name = "max_field_bytes",
@@ -118,7 +124,7 @@ static ps_status csvfile_create(const ps_plugin_ctx *ctx, void **inst, ps_error 
                              ctx->instance_name, ds);
     /* bounds declared in csvfile_options, checked by the core */
     int64_t header_row =
-        h->opt_is_set(ctx->options, "header_row") ? h->opt_int(ctx->options, "header_row") : 1;
+        h->opt_is_set(ctx->options, "header_row") ? h->opt_int(ctx->options, "header_row") : 0;
     int64_t max_field = h->opt_is_set(ctx->options, "max_field_bytes")
                             ? h->opt_int(ctx->options, "max_field_bytes")
                             : CSVFILE_DEFAULT_MAX_FIELD;
@@ -223,12 +229,113 @@ static ps_status next_record(csvfile *c, ps_arena *arena, ps_cell **cells, size_
     return PS_OK;
 }
 
+static ps_status no_rows(csvfile *c, uint64_t want, ps_error *err)
+{
+    if (c->recno == 0)
+        return ps_error_setf(err, PS_ERR_DATA, "%.*s: the file is empty (no header row)",
+                             CSVFILE_PATH_SHOWN, shown_path(c));
+    return ps_error_setf(
+        err, PS_ERR_DATA, "%.*s: no header row: header_row is %llu but the file has only %llu rows",
+        CSVFILE_PATH_SHOWN, shown_path(c), (unsigned long long)want, (unsigned long long)c->recno);
+}
+
+/* header_row set: skips the rows above it. */
+static ps_status skip_to_header(csvfile *c, ps_arena *arena, ps_cell **cells, size_t *n,
+                                ps_error *err)
+{
+    uint64_t line = 0;
+    for (;;) {
+        ps_status st = next_record(c, arena, cells, n, &line, err);
+        if (st == PS_END)
+            return no_rows(c, c->header_row, err);
+        if (st != PS_OK)
+            return st;
+        if (c->recno == c->header_row)
+            break;
+        c->host->log(c->env, PS_LOG_DEBUG, "skipping row %llu above the header (line %llu)",
+                     (unsigned long long)c->recno, (unsigned long long)line);
+    }
+    c->host->log(c->env, PS_LOG_DEBUG, "reading %s: header on row %llu (line %llu), %zu columns",
+                 shown_path(c), (unsigned long long)c->header_row, (unsigned long long)line, *n);
+    c->header_at = c->header_row;
+    return PS_OK;
+}
+
+static int match_cb(void *ctx, const char *name, size_t len)
+{
+    const csvfile *c = ctx;
+    return c->host->match_header(c->env, name, len);
+}
+
+/* header_row not set: reads up to PS_HEADER_SCAN_ROWS records and takes the header by the
+ * rule of paysync/header.h (row 1 when no row qualifies, as before the rule); the records
+ * after the header are kept for the first batches. */
+static ps_status find_header(csvfile *c, ps_arena *arena, ps_cell **cells, size_t *n, ps_error *err)
+{
+    ps_row *rows = c->host->arena_alloc(arena, PS_HEADER_SCAN_ROWS * sizeof *rows);
+    if (!rows)
+        return ps_error_setf(err, PS_ERR_NOMEM, "%.*s: out of memory", CSVFILE_PATH_SHOWN,
+                             shown_path(c));
+    size_t got = 0;
+    while (got < PS_HEADER_SCAN_ROWS) {
+        uint64_t line;
+        size_t nc;
+        ps_cell *cl;
+        ps_error e = {0};
+        ps_status st = next_record(c, arena, &cl, &nc, &line, &e);
+        if (st == PS_END)
+            break;
+        if (st != PS_OK && got > 0 && st != PS_ERR_NOMEM) {
+            /* as when reading rows: those before the bad one are handed out, then the error */
+            c->scan_err = e;
+            break;
+        }
+        if (st != PS_OK) {
+            *err = e;
+            return st;
+        }
+        rows[got].cells = cl;
+        rows[got].ncells = (uint32_t)nc;
+        rows[got].line = c->recno;
+        got++;
+    }
+    if (got == 0)
+        return no_rows(c, 1, err);
+    const ps_cell *rc[PS_HEADER_SCAN_ROWS];
+    uint32_t ns[PS_HEADER_SCAN_ROWS];
+    for (size_t i = 0; i < got; i++) {
+        rc[i] = rows[i].cells;
+        ns[i] = rows[i].ncells;
+    }
+    long h = ps_header_detect(rc, ns, got, match_cb, c);
+    if (h < 0) {
+        c->host->log(c->env, PS_LOG_INFO,
+                     "%.*s: no row among the first %d names %d fields: row 1 is the header "
+                     "(set header_row to choose another)",
+                     CSVFILE_PATH_SHOWN, shown_path(c), PS_HEADER_SCAN_ROWS, PS_HEADER_MIN_FIELDS);
+        h = 0;
+    } else {
+        c->host->log(c->env, PS_LOG_DEBUG, "reading %s: header found on row %ld, %u columns",
+                     shown_path(c), h + 1, rows[h].ncells);
+    }
+    c->header_at = (uint64_t)h + 1;
+    *cells = (ps_cell *)rows[h].cells; /* ours, in the run arena */
+    *n = rows[h].ncells;
+    c->pend = rows + h + 1;
+    c->npend = got - (size_t)h - 1;
+    c->pend_pos = 0;
+    return PS_OK;
+}
+
 static ps_status csvfile_open(void *inst, const ps_open_args *args, ps_table_info *info,
                               ps_error *err)
 {
     csvfile *c = inst;
     csvfile_close(c);
     c->recno = 0;
+    c->pend = NULL;
+    c->npend = c->pend_pos = 0;
+    ps_error_clear(&c->scan_err);
     c->read_errno = 0;
     c->watched = 0;
     c->bytes_read = 0;
@@ -275,37 +382,17 @@ static ps_status csvfile_open(void *inst, const ps_open_args *args, ps_table_inf
 
     ps_cell *cells = NULL;
     size_t n = 0;
-    uint64_t line = 0;
-    for (;;) {
-        ps_status st = next_record(c, args->run_arena, &cells, &n, &line, err);
-        if (st == PS_END) {
-            uint64_t seen = c->recno;
-            csvfile_close(c);
-            if (seen == 0)
-                return ps_error_setf(err, PS_ERR_DATA, "%.*s: the file is empty (no header row)",
-                                     CSVFILE_PATH_SHOWN, shown_path(c));
-            return ps_error_setf(err, PS_ERR_DATA,
-                                 "%.*s: no header row: header_row is %llu but the file has "
-                                 "only %llu rows",
-                                 CSVFILE_PATH_SHOWN, shown_path(c),
-                                 (unsigned long long)c->header_row, (unsigned long long)seen);
-        }
-        if (st != PS_OK) {
-            csvfile_close(c);
-            return st;
-        }
-        if (c->recno == c->header_row)
-            break;
-        c->host->log(c->env, PS_LOG_DEBUG, "skipping row %llu above the header (line %llu)",
-                     (unsigned long long)c->recno, (unsigned long long)line);
+    ps_status st = c->header_row ? skip_to_header(c, args->run_arena, &cells, &n, err)
+                                 : find_header(c, args->run_arena, &cells, &n, err);
+    if (st != PS_OK) {
+        csvfile_close(c);
+        return st;
     }
     info->ncolumns = (uint32_t)n;
     info->header = cells;
-    info->header_line = c->header_row;
+    info->header_line = c->header_at;
     info->time_zone = NULL;
     info->source_desc = shown_path(c);
-    c->host->log(c->env, PS_LOG_DEBUG, "reading %s: header on row %llu (line %llu), %zu columns",
-                 shown_path(c), (unsigned long long)c->header_row, (unsigned long long)line, n);
     return PS_OK;
 }
 
@@ -444,12 +531,18 @@ static ps_status csvfile_next_batch(void *inst, ps_arena *arena, ps_row_batch *b
         return ps_error_setf(err, PS_ERR_NOMEM, "%.*s: out of memory", CSVFILE_PATH_SHOWN,
                              shown_path(c));
     size_t count = 0;
+    while (count < c->batch_rows && c->pend_pos < c->npend)
+        rows[count++] = c->pend[c->pend_pos++];
     while (count < c->batch_rows) {
         ps_cell *cells = NULL;
         size_t n = 0;
         uint64_t line = 0;
-        ps_error e;
-        ps_status st = next_record(c, arena, &cells, &n, &line, &e);
+        ps_error e = c->scan_err;
+        ps_status st = e.code;
+        if (st != PS_OK)
+            ps_error_clear(&c->scan_err); /* met while finding the header, after the rows kept */
+        else
+            st = next_record(c, arena, &cells, &n, &line, &e);
         if (st != PS_OK && st != PS_END && st != PS_ERR_NOMEM && c->watched && !c->at_end) {
             /* a file cut short by a writer (a quote left open at the end) or changed under
              * the read: say so, rather than how the half-written bytes look */

@@ -345,7 +345,7 @@ static char *shrink_page(void *ctx)
     gs_inst *g = ctx;
     uint64_t rows = g->req_end - g->req_start + 1;
     /* never below 20 rows, nor above the header on the first page */
-    uint64_t floor = PS_GS_HEADER_SCAN;
+    uint64_t floor = PS_HEADER_SCAN_ROWS;
     if (g->req_start == 1 && (uint64_t)g->header_row > floor)
         floor = (uint64_t)g->header_row;
     if (rows / 2 < floor)
@@ -453,7 +453,7 @@ static ps_status no_header(gs_inst *g, const char *where, ps_error *err)
                          "least %d of the fields (ID, TIMESTAMP, PAYMENT_AMOUNT, "
                          "PAYMENT_CURRENCY, ...) or their configured aliases; set header_row "
                          "or map the columns",
-                         PS_GS_HEADER_SCAN, where, PS_GS_HEADER_MIN_FIELDS);
+                         PS_HEADER_SCAN_ROWS, where, PS_HEADER_MIN_FIELDS);
     (void)g;
 }
 
@@ -471,7 +471,7 @@ static ps_status open_api(gs_inst *g, const ps_open_args *args, ps_table_info *i
     if (g->last_row == 0)
         return no_header(g, where, err);
     uint64_t first = g->page_rows;
-    uint64_t need = g->header_row > 0 ? (uint64_t)g->header_row : PS_GS_HEADER_SCAN;
+    uint64_t need = g->header_row > 0 ? (uint64_t)g->header_row : PS_HEADER_SCAN_ROWS;
     if (first < need)
         first = need;
     st = fetch_page(g, 1, first, err);
@@ -491,17 +491,16 @@ static ps_status open_api(gs_inst *g, const ps_open_args *args, ps_table_info *i
         if (st != PS_OK)
             return st;
     } else {
-        size_t scan = g->page.nrows < PS_GS_HEADER_SCAN ? g->page.nrows : PS_GS_HEADER_SCAN;
-        ps_cell *rows[PS_GS_HEADER_SCAN];
-        uint32_t ns[PS_GS_HEADER_SCAN];
+        size_t scan = g->page.nrows < PS_HEADER_SCAN_ROWS ? g->page.nrows : PS_HEADER_SCAN_ROWS;
+        ps_cell *rows[PS_HEADER_SCAN_ROWS];
+        uint32_t ns[PS_HEADER_SCAN_ROWS];
         for (size_t i = 0; i < scan; i++) {
             st = ps_gs_page_row(g->host, args->run_arena, &g->page, i, 0, i + 1, &rows[i], &ns[i],
                                 err);
             if (st != PS_OK)
                 return st;
         }
-        hidx = ps_gs_detect_header((const ps_cell *const *)rows, ns, scan, PS_GS_HEADER_MIN_FIELDS,
-                                   match_cb, g);
+        hidx = ps_header_detect((const ps_cell *const *)rows, ns, scan, match_cb, g);
         if (hidx < 0)
             return no_header(g, where, err);
         hcells = rows[hidx];
@@ -597,7 +596,7 @@ static ps_status open_csv(gs_inst *g, const ps_open_args *args, ps_table_info *i
     g->csv = g->host->csv_new(ps_gs_file_read, g->csv_file, ',');
     if (!g->csv)
         return ps_error_setf(err, PS_ERR_NOMEM, "out of memory");
-    size_t scan = g->header_row > 0 ? (size_t)g->header_row : PS_GS_HEADER_SCAN;
+    size_t scan = g->header_row > 0 ? (size_t)g->header_row : PS_HEADER_SCAN_ROWS;
     if (scan > 100000)
         return ps_error_setf(err, PS_ERR_CONFIG, "header_row is too large for the CSV export");
     ps_row *rows = g->host->arena_alloc(args->run_arena, scan * sizeof *rows);
@@ -627,13 +626,13 @@ static ps_status open_csv(gs_inst *g, const ps_open_args *args, ps_table_info *i
             return ps_error_setf(err, PS_ERR_DATA, "header_row %lld of %s is empty",
                                  (long long)g->header_row, where);
     } else {
-        const ps_cell *rc[PS_GS_HEADER_SCAN];
-        uint32_t ns[PS_GS_HEADER_SCAN];
+        const ps_cell *rc[PS_HEADER_SCAN_ROWS];
+        uint32_t ns[PS_HEADER_SCAN_ROWS];
         for (size_t i = 0; i < got; i++) {
             rc[i] = rows[i].cells;
             ns[i] = rows[i].ncells;
         }
-        hidx = ps_gs_detect_header(rc, ns, got, PS_GS_HEADER_MIN_FIELDS, match_cb, g);
+        hidx = ps_header_detect(rc, ns, got, match_cb, g);
         if (hidx < 0)
             return no_header(g, where, err);
     }

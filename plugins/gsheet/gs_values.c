@@ -1,4 +1,4 @@
-/* gsheet: ValueRange pages -> cells, and header-row detection. */
+/* gsheet: ValueRange pages -> cells. */
 #include "gs_values.h"
 
 #include <stdlib.h>
@@ -103,30 +103,4 @@ ps_status ps_gs_page_row(const ps_host *host, ps_arena *arena, const ps_gs_page 
     *cells = c;
     *ncells = n;
     return PS_OK;
-}
-
-size_t ps_gs_header_score(const ps_cell *cells, uint32_t n, ps_gs_match_fn match, void *ctx)
-{
-    unsigned char seen[PS_FIELD_COUNT];
-    memset(seen, 0, sizeof seen);
-    size_t score = 0;
-    for (uint32_t i = 0; i < n; i++) {
-        if (cells[i].kind != PS_CELL_TEXT || cells[i].len == 0)
-            continue;
-        int f = match(ctx, cells[i].text, cells[i].len);
-        if (f >= 0 && f < PS_FIELD_COUNT && !seen[f]) {
-            seen[f] = 1;
-            score++;
-        }
-    }
-    return score;
-}
-
-long ps_gs_detect_header(const ps_cell *const *rows, const uint32_t *ncells, size_t nrows,
-                         size_t min_fields, ps_gs_match_fn match, void *ctx)
-{
-    for (size_t r = 0; r < nrows; r++)
-        if (ps_gs_header_score(rows[r], ncells[r], match, ctx) >= min_fields)
-            return (long)r;
-    return -1;
 }

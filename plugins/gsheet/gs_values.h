@@ -1,4 +1,4 @@
-/* gsheet: ValueRange pages -> cells, and header-row detection. */
+/* gsheet: ValueRange pages -> cells (the header-row rule is paysync/header.h's). */
 #ifndef PS_GS_VALUES_H
 #define PS_GS_VALUES_H
 
@@ -6,11 +6,8 @@
 #include <stdint.h>
 
 #include "gs_vjson.h"
+#include "paysync/header.h"
 #include "paysync/plugin.h"
-
-/* Rows to scan for a header when header_row is not set, and model fields a header must name. */
-#define PS_GS_HEADER_SCAN 20
-#define PS_GS_HEADER_MIN_FIELDS 3
 
 /* One page of a values read: the response body (owned, never copied: cells are decoded from
  * it on demand) and the index of its `values` rows (none when the key is absent). */
@@ -45,16 +42,5 @@ size_t ps_gs_page_row_width(const ps_gs_page *page, size_t i);
 ps_status ps_gs_page_row(const ps_host *host, ps_arena *arena, const ps_gs_page *page, size_t i,
                          uint32_t min_width, uint64_t sheet_row, ps_cell **cells, uint32_t *ncells,
                          ps_error *err);
-
-/* Header matcher: the model field a header cell names, or -1. */
-typedef int (*ps_gs_match_fn)(void *ctx, const char *name, size_t len);
-
-/* Number of distinct model fields the cells name. */
-size_t ps_gs_header_score(const ps_cell *cells, uint32_t n, ps_gs_match_fn match, void *ctx);
-
-/* Index of the first of nrows rows (rows[i] with ncells[i]) naming at least min_fields
- * distinct fields, or -1 when none does. */
-long ps_gs_detect_header(const ps_cell *const *rows, const uint32_t *ncells, size_t nrows,
-                         size_t min_fields, ps_gs_match_fn match, void *ctx);
 
 #endif

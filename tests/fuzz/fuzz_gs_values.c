@@ -36,8 +36,8 @@ int PS_FUZZ_ENTRY(const uint8_t *data, size_t size)
     }
     ps_arena *a = ps_arena_create(0);
     PS_FUZZ_CHECK(a);
-    ps_cell *rows[PS_GS_HEADER_SCAN];
-    uint32_t ns[PS_GS_HEADER_SCAN];
+    ps_cell *rows[PS_HEADER_SCAN_ROWS];
+    uint32_t ns[PS_HEADER_SCAN_ROWS];
     size_t got = 0;
     for (size_t i = 0; i < page.nrows; i++) {
         ps_cell *cells = NULL;
@@ -50,13 +50,12 @@ int PS_FUZZ_ENTRY(const uint8_t *data, size_t size)
         }
         for (uint32_t c = 0; c < n; c++)
             PS_FUZZ_CHECK(cells[c].text && cells[c].text[cells[c].len] == '\0');
-        if (got < PS_GS_HEADER_SCAN) {
+        if (got < PS_HEADER_SCAN_ROWS) {
             rows[got] = cells;
             ns[got++] = n;
         }
     }
-    long h = ps_gs_detect_header((const ps_cell *const *)rows, ns, got, PS_GS_HEADER_MIN_FIELDS,
-                                 gsv_match, NULL);
+    long h = ps_header_detect((const ps_cell *const *)rows, ns, got, gsv_match, NULL);
     PS_FUZZ_CHECK(h >= -1 && h < (long)got);
     ps_gs_page_free(&page);
     ps_arena_destroy(a);

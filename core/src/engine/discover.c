@@ -3,12 +3,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "model/model_fields.h"
+#include "engine/meterlist.h"
 #include "engine/pipeline.h"
 #include "engine/plan.h"
-#include "engine/meterlist.h"
 #include "engine/protocol.h"
 #include "engine/rowcheck.h"
+#include "model/model_fields.h"
 
 #define SAMPLE_ROWS 5
 
@@ -97,6 +97,54 @@ static int next_rows(ps_ds_plan *p, ps_arena *batch, ps_row_batch *rb, ps_discov
         snprintf(out->map_error, sizeof out->map_error, "reading the rows failed: %s", e.message);
     }
     return 0;
+}
+
+/* The mapping is incomplete, so rows are not evaluated: counts the raw values of the columns
+ * the partial mapping (or, for a missing field, the onboarding pick) gives STATUS and
+ * TRANSACTION_TYPE, over up to PS_DISCOVER_STATUS_ROWS non-blank rows. */
+static void count_raw_values(ps_ds_plan *p, ps_arena *batch, ps_discovery *out)
+{
+    int col[2] = {-1, -1};
+    const int fields[2] = {PS_F_STATUS, PS_F_TRANSACTION_TYPE};
+    char *names[2] = {out->status_column, out->txtype_column};
+    ps_value_counts *vc[2] = {&out->status_values, &out->txtype_values};
+    for (int k = 0; k < 2; k++) {
+        int f = fields[k];
+        col[k] = out->map.col_field ? out->map.field_col[f] : -1;
+        if (col[k] < 0)
+            col[k] = out->onboard.pick[f];
+        if (col[k] >= 0 && (uint32_t)col[k] < out->info.ncolumns)
+            snprintf(names[k], sizeof out->status_column, "%s", out->info.header[col[k]].text);
+        else
+            col[k] = -1;
+    }
+    if (col[0] < 0 && col[1] < 0)
+        return;
+    out->values_raw = 1;
+    ps_error e = {0};
+    ps_row_batch rb;
+    while (out->status_rows < PS_DISCOVER_STATUS_ROWS) {
+        rb = (ps_row_batch){.struct_size = sizeof rb};
+        ps_status st = p->plugin->desc->provider->next_batch(p->inst, batch, &rb, &e);
+        if (st == PS_END)
+            out->status_complete = 1;
+        if (st != PS_OK || ps_protocol_check_batch(p->plugin->desc->name, &rb, &e) != PS_OK)
+            break;
+        for (size_t i = 0; i < rb.count && out->status_rows < PS_DISCOVER_STATUS_ROWS; i++) {
+            const ps_row *row = &rb.rows[i];
+            if (ps_row_is_blank(row->cells, row->ncells))
+                continue;
+            out->status_rows++;
+            for (int k = 0; k < 2; k++)
+                if (col[k] >= 0) {
+                    const ps_cell *c = (uint32_t)col[k] < row->ncells ? &row->cells[col[k]] : NULL;
+                    ps_value_counts_add(vc[k], c ? c->text : "", c ? c->len : 0);
+                }
+        }
+        ps_arena_reset(batch);
+    }
+    ps_value_counts_sort(&out->status_values);
+    ps_value_counts_sort(&out->txtype_values);
 }
 
 /* Record-shaped sources: samples the first records; the distinct key paths seen become the
@@ -213,10 +261,9 @@ ps_status ps_discover(const ps_config *cfg, ps_registry *reg, const char *datase
         st = ps_protocol_check_header(p->plugin->desc->name, &out->info, &e);
     if (st != PS_OK) {
         ps_arena_destroy(batch);
-        return ps_error_setf(err, st == PS_RETRY ? PS_ERR_SOURCE : st,
-                             "reading the source failed%s: %s",
-                             st == PS_RETRY ? " (temporary failure, try again later)" : "",
-                             e.message);
+        return ps_error_setf(
+            err, st == PS_RETRY ? PS_ERR_SOURCE : st, "reading the source failed%s: %s",
+            st == PS_RETRY ? " (temporary failure, try again later)" : "", e.message);
     }
     if (records) {
         /* fields come from each record's keys: required ones are checked row by row */
@@ -240,6 +287,9 @@ ps_status ps_discover(const ps_config *cfg, ps_registry *reg, const char *datase
             ps_mapping_free(&out->map);
         }
     }
+    if (!records)
+        ps_onboard_build(p->def, out->info.header, out->info.ncolumns, out->map.col_field,
+                         p->extracted, &out->onboard);
     ps_tz *zone = NULL;
     if (out->info.time_zone && out->info.time_zone[0])
         ps_tz_load(out->info.time_zone, &zone, &e);
@@ -272,6 +322,10 @@ ps_status ps_discover(const ps_config *cfg, ps_registry *reg, const char *datase
             snprintf(out->map_error, sizeof out->map_error, "%s", e.message);
             rf = NULL;
         }
+        int tc = out->map.field_col[PS_F_TRANSACTION_TYPE];
+        if (tc >= 0)
+            snprintf(out->txtype_column, sizeof out->txtype_column, "%s",
+                     out->info.header[tc].text);
         int sc = out->map.field_col[PS_F_STATUS];
         if (sc >= 0)
             snprintf(out->status_column, sizeof out->status_column, "%s",
@@ -288,13 +342,15 @@ ps_status ps_discover(const ps_config *cfg, ps_registry *reg, const char *datase
                               .ncolumns = out->info.ncolumns,
                               .header_line = out->info.header_line,
                               .filter = rf,
-                              .status_counts = out->status_column[0] ? &out->status_values : NULL};
+                              .status_counts = out->status_column[0] ? &out->status_values : NULL,
+                              .txtype_counts = tc >= 0 ? &out->txtype_values : NULL};
+        int counting = rules.status_counts || rules.txtype_counts;
         ps_row_batch rb;
         int stop = 0, ended = 0;
         /* samples first; then, when there is a STATUS column, its values over more rows */
         while (!stop && out->map_ok &&
                (out->nsample < SAMPLE_ROWS ||
-                (rules.status_counts && out->status_rows < PS_DISCOVER_STATUS_ROWS))) {
+                (counting && out->status_rows < PS_DISCOVER_STATUS_ROWS))) {
             if (!next_rows(p, batch, &rb, out)) {
                 ended = out->map_ok;
                 break;
@@ -310,6 +366,9 @@ ps_status ps_discover(const ps_config *cfg, ps_registry *reg, const char *datase
         }
         out->status_complete = ended;
         ps_value_counts_sort(&out->status_values);
+        ps_value_counts_sort(&out->txtype_values);
+    } else if (!records && !out->map_ok && out->info.ncolumns > 0 && !(p->minst && !meters)) {
+        count_raw_values(p, batch, out);
     }
     ps_dedup_free(dd);
     ps_meterset_free(meters);

@@ -92,7 +92,8 @@ static ps_status reject_row(ds_run *r, const ps_row *row, const row_header *hdr,
     for (int i = 0; i < n; i++)
         count_code(res->rejected_by_code, p[i].code);
     if (r->opt->on_problem)
-        r->opt->on_problem(r->opt->on_problem_ctx, res->name, row->line, p, n, 0);
+        r->opt->on_problem(r->opt->on_problem_ctx, res->name, row->line, p, n, 0,
+                           r->record_shape ? NULL : field_col);
     if (r->rejects)
         return ps_rowlog_reject(r->rejects, res->name, row->line, p, n, hdr->cells, hdr->n, row,
                                 r->record_shape ? NULL : field_col, err);
@@ -125,6 +126,7 @@ static ps_status process_cells(ds_run *r, const ps_row *row, const int *field_co
         .filter = r->plan->rowfilter,
         .status_counts = (res->status_column[0] || r->record_shape) ? &res->status_values : NULL,
         .status_skip_absent = r->record_shape,
+        .txtype_counts = res->txtype_column[0] ? &res->txtype_values : NULL,
         .unnamed = r->record_shape ? NULL : r->unnamed,
         .phones = r->phones};
     ps_row_check chk;
@@ -159,7 +161,7 @@ static ps_status process_cells(ds_run *r, const ps_row *row, const int *field_co
             count_code(res->warnings_by_code, chk.warnings[i].code);
         if (r->opt->on_problem)
             r->opt->on_problem(r->opt->on_problem_ctx, res->name, row->line, chk.warnings,
-                               chk.n_warnings, 1);
+                               chk.n_warnings, 1, r->record_shape ? NULL : field_col);
         if (r->warnings) {
             st = ps_rowlog_warnings(r->warnings, res->name, row->line, rec->field[PS_F_ID].ptr,
                                     chk.warnings, chk.n_warnings, err);
@@ -339,6 +341,10 @@ static ps_status open_source(ds_run *r, ps_arena *run_arena, char *cursor, ps_er
         r->map.unknown = NULL;
         r->map.nunknown = 0;
         warn_unknown(r, "column");
+        int tc = r->map.field_col[PS_F_TRANSACTION_TYPE];
+        if (tc >= 0)
+            snprintf(r->res->txtype_column, sizeof r->res->txtype_column, "%s",
+                     r->info.header[tc].text);
         int sc = r->map.field_col[PS_F_STATUS];
         if (sc >= 0)
             snprintf(r->res->status_column, sizeof r->res->status_column, "%s",
@@ -643,7 +649,8 @@ static void report_unnamed(ds_run *r)
         count_code(res->warnings_by_code, p.code);
         ps_log(PS_LOG_WARN, r->plan->label, "unnamed_column: %s", p.message);
         if (r->opt->on_problem)
-            r->opt->on_problem(r->opt->on_problem_ctx, res->name, u->cols[i].first_row, &p, 1, 1);
+            r->opt->on_problem(r->opt->on_problem_ctx, res->name, u->cols[i].first_row, &p, 1, 1,
+                               NULL);
     }
     if (u->other_values)
         ps_log(PS_LOG_WARN, r->plan->label,
@@ -867,6 +874,7 @@ static ps_status run_dataset(const ps_config *cfg, ps_ds_plan *p, const ps_run_o
                            r.res->read, r.res->accepted, r.res->rejected, r.res->blank,
                            r.res->duplicates, r.res->filtered);
     ps_value_counts_sort(&res->status_values);
+    ps_value_counts_sort(&res->txtype_values);
     if (st == PS_OK && !opt->dry_run)
         st = check_vanish(&r, cursor != NULL, &err);
     if (st == PS_OK && !opt->dry_run)

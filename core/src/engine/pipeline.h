@@ -8,9 +8,10 @@
 
 #include "config/config.h"
 #include "engine/mapping.h"
+#include "engine/onboard.h"
 #include "engine/rowcheck.h"
-#include "engine/vanish_guard.h"
 #include "engine/valuecount.h"
+#include "engine/vanish_guard.h"
 #include "model/validate.h"
 #include "paysync/plugin.h"
 #include "plugin/loader.h"
@@ -38,13 +39,15 @@ typedef struct ps_dataset_result {
     /* read = accepted + rejected + blank + duplicates + filtered (checked at the end of every
      * dataset run: a run whose counts do not add up fails with PS_ERR_INTERNAL) */
     uint64_t read, accepted, rejected, blank, duplicates, warnings, filtered;
-    char **filter_desc;    /* [nfilters] "column 'Status' equals 'success'" (malloc'd) */
-    uint64_t *filtered_by; /* [nfilters] rows dropped by each filter (the first that failed) */
+    char **filter_desc;       /* [nfilters] "column 'Status' equals 'success'" (malloc'd) */
+    uint64_t *filtered_by;    /* [nfilters] rows dropped by each filter (the first that failed) */
     uint64_t filtered_source; /* of filtered: items the provider left out (ps_row_batch) */
     size_t nfilters;
     char status_column[128];       /* column mapped to STATUS ("" when none; PS_STATUS_VIA_EXTRACT
                                       appended when an extract rule fills STATUS from it) */
     ps_value_counts status_values; /* its distinct values over the rows read (not blank) */
+    char txtype_column[128];       /* column mapped to TRANSACTION_TYPE ("" when none) */
+    ps_value_counts txtype_values; /* its values, counted like STATUS's (validate shows them) */
     ps_code_count rejected_by_code[PS_MAX_CODES];
     ps_code_count warnings_by_code[PS_MAX_CODES];
     ps_change_counts changes;
@@ -72,9 +75,12 @@ typedef struct ps_run_result {
     size_t count;
 } ps_run_result;
 
-/* Called for each rejected or warned row (e.g. `paysync validate`). */
+/* Called for each rejected or warned row (e.g. `paysync validate`). field_col[f] is the
+ * 0-based column of the source holding field f or -1 (NULL when the row's cells are not a
+ * table's columns: a record-shaped source, or a warning about a whole column). */
 typedef void (*ps_problem_fn)(void *ctx, const char *dataset, uint64_t row,
-                              const ps_problem *problems, int n, int is_warning);
+                              const ps_problem *problems, int n, int is_warning,
+                              const int *field_col);
 
 typedef struct ps_run_options {
     char *const *only; /* dataset names to run; NULL/0 = all */
@@ -125,6 +131,15 @@ typedef struct ps_discovery {
     ps_value_counts status_values;
     uint64_t status_rows;
     int status_complete;
+    /* The same for the TRANSACTION_TYPE column (counted with STATUS, over the same rows). */
+    char txtype_column[128];
+    ps_value_counts txtype_values;
+    /* 1 when the values were counted from the raw cells of the columns the incomplete mapping
+     * (or its suggestions) gives STATUS and TRANSACTION_TYPE, without extract or filters. */
+    int values_raw;
+    /* Tabular sources: the required fields nothing fills and the columns that look like them
+     * (engine/onboard.h); nmissing 0 when the mapping is complete. */
+    ps_onboard onboard;
     ps_unnamed *unnamed; /* values under columns without a header in the rows read, or NULL */
     void *priv;          /* owned storage (header strings) */
 } ps_discovery;

@@ -160,16 +160,21 @@ static int check_meter(const ps_meterset *meters, const ps_record *rec, ps_probl
     return near ? 2 : 1;
 }
 
-/* Counts the row's STATUS value (see ps_row_rules.status_counts). */
+static void count_value(const ps_row_rules *rules, ps_value_counts *vc, const ps_cell *c)
+{
+    if (!vc)
+        return;
+    if (c)
+        ps_value_counts_add(vc, c->text, c->len);
+    else if (!rules->status_skip_absent)
+        ps_value_counts_add(vc, "", 0);
+}
+
+/* Counts the row's STATUS and TRANSACTION_TYPE values (see ps_row_rules.status_counts). */
 static void count_status(const ps_row_rules *rules, const ps_cell *const *by_field)
 {
-    if (!rules->status_counts)
-        return;
-    const ps_cell *c = by_field[PS_F_STATUS];
-    if (c)
-        ps_value_counts_add(rules->status_counts, c->text, c->len);
-    else if (!rules->status_skip_absent)
-        ps_value_counts_add(rules->status_counts, "", 0);
+    count_value(rules, rules->status_counts, by_field[PS_F_STATUS]);
+    count_value(rules, rules->txtype_counts, by_field[PS_F_TRANSACTION_TYPE]);
 }
 
 #define MAX_NOTES 8

@@ -63,6 +63,9 @@ typedef struct ps_row_rules {
      * absent one as "" unless status_skip_absent (record-shaped sources) */
     ps_value_counts *status_counts;
     int status_skip_absent;
+    /* when not NULL: every non-blank row's TRANSACTION_TYPE cell (after extraction, before
+     * validation), an absent one as "" unless status_skip_absent */
+    ps_value_counts *txtype_counts;
     ps_phonecache *phones; /* the run's memo of phone verdicts (model/phonecache.h); NULL = none */
 } ps_row_rules;
 

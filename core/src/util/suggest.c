@@ -4,9 +4,7 @@
 #include <ctype.h>
 #include <string.h>
 
-/* Case-insensitive Damerau-Levenshtein (optimal string alignment) distance; (size_t)-1 when
- * either word is longer than 64 bytes. */
-static size_t lev(const char *a, const char *b)
+size_t ps_edit_distance(const char *a, const char *b)
 {
     size_t la = strlen(a), lb = strlen(b);
     if (la > 64 || lb > 64)
@@ -45,7 +43,7 @@ const char *ps_suggest(const char *word, const char *const *candidates, size_t n
     for (size_t i = 0; i < n; i++) {
         if (!candidates[i])
             continue;
-        size_t d = lev(word, candidates[i]);
+        size_t d = ps_edit_distance(word, candidates[i]);
         if (d < bestd) {
             bestd = d;
             best = candidates[i];

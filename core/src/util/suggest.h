@@ -9,4 +9,8 @@
  * NULL entries are skipped; word or candidates NULL gives NULL. */
 const char *ps_suggest(const char *word, const char *const *candidates, size_t n);
 
+/* Case-insensitive edit distance (Damerau-Levenshtein, optimal string alignment) between two
+ * words; (size_t)-1 when either is longer than 64 bytes. */
+size_t ps_edit_distance(const char *a, const char *b);
+
 #endif

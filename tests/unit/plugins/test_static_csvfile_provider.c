@@ -128,7 +128,7 @@ static void test_descriptor(void **state)
     } want[] = {
         {"path", PS_OPT_PATH, NULL, 1},
         {"delimiter", PS_OPT_STRING, ",", 0},
-        {"header_row", PS_OPT_INT, "1", 0},
+        {"header_row", PS_OPT_INT, NULL, 0}, /* not set: found by paysync/header.h */
         {"max_field_bytes", PS_OPT_SIZE, "64MiB", 0},
         {"settle_time", PS_OPT_DURATION, "2s", 0},
     };
@@ -201,6 +201,21 @@ static const csvfile_case cases[] = {
     {"header only", "a,b\n", NULL, NULL, NULL, PS_OK, "[a][b]", 1, PS_END, "", NULL},
     {"title rows above header", "Payments report\n,\nID,AMOUNT\n7,70\n", NULL, "3", NULL, PS_OK,
      "[ID][AMOUNT]", 3, PS_END, "4:[7][70]\n", NULL},
+    /* header_row not set: the header rule of paysync/header.h (the fake host matches the
+     * canonical field names) */
+    {"header found below title rows",
+     "Payments report\n,\nID,TIMESTAMP,PAYMENT_AMOUNT\n7,t,70\n8,u,80\n", NULL, NULL, NULL, PS_OK,
+     "[ID][TIMESTAMP][PAYMENT_AMOUNT]", 3, PS_END, "4:[7][t][70]\n5:[8][u][80]\n", NULL},
+    {"no row names 3 fields: row 1", "Report\nID,AMOUNT\n1,2\n", NULL, NULL, NULL, PS_OK,
+     "[Report]", 1, PS_END, "2:[ID][AMOUNT]\n3:[1][2]\n", NULL},
+    {"only the first 20 rows searched",
+     "x\nx\nx\nx\nx\nx\nx\nx\nx\nx\nx\nx\nx\nx\nx\nx\nx\nx\nx\nx\nID,TIMESTAMP,PAYMENT_AMOUNT\n",
+     NULL, NULL, NULL, PS_OK, "[x]", 1, PS_END,
+     "2:[x]\n3:[x]\n4:[x]\n5:[x]\n6:[x]\n7:[x]\n8:[x]\n9:[x]\n10:[x]\n11:[x]\n12:[x]\n13:[x]\n14:["
+     "x]\n15:[x]\n16:[x]\n17:[x]\n18:[x]\n19:[x]\n20:[x]\n21:[ID][TIMESTAMP][PAYMENT_AMOUNT]\n",
+     NULL},
+    {"header_row set wins over the rule", "ID,TIMESTAMP,PAYMENT_AMOUNT\na,b,c\nd,e,f\n", NULL, "2",
+     NULL, PS_OK, "[a][b][c]", 2, PS_END, "3:[d][e][f]\n", NULL},
     {"semicolon", "a;b\n1,5;2\n", ";", NULL, NULL, PS_OK, "[a][b]", 1, PS_END, "2:[1,5][2]\n",
      NULL},
     {"tab by name", "a\tb\n1\t2\n", "tab", NULL, NULL, PS_OK, "[a][b]", 1, PS_END, "2:[1][2]\n",

@@ -232,17 +232,15 @@ static void test_header_detect(void **state)
         const char *r = (rows_json[i]);
         assert_int_equal(row_of(a, r, 0, i + 1, &rows[i], &ns[i], &err), PS_OK);
     }
-    assert_int_equal(ps_gs_header_score(rows[3], ns[3], alias_match, NULL), 2); /* ID, NOTES */
-    assert_int_equal(ps_gs_detect_header((const ps_cell *const *)rows, ns, N, 3, alias_match, NULL),
-                     4);
-    assert_int_equal(ps_gs_detect_header((const ps_cell *const *)rows, ns, 4, 3, alias_match, NULL),
-                     -1);
+    assert_int_equal(ps_header_score(rows[3], ns[3], alias_match, NULL), 2); /* ID, NOTES */
+    assert_int_equal(ps_header_detect((const ps_cell *const *)rows, ns, N, alias_match, NULL), 4);
+    assert_int_equal(ps_header_detect((const ps_cell *const *)rows, ns, 4, alias_match, NULL), -1);
     /* numbers never count as header names */
     const char *nums = ("[1, 2, 3]");
     ps_cell *nc;
     uint32_t nn;
     assert_int_equal(row_of(a, nums, 0, 1, &nc, &nn, &err), PS_OK);
-    assert_int_equal(ps_gs_header_score(nc, nn, alias_match, NULL), 0);
+    assert_int_equal(ps_header_score(nc, nn, alias_match, NULL), 0);
     ps_arena_destroy(a);
 }
 

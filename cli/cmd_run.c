@@ -45,7 +45,9 @@ static const char run_usage[] =
     "  --html FILE      then write the HTML report of the datasets run (paysync report)\n"
     "  --dry-run        read and validate only; write nothing\n"
     "  --due            run only the datasets whose schedule is due\n"
-    "  --no-progress    no progress line on a terminal\n"
+    "  --no-progress    no progress line (shown only when standard output and standard\n"
+    "                   error are a terminal and without -q: percentage and time left for\n"
+    "                   a CSV file or a sheet read through the API, rows/s otherwise)\n"
     "  --allow-vanish   commit even when more stored payments would vanish than the\n"
     "                   dataset's max_vanished allows (default 10 %), or the source has a\n"
     "                   header but no data row (otherwise: failed, vanish_guard)\n"
@@ -137,7 +139,8 @@ int cmd_run(int argc, char **argv)
     ps_run_options opt = {.only = only,
                           .nonly = nonly,
                           .dry_run = dry,
-                          .progress = progress && isatty(STDERR_FILENO),
+                          .progress = progress && isatty(STDERR_FILENO) &&
+                                      isatty(STDOUT_FILENO) && ps_log_level() > PS_LOG_ERROR,
                           .stop = &stop_requested,
                           .allow_vanish = allow_vanish};
     install_stop_handlers();

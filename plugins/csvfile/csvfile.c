@@ -42,7 +42,7 @@ typedef struct csvfile {
     ps_row *pend;
     size_t npend, pend_pos;
     ps_error scan_err; /* the read error that ended the search, met after those records */
-    ps_error pending; /* error met during a batch: returned by this and every later call */
+    ps_error pending;  /* error met during a batch: returned by this and every later call */
     size_t batch_rows;
 
     /* Source stability: the file as it was at open, and what was read of it. */
@@ -577,6 +577,11 @@ static ps_status csvfile_next_batch(void *inst, ps_arena *arena, ps_row_batch *b
         return PS_END;
     batch->count = count;
     batch->rows = rows;
+    if (PS_HAS_MEMBER(ps_row_batch, progress_total, batch->struct_size) && c->watched) {
+        /* bytes: the reader reads ahead, so this runs a buffer ahead of the rows */
+        batch->progress_done = c->bytes_read;
+        batch->progress_total = (uint64_t)c->opened.st_size;
+    }
     return PS_OK;
 }
 

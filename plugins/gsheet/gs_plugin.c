@@ -708,9 +708,16 @@ static ps_status gs_next_batch(void *p, ps_arena *arena, ps_row_batch *batch, ps
     gs_inst *g = p;
     batch->count = 0;
     batch->rows = NULL;
-    if (g->client.mode == PS_GS_AUTH_PUBLIC)
-        return next_csv(g, arena, batch, g->batch_rows, err);
-    return next_api(g, arena, batch, g->batch_rows, err);
+    int csv = g->client.mode == PS_GS_AUTH_PUBLIC;
+    ps_status st = csv ? next_csv(g, arena, batch, g->batch_rows, err)
+                       : next_api(g, arena, batch, g->batch_rows, err);
+    if (st == PS_OK && !csv && batch->count > 0 &&
+        PS_HAS_MEMBER(ps_row_batch, progress_total, batch->struct_size)) {
+        /* sheet rows: the last one handed out, of the tab's row count */
+        batch->progress_done = batch->rows[batch->count - 1].line;
+        batch->progress_total = g->last_row;
+    }
+    return st;
 }
 
 static const char *gs_cursor(void *p)

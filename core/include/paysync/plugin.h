@@ -340,6 +340,13 @@ typedef struct ps_row_batch {
      * connector's own filters), with PS_OK or PS_END; the core counts them as read and
      * filtered. Set it only when PS_HAS_MEMBER(ps_row_batch, filtered, batch->struct_size). */
     uint64_t filtered;
+    /* ABI 2.2, appended after filtered: how far the source has been read after this call and
+     * how large it is, in one unit the provider picks (bytes of a file, rows of a sheet), for
+     * the progress line `paysync run` shows on a terminal (percentage and time left);
+     * progress_total 0 = unknown (the line shows rows/s only). Set them only when
+     * PS_HAS_MEMBER(ps_row_batch, progress_total, batch->struct_size). */
+    uint64_t progress_done;
+    uint64_t progress_total;
 } ps_row_batch;
 
 /* What a provider tells the core when it opens its source. */

@@ -75,6 +75,8 @@ typedef struct ds_run {
     size_t sinks_open;
     int store_committed; /* the store committed; an after-store sink failed (commit_all) */
     int64_t last_progress;
+    int last_progress_shown;
+    uint64_t progress_done, progress_total; /* the provider's last ps_row_batch figures */
 } ds_run;
 
 /* The header a row's cells are shown under in the rejects file: the source's header, or for a
@@ -196,16 +198,42 @@ static ps_status process_record(ds_run *r, const ps_keyed_row *kr, ps_arena *are
     return process_cells(r, &row, field_col, &hdr, arena, rec, accepted, err);
 }
 
+/* "1:05:07", "4:09" (whole seconds). */
+static void format_eta(int64_t ms, char *buf, size_t cap)
+{
+    int64_t s = (ms + 999) / 1000;
+    if (s >= 3600)
+        snprintf(buf, cap, "%" PRId64 ":%02d:%02d", s / 3600, (int)(s / 60 % 60), (int)(s % 60));
+    else
+        snprintf(buf, cap, "%d:%02d", (int)(s / 60), (int)(s % 60));
+}
+
+/* The progress line on a terminal, at most every 500 ms: "NAME: 42% (12000 rows, 8000
+ * rows/s), ETA 0:12" when the provider tells how far it is (ps_row_batch.progress_*), else
+ * "NAME: 12000 rows, 8000 rows/s". */
 static void show_progress(ds_run *r, int64_t start)
 {
     int64_t now = ps_monotonic_ms();
-    if (now - r->last_progress < 500)
-        return;
+    if (r->last_progress_shown && now - r->last_progress < 500)
+        return; /* the first batch always shows one */
     r->last_progress = now;
+    r->last_progress_shown = 1;
     double secs = (double)(now - start) / 1000.0; /* display only */
-    char line[200];
-    snprintf(line, sizeof line, "%s: %" PRIu64 " rows, %.0f rows/s", r->res->name, r->res->read,
-             secs > 0 ? (double)r->res->read / secs : 0.0);
+    double rate = secs > 0 ? (double)r->res->read / secs : 0.0;
+    uint64_t done = r->progress_done, total = r->progress_total;
+    char line[240];
+    if (total > 0 && done <= total) {
+        char eta[32] = "--";
+        if (done > 0 && now > start)
+            format_eta((int64_t)((double)(now - start) * (double)(total - done) / (double)done),
+                       eta, sizeof eta);
+        snprintf(line, sizeof line, "%s: %d%% (%" PRIu64 " rows, %.0f rows/s), ETA %s",
+                 r->res->name, (int)((double)done * 100.0 / (double)total), r->res->read, rate,
+                 eta);
+    } else {
+        snprintf(line, sizeof line, "%s: %" PRIu64 " rows, %.0f rows/s", r->res->name, r->res->read,
+                 rate);
+    }
     ps_log_progress(line);
 }
 
@@ -670,6 +698,10 @@ static ps_status run_loop(ds_run *r, ps_arena *batch_arena, ps_error *err)
         ps_row_batch rb = {.struct_size = sizeof rb};
         ps_error e = {0};
         ps_status st = pops->next_batch(p->inst, batch_arena, &rb, &e);
+        if (st == PS_OK) {
+            r->progress_done = rb.progress_done;
+            r->progress_total = rb.progress_total;
+        }
         if ((st == PS_OK || st == PS_END) && rb.filtered) {
             /* items the provider left out itself (ABI 2.1): read and filtered, bounded */
             uint64_t f =

@@ -93,6 +93,20 @@ static size_t name_index(names *ns, const char *name, int scale)
     return ns->n++;
 }
 
+/* Sorts the kept names by byte order, each with its scale ("other" stays last). */
+static void names_sort(names *ns)
+{
+    for (size_t i = 1; i < ns->n; i++)
+        for (size_t j = i; j > 0 && strcmp(ns->name[j - 1], ns->name[j]) > 0; j--) {
+            const char *t = ns->name[j];
+            int sc = ns->scale[j];
+            ns->name[j] = ns->name[j - 1];
+            ns->scale[j] = ns->scale[j - 1];
+            ns->name[j - 1] = t;
+            ns->scale[j - 1] = sc;
+        }
+}
+
 /* a += b, exactly, at a's scale (>= b's). 0, or -1 when the sum leaves 64 bits. */
 static int add_at(int64_t *a, int scale, ps_decimal b)
 {
@@ -169,6 +183,7 @@ static int type_table(FILE *f, const groups *g, int64_t first, int64_t last, con
     for (size_t i = 0; i < g->n; i++)
         if (g->v[i].day >= first && g->v[i].day <= last)
             name_index(&types, g->v[i].type, 0);
+    names_sort(&types);
     size_t nt = types.n + (size_t)types.more, nc = cur->n + (size_t)cur->more;
     uint64_t *cnt = calloc(65, sizeof *cnt);
     int64_t *amt = calloc(65 * 65, sizeof *amt);
@@ -288,6 +303,7 @@ int report_payments(FILE *f, ps_store *s, const char *location, const ps_store_q
     for (size_t i = 0; i < g.n; i++)
         if (g.v[i].day >= first && g.v[i].day <= last)
             name_index(&cur, g.v[i].currency, g.v[i].amount.scale);
+    names_sort(&cur);
     int64_t *count = calloc(ndays, sizeof *count);
     unsigned char *gap = calloc(ndays, 1);
     int64_t *amount[65] = {0};

@@ -355,6 +355,27 @@ class ReportHtml(pslib.Case):
         self.assertEqual(len(table_rows(text, "changed")), len(attacks))
         self.assertEqual(len([r for r in table_rows(text, "rejects") if len(r) == 6]), len(attacks))
 
+    def test_currencies_and_types_in_byte_order(self):
+        hdr = ("ID,TIMESTAMP,PAYMENT_AMOUNT,PAYMENT_CURRENCY,TRANSACTION_TYPE,CUSTOMER_ID,METER_ID,"
+               "CUSTOMER_NAME\n")
+        # the first day has only NGN and FULL_PAYMENT: KES and DISCOUNT come later
+        self.write("in.csv", hdr + "A,2024-03-01T10:00:00Z,10,NGN,FULL_PAYMENT,C,M,N\n"
+                   "B,2024-03-02T10:00:00Z,2.5,KES,DISCOUNT,C,M,N\n"
+                   "C,2024-03-02T11:00:00Z,1,NGN,DISCOUNT,C,M,N\n")
+        cfg = self.config(
+            "sinks:\n  db: {plugin: sqlite, path: %s}\n"
+            "datasets:\n  - name: d\n    target: {level: project, id: s}\n"
+            "    source: {plugin: csvfile, path: %s}\n    sinks: [db]\n"
+            "    mapping: {defaults: {CUSTOMER_CATEGORY: Residential}}\n"
+            % (pslib.yaml_str(self.path("db.sqlite")), pslib.yaml_str(self.path("in.csv"))))
+        self.assertEqual(pslib.run("run", cfg).rc, 0)
+        text = self.report(cfg)
+        page = Page(text)
+        self.assertEqual([b["data-value"] for b in page.bars("amount-0-0")], ["0.0", "2.5"])  # KES
+        self.assertEqual([b["data-value"] for b in page.bars("amount-0-1")], ["10", "1"])  # NGN
+        self.assertEqual([r[0] for r in table_rows(text, "types")], ["DISCOUNT", "FULL_PAYMENT"])
+        self.assertEqual(table_rows(text, "types")[0][2:], ["2.5", "1"])
+
     def test_headless_chromium(self):
         chromium = shutil.which("chromium") or shutil.which("chromium-browser")
         if not chromium:

@@ -5,6 +5,7 @@ docs/reliability.md "Health tells the truth"): the run state file beside the sto
 import json
 import os
 import sqlite3
+import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(__file__))
@@ -135,6 +136,43 @@ class RunState(pslib.Case):
         self.assertEqual(pslib.run("run", self.cfg).rc, 0)
         self.assertEqual(json.loads(self.status("--json").out)["datasets"][0]["last_run"]
                          ["outcome"], "ok")
+
+    def immutable(self, folder):
+        """Makes folder immutable (chattr +i: root ignores permission bits) until the test
+        ends; skips when the file system or the user cannot."""
+        res = subprocess.run(["chattr", "+i", folder], capture_output=True, text=True)
+        if res.returncode != 0:
+            self.skipTest("chattr +i is not available here: %s" % res.stderr.strip())
+        self.addCleanup(subprocess.run, ["chattr", "-i", folder], check=True)
+
+    def test_unwritable_store_folder(self):
+        """The store's folder cannot be written (docs/reliability.md, what the state file
+        cannot cover). With the store's files already there the run still commits: the store
+        records it, the state warning is logged, status shows the new run. A store that does
+        not exist yet cannot be created: exit 1 with the store's message naming the file, and
+        nothing recorded as ok."""
+        self.assertEqual(pslib.run("run", self.cfg).rc, 0)
+        before = json.loads(self.status("--json").out)["datasets"][0]
+        self.immutable(os.path.dirname(self.db))
+        res = pslib.run("run", self.cfg, "--dataset", "ds_a")
+        self.assertEqual(res.rc, 0, res)
+        self.assertIn("cannot record the run's state: cannot create a temporary file next to "
+                      "'%s'" % self.state, res.err)
+        after = json.loads(self.status("--json").out)["datasets"][0]
+        self.assertEqual(after["last_run"]["outcome"], "ok", after)
+        self.assertNotEqual(after["last_run"]["run_id"], before["last_run"]["run_id"])
+        self.assertEqual(after["payments"], before["payments"])
+
+        fresh = self.path("frozen")
+        os.makedirs(fresh)
+        self.immutable(fresh)
+        cfg = self.write("fresh.yaml", open(self.cfg).read().replace("var/store.db",
+                                                                     "frozen/store.db"))
+        res = pslib.run("run", cfg, "--dataset", "ds_a")
+        self.assertEqual(res.rc, 1, res)
+        self.assertIn(os.path.join(fresh, "store.db"), res.out + res.err)
+        self.assertNotIn("ds_a: ok", res.out)
+        self.assertEqual(os.listdir(fresh), [])
 
     def test_killed_before_the_store_was_touched_shows_interrupted(self):
         self.assertEqual(pslib.run("run", self.cfg).rc, 0)

@@ -4,7 +4,12 @@
  * --kill-after seconds later. SIGTERM/SIGINT: start nothing more, forward SIGTERM to the runs,
  * wait, exit 0.
  * SIGHUP: reload the config (the old one stays on error). Signals reach the loop through a
- * self-pipe (daemon_proc.c); the handlers do nothing else. */
+ * self-pipe (daemon_proc.c); the handlers do nothing else.
+ * Many workers (docs/scaling.md): a dataset whose store has leases (postgres) starts only
+ * under its lease, taken in the store just before the run, renewed every third of
+ * lease_timeout while the run goes on and released when it ends; the newest successful run
+ * in the store (any worker's) anchors the schedule, so a window another worker ran is not
+ * run again. */
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
@@ -23,13 +28,14 @@
 #include "daemon_proc.h"
 #include "ds_state.h"
 #include "model/timestamp.h"
+#include "store/store.h"
 #include "util/clock.h"
 #include "util/duration.h"
 #include "util/log.h"
 
 static const char daemon_usage[] =
     "usage: paysync daemon CONFIG [--retry-base SECONDS] [--retry-max SECONDS] [--jobs N]\n"
-    "                      [--run-timeout SECONDS] [--kill-after SECONDS]\n"
+    "                      [--run-timeout SECONDS] [--kill-after SECONDS] [--worker-id ID]\n"
     "\n"
     "Runs every dataset that has a schedule as it falls due, each run in its own process\n"
     "(paysync run CONFIG --dataset NAME), so a crashing plugin cannot stop the daemon. At most\n"
@@ -43,6 +49,8 @@ static const char daemon_usage[] =
     "                   and counts as failed; 0 = no limit (default 7200)\n"
     "  --kill-after S   SIGKILL a timed-out run that has not ended S seconds after its\n"
     "                   SIGTERM (default 30)\n"
+    "  --worker-id ID   this worker's name in a postgres store's leases and runs (default\n"
+    "                   HOSTNAME:PID); several daemons on one postgres store share the work\n"
     "\n"
     "signals: SIGTERM/SIGINT finish the current runs (each commits or rolls back its batch)\n"
     "and exit 0; SIGHUP reloads CONFIG, keeping the previous one if it is invalid.\n"
@@ -52,10 +60,20 @@ static const char daemon_usage[] =
 
 /* The decisions (what is due, backoff, timeouts, sleeps) are the scheduler's
  * (core/src/daemon/scheduler.c); this file spawns, signals, reaps and logs. */
+/* A store with leases and this worker's connection for them (opened on first use). */
+typedef struct coord_t {
+    char *location;
+    ps_store_coord *c;
+} coord_t;
+
 typedef struct daemon_t {
     char *config_path;
     ps_config *cfg;
     ps_scheduler sch;
+    char worker[200];
+    coord_t *coords;
+    size_t ncoords;
+    int64_t next_beat_mono; /* next heartbeat of the leases held; 0 = none held */
 } daemon_t;
 
 static ps_sched_time clock_now(void)
@@ -91,7 +109,16 @@ static int build_table(daemon_t *d, const ps_config *cfg)
     for (size_t i = 0; i < n; i++) {
         const ps_dataset_def *def = &cfg->datasets[i];
         defs[i].name = def->name;
-        defs[i].store = stores[i] = cli_state_path(cfg, def);
+        /* runs on one store file never overlap; a database server takes runs of different
+         * datasets at once (each dataset has its writer lock there) */
+        ps_store_ref ref;
+        if (cli_state_store(cfg, def, &ref) == 0) {
+            if (ps_store_state_location(&ref))
+                stores[i] = ref.location;
+            else
+                ps_store_ref_free(&ref);
+        }
+        defs[i].store = stores[i];
         int scheduled = cli_dataset_schedule(cfg, def, &scheds[i]) == 0;
         defs[i].sched = scheduled ? &scheds[i] : NULL;
         if (scheduled && !ps_scheduler_find(&d->sch, def->name)) {
@@ -132,6 +159,123 @@ out:
     return rc;
 }
 
+/* The lease connection of dataset name's store: NULL when its store has no leases (or the
+ * dataset no store). *err set (code != PS_OK) when it cannot be opened. */
+static ps_store_coord *coord_for(daemon_t *d, const char *name, ps_error *err)
+{
+    const ps_dataset_def *def = ps_config_dataset(d->cfg, name);
+    ps_store_ref ref;
+    err->code = PS_OK;
+    if (!def || cli_state_store(d->cfg, def, &ref) != 0)
+        return NULL;
+    if (!ref.backend->coord_open) {
+        ps_store_ref_free(&ref);
+        return NULL;
+    }
+    for (size_t i = 0; i < d->ncoords; i++)
+        if (strcmp(d->coords[i].location, ref.location) == 0) {
+            ps_store_ref_free(&ref);
+            return d->coords[i].c;
+        }
+    const ps_sink_def *sink = NULL;
+    for (size_t i = 0; i < def->nsinks && !sink; i++) {
+        const ps_sink_def *s = ps_config_sink(d->cfg, def->sinks[i]);
+        if (s && ps_store_backend_find(s->ref.plugin) == ref.backend)
+            sink = s;
+    }
+    ps_store_coord *c = NULL;
+    coord_t *nc = realloc(d->coords, (d->ncoords + 1) * sizeof *nc);
+    if (!nc) {
+        ps_error_setf(err, PS_ERR_NOMEM, "out of memory");
+    } else {
+        d->coords = nc;
+        if (sink && ps_store_coord_open(d->cfg, sink, d->worker, &c, err) == PS_OK) {
+            nc[d->ncoords].location = ref.location;
+            nc[d->ncoords++].c = c;
+            char lt[32];
+            ps_duration_format(ps_store_lease_timeout_ms(c), lt, sizeof lt);
+            ps_log(PS_LOG_INFO, COMPONENT,
+                   "worker '%s': runs on store '%s' under leases (lease "
+                   "timeout %s)",
+                   d->worker, sink->name, lt);
+            return c;
+        }
+    }
+    ps_store_ref_free(&ref);
+    return NULL;
+}
+
+/* Takes r's lease before its run when its store has leases. 1: start the run (leased, or no
+ * leases); 0: not now (another worker holds it, or ran this window: the scheduler was told). */
+static int take_lease(daemon_t *d, ps_sched_entry *r, ps_sched_time now, int *leased)
+{
+    *leased = 0;
+    ps_error err = {0};
+    ps_store_coord *c = coord_for(d, r->name, &err);
+    if (!c && err.code == PS_OK)
+        return 1;
+    ps_store_take_result t;
+    if (c && ps_store_lease_take(c, r->name, &t, &err) == PS_OK) {
+        if (t.has_last_ok)
+            ps_scheduler_anchor(r, t.last_ok_ms); /* another worker's run counts */
+        int due = ps_sched_next_start(r, now.wall_ms) <= now.wall_ms;
+        if (t.taken && due) {
+            *leased = 1;
+            return 1;
+        }
+        if (t.taken)
+            ps_store_lease_release(c, r->name);
+        if (!t.taken) {
+            /* ask again soon: the holder may finish (the anchor moves) or die (its lease
+             * expires) */
+            int64_t again = ps_store_lease_timeout_ms(c) / 10;
+            again = again < 500 ? 500 : again > 10000 ? 10000 : again;
+            ps_scheduler_defer(r, now.wall_ms + again);
+            ps_log(PS_LOG_DEBUG, r->name, "leased by worker '%s': not run here", t.holder);
+        } else {
+            log_time(PS_LOG_DEBUG, r->name, "another worker ran this window; next due",
+                     ps_sched_next_start(r, now.wall_ms));
+        }
+        return 0;
+    }
+    int64_t delay = ps_scheduler_start_failed(&d->sch, r, now);
+    char db[32];
+    ps_duration_format(delay, db, sizeof db);
+    ps_log(PS_LOG_ERROR, r->name, "cannot take the lease: %s; retry in %s", err.message, db);
+    return 0;
+}
+
+static void release_lease(daemon_t *d, const char *name)
+{
+    ps_error err = {0};
+    ps_store_coord *c = coord_for(d, name, &err);
+    if (c)
+        ps_store_lease_release(c, name);
+}
+
+/* Renews the leases of this worker's runs every third of the shortest lease_timeout. */
+static void heartbeat(daemon_t *d, ps_sched_time now)
+{
+    int64_t every = INT64_MAX;
+    for (size_t i = 0; i < d->ncoords; i++) {
+        int64_t t = ps_store_lease_timeout_ms(d->coords[i].c) / 3;
+        every = t < every ? t : every;
+    }
+    if (d->ncoords == 0 || d->sch.running == 0) {
+        d->next_beat_mono = 0;
+        return;
+    }
+    if (d->next_beat_mono && now.mono_ms < d->next_beat_mono)
+        return;
+    if (d->next_beat_mono) /* the first run just started: its lease is fresh */
+        for (size_t i = 0; i < d->ncoords; i++) {
+            ps_error err = {0};
+            if (ps_store_lease_beat(d->coords[i].c, &err) != PS_OK)
+                ps_log(PS_LOG_WARN, COMPONENT, "cannot renew the leases: %s", err.message);
+        }
+    d->next_beat_mono = now.mono_ms + every;
+}
+
 static void start_run(daemon_t *d, ps_sched_entry *r, ps_sched_time now)
 {
     char *argv[14];
@@ -152,10 +296,15 @@ static void start_run(daemon_t *d, ps_sched_entry *r, ps_sched_time now)
     argv[a++] = r->name;
     argv[a++] = "--no-progress";
     argv[a] = NULL;
+    int leased = 0;
+    if (!take_lease(d, r, now, &leased))
+        return;
     fflush(NULL);
-    pid_t pid = cli_spawn_self(argv);
+    pid_t pid = cli_spawn_self(argv, leased);
     if (pid < 0) {
         int e = errno;
+        if (leased)
+            release_lease(d, r->name);
         int64_t delay = ps_scheduler_start_failed(&d->sch, r, now);
         char db[32];
         ps_duration_format(delay, db, sizeof db);
@@ -216,6 +365,7 @@ static void finished(daemon_t *d, ps_sched_entry *r, int status, int stopping)
     long pid = r->handle;
     int ok = WIFEXITED(status) && WEXITSTATUS(status) == 0;
     int64_t delay = ps_scheduler_finished(&d->sch, r, ok, now);
+    release_lease(d, r->name);
     if (ok) {
         ps_log(PS_LOG_INFO, r->name, "run finished ok in %s (pid %ld)", el, pid);
         if (!stopping && !r->removed && r->scheduled)
@@ -308,6 +458,7 @@ int cmd_daemon(int argc, char **argv)
                                              {"jobs", required_argument, 0, 'j'},
                                              {"run-timeout", required_argument, 0, 't'},
                                              {"kill-after", required_argument, 0, 'k'},
+                                             {"worker-id", required_argument, 0, 'w'},
                                              {"help", no_argument, 0, 'h'},
                                              {0, 0, 0, 0}};
     daemon_t d;
@@ -343,6 +494,14 @@ int cmd_daemon(int argc, char **argv)
                 return PS_EXIT_USAGE;
             pol.kill_after_ms = v * 1000;
             break;
+        case 'w':
+            if (!*optarg || strlen(optarg) >= sizeof d.worker) {
+                cli_error("--worker-id '%s': expected 1 to %zu characters", optarg,
+                          sizeof d.worker - 1);
+                return PS_EXIT_USAGE;
+            }
+            snprintf(d.worker, sizeof d.worker, "%s", optarg);
+            break;
         case 'h':
             return cli_usage(daemon_usage, 1);
         default:
@@ -351,7 +510,14 @@ int cmd_daemon(int argc, char **argv)
     }
     if (optind != argc - 1)
         return cli_usage(daemon_usage, 0);
-    ps_scheduler_init(&d.sch, &pol); /* raises retry-max to retry-base */
+    if (!d.worker[0]) {
+        char host[128] = "";
+        if (gethostname(host, sizeof host - 1) != 0 || !host[0])
+            snprintf(host, sizeof host, "localhost");
+        snprintf(d.worker, sizeof d.worker, "%s:%ld", host, (long)getpid());
+    }
+    setenv("PAYSYNC_WORKER_ID", d.worker, 1); /* the runs record their worker */
+    ps_scheduler_init(&d.sch, &pol);          /* raises retry-max to retry-base */
     d.config_path = realpath(argv[optind], NULL);
     if (!d.config_path) {
         cli_error("%s: cannot open: %s", argv[optind], strerror(errno));
@@ -397,9 +563,9 @@ int cmd_daemon(int argc, char **argv)
     if (d.sch.policy.run_timeout_ms)
         ps_duration_format(d.sch.policy.run_timeout_ms, b3, sizeof b3);
     ps_log(PS_LOG_INFO, COMPONENT,
-           "started (pid %ld): %s, %zu of %zu dataset(s) scheduled, jobs %d, retry %s doubling "
-           "to %s, run timeout %s",
-           (long)getpid(), d.config_path, nsched, d.sch.n, d.sch.policy.jobs, b1, b2, b3);
+           "started (pid %ld, worker '%s'): %s, %zu of %zu dataset(s) scheduled, jobs %d, retry "
+           "%s doubling to %s, run timeout %s",
+           (long)getpid(), d.worker, d.config_path, nsched, d.sch.n, d.sch.policy.jobs, b1, b2, b3);
     if (nsched == 0)
         ps_log(PS_LOG_WARN, COMPONENT,
                "no dataset has a schedule: nothing will run (add one and send SIGHUP)");
@@ -411,8 +577,15 @@ int cmd_daemon(int argc, char **argv)
             start_due(&d, now);
         if (stopping && d.sch.running == 0)
             break;
+        heartbeat(&d, now);
         struct pollfd pfd = {sigfd, POLLIN, 0};
         int timeout = (int)ps_scheduler_wait_ms(&d.sch, now, stopping);
+        if (d.next_beat_mono) {
+            int64_t beat = d.next_beat_mono - now.mono_ms;
+            beat = beat < 0 ? 0 : beat;
+            if (timeout < 0 || beat < timeout)
+                timeout = (int)beat;
+        }
         int pr = poll(&pfd, 1, timeout);
         if (pr < 0 && errno != EINTR) {
             ps_log(PS_LOG_ERROR, COMPONENT, "poll failed: %s", strerror(errno));
@@ -437,6 +610,11 @@ int cmd_daemon(int argc, char **argv)
         ps_scheduler_compact(&d.sch);
     }
     ps_log(PS_LOG_INFO, COMPONENT, "stopped");
+    for (size_t i = 0; i < d.ncoords; i++) {
+        ps_store_coord_close(d.coords[i].c);
+        free(d.coords[i].location);
+    }
+    free(d.coords);
     ps_scheduler_free(&d.sch);
     ps_config_free(d.cfg);
     free(d.config_path);

@@ -118,6 +118,20 @@ static void print_text(const ds_view *v, int64_t now, FILE *out)
         fprintf(out, "  store:     %s (%llu payments, %llu vanished)\n", SHOWN(st),
                 (unsigned long long)st->payments, (unsigned long long)st->vanished_payments);
     }
+    if (st->has_lease) {
+        char t[PS_TIME_TEXT_MAX], age[32], lim[32];
+        ps_time_format(st->lease.acquired_ms, t);
+        ps_duration_format(st->lease.beat_age_ms < 0 ? 0 : st->lease.beat_age_ms, age, sizeof age);
+        ps_duration_format(st->lease.timeout_ms, lim, sizeof lim);
+        if (st->lease.expired)
+            fprintf(out,
+                    "  lease:     worker '%s' since %s, expired: no heartbeat for %s (lease "
+                    "timeout %s); another worker takes it over\n",
+                    st->lease.worker, t, age, lim);
+        else
+            fprintf(out, "  lease:     held by worker '%s' since %s (heartbeat %s ago)\n",
+                    st->lease.worker, t, age);
+    }
     if (!st->has_last) {
         if (!st->store_failed)
             fprintf(out, "  last run:  never\n");
@@ -180,6 +194,17 @@ static json_t *json_view(const ds_view *v, int64_t now)
         json_object_set_new(o, "payments", json_integer((json_int_t)st->payments));
         json_object_set_new(o, "vanished_payments",
                             json_integer((json_int_t)st->vanished_payments));
+    }
+    if (st->has_lease) {
+        char t[PS_TIME_TEXT_MAX];
+        ps_time_format(st->lease.acquired_ms, t);
+        json_t *l = json_object();
+        json_object_set_new(l, "worker", json_string(st->lease.worker));
+        json_object_set_new(l, "since", json_string(t));
+        json_object_set_new(l, "heartbeat_age_ms", json_integer((json_int_t)st->lease.beat_age_ms));
+        json_object_set_new(l, "timeout_ms", json_integer((json_int_t)st->lease.timeout_ms));
+        json_object_set_new(l, "expired", json_boolean(st->lease.expired));
+        json_object_set_new(o, "lease", l);
     }
     if (st->has_last) {
         const cli_run_info *r = &st->last;

@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -94,8 +95,9 @@ const char *ps_daemon_self_exe(void)
     return path;
 }
 
-pid_t cli_spawn_self(char *const argv[])
+pid_t cli_spawn_self(char *const argv[], int die_with_parent)
 {
+    pid_t parent = getpid();
     sigset_t all, old;
     sigfillset(&all);
     /* No handler may run in the child between fork and the reset below. */
@@ -112,6 +114,8 @@ pid_t cli_spawn_self(char *const argv[])
         sigemptyset(&none);
         sigprocmask(SIG_SETMASK, &none, NULL);
         setpgid(0, 0); /* a terminal's Ctrl-C reaches the daemon only; it forwards SIGTERM */
+        if (die_with_parent && (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != parent))
+            _exit(127); /* the daemon is already gone */
         execv(ps_daemon_self_exe(), argv);
         char msg[256];
         int n = snprintf(msg, sizeof msg, "paysync daemon: cannot execute %s: %s\n",

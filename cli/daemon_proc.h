@@ -25,9 +25,11 @@ void cli_sigpipe_drain(int fd, cli_sigs *s);
 const char *ps_daemon_self_exe(void);
 
 /* Forks and executes ps_daemon_self_exe() with argv (argv[0] is just a name) in its own process
- * group, with default signal handling. Returns the child's pid, or -1 with errno set. If
- * exec fails, the child prints the reason and exits 127. */
-pid_t cli_spawn_self(char *const argv[]);
+ * group, with default signal handling. die_with_parent: the child gets SIGKILL when the
+ * daemon dies (a leased run: its lease is then taken over and the run redone, so this one
+ * must not go on). Returns the child's pid, or -1 with errno set. If exec fails, the child
+ * prints the reason and exits 127. */
+pid_t cli_spawn_self(char *const argv[], int die_with_parent);
 
 /* "exit status 1" or "killed by signal 6 (Aborted)" for a waitpid status. */
 void cli_describe_wait(int status, char *buf, size_t cap);

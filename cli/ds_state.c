@@ -164,6 +164,12 @@ void cli_ds_state_load(const ps_config *cfg, const ps_dataset_def *d, cli_ds_sta
     ps_store_iter_free(it);
     if (rc != PS_OK && rc != PS_END)
         fail(st, &err);
+    if (!st->store_failed) {
+        rc = ps_store_lease_holder(s, d->name, &st->lease, &err);
+        st->has_lease = rc == PS_OK;
+        if (rc != PS_OK && rc != PS_END)
+            fail(st, &err);
+    }
     ps_store_close(s);
     if (!st->store_failed)
         apply_state(st->store_path, d, st);

@@ -36,6 +36,8 @@ typedef struct cli_ds_state {
     int64_t last_ok_started_ms;
     char last_ok_started[32];
     uint64_t payments, vanished_payments;
+    int has_lease; /* a worker holds the dataset's lease (a store with leases: postgres) */
+    ps_store_lease lease;
 } cli_ds_state;
 
 /* Dataset d's state store (ps_store_locate): 0 with *ref filled (free with

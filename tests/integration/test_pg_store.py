@@ -106,7 +106,7 @@ class PgStoreTest(pslib.Case):
                          [["numeric"]])
         self.assertEqual(self.pg.rows("SELECT sum(amount)::text FROM payments"
                                       " WHERE vanished_run IS NULL"), [["2981.50"]])
-        self.assertEqual(self.pg.rows("SELECT version FROM paysync_schema"), [["1"]])
+        self.assertEqual(self.pg.rows("SELECT version FROM paysync_schema"), [["2"]])
 
     def test_unreachable_server(self):
         self.write("ds1.csv", csv_rows(5))
@@ -268,7 +268,7 @@ class PgStoreTest(pslib.Case):
         for p in procs:
             out, err = p.communicate(timeout=120)
             self.assertEqual(p.returncode, 0, err.decode())
-        self.assertEqual(self.pg.rows("SELECT version FROM paysync_schema"), [["1"]])
+        self.assertEqual(self.pg.rows("SELECT version FROM paysync_schema"), [["2"]])
         self.assertEqual(self.pg.rows("SELECT count(DISTINCT dataset), count(*) FROM payments"),
                          [["6", "180"]])
 
@@ -279,10 +279,10 @@ class PgStoreTest(pslib.Case):
         self.pg.psql("UPDATE paysync_schema SET version = 7")
         r = self.run_ps("run", cfg)
         self.assertEqual(r.rc, 1, r)
-        self.assertIn("has schema version 7, newer than this paysync understands (1): upgrade "
+        self.assertIn("has schema version 7, newer than this paysync understands (2): upgrade "
                       "paysync", r.err, r)
         r = self.run_ps("status", cfg)
-        self.assertIn("has schema version 7, newer than this paysync (1)", r.out, r)
+        self.assertIn("has schema version 7, newer than this paysync (2)", r.out, r)
 
 
 if __name__ == "__main__":

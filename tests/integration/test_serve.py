@@ -545,7 +545,7 @@ class ServeLifecycleTest(pslib.Case):
         try:
             self.assertEqual(self.get(srv, "/healthz", key=None).status, 200)
             for sql, msg in (("UPDATE paysync_schema SET version = 99",
-                              "has schema version 99, newer than this paysync (1)"),
+                              "has schema version 99, newer than this paysync (2)"),
                              ("DROP TABLE paysync_schema", "is not a paysync store (no schema)")):
                 pslib.psql(sql)
                 r = self.get(srv, "/healthz", key=None)

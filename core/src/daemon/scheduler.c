@@ -156,9 +156,26 @@ int64_t ps_sched_next_start(const ps_sched_entry *e, int64_t now_wall_ms)
 {
     if (e->handle || e->removed || !e->scheduled)
         return INT64_MAX;
-    if (e->failures > 0)
-        return e->retry_at;
-    return ps_schedule_next_due(&e->sched, e->has_anchor ? &e->anchor_ms : NULL, now_wall_ms);
+    int64_t t =
+        e->failures > 0
+            ? e->retry_at
+            : ps_schedule_next_due(&e->sched, e->has_anchor ? &e->anchor_ms : NULL, now_wall_ms);
+    return t < e->not_before ? e->not_before : t;
+}
+
+void ps_scheduler_defer(ps_sched_entry *e, int64_t until_wall_ms)
+{
+    e->not_before = until_wall_ms;
+}
+
+void ps_scheduler_anchor(ps_sched_entry *e, int64_t anchor_ms)
+{
+    if (!e->has_anchor || anchor_ms > e->anchor_ms) {
+        e->has_anchor = 1;
+        e->anchor_ms = anchor_ms;
+        e->failures = 0;
+        e->retry_at = 0;
+    }
 }
 
 static int store_busy(const ps_scheduler *s, const ps_sched_entry *e)
@@ -194,6 +211,7 @@ ps_sched_entry *ps_scheduler_pick(const ps_scheduler *s, ps_sched_time now)
 void ps_scheduler_started(ps_scheduler *s, ps_sched_entry *e, long handle, ps_sched_time now)
 {
     e->handle = handle;
+    e->not_before = 0;
     e->started_ms = now.wall_ms;
     e->started_mono = now.mono_ms;
     e->termed = 0;

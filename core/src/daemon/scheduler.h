@@ -51,10 +51,11 @@ typedef struct ps_sched_entry {
     int64_t started_ms, started_mono;
     int termed; /* TERM decided (the run timed out), at term_mono */
     int64_t term_mono;
-    int killed;       /* KILL decided */
-    int failures;     /* consecutive failed runs (or failed starts) */
-    int64_t retry_at; /* wall time of the next try while failures > 0 */
-    int removed;      /* left the config while running: dropped when its run ends */
+    int killed;         /* KILL decided */
+    int failures;       /* consecutive failed runs (or failed starts) */
+    int64_t retry_at;   /* wall time of the next try while failures > 0 */
+    int removed;        /* left the config while running: dropped when its run ends */
+    int64_t not_before; /* wall time before which it does not start (ps_scheduler_defer) */
 } ps_sched_entry;
 
 typedef struct ps_scheduler {
@@ -96,13 +97,22 @@ int64_t ps_sched_backoff_ms(const ps_sched_policy *p, int failures);
 
 /* When e should next start (wall ms; may lie in the past: overdue): now for a scheduled
  * dataset that never ran, its retry time after a failure, else the first slot after its
- * anchor. INT64_MAX when it never starts (no schedule, running, removed). */
+ * anchor; not before its not_before. INT64_MAX when it never starts (no schedule, running,
+ * removed). */
 int64_t ps_sched_next_start(const ps_sched_entry *e, int64_t now_wall_ms);
 
 /* The entry to start now: due (next start <= now), a job slot free, and no run going on its
  * store; the earliest next start first, config order between equals. NULL when none. Call
  * again after each ps_scheduler_started/start_failed until NULL. */
 ps_sched_entry *ps_scheduler_pick(const ps_scheduler *s, ps_sched_time now);
+
+/* e does not start before wall time until (another worker holds its lease: the daemon asks
+ * again then); cleared when its run starts. */
+void ps_scheduler_defer(ps_sched_entry *e, int64_t until_wall_ms);
+
+/* The store knows a later successful run of e (another worker's) started at anchor_ms: e's
+ * anchor moves there (never back), its failures are cleared. */
+void ps_scheduler_anchor(ps_sched_entry *e, int64_t anchor_ms);
 
 /* The caller started e's run, identified by handle (!= 0). */
 void ps_scheduler_started(ps_scheduler *s, ps_sched_entry *e, long handle, ps_sched_time now);

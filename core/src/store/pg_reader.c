@@ -627,6 +627,33 @@ static ps_status pg_run_codes(ps_store *ps, const char *dataset, const char *run
     return PS_OK;
 }
 
+static ps_status pg_lease_holder(ps_store *ps, const char *dataset, ps_store_lease *out,
+                                 ps_error *err)
+{
+    pg_store *s = PG(ps);
+    const char *p[1] = {dataset};
+    PGresult *r = PQexecParams(
+        s->db,
+        "SELECT worker, (extract(epoch FROM acquired) * 1000)::bigint,"
+        " (extract(epoch FROM clock_timestamp() - heartbeat) * 1000)::bigint, timeout_ms"
+        " FROM leases WHERE dataset = $1 AND heartbeat > '-infinity'",
+        1, NULL, p, NULL, NULL, 0);
+    ps_status st = PS_OK;
+    if (!r || PQresultStatus(r) != PGRES_TUPLES_OK)
+        st = db_error(s, r, "reading the lease", err);
+    else if (PQntuples(r) == 0)
+        st = PS_END;
+    else {
+        snprintf(out->worker, sizeof out->worker, "%s", PQgetvalue(r, 0, 0));
+        out->acquired_ms = ps_pg_i64(r, 0, 1);
+        out->beat_age_ms = ps_pg_i64(r, 0, 2);
+        out->timeout_ms = ps_pg_i64(r, 0, 3);
+        out->expired = out->beat_age_ms > out->timeout_ms;
+    }
+    PQclear(r);
+    return st;
+}
+
 const ps_store_backend ps_store_postgres = {
     .plugin = PS_POSTGRES_PLUGIN,
     .sink = ps_store_pg_sink,
@@ -652,4 +679,11 @@ const ps_store_backend ps_store_postgres = {
     .missing_columns = pg_missing_columns,
     .pending_vanish = ps_store_pg_pending_vanish,
     .keep_unseen = ps_store_pg_keep_unseen,
+    .coord_open = ps_store_pg_coord_open,
+    .coord_close = ps_store_pg_coord_close,
+    .lease_take = ps_store_pg_lease_take,
+    .lease_beat = ps_store_pg_lease_beat,
+    .lease_release = ps_store_pg_lease_release,
+    .lease_timeout_ms = ps_store_pg_lease_timeout_ms,
+    .lease_holder = pg_lease_holder,
 };

@@ -7,7 +7,7 @@
 #define PS_PG_SCHEMA_H
 
 /* The schema version this build writes and reads. */
-#define PS_PG_SCHEMA_VERSION 1
+#define PS_PG_SCHEMA_VERSION 2
 
 /* The advisory-lock namespace of paysync (first key of the two-key form): key 2 = 0 is the
  * migration lock, key 2 = hashtext(dataset) a dataset's writer lock (held by the run writing
@@ -79,6 +79,14 @@ static inline const char *ps_pg_migration(int from_version)
         "CREATE TABLE run_columns ("
         " dataset text NOT NULL, run_id text NOT NULL, columns text NOT NULL, missing text,"
         " PRIMARY KEY (dataset, run_id));",
+        /* 1 -> 2: leases of datasets to workers (docs/scaling.md); a released lease has
+         * heartbeat -infinity. Times are the server's. */
+        "CREATE TABLE leases ("
+        " dataset text PRIMARY KEY NOT NULL,"
+        " worker text NOT NULL,"
+        " acquired timestamptz NOT NULL,"
+        " heartbeat timestamptz NOT NULL,"
+        " timeout_ms bigint NOT NULL);",
     };
     if (from_version < 0 || from_version >= PS_PG_SCHEMA_VERSION)
         return NULL;

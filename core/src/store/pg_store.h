@@ -18,8 +18,9 @@
 typedef struct ps_store_backend ps_store_backend;
 typedef struct ps_kv ps_kv;
 
-/* The sink's location option. */
+/* The sink's location option, and its lease timeout option (docs/scaling.md). */
 #define PS_PG_CONNINFO_OPTION "conninfo"
+#define PS_PG_LEASE_OPTION "lease_timeout"
 
 /* The backend table (static storage). */
 extern const ps_store_backend ps_store_postgres;
@@ -35,6 +36,19 @@ ps_status ps_store_pg_record_columns(void *writer, const char *const *cols, size
 void ps_store_pg_keep_unseen(void *writer);
 ps_status ps_store_pg_pending_vanish(void *writer, uint64_t *stored, uint64_t *vanishing,
                                      ps_error *err);
+
+/* The leases (pg_lease.c): the ps_store_backend members of the same names (store.h,
+ * "leases"). */
+typedef struct ps_store_coord ps_store_coord;
+typedef struct ps_store_take_result ps_store_take_result;
+ps_status ps_store_pg_coord_open(const char *location, const ps_kv *opts, size_t nopts,
+                                 const char *worker, ps_store_coord **out, ps_error *err);
+void ps_store_pg_coord_close(ps_store_coord *c);
+ps_status ps_store_pg_lease_take(ps_store_coord *c, const char *dataset, ps_store_take_result *out,
+                                 ps_error *err);
+ps_status ps_store_pg_lease_beat(ps_store_coord *c, ps_error *err);
+void ps_store_pg_lease_release(ps_store_coord *c, const char *dataset);
+int64_t ps_store_pg_lease_timeout_ms(const ps_store_coord *c);
 
 /* The location of a postgres sink configured with opts: its conninfo option (malloc'd, ""
  * when unset; NULL when out of memory). config_dir is not used. */

@@ -761,6 +761,14 @@ static const ps_option_spec pg_options[] = {
      .description = "libpq connection string (\"host=db dbname=paysync user=paysync\" or a "
                     "postgresql:// URI); PG* environment variables and ~/.pgpass apply; use "
                     "${VAR} for a password"},
+    {.name = PS_PG_LEASE_OPTION,
+     .type = PS_OPT_DURATION,
+     .default_value = "60s",
+     .description = "daemons sharing this store: a worker's lease on a dataset whose heartbeat "
+                    "is older than this is taken over by another worker (docs/scaling.md)",
+     .flags = PS_OPTF_RANGE,
+     .min = 3000,
+     .max = 86400000},
     {.name = "busy_timeout_ms",
      .type = PS_OPT_DURATION,
      .default_value = "5s",

@@ -129,6 +129,28 @@ typedef struct ps_store_stats {
 /* Names of ps_store_stats.rows in order. */
 extern const char *const PS_STORE_ROW_OUTCOMES[PS_STORE_NOUTCOMES];
 
+/* A dataset's lease (ps_store_lease_holder): which worker runs it. */
+typedef struct ps_store_lease {
+    char worker[200];
+    int64_t acquired_ms; /* server time the worker took it */
+    int64_t beat_age_ms; /* since its last heartbeat (server time) */
+    int64_t timeout_ms;  /* the lease_timeout it was taken with */
+    int expired;         /* no heartbeat for timeout_ms: another worker may take it over */
+} ps_store_lease;
+
+/* A worker's connection for leases (ps_store_coord_open). */
+typedef struct ps_store_coord {
+    const struct ps_store_backend *backend;
+} ps_store_coord;
+
+/* What ps_store_lease_take found. */
+typedef struct ps_store_take_result {
+    int taken;          /* 1: this worker holds the lease now */
+    char holder[200];   /* when not taken: the worker holding it ("" when unknown) */
+    int has_last_ok;    /* the dataset has a successful run */
+    int64_t last_ok_ms; /* start of its newest successful run (any worker's) */
+} ps_store_take_result;
+
 /* ---- the store interface: what a backend implements ------------------------------------ */
 
 /* A handle or iterator of a backend starts with this header (the backend fills it). */
@@ -194,6 +216,18 @@ typedef struct ps_store_backend {
     ps_status (*pending_vanish)(void *writer, uint64_t *stored, uint64_t *vanishing, ps_error *err);
     /* The writer, before commit (see ps_store_keep_unseen). */
     void (*keep_unseen)(void *writer);
+    /* Leases for many workers (see ps_store_coord_open and the ps_store_lease_* calls);
+     * NULL when the backend has none (SQLite: one machine, its runs serialised by the
+     * daemon). lease_ms is the sink's lease_timeout option. */
+    ps_status (*coord_open)(const char *location, const ps_kv *opts, size_t nopts,
+                            const char *worker, ps_store_coord **out, ps_error *err);
+    void (*coord_close)(ps_store_coord *c);
+    ps_status (*lease_take)(ps_store_coord *c, const char *dataset, ps_store_take_result *out,
+                            ps_error *err);
+    ps_status (*lease_beat)(ps_store_coord *c, ps_error *err);
+    void (*lease_release)(ps_store_coord *c, const char *dataset);
+    int64_t (*lease_timeout_ms)(const ps_store_coord *c);
+    ps_status (*lease_holder)(ps_store *s, const char *dataset, ps_store_lease *out, ps_error *err);
 } ps_store_backend;
 
 /* ---- finding the configured store ------------------------------------------------------ */
@@ -235,6 +269,37 @@ char *ps_store_shown(const ps_store_ref *ref);
 /* The location whose run state file (store/run_state.h) records the store's run attempts:
  * ref->location for a file store, NULL for a store that keeps none (PostgreSQL). */
 const char *ps_store_state_location(const ps_store_ref *ref);
+
+/* ---- leases: many workers on one store (docs/scaling.md) -------------------------------- */
+
+/* Opens worker's connection for the leases of the store kept by sink s (a store whose
+ * backend has leases: postgres). PS_END when the backend has none (the daemon then runs
+ * alone); PS_ERR_IO naming the store when it cannot be reached; PS_ERR_NOMEM. Close with
+ * ps_store_coord_close. */
+ps_status ps_store_coord_open(const ps_config *cfg, const ps_sink_def *s, const char *worker,
+                              ps_store_coord **out, ps_error *err);
+void ps_store_coord_close(ps_store_coord *c);
+
+/* Takes dataset's lease for c's worker when it is free, released, expired (no heartbeat for
+ * lease_timeout, server time) or already c's, and no run holds the dataset's writer lock; one
+ * statement, so two workers never both take it. Fills *out (taken, else the holder; the
+ * start of the dataset's newest successful run either way). Errors: PS_ERR_IO. */
+ps_status ps_store_lease_take(ps_store_coord *c, const char *dataset, ps_store_take_result *out,
+                              ps_error *err);
+
+/* Renews the heartbeat of every lease c's worker holds. Errors: PS_ERR_IO. */
+ps_status ps_store_lease_beat(ps_store_coord *c, ps_error *err);
+
+/* Releases dataset's lease if c's worker holds it (best effort: an unreleased lease expires). */
+void ps_store_lease_release(ps_store_coord *c, const char *dataset);
+
+/* The lease_timeout c's leases are taken with (ms). */
+int64_t ps_store_lease_timeout_ms(const ps_store_coord *c);
+
+/* Reader: dataset's current lease. PS_OK with *out; PS_END when none is held (or the backend
+ * has no leases); PS_ERR_IO. */
+ps_status ps_store_lease_holder(ps_store *s, const char *dataset, ps_store_lease *out,
+                                ps_error *err);
 
 /* ---- the source's header between runs (the column_missing warning) -------------------- */
 

@@ -62,6 +62,58 @@ ps_status ps_store_locate(const ps_config *cfg, const ps_dataset_def *d, ps_stor
     return PS_END;
 }
 
+ps_status ps_store_coord_open(const ps_config *cfg, const ps_sink_def *s, const char *worker,
+                              ps_store_coord **out, ps_error *err)
+{
+    *out = NULL;
+    ps_store_ref ref;
+    ps_status st = ps_store_locate_sink(cfg, s, &ref, err);
+    if (st == PS_ERR_CONFIG)
+        return PS_END;
+    if (st != PS_OK)
+        return st;
+    st = ref.backend->coord_open
+             ? ref.backend->coord_open(ref.location, s->ref.opts, s->ref.nopts, worker, out, err)
+             : PS_END;
+    ps_store_ref_free(&ref);
+    return st;
+}
+
+void ps_store_coord_close(ps_store_coord *c)
+{
+    if (c)
+        c->backend->coord_close(c);
+}
+
+ps_status ps_store_lease_take(ps_store_coord *c, const char *dataset, ps_store_take_result *out,
+                              ps_error *err)
+{
+    memset(out, 0, sizeof *out);
+    return c->backend->lease_take(c, dataset, out, err);
+}
+
+ps_status ps_store_lease_beat(ps_store_coord *c, ps_error *err)
+{
+    return c->backend->lease_beat(c, err);
+}
+
+void ps_store_lease_release(ps_store_coord *c, const char *dataset)
+{
+    c->backend->lease_release(c, dataset);
+}
+
+int64_t ps_store_lease_timeout_ms(const ps_store_coord *c)
+{
+    return c->backend->lease_timeout_ms(c);
+}
+
+ps_status ps_store_lease_holder(ps_store *s, const char *dataset, ps_store_lease *out,
+                                ps_error *err)
+{
+    memset(out, 0, sizeof *out);
+    return s->backend->lease_holder ? s->backend->lease_holder(s, dataset, out, err) : PS_END;
+}
+
 ps_status ps_store_pending_vanish(const char *plugin, void *writer, uint64_t *stored,
                                   uint64_t *vanishing, ps_error *err)
 {

@@ -624,6 +624,44 @@ static void test_wait_while_stopping(void **state)
     ps_scheduler_free(&s);
 }
 
+/* Another worker holds the lease (defer: not before the given time, then asked again) or
+ * already ran the dataset (anchor: its run's start moves the next slot; never back). */
+static void test_defer_and_foreign_anchor(void **state)
+{
+    (void)state;
+    ps_sched_policy p = policy(30000, HOUR, 0, 30000, 4);
+    ps_scheduler s;
+    ps_scheduler_init(&s, &p);
+    ps_schedule every = sched("kind=every;every=10s", "x");
+    int64_t t0 = T("2024-03-04T10:00:00Z");
+    int64_t anchor = t0 - 60000;
+    ps_sched_def defs[] = {{"x", NULL, &every, &anchor}};
+    assert_int_equal(ps_scheduler_set(&s, defs, 1), 0);
+    ps_sched_entry *e = ps_scheduler_find(&s, "x");
+    ps_sched_time now = {t0, 5000};
+    assert_ptr_equal(ps_scheduler_pick(&s, now), e); /* overdue */
+    ps_scheduler_defer(e, t0 + 1500);
+    assert_int_equal(ps_sched_next_start(e, t0), t0 + 1500);
+    assert_null(ps_scheduler_pick(&s, now));
+    assert_int_equal(ps_scheduler_wait_ms(&s, now, 0), 1500);
+    /* the other worker ran it at t0 - 200: next slot 10 s after that */
+    ps_scheduler_anchor(e, t0 - 200);
+    assert_int_equal(ps_sched_next_start(e, t0), t0 + 9800);
+    ps_scheduler_anchor(e, t0 - 50000); /* an older run changes nothing */
+    assert_int_equal(ps_sched_next_start(e, t0), t0 + 9800);
+    /* a failure here, then the other worker's success: the retry is forgotten */
+    ps_sched_time later = {t0 + 9800, 14800};
+    assert_ptr_equal(ps_scheduler_pick(&s, later), e);
+    ps_scheduler_started(&s, e, 42, later);
+    assert_int_equal(e->not_before, 0);
+    ps_scheduler_finished(&s, e, 0, later);
+    assert_int_equal(e->failures, 1);
+    ps_scheduler_anchor(e, t0 + 9900);
+    assert_int_equal(e->failures, 0);
+    assert_int_equal(ps_sched_next_start(e, t0 + 10000), t0 + 19900);
+    ps_scheduler_free(&s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -638,6 +676,7 @@ int main(void)
         cmocka_unit_test(test_overdue_at_start_runs_once),
         cmocka_unit_test(test_reload_keeps_state),
         cmocka_unit_test(test_wait_while_stopping),
+        cmocka_unit_test(test_defer_and_foreign_anchor),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

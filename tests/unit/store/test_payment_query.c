@@ -2,7 +2,7 @@
  * config (ps_store_locate), read the way `export` reads it (ps_store_payments on one
  * dataset) and the way serve reads it (ps_serve_store_payments over a key's datasets) gives
  * the same payments in the same order for the same filters. On SQLite, or on PostgreSQL when
- * PS_TEST_PG_CONNINFO names a database (ctest unit.test_payment_query.postgres runs it so
+ * PS_TEST_PG_CONNINFO names a database (ctest integration.test_payment_query.postgres runs it so
  * against a throwaway cluster: tests/integration/pg_run.py); that database is emptied. */
 #include <setjmp.h>
 #include <stdarg.h>

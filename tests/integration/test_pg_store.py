@@ -272,6 +272,31 @@ class PgStoreTest(pslib.Case):
         self.assertEqual(self.pg.rows("SELECT count(DISTINCT dataset), count(*) FROM payments"),
                          [["6", "180"]])
 
+    def test_status_shows_the_lease_holder(self):
+        """The leases table as the daemons write it (docs/scaling.md): held, expired, released."""
+        self.write("ds1.csv", csv_rows(3))
+        cfg = self.make_config(self.pg_store())
+        self.assertEqual(self.run_ps("run", cfg).rc, 0)
+        r = self.run_ps("status", cfg)
+        self.assertNotIn("lease:", r.out, r)
+        self.pg.psql("INSERT INTO leases VALUES ('ds1', 'host-b:4121',"
+                     " '2026-01-02T03:04:05.678Z', clock_timestamp() - interval '2 s', 60000)")
+        r = self.run_ps("status", cfg)
+        self.assertEqual(r.rc, 0, r)
+        self.assertIn("  lease:     held by worker 'host-b:4121' since 2026-01-02T03:04:05.678Z"
+                      " (heartbeat 2s ago)\n", r.out, r)
+        lease = json.loads(self.run_ps("status", cfg, "--json").out)["datasets"][0]["lease"]
+        self.assertEqual((lease["worker"], lease["since"], lease["timeout_ms"], lease["expired"]),
+                         ("host-b:4121", "2026-01-02T03:04:05.678Z", 60000, False), lease)
+        self.assertGreaterEqual(lease["heartbeat_age_ms"], 2000)
+        self.pg.psql("UPDATE leases SET heartbeat = clock_timestamp() - interval '75 s'")
+        r = self.run_ps("status", cfg)
+        self.assertIn("  lease:     worker 'host-b:4121' since 2026-01-02T03:04:05.678Z, expired: "
+                      "no heartbeat for 1m15s (lease timeout 1m); another worker takes it over\n",
+                      r.out, r)
+        self.pg.psql("UPDATE leases SET heartbeat = '-infinity'")  # released
+        self.assertNotIn("lease:", self.run_ps("status", cfg).out)
+
     def test_newer_schema_is_refused(self):
         self.write("ds1.csv", csv_rows(3))
         cfg = self.make_config(self.pg_store())

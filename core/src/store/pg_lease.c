@@ -63,7 +63,9 @@ ps_status ps_store_pg_coord_open(const char *location, const ps_kv *opts, size_t
         ps_store_pg_coord_close(&c->base);
         return ps_error_setf(err, PS_ERR_NOMEM, "out of memory");
     }
-    c->base.backend = &ps_store_postgres;
+    /* c->base.backend: set by the caller (store_api.c), which knows the table: the table
+     * lists these functions, so naming it here would make the two files depend on each
+     * other */
     snprintf(c->worker, sizeof c->worker, "%s", worker ? worker : "");
     c->lease_ms = 60000;
     for (size_t i = 0; i < nopts; i++) {

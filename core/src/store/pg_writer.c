@@ -11,6 +11,7 @@
 
 #include <libpq-fe.h>
 
+#include "model/decimal.h"
 #include "paysync/plugin.h"
 #include "store/pg_schema.h"
 #include "store/pg_store.h"
@@ -38,15 +39,21 @@ typedef struct pg_sink {
     char *columns_json, *missing_json;
     char *buf; /* one batch in COPY text format */
     size_t len, cap;
+    /* The merge of the last batch, sent and not yet read (pipelining: the server merges a
+     * batch while the core validates the next one). Its source rows name it in errors. */
+    int pending;
+    size_t pending_count;
+    char pending_what[96];
+    int prepared[2];  /* merge statements prepared on this connection (without, with prev) */
     char worker[200]; /* "host pid N" or PAYSYNC_WORKER_ID */
 } pg_sink;
 
 /* Columns of the temporary load table, in COPY order: the fields, then these. */
-static const char *const load_extra[] = {"timestamp_ms",  "amount_units",  "amount_scale",
-                                         "charges_units", "charges_scale", "id_derived",
-                                         "source_row",    "content_hash"};
-static const char *const load_extra_type[] = {"bigint",  "bigint",  "integer", "bigint",
-                                              "integer", "integer", "bigint",  "bigint"};
+static const char *const load_extra[] = {
+    "timestamp_ms",  "amount_units", "amount_scale", "amount",     "charges_units",
+    "charges_scale", "charges",      "id_derived",   "source_row", "content_hash"};
+static const char *const load_extra_type[] = {"bigint",  "bigint",  "integer", "numeric", "bigint",
+                                              "integer", "numeric", "integer", "bigint",  "bigint"};
 #define NEXTRA (sizeof load_extra / sizeof load_extra[0])
 
 static ps_status fail(pg_sink *s, PGresult *r, const char *what, ps_error *err)
@@ -97,6 +104,8 @@ static void free_dataset_state(pg_sink *s)
     s->prev_run = NULL;
 }
 
+static void discard(pg_sink *s);
+
 static void unlock_dataset(pg_sink *s)
 {
     if (!s->locked)
@@ -115,6 +124,7 @@ static void pg_destroy(void *inst)
     if (!s)
         return;
     if (s->db) {
+        discard(s);
         if (s->in_txn)
             ps_pg_exec(s->db, "ROLLBACK", NULL, 0);
         unlock_dataset(s);
@@ -330,14 +340,22 @@ static int put_record(pg_sink *s, const ps_record *r)
         rc = r->field[f].ptr ? put(s, r->field[f].ptr, r->field[f].len, 1) : put(s, "\\N", 2, 0);
         rc = rc ? rc : put(s, "\t", 1, 0);
     }
+    char dec[PS_DECIMAL_TEXT_MAX + 1];
+    size_t dn;
     rc = rc ? rc : put_int(s, r->timestamp_ms, '\t');
     rc = rc ? rc : put_int(s, r->amount.units, '\t');
     rc = rc ? rc : put_int(s, r->amount.scale, '\t');
+    dn = ps_decimal_format(r->amount, dec); /* the exact value: numeric, never float */
+    dec[dn++] = '\t';
+    rc = rc ? rc : put(s, dec, dn, 0);
     if (r->has_charges) {
         rc = rc ? rc : put_int(s, r->charges.units, '\t');
         rc = rc ? rc : put_int(s, r->charges.scale, '\t');
+        dn = ps_decimal_format(r->charges, dec);
+        dec[dn++] = '\t';
+        rc = rc ? rc : put(s, dec, dn, 0);
     } else {
-        rc = rc ? rc : put(s, "\\N\t\\N\t", 6, 0);
+        rc = rc ? rc : put(s, "\\N\t\\N\t\\N\t", 9, 0);
     }
     rc = rc ? rc : put_int(s, r->id_derived ? 1 : 0, '\t');
     rc = rc ? rc : put_int(s, (long long)r->source_row, '\t');
@@ -416,14 +434,11 @@ static char *merge_sql(int with_prev)
         n += (size_t)snprintf(sql + n, cap - n, "WITH ");
     n += (size_t)snprintf(
         sql + n, cap - n,
-        " up AS (INSERT INTO payments (dataset, %samount, charges, target_level, target_id,"
+        " up AS (INSERT INTO payments (dataset, %starget_level, target_id,"
         " first_seen_run, last_seen_run, vanished_run)"
         " SELECT $1, %s"
-        " round(l.amount_units::numeric / 10::numeric ^ l.amount_scale, l.amount_scale),"
-        " round(l.charges_units::numeric / 10::numeric ^ l.charges_scale, l.charges_scale),"
         " $3, $4, $2, $2, NULL FROM ps_load l"
-        " ON CONFLICT (dataset, id) DO UPDATE SET %samount = EXCLUDED.amount,"
-        " charges = EXCLUDED.charges, target_level = EXCLUDED.target_level,"
+        " ON CONFLICT (dataset, id) DO UPDATE SET %starget_level = EXCLUDED.target_level,"
         " target_id = EXCLUDED.target_id, last_seen_run = EXCLUDED.last_seen_run,"
         " vanished_run = NULL"
         " WHERE payments.content_hash <> EXCLUDED.content_hash"
@@ -434,6 +449,41 @@ static char *merge_sql(int with_prev)
     return sql;
 }
 
+/* Reads the result of the merge sent for the previous batch (if any) and adds its counts.
+ * The error names that batch's source rows. */
+static ps_status collect(pg_sink *s, ps_error *err)
+{
+    if (!s->pending)
+        return PS_OK;
+    s->pending = 0;
+    PGresult *r = PQgetResult(s->db), *more;
+    ps_status st = PS_OK;
+    if (!r || PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1)
+        st = fail(s, r, s->pending_what, err);
+    while ((more = PQgetResult(s->db)) != NULL)
+        PQclear(more);
+    if (st == PS_OK) {
+        uint64_t ins = ps_pg_u64(r, 0, 0), chg = ps_pg_u64(r, 0, 1), seen = ps_pg_u64(r, 0, 2);
+        s->inserted += ins;
+        s->changed += chg;
+        s->unchanged += s->pending_count - ins - chg;
+        s->seen_present += seen;
+    }
+    PQclear(r);
+    return st;
+}
+
+/* Drops the result of a merge still in flight (before a rollback). */
+static void discard(pg_sink *s)
+{
+    if (!s->pending)
+        return;
+    s->pending = 0;
+    PGresult *r;
+    while ((r = PQgetResult(s->db)) != NULL)
+        PQclear(r);
+}
+
 static ps_status pg_write_batch(void *inst, const ps_record_batch *batch, ps_error *err)
 {
     pg_sink *s = inst;
@@ -442,27 +492,37 @@ static ps_status pg_write_batch(void *inst, const ps_record_batch *batch, ps_err
                              s->shown);
     if (batch->count == 0)
         return PS_OK;
-    ps_status st = copy_batch(s, batch, err);
+    ps_status st = collect(s, err);
+    if (st == PS_OK)
+        st = copy_batch(s, batch, err);
     if (st != PS_OK)
         return st;
-    char *sql = merge_sql(s->has_rows);
-    if (!sql)
-        return ps_error_setf(err, PS_ERR_NOMEM, "out of memory");
+    int w = s->has_rows ? 1 : 0;
+    const char *name = w ? "ps_merge_prev" : "ps_merge_new";
+    if (!s->prepared[w]) {
+        char *sql = merge_sql(w);
+        if (!sql)
+            return ps_error_setf(err, PS_ERR_NOMEM, "out of memory");
+        PGresult *r = PQprepare(s->db, name, sql, 4, NULL);
+        free(sql);
+        st = r && PQresultStatus(r) == PGRES_COMMAND_OK
+                 ? PS_OK
+                 : fail(s, r, "preparing the merge of a batch", err);
+        PQclear(r);
+        if (st != PS_OK)
+            return st;
+        s->prepared[w] = 1;
+    }
     const char *p[4] = {s->dataset, s->run_id, ps_store_target_level_name(s->level), s->target_id};
-    char what[200];
-    snprintf(what, sizeof what, "writing the payments of source rows %llu..%llu",
+    snprintf(s->pending_what, sizeof s->pending_what,
+             "writing the payments of source rows %llu..%llu",
              (unsigned long long)batch->records[0].source_row,
              (unsigned long long)batch->records[batch->count - 1].source_row);
-    PGresult *r = q(s, sql, 4, p, 1, what, err);
-    free(sql);
-    if (!r)
-        return err->code;
-    uint64_t ins = ps_pg_u64(r, 0, 0), chg = ps_pg_u64(r, 0, 1), seen = ps_pg_u64(r, 0, 2);
-    PQclear(r);
-    s->inserted += ins;
-    s->changed += chg;
-    s->unchanged += batch->count - ins - chg;
-    s->seen_present += seen;
+    /* sent, not waited for: the server merges while the core validates the next batch */
+    if (!PQsendQueryPrepared(s->db, name, 4, p, NULL, NULL, 0))
+        return fail(s, NULL, s->pending_what, err);
+    s->pending = 1;
+    s->pending_count = batch->count;
     return PS_OK;
 }
 
@@ -563,8 +623,11 @@ static ps_status pg_commit(void *inst, const ps_commit_info *info, ps_change_cou
                           .unchanged = s->unchanged,
                           .vanished = 0};
     const char *run_id = info->run_id ? info->run_id : s->run_id;
-    ps_status st = PS_OK;
-    if (s->stored_before > s->seen_present && !s->keep_unseen) {
+    ps_status st = collect(s, err); /* the last batch */
+    c.inserted = s->inserted;
+    c.changed = s->changed;
+    c.unchanged = s->unchanged;
+    if (st == PS_OK && s->stored_before > s->seen_present && !s->keep_unseen) {
         /* present payments this run neither wrote (last_seen_run = run) nor found unchanged
          * (ps_seen); they were last seen by the previous successful run */
         const char *p[3] = {run_id, s->dataset, s->prev_run};
@@ -614,8 +677,10 @@ static ps_status pg_commit(void *inst, const ps_commit_info *info, ps_change_cou
     }
     if (st == PS_OK)
         ps_crash_point("store-after-commit");
-    if (st != PS_OK)
+    if (st != PS_OK) {
+        discard(s);
         ps_pg_exec(s->db, "ROLLBACK", NULL, 0);
+    }
     s->in_txn = 0;
     unlock_dataset(s);
     if (st != PS_OK)
@@ -632,6 +697,7 @@ static void pg_abort(void *inst, const char *reason)
     pg_sink *s = inst;
     if (!s->in_txn)
         return;
+    discard(s);
     char m[512] = "";
     int rc = ps_pg_exec(s->db, "ROLLBACK", m, sizeof m);
     s->in_txn = 0;
@@ -684,6 +750,8 @@ static void pg_record_failure(void *inst, const ps_commit_info *info, const char
      * failure on a new one */
     if (PQstatus(s->db) != CONNECTION_OK) {
         s->locked = 0; /* the server released it with the session */
+        s->pending = 0;
+        s->prepared[0] = s->prepared[1] = 0;
         PQreset(s->db);
         if (PQstatus(s->db) == CONNECTION_OK)
             PQsetClientEncoding(s->db, "UTF8");
@@ -748,6 +816,9 @@ ps_status ps_store_pg_pending_vanish(void *writer, uint64_t *stored, uint64_t *v
     if (!s->in_txn)
         return ps_error_setf(err, PS_ERR_INTERNAL,
                              "postgres store '%s': vanish count without an open dataset", s->shown);
+    ps_status st = collect(s, err); /* the last batch's counts */
+    if (st != PS_OK)
+        return st;
     *stored = s->stored_before;
     *vanishing = s->stored_before > s->seen_present ? s->stored_before - s->seen_present : 0;
     return PS_OK;

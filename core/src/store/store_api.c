@@ -75,6 +75,8 @@ ps_status ps_store_coord_open(const ps_config *cfg, const ps_sink_def *s, const 
     st = ref.backend->coord_open
              ? ref.backend->coord_open(ref.location, s->ref.opts, s->ref.nopts, worker, out, err)
              : PS_END;
+    if (st == PS_OK)
+        (*out)->backend = ref.backend;
     ps_store_ref_free(&ref);
     return st;
 }

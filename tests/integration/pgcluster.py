@@ -175,7 +175,8 @@ class Cluster:
 
     def reset(self):
         """Drops every paysync table (a fresh store for the next test)."""
-        self.psql("DROP SCHEMA public CASCADE; CREATE SCHEMA public")
+        self.psql("SET client_min_messages = warning; DROP SCHEMA public CASCADE;"
+                  " CREATE SCHEMA public")
 
 
 def _nobody():

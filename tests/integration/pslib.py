@@ -101,6 +101,46 @@ def store_query(sqlite_path, sql, params=()):
     return [tuple(r[0].values()) if isinstance(r[0], dict) else tuple(r) for r in rows]
 
 
+def run_paused(case, args, point, change, env=None):
+    """Runs `paysync ARGS` with the csvfile plugin's test hook PS_TEST_CSVFILE_PAUSE=POINT:FIFO
+    (a FIFO in case's folder): the run stops at POINT ("eof": the whole file read, the
+    dataset's sinks open; "settle": after the settle wait), change() runs, then the run goes
+    on. Returns its Result; fails case when the run never reaches the point."""
+    import select
+    import time
+    fifo = case.path("pause.fifo")
+    if os.path.exists(fifo):
+        os.unlink(fifo)
+    os.mkfifo(fifo)
+    e = dict(os.environ)
+    e.pop("PAYSYNC_PLUGIN_PATH", None)
+    e["PS_TEST_CSVFILE_PAUSE"] = "%s:%s" % (point, fifo)
+    e.update(env or {})
+    proc = subprocess.Popen([PAYSYNC] + [str(a) for a in args], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, env=e)
+    rfd = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)
+    got = b""
+    deadline = time.monotonic() + 120
+    try:
+        while not got.endswith(b"\n"):
+            if proc.poll() is not None:
+                out, err = proc.communicate()
+                case.fail("the run ended without pausing at %r (rc %d):\n%s%s"
+                          % (point, proc.returncode, out.decode(), err.decode()))
+            case.assertLess(time.monotonic(), deadline, "no pause within 120 s")
+            if select.select([rfd], [], [], 0.1)[0]:
+                got += os.read(rfd, 64)
+    finally:
+        os.close(rfd)
+    case.assertEqual(got, point.encode() + b"\n")
+    change()
+    os.close(os.open(fifo, os.O_WRONLY))  # let the plugin go on
+    out, err = proc.communicate(timeout=120)
+    return Result(type("P", (), {"returncode": proc.returncode,
+                                 "stdout": out.decode("utf-8", "replace"),
+                                 "stderr": err.decode("utf-8", "replace")}))
+
+
 def read_jsonl(path):
     with open(path, encoding="utf-8") as f:
         return [json.loads(line) for line in f if line.strip()]
@@ -151,6 +191,28 @@ def sample_config(work):
     with open(cfg, "w") as f:
         f.write(text)
     return cfg
+
+
+class PgCase(Case):
+    """A test case with a throwaway PostgreSQL cluster for the class (pgcluster.py; skipped
+    with a message when PostgreSQL is not installed), emptied before each test."""
+    pg_settings = None
+
+    @classmethod
+    def setUpClass(cls):
+        require_binary()
+        import pgcluster
+        pgcluster.require()
+        cls.pg = pgcluster.Cluster(cls.pg_settings)
+        cls.pg.start_new()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.pg.destroy()
+
+    def setUp(self):
+        super().setUp()
+        self.pg.reset()
 
 
 def main():

@@ -5,11 +5,9 @@ server, a server restarted during a run, a run killed before its commit, two run
 dataset at once and workers creating the schema together."""
 import json
 import os
-import select
 import signal
 import subprocess
 import sys
-import time
 
 sys.path.insert(0, os.path.dirname(__file__))
 import pgcluster  # noqa: E402
@@ -28,23 +26,7 @@ def csv_rows(n, amount="10.00", first=1):
     return "\n".join(lines) + "\n"
 
 
-class PgStoreTest(pslib.Case):
-    @classmethod
-    def setUpClass(cls):
-        pslib.require_binary()
-        pgcluster.require()
-        cls.pg = pgcluster.Cluster()
-        cls.pg.start_new()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.pg.destroy()
-
-    def setUp(self):
-        super().setUp()
-        self.pg.psql("SET client_min_messages = warning; DROP SCHEMA public CASCADE;"
-                     " CREATE SCHEMA public")
-
+class PgStoreTest(pslib.PgCase):
     def make_config(self, store, datasets=("ds1",), name="paysync.yaml", extra=""):
         body = "sinks:\n  store: %s\n  out: {plugin: jsonl, path: \"out/{dataset}.jsonl\"}\n" \
                "datasets:\n" % store
@@ -148,37 +130,11 @@ class PgStoreTest(pslib.Case):
         self.assertIn("conninfo", r.out, r)
 
     def run_paused(self, cfg, change, env=None):
-        """Runs cfg with the csvfile hook pausing at "eof" (docs: test_source_stability.py);
-        change() runs while the run waits there, its dataset's transaction open."""
-        fifo = self.path("pause.fifo")
-        if os.path.exists(fifo):
-            os.unlink(fifo)
-        os.mkfifo(fifo)
-        e = dict(os.environ, PS_TEST_CSVFILE_PAUSE="eof:" + fifo, PS_TEST_PGPW=PASSWORD)
-        e.pop("PAYSYNC_PLUGIN_PATH", None)
+        """A run paused at "eof" (pslib.run_paused): change() runs while its dataset's
+        transaction is open."""
+        e = {"PS_TEST_PGPW": PASSWORD}
         e.update(env or {})
-        proc = subprocess.Popen([pslib.PAYSYNC, "run", cfg], stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE, env=e)
-        rfd = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)
-        got = b""
-        deadline = time.monotonic() + 120
-        try:
-            while not got.endswith(b"\n"):
-                if proc.poll() is not None:
-                    out, err = proc.communicate()
-                    self.fail("the run ended without pausing (rc %d):\n%s%s"
-                              % (proc.returncode, out.decode(), err.decode()))
-                self.assertLess(time.monotonic(), deadline, "no pause within 120 s")
-                if select.select([rfd], [], [], 0.1)[0]:
-                    got += os.read(rfd, 64)
-        finally:
-            os.close(rfd)
-        change()
-        os.close(os.open(fifo, os.O_WRONLY))
-        out, err = proc.communicate(timeout=120)
-        return pslib.Result(type("P", (), {"returncode": proc.returncode,
-                                           "stdout": out.decode("utf-8", "replace"),
-                                           "stderr": err.decode("utf-8", "replace")}))
+        return pslib.run_paused(self, ["run", cfg], "eof", change, e)
 
     def test_server_restarted_during_a_run(self):
         self.write("ds1.csv", csv_rows(100))

@@ -16,7 +16,6 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-import pgcluster  # noqa: E402
 import pslib  # noqa: E402
 
 EVERY_MS = 10000
@@ -60,22 +59,11 @@ class Daemon:
         return rc
 
 
-class PgWorkersTest(pslib.Case):
-    @classmethod
-    def setUpClass(cls):
-        pslib.require_binary()
-        pgcluster.require()
-        cls.pg = pgcluster.Cluster({"max_connections": "200"})
-        cls.pg.start_new()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.pg.destroy()
+class PgWorkersTest(pslib.PgCase):
+    pg_settings = {"max_connections": "200"}
 
     def setUp(self):
         super().setUp()
-        self.pg.psql("SET client_min_messages = warning; DROP SCHEMA public CASCADE;"
-                     " CREATE SCHEMA public")
         self.daemons = []
 
     def tearDown(self):

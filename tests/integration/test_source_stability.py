@@ -7,11 +7,8 @@ the csvfile plugin stop at POINT ("eof": the whole file read, before the final c
 changes the file, then opens the FIFO for writing and closes it to let the run go on."""
 import json
 import os
-import select
 import sqlite3
-import subprocess
 import sys
-import time
 
 sys.path.insert(0, os.path.dirname(__file__))
 import pslib  # noqa: E402
@@ -100,38 +97,8 @@ datasets:
     def run_paused(self, point, change, env=None, report=None):
         """Runs with the hook at point; change() runs while the plugin waits there. Returns
         the result; fails when the run never reaches the point (today's code had no hook)."""
-        fifo = self.path("pause.fifo")
-        if os.path.exists(fifo):
-            os.unlink(fifo)
-        os.mkfifo(fifo)
-        e = dict(os.environ)
-        e.pop("PAYSYNC_PLUGIN_PATH", None)
-        e["PS_TEST_CSVFILE_PAUSE"] = "%s:%s" % (point, fifo)
-        e.update(env or {})
-        args = [pslib.PAYSYNC, "run", self.cfg] + (["--report", report] if report else [])
-        proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=e)
-        rfd = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)
-        got = b""
-        deadline = time.monotonic() + 120
-        try:
-            while not got.endswith(b"\n"):
-                if proc.poll() is not None:
-                    out, err = proc.communicate()
-                    self.fail("the run ended without pausing at %r (rc %d):\n%s%s"
-                              % (point, proc.returncode, out.decode(), err.decode()))
-                self.assertLess(time.monotonic(), deadline, "no pause within 120 s")
-                r, _, _ = select.select([rfd], [], [], 0.1)
-                if r:
-                    got += os.read(rfd, 64)
-        finally:
-            os.close(rfd)
-        self.assertEqual(got, point.encode() + b"\n")
-        change()
-        os.close(os.open(fifo, os.O_WRONLY))  # let the plugin go on
-        out, err = proc.communicate(timeout=120)
-        return pslib.Result(type("P", (), {"returncode": proc.returncode,
-                                           "stdout": out.decode("utf-8", "replace"),
-                                           "stderr": err.decode("utf-8", "replace")}))
+        args = ["run", self.cfg] + (["--report", report] if report else [])
+        return pslib.run_paused(self, args, point, change, env)
 
     def assert_refused(self, res, before, how):
         self.assertEqual(res.rc, 1, res)

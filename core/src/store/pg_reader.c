@@ -11,6 +11,7 @@
 
 #include "store/pg_schema.h"
 #include "store/sqlite_columns.h" /* ps_sqlite_names_parse */
+#include "store/store_stats.h"
 #include "store/store_schema.h"
 
 #define PG_FETCH 1000
@@ -431,44 +432,6 @@ static ps_status pg_next_run(ps_store_iter *pit, ps_store_run *out, ps_error *er
     return PS_OK;
 }
 
-static void stats_free(ps_store_stats *s, size_t n)
-{
-    for (size_t i = 0; s && i < n; i++) {
-        free(s[i].dataset);
-        for (size_t k = 0; k < s[i].ncodes; k++)
-            free(s[i].codes[k].code);
-        free(s[i].codes);
-        for (size_t k = 0; k < s[i].nwcodes; k++)
-            free(s[i].wcodes[k].code);
-        free(s[i].wcodes);
-    }
-    free(s);
-}
-
-static ps_store_stats *entry(ps_store_stats **v, size_t *n, size_t *cap, const char *name, int add)
-{
-    for (size_t i = 0; i < *n; i++)
-        if (strcmp((*v)[i].dataset, name) == 0)
-            return &(*v)[i];
-    if (!add)
-        return NULL;
-    if (*n == *cap) {
-        size_t nc = *cap ? *cap * 2 : 8;
-        ps_store_stats *nv = realloc(*v, nc * sizeof *nv);
-        if (!nv)
-            return NULL;
-        *v = nv;
-        *cap = nc;
-    }
-    ps_store_stats *e = &(*v)[*n];
-    memset(e, 0, sizeof *e);
-    if (!(e->dataset = strdup(name)))
-        return NULL;
-    e->last_success_duration_ms = -1;
-    (*n)++;
-    return e;
-}
-
 static const char q_counts[] =
     "SELECT dataset, outcome, count(*), sum(read), sum(accepted), sum(rejected), sum(blank),"
     " sum(duplicates), sum(warnings), sum(inserted), sum(changed), sum(unchanged),"
@@ -489,72 +452,37 @@ static const char q_wcodes[] = "SELECT dataset, code, sum(count) FROM run_warnin
 static const char q_guard[] = "SELECT dataset, count(*) FROM runs WHERE outcome = 'failed'"
                               " AND error LIKE 'vanish!_guard:%' ESCAPE '!' GROUP BY dataset";
 
+/* The rows of the six queries go to store_stats.c, shared with the other backends. */
 static ps_status pg_stats(ps_store *ps, ps_store_stats **out, size_t *nout, ps_error *err)
 {
     pg_store *store = PG(ps);
-    ps_store_stats *v = NULL;
-    size_t n = 0, cap = 0;
-    const char *const qs[6] = {q_counts, q_success, q_last, q_codes, q_guard, q_wcodes};
+    ps_stats_build b = {0};
+    const char *const qs[PS_STATS_NQUERIES] = {q_counts, q_success, q_last,
+                                               q_codes,  q_guard,   q_wcodes};
     ps_status st = PS_OK;
-    for (int qi = 0; qi < 6 && st == PS_OK; qi++) {
-        PGresult *r = PQexec(store->db, qs[qi]);
+    for (int q = 0; q < PS_STATS_NQUERIES && st == PS_OK; q++) {
+        PGresult *r = PQexec(store->db, qs[q]);
         if (!r || PQresultStatus(r) != PGRES_TUPLES_OK) {
             st = db_error(store, r, "reading the run statistics", err);
             PQclear(r);
             break;
         }
+        int ncol = PQnfields(r) > 16 ? 16 : PQnfields(r);
         for (int row = 0; row < PQntuples(r) && st == PS_OK; row++) {
-            const char *name = PQgetisnull(r, row, 0) ? NULL : PQgetvalue(r, row, 0);
-            ps_store_stats *e = name ? entry(&v, &n, &cap, name, qi == 0) : NULL;
-            if (!e) {
-                if (qi == 0 && name)
-                    st = ps_error_setf(err, PS_ERR_NOMEM, "out of memory");
-                continue;
-            }
-            if (qi == 0) {
-                const char *outcome = PQgetvalue(r, row, 1);
-                uint64_t runs = ps_pg_u64(r, row, 2);
-                if (strcmp(outcome, "ok") == 0)
-                    e->runs_ok += runs;
-                else
-                    e->runs_failed += runs;
-                for (int k = 0; k < PS_STORE_NOUTCOMES; k++)
-                    e->rows[k] += ps_pg_u64(r, row, 3 + k);
-            } else if (qi == 4) {
-                e->guard_trips = ps_pg_u64(r, row, 1);
-            } else if (qi == 3 || qi == 5) {
-                struct ps_store_code_count **tab = qi == 3 ? &e->codes : &e->wcodes;
-                size_t *ntab = qi == 3 ? &e->ncodes : &e->nwcodes;
-                struct ps_store_code_count *nc = realloc(*tab, (*ntab + 1) * sizeof *nc);
-                if (!nc) {
-                    st = ps_error_setf(err, PS_ERR_NOMEM, "out of memory");
-                    break;
-                }
-                *tab = nc;
-                if (!(nc[*ntab].code = strdup(PQgetvalue(r, row, 1)))) {
-                    st = ps_error_setf(err, PS_ERR_NOMEM, "out of memory");
-                    break;
-                }
-                nc[(*ntab)++].count = ps_pg_u64(r, row, 2);
-            } else if (qi == 1) {
-                e->has_success = 1;
-                e->last_success_ms = PQgetisnull(r, row, 1) ? -1 : ps_pg_i64(r, row, 1);
-                if (!PQgetisnull(r, row, 2) && !PQgetisnull(r, row, 3))
-                    e->last_success_duration_ms = ps_pg_i64(r, row, 3) - ps_pg_i64(r, row, 2);
-            } else {
-                e->has_run = 1;
-                e->last_run_ok = strcmp(PQgetvalue(r, row, 2), "ok") == 0;
-                e->last_run_ms = PQgetisnull(r, row, 1) ? -1 : ps_pg_i64(r, row, 1);
-            }
+            const char *col[16];
+            for (int i = 0; i < ncol; i++)
+                col[i] = PQgetisnull(r, row, i) ? NULL : PQgetvalue(r, row, i);
+            if (ps_stats_add_row(&b, q, col, ncol) != 0)
+                st = ps_error_setf(err, PS_ERR_NOMEM, "out of memory");
         }
         PQclear(r);
     }
     if (st != PS_OK) {
-        stats_free(v, n);
+        ps_stats_free(b.v, b.n);
         return st;
     }
-    *out = v;
-    *nout = n;
+    *out = b.v;
+    *nout = b.n;
     return PS_OK;
 }
 

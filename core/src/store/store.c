@@ -16,6 +16,7 @@
 #include "store/run_marker.h"
 #include "store/sqlite_columns.h"
 #include "store/store_schema.h"
+#include "store/store_stats.h"
 #include "store/store_version.h"
 #include "store/totals_agg.h"
 #include "util/pathtext.h"
@@ -529,48 +530,6 @@ static ps_status sq_next_run(ps_store_iter *pit, ps_store_run *out, ps_error *er
     return PS_OK;
 }
 
-/* Finds or appends the entry of dataset name (list kept sorted by the ORDER BY of the first
- * query; later queries only look up). NULL when absent and add == 0, or out of memory. */
-/* Frees what sq_stats built before failing (the backend cleans up after itself rather than
- * calling back into store_api.c, which lists the backends: no dependency cycle). */
-static void stats_free(ps_store_stats *s, size_t n)
-{
-    for (size_t i = 0; s && i < n; i++) {
-        free(s[i].dataset);
-        for (size_t k = 0; k < s[i].ncodes; k++)
-            free(s[i].codes[k].code);
-        free(s[i].codes);
-        for (size_t k = 0; k < s[i].nwcodes; k++)
-            free(s[i].wcodes[k].code);
-        free(s[i].wcodes);
-    }
-    free(s);
-}
-
-static ps_store_stats *entry(ps_store_stats **v, size_t *n, size_t *cap, const char *name, int add)
-{
-    for (size_t i = 0; i < *n; i++)
-        if (strcmp((*v)[i].dataset, name) == 0)
-            return &(*v)[i];
-    if (!add)
-        return NULL;
-    if (*n == *cap) {
-        size_t nc = *cap ? *cap * 2 : 8;
-        ps_store_stats *nv = realloc(*v, nc * sizeof *nv);
-        if (!nv)
-            return NULL;
-        *v = nv;
-        *cap = nc;
-    }
-    ps_store_stats *e = &(*v)[*n];
-    memset(e, 0, sizeof *e);
-    if (!(e->dataset = strdup(name)))
-        return NULL;
-    e->last_success_duration_ms = -1;
-    (*n)++;
-    return e;
-}
-
 static const char q_counts[] =
     "SELECT dataset, outcome, COUNT(*), SUM(read), SUM(accepted), SUM(rejected), SUM(blank),"
     " SUM(duplicates), SUM(warnings), SUM(inserted), SUM(changed), SUM(unchanged),"
@@ -595,15 +554,16 @@ static const char q_guard[] =
     " WHERE outcome = 'failed' AND error LIKE 'vanish!_guard:%' ESCAPE '!'"
     " GROUP BY dataset";
 
+/* The rows of the six queries go to store_stats.c, shared with the other backends. */
 static ps_status sq_stats(ps_store *ps, ps_store_stats **out, size_t *nout, ps_error *err)
 {
     sq_store *store = SQ(ps);
     sqlite3 *db = store->db;
-    ps_store_stats *v = NULL;
-    size_t n = 0, cap = 0;
-    const char *const qs[6] = {q_counts, q_success, q_last, q_codes, q_guard, q_wcodes};
+    ps_stats_build b = {0};
+    const char *const qs[PS_STATS_NQUERIES] = {q_counts, q_success, q_last,
+                                               q_codes,  q_guard,   q_wcodes};
     ps_status st = PS_OK;
-    for (int q = 0; q < 6 && st == PS_OK; q++) {
+    for (int q = 0; q < PS_STATS_NQUERIES && st == PS_OK; q++) {
         sqlite3_stmt *s = NULL;
         int rc = sqlite3_prepare_v2(db, qs[q], -1, &s, NULL);
         if (rc != SQLITE_OK) {
@@ -611,59 +571,14 @@ static ps_status sq_stats(ps_store *ps, ps_store_stats **out, size_t *nout, ps_e
             break;
         }
         while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-            const char *name = (const char *)sqlite3_column_text(s, 0);
-            ps_store_stats *e = name ? entry(&v, &n, &cap, name, q == 0) : NULL;
-            if (!e) {
-                if (q == 0 && name) {
-                    st = ps_error_setf(err, PS_ERR_NOMEM, "out of memory");
-                    break;
-                }
-                continue;
-            }
-            if (q == 0) {
-                const char *outcome = (const char *)sqlite3_column_text(s, 1);
-                uint64_t runs = (uint64_t)sqlite3_column_int64(s, 2);
-                if (outcome && strcmp(outcome, "ok") == 0)
-                    e->runs_ok += runs;
-                else
-                    e->runs_failed += runs;
-                for (int k = 0; k < PS_STORE_NOUTCOMES; k++)
-                    e->rows[k] += (uint64_t)sqlite3_column_int64(s, 3 + k);
-            } else if (q == 4) {
-                e->guard_trips = (uint64_t)sqlite3_column_int64(s, 1);
-            } else if (q == 3 || q == 5) {
-                struct ps_store_code_count **tab = q == 3 ? &e->codes : &e->wcodes;
-                size_t *ntab = q == 3 ? &e->ncodes : &e->nwcodes;
-                const char *code = (const char *)sqlite3_column_text(s, 1);
-                struct ps_store_code_count *nc =
-                    code ? realloc(*tab, (*ntab + 1) * sizeof *nc) : NULL;
-                if (!nc) {
-                    if (code) {
-                        st = ps_error_setf(err, PS_ERR_NOMEM, "out of memory");
-                        break;
-                    }
-                    continue;
-                }
-                *tab = nc;
-                if (!(nc[*ntab].code = strdup(code))) {
-                    st = ps_error_setf(err, PS_ERR_NOMEM, "out of memory");
-                    break;
-                }
-                nc[(*ntab)++].count = (uint64_t)sqlite3_column_int64(s, 2);
-            } else if (q == 1) {
-                e->has_success = 1;
-                e->last_success_ms =
-                    sqlite3_column_type(s, 1) == SQLITE_NULL ? -1 : sqlite3_column_int64(s, 1);
-                if (sqlite3_column_type(s, 2) != SQLITE_NULL &&
-                    sqlite3_column_type(s, 3) != SQLITE_NULL)
-                    e->last_success_duration_ms =
-                        sqlite3_column_int64(s, 3) - sqlite3_column_int64(s, 2);
-            } else {
-                const char *outcome = (const char *)sqlite3_column_text(s, 2);
-                e->has_run = 1;
-                e->last_run_ok = outcome && strcmp(outcome, "ok") == 0;
-                e->last_run_ms =
-                    sqlite3_column_type(s, 1) == SQLITE_NULL ? -1 : sqlite3_column_int64(s, 1);
+            const char *col[16];
+            int ncol = sqlite3_column_count(s);
+            ncol = ncol > 16 ? 16 : ncol;
+            for (int i = 0; i < ncol; i++)
+                col[i] = (const char *)sqlite3_column_text(s, i);
+            if (ps_stats_add_row(&b, q, col, ncol) != 0) {
+                st = ps_error_setf(err, PS_ERR_NOMEM, "out of memory");
+                break;
             }
         }
         if (st == PS_OK && rc != SQLITE_DONE)
@@ -671,11 +586,11 @@ static ps_status sq_stats(ps_store *ps, ps_store_stats **out, size_t *nout, ps_e
         sqlite3_finalize(s);
     }
     if (st != PS_OK) {
-        stats_free(v, n);
+        ps_stats_free(b.v, b.n);
         return st;
     }
-    *out = v;
-    *nout = n;
+    *out = b.v;
+    *nout = b.n;
     return PS_OK;
 }
 

@@ -20,7 +20,8 @@
 #include "paysync/model.h"
 #include "paysync/plugin.h"
 #include "paysync/status.h"
-#include "store/store_kind.h" /* ps_store_kinds, ps_store_kind_known */
+#include "store/store_kind.h"  /* ps_store_kinds, ps_store_kind_known */
+#include "store/store_stats.h" /* ps_store_stats */
 
 typedef struct ps_store ps_store;
 typedef struct ps_store_iter ps_store_iter;
@@ -97,34 +98,7 @@ typedef struct ps_store_total {
     ps_decimal amount; /* exact sum of PAYMENT_AMOUNT, at the largest scale among them */
 } ps_store_total;
 
-/* Run statistics of one dataset (sums over every recorded run), for serve's health and
- * metrics endpoints. */
-/* Row outcomes summed per dataset (PS_STORE_ROW_OUTCOMES). */
-#define PS_STORE_NOUTCOMES 11
-
-typedef struct ps_store_stats {
-    char *dataset;
-    uint64_t runs_ok, runs_failed;
-    /* read, accepted, rejected, blank, duplicates, warnings, inserted, changed, unchanged,
-     * vanished, filtered (see PS_STORE_ROW_OUTCOMES). */
-    uint64_t rows[PS_STORE_NOUTCOMES];
-    int has_success;
-    int64_t last_success_ms;          /* finished (or started) of the last ok run */
-    int64_t last_success_duration_ms; /* -1 when unknown */
-    int has_run;
-    int last_run_ok;
-    int64_t last_run_ms;
-    uint64_t guard_trips; /* failed runs stopped by the vanish guard (error "vanish_guard:") */
-    /* Rejected rows by problem code over every successful run, sorted by code. */
-    struct ps_store_code_count {
-        char *code;
-        uint64_t count;
-    } * codes;
-    size_t ncodes;
-    /* Rows with warnings by problem code over every successful run, sorted by code. */
-    struct ps_store_code_count *wcodes;
-    size_t nwcodes;
-} ps_store_stats;
+/* ps_store_stats, the run statistics of one dataset: store_stats.h. */
 
 /* Names of ps_store_stats.rows in order. */
 extern const char *const PS_STORE_ROW_OUTCOMES[PS_STORE_NOUTCOMES];

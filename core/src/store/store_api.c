@@ -8,6 +8,7 @@
 #include "store/pg_store.h"
 #include "store/sqlite_store.h"
 #include "store/store_schema.h"
+#include "store/store_stats.h"
 #include "store/totals_agg.h"
 
 const char *const PS_STORE_ROW_OUTCOMES[PS_STORE_NOUTCOMES] = {
@@ -363,10 +364,5 @@ ps_status ps_store_stats_read(ps_store *s, ps_store_stats **out, size_t *n, ps_e
 
 void ps_store_stats_free(ps_store_stats *s, size_t n)
 {
-    for (size_t i = 0; s && i < n; i++) {
-        free(s[i].dataset);
-        ps_store_codes_free(s[i].codes, s[i].ncodes);
-        ps_store_codes_free(s[i].wcodes, s[i].nwcodes);
-    }
-    free(s);
+    ps_stats_free(s, n);
 }

@@ -38,6 +38,7 @@ typedef struct rs {
     int relogins;
     uint64_t requests;           /* requests of this run (logins included) */
     int64_t since_ms;            /* -1: read from the beginning */
+    int64_t until_ms;            /* the run's start ({until}) */
     int64_t prev_max_ms, max_ms; /* cursor field: last run's and this run's maxima; -1 none */
     int64_t future_ms;           /* times after this do not move the cursor */
     uint64_t timed, future;      /* records with a cursor time; those too far ahead */

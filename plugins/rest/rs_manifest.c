@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "rs_time.h"
 #include "rs_tmpl.h"
 #include "rs_yaml.h"
 
@@ -74,6 +75,25 @@ static int bad(mctx *c, const rs_node *n, const char *fmt, ...)
 }
 
 /* Keys of obj must all be in the NULL-terminated list. */
+/* 1 when template t uses {since} or {since_date}. */
+static int uses_since(const char *t)
+{
+    return t && (strstr(t, "{since}") || strstr(t, "{since_date}"));
+}
+
+/* 1 when a template tree (keys and scalars) uses {since} or {since_date}. */
+static int tree_uses_since(const rs_node *n)
+{
+    if (!n)
+        return 0;
+    if (uses_since(n->key) || uses_since(n->text))
+        return 1;
+    for (const rs_node *k = n->child; k; k = k->next)
+        if (tree_uses_since(k))
+            return 1;
+    return 0;
+}
+
 static int only_keys(mctx *c, const rs_node *obj, const char *where, const char *const *ok)
 {
     for (const rs_node *k = obj->child; k; k = k->next) {
@@ -584,6 +604,7 @@ int rs_manifest_load(const char *path, int (*known)(const char *name),
         return -1;
     }
     m->pool = pool;
+    m->timestamp_lag_ms = -1;
     m->file = rs_pool_strndup(pool, path, strlen(path));
     mctx c = {.m = m, .known = known, .field_name = field_name, .msg = msg, .cap = cap};
     const rs_node *root = rs_yaml_load(pool, path, msg, cap);
@@ -644,18 +665,27 @@ int rs_manifest_load(const char *path, int (*known)(const char *name),
     if (rc == 0) {
         const rs_node *inc = rs_obj_get(root, "incremental");
         if (inc) {
-            static const char *const ik[] = {"field", NULL};
+            static const char *const ik[] = {"field", "timestamp_lag", NULL};
+            const char *lag = NULL;
             if (inc->type != RS_OBJ)
                 rc = bad(&c, inc, "incremental must be a mapping {field: /timestamp}");
             else
                 rc = only_keys(&c, inc, "incremental", ik) ||
-                     pointer_of(&c, inc, "field", "incremental", &m->cursor_field);
+                     pointer_of(&c, inc, "field", "incremental", &m->cursor_field) ||
+                     text_of(&c, inc, "timestamp_lag", "incremental", &lag);
+            if (rc == 0 && lag && rs_duration_parse(lag, &m->timestamp_lag_ms) != 0)
+                rc = bad(&c, rs_obj_get(inc, "timestamp_lag"),
+                         "incremental.timestamp_lag must be a duration such as 1d or 12h, got '%s'",
+                         lag);
             if (rc == 0 && !m->cursor_field)
                 rc = bad(&c, inc,
                          "incremental needs `field`: the record's time field that "
                          "advances the cursor");
         }
     }
+    if (rc == 0)
+        m->main_uses_since = uses_since(m->main.path) || tree_uses_since(m->main.query) ||
+                             tree_uses_since(m->main.body) || tree_uses_since(m->main.headers);
     if (rc == 0)
         rc = parse_lookups(&c, rs_obj_get(root, "lookups"));
     if (rc == 0)

@@ -92,6 +92,11 @@ typedef struct rs_manifest {
     rs_filter filters[RS_MAX_FILTERS];
     size_t nfilters;
     const char *cursor_field; /* incremental.field, or NULL */
+    /* incremental.timestamp_lag: how much later than the cursor field TIMESTAMP may be (ms),
+     * -1 when not given (then the window is reported only when TIMESTAMP is the cursor
+     * field itself) */
+    int64_t timestamp_lag_ms;
+    int main_uses_since; /* the main request's templates use {since} or {since_date} */
     rs_lookup_def lookups[RS_MAX_LOOKUPS];
     size_t nlookups;
     const rs_node *fields[PS_FIELD_COUNT]; /* field specs, NULL when not mapped */

@@ -346,8 +346,37 @@ static ps_status begin(rs *p, const char *cursor_json, ps_error *err)
         p->host->time_format(p->since_ms, p->since_var, sizeof p->since_var);
         snprintf(p->since_date, sizeof p->since_date, "%.10s", p->since_var);
     }
-    p->host->time_format(p->host->now_ms(), p->until_var, sizeof p->until_var);
+    p->until_ms = p->host->now_ms();
+    p->host->time_format(p->until_ms, p->until_var, sizeof p->until_var);
     return PS_OK;
+}
+
+/* Tells the core which TIMESTAMP range this run read (ABI 2.3), so that vanish detection
+ * considers only stored payments inside it. A run that asked for no lower bound read the
+ * whole source (nothing to report). The window is (since, until]: {since} may be exclusive
+ * at the API. When TIMESTAMP is not the cursor field, it starts incremental.timestamp_lag
+ * later; without a lag it is empty (nothing can vanish) and the log says so. */
+static void report_window(rs *p, ps_table_info *info)
+{
+    if (!PS_HAS_MEMBER(ps_table_info, window_to_ms, info->struct_size) || p->since_ms < 0 ||
+        !p->m->main_uses_since)
+        return;
+    const rs_node *ts = p->m->fields[PS_F_TIMESTAMP];
+    int same =
+        ts && ts->type == RS_STR && p->m->cursor_field && strcmp(ts->text, p->m->cursor_field) == 0;
+    info->windowed = 1;
+    info->window_from_ms = p->since_ms + 1;
+    info->window_to_ms = p->until_ms;
+    if (!same && p->m->timestamp_lag_ms >= 0) {
+        info->window_from_ms += p->m->timestamp_lag_ms;
+    } else if (!same) {
+        info->window_from_ms = INT64_MAX;
+        info->window_to_ms = INT64_MIN;
+        p->host->log(p->env, PS_LOG_INFO,
+                     "%s: TIMESTAMP is not the cursor field %s and the manifest gives no "
+                     "incremental.timestamp_lag: this run marks no payment vanished",
+                     p->m->connector, p->m->cursor_field ? p->m->cursor_field : "(none)");
+    }
 }
 
 typedef struct collect {
@@ -457,6 +486,7 @@ static ps_status rs_open(void *inst, const ps_open_args *args, ps_table_info *in
     info->header_line = 0;
     info->time_zone = NULL;
     info->source_desc = p->desc;
+    report_window(p, info);
     p->host->log(p->env, PS_LOG_INFO,
                  "%s: %" PRIu64 " records in %" PRIu64 " pages (%" PRIu64
                  " requests), window from %s",

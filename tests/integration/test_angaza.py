@@ -78,8 +78,10 @@ class FirstAndIncremental(Angaza):
         rep = self.report()
         # PA000009, 11..16 inside the window, and the new one
         self.assertEqual((rep["read"], rep["accepted"]), (8, 8), rep)
-        ch = rep["changes"]  # (vanished: see test_sparkmeter.py)
-        self.assertEqual((ch["new"], ch["changed"], ch["unchanged"]), (1, 1, 6), rep)
+        ch = rep["changes"]  # nothing outside the window read is marked vanished
+        self.assertEqual((ch["new"], ch["changed"], ch["unchanged"], ch["vanished"]),
+                         (1, 1, 6, 0), rep)
+        self.assertEqual(rep["vanish_guard"]["window"]["from"], "2024-03-05T13:30:00.001Z")
         recs = self.records()
         self.assertEqual(recs["PA000014"]["TRANSACTION_TYPE"], "REVERSAL")
         self.assertEqual(recs["PA000017"]["TIMESTAMP"], "2024-03-09T05:00:00.000Z")

@@ -286,6 +286,9 @@ datasets:
                  "options.page_size: '0' is not a valid number here")
         self.bad(m.replace("limit: \"{page_size}\"", "limit: \"{pagesize}\""),
                  "bad.yaml:14:12: request: unknown variable {pagesize}")
+        self.bad(m.replace("  field: /paid_at\n", "  field: /paid_at\n  timestamp_lag: soon\n"),
+                 "bad.yaml:24:18: incremental.timestamp_lag must be a duration such as 1d or "
+                 "12h, got 'soon'")
         self.bad(m + "fields: {}\n", "key 'fields' given twice")
         self.bad("connector: [", "bad.yaml:2:1: did not find expected node content")
         res = pslib.run("run", self.cfg("{plugin: rest, api_url: http://x}", name="c.yaml"))

@@ -219,6 +219,30 @@ class RunGsheet(GsheetCase):
         self.assertIn("valueRenderOption=UNFORMATTED_VALUE", values[0])
         self.assertIn("dateTimeRenderOption=SERIAL_NUMBER", values[0])
 
+    def test_full_read_keeps_full_vanish_detection(self):
+        """gsheet saves a cursor but reads the whole tab every run (no window, ABI 2.2): a
+        row removed from the sheet is marked vanished by the next run."""
+        self.start()
+        cfg = self.gsheet_config(self.api_source(), sinks="out, store",
+                                 extra_dataset="    max_vanished: 1")
+        res = self.run_paysync(cfg)
+        self.assertEqual(res.rc, 0, res)
+        self.emu.stop()
+        sheet = fixture_sheet()
+        rows = sheet["tabs"][1]["rows"]
+        del rows[[i for i, r in enumerate(rows) if r and r[0] == "P003"][0]]
+        self.sheet_file = self.write("sheet.json", json.dumps(sheet))
+        self.start()
+        cfg = self.gsheet_config(self.api_source(), sinks="out, store",
+                                 extra_dataset="    max_vanished: 1")
+        res = self.run_paysync(cfg)
+        self.assertEqual(res.rc, 0, res)
+        rep = self.report()
+        self.assertEqual((rep["changes"]["vanished"], rep["changes"]["unchanged"]), (1, 7), rep)
+        self.assertEqual((rep["vanish_guard"]["stored"], rep["vanish_guard"]["vanishing"]), (8, 1))
+        self.assertNotIn("window", rep["vanish_guard"])
+        self.assertNotIn("windowed source", res.err)
+
     def test_service_account(self):
         key, pub = self.make_service_account()
         self.start("--public-key", pub)

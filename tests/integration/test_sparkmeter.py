@@ -94,10 +94,13 @@ class FirstAndIncremental(Sparkmeter):
         # created from 2024-03-07T13:15:01Z: txn-00013 (error, filtered), 15..20 but 14, 16,
         # 18 and 20 (08:15Z on their day: 14 is before the window), plus the new one
         self.assertEqual((rep["read"], rep["accepted"], rep["filtered"]), (8, 7, 1), rep)
-        # (vanished counts the payments outside the window until windowed change tracking,
-        # issue 13 item 3, lands: not checked here)
+        # windowed change tracking: payments outside the window read are not marked vanished
         ch = rep["changes"]
-        self.assertEqual((ch["new"], ch["changed"], ch["unchanged"]), (1, 1, 5), rep)
+        self.assertEqual((ch["new"], ch["changed"], ch["unchanged"], ch["vanished"]),
+                         (1, 1, 5, 0), rep)
+        # TIMESTAMP is processed_timestamp, not the window's `created`: the window counted by
+        # the vanish guard starts incremental.timestamp_lag (1d) after the request's `from`
+        self.assertEqual(rep["vanish_guard"]["window"]["from"], "2024-03-08T13:15:01.001Z")
         recs = self.records()
         self.assertEqual(recs["txn-00018"]["TRANSACTION_TYPE"], "REVERSAL")
         self.assertIn(b'"PAYMENT_AMOUNT":1234.5,', self.output())

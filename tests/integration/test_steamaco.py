@@ -54,8 +54,9 @@ class Emulator:
     def faults(self, faults):
         self.post("/_control/faults", faults)
 
-    def data(self, add=(), update=()):
-        self.post("/_control/data", {"add": list(add), "update": list(update)})
+    def data(self, add=(), update=(), delete=()):
+        self.post("/_control/data", {"add": list(add), "update": list(update),
+                                     "delete": list(delete)})
 
     def reset(self):
         self.post("/_control/reset", {})
@@ -194,9 +195,11 @@ class FirstAndIncremental(SteamaCase):
         c = self.report(res)
         # transactions 1013, 1015..1020 are in the overlap (none UCU), plus the 2 new ones
         self.assertEqual((c["read"], c["new"], c["unchanged"]), (9, 2, 7), res)
-        # only a window was read: the 11 payments before it are kept, none marked vanished
+        # only a window was read: the 11 payments before it are kept, none marked vanished;
+        # the window starts just after created_after, 1015..1020 are stored inside it
         self.assertEqual(c["vanished"], 0, res)
-        self.assertIn("none is marked vanished", res.err)
+        self.assertRegex(res.err, r"windowed source: TIMESTAMP 2024-03-07T13:15:01\.001Z to "
+                         r"20\d\d-\d\d-\d\dT[0-9:.]+Z read, 6 stored payments in it, 0 vanish")
         db = sqlite3.connect(self.path("out", "store.db"))
         try:
             self.assertEqual(db.execute("SELECT count(*) FROM payments WHERE vanished_run IS NULL"
@@ -209,6 +212,84 @@ class FirstAndIncremental(SteamaCase):
         self.assertEqual(self.store()[1], [("steama", '{"max":"2024-03-12T09:00:00.000Z"}')])
         self.assertIn('"ID":"1102","TIMESTAMP":"2024-03-12T08:00:00.000Z",'
                       '"PAYMENT_AMOUNT":800.25', self.output())
+
+    def present(self):
+        db = sqlite3.connect(self.path("out", "store.db"))
+        try:
+            return {r[0] for r in db.execute("SELECT id FROM payments WHERE vanished_run IS NULL")}
+        finally:
+            db.close()
+
+    def run_report(self, cfg, *more):
+        rep = self.path("report.json")
+        res = self.run_ps(cfg, "--report", rep, *more)
+        with open(rep, encoding="utf-8") as f:
+            return res, json.load(f)["datasets"][0]
+
+    def test_deleted_inside_the_window_vanishes(self):
+        cfg = self.cfg(extra="    max_vanished: 1\n")
+        self.assertEqual(self.run_ps(cfg).rc, 0)
+        # 1017 (2024-03-09T08:15:01Z) is inside the next run's window (after 2024-03-07T13:15:01Z)
+        self.emu.data(delete=[1017])
+        res, rep = self.run_report(cfg)
+        self.assertEqual(res.rc, 0, res)
+        self.assertEqual(self.report(res)["vanished"], 1, res)
+        self.assertEqual((rep["changes"]["vanished"], rep["changes"]["unchanged"]), (1, 6), rep)
+        g = rep["vanish_guard"]
+        self.assertEqual((g["outcome"], g["stored"], g["vanishing"], g["limit"]),
+                         ("passed", 6, 1, 1), rep)
+        self.assertEqual(g["window"]["from"], "2024-03-07T13:15:01.001Z")
+        self.assertRegex(g["window"]["to"], r"^20\d\d-\d\d-\d\dT[0-9:.]+Z$")
+        present = self.present()
+        self.assertNotIn("1017", present)
+        self.assertEqual(len(present), 17)  # 18 payments, one vanished, nothing else touched
+        exp = pslib.run("export", cfg, "--dataset", "steama", "--format", "jsonl", env=FAKE)
+        self.assertEqual(exp.rc, 0, exp)
+        self.assertEqual(len(exp.out.splitlines()), 17, exp)
+        self.assertNotIn('"ID":"1017"', exp.out)
+        # the cursor advanced with the commit
+        self.assertEqual(self.store()[1], [("steama", '{"max":"2024-03-10T13:15:01.000Z"}')])
+
+    def test_deleted_outside_the_window_is_untouched(self):
+        cfg = self.cfg()
+        self.assertEqual(self.run_ps(cfg).rc, 0)
+        # 1002 (2024-03-01T13:15:01Z) and 1013 (on the window's start, not after it) are not
+        # in the window: nothing marks them, whatever the source says
+        self.emu.data(delete=[1002, 1013])
+        res, rep = self.run_report(cfg)
+        self.assertEqual(res.rc, 0, res)
+        self.assertEqual(self.report(res)["vanished"], 0, res)
+        self.assertEqual((rep["vanish_guard"]["stored"], rep["vanish_guard"]["vanishing"]), (6, 0))
+        present = self.present()
+        self.assertIn("1002", present)
+        self.assertIn("1013", present)
+        self.assertEqual(len(present), 18)
+
+    def test_guard_counts_only_the_window(self):
+        # 3 of the 18 stored payments (17 %) would pass a 20 % guard over the whole dataset;
+        # the run read a window holding 6 of them, and 3 of 6 is over 20 % of 6 (1)
+        cfg = self.cfg(extra="    max_vanished: 20%\n")
+        self.assertEqual(self.run_ps(cfg).rc, 0)
+        cursor = self.store()[1]
+        self.emu.data(delete=[1015, 1016, 1018], add=[tx(1101, "2024-03-12T09:00:00Z", "700.00")])
+        res, rep = self.run_report(cfg)
+        self.assertEqual(res.rc, 1, res)
+        self.assertRegex(res.out + res.err,
+                         r"vanish_guard: this run would vanish 3 of 6 stored payments in the "
+                         r"window read \(TIMESTAMP 2024-03-07T13:15:01\.001Z to "
+                         r"20\d\d-\d\d-\d\dT[0-9:.]+Z\), limit 1 \(max_vanished 20%\); "
+                         r"nothing was committed")
+        self.assertEqual(rep["vanish_guard"]["outcome"], "tripped")
+        self.assertEqual(len(self.present()), 18)  # nothing marked
+        self.assertNotIn("1101", self.present())   # nothing written
+        self.assertEqual(self.store()[1], cursor)  # the cursor stays without a commit
+        res, rep = self.run_report(cfg, "--allow-vanish")
+        self.assertEqual(res.rc, 0, res)
+        self.assertIn("vanish guard: allowed 3 of 6 stored payments to vanish (in the window "
+                      "read)", res.out)
+        self.assertEqual((rep["changes"]["vanished"], rep["changes"]["new"]), (3, 1), rep)
+        self.assertEqual(len(self.present()), 16)
+        self.assertEqual(self.store()[1], [("steama", '{"max":"2024-03-12T09:00:00.000Z"}')])
 
     def test_time_far_ahead_does_not_move_the_cursor(self):
         cfg = self.cfg()

@@ -14,7 +14,8 @@ Endpoints:
     every request but /get-token/ needs "Authorization: Token <token>" (else 401
     {"detail": "Invalid token."}).
     POST /_control/faults   body: JSON list of faults (replaces the list)
-    POST /_control/data     body: {"add": [transaction...], "update": [{"id": N, ...}]}
+    POST /_control/data     body: {"add": [transaction...], "update": [{"id": N, ...}],
+                                   "delete": [id...]}
     GET  /_control/stats    JSON: request counts per kind, faults served, requests seen
     POST /_control/reset    clears faults and counters (not the data)
 
@@ -249,6 +250,9 @@ class Handler(BaseHTTPRequestHandler):
                     for t in st.data["transactions"]:
                         if t["id"] == up["id"]:
                             t.update(up)
+                gone = set(req.get("delete", []))
+                st.data["transactions"] = [t for t in st.data["transactions"]
+                                           if t["id"] not in gone]
             return self.send_json({"ok": True})
         if u.path != "/get-token/":
             return self.send_json({"detail": "Not found."}, 404)

@@ -1,6 +1,6 @@
-/* paysync plugin ABI 2.2 (2.0 plus ps_commit_info.filtered and warning codes, and
- * ps_row_batch.filtered (2.1); sinks that commit after the store and read it (2.2)).
- * A plugin is a shared object exporting one function,
+/* paysync plugin ABI 2.3 (2.0 plus ps_commit_info.filtered and warning codes, and
+ * ps_row_batch.filtered (2.1); sinks that commit after the store and read it (2.2);
+ * ps_table_info's time window (2.3)). A plugin is a shared object exporting one function,
  *     const ps_plugin_descriptor *paysync_plugin_entry(void);
  * returning a descriptor with static storage. See docs/plugin-abi.md.
  *
@@ -28,7 +28,7 @@ extern "C" {
 #endif
 
 #define PS_ABI_MAJOR 2
-#define PS_ABI_MINOR 2
+#define PS_ABI_MINOR 3
 
 /* 1 when a table whose struct_size is `size` contains `member` of struct `type`. */
 #define PS_HAS_MEMBER(type, member, size)                                                   \
@@ -357,6 +357,16 @@ typedef struct ps_table_info {
     uint64_t header_line;    /* row number of the header as the user sees it */
     const char *time_zone;   /* source zone of date serials (IANA), NULL = unknown/UTC */
     const char *source_desc; /* human description, e.g. file path or sheet title; no secrets */
+    /* ABI 2.3: the time window this run reads. A provider that reads only part of its source
+     * by time (an API queried from a cursor) sets windowed 1 and the TIMESTAMP range
+     * [window_from_ms, window_to_ms] (ms since the epoch, both inclusive) every payment of
+     * which it returns: vanish detection and the vanish guard then consider only stored
+     * payments whose TIMESTAMP is inside it. Left 0 (the core's default), the source counts
+     * as read in full. Set them only when PS_HAS_MEMBER(ps_table_info, window_to_ms,
+     * info->struct_size); see docs/plugin-abi.md "Windowed sources". */
+    int windowed;
+    int64_t window_from_ms;
+    int64_t window_to_ms;
 } ps_table_info;
 
 typedef struct ps_open_args {

@@ -432,7 +432,7 @@ static ps_status write_sinks(ds_run *r, const ps_record_batch *b, ps_error *err)
 
 /* The vanish guard, before any sink commits: asks the dataset's store how many of its stored
  * payments this run would mark vanished and fails the dataset (vanish_guard) over the limit. */
-static ps_status check_vanish(ds_run *r, int incremental, ps_error *err)
+static ps_status check_vanish(ds_run *r, ps_error *err)
 {
     ps_ds_plan *p = r->plan;
     ps_sink_inst *ss = p->state_sink;
@@ -441,14 +441,14 @@ static ps_status check_vanish(ds_run *r, int incremental, ps_error *err)
         open |= p->sinks[i] == ss;
     if (!ss || !open)
         return PS_OK;
-    /* A provider that resumed from a saved cursor read only a window of its source: payments
-     * outside it were not read, so none is marked vanished (docs/connectors.md). */
-    if (incremental) {
-        if (ps_store_keep_unseen(ss->plugin->desc->name, ss->inst))
-            ps_log(PS_LOG_INFO, p->label,
-                   "incremental run (resumed from the saved cursor): payments not in the window "
-                   "read are kept, none is marked vanished");
-        return PS_OK;
+    /* A windowed source (ABI 2.3) read only the payments whose TIMESTAMP is in its window:
+     * only stored payments inside it can vanish and count for the guard (docs/connectors.md). */
+    ps_vanish_guard *g = &r->res->guard;
+    if (PS_HAS_MEMBER(ps_table_info, window_to_ms, r->info.struct_size) && r->info.windowed) {
+        g->windowed = 1;
+        g->window_from_ms = r->info.window_from_ms;
+        g->window_to_ms = r->info.window_to_ms;
+        ps_store_set_window(ss->plugin->desc->name, ss->inst, g->window_from_ms, g->window_to_ms);
     }
     uint64_t stored = 0, vanishing = 0;
     ps_error e = {0};
@@ -463,6 +463,15 @@ static ps_status check_vanish(ds_run *r, int incremental, ps_error *err)
     int empty = res->read == res->blank;
     if (ps_vanish_guard_decide(&res->guard, &p->def->max_vanished, r->opt->allow_vanish, stored,
                                vanishing, empty, msg, sizeof msg) != PS_GUARD_TRIPPED) {
+        if (g->windowed) {
+            char a[32], b[32];
+            ps_log(PS_LOG_INFO, p->label,
+                   "windowed source: TIMESTAMP %s to %s read, %" PRIu64
+                   " stored payments in it, %" PRIu64 " vanish; payments outside the window are "
+                   "not touched",
+                   ps_vanish_window_text(g->window_from_ms, a, sizeof a),
+                   ps_vanish_window_text(g->window_to_ms, b, sizeof b), stored, vanishing);
+        }
         if (res->guard.outcome == PS_GUARD_ALLOWED)
             ps_log(PS_LOG_WARN, p->label,
                    "vanish guard: %" PRIu64 " of %" PRIu64 " stored payments vanish (%s)",
@@ -908,7 +917,7 @@ static ps_status run_dataset(const ps_config *cfg, ps_ds_plan *p, const ps_run_o
     ps_value_counts_sort(&res->status_values);
     ps_value_counts_sort(&res->txtype_values);
     if (st == PS_OK && !opt->dry_run)
-        st = check_vanish(&r, cursor != NULL, &err);
+        st = check_vanish(&r, &err);
     if (st == PS_OK && !opt->dry_run)
         st = commit_all(&r, &err);
     if (st != PS_OK && r.store_committed) {

@@ -102,8 +102,9 @@ void ps_run_print_summary(const ps_run_result *res, FILE *out)
         if (d->guard.outcome == PS_GUARD_ALLOWED)
             fprintf(out,
                     "    vanish guard: allowed %" PRIu64 " of %" PRIu64
-                    " stored payments to vanish\n",
-                    d->guard.vanishing, d->guard.stored);
+                    " stored payments to vanish%s\n",
+                    d->guard.vanishing, d->guard.stored,
+                    d->guard.windowed ? " (in the window read)" : "");
         if (d->nunknown) {
             fprintf(out, "    unknown columns ignored:");
             for (size_t k = 0; k < d->nunknown; k++) {
@@ -233,6 +234,21 @@ ps_status ps_run_write_report(const ps_run_result *res, const char *path, ps_err
                                     ? json_null()
                                     : json_integer((json_int_t)d->guard.limit));
             json_object_set_new(g, "empty_source", json_boolean(d->guard.empty_source));
+            if (d->guard.windowed) { /* a windowed source: the TIMESTAMP range counted */
+                json_t *w = json_object();
+                char t[32];
+                json_object_set_new(
+                    w, "from",
+                    d->guard.window_from_ms == INT64_MIN
+                        ? json_null()
+                        : json_string(ps_vanish_window_text(d->guard.window_from_ms, t, sizeof t)));
+                json_object_set_new(
+                    w, "to",
+                    d->guard.window_to_ms == INT64_MAX
+                        ? json_null()
+                        : json_string(ps_vanish_window_text(d->guard.window_to_ms, t, sizeof t)));
+                json_object_set_new(g, "window", w);
+            }
             json_object_set_new(o, "vanish_guard", g);
         }
         json_t *u = json_array();

@@ -4,6 +4,8 @@
 #include <inttypes.h>
 #include <stdio.h>
 
+#include "model/timestamp.h"
+
 const char *ps_vanish_guard_outcome_name(ps_guard_outcome o)
 {
     switch (o) {
@@ -17,6 +19,20 @@ const char *ps_vanish_guard_outcome_name(ps_guard_outcome o)
     default:
         return "not_checked";
     }
+}
+
+const char *ps_vanish_window_text(int64_t ms, char *buf, size_t cap)
+{
+    char t[40];
+    if (ms == INT64_MIN)
+        snprintf(buf, cap, "the start");
+    else if (ms == INT64_MAX)
+        snprintf(buf, cap, "the end");
+    else if (ps_time_format(ms, t) > 0)
+        snprintf(buf, cap, "%s", t);
+    else
+        snprintf(buf, cap, "%" PRId64 " ms", ms);
+    return buf;
 }
 
 ps_guard_outcome ps_vanish_guard_decide(ps_vanish_guard *g, const ps_vanish_limit *limit, int allow,
@@ -39,14 +55,19 @@ ps_guard_outcome ps_vanish_guard_decide(ps_vanish_guard *g, const ps_vanish_limi
         return g->outcome;
     }
     g->outcome = PS_GUARD_TRIPPED;
-    char lim[32];
+    char lim[32], scope[120] = "", a[32], b[32];
     ps_vanish_limit_text(limit, lim, sizeof lim);
+    if (g->windowed)
+        snprintf(scope, sizeof scope, " in the window read (TIMESTAMP %s to %s)",
+                 ps_vanish_window_text(g->window_from_ms, a, sizeof a),
+                 ps_vanish_window_text(g->window_to_ms, b, sizeof b));
     snprintf(msg, msglen,
              PS_VANISH_GUARD_CODE ": %sthis run would vanish %" PRIu64 " of %" PRIu64
-                                  " stored payments, limit %" PRIu64 " (max_vanished %s%s); "
+                                  " stored payments%s, limit %" PRIu64 " (max_vanished %s%s); "
                                   "nothing was committed. %s",
              g->empty_source ? "the source has a header but no data row: " : "", vanishing, stored,
-             g->limit, lim, g->empty_source ? "; an emptied source passes only with unlimited" : "",
+             scope, g->limit, lim,
+             g->empty_source ? "; an emptied source passes only with unlimited" : "",
              g->empty_source
                  ? "If the source really is empty now, run again with --allow-vanish, or set "
                    "the dataset's max_vanished: unlimited"

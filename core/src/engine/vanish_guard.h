@@ -23,6 +23,11 @@ typedef struct ps_vanish_guard {
     uint64_t vanishing; /* how many the run would mark vanished */
     uint64_t limit;     /* UINT64_MAX when unlimited */
     int empty_source;   /* the source had a header but no data row */
+    /* A windowed source (ps_table_info.windowed): stored and vanishing count only payments
+     * whose TIMESTAMP is in [window_from_ms, window_to_ms]. Set by the caller before
+     * deciding; 0 = the whole dataset. */
+    int windowed;
+    int64_t window_from_ms, window_to_ms;
 } ps_vanish_guard;
 
 /* The error code of a tripped guard (report.json error_code, start of the message). */
@@ -34,6 +39,10 @@ typedef struct ps_vanish_guard {
 ps_guard_outcome ps_vanish_guard_decide(ps_vanish_guard *g, const ps_vanish_limit *limit, int allow,
                                         uint64_t stored, uint64_t vanishing, int empty_source,
                                         char *msg, size_t msglen);
+
+/* A window bound as text into buf (cap >= 32): "2024-03-05T00:00:00.000Z", "the start"
+ * for INT64_MIN, "the end" for INT64_MAX. Returns buf. */
+const char *ps_vanish_window_text(int64_t ms, char *buf, size_t cap);
 
 /* "passed", "allowed", "tripped" or "not_checked". */
 const char *ps_vanish_guard_outcome_name(ps_guard_outcome o);

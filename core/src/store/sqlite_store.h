@@ -33,8 +33,8 @@ ps_status ps_store_sqlite_record_columns(void *writer, const char *const *cols, 
                                          const char *const *missing, size_t nmissing,
                                          ps_error *err);
 
-/* The writer's ps_store_backend.keep_unseen (store.h: ps_store_keep_unseen). */
-void ps_store_sqlite_keep_unseen(void *writer);
+/* The writer's ps_store_backend.set_window (store.h: ps_store_set_window). */
+void ps_store_sqlite_set_window(void *writer, int64_t from_ms, int64_t to_ms);
 
 /* The writer's ps_store_backend.pending_vanish (store.h: ps_store_pending_vanish). */
 ps_status ps_store_sqlite_pending_vanish(void *writer, uint64_t *stored, uint64_t *vanishing,

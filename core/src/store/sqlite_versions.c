@@ -221,8 +221,9 @@ static int vanish_key(void *arg, const char *id, int64_t from)
 }
 
 int ps_sqlite_versions_vanish(sqlite3 *db, const char *dataset, const char *run_id,
-                              const char *prev_run, int64_t version, ps_sqlite_progress_fn progress,
-                              void *ctx, uint64_t *count)
+                              const char *prev_run, int64_t version, int64_t from_ms,
+                              int64_t to_ms, ps_sqlite_progress_fn progress, void *ctx,
+                              uint64_t *count)
 {
     *count = 0;
     key_stmts x = {
@@ -237,6 +238,7 @@ int ps_sqlite_versions_vanish(sqlite3 *db, const char *dataset, const char *run_
             db,
             "SELECT id, valid_from FROM " PS_STORE_T_PAYMENTS " p WHERE dataset = ?1"
             " AND valid_to IS NULL AND vanished_run IS NULL AND last_seen_run <> ?2 AND id > ?3"
+            " AND timestamp_ms BETWEEN ?4 AND ?5"
             " AND NOT EXISTS (SELECT 1 FROM temp.ps_seen s WHERE s.id = p.id)"
             " ORDER BY id LIMIT " BATCH_SQL,
             -1, &sel, NULL);
@@ -251,6 +253,8 @@ int ps_sqlite_versions_vanish(sqlite3 *db, const char *dataset, const char *run_
     if (rc == SQLITE_OK) {
         sqlite3_bind_text(sel, 1, dataset, -1, SQLITE_STATIC);
         sqlite3_bind_text(sel, 2, run_id, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(sel, 4, from_ms);
+        sqlite3_bind_int64(sel, 5, to_ms);
         rc = each_key(sel, vanish_key, &x, progress, ctx, count);
     }
     sqlite3_finalize(sel);

@@ -27,12 +27,14 @@ int ps_sqlite_versions_discard(sqlite3 *db, const char *dataset, int64_t publish
 int ps_sqlite_versions_collect(sqlite3 *db, const char *dataset, int64_t published,
                                ps_sqlite_progress_fn progress, void *ctx);
 
-/* Marks vanished the current present payments of dataset that this run (run_id, writing
- * `version`) neither wrote nor found unchanged (temp.ps_seen): each gets a new version, a
- * copy with vanished_run = run_id and last_seen_run = prev_run (when not NULL), and its
- * current version is closed. The number marked in *count. SQLite result code. */
+/* Marks vanished the current present payments of dataset whose timestamp_ms is in
+ * [from_ms, to_ms] (the window a windowed run read; INT64_MIN..INT64_MAX = all) that this
+ * run (run_id, writing `version`) neither wrote nor found unchanged (temp.ps_seen): each gets
+ * a new version, a copy with vanished_run = run_id and last_seen_run = prev_run (when not
+ * NULL), and its current version is closed. The number marked in *count. SQLite result code. */
 int ps_sqlite_versions_vanish(sqlite3 *db, const char *dataset, const char *run_id,
-                              const char *prev_run, int64_t version, ps_sqlite_progress_fn progress,
-                              void *ctx, uint64_t *count);
+                              const char *prev_run, int64_t version, int64_t from_ms,
+                              int64_t to_ms, ps_sqlite_progress_fn progress, void *ctx,
+                              uint64_t *count);
 
 #endif

@@ -64,7 +64,9 @@ typedef struct sq_sink {
     uint64_t stored_before; /* the dataset's present payments when it was opened */
     uint64_t seen_present;  /* rows of this run that were present before (unchanged or changed) */
     int has_rows;           /* the dataset had payments (present or vanished) when opened */
-    int keep_unseen;        /* this run read a window only: mark nothing vanished */
+    /* The TIMESTAMP range this run read (ps_store_set_window): only present payments inside
+     * it can vanish; the whole dataset (INT64_MIN..INT64_MAX) unless told otherwise. */
+    int64_t win_from, win_to;
     char *prev_run;         /* the dataset's last successful run (cursors.run_id), or NULL */
     /* Every dataset is written in chunks of chunk_rows payments (or CHUNK_WAL_BYTES of WAL),
      * each committed on its own so that the WAL stays small. Readers show a dataset's
@@ -670,9 +672,41 @@ static int build_indexes(sq_sink *s)
     return rc;
 }
 
-void ps_store_sqlite_keep_unseen(void *writer)
+void ps_store_sqlite_set_window(void *writer, int64_t from_ms, int64_t to_ms)
 {
-    ((sq_sink *)writer)->keep_unseen = 1;
+    sq_sink *s = writer;
+    s->win_from = from_ms;
+    s->win_to = to_ms;
+}
+
+/* A window's counts: payments present before this run (current versions not first seen by
+ * it) with a TIMESTAMP inside the window, and those of them this run neither wrote
+ * (last_seen_run = run) nor found unchanged (temp.ps_seen). */
+static int count_window(sq_sink *s, uint64_t *stored, uint64_t *vanishing)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(
+        s->db,
+        "SELECT count(*), coalesce(sum(last_seen_run <> ?2 AND NOT EXISTS (SELECT 1 FROM"
+        " temp.ps_seen x WHERE x.id = p.id)), 0) FROM " PS_STORE_T_PAYMENTS " p"
+        " WHERE dataset = ?1 AND vanished_run IS NULL AND valid_to IS NULL"
+        " AND first_seen_run <> ?2 AND timestamp_ms BETWEEN ?3 AND ?4",
+        -1, &st, NULL);
+    if (rc == SQLITE_OK) {
+        sqlite3_bind_text(st, 1, s->dataset, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, s->run_id, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 3, s->win_from);
+        sqlite3_bind_int64(st, 4, s->win_to);
+        rc = sqlite3_step(st);
+        if (rc == SQLITE_ROW) {
+            sqlite3_int64 a = sqlite3_column_int64(st, 0), b = sqlite3_column_int64(st, 1);
+            *stored = a < 0 ? 0 : (uint64_t)a;
+            *vanishing = b < 0 ? 0 : (uint64_t)b;
+            rc = SQLITE_OK;
+        }
+    }
+    sqlite3_finalize(st);
+    return rc;
 }
 
 ps_status ps_store_sqlite_pending_vanish(void *writer, uint64_t *stored, uint64_t *vanishing,
@@ -683,6 +717,11 @@ ps_status ps_store_sqlite_pending_vanish(void *writer, uint64_t *stored, uint64_
     if (!s->in_txn)
         return ps_error_setf(err, PS_ERR_INTERNAL,
                              "sqlite store '%s': vanish count without an open dataset", PS_SHOWN(s->path));
+    if (s->win_from != INT64_MIN || s->win_to != INT64_MAX) {
+        int rc = s->stored_before ? count_window(s, stored, vanishing) : SQLITE_OK;
+        return rc == SQLITE_OK ? PS_OK
+                               : sq_fail(s, s->db, rc, "counting the window's payments", err);
+    }
     *stored = s->stored_before;
     /* every present payment this run wrote or found unchanged was counted once */
     *vanishing = s->stored_before - s->seen_present;
@@ -713,6 +752,8 @@ static ps_status sq_open(void *inst, const ps_sink_open_args *args, ps_error *er
     }
     s->in_txn = 1;
     s->stored_before = s->seen_present = 0;
+    s->win_from = INT64_MIN;
+    s->win_to = INT64_MAX;
     s->has_rows = s->published = s->has_pending = 0;
     s->chunked = 1;
     s->chunk_written = s->since_wal_check = s->chunks_committed = s->superseded = 0;
@@ -992,14 +1033,14 @@ static ps_status sq_commit(void *inst, const ps_commit_info *info, ps_change_cou
                           .vanished = 0};
     const char *what = "marking vanished payments";
     int rc = SQLITE_OK;
-    /* else nothing can have vanished, or the run read only a window (ps_store_keep_unseen) */
-    /* last_seen_run of a payment is written only when the payment is: a present one was
-     * seen by every successful run since, so the one that vanishes was last seen by the
-     * dataset's previous successful run */
-    if (s->stored_before > s->seen_present && !s->keep_unseen) {
+    /* else nothing can have vanished; a windowed run marks only payments inside its window
+     * (ps_store_set_window). last_seen_run of a payment is written only when the payment is:
+     * a present one was seen by every successful run since, so the one that vanishes was
+     * last seen by the dataset's previous successful run */
+    if (s->stored_before > s->seen_present) {
         uint64_t before = s->superseded;
         rc = ps_sqlite_versions_vanish(s->db, s->dataset, s->run_id, s->prev_run, s->version,
-                                       progress, s, &c.vanished);
+                                       s->win_from, s->win_to, progress, s, &c.vanished);
         s->superseded = before + c.vanished;
     }
     if (rc == SQLITE_OK && s->indexes_dropped) {

@@ -692,5 +692,5 @@ const ps_store_backend ps_store_sqlite = {
     .record_columns = ps_store_sqlite_record_columns,
     .missing_columns = sq_missing_columns,
     .pending_vanish = ps_store_sqlite_pending_vanish,
-    .keep_unseen = ps_store_sqlite_keep_unseen,
+    .set_window = ps_store_sqlite_set_window,
 };

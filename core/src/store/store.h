@@ -188,8 +188,8 @@ typedef struct ps_store_backend {
                                  char ***names, size_t *n, ps_error *err);
     /* The writer, before commit (see ps_store_pending_vanish). */
     ps_status (*pending_vanish)(void *writer, uint64_t *stored, uint64_t *vanishing, ps_error *err);
-    /* The writer, before commit (see ps_store_keep_unseen). */
-    void (*keep_unseen)(void *writer);
+    /* The writer, before pending_vanish and commit (see ps_store_set_window). */
+    void (*set_window)(void *writer, int64_t from_ms, int64_t to_ms);
     /* Leases for many workers (see ps_store_coord_open and the ps_store_lease_* calls);
      * NULL when the backend has none (SQLite: one machine, its runs serialised by the
      * daemon). lease_ms is the sink's lease_timeout option. */
@@ -310,10 +310,12 @@ ps_status ps_store_pending_vanish(const char *plugin, void *writer, uint64_t *st
                                   uint64_t *vanishing, ps_error *err);
 
 /* Tells a store's writer (an instance of the sink `plugin` with a dataset open) that this run
- * read only a window of its source (a provider resumed from a saved cursor): its commit marks
- * nothing vanished, since payments outside the window were not read. Returns 1 when plugin is
- * a store and took the hint, 0 otherwise. Cannot fail. */
-int ps_store_keep_unseen(const char *plugin, void *writer);
+ * read only the payments whose TIMESTAMP is in [from_ms, to_ms] (a windowed source,
+ * ps_table_info.windowed): pending_vanish counts and commit marks vanished only present
+ * payments inside that range; those outside are never touched. Until called, the writer
+ * considers the whole dataset. Returns 1 when plugin is a store and took it, 0 otherwise.
+ * Cannot fail. */
+int ps_store_set_window(const char *plugin, void *writer, int64_t from_ms, int64_t to_ms);
 
 /* ---- reading -------------------------------------------------------------------------- */
 

@@ -127,12 +127,12 @@ ps_status ps_store_pending_vanish(const char *plugin, void *writer, uint64_t *st
     return b->pending_vanish(writer, stored, vanishing, err);
 }
 
-int ps_store_keep_unseen(const char *plugin, void *writer)
+int ps_store_set_window(const char *plugin, void *writer, int64_t from_ms, int64_t to_ms)
 {
     const ps_store_backend *b = ps_store_backend_find(plugin);
-    if (!b || !b->keep_unseen)
+    if (!b || !b->set_window)
         return 0;
-    b->keep_unseen(writer);
+    b->set_window(writer, from_ms, to_ms);
     return 1;
 }
 

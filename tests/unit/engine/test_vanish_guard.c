@@ -99,7 +99,7 @@ static void test_limit_of(void **state)
 static void test_decide(void **state)
 {
     (void)state;
-    ps_vanish_guard g;
+    ps_vanish_guard g = {0};
     char msg[1024] = "";
     ps_vanish_limit def = {0};
     /* 10 of 100 is the limit itself: passes; 11 trips */
@@ -141,6 +141,17 @@ static void test_decide(void **state)
     assert_int_equal(ps_vanish_guard_decide(&g, &c, 0, 5, 3, 0, msg, sizeof msg), PS_GUARD_PASSED);
     assert_int_equal(ps_vanish_guard_decide(&g, &c, 0, 5, 4, 0, msg, sizeof msg), PS_GUARD_TRIPPED);
     assert_non_null(strstr(msg, "would vanish 4 of 5 stored payments, limit 3 (max_vanished 3)"));
+    /* a windowed source: the counts are the window's and the message says so */
+    g.windowed = 1;
+    g.window_from_ms = 1709817301001; /* 2024-03-07T13:15:01.001Z */
+    g.window_to_ms = INT64_MAX;
+    assert_int_equal(ps_vanish_guard_decide(&g, &c, 0, 6, 4, 0, msg, sizeof msg), PS_GUARD_TRIPPED);
+    assert_non_null(strstr(msg, "would vanish 4 of 6 stored payments in the window read "
+                                "(TIMESTAMP 2024-03-07T13:15:01.001Z to the end), limit 3 "
+                                "(max_vanished 3); nothing was committed"));
+    char t[32];
+    assert_string_equal(ps_vanish_window_text(INT64_MIN, t, sizeof t), "the start");
+    assert_string_equal(ps_vanish_window_text(0, t, sizeof t), "1970-01-01T00:00:00.000Z");
     assert_string_equal(ps_vanish_guard_outcome_name(PS_GUARD_TRIPPED), "tripped");
     assert_string_equal(ps_vanish_guard_outcome_name(PS_GUARD_NOT_CHECKED), "not_checked");
 }

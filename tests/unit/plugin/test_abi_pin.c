@@ -1,5 +1,5 @@
 /* ABI pin: the size and offset of every member of every public struct, the size of every
- * public struct, and the values of the public constants, as of plugin ABI 2.2 on x86_64 LP64
+ * public struct, and the values of the public constants, as of plugin ABI 2.3 on x86_64 LP64
  * (skipped, exit 77, elsewhere). It fails when a public struct changes by accident.
  *
  * To change the ABI deliberately: append members only (never reorder, resize or remove one;
@@ -173,13 +173,16 @@ static const pin pins[] = {
     M(ps_row_batch, filtered, 32, 8),
     M(ps_row_batch, progress_done, 40, 8),
     M(ps_row_batch, progress_total, 48, 8),
-    S(ps_table_info, 48),
+    S(ps_table_info, 72),
     M(ps_table_info, struct_size, 0, 8),
     M(ps_table_info, ncolumns, 8, 4),
     M(ps_table_info, header, 16, 8),
     M(ps_table_info, header_line, 24, 8),
     M(ps_table_info, time_zone, 32, 8),
     M(ps_table_info, source_desc, 40, 8),
+    M(ps_table_info, windowed, 48, 4),
+    M(ps_table_info, window_from_ms, 56, 8),
+    M(ps_table_info, window_to_ms, 64, 8),
     S(ps_open_args, 40),
     M(ps_open_args, struct_size, 0, 8),
     M(ps_open_args, dataset, 8, 8),
@@ -288,7 +291,7 @@ static void test_constants(void **state)
 {
     (void)state;
     assert_int_equal(PS_ABI_MAJOR, 2);
-    assert_int_equal(PS_ABI_MINOR, 2);
+    assert_int_equal(PS_ABI_MINOR, 3);
     assert_string_equal(PS_PLUGIN_ENTRY_NAME, "paysync_plugin_entry");
     /* status codes */
     assert_int_equal(PS_OK, 0);

@@ -29,11 +29,11 @@ extern const ps_store_backend ps_store_postgres;
 const ps_plugin_descriptor *ps_store_pg_sink(void);
 
 /* The writer's hooks of ps_store_backend (store.h: ps_store_previous_columns,
- * ps_store_record_columns, ps_store_keep_unseen, ps_store_pending_vanish). */
+ * ps_store_record_columns, ps_store_set_window, ps_store_pending_vanish). */
 ps_status ps_store_pg_previous_columns(void *writer, char ***prev, size_t *n, ps_error *err);
 ps_status ps_store_pg_record_columns(void *writer, const char *const *cols, size_t ncols,
                                      const char *const *missing, size_t nmissing, ps_error *err);
-void ps_store_pg_keep_unseen(void *writer);
+void ps_store_pg_set_window(void *writer, int64_t from_ms, int64_t to_ms);
 ps_status ps_store_pg_pending_vanish(void *writer, uint64_t *stored, uint64_t *vanishing,
                                      ps_error *err);
 

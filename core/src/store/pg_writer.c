@@ -34,7 +34,9 @@ typedef struct pg_sink {
     uint64_t stored_before; /* the dataset's present payments when it was opened */
     uint64_t seen_present;  /* rows of this run that were present before */
     int has_rows;           /* the dataset had payments (present or vanished) when opened */
-    int keep_unseen;        /* this run read a window only: mark nothing vanished */
+    /* The TIMESTAMP range this run read (ps_store_set_window): only present payments inside
+     * it can vanish; the whole dataset (INT64_MIN..INT64_MAX) unless told otherwise. */
+    int64_t win_from, win_to;
     char *prev_run;         /* the dataset's last successful run (cursors.run_id), or NULL */
     char *columns_json, *missing_json;
     char *buf; /* one batch in COPY text format */
@@ -269,6 +271,8 @@ static ps_status pg_open(void *inst, const ps_sink_open_args *args, ps_error *er
     s->level = args->target_level;
     s->inserted = s->changed = s->unchanged = 0;
     s->stored_before = s->seen_present = 0;
+    s->win_from = INT64_MIN;
+    s->win_to = INT64_MAX;
     s->has_rows = 0;
     ps_status st = lock_and_mark(s, args->started_ms, err);
     char what[300];
@@ -627,16 +631,21 @@ static ps_status pg_commit(void *inst, const ps_commit_info *info, ps_change_cou
     c.inserted = s->inserted;
     c.changed = s->changed;
     c.unchanged = s->unchanged;
-    if (st == PS_OK && s->stored_before > s->seen_present && !s->keep_unseen) {
+    if (st == PS_OK && s->stored_before > s->seen_present) {
         /* present payments this run neither wrote (last_seen_run = run) nor found unchanged
-         * (ps_seen); they were last seen by the previous successful run */
-        const char *p[3] = {run_id, s->dataset, s->prev_run};
+         * (ps_seen), inside the window it read; they were last seen by the previous
+         * successful run */
+        char from[24], to[24];
+        snprintf(from, sizeof from, "%lld", (long long)s->win_from);
+        snprintf(to, sizeof to, "%lld", (long long)s->win_to);
+        const char *p[5] = {run_id, s->dataset, s->prev_run, from, to};
         PGresult *r = q(s,
                         "UPDATE payments SET vanished_run = $1,"
                         " last_seen_run = coalesce($3, last_seen_run)"
                         " WHERE dataset = $2 AND vanished_run IS NULL AND last_seen_run <> $1"
+                        " AND timestamp_ms BETWEEN $4::bigint AND $5::bigint"
                         " AND NOT EXISTS (SELECT 1 FROM ps_seen s WHERE s.id = payments.id)",
-                        3, p, 0, "marking vanished payments", err);
+                        5, p, 0, "marking vanished payments", err);
         if (r)
             c.vanished = strtoull(PQcmdTuples(r), NULL, 10);
         st = r ? PS_OK : err->code;
@@ -803,9 +812,11 @@ ps_status ps_store_pg_record_columns(void *writer, const char *const *cols, size
     return PS_OK;
 }
 
-void ps_store_pg_keep_unseen(void *writer)
+void ps_store_pg_set_window(void *writer, int64_t from_ms, int64_t to_ms)
 {
-    ((pg_sink *)writer)->keep_unseen = 1;
+    pg_sink *s = writer;
+    s->win_from = from_ms;
+    s->win_to = to_ms;
 }
 
 ps_status ps_store_pg_pending_vanish(void *writer, uint64_t *stored, uint64_t *vanishing,
@@ -819,6 +830,26 @@ ps_status ps_store_pg_pending_vanish(void *writer, uint64_t *stored, uint64_t *v
     ps_status st = collect(s, err); /* the last batch's counts */
     if (st != PS_OK)
         return st;
+    if ((s->win_from != INT64_MIN || s->win_to != INT64_MAX) && s->stored_before) {
+        /* a window: the payments present before this run with a TIMESTAMP inside it, and
+         * those of them this run neither wrote nor found unchanged */
+        char from[24], to[24];
+        snprintf(from, sizeof from, "%lld", (long long)s->win_from);
+        snprintf(to, sizeof to, "%lld", (long long)s->win_to);
+        const char *p[4] = {s->dataset, s->run_id, from, to};
+        PGresult *r = q(s,
+                        "SELECT count(*), count(*) FILTER (WHERE last_seen_run <> $2 AND NOT"
+                        " EXISTS (SELECT 1 FROM ps_seen x WHERE x.id = p.id)) FROM payments p"
+                        " WHERE dataset = $1 AND vanished_run IS NULL AND first_seen_run <> $2"
+                        " AND timestamp_ms BETWEEN $3::bigint AND $4::bigint",
+                        4, p, 1, "counting the window's payments", err);
+        if (!r)
+            return err->code;
+        *stored = ps_pg_u64(r, 0, 0);
+        *vanishing = ps_pg_u64(r, 0, 1);
+        PQclear(r);
+        return PS_OK;
+    }
     *stored = s->stored_before;
     *vanishing = s->stored_before > s->seen_present ? s->stored_before - s->seen_present : 0;
     return PS_OK;

@@ -260,6 +260,7 @@ static ps_status hdrs_add(hdrs *h, const char *line, ps_error *err)
 
 typedef struct judge {
     rs *p;
+    rs_pool *pool; /* where the answer is parsed */
     const char *what;
     const rs_node *root;
 } judge;
@@ -294,7 +295,7 @@ static ps_status judge_response(void *ctx, ps_http_response *r, char *reason, si
         return retry ? PS_RETRY : err->code;
     }
     char why[160];
-    j->root = rs_json_parse(j->p->run, r->body, r->len, why, sizeof why);
+    j->root = rs_json_parse(j->pool, r->body, r->len, why, sizeof why);
     if (!j->root) {
         snprintf(reason, rcap, "%s: the answer is not valid JSON (%s)", j->what, why);
         ps_error_setf(err, PS_ERR_SOURCE, "%s: the answer is not valid JSON (%s)", j->what, why);
@@ -303,11 +304,11 @@ static ps_status judge_response(void *ctx, ps_http_response *r, char *reason, si
     return PS_OK;
 }
 
-/* Sends one request; *root is the parsed JSON answer (in the run pool). */
-static ps_status send_once(rs *p, const char *method, const char *url, hdrs *h, const buf *body,
-                           const char *what, const rs_node **root, ps_error *err)
+/* Sends one request; *root is the parsed JSON answer (in pool, the run's when NULL). */
+static ps_status send_once(rs *p, rs_pool *pool, const char *method, const char *url, hdrs *h,
+                           const buf *body, const char *what, const rs_node **root, ps_error *err)
 {
-    judge j = {.p = p, .what = what};
+    judge j = {.p = p, .pool = pool ? pool : p->run, .what = what};
     h->h[h->n] = NULL;
     ps_http_request req = {.struct_size = sizeof req,
                            .method = method,
@@ -409,7 +410,7 @@ ps_status rs_login(rs *p, ps_error *err)
     if (st == PS_OK)
         st = hdrs_add(&h, "Accept: application/json", err);
     if (st == PS_OK)
-        st = send_once(p, method, url.s, &h, body.s ? &body : NULL, what, &root, err);
+        st = send_once(p, NULL, method, url.s, &h, body.s ? &body : NULL, what, &root, err);
     if (body.s)
         memset(body.s, 0, body.len);
     buf_free(&body);
@@ -464,8 +465,9 @@ static ps_status auth_headers(rs *p, hdrs *h, ps_error *err)
     return PS_OK;
 }
 
-/* A data request (main or lookup), with one new login on a 401 when auth logs in. */
-static ps_status data_request(rs *p, const rs_endpoint *ep, const char *url_override,
+/* A data request (main or lookup), with one new login on a 401 when auth logs in; the
+ * answer is parsed into pool (the run's when NULL). */
+static ps_status data_request(rs *p, rs_pool *pool, const rs_endpoint *ep, const char *url_override,
                               const char *what, const rs_node **root, ps_error *err)
 {
     for (int attempt = 0;; attempt++) {
@@ -490,7 +492,7 @@ static ps_status data_request(rs *p, const rs_endpoint *ep, const char *url_over
                 st = hdrs_add(&h, "Content-Type: application/json", err);
         }
         if (st == PS_OK)
-            st = send_once(p, ep->method, url.s, &h, body.s ? &body : NULL, what, root, err);
+            st = send_once(p, pool, ep->method, url.s, &h, body.s ? &body : NULL, what, root, err);
         buf_free(&url);
         buf_free(&body);
         hdrs_free(&h);
@@ -530,54 +532,72 @@ static ps_status set_text(char **dst, const char *s, ps_error *err)
     return PS_OK;
 }
 
-ps_status rs_fetch_all(rs *p, const rs_endpoint *ep, int (*each)(void *ctx, const rs_node *recs),
-                       void *ctx, uint64_t *total, ps_error *err)
+void rs_pager_start(rs *p, rs_pager *g, const rs_endpoint *ep)
 {
+    rs_pager_free(p, g);
+    g->ep = ep;
+    g->page = ep->paging.start;
+    g->offset = ep->paging.kind == RS_PAGE_OFFSET ? ep->paging.start : 0;
+    free(p->cursor_var);
+    free(p->after_var);
+    p->cursor_var = p->after_var = NULL;
+}
+
+void rs_pager_free(rs *p, rs_pager *g)
+{
+    free(g->next_url);
+    memset(g, 0, sizeof *g);
+    free(p->cursor_var);
+    free(p->after_var);
+    p->cursor_var = p->after_var = NULL;
+}
+
+ps_status rs_pager_next(rs *p, rs_pager *g, rs_pool *pool, const rs_node **out, ps_error *err)
+{
+    const rs_endpoint *ep = g->ep;
+    ps_status st = PS_OK;
+    *out = NULL;
+    if (g->done || !ep)
+        return PS_END;
     const rs_paging *pg = &ep->paging;
-    long long page = pg->start, offset = pg->kind == RS_PAGE_OFFSET ? pg->start : 0;
-    char *next_url = NULL;
-    ps_status st = set_text(&p->cursor_var, NULL, err);
-    if (st == PS_OK)
-        st = set_text(&p->after_var, NULL, err);
+    g->done = 1; /* until this page says there is another */
     set_num(p->limit_var, sizeof p->limit_var, (long long)p->page_size);
-    for (uint64_t n = 1; st == PS_OK; n++) {
+    {
+        uint64_t n = ++g->n;
         if (n > (uint64_t)p->max_pages) {
             st = ps_error_setf(err, PS_ERR_DATA,
                                "%s: more than %lld pages (option max_pages); nothing was "
                                "committed: raise max_pages if the source is that large",
                                ep->name, (long long)p->max_pages);
-            break;
+            return st;
         }
-        set_num(p->page_var, sizeof p->page_var, page);
-        set_num(p->offset_var, sizeof p->offset_var, offset);
+        set_num(p->page_var, sizeof p->page_var, g->page);
+        set_num(p->offset_var, sizeof p->offset_var, g->offset);
         char what[200];
         snprintf(what, sizeof what, "reading page %llu of %s", (unsigned long long)n,
                  strcmp(ep->name, "request") == 0 ? "the records" : ep->name);
         const rs_node *root = NULL;
-        st = data_request(p, ep, next_url, what, &root, err);
+        st = data_request(p, pool, ep, g->next_url, what, &root, err);
         if (st != PS_OK)
-            break;
+            return st;
         p->npages++;
         const rs_node *recs = ep->records[0] ? rs_pointer(root, ep->records) : root;
         if (!recs || (recs->type != RS_ARR && recs->type != RS_NULL)) {
             st = ps_error_setf(err, PS_ERR_SOURCE,
                                "%s: the answer has no list at '%s' (records in %s)%s", what,
                                ep->records, p->m->file, recs ? "" : "; is api_url right?");
-            break;
+            return st;
         }
         uint32_t got = recs->type == RS_ARR ? recs->n : 0;
-        if (*total + got > (uint64_t)p->max_records) {
+        if (g->total + got > (uint64_t)p->max_records) {
             st = ps_error_setf(err, PS_ERR_DATA,
                                "%s: more than %lld records (option max_records); nothing was "
                                "committed: raise max_records or set a later start",
                                ep->name, (long long)p->max_records);
-            break;
+            return st;
         }
-        *total += got;
-        if (got && each(ctx, recs) != 0) {
-            st = ps_error_setf(err, PS_ERR_NOMEM, "out of memory");
-            break;
-        }
+        g->total += got;
+        *out = recs;
         /* what comes next, and whether to stop */
         int stop = pg->kind == RS_PAGE_NONE;
         if (pg->kind != RS_PAGE_NEXT_URL && pg->kind != RS_PAGE_CURSOR && got == 0)
@@ -588,7 +608,7 @@ ps_status rs_fetch_all(rs *p, const rs_endpoint *ep, int (*each)(void *ctx, cons
             const rs_node *t = rs_pointer(root, pg->total);
             const char *tt = rs_scalar_text(t);
             long long tot = tt && *tt ? strtoll(tt, NULL, 10) : -1;
-            if (tot >= 0 && (long long)*total >= tot)
+            if (tot >= 0 && (long long)g->total >= tot)
                 stop = 1;
         }
         switch (pg->kind) {
@@ -599,7 +619,7 @@ ps_status rs_fetch_all(rs *p, const rs_endpoint *ep, int (*each)(void *ctx, cons
                 stop = 1;
                 break;
             }
-            if (next_url && strcmp(next_url, u) == 0) {
+            if (g->next_url && strcmp(g->next_url, u) == 0) {
                 st = ps_error_setf(err, PS_ERR_SOURCE,
                                    "%s: the next page's URL is this page's "
                                    "again (%s): stopping a loop",
@@ -619,12 +639,12 @@ ps_status rs_fetch_all(rs *p, const rs_endpoint *ep, int (*each)(void *ctx, cons
                     st = ps_error_setf(err, PS_ERR_NOMEM, "out of memory");
                     break;
                 }
-                free(next_url);
-                next_url = full.s;
+                free(g->next_url);
+                g->next_url = full.s;
             } else {
-                st = set_text(&next_url, u, err);
+                st = set_text(&g->next_url, u, err);
             }
-            if (st == PS_OK && strlen(next_url) > RS_MAX_URL)
+            if (st == PS_OK && strlen(g->next_url) > RS_MAX_URL)
                 st = ps_error_setf(err, PS_ERR_SOURCE,
                                    "%s: the next page's URL is longer than "
                                    "%d bytes",
@@ -652,10 +672,10 @@ ps_status rs_fetch_all(rs *p, const rs_endpoint *ep, int (*each)(void *ctx, cons
             break;
         }
         case RS_PAGE_OFFSET:
-            offset += got;
+            g->offset += got;
             break;
         case RS_PAGE_NUMBER:
-            page++;
+            g->page++;
             break;
         case RS_PAGE_KEYSET: {
             const rs_node *last = recs->child;
@@ -682,13 +702,29 @@ ps_status rs_fetch_all(rs *p, const rs_endpoint *ep, int (*each)(void *ctx, cons
         default:
             break;
         }
-        if (stop || st != PS_OK)
-            break;
+        if (st != PS_OK)
+            return st;
+        g->done = stop;
     }
-    free(next_url);
-    set_text(&p->cursor_var, NULL, err);
-    set_text(&p->after_var, NULL, err);
-    return st;
+    return PS_OK;
+}
+
+ps_status rs_fetch_all(rs *p, const rs_endpoint *ep, int (*each)(void *ctx, const rs_node *recs),
+                       void *ctx, uint64_t *total, ps_error *err)
+{
+    rs_pager g = {0};
+    rs_pager_start(p, &g, ep);
+    ps_status st;
+    const rs_node *recs = NULL;
+    while ((st = rs_pager_next(p, &g, p->run, &recs, err)) == PS_OK) {
+        if (recs->type == RS_ARR && recs->n && each(ctx, recs) != 0) {
+            st = ps_error_setf(err, PS_ERR_NOMEM, "out of memory");
+            break;
+        }
+    }
+    *total += g.total;
+    rs_pager_free(p, &g);
+    return st == PS_END ? PS_OK : st;
 }
 
 ps_status rs_fetch_first(rs *p, ps_error *err)
@@ -697,5 +733,5 @@ ps_status rs_fetch_first(rs *p, ps_error *err)
     set_num(p->page_var, sizeof p->page_var, p->m->main.paging.start);
     set_num(p->offset_var, sizeof p->offset_var, 0);
     set_num(p->limit_var, sizeof p->limit_var, (long long)p->page_size);
-    return data_request(p, &p->m->main, NULL, "reading the first page", &root, err);
+    return data_request(p, NULL, &p->m->main, NULL, "reading the first page", &root, err);
 }

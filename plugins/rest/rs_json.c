@@ -544,3 +544,23 @@ int rs_json_quote(char **buf, size_t *len, size_t *cap, const char *s, size_t n)
     }
     return rs_buf_put(buf, len, cap, "\"", 1);
 }
+
+rs_node *rs_node_copy(rs_pool *p, const rs_node *n)
+{
+    rs_node *c = rs_pool_alloc(p, sizeof *c);
+    if (!c)
+        return NULL;
+    *c = *n;
+    c->next = c->child = NULL;
+    if (n->key && !(c->key = rs_pool_strndup(p, n->key, strlen(n->key))))
+        return NULL;
+    if (n->text && !(c->text = rs_pool_strndup(p, n->text, n->n)))
+        return NULL;
+    rs_node **tail = &c->child;
+    for (const rs_node *k = n->child; k; k = k->next) {
+        if (!(*tail = rs_node_copy(p, k)))
+            return NULL;
+        tail = &(*tail)->next;
+    }
+    return c;
+}

@@ -50,6 +50,9 @@ char *rs_pool_strndup(rs_pool *p, const char *s, size_t n);
  * ("unexpected end of input at byte 812", "out of memory") in why. */
 rs_node *rs_json_parse(rs_pool *p, const char *s, size_t len, char *why, size_t whycap);
 
+/* A deep copy of n (with its key, without its siblings) in pool p; NULL when out of memory. */
+rs_node *rs_node_copy(rs_pool *p, const rs_node *n);
+
 /* The member `key` of an object (the last one when repeated), NULL when absent. */
 const rs_node *rs_obj_get(const rs_node *obj, const char *key);
 /* The node at a JSON pointer ("", "/a/b/0", "~1" = '/', "~0" = '~'), NULL when absent. */

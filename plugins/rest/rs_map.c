@@ -88,7 +88,7 @@ static int grow(rs_index *x)
     return 0;
 }
 
-int rs_index_add(rs *p, size_t i, const rs_node *items)
+int rs_index_add(rs *p, size_t i, const rs_node *items, int copy)
 {
     rs_index *x = &p->lookups[i];
     const char *keyp = p->m->lookups[i].key;
@@ -103,8 +103,14 @@ int rs_index_add(rs *p, size_t i, const rs_node *items)
             h = (h + 1) & (x->cap - 1);
         if (x->keys[h])
             continue; /* the first item with a key wins */
+        const rs_node *kept = it;
+        if (copy) {
+            if (!(kept = rs_node_copy(p->run, it)))
+                return -1;
+            k = rs_scalar_text(rs_pointer(kept, keyp));
+        }
         x->keys[h] = k;
-        x->items[h] = it;
+        x->items[h] = kept;
         x->count++;
     }
     return 0;

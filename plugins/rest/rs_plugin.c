@@ -283,18 +283,16 @@ static void rs_close(void *inst)
         free(p->lookups[i].items);
         memset(&p->lookups[i], 0, sizeof p->lookups[i]);
     }
+    rs_pager_free(p, &p->main_pg);
+    rs_pool_free(p->page);
     rs_pool_free(p->run);
-    p->run = NULL;
-    p->pages = p->cur_page = NULL;
+    p->run = p->page = NULL;
     p->cur_item = NULL;
     if (p->token) {
         memset(p->token, 0, strlen(p->token));
         free(p->token);
         p->token = NULL;
     }
-    free(p->cursor_var);
-    free(p->after_var);
-    p->cursor_var = p->after_var = NULL;
 }
 
 static void rs_destroy(void *inst)
@@ -381,48 +379,19 @@ static void report_window(rs *p, ps_table_info *info)
 
 typedef struct collect {
     rs *p;
-    rs_page **tail;
     size_t lookup; /* index, for lookup pages */
 } collect;
 
 static int add_lookup_page(void *ctx, const rs_node *recs)
 {
     collect *c = ctx;
-    return rs_index_add(c->p, c->lookup, recs);
-}
-
-static int add_main_page(void *ctx, const rs_node *recs)
-{
-    collect *c = ctx;
-    rs *p = c->p;
-    rs_page *pg = rs_pool_alloc(p->run, sizeof *pg);
-    if (!pg)
-        return -1;
-    pg->records = recs;
-    *c->tail = pg;
-    c->tail = &pg->next;
-    if (p->m->cursor_field)
-        for (const rs_node *it = recs->child; it; it = it->next) {
-            const char *t = rs_scalar_text(rs_pointer(it, p->m->cursor_field));
-            int64_t ms;
-            if (!t || rs_time_parse(t, &ms) != 0)
-                continue;
-            p->timed++;
-            if (ms > p->future_ms) { /* a clock far ahead must not stop every later run */
-                p->future++;
-                continue;
-            }
-            if (ms > p->max_ms)
-                p->max_ms = ms;
-        }
-    return 0;
+    return rs_index_add(c->p, c->lookup, recs, 0);
 }
 
 /* Names the keys of the first record read, so that a manifest's author (and discover) sees
  * what the API sends besides what is mapped. */
-static void log_fields(rs *p)
+static void log_fields(rs *p, const rs_node *first)
 {
-    const rs_node *first = p->pages ? p->pages->records->child : NULL;
     if (!first || first->type != RS_OBJ)
         return;
     char list[600];
@@ -438,6 +407,70 @@ static void log_fields(rs *p)
                  l + 70 >= sizeof list ? ", ..." : "");
 }
 
+/* Reads the main request's next page into a fresh page pool (the previous page's records
+ * were handed on and are no longer needed): the cursor's maximum, the self lookups' index
+ * (copies of the items that have a key) and cur_item. PS_END after the last page. */
+static ps_status next_page(rs *p, ps_error *err)
+{
+    rs_pool_free(p->page);
+    p->cur_item = NULL;
+    if (!(p->page = rs_pool_new()))
+        return ps_error_setf(err, PS_ERR_NOMEM, "out of memory");
+    const rs_node *recs = NULL;
+    ps_status st = rs_pager_next(p, &p->main_pg, p->page, &recs, err);
+    p->nrecords = p->main_pg.total;
+    if (st != PS_OK || recs->type != RS_ARR || !recs->child)
+        return st;
+    if (p->m->cursor_field)
+        for (const rs_node *it = recs->child; it; it = it->next) {
+            const char *t = rs_scalar_text(rs_pointer(it, p->m->cursor_field));
+            int64_t ms;
+            if (!t || rs_time_parse(t, &ms) != 0)
+                continue;
+            p->timed++;
+            if (ms > p->future_ms) { /* a clock far ahead must not stop every later run */
+                p->future++;
+                continue;
+            }
+            if (ms > p->max_ms)
+                p->max_ms = ms;
+        }
+    for (size_t i = 0; i < p->m->nlookups; i++)
+        if (p->m->lookups[i].self && rs_index_add(p, i, recs, 1) != 0)
+            return ps_error_setf(err, PS_ERR_NOMEM, "out of memory");
+    if (!p->first_page_logged) {
+        p->first_page_logged = 1;
+        log_fields(p, recs->child);
+    }
+    p->cur_item = recs->child;
+    return PS_OK;
+}
+
+/* Logs what the read came to, once the last page was read. */
+static void log_end(rs *p)
+{
+    p->host->log(p->env, PS_LOG_INFO,
+                 "%s: %" PRIu64 " records in %" PRIu64 " pages (%" PRIu64
+                 " requests), window from %s",
+                 p->m->connector, p->nrecords, p->npages, p->requests,
+                 p->since_var[0] ? p->since_var : "the start");
+    if (p->nfiltered)
+        p->host->log(p->env, PS_LOG_INFO, "%s: %" PRIu64 " records filtered out (not payments)",
+                     p->m->connector, p->nfiltered);
+    if (p->m->cursor_field && p->nrecords && !p->timed)
+        p->host->log(p->env, PS_LOG_WARN,
+                     "%s: no record has a time at %s (incremental.field): the cursor stays "
+                     "where it was",
+                     p->m->connector, p->m->cursor_field);
+    if (p->future)
+        p->host->log(p->env, PS_LOG_WARN,
+                     "%s: %" PRIu64 " records have a time at %s more than a day ahead of now: "
+                     "they do not move the cursor",
+                     p->m->connector, p->future, p->m->cursor_field);
+}
+
+/* Logs in, reads the lookups (kept for the run) and the main request's first page; the
+ * other pages are read as next_batch needs them, one at a time. */
 static ps_status rs_open(void *inst, const ps_open_args *args, ps_table_info *info, ps_error *err)
 {
     rs *p = inst;
@@ -452,47 +485,25 @@ static ps_status rs_open(void *inst, const ps_open_args *args, ps_table_info *in
         st = rs_fetch_all(p, &p->m->lookups[i].ep, add_lookup_page, &c, &n, err);
     }
     if (st == PS_OK) {
-        collect c = {.p = p, .tail = &p->pages};
         p->future_ms = p->host->now_ms() + 86400000LL;
         p->timed = p->future = 0;
-        st = rs_fetch_all(p, &p->m->main, add_main_page, &c, &p->nrecords, err);
-    }
-    if (st == PS_OK && p->m->cursor_field && p->nrecords && !p->timed)
-        p->host->log(p->env, PS_LOG_WARN,
-                     "%s: no record has a time at %s (incremental.field): the cursor stays "
-                     "where it was",
-                     p->m->connector, p->m->cursor_field);
-    if (st == PS_OK && p->future)
-        p->host->log(p->env, PS_LOG_WARN,
-                     "%s: %" PRIu64 " records have a time at %s more than a day ahead of now: "
-                     "they do not move the cursor",
-                     p->m->connector, p->future, p->m->cursor_field);
-    for (size_t i = 0; st == PS_OK && i < p->m->nlookups; i++) {
-        if (!p->m->lookups[i].self)
-            continue;
-        for (rs_page *pg = p->pages; pg && st == PS_OK; pg = pg->next)
-            if (rs_index_add(p, i, pg->records) != 0)
-                st = ps_error_setf(err, PS_ERR_NOMEM, "out of memory");
+        p->first_page_logged = 0;
+        rs_pager_start(p, &p->main_pg, &p->m->main);
+        st = next_page(p, err);
+        if (st == PS_END)
+            st = PS_OK; /* no page at all: next_batch ends at once */
     }
     if (st != PS_OK) {
         rs_close(p);
         return st;
     }
     p->batch_rows = args->batch_rows > 0 && args->batch_rows <= 100000 ? args->batch_rows : 500;
-    p->cur_page = p->pages;
-    p->cur_item = p->cur_page ? p->cur_page->records->child : NULL;
     info->ncolumns = 0;
     info->header = NULL;
     info->header_line = 0;
     info->time_zone = NULL;
     info->source_desc = p->desc;
     report_window(p, info);
-    p->host->log(p->env, PS_LOG_INFO,
-                 "%s: %" PRIu64 " records in %" PRIu64 " pages (%" PRIu64
-                 " requests), window from %s",
-                 p->m->connector, p->nrecords, p->npages, p->requests,
-                 p->since_var[0] ? p->since_var : "the start");
-    log_fields(p);
     return PS_OK;
 }
 
@@ -507,15 +518,21 @@ static ps_status rs_next_batch(void *inst, ps_arena *arena, ps_row_batch *batch,
     if (!recs)
         return ps_error_setf(err, PS_ERR_NOMEM, "out of memory");
     static const size_t nf = PS_FIELD_COUNT;
-    while (count < cap && p->cur_item) {
+    while (count < cap) {
+        if (!p->cur_item) {
+            /* a batch never spans two pages: its values point into its page */
+            if (count > 0 || !p->run)
+                break;
+            ps_status st = next_page(p, err);
+            if (st == PS_END)
+                break;
+            if (st != PS_OK)
+                return st;
+            continue;
+        }
         const rs_node *item = p->cur_item;
         p->emitted++;
-        /* advance */
         p->cur_item = item->next;
-        while (!p->cur_item && p->cur_page) {
-            p->cur_page = p->cur_page->next;
-            p->cur_item = p->cur_page ? p->cur_page->records->child : NULL;
-        }
         if (!rs_keep(p, item)) {
             p->nfiltered++;
             continue;
@@ -551,9 +568,11 @@ static ps_status rs_next_batch(void *inst, ps_arena *arena, ps_row_batch *batch,
     if (PS_HAS_MEMBER(ps_row_batch, filtered, batch->struct_size))
         batch->filtered = p->nfiltered - filtered_before;
     if (count == 0) {
-        if (p->nfiltered)
-            p->host->log(p->env, PS_LOG_INFO, "%s: %" PRIu64 " records filtered out (not payments)",
-                         p->m->connector, p->nfiltered);
+        if (p->run && !p->main_pg.ep) /* logged once */
+            return PS_END;
+        if (p->run)
+            log_end(p);
+        rs_pager_free(p, &p->main_pg);
         return PS_END;
     }
     batch->count = count;

@@ -199,7 +199,7 @@ datasets:
         self.assertIn("read 12, accepted 11", res.out)
         res = pslib.run("test-plugin", "rest", "--config", cfg2, "--dataset", "ks")
         self.assertEqual(res.rc, 0, res)
-        self.assertIn("7 passed, 0 failed", res.out)
+        self.assertIn("8 passed, 0 failed", res.out)
 
     def stats(self):
         import json

@@ -327,6 +327,21 @@ class FirstAndIncremental(SteamaCase):
         self.assertEqual(rows["1019"]["TRANSACTION_TYPE"], "INSTALLMENT_PAYMENT")
         self.assertEqual(rows["1019"]["REFERENCE_ID"], "1201")
 
+    def test_late_reversal_on_a_later_page(self):
+        # two transactions a page: the reversal (1201) is read pages after the payment it
+        # reverses (1019), whose page was freed; the self lookup kept a copy of 1019
+        cfg = self.cfg(extra="      page_size: 2\n")
+        self.emu.data(add=[tx(1201, "2024-03-11T08:15:01Z", "-690.50", customer_id=5)],
+                      update=[{"id": 1019, "reversed_by_id": 1201}])
+        res = self.run_ps(cfg)
+        self.assertEqual(res.rc, 0, res)
+        # 11 pages of transactions, 3 of customers, 3 of meters
+        self.assertIn("steamaco: 21 records in 17 pages (18 requests)", res.err)
+        rows = self.rows()
+        self.assertEqual(rows["1201"]["TRANSACTION_TYPE"], "REVERSAL")
+        self.assertEqual(rows["1201"]["REFERENCE_ID"], "1019")
+        self.assertEqual(rows["1019"]["REFERENCE_ID"], "1201")
+
     def test_page_changes_while_paging(self):
         cfg = self.cfg(extra="      page_size: 3\n")
         self.assertEqual(self.run_ps(cfg).rc, 0)
@@ -449,6 +464,16 @@ class Faults(SteamaCase):
         res, c = self.run_fault([{"when": "transactions", "kind": "truncate", "count": -1}], 1,
                                 "reading page 1 of the records: the answer is not valid JSON")
         self.assertEqual(c["transactions"], 4)
+
+    def test_failure_on_a_later_page_commits_nothing(self):
+        # records are handed on page by page: page 3 failing after 10 were read fails the run
+        cfg = self.cfg(extra="      page_size: 5\n", name="paged.yaml")
+        res, c = self.run_fault([{"when": "transactions", "kind": "503", "count": -1,
+                                  "skip": 2}], 1,
+                                "reading the source failed after 10 rows: temporary failure, a "
+                                "later run may succeed: reading page 3 of the records: HTTP 503",
+                                cfg=cfg)
+        self.assertEqual(c["transactions"], 6)  # pages 1 and 2, then page 3 four times
 
     def test_caps(self):
         cfg = self.cfg(extra="      page_size: 5\n      max_pages: 2\n", name="c1.yaml")

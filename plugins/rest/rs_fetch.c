@@ -467,8 +467,9 @@ static ps_status auth_headers(rs *p, hdrs *h, ps_error *err)
 
 /* A data request (main or lookup), with one new login on a 401 when auth logs in; the
  * answer is parsed into pool (the run's when NULL). */
-static ps_status data_request(rs *p, rs_pool *pool, const rs_endpoint *ep, const char *url_override,
-                              const char *what, const rs_node **root, ps_error *err)
+static ps_status data_request(rs *p, rs_pool *pool, const rs_endpoint *ep,
+                              const char *url_override, const char *what, const rs_node **root,
+                              ps_error *err)
 {
     for (int attempt = 0;; attempt++) {
         buf url = {0}, body = {0};
@@ -492,7 +493,8 @@ static ps_status data_request(rs *p, rs_pool *pool, const rs_endpoint *ep, const
                 st = hdrs_add(&h, "Content-Type: application/json", err);
         }
         if (st == PS_OK)
-            st = send_once(p, pool, ep->method, url.s, &h, body.s ? &body : NULL, what, root, err);
+            st = send_once(p, pool, ep->method, url.s, &h, body.s ? &body : NULL, what, root,
+                           err);
         buf_free(&url);
         buf_free(&body);
         hdrs_free(&h);
@@ -726,6 +728,7 @@ ps_status rs_fetch_all(rs *p, const rs_endpoint *ep, int (*each)(void *ctx, cons
     rs_pager_free(p, &g);
     return st == PS_END ? PS_OK : st;
 }
+
 
 ps_status rs_fetch_first(rs *p, ps_error *err)
 {

@@ -48,8 +48,8 @@ typedef struct rs {
     int64_t prev_max_ms, max_ms; /* cursor field: last run's and this run's maxima; -1 none */
     int64_t future_ms;           /* times after this do not move the cursor */
     uint64_t timed, future;      /* records with a cursor time; those too far ahead */
-    rs_pager main_pg;            /* the main request, read page by page in next_batch */
-    const rs_node *cur_item;     /* next item of the current page, NULL at its end */
+    rs_pager main_pg;         /* the main request, read page by page in next_batch */
+    const rs_node *cur_item;  /* next item of the current page, NULL at its end */
     int first_page_logged;
     uint64_t nrecords, nfiltered, emitted, npages;
     size_t batch_rows;

@@ -1,4 +1,4 @@
-"""Starts a CRM API emulator of tests/tools (sparkmeter_emulator.py, angaza_emulator.py) for a
+"""Starts a CRM API emulator of tests/tools (steama_, sparkmeter_, angaza_ or keyset_emulator.py) for a
 test, as test_gsheet_run.Emulator does for Google Sheets: a random port read from the port
 file, the control endpoints for faults, counters and data edits, stopped at the end."""
 import json
@@ -53,8 +53,11 @@ class Emulator:
     def reset(self):
         self._post("/_control/reset", {})
 
-    def data(self, add=(), update=()):
-        self._post("/_control/data", {"add": list(add), "update": list(update)})
+    def data(self, add=(), update=(), delete=()):
+        req = {"add": list(add), "update": list(update)}
+        if delete:  # the SteamaCo emulator's: transaction IDs to remove
+            req["delete"] = list(delete)
+        self._post("/_control/data", req)
 
     def stop(self):
         self.proc.terminate()

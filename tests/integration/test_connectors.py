@@ -9,9 +9,7 @@ import urllib.parse
 
 sys.path.insert(0, os.path.dirname(__file__))
 import pslib  # noqa: E402
-from test_steamaco import Emulator  # noqa: E402
-
-KEYSET = os.path.join(pslib.SOURCE_DIR, "tests", "tools", "keyset_emulator.py")
+from crmemu import Emulator  # noqa: E402
 
 MANIFEST = """\
 # Keyset Pay: keyset pagination behind OAuth2 client credentials (docs/connectors.md)
@@ -136,7 +134,7 @@ records: ""
 class Connectors(pslib.Case):
     def setUp(self):
         super().setUp()
-        self.emu = Emulator(self.dir, script=KEYSET)
+        self.emu = Emulator("keyset", self.dir)
 
     def tearDown(self):
         self.emu.stop()

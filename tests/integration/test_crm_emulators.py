@@ -1,4 +1,4 @@
-"""The SparkMeter (Koios) and Angaza emulators themselves: what the connector tests rely on.
+"""The SteamaCo, SparkMeter (Koios) and Angaza emulators themselves: what the connector tests rely on.
 Each fault switch answers as its docstring says (status, Retry-After, body), the `insert`
 fault shifts the next page, `expire` keeps failing until reset, paging and the time filter
 cover every record once, amounts arrive as strings and as bare JSON numbers, and
@@ -40,6 +40,37 @@ class EmuCase(pslib.Case):
             return r.status, dict(r.getheaders()), r.read()
         finally:
             c.close()
+
+
+class Steama(EmuCase):
+    name = "steama"
+
+    def token(self):
+        st, _, raw = self.request("POST", "/get-token/",
+                                  {"username": "operator@example.com",
+                                   "password": "s3cret-Steama-pass"},
+                                  {"Content-Type": "application/json"})
+        self.assertEqual(st, 200, raw)
+        return json.loads(raw)["token"]
+
+    def test_command_line_fault_and_delete(self):
+        # emu_common's --fault parsing (the emulator's own copy never applied it)
+        self.emu.stop()
+        self.emu = Emulator(self.name, self.dir, "--fault", "transactions:503")
+        auth = {"Authorization": "Token " + self.token()}
+        st, _, raw = self.request("GET", "/transactions/", headers=auth)
+        self.assertEqual(st, 503, raw)
+        self.assertEqual(json.loads(raw), {"detail": "Service temporarily unavailable."})
+        st, _, raw = self.request("GET", "/transactions/?page_size=100", headers=auth)
+        self.assertEqual(st, 200, raw)
+        self.assertEqual(json.loads(raw)["count"], 20)
+        self.emu.data(delete=[1001, 1002])
+        st, _, raw = self.request("GET", "/transactions/?page_size=100", headers=auth)
+        ids = [t["id"] for t in json.loads(raw)["results"]]
+        self.assertEqual((len(ids), 1001 in ids, 1003 in ids), (18, False, True))
+        self.assertEqual(self.emu.counts()["fault:503"], 1)
+        st, _, raw = self.request("GET", "/meters/", headers={"Authorization": "Token x"})
+        self.assertEqual((st, json.loads(raw)), (401, {"detail": "Invalid token."}))
 
 
 class Koios(EmuCase):

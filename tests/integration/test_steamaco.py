@@ -7,68 +7,16 @@ import json
 import os
 import shutil
 import sqlite3
-import subprocess
 import sys
-import time
 import urllib.parse
-import urllib.request
 
 sys.path.insert(0, os.path.dirname(__file__))
 import pslib  # noqa: E402
+from crmemu import Emulator  # noqa: E402
 
-EMULATOR = os.path.join(pslib.SOURCE_DIR, "tests", "tools", "steama_emulator.py")
 USER = "operator@example.com"
 PASSWORD = "s3cret-Steama-pass"
 FAKE = {"PS_TEST_FAKE_SLEEP": "1", "STEAMA_PASSWORD": PASSWORD}
-
-
-class Emulator:
-    def __init__(self, workdir, *args, script=EMULATOR):
-        self.port_file = os.path.join(workdir, "emulator.port")
-        if os.path.exists(self.port_file):
-            os.unlink(self.port_file)
-        self.log = open(os.path.join(workdir, "emulator.log"), "w")
-        self.proc = subprocess.Popen([sys.executable, script, "--port-file", self.port_file]
-                                     + [str(a) for a in args],
-                                     stdout=self.log, stderr=subprocess.STDOUT)
-        for _ in range(200):
-            if os.path.exists(self.port_file):
-                break
-            if self.proc.poll() is not None:
-                raise RuntimeError("emulator exited with %s" % self.proc.returncode)
-            time.sleep(0.05)
-        with open(self.port_file) as f:
-            self.port = int(f.read())
-        self.url = "http://127.0.0.1:%d" % self.port
-
-    def post(self, path, obj):
-        req = urllib.request.Request(self.url + path, data=json.dumps(obj).encode(),
-                                     method="POST")
-        with urllib.request.urlopen(req) as r:
-            return json.load(r)
-
-    def stats(self):
-        with urllib.request.urlopen(self.url + "/_control/stats") as r:
-            return json.load(r)
-
-    def faults(self, faults):
-        self.post("/_control/faults", faults)
-
-    def data(self, add=(), update=(), delete=()):
-        self.post("/_control/data", {"add": list(add), "update": list(update),
-                                     "delete": list(delete)})
-
-    def reset(self):
-        self.post("/_control/reset", {})
-
-    def stop(self):
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-        self.log.close()
 
 
 def tx(i, ts, amount, **kw):
@@ -82,7 +30,7 @@ def tx(i, ts, amount, **kw):
 class SteamaCase(pslib.Case):
     def setUp(self):
         super().setUp()
-        self.emu = Emulator(self.dir)
+        self.emu = Emulator("steama", self.dir)
 
     def tearDown(self):
         self.emu.stop()

@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """A local stand-in for the SteamaCo API (Django REST style), for the `steamaco` connector.
 
-Stdlib only. Listens on 127.0.0.1 and a random port, written to --port-file (and printed).
+Stdlib only (emu_common.py beside it: server, faults and control endpoints shared with the
+SparkMeter and Angaza emulators). Listens on 127.0.0.1 and a random port, written to
+--port-file (and printed).
 What it serves follows ../shared/spec/crm-apis.md section 1; what that page marks assumed is
 assumed here too (docs/providers/steamaco.md lists it).
 
@@ -15,7 +17,7 @@ Endpoints:
     {"detail": "Invalid token."}).
     POST /_control/faults   body: JSON list of faults (replaces the list)
     POST /_control/data     body: {"add": [transaction...], "update": [{"id": N, ...}],
-                                   "delete": [id...]}
+                            "delete": [id...]}
     GET  /_control/stats    JSON: request counts per kind, faults served, requests seen
     POST /_control/reset    clears faults and counters (not the data)
 
@@ -36,25 +38,17 @@ matching requests pass, the next COUNT (default 1; -1 = forever) fail with KIND:
                shifts
 """
 import argparse
+import bisect
 import copy
 import datetime
 import json
+import os
 import sys
-import threading
 import urllib.parse
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-
-def parse_ts(s):
-    s = s.strip().replace(" ", "T")
-    if s.endswith("Z") or s.endswith("z"):
-        s = s[:-1] + "+00:00"
-    if len(s) == 10:
-        s += "T00:00:00+00:00"
-    d = datetime.datetime.fromisoformat(s)
-    if d.tzinfo is None:
-        d = d.replace(tzinfo=datetime.timezone.utc)
-    return d
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import emu_common  # noqa: E402
+from emu_common import parse_ts  # noqa: E402
 
 
 def builtin():
@@ -107,17 +101,13 @@ def generated(n):
     return {"transactions": tx, "customers": customers, "meters": meters}
 
 
-class State:
+class State(emu_common.State):
+    """emu_common's state plus the tokens issued and a data version (for the cached stamps)."""
+
     def __init__(self, args, data):
-        self.args = args
-        self.lock = threading.Lock()
-        self.data = data
-        self.faults = []
-        self.counts = {}
-        self.log = []
+        super().__init__(args, data)
         self.tokens = set()
         self.issued = 0
-        self.inserted = 0
         self.version = 0
         self._stamps = (None, None)
 
@@ -126,83 +116,26 @@ class State:
         if self._stamps[0] != version:
             self._stamps = (version, [parse_ts(t["timestamp"]) for t in self.data["transactions"]])
         return self._stamps[1]
-        for f in args.fault or []:
-            w, k, *rest = f.split(":")
-            self.add_fault({"when": w, "kind": k, "count": int(rest[0]) if rest else 1,
-                            "skip": int(rest[1]) if len(rest) > 1 else 0})
-
-    def add_fault(self, spec):
-        f = {"when": spec.get("when", "any"), "kind": str(spec["kind"]),
-             "count": int(spec.get("count", 1)), "skip": int(spec.get("skip", 0))}
-        self.faults.append(f)
-
-    def take_fault(self, kind):
-        with self.lock:
-            for f in self.faults:
-                if f["when"] not in (kind, "any") or f["count"] == 0:
-                    continue
-                if f["skip"] > 0:
-                    f["skip"] -= 1
-                    continue
-                if f["count"] > 0:
-                    f["count"] -= 1
-                self.counts["fault:" + f["kind"]] = self.counts.get("fault:" + f["kind"], 0) + 1
-                return f["kind"]
-        return None
-
-    def count(self, kind, path):
-        with self.lock:
-            self.counts[kind] = self.counts.get(kind, 0) + 1
-            self.counts["total"] = self.counts.get("total", 0) + 1
-            self.log.append(path)
 
 
-def render(obj):
-    """JSON text; {"number": "1500.50"} values become the bare number 1500.50."""
-    def conv(o):
-        if isinstance(o, dict):
-            if set(o) == {"number"}:
-                return "\x00NUM%s\x00" % o["number"]
-            return {k: conv(v) for k, v in o.items()}
-        if isinstance(o, list):
-            return [conv(v) for v in o]
-        return o
-    text = json.dumps(conv(obj), ensure_ascii=False)
-    out, i = [], 0
-    while True:
-        j = text.find('"\\u0000NUM', i)
-        if j < 0:
-            out.append(text[i:])
-            break
-        k = text.find('\\u0000"', j + 10)
-        out.append(text[i:j])
-        out.append(text[j + 10:k])
-        i = k + 7
-    return "".join(out).encode()
-
-
-class Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
+class Handler(emu_common.BaseHandler):
     server_version = "steama-emulator/1"
 
-    def log_message(self, fmt, *a):
-        if self.server.state.args.verbose:
-            sys.stderr.write("emulator: " + (fmt % a) + "\n")
-
-    def send(self, status, body, headers=None):
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        for k, v in (headers or {}).items():
-            self.send_header(k, v)
-        self.end_headers()
-        self.wfile.write(body)
-
-    def send_json(self, obj, status=200, headers=None):
-        self.send(status, json.dumps(obj).encode(), headers)
+    def edit_data(self, req):
+        st = self.server.state
+        with st.lock:
+            st.version += 1
+            st.data["transactions"].extend(req.get("add", []))
+            for up in req.get("update", []):
+                for t in st.data["transactions"]:
+                    if t["id"] == up["id"]:
+                        t.update(up)
+            gone = set(req.get("delete", []))
+            st.data["transactions"] = [t for t in st.data["transactions"] if t["id"] not in gone]
 
     def fault(self, kind):
-        f = self.server.state.take_fault(kind)
+        st = self.server.state
+        f = st.take_fault(kind)
         if not f:
             return None
         if f == "429":
@@ -211,11 +144,12 @@ class Handler(BaseHTTPRequestHandler):
         elif f == "429bare":
             self.send_json({"detail": "Request was throttled."}, 429)
         elif f == "500":
-            self.send(500, b"<h1>Server Error (500)</h1>")
+            self.send(500, b"<h1>Server Error (500)</h1>", ctype="text/html")
         elif f == "503":
             self.send_json({"detail": "Service temporarily unavailable."}, 503)
         elif f == "expire":
-            self.server.state.tokens.clear()
+            with st.lock:
+                st.tokens.clear()
             self.send_json({"detail": "Invalid token."}, 401)
         elif f == "401":
             self.send_json({"detail": "Invalid token."}, 401)
@@ -225,35 +159,12 @@ class Handler(BaseHTTPRequestHandler):
             self.send_json({"detail": "unknown fault " + f}, 500)
         return True
 
-    def body(self):
-        n = int(self.headers.get("Content-Length") or 0)
-        return self.rfile.read(n) if n else b""
-
     def do_POST(self):
         st = self.server.state
         u = urllib.parse.urlsplit(self.path)
         raw = self.body()
-        if u.path == "/_control/faults":
-            st.faults = []
-            for spec in json.loads(raw or b"[]"):
-                st.add_fault(spec)
-            return self.send_json({"ok": True})
-        if u.path == "/_control/reset":
-            st.faults, st.counts, st.log = [], {}, []
-            return self.send_json({"ok": True})
-        if u.path == "/_control/data":
-            req = json.loads(raw)
-            with st.lock:
-                st.version += 1
-                st.data["transactions"].extend(req.get("add", []))
-                for up in req.get("update", []):
-                    for t in st.data["transactions"]:
-                        if t["id"] == up["id"]:
-                            t.update(up)
-                gone = set(req.get("delete", []))
-                st.data["transactions"] = [t for t in st.data["transactions"]
-                                           if t["id"] not in gone]
-            return self.send_json({"ok": True})
+        if self.control(u.path, raw):
+            return
         if u.path != "/get-token/":
             return self.send_json({"detail": "Not found."}, 404)
         st.count("token", self.path)
@@ -275,9 +186,8 @@ class Handler(BaseHTTPRequestHandler):
     def do_GET(self):
         st = self.server.state
         u = urllib.parse.urlsplit(self.path)
-        if u.path == "/_control/stats":
-            with st.lock:
-                return self.send_json({"counts": st.counts, "log": st.log})
+        if self.control_get(u.path):
+            return
         kinds = {"/transactions/": "transactions", "/customers/": "customers",
                  "/meters/": "meters"}
         kind = kinds.get(u.path)
@@ -315,7 +225,6 @@ class Handler(BaseHTTPRequestHandler):
             if q.get("created_after"):
                 lo = parse_ts(q["created_after"])
                 stamps = st.stamps(version)
-                import bisect
                 items = items[bisect.bisect_left(stamps, lo):]
         start = (page - 1) * size
         if page < 1 or (start >= len(items) and page != 1):
@@ -329,9 +238,10 @@ class Handler(BaseHTTPRequestHandler):
                                          self.server.server_address[1], u.path,
                                          urllib.parse.urlencode(q2))
         prev = None
-        body = render({"count": len(items), "next": nxt, "previous": prev, "results": chunk})
+        body = emu_common.render({"count": len(items), "next": nxt, "previous": prev,
+                                  "results": chunk})
         if pending == "truncate":
-            return self.send(200, body[: len(body) // 2])
+            return self.send_page(pending, body)
         if pending == "insert":  # before answering: the client's next request cannot race it
             with st.lock:
                 st.inserted += 1
@@ -345,14 +255,10 @@ class Handler(BaseHTTPRequestHandler):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--port", type=int, default=0)
-    ap.add_argument("--port-file")
-    ap.add_argument("--data", help="JSON file with transactions, customers, meters")
+    emu_common.common_args(ap)
     ap.add_argument("--generate", type=int, help="serve N generated transactions")
     ap.add_argument("--username", default="operator@example.com")
     ap.add_argument("--password", default="s3cret-Steama-pass")
-    ap.add_argument("--fault", action="append", help="WHEN:KIND[:COUNT[:SKIP]]")
-    ap.add_argument("--verbose", action="store_true")
     args = ap.parse_args()
     if args.data:
         with open(args.data, encoding="utf-8") as f:
@@ -363,21 +269,7 @@ def main():
         data = builtin()
     for k in ("transactions", "customers", "meters"):
         data.setdefault(k, [])
-    srv = ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
-    srv.daemon_threads = True
-    srv.state = State(args, data)
-    port = srv.server_address[1]
-    if args.port_file:
-        tmp = args.port_file + ".tmp"
-        with open(tmp, "w") as f:
-            f.write(str(port))
-        import os
-        os.replace(tmp, args.port_file)
-    print(port, flush=True)
-    try:
-        srv.serve_forever()
-    except KeyboardInterrupt:
-        pass
+    emu_common.serve(args, Handler, State(args, data))
 
 
 if __name__ == "__main__":

@@ -52,6 +52,7 @@ typedef struct rs {
     const rs_node *cur_item;  /* next item of the current page, NULL at its end */
     int first_page_logged;
     uint64_t nrecords, nfiltered, emitted, npages;
+    uint64_t nfiltered_told; /* filtered items already reported in a batch */
     size_t batch_rows;
     rs_index lookups[RS_MAX_LOOKUPS];
     /* paging variables while reading */

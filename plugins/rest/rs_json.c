@@ -462,6 +462,19 @@ const rs_node *rs_pointer(const rs_node *root, const char *ptr)
         seg[k] = '\0';
         if (n->type == RS_OBJ) {
             n = rs_obj_get(n, seg);
+        } else if (n->type == RS_ARR && k > 2 && seg[0] == '[' && seg[k - 1] == ']' &&
+                   strchr(seg, '=')) {
+            /* [key=value]: the first item whose member key is the scalar value */
+            seg[k - 1] = '\0';
+            char *eq = strchr(seg, '=');
+            *eq = '\0';
+            const rs_node *c = n->child;
+            for (; c; c = c->next) {
+                const char *t = c->type == RS_OBJ ? rs_scalar_text(rs_obj_get(c, seg + 1)) : NULL;
+                if (t && strcmp(t, eq + 1) == 0)
+                    break;
+            }
+            n = c;
         } else if (n->type == RS_ARR) {
             char *end;
             if (k == 0 || (k > 1 && seg[0] == '0') || seg[0] < '0' || seg[0] > '9')

@@ -55,7 +55,9 @@ rs_node *rs_node_copy(rs_pool *p, const rs_node *n);
 
 /* The member `key` of an object (the last one when repeated), NULL when absent. */
 const rs_node *rs_obj_get(const rs_node *obj, const char *key);
-/* The node at a JSON pointer ("", "/a/b/0", "~1" = '/', "~0" = '~'), NULL when absent. */
+/* The node at a JSON pointer ("", "/a/b/0", "~1" = '/', "~0" = '~'), NULL when absent. A
+ * segment "[key=value]" on an array selects its first object whose member key is the scalar
+ * value ("/attribute_values/[name=Name]/value"). */
 const rs_node *rs_pointer(const rs_node *root, const char *ptr);
 /* 1 when the node is a scalar with text (NUM or STR), a bool or null. */
 int rs_is_scalar(const rs_node *n);

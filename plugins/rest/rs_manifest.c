@@ -373,8 +373,8 @@ static int check_spec(mctx *c, const rs_node *n, const char *where, int depth)
 /* ---- top level --------------------------------------------------------------------------- */
 
 static const char *const top_keys[] = {
-    "connector", "description", "options",     "required", "auth",   "request", "pagination",
-    "records",   "filters",     "incremental", "lookups",  "fields", NULL};
+    "connector", "description", "options", "required",    "auth",    "request", "pagination",
+    "records",   "flatten",     "filters", "incremental", "lookups", "fields",  NULL};
 static const char *const auth_keys[] = {"type",          "headers", "username",         "password",
                                         "login",         "token",   "token_url",        "client_id",
                                         "client_secret", "scope",   "send_credentials", NULL};
@@ -660,6 +660,11 @@ int rs_manifest_load(const char *path, int (*known)(const char *name),
                 rc = pointer_of(&c, root, "records", "manifest", &m->main.records);
         }
     }
+    if (rc == 0)
+        rc = pointer_of(&c, root, "flatten", "manifest", &m->flatten);
+    if (rc == 0 && m->flatten && !m->flatten[0])
+        rc = bad(&c, rs_obj_get(root, "flatten"),
+                 "flatten must point to a list inside each item, such as /meters");
     if (rc == 0)
         rc = parse_filters(&c, rs_obj_get(root, "filters"));
     if (rc == 0) {

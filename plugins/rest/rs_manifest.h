@@ -89,6 +89,7 @@ typedef struct rs_manifest {
     int oauth_basic; /* send client credentials as HTTP Basic (else in the form body) */
     /* data */
     rs_endpoint main;
+    const char *flatten; /* pointer to a list in each item whose entries are the records */
     rs_filter filters[RS_MAX_FILTERS];
     size_t nfilters;
     const char *cursor_field; /* incremental.field, or NULL */

@@ -315,6 +315,7 @@ static ps_status begin(rs *p, const char *cursor_json, ps_error *err)
     if (!p->run)
         return ps_error_setf(err, PS_ERR_NOMEM, "out of memory");
     p->requests = p->nrecords = p->nfiltered = p->emitted = p->npages = 0;
+    p->nfiltered_told = 0;
     p->relogins = 0;
     p->prev_max_ms = p->max_ms = -1;
     if (cursor_json && p->m->cursor_field) {
@@ -407,6 +408,58 @@ static void log_fields(rs *p, const rs_node *first)
                  l + 70 >= sizeof list ? ", ..." : "");
 }
 
+/* The manifest's `flatten`: the entries of each item's list at m->flatten become the records,
+ * each an object with the entry's members (an entry that is not an object under ".") and
+ * the item itself under "..". An item without entries yields none and counts as filtered.
+ * NULL when out of memory. */
+static const rs_node *flatten(rs *p, const rs_node *recs)
+{
+    rs_node *arr = rs_pool_alloc(p->page, sizeof *arr);
+    if (!arr)
+        return NULL;
+    arr->type = RS_ARR;
+    rs_node **tail = &arr->child;
+    for (const rs_node *it = recs->child; it; it = it->next) {
+        const rs_node *list = rs_pointer(it, p->m->flatten);
+        if (!list || list->type != RS_ARR || !list->child) {
+            p->nfiltered++;
+            continue;
+        }
+        for (const rs_node *e = list->child; e; e = e->next) {
+            rs_node *w = rs_pool_alloc(p->page, sizeof *w);
+            if (!w)
+                return NULL;
+            w->type = RS_OBJ;
+            rs_node **wt = &w->child;
+            const rs_node *first = e->type == RS_OBJ ? e->child : e;
+            for (const rs_node *m = first; m; m = e->type == RS_OBJ ? m->next : NULL) {
+                rs_node *c = rs_pool_alloc(p->page, sizeof *c);
+                if (!c)
+                    return NULL;
+                *c = *m; /* members shared with the page: read only */
+                c->next = NULL;
+                if (e->type != RS_OBJ)
+                    c->key = ".";
+                *wt = c;
+                wt = &c->next;
+                w->n++;
+            }
+            rs_node *up = rs_pool_alloc(p->page, sizeof *up);
+            if (!up)
+                return NULL;
+            *up = *it;
+            up->key = "..";
+            up->next = NULL;
+            *wt = up;
+            w->n++;
+            *tail = w;
+            tail = &w->next;
+            arr->n++;
+        }
+    }
+    return arr;
+}
+
 /* Reads the main request's next page into a fresh page pool (the previous page's records
  * were handed on and are no longer needed): the cursor's maximum, the self lookups' index
  * (copies of the items that have a key) and cur_item. PS_END after the last page. */
@@ -421,6 +474,10 @@ static ps_status next_page(rs *p, ps_error *err)
     p->nrecords = p->main_pg.total;
     if (st != PS_OK || recs->type != RS_ARR || !recs->child)
         return st;
+    if (p->m->flatten && !(recs = flatten(p, recs)))
+        return ps_error_setf(err, PS_ERR_NOMEM, "out of memory");
+    if (!recs->child)
+        return PS_OK; /* next_batch reads on */
     if (p->m->cursor_field)
         for (const rs_node *it = recs->child; it; it = it->next) {
             const char *t = rs_scalar_text(rs_pointer(it, p->m->cursor_field));
@@ -511,7 +568,6 @@ static ps_status rs_next_batch(void *inst, ps_arena *arena, ps_row_batch *batch,
 {
     rs *p = inst;
     size_t cap = p->batch_rows ? p->batch_rows : 500, count = 0;
-    uint64_t filtered_before = p->nfiltered;
     batch->count = 0;
     batch->rows = NULL;
     ps_keyed_row *recs = p->host->arena_alloc(arena, cap * sizeof *recs);
@@ -566,7 +622,8 @@ static ps_status rs_next_batch(void *inst, ps_arena *arena, ps_row_batch *batch,
     }
     /* items left out are counted by the core as filtered (ABI 2.1) */
     if (PS_HAS_MEMBER(ps_row_batch, filtered, batch->struct_size))
-        batch->filtered = p->nfiltered - filtered_before;
+        batch->filtered = p->nfiltered - p->nfiltered_told;
+    p->nfiltered_told = p->nfiltered;
     if (count == 0) {
         if (p->run && !p->main_pg.ep) /* logged once */
             return PS_END;

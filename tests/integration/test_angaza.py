@@ -45,7 +45,8 @@ class FirstAndIncremental(Angaza):
         self.assertEqual(r["CUSTOMER_PHONE"], "+254712345004")  # msisdn without '+'
         self.assertEqual(r["REFERENCE_ID"], "AT000003")         # no external_xref
         self.assertEqual(r["TRANSACTION_TYPE"], "INSTALLMENT_PAYMENT")
-        # payment -> account AC000004 -> client CL000004 -> its Name attribute
+        # payment -> account AC000004 -> client CL000004 -> its Name attribute, which that
+        # client lists after its phone number (the attribute chosen by name, not position)
         self.assertEqual(r["CUSTOMER_NAME"], "Mwangi Njoroge")
         self.assertEqual(recs["PA000002"]["CUSTOMER_NAME"], "Achieng Atieno")
         self.assertEqual(recs["PA000002"]["REFERENCE_ID"], "QX0000002")

@@ -287,6 +287,11 @@ datasets:
         self.bad(m.replace("  field: /paid_at\n", "  field: /paid_at\n  timestamp_lag: soon\n"),
                  "bad.yaml:24:18: incremental.timestamp_lag must be a duration such as 1d or "
                  "12h, got 'soon'")
+        self.bad(m.replace("records: /data/items", "records: /data/items\nflatten: \"\""),
+                 "flatten must point to a list inside each item, such as /meters")
+        self.bad(m.replace("records: /data/items", "records: /data/items\nflatten: meters"),
+                 "manifest.flatten must be a JSON pointer such as /results or /data/items, got "
+                 "'meters'")
         self.bad(m + "fields: {}\n", "key 'fields' given twice")
         self.bad("connector: [", "bad.yaml:2:1: did not find expected node content")
         res = pslib.run("run", self.cfg("{plugin: rest, api_url: http://x}", name="c.yaml"))

@@ -133,7 +133,9 @@ class MeterList(Sparkmeter):
                          "CUSTOMER_ID,METER_ID,CUSTOMER_NAME,CUSTOMER_CATEGORY\n"
                          "A1,2024-03-01T10:00:00Z,100,NGN,FULL_PAYMENT,C1,SM-000421,Ann,Res\n"
                          "A2,2024-03-01T11:00:00Z,100,NGN,FULL_PAYMENT,C2,sm 421,Bo,Res\n"
-                         "A3,2024-03-01T12:00:00Z,100,NGN,FULL_PAYMENT,C3,XYZ-1,Cy,Res\n")
+                         "A3,2024-03-01T12:00:00Z,100,NGN,FULL_PAYMENT,C3,XYZ-1,Cy,Res\n"
+                         # cus-0002's second meter: every meter of a customer is listed
+                         "A4,2024-03-01T13:00:00Z,100,NGN,FULL_PAYMENT,C2,SM-000520,Bo,Res\n")
         cfg = self.config(f"""
 sinks:
   out: {{plugin: jsonl, path: out/payments.jsonl}}
@@ -150,12 +152,13 @@ datasets:
         res = self.run_paysync(cfg)
         self.assertEqual(res.rc, 0, res)
         self.assertEqual(self.report()["verify_meters"],
-                         {"meters": 5, "unknown": 2, "near_misses": 1})
-        self.assertIn("verify_meters: the meter list (sparkmeter_meters): 5 meters", res.err, res)
+                         {"meters": 6, "unknown": 2, "near_misses": 1})
+        self.assertIn("verify_meters: the meter list (sparkmeter_meters): 6 meters", res.err, res)
         warns = {w["id"]: w["warnings"][0]["message"]
                  for w in pslib.read_jsonl(self.path("out", "warnings.jsonl"))}
         self.assertEqual(warns["A2"], "sm 421 not in the meter list; did you mean SM-000421?")
         self.assertTrue(warns["A3"].startswith("XYZ-1 not in the meter list"), warns)
+        self.assertNotIn("A4", warns)
         self.assertEqual(self.emu.counts(), {"customers": 1, "total": 1})
 
     def test_test_plugin_on_the_meter_list(self):
@@ -173,7 +176,7 @@ datasets:
         res = pslib.run("test-plugin", "sparkmeter_meters", "--config", cfg, "--dataset",
                         "meters", env={"PS_TEST_FAKE_SLEEP": "1"})
         self.assertEqual(res.rc, 0, res)
-        self.assertIn("read contract        pass   5 rows", res.out, res)
+        self.assertIn("read contract        pass   6 rows", res.out, res)
         self.assertIn(" 0 failed", res.out, res)
         for s in self.secrets:
             self.assertNotIn(s, res.out + res.err)

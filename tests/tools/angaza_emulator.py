@@ -52,9 +52,11 @@ def builtin():
     clients, accounts = [], []
     names = ["Wanjiru Kamau", "Otieno Odhiambo", "Achieng Atieno", "Mwangi Njoroge"]
     for i, name in enumerate(names, start=1):
-        clients.append({"qid": "CL%06d" % i, "attribute_values": [
-            {"name": "Name", "value": name},
-            {"name": "Phone Number", "value": "+2547123450%02d" % i}]})
+        attrs = [{"name": "Name", "value": name},
+                 {"name": "Phone Number", "value": "+2547123450%02d" % i}]
+        if i % 2 == 0:  # not every account lists the Name attribute first
+            attrs.reverse()
+        clients.append({"qid": "CL%06d" % i, "attribute_values": attrs})
         accounts.append({"qid": "AC%06d" % i, "account_number": 50000 + i,
                          "client_qids": ["CL%06d" % i], "status": "ENABLED",
                          "unit": {"qid": "UN%06d" % i, "serial_number": "00%06d" % (7780 + i)}})

@@ -62,9 +62,11 @@ def builtin():
     names = ["Amina Bello", "Kwame Mensah", "Grace Okafor", "John Doe", "Fatima Yusuf"]
     customers = []
     for i, name in enumerate(names, start=1):
+        meters = [{"serial": "SM-%06d" % (420 + i)}]
+        if i == 2:  # a customer with two meters
+            meters.append({"serial": "SM-%06d" % 520})
         customers.append({"id": "cus-%04d" % i, "code": "C%03d" % i, "name": name,
-                          "phone_number": "+23480312345%02d" % i,
-                          "meters": [{"serial": "SM-%06d" % (420 + i)}],
+                          "phone_number": "+23480312345%02d" % i, "meters": meters,
                           "balances": {"credit": {"value": "%d.00" % (100 * i),
                                                   "currency": "NGN"}}})
     tx = []

@@ -183,7 +183,7 @@ datasets:
         with urllib.request.urlopen(self.emu.url + "/_control/stats") as r:
             st = json.load(r)
         # 12 items, 5 a page: after_id 0 (unset), 505, 510; the short third page is the last
-        self.assertEqual(st["counts"], {"token": 1, "payments": 3})
+        self.assertEqual(st["counts"], {"token": 1, "token:basic": 1, "payments": 3})
         afters = [urllib.parse.parse_qs(urllib.parse.urlsplit(p).query).get("after_id")
                   for p in st["log"][1:]]
         self.assertEqual(afters, [None, ["505"], ["510"]])
@@ -246,6 +246,33 @@ datasets:
         self.assertIn("the credentials were refused; check the connector's credential options "
                       "(client_id, client_secret)", res.out)
         self.assertNotIn("not-it-at-all", res.out + res.err)
+
+    def test_oauth2_credentials_in_the_body(self):
+        # send_credentials: body: client_id and client_secret in the form, no Basic header
+        self.write("body.yaml", MANIFEST.replace("  token_url: /oauth/token\n",
+                                                 "  token_url: /oauth/token\n"
+                                                 "  send_credentials: body\n"))
+        cfg = self.cfg("{plugin: rest, manifest: body.yaml, api_url: %s, client_id: ks-client, "
+                       "client_secret: ks-secret-0123456789}" % self.emu.url)
+        res = pslib.run("run", cfg)
+        self.assertEqual(res.rc, 0, res)
+        self.assertIn("read 12, accepted 11, rejected 0", res.out)
+        c = self.stats()["counts"]
+        self.assertEqual((c.get("token:body"), c.get("token:basic")), (1, None), c)
+        self.assertNotIn("ks-secret-0123456789", res.out + res.err)
+        with open(self.path("out", "payments.jsonl"), "rb") as f:
+            before = f.read()
+        cfg = self.cfg("{plugin: rest, manifest: body.yaml, api_url: %s, client_id: ks-client, "
+                       "client_secret: not-it-at-all}" % self.emu.url, name="wrong.yaml")
+        res = pslib.run("run", cfg)
+        self.assertEqual(res.rc, 1, res)
+        self.assertIn("logging in (POST %s/oauth/token): HTTP 401 (server said: {\"error\": "
+                      "\"invalid_client\"}): the credentials were refused" % self.emu.url, res.out)
+        self.assertIn("nothing committed", res.out)
+        with open(self.path("out", "payments.jsonl"), "rb") as f:
+            self.assertEqual(f.read(), before)  # the previous output kept
+        self.assertNotIn("not-it-at-all", res.out + res.err)
+        self.assertEqual(self.stats()["counts"]["token:body"], 2)
 
     def bad(self, manifest, message):
         self.write("bad.yaml", manifest)

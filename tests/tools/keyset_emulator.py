@@ -11,7 +11,8 @@ The same items are also served in the other styles a manifest can describe, to t
                          {"_embedded": {"item": [...]}, "_links": {"next": {"href": relative}}}
     GET  /v4/payments    X-Token: tok-abcdef; ?page=&per_page= -> a bare list
 
-    POST /oauth/token   grant_type=client_credentials, HTTP Basic client_id:client_secret
+    POST /oauth/token   grant_type=client_credentials, client_id:client_secret as HTTP Basic or
+                        in the form body (counted as token:basic / token:body; both: 400)
                         -> {"access_token", "token_type": "Bearer", "expires_in"}; 401 else
     GET  /v1/payments   ?after_id=&limit=&updated_since=  (Bearer token) ->
                         {"data": {"items": [...]}, "meta": {"limit": N, "total": N}}
@@ -99,8 +100,17 @@ class Handler(BaseHTTPRequestHandler):
         self.count("token")
         form = urllib.parse.parse_qs(body)
         want = "Basic " + base64.b64encode(("%s:%s" % (CLIENT_ID, CLIENT_SECRET)).encode()).decode()
-        if form.get("grant_type") != ["client_credentials"] or \
-                self.headers.get("Authorization") != want:
+        basic = self.headers.get("Authorization")
+        in_body = "client_id" in form or "client_secret" in form
+        if basic and in_body:  # RFC 6749 2.3: one way of sending the credentials
+            return self.send(400, b'{"error": "invalid_request"}')
+        st = self.server.state
+        with st["lock"]:  # how the credentials came (counted, not logged)
+            k = "token:body" if in_body else "token:basic"
+            st["counts"][k] = st["counts"].get(k, 0) + 1
+        ok = (form.get("client_id") == [CLIENT_ID] and form.get("client_secret") == [CLIENT_SECRET]
+              if in_body else basic == want)
+        if form.get("grant_type") != ["client_credentials"] or not ok:
             return self.send(401, b'{"error": "invalid_client"}')
         self.send(200, json.dumps({"access_token": "ks-access-777", "token_type": "Bearer",
                                    "expires_in": 3600}).encode())

@@ -6,14 +6,17 @@
 #include <string.h>
 
 #include "commands.h"
+#include "plugin/connectors.h"
 
 static const char plugins_usage[] =
     "usage: paysync plugins [--json] [--config CONFIG]\n"
     "\n"
     "Lists the built-in plugins (the sqlite store) and every plugin found on the plugin path\n"
     "(the plugin folder next to the executable, then $PAYSYNC_PLUGIN_PATH, then the config's\n"
-    "plugin_path) with kind, version and options. Files that fail to load are listed with the\n"
-    "reason. exit: 0, or 1 when a plugin file failed to load\n";
+    "plugin_path) with kind, version and options, then the connectors: manifests of the rest\n"
+    "provider (NAME.yaml next to paysync, on $PAYSYNC_CONNECTOR_PATH or on the plugin path),\n"
+    "each usable as plugin: NAME. Files that fail to load are listed with the reason.\n"
+    "exit: 0, or 1 when a plugin file failed to load\n";
 
 static const char *type_name(ps_option_type t)
 {
@@ -25,7 +28,8 @@ typedef struct scan_ctx {
     int json;
     json_t *arr;
     int failures;
-    int found; /* plugin files (built-in plugins not counted) */
+    int found;      /* plugin files (built-in plugins not counted) */
+    int connectors; /* connector manifests listed (text) */
 } scan_ctx;
 
 static void on_plugin(void *vctx, const ps_plugin *p, const char *file, const ps_error *e)
@@ -117,6 +121,32 @@ static void on_plugin(void *vctx, const ps_plugin *p, const char *file, const ps
     printf("\n");
 }
 
+/* One connector manifest: a line (and its file) in the text listing, an object in JSON. */
+static void on_connector(void *vctx, const ps_connector_info *c)
+{
+    scan_ctx *ctx = vctx;
+    if (ctx->json) {
+        json_t *o = json_object();
+        json_object_set_new(o, "name", json_string(c->name));
+        json_object_set_new(o, "kind", json_string("connector"));
+        json_object_set_new(o, "provider", json_string(PS_CONNECTOR_PLUGIN));
+        json_object_set_new(o, "description", json_string(c->description));
+        json_object_set_new(o, "file", json_string(c->path));
+        json_object_set_new(o, "from", json_string(c->from));
+        json_object_set_new(o, "builtin", json_false());
+        json_object_set_new(o, "shadowed", json_boolean(c->shadowed));
+        json_array_append_new(ctx->arr, o);
+        return;
+    }
+    if (!ctx->connectors++)
+        printf("connectors (manifests of the %s provider; a dataset's source takes "
+               "plugin: NAME):\n\n",
+               PS_CONNECTOR_PLUGIN);
+    printf("%s (connector) - %s\n  file: %s (%s)%s\n\n", c->name,
+           c->description[0] ? c->description : "(no description)", c->path, c->from,
+           c->shadowed ? "\n  not used: plugin: NAME finds another plugin or manifest first" : "");
+}
+
 int cmd_plugins(int argc, char **argv)
 {
     static const struct option longopts[] = {{"json", no_argument, 0, 'j'},
@@ -143,6 +173,7 @@ int cmd_plugins(int argc, char **argv)
         return rc;
     scan_ctx ctx = {.json = json, .arr = json_array(), .failures = 0};
     ps_registry_scan(reg, on_plugin, &ctx);
+    ps_connector_scan(reg, on_connector, &ctx);
     if (!ctx.found)
         cli_error("no plugins found: set plugin_path in a config (--config) or "
                   "PAYSYNC_PLUGIN_PATH");

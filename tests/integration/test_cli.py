@@ -113,13 +113,46 @@ datasets:
         # built-in store
         r = pslib.run("plugins", "--json")
         self.assertEqual(r.rc, 0, r)
-        found = {p["name"]: p["file"] for p in json.loads(r.out) if "name" in p}
+        found = {p["name"]: p["file"] for p in json.loads(r.out)
+                 if "name" in p and p["kind"] != "connector"}
         self.assertEqual(set(found), {f[:-3] for f in os.listdir(pslib.PLUGIN_DIR)
                                       if f.endswith(".so")} | {"sqlite", "postgres"}, r)
         self.assertIsNone(found["sqlite"])
         self.assertIsNone(found["postgres"])
         self.assertEqual(os.path.dirname(found["csvfile"]),
                          os.path.realpath(os.path.join(os.path.dirname(BINARY), "plugins")))
+        # the connectors: the manifests next to the binary (build tree: connectors/), each
+        # with where it was found; a manifest on PAYSYNC_CONNECTOR_PATH of a name found first
+        # next to paysync is shadowed, and one of its own is listed
+        conn_dir = os.path.realpath(os.path.join(os.path.dirname(BINARY), "connectors"))
+        conns = {p["name"]: p for p in json.loads(r.out) if p.get("kind") == "connector"}
+        self.assertEqual(set(conns), {f[:-5] for f in os.listdir(conn_dir)
+                                      if f.endswith(".yaml")}, r)
+        st = conns["steamaco"]
+        self.assertEqual((st["provider"], st["from"], st["shadowed"], st["builtin"]),
+                         ("rest", "next to paysync", False, False))
+        self.assertEqual(st["file"], os.path.join(conn_dir, "steamaco.yaml"))
+        self.assertEqual(st["description"],
+                         "SteamaCo payments (https://api.steama.co, Django REST API)")
+        own = self.path("conn")
+        os.makedirs(own)
+        self.write("conn/steamaco.yaml", "connector: steamaco\ndescription: my copy\n")
+        self.write("conn/upya.yaml", "connector: upya\ndescription: 'Upya payments'\n")
+        env = {"PAYSYNC_CONNECTOR_PATH": own}
+        r = pslib.run("plugins", "--json", env=env)
+        conns = [p for p in json.loads(r.out) if p.get("kind") == "connector"]
+        by = {(p["name"], p["from"]): p for p in conns}
+        self.assertTrue(by[("steamaco", "PAYSYNC_CONNECTOR_PATH")]["shadowed"])
+        self.assertFalse(by[("steamaco", "next to paysync")]["shadowed"])
+        self.assertEqual(by[("upya", "PAYSYNC_CONNECTOR_PATH")]["description"], "Upya payments")
+        r = pslib.run("plugins", env=env)
+        self.assertIn("connectors (manifests of the rest provider; a dataset's source takes "
+                      "plugin: NAME):", r.out)
+        self.assertIn("upya (connector) - Upya payments\n  file: %s/upya.yaml "
+                      "(PAYSYNC_CONNECTOR_PATH)\n" % own, r.out)
+        self.assertIn("steamaco (connector) - my copy\n  file: %s/steamaco.yaml "
+                      "(PAYSYNC_CONNECTOR_PATH)\n  not used: plugin: NAME finds another plugin "
+                      "or manifest first" % own, r.out)
         # a copy of the binary with no plugin folder next to it and no path configured: only
         # the built-in store
         lone = self.path("bin", "paysync")

@@ -60,11 +60,15 @@ import json, os, sys
 for p in json.load(sys.stdin):
     if "name" not in p:
         sys.exit("failed to load: %s: %s" % (p.get("file"), p.get("error")))
-    if p["builtin"]:
+    if p["kind"] == "connector":  # the installed manifests, from share/paysync/connectors
+        print(p["name"] + ".yaml", os.path.dirname(p["file"]), p["from"])
+    elif p["builtin"]:
         print(p["name"], "built-in")
     else:
         print(p["name"] + ".so", os.path.dirname(p["file"]))' <<<"$out") || fail "$listed"
-want=$( (for f in $installed; do echo "$f $libdir/paysync/plugins"; done; echo "sqlite built-in"; echo "postgres built-in") | sort)
+want=$( (for f in $installed; do echo "$f $libdir/paysync/plugins"; done; echo "sqlite built-in"; echo "postgres built-in"
+  for f in "$prefix"/share/paysync/connectors/*.yaml; do
+    echo "$(basename "$f") $(realpath "$prefix/share/paysync/connectors") next to paysync"; done) | sort)
 [ "$(sort <<<"$listed")" = "$want" ] || fail "paysync plugins listed:
 $listed
 wanted:

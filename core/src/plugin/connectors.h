@@ -26,6 +26,24 @@ char *ps_connector_dir_near(const char *exe);
  * -1 with err (PS_ERR_PLUGIN) when the file found is refused. */
 int ps_connector_find(ps_registry *r, const char *name, char **path, ps_error *err);
 
+/* One connector manifest found by ps_connector_scan. */
+typedef struct ps_connector_info {
+    const char *name;        /* NAME of NAME.yaml: what `plugin: NAME` selects */
+    const char *path;        /* the manifest file */
+    const char *from;        /* "next to paysync", "PAYSYNC_CONNECTOR_PATH" or "plugin_path" */
+    const char *description; /* the manifest's top-level `description:` line, "" when none */
+    int shadowed;            /* 1: `plugin: NAME` selects something else (a plugin NAME, or
+                                an earlier manifest of that name) */
+} ps_connector_info;
+
+/* Calls each(ctx, info) for every NAME.yaml (NAME of [a-z0-9_], at most 64 characters) in the
+ * folders ps_connector_find searches, in its order (names sorted within a folder); at most
+ * 1000 per folder. The strings are valid during the call only. Reads only the description
+ * line of each file (its first 64 KiB); whether a manifest is valid is checked when it is
+ * used. */
+void ps_connector_scan(ps_registry *r, void (*each)(void *ctx, const ps_connector_info *info),
+                       void *ctx);
+
 /* A copy of kvs[0..n) plus {"manifest": path} at line:col, for the rest provider's options
  * (*out malloc'd with n + 1 entries; the strings are borrowed, free only the array). NULL when
  * out of memory. When kvs already set `manifest`, a plain copy. */

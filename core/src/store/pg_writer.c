@@ -609,6 +609,13 @@ static ps_status write_codes(pg_sink *s, const char *table, const char *run_id, 
     return PS_OK;
 }
 
+/* The window's bounds (ps_store_set_window) as the text of query parameters. */
+static void window_params(const pg_sink *s, char from[24], char to[24])
+{
+    snprintf(from, 24, "%lld", (long long)s->win_from);
+    snprintf(to, 24, "%lld", (long long)s->win_to);
+}
+
 static ps_status pg_commit(void *inst, const ps_commit_info *info, ps_change_counts *changes,
                            ps_error *err)
 {
@@ -636,8 +643,7 @@ static ps_status pg_commit(void *inst, const ps_commit_info *info, ps_change_cou
          * (ps_seen), inside the window it read; they were last seen by the previous
          * successful run */
         char from[24], to[24];
-        snprintf(from, sizeof from, "%lld", (long long)s->win_from);
-        snprintf(to, sizeof to, "%lld", (long long)s->win_to);
+        window_params(s, from, to);
         const char *p[5] = {run_id, s->dataset, s->prev_run, from, to};
         PGresult *r = q(s,
                         "UPDATE payments SET vanished_run = $1,"
@@ -834,8 +840,7 @@ ps_status ps_store_pg_pending_vanish(void *writer, uint64_t *stored, uint64_t *v
         /* a window: the payments present before this run with a TIMESTAMP inside it, and
          * those of them this run neither wrote nor found unchanged */
         char from[24], to[24];
-        snprintf(from, sizeof from, "%lld", (long long)s->win_from);
-        snprintf(to, sizeof to, "%lld", (long long)s->win_to);
+        window_params(s, from, to);
         const char *p[4] = {s->dataset, s->run_id, from, to};
         PGresult *r = q(s,
                         "SELECT count(*), count(*) FILTER (WHERE last_seen_run <> $2 AND NOT"

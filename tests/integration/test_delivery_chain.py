@@ -21,7 +21,8 @@ import urllib.request
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import pslib  # noqa: E402
 from test_gsheet_run import Emulator as SheetsEmulator, GsheetCase  # noqa: E402
-from test_steamaco import Emulator as SteamaEmulator, PASSWORD, USER  # noqa: E402
+from crmemu import Emulator as CrmEmulator  # noqa: E402
+from test_steamaco import PASSWORD, USER  # noqa: E402
 from test_s3_sink import find_s3rver, free_port, skip_reason  # noqa: E402
 
 SID = "1ChainSheet_xyz"
@@ -82,7 +83,7 @@ class Chain(GsheetCase):
         sheet_file = self.write("sheets/sheet.json", json.dumps(fx))
         key, pub = self.make_service_account()
         self.emu = SheetsEmulator(self.path("sheets"), "--sheet", sheet_file, "--public-key", pub)
-        self.steama = SteamaEmulator(self.path("steama"))
+        self.steama = CrmEmulator("steama", self.path("steama"))
         kj = json.loads(self.key_json(key, self.emu.url + "/token"))
         kj["client_email"] = SA_EMAIL
         key_file = self.write("sa.json", json.dumps(kj))
@@ -194,7 +195,9 @@ datasets:
         lines = self.body(steama_new[0]).decode().splitlines()
         self.assertEqual(lines[0], ",".join(FIELDS))
         self.assertEqual(len(lines) - 1, 7)  # the overlap window's payments
-        self.assertIn("incremental run", r.err)
+        # an incremental run: vanish detection only inside the window it read
+        self.assertRegex(r.err, r"windowed source: TIMESTAMP 2024-03-07T13:15:01\.001Z to \S+ "
+                         r"read, 6 stored payments in it, 0 vanish")
 
 
 if __name__ == "__main__":

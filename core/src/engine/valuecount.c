@@ -49,7 +49,8 @@ static int by_count(const void *a, const void *b)
 
 void ps_value_counts_sort(ps_value_counts *vc)
 {
-    qsort(vc->v, vc->n, sizeof vc->v[0], by_count);
+    if (vc->n > 1) /* v is NULL when nothing was counted */
+        qsort(vc->v, vc->n, sizeof vc->v[0], by_count);
 }
 
 void ps_value_counts_format(const ps_value_counts *vc, size_t show, char *buf, size_t cap)

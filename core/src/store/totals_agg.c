@@ -178,7 +178,8 @@ size_t ps_totals_agg_finish(ps_totals_agg *a)
         a->groups[g].type_rank = rank ? rank[a->groups[g].type] : a->groups[g].type;
     }
     free(rank);
-    qsort(a->groups, a->ngroups, sizeof *a->groups, by_key);
+    if (a->ngroups > 1) /* groups is NULL when there are none: qsort's pointer must not be */
+        qsort(a->groups, a->ngroups, sizeof *a->groups, by_key);
     return a->ngroups;
 }
 

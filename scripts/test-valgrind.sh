@@ -45,6 +45,7 @@ chmod +x "$wrapper"
 export PS_SIGKILL_ROWS="${PS_SIGKILL_ROWS:-3000}"
 export PS_HOSTILE_SMALL=1
 export PS_UNDER_VALGRIND=1
+export PS_PHONE_NOJIT=1 # memcheck cannot follow PCRE2's JIT code (false 'uninitialised')
 # The RSA key of the JWT unit test, made outside valgrind (under it, keygen takes minutes).
 openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$logs/test-rsa-key.pem" \
     2>/dev/null && export PS_TEST_RSA_KEY_FILE="$logs/test-rsa-key.pem"

@@ -78,7 +78,7 @@ static ps_status read_all(fake_provider *p, char *out, size_t cap, size_t *nbatc
     size_t nb = 0;
     ps_status st;
     for (;;) {
-        ps_row_batch b;
+        ps_row_batch b = {.struct_size = sizeof b}; /* as the core hands it */
         st = p->d->provider->next_batch(p->inst, p->batch, &b, &p->err);
         if (st != PS_OK)
             break;
@@ -169,7 +169,7 @@ static void test_basic_rows_and_batches(void **state)
     assert_string_equal(out, "2:[1][10]\n3:[2][20]\n4:[3][30]\n");
     assert_int_equal(nb, 2); /* batches of 2 rows */
     /* END is repeated. */
-    ps_row_batch b;
+    ps_row_batch b = {.struct_size = sizeof b};
     assert_int_equal(p.d->provider->next_batch(p.inst, p.batch, &b, &p.err), PS_END);
     assert_int_equal(b.count, 0);
     assert_null(p.d->provider->cursor);
@@ -275,7 +275,7 @@ static void run_case(const csvfile_case *c)
         assert_msg(&p.err, c->msg);
         assert_msg(&p.err, path); /* every message names the file */
         /* After a failed open next_batch just ends. */
-        ps_row_batch b;
+        ps_row_batch b = {.struct_size = sizeof b};
         assert_int_equal(p.d->provider->next_batch(p.inst, p.batch, &b, &p.err), PS_END);
         fake_provider_free(&p);
         return;
@@ -464,7 +464,7 @@ static void test_two_instances(void **state)
     char seq[256] = "";
     int done_a = 0, done_b = 0;
     while (!done_a || !done_b) {
-        ps_row_batch rb;
+        ps_row_batch rb = {.struct_size = sizeof rb};
         if (!done_a) {
             ps_status st = a.d->provider->next_batch(a.inst, a.batch, &rb, &a.err);
             if (st == PS_END)
@@ -548,7 +548,7 @@ static void open_and_read_one(fake_provider *p, const char *const *opts)
 {
     assert_int_equal(prov_create(p, opts), PS_OK);
     assert_int_equal(fake_provider_open(p, 1), PS_OK);
-    ps_row_batch b;
+    ps_row_batch b = {.struct_size = sizeof b};
     assert_int_equal(p->d->provider->next_batch(p->inst, p->batch, &b, &p->err), PS_OK);
     assert_int_equal(b.count, 1);
     assert_int_equal(b.rows[0].line, 2);
@@ -565,7 +565,7 @@ static void assert_changed(fake_provider *p, const char *path, const char *how)
     assert_msg(&p->err, path);
     assert_msg(&p->err, ": the file changed while it was read; run again (");
     assert_msg(&p->err, how);
-    ps_row_batch b;
+    ps_row_batch b = {.struct_size = sizeof b};
     ps_error again = {0};
     assert_int_equal(p->d->provider->next_batch(p->inst, p->batch, &b, &again), PS_ERR_SOURCE);
     assert_string_equal(again.message, p->err.message);
@@ -797,7 +797,7 @@ static void stdin_file_checked(void)
     fake_provider p;
     assert_int_equal(prov_create(&p, opts), PS_OK);
     assert_int_equal(fake_provider_open(&p, 1), PS_OK);
-    ps_row_batch b;
+    ps_row_batch b = {.struct_size = sizeof b};
     assert_int_equal(p.d->provider->next_batch(p.inst, p.batch, &b, &p.err), PS_OK);
     append_text(settle_path, "3\n");
     assert_changed(&p, "<stdin>", "size 6 -> 8 bytes");

@@ -9,7 +9,9 @@ Sheets come from fixture JSON files (--sheet FILE, repeatable):
      "tabs": [{"title": "Payments", "sheetId": 0, "sheetType": "GRID", "rowCount": 1000,
                "columnCount": 26, "rows": [[...], [], ...]}]}
 from a generator (--generate N: spreadsheet "generated", tab "Payments", a header row and N
-payment rows x 21 columns, built page by page on request, never held whole), or from a recorded
+payment rows x 21 columns; their raw-value JSON is encoded once at start-up into one buffer,
+about 205 bytes a row, so a values page is a slice of it: the emulator keeps up with the
+client, bench/run's 500,000-row sheet included), or from a recorded
 gspread cassette (--replay FILE: its metadata, values and error answers are served again).
 A fixture cell may be {"v": raw, "f": "displayed"} (a number or date with a display format):
 FORMATTED_VALUE reads and the CSV export send f, the other reads v.
@@ -59,6 +61,7 @@ the first SKIP matching requests pass, the next COUNT (default 1; -1 = forever) 
     badgrant  400 {"error": "invalid_grant", ...} (token endpoint shape)
 """
 import argparse
+import array
 import base64
 import copy
 import json
@@ -122,6 +125,47 @@ def gen_row(i):
             "A%d" % (i % 50), 6.5 + (i % 10) / 100.0, 3.4, "U1", i % 3, "Prepaid", "OK", ""]
 
 
+# gen_row(i) as json.dumps(..., ensure_ascii=False) writes it under any render but
+# FORMATTED_VALUE, with the trailing empty NOTES cell left out (as render_values does):
+# %r of a float is the repr json uses. Checked against json.dumps at start-up (GenRows).
+GEN_ROW_JSON = ('["P%07d", %r, %r, "NGN", "FULL_PAYMENT", 10, "REF%d", "C%05d", "0%07d", '
+                '"Customer %d", "+23480%08d", "Residential", "", "A%d", %r, 3.4, "U1", %d, '
+                '"Prepaid", "OK"]')
+
+
+def gen_row_json(i):
+    return GEN_ROW_JSON % (i, 45292 + (i % 1440) / 1440.0 + i // 1440, 1500.5 + (i % 100), i,
+                           i % 5000, i % 5000, i % 5000, i % 100000000, i % 50,
+                           6.5 + (i % 10) / 100.0, i % 3)
+
+
+class GenRows:
+    """The raw-value rows 1..n+1 of a generated tab (header, then gen_row(1..n)) encoded once:
+    one bytes buffer of the rows' JSON arrays joined by ',' and the offset of each row, so the
+    rows r1..r2 of a page are one slice."""
+
+    def __init__(self, n):
+        for i in list(range(1, min(n, 50) + 1)) + [n]:  # the shortcut writes what json does
+            if i >= 1 and gen_row_json(i) != json.dumps(gen_row(i)[:-1], ensure_ascii=False):
+                raise AssertionError("gen_row_json(%d) differs from json.dumps(gen_row)" % i)
+        texts = [json.dumps(FIELDS, ensure_ascii=False)]
+        texts.extend(map(gen_row_json, range(1, n + 1)))
+        self.off = array.array("q", [0])
+        pos = 0
+        for t in texts:  # ASCII: characters are bytes
+            pos += len(t) + 1
+            self.off.append(pos)
+        self.buf = ",".join(texts).encode("ascii")
+        self.nrows = n + 1
+
+    def rows(self, r1, r2):
+        """JSON of sheet rows r1..r2 (1-based, clipped to the tab) joined by ',', or b''."""
+        r2 = min(r2, self.nrows)
+        if r1 > r2:
+            return b""
+        return self.buf[self.off[r1 - 1]:self.off[r2] - 1]
+
+
 class Tab:
     def __init__(self, title, sheet_id, index, rows=None, row_count=None, col_count=26,
                  sheet_type="GRID", generator=None, first_row=1):
@@ -131,12 +175,18 @@ class Tab:
         self.rows = rows or []
         self.first_row = first_row  # sheet row of rows[0]
         self.generator = generator  # (n) -> rows are header + n generated rows
+        self.encoded = None  # GenRows of a generated tab, set by encode_generated()
         self.sheet_type = sheet_type
         self.hidden = False
         if generator is not None:
             row_count = row_count or generator + 1
         self.row_count = row_count if row_count is not None else max(1000, len(self.rows))
         self.col_count = col_count
+
+    def encode_generated(self):
+        """Encodes a generated tab's raw values once (GenRows); materialise() drops them."""
+        if self.generator is not None:
+            self.encoded = GenRows(self.generator)
 
     def row(self, r):
         """Cells of sheet row r (1-based), ragged like Google's answers."""
@@ -348,6 +398,7 @@ def materialise(tab):
     if tab.generator is not None:
         tab.rows = [tab.row(r) for r in range(1, tab.generator + 2)]
         tab.generator = None
+        tab.encoded = None
         tab.first_row = 1
     elif tab.first_row != 1:
         tab.rows = [[] for _ in range(tab.first_row - 1)] + tab.rows
@@ -680,9 +731,16 @@ class Handler(BaseHTTPRequestHandler):
         return (tab, r1, c2, r2, rng, render), None
 
     def render_values(self, spec, col0=0):
-        """Bytes of a ValueRange, built row by row (the generated sheet is never held whole).
+        """Bytes of a ValueRange, built row by row, or sliced from a generated tab's encoding.
         col0: first column sent (0 = A)."""
         tab, r1, c2, r2, rng, render = spec
+        head = '{"range": %s, "majorDimension": "ROWS"' % json.dumps(rng, ensure_ascii=False)
+        enc = tab.encoded
+        if enc is not None and render != "FORMATTED_VALUE" and col0 == 0 and c2 >= len(FIELDS):
+            rows = enc.rows(r1, r2)  # a generated tab, whole rows: a slice of the encoding
+            if rows:
+                return b"".join((head.encode(), b', "values": [', rows, b"]}"))
+            return (head + "}").encode()
         out = []
         pending_empty = 0
         first = True
@@ -702,7 +760,6 @@ class Handler(BaseHTTPRequestHandler):
             pending_empty = 0
             out.append(("" if first else ",") + json.dumps(row, ensure_ascii=False))
             first = False
-        head = '{"range": %s, "majorDimension": "ROWS"' % json.dumps(rng, ensure_ascii=False)
         if out:
             return (head + ', "values": [' + "".join(out) + "]}").encode()
         return (head + "}").encode()
@@ -1054,6 +1111,7 @@ def main():
         st.sheets["generated"] = Sheet("generated", "Generated payments", "Africa/Lagos",
                                        tabs=[Tab("Payments", 0, 0, generator=args.generate,
                                                  col_count=21)])
+        st.sheets["generated"].tabs[0].encode_generated()
     if args.replay:
         if not os.path.exists(args.replay):
             print("replay file %s is absent" % args.replay, file=sys.stderr)

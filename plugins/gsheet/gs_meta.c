@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gs_encode.h"
+
 static char *str_or_null(const json_t *o, const char *k)
 {
     const json_t *v = json_object_get(o, k);
@@ -167,4 +169,29 @@ ps_status ps_gs_meta_pick(const ps_gs_meta *m, const char *sheet, int64_t url_gi
                              m->title ? m->title : "?");
     *out = best;
     return PS_OK;
+}
+
+ps_status ps_gs_meta_fetch(ps_gs_client *c, const char *api_url, const char *id, ps_gs_meta *out,
+                           ps_error *err)
+{
+    ps_gs_meta_free(out);
+    char *fields = ps_gs_pct_encode(PS_GS_META_FIELDS);
+    size_t n = strlen(api_url) + strlen(id) + (fields ? strlen(fields) : 0) + 48;
+    char *url = malloc(n);
+    if (!fields || !url) {
+        free(fields);
+        free(url);
+        return ps_error_setf(err, PS_ERR_NOMEM, "out of memory");
+    }
+    snprintf(url, n, "%s/v4/spreadsheets/%s?fields=%s", api_url, id, fields);
+    free(fields);
+    json_t *root = NULL;
+    ps_gs_request r = {.url = url, .what = "reading the spreadsheet's metadata"};
+    ps_status st = ps_gs_client_get(c, &r, &root, err);
+    free(url);
+    if (st != PS_OK)
+        return st;
+    st = ps_gs_meta_from_json(root, out, err);
+    json_decref(root);
+    return st;
 }

@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "gs_client.h"
 #include "paysync/status.h"
 
 /* The metadata request's field mask (URL-encode before use). */
@@ -35,6 +36,12 @@ typedef struct ps_gs_meta {
  * PS_ERR_NOMEM. Free with ps_gs_meta_free. */
 ps_status ps_gs_meta_from_json(const json_t *root, ps_gs_meta *out, ps_error *err);
 void ps_gs_meta_free(ps_gs_meta *m);
+
+/* GETs the metadata of spreadsheet id from api_url (PS_GS_META_FIELDS only) through c, with
+ * its retries and messages, into *out (freed first; free with ps_gs_meta_free). Errors: those
+ * of ps_gs_client_get and ps_gs_meta_from_json, PS_ERR_NOMEM. */
+ps_status ps_gs_meta_fetch(ps_gs_client *c, const char *api_url, const char *id, ps_gs_meta *out,
+                           ps_error *err);
 
 /* Picks the tab: `sheet` as an exact title, else as a gid ("123", "gid=123", "#gid=123"); when
  * sheet is NULL/empty, the URL's gid (>= 0) or else the first GRID tab by index. Errors

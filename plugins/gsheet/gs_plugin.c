@@ -273,27 +273,12 @@ static void gs_destroy(void *p)
 
 static ps_status fetch_meta(gs_inst *g, ps_error *err)
 {
-    ps_gs_meta_free(&g->meta);
     free(g->tab_list);
     g->tab_list = NULL;
-    char *fields = ps_gs_pct_encode(PS_GS_META_FIELDS);
-    size_t n = strlen(g->api_url) + strlen(g->id) + (fields ? strlen(fields) : 0) + 48;
-    char *url = malloc(n);
-    if (!fields || !url) {
-        free(fields);
-        free(url);
-        return ps_error_setf(err, PS_ERR_NOMEM, "out of memory");
-    }
-    snprintf(url, n, "%s/v4/spreadsheets/%s?fields=%s", g->api_url, g->id, fields);
-    free(fields);
-    json_t *root = NULL;
-    ps_gs_request r = {.url = url, .what = "reading the spreadsheet's metadata"};
-    ps_status st = ps_gs_client_get(&g->client, &r, &root, err);
-    free(url);
-    if (st != PS_OK)
-        return st;
-    st = ps_gs_meta_from_json(root, &g->meta, err);
-    json_decref(root);
+    g->client.ectx.tabs = NULL; /* both point into what is freed now */
+    g->client.ectx.tab = NULL;
+    g->tab = NULL;
+    ps_status st = ps_gs_meta_fetch(&g->client, g->api_url, g->id, &g->meta, err);
     if (st != PS_OK)
         return st;
     g->tab_list = ps_gs_meta_tab_list(&g->meta);

@@ -230,27 +230,7 @@ static int collect(void *ctx, const ps_record *rec)
 
 static ps_status fetch_meta(gw_sink *s, ps_error *err)
 {
-    ps_gs_meta_free(&s->meta);
-    memset(&s->meta, 0, sizeof s->meta);
-    char *fields = ps_gs_pct_encode(PS_GS_META_FIELDS);
-    size_t n = strlen(s->api_url) + strlen(s->id) + (fields ? strlen(fields) : 0) + 48;
-    char *url = malloc(n);
-    if (!fields || !url) {
-        free(fields);
-        free(url);
-        return ps_error_setf(err, PS_ERR_NOMEM, "out of memory");
-    }
-    snprintf(url, n, "%s/v4/spreadsheets/%s?fields=%s", s->api_url, s->id, fields);
-    free(fields);
-    json_t *root = NULL;
-    ps_gs_request r = {.url = url, .what = "reading the spreadsheet's metadata"};
-    ps_status st = ps_gs_client_get(&s->client, &r, &root, err);
-    free(url);
-    if (st != PS_OK)
-        return st;
-    st = ps_gs_meta_from_json(root, &s->meta, err);
-    json_decref(root);
-    return st;
+    return ps_gs_meta_fetch(&s->client, s->api_url, s->id, &s->meta, err);
 }
 
 /* POSTs body to the spreadsheet's endpoint suffix (":batchUpdate",
@@ -428,6 +408,29 @@ static uint64_t grid_cells(const ps_gs_tab *t)
     return (uint64_t)t->row_count * t->col_count;
 }
 
+/* Google applied a batchUpdate adding tabs but its answer was lost (the connection dropped),
+ * so the retry was refused: 400 "A sheet with the name ... already exists". */
+static int add_answer_lost(const ps_error *err)
+{
+    return err->http_status == 400 && strstr(err->message, "already exists") != NULL;
+}
+
+/* Reads the metadata again and points each tab's `have` at its new entry. */
+static ps_status refresh_meta(gw_sink *s, ps_error *err)
+{
+    ps_status st = fetch_meta(s, err);
+    for (size_t i = 0; i < s->ntabs; i++)
+        s->tabs[i].have = st == PS_OK ? meta_tab(s, s->tabs[i].title) : NULL;
+    return st;
+}
+
+/* A grid tab title of at least rows x GW_COLS in the metadata just read, or NULL. */
+static const ps_gs_tab *grid_at_least(const gw_sink *s, const char *title, uint64_t rows)
+{
+    const ps_gs_tab *m = meta_tab(s, title);
+    return m && m->grid && m->row_count >= rows && m->col_count >= GW_COLS ? m : NULL;
+}
+
 /* Deletes temporary tabs a failed run left behind (one batchUpdate; none when there are
  * none). */
 static ps_status drop_leftovers(gw_sink *s, ps_error *err)
@@ -486,6 +489,22 @@ static ps_status write_in_place(gw_sink *s, ps_error *err)
     if (n)
         st = post(s, ":batchUpdate", &b, "adding or growing tabs", NULL, err);
     buf_free(&b);
+    if (st != PS_OK && add_answer_lost(err)) {
+        /* the batch is applied whole or not at all: carry on when all of it is there */
+        ps_error refused = *err;
+        st = refresh_meta(s, err);
+        for (size_t i = 0; i < s->ntabs && st == PS_OK; i++)
+            if (s->tabs[i].nchanged &&
+                !grid_at_least(s, s->tabs[i].title, (uint64_t)s->tabs[i].n + 1))
+                st = PS_ERR_SINK;
+        if (st != PS_OK) { /* not seen applied (or not seen at all): the refusal stands */
+            *err = refused;
+            return refused.code;
+        }
+        s->host->log(s->env, PS_LOG_INFO,
+                     "adding or growing tabs: the answer was lost and the retry found the "
+                     "tabs already added; carrying on");
+    }
     if (st != PS_OK)
         return st;
     buf_str(&b, "{\"valueInputOption\":\"RAW\",\"data\":[");
@@ -538,19 +557,36 @@ static ps_status write_swap(gw_sink *s, gw_tab *t, size_t seq, ps_error *err)
     json_t *reply = NULL;
     ps_status st = post(s, ":batchUpdate", &b, what, &reply, err);
     buf_free(&b);
-    if (st != PS_OK)
-        return st;
-    json_t *id = json_object_get(
-        json_object_get(
-            json_object_get(json_array_get(json_object_get(reply, "replies"), 0), "addSheet"),
-            "properties"),
-        "sheetId");
-    if (!json_is_integer(id)) {
+    int64_t tmp_id;
+    if (st != PS_OK && add_answer_lost(err)) {
+        /* leftovers were deleted before: a temporary tab of this name is the one just added */
+        ps_error refused = *err;
+        st = refresh_meta(s, err);
+        const ps_gs_tab *m = st == PS_OK ? grid_at_least(s, tmp, rows) : NULL;
+        if (!m || !m->hidden) {
+            *err = refused;
+            return refused.code;
+        }
+        s->host->log(s->env, PS_LOG_INFO,
+                     "%s: the answer was lost and the retry found the tab already added; "
+                     "carrying on",
+                     what);
+        tmp_id = m->sheet_id;
+    } else {
+        if (st != PS_OK)
+            return st;
+        json_t *id = json_object_get(
+            json_object_get(
+                json_object_get(json_array_get(json_object_get(reply, "replies"), 0), "addSheet"),
+                "properties"),
+            "sheetId");
+        if (!json_is_integer(id)) {
+            json_decref(reply);
+            return ps_error_setf(err, PS_ERR_SINK, "%s: Google's answer has no sheetId", what);
+        }
+        tmp_id = (int64_t)json_integer_value(id);
         json_decref(reply);
-        return ps_error_setf(err, PS_ERR_SINK, "%s: Google's answer has no sheetId", what);
     }
-    int64_t tmp_id = (int64_t)json_integer_value(id);
-    json_decref(reply);
     snprintf(what, sizeof what, "writing the rows of '%s'", t->title);
     for (uint64_t r = 1; r <= rows && st == PS_OK;) {
         gw_buf vals = {0};

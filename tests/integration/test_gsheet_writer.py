@@ -343,6 +343,47 @@ class Faults(WriterCase):
         self.assert_sheet_equals_store()
         self.assertEqual(self.emu.stats()["counts"].get("fault:cut"), 1)
 
+    def test_lost_answer_of_add_sheet_in_place_carries_on(self):
+        """The batchUpdate adding both monthly tabs is applied but its answer is lost (cut):
+        the retry is refused ("already exists"), the sink reads the metadata, finds both tabs
+        and writes the rows."""
+        self.setup_run(csv_rows(30))
+        self.emu.faults([{"when": "structure", "kind": "cut", "count": 1}])
+        r = self.run_it()
+        self.assertEqual(r.rc, 0, r)
+        self.assertIn("adding or growing tabs: the answer was lost and the retry found the tabs "
+                      "already added; carrying on", r.err)
+        self.assert_sheet_equals_store()
+        c = self.emu.stats()["counts"]
+        self.assertEqual(c.get("fault:cut"), 1, c)
+        self.assertEqual(c.get("applied:structure"), 1, c)  # the retry added nothing
+        self.assertEqual(c.get("structure"), 2, c)
+
+    def test_lost_answer_of_temporary_tab_carries_on(self):
+        """The same through the temporary tab: its sheetId comes from the metadata instead of
+        the lost answer, and no temporary tab is left."""
+        self.first_run(extra=", max_request_bytes: 4096")
+        r = self.change_and_run([{"when": "structure", "kind": "cut", "count": 1}],
+                                extra=", max_request_bytes: 4096")
+        self.assertEqual(r.rc, 0, r)
+        self.assertIn("adding the temporary tab for '01_2024_Kuje': the answer was lost and the "
+                      "retry found the tab already added; carrying on", r.err)
+        after = self.assert_sheet_equals_store()  # no ~paysync-tmp- tab either
+        self.assertEqual(after["01_2024_Kuje"][1][2], "1600.00")
+        self.assertEqual(self.emu.stats()["counts"].get("fault:cut"), 1)
+
+    def test_already_exists_unexplained_keeps_the_refusal(self):
+        """When the metadata cannot show the lost change (its read fails), the refusal
+        stands: the run fails with Google's "already exists" and writes no row."""
+        self.setup_run(csv_rows(30))
+        self.emu.faults([{"when": "structure", "kind": "cut", "count": 1},
+                         {"when": "metadata", "kind": "404", "count": -1, "skip": 1}])
+        r = self.run_it()
+        self.assertEqual(r.rc, 1, r)
+        self.assertIn('A sheet with the name "01_2024_Kuje" already exists', r.err)
+        self.assertNotIn("carrying on", r.err)
+        self.assertEqual(self.emu.stats()["counts"].get("write", 0), 0)
+
     def test_expired_token_is_renewed(self):
         self.first_run()
         r = self.change_and_run([{"when": "write", "kind": "401", "count": 1}])

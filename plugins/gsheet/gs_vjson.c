@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "gs_number.h"
+#include "json_lex.h"
 
 typedef struct scan {
     const char *s;
@@ -19,9 +20,7 @@ typedef struct scan {
 
 size_t ps_gs_vjson_skip_ws(const char *s, size_t len, size_t pos)
 {
-    while (pos < len && (s[pos] == ' ' || s[pos] == '\n' || s[pos] == '\r' || s[pos] == '\t'))
-        pos++;
-    return pos;
+    return ps_jlex_skip_ws(s, len, pos);
 }
 
 static int fail(scan *sc, const char *why)
@@ -31,259 +30,29 @@ static int fail(scan *sc, const char *why)
     return -1;
 }
 
-static int hex4(const char *s, unsigned *out)
+/* A token checked by json_lex: end (0 = error: *why and *at, read after the call that set
+ * them) becomes sc->i. */
+static int took(scan *sc, size_t end, const char *const *why, const size_t *at)
 {
-    unsigned v = 0;
-    for (int k = 0; k < 4; k++) {
-        char c = s[k];
-        v <<= 4;
-        if (c >= '0' && c <= '9')
-            v |= (unsigned)(c - '0');
-        else if (c >= 'a' && c <= 'f')
-            v |= (unsigned)(c - 'a' + 10);
-        else if (c >= 'A' && c <= 'F')
-            v |= (unsigned)(c - 'A' + 10);
-        else
-            return -1;
+    if (!end) {
+        sc->i = *at;
+        return fail(sc, *why);
     }
-    *out = v;
+    sc->i = end;
     return 0;
-}
-
-/* Length of the valid UTF-8 sequence at s[0..n) (n >= 1, s[0] >= 0x80), or 0. */
-static size_t utf8_len(const unsigned char *s, size_t n)
-{
-    unsigned char c = s[0];
-    size_t need;
-    unsigned lo = 0x80, hi = 0xBF;
-    if (c >= 0xC2 && c <= 0xDF)
-        need = 1;
-    else if (c >= 0xE0 && c <= 0xEF) {
-        need = 2;
-        if (c == 0xE0)
-            lo = 0xA0; /* no overlong */
-        else if (c == 0xED)
-            hi = 0x9F; /* no surrogates */
-    } else if (c >= 0xF0 && c <= 0xF4) {
-        need = 3;
-        if (c == 0xF0)
-            lo = 0x90;
-        else if (c == 0xF4)
-            hi = 0x8F; /* <= U+10FFFF */
-    } else
-        return 0;
-    if (n < need + 1 || s[1] < lo || s[1] > hi)
-        return 0;
-    for (size_t k = 2; k <= need; k++)
-        if (s[k] < 0x80 || s[k] > 0xBF)
-            return 0;
-    return need + 1;
-}
-
-/* Checks the escape sequence at s[i] ('\\'); returns its length or 0 (sc->why set). */
-static size_t check_escape(scan *sc, size_t i)
-{
-    const char *s = sc->s;
-    if (i + 1 >= sc->len)
-        return fail(sc, "unexpected end of input"), 0;
-    switch (s[i + 1]) {
-    case '"':
-    case '\\':
-    case '/':
-    case 'b':
-    case 'f':
-    case 'n':
-    case 'r':
-    case 't':
-        return 2;
-    case 'u': {
-        unsigned u, lo;
-        if (i + 6 > sc->len)
-            return fail(sc, "unexpected end of input"), 0;
-        if (hex4(s + i + 2, &u) != 0)
-            return fail(sc, "invalid \\u escape"), 0;
-        if (u >= 0xDC00 && u <= 0xDFFF)
-            return fail(sc, "invalid Unicode escape (lone low surrogate)"), 0;
-        if (u < 0xD800 || u > 0xDBFF)
-            return 6;
-        if (i + 12 > sc->len)
-            return fail(sc, i + 6 >= sc->len ? "unexpected end of input"
-                                             : "invalid Unicode escape (lone high surrogate)"),
-                   0;
-        if (s[i + 6] != '\\' || s[i + 7] != 'u' || hex4(s + i + 8, &lo) != 0 || lo < 0xDC00 ||
-            lo > 0xDFFF)
-            return fail(sc, "invalid Unicode escape (lone high surrogate)"), 0;
-        return 12;
-    }
-    default:
-        return fail(sc, "invalid escape in a string"), 0;
-    }
 }
 
 /* String at sc->i ('"'): validates it and moves past it. *esc says whether it had escapes. */
 static int scan_string(scan *sc, int *esc)
 {
-    const unsigned char *s = (const unsigned char *)sc->s;
-    size_t i = sc->i + 1, n = sc->len;
-    *esc = 0;
-    for (;;) {
-        while (i < n && s[i] >= 0x20 && s[i] < 0x80 && s[i] != '"' && s[i] != '\\')
-            i++;
-        if (i >= n) {
-            sc->i = n;
-            return fail(sc, "unexpected end of input");
-        }
-        unsigned char c = s[i];
-        if (c == '"') {
-            sc->i = i + 1;
-            return 0;
-        }
-        if (c == '\\') {
-            size_t k = check_escape(sc, i);
-            if (!k) {
-                sc->i = i;
-                return -1;
-            }
-            *esc = 1;
-            i += k;
-        } else if (c < 0x20) {
-            sc->i = i;
-            return fail(sc, "control character in a string (must be escaped)");
-        } else {
-            size_t k = utf8_len(s + i, n - i);
-            if (!k) {
-                sc->i = i;
-                return fail(sc, "invalid UTF-8 in a string");
-            }
-            i += k;
-        }
-    }
-}
-
-/* Decodes a validated string body s[b..e) (between the quotes) into out; returns length. */
-static size_t unescape(const char *s, size_t b, size_t e, char *out)
-{
-    size_t p = 0;
-    while (b < e) {
-        const char *bs = memchr(s + b, '\\', e - b);
-        size_t run = bs ? (size_t)(bs - (s + b)) : e - b;
-        memcpy(out + p, s + b, run);
-        p += run;
-        b += run;
-        if (b >= e)
-            break;
-        char c = s[b + 1];
-        b += 2;
-        switch (c) {
-        case 'b':
-            out[p++] = '\b';
-            break;
-        case 'f':
-            out[p++] = '\f';
-            break;
-        case 'n':
-            out[p++] = '\n';
-            break;
-        case 'r':
-            out[p++] = '\r';
-            break;
-        case 't':
-            out[p++] = '\t';
-            break;
-        case 'u': {
-            unsigned u = 0, lo = 0;
-            hex4(s + b, &u);
-            b += 4;
-            if (u >= 0xD800 && u <= 0xDBFF) {
-                hex4(s + b + 2, &lo);
-                b += 6;
-                u = 0x10000 + ((u - 0xD800) << 10) + (lo - 0xDC00);
-            }
-            if (u < 0x80)
-                out[p++] = (char)u;
-            else if (u < 0x800) {
-                out[p++] = (char)(0xC0 | (u >> 6));
-                out[p++] = (char)(0x80 | (u & 0x3F));
-            } else if (u < 0x10000) {
-                out[p++] = (char)(0xE0 | (u >> 12));
-                out[p++] = (char)(0x80 | ((u >> 6) & 0x3F));
-                out[p++] = (char)(0x80 | (u & 0x3F));
-            } else {
-                out[p++] = (char)(0xF0 | (u >> 18));
-                out[p++] = (char)(0x80 | ((u >> 12) & 0x3F));
-                out[p++] = (char)(0x80 | ((u >> 6) & 0x3F));
-                out[p++] = (char)(0x80 | (u & 0x3F));
-            }
-            break;
-        }
-        default:
-            out[p++] = c;
-            break; /* " \ / */
-        }
-    }
-    out[p] = '\0';
-    return p;
+    const char *why = NULL;
+    size_t at = 0;
+    return took(sc, ps_jlex_string(sc->s, sc->len, sc->i, esc, &why, &at), &why, &at);
 }
 
 static int is_digit(char c)
 {
     return c >= '0' && c <= '9';
-}
-
-/* Number at sc->i: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)? */
-static int scan_number(scan *sc)
-{
-    const char *s = sc->s;
-    size_t i = sc->i, n = sc->len;
-    if (i < n && s[i] == '-')
-        i++;
-    if (i >= n)
-        return sc->i = i, fail(sc, "unexpected end of input");
-    if (s[i] == '0') {
-        i++;
-        if (i < n && is_digit(s[i]))
-            return sc->i = i, fail(sc, "invalid number (leading zero)");
-    } else if (is_digit(s[i])) {
-        while (i < n && is_digit(s[i]))
-            i++;
-    } else
-        return sc->i = i, fail(sc, "invalid number");
-    if (i < n && s[i] == '.') {
-        i++;
-        if (i >= n)
-            return sc->i = i, fail(sc, "unexpected end of input");
-        if (!is_digit(s[i]))
-            return sc->i = i, fail(sc, "invalid number (no digit after '.')");
-        while (i < n && is_digit(s[i]))
-            i++;
-    }
-    if (i < n && (s[i] == 'e' || s[i] == 'E')) {
-        i++;
-        if (i < n && (s[i] == '+' || s[i] == '-'))
-            i++;
-        if (i >= n)
-            return sc->i = i, fail(sc, "unexpected end of input");
-        if (!is_digit(s[i]))
-            return sc->i = i, fail(sc, "invalid number (no digit in the exponent)");
-        while (i < n && is_digit(s[i]))
-            i++;
-    }
-    sc->i = i;
-    return 0;
-}
-
-static int scan_literal(scan *sc, const char *word, size_t wlen)
-{
-    size_t avail = sc->len - sc->i;
-    size_t k = avail < wlen ? avail : wlen;
-    if (memcmp(sc->s + sc->i, word, k) != 0)
-        return fail(sc, "invalid literal");
-    if (k < wlen) {
-        sc->i = sc->len;
-        return fail(sc, "unexpected end of input");
-    }
-    sc->i += wlen;
-    return 0;
 }
 
 enum { ROLE_ANY, ROLE_TOP, ROLE_VALUES, ROLE_ROW };
@@ -360,7 +129,7 @@ static int key_is(const char *s, size_t b, size_t e, int esc, const char *name)
     if (e - b > 6 * 12)
         return 0;
     char buf[6 * 12 + 1];
-    size_t n = unescape(s, b, e, buf);
+    size_t n = ps_jlex_unescape(s, b, e, buf);
     return n == nl && memcmp(buf, name, nl) == 0;
 }
 
@@ -425,6 +194,8 @@ static int scan_value(scan *sc, int depth, int role, uint32_t *count)
     if (sc->i >= sc->len)
         return fail(sc, "unexpected end of input");
     int esc;
+    const char *why = NULL;
+    size_t at = 0;
     switch (sc->s[sc->i]) {
     case '{':
         return scan_object(sc, depth, role == ROLE_TOP);
@@ -433,14 +204,14 @@ static int scan_value(scan *sc, int depth, int role, uint32_t *count)
     case '"':
         return scan_string(sc, &esc);
     case 't':
-        return scan_literal(sc, "true", 4);
+        return took(sc, ps_jlex_literal(sc->s, sc->len, sc->i, "true", &why, &at), &why, &at);
     case 'f':
-        return scan_literal(sc, "false", 5);
+        return took(sc, ps_jlex_literal(sc->s, sc->len, sc->i, "false", &why, &at), &why, &at);
     case 'n':
-        return scan_literal(sc, "null", 4);
+        return took(sc, ps_jlex_literal(sc->s, sc->len, sc->i, "null", &why, &at), &why, &at);
     default:
         if (sc->s[sc->i] == '-' || is_digit(sc->s[sc->i]))
-            return scan_number(sc);
+            return took(sc, ps_jlex_number(sc->s, sc->len, sc->i, &why, &at), &why, &at);
         return fail(sc, "unexpected character");
     }
 }
@@ -512,18 +283,11 @@ int ps_gs_vjson_cell(const ps_host *host, ps_arena *arena, const char *s, size_t
         return PS_GS_CELL_BAD;
     char c = s[i];
     if (c == '"') {
-        size_t b = i + 1, e = b;
-        int esc = 0;
-        for (;;) { /* the string is valid: find its closing quote */
-            while (e < len && s[e] != '"' && s[e] != '\\')
-                e++;
-            if (e >= len)
-                return PS_GS_CELL_BAD;
-            if (s[e] == '"')
-                break;
-            esc = 1;
-            e += 2;
-        }
+        size_t b = i + 1;
+        int esc;
+        size_t e = ps_jlex_string_close(s, len, i, &esc); /* the string is valid */
+        if (e >= len)
+            return PS_GS_CELL_BAD;
         *pos = e + 1;
         if (!esc)
             return set_text(host, arena, s + b, e - b, PS_CELL_TEXT, out);
@@ -531,7 +295,7 @@ int ps_gs_vjson_cell(const ps_host *host, ps_arena *arena, const char *s, size_t
         char *t = host->arena_alloc(arena, e - b + 1);
         if (!t)
             return PS_GS_CELL_NOMEM;
-        size_t n = unescape(s, b, e, t);
+        size_t n = ps_jlex_unescape(s, b, e, t);
         out->text = t;
         out->len = (uint32_t)n;
         out->kind = PS_CELL_TEXT;
@@ -585,17 +349,12 @@ size_t ps_gs_vjson_string(const char *s, size_t len, size_t pos, char *out, size
 {
     if (pos >= len || s[pos] != '"' || cap == 0)
         return SIZE_MAX;
-    size_t b = pos + 1, e = b;
-    for (;;) { /* the string is valid: find its closing quote */
-        while (e < len && s[e] != '"' && s[e] != '\\')
-            e++;
-        if (e >= len)
-            return SIZE_MAX;
-        if (s[e] == '"')
-            break;
-        e += 2;
-    }
+    size_t b = pos + 1;
+    int esc;
+    size_t e = ps_jlex_string_close(s, len, pos, &esc); /* the string is valid */
+    if (e >= len)
+        return SIZE_MAX;
     if (e - b + 1 > cap) /* decoded text is never longer than the escaped form */
         return SIZE_MAX;
-    return unescape(s, b, e, out);
+    return ps_jlex_unescape(s, b, e, out);
 }

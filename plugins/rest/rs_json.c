@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "json_lex.h"
+
 #define RS_CHUNK (64 * 1024)
 
 typedef struct rs_chunk {
@@ -87,9 +89,7 @@ typedef struct parser {
 
 static void ws(parser *ps)
 {
-    while (ps->i < ps->len && (ps->s[ps->i] == ' ' || ps->s[ps->i] == '\n' ||
-                               ps->s[ps->i] == '\r' || ps->s[ps->i] == '\t'))
-        ps->i++;
+    ps->i = ps_jlex_skip_ws(ps->s, ps->len, ps->i);
 }
 
 static rs_node *fail(parser *ps, const char *why)
@@ -99,169 +99,42 @@ static rs_node *fail(parser *ps, const char *why)
     return NULL;
 }
 
-static int hex4(const char *s, unsigned *out)
+/* A token checked by json_lex: end (0 = error: *why and *at, read after the call that set
+ * them) becomes ps->i; -1 on an error. */
+static int took(parser *ps, size_t end, const char *const *why, const size_t *at)
 {
-    unsigned v = 0;
-    for (int k = 0; k < 4; k++) {
-        char c = s[k];
-        v <<= 4;
-        if (c >= '0' && c <= '9')
-            v |= (unsigned)(c - '0');
-        else if (c >= 'a' && c <= 'f')
-            v |= (unsigned)(c - 'a' + 10);
-        else if (c >= 'A' && c <= 'F')
-            v |= (unsigned)(c - 'A' + 10);
-        else
-            return -1;
+    if (!end) {
+        ps->i = *at;
+        fail(ps, *why);
+        return -1;
     }
-    *out = v;
+    ps->i = end;
     return 0;
 }
 
-/* Length of the valid UTF-8 sequence at s[0..n) (s[0] >= 0x80), or 0. */
-static size_t utf8_len(const unsigned char *s, size_t n)
-{
-    unsigned char c = s[0];
-    size_t need;
-    unsigned lo = 0x80, hi = 0xBF;
-    if (c >= 0xC2 && c <= 0xDF)
-        need = 1;
-    else if (c >= 0xE0 && c <= 0xEF) {
-        need = 2;
-        if (c == 0xE0)
-            lo = 0xA0;
-        else if (c == 0xED)
-            hi = 0x9F;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-        need = 3;
-        if (c == 0xF0)
-            lo = 0x90;
-        else if (c == 0xF4)
-            hi = 0x8F;
-    } else
-        return 0;
-    if (n < need + 1 || s[1] < lo || s[1] > hi)
-        return 0;
-    for (size_t k = 2; k <= need; k++)
-        if (s[k] < 0x80 || s[k] > 0xBF)
-            return 0;
-    return need + 1;
-}
-
-static size_t put_utf8(char *o, unsigned cp)
-{
-    if (cp < 0x80) {
-        o[0] = (char)cp;
-        return 1;
-    }
-    if (cp < 0x800) {
-        o[0] = (char)(0xC0 | (cp >> 6));
-        o[1] = (char)(0x80 | (cp & 0x3F));
-        return 2;
-    }
-    if (cp < 0x10000) {
-        o[0] = (char)(0xE0 | (cp >> 12));
-        o[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
-        o[2] = (char)(0x80 | (cp & 0x3F));
-        return 3;
-    }
-    o[0] = (char)(0xF0 | (cp >> 18));
-    o[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
-    o[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
-    o[3] = (char)(0x80 | (cp & 0x3F));
-    return 4;
-}
-
-/* Parses a string at s[i] == '"'; *out is its decoded text in the pool. */
+/* Parses a string at s[i] == '"'; *out is its decoded text in the pool (no NUL byte). */
 static int string(parser *ps, const char **out, uint32_t *outlen)
 {
-    size_t start = ++ps->i, end = start;
-    int esc = 0;
-    while (end < ps->len && ps->s[end] != '"') {
-        if (ps->s[end] == '\\') {
-            esc = 1;
-            end++;
-        }
-        end++;
-    }
-    if (end >= ps->len)
-        return fail(ps, "unterminated string"), -1;
+    size_t start = ps->i + 1;
+    const char *why = NULL;
+    size_t at = 0;
+    int esc;
+    if (took(ps, ps_jlex_string(ps->s, ps->len, ps->i, &esc, &why, &at), &why, &at) != 0)
+        return -1;
+    size_t end = ps->i - 1; /* the closing quote */
     if (end - start > UINT32_MAX / 2)
-        return fail(ps, "string too long"), -1;
+        return ps->i = start, fail(ps, "string too long"), -1;
     char *o = rs_pool_alloc(ps->pool, end - start + 1);
     if (!o)
         return fail(ps, "out of memory"), -1;
-    size_t k = 0, i = start;
-    while (i < end) {
-        unsigned char c = (unsigned char)ps->s[i];
-        if (c < 0x20)
-            return ps->i = i, fail(ps, "control character in a string"), -1;
-        if (c >= 0x80) {
-            size_t l = utf8_len((const unsigned char *)ps->s + i, end - i);
-            if (!l)
-                return ps->i = i, fail(ps, "invalid UTF-8 in a string"), -1;
-            memcpy(o + k, ps->s + i, l);
-            k += l;
-            i += l;
-            continue;
-        }
-        if (c != '\\' || !esc) {
-            o[k++] = (char)c;
-            i++;
-            continue;
-        }
-        char e = ps->s[i + 1];
-        size_t at = i; /* errors name the backslash */
-        i += 2;
-        switch (e) {
-        case '"':
-            o[k++] = '"';
-            break;
-        case '\\':
-            o[k++] = '\\';
-            break;
-        case '/':
-            o[k++] = '/';
-            break;
-        case 'b':
-            o[k++] = '\b';
-            break;
-        case 'f':
-            o[k++] = '\f';
-            break;
-        case 'n':
-            o[k++] = '\n';
-            break;
-        case 'r':
-            o[k++] = '\r';
-            break;
-        case 't':
-            o[k++] = '\t';
-            break;
-        case 'u': {
-            unsigned cp, lo;
-            if (end - i < 4 || hex4(ps->s + i, &cp) != 0)
-                return ps->i = at, fail(ps, "bad \\u escape"), -1;
-            i += 4;
-            if (cp >= 0xD800 && cp <= 0xDBFF) {
-                if (end - i < 6 || ps->s[i] != '\\' || ps->s[i + 1] != 'u' ||
-                    hex4(ps->s + i + 2, &lo) != 0 || lo < 0xDC00 || lo > 0xDFFF)
-                    return ps->i = at, fail(ps, "unpaired surrogate"), -1;
-                i += 6;
-                cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
-            } else if (cp >= 0xDC00 && cp <= 0xDFFF)
-                return ps->i = at, fail(ps, "unpaired surrogate"), -1;
-            if (cp == 0)
-                return ps->i = at, fail(ps, "\\u0000 in a string"), -1;
-            k += put_utf8(o + k, cp); /* never longer than the 6+ escape bytes */
-            break;
-        }
-        default:
-            return ps->i = at, fail(ps, "bad escape"), -1;
-        }
-    }
+    size_t k = end - start;
+    if (esc) {
+        k = ps_jlex_unescape(ps->s, start, end, o);
+        if (memchr(o, '\0', k))
+            return ps->i = start, fail(ps, "\\u0000 in a string"), -1;
+    } else if (k)
+        memcpy(o, ps->s + start, k);
     o[k] = '\0';
-    ps->i = end + 1;
     *out = o;
     *outlen = (uint32_t)k;
     return 0;
@@ -271,41 +144,17 @@ static rs_node *value(parser *ps);
 
 static rs_node *number(parser *ps)
 {
-    size_t st = ps->i, i = st;
-    const char *s = ps->s;
-    if (i < ps->len && s[i] == '-')
-        i++;
-    if (i >= ps->len || s[i] < '0' || s[i] > '9')
-        return ps->i = i, fail(ps, "unexpected character");
-    if (s[i] == '0')
-        i++;
-    else
-        while (i < ps->len && s[i] >= '0' && s[i] <= '9')
-            i++;
-    if (i < ps->len && s[i] == '.') {
-        i++;
-        if (i >= ps->len || s[i] < '0' || s[i] > '9')
-            return ps->i = i, fail(ps, "bad number");
-        while (i < ps->len && s[i] >= '0' && s[i] <= '9')
-            i++;
-    }
-    if (i < ps->len && (s[i] == 'e' || s[i] == 'E')) {
-        i++;
-        if (i < ps->len && (s[i] == '+' || s[i] == '-'))
-            i++;
-        if (i >= ps->len || s[i] < '0' || s[i] > '9')
-            return ps->i = i, fail(ps, "bad number");
-        while (i < ps->len && s[i] >= '0' && s[i] <= '9')
-            i++;
-    }
-    if (i - st > 400)
+    size_t st = ps->i, at = 0;
+    const char *why = NULL;
+    if (took(ps, ps_jlex_number(ps->s, ps->len, st, &why, &at), &why, &at) != 0)
+        return NULL;
+    if (ps->i - st > 400)
         return ps->i = st, fail(ps, "number too long");
     rs_node *n = rs_pool_alloc(ps->pool, sizeof *n);
-    if (!n || !(n->text = rs_pool_strndup(ps->pool, s + st, i - st)))
+    if (!n || !(n->text = rs_pool_strndup(ps->pool, ps->s + st, ps->i - st)))
         return fail(ps, "out of memory");
     n->type = RS_NUM;
-    n->n = (uint32_t)(i - st);
-    ps->i = i;
+    n->n = (uint32_t)(ps->i - st);
     return n;
 }
 
@@ -369,14 +218,14 @@ static rs_node *container(parser *ps, int obj)
 
 static rs_node *literal(parser *ps, const char *word, rs_type t)
 {
-    size_t l = strlen(word);
-    if (ps->len - ps->i < l || memcmp(ps->s + ps->i, word, l) != 0)
-        return fail(ps, ps->len - ps->i < l ? "unexpected end of input" : "unexpected character");
+    const char *why = NULL;
+    size_t at = 0;
+    if (took(ps, ps_jlex_literal(ps->s, ps->len, ps->i, word, &why, &at), &why, &at) != 0)
+        return NULL;
     rs_node *n = rs_pool_alloc(ps->pool, sizeof *n);
     if (!n)
         return fail(ps, "out of memory");
     n->type = (uint8_t)t;
-    ps->i += l;
     return n;
 }
 
@@ -407,7 +256,9 @@ static rs_node *value(parser *ps)
         return n;
     }
     default:
-        return number(ps);
+        if (c == '-' || (c >= '0' && c <= '9'))
+            return number(ps);
+        return fail(ps, "unexpected character");
     }
 }
 

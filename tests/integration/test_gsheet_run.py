@@ -327,6 +327,27 @@ class RunGsheet(GsheetCase):
         # 1-1000, the header row formatted, 1001-2000, 2001-2501
         self.assertEqual(st["counts"].get("values"), 4, st)
 
+    def test_generated_pages_are_the_row_by_row_rendering(self):
+        """The emulator serves a generated sheet's raw values as slices of one encoding made at
+        start-up: every page must be byte for byte what rendering its rows one by one gives
+        (the header page, pages across the end, a single row, a range past the last row)."""
+        sys.path.insert(0, os.path.dirname(EMULATOR))
+        import gsheet_emulator as emu  # noqa: E402
+        tab = emu.Tab("Payments", 0, 0, generator=2500, col_count=21)
+        tab.encode_generated()
+        h = emu.Handler.__new__(emu.Handler)
+        for r1, r2 in [(1, 1), (1, 1000), (2, 3), (1001, 2000), (2400, 2501), (2501, 2501),
+                       (2502, 2502), (7, 7)]:
+            spec = (tab, r1, 21, r2, "Payments!A%d:U%d" % (r1, r2), "UNFORMATTED_VALUE")
+            fast = h.render_values(spec)
+            enc, tab.encoded = tab.encoded, None
+            slow = h.render_values(spec)
+            tab.encoded = enc
+            self.assertEqual(fast, slow, (r1, r2))
+            self.assertEqual(json.loads(fast)["range"], "Payments!A%d:U%d" % (r1, r2))
+        self.assertEqual(len(json.loads(h.render_values(
+            (tab, 1, 21, 2501, "Payments!A1:U2501", "UNFORMATTED_VALUE")))["values"]), 2501)
+
     def test_config_needs_exactly_one_auth(self):
         self.start()
         src = self.api_source(public=True)

@@ -31,7 +31,16 @@ struct ps_validator {
     size_t n_aliases;
     char *defaults[PS_FIELD_COUNT];
     size_t default_len[PS_FIELD_COUNT];
+    unsigned char required[PS_FIELD_COUNT]; /* ps_field_required under profile */
 };
+
+/* Fields kept as written (trimmed text): field_value's default case, which the row loop
+ * handles inline. */
+#define TEXT_FIELDS                                                                                \
+    ((1u << PS_F_ID) | (1u << PS_F_REFERENCE_ID) | (1u << PS_F_CUSTOMER_ID) |                      \
+     (1u << PS_F_METER_ID) | (1u << PS_F_CUSTOMER_NAME) | (1u << PS_F_CUSTOMER_CATEGORY) |         \
+     (1u << PS_F_FINANCING_ID) | (1u << PS_F_AGENT_ID) | (1u << PS_F_UTILITY_ID) |                 \
+     (1u << PS_F_ACCOUNT_TYPE) | (1u << PS_F_STATUS) | (1u << PS_F_NOTES))
 
 /* ---- small helpers ------------------------------------------------------------------- */
 
@@ -96,10 +105,20 @@ static inline int plain_ascii(const char *s, size_t len)
         memcpy(&w, s + i, 8);
         acc |= w | ((w - UINT64_C(0x0101010101010101)) & ~w);
     }
-    for (; i < len; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c == 0 || c >= 0x80)
-            return 0;
+    if (i < len) { /* the last 1-7 bytes: the value's last 8 when there are, else gathered */
+        uint64_t w = UINT64_C(0x2020202020202020);
+        if (len >= 8) {
+            memcpy(&w, s + len - 8, 8);
+        } else {
+            unsigned char *b = (unsigned char *)&w;
+            if (len & 4)
+                memcpy(b, s, 4);
+            if (len & 2)
+                memcpy(b + (len & 4), s + (len & 4), 2);
+            if (len & 1)
+                b[len - 1] = (unsigned char)s[len - 1];
+        }
+        acc |= w | ((w - UINT64_C(0x0101010101010101)) & ~w);
     }
     return (acc & UINT64_C(0x8080808080808080)) == 0;
 }
@@ -138,15 +157,12 @@ static void clip(const char *s, size_t len, char *out, size_t cap)
 }
 
 /* Content hash (docs/data-model.md): the byte stream [0x00] or [0x01 value 0x00] per field is
- * padded with 0x00 to a multiple of 8 bytes and consumed as 64-bit little-endian words. Bytes
- * that do not yet fill a word wait in acc (nb of them); whole words of a value are loaded
- * straight from it and shifted into place. */
+ * padded with 0x00 to a multiple of 8 bytes and consumed as 64-bit little-endian words. The
+ * stream is staged in a buffer (values up to 16 bytes copied with fixed-size moves, longer ones
+ * with memcpy) and hashed a whole buffer at a time; a value longer than the buffer goes through
+ * in pieces, so any length is the same stream. */
 #define CH_PRIME UINT64_C(0x100000001b3)
-
-typedef struct ch_state {
-    uint64_t h, acc;
-    unsigned nb; /* bytes in acc, 0..7 */
-} ch_state;
+#define CH_BUF 512 /* multiple of 8 */
 
 static inline uint64_t ch_mix(uint64_t h, uint64_t w)
 {
@@ -161,55 +177,75 @@ static inline uint64_t ch_load(const unsigned char *b)
            (uint64_t)b[7] << 56;
 }
 
-/* Appends k (1..8) bytes held in the low bytes of t (the rest zero). */
-static inline void ch_part(ch_state *st, uint64_t t, unsigned k)
+/* Hashes the first n (a multiple of 8) bytes of b into h. */
+static inline uint64_t ch_words(uint64_t h, const unsigned char *b, size_t n)
 {
-    unsigned sh = 8 * st->nb; /* 0..56 */
-    st->acc |= t << sh;
-    st->nb += k;
-    if (st->nb >= 8) {
-        st->h = ch_mix(st->h, st->acc);
-        st->nb -= 8;
-        st->acc = st->nb ? t >> (64 - sh) : 0;
-    }
+    for (size_t i = 0; i < n; i += 8)
+        h = ch_mix(h, ch_load(b + i));
+    return h;
 }
 
-static inline void ch_bytes(ch_state *st, const unsigned char *p, size_t n)
+/* Copies n <= 16 bytes with fixed-size (possibly overlapping) moves. */
+static inline void ch_copy16(unsigned char *d, const char *s, size_t n)
 {
-    for (; n >= 8; n -= 8, p += 8)
-        ch_part(st, ch_load(p), 8);
-    if (n) { /* 1..7 bytes: 4, 2 and 1 byte pieces */
-        uint64_t t = 0;
-        unsigned o = 0;
-        if (n & 4) {
-            t = (uint64_t)p[0] | (uint64_t)p[1] << 8 | (uint64_t)p[2] << 16 | (uint64_t)p[3] << 24;
-            o = 4;
-        }
-        if (n & 2) {
-            t |= ((uint64_t)p[o] | (uint64_t)p[o + 1] << 8) << (8 * o);
-            o += 2;
-        }
-        if (n & 1)
-            t |= (uint64_t)p[o] << (8 * o);
-        ch_part(st, t, (unsigned)n);
+    if (n >= 8) {
+        memcpy(d, s, 8);
+        memcpy(d + n - 8, s + n - 8, 8);
+    } else if (n >= 4) {
+        memcpy(d, s, 4);
+        memcpy(d + n - 4, s + n - 4, 4);
+    } else if (n) {
+        d[0] = (unsigned char)s[0];
+        d[n / 2] = (unsigned char)s[n / 2];
+        d[n - 1] = (unsigned char)s[n - 1];
     }
 }
 
 uint64_t ps_record_content_hash(const ps_record *r)
 {
-    ch_state st = {UINT64_C(0xcbf29ce484222325), 0, 0};
-    int f;
-    for (f = PS_F_ID + 1; f < PS_FIELD_COUNT; f++) {
+    /* room for a whole buffer plus one field's markers and a short value */
+    unsigned char buf[CH_BUF + 32];
+    uint64_t h = UINT64_C(0xcbf29ce484222325);
+    size_t n = 0;
+    for (int f = PS_F_ID + 1; f < PS_FIELD_COUNT; f++) {
         const char *s = r->field[f].ptr;
+        if (n >= CH_BUF) { /* keep the buffer below CH_BUF at the start of a field */
+            h = ch_words(h, buf, CH_BUF);
+            n -= CH_BUF;
+            memcpy(buf, buf + CH_BUF, n);
+        }
         if (!s) {
-            ch_part(&st, 0x00, 1);
+            buf[n++] = 0x00;
             continue;
         }
-        ch_part(&st, 0x01, 1);
-        ch_bytes(&st, (const unsigned char *)s, r->field[f].len);
-        ch_part(&st, 0x00, 1);
+        size_t len = r->field[f].len;
+        buf[n++] = 0x01;
+        if (len <= 16) {
+            ch_copy16(buf + n, s, len);
+            n += len;
+        } else {
+            while (len) { /* fill up to CH_BUF, hash, repeat */
+                size_t k = CH_BUF - n < len ? CH_BUF - n : len;
+                memcpy(buf + n, s, k);
+                n += k;
+                s += k;
+                len -= k;
+                if (n == CH_BUF) {
+                    h = ch_words(h, buf, CH_BUF);
+                    n = 0;
+                }
+            }
+        }
+        buf[n++] = 0x00;
     }
-    return st.nb ? ch_mix(st.h, st.acc) : st.h;
+    size_t whole = n & ~(size_t)7;
+    h = ch_words(h, buf, whole);
+    if (n > whole) {
+        unsigned char last[8] = {0};
+        memcpy(last, buf + whole, n - whole);
+        h = ch_mix(h, ch_load(last));
+    }
+    return h;
 }
 
 /* ---- per-field normalisation --------------------------------------------------------- */
@@ -336,7 +372,6 @@ static int field_value(const ps_validator *v, ps_phonecache *phones, int f, cons
 {
     char clipped[72];
     char buf[PS_DECIMAL_TEXT_MAX + 32];
-    const char *fname = ps_field_name(f);
     int rc;
     size_t k;
 
@@ -374,7 +409,8 @@ static int field_value(const ps_validator *v, ps_phonecache *phones, int f, cons
     case PS_F_PAYMENT_CURRENCY: {
         const char *code, *cand;
         rc = ps_currency_parse(s, len, &code, &cand);
-        clip(s, len, clipped, sizeof clipped);
+        if (rc != PS_CUR_OK)
+            clip(s, len, clipped, sizeof clipped);
         if (rc == PS_CUR_AMBIGUOUS)
             return fail(p, "ambiguous_currency",
                         "PAYMENT_CURRENCY '%s' is ambiguous (%s): write the ISO 4217 code", clipped,
@@ -396,9 +432,9 @@ static int field_value(const ps_validator *v, ps_phonecache *phones, int f, cons
                 return fail(p, "currency_mismatch",
                             "%s '%s': currency symbol or code does not agree with "
                             "PAYMENT_CURRENCY %s",
-                            fname, clipped, currency ? currency : "");
-            return fail(p, "bad_amount", "%s '%s' is not a valid amount: %s", fname, clipped,
-                        ps_amount_reason(rc));
+                            ps_field_name(f), clipped, currency ? currency : "");
+            return fail(p, "bad_amount", "%s '%s' is not a valid amount: %s", ps_field_name(f),
+                        clipped, ps_amount_reason(rc));
         }
         k = ps_decimal_format(d, buf);
         if (!set_field(out, f, dup(a, buf, k), k))
@@ -447,7 +483,7 @@ static int field_value(const ps_validator *v, ps_phonecache *phones, int f, cons
             return fail(p, f == PS_F_LATITUDE ? "bad_latitude" : "bad_longitude",
                         rc == -2 ? "%s '%s' is outside -%d..%d"
                                  : "%s '%s' is not decimal degrees (-%d..%d)",
-                        fname, clipped, lim, lim);
+                        ps_field_name(f), clipped, lim, lim);
         }
         if (!set_field(out, f, dup(a, cbuf, (size_t)rc), (size_t)rc))
             return fail(p, "out_of_memory", "out of memory");
@@ -609,13 +645,15 @@ ps_row_outcome ps_validate_row_memo(const ps_validator *v, ps_phonecache *phones
             size_t len = c->len;
             raw[f] = c->text;
             if (plain_ascii(s, len)) {
-                /* no U+00A0 possible: only ASCII whitespace to trim */
-                while (len && is_ws((unsigned char)s[0])) {
-                    s++;
-                    len--;
+                /* no U+00A0 possible: only ASCII whitespace (all <= ' ') to trim */
+                if ((unsigned char)s[0] <= ' ' || (unsigned char)s[len - 1] <= ' ') {
+                    while (len && is_ws((unsigned char)s[0])) {
+                        s++;
+                        len--;
+                    }
+                    while (len && is_ws((unsigned char)s[len - 1]))
+                        len--;
                 }
-                while (len && is_ws((unsigned char)s[len - 1]))
-                    len--;
                 if (len) {
                     val[f] = s;
                     vlen[f] = len;
@@ -649,7 +687,7 @@ ps_row_outcome ps_validate_row_memo(const ps_validator *v, ps_phonecache *phones
         f = order[i];
         if (vlen[f] == (size_t)-1)
             continue; /* bad_utf8 already reported */
-        req = ps_field_required(f, v->profile);
+        req = v->required[f];
         if (!val[f]) {
             if (req) {
                 char m[200];
@@ -658,7 +696,17 @@ ps_row_outcome ps_validate_row_memo(const ps_validator *v, ps_phonecache *phones
             }
             continue;
         }
-        if (field_value(v, phones, f, val[f], vlen[f], kind[f], currency, arena, out, &fp) == 0) {
+        if ((TEXT_FIELDS >> f) & 1) { /* field_value's text case, inline */
+            const char *s = val[f];
+            if (s[vlen[f]] != '\0' && !(s = dup(arena, s, vlen[f]))) {
+                fp.code = "out_of_memory";
+                snprintf(fp.message, sizeof fp.message, "out of memory");
+            } else {
+                set_field(out, f, s, vlen[f]);
+                continue;
+            }
+        } else if (field_value(v, phones, f, val[f], vlen[f], kind[f], currency, arena, out, &fp) ==
+                   0) {
             if (f == PS_F_PAYMENT_CURRENCY)
                 currency = out->field[f].ptr;
             continue;
@@ -772,6 +820,8 @@ ps_status ps_validator_new(const ps_validate_config *cfg, ps_validator **out, ps
         return nomem(v, err);
     v->dataset_len = strlen(v->dataset);
     v->profile = cfg->profile;
+    for (f = 0; f < PS_FIELD_COUNT; f++)
+        v->required[f] = (unsigned char)ps_field_required(f, v->profile);
     v->naive_zone = cfg->naive_zone;
     v->serial_zone = cfg->serial_zone;
 

@@ -10,6 +10,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #define CSV_IN_SIZE (64u * 1024u)
 #define CSV_FB_INITIAL 4096u
@@ -335,83 +338,218 @@ static void count_quoted_lines(ps_csv_reader *r, const char *p, size_t n)
     }
 }
 
+#define CSV_FAST_MAX 4096u /* longest record (bytes) the fast path takes */
+#define ONES8 UINT64_C(0x0101010101010101)
+#define LOW7 UINT64_C(0x7f7f7f7f7f7f7f7f)
+
+/* 0x01 in each byte of w that equals the byte repeated in pat, 0x00 elsewhere (exact). */
+static inline uint64_t byte_matches(uint64_t w, uint64_t pat)
+{
+    uint64_t x = w ^ pat;
+    return (~(((x & LOW7) + LOW7) | x | LOW7)) >> 7;
+}
+
+/* The 0x01 bytes of b gathered into bits: bit k = byte k. */
+static inline uint64_t byte_bits(uint64_t b)
+{
+    return (b * UINT64_C(0x0102040810204080)) >> 56;
+}
+
+/* 8 bytes as a little-endian word (byte k in bits 8k..8k+7). */
+static inline uint64_t load_le(const unsigned char *b)
+{
+    uint64_t w;
+    memcpy(&w, b, 8);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    w = __builtin_bswap64(w);
+#endif
+    return w;
+}
+
+/* One 64-byte block, 8 bytes a step: bit k of the result = b[k] is the delimiter; *cr gets
+ * nonzero bits when a byte is CR. */
+static inline uint64_t block_swar(const unsigned char *b, uint64_t dpat, uint64_t *cr)
+{
+    uint64_t m = 0;
+    for (int k = 0; k < 8; k++) {
+        uint64_t w = load_le(b + 8 * k);
+        m |= byte_bits(byte_matches(w, dpat)) << (8 * k);
+        *cr |= byte_matches(w, ONES8 * '\r');
+    }
+    return m;
+}
+
+#if defined(__SSE2__)
+/* The same with SSE2, 16 bytes a step. */
+static inline uint64_t block_sse2(const unsigned char *b, __m128i dv, uint64_t *cr)
+{
+    const __m128i crv = _mm_set1_epi8('\r');
+    __m128i v0 = _mm_loadu_si128((const __m128i *)(const void *)b);
+    __m128i v1 = _mm_loadu_si128((const __m128i *)(const void *)(b + 16));
+    __m128i v2 = _mm_loadu_si128((const __m128i *)(const void *)(b + 32));
+    __m128i v3 = _mm_loadu_si128((const __m128i *)(const void *)(b + 48));
+    uint64_t m = (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v0, dv)) |
+                 (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v1, dv)) << 16 |
+                 (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v2, dv)) << 32 |
+                 (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v3, dv)) << 48;
+    __m128i c = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v0, crv), _mm_cmpeq_epi8(v1, crv)),
+                             _mm_or_si128(_mm_cmpeq_epi8(v2, crv), _mm_cmpeq_epi8(v3, crv)));
+    *cr |= (uint64_t)(unsigned)_mm_movemask_epi8(c);
+    return m;
+}
+#endif
+
+/* Bits set in w. */
+static inline size_t popcount64(uint64_t w)
+{
+    w = w - ((w >> 1) & UINT64_C(0x5555555555555555));
+    w = (w & UINT64_C(0x3333333333333333)) + ((w >> 2) & UINT64_C(0x3333333333333333));
+    w = (w + (w >> 4)) & UINT64_C(0x0f0f0f0f0f0f0f0f);
+    return (size_t)((w * ONES8) >> 56);
+}
+
+/* Fills bm[0 .. (len + 63) / 64) with one bit a byte of p[0..len) (bit i % 64 of word i / 64)
+ * set where the byte is delim. Returns the number of delimiters, or (size_t)-1 when p holds a
+ * CR. SSE2 where the compiler has it (x86-64 always does), 8 bytes a step elsewhere
+ * (ps_csv_bitmap_agrees compares the two). */
+static size_t delim_bitmap(const unsigned char *p, size_t len, unsigned char delim, uint64_t *bm)
+{
+    unsigned char tail[64];
+    size_t whole = len & ~(size_t)63, count = 0;
+    uint64_t cr = 0;
+#if defined(__SSE2__)
+    const __m128i dv = _mm_set1_epi8((char)delim);
+#define PS_CSV_BLOCK(b) block_sse2((b), dv, &cr)
+#else
+    const uint64_t dpat = ONES8 * delim;
+#define PS_CSV_BLOCK(b) block_swar((b), dpat, &cr)
+#endif
+    for (size_t i = 0; i < whole; i += 64)
+        count += popcount64(bm[i >> 6] = PS_CSV_BLOCK(p + i));
+    if (whole < len) { /* the last 1-63 bytes, zero-padded (the delimiter is never NUL) */
+        memset(tail, 0, sizeof tail);
+        memcpy(tail, p + whole, len - whole);
+        count += popcount64(bm[whole >> 6] = PS_CSV_BLOCK(tail));
+    }
+#undef PS_CSV_BLOCK
+    return cr ? (size_t)-1 : count;
+}
+
+/* Position of the first set bit at or after x in bm (one bit a byte), or len when none. */
+static inline size_t next_bit(const uint64_t *bm, size_t x, size_t len)
+{
+    if (x >= len)
+        return len;
+    size_t wi = x >> 6, nw = (len + 63) >> 6;
+    uint64_t m = bm[wi] & (~UINT64_C(0) << (x & 63));
+    while (!m) {
+        if (++wi == nw)
+            return len;
+        m = bm[wi];
+    }
+    return (wi << 6) + (size_t)__builtin_ctzll(m);
+}
+
+int ps_csv_bitmap_agrees(const char *p, size_t len, char delim)
+{
+    uint64_t bm[CSV_FAST_MAX / 64 + 1];
+    unsigned char tail[64] = {0};
+    const unsigned char *u = (const unsigned char *)p;
+    if (len > CSV_FAST_MAX || !delim)
+        return 0;
+    size_t count = delim_bitmap(u, len, (unsigned char)delim, bm), count2 = 0;
+    uint64_t cr = 0;
+    for (size_t i = 0; i < len; i += 64) {
+        const unsigned char *b = u + i;
+        if (len - i < 64) {
+            memcpy(tail, u + i, len - i);
+            b = tail;
+        }
+        uint64_t m = block_swar(b, ONES8 * (unsigned char)delim, &cr);
+        if (count != (size_t)-1 && m != bm[i >> 6])
+            return 0;
+        count2 += popcount64(m);
+    }
+    return cr ? count == (size_t)-1 : count == count2;
+}
+
 /* Fast path for the common record: it starts at the current input position and ends with LF
- * (or CRLF) inside the buffered input, with no other CR, no line break inside quotes and no
- * text after a closing quote. Cells are decoded once, straight into the arena (the general
- * path decodes into the scratch buffer, then copies). Returns 1 when the record was emitted,
- * 0 when the general path must handle it (nothing consumed), -1 when out of memory. */
+ * (or CRLF) inside the buffered input, is at most CSV_FAST_MAX bytes, has no other CR, no line
+ * break inside quotes and no text after a closing quote. The record is copied into the arena
+ * once, whole; a bitmap of its delimiters (built 8 bytes a step) gives the cell boundaries,
+ * each delimiter becomes the previous cell's NUL, and unquoted cells are used in place. A
+ * quoted cell is decoded in place (its text moves left over its quotes; only a doubled quote
+ * shifts bytes). Returns 1 when the record was emitted, 0 when the general path must handle it
+ * (nothing consumed), -1 when out of memory. */
 static int fast_record(ps_csv_reader *r, ps_arena *arena, ps_cell **cells, size_t *ncells,
                        uint64_t *line)
 {
     const char *p = r->in + r->in_pos;
     size_t n = r->in_end - r->in_pos;
-    const char *nl = memchr(p, '\n', n);
+    const char *nl = memchr(p, '\n', n < CSV_FAST_MAX + 2 ? n : CSV_FAST_MAX + 2);
     if (!nl)
         return 0;
     size_t span = (size_t)(nl - p), len = span;
     if (len && p[len - 1] == '\r')
         len--; /* CRLF */
-    if (memchr(p, '\r', len))
+    if (len > CSV_FAST_MAX)
         return 0;
-    const char delim = (char)r->delim;
-    /* Decoded text is never longer than the source: quotes and doubled quotes shrink, each
-     * delimiter becomes the previous field's NUL, one NUL more ends the last field. */
-    char *text = ps_arena_alloc(arena, len + 1);
-    if (!text)
+    uint64_t bm[CSV_FAST_MAX / 64 + 1];
+    size_t ndelim = delim_bitmap((const unsigned char *)p, len, r->delim, bm);
+    if (ndelim == (size_t)-1)
+        return 0; /* a CR inside the record */
+    if (ndelim + 1 > r->max_columns)
+        ndelim = r->max_columns; /* more cells than allowed: found below, general path */
+    /* at most ndelim + 1 cells: each but the last ends at a delimiter */
+    ps_cell *out = ps_arena_alloc(arena, (ndelim + 1) * sizeof *out + len + 1);
+    if (!out)
         return -1;
-    size_t nf = 0, pos = 0, w = 0;
+    char *text = (char *)(out + ndelim + 1);
+    memcpy(text, p, len);
+    text[len] = '\0';
+    const char delim = (char)r->delim;
+    size_t nf = 0, pos = 0;
     for (;;) {
-        if (nf == r->max_columns)
+        if (nf == ndelim + 1 || nf == r->max_columns)
             return 0; /* the general path reports it */
-        if (nf == r->f_cap) {
-            size_t *f = realloc(r->fstart, r->f_cap * 2 * sizeof *f);
-            if (!f)
-                return -1;
-            r->fstart = f;
-            r->f_cap *= 2;
-        }
-        r->fstart[nf++] = w;
-        if (pos < len && p[pos] == '"') {
-            pos++;
+        size_t start = pos, clen, next;
+        if (text[pos] == '"') { /* pos < len here: text[len] is NUL */
+            size_t rd = pos + 1, wr = pos;
             for (;;) {
-                const char *q = memchr(p + pos, '"', len - pos);
+                const char *q = memchr(text + rd, '"', len - rd);
                 if (!q)
                     return 0; /* closes on a later line, or never */
-                size_t k = (size_t)(q - p) - pos;
-                memcpy(text + w, p + pos, k);
-                w += k;
-                pos += k + 1;
-                if (pos < len && p[pos] == '"') { /* doubled quote */
-                    text[w++] = '"';
-                    pos++;
+                size_t k = (size_t)(q - text) - rd;
+                if (wr != rd)
+                    memmove(text + wr, text + rd, k);
+                wr += k;
+                rd += k + 1;
+                if (rd < len && text[rd] == '"') { /* doubled quote */
+                    text[wr++] = '"';
+                    rd++;
                     continue;
                 }
                 break;
             }
-            if (pos < len && p[pos] != delim)
+            if (rd < len && text[rd] != delim)
                 return 0; /* text after the closing quote */
+            clen = wr - pos;
+            text[wr] = '\0';
+            next = rd;
         } else {
-            const char *d = memchr(p + pos, delim, len - pos);
-            size_t end = d ? (size_t)(d - p) : len;
-            memcpy(text + w, p + pos, end - pos);
-            w += end - pos;
-            pos = end;
+            next = next_bit(bm, pos, len);
+            clen = next - pos;
+            text[next] = '\0';
         }
-        if (w - r->fstart[nf - 1] > r->max_field)
+        if (clen > r->max_field)
             return 0;
-        text[w++] = '\0';
-        if (pos == len)
+        out[nf].text = text + start;
+        out[nf].len = (uint32_t)clen;
+        out[nf].kind = PS_CELL_TEXT;
+        nf++;
+        if (next >= len)
             break;
-        pos++; /* the delimiter */
-    }
-    ps_cell *out = ps_arena_alloc(arena, nf * sizeof *out);
-    if (!out)
-        return -1;
-    for (size_t i = 0; i < nf; i++) {
-        size_t end = i + 1 < nf ? r->fstart[i + 1] : w;
-        out[i].text = text + r->fstart[i];
-        out[i].len = (uint32_t)(end - r->fstart[i] - 1);
-        out[i].kind = PS_CELL_TEXT;
+        pos = next + 1; /* after the delimiter */
     }
     *cells = out;
     *ncells = nf;
@@ -420,13 +558,6 @@ static int fast_record(ps_csv_reader *r, ps_arena *arena, ps_cell **cells, size_
         *line = r->line;
     r->line++;
     r->in_pos += span + 1;
-    if (r->f_cap > CSV_F_KEEP) {
-        size_t *f = realloc(r->fstart, CSV_F_INITIAL * sizeof *f);
-        if (f) {
-            r->fstart = f;
-            r->f_cap = CSV_F_INITIAL;
-        }
-    }
     return 1;
 }
 

@@ -5,9 +5,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "util/arena.h"
 #include "paysync/plugin.h"
 #include "paysync/status.h"
+#include "util/arena.h"
 
 /* Pull callback: fills buf with up to cap bytes; returns bytes read, 0 at EOF, -1 on error. */
 typedef long (*ps_csv_read_fn)(void *ctx, char *buf, size_t cap);
@@ -33,6 +33,11 @@ ps_status ps_csv_next(ps_csv_reader *r, ps_arena *arena, ps_cell **cells, size_t
  * check memory stays bounded: scratch grows for a long record and shrinks back after it.
  * NULL gives 0. */
 size_t ps_csv_scratch_capacity(const ps_csv_reader *r);
+
+/* For tests: 1 when the fast path's delimiter bitmap of p[0..len) (SSE2 where available) equals
+ * the portable 8-bytes-a-step form, delimiter count and CR detection included; 0 otherwise or
+ * when len exceeds the fast path's 4,096-byte record limit. */
+int ps_csv_bitmap_agrees(const char *p, size_t len, char delim);
 
 /* Frees the reader (not the arena's data). NULL is ignored. */
 void ps_csv_free(ps_csv_reader *r);

@@ -13,8 +13,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "util/csv.h"
 #include "util/arena.h"
+#include "util/csv.h"
 
 /* ---- a pull source over a memory buffer, in chunks of a given size -------------------- */
 
@@ -281,6 +281,77 @@ static void test_fast_path_matches_general(void **state)
         free(whole.out.p);
         free(bytes.out.p);
     }
+}
+
+/* The same agreement on longer records (up to ~5,000 bytes: several 64-byte words of the fast
+ * path's delimiter bitmap, and records over its 4,096-byte limit) made mostly of plain text,
+ * with quoted cells, doubled quotes, delimiters inside quotes, CRLF and stray CR. */
+static void test_fast_path_matches_general_long(void **state)
+{
+    (void)state;
+    static const char alphabet[] = "abcdefghij0123456789,,,,;  \"\"\n\r";
+    unsigned long long seed = 777;
+    static char buf[5200];
+    for (int iter = 0; iter < 3000; iter++) {
+        size_t len = 0, want;
+        seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+        want = iter % 50 == 0 ? 4000 + (size_t)(seed >> 33) % 1100 : (size_t)(seed >> 33) % 700;
+        /* rare specials: most records take the fast path whole */
+        unsigned rare = iter % 4 == 0 ? 2 : 40;
+        for (len = 0; len < want; len++) {
+            seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+            unsigned k = (unsigned)(seed >> 33);
+            if (k % rare == 0)
+                buf[len] = alphabet[(k >> 8) % (sizeof alphabet - 1)];
+            else if (k % 9 == 1)
+                buf[len] = ',';
+            else if (k % 97 == 2)
+                buf[len] = '\n';
+            else
+                buf[len] = (char)('a' + (k >> 8) % 26);
+        }
+        size_t max_field = iter % 3 == 0 ? 30 : 0, max_cols = iter % 5 == 0 ? 12 : 0;
+        run_result whole, bytes;
+        run_reader(buf, len, 0, ',', max_field, max_cols, -1, &whole);
+        run_reader(buf, len, 1, ',', max_field, max_cols, -1, &bytes);
+        if (whole.status != bytes.status || strcmp(whole.out.p, bytes.out.p) != 0 ||
+            strcmp(whole.err.message, bytes.err.message) != 0)
+            fail_msg("input %d (%zu bytes): whole read gives\n%.300s(%d: %s)\nbyte reads "
+                     "give\n%.300s(%d: %s)",
+                     iter, len, whole.out.p, whole.status, whole.err.message, bytes.out.p,
+                     bytes.status, bytes.err.message);
+        free(whole.out.p);
+        free(bytes.out.p);
+    }
+}
+
+/* The fast path's delimiter bitmap: the SSE2 form and the portable form agree on random
+ * records of every length 0..300 and some up to 4,096 bytes, with the delimiter, CR, NUL and
+ * high bytes at every position (block and 64-byte-word boundaries included). */
+static void test_delim_bitmap_forms_agree(void **state)
+{
+    (void)state;
+    static char buf[4096];
+    unsigned long long seed = 99;
+    for (int iter = 0; iter < 20000; iter++) {
+        seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+        size_t len = iter < 19000 ? (size_t)iter % 301 : (size_t)(seed >> 33) % 4097;
+        for (size_t i = 0; i < len; i++) {
+            seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+            unsigned k = (unsigned)(seed >> 33);
+            static const char pick[] = {',', ';', '\r', '\0', (char)0xAC, (char)0x2C, 'x', '\t'};
+            buf[i] = k % 3 == 0 ? pick[(k >> 4) % 8] : (char)('a' + (k >> 4) % 26);
+        }
+        if (iter % 2 == 0) /* half of them without CR: the bitmap itself is compared */
+            for (size_t i = 0; i < len; i++)
+                if (buf[i] == '\r')
+                    buf[i] = 'r';
+        char delim = iter % 3 == 0 ? ';' : iter % 3 == 1 ? ',' : '\t';
+        if (!ps_csv_bitmap_agrees(buf, len, delim))
+            fail_msg("bitmap forms differ: iteration %d, %zu bytes, delimiter %d", iter, len,
+                     delim);
+    }
+    assert_int_equal(ps_csv_bitmap_agrees(buf, 4097, ','), 0); /* over the limit */
 }
 
 static void test_nul_byte_cell(void **state)
@@ -657,6 +728,8 @@ int main(void)
         cmocka_unit_test(test_table_whole),
         cmocka_unit_test(test_table_chunked),
         cmocka_unit_test(test_fast_path_matches_general),
+        cmocka_unit_test(test_fast_path_matches_general_long),
+        cmocka_unit_test(test_delim_bitmap_forms_agree),
         cmocka_unit_test(test_nul_byte_cell),
         cmocka_unit_test(test_read_error_is_io_and_sticky),
         cmocka_unit_test(test_overlong_read_is_io_error),

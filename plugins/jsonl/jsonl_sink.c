@@ -79,12 +79,28 @@ static inline uint64_t word_needs_escape(uint64_t w)
     return (ctl | ((q - ONES) & ~q) | ((b - ONES) & ~b)) & HIGHS;
 }
 
-/* Writes s as a JSON string body (no quotes) into p (room for 6 * n); returns bytes. */
-static size_t json_escape(char *p, const char *s, size_t n)
+/* Writes s as a JSON string body (no quotes) into p (room for 6 * n, and at least 8 bytes);
+ * returns bytes. */
+static inline size_t json_escape(char *p, const char *s, size_t n)
 {
     static const char hex[] = "0123456789abcdef";
     char *q = p;
     size_t i = 0;
+    if (n < 8) { /* a short value: gathered into one word padded with spaces, checked once */
+        uint64_t w = ONES * ' ';
+        unsigned char *b = (unsigned char *)&w;
+        if (n & 4)
+            memcpy(b, s, 4);
+        if (n & 2)
+            memcpy(b + (n & 4), s + (n & 4), 2);
+        if (n & 1)
+            b[n - 1] = (unsigned char)s[n - 1];
+        if (!word_needs_escape(w)) {
+            memcpy(p, &w, 8); /* the bytes past n are overwritten by what follows */
+            return n;
+        }
+        goto bytes;
+    }
     while (i + 8 <= n) { /* 8 plain bytes at a time (the common case) */
         uint64_t w;
         memcpy(&w, s + i, 8);

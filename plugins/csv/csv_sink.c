@@ -2,13 +2,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../common/file_sink.h"
 #include "paysync/plugin.h"
 
 typedef struct csv_sink {
-    const ps_host *host;
-    const ps_env *env;
-    ps_outfile *out; /* the host's atomic output file */
-    int ds_open;     /* a dataset is between open and commit/abort */
+    ps_file_sink fs; /* first: the shared file sink operations take the instance as one */
     char delim;
     char *header; /* header row (with line end), NULL when disabled */
     size_t header_len;
@@ -56,10 +54,6 @@ static char parse_delim(const char *v)
 static ps_status csv_create(const ps_plugin_ctx *ctx, void **inst, ps_error *err)
 {
     const ps_host *h = ctx->host;
-    const char *path = h->opt_string(ctx->options, "path");
-    if (!path || !*path)
-        return ps_error_setf(err, PS_ERR_CONFIG, "sink '%s': option 'path' is required",
-                             ctx->instance_name);
     const char *dv = h->opt_string(ctx->options, "delimiter");
     char delim = parse_delim(dv);
     if (!delim)
@@ -68,12 +62,9 @@ static ps_status csv_create(const ps_plugin_ctx *ctx, void **inst, ps_error *err
                              "double quote or line break (or \"tab\"), got '%s'",
                              ctx->instance_name, dv);
     int header = h->opt_is_set(ctx->options, "header") ? h->opt_bool(ctx->options, "header") : 1;
-    int do_fsync = h->opt_is_set(ctx->options, "fsync") ? h->opt_bool(ctx->options, "fsync") : 1;
     csv_sink *s = calloc(1, sizeof *s);
     if (!s)
         return ps_error_setf(err, PS_ERR_NOMEM, "out of memory");
-    s->host = h;
-    s->env = ctx->env;
     s->delim = delim;
     if (header) {
         s->header = malloc(1024);
@@ -90,9 +81,8 @@ static ps_status csv_create(const ps_plugin_ctx *ctx, void **inst, ps_error *err
         memcpy(s->header + k, CSV_EOL, 2);
         s->header_len = k + 2;
     }
-    s->out = ctx->host->outfile_new(path, do_fsync, err);
-    if (!s->out) {
-        ps_status st = err && err->code != PS_OK ? err->code : PS_ERR_NOMEM;
+    ps_status st = ps_file_sink_init(&s->fs, ctx, err);
+    if (st != PS_OK) {
         free(s->header);
         free(s);
         return st;
@@ -106,7 +96,7 @@ static void csv_destroy(void *inst)
     csv_sink *s = inst;
     if (!s)
         return;
-    s->host->outfile_free(s->out);
+    ps_file_sink_free(&s->fs);
     free(s->header);
     free(s);
 }
@@ -115,24 +105,23 @@ static ps_status csv_open(void *inst, const ps_sink_open_args *args, ps_error *e
 {
     csv_sink *s = inst;
     (void)args;
-    ps_status st = s->host->outfile_begin(s->out, s->header, s->header_len, err);
-    s->ds_open = st == PS_OK;
-    return st;
+    return ps_file_sink_begin(&s->fs, s->header, s->header_len, err);
 }
 
 static ps_status csv_write_batch(void *inst, const ps_record_batch *batch, ps_error *err)
 {
     csv_sink *s = inst;
-    if (!s->ds_open)
+    const ps_host *h = s->fs.host;
+    if (!s->fs.ds_open)
         return ps_error_setf(err, PS_ERR_INTERNAL, "csv sink: write_batch without open");
     for (size_t r = 0; r < batch->count; r++) {
         const ps_record *rec = &batch->records[r];
         size_t need = 2 + 3 * PS_FIELD_COUNT;
         for (int f = 0; f < PS_FIELD_COUNT; f++)
             need += 2 * (size_t)rec->field[f].len;
-        char *p = s->host->outfile_reserve(s->out, need);
+        char *p = h->outfile_reserve(s->fs.out, need);
         if (!p)
-            return s->host->outfile_check(s->out, err);
+            return h->outfile_check(s->fs.out, err);
         char *q = p;
         for (int f = 0; f < PS_FIELD_COUNT; f++) {
             if (f)
@@ -142,45 +131,13 @@ static ps_status csv_write_batch(void *inst, const ps_record_batch *batch, ps_er
         }
         memcpy(q, CSV_EOL, 2);
         q += 2;
-        s->host->outfile_advance(s->out, (size_t)(q - p));
+        h->outfile_advance(s->fs.out, (size_t)(q - p));
     }
-    return s->host->outfile_check(s->out, err);
-}
-
-static ps_status csv_commit(void *inst, const ps_commit_info *info, ps_change_counts *changes,
-                            ps_error *err)
-{
-    csv_sink *s = inst;
-    (void)info;
-    if (changes)
-        changes->valid = 0;
-    ps_status st = s->host->outfile_commit(s->out, err);
-    if (st == PS_OK)
-        s->ds_open = 0;
-    return st;
-}
-
-static void csv_abort(void *inst, const char *reason)
-{
-    csv_sink *s = inst;
-    (void)reason;
-    s->host->outfile_abort(s->out);
-    s->ds_open = 0;
-}
-
-static ps_status csv_finish(void *inst, int all_ok, ps_error *err)
-{
-    csv_sink *s = inst;
-    s->ds_open = 0;
-    return s->host->outfile_finish(s->out, all_ok, err);
+    return h->outfile_check(s->fs.out, err);
 }
 
 static const ps_option_spec csv_options[] = {
-    {.name = "path",
-     .type = PS_OPT_PATH,
-     .required = 1,
-     .description =
-         "output file; \"-\" = standard output. Replaced atomically when the run succeeds"},
+    PS_FILE_SINK_OPTIONS,
     {.name = "header",
      .type = PS_OPT_BOOL,
      .default_value = "true",
@@ -189,10 +146,6 @@ static const ps_option_spec csv_options[] = {
      .type = PS_OPT_STRING,
      .default_value = ",",
      .description = "field separator: one character, or \"tab\""},
-    {.name = "fsync",
-     .type = PS_OPT_BOOL,
-     .default_value = "true",
-     .description = "fsync the file and its folder before publishing"},
     {0},
 };
 
@@ -200,9 +153,9 @@ static const ps_sink_ops csv_ops = {
     .struct_size = sizeof(ps_sink_ops),
     .open = csv_open,
     .write_batch = csv_write_batch,
-    .commit = csv_commit,
-    .abort = csv_abort,
-    .finish = csv_finish,
+    .commit = ps_file_sink_commit,
+    .abort = ps_file_sink_abort,
+    .finish = ps_file_sink_finish,
     .load_cursor = NULL,
     .record_failure = NULL,
 };

@@ -3,30 +3,32 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../common/file_sink.h"
 #include "paysync/plugin.h"
 
-/* A key as written: "NAME": (built once per instance; the row loop copies it). */
+/* A key as written before a string value: ,"NAME":" (built once per instance; the row loop
+ * copies all KEY_COPY bytes as one fixed-size move and advances by len, or len - 1 before a
+ * number). The leading comma of the first key written becomes the record's '{'. */
+#define KEY_COPY 48
 typedef struct json_key {
-    char text[40];
+    char text[KEY_COPY];
     size_t len;
 } json_key;
 
+/* The dataset's tail ,"DATASET":"..."}\n is copied as TAIL_COPY fixed bytes when it fits. */
+#define TAIL_COPY 64
+
 typedef struct jsonl_sink {
+    ps_file_sink fs; /* first: the shared file sink operations take the instance as one */
     json_key keys[PS_FIELD_COUNT];
-    const ps_host *host;
-    const ps_env *env;
-    ps_outfile *out;    /* the host's atomic output file */
-    int ds_open;        /* a dataset is between open and commit/abort */
     char *dataset_json; /* ,"DATASET":"..."}\n of the open dataset */
     size_t dataset_json_len;
 } jsonl_sink;
 
-/* Fields written as JSON numbers (their canonical text is an exact decimal). */
-static int numeric_field(int f)
-{
-    return f == PS_F_PAYMENT_AMOUNT || f == PS_F_TRANSACTION_CHARGES || f == PS_F_LATITUDE ||
-           f == PS_F_LONGITUDE || f == PS_F_FAILED_BATTERY_CAPACITY_COUNT;
-}
+/* Fields written as JSON numbers (their canonical text is an exact decimal), one bit each. */
+#define NUMERIC_FIELDS                                                                             \
+    ((1u << PS_F_PAYMENT_AMOUNT) | (1u << PS_F_TRANSACTION_CHARGES) | (1u << PS_F_LATITUDE) |      \
+     (1u << PS_F_LONGITUDE) | (1u << PS_F_FAILED_BATTERY_CAPACITY_COUNT))
 
 /* 1 when s is a JSON number: -?(0|[1-9][0-9]*)(\.[0-9]+)? (no exponent needed). */
 static int json_number(const char *s, size_t n)
@@ -58,11 +60,14 @@ static void build_keys(json_key *keys, const ps_host *host)
     for (int f = 0; f < PS_FIELD_COUNT; f++) {
         const char *name = host->field_name(f);
         size_t n = strlen(name);
-        keys[f].text[0] = '"';
-        memcpy(keys[f].text + 1, name, n);
-        keys[f].text[n + 1] = '"';
-        keys[f].text[n + 2] = ':';
-        keys[f].len = n + 3;
+        if (n > KEY_COPY - 5) /* the 21 names are at most 29 bytes */
+            n = KEY_COPY - 5;
+        memset(keys[f].text, 0, KEY_COPY);
+        keys[f].text[0] = ',';
+        keys[f].text[1] = '"';
+        memcpy(keys[f].text + 2, name, n);
+        memcpy(keys[f].text + 2 + n, "\":\"", 3);
+        keys[f].len = n + 5;
     }
 }
 
@@ -86,20 +91,24 @@ static inline size_t json_escape(char *p, const char *s, size_t n)
     static const char hex[] = "0123456789abcdef";
     char *q = p;
     size_t i = 0;
-    if (n < 8) { /* a short value: gathered into one word padded with spaces, checked once */
-        uint64_t w = ONES * ' ';
-        unsigned char *b = (unsigned char *)&w;
-        if (n & 4)
-            memcpy(b, s, 4);
-        if (n & 2)
-            memcpy(b + (n & 4), s + (n & 4), 2);
-        if (n & 1)
-            b[n - 1] = (unsigned char)s[n - 1];
-        if (!word_needs_escape(w)) {
-            memcpy(p, &w, 8); /* the bytes past n are overwritten by what follows */
-            return n;
+    if (n < 8) { /* a short value: checked as one word made of its overlapping first and last
+                  * 4 bytes (or, under 4, its first, middle and last byte), stored as it is */
+        uint32_t a = 0x20202020u, b = 0x20202020u;
+        if (n >= 4) {
+            memcpy(&a, s, 4);
+            memcpy(&b, s + n - 4, 4);
+        } else if (n) {
+            unsigned char *ab = (unsigned char *)&a;
+            ab[0] = (unsigned char)s[0];
+            ab[1] = (unsigned char)s[n / 2];
+            ab[2] = (unsigned char)s[n - 1];
         }
-        goto bytes;
+        if (word_needs_escape((uint64_t)a | (uint64_t)b << 32))
+            goto bytes;
+        memcpy(p, &a, 4); /* bytes past n are overwritten by what follows */
+        if (n >= 4)
+            memcpy(p + n - 4, &b, 4);
+        return n;
     }
     while (i + 8 <= n) { /* 8 plain bytes at a time (the common case) */
         uint64_t w;
@@ -161,25 +170,15 @@ bytes:
 
 static ps_status jsonl_create(const ps_plugin_ctx *ctx, void **inst, ps_error *err)
 {
-    const char *path = ctx->host->opt_string(ctx->options, "path");
-    if (!path || !*path)
-        return ps_error_setf(err, PS_ERR_CONFIG, "sink '%s': option 'path' is required",
-                             ctx->instance_name);
-    int do_fsync = ctx->host->opt_is_set(ctx->options, "fsync")
-                       ? ctx->host->opt_bool(ctx->options, "fsync")
-                       : 1;
     jsonl_sink *s = calloc(1, sizeof *s);
     if (!s)
         return ps_error_setf(err, PS_ERR_NOMEM, "out of memory");
-    build_keys(s->keys, ctx->host);
-    s->host = ctx->host;
-    s->env = ctx->env;
-    s->out = ctx->host->outfile_new(path, do_fsync, err);
-    if (!s->out) {
-        ps_status st = err && err->code != PS_OK ? err->code : PS_ERR_NOMEM;
+    ps_status st = ps_file_sink_init(&s->fs, ctx, err);
+    if (st != PS_OK) {
         free(s);
         return st;
     }
+    build_keys(s->keys, ctx->host);
     *inst = s;
     return PS_OK;
 }
@@ -189,7 +188,7 @@ static void jsonl_destroy(void *inst)
     jsonl_sink *s = inst;
     if (!s)
         return;
-    s->host->outfile_free(s->out);
+    ps_file_sink_free(&s->fs);
     free(s->dataset_json);
     free(s);
 }
@@ -199,7 +198,7 @@ static ps_status jsonl_open(void *inst, const ps_sink_open_args *args, ps_error 
     jsonl_sink *s = inst;
     const char *ds = args->dataset ? args->dataset : "";
     size_t n = strlen(ds);
-    char *dj = malloc(6 * n + 32);
+    char *dj = calloc(1, 6 * n + 32 + TAIL_COPY); /* TAIL_COPY: room for the fixed-size copy */
     if (!dj)
         return ps_error_setf(err, PS_ERR_NOMEM, "out of memory");
     size_t k = 0;
@@ -208,12 +207,11 @@ static ps_status jsonl_open(void *inst, const ps_sink_open_args *args, ps_error 
     k += json_escape(dj + k, ds, n);
     memcpy(dj + k, "\"}\n", 3);
     k += 3;
-    ps_status st = s->host->outfile_begin(s->out, NULL, 0, err);
+    ps_status st = ps_file_sink_begin(&s->fs, NULL, 0, err);
     if (st != PS_OK) {
         free(dj);
         return st;
     }
-    s->ds_open = 1;
     free(s->dataset_json);
     s->dataset_json = dj;
     s->dataset_json_len = k;
@@ -223,91 +221,56 @@ static ps_status jsonl_open(void *inst, const ps_sink_open_args *args, ps_error 
 static ps_status jsonl_write_batch(void *inst, const ps_record_batch *batch, ps_error *err)
 {
     jsonl_sink *s = inst;
-    if (!s->ds_open)
+    const ps_host *h = s->fs.host;
+    if (!s->fs.ds_open)
         return ps_error_setf(err, PS_ERR_INTERNAL, "jsonl sink: write_batch without open");
+    const char *tail = s->dataset_json;
+    const size_t tl = s->dataset_json_len;
     for (size_t r = 0; r < batch->count; r++) {
         const ps_record *rec = &batch->records[r];
-        size_t need = 2 + s->dataset_json_len + 48 * PS_FIELD_COUNT; /* comma, key (copied
-                                                                      * as 40 bytes), quotes */
+        /* per field: the key (copied as KEY_COPY bytes), 6 bytes a value byte escaped, 8 for a
+         * short value's word, the closing quote; then the tail (at least TAIL_COPY) */
+        size_t need = 2 + tl + TAIL_COPY + (KEY_COPY + 16) * PS_FIELD_COUNT;
         for (int f = 0; f < PS_FIELD_COUNT; f++)
             need += 6 * (size_t)rec->field[f].len;
-        char *p = s->host->outfile_reserve(s->out, need);
+        char *p = h->outfile_reserve(s->fs.out, need);
         if (!p)
-            return s->host->outfile_check(s->out, err);
+            return h->outfile_check(s->fs.out, err);
         char *q = p;
-        *q++ = '{';
-        int first = 1;
         for (int f = 0; f < PS_FIELD_COUNT; f++) {
             const char *v = rec->field[f].ptr;
             size_t vlen = rec->field[f].len;
             if (!v)
                 continue;
-            if (!first)
-                *q++ = ',';
-            first = 0;
-            memcpy(q, s->keys[f].text, sizeof s->keys[f].text); /* fixed size: one wide copy */
-            q += s->keys[f].len;
-            if (numeric_field(f) && json_number(v, vlen)) {
-                memcpy(q, v, vlen);
-                q += vlen;
+            memcpy(q, s->keys[f].text, KEY_COPY); /* fixed size: one wide copy */
+            if (((NUMERIC_FIELDS >> f) & 1) && json_number(v, vlen)) {
+                q += s->keys[f].len - 1;      /* no opening quote */
+                q += json_escape(q, v, vlen); /* digits, '-' and '.': copied as they are */
             } else {
-                *q++ = '"';
+                q += s->keys[f].len;
                 q += json_escape(q, v, vlen);
                 *q++ = '"';
             }
         }
-        const char *tail = s->dataset_json;
-        size_t tl = s->dataset_json_len;
-        if (first) { /* no field at all: cannot happen (ID is required), stay valid JSON */
-            tail++;
-            tl--;
+        if (q == p) { /* no field at all: cannot happen (ID is required), stay valid JSON */
+            *q++ = '{';
+            memcpy(q, tail + 1, tl - 1);
+            q += tl - 1;
+        } else {
+            *p = '{'; /* over the first key's comma */
+            if (tl <= TAIL_COPY)
+                memcpy(q, tail, TAIL_COPY);
+            else
+                memcpy(q, tail, tl);
+            q += tl;
         }
-        memcpy(q, tail, tl);
-        q += tl;
-        s->host->outfile_advance(s->out, (size_t)(q - p));
+        h->outfile_advance(s->fs.out, (size_t)(q - p));
     }
-    return s->host->outfile_check(s->out, err);
-}
-
-static ps_status jsonl_commit(void *inst, const ps_commit_info *info, ps_change_counts *changes,
-                              ps_error *err)
-{
-    jsonl_sink *s = inst;
-    (void)info;
-    if (changes)
-        changes->valid = 0;
-    ps_status st = s->host->outfile_commit(s->out, err);
-    if (st == PS_OK)
-        s->ds_open = 0;
-    return st;
-}
-
-static void jsonl_abort(void *inst, const char *reason)
-{
-    jsonl_sink *s = inst;
-    (void)reason;
-    s->host->outfile_abort(s->out);
-    s->ds_open = 0;
-}
-
-static ps_status jsonl_finish(void *inst, int all_ok, ps_error *err)
-{
-    jsonl_sink *s = inst;
-    s->ds_open = 0;
-    return s->host->outfile_finish(s->out, all_ok, err);
+    return h->outfile_check(s->fs.out, err);
 }
 
 static const ps_option_spec jsonl_options[] = {
-    {.name = "path",
-     .type = PS_OPT_PATH,
-     .required = 1,
-     .description =
-         "output file; \"-\" = standard output. Replaced atomically when the run succeeds"},
-    {.name = "fsync",
-     .type = PS_OPT_BOOL,
-     .default_value = "true",
-     .description =
-         "fsync the file and its folder before publishing (set false only for scratch output)"},
+    PS_FILE_SINK_OPTIONS,
     {0},
 };
 
@@ -315,9 +278,9 @@ static const ps_sink_ops jsonl_ops = {
     .struct_size = sizeof(ps_sink_ops),
     .open = jsonl_open,
     .write_batch = jsonl_write_batch,
-    .commit = jsonl_commit,
-    .abort = jsonl_abort,
-    .finish = jsonl_finish,
+    .commit = ps_file_sink_commit,
+    .abort = ps_file_sink_abort,
+    .finish = ps_file_sink_finish,
     .load_cursor = NULL,
     .record_failure = NULL,
 };

@@ -412,7 +412,8 @@ static inline size_t popcount64(uint64_t w)
  * set where the byte is delim. Returns the number of delimiters, or (size_t)-1 when p holds a
  * CR. SSE2 where the compiler has it (x86-64 always does), 8 bytes a step elsewhere
  * (ps_csv_bitmap_agrees compares the two). */
-static inline size_t delim_bitmap(const unsigned char *p, size_t len, unsigned char delim, uint64_t *bm)
+static inline size_t delim_bitmap(const unsigned char *p, size_t len, unsigned char delim,
+                                  uint64_t *bm)
 {
     unsigned char tail[64];
     size_t whole = len & ~(size_t)63, count = 0;

@@ -1,8 +1,8 @@
 /* paysync sink plugins: what the file sinks (csv, jsonl) share. Each keeps a ps_file_sink as
  * the FIRST member of its instance, so that the commit, abort and finish operations below
  * serve as its own; the host's atomic output file does the writing (docs/sinks.md
- * "Atomicity of the file sinks"). Header-only (static inline): each plugin is its own module
- * and links nothing else. */
+ * "Atomicity of the file sinks"). Header-only (static inline), so the csv and jsonl modules
+ * link no library for it. */
 #ifndef PS_PLUGINS_FILE_SINK_H
 #define PS_PLUGINS_FILE_SINK_H
 

@@ -221,9 +221,8 @@ static int vanish_key(void *arg, const char *id, int64_t from)
 }
 
 int ps_sqlite_versions_vanish(sqlite3 *db, const char *dataset, const char *run_id,
-                              const char *prev_run, int64_t version, int64_t from_ms,
-                              int64_t to_ms, ps_sqlite_progress_fn progress, void *ctx,
-                              uint64_t *count)
+                              const char *prev_run, int64_t version, int64_t from_ms, int64_t to_ms,
+                              ps_sqlite_progress_fn progress, void *ctx, uint64_t *count)
 {
     *count = 0;
     key_stmts x = {
@@ -232,15 +231,14 @@ int ps_sqlite_versions_vanish(sqlite3 *db, const char *dataset, const char *run_
     char *csql = copy_sql();
     int rc = csql ? SQLITE_OK : SQLITE_NOMEM;
     /* Present payments this run did not see: neither written (last_seen_run = this run) nor
-     * found unchanged (in temp.ps_seen). */
+     * found unchanged (in a range of temp.ps_seen). */
     if (rc == SQLITE_OK)
         rc = sqlite3_prepare_v2(
             db,
             "SELECT id, valid_from FROM " PS_STORE_T_PAYMENTS " p WHERE dataset = ?1"
             " AND valid_to IS NULL AND vanished_run IS NULL AND last_seen_run <> ?2 AND id > ?3"
             " AND timestamp_ms BETWEEN ?4 AND ?5"
-            " AND NOT EXISTS (SELECT 1 FROM temp.ps_seen s WHERE s.id = p.id)"
-            " ORDER BY id LIMIT " BATCH_SQL,
+            " AND NOT " PS_STORE_SEEN("p") " ORDER BY id LIMIT " BATCH_SQL,
             -1, &sel, NULL);
     if (rc == SQLITE_OK)
         rc = sqlite3_prepare_v2(db, csql, -1, &x.copy, NULL);

@@ -49,14 +49,35 @@ enum {
  * it whole), once the largest would reach this size; later rows go into them row by row. */
 #define BULK_INDEX_BYTES (48 * 1024 * 1024)
 
+/* A growable byte buffer (an ID). */
+typedef struct sq_buf {
+    char *p;
+    size_t len, cap;
+} sq_buf;
+
+enum { SCAN_SEEK = 0, SCAN_ROW, SCAN_END };
+
 typedef struct sq_sink {
     const ps_host *host;
     const ps_env *env;
     char *path;
     int busy_ms;
     sqlite3 *db;
-    sqlite3_stmt *st_insert, *st_update, *st_lookup, *st_seen, *st_close, *st_run, *st_cursor,
-        *st_load_cursor, *st_reject_code, *st_warning_code;
+    sqlite3_stmt *st_insert, *st_update, *st_scan, *st_seen, *st_seen_prev, *st_seen_del, *st_close,
+        *st_run, *st_cursor, *st_load_cursor, *st_reject_code, *st_warning_code;
+    /* A re-run finds the stored payments with one ordered read (st_scan: the dataset's
+     * current versions from an ID on, in ID order) merged against the incoming IDs: an ID
+     * after the previous one costs a step of the scan, not a B-tree descent; the scan seeks
+     * again when the input goes back, skips far ahead, or after a write (scan_lookup). */
+    int scan_state;    /* SCAN_SEEK, SCAN_ROW (on a row; scan_used: matched already), SCAN_END */
+    int scan_used;     /* the scan's row was matched: step before looking further */
+    int scan_adjacent; /* the last ID matched the row right before the scan's row */
+    sq_buf floor;      /* the last ID looked up through the scan: the next must be greater */
+    /* The IDs found unchanged one after another form ranges of the scan's order; each is
+     * written to temp.ps_seen (lo, hi) when it ends (flush_range), not ID by ID. */
+    int range_open;
+    sq_buf range_lo, range_hi, seen_max; /* seen_max: largest hi written (seen_any) */
+    int seen_any;
     int in_txn;
     char *dataset, *run_id, *target_id;
     ps_target_level level;
@@ -67,7 +88,7 @@ typedef struct sq_sink {
     /* The TIMESTAMP range this run read (ps_store_set_window): only present payments inside
      * it can vanish; the whole dataset (INT64_MIN..INT64_MAX) unless told otherwise. */
     int64_t win_from, win_to;
-    char *prev_run;         /* the dataset's last successful run (cursors.run_id), or NULL */
+    char *prev_run; /* the dataset's last successful run (cursors.run_id), or NULL */
     /* Every dataset is written in chunks of chunk_rows payments (or CHUNK_WAL_BYTES of WAL),
      * each committed on its own so that the WAL stays small. Readers show a dataset's
      * versions valid at its published version (cursors.version; none before its first
@@ -110,11 +131,11 @@ static ps_status sq_fail(sq_sink *s, sqlite3 *db, int rc, const char *what, ps_e
         (prim == SQLITE_IOERR && (sys == ENOSPC || sys == EFBIG || sys == EDQUOT)))
         return ps_error_setf(
             err, PS_ERR_SINK,
-            "sqlite store '%s': disk full (or file size limit reached) while %s%s%s", PS_SHOWN(s->path), what,
-            sys ? ": " : "", sys ? strerror(sys) : "");
+            "sqlite store '%s': disk full (or file size limit reached) while %s%s%s",
+            PS_SHOWN(s->path), what, sys ? ": " : "", sys ? strerror(sys) : "");
     if (prim == SQLITE_IOERR)
-        return ps_error_setf(err, PS_ERR_SINK, "sqlite store '%s': I/O error while %s: %s", PS_SHOWN(s->path),
-                             what, sys ? strerror(sys) : msg);
+        return ps_error_setf(err, PS_ERR_SINK, "sqlite store '%s': I/O error while %s: %s",
+                             PS_SHOWN(s->path), what, sys ? strerror(sys) : msg);
     if (prim == SQLITE_READONLY || prim == SQLITE_PERM || prim == SQLITE_CANTOPEN)
         return ps_error_setf(err, PS_ERR_SINK,
                              "sqlite store '%s' cannot be written (permissions or read-only "
@@ -127,7 +148,8 @@ static ps_status sq_fail(sq_sink *s, sqlite3 *db, int rc, const char *what, ps_e
     if (prim == SQLITE_NOMEM)
         return ps_error_setf(err, PS_ERR_NOMEM, "out of memory in sqlite store '%s' while %s",
                              PS_SHOWN(s->path), what);
-    return ps_error_setf(err, PS_ERR_SINK, "sqlite store '%s': %s failed: %s", PS_SHOWN(s->path), what, msg);
+    return ps_error_setf(err, PS_ERR_SINK, "sqlite store '%s': %s failed: %s", PS_SHOWN(s->path),
+                         what, msg);
 }
 
 static int exec(sq_sink *s, const char *sql)
@@ -218,13 +240,18 @@ static ps_status prepare_all(sq_sink *s, ps_error *err)
     ps_status st;
     if ((st = prepare(s, &s->st_insert, ins, err)) != PS_OK ||
         (st = prepare(s, &s->st_update, upd, err)) != PS_OK ||
-        (st = prepare(s, &s->st_lookup,
-                      "SELECT content_hash, vanished_run IS NULL, valid_from, first_seen_run"
+        (st = prepare(s, &s->st_scan,
+                      "SELECT id, content_hash, vanished_run IS NULL, valid_from, first_seen_run"
                       " FROM " PS_STORE_T_PAYMENTS
-                      " WHERE dataset = ?1 AND id = ?2 AND valid_to IS NULL",
+                      " WHERE dataset = ?1 AND id >= ?2 AND valid_to IS NULL ORDER BY id",
                       err)) != PS_OK ||
-        (st = prepare(s, &s->st_seen, "INSERT OR IGNORE INTO temp.ps_seen (id) VALUES (?1)",
+        (st = prepare(s, &s->st_seen, "INSERT INTO temp.ps_seen (lo, hi) VALUES (?1, ?2)", err)) !=
+            PS_OK ||
+        (st = prepare(s, &s->st_seen_prev,
+                      "SELECT lo, hi FROM temp.ps_seen WHERE lo <= ?1 ORDER BY lo DESC LIMIT 1",
                       err)) != PS_OK ||
+        (st = prepare(s, &s->st_seen_del, "DELETE FROM temp.ps_seen WHERE lo = ?1", err)) !=
+            PS_OK ||
         /* closes the current version (?3) of a payment this run writes anew (?4) */
         (st = prepare(s, &s->st_close,
                       "UPDATE " PS_STORE_T_PAYMENTS " SET valid_to = ?4"
@@ -258,6 +285,9 @@ static ps_status prepare_all(sq_sink *s, ps_error *err)
     return PS_OK;
 }
 
+static void scan_invalidate(sq_sink *s);
+static int flush_range(sq_sink *s);
+
 static void free_dataset_state(sq_sink *s)
 {
     free(s->dataset);
@@ -277,11 +307,16 @@ static void sq_destroy(void *inst)
         return;
     if (s->in_txn && s->db)
         exec(s, "ROLLBACK");
-    sqlite3_stmt *all[] = {s->st_insert,      s->st_update,      s->st_lookup, s->st_seen,
-                           s->st_close,       s->st_run,         s->st_cursor, s->st_load_cursor,
-                           s->st_reject_code, s->st_warning_code};
+    sqlite3_stmt *all[] = {s->st_insert,      s->st_update,      s->st_scan,
+                           s->st_seen,        s->st_seen_prev,   s->st_seen_del,
+                           s->st_close,       s->st_run,         s->st_cursor,
+                           s->st_load_cursor, s->st_reject_code, s->st_warning_code};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
         sqlite3_finalize(all[i]);
+    free(s->floor.p);
+    free(s->range_lo.p);
+    free(s->range_hi.p);
+    free(s->seen_max.p);
     if (s->db)
         sqlite3_close_v2(s->db);
     free_dataset_state(s);
@@ -344,14 +379,14 @@ static ps_status sq_create(const ps_plugin_ctx *ctx, void **inst, ps_error *err)
     if (st == PS_OK)
         st = migrate(s, err);
     if (st == PS_OK) {
-        /* The IDs a run has seen (sq_write_batch): a temporary table, in a file of its own
-         * (never in the database or its WAL), with a bounded page cache. */
+        /* The ranges of IDs a run found unchanged (flush_range): a temporary table, in a file
+         * of its own (never in the database or its WAL), with a bounded page cache. */
         rc = exec(s, "PRAGMA temp_store = FILE");
         if (rc == SQLITE_OK)
             rc = exec(s, "PRAGMA temp.cache_size = -4096");
         if (rc == SQLITE_OK)
-            rc = exec(s, "CREATE TEMP TABLE IF NOT EXISTS ps_seen (id TEXT PRIMARY KEY NOT NULL)"
-                         " WITHOUT ROWID");
+            rc = exec(s, "CREATE TEMP TABLE IF NOT EXISTS ps_seen (lo TEXT PRIMARY KEY NOT NULL,"
+                         " hi TEXT NOT NULL) WITHOUT ROWID");
         if (rc != SQLITE_OK)
             st = sq_fail(s, s->db, rc, "creating the table of seen IDs", err);
     }
@@ -432,6 +467,8 @@ static int count_present(sq_sink *s, uint64_t *out)
  * published version and whether a run left unpublished versions; empties the seen-ID set. */
 static int dataset_state(sq_sink *s)
 {
+    scan_invalidate(s);
+    s->range_open = s->seen_any = 0;
     int rc = exec(s, "DELETE FROM temp.ps_seen");
     sqlite3_stmt *st = NULL;
     if (rc == SQLITE_OK)
@@ -475,6 +512,7 @@ static void checkpoint(sq_sink *s);
 
 static int chunk_commit(sq_sink *s)
 {
+    scan_invalidate(s); /* no statement of ours reads across the commit */
     int rc = exec(s, "COMMIT");
     if (rc != SQLITE_OK)
         return rc;
@@ -681,16 +719,16 @@ void ps_store_sqlite_set_window(void *writer, int64_t from_ms, int64_t to_ms)
 
 /* A window's counts: payments present before this run (current versions not first seen by
  * it) with a TIMESTAMP inside the window, and those of them this run neither wrote
- * (last_seen_run = run) nor found unchanged (temp.ps_seen). */
+ * (last_seen_run = run) nor found unchanged (PS_STORE_SEEN). */
 static int count_window(sq_sink *s, uint64_t *stored, uint64_t *vanishing)
 {
     sqlite3_stmt *st = NULL;
     int rc = sqlite3_prepare_v2(
         s->db,
-        "SELECT count(*), coalesce(sum(last_seen_run <> ?2 AND NOT EXISTS (SELECT 1 FROM"
-        " temp.ps_seen x WHERE x.id = p.id)), 0) FROM " PS_STORE_T_PAYMENTS " p"
-        " WHERE dataset = ?1 AND vanished_run IS NULL AND valid_to IS NULL"
-        " AND first_seen_run <> ?2 AND timestamp_ms BETWEEN ?3 AND ?4",
+        "SELECT count(*), coalesce(sum(last_seen_run <> ?2 AND NOT " PS_STORE_SEEN(
+            "p") "), 0) FROM " PS_STORE_T_PAYMENTS " p"
+                 " WHERE dataset = ?1 AND vanished_run IS NULL AND valid_to IS NULL"
+                 " AND first_seen_run <> ?2 AND timestamp_ms BETWEEN ?3 AND ?4",
         -1, &st, NULL);
     if (rc == SQLITE_OK) {
         sqlite3_bind_text(st, 1, s->dataset, -1, SQLITE_STATIC);
@@ -716,9 +754,13 @@ ps_status ps_store_sqlite_pending_vanish(void *writer, uint64_t *stored, uint64_
     *stored = *vanishing = 0;
     if (!s->in_txn)
         return ps_error_setf(err, PS_ERR_INTERNAL,
-                             "sqlite store '%s': vanish count without an open dataset", PS_SHOWN(s->path));
+                             "sqlite store '%s': vanish count without an open dataset",
+                             PS_SHOWN(s->path));
     if (s->win_from != INT64_MIN || s->win_to != INT64_MAX) {
-        int rc = s->stored_before ? count_window(s, stored, vanishing) : SQLITE_OK;
+        scan_invalidate(s);
+        int rc = flush_range(s);
+        if (rc == SQLITE_OK && s->stored_before)
+            rc = count_window(s, stored, vanishing);
         return rc == SQLITE_OK ? PS_OK
                                : sq_fail(s, s->db, rc, "counting the window's payments", err);
     }
@@ -836,6 +878,195 @@ static int step_done(sqlite3_stmt *st)
     return rc == SQLITE_DONE ? SQLITE_OK : rc;
 }
 
+/* Copies n bytes to b (0 or SQLITE_NOMEM). */
+static int buf_set(sq_buf *b, const char *p, size_t n)
+{
+    if (n + 1 > b->cap) {
+        size_t cap = b->cap ? b->cap : 64;
+        while (cap < n + 1)
+            cap *= 2;
+        char *q = realloc(b->p, cap);
+        if (!q)
+            return SQLITE_NOMEM;
+        b->p = q;
+        b->cap = cap;
+    }
+    if (n)
+        memcpy(b->p, p, n);
+    b->p[n] = '\0';
+    b->len = n;
+    return SQLITE_OK;
+}
+
+/* Orders two IDs as SQLite's BINARY collation orders text: bytes, then length. */
+static int id_cmp(const char *a, size_t an, const char *b, size_t bn)
+{
+    int c = memcmp(a, b, an < bn ? an : bn);
+    return c ? c : (an > bn) - (an < bn);
+}
+
+/* Forgets the scan's position (after a write to payments, before a commit): the next lookup
+ * seeks. */
+static void scan_invalidate(sq_sink *s)
+{
+    if (s->scan_state != SCAN_SEEK)
+        sqlite3_reset(s->st_scan);
+    s->scan_state = SCAN_SEEK;
+    s->scan_used = s->scan_adjacent = 0;
+}
+
+/* Writes the open range of unchanged IDs to temp.ps_seen, merged with any range it overlaps
+ * (only when the input went back: an ID repeated within a run), so that ranges stay disjoint
+ * and the one with the greatest lo <= an ID is the only one that can hold it. */
+static int flush_range(sq_sink *s)
+{
+    if (!s->range_open)
+        return SQLITE_OK;
+    s->range_open = 0;
+    int rc = SQLITE_OK;
+    if (s->seen_any &&
+        id_cmp(s->range_lo.p, s->range_lo.len, s->seen_max.p, s->seen_max.len) <= 0) {
+        for (;;) {
+            sqlite3_stmt *st = s->st_seen_prev;
+            sqlite3_bind_text(st, 1, s->range_hi.p, (int)s->range_hi.len, SQLITE_STATIC);
+            rc = sqlite3_step(st);
+            if (rc != SQLITE_ROW) {
+                sqlite3_reset(st);
+                rc = rc == SQLITE_DONE ? SQLITE_OK : rc;
+                break;
+            }
+            const char *lo = (const char *)sqlite3_column_text(st, 0);
+            size_t lo_len = (size_t)sqlite3_column_bytes(st, 0);
+            const char *hi = (const char *)sqlite3_column_text(st, 1);
+            size_t hi_len = (size_t)sqlite3_column_bytes(st, 1);
+            if (!lo || !hi || id_cmp(hi, hi_len, s->range_lo.p, s->range_lo.len) < 0) {
+                sqlite3_reset(st);
+                rc = lo && hi ? SQLITE_OK : SQLITE_NOMEM;
+                break;
+            }
+            /* overlaps: the union replaces both */
+            rc = SQLITE_OK;
+            if (id_cmp(hi, hi_len, s->range_hi.p, s->range_hi.len) > 0)
+                rc = buf_set(&s->range_hi, hi, hi_len);
+            if (rc == SQLITE_OK && id_cmp(lo, lo_len, s->range_lo.p, s->range_lo.len) < 0)
+                rc = buf_set(&s->range_lo, lo, lo_len);
+            if (rc == SQLITE_OK)
+                rc = sqlite3_bind_text(s->st_seen_del, 1, lo, (int)lo_len, SQLITE_TRANSIENT);
+            sqlite3_reset(st);
+            if (rc == SQLITE_OK)
+                rc = step_done(s->st_seen_del);
+            if (rc != SQLITE_OK)
+                break;
+        }
+    }
+    if (rc == SQLITE_OK) {
+        sqlite3_bind_text(s->st_seen, 1, s->range_lo.p, (int)s->range_lo.len, SQLITE_STATIC);
+        sqlite3_bind_text(s->st_seen, 2, s->range_hi.p, (int)s->range_hi.len, SQLITE_STATIC);
+        rc = step_done(s->st_seen);
+    }
+    if (rc == SQLITE_OK && (!s->seen_any || id_cmp(s->range_hi.p, s->range_hi.len, s->seen_max.p,
+                                                   s->seen_max.len) > 0))
+        rc = buf_set(&s->seen_max, s->range_hi.p, s->range_hi.len);
+    if (rc == SQLITE_OK)
+        s->seen_any = 1;
+    return rc;
+}
+
+/* Records the ID found unchanged: extends the open range when it is the scan's row right
+ * after the last one found unchanged, else starts a new range. */
+static int note_unchanged(sq_sink *s, const char *id, size_t len, int adjacent)
+{
+    if (s->range_open && adjacent)
+        return buf_set(&s->range_hi, id, len);
+    int rc = flush_range(s);
+    if (rc == SQLITE_OK)
+        rc = buf_set(&s->range_lo, id, len);
+    if (rc == SQLITE_OK)
+        rc = buf_set(&s->range_hi, id, len);
+    if (rc == SQLITE_OK)
+        s->range_open = 1;
+    return rc;
+}
+
+/* Seeks the scan to the first current version with an ID >= id. */
+static int scan_seek(sq_sink *s, const char *id, size_t len)
+{
+    sqlite3_reset(s->st_scan);
+    s->scan_used = s->scan_adjacent = 0;
+    int rc = sqlite3_bind_text(s->st_scan, 1, s->dataset, (int)s->dataset_len, SQLITE_STATIC);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_text(s->st_scan, 2, id, (int)len, SQLITE_TRANSIENT);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_step(s->st_scan);
+    s->scan_state = rc == SQLITE_ROW ? SCAN_ROW : SCAN_SEEK;
+    if (rc == SQLITE_DONE)
+        s->scan_state = SCAN_END;
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
+/* How many rows the scan steps over, looking for an ID further on, before it seeks instead. */
+#define SCAN_SKIP_MAX 8
+
+/* Looks the payment with this ID up among the dataset's current versions: *found is 1 when
+ * the scan's row is it (read its columns from st_scan), *adjacent when that row directly
+ * follows the one found for the previous ID. SQLite result code. */
+static int scan_lookup(sq_sink *s, const char *id, size_t len, int *found, int *adjacent)
+{
+    *found = *adjacent = 0;
+    int rc = SQLITE_OK;
+    /* the rows between the previous ID and the scan's row are absent: usable for a later ID */
+    int usable = s->scan_state != SCAN_SEEK && id_cmp(id, len, s->floor.p, s->floor.len) > 0;
+    int adj = usable && s->scan_adjacent;
+    if (usable && s->scan_state == SCAN_ROW && s->scan_used) {
+        s->scan_used = 0;
+        rc = sqlite3_step(s->st_scan);
+        if (rc == SQLITE_DONE)
+            s->scan_state = SCAN_END;
+        else if (rc != SQLITE_ROW)
+            usable = 0;
+        rc = SQLITE_OK;
+    }
+    for (int k = 0; usable && s->scan_state == SCAN_ROW; k++) {
+        const char *cur = (const char *)sqlite3_column_text(s->st_scan, 0);
+        int c = cur ? id_cmp(cur, (size_t)sqlite3_column_bytes(s->st_scan, 0), id, len) : -1;
+        if (c >= 0) {
+            *found = c == 0;
+            break;
+        }
+        adj = 0; /* a stored payment not in the input (yet) */
+        if (k == SCAN_SKIP_MAX) {
+            usable = 0;
+            break;
+        }
+        rc = sqlite3_step(s->st_scan);
+        if (rc == SQLITE_DONE)
+            s->scan_state = SCAN_END;
+        else if (rc != SQLITE_ROW)
+            usable = 0;
+        rc = SQLITE_OK;
+    }
+    if (!usable) {
+        adj = 0;
+        rc = scan_seek(s, id, len);
+        if (rc == SQLITE_OK && s->scan_state == SCAN_ROW)
+            *found = id_cmp((const char *)sqlite3_column_text(s->st_scan, 0),
+                            (size_t)sqlite3_column_bytes(s->st_scan, 0), id, len) == 0;
+    }
+    if (rc == SQLITE_OK)
+        rc = buf_set(&s->floor, id, len);
+    if (rc != SQLITE_OK) {
+        scan_invalidate(s);
+        return rc;
+    }
+    if (*found) {
+        s->scan_used = 1;
+        *adjacent = adj;
+    }
+    /* the next ID is adjacent when it matches the row after this one */
+    s->scan_adjacent = *found;
+    return SQLITE_OK;
+}
+
 static ps_status sq_write_batch(void *inst, const ps_record_batch *batch, ps_error *err)
 {
     sq_sink *s = inst;
@@ -847,44 +1078,40 @@ static ps_status sq_write_batch(void *inst, const ps_record_batch *batch, ps_err
         const char *id = r->field[PS_F_ID].ptr;
         if (!id)
             return ps_error_setf(err, PS_ERR_INTERNAL,
-                                 "sqlite store '%s': record of source row %llu has no ID", PS_SHOWN(s->path),
-                                 (unsigned long long)r->source_row);
-        /* An unchanged payment costs a lookup, never a write: the row is found by its ID and
-         * compared by content hash; only new, changed and reappeared payments are written.
-         * The IDs of unchanged ones go to a temporary table (temp.ps_seen, outside the
-         * database file); commit flags the present payments neither written nor in it. */
-        int rc = SQLITE_OK, found = 0, present = 0;
+                                 "sqlite store '%s': record of source row %llu has no ID",
+                                 PS_SHOWN(s->path), (unsigned long long)r->source_row);
+        /* An unchanged payment costs a lookup, never a write: the row is found by its ID
+         * (scan_lookup: usually the next row of one ordered read) and compared by content
+         * hash; only new, changed and reappeared payments are written. The IDs of unchanged
+         * ones go, as ranges, to a temporary table (temp.ps_seen, outside the database
+         * file); commit flags the present payments neither written nor in it. */
+        int rc = SQLITE_OK, found = 0, present = 0, adjacent = 0;
         int64_t hash = 0, old_from = 0;
         int idlen = (int)r->field[PS_F_ID].len;
         if (s->has_rows) {
-            sqlite3_bind_text(s->st_lookup, 1, s->dataset, -1, SQLITE_STATIC);
-            sqlite3_bind_text(s->st_lookup, 2, id, idlen, SQLITE_STATIC);
-            rc = sqlite3_step(s->st_lookup);
-            if (rc == SQLITE_ROW) {
-                found = 1;
-                hash = sqlite3_column_int64(s->st_lookup, 0);
-                present = sqlite3_column_int(s->st_lookup, 1);
-                old_from = sqlite3_column_int64(s->st_lookup, 2);
-                /* a new version keeps the payment's first run */
-                rc = sqlite3_bind_text(s->st_insert, P_FIRST_SEEN,
-                                       (const char *)sqlite3_column_text(s->st_lookup, 3), -1,
-                                       SQLITE_TRANSIENT);
-            } else if (rc == SQLITE_DONE) {
-                rc = SQLITE_OK;
+            rc = scan_lookup(s, id, (size_t)idlen, &found, &adjacent);
+            if (rc == SQLITE_OK && found) {
+                hash = sqlite3_column_int64(s->st_scan, 1);
+                present = sqlite3_column_int(s->st_scan, 2);
+                old_from = sqlite3_column_int64(s->st_scan, 3);
             }
-            sqlite3_reset(s->st_lookup);
         }
         s->seen_present += (uint64_t)present;
         if (rc == SQLITE_OK && present && hash == (int64_t)r->content_hash) {
-            if (s->stored_before) {
-                sqlite3_bind_text(s->st_seen, 1, id, idlen, SQLITE_STATIC);
-                rc = step_done(s->st_seen);
-            }
+            if (s->stored_before)
+                rc = note_unchanged(s, id, (size_t)idlen, adjacent);
             if (rc == SQLITE_OK) {
                 s->unchanged++;
                 continue;
             }
         }
+        /* a new version keeps the payment's first run */
+        if (rc == SQLITE_OK && found)
+            rc = sqlite3_bind_text(s->st_insert, P_FIRST_SEEN,
+                                   (const char *)sqlite3_column_text(s->st_scan, 4), -1,
+                                   SQLITE_TRANSIENT);
+        /* the writes below move rows under the scan: it seeks again for the next ID */
+        scan_invalidate(s);
         /* A version this run wrote is rewritten in place (a first load's rows, version 0);
          * a published one is closed and followed by a new version, unseen until the run's
          * last commit publishes it (sqlite_versions.h). */
@@ -981,8 +1208,8 @@ static void checkpoint(sq_sink *s)
     int log = 0, done = 0;
     int rc = sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, &log, &done);
     if (rc != SQLITE_OK && rc != SQLITE_BUSY)
-        s->host->log(s->env, PS_LOG_WARN, "sqlite store '%s': checkpoint failed: %s", PS_SHOWN(s->path),
-                     sqlite3_errmsg(s->db));
+        s->host->log(s->env, PS_LOG_WARN, "sqlite store '%s': checkpoint failed: %s",
+                     PS_SHOWN(s->path), sqlite3_errmsg(s->db));
     else
         s->host->log(s->env, PS_LOG_DEBUG, "sqlite store '%s': checkpoint %s (%d of %d frames)",
                      PS_SHOWN(s->path), rc == SQLITE_OK ? "done" : "partial", done, log);
@@ -1023,21 +1250,24 @@ static ps_status sq_commit(void *inst, const ps_commit_info *info, ps_change_cou
                              PS_SHOWN(s->path));
     if (info->dataset && strcmp(info->dataset, s->dataset) != 0)
         return ps_error_setf(err, PS_ERR_INTERNAL,
-                             "sqlite store '%s': commit of dataset '%s' but '%s' is open", PS_SHOWN(s->path),
-                             info->dataset, s->dataset);
+                             "sqlite store '%s': commit of dataset '%s' but '%s' is open",
+                             PS_SHOWN(s->path), info->dataset, s->dataset);
     ps_change_counts c = {.struct_size = sizeof c,
                           .valid = 1,
                           .inserted = s->inserted,
                           .changed = s->changed,
                           .unchanged = s->unchanged,
                           .vanished = 0};
-    const char *what = "marking vanished payments";
-    int rc = SQLITE_OK;
+    const char *what = "recording the unchanged payments";
+    scan_invalidate(s);
+    int rc = flush_range(s);
+    if (rc == SQLITE_OK)
+        what = "marking vanished payments";
     /* else nothing can have vanished; a windowed run marks only payments inside its window
      * (ps_store_set_window). last_seen_run of a payment is written only when the payment is:
      * a present one was seen by every successful run since, so the one that vanishes was
      * last seen by the dataset's previous successful run */
-    if (s->stored_before > s->seen_present) {
+    if (rc == SQLITE_OK && s->stored_before > s->seen_present) {
         uint64_t before = s->superseded;
         rc = ps_sqlite_versions_vanish(s->db, s->dataset, s->run_id, s->prev_run, s->version,
                                        s->win_from, s->win_to, progress, s, &c.vanished);
@@ -1122,6 +1352,8 @@ static void sq_abort(void *inst, const char *reason)
     sq_sink *s = inst;
     if (!s->in_txn)
         return;
+    scan_invalidate(s);
+    s->range_open = 0;
     /* After some errors (disk full, I/O) SQLite has already rolled the transaction back. */
     int rc = sqlite3_get_autocommit(s->db) ? SQLITE_OK : exec(s, "ROLLBACK");
     s->in_txn = 0;
@@ -1147,8 +1379,8 @@ static void sq_abort(void *inst, const char *reason)
         s->chunked = 0;
     }
     if (rc != SQLITE_OK)
-        s->host->log(s->env, PS_LOG_WARN, "sqlite store '%s': rollback of '%s' failed: %s", PS_SHOWN(s->path),
-                     s->dataset ? s->dataset : "?", sqlite3_errmsg(s->db));
+        s->host->log(s->env, PS_LOG_WARN, "sqlite store '%s': rollback of '%s' failed: %s",
+                     PS_SHOWN(s->path), s->dataset ? s->dataset : "?", sqlite3_errmsg(s->db));
     else
         s->host->log(s->env, PS_LOG_DEBUG, "sqlite store '%s': dataset '%s' rolled back (%s)",
                      PS_SHOWN(s->path), s->dataset ? s->dataset : "?", reason ? reason : "aborted");
@@ -1211,7 +1443,8 @@ ps_status ps_store_sqlite_previous_columns(void *writer, char ***prev, size_t *n
     *n = 0;
     if (!s->in_txn)
         return ps_error_setf(err, PS_ERR_INTERNAL,
-                             "sqlite store '%s': columns asked without an open dataset", PS_SHOWN(s->path));
+                             "sqlite store '%s': columns asked without an open dataset",
+                             PS_SHOWN(s->path));
     int rc = ps_sqlite_columns_previous(s->db, s->dataset, prev, n);
     if (rc != SQLITE_OK) {
         char what[300];

@@ -201,6 +201,13 @@ static inline const char *ps_store_migration(int from_version)
     " AND " P ".valid_from <= pv.version AND (" P ".valid_to IS NULL OR " P ".valid_to > "         \
     "pv.version))"
 
+/* SQL condition: the payment row P (a table alias) was found unchanged by the writer's run:
+ * its ID lies in one of the ranges of the connection's temp.ps_seen (lo, hi), which the
+ * writer keeps disjoint, so only the range with the greatest lo <= the ID can hold it. */
+#define PS_STORE_SEEN(P)                                                                           \
+    "ifnull((SELECT sr.hi >= " P ".id FROM temp.ps_seen sr WHERE sr.lo <= " P ".id"                \
+    " ORDER BY sr.lo DESC LIMIT 1), 0)"
+
 /* Column of payments holding model field f (lower-case field name); NULL out of range. */
 static inline const char *ps_store_field_column(int f)
 {

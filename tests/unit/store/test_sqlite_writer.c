@@ -48,8 +48,8 @@ static ps_change_counts run(fx *f, const char *dataset, const char *run_id, cons
     ps_sink_open_args oa = {sizeof(oa), dataset, PS_TARGET_PROGRAM, "prog-7", run_id, 1000};
     if (sth_sink_write(f, &oa, recs, n, &err) != PS_OK)
         fail_msg("open/write: %s", err.message);
-    ps_commit_info ci = {sizeof(ci), dataset, run_id, cursor, 1000, 2500, n + 1, n,    1,   0,
-                         0,          2,       0,      NULL,   NULL, 0,    0,     NULL, NULL, NULL, NULL};
+    ps_commit_info ci = {sizeof(ci), dataset, run_id, cursor, 1000, 2500, n + 1, n,    1,    0,   0,
+                         2,          0,       NULL,   NULL,   0,    0,    NULL,  NULL, NULL, NULL};
     ps_change_counts cc = {0};
     ps_status st = f->d->sink->commit(f->inst, &ci, &cc, &err);
     if (st != PS_OK)
@@ -215,9 +215,8 @@ static void test_change_tracking_three_runs(void **state)
         ps_store_payment p;
         char seen[256] = "";
         while (ps_store_next_payment(it, &p, &e) == PS_OK)
-            snprintf(seen + strlen(seen), sizeof seen - strlen(seen), "%s:%s:%s ",
-                     p.field[PS_F_ID], p.last_seen_run,
-                     p.vanished_run ? p.vanished_run : "-");
+            snprintf(seen + strlen(seen), sizeof seen - strlen(seen), "%s:%s:%s ", p.field[PS_F_ID],
+                     p.last_seen_run, p.vanished_run ? p.vanished_run : "-");
         assert_string_equal(seen, "A:run-003:- B:run-003:- C:run-003:- D:run-002:run-003 ");
         ps_store_iter_free(it);
         ps_store_close(st);
@@ -257,6 +256,61 @@ static void test_change_tracking_three_runs(void **state)
 }
 
 /* Datasets are independent: a run of one never flags IDs of another. */
+/* A re-run finds stored payments with one ordered read merged against the incoming IDs and
+ * keeps the unchanged ones as ranges of that order (sqlite_writer.c: scan_lookup,
+ * flush_range). Input that runs in order, skips stored payments (a few, then many), goes
+ * back, repeats IDs (ranges that overlap and are merged) and mixes in writes: exactly the
+ * payments it did not carry vanish. */
+static void test_rerun_out_of_order(void **state)
+{
+    fx *f = *state;
+    enum { N = 60 };
+    static char ids[N + 1][8];
+    ps_record all[N + 1];
+    for (int i = 0; i <= N; i++) {
+        snprintf(ids[i], sizeof ids[i], "P%02d", i);
+        sth_record(&all[i], ids[i], "2024-01-01T08:00:00.000Z", 1704096000000, "5");
+    }
+    create(f);
+    ps_change_counts c = run(f, "ds", "run-1", all, N, NULL);
+    assert_int_equal(c.inserted, N);
+
+    /* the order of the second run (N = P60: a new payment; P30 changed) */
+    static const int order[] = {0,  1,  2,  3,  4,  5,  6,  7, 8, 9, 12, 13, 14, 40,
+                                41, 42, 43, 44, 20, 19, 21, 5, 6, 7, 30, 31, N,  9};
+    enum { M = sizeof order / sizeof order[0] };
+    ps_record r2[M];
+    for (int i = 0; i < M; i++)
+        r2[i] = all[order[i]];
+    r2[24].field[PS_F_NOTES] = ps_str_from("edited");
+    sth_finish_record(&r2[24]);
+    c = run(f, "ds", "run-2", r2, M, NULL);
+    assert_int_equal(c.inserted, 1);
+    assert_int_equal(c.changed, 1);
+    assert_int_equal(c.unchanged, M - 2);
+    /* 60 stored, 23 of them carried (some twice) */
+    assert_int_equal(c.vanished, N - 23);
+
+    sqlite3 *db = db_open(f->path);
+    char buf[512];
+    assert_string_equal(
+        q1(db,
+           "SELECT group_concat(id, ' ') FROM (SELECT id FROM payments WHERE vanished_run ="
+           " 'run-2' AND valid_to IS NULL ORDER BY id)",
+           buf, sizeof buf),
+        "P10 P11 P15 P16 P17 P18 P22 P23 P24 P25 P26 P27 P28 P29 P32 P33 P34 P35 P36 P37 P38 "
+        "P39 P45 P46 P47 P48 P49 P50 P51 P52 P53 P54 P55 P56 P57 P58 P59");
+    assert_int_equal(qint(db, "SELECT count(*) FROM payments WHERE valid_to IS NULL AND"
+                              " vanished_run IS NULL"),
+                     23 + 1);
+    sqlite3_close(db);
+
+    /* the same input again: nothing changes, nothing more vanishes */
+    c = run(f, "ds", "run-3", r2, M, NULL);
+    assert_int_equal(c.inserted + c.changed + c.vanished, 0);
+    assert_int_equal(c.unchanged, M);
+}
+
 static void test_datasets_independent(void **state)
 {
     fx *f = *state;
@@ -290,8 +344,8 @@ static void assert_marker(const char *path, const char *run_id)
              run_id);
     unsigned long long since = 0;
     assert_int_equal(ps_proc_start_time((long)getpid(), &since), 0);
-    snprintf(want, sizeof want, "failed|null|%s%ld%s%llu", PS_STORE_RUN_INTERRUPTED,
-             (long)getpid(), PS_STORE_RUN_START, since);
+    snprintf(want, sizeof want, "failed|null|%s%ld%s%llu", PS_STORE_RUN_INTERRUPTED, (long)getpid(),
+             PS_STORE_RUN_START, since);
     assert_string_equal(q1(db, sql, buf, sizeof buf), want);
     sqlite3_close(db);
 }
@@ -321,8 +375,9 @@ static void test_abort_leaves_store_identical(void **state)
     free(after);
     assert_marker(f->path, "run-2"); /* committed before the data: replaced below */
 
-    ps_commit_info ci = {sizeof(ci), "ds", "run-2", "{\"c\":2}", 5000, 6000, 9, 0,    0,   0,
-                         0,          0,    0,       NULL,        NULL, 0,    0, NULL, NULL, NULL, NULL};
+    ps_commit_info ci = {sizeof(ci), "ds", "run-2", "{\"c\":2}", 5000, 6000, 9,
+                         0,          0,    0,       0,           0,    0,    NULL,
+                         NULL,       0,    0,       NULL,        NULL, NULL, NULL};
     f->d->sink->record_failure(f->inst, &ci, "source unreachable: HTTP 503");
     sqlite3 *db = db_open(f->path);
     char buf[256];
@@ -533,8 +588,8 @@ static void test_lifecycle_misuse(void **state)
     ps_record_batch b = {sizeof(b), 1, r};
     assert_int_equal(f->d->sink->write_batch(f->inst, &b, &err), PS_ERR_INTERNAL);
     assert_non_null(strstr(err.message, "write without open"));
-    ps_commit_info ci = {sizeof(ci), "ds", "run-1", NULL, 0,    0, 0, 0,    0,   0,
-                         0,          0,    0,       NULL, NULL, 0, 0, NULL, NULL, NULL, NULL};
+    ps_commit_info ci = {sizeof(ci), "ds", "run-1", NULL, 0, 0, 0,    0,    0,    0,   0,
+                         0,          0,    NULL,    NULL, 0, 0, NULL, NULL, NULL, NULL};
     assert_int_equal(f->d->sink->commit(f->inst, &ci, NULL, &err), PS_ERR_INTERNAL);
     ps_sink_open_args oa = {sizeof(oa), "ds", PS_TARGET_PROJECT, NULL, "run-1", 0};
     assert_int_equal(f->d->sink->open(f->inst, &oa, &err), PS_OK);
@@ -593,8 +648,8 @@ static void test_disk_full(void **state)
         }
     }
     if (st == PS_OK) {
-        ps_commit_info ci = {sizeof(ci), "ds", "run-2", NULL, 0,    0, 0, 0,    0,   0,
-                             0,          0,    0,       NULL, NULL, 0, 0, NULL, NULL, NULL, NULL};
+        ps_commit_info ci = {sizeof(ci), "ds", "run-2", NULL, 0, 0, 0,    0,    0,    0,   0,
+                             0,          0,    NULL,    NULL, 0, 0, NULL, NULL, NULL, NULL};
         st = f->d->sink->commit(f->inst, &ci, NULL, &err);
     }
     if (st != PS_OK)
@@ -619,6 +674,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_descriptor, setup, teardown),
         cmocka_unit_test_setup_teardown(test_creates_schema, setup, teardown),
         cmocka_unit_test_setup_teardown(test_change_tracking_three_runs, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_rerun_out_of_order, setup, teardown),
         cmocka_unit_test_setup_teardown(test_datasets_independent, setup, teardown),
         cmocka_unit_test_setup_teardown(test_abort_leaves_store_identical, setup, teardown),
         cmocka_unit_test_setup_teardown(test_locked_database, setup, teardown),

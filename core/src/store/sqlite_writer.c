@@ -45,6 +45,14 @@ enum {
  * says: rows changed all over a large table touch a page each (docs/sinks.md). */
 #define CHUNK_WAL_BYTES (24 * 1024 * 1024)
 
+/* The page cache of a first load: 4 MiB (SQLite's default is 2 MiB), fewer dirty pages
+ * spilled to the WAL and read back, and a larger sort for the indexes built after the rows.
+ * A later run reads the dataset in ID order and writes only what changed: 512 KiB keep the
+ * B-tree's upper levels, the operating system's cache the rest (the peak RSS of the daily
+ * re-run, docs/performance.md). */
+#define CACHE_FIRST_LOAD "PRAGMA cache_size = -4096"
+#define CACHE_RERUN "PRAGMA cache_size = -512"
+
 /* A first load into an empty table builds its indexes, each in one transaction (the WAL holds
  * it whole), once the largest would reach this size; later rows go into them row by row. */
 #define BULK_INDEX_BYTES (48 * 1024 * 1024)
@@ -366,10 +374,9 @@ static ps_status sq_create(const ps_plugin_ctx *ctx, void **inst, ps_error *err)
             rc = exec(s, "PRAGMA journal_mode = WAL");
         if (rc == SQLITE_OK)
             rc = exec(s, "PRAGMA synchronous = FULL");
-        /* 4 MiB page cache (SQLite's default is 2 MiB): fewer dirty pages spilled to the
-         * WAL and read back during a large dataset's transaction; memory stays bounded. */
+        /* the page cache is sized per dataset (sq_open: CACHE_FIRST_LOAD, CACHE_RERUN) */
         if (rc == SQLITE_OK)
-            rc = exec(s, "PRAGMA cache_size = -4096");
+            rc = exec(s, CACHE_RERUN);
         /* A WAL reset by a checkpoint is truncated to 16 MiB at most (docs/reliability.md). */
         if (rc == SQLITE_OK)
             rc = exec(s, "PRAGMA journal_size_limit = 16777216");
@@ -383,7 +390,7 @@ static ps_status sq_create(const ps_plugin_ctx *ctx, void **inst, ps_error *err)
          * of its own (never in the database or its WAL), with a bounded page cache. */
         rc = exec(s, "PRAGMA temp_store = FILE");
         if (rc == SQLITE_OK)
-            rc = exec(s, "PRAGMA temp.cache_size = -4096");
+            rc = exec(s, "PRAGMA temp.cache_size = -512");
         if (rc == SQLITE_OK)
             rc = exec(s, "CREATE TEMP TABLE IF NOT EXISTS ps_seen (lo TEXT PRIMARY KEY NOT NULL,"
                          " hi TEXT NOT NULL) WITHOUT ROWID");
@@ -811,6 +818,8 @@ static ps_status sq_open(void *inst, const ps_sink_open_args *args, ps_error *er
     s->dataset_len = strlen(s->dataset);
     if (rc == SQLITE_OK && e == PS_OK)
         rc = s->published ? ensure_indexes(s) : drop_indexes(s);
+    if (rc == SQLITE_OK && e == PS_OK)
+        rc = exec(s, s->published ? CACHE_RERUN : CACHE_FIRST_LOAD);
     if (rc != SQLITE_OK || e != PS_OK) {
         if (rc != SQLITE_OK) {
             char what[300];

@@ -1013,6 +1013,22 @@ static int scan_seek(sq_sink *s, const char *id, size_t len)
     return rc == SQLITE_ROW || rc == SQLITE_DONE ? SQLITE_OK : rc;
 }
 
+/* Steps the scan to its next row; 0 when the step failed (the caller seeks instead). */
+static int scan_step(sq_sink *s)
+{
+    int rc = sqlite3_step(s->st_scan);
+    if (rc == SQLITE_DONE)
+        s->scan_state = SCAN_END;
+    return rc == SQLITE_ROW || rc == SQLITE_DONE;
+}
+
+/* Orders the scan's row's ID against id (a row without one first). */
+static int scan_cmp(sq_sink *s, const char *id, size_t len)
+{
+    const char *cur = (const char *)sqlite3_column_text(s->st_scan, 0);
+    return cur ? id_cmp(cur, (size_t)sqlite3_column_bytes(s->st_scan, 0), id, len) : -1;
+}
+
 /* How many rows the scan steps over, looking for an ID further on, before it seeks instead. */
 #define SCAN_SKIP_MAX 8
 
@@ -1028,38 +1044,21 @@ static int scan_lookup(sq_sink *s, const char *id, size_t len, int *found, int *
     int adj = usable && s->scan_adjacent;
     if (usable && s->scan_state == SCAN_ROW && s->scan_used) {
         s->scan_used = 0;
-        rc = sqlite3_step(s->st_scan);
-        if (rc == SQLITE_DONE)
-            s->scan_state = SCAN_END;
-        else if (rc != SQLITE_ROW)
-            usable = 0;
-        rc = SQLITE_OK;
+        usable = scan_step(s);
     }
     for (int k = 0; usable && s->scan_state == SCAN_ROW; k++) {
-        const char *cur = (const char *)sqlite3_column_text(s->st_scan, 0);
-        int c = cur ? id_cmp(cur, (size_t)sqlite3_column_bytes(s->st_scan, 0), id, len) : -1;
+        int c = scan_cmp(s, id, len);
         if (c >= 0) {
             *found = c == 0;
             break;
         }
         adj = 0; /* a stored payment not in the input (yet) */
-        if (k == SCAN_SKIP_MAX) {
-            usable = 0;
-            break;
-        }
-        rc = sqlite3_step(s->st_scan);
-        if (rc == SQLITE_DONE)
-            s->scan_state = SCAN_END;
-        else if (rc != SQLITE_ROW)
-            usable = 0;
-        rc = SQLITE_OK;
+        usable = k < SCAN_SKIP_MAX && scan_step(s);
     }
     if (!usable) {
         adj = 0;
         rc = scan_seek(s, id, len);
-        if (rc == SQLITE_OK && s->scan_state == SCAN_ROW)
-            *found = id_cmp((const char *)sqlite3_column_text(s->st_scan, 0),
-                            (size_t)sqlite3_column_bytes(s->st_scan, 0), id, len) == 0;
+        *found = rc == SQLITE_OK && s->scan_state == SCAN_ROW && scan_cmp(s, id, len) == 0;
     }
     if (rc == SQLITE_OK)
         rc = buf_set(&s->floor, id, len);

@@ -675,10 +675,11 @@ static int ensure_indexes(sq_sink *s)
 }
 
 /* In the open transaction of a first load: when the payments table is empty, drops its
- * secondary indexes. Inserting a large first load into them row by row touches random pages
- * (the meter index) and thrashes the page cache, and each chunk's commit writes those pages
- * again; building each index once after the rows is a sort. Nobody reads the table
- * meanwhile: it holds only this unpublished load. */
+ * secondary indexes but the partial one of closed versions (empty in a first load: building
+ * it after the rows would read the whole table for nothing). Inserting a large first load into them
+ * row by row touches random pages (the meter index) and thrashes the page cache, and each chunk's
+ * commit writes those pages again; building each index once after the rows is a sort. Nobody reads
+ * the table meanwhile: it holds only this unpublished load. */
 static int drop_indexes(sq_sink *s)
 {
     sqlite3_stmt *st = NULL;
@@ -692,8 +693,9 @@ static int drop_indexes(sq_sink *s)
         return rc;
     if (!empty)
         return ensure_indexes(s);
-    rc = SQLITE_OK;
-    for (int i = 0; i < PS_STORE_PAYMENT_INDEXES && rc == SQLITE_OK; i++) {
+    /* a killed first load may have left the kept one dropped */
+    rc = ensure_indexes(s);
+    for (int i = 0; i < PS_STORE_PAYMENT_BULK_INDEXES && rc == SQLITE_OK; i++) {
         char sql[128];
         snprintf(sql, sizeof sql, "DROP INDEX IF EXISTS %s", ps_store_payment_index(i, 1));
         rc = exec(s, sql);
@@ -707,7 +709,7 @@ static int drop_indexes(sq_sink *s)
 static int build_indexes(sq_sink *s)
 {
     int rc = chunk_commit(s);
-    for (int i = 0; i < PS_STORE_PAYMENT_INDEXES && rc == SQLITE_OK; i++) {
+    for (int i = 0; i < PS_STORE_PAYMENT_BULK_INDEXES && rc == SQLITE_OK; i++) {
         rc = exec(s, ps_store_payment_index(i, 0));
         if (rc == SQLITE_OK)
             rc = chunk_commit(s);

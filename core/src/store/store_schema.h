@@ -256,9 +256,12 @@ static inline const char *ps_store_extra_column(int i)
 
 /* The secondary indexes of payments as the last migration leaves them: "CREATE INDEX IF NOT
  * EXISTS" statements (i = 0 .. PS_STORE_PAYMENT_INDEXES - 1) and their names; NULL past the
- * end. A first load into an empty table drops them and builds them after its rows
- * (sqlite_writer.c); a writer opening a dataset creates any that are missing. */
+ * end. A first load into an empty table drops the first PS_STORE_PAYMENT_BULK_INDEXES and
+ * builds them after its rows (sqlite_writer.c); the last, partial one holds closed versions
+ * only, none in a first load, and stays. A writer opening a dataset creates any that are
+ * missing. */
 #define PS_STORE_PAYMENT_INDEXES 4
+#define PS_STORE_PAYMENT_BULK_INDEXES 3
 static inline const char *ps_store_payment_index(int i, int name)
 {
     static const char *const idx[PS_STORE_PAYMENT_INDEXES][2] = {

@@ -16,6 +16,7 @@
 #include "store/pg_schema.h"
 #include "store/pg_store.h"
 #include "store/sqlite_columns.h" /* ps_sqlite_names_json: the header as a JSON array */
+#include "store/store_options.h"
 #include "store/store_schema.h"   /* field columns, run marker text, time format */
 #include "util/crashpoint.h"
 #include "util/proc.h"
@@ -96,14 +97,9 @@ static ps_status run_sql(pg_sink *s, const char *sql, int n, const char *const *
 
 static void free_dataset_state(pg_sink *s)
 {
-    free(s->dataset);
-    free(s->run_id);
-    free(s->target_id);
-    free(s->columns_json);
-    free(s->missing_json);
-    free(s->prev_run);
-    s->dataset = s->run_id = s->target_id = s->columns_json = s->missing_json = NULL;
-    s->prev_run = NULL;
+    char **const names[] = {&s->dataset,      &s->run_id,       &s->target_id,
+                            &s->columns_json, &s->missing_json, &s->prev_run};
+    ps_store_free_names(names, sizeof names / sizeof names[0]);
 }
 
 static void discard(pg_sink *s);
@@ -191,9 +187,7 @@ static ps_status pg_create(const ps_plugin_ctx *ctx, void **inst, ps_error *err)
     }
     s->host = h;
     s->env = ctx->env;
-    s->busy_ms = h->opt_is_set(ctx->options, "busy_timeout_ms")
-                     ? (int)h->opt_int(ctx->options, "busy_timeout_ms")
-                     : 5000;
+    s->busy_ms = ps_store_busy_ms(h, ctx->options);
     const char *wid = getenv("PAYSYNC_WORKER_ID");
     char host[128] = "";
     if (gethostname(host, sizeof host - 1) != 0)
@@ -263,11 +257,8 @@ static ps_status pg_open(void *inst, const ps_sink_open_args *args, ps_error *er
                              s->shown, args->dataset, s->dataset ? s->dataset : "?");
     unlock_dataset(s);
     free_dataset_state(s);
-    s->dataset = strdup(args->dataset ? args->dataset : "");
-    s->run_id = strdup(args->run_id ? args->run_id : "");
-    s->target_id = args->target_id ? strdup(args->target_id) : NULL;
-    if (!s->dataset || !s->run_id || (args->target_id && !s->target_id))
-        return ps_error_setf(err, PS_ERR_NOMEM, "out of memory");
+    if (ps_store_copy_names(args, &s->dataset, &s->run_id, &s->target_id, err) != PS_OK)
+        return err->code;
     s->level = args->target_level;
     s->inserted = s->changed = s->unchanged = 0;
     s->stored_before = s->seen_present = 0;
@@ -809,13 +800,8 @@ ps_status ps_store_pg_record_columns(void *writer, const char *const *cols, size
                                      const char *const *missing, size_t nmissing, ps_error *err)
 {
     pg_sink *s = writer;
-    free(s->columns_json);
-    free(s->missing_json);
-    s->columns_json = ps_sqlite_names_json(cols, ncols);
-    s->missing_json = nmissing ? ps_sqlite_names_json(missing, nmissing) : NULL;
-    if (!s->columns_json || (nmissing && !s->missing_json))
-        return ps_error_setf(err, PS_ERR_NOMEM, "out of memory");
-    return PS_OK;
+    return ps_store_keep_columns(&s->columns_json, &s->missing_json, cols, ncols, missing, nmissing,
+                                 err);
 }
 
 void ps_store_pg_set_window(void *writer, int64_t from_ms, int64_t to_ms)
@@ -876,44 +862,16 @@ static const ps_option_spec pg_options[] = {
      .flags = PS_OPTF_RANGE,
      .min = 3000,
      .max = 86400000},
-    {.name = "busy_timeout_ms",
-     .type = PS_OPT_DURATION,
-     .default_value = "5s",
-     .description = "how long to wait for another run writing the same dataset before failing",
-     .flags = PS_OPTF_RANGE | PS_OPTF_PLAIN_MS,
-     .min = 0,
-     .max = 3600000},
+    PS_STORE_BUSY_TIMEOUT_SPEC(
+        "how long to wait for another run writing the same dataset before failing"),
     {0},
 };
 
-static const ps_sink_ops pg_ops = {
-    .struct_size = sizeof(ps_sink_ops),
-    .open = pg_open,
-    .write_batch = pg_write_batch,
-    .commit = pg_commit,
-    .abort = pg_abort,
-    .finish = pg_finish,
-    .load_cursor = pg_load_cursor,
-    .record_failure = pg_record_failure,
-};
+static const ps_sink_ops pg_ops = PS_STORE_SINK_OPS(pg);
 
-static const ps_plugin_descriptor pg_descriptor = {
-    .struct_size = sizeof(ps_plugin_descriptor),
-    .abi_major = PS_ABI_MAJOR,
-    .abi_minor = PS_ABI_MINOR,
-    .name = PS_POSTGRES_PLUGIN,
-    .version = "1.0.0",
-    .description = "PostgreSQL store with change tracking, run history and cursors",
-    .kind = PS_PLUGIN_SINK,
-    .flags = PS_SINK_KEEPS_STATE,
-    .options = pg_options,
-    .option_spec_size = sizeof(ps_option_spec),
-    .create = pg_create,
-    .check = NULL,
-    .destroy = pg_destroy,
-    .provider = NULL,
-    .sink = &pg_ops,
-};
+static const ps_plugin_descriptor pg_descriptor = PS_STORE_SINK_DESCRIPTOR(
+    PS_POSTGRES_PLUGIN, "PostgreSQL store with change tracking, run history and cursors",
+    pg_options, pg);
 
 const ps_plugin_descriptor *ps_store_pg_sink(void)
 {

@@ -15,6 +15,7 @@
 #include "store/sqlite_columns.h"
 #include "store/sqlite_store.h"
 #include "store/sqlite_versions.h"
+#include "store/store_options.h"
 #include "store/store_schema.h"
 #include "util/crashpoint.h"
 #include "util/mkdirs.h"
@@ -298,14 +299,9 @@ static int flush_range(sq_sink *s);
 
 static void free_dataset_state(sq_sink *s)
 {
-    free(s->dataset);
-    free(s->run_id);
-    free(s->target_id);
-    free(s->columns_json);
-    free(s->missing_json);
-    free(s->prev_run);
-    s->dataset = s->run_id = s->target_id = s->columns_json = s->missing_json = NULL;
-    s->prev_run = NULL;
+    char **const names[] = {&s->dataset,      &s->run_id,       &s->target_id,
+                            &s->columns_json, &s->missing_json, &s->prev_run};
+    ps_store_free_names(names, sizeof names / sizeof names[0]);
 }
 
 static void sq_destroy(void *inst)
@@ -349,9 +345,7 @@ static ps_status sq_create(const ps_plugin_ctx *ctx, void **inst, ps_error *err)
                         ? (uint64_t)h->opt_int(ctx->options, "chunk_rows")
                         : 16384;
     /* a duration of 0..1h, checked by the core (sq_options) */
-    s->busy_ms = h->opt_is_set(ctx->options, "busy_timeout_ms")
-                     ? (int)h->opt_int(ctx->options, "busy_timeout_ms")
-                     : 5000;
+    s->busy_ms = ps_store_busy_ms(h, ctx->options);
     if (ps_make_parents(s->path) != 0) {
         ps_status e =
             ps_error_setf(err, PS_ERR_SINK, "cannot create the folder of sqlite store '%s': %s",
@@ -787,11 +781,8 @@ static ps_status sq_open(void *inst, const ps_sink_open_args *args, ps_error *er
                              "sqlite store '%s': dataset '%s' opened while '%s' is still open",
                              PS_SHOWN(s->path), args->dataset, s->dataset ? s->dataset : "?");
     free_dataset_state(s);
-    s->dataset = strdup(args->dataset ? args->dataset : "");
-    s->run_id = strdup(args->run_id ? args->run_id : "");
-    s->target_id = args->target_id ? strdup(args->target_id) : NULL;
-    if (!s->dataset || !s->run_id || (args->target_id && !s->target_id))
-        return ps_error_setf(err, PS_ERR_NOMEM, "out of memory");
+    if (ps_store_copy_names(args, &s->dataset, &s->run_id, &s->target_id, err) != PS_OK)
+        return err->code;
     s->level = args->target_level;
     s->inserted = s->changed = s->unchanged = 0;
     mark_started(s, args->started_ms);
@@ -1469,13 +1460,8 @@ ps_status ps_store_sqlite_record_columns(void *writer, const char *const *cols, 
                                          const char *const *missing, size_t nmissing, ps_error *err)
 {
     sq_sink *s = writer;
-    free(s->columns_json);
-    free(s->missing_json);
-    s->columns_json = ps_sqlite_names_json(cols, ncols);
-    s->missing_json = nmissing ? ps_sqlite_names_json(missing, nmissing) : NULL;
-    if (!s->columns_json || (nmissing && !s->missing_json))
-        return ps_error_setf(err, PS_ERR_NOMEM, "out of memory");
-    return PS_OK;
+    return ps_store_keep_columns(&s->columns_json, &s->missing_json, cols, ncols, missing, nmissing,
+                                 err);
 }
 
 static const ps_option_spec sq_options[] = {
@@ -1491,44 +1477,14 @@ static const ps_option_spec sq_options[] = {
      .flags = PS_OPTF_RANGE,
      .min = 1,
      .max = 100000000},
-    {.name = "busy_timeout_ms",
-     .type = PS_OPT_DURATION,
-     .default_value = "5s",
-     .description = "how long to wait for another writer's lock before failing",
-     .flags = PS_OPTF_RANGE | PS_OPTF_PLAIN_MS,
-     .min = 0,
-     .max = 3600000},
+    PS_STORE_BUSY_TIMEOUT_SPEC("how long to wait for another writer's lock before failing"),
     {0},
 };
 
-static const ps_sink_ops sq_ops = {
-    .struct_size = sizeof(ps_sink_ops),
-    .open = sq_open,
-    .write_batch = sq_write_batch,
-    .commit = sq_commit,
-    .abort = sq_abort,
-    .finish = sq_finish,
-    .load_cursor = sq_load_cursor,
-    .record_failure = sq_record_failure,
-};
+static const ps_sink_ops sq_ops = PS_STORE_SINK_OPS(sq);
 
-static const ps_plugin_descriptor sq_descriptor = {
-    .struct_size = sizeof(ps_plugin_descriptor),
-    .abi_major = PS_ABI_MAJOR,
-    .abi_minor = PS_ABI_MINOR,
-    .name = PS_SQLITE_PLUGIN,
-    .version = "1.0.0",
-    .description = "SQLite store with change tracking, run history and cursors",
-    .kind = PS_PLUGIN_SINK,
-    .flags = PS_SINK_KEEPS_STATE,
-    .options = sq_options,
-    .option_spec_size = sizeof(ps_option_spec),
-    .create = sq_create,
-    .check = NULL,
-    .destroy = sq_destroy,
-    .provider = NULL,
-    .sink = &sq_ops,
-};
+static const ps_plugin_descriptor sq_descriptor = PS_STORE_SINK_DESCRIPTOR(
+    PS_SQLITE_PLUGIN, "SQLite store with change tracking, run history and cursors", sq_options, sq);
 
 const ps_plugin_descriptor *ps_store_sqlite_sink(void)
 {

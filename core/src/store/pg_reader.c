@@ -11,8 +11,9 @@
 
 #include "store/pg_schema.h"
 #include "store/sqlite_columns.h" /* ps_sqlite_names_parse */
-#include "store/store_stats.h"
+#include "store/store_rows.h"
 #include "store/store_schema.h"
+#include "store/store_stats.h"
 
 #define PG_FETCH 1000
 
@@ -44,11 +45,6 @@ static pg_iter *IT(ps_store_iter *it)
 {
     return (pg_iter *)it;
 }
-
-#define RUN_COLS                                                                                   \
-    "r.run_id, r.dataset, r.started, r.finished, r.outcome, r.error, r.started_ms,"                \
-    " r.finished_ms, r.read, r.accepted, r.rejected, r.blank, r.duplicates, r.warnings,"           \
-    " r.inserted, r.changed, r.unchanged, r.vanished, r.filtered"
 
 static ps_status db_error(pg_store *s, const PGresult *r, const char *what, ps_error *err)
 {
@@ -222,32 +218,20 @@ static const char *text(const pg_iter *it, int col)
     return PQgetisnull(it->res, it->row, col) ? NULL : PQgetvalue(it->res, it->row, col);
 }
 
-static uint64_t u64(const pg_iter *it, int col)
+static const char *row_text(const void *it, int c)
 {
-    return ps_pg_u64(it->res, it->row, col);
+    return text(it, c);
 }
 
-static void read_run(const pg_iter *it, int c, ps_store_run *r)
+static int64_t row_i64(const void *it, int c)
 {
-    memset(r, 0, sizeof *r);
-    r->run_id = text(it, c);
-    r->dataset = text(it, c + 1);
-    r->started = text(it, c + 2);
-    r->finished = text(it, c + 3);
-    r->outcome = text(it, c + 4);
-    r->error = text(it, c + 5);
-    r->started_ms = ps_pg_i64(it->res, it->row, c + 6);
-    r->finished_ms = ps_pg_i64(it->res, it->row, c + 7);
-    uint64_t *counts[6] = {&r->read,  &r->accepted,   &r->rejected,
-                           &r->blank, &r->duplicates, &r->warnings};
-    for (int i = 0; i < 6; i++)
-        *counts[i] = u64(it, c + 8 + i);
-    r->has_changes = !PQgetisnull(it->res, it->row, c + 14);
-    r->inserted = u64(it, c + 14);
-    r->changed = u64(it, c + 15);
-    r->unchanged = u64(it, c + 16);
-    r->vanished = u64(it, c + 17);
-    r->filtered = u64(it, c + 18);
+    return ps_store_text_i64(text(it, c));
+}
+
+/* The current row, for the shared decoder (store_rows.h). */
+static ps_store_row get_row(const pg_iter *it)
+{
+    return (ps_store_row){.ctx = it, .text = row_text, .i64 = row_i64};
 }
 
 static ps_status pg_datasets(ps_store *s, ps_store_iter **it, ps_error *err)
@@ -264,7 +248,7 @@ static ps_status pg_datasets(ps_store *s, ps_store_iter **it, ps_error *err)
                  "  (SELECT dataset FROM published)),"
                  " (SELECT o.finished FROM runs o WHERE o.dataset = n.dataset AND o.outcome = 'ok'"
                  "  ORDER BY o.started_ms DESC, o.run_id DESC LIMIT 1),"
-                 " r.run_id IS NOT NULL, " RUN_COLS " FROM names n LEFT JOIN LATERAL"
+                 " r.run_id IS NOT NULL, " PS_STORE_RUN_COLS " FROM names n LEFT JOIN LATERAL"
                  " (SELECT * FROM runs x WHERE x.dataset = n.dataset AND NOT " PS_PG_RUNNING(
                      "x") "  ORDER BY x.started_ms DESC, x.run_id DESC LIMIT 1) r ON true"
                           " ORDER BY n.dataset COLLATE \"C\"",
@@ -279,30 +263,10 @@ static ps_status pg_next_dataset(ps_store_iter *pit, ps_store_dataset *out, ps_e
     ps_status st = step(it, err);
     if (st != PS_OK)
         return st;
-    memset(out, 0, sizeof *out);
-    out->name = text(it, 0);
-    out->payments = u64(it, 1);
-    out->vanished = u64(it, 2);
-    out->last_ok_finished = text(it, 3);
-    const char *has = text(it, 4);
-    out->has_run = has && has[0] == 't';
-    if (out->has_run)
-        read_run(it, 5, &out->last_run);
+    ps_store_row row = get_row(it);
+    ps_store_row_dataset(&row, out);
     return PS_OK;
 }
-
-enum {
-    PC_FIELD0 = 1,
-    PC_TIMESTAMP_MS = PC_FIELD0 + PS_FIELD_COUNT,
-    PC_AMOUNT_UNITS,
-    PC_AMOUNT_SCALE,
-    PC_TARGET_LEVEL,
-    PC_TARGET_ID,
-    PC_SOURCE_ROW,
-    PC_FIRST_SEEN,
-    PC_LAST_SEEN,
-    PC_VANISHED
-};
 
 /* The payment query: every filter a parameter. Same order as SQLite's: byte order of IDs and
  * dataset names (COLLATE "C"). */
@@ -320,17 +284,9 @@ static ps_status pg_payments(ps_store *ps, const ps_store_query *q, ps_store_ite
         return ps_error_setf(err, PS_ERR_NOMEM, "out of memory");
     }
     int np = 0;
-    size_t n = (size_t)snprintf(sql, cap, "SELECT dataset");
-    for (int f = 0; f < PS_FIELD_COUNT; f++)
-        n += (size_t)snprintf(sql + n, cap - n, ", %s", ps_store_field_column(f));
-    n += (size_t)snprintf(
-        sql + n, cap - n,
-        ", timestamp_ms, amount_units, amount_scale, target_level, target_id,"
-        " source_row, first_seen_run,"
-        " CASE WHEN vanished_run IS NULL THEN coalesce((SELECT c.run_id FROM cursors c"
-        " WHERE c.dataset = payments.dataset), last_seen_run)"
-        " ELSE last_seen_run END, vanished_run FROM payments"
-        " WHERE dataset IN (SELECT dataset FROM cursors)");
+    size_t n = ps_store_payment_select(sql, cap);
+    n += (size_t)snprintf(sql + n, cap - n,
+                          " FROM payments WHERE dataset IN (SELECT dataset FROM cursors)");
     if (!q->unbounded) {
         snprintf(from, sizeof from, "%lld", (long long)q->from_ms);
         snprintf(to, sizeof to, "%lld", (long long)q->to_ms);
@@ -388,20 +344,8 @@ static ps_status pg_next_payment(ps_store_iter *pit, ps_store_payment *out, ps_e
     ps_status st = step(it, err);
     if (st != PS_OK)
         return st;
-    memset(out, 0, sizeof *out);
-    out->dataset = text(it, 0);
-    for (int f = 0; f < PS_FIELD_COUNT; f++)
-        out->field[f] = text(it, PC_FIELD0 + f);
-    out->timestamp_ms = ps_pg_i64(it->res, it->row, PC_TIMESTAMP_MS);
-    out->amount.units = ps_pg_i64(it->res, it->row, PC_AMOUNT_UNITS);
-    int64_t scale = ps_pg_i64(it->res, it->row, PC_AMOUNT_SCALE);
-    out->amount.scale = (uint8_t)(scale < 0 ? 0 : scale > 255 ? 255 : scale);
-    out->target_level = ps_store_target_level_parse(text(it, PC_TARGET_LEVEL));
-    out->target_id = text(it, PC_TARGET_ID);
-    out->source_row = u64(it, PC_SOURCE_ROW);
-    out->first_seen_run = text(it, PC_FIRST_SEEN);
-    out->last_seen_run = text(it, PC_LAST_SEEN);
-    out->vanished_run = text(it, PC_VANISHED);
+    ps_store_row row = get_row(it);
+    ps_store_row_payment(&row, out);
     return PS_OK;
 }
 
@@ -412,7 +356,7 @@ static ps_status pg_runs(ps_store *s, const char *dataset, size_t limit, ps_stor
     if (limit)
         snprintf(lim, sizeof lim, " LIMIT %llu", (unsigned long long)limit);
     snprintf(sql, sizeof sql,
-             "SELECT " RUN_COLS " FROM runs r WHERE ($1::text IS NULL OR r.dataset = $1)"
+             "SELECT " PS_STORE_RUN_COLS " FROM runs r WHERE ($1::text IS NULL OR r.dataset = $1)"
              " AND NOT " PS_PG_RUNNING("r") " ORDER BY r.started_ms DESC, r.run_id DESC,"
                                             " r.dataset COLLATE \"C\"%s",
              lim);
@@ -428,7 +372,8 @@ static ps_status pg_next_run(ps_store_iter *pit, ps_store_run *out, ps_error *er
     ps_status st = step(it, err);
     if (st != PS_OK)
         return st;
-    read_run(it, 0, out);
+    ps_store_row row = get_row(it);
+    ps_store_row_run(&row, 0, out);
     return PS_OK;
 }
 

@@ -15,6 +15,7 @@
 
 #include "store/run_marker.h"
 #include "store/sqlite_columns.h"
+#include "store/store_rows.h"
 #include "store/store_schema.h"
 #include "store/store_stats.h"
 #include "store/store_version.h"
@@ -54,11 +55,6 @@ static sq_iter *IT(ps_store_iter *it)
 {
     return (sq_iter *)it;
 }
-
-#define RUN_COLS                                                                                   \
-    "r.run_id, r.dataset, r.started, r.finished, r.outcome, r.error, r.started_ms,"                \
-    " r.finished_ms, r.read, r.accepted, r.rejected, r.blank, r.duplicates, r.warnings,"           \
-    " r.inserted, r.changed, r.unchanged, r.vanished, r.filtered"
 
 #define DAMAGED_HINT "(restore it from a backup, or move it away and run a sync to rebuild it)"
 
@@ -213,28 +209,20 @@ static uint64_t u64(sqlite3_stmt *st, int col)
     return v < 0 ? 0 : (uint64_t)v;
 }
 
-/* Fills r from RUN_COLS starting at column c. */
-static void read_run(sqlite3_stmt *st, int c, ps_store_run *r)
+static const char *row_text(const void *st, int c)
 {
-    memset(r, 0, sizeof *r);
-    r->run_id = text(st, c);
-    r->dataset = text(st, c + 1);
-    r->started = text(st, c + 2);
-    r->finished = text(st, c + 3);
-    r->outcome = text(st, c + 4);
-    r->error = text(st, c + 5);
-    r->started_ms = sqlite3_column_int64(st, c + 6);
-    r->finished_ms = sqlite3_column_int64(st, c + 7);
-    uint64_t *counts[6] = {&r->read,  &r->accepted,   &r->rejected,
-                           &r->blank, &r->duplicates, &r->warnings};
-    for (int i = 0; i < 6; i++)
-        *counts[i] = u64(st, c + 8 + i);
-    r->has_changes = sqlite3_column_type(st, c + 14) != SQLITE_NULL;
-    r->inserted = u64(st, c + 14);
-    r->changed = u64(st, c + 15);
-    r->unchanged = u64(st, c + 16);
-    r->filtered = u64(st, c + 18);
-    r->vanished = u64(st, c + 17);
+    return text((sqlite3_stmt *)st, c);
+}
+
+static int64_t row_i64(const void *st, int c)
+{
+    return sqlite3_column_int64((sqlite3_stmt *)st, c);
+}
+
+/* The current row of st, for the shared decoder (store_rows.h). */
+static ps_store_row get_row(sqlite3_stmt *st)
+{
+    return (ps_store_row){.ctx = st, .text = row_text, .i64 = row_i64};
 }
 
 static ps_status sq_datasets(ps_store *s, ps_store_iter **it, ps_error *err)
@@ -249,7 +237,8 @@ static ps_status sq_datasets(ps_store *s, ps_store_iter **it, ps_error *err)
                  "  WHERE p.dataset = n.dataset AND p.vanished_run IS NOT NULL AND " VISIBLE_P "),"
                  " (SELECT finished FROM " PS_STORE_T_RUNS " o WHERE o.dataset = n.dataset"
                  "  AND o.outcome = 'ok' ORDER BY o.started_ms DESC, o.run_id DESC LIMIT 1),"
-                 " r.rowid IS NOT NULL, " RUN_COLS " FROM names n LEFT JOIN " PS_STORE_T_RUNS
+                 " r.rowid IS NOT NULL, " PS_STORE_RUN_COLS
+                 " FROM names n LEFT JOIN " PS_STORE_T_RUNS
                  " r ON r.rowid = (SELECT rowid FROM " PS_STORE_T_RUNS " x"
                  "  WHERE x.dataset = n.dataset AND NOT ps_running(x.error)"
                  "  ORDER BY x.started_ms DESC, x.run_id DESC"
@@ -266,30 +255,10 @@ static ps_status sq_next_dataset(ps_store_iter *pit, ps_store_dataset *out, ps_e
     ps_status st = step(it, err);
     if (st != PS_OK)
         return st;
-    memset(out, 0, sizeof *out);
-    out->name = text(it->st, 0);
-    out->payments = u64(it->st, 1);
-    out->vanished = u64(it->st, 2);
-    out->last_ok_finished = text(it->st, 3);
-    out->has_run = sqlite3_column_int(it->st, 4);
-    if (out->has_run)
-        read_run(it->st, 5, &out->last_run);
+    ps_store_row row = get_row(it->st);
+    ps_store_row_dataset(&row, out);
     return PS_OK;
 }
-
-/* Columns of the payments query: dataset, the 21 fields, then these. */
-enum {
-    PC_FIELD0 = 1,
-    PC_TIMESTAMP_MS = PC_FIELD0 + PS_FIELD_COUNT,
-    PC_AMOUNT_UNITS,
-    PC_AMOUNT_SCALE,
-    PC_TARGET_LEVEL,
-    PC_TARGET_ID,
-    PC_SOURCE_ROW,
-    PC_FIRST_SEEN,
-    PC_LAST_SEEN,
-    PC_VANISHED
-};
 
 /* The WHERE clause of the payment query (every filter a bound parameter; bind_query binds
  * them): appended to sql at *n. Shared by the payment rows and their totals, so both always
@@ -392,18 +361,7 @@ static ps_status sq_payments(ps_store *ps, const ps_store_query *q, ps_store_ite
                              ps_error *err)
 {
     char select[1024];
-    size_t n = (size_t)snprintf(select, sizeof select, "SELECT dataset");
-    for (int f = 0; f < PS_FIELD_COUNT; f++)
-        n += (size_t)snprintf(select + n, sizeof select - n, ", %s", ps_store_field_column(f));
-    snprintf(
-        select + n, sizeof select - n,
-        ", timestamp_ms, amount_units, amount_scale, target_level, target_id,"
-        " source_row, first_seen_run,"
-        /* the writer leaves an unchanged payment untouched: a present one was seen by the
-         * dataset's last successful run (the run of its cursor row) */
-        " CASE WHEN vanished_run IS NULL THEN coalesce((SELECT c.run_id FROM " PS_STORE_T_CURSORS
-        " c WHERE c.dataset = " PS_STORE_T_PAYMENTS ".dataset), last_seen_run)"
-        " ELSE last_seen_run END, vanished_run");
+    ps_store_payment_select(select, sizeof select);
     return query_start(SQ(ps), IT_PAYMENTS, select, q, " ORDER BY timestamp_ms, id, dataset", it,
                        err);
 }
@@ -483,21 +441,8 @@ static ps_status sq_next_payment(ps_store_iter *pit, ps_store_payment *out, ps_e
     ps_status st = step(it, err);
     if (st != PS_OK)
         return st;
-    sqlite3_stmt *s = it->st;
-    memset(out, 0, sizeof *out);
-    out->dataset = text(s, 0);
-    for (int f = 0; f < PS_FIELD_COUNT; f++)
-        out->field[f] = text(s, PC_FIELD0 + f);
-    out->timestamp_ms = sqlite3_column_int64(s, PC_TIMESTAMP_MS);
-    out->amount.units = sqlite3_column_int64(s, PC_AMOUNT_UNITS);
-    int scale = sqlite3_column_int(s, PC_AMOUNT_SCALE);
-    out->amount.scale = (uint8_t)(scale < 0 ? 0 : scale > 255 ? 255 : scale);
-    out->target_level = ps_store_target_level_parse(text(s, PC_TARGET_LEVEL));
-    out->target_id = text(s, PC_TARGET_ID);
-    out->source_row = u64(s, PC_SOURCE_ROW);
-    out->first_seen_run = text(s, PC_FIRST_SEEN);
-    out->last_seen_run = text(s, PC_LAST_SEEN);
-    out->vanished_run = text(s, PC_VANISHED);
+    ps_store_row row = get_row(it->st);
+    ps_store_row_payment(&row, out);
     return PS_OK;
 }
 
@@ -506,7 +451,8 @@ static ps_status sq_runs(ps_store *s, const char *dataset, size_t limit, ps_stor
 {
     char sql[512];
     snprintf(sql, sizeof sql,
-             "SELECT " RUN_COLS " FROM " PS_STORE_T_RUNS " r WHERE (?1 IS NULL OR r.dataset = ?1)"
+             "SELECT " PS_STORE_RUN_COLS " FROM " PS_STORE_T_RUNS
+             " r WHERE (?1 IS NULL OR r.dataset = ?1)"
              " AND NOT ps_running(r.error)"
              " ORDER BY r.started_ms DESC, r.run_id DESC, r.dataset LIMIT %lld",
              limit ? (long long)limit : -1LL);
@@ -526,7 +472,8 @@ static ps_status sq_next_run(ps_store_iter *pit, ps_store_run *out, ps_error *er
     ps_status st = step(it, err);
     if (st != PS_OK)
         return st;
-    read_run(it->st, 0, out);
+    ps_store_row row = get_row(it->st);
+    ps_store_row_run(&row, 0, out);
     return PS_OK;
 }
 

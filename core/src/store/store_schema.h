@@ -19,6 +19,54 @@
 #define PS_STORE_T_RUN_WARNINGS "run_warnings"
 #define PS_STORE_T_RUN_COLUMNS "run_columns"
 
+/* The columns of payments as released in schema version 1, in their order (the table of
+ * step 0 -> 1; step 6 -> 7 rebuilds it with these first). Part of released steps: never edit. */
+#define PS_STORE_PAYMENTS_V1_COLUMNS                                                               \
+    " dataset TEXT NOT NULL,"                                                                      \
+    " id TEXT NOT NULL,"                                                                           \
+    " timestamp TEXT NOT NULL,"                                                                    \
+    " timestamp_ms INTEGER NOT NULL,"                                                              \
+    " payment_amount TEXT NOT NULL,"                                                               \
+    " amount_units INTEGER NOT NULL,"                                                              \
+    " amount_scale INTEGER NOT NULL,"                                                              \
+    " payment_currency TEXT NOT NULL,"                                                             \
+    " transaction_type TEXT NOT NULL,"                                                             \
+    " transaction_charges TEXT,"                                                                   \
+    " charges_units INTEGER,"                                                                      \
+    " charges_scale INTEGER,"                                                                      \
+    " reference_id TEXT,"                                                                          \
+    " customer_id TEXT,"                                                                           \
+    " meter_id TEXT,"                                                                              \
+    " customer_name TEXT,"                                                                         \
+    " customer_phone TEXT,"                                                                        \
+    " customer_category TEXT,"                                                                     \
+    " financing_id TEXT,"                                                                          \
+    " agent_id TEXT,"                                                                              \
+    " latitude TEXT,"                                                                              \
+    " longitude TEXT,"                                                                             \
+    " utility_id TEXT,"                                                                            \
+    " failed_battery_capacity_count TEXT,"                                                         \
+    " account_type TEXT,"                                                                          \
+    " status TEXT,"                                                                                \
+    " notes TEXT,"                                                                                 \
+    " target_level TEXT NOT NULL,"                                                                 \
+    " target_id TEXT,"                                                                             \
+    " source_row INTEGER,"                                                                         \
+    " content_hash INTEGER NOT NULL,"                                                              \
+    " first_seen_run TEXT NOT NULL,"                                                               \
+    " last_seen_run TEXT NOT NULL,"
+
+/* A table of counts by problem code per run (run_rejects, run_warnings), as released in
+ * steps 2 -> 3 and 5 -> 6: never edit. */
+#define PS_STORE_CODE_TABLE(NAME)                                                                  \
+    "CREATE TABLE " NAME " ("                                                                      \
+    " dataset TEXT NOT NULL,"                                                                      \
+    " run_id TEXT NOT NULL,"                                                                       \
+    " code TEXT NOT NULL,"                                                                         \
+    " count INTEGER NOT NULL,"                                                                     \
+    " PRIMARY KEY (dataset, run_id, code)"                                                         \
+    ");"
+
 /* SQL taking a database from user_version i to i + 1 (i = 0 .. PS_STORE_USER_VERSION - 1);
  * NULL past the end. Each step runs in its own transaction together with
  * "PRAGMA user_version = i + 1". Never edit a released step: append a new one. */
@@ -26,41 +74,7 @@ static inline const char *ps_store_migration(int from_version)
 {
     static const char *const steps[PS_STORE_USER_VERSION] = {
         /* 0 -> 1: the first released schema. */
-        "CREATE TABLE payments ("
-        " dataset TEXT NOT NULL,"
-        " id TEXT NOT NULL,"
-        " timestamp TEXT NOT NULL,"
-        " timestamp_ms INTEGER NOT NULL,"
-        " payment_amount TEXT NOT NULL,"
-        " amount_units INTEGER NOT NULL,"
-        " amount_scale INTEGER NOT NULL,"
-        " payment_currency TEXT NOT NULL,"
-        " transaction_type TEXT NOT NULL,"
-        " transaction_charges TEXT,"
-        " charges_units INTEGER,"
-        " charges_scale INTEGER,"
-        " reference_id TEXT,"
-        " customer_id TEXT,"
-        " meter_id TEXT,"
-        " customer_name TEXT,"
-        " customer_phone TEXT,"
-        " customer_category TEXT,"
-        " financing_id TEXT,"
-        " agent_id TEXT,"
-        " latitude TEXT,"
-        " longitude TEXT,"
-        " utility_id TEXT,"
-        " failed_battery_capacity_count TEXT,"
-        " account_type TEXT,"
-        " status TEXT,"
-        " notes TEXT,"
-        " target_level TEXT NOT NULL,"
-        " target_id TEXT,"
-        " source_row INTEGER,"
-        " content_hash INTEGER NOT NULL,"
-        " first_seen_run TEXT NOT NULL,"
-        " last_seen_run TEXT NOT NULL,"
-        " PRIMARY KEY (dataset, id)"
+        "CREATE TABLE payments (" PS_STORE_PAYMENTS_V1_COLUMNS " PRIMARY KEY (dataset, id)"
         ") WITHOUT ROWID;"
         "CREATE INDEX payments_dataset_time ON payments (dataset, timestamp_ms, id);"
         "CREATE TABLE runs ("
@@ -97,13 +111,7 @@ static inline const char *ps_store_migration(int from_version)
         "CREATE INDEX payments_meter ON payments (meter_id, timestamp_ms);"
         "CREATE INDEX runs_dataset_started ON runs (dataset, started_ms);",
         /* 2 -> 3: rejected rows by problem code, per successful run. */
-        "CREATE TABLE run_rejects ("
-        " dataset TEXT NOT NULL,"
-        " run_id TEXT NOT NULL,"
-        " code TEXT NOT NULL,"
-        " count INTEGER NOT NULL,"
-        " PRIMARY KEY (dataset, run_id, code)"
-        ");",
+        PS_STORE_CODE_TABLE("run_rejects"),
         /* 3 -> 4: the source's header per successful run (a JSON array of the column names in
          * order) and the mapped columns of the previous run's header it lacks (JSON array,
          * NULL when none): the column_missing warning. */
@@ -117,13 +125,7 @@ static inline const char *ps_store_migration(int from_version)
         /* 4 -> 5: rows dropped by mapping.filters, per run. */
         "ALTER TABLE runs ADD COLUMN filtered INTEGER NOT NULL DEFAULT 0;",
         /* 5 -> 6: rows with warnings by problem code, per successful run. */
-        "CREATE TABLE run_warnings ("
-        " dataset TEXT NOT NULL,"
-        " run_id TEXT NOT NULL,"
-        " code TEXT NOT NULL,"
-        " count INTEGER NOT NULL,"
-        " PRIMARY KEY (dataset, run_id, code)"
-        ");",
+        PS_STORE_CODE_TABLE("run_warnings"),
         /* 6 -> 7: row versions. A payment row is one version of a payment, valid from the
          * dataset's version valid_from up to (not including) valid_to (NULL: the current
          * one); cursors.version is the dataset's published version, cursors.pending the one a
@@ -132,40 +134,7 @@ static inline const char *ps_store_migration(int from_version)
          * visible when its last commit moves cursors.version (sqlite_versions.h). The
          * primary key gains valid_from: the table is rebuilt (SELECT *: the columns of
          * steps 0 -> 1 and 1 -> 2, in that order). */
-        "CREATE TABLE payments_v7 ("
-        " dataset TEXT NOT NULL,"
-        " id TEXT NOT NULL,"
-        " timestamp TEXT NOT NULL,"
-        " timestamp_ms INTEGER NOT NULL,"
-        " payment_amount TEXT NOT NULL,"
-        " amount_units INTEGER NOT NULL,"
-        " amount_scale INTEGER NOT NULL,"
-        " payment_currency TEXT NOT NULL,"
-        " transaction_type TEXT NOT NULL,"
-        " transaction_charges TEXT,"
-        " charges_units INTEGER,"
-        " charges_scale INTEGER,"
-        " reference_id TEXT,"
-        " customer_id TEXT,"
-        " meter_id TEXT,"
-        " customer_name TEXT,"
-        " customer_phone TEXT,"
-        " customer_category TEXT,"
-        " financing_id TEXT,"
-        " agent_id TEXT,"
-        " latitude TEXT,"
-        " longitude TEXT,"
-        " utility_id TEXT,"
-        " failed_battery_capacity_count TEXT,"
-        " account_type TEXT,"
-        " status TEXT,"
-        " notes TEXT,"
-        " target_level TEXT NOT NULL,"
-        " target_id TEXT,"
-        " source_row INTEGER,"
-        " content_hash INTEGER NOT NULL,"
-        " first_seen_run TEXT NOT NULL,"
-        " last_seen_run TEXT NOT NULL,"
+        "CREATE TABLE payments_v7 (" PS_STORE_PAYMENTS_V1_COLUMNS
         " id_derived INTEGER NOT NULL DEFAULT 0,"
         " vanished_run TEXT,"
         " valid_from INTEGER NOT NULL DEFAULT 0,"

@@ -549,6 +549,34 @@ static ps_status check_columns(ds_run *r, ps_error *err)
     return st == PS_END ? PS_OK : st;
 }
 
+/* The sinks commit_all tracks (the config caps sinks per dataset below this). */
+#define COMMIT_SINKS_MAX 256
+
+/* Splits a result's table of counts by code (ending at the first NULL code, PS_MAX_CODES at
+ * most) into the parallel arrays of ps_commit_info. Returns how many codes. */
+static size_t split_codes(const ps_code_count *by_code, const char **codes, uint64_t *counts)
+{
+    size_t n = 0;
+    for (; n < PS_MAX_CODES && by_code[n].code; n++) {
+        codes[n] = by_code[n].code;
+        counts[n] = by_code[n].count;
+    }
+    return n;
+}
+
+/* After sink `failed`'s commit failed: aborts every open sink not committed (done[k] == 0)
+ * but that one, with its message; no sink is open after. */
+static void abort_uncommitted(ds_run *r, const unsigned char *done, size_t failed,
+                              const char *message)
+{
+    for (size_t k = 0; k < r->sinks_open && k < COMMIT_SINKS_MAX; k++) {
+        const ps_sink_ops *ops = r->plan->sinks[k]->plugin->desc->sink;
+        if (!done[k] && k != failed && ops->abort)
+            ops->abort(r->plan->sinks[k]->inst, message);
+    }
+    r->sinks_open = 0;
+}
+
 /* Commits every sink: stateless ones first, then the state-keeping one with the cursor, then
  * the sinks that read the store after it (PS_SINK_AFTER_STORE, with ci.stored_payments). */
 static ps_status commit_all(ds_run *r, ps_error *err)
@@ -569,27 +597,15 @@ static ps_status commit_all(ds_run *r, ps_error *err)
                          .duplicates = res->duplicates,
                          .warnings = res->warnings,
                          .filtered = res->filtered};
-    const char *codes[PS_MAX_CODES];
-    uint64_t code_counts[PS_MAX_CODES];
-    size_t ncodes = 0;
-    for (; ncodes < PS_MAX_CODES && res->rejected_by_code[ncodes].code; ncodes++) {
-        codes[ncodes] = res->rejected_by_code[ncodes].code;
-        code_counts[ncodes] = res->rejected_by_code[ncodes].count;
-    }
-    ci.n_reject_codes = ncodes;
+    const char *codes[PS_MAX_CODES], *wcodes[PS_MAX_CODES];
+    uint64_t code_counts[PS_MAX_CODES], wcounts[PS_MAX_CODES];
+    ci.n_reject_codes = split_codes(res->rejected_by_code, codes, code_counts);
     ci.reject_codes = codes;
     ci.reject_code_counts = code_counts;
-    const char *wcodes[PS_MAX_CODES];
-    uint64_t wcounts[PS_MAX_CODES];
-    size_t nw = 0;
-    for (; nw < PS_MAX_CODES && res->warnings_by_code[nw].code; nw++) {
-        wcodes[nw] = res->warnings_by_code[nw].code;
-        wcounts[nw] = res->warnings_by_code[nw].count;
-    }
-    ci.n_warning_codes = nw;
+    ci.n_warning_codes = split_codes(res->warnings_by_code, wcodes, wcounts);
     ci.warning_codes = wcodes;
     ci.warning_code_counts = wcounts;
-    unsigned char done[256] = {0}; /* committed sinks (config caps sinks per dataset) */
+    unsigned char done[COMMIT_SINKS_MAX] = {0}; /* committed sinks */
     ps_store_feed feed = {.cfg = r->cfg, .def = p->def};
     int store_done = 0;
     for (int pass = 0; pass < 3; pass++) {
@@ -607,10 +623,7 @@ static ps_status commit_all(ds_run *r, ps_error *err)
             ps_status st = s->plugin->desc->sink->commit(s->inst, &ci, &ch, &e);
             if (st != PS_OK && pass == 2 && store_done) {
                 /* The store and the sinks before this one hold the run: nothing to undo. */
-                for (size_t k = 0; k < r->sinks_open && k < sizeof done; k++)
-                    if (!done[k] && k != i && p->sinks[k]->plugin->desc->sink->abort)
-                        p->sinks[k]->plugin->desc->sink->abort(p->sinks[k]->inst, e.message);
-                r->sinks_open = 0;
+                abort_uncommitted(r, done, i, e.message);
                 r->store_committed = 1;
                 return ps_error_setf(err, st,
                                      "%s: commit failed after the store committed this run "
@@ -621,10 +634,7 @@ static ps_status commit_all(ds_run *r, ps_error *err)
             if (st != PS_OK) {
                 /* Committed stateless sinks publish nothing: the dataset is marked failed and
                  * finish(all_ok = 0) discards their run output. Abort the others. */
-                for (size_t k = 0; k < r->sinks_open && k < sizeof done; k++)
-                    if (!done[k] && k != i && p->sinks[k]->plugin->desc->sink->abort)
-                        p->sinks[k]->plugin->desc->sink->abort(p->sinks[k]->inst, e.message);
-                r->sinks_open = 0;
+                abort_uncommitted(r, done, i, e.message);
                 return ps_error_setf(err, st, "%s: commit failed: %s", s->label, e.message);
             }
             done[i] = 1;

@@ -10,11 +10,7 @@ import csv
 import io
 import json
 import os
-import shutil
-import subprocess
 import sys
-import time
-import socket
 import unittest
 import urllib.request
 
@@ -23,7 +19,7 @@ import pslib  # noqa: E402
 from test_gsheet_run import Emulator as SheetsEmulator, GsheetCase  # noqa: E402
 from crmemu import Emulator as CrmEmulator  # noqa: E402
 from test_steamaco import PASSWORD, USER  # noqa: E402
-from test_s3_sink import find_s3rver, free_port, skip_reason  # noqa: E402
+from s3server import S3rver, skip_reason  # noqa: E402
 
 SID = "1ChainSheet_xyz"
 SA_EMAIL = "paysync-writer@demo-project.iam.gserviceaccount.com"
@@ -44,33 +40,12 @@ CSV = ("ID,TIMESTAMP,PAYMENT_AMOUNT,PAYMENT_CURRENCY,TRANSACTION_TYPE,CUSTOMER_I
 class Chain(GsheetCase):
     @classmethod
     def setUpClass(cls):
-        import tempfile
-        cls.data = tempfile.mkdtemp(prefix="paysync-s3rver-")
-        cls.s3port = free_port()
-        cls.srv = subprocess.Popen([find_s3rver(), "-d", cls.data, "-a", "127.0.0.1", "-p",
-                                    str(cls.s3port), "-s", "--configure-bucket", BUCKET],
-                                   stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", cls.s3port), timeout=1).close()
-                break
-            except OSError:
-                if cls.srv.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("s3rver did not start: %s" % cls.srv.stderr.read())
-                time.sleep(0.1)
-        import boto3
-        import botocore.config
-        cls.s3 = boto3.client("s3", endpoint_url="http://127.0.0.1:%d" % cls.s3port,
-                              aws_access_key_id="S3RVER", aws_secret_access_key="S3RVER",
-                              region_name="us-east-1",
-                              config=botocore.config.Config(s3={"addressing_style": "path"}))
+        cls.srv = S3rver(BUCKET)
+        cls.s3port, cls.s3 = cls.srv.port, cls.srv.s3
 
     @classmethod
     def tearDownClass(cls):
-        cls.srv.terminate()
-        cls.srv.wait(timeout=30)
-        shutil.rmtree(cls.data, ignore_errors=True)
+        cls.srv.stop()
 
     def setUp(self):
         pslib.Case.setUp(self)

@@ -13,39 +13,19 @@ import json
 import os
 import re
 import shutil
-import socket
-import subprocess
 import sys
 import threading
-import time
 import unittest
 import urllib.parse
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import pslib  # noqa: E402
+from s3server import AK, SK, S3rver, free_port, skip_reason  # noqa: E402
 
 BUCKET = "odyssey-pay"
-AK, SK = "S3RVER", "S3RVER"  # s3rver's built-in credentials
 HEADER = ("ID,TIMESTAMP,PAYMENT_AMOUNT,PAYMENT_CURRENCY,TRANSACTION_TYPE,CUSTOMER_ID,METER_ID,"
           "CUSTOMER_NAME,CUSTOMER_CATEGORY,CUSTOMER_PHONE")
 KEY_RE = re.compile(r"^paysync/ds1/(\d{4}-\d{2}-\d{2})/(\d{8})T\d{9}Z-\d+\.(csv|jsonl)$")
-
-
-def find_s3rver():
-    cands = [os.environ.get("S3RVER", ""), shutil.which("s3rver") or "",
-             os.path.expanduser("~/.cache/paysync-npm/node_modules/.bin/s3rver")]
-    for c in cands:
-        if c and os.access(c, os.X_OK):
-            return c
-    return None
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
 
 
 def csv_text(n, start=1, amount="1500.50"):
@@ -160,35 +140,14 @@ class Proxy:
 class S3Sink(pslib.Case):
     @classmethod
     def setUpClass(cls):
-        import tempfile
-        cls.data = tempfile.mkdtemp(prefix="paysync-s3rver-")
-        cls.s3port = free_port()
-        cls.srv = subprocess.Popen([find_s3rver(), "-d", cls.data, "-a", "127.0.0.1", "-p",
-                                    str(cls.s3port), "-s", "--configure-bucket", BUCKET],
-                                   stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", cls.s3port), timeout=1).close()
-                break
-            except OSError:
-                if cls.srv.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("s3rver did not start: %s" % cls.srv.stderr.read())
-                time.sleep(0.1)
-        import boto3
-        import botocore.config
-        cls.s3 = boto3.client("s3", endpoint_url="http://127.0.0.1:%d" % cls.s3port,
-                              aws_access_key_id=AK, aws_secret_access_key=SK,
-                              region_name="us-east-1",
-                              config=botocore.config.Config(s3={"addressing_style": "path"}))
+        cls.srv = S3rver(BUCKET)
+        cls.s3port, cls.s3 = cls.srv.port, cls.srv.s3
         cls.proxy = Proxy(cls.s3port)
 
     @classmethod
     def tearDownClass(cls):
         cls.proxy.close()
-        cls.srv.terminate()
-        cls.srv.wait(timeout=30)
-        shutil.rmtree(cls.data, ignore_errors=True)
+        cls.srv.stop()
 
     def setUp(self):
         super().setUp()
@@ -430,18 +389,6 @@ datasets:
         self.assertEqual(r.rc, 2, r)
         self.assertIn("no S3 credentials", r.out + r.err)
         self.assertEqual(self.proxy.log, [])
-
-
-def skip_reason():
-    if not find_s3rver():
-        return ("s3rver not found: npm install --prefix ~/.cache/paysync-npm s3rver@3.7.1 "
-                "(or set $S3RVER)")
-    try:
-        import boto3  # noqa: F401
-        import botocore.config  # noqa: F401
-    except ImportError:
-        return "python3-boto3 is not installed (apt-get install python3-boto3)"
-    return None
 
 
 if __name__ == "__main__":

@@ -10,6 +10,8 @@ import subprocess
 import tempfile
 import time
 
+from pgcluster import free_port  # noqa: F401 (the one copy; test_s3_sink imports it from here)
+
 AK, SK = "S3RVER", "S3RVER"  # s3rver's built-in credentials
 
 
@@ -20,14 +22,6 @@ def find_s3rver():
         if c and os.access(c, os.X_OK):
             return c
     return None
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
 
 
 def skip_reason():

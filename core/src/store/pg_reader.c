@@ -11,7 +11,6 @@
 
 #include "store/pg_schema.h"
 #include "store/sqlite_columns.h" /* ps_sqlite_names_parse */
-#include "store/store_rows.h"
 #include "store/store_schema.h"
 #include "store/store_stats.h"
 
@@ -228,7 +227,7 @@ static int64_t row_i64(const void *it, int c)
     return ps_store_text_i64(text(it, c));
 }
 
-/* The current row, for the shared decoder (store_rows.h). */
+/* The current row, for the shared decoder (store.h). */
 static ps_store_row get_row(const pg_iter *it)
 {
     return (ps_store_row){.ctx = it, .text = row_text, .i64 = row_i64};

@@ -15,7 +15,6 @@
 
 #include "store/run_marker.h"
 #include "store/sqlite_columns.h"
-#include "store/store_rows.h"
 #include "store/store_schema.h"
 #include "store/store_stats.h"
 #include "store/store_version.h"
@@ -209,6 +208,122 @@ static uint64_t u64(sqlite3_stmt *st, int col)
     return v < 0 ? 0 : (uint64_t)v;
 }
 
+/* ---- the readers' row decoder (store.h), shared with pg_reader.c ---- */
+
+/* Columns of the payment query: dataset, the fields, then these. */
+enum {
+    PC_FIELD0 = 1,
+    PC_TIMESTAMP_MS = PC_FIELD0 + PS_FIELD_COUNT,
+    PC_AMOUNT_UNITS,
+    PC_AMOUNT_SCALE,
+    PC_TARGET_LEVEL,
+    PC_TARGET_ID,
+    PC_SOURCE_ROW,
+    PC_FIRST_SEEN,
+    PC_LAST_SEEN,
+    PC_VANISHED
+};
+
+size_t ps_store_payment_select(char *buf, size_t cap)
+{
+    size_t n = (size_t)snprintf(buf, cap, "SELECT dataset");
+    for (int f = 0; f < PS_FIELD_COUNT && n < cap; f++)
+        n += (size_t)snprintf(buf + n, cap - n, ", %s", ps_store_field_column(f));
+    if (n < cap)
+        n += (size_t)snprintf(
+            buf + n, cap - n,
+            ", timestamp_ms, amount_units, amount_scale, target_level, target_id,"
+            " source_row, first_seen_run,"
+            /* the writer leaves an unchanged payment untouched: a present one was seen by
+             * the dataset's last successful run (the run of its cursor row) */
+            " CASE WHEN vanished_run IS NULL THEN coalesce((SELECT c.run_id"
+            " FROM " PS_STORE_T_CURSORS " c WHERE c.dataset = " PS_STORE_T_PAYMENTS ".dataset),"
+            " last_seen_run) ELSE last_seen_run END, vanished_run");
+    return n;
+}
+
+int64_t ps_store_text_i64(const char *p)
+{
+    if (!p)
+        return 0;
+    int neg = *p == '-';
+    p += neg;
+    uint64_t v = 0;
+    for (; *p >= '0' && *p <= '9'; p++)
+        v = v * 10 + (uint64_t)(*p - '0');
+    return neg ? (int64_t)(0 - v) : (int64_t)v;
+}
+
+static const char *row_col(const ps_store_row *row, int c)
+{
+    return row->text(row->ctx, c);
+}
+
+static int64_t row_i64_of(const ps_store_row *row, int c)
+{
+    return row->i64(row->ctx, c);
+}
+
+static uint64_t row_u64_of(const ps_store_row *row, int c)
+{
+    int64_t v = row->i64(row->ctx, c);
+    return v < 0 ? 0 : (uint64_t)v;
+}
+
+void ps_store_row_run(const ps_store_row *row, int c, ps_store_run *r)
+{
+    memset(r, 0, sizeof *r);
+    r->run_id = row_col(row, c);
+    r->dataset = row_col(row, c + 1);
+    r->started = row_col(row, c + 2);
+    r->finished = row_col(row, c + 3);
+    r->outcome = row_col(row, c + 4);
+    r->error = row_col(row, c + 5);
+    r->started_ms = row_i64_of(row, c + 6);
+    r->finished_ms = row_i64_of(row, c + 7);
+    uint64_t *counts[6] = {&r->read,  &r->accepted,   &r->rejected,
+                           &r->blank, &r->duplicates, &r->warnings};
+    for (int i = 0; i < 6; i++)
+        *counts[i] = row_u64_of(row, c + 8 + i);
+    r->has_changes = row_col(row, c + 14) != NULL;
+    r->inserted = row_u64_of(row, c + 14);
+    r->changed = row_u64_of(row, c + 15);
+    r->unchanged = row_u64_of(row, c + 16);
+    r->vanished = row_u64_of(row, c + 17);
+    r->filtered = row_u64_of(row, c + 18);
+}
+
+void ps_store_row_dataset(const ps_store_row *row, ps_store_dataset *out)
+{
+    memset(out, 0, sizeof *out);
+    out->name = row_col(row, 0);
+    out->payments = row_u64_of(row, 1);
+    out->vanished = row_u64_of(row, 2);
+    out->last_ok_finished = row_col(row, 3);
+    const char *has = row_col(row, 4); /* t/f (PostgreSQL) or 1/0 (SQLite) */
+    out->has_run = has && (has[0] == 't' || has[0] == '1');
+    if (out->has_run)
+        ps_store_row_run(row, 5, &out->last_run);
+}
+
+void ps_store_row_payment(const ps_store_row *row, ps_store_payment *out)
+{
+    memset(out, 0, sizeof *out);
+    out->dataset = row_col(row, 0);
+    for (int f = 0; f < PS_FIELD_COUNT; f++)
+        out->field[f] = row_col(row, PC_FIELD0 + f);
+    out->timestamp_ms = row_i64_of(row, PC_TIMESTAMP_MS);
+    out->amount.units = row_i64_of(row, PC_AMOUNT_UNITS);
+    int64_t scale = row_i64_of(row, PC_AMOUNT_SCALE);
+    out->amount.scale = (uint8_t)(scale < 0 ? 0 : scale > 255 ? 255 : scale);
+    out->target_level = ps_store_target_level_parse(row_col(row, PC_TARGET_LEVEL));
+    out->target_id = row_col(row, PC_TARGET_ID);
+    out->source_row = row_u64_of(row, PC_SOURCE_ROW);
+    out->first_seen_run = row_col(row, PC_FIRST_SEEN);
+    out->last_seen_run = row_col(row, PC_LAST_SEEN);
+    out->vanished_run = row_col(row, PC_VANISHED);
+}
+
 static const char *row_text(const void *st, int c)
 {
     return text((sqlite3_stmt *)st, c);
@@ -219,7 +334,7 @@ static int64_t row_i64(const void *st, int c)
     return sqlite3_column_int64((sqlite3_stmt *)st, c);
 }
 
-/* The current row of st, for the shared decoder (store_rows.h). */
+/* The current row of st, for the shared decoder (store.h). */
 static ps_store_row get_row(sqlite3_stmt *st)
 {
     return (ps_store_row){.ctx = st, .text = row_text, .i64 = row_i64};

@@ -1,6 +1,6 @@
-/* paysync plugin ABI 2.3 (2.0 plus ps_commit_info.filtered and warning codes, and
+/* paysync plugin ABI 2.4 (2.0 plus ps_commit_info.filtered and warning codes, and
  * ps_row_batch.filtered (2.1); sinks that commit after the store and read it (2.2);
- * ps_table_info's time window (2.3)). A plugin is a shared object exporting one function,
+ * ps_table_info's time window (2.3); ps_http_request.cancelled (2.4)). A plugin is a shared object exporting one function,
  *     const ps_plugin_descriptor *paysync_plugin_entry(void);
  * returning a descriptor with static storage. See docs/plugin-abi.md.
  *
@@ -28,7 +28,7 @@ extern "C" {
 #endif
 
 #define PS_ABI_MAJOR 2
-#define PS_ABI_MINOR 3
+#define PS_ABI_MINOR 4
 
 /* 1 when a table whose struct_size is `size` contains `member` of struct `type`. */
 #define PS_HAS_MEMBER(type, member, size)                                                   \
@@ -175,6 +175,13 @@ typedef struct ps_http_request {
      * by the host; the pointer must stay valid until the next call) or NULL to keep it. */
     const char *(*before_retry)(void *ctx, int attempt);
     void *ctx;                    /* passed to the callbacks */
+    /* Optional (ABI 2.4): returns nonzero when the caller no longer wants the answer. Polled
+     * before every attempt, during the pacing and backoff waits (every 100 ms at most) and
+     * during the transfer (libcurl's progress callback: about once a second while nothing
+     * arrives). The request then fails at once with PS_ERR_NETWORK "WHAT: cancelled", never
+     * retried. Called on the thread running the request; lets a plugin stop its own fetch
+     * thread's request (docs/plugin-abi.md, "Threads and state"). */
+    int (*cancelled)(void *ctx);
 } ps_http_request;
 
 /* An output file published atomically (temp file next to the target + rename). */

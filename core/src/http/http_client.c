@@ -206,9 +206,45 @@ typedef struct xfer {
     char *buf;
     size_t len, cap;
     int64_t total; /* body bytes received, memory or sink */
-    int too_big, sink_failed, oom;
+    int too_big, sink_failed, oom, cancelled;
     int64_t retry_after_ms;
 } xfer;
+
+/* The request's cancelled callback (ABI 2.4), 0 without one. */
+static int is_cancelled(const ps_http_request *rq)
+{
+    return rq->cancelled && rq->cancelled(rq->ctx);
+}
+
+/* libcurl's progress callback, set only for a request with a cancelled callback: nonzero
+ * aborts the transfer (CURLE_ABORTED_BY_CALLBACK). */
+static int on_progress(void *ud, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+                       curl_off_t ulnow)
+{
+    (void)dltotal, (void)dlnow, (void)ultotal, (void)ulnow;
+    xfer *x = ud;
+    if (is_cancelled(x->req))
+        x->cancelled = 1;
+    return x->cancelled;
+}
+
+/* Sleeps ms on the core clock; with a cancelled callback, in steps of at most 100 ms that
+ * stop early once it says so. Returns nonzero when cancelled. */
+static int wait_ms(const ps_http_request *rq, int64_t ms)
+{
+    if (!rq->cancelled) {
+        ps_clock_sleep_ms(ms);
+        return 0;
+    }
+    while (ms > 0) {
+        if (is_cancelled(rq))
+            return 1;
+        int64_t step = ms < 100 ? ms : 100;
+        ps_clock_sleep_ms(step);
+        ms -= step;
+    }
+    return is_cancelled(rq);
+}
 
 static size_t on_write(char *data, size_t size, size_t nmemb, void *ud)
 {
@@ -288,15 +324,19 @@ static int retry_curl(CURLcode rc)
     }
 }
 
-static void pace(ps_http_client *c)
+/* Waits until min_interval_ms after the last paced start. Returns nonzero when the request
+ * was cancelled during the wait (the start is then not recorded). */
+static int pace(ps_http_client *c, const ps_http_request *rq)
 {
     if (c->min_interval_ms <= 0)
-        return;
+        return 0;
     int64_t now = ps_clock_monotonic_ms();
-    if (c->paced_once && now - c->last_start_ms < c->min_interval_ms)
-        ps_clock_sleep_ms(c->min_interval_ms - (now - c->last_start_ms));
+    if (c->paced_once && now - c->last_start_ms < c->min_interval_ms &&
+        wait_ms(rq, c->min_interval_ms - (now - c->last_start_ms)))
+        return 1;
     c->last_start_ms = ps_clock_monotonic_ms();
     c->paced_once = 1;
+    return 0;
 }
 
 static int header_ok(const char *h)
@@ -335,6 +375,11 @@ static struct curl_slist *setup(ps_http_client *c, const ps_http_request *req, c
     curl_easy_setopt(h, CURLOPT_WRITEDATA, x);
     curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
     curl_easy_setopt(h, CURLOPT_HEADERDATA, x);
+    if (req->cancelled) {
+        curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
+        curl_easy_setopt(h, CURLOPT_XFERINFODATA, x);
+        curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+    }
     curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)c->max_body);
@@ -450,8 +495,10 @@ ps_status ps_http_client_request(ps_http_client *c, const ps_http_request *req,
             result = ps_error_setf(err, PS_ERR_USAGE, "%s: only http:// and https:// URLs", what);
             break;
         }
-        if (!rq.unpaced)
-            pace(c);
+        if (is_cancelled(&rq) || (!rq.unpaced && pace(c, &rq))) {
+            result = ps_error_setf(err, PS_ERR_NETWORK, "%s: cancelled", what);
+            break;
+        }
         if (rq.body_sink && rq.body_sink(rq.ctx, NULL, 0) != 0) {
             result = ps_error_setf(err, PS_ERR_IO,
                                    "%s: cannot reset where the response body "
@@ -483,6 +530,10 @@ ps_status ps_http_client_request(ps_http_client *c, const ps_http_request *req,
         int64_t retry_after = -1;
         if (rc != CURLE_OK) {
             free(x.buf);
+            if (x.cancelled) {
+                result = ps_error_setf(err, PS_ERR_NETWORK, "%s: cancelled", what);
+                break;
+            }
             if (x.too_big || rc == CURLE_FILESIZE_EXCEEDED) {
                 int64_t mb = c->max_body;
                 if (mb % (1 << 20) == 0)
@@ -570,7 +621,10 @@ ps_status ps_http_client_request(ps_http_client *c, const ps_http_request *req,
                  reason[0] ? reason : err->message, (long long)(delay / 1000),
                  (long long)(delay % 1000), attempt + 1, c->policy.max_attempts - 1);
         logf_(c, PS_LOG_WARN, line);
-        ps_clock_sleep_ms(delay);
+        if (wait_ms(&rq, delay)) {
+            result = ps_error_setf(err, PS_ERR_NETWORK, "%s: cancelled", what);
+            break;
+        }
         c->retries++;
         if (rq.before_retry) {
             const char *nu = rq.before_retry(rq.ctx, attempt + 1);

@@ -593,6 +593,78 @@ static void test_bad_requests(void **state)
     ps_http_client_free(c);
 }
 
+/* cancelled (ABI 2.4): polled before the attempt, during the transfer and the backoff */
+static int g_cancel_calls, g_cancel_at;
+static int64_t g_cancel_after_slept;
+static int cancel_cb(void *ctx)
+{
+    (void)ctx;
+    g_cancel_calls++;
+    if (g_cancel_at > 0 && g_cancel_calls >= g_cancel_at)
+        return 1;
+    return g_cancel_after_slept >= 0 && ps_clock_slept_ms() >= g_cancel_after_slept;
+}
+
+static ps_status get_cancellable(ps_http_client *c, const char *path, ps_http_response *r,
+                                 ps_error *e, int at, int64_t after_slept)
+{
+    g_cancel_calls = 0;
+    g_cancel_at = at;
+    g_cancel_after_slept = after_slept;
+    ps_http_request rq = {
+        .struct_size = sizeof rq, .url = url(path), .what = "reading test", .cancelled = cancel_cb};
+    ps_error_clear(e);
+    return ps_http_client_request(c, &rq, r, e);
+}
+
+static void test_cancelled(void **state)
+{
+    (void)state;
+    ps_http_client *c = client(NULL);
+    ps_http_response r;
+    ps_error e;
+    /* not cancelled: an ordinary answer; the callback was polled */
+    assert_int_equal(get_cancellable(c, "/ok", &r, &e, 0, -1), PS_OK);
+    assert_string_equal(r.body, "hello");
+    ps_http_response_free(&r);
+    assert_true(g_cancel_calls >= 1);
+    /* before the first attempt: nothing is sent */
+    uint64_t before = requests_of(c);
+    assert_int_equal(get_cancellable(c, "/ok", &r, &e, 1, -1), PS_ERR_NETWORK);
+    assert_string_equal(e.message, "reading test: cancelled");
+    assert_int_equal(requests_of(c), before);
+    /* during a stalled transfer (1 byte, then 30 s of silence): the progress callback
+     * aborts it, not retried although transport errors are */
+    before = requests_of(c);
+    assert_int_equal(get_cancellable(c, "/slow?secs=30", &r, &e, 3, -1), PS_ERR_NETWORK);
+    assert_string_equal(e.message, "reading test: cancelled");
+    assert_int_equal(requests_of(c), before + 1);
+    ps_http_client_free(c);
+    /* during the backoff after a 503 (1 s + jitter): stops after 300 ms slept, in steps */
+    c = client(NULL);
+    int64_t slept0 = ps_clock_slept_ms();
+    assert_int_equal(
+        get_cancellable(c, "/fail?key=cancel503&code=503&times=-1", &r, &e, 0, slept0 + 300),
+        PS_ERR_NETWORK);
+    assert_string_equal(e.message, "reading test: cancelled");
+    assert_int_equal(requests_of(c), 1);
+    assert_int_equal(ps_clock_slept_ms() - slept0, 300);
+    assert_non_null(strstr(g_log, "retrying in"));
+    ps_http_client_free(c);
+    /* during the pacing wait: the second request waits 1.2 s for its turn, cancelled at
+     * 200 ms in; the one after it is paced from the first's start */
+    ps_http_config paced = {.requests_per_minute = 50};
+    c = client(&paced);
+    assert_int_equal(get_cancellable(c, "/ok", &r, &e, 0, -1), PS_OK);
+    ps_http_response_free(&r);
+    slept0 = ps_clock_slept_ms();
+    assert_int_equal(get_cancellable(c, "/ok", &r, &e, 0, slept0 + 200), PS_ERR_NETWORK);
+    assert_string_equal(e.message, "reading test: cancelled");
+    assert_int_equal(requests_of(c), 1);
+    assert_int_equal(ps_clock_slept_ms() - slept0, 200);
+    ps_http_client_free(c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -611,6 +683,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_pacing, setup_fake, teardown_fake),
         cmocka_unit_test_setup_teardown(test_callbacks, setup_fake, teardown_fake),
         cmocka_unit_test_setup_teardown(test_bad_requests, setup_fake, teardown_fake),
+        cmocka_unit_test_setup_teardown(test_cancelled, setup_fake, teardown_fake),
     };
     signal(SIGPIPE, SIG_IGN);
     return cmocka_run_group_tests(tests, server_start, server_stop);

@@ -1,5 +1,5 @@
 /* ABI pin: the size and offset of every member of every public struct, the size of every
- * public struct, and the values of the public constants, as of plugin ABI 2.3 on x86_64 LP64
+ * public struct, and the values of the public constants, as of plugin ABI 2.4 on x86_64 LP64
  * (skipped, exit 77, elsewhere). It fails when a public struct changes by accident.
  *
  * To change the ABI deliberately: append members only (never reorder, resize or remove one;
@@ -92,7 +92,7 @@ static const pin pins[] = {
     M(ps_http_response, body, 144, 8),
     M(ps_http_response, len, 152, 8),
     M(ps_http_response, retry_after_ms, 160, 8),
-    S(ps_http_request, 96),
+    S(ps_http_request, 104),
     M(ps_http_request, struct_size, 0, 8),
     M(ps_http_request, method, 8, 8),
     M(ps_http_request, url, 16, 8),
@@ -106,6 +106,7 @@ static const pin pins[] = {
     M(ps_http_request, check, 72, 8),
     M(ps_http_request, before_retry, 80, 8),
     M(ps_http_request, ctx, 88, 8),
+    M(ps_http_request, cancelled, 96, 8),
     S(ps_host, 288),
     M(ps_host, struct_size, 0, 8),
     M(ps_host, abi_major, 8, 4),
@@ -291,7 +292,7 @@ static void test_constants(void **state)
 {
     (void)state;
     assert_int_equal(PS_ABI_MAJOR, 2);
-    assert_int_equal(PS_ABI_MINOR, 3);
+    assert_int_equal(PS_ABI_MINOR, 4);
     assert_string_equal(PS_PLUGIN_ENTRY_NAME, "paysync_plugin_entry");
     /* status codes */
     assert_int_equal(PS_OK, 0);

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "model/digitre.h"
 #include "model/phonelib.h"
 
 /* libphonenumber's kMinLengthForNsn and kMaxLengthForNsn. */
@@ -22,8 +23,17 @@
 
 enum { MODE_ON, MODE_OFF, MODE_VERIFY };
 
-typedef struct desc {
+/* A pattern as PCRE2 compiled it and, when it is in model/digitre.h's subset, as a DFA,
+ * which answers the same for a fraction of the cost (for a prefix match only when the
+ * pattern is prefix-free). */
+typedef struct rx {
     pcre2_code *re; /* NULL: empty pattern, nothing matches */
+    ps_digitre *dfa;
+    int dfa_prefix;
+} rx;
+
+typedef struct desc {
+    rx re;
     int nlengths;
     unsigned lengths, local;
 } desc;
@@ -35,7 +45,7 @@ typedef struct plan {
     char code_text[4];
     size_t code_len;
     int idd_empty;
-    pcre2_code *idd, *np; /* international prefix, national prefix for parsing (NULL: none) */
+    rx idd, np; /* international prefix, national prefix for parsing (re NULL: none) */
     int transform, same_mobile_and_fixed_line;
     desc d[PS_PHONELIB_DESCS];
 } plan;
@@ -70,12 +80,18 @@ ps_phonefast *ps_phonefast_new(void)
     return f;
 }
 
+static void rx_free(rx *r)
+{
+    pcre2_code_free(r->re);
+    ps_digitre_free(r->dfa);
+}
+
 static void plan_clear(plan *p)
 {
-    pcre2_code_free(p->idd);
-    pcre2_code_free(p->np);
+    rx_free(&p->idd);
+    rx_free(&p->np);
     for (int i = 0; i < PS_PHONELIB_DESCS; i++)
-        pcre2_code_free(p->d[i].re);
+        rx_free(&p->d[i].re);
     memset(p, 0, sizeof *p);
 }
 
@@ -102,25 +118,31 @@ void ps_phonefast_free(ps_phonefast *f)
 }
 
 /* pattern compiled anchored at the start (prefix: libphonenumber's Consume) or at both
- * ends (full: FullMatch); NULL with *bad set when PCRE2 rejects it. */
-static pcre2_code *compile(ps_phonefast *f, const char *pattern, int full, int *bad)
+ * ends (full: FullMatch) into *r; r->re NULL (with *bad set when PCRE2 rejects it) for an
+ * empty pattern. */
+static void compile(ps_phonefast *f, rx *r, const char *pattern, int full, int *bad)
 {
     int err;
     PCRE2_SIZE off;
     pcre2_code *re;
+    memset(r, 0, sizeof *r);
     if (!pattern || !*pattern)
-        return NULL;
+        return;
     re = pcre2_compile((PCRE2_SPTR)pattern, PCRE2_ZERO_TERMINATED,
                        PCRE2_ANCHORED | (full ? PCRE2_ENDANCHORED : 0), &err, &off, NULL);
     if (!re) {
         *bad = 1;
-        return NULL;
+        return;
     }
+    r->re = re;
+    r->dfa = ps_digitre_compile(pattern);
+    r->dfa_prefix = r->dfa && ps_digitre_prefix_free(r->dfa);
+    if (full ? r->dfa != NULL : r->dfa_prefix)
+        return; /* PCRE2 never matches with it */
     /* PS_PHONE_NOJIT=1 (the valgrind stage: JIT code reads look uninitialised to memcheck)
      * matches through pcre2_match; without JIT it still matches, more slowly */
     if (getenv("PS_PHONE_NOJIT") || pcre2_jit_compile(re, PCRE2_JIT_COMPLETE) != 0)
         f->nojit = 1;
-    return re;
 }
 
 static int load(ps_phonefast *f, plan *p, int code)
@@ -134,12 +156,12 @@ static int load(ps_phonefast *f, plan *p, int code)
     memcpy(p->region, lp.region, 3);
     p->code_len = (size_t)snprintf(p->code_text, sizeof p->code_text, "%d", code);
     p->idd_empty = !lp.international_prefix[0];
-    p->idd = compile(f, lp.international_prefix, 0, &bad);
-    p->np = compile(f, lp.national_prefix_for_parsing, 0, &bad);
+    compile(f, &p->idd, lp.international_prefix, 0, &bad);
+    compile(f, &p->np, lp.national_prefix_for_parsing, 0, &bad);
     p->transform = lp.has_transform_rule;
     p->same_mobile_and_fixed_line = lp.same_mobile_and_fixed_line;
     for (int i = 0; i < PS_PHONELIB_DESCS; i++) {
-        p->d[i].re = compile(f, lp.desc[i].pattern, 1, &bad);
+        compile(f, &p->d[i].re, lp.desc[i].pattern, 1, &bad);
         p->d[i].nlengths = lp.desc[i].nlengths;
         p->d[i].lengths = lp.desc[i].lengths;
         p->d[i].local = lp.desc[i].local_lengths;
@@ -177,7 +199,8 @@ static int known_code(ps_phonefast *f, int code)
 
 /* One match of re at the start of s: the JIT's direct entry when every pattern was
  * JIT-compiled (it skips pcre2_match's checks: about a third of the cost), else
- * pcre2_match. */
+ * pcre2_match. A match is a return >= 0 (0: the pattern's groups did not fit the one-pair
+ * match data, which holds only the whole match). */
 static int match(ps_phonefast *f, const pcre2_code *re, const char *s, size_t n)
 {
     if (f->nojit)
@@ -186,15 +209,19 @@ static int match(ps_phonefast *f, const pcre2_code *re, const char *s, size_t n)
 }
 
 /* RegExp::FullMatch */
-static int full(ps_phonefast *f, const pcre2_code *re, const char *s, size_t n)
+static int full(ps_phonefast *f, const rx *r, const char *s, size_t n)
 {
-    return re && match(f, re, s, n) > 0;
+    if (r->dfa)
+        return ps_digitre_full(r->dfa, s, n);
+    return r->re && match(f, r->re, s, n) >= 0;
 }
 
 /* RegExp::Consume: the length of the match at the start of s, -1 for none. */
-static long consume(ps_phonefast *f, const pcre2_code *re, const char *s, size_t n)
+static long consume(ps_phonefast *f, const rx *r, const char *s, size_t n)
 {
-    if (match(f, re, s, n) <= 0)
+    if (r->dfa_prefix)
+        return ps_digitre_consume(r->dfa, s, n);
+    if (match(f, r->re, s, n) < 0)
         return -1;
     return (long)pcre2_get_ovector_pointer(f->md)[1];
 }
@@ -231,7 +258,7 @@ static int matches(ps_phonefast *f, const desc *d, const char *s, size_t n)
 {
     if (d->nlengths > 0 && !has_len(d->lengths, n))
         return 0;
-    return full(f, d->re, s, n);
+    return full(f, &d->re, s, n);
 }
 
 /* GetNumberTypeHelper(...) != UNKNOWN */
@@ -283,7 +310,7 @@ static int decide(ps_phonefast *f, const char *num, size_t len, const char *regi
         if (f->last_region_code <= 0 || f->last_region_code > 999 ||
             (p = plan_for(f, f->last_region_code)) == NULL || memcmp(p->region, region, 3) != 0)
             return 0;
-        if (len < MIN_NSN || p->idd_empty || (p->idd && consume(f, p->idd, num, len) >= 0) ||
+        if (len < MIN_NSN || p->idd_empty || (p->idd.re && consume(f, &p->idd, num, len) >= 0) ||
             (len >= p->code_len && memcmp(num, p->code_text, p->code_len) == 0))
             return 0;
         nn = num;
@@ -293,15 +320,15 @@ static int decide(ps_phonefast *f, const char *num, size_t len, const char *regi
         return 0; /* TOO_SHORT_NSN */
     /* MaybeStripNationalPrefixAndCarrierCode, then ParseHelper keeps the stripped number
      * unless TestNumberLength says TOO_SHORT, IS_POSSIBLE_LOCAL_ONLY or INVALID_LENGTH */
-    if (p->np) {
-        long k = consume(f, p->np, nn, n);
+    if (p->np.re) {
+        long k = consume(f, &p->np, nn, n);
         if (k >= 0) {
             const char *rest = nn + k;
             size_t nr = n - (size_t)k;
             int t;
             if (p->transform)
                 return 0;
-            if (!(full(f, p->d[0].re, nn, n) && !full(f, p->d[0].re, rest, nr))) {
+            if (!(full(f, &p->d[0].re, nn, n) && !full(f, &p->d[0].re, rest, nr))) {
                 t = test_length(p, nr);
                 if (t != TOO_SHORT && t != LOCAL_ONLY && t != INVALID_LENGTH) {
                     nn = rest;

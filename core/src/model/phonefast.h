@@ -4,7 +4,9 @@
  * It takes the text ps_phone_check hands to libphonenumber ("+2348031239999" or, with a
  * country, "08031239999": a '+' or not, then ASCII digits) and follows Parse and
  * IsValidNumber step by step with the library's own numbering plan (its compiled metadata,
- * ps_phonelib_plan_get) evaluated with PCRE2, but only where every step is certain:
+ * ps_phonelib_plan_get) evaluated as DFAs over digits (model/digitre.h; PCRE2 for the few
+ * patterns outside that subset, and for prefix matches of patterns that are not
+ * prefix-free), but only where every step is certain:
  *   - the calling code (after '+', or the country's) belongs to exactly one country;
  *   - a number without '+' starts with neither the country's international prefix nor its
  *     calling code;

@@ -36,6 +36,9 @@
 #define PS_FUZZ_ENTRY fz_phone
 #include "../../fuzz/fuzz_phone.c"
 #undef PS_FUZZ_ENTRY
+#define PS_FUZZ_ENTRY fz_digitre
+#include "../../fuzz/fuzz_digitre.c"
+#undef PS_FUZZ_ENTRY
 #define PS_FUZZ_ENTRY fz_serve_query
 #include "../../fuzz/fuzz_serve_query.c"
 #undef PS_FUZZ_ENTRY
@@ -67,6 +70,7 @@ static const fz_harness harnesses[] = {
     {"fuzz_amount", fz_amount},
     {"fuzz_currency", fz_currency},
     {"fuzz_phone", fz_phone},
+    {"fuzz_digitre", fz_digitre},
     {"fuzz_serve_query", fz_serve_query},
     {"fuzz_gs_values", fz_gs_values},
     {"fuzz_gs_meta", fz_gs_meta},
@@ -142,9 +146,9 @@ static void test_replay(void **state)
 int main(void)
 {
     /* one test per harness, named after it */
-    struct CMUnitTest t[] = {FZ_TEST(0), FZ_TEST(1), FZ_TEST(2),  FZ_TEST(3),
-                             FZ_TEST(4), FZ_TEST(5), FZ_TEST(6),  FZ_TEST(7),
-                             FZ_TEST(8), FZ_TEST(9), FZ_TEST(10), FZ_TEST(11)};
+    struct CMUnitTest t[] = {FZ_TEST(0),  FZ_TEST(1),  FZ_TEST(2), FZ_TEST(3), FZ_TEST(4),
+                             FZ_TEST(5),  FZ_TEST(6),  FZ_TEST(7), FZ_TEST(8), FZ_TEST(9),
+                             FZ_TEST(10), FZ_TEST(11), FZ_TEST(12)};
     _Static_assert(sizeof t / sizeof t[0] == sizeof harnesses / sizeof harnesses[0],
                    "one test per harness");
     return cmocka_run_group_tests_name("fuzz_regressions", t, NULL, NULL);

@@ -174,3 +174,33 @@ int ps_amount_parse(const char *s, size_t len, const char *currency, ps_decimal 
         return PS_AMOUNT_MISMATCH;
     return PS_AMOUNT_OK;
 }
+
+int ps_amount_parse_plain(const char *s, size_t len, ps_decimal *out)
+{
+    uint64_t mag = 0;
+    size_t i = 0, nd = 0;
+    unsigned d;
+    int scale = 0;
+    if (len == 0 || len > 19 || (s[0] == '0' && len > 1 && s[1] != '.'))
+        return 0; /* empty, too long, or leading zeros (their canonical text differs) */
+    for (; i < len && (d = (unsigned)(unsigned char)s[i] - '0') <= 9; i++)
+        mag = mag * 10 + d;
+    nd = i;
+    if (nd == 0)
+        return 0;
+    if (i < len) {
+        if (s[i] != '.' || len - i - 1 < 1 || len - i - 1 > PS_DECIMAL_MAX_SCALE)
+            return 0;
+        for (i++; i < len && (d = (unsigned)(unsigned char)s[i] - '0') <= 9; i++)
+            mag = mag * 10 + d;
+        if (i < len)
+            return 0;
+        scale = (int)(len - nd - 1);
+        nd += (size_t)scale;
+    }
+    if (nd > 18) /* below 10^18: no overflow */
+        return 0;
+    out->units = (int64_t)mag;
+    out->scale = (uint8_t)scale;
+    return 1;
+}

@@ -25,6 +25,13 @@ enum {
  * kept ("1,500.50" -> 150050 scale 2). */
 int ps_amount_parse(const char *s, size_t len, const char *currency, ps_decimal *out);
 
+/* The fast path of ps_amount_parse for a plain decimal already in canonical form: 1-18
+ * digits without a leading zero (or a lone "0"), optionally '.' and 1-4 digits, nothing
+ * else. Returns 1 with *out set when s is such a value (then ps_amount_parse gives PS_AMOUNT_OK
+ * and the same decimal whatever the currency, and ps_decimal_format writes s back
+ * unchanged), else 0 (ask ps_amount_parse). */
+int ps_amount_parse_plain(const char *s, size_t len, ps_decimal *out);
+
 /* Short English reason for a result code (static). */
 const char *ps_amount_reason(int rc);
 

@@ -165,6 +165,35 @@ int ps_time_parse_iso(const char *s, size_t len, const ps_tz *naive_zone, int64_
     return civil_to_ms(&c, naive_zone, out_ms);
 }
 
+int ps_time_parse_canonical(const char *s, size_t len, int64_t *out_ms)
+{
+    /* positions of the separators, then of the 17 digits */
+    static const unsigned char dpos[17] = {0,  1,  2,  3,  5,  6,  8,  9, 11,
+                                           12, 14, 15, 17, 18, 20, 21, 22};
+    unsigned v[17], y, mon, day, hour, min, sec, ms;
+    if (len != 24 || s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' || s[16] != ':' ||
+        s[19] != '.' || s[23] != 'Z')
+        return 0;
+    for (int k = 0; k < 17; k++) {
+        v[k] = (unsigned)(unsigned char)s[dpos[k]] - '0';
+        if (v[k] > 9)
+            return 0;
+    }
+    y = v[0] * 1000 + v[1] * 100 + v[2] * 10 + v[3];
+    mon = v[4] * 10 + v[5];
+    day = v[6] * 10 + v[7];
+    hour = v[8] * 10 + v[9];
+    min = v[10] * 10 + v[11];
+    sec = v[12] * 10 + v[13];
+    ms = v[14] * 100 + v[15] * 10 + v[16];
+    /* civil_to_ms's ranges; every year 0000-9999 lies within MIN_MS..MAX_MS */
+    if (mon < 1 || mon > 12 || day < 1 || day > days_in_month(y, mon) || hour > 23 || min > 59 ||
+        sec > 59)
+        return 0;
+    *out_ms = (ps_days_from_civil(y, mon, day) * 86400 + hour * 3600 + min * 60 + sec) * 1000 + ms;
+    return 1;
+}
+
 /* ---- strptime-style formats ---------------------------------------------------------- */
 
 static const char *const month_names[12] = {"january",   "february", "march",    "april",

@@ -19,6 +19,13 @@ enum { PS_TIME_OK = 0, PS_TIME_SYNTAX = -1, PS_TIME_RANGE = -2 };
  * times give PS_TIME_RANGE. Output: milliseconds since 1970-01-01T00:00:00Z. */
 int ps_time_parse_iso(const char *s, size_t len, const ps_tz *naive_zone, int64_t *out_ms);
 
+/* The fast path of ps_time_parse_iso for a value already in the canonical form
+ * "YYYY-MM-DDTHH:MM:SS.mmmZ" (exactly 24 bytes, upper-case 'T' and 'Z'): returns 1 with
+ * *out_ms set when s is such a value and a possible date and time (then ps_time_parse_iso
+ * gives the same instant and ps_time_format writes s back unchanged), else 0 (s may still be
+ * valid in another form, or invalid: ask ps_time_parse_iso). */
+int ps_time_parse_canonical(const char *s, size_t len, int64_t *out_ms);
+
 /* Parses with a strptime-style format of %Y %m %d %H %M %S %y %b %B %p %I %f %z %Z(UTC only) %% and
  * literal characters (English month names, no locale). Whole input must match. */
 int ps_time_parse_format(const char *s, size_t len, const char *fmt, const ps_tz *naive_zone,

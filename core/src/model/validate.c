@@ -379,6 +379,13 @@ static int field_value(const ps_validator *v, ps_phonecache *phones, int f, cons
     case PS_F_TIMESTAMP: {
         int64_t ms = 0;
         char *t;
+        if (kind != PS_CELL_NUMBER && ps_time_parse_canonical(s, len, &ms)) {
+            /* already canonical: the value is its own canonical text */
+            out->timestamp_ms = ms;
+            if (!set_field(out, f, s[len] == '\0' ? s : dup(a, s, len), len))
+                return fail(p, "out_of_memory", "out of memory");
+            return 0;
+        }
         rc = PS_TIME_SYNTAX;
         if (kind == PS_CELL_NUMBER)
             rc = ps_time_parse_serial(s, len, v->serial_zone ? v->serial_zone : v->naive_zone, &ms);
@@ -425,19 +432,27 @@ static int field_value(const ps_validator *v, ps_phonecache *phones, int f, cons
     case PS_F_PAYMENT_AMOUNT:
     case PS_F_TRANSACTION_CHARGES: {
         ps_decimal d;
-        rc = ps_amount_parse(s, len, currency, &d);
-        if (rc != PS_AMOUNT_OK) {
-            clip(s, len, clipped, sizeof clipped);
-            if (rc == PS_AMOUNT_MISMATCH)
-                return fail(p, "currency_mismatch",
-                            "%s '%s': currency symbol or code does not agree with "
-                            "PAYMENT_CURRENCY %s",
-                            ps_field_name(f), clipped, currency ? currency : "");
-            return fail(p, "bad_amount", "%s '%s' is not a valid amount: %s", ps_field_name(f),
-                        clipped, ps_amount_reason(rc));
+        const char *t;
+        if (ps_amount_parse_plain(s, len, &d)) {
+            /* a plain decimal in canonical form: the value is its own canonical text */
+            t = s[len] == '\0' ? s : dup(a, s, len);
+            k = len;
+        } else {
+            rc = ps_amount_parse(s, len, currency, &d);
+            if (rc != PS_AMOUNT_OK) {
+                clip(s, len, clipped, sizeof clipped);
+                if (rc == PS_AMOUNT_MISMATCH)
+                    return fail(p, "currency_mismatch",
+                                "%s '%s': currency symbol or code does not agree with "
+                                "PAYMENT_CURRENCY %s",
+                                ps_field_name(f), clipped, currency ? currency : "");
+                return fail(p, "bad_amount", "%s '%s' is not a valid amount: %s", ps_field_name(f),
+                            clipped, ps_amount_reason(rc));
+            }
+            k = ps_decimal_format(d, buf);
+            t = dup(a, buf, k);
         }
-        k = ps_decimal_format(d, buf);
-        if (!set_field(out, f, dup(a, buf, k), k))
+        if (!set_field(out, f, t, k))
             return fail(p, "out_of_memory", "out of memory");
         if (f == PS_F_PAYMENT_AMOUNT) {
             out->amount = d;

@@ -3,6 +3,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -103,11 +104,113 @@ static void test_reasons(void **state)
     assert_non_null(strstr(ps_amount_reason(PS_AMOUNT_MISMATCH), "PAYMENT_CURRENCY"));
 }
 
+/* ps_amount_parse_plain against ps_amount_parse + ps_decimal_format: whenever the fast path
+ * decides, the full path says PS_AMOUNT_OK (with and without a currency) with the same
+ * decimal, which it writes back as the input. Edge cases, then random texts of digits, '.',
+ * ',', signs and spaces, and random plain decimals. */
+static uint64_t rng = 0x9e3779b97f4a7c15ull;
+
+static unsigned rnd(unsigned n)
+{
+    rng ^= rng << 13;
+    rng ^= rng >> 7;
+    rng ^= rng << 17;
+    return (unsigned)(rng % n);
+}
+
+static int plain_agrees(const char *s, size_t len)
+{
+    ps_decimal fast = {0, 0}, full = {0, 0}, full2 = {0, 0};
+    char back[PS_DECIMAL_TEXT_MAX];
+    int d = ps_amount_parse_plain(s, len, &fast);
+    int rc = ps_amount_parse(s, len, "NGN", &full);
+    int rc2 = ps_amount_parse(s, len, NULL, &full2);
+    if (!d)
+        return 0;
+    if (rc != PS_AMOUNT_OK || fast.units != full.units || fast.scale != full.scale)
+        print_message("'%.*s': fast %lld/%d, full rc %d %lld/%d\n", (int)len, s,
+                      (long long)fast.units, fast.scale, rc, (long long)full.units, full.scale);
+    assert_int_equal(rc, PS_AMOUNT_OK);
+    assert_int_equal(rc2, PS_AMOUNT_OK);
+    assert_true(fast.units == full.units && fast.scale == full.scale);
+    assert_true(fast.units == full2.units && fast.scale == full2.scale);
+    assert_int_equal(ps_decimal_format(fast, back), len);
+    assert_memory_equal(back, s, len);
+    return 1;
+}
+
+static void test_plain_fast_path(void **state)
+{
+    static const struct {
+        const char *s;
+        int fast;
+    } cases[] = {
+        {"0", 1},
+        {"7", 1},
+        {"207", 1},
+        {"2.04", 1},
+        {"0.76", 1},
+        {"0.0", 1},
+        {"0.0000", 1},
+        {"2.50", 1},
+        {"12.3456", 1},
+        {"999999999999999999", 1},
+        {"99999999999999.9999", 1},
+        {"", 0},
+        {"00", 0},
+        {"05", 0},
+        {"0.", 0},
+        {"5.", 0},
+        {".5", 0},
+        {"1.23456", 0},
+        {"1,000", 0},
+        {"-5", 0},
+        {"+5", 0},
+        {" 5", 0},
+        {"5 ", 0},
+        {"1.2.3", 0},
+        {"1e5", 0},
+        {"1000000000000000000", 0},
+        {"9999999999999999999", 0},
+        {"99999999999999.99999", 0},
+        {"123456789012345.6789", 0},
+    };
+    static const char alpha[] = "0123456789012345678901234567890123456789..,-+ ";
+    int decided = 0;
+    (void)state;
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        int d = plain_agrees(cases[i].s, strlen(cases[i].s));
+        if (d != cases[i].fast)
+            print_message("'%s': fast path %d\n", cases[i].s, d);
+        assert_int_equal(d, cases[i].fast);
+    }
+    for (int r = 0; r < 300000; r++) {
+        char s[32];
+        size_t len = rnd(24);
+        if (r % 2) {
+            for (size_t i = 0; i < len; i++)
+                s[i] = alpha[rnd(sizeof alpha - 1)];
+        } else { /* a plain decimal, maybe with a leading zero or too many digits */
+            size_t ni = 1 + rnd(20), nf = rnd(3) ? 0 : rnd(6);
+            len = 0;
+            for (size_t i = 0; i < ni; i++)
+                s[len++] = (char)('0' + rnd(10));
+            if (nf || rnd(10) == 0)
+                s[len++] = '.';
+            for (size_t i = 0; i < nf; i++)
+                s[len++] = (char)('0' + rnd(10));
+        }
+        decided += plain_agrees(s, len);
+    }
+    assert_true(decided > 30000);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_table),
         cmocka_unit_test(test_reasons),
+        cmocka_unit_test(test_plain_fast_path),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

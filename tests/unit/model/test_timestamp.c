@@ -3,6 +3,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -242,13 +243,83 @@ static void test_format_bounds(void **state)
     assert_string_equal(buf, "0000-01-01T00:00:00.000Z");
 }
 
+/* ps_time_parse_canonical against ps_time_parse_iso + ps_time_format: whenever the fast
+ * path decides, the full path gives the same instant and writes the input back; a value the
+ * full path writes back unchanged is one the fast path decides. Edge cases, then random
+ * 24-byte values of the canonical shape (digits anywhere, leap days, range limits) with a
+ * byte changed now and then. */
+static uint64_t rng = 0x9e3779b97f4a7c15ull;
+
+static unsigned rnd(unsigned n)
+{
+    rng ^= rng << 13;
+    rng ^= rng >> 7;
+    rng ^= rng << 17;
+    return (unsigned)(rng % n);
+}
+
+static int canonical_agrees(const char *s, size_t len)
+{
+    int64_t fast = 0, full = 0;
+    char back[PS_TIME_TEXT_MAX];
+    int d = ps_time_parse_canonical(s, len, &fast);
+    int rc = ps_time_parse_iso(s, len, NULL, &full);
+    int round_trip =
+        rc == PS_TIME_OK && ps_time_format(full, back) == len && memcmp(back, s, len) == 0;
+    if (d != round_trip || (d && fast != full))
+        print_message("'%.*s': fast %d (%lld), full %d (%lld)\n", (int)len, s, d, (long long)fast,
+                      rc, (long long)full);
+    assert_int_equal(d, round_trip);
+    if (d)
+        assert_true(fast == full);
+    return d;
+}
+
+static void test_canonical_fast_path(void **state)
+{
+    static const char *const cases[] = {
+        "2024-02-29T12:00:00.000Z",  "2023-02-29T12:00:00.000Z", "1900-02-29T00:00:00.000Z",
+        "2000-02-29T00:00:00.000Z",  "0000-01-01T00:00:00.000Z", "9999-12-31T23:59:59.999Z",
+        "1969-12-31T23:59:59.999Z",  "1970-01-01T00:00:00.000Z", "2024-01-01t00:00:00.000Z",
+        "2024-01-01T00:00:00.000z",  "2024-13-01T00:00:00.000Z", "2024-00-01T00:00:00.000Z",
+        "2024-01-00T00:00:00.000Z",  "2024-04-31T00:00:00.000Z", "2024-01-01T24:00:00.000Z",
+        "2024-01-01T23:60:00.000Z",  "2024-01-01T23:59:60.000Z", "2024-01-01 00:00:00.000Z",
+        "2024-01-01T00:00:00,000Z",  "2024-01-01T00:00:00.000+", "2024-01-01T00:00:00.00Z",
+        "2024-01-01T00:00:00.0000Z", "+024-01-01T00:00:00.000Z", "2024-01-01T00:00:00Z",
+    };
+    static const char mutate[] = "0123456789-T:.Zz t+/";
+    int decided = 0;
+    (void)state;
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++)
+        decided += canonical_agrees(cases[i], strlen(cases[i]));
+    assert_int_equal(decided, 6);
+    decided = 0;
+    for (int r = 0; r < 300000; r++) {
+        char s[25];
+        unsigned y = rnd(4) ? 1900 + rnd(200) : rnd(10000);
+        unsigned mon = rnd(8) ? 1 + rnd(12) : rnd(100), day = rnd(8) ? 1 + rnd(31) : rnd(100);
+        unsigned hh = rnd(8) ? rnd(24) : rnd(100), mi = rnd(8) ? rnd(60) : rnd(100);
+        unsigned ss = rnd(8) ? rnd(60) : rnd(100), ms = rnd(1000);
+        if (rnd(10) == 0)
+            mon = 2, day = 28 + rnd(2);
+        snprintf(s, sizeof s, "%04u-%02u-%02uT%02u:%02u:%02u.%03uZ", y, mon, day, hh, mi, ss, ms);
+        size_t len = 24;
+        if (rnd(4) == 0)
+            s[rnd(24)] = mutate[rnd(sizeof mutate - 1)];
+        if (rnd(20) == 0)
+            len = rnd(25);
+        decided += canonical_agrees(s, len);
+    }
+    assert_true(decided > 100000);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_iso_table),      cmocka_unit_test(test_iso_naive_zone),
         cmocka_unit_test(test_format_table),   cmocka_unit_test(test_serial_table),
         cmocka_unit_test(test_serial_in_zone), cmocka_unit_test(test_civil_round_trip),
-        cmocka_unit_test(test_format_bounds),
+        cmocka_unit_test(test_format_bounds),  cmocka_unit_test(test_canonical_fast_path),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

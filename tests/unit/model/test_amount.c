@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include "model/amount.h"
+#include "test_rng.h"
 
 typedef struct {
     const char *in;
@@ -108,16 +109,6 @@ static void test_reasons(void **state)
  * decides, the full path says PS_AMOUNT_OK (with and without a currency) with the same
  * decimal, which it writes back as the input. Edge cases, then random texts of digits, '.',
  * ',', signs and spaces, and random plain decimals. */
-static uint64_t rng = 0x9e3779b97f4a7c15ull;
-
-static unsigned rnd(unsigned n)
-{
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return (unsigned)(rng % n);
-}
-
 static int plain_agrees(const char *s, size_t len)
 {
     ps_decimal fast = {0, 0}, full = {0, 0}, full2 = {0, 0};

@@ -22,16 +22,7 @@
 
 #include "model/digitre.h"
 #include "model/phonelib.h"
-
-static uint64_t rng = 0x2545f4914f6cdd1dull;
-
-static unsigned rnd(unsigned n)
-{
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return (unsigned)(rng % n);
-}
+#include "test_rng.h"
 
 typedef struct oracle {
     pcre2_code *full, *prefix;

@@ -18,16 +18,7 @@
 #include "model/phone.h"
 #include "model/phonefast.h"
 #include "model/phonelib.h"
-
-static uint64_t rng = 0x9e3779b97f4a7c15ull;
-
-static unsigned rnd(unsigned n)
-{
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return (unsigned)(rng % n);
-}
+#include "test_rng.h"
 
 static unsigned long long compared, decided;
 

@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include "model/timestamp.h"
+#include "test_rng.h"
 
 typedef struct {
     const char *in;
@@ -248,16 +249,6 @@ static void test_format_bounds(void **state)
  * full path writes back unchanged is one the fast path decides. Edge cases, then random
  * 24-byte values of the canonical shape (digits anywhere, leap days, range limits) with a
  * byte changed now and then. */
-static uint64_t rng = 0x9e3779b97f4a7c15ull;
-
-static unsigned rnd(unsigned n)
-{
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return (unsigned)(rng % n);
-}
-
 static int canonical_agrees(const char *s, size_t len)
 {
     int64_t fast = 0, full = 0;

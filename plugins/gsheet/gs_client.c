@@ -220,6 +220,13 @@ static ps_status judge(void *ctx, ps_http_response *resp, char *reason, size_t r
     return parse_json(resp->body, resp->len, in->what, x->json, err);
 }
 
+/* The client's cancelled callback, for the host client (ctx is the exchange). */
+static int cancelled(void *ctx)
+{
+    exchange *x = ctx;
+    return x->c->cancelled(x->c->cancel_ctx);
+}
+
 /* Before a retry: a smaller page when the caller can shrink it. */
 static const char *next_url(void *ctx, int attempt)
 {
@@ -285,7 +292,8 @@ static ps_status run(ps_gs_client *c, const attempt_in *in, json_t **json, ps_er
                               .body_sink = in->file ? file_sink : NULL,
                               .check = judge,
                               .before_retry = next_url,
-                              .ctx = &x};
+                              .ctx = &x,
+                              .cancelled = c->cancelled ? cancelled : NULL};
         ps_http_response resp;
         x.want_renew = 0;
         result = c->host->http_request(c->http, &rq, &resp, err);

@@ -26,6 +26,11 @@ typedef struct ps_gs_client {
     ps_gs_err_ctx ectx;      /* spreadsheet ID, tab and tab list for messages */
     const char *scope;       /* OAuth scope of the tokens (static string) */
     unsigned long token_fetches;
+    /* Optional: polled by every request, token requests included (ps_http_request.cancelled):
+     * nonzero stops the request at once ("WHAT: cancelled"). Lets the thread that owns the
+     * instance stop a fetch thread's request (the gsheet provider's prefetch). */
+    int (*cancelled)(void *ctx);
+    void *cancel_ctx;
 } ps_gs_client;
 
 /* Settings for ps_gs_client_init; strings are copied. */

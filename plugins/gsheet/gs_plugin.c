@@ -1,5 +1,10 @@
-/* gsheet: the Google Sheets provider (descriptor, options, open/next_batch/close). */
+/* gsheet: the Google Sheets provider (descriptor, options, open/next_batch/close). API reads
+ * fetch the next values page on a thread of the instance while the core processes the current
+ * one (prefetch: one page ahead at most; joined in close). */
 #include <jansson.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -48,6 +53,11 @@ static const ps_option_spec gs_options[] = {
      .flags = PS_OPTF_RANGE,
      .min = 1,
      .max = 50000},
+    {.name = "prefetch",
+     .type = PS_OPT_BOOL,
+     .default_value = "true",
+     .description = "fetch the next page while the current one is processed (API reads; "
+                    "memory: two pages)"},
     {.name = "requests_per_minute",
      .type = PS_OPT_INT,
      .default_value = "50",
@@ -87,6 +97,21 @@ static const ps_option_spec gs_options[] = {
     {0},
 };
 
+struct gs_inst;
+
+/* One values read: the range asked (it shrinks on 5xx) and the page it fills. Owned by the
+ * fetch thread while a prefetch is in flight, by the callback's thread otherwise. */
+typedef struct gs_fetch {
+    struct gs_inst *g;
+    uint64_t req_start, req_end;
+    char range_text[300];
+    ps_gs_page page;
+} gs_fetch;
+
+/* The page ahead: none asked, being fetched (the thread owns `ahead`), or fetched (ok or
+ * failed: ahead_st, ahead_err). */
+enum { GS_AHEAD_NONE, GS_AHEAD_BUSY, GS_AHEAD_DONE };
+
 typedef struct gs_inst {
     const ps_host *host;
     const ps_env *env;
@@ -95,6 +120,7 @@ typedef struct gs_inst {
     char *sheet;
     int64_t header_row;
     uint64_t page_rows;
+    int prefetch;
     char *api_url;
     char *export_url;
     ps_gs_client client;
@@ -104,13 +130,22 @@ typedef struct gs_inst {
     const ps_gs_tab *tab;
     char *tab_list;
     uint32_t width;
-    uint64_t next_row;  /* next sheet row to request */
-    uint64_t last_row;  /* tab rowCount */
-    uint64_t req_start; /* range being requested (shrinks on 5xx) */
-    uint64_t req_end;
-    char range_text[300];
-    ps_gs_page page;
+    uint64_t next_row; /* next sheet row to request */
+    uint64_t last_row; /* tab rowCount */
+    ps_gs_page page;   /* the page being handed out */
     uint64_t rows_read;
+
+    /* prefetch: the fetch thread (per open, joined in close) and the page ahead */
+    gs_fetch ahead;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    pthread_t thread;
+    int thread_on;
+    int state; /* GS_AHEAD_*, under mu */
+    int quit;  /* under mu: the thread ends */
+    ps_status ahead_st;
+    ps_error ahead_err;
+    atomic_int stop; /* cancels the thread's request in flight (the client's cancelled) */
 
     FILE *csv_file;
     ps_csv_reader *csv;
@@ -137,6 +172,13 @@ static int is_set_str(const ps_plugin_ctx *ctx, const char *name)
 
 static void gs_destroy(void *p);
 
+/* The client's cancelled callback: set by close to stop the fetch thread's request. */
+static int gs_cancelled(void *ctx)
+{
+    gs_inst *g = ctx;
+    return atomic_load(&g->stop);
+}
+
 static ps_status gs_create(const ps_plugin_ctx *ctx, void **out, ps_error *err)
 {
     *out = NULL;
@@ -145,6 +187,17 @@ static ps_status gs_create(const ps_plugin_ctx *ctx, void **out, ps_error *err)
         return ps_error_setf(err, PS_ERR_NOMEM, "out of memory");
     g->host = ctx->host;
     g->env = ctx->env;
+    g->ahead.g = g;
+    atomic_init(&g->stop, 0);
+    if (pthread_mutex_init(&g->mu, NULL) != 0) {
+        free(g);
+        return ps_error_setf(err, PS_ERR_NOMEM, "cannot create a mutex");
+    }
+    if (pthread_cond_init(&g->cv, NULL) != 0) {
+        pthread_mutex_destroy(&g->mu);
+        free(g);
+        return ps_error_setf(err, PS_ERR_NOMEM, "cannot create a condition variable");
+    }
     ps_status st = PS_OK;
     ps_gs_sakey sa = {0};
 
@@ -163,6 +216,7 @@ static ps_status gs_create(const ps_plugin_ctx *ctx, void **out, ps_error *err)
     /* ranges are declared in gs_options and checked by the core */
     g->header_row = ctx->host->opt_int(ctx->options, "header_row");
     g->page_rows = (uint64_t)ctx->host->opt_int(ctx->options, "page_rows");
+    g->prefetch = ctx->host->opt_bool(ctx->options, "prefetch");
     int64_t rpm = ctx->host->opt_int(ctx->options, "requests_per_minute");
     int64_t timeout_ms = ctx->host->opt_int(ctx->options, "timeout");
     int64_t retries = ctx->host->opt_int(ctx->options, "max_retries");
@@ -225,6 +279,8 @@ static ps_status gs_create(const ps_plugin_ctx *ctx, void **out, ps_error *err)
     if (st != PS_OK)
         goto fail;
     g->client.ectx.spreadsheet_id = g->id;
+    g->client.cancelled = gs_cancelled;
+    g->client.cancel_ctx = g;
     *out = g;
     return PS_OK;
 fail:
@@ -233,10 +289,14 @@ fail:
     return st;
 }
 
+static void ahead_stop(gs_inst *g);
+
 static void gs_close(void *p)
 {
     gs_inst *g = p;
+    ahead_stop(g); /* first: the thread reads the metadata freed below */
     ps_gs_page_free(&g->page);
+    ps_gs_page_free(&g->ahead.page);
     ps_gs_meta_free(&g->meta);
     free(g->tab_list);
     g->tab_list = NULL;
@@ -266,6 +326,8 @@ static void gs_destroy(void *p)
     free(g->api_url);
     free(g->export_url);
     free(g->cursor);
+    pthread_cond_destroy(&g->cv);
+    pthread_mutex_destroy(&g->mu);
     free(g);
 }
 
@@ -319,26 +381,27 @@ static char *range_url(gs_inst *g, uint64_t r1, uint64_t r2, int formatted, char
     return url;
 }
 
-static char *values_url(gs_inst *g)
+static char *values_url(gs_fetch *f)
 {
-    return range_url(g, g->req_start, g->req_end, 0, g->range_text, sizeof g->range_text);
+    return range_url(f->g, f->req_start, f->req_end, 0, f->range_text, sizeof f->range_text);
 }
 
 /* After a 5xx or timeout: halve the page (down to 20 rows) and retry. */
 static char *shrink_page(void *ctx)
 {
-    gs_inst *g = ctx;
-    uint64_t rows = g->req_end - g->req_start + 1;
+    gs_fetch *f = ctx;
+    gs_inst *g = f->g;
+    uint64_t rows = f->req_end - f->req_start + 1;
     /* never below 20 rows, nor above the header on the first page */
     uint64_t floor = PS_HEADER_SCAN_ROWS;
-    if (g->req_start == 1 && (uint64_t)g->header_row > floor)
+    if (f->req_start == 1 && (uint64_t)g->header_row > floor)
         floor = (uint64_t)g->header_row;
     if (rows / 2 < floor)
         return NULL;
-    g->req_end = g->req_start + rows / 2 - 1;
+    f->req_end = f->req_start + rows / 2 - 1;
     g->host->log(g->env, PS_LOG_INFO, "shrinking the page to %llu rows",
                  (unsigned long long)(rows / 2));
-    return values_url(g);
+    return values_url(f);
 }
 
 /* The `range` of a values answer must be the range asked for: the same tab and the same
@@ -370,35 +433,159 @@ static ps_status check_answer_range(gs_inst *g, const ps_gs_page *page, uint64_t
                          same_tab ? "columns or rows" : "tab");
 }
 
-/* Fetches rows start..end (clamped to rowCount) into g->page; advances next_row. */
-static ps_status fetch_page(gs_inst *g, uint64_t start, uint64_t end, ps_error *err)
+/* Fetches rows start..end (clamped to rowCount) into f->page; f->req_end is the last row
+ * read (a 5xx may have shrunk the page). Runs on the fetch thread during a prefetch: it uses
+ * only the client, f and what no one changes while the source is open. */
+static ps_status fetch_page(gs_fetch *f, uint64_t start, uint64_t end, ps_error *err)
 {
-    ps_gs_page_free(&g->page);
+    gs_inst *g = f->g;
+    ps_gs_page_free(&f->page);
     if (end > g->last_row)
         end = g->last_row;
-    g->req_start = start;
-    g->req_end = end;
-    char *url = values_url(g);
+    f->req_start = start;
+    f->req_end = end;
+    char *url = values_url(f);
     if (!url)
         return ps_error_setf(err, PS_ERR_NOMEM, "out of memory");
     ps_gs_request r = {.url = url,
-                       .what = g->range_text,
+                       .what = f->range_text,
                        .shrink = shrink_page,
-                       .shrink_ctx = g,
-                       .page = &g->page,
-                       .first_row = g->req_start};
+                       .shrink_ctx = f,
+                       .page = &f->page,
+                       .first_row = f->req_start};
     ps_status st = ps_gs_client_get(&g->client, &r, NULL, err);
     free(url);
     if (st != PS_OK)
         return st;
-    if (g->page.nrows > g->req_end - g->req_start + 1)
+    if (f->page.nrows > f->req_end - f->req_start + 1)
         return ps_error_setf(err, PS_ERR_SOURCE, "%s: Google sent %zu rows for a %llu-row range",
-                             g->range_text, g->page.nrows,
-                             (unsigned long long)(g->req_end - g->req_start + 1));
-    st = check_answer_range(g, &g->page, g->req_start, g->range_text, err);
-    if (st != PS_OK)
-        return st;
-    g->next_row = g->req_end + 1;
+                             f->range_text, f->page.nrows,
+                             (unsigned long long)(f->req_end - f->req_start + 1));
+    return check_answer_range(g, &f->page, f->req_start, f->range_text, err);
+}
+
+/* Moves the fetched f->page into g->page (freeing the old one); the next row to ask for
+ * follows it. */
+static void take_page(gs_inst *g, gs_fetch *f)
+{
+    ps_gs_page_free(&g->page);
+    g->page = f->page;
+    memset(&f->page, 0, sizeof f->page);
+    g->next_row = f->req_end + 1;
+}
+
+/* ---- prefetch: the next page fetched while the current one is processed ---------------- */
+
+/* The fetch thread: waits for a page to fetch (state BUSY), fetches it into g->ahead, sets
+ * DONE with the outcome; ends on quit. It alone uses the client while it runs. */
+static void *fetch_main(void *arg)
+{
+    gs_inst *g = arg;
+    pthread_mutex_lock(&g->mu);
+    for (;;) {
+        while (!g->quit && g->state != GS_AHEAD_BUSY)
+            pthread_cond_wait(&g->cv, &g->mu);
+        if (g->quit)
+            break;
+        uint64_t start = g->ahead.req_start;
+        pthread_mutex_unlock(&g->mu);
+        ps_error e;
+        memset(&e, 0, sizeof e);
+        ps_status st = fetch_page(&g->ahead, start, start + g->page_rows - 1, &e);
+        pthread_mutex_lock(&g->mu);
+        g->ahead_st = st;
+        g->ahead_err = e;
+        g->state = GS_AHEAD_DONE;
+        pthread_cond_broadcast(&g->cv);
+    }
+    pthread_mutex_unlock(&g->mu);
+    return NULL;
+}
+
+/* Hands the thread the page from next_row when the tab goes on (state BUSY), else NONE. */
+static void ahead_ask(gs_inst *g)
+{
+    pthread_mutex_lock(&g->mu);
+    g->state = GS_AHEAD_NONE;
+    if (g->next_row <= g->last_row) {
+        g->ahead.req_start = g->next_row;
+        g->state = GS_AHEAD_BUSY;
+        pthread_cond_broadcast(&g->cv);
+    }
+    pthread_mutex_unlock(&g->mu);
+}
+
+/* At the end of a successful open: starts the fetch thread (signals blocked, so that SIGINT
+ * and SIGTERM reach the main thread) and asks it for the page after the first when there is
+ * one. Without prefetch, or when the thread cannot start, pages are read on demand. */
+static void ahead_start(gs_inst *g)
+{
+    if (!g->prefetch || g->next_row > g->last_row)
+        return;
+    atomic_store(&g->stop, 0);
+    g->quit = 0;
+    g->state = GS_AHEAD_NONE;
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    int rc = pthread_create(&g->thread, NULL, fetch_main, g);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (rc != 0) {
+        g->host->log(g->env, PS_LOG_INFO,
+                     "cannot start the prefetch thread (%s): reading pages one after the other",
+                     strerror(rc));
+        return;
+    }
+    g->thread_on = 1;
+    ahead_ask(g);
+}
+
+/* Stops and joins the fetch thread (close, also after a failed or cancelled run): a request
+ * in flight is cancelled (the host polls stop, about once a second during a transfer). */
+static void ahead_stop(gs_inst *g)
+{
+    if (!g->thread_on)
+        return;
+    atomic_store(&g->stop, 1);
+    pthread_mutex_lock(&g->mu);
+    g->quit = 1;
+    pthread_cond_broadcast(&g->cv);
+    pthread_mutex_unlock(&g->mu);
+    pthread_join(g->thread, NULL);
+    g->thread_on = 0;
+    g->state = GS_AHEAD_NONE;
+    ps_gs_page_free(&g->ahead.page);
+}
+
+/* The next page into g->page once the current one is handed out: the page fetched ahead
+ * (waiting for it; a fetch error is reported here, for its page, with its own message) and
+ * the one after it asked for at once; or, without the thread, fetched now. At most two pages
+ * are held: the one handed out and the one being fetched. PS_END when the tab is read. */
+static ps_status next_page(gs_inst *g, ps_error *err)
+{
+    ps_gs_page_free(&g->page);
+    if (!g->thread_on) {
+        if (g->next_row == 0 || g->next_row > g->last_row)
+            return PS_END;
+        ps_status st = fetch_page(&g->ahead, g->next_row, g->next_row + g->page_rows - 1, err);
+        if (st != PS_OK)
+            return st;
+        take_page(g, &g->ahead);
+        return PS_OK;
+    }
+    pthread_mutex_lock(&g->mu);
+    while (g->state == GS_AHEAD_BUSY)
+        pthread_cond_wait(&g->cv, &g->mu);
+    int state = g->state;
+    pthread_mutex_unlock(&g->mu);
+    if (state == GS_AHEAD_NONE)
+        return PS_END;
+    if (g->ahead_st != PS_OK) { /* stays DONE: asked again, the same error */
+        *err = g->ahead_err;
+        return g->ahead_st;
+    }
+    take_page(g, &g->ahead);
+    ahead_ask(g);
     return PS_OK;
 }
 
@@ -459,9 +646,10 @@ static ps_status open_api(gs_inst *g, const ps_open_args *args, ps_table_info *i
     uint64_t need = g->header_row > 0 ? (uint64_t)g->header_row : PS_HEADER_SCAN_ROWS;
     if (first < need)
         first = need;
-    st = fetch_page(g, 1, first, err);
+    st = fetch_page(&g->ahead, 1, first, err);
     if (st != PS_OK)
         return st;
+    take_page(g, &g->ahead);
     /* the first page may have shrunk below the header scan: that is fine, we scan what came */
     long hidx = -1;
     ps_cell *hcells = NULL;
@@ -515,6 +703,7 @@ static ps_status open_api(gs_inst *g, const ps_open_args *args, ps_table_info *i
                  (unsigned long long)g->last_row, g->tab->col_count, hidx + 1,
                  g->meta.time_zone ? g->meta.time_zone : "(none)",
                  g->meta.locale ? g->meta.locale : "(none)");
+    ahead_start(g);
     return PS_OK;
 }
 
@@ -527,11 +716,9 @@ static ps_status next_api(gs_inst *g, ps_arena *arena, ps_row_batch *batch, size
     size_t n = 0;
     while (n < want) {
         if (g->page.pos >= g->page.nrows) {
-            /* free this page before fetching the next: memory stays bounded by one page */
-            ps_gs_page_free(&g->page);
-            if (g->next_row == 0 || g->next_row > g->last_row)
+            ps_status st = next_page(g, err);
+            if (st == PS_END)
                 break;
-            ps_status st = fetch_page(g, g->next_row, g->next_row + g->page_rows - 1, err);
             if (st != PS_OK)
                 return st;
             continue;

@@ -835,6 +835,8 @@ class Handler(BaseHTTPRequestHandler):
         if kind == "metadata":
             return self.send_body_with_fault(pending, json.dumps(sheet.metadata()).encode())
         if kind == "values":
+            if st.args.values_latency_ms > 0:
+                time.sleep(st.args.values_latency_ms / 1000.0)
             a1 = urllib.parse.unquote("/".join(parts[5:]))
             spec, error = self.value_range(sheet, a1, render)
             if error:
@@ -1100,6 +1102,9 @@ def main():
     ap.add_argument("--api-key", help="the only API key accepted (default: any)")
     ap.add_argument("--fault", action="append", default=[], help="WHEN:KIND[:COUNT[:SKIP]]")
     ap.add_argument("--stall-seconds", type=float, default=30)
+    ap.add_argument("--values-latency-ms", type=float, default=0,
+                    help="each values answer waits this long before it is sent (Google takes "
+                         "100s of ms per page; for measurements)")
     ap.add_argument("--max-cells", type=int, default=10000000, help="cells per spreadsheet")
     ap.add_argument("--max-body", type=int, default=10485760, help="largest write body (bytes)")
     ap.add_argument("--write-limit", type=int, default=0, help="writes per window (0 = off)")

@@ -112,6 +112,29 @@ class Prefetch(GsheetCase):
     def test_fault_retried_out_in_the_next_page(self):
         self.fault_case({"kind": "500", "count": -1}, "HTTP 500")
 
+    def test_token_renewed_on_the_fetch_thread(self):
+        # a 401 on page 3 (fetched ahead): the service account's token is renewed there and
+        # the page asked again; the run equals one without prefetch
+        key, pub = self.make_service_account()
+        outputs = {}
+        for prefetch in (False, True):
+            if self.emu:
+                self.emu.stop()
+            self.emu = Emulator(self.dir, "--generate", "1000", "--public-key", pub,
+                                "--fault", "values:401:1:3")
+            src = self.source(prefetch, service_account_json=self.key_json(
+                key, self.emu.url + "/token"))
+            del src["api_key"]
+            res = self.run_paysync(self.gsheet_config(src, name="sa%d.yaml" % prefetch))
+            self.assertEqual(res.rc, 0, res)
+            self.assertIn("access token rejected (401); getting a new one", res.err)
+            counts = self.emu.stats()["counts"]
+            self.assertEqual(counts.get("token"), 2, counts)
+            self.assertEqual(counts.get("fault:401"), 1, counts)
+            outputs[prefetch] = self.output()
+        self.assertEqual(outputs[True], outputs[False])
+        self.assertEqual(len(outputs[True].splitlines()), 1000)
+
     def test_source_fails_while_next_page_stalls(self):
         # page 2 (rows 101-200) holds a cell Google never sends (a list): the run fails there
         # while page 3 is being fetched, and that answer stalls

@@ -26,15 +26,6 @@ RUN_COLUMNS = {"first_seen_run", "last_seen_run", "vanished_run", "run_id", "val
 
 
 class Prefetch(GsheetCase):
-    def setUp(self):
-        super().setUp()
-        self.mounts = []
-
-    def tearDown(self):
-        for m in reversed(self.mounts):
-            subprocess.run(["umount", "-l", m], capture_output=True)
-        super().tearDown()
-
     def source(self, prefetch, **kw):
         s = {"spreadsheet_id": "generated", "api_key": "k", "api_url": self.emu.url,
              "requests_per_minute": 6000, "page_rows": 200, "max_retries": 1, "timeout": 600,
@@ -166,15 +157,17 @@ class Prefetch(GsheetCase):
         out = self.path("out")
         os.makedirs(out, exist_ok=True)
         mount_tmpfs(out, "size=64k")
-        self.mounts.append(out)
-        # page 1 is 19,999 payments (about 5 MB of JSONL): the sink runs out of room in it,
-        # while page 2's answer stalls
-        self.emu.faults([{"when": "values", "kind": "stall", "skip": 2, "count": -1}])
-        res = self.run_limited(self.cfg(True, sinks="out", page_rows=20000))
-        self.assertEqual(res.rc, 1, res)
-        self.assertIn("No space left on device", res.err, res)
-        self.assertEqual(self.emu.stats()["counts"].get("fault:stall"), 1)
-        self.assertFalse(os.path.exists(self.path("out", "payments.jsonl")))
+        try:
+            # page 1 is 19,999 payments (about 5 MB of JSONL): the sink runs out of room in
+            # it, while page 2's answer stalls
+            self.emu.faults([{"when": "values", "kind": "stall", "skip": 2, "count": -1}])
+            res = self.run_limited(self.cfg(True, sinks="out", page_rows=20000))
+            self.assertEqual(res.rc, 1, res)
+            self.assertIn("No space left on device", res.err, res)
+            self.assertEqual(self.emu.stats()["counts"].get("fault:stall"), 1)
+            self.assertFalse(os.path.exists(self.path("out", "payments.jsonl")))
+        finally:
+            subprocess.run(["umount", "-l", out], capture_output=True)
 
 
 if __name__ == "__main__":

@@ -2,6 +2,9 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "../common/file_sink.h"
 #include "paysync/plugin.h"
@@ -84,6 +87,17 @@ static inline uint64_t word_needs_escape(uint64_t w)
     return (ctl | ((q - ONES) & ~q) | ((b - ONES) & ~b)) & HIGHS;
 }
 
+#ifdef __SSE2__
+/* Nonzero when one of the 16 bytes of v needs escaping (< 0x20, '"' or '\\'); exact. */
+static inline int vec_needs_escape(__m128i v)
+{
+    __m128i ctl = _mm_cmpeq_epi8(_mm_min_epu8(v, _mm_set1_epi8(0x1f)), v);
+    __m128i q = _mm_cmpeq_epi8(v, _mm_set1_epi8('"'));
+    __m128i b = _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'));
+    return _mm_movemask_epi8(_mm_or_si128(ctl, _mm_or_si128(q, b)));
+}
+#endif
+
 /* Writes s as a JSON string body (no quotes) into p (room for 6 * n, and at least 8 bytes);
  * returns bytes. */
 static inline size_t json_escape(char *p, const char *s, size_t n)
@@ -110,6 +124,34 @@ static inline size_t json_escape(char *p, const char *s, size_t n)
             memcpy(p + n - 4, &b, 4);
         return n;
     }
+#ifdef __SSE2__
+    /* 16 bytes a step: a value of 8-16 bytes is checked as one vector made of its first and
+     * last 8 (overlapping), a longer one 16 at a time and by its last 16 */
+    if (n <= 16) {
+        __m128i v = _mm_unpacklo_epi64(_mm_loadl_epi64((const __m128i *)s),
+                                       _mm_loadl_epi64((const __m128i *)(s + n - 8)));
+        if (vec_needs_escape(v))
+            goto bytes;
+        _mm_storel_epi64((__m128i *)p, v);
+        _mm_storel_epi64((__m128i *)(p + n - 8), _mm_unpackhi_epi64(v, v));
+        return n;
+    }
+    while (i + 16 <= n) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(s + i));
+        if (vec_needs_escape(v))
+            goto bytes;
+        _mm_storeu_si128((__m128i *)q, v);
+        q += 16;
+        i += 16;
+    }
+    if (i < n) { /* the last 1-15 bytes: the value's last 16, overlapping */
+        __m128i v = _mm_loadu_si128((const __m128i *)(s + n - 16));
+        if (!vec_needs_escape(v)) { /* all written so far is verbatim: q - p == i */
+            _mm_storeu_si128((__m128i *)(p + n - 16), v);
+            return n;
+        }
+    }
+#endif
     while (i + 8 <= n) { /* 8 plain bytes at a time (the common case) */
         uint64_t w;
         memcpy(&w, s + i, 8);

@@ -175,9 +175,10 @@ static void test_escaping(void **state)
     free(got);
 }
 
-/* The writer escapes 8 bytes at a time and finishes a value of 8 or more bytes with its
- * last 8 (overlapping): every length 1-24 with one character to escape at every position
- * (or none) must come out exactly as a byte-by-byte escaper writes it. */
+/* The writer checks 16 bytes at a time (8 without SSE2), a value of 8-16 bytes as its
+ * first and last 8 and a longer one finished with its last 16 (overlapping): every length
+ * 1-40 with one character to escape, or a byte next to those that must not be escaped, at
+ * every position (or none) must come out exactly as a byte-by-byte escaper writes it. */
 static size_t ref_escape(char *q, const char *s, size_t n)
 {
     size_t k = 0;
@@ -199,8 +200,8 @@ static size_t ref_escape(char *q, const char *s, size_t n)
 static void test_escaping_every_position(void **state)
 {
     fx *f = *state;
-    static const char special[] = {'"', '\\', '\n', '\x01'};
-    enum { MAXLEN = 24, PER = (MAXLEN + 1) * 4 };
+    static const char special[] = {'"', '\\', '\n', '\x01', '\x1f', ' ', '\x7f', '\x80', '\xff'};
+    enum { NSPECIAL = sizeof special, MAXLEN = 40, PER = (MAXLEN + 1) * NSPECIAL };
     size_t n = 0;
     ps_record *recs = calloc((size_t)MAXLEN * PER, sizeof *recs);
     char(*vals)[MAXLEN + 1] = calloc((size_t)MAXLEN * PER, sizeof *vals);
@@ -208,7 +209,7 @@ static void test_escaping_every_position(void **state)
     assert_non_null(vals);
     for (int len = 1; len <= MAXLEN; len++)
         for (int pos = -1; pos < len; pos++)
-            for (int k = 0; k < 4; k++) {
+            for (int k = 0; k < NSPECIAL; k++) {
                 if (pos < 0 && k > 0)
                     continue;
                 for (int i = 0; i < len; i++)

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "model/space.h"
+#include "util/bytescan.h"
 
 /* Length of the longest prefix of s (n bytes) of at most max bytes that ends on a UTF-8
  * boundary. */
@@ -39,7 +40,7 @@ static int nul_cells(const ps_row_rules *rules, const ps_row *row, const int *fi
     int found = 0;
     for (uint32_t c = 0; c < row->ncells; c++) {
         const ps_cell *cell = &row->cells[c];
-        if (!cell->len || !memchr(cell->text, '\0', cell->len))
+        if (!ps_has_nul(cell->text, cell->len))
             continue;
         int field = -1;
         for (int f = 0; f < PS_FIELD_COUNT && field < 0; f++)

@@ -1,6 +1,7 @@
 /* paysync core: currency codes, names and symbols (see currency.h). */
 #include "model/currency.h"
 
+#include <stdint.h>
 #include <string.h>
 
 /* ISO 4217 "List one" active alphabetic codes: the iso-codes snapshot minus HRK (withdrawn
@@ -56,12 +57,17 @@ const char *ps_currency_code(const char *s, size_t len)
         if (k[i] < 'A' || k[i] > 'Z')
             return NULL;
     }
+    /* the letters as one number, compared as memcmp orders them */
+    uint32_t key = (uint32_t)(unsigned char)k[0] << 16 | (uint32_t)(unsigned char)k[1] << 8 |
+                   (uint32_t)(unsigned char)k[2];
     while (lo < hi) {
         size_t mid = (lo + hi) / 2;
-        int c = memcmp(k, codes[mid], 3);
-        if (c == 0)
-            return codes[mid];
-        if (c < 0)
+        const char *c = codes[mid];
+        uint32_t v = (uint32_t)(unsigned char)c[0] << 16 | (uint32_t)(unsigned char)c[1] << 8 |
+                     (uint32_t)(unsigned char)c[2];
+        if (key == v)
+            return c;
+        if (key < v)
             hi = mid;
         else
             lo = mid + 1;

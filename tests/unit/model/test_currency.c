@@ -86,6 +86,32 @@ static void test_list_sorted_and_complete(void **state)
     assert_null(ps_currency_at(n));
 }
 
+/* Every three letters (and the same in lower or mixed case, and with a byte outside A-Z):
+ * ps_currency_code finds exactly the listed codes, as a linear search does. */
+static void test_code_lookup_exhaustive(void **state)
+{
+    size_t n = ps_currency_count(), found = 0;
+    (void)state;
+    for (int a = 0; a < 28; a++)
+        for (int b = 0; b < 26; b++)
+            for (int c = 0; c < 26; c++) {
+                char k[4] = {(char)(a < 26    ? 'A' + a
+                                    : a == 26 ? '@'
+                                              : '['),
+                             (char)('A' + b), (char)('a' + c), '\0'};
+                char u[4] = {k[0], k[1], (char)('A' + c), '\0'};
+                const char *want = NULL;
+                for (size_t i = 0; i < n && !want; i++)
+                    if (strcmp(ps_currency_at(i), u) == 0)
+                        want = ps_currency_at(i);
+                assert_ptr_equal(ps_currency_code(u, 3), want);
+                assert_ptr_equal(ps_currency_code(k, 3), want);
+                assert_null(ps_currency_code(u, 2));
+                found += want != NULL;
+            }
+    assert_int_equal(found, n);
+}
+
 typedef struct {
     const char *tok;
     const char *code;
@@ -139,6 +165,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_parse_table),
         cmocka_unit_test(test_list_sorted_and_complete),
+        cmocka_unit_test(test_code_lookup_exhaustive),
         cmocka_unit_test(test_affix_table),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

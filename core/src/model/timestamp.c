@@ -165,16 +165,16 @@ int ps_time_parse_iso(const char *s, size_t len, const ps_tz *naive_zone, int64_
     return civil_to_ms(&c, naive_zone, out_ms);
 }
 
-int ps_time_parse_canonical(const char *s, size_t len, int64_t *out_ms)
+/* s[0..19) read as "YYYY-MM-DD?HH:MM:SS" (the caller checks s[10]) plus ms milliseconds,
+ * UTC: 1 with *out set when every digit and separator is there and the date and time are
+ * possible (civil_to_ms's ranges; every year 0000-9999 lies within MIN_MS..MAX_MS), else 0. */
+static int fixed_utc(const char *s, unsigned ms, int64_t *out)
 {
-    /* positions of the separators, then of the 17 digits */
-    static const unsigned char dpos[17] = {0,  1,  2,  3,  5,  6,  8,  9, 11,
-                                           12, 14, 15, 17, 18, 20, 21, 22};
-    unsigned v[17], y, mon, day, hour, min, sec, ms;
-    if (len != 24 || s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' || s[16] != ':' ||
-        s[19] != '.' || s[23] != 'Z')
+    static const unsigned char dpos[14] = {0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18};
+    unsigned v[14], y, mon, day, hour, min, sec;
+    if (s[4] != '-' || s[7] != '-' || s[13] != ':' || s[16] != ':')
         return 0;
-    for (int k = 0; k < 17; k++) {
+    for (int k = 0; k < 14; k++) {
         v[k] = (unsigned)(unsigned char)s[dpos[k]] - '0';
         if (v[k] > 9)
             return 0;
@@ -185,12 +185,33 @@ int ps_time_parse_canonical(const char *s, size_t len, int64_t *out_ms)
     hour = v[8] * 10 + v[9];
     min = v[10] * 10 + v[11];
     sec = v[12] * 10 + v[13];
-    ms = v[14] * 100 + v[15] * 10 + v[16];
-    /* civil_to_ms's ranges; every year 0000-9999 lies within MIN_MS..MAX_MS */
     if (mon < 1 || mon > 12 || day < 1 || day > days_in_month(y, mon) || hour > 23 || min > 59 ||
         sec > 59)
         return 0;
-    *out_ms = (ps_days_from_civil(y, mon, day) * 86400 + hour * 3600 + min * 60 + sec) * 1000 + ms;
+    *out = (ps_days_from_civil(y, mon, day) * 86400 + hour * 3600 + min * 60 + sec) * 1000 + ms;
+    return 1;
+}
+
+int ps_time_parse_canonical(const char *s, size_t len, int64_t *out_ms)
+{
+    unsigned a, b, c;
+    if (len != 24 || s[10] != 'T' || s[19] != '.' || s[23] != 'Z')
+        return 0;
+    a = (unsigned)(unsigned char)s[20] - '0';
+    b = (unsigned)(unsigned char)s[21] - '0';
+    c = (unsigned)(unsigned char)s[22] - '0';
+    if (a > 9 || b > 9 || c > 9)
+        return 0;
+    return fixed_utc(s, a * 100 + b * 10 + c, out_ms);
+}
+
+int ps_time_parse_seconds_utc(const char *s, size_t len, int64_t *out_ms, char *text)
+{
+    if (len != 19 || (s[10] != 'T' && s[10] != 't' && s[10] != ' ') || !fixed_utc(s, 0, out_ms))
+        return 0;
+    memcpy(text, s, 19);
+    memcpy(text + 19, ".000Z", 6);
+    text[10] = 'T';
     return 1;
 }
 

@@ -26,6 +26,13 @@ int ps_time_parse_iso(const char *s, size_t len, const ps_tz *naive_zone, int64_
  * valid in another form, or invalid: ask ps_time_parse_iso). */
 int ps_time_parse_canonical(const char *s, size_t len, int64_t *out_ms);
 
+/* The fast path of ps_time_parse_iso with naive_zone NULL (UTC) for a value to the second
+ * without zone, "YYYY-MM-DD HH:MM:SS" or "YYYY-MM-DDTHH:MM:SS" ('t' too; exactly 19 bytes): returns
+ * 1 with *out_ms set and its canonical text (what ps_time_format writes, 24 bytes and a NUL) in
+ * text (>= PS_TIME_TEXT_MAX) when s is such a value and a possible date and time, else 0 (ask
+ * ps_time_parse_iso). Wrong for any other naive zone: the caller checks. */
+int ps_time_parse_seconds_utc(const char *s, size_t len, int64_t *out_ms, char *text);
+
 /* Parses with a strptime-style format of %Y %m %d %H %M %S %y %b %B %p %I %f %z %Z(UTC only) %% and
  * literal characters (English month names, no locale). Whole input must match. */
 int ps_time_parse_format(const char *s, size_t len, const char *fmt, const ps_tz *naive_zone,

@@ -378,13 +378,24 @@ static int field_value(const ps_validator *v, ps_phonecache *phones, int f, cons
     switch (f) {
     case PS_F_TIMESTAMP: {
         int64_t ms = 0;
-        char *t;
+        char *t = NULL;
         if (kind != PS_CELL_NUMBER && ps_time_parse_canonical(s, len, &ms)) {
             /* already canonical: the value is its own canonical text */
             out->timestamp_ms = ms;
             if (!set_field(out, f, s[len] == '\0' ? s : dup(a, s, len), len))
                 return fail(p, "out_of_memory", "out of memory");
             return 0;
+        }
+        if (kind != PS_CELL_NUMBER && !v->naive_zone && len == 19) {
+            /* to the second, no zone, read as UTC: the canonical text without formatting */
+            t = ps_arena_alloc(a, PS_TIME_TEXT_MAX);
+            if (!t)
+                return fail(p, "out_of_memory", "out of memory");
+            if (ps_time_parse_seconds_utc(s, len, &ms, t)) {
+                out->timestamp_ms = ms;
+                set_field(out, f, t, 24);
+                return 0;
+            }
         }
         rc = PS_TIME_SYNTAX;
         if (kind == PS_CELL_NUMBER)
@@ -405,8 +416,7 @@ static int field_value(const ps_validator *v, ps_phonecache *phones, int f, cons
                         "(e.g. 2024-03-05T14:16:01Z)%s",
                         clipped, v->n_ts_formats ? " or a configured format" : "");
         }
-        t = ps_arena_alloc(a, PS_TIME_TEXT_MAX);
-        if (!t)
+        if (!t && !(t = ps_arena_alloc(a, PS_TIME_TEXT_MAX)))
             return fail(p, "out_of_memory", "out of memory");
         k = ps_time_format(ms, t);
         out->timestamp_ms = ms;

@@ -304,13 +304,70 @@ static void test_canonical_fast_path(void **state)
     assert_true(decided > 100000);
 }
 
+/* ps_time_parse_seconds_utc against ps_time_parse_iso (naive zone UTC) + ps_time_format:
+ * it decides exactly the 19-byte values to the second the full path accepts (not the ones
+ * to the minute with a zone), with the same instant and text. */
+static int seconds_agree(const char *s, size_t len)
+{
+    int64_t fast = 0, full = 0;
+    char text[PS_TIME_TEXT_MAX], back[PS_TIME_TEXT_MAX];
+    int d = ps_time_parse_seconds_utc(s, len, &fast, text);
+    int rc = ps_time_parse_iso(s, len, NULL, &full);
+    int want = len == 19 && rc == PS_TIME_OK && s[16] == ':'; /* not "...T00:51-00" */
+    if (d != want)
+        print_message("'%.*s': fast %d, full %d\n", (int)len, s, d, rc);
+    assert_int_equal(d, want);
+    if (d) {
+        assert_true(fast == full);
+        assert_int_equal(ps_time_format(full, back), 24);
+        assert_string_equal(text, back);
+    }
+    return d;
+}
+
+static void test_seconds_fast_path(void **state)
+{
+    static const char *const cases[] = {
+        "2024-02-29 12:00:00", "2023-02-29 12:00:00", "2024-01-01T00:00:07", "2024-01-01t00:00:07",
+        "0000-01-01 00:00:00", "9999-12-31 23:59:59", "2024-01-01 24:00:00", "2024-01-01 00:60:00",
+        "2024-01-01 00:00:60", "2024-01-01 00:00",    "2024-01-01_00:00:00", "2024-01-01 00:00:0Z",
+        "2024-1-01 00:00:00 ",
+    };
+    static const char mutate[] = "0123456789-T:. t/Z";
+    int decided = 0;
+    (void)state;
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++)
+        decided += seconds_agree(cases[i], strlen(cases[i]));
+    assert_int_equal(decided, 5);
+    decided = 0;
+    for (int r = 0; r < 300000; r++) {
+        char s[24];
+        unsigned y = rnd(4) ? 1900 + rnd(200) : rnd(10000);
+        unsigned mon = rnd(8) ? 1 + rnd(12) : rnd(100), day = rnd(8) ? 1 + rnd(31) : rnd(100);
+        unsigned hh = rnd(8) ? rnd(24) : rnd(100), mi = rnd(8) ? rnd(60) : rnd(100);
+        unsigned ss = rnd(8) ? rnd(60) : rnd(100);
+        if (rnd(10) == 0)
+            mon = 2, day = 28 + rnd(2);
+        snprintf(s, sizeof s, "%04u-%02u-%02u%c%02u:%02u:%02u", y, mon, day, rnd(2) ? ' ' : 'T', hh,
+                 mi, ss);
+        size_t len = 19;
+        if (rnd(4) == 0)
+            s[rnd(19)] = mutate[rnd(sizeof mutate - 1)];
+        if (rnd(20) == 0)
+            len = rnd(20);
+        decided += seconds_agree(s, len);
+    }
+    assert_true(decided > 100000);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_iso_table),      cmocka_unit_test(test_iso_naive_zone),
-        cmocka_unit_test(test_format_table),   cmocka_unit_test(test_serial_table),
-        cmocka_unit_test(test_serial_in_zone), cmocka_unit_test(test_civil_round_trip),
-        cmocka_unit_test(test_format_bounds),  cmocka_unit_test(test_canonical_fast_path),
+        cmocka_unit_test(test_iso_table),         cmocka_unit_test(test_iso_naive_zone),
+        cmocka_unit_test(test_format_table),      cmocka_unit_test(test_serial_table),
+        cmocka_unit_test(test_serial_in_zone),    cmocka_unit_test(test_civil_round_trip),
+        cmocka_unit_test(test_format_bounds),     cmocka_unit_test(test_canonical_fast_path),
+        cmocka_unit_test(test_seconds_fast_path),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

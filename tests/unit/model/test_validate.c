@@ -366,7 +366,27 @@ static void test_serial_zone(void **state)
     set(&r, PS_F_TIMESTAMP, "2024-03-05 12:00", TXT);
     assert_int_equal(ps_validate_row(v, r.by, 2, a, &rec, &chk), PS_ROW_ACCEPTED);
     assert_string_equal(rec.field[PS_F_TIMESTAMP].ptr, "2024-03-05T11:00:00.000Z");
+    /* to the second: the naive zone applies (the UTC fast path is not taken) */
+    set(&r, PS_F_TIMESTAMP, "2024-03-05 12:00:00", TXT);
+    assert_int_equal(ps_validate_row(v, r.by, 2, a, &rec, &chk), PS_ROW_ACCEPTED);
+    assert_string_equal(rec.field[PS_F_TIMESTAMP].ptr, "2024-03-05T11:00:00.000Z");
+    assert_true(rec.timestamp_ms == INT64_C(1709636400000));
     ps_validator_free(v);
+    cfg.naive_zone = NULL; /* UTC */
+    assert_int_equal(ps_validator_new(&cfg, &v, NULL), PS_OK);
+    set(&r, PS_F_TIMESTAMP, "2024-03-05 12:00:00", TXT);
+    assert_int_equal(ps_validate_row(v, r.by, 2, a, &rec, &chk), PS_ROW_ACCEPTED);
+    assert_string_equal(rec.field[PS_F_TIMESTAMP].ptr, "2024-03-05T12:00:00.000Z");
+    assert_int_equal(rec.field[PS_F_TIMESTAMP].len, 24);
+    assert_true(rec.timestamp_ms == INT64_C(1709640000000));
+    set(&r, PS_F_TIMESTAMP, "2024-03-05T12:00:00.250Z", TXT);
+    assert_int_equal(ps_validate_row(v, r.by, 2, a, &rec, &chk), PS_ROW_ACCEPTED);
+    assert_string_equal(rec.field[PS_F_TIMESTAMP].ptr, "2024-03-05T12:00:00.250Z");
+    assert_true(rec.timestamp_ms == INT64_C(1709640000250));
+    set(&r, PS_F_TIMESTAMP, "2024-02-30 12:00:00", TXT);
+    assert_int_equal(ps_validate_row(v, r.by, 2, a, &rec, &chk), PS_ROW_REJECTED);
+    ps_validator_free(v);
+    cfg.naive_zone = plus1;
     cfg.serial_zone = plus3;
     assert_int_equal(ps_validator_new(&cfg, &v, NULL), PS_OK);
     set(&r, PS_F_TIMESTAMP, "45356.5", NUM);

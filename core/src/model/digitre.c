@@ -344,16 +344,18 @@ static void frag(nfa *m, const parser *ps, int i, int *st, int *en)
     }
 }
 
-/* Subset construction. */
+/* Subset construction. The tables grow by doubling (a plan's pattern makes about 15
+ * states; the limit is PS_DIGITRE_MAX_DFA), so compiling touches little memory. */
 typedef struct builder {
     const nfa *m;
     int words;      /* 64-bit words of a state set */
     uint64_t *sets; /* DFA state k's NFA set at sets + k * words */
-    int n;          /* DFA states so far */
-    int32_t *hash;  /* DFA state + 1, 0 = empty slot */
+    int n, cap;     /* DFA states so far, room in sets, next and accept */
+    uint16_t (*next)[10];
+    unsigned char *accept;
+    int32_t *hash; /* DFA state + 1, 0 = empty slot */
     unsigned hmask;
     int *stack;
-    int bad;
 } builder;
 
 static void closure(builder *b, uint64_t *set, int from)
@@ -386,6 +388,29 @@ static uint64_t set_hash(const uint64_t *set, int words)
     return h;
 }
 
+/* Room for one more state; -1 at the limit or out of memory. */
+static int grow(builder *b)
+{
+    if (b->n < b->cap)
+        return 0;
+    if (b->cap >= PS_DIGITRE_MAX_DFA)
+        return -1;
+    int cap = b->cap ? 2 * b->cap : 32;
+    uint64_t *sets = realloc(b->sets, (size_t)cap * (size_t)b->words * sizeof *sets);
+    if (sets)
+        b->sets = sets;
+    uint16_t(*next)[10] = realloc(b->next, (size_t)cap * sizeof *next);
+    if (next)
+        b->next = next;
+    unsigned char *accept = realloc(b->accept, (size_t)cap);
+    if (accept)
+        b->accept = accept;
+    if (!sets || !next || !accept)
+        return -1;
+    b->cap = cap;
+    return 0;
+}
+
 /* The DFA state of set (added when new); -1 when the limit is reached. */
 static int intern(builder *b, const uint64_t *set)
 {
@@ -398,7 +423,7 @@ static int intern(builder *b, const uint64_t *set)
         if (memcmp(b->sets + (size_t)(v - 1) * (size_t)b->words, set, bytes) == 0)
             return v - 1;
     }
-    if (b->n >= PS_DIGITRE_MAX_DFA)
+    if (grow(b) != 0)
         return -1;
     memcpy(b->sets + (size_t)b->n * (size_t)b->words, set, bytes);
     b->hash[slot] = b->n + 1;
@@ -408,30 +433,29 @@ static int intern(builder *b, const uint64_t *set)
 static int build_dfa(ps_digitre *re, const nfa *m, int start, int final)
 {
     builder b = {0};
-    uint64_t *cur = NULL;
-    int ok = 0;
+    uint64_t *cur = NULL, *from = NULL;
+    int ok = 0, s0;
     b.m = m;
     b.words = (m->n + 63) / 64;
     b.hmask = 2u * PS_DIGITRE_MAX_DFA - 1;
-    b.sets = calloc((size_t)PS_DIGITRE_MAX_DFA * (size_t)b.words, sizeof *b.sets);
     b.hash = calloc((size_t)b.hmask + 1, sizeof *b.hash);
     b.stack = malloc((size_t)m->n * sizeof *b.stack);
-    cur = malloc((size_t)b.words * sizeof *cur);
-    re->next = calloc(PS_DIGITRE_MAX_DFA, sizeof *re->next);
-    re->accept = calloc(PS_DIGITRE_MAX_DFA, 1);
-    if (!b.sets || !b.hash || !b.stack || !cur || !re->next || !re->accept)
+    cur = calloc((size_t)b.words, sizeof *cur);
+    from = malloc((size_t)b.words * sizeof *from);
+    if (!b.hash || !b.stack || !cur || !from || intern(&b, cur) != 0) /* 0: empty set, dead */
         goto out;
-    memset(cur, 0, (size_t)b.words * sizeof *cur);
-    intern(&b, cur); /* state 0: the empty set, dead */
     closure(&b, cur, start);
-    re->start = (uint16_t)intern(&b, cur);
+    if ((s0 = intern(&b, cur)) < 0)
+        goto out;
+    re->start = (uint16_t)s0;
     for (int k = 0; k < b.n; k++) { /* b.n grows while new sets are found */
-        const uint64_t *set = b.sets + (size_t)k * (size_t)b.words;
-        re->accept[k] = (unsigned char)(set[final / 64] >> (final % 64) & 1);
+        /* a copy: interning may move the sets */
+        memcpy(from, b.sets + (size_t)k * (size_t)b.words, (size_t)b.words * sizeof *from);
+        b.accept[k] = (unsigned char)(from[final / 64] >> (final % 64) & 1);
         for (int d = 0; d < 10; d++) {
             memset(cur, 0, (size_t)b.words * sizeof *cur);
             for (int w = 0; w < b.words; w++) {
-                for (uint64_t x = set[w]; x; x &= x - 1) {
+                for (uint64_t x = from[w]; x; x &= x - 1) {
                     const nstate *st = &m->s[w * 64 + __builtin_ctzll(x)];
                     if (st->mask >> d & 1)
                         closure(&b, cur, st->to);
@@ -440,23 +464,23 @@ static int build_dfa(ps_digitre *re, const nfa *m, int start, int final)
             int t = intern(&b, cur);
             if (t < 0)
                 goto out;
-            re->next[k][d] = (uint16_t)t;
+            b.next[k][d] = (uint16_t)t;
         }
     }
-    /* the tables shrunk to the states made (a plan holds about 15 of them) */
     re->n = b.n;
-    void *nx = realloc(re->next, (size_t)b.n * sizeof *re->next);
-    void *ac = realloc(re->accept, (size_t)b.n);
-    if (nx)
-        re->next = nx;
-    if (ac)
-        re->accept = ac;
+    re->next = b.next;
+    re->accept = b.accept;
+    b.next = NULL;
+    b.accept = NULL;
     ok = 1;
 out:
     free(b.sets);
+    free(b.next);
+    free(b.accept);
     free(b.hash);
     free(b.stack);
     free(cur);
+    free(from);
     return ok;
 }
 

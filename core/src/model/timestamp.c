@@ -167,24 +167,50 @@ int ps_time_parse_iso(const char *s, size_t len, const ps_tz *naive_zone, int64_
 
 /* s[0..19) read as "YYYY-MM-DD?HH:MM:SS" (the caller checks s[10]) plus ms milliseconds,
  * UTC: 1 with *out set when every digit and separator is there and the date and time are
- * possible (civil_to_ms's ranges; every year 0000-9999 lies within MIN_MS..MAX_MS), else 0. */
+ * possible (civil_to_ms's ranges; every year 0000-9999 lies within MIN_MS..MAX_MS), else 0.
+ * Checked as three little-endian words, s[0..8), s[8..16) and s[11..19): a byte b is a digit
+ * when b ^ '0' has a zero high nibble and adding 6 does not carry into it (a carry from the
+ * byte below only comes from a byte that fails anyway). */
+static uint64_t word_at(const char *s)
+{
+    const unsigned char *b = (const unsigned char *)s;
+    return (uint64_t)b[0] | (uint64_t)b[1] << 8 | (uint64_t)b[2] << 16 | (uint64_t)b[3] << 24 |
+           (uint64_t)b[4] << 32 | (uint64_t)b[5] << 40 | (uint64_t)b[6] << 48 |
+           (uint64_t)b[7] << 56;
+}
+
+#define ONES8 UINT64_C(0x0101010101010101)
+
+/* Nonzero when a byte of x (digits xor '0') selected by mask is not a digit's. */
+static uint64_t not_digits(uint64_t x, uint64_t mask)
+{
+    return ((x & ONES8 * 0xf0) | ((x + ONES8 * 0x06) & ONES8 * 0x10)) & mask;
+}
+
+/* The two-digit number at byte k of x (digits xor '0'). */
+static unsigned two(uint64_t x, int k)
+{
+    return (unsigned)(x >> (8 * k) & 15) * 10 + (unsigned)(x >> (8 * k + 8) & 15);
+}
+
 static int fixed_utc(const char *s, unsigned ms, int64_t *out)
 {
-    static const unsigned char dpos[14] = {0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18};
-    unsigned v[14], y, mon, day, hour, min, sec;
-    if (s[4] != '-' || s[7] != '-' || s[13] != ':' || s[16] != ':')
+    /* "YYYY-MM-", "DD?HH:MM", "HH:MM:SS": digit bytes and separator bytes of each word */
+    const uint64_t a = word_at(s), b = word_at(s + 8), c = word_at(s + 11);
+    const uint64_t xa = a ^ ONES8 * '0', xb = b ^ ONES8 * '0', xc = c ^ ONES8 * '0';
+    unsigned y, mon, day, hour, min, sec;
+    if ((a & UINT64_C(0xff0000ff00000000)) != UINT64_C(0x2d00002d00000000) || /* '-' at 4, 7 */
+        (c & UINT64_C(0x0000ff0000ff0000)) != UINT64_C(0x00003a00003a0000) || /* ':' at 13, 16 */
+        not_digits(xa, UINT64_C(0x00ffff00ffffffff)) |
+            not_digits(xb, UINT64_C(0xffff00ffff00ffff)) |
+            not_digits(xc, UINT64_C(0xffff00ffff00ffff)))
         return 0;
-    for (int k = 0; k < 14; k++) {
-        v[k] = (unsigned)(unsigned char)s[dpos[k]] - '0';
-        if (v[k] > 9)
-            return 0;
-    }
-    y = v[0] * 1000 + v[1] * 100 + v[2] * 10 + v[3];
-    mon = v[4] * 10 + v[5];
-    day = v[6] * 10 + v[7];
-    hour = v[8] * 10 + v[9];
-    min = v[10] * 10 + v[11];
-    sec = v[12] * 10 + v[13];
+    y = two(xa, 0) * 100 + two(xa, 2);
+    mon = two(xa, 5);
+    day = two(xb, 0);
+    hour = two(xc, 0);
+    min = two(xc, 3);
+    sec = two(xc, 6);
     if (mon < 1 || mon > 12 || day < 1 || day > days_in_month(y, mon) || hour > 23 || min > 59 ||
         sec > 59)
         return 0;

@@ -249,6 +249,49 @@ static void test_format_bounds(void **state)
  * full path writes back unchanged is one the fast path decides. Edge cases, then random
  * 24-byte values of the canonical shape (digits anywhere, leap days, range limits) with a
  * byte changed now and then. */
+/* A random timestamp of the canonical form (canonical 1: 24 bytes) or to the second with a
+ * space or 'T' (0: 19 bytes) into s (>= 32 bytes): digits anywhere, mostly in range, leap
+ * days often; a quarter get one byte replaced by one of mutate, one in twenty are cut short.
+ * Returns the length. */
+static size_t random_stamp(char *s, int canonical, const char *mutate)
+{
+    unsigned y = rnd(4) ? 1900 + rnd(200) : rnd(10000);
+    unsigned mon = rnd(8) ? 1 + rnd(12) : rnd(100), day = rnd(8) ? 1 + rnd(31) : rnd(100);
+    unsigned hh = rnd(8) ? rnd(24) : rnd(100), mi = rnd(8) ? rnd(60) : rnd(100);
+    unsigned ss = rnd(8) ? rnd(60) : rnd(100), ms = rnd(1000);
+    size_t len = canonical ? 24 : 19;
+    if (rnd(10) == 0)
+        mon = 2, day = 28 + rnd(2);
+    if (canonical)
+        snprintf(s, 32, "%04u-%02u-%02uT%02u:%02u:%02u.%03uZ", y, mon, day, hh, mi, ss, ms);
+    else
+        snprintf(s, 32, "%04u-%02u-%02u%c%02u:%02u:%02u", y, mon, day, rnd(2) ? ' ' : 'T', hh, mi,
+                 ss);
+    if (rnd(4) == 0)
+        s[rnd((unsigned)len)] = mutate[rnd((unsigned)strlen(mutate))];
+    if (rnd(20) == 0)
+        len = rnd((unsigned)len + 1);
+    return len;
+}
+
+/* Runs agree (which asserts) over the n edge cases, of which `decided` are decided, then over
+ * 300,000 random stamps of the form (canonical or not) with mutations from mutate. */
+static void run_fast_path(int (*agree)(const char *, size_t), const char *const *cases, size_t n,
+                          int decided, int canonical, const char *mutate)
+{
+    int got = 0;
+    for (size_t i = 0; i < n; i++)
+        got += agree(cases[i], strlen(cases[i]));
+    assert_int_equal(got, decided);
+    got = 0;
+    for (int r = 0; r < 300000; r++) {
+        char s[32];
+        size_t len = random_stamp(s, canonical, mutate);
+        got += agree(s, len);
+    }
+    assert_true(got > 100000);
+}
+
 static int canonical_agrees(const char *s, size_t len)
 {
     int64_t fast = 0, full = 0;
@@ -278,30 +321,9 @@ static void test_canonical_fast_path(void **state)
         "2024-01-01T00:00:00,000Z",  "2024-01-01T00:00:00.000+", "2024-01-01T00:00:00.00Z",
         "2024-01-01T00:00:00.0000Z", "+024-01-01T00:00:00.000Z", "2024-01-01T00:00:00Z",
     };
-    static const char mutate[] = "0123456789-T:.Zz t+/";
-    int decided = 0;
     (void)state;
-    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++)
-        decided += canonical_agrees(cases[i], strlen(cases[i]));
-    assert_int_equal(decided, 6);
-    decided = 0;
-    for (int r = 0; r < 300000; r++) {
-        char s[25];
-        unsigned y = rnd(4) ? 1900 + rnd(200) : rnd(10000);
-        unsigned mon = rnd(8) ? 1 + rnd(12) : rnd(100), day = rnd(8) ? 1 + rnd(31) : rnd(100);
-        unsigned hh = rnd(8) ? rnd(24) : rnd(100), mi = rnd(8) ? rnd(60) : rnd(100);
-        unsigned ss = rnd(8) ? rnd(60) : rnd(100), ms = rnd(1000);
-        if (rnd(10) == 0)
-            mon = 2, day = 28 + rnd(2);
-        snprintf(s, sizeof s, "%04u-%02u-%02uT%02u:%02u:%02u.%03uZ", y, mon, day, hh, mi, ss, ms);
-        size_t len = 24;
-        if (rnd(4) == 0)
-            s[rnd(24)] = mutate[rnd(sizeof mutate - 1)];
-        if (rnd(20) == 0)
-            len = rnd(25);
-        decided += canonical_agrees(s, len);
-    }
-    assert_true(decided > 100000);
+    run_fast_path(canonical_agrees, cases, sizeof cases / sizeof *cases, 6, 1,
+                  "0123456789-T:.Zz t+/");
 }
 
 /* ps_time_parse_seconds_utc against ps_time_parse_iso (naive zone UTC) + ps_time_format:
@@ -333,31 +355,8 @@ static void test_seconds_fast_path(void **state)
         "2024-01-01 00:00:60", "2024-01-01 00:00",    "2024-01-01_00:00:00", "2024-01-01 00:00:0Z",
         "2024-1-01 00:00:00 ",
     };
-    static const char mutate[] = "0123456789-T:. t/Z";
-    int decided = 0;
     (void)state;
-    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++)
-        decided += seconds_agree(cases[i], strlen(cases[i]));
-    assert_int_equal(decided, 5);
-    decided = 0;
-    for (int r = 0; r < 300000; r++) {
-        char s[24];
-        unsigned y = rnd(4) ? 1900 + rnd(200) : rnd(10000);
-        unsigned mon = rnd(8) ? 1 + rnd(12) : rnd(100), day = rnd(8) ? 1 + rnd(31) : rnd(100);
-        unsigned hh = rnd(8) ? rnd(24) : rnd(100), mi = rnd(8) ? rnd(60) : rnd(100);
-        unsigned ss = rnd(8) ? rnd(60) : rnd(100);
-        if (rnd(10) == 0)
-            mon = 2, day = 28 + rnd(2);
-        snprintf(s, sizeof s, "%04u-%02u-%02u%c%02u:%02u:%02u", y, mon, day, rnd(2) ? ' ' : 'T', hh,
-                 mi, ss);
-        size_t len = 19;
-        if (rnd(4) == 0)
-            s[rnd(19)] = mutate[rnd(sizeof mutate - 1)];
-        if (rnd(20) == 0)
-            len = rnd(20);
-        decided += seconds_agree(s, len);
-    }
-    assert_true(decided > 100000);
+    run_fast_path(seconds_agree, cases, sizeof cases / sizeof *cases, 5, 0, "0123456789-T:. t/Z");
 }
 
 int main(void)

@@ -4,20 +4,25 @@
  * the record's content hash and first row: 24 bytes an ID. Two different IDs with the same
  * 64-bit hash would be taken for the same ID (chance about n^2 / 2^65).
  *
- * Memory does not grow with the number of IDs:
+ * Memory does not grow with the number of IDs beyond about 11 MiB:
  *  - recent IDs live in an open-addressing table (linear probing, at most 70 % full) that grows
  *    up to `table_slots` slots (default 2^17 = 3 MiB, about 91,000 IDs);
  *  - when it is full, its entries are written, sorted by hash, as a "run" to an unlinked
  *    temporary file in $TMPDIR (or /tmp) and the table starts empty again. A sparse index
  *    (the first hash of every 128 entries) of each run stays in memory: 1/16 of a byte an ID;
- *  - a blocked Bloom filter of `filter_bytes` (default 8 MiB, allocated at the first spill)
- *    remembers every ID ever recorded, so that a new ID (the common case) is answered without
- *    touching the runs. Only a filter hit (a real repeat, or a false positive: about 0.2 % of
- *    new IDs at 4 million IDs, more beyond) reads one 3 KiB block per run with pread;
+ *  - a blocked Bloom filter remembers every ID ever recorded, so that a new ID (the common
+ *    case) is answered without touching the runs. It is created at the first spill with a
+ *    quarter of `filter_bytes` (default 8 MiB: 2 MiB) and grows by a quarter, rebuilt from the
+ *    table and the runs (read in order: a block is chosen by the hash's high bits, so the
+ *    rebuild writes the filter front to back), whenever it would hold fewer than 12 bits an
+ *    ID: 2 MiB up to 1.4 million IDs, 4 MiB up to 2.8 million, 6 MiB up to 4.2 million, then
+ *    8 MiB. Only a filter hit (a real repeat, or a false positive: under 0.5 % of new IDs up
+ *    to 5.6 million IDs, more beyond) reads one 3 KiB block per run with pread;
  *  - when 8 runs exist they are merged into one, so a lookup reads at most 8 blocks.
  * The table slot index is taken from the hash's high bits, so the table is already almost in
  * hash order and sorting it for a spill is an insertion sort over nearly sorted data. */
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +36,8 @@
 #define MIN_TABLE_SLOTS 64
 #define BLOCK_ENTRIES 128 /* entries per sparse-index block of a run */
 #define MAX_RUNS 8
+#define FILTER_BITS_PER_ID 12 /* the filter grows when it would hold fewer bits an ID */
+#define FILTER_STEPS 4 /* created with 1/FILTER_STEPS of its largest size, grown by as much */
 
 typedef struct dedup_slot {
     uint64_t key; /* 0 = empty */
@@ -54,7 +61,9 @@ struct ps_dedup {
     size_t total;     /* IDs recorded overall */
     uint64_t *filter; /* blocked Bloom filter: nfblocks blocks of 8 words; NULL until a spill */
     size_t nfblocks;
-    size_t filter_bytes;
+    size_t max_fblocks; /* the filter's largest size in blocks */
+    size_t filter_ids;  /* IDs the filter holds before it grows (SIZE_MAX: at its largest) */
+    int failed;         /* a filter rebuild failed: every later check is an error */
     dedup_run runs[MAX_RUNS];
     size_t nruns;
     char tmpdir[512];
@@ -84,6 +93,49 @@ static unsigned log2_of(size_t pow2)
     return n;
 }
 
+/* Zeroed memory for the table and the filter, freed with big_free(p, n * size). Blocks of
+ * 2 MiB or more are mapped on their own (returned to the system when freed, whatever malloc's
+ * thresholds have become), 2 MiB aligned and marked for transparent huge pages: every lookup
+ * touches a random place in them, and with 4 KiB pages nearly every lookup would also miss
+ * the TLB. A block that is not a multiple of 2 MiB ends with small pages (its mapping ends
+ * where it ends), so a 3 MiB table is 3 MiB resident, not 4. */
+#define HUGE_PAGE ((size_t)2 << 20)
+static void *big_calloc(size_t n, size_t size)
+{
+    if (size && n > SIZE_MAX / size)
+        return NULL;
+    size_t bytes = n * size;
+    if (bytes < HUGE_PAGE)
+        return calloc(n, size);
+    if (bytes > SIZE_MAX - HUGE_PAGE)
+        return NULL;
+    size_t span = bytes + HUGE_PAGE;
+    char *m = mmap(NULL, span, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (m == MAP_FAILED)
+        return NULL;
+    uintptr_t a = ((uintptr_t)m + HUGE_PAGE - 1) & ~(uintptr_t)(HUGE_PAGE - 1);
+    char *p = (char *)a;
+    if (p > m)
+        munmap(m, (size_t)(p - m));
+    size_t tail = (size_t)(m + span - (p + bytes));
+    if (tail)
+        munmap(p + bytes, tail);
+#ifdef MADV_HUGEPAGE
+    madvise(p, bytes, MADV_HUGEPAGE);
+#endif
+    return p; /* anonymous pages read as zero */
+}
+
+static void big_free(void *p, size_t bytes)
+{
+    if (!p)
+        return;
+    if (bytes < HUGE_PAGE)
+        free(p);
+    else
+        munmap(p, bytes);
+}
+
 ps_dedup *ps_dedup_new_bounded(size_t table_slots, size_t filter_bytes, const char *tmpdir)
 {
     ps_dedup *d = calloc(1, sizeof *d);
@@ -95,11 +147,11 @@ ps_dedup *ps_dedup_new_bounded(size_t table_slots, size_t filter_bytes, const ch
     d->max_cap = max_cap;
     d->cap = max_cap < 1024 ? max_cap : 1024;
     d->shift = 64 - log2_of(d->cap);
-    d->filter_bytes = filter_bytes < 64 ? 64 : filter_bytes;
+    d->max_fblocks = filter_bytes < 64 ? 1 : filter_bytes / 64;
     if (!tmpdir || !*tmpdir)
         tmpdir = getenv("TMPDIR");
     snprintf(d->tmpdir, sizeof d->tmpdir, "%s", tmpdir && *tmpdir ? tmpdir : "/tmp");
-    d->slots = calloc(d->cap, sizeof *d->slots);
+    d->slots = big_calloc(d->cap, sizeof *d->slots);
     if (!d->slots) {
         free(d);
         return NULL;
@@ -110,27 +162,6 @@ ps_dedup *ps_dedup_new_bounded(size_t table_slots, size_t filter_bytes, const ch
 ps_dedup *ps_dedup_new(void)
 {
     return ps_dedup_new_bounded(DEFAULT_TABLE_SLOTS, DEFAULT_FILTER_BYTES, NULL);
-}
-
-/* Zeroed memory for the table and the filter. Blocks of 2 MiB or more are 2 MiB aligned and
- * marked for transparent huge pages: every lookup touches a random place in them, and with
- * 4 KiB pages nearly every lookup would also miss the TLB. */
-#define HUGE_PAGE ((size_t)2 << 20)
-static void *big_calloc(size_t n, size_t size)
-{
-    if (size && n > SIZE_MAX / size)
-        return NULL;
-    size_t bytes = n * size;
-    if (bytes < HUGE_PAGE)
-        return calloc(n, size);
-    void *p = NULL;
-    if (posix_memalign(&p, HUGE_PAGE, bytes) != 0)
-        return NULL;
-#ifdef MADV_HUGEPAGE
-    madvise(p, bytes, MADV_HUGEPAGE);
-#endif
-    memset(p, 0, bytes);
-    return p;
 }
 
 static void run_free(dedup_run *r)
@@ -148,8 +179,8 @@ void ps_dedup_free(ps_dedup *d)
         return;
     for (size_t i = 0; i < d->nruns; i++)
         run_free(&d->runs[i]);
-    free(d->filter);
-    free(d->slots);
+    big_free(d->filter, d->nfblocks * 64);
+    big_free(d->slots, d->cap * sizeof *d->slots);
     free(d);
 }
 
@@ -183,7 +214,7 @@ static int grow(ps_dedup *d)
     for (size_t i = 0; i < d->cap; i++)
         if (d->slots[i].key)
             *probe(ns, ncap, nshift, d->slots[i].key) = d->slots[i];
-    free(d->slots);
+    big_free(d->slots, d->cap * sizeof *d->slots);
     d->slots = ns;
     d->cap = ncap;
     d->shift = nshift;
@@ -192,10 +223,13 @@ static int grow(ps_dedup *d)
 
 /* ---- Bloom filter: one 64-byte block per key, 6 bits set in it ----------------------- */
 
+/* The block is chosen by the key's high 32 bits: keys in hash order (a run) fill the filter
+ * from front to back. The bits within the block come from the whole key. */
+
 static void filter_bits(const ps_dedup *d, uint64_t key, size_t *block, unsigned bit[6])
 {
     uint64_t h = key * UINT64_C(0x9e3779b97f4a7c15);
-    *block = (size_t)(((key ^ (key >> 29)) & UINT64_C(0xffffffff)) * d->nfblocks >> 32);
+    *block = (size_t)((key >> 32) * d->nfblocks >> 32);
     for (int i = 0; i < 6; i++)
         bit[i] = (unsigned)(h >> (i * 9 + 10)) & 511;
 }
@@ -415,17 +449,60 @@ out:
     return rc;
 }
 
+/* (Re)creates the filter with nfblocks blocks and adds every recorded ID: the table's and
+ * the runs' (read in order). The old filter is freed first, so that the peak is the new
+ * size, not the sum of both. On failure the dedup is marked failed: without a complete
+ * filter a repeat could pass as new. */
+static int filter_build(ps_dedup *d, size_t nfblocks)
+{
+    big_free(d->filter, d->nfblocks * 64);
+    d->nfblocks = nfblocks;
+    d->filter = big_calloc(nfblocks, 64);
+    run_reader *rd = d->filter ? malloc(sizeof *rd) : NULL;
+    if (!rd) {
+        d->failed = 1;
+        return -1;
+    }
+    for (size_t i = 0; i < d->cap; i++)
+        if (d->slots[i].key)
+            filter_add(d, d->slots[i].key);
+    for (size_t i = 0; i < d->nruns; i++) {
+        memset(rd, 0, sizeof *rd);
+        rd->run = &d->runs[i];
+        for (;;) {
+            const dedup_slot *s;
+            if (rr_peek(rd, &s) != 0) {
+                free(rd);
+                d->failed = 1;
+                return -1;
+            }
+            if (!s)
+                break;
+            filter_add(d, s->key);
+            rd->pos++;
+        }
+    }
+    free(rd);
+    size_t ids = nfblocks * 512 / FILTER_BITS_PER_ID;
+    d->filter_ids = nfblocks >= d->max_fblocks ? SIZE_MAX : ids;
+    return 0;
+}
+
+/* Grows the filter by a step when it holds more IDs than it is sized for. */
+static int filter_grow(ps_dedup *d)
+{
+    size_t step = d->max_fblocks / FILTER_STEPS ? d->max_fblocks / FILTER_STEPS : 1;
+    size_t n = d->max_fblocks - d->nfblocks > step ? d->nfblocks + step : d->max_fblocks;
+    return filter_build(d, n);
+}
+
 /* Writes the table as a sorted run and empties it. */
 static int spill(ps_dedup *d)
 {
     if (!d->filter) {
-        d->nfblocks = d->filter_bytes / 64;
-        d->filter = big_calloc(d->nfblocks, 64);
-        if (!d->filter)
+        size_t step = d->max_fblocks / FILTER_STEPS ? d->max_fblocks / FILTER_STEPS : 1;
+        if (filter_build(d, step) != 0)
             return -1;
-        for (size_t i = 0; i < d->cap; i++)
-            if (d->slots[i].key)
-                filter_add(d, d->slots[i].key);
     }
     if (d->nruns == MAX_RUNS && merge_runs(d) != 0)
         return -1;
@@ -499,7 +576,7 @@ void ps_dedup_prefetch(const ps_dedup *d, const char *id, size_t len)
 ps_dedup_result ps_dedup_check(ps_dedup *d, const char *id, uint64_t content_hash, uint64_t row,
                                uint64_t *first_row)
 {
-    if (!d || !id)
+    if (!d || !id || d->failed)
         return PS_DEDUP_ERROR;
     uint64_t key = id_hash(id);
     dedup_slot *s = probe(d->slots, d->cap, d->shift, key);
@@ -532,7 +609,10 @@ ps_dedup_result ps_dedup_check(ps_dedup *d, const char *id, uint64_t content_has
     s->row = row;
     d->count++;
     d->total++;
-    if (d->filter)
+    if (d->filter) {
         filter_add(d, key);
+        if (d->total > d->filter_ids && filter_grow(d) != 0)
+            return PS_DEDUP_ERROR;
+    }
     return PS_DEDUP_NEW;
 }

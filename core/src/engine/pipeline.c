@@ -23,7 +23,10 @@
 #include "util/log.h"
 #include "util/proc.h"
 
-#define DEFAULT_BATCH_ROWS 4096
+/* Rows per batch asked of a provider: the batch arena holds a batch's rows and records (about
+ * 1 KB a row of the benchmark's input, so about 2 MB: the part of the peak RSS of every run
+ * that scales with it, docs/performance.md); 4096 rows took 2 MB more and were no faster. */
+#define DEFAULT_BATCH_ROWS 2048
 
 static void count_code(ps_code_count *tab, const char *code)
 {
@@ -893,7 +896,8 @@ static ps_status run_dataset(const ps_config *cfg, ps_ds_plan *p, const ps_run_o
 
     ps_error err = {0};
     ps_arena *run_arena = ps_arena_create(0);
-    /* one block holds a whole default batch: no page faults per batch */
+    /* one block holds a whole default batch (about 2 MB of it touched): no page faults per
+     * batch; its untouched part costs no memory */
     ps_arena *batch_arena = ps_arena_create(8 << 20);
     char *cursor = NULL;
     ps_status st =

@@ -89,7 +89,7 @@ typedef struct ps_run_options {
     int progress; /* progress line on a terminal */
     ps_problem_fn on_problem;
     void *on_problem_ctx;
-    size_t batch_rows; /* 0 = default (4096) */
+    size_t batch_rows; /* 0 = default (2048) */
     /* When non-NULL and set (e.g. by a SIGTERM handler), the running dataset stops after the
      * current batch and rolls back ("interrupted"); later datasets are not started. */
     volatile sig_atomic_t *stop;

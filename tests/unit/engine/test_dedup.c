@@ -90,6 +90,42 @@ static void test_spill_to_runs(void **state)
     ps_dedup_free(d);
 }
 
+/* The Bloom filter starts at a quarter of its largest size and grows, rebuilt from the table
+ * and the runs, when it holds fewer than 12 bits an ID (here every 2,730 IDs up to 16 KiB):
+ * an ID recorded before a rebuild, whether still in the table or in a run, is still a repeat
+ * after it (a rebuild that missed the runs or the table would answer NEW), and new IDs stay
+ * new. */
+static void test_filter_grows(void **state)
+{
+    ps_dedup *d = ps_dedup_new_bounded(256, 16384, NULL);
+    char id[32];
+    uint64_t i, first = 0;
+    (void)state;
+    assert_non_null(d);
+    for (i = 0; i < 30000; i++) {
+        snprintf(id, sizeof id, "G-%llu", (unsigned long long)i);
+        assert_int_equal(ps_dedup_check(d, id, i * 3, i + 2, &first), PS_DEDUP_NEW);
+        if (i % 97 == 96) { /* the latest ID (in the table) and an old one (in a run) */
+            assert_int_equal(ps_dedup_check(d, id, i * 3, 1, &first), PS_DEDUP_DUPLICATE);
+            assert_int_equal(first, i + 2);
+            snprintf(id, sizeof id, "G-%llu", (unsigned long long)(i / 5));
+            assert_int_equal(ps_dedup_check(d, id, i / 5 * 3 + 1, 1, &first), PS_DEDUP_CONFLICT);
+            assert_int_equal(first, i / 5 + 2);
+        }
+    }
+    for (i = 0; i < 30000; i++) {
+        snprintf(id, sizeof id, "G-%llu", (unsigned long long)i);
+        assert_int_equal(ps_dedup_check(d, id, i * 3, 999999, &first), PS_DEDUP_DUPLICATE);
+        assert_int_equal(first, i + 2);
+    }
+    for (i = 0; i < 3000; i++) {
+        snprintf(id, sizeof id, "H-%llu", (unsigned long long)i);
+        assert_int_equal(ps_dedup_check(d, id, 1, 40000 + i, &first), PS_DEDUP_NEW);
+    }
+    assert_int_equal(ps_dedup_count(d), 33000);
+    ps_dedup_free(d);
+}
+
 /* Spilling needs a temporary file: an unusable folder is an error, never a silent miss. */
 static void test_spill_error(void **state)
 {
@@ -114,6 +150,7 @@ int main(void)
         cmocka_unit_test(test_new_duplicate_conflict),
         cmocka_unit_test(test_growth),
         cmocka_unit_test(test_spill_to_runs),
+        cmocka_unit_test(test_filter_grows),
         cmocka_unit_test(test_spill_error),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -46,12 +46,12 @@ enum {
  * says: rows changed all over a large table touch a page each (docs/sinks.md). */
 #define CHUNK_WAL_BYTES (24 * 1024 * 1024)
 
-/* The page cache of a first load: 4 MiB (SQLite's default is 2 MiB), fewer dirty pages
- * spilled to the WAL and read back, and a larger sort for the indexes built after the rows.
- * A later run reads the dataset in ID order and writes only what changed: 512 KiB keep the
- * B-tree's upper levels, the operating system's cache the rest (the peak RSS of the daily
- * re-run, docs/performance.md). */
-#define CACHE_FIRST_LOAD "PRAGMA cache_size = -4096"
+/* The page cache of a first load: 2 MiB (SQLite's default). The indexes' sort after the rows
+ * takes as much memory again; 4 MiB cost 4 MB more of peak RSS and measured no faster
+ * (docs/performance.md, "Memory bound and first load, third pass"). A later run reads the
+ * dataset in ID order and writes only what changed: 512 KiB keep the B-tree's upper levels,
+ * the operating system's cache the rest (the peak RSS of the daily re-run). */
+#define CACHE_FIRST_LOAD "PRAGMA cache_size = -2048"
 #define CACHE_RERUN "PRAGMA cache_size = -512"
 
 /* A first load into an empty table builds its indexes, each in one transaction (the WAL holds

@@ -54,38 +54,41 @@ static void test_growth(void **state)
     ps_dedup_free(d);
 }
 
+/* Checks ID "<prefix>-<n>" with (content, row): the result is want and, for a repeat, the
+ * first row is first_want. */
+static void expect_id(ps_dedup *d, const char *prefix, uint64_t n, uint64_t content, uint64_t row,
+                      ps_dedup_result want, uint64_t first_want)
+{
+    char id[32];
+    uint64_t first = 0;
+    snprintf(id, sizeof id, "%s-%llu", prefix, (unsigned long long)n);
+    assert_int_equal(ps_dedup_check(d, id, content, row, &first), want);
+    if (want != PS_DEDUP_NEW)
+        assert_int_equal(first, first_want);
+}
+
 /* A tiny table and filter force many spills, merges and false-positive run lookups: every ID
  * keeps its first row and content, new IDs stay new. */
 static void test_spill_to_runs(void **state)
 {
     ps_dedup *d = ps_dedup_new_bounded(64, 64, NULL);
-    char id[32];
-    uint64_t i, first = 0;
+    uint64_t i;
     (void)state;
     assert_non_null(d);
     for (i = 0; i < 20000; i++) {
-        snprintf(id, sizeof id, "ID-%llu", (unsigned long long)i);
-        assert_int_equal(ps_dedup_check(d, id, i * 7, i + 2, &first), PS_DEDUP_NEW);
-        if (i % 1000 == 999) { /* repeats of old and recent IDs interleaved with new ones */
-            snprintf(id, sizeof id, "ID-%llu", (unsigned long long)(i / 3));
-            assert_int_equal(ps_dedup_check(d, id, i / 3 * 7, 1, &first), PS_DEDUP_DUPLICATE);
-            assert_int_equal(first, i / 3 + 2);
-        }
+        expect_id(d, "ID", i, i * 7, i + 2, PS_DEDUP_NEW, 0);
+        if (i % 1000 == 999) /* repeats of old and recent IDs interleaved with new ones */
+            expect_id(d, "ID", i / 3, i / 3 * 7, 1, PS_DEDUP_DUPLICATE, i / 3 + 2);
     }
     assert_true(ps_dedup_runs(d) >= 1);
     assert_true(ps_dedup_runs(d) <= 8);
     assert_int_equal(ps_dedup_count(d), 20000);
     for (i = 0; i < 20000; i += 13) {
-        snprintf(id, sizeof id, "ID-%llu", (unsigned long long)i);
-        assert_int_equal(ps_dedup_check(d, id, i * 7, 999999, &first), PS_DEDUP_DUPLICATE);
-        assert_int_equal(first, i + 2);
-        assert_int_equal(ps_dedup_check(d, id, i * 7 + 1, 999999, &first), PS_DEDUP_CONFLICT);
-        assert_int_equal(first, i + 2);
+        expect_id(d, "ID", i, i * 7, 999999, PS_DEDUP_DUPLICATE, i + 2);
+        expect_id(d, "ID", i, i * 7 + 1, 999999, PS_DEDUP_CONFLICT, i + 2);
     }
-    for (i = 0; i < 2000; i++) {
-        snprintf(id, sizeof id, "NEW-%llu", (unsigned long long)i);
-        assert_int_equal(ps_dedup_check(d, id, 1, 30000 + i, &first), PS_DEDUP_NEW);
-    }
+    for (i = 0; i < 2000; i++)
+        expect_id(d, "NEW", i, 1, 30000 + i, PS_DEDUP_NEW, 0);
     assert_int_equal(ps_dedup_count(d), 22000);
     ps_dedup_free(d);
 }
@@ -98,30 +101,20 @@ static void test_spill_to_runs(void **state)
 static void test_filter_grows(void **state)
 {
     ps_dedup *d = ps_dedup_new_bounded(256, 16384, NULL);
-    char id[32];
-    uint64_t i, first = 0;
+    uint64_t i;
     (void)state;
     assert_non_null(d);
     for (i = 0; i < 30000; i++) {
-        snprintf(id, sizeof id, "G-%llu", (unsigned long long)i);
-        assert_int_equal(ps_dedup_check(d, id, i * 3, i + 2, &first), PS_DEDUP_NEW);
+        expect_id(d, "G", i, i * 3, i + 2, PS_DEDUP_NEW, 0);
         if (i % 97 == 96) { /* the latest ID (in the table) and an old one (in a run) */
-            assert_int_equal(ps_dedup_check(d, id, i * 3, 1, &first), PS_DEDUP_DUPLICATE);
-            assert_int_equal(first, i + 2);
-            snprintf(id, sizeof id, "G-%llu", (unsigned long long)(i / 5));
-            assert_int_equal(ps_dedup_check(d, id, i / 5 * 3 + 1, 1, &first), PS_DEDUP_CONFLICT);
-            assert_int_equal(first, i / 5 + 2);
+            expect_id(d, "G", i, i * 3, 1, PS_DEDUP_DUPLICATE, i + 2);
+            expect_id(d, "G", i / 5, i / 5 * 3 + 1, 1, PS_DEDUP_CONFLICT, i / 5 + 2);
         }
     }
-    for (i = 0; i < 30000; i++) {
-        snprintf(id, sizeof id, "G-%llu", (unsigned long long)i);
-        assert_int_equal(ps_dedup_check(d, id, i * 3, 999999, &first), PS_DEDUP_DUPLICATE);
-        assert_int_equal(first, i + 2);
-    }
-    for (i = 0; i < 3000; i++) {
-        snprintf(id, sizeof id, "H-%llu", (unsigned long long)i);
-        assert_int_equal(ps_dedup_check(d, id, 1, 40000 + i, &first), PS_DEDUP_NEW);
-    }
+    for (i = 0; i < 30000; i++)
+        expect_id(d, "G", i, i * 3, 999999, PS_DEDUP_DUPLICATE, i + 2);
+    for (i = 0; i < 3000; i++)
+        expect_id(d, "H", i, 1, 40000 + i, PS_DEDUP_NEW, 0);
     assert_int_equal(ps_dedup_count(d), 33000);
     ps_dedup_free(d);
 }

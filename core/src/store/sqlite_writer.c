@@ -49,11 +49,11 @@ enum {
 /* The page cache of a first load: 2 MiB (SQLite's default) while its rows go into the table
  * alone: the indexes' sort after the rows takes as much memory again, and 4 MiB cost 4 MB
  * more of peak RSS and measured no faster. Once the indexes are built in the middle of a
- * large load, 4 MiB: the rows that follow go into them row by row, and with 2 MiB a 4M-row
- * load took a fifth more CPU (docs/performance.md, "Memory bound and first load, third
- * pass"). A later run reads the dataset in ID order and writes only what changed: 512 KiB
- * keep the B-tree's upper levels, the operating system's cache the rest (the peak RSS of the
- * daily re-run). */
+ * large load, 4 MiB as before: the rows that follow go into four B-trees at once (whether
+ * 2 MiB would slow that down was not resolved by single runs: docs/performance.md, "Memory
+ * bound and first load, third pass"). A later run reads the dataset in ID order and writes
+ * only what changed: 512 KiB keep the B-tree's upper levels, the operating system's cache
+ * the rest (the peak RSS of the daily re-run). */
 #define CACHE_FIRST_LOAD "PRAGMA cache_size = -2048"
 #define CACHE_INDEXED_LOAD "PRAGMA cache_size = -4096"
 #define CACHE_RERUN "PRAGMA cache_size = -512"

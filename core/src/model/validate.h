@@ -89,8 +89,9 @@ typedef enum ps_dedup_result {
  * $TMPDIR (or /tmp). */
 ps_dedup *ps_dedup_new(void);
 /* As ps_dedup_new with explicit limits (tests): the in-memory table's largest size in slots
- * (rounded up to a power of two, at least 64), the Bloom filter's size in bytes and the
- * folder for temporary files (NULL = $TMPDIR or /tmp). */
+ * (rounded up to a power of two, at least 64), the Bloom filter's largest size in bytes (it
+ * starts at a quarter of it and grows with the IDs, see dedup.c) and the folder for temporary
+ * files (NULL = $TMPDIR or /tmp). */
 ps_dedup *ps_dedup_new_bounded(size_t table_slots, size_t filter_bytes, const char *tmpdir);
 void ps_dedup_free(ps_dedup *d);
 /* Records (id, content_hash, row). For a repeat, *first_row is the row that first held id.

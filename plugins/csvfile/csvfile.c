@@ -530,9 +530,22 @@ static ps_status csvfile_next_batch(void *inst, ps_arena *arena, ps_row_batch *b
     if (!rows)
         return ps_error_setf(err, PS_ERR_NOMEM, "%.*s: out of memory", CSVFILE_PATH_SHOWN,
                              shown_path(c));
+    /* PS_ROWF_* of each row when both the core's batch and its CSV reader know them (ABI 2.5);
+     * rows kept while finding the header stay 0 (nothing known) */
+    uint8_t *flags = NULL;
+    unsigned (*rec_flags)(const ps_csv_reader *) =
+        PS_HAS_MEMBER(ps_host, csv_record_flags, c->host->struct_size) ? c->host->csv_record_flags
+                                                                       : NULL;
+    if (rec_flags && PS_HAS_MEMBER(ps_row_batch, row_flags, batch->struct_size) &&
+        !(flags = c->host->arena_alloc(arena, c->batch_rows)))
+        return ps_error_setf(err, PS_ERR_NOMEM, "%.*s: out of memory", CSVFILE_PATH_SHOWN,
+                             shown_path(c));
     size_t count = 0;
-    while (count < c->batch_rows && c->pend_pos < c->npend)
+    while (count < c->batch_rows && c->pend_pos < c->npend) {
+        if (flags)
+            flags[count] = 0;
         rows[count++] = c->pend[c->pend_pos++];
+    }
     while (count < c->batch_rows) {
         ps_cell *cells = NULL;
         size_t n = 0;
@@ -571,12 +584,16 @@ static ps_status csvfile_next_batch(void *inst, ps_arena *arena, ps_row_batch *b
         rows[count].line = c->recno;
         rows[count].ncells = (uint32_t)n;
         rows[count].cells = cells;
+        if (flags)
+            flags[count] = (uint8_t)rec_flags(c->reader);
         count++;
     }
     if (count == 0)
         return PS_END;
     batch->count = count;
     batch->rows = rows;
+    if (flags)
+        batch->row_flags = flags;
     if (PS_HAS_MEMBER(ps_row_batch, progress_total, batch->struct_size) && c->watched) {
         /* bytes: the reader reads ahead, so this runs a buffer ahead of the rows */
         batch->progress_done = c->bytes_read;

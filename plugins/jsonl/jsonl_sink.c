@@ -34,7 +34,7 @@ typedef struct jsonl_sink {
      (1u << PS_F_LONGITUDE) | (1u << PS_F_FAILED_BATTERY_CAPACITY_COUNT))
 
 /* 1 when s is a JSON number: -?(0|[1-9][0-9]*)(\.[0-9]+)? (no exponent needed). */
-static int json_number(const char *s, size_t n)
+static inline int json_number(const char *s, size_t n)
 {
     size_t i = 0;
     if (i < n && s[i] == '-')
@@ -210,6 +210,25 @@ bytes:
     return (size_t)(q - p);
 }
 
+/* Copies n bytes of a value known to need no escaping into p (room for n + 16): 4-16 bytes as
+ * two fixed-size, possibly overlapping moves. Returns n. */
+static inline size_t plain_copy(char *p, const char *s, size_t n)
+{
+    if (n > 16) {
+        memcpy(p, s, n);
+    } else if (n >= 8) {
+        memcpy(p, s, 8);
+        memcpy(p + n - 8, s + n - 8, 8);
+    } else if (n >= 4) {
+        memcpy(p, s, 4);
+        memcpy(p + n - 4, s + n - 4, 4);
+    } else {
+        for (size_t i = 0; i < n; i++)
+            p[i] = s[i];
+    }
+    return n;
+}
+
 static ps_status jsonl_create(const ps_plugin_ctx *ctx, void **inst, ps_error *err)
 {
     jsonl_sink *s = calloc(1, sizeof *s);
@@ -260,6 +279,51 @@ static ps_status jsonl_open(void *inst, const ps_sink_open_args *args, ps_error 
     return PS_OK;
 }
 
+/* Ends the record p..q: its '{' and the dataset tail (tl bytes, at least TAIL_COPY of room).
+ * Returns the new end. */
+static inline char *finish_record(char *p, char *q, const char *tail, size_t tl)
+{
+    if (q == p) { /* no field at all: cannot happen (ID is required), stay valid JSON */
+        *q++ = '{';
+        memcpy(q, tail + 1, tl - 1);
+        return q + tl - 1;
+    }
+    *p = '{'; /* over the first key's comma */
+    if (tl <= TAIL_COPY)
+        memcpy(q, tail, TAIL_COPY);
+    else
+        memcpy(q, tail, tl);
+    return q + tl;
+}
+
+/* Writes rec's fields at p as ,"KEY":value pairs (the first comma left for finish_record);
+ * plain: the values need no escaping. Returns the end. Inlined with plain a constant, so each
+ * form is its own loop. */
+#if defined(__GNUC__)
+__attribute__((always_inline))
+#endif
+static inline char *
+write_fields(const json_key *keys, const ps_record *rec, char *p, int plain)
+{
+    char *q = p;
+    for (int f = 0; f < PS_FIELD_COUNT; f++) {
+        const char *v = rec->field[f].ptr;
+        size_t vlen = rec->field[f].len;
+        if (!v)
+            continue;
+        memcpy(q, keys[f].text, KEY_COPY); /* fixed size: one wide copy */
+        if (((NUMERIC_FIELDS >> f) & 1) && json_number(v, vlen)) {
+            q += keys[f].len - 1; /* no opening quote */
+            q += plain ? plain_copy(q, v, vlen) : json_escape(q, v, vlen);
+        } else {
+            q += keys[f].len;
+            q += plain ? plain_copy(q, v, vlen) : json_escape(q, v, vlen);
+            *q++ = '"';
+        }
+    }
+    return q;
+}
+
 static ps_status jsonl_write_batch(void *inst, const ps_record_batch *batch, ps_error *err)
 {
     jsonl_sink *s = inst;
@@ -268,44 +332,26 @@ static ps_status jsonl_write_batch(void *inst, const ps_record_batch *batch, ps_
         return ps_error_setf(err, PS_ERR_INTERNAL, "jsonl sink: write_batch without open");
     const char *tail = s->dataset_json;
     const size_t tl = s->dataset_json_len;
+    /* ABI 2.5: records whose values need no escaping (PS_RECF_PLAIN) are copied as they are */
+    const uint8_t *flags = PS_HAS_MEMBER(ps_record_batch, record_flags, batch->struct_size)
+                               ? batch->record_flags
+                               : NULL;
     for (size_t r = 0; r < batch->count; r++) {
         const ps_record *rec = &batch->records[r];
-        /* per field: the key (copied as KEY_COPY bytes), 6 bytes a value byte escaped, 8 for a
-         * short value's word, the closing quote; then the tail (at least TAIL_COPY) */
+        const int plain = flags && (flags[r] & PS_RECF_PLAIN);
+        /* per field: the key (copied as KEY_COPY bytes), 6 bytes a value byte escaped (1 for a
+         * plain record), 16 for a short value's fixed-size moves, the closing quote; then the
+         * tail (at least TAIL_COPY) */
         size_t need = 2 + tl + TAIL_COPY + (KEY_COPY + 16) * PS_FIELD_COUNT;
+        size_t bytes = 0;
         for (int f = 0; f < PS_FIELD_COUNT; f++)
-            need += 6 * (size_t)rec->field[f].len;
+            bytes += rec->field[f].len;
+        need += plain ? bytes : 6 * bytes;
         char *p = h->outfile_reserve(s->fs.out, need);
         if (!p)
             return h->outfile_check(s->fs.out, err);
-        char *q = p;
-        for (int f = 0; f < PS_FIELD_COUNT; f++) {
-            const char *v = rec->field[f].ptr;
-            size_t vlen = rec->field[f].len;
-            if (!v)
-                continue;
-            memcpy(q, s->keys[f].text, KEY_COPY); /* fixed size: one wide copy */
-            if (((NUMERIC_FIELDS >> f) & 1) && json_number(v, vlen)) {
-                q += s->keys[f].len - 1;      /* no opening quote */
-                q += json_escape(q, v, vlen); /* digits, '-' and '.': copied as they are */
-            } else {
-                q += s->keys[f].len;
-                q += json_escape(q, v, vlen);
-                *q++ = '"';
-            }
-        }
-        if (q == p) { /* no field at all: cannot happen (ID is required), stay valid JSON */
-            *q++ = '{';
-            memcpy(q, tail + 1, tl - 1);
-            q += tl - 1;
-        } else {
-            *p = '{'; /* over the first key's comma */
-            if (tl <= TAIL_COPY)
-                memcpy(q, tail, TAIL_COPY);
-            else
-                memcpy(q, tail, tl);
-            q += tl;
-        }
+        char *q = plain ? write_fields(s->keys, rec, p, 1) : write_fields(s->keys, rec, p, 0);
+        q = finish_record(p, q, tail, tl);
         h->outfile_advance(s->fs.out, (size_t)(q - p));
     }
     return h->outfile_check(s->fs.out, err);

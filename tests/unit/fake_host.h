@@ -194,6 +194,7 @@ static inline void fake_host_init(fake_host *fh, const ps_plugin_descriptor *d,
         fh->host.outfile_free = core->outfile_free;
         fh->host.utf8_check = core->utf8_check;
         fh->host.time_format = core->time_format;
+        fh->host.csv_record_flags = core->csv_record_flags;
     }
     fh->opts.spec = d->options;
     for (size_t i = 0; kv && kv[i] && kv[i + 1] && fh->opts.n < FAKE_HOST_MAX_OPTS; i += 2) {

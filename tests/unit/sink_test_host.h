@@ -10,9 +10,9 @@
 #include <string.h>
 
 #include "model/model_fields.h"
+#include "model/validate.h" /* ps_record_content_hash: the core's definition */
 #include "paysync/plugin.h"
 #include "plugin/host.h"
-#include "model/validate.h" /* ps_record_content_hash: the core's definition */
 
 #define STH_MAX_OPTS 16
 
@@ -118,6 +118,7 @@ static inline void sth_init(sth_host *h, const char *instance_name)
         h->host.outfile_free = core->outfile_free;
         h->host.utf8_check = core->utf8_check;
         h->host.time_format = core->time_format;
+        h->host.csv_record_flags = core->csv_record_flags;
     }
     h->ctx.host = &h->host;
     h->ctx.env = (const ps_env *)(const void *)h;
@@ -281,7 +282,17 @@ static inline ps_status sth_sink_write(sth_sink *f, const ps_sink_open_args *oa,
     ps_status st = f->d->sink->open(f->inst, oa, err);
     if (st != PS_OK)
         return st;
-    ps_record_batch b = {sizeof(b), n, recs};
+    ps_record_batch b = {.struct_size = sizeof(b), .count = n, .records = recs};
+    return f->d->sink->write_batch(f->inst, &b, err);
+}
+
+/* Writes recs in one batch (the dataset already open) with record_flags (NULL: none):
+ * the plugin's status. */
+static inline ps_status sth_sink_write_flagged(sth_sink *f, const ps_record *recs, size_t n,
+                                               const uint8_t *flags, ps_error *err)
+{
+    ps_record_batch b = {
+        .struct_size = sizeof(b), .count = n, .records = recs, .record_flags = flags};
     return f->d->sink->write_batch(f->inst, &b, err);
 }
 

@@ -76,7 +76,16 @@ typedef struct ps_record_batch {
     size_t struct_size; /* set by the core */
     size_t count;
     const ps_record *records;
+    /* ABI 2.5: NULL (nothing known), or count PS_RECF_* bits, one a record. Read it only when
+     * PS_HAS_MEMBER(ps_record_batch, record_flags, batch->struct_size) (paysync/plugin.h). */
+    const uint8_t *record_flags;
 } ps_record_batch;
+
+/* ps_record_batch.record_flags bits (ABI 2.5). */
+enum {
+    PS_RECF_PLAIN = 1 /* no field value holds a byte below 0x20, '"' or '\\': each value is
+                       * a JSON string body as it is */
+};
 
 #ifdef __cplusplus
 }

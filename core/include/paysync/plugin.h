@@ -1,6 +1,8 @@
-/* paysync plugin ABI 2.4 (2.0 plus ps_commit_info.filtered and warning codes, and
+/* paysync plugin ABI 2.5 (2.0 plus ps_commit_info.filtered and warning codes, and
  * ps_row_batch.filtered (2.1); sinks that commit after the store and read it (2.2);
- * ps_table_info's time window (2.3); ps_http_request.cancelled (2.4)). A plugin is a shared object exporting one function,
+ * ps_table_info's time window (2.3); ps_http_request.cancelled (2.4); ps_row_batch.row_flags,
+ * ps_record_batch.record_flags and the host's csv_record_flags (2.5)). A plugin is a shared
+ * object exporting one function,
  *     const ps_plugin_descriptor *paysync_plugin_entry(void);
  * returning a descriptor with static storage. See docs/plugin-abi.md.
  *
@@ -28,7 +30,7 @@ extern "C" {
 #endif
 
 #define PS_ABI_MAJOR 2
-#define PS_ABI_MINOR 4
+#define PS_ABI_MINOR 5
 
 /* 1 when a table whose struct_size is `size` contains `member` of struct `type`. */
 #define PS_HAS_MEMBER(type, member, size)                                                   \
@@ -283,6 +285,12 @@ typedef struct ps_host {
     /* Formats ms since the epoch as "2024-01-31T12:00:00.000Z" into buf (cap >= 25);
      * returns the length, 0 when cap is too small. */
     size_t (*time_format)(int64_t ms, char *buf, size_t cap);
+
+    /* ABI 2.5: what the record csv_next returned last is known to hold, PS_ROWF_* bits (for
+     * ps_row_batch.row_flags); 0 says nothing (a record the reader's fast path did not take:
+     * over 4,096 bytes, a line break or CR inside, text after a closing quote). Check
+     * PS_HAS_MEMBER(ps_host, csv_record_flags, host->struct_size) first. */
+    unsigned (*csv_record_flags)(const ps_csv_reader *r);
 } ps_host;
 
 /* Passed to create: how the plugin reaches the core. Valid for the instance's lifetime. */
@@ -354,7 +362,20 @@ typedef struct ps_row_batch {
      * PS_HAS_MEMBER(ps_row_batch, progress_total, batch->struct_size). */
     uint64_t progress_done;
     uint64_t progress_total;
+    /* ABI 2.5: NULL (the core's default: nothing known), or count PS_ROWF_* bits, one a row, in
+     * the batch's arena: what the provider knows of the row's cells without looking again (a
+     * CSV reader sees every byte once: host csv_record_flags). The core then skips its own
+     * per-cell NUL check and tells sinks which records need no JSON escaping. A bit set
+     * wrongly lets bad text through: set only what is known. Set it only when
+     * PS_HAS_MEMBER(ps_row_batch, row_flags, batch->struct_size). */
+    const uint8_t *row_flags;
 } ps_row_batch;
+
+/* ps_row_batch.row_flags bits (ABI 2.5). */
+enum {
+    PS_ROWF_NO_NUL = 1, /* no cell of the row holds a NUL byte */
+    PS_ROWF_PLAIN = 2   /* no cell holds a byte below 0x20, '"' or '\\' (so no NUL either) */
+};
 
 /* What a provider tells the core when it opens its source. */
 typedef struct ps_table_info {

@@ -113,9 +113,9 @@ static void count_meter(ds_run *r, int unknown)
 
 /* One row: field_col[f] is the cell holding field f (or -1), hdr names the cells. The verdict
  * comes from ps_row_evaluate, the same function discover uses. */
-static ps_status process_cells(ds_run *r, const ps_row *row, const int *field_col,
-                               const row_header *hdr, ps_arena *arena, ps_record *rec,
-                               int *accepted, ps_error *err)
+static ps_status process_cells(ds_run *r, const ps_row *row, unsigned row_flags,
+                               const int *field_col, const row_header *hdr, ps_arena *arena,
+                               ps_record *rec, int *accepted, ps_error *err)
 {
     ps_dataset_result *res = r->res;
     *accepted = 0;
@@ -133,7 +133,8 @@ static ps_status process_cells(ds_run *r, const ps_row *row, const int *field_co
         .status_skip_absent = r->record_shape,
         .txtype_counts = res->txtype_column[0] ? &res->txtype_values : NULL,
         .unnamed = r->record_shape ? NULL : r->unnamed,
-        .phones = r->phones};
+        .phones = r->phones,
+        .row_flags = row_flags};
     ps_row_check chk;
     ps_row_verdict v;
     int unknown_meter = 0;
@@ -179,11 +180,11 @@ static ps_status process_cells(ds_run *r, const ps_row *row, const int *field_co
     return PS_OK;
 }
 
-static ps_status process_row(ds_run *r, const ps_row *row, ps_arena *arena, ps_record *rec,
-                             int *accepted, ps_error *err)
+static ps_status process_row(ds_run *r, const ps_row *row, unsigned row_flags, ps_arena *arena,
+                             ps_record *rec, int *accepted, ps_error *err)
 {
     row_header hdr = {r->info.header, r->info.ncolumns};
-    return process_cells(r, row, r->map.field_col, &hdr, arena, rec, accepted, err);
+    return process_cells(r, row, row_flags, r->map.field_col, &hdr, arena, rec, accepted, err);
 }
 
 /* A record of a record-shaped provider goes through the same checks as a row (see
@@ -198,7 +199,7 @@ static ps_status process_record(ds_run *r, const ps_keyed_row *kr, ps_arena *are
     if (st != PS_OK)
         return st;
     row_header hdr = {paths, row.ncells};
-    return process_cells(r, &row, field_col, &hdr, arena, rec, accepted, err);
+    return process_cells(r, &row, 0, field_col, &hdr, arena, rec, accepted, err);
 }
 
 /* "1:05:07", "4:09" (whole seconds). */
@@ -753,6 +754,17 @@ static ps_status run_loop(ds_run *r, ps_arena *batch_arena, ps_error *err)
         ps_record *recs = ps_arena_alloc(batch_arena, (rb.count ? rb.count : 1) * sizeof *recs);
         if (!recs)
             return ps_error_setf(err, PS_ERR_NOMEM, "out of memory");
+        /* the provider's row flags (ABI 2.5), and the record flags they give: a plain row's
+         * record is plain when no filter rewrote its cells and every default is plain (the
+         * validator's own values are) */
+        const uint8_t *row_flags = rb.row_flags;
+        uint8_t *rec_flags = NULL;
+        uint8_t plain_out = r->plan->rowfilter == NULL && ps_validator_defaults_plain(r->validator)
+                                ? PS_RECF_PLAIN
+                                : 0;
+        if (row_flags && !r->record_shape &&
+            !(rec_flags = ps_arena_alloc(batch_arena, rb.count ? rb.count : 1)))
+            return ps_error_setf(err, PS_ERR_NOMEM, "out of memory");
         size_t n = 0;
         int idcol = r->map.field_col[PS_F_ID];
         for (size_t i = 0; i < rb.count; i++) {
@@ -769,12 +781,16 @@ static ps_status run_loop(ds_run *r, ps_arena *batch_arena, ps_error *err)
                 const ps_cell *c = &rb.rows[i + 8].cells[idcol];
                 ps_dedup_prefetch(r->dedup, c->text, c->len);
             }
-            st = process_row(r, &rb.rows[i], batch_arena, &recs[n], &accepted, err);
+            unsigned rf = rec_flags ? row_flags[i] : 0;
+            st = process_row(r, &rb.rows[i], rf, batch_arena, &recs[n], &accepted, err);
             if (st != PS_OK)
                 return st;
+            if (rec_flags)
+                rec_flags[n] = (rf & PS_ROWF_PLAIN) ? plain_out : 0;
             n += (size_t)accepted;
         }
-        ps_record_batch b = {.struct_size = sizeof b, .count = n, .records = recs};
+        ps_record_batch b = {
+            .struct_size = sizeof b, .count = n, .records = recs, .record_flags = rec_flags};
         st = write_sinks(r, &b, err);
         if (st != PS_OK)
             return st;

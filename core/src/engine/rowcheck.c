@@ -203,7 +203,7 @@ ps_status ps_row_evaluate(const ps_row_rules *rules, const ps_row *row, const in
         int c = field_col[f];
         by_field[f] = (c >= 0 && (uint32_t)c < row->ncells) ? &row->cells[c] : NULL;
     }
-    if (nul_cells(rules, row, field_col, chk)) {
+    if (!(rules->row_flags & PS_ROWF_NO_NUL) && nul_cells(rules, row, field_col, chk)) {
         count_status(rules, by_field);
         return PS_OK;
     }

@@ -32,6 +32,7 @@ struct ps_validator {
     char *defaults[PS_FIELD_COUNT];
     size_t default_len[PS_FIELD_COUNT];
     unsigned char required[PS_FIELD_COUNT]; /* ps_field_required under profile */
+    int defaults_plain;                     /* no default holds a byte below 0x20, '"' or '\\' */
 };
 
 /* Fields kept as written (trimmed text): field_value's default case, which the row loop
@@ -950,6 +951,18 @@ ps_status ps_validator_new(const ps_validate_config *cfg, ps_validator **out, ps
             return st;
         }
     }
+    v->defaults_plain = 1;
+    for (f = 0; f < PS_FIELD_COUNT; f++)
+        for (i = 0; i < v->default_len[f]; i++) {
+            unsigned char c = (unsigned char)v->defaults[f][i];
+            if (c < 0x20 || c == '"' || c == '\\')
+                v->defaults_plain = 0;
+        }
     *out = v;
     return PS_OK;
+}
+
+int ps_validator_defaults_plain(const ps_validator *v)
+{
+    return v && v->defaults_plain;
 }

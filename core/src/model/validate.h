@@ -6,11 +6,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "util/arena.h"
+#include "model/timestamp.h"
 #include "paysync/model.h"
 #include "paysync/plugin.h"
 #include "paysync/status.h"
-#include "model/timestamp.h"
+#include "util/arena.h"
 
 typedef struct ps_validate_config {
     const char *dataset; /* used for derived IDs */
@@ -117,5 +117,12 @@ uint64_t ps_record_content_hash(const ps_record *r);
 /* Returns len when s[0..len) is valid UTF-8 without NUL bytes, else the offset of the first
  * offending byte (overlong forms, surrogates and code points above U+10FFFF are invalid). */
 size_t ps_utf8_check(const char *s, size_t len);
+
+/* 1 when no configured default holds a byte below 0x20, '"' or '\\' (0 for NULL). Then every
+ * value an accepted record gets from cells without such bytes (PS_ROWF_PLAIN) is a JSON string
+ * body as it is: the values the validator makes itself (canonical timestamps, amounts,
+ * currency codes, E.164 numbers, type names, coordinates, counts, derived IDs) never hold one,
+ * and text fields are trimmed cells. */
+int ps_validator_defaults_plain(const ps_validator *v);
 
 #endif

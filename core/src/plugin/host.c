@@ -111,6 +111,7 @@ static const ps_host host_table = {
     .outfile_free = ps_outfile_delete,
     .utf8_check = ps_utf8_check,
     .time_format = host_time_format,
+    .csv_record_flags = ps_csv_record_flags,
 };
 
 const ps_host *ps_host_get(void)

@@ -55,6 +55,8 @@ struct ps_csv_reader {
 
     size_t max_field, max_columns;
 
+    unsigned last_flags; /* PS_ROWF_* of the record returned last (ps_csv_record_flags) */
+
     ps_status sticky; /* once an error is returned, every later call returns it */
     char sticky_msg[sizeof(((ps_error *)0)->message)];
 };
@@ -108,6 +110,11 @@ void ps_csv_free(ps_csv_reader *r)
     free(r->fb);
     free(r->fstart);
     free(r);
+}
+
+unsigned ps_csv_record_flags(const ps_csv_reader *r)
+{
+    return r ? r->last_flags : 0;
 }
 
 size_t ps_csv_scratch_capacity(const ps_csv_reader *r)
@@ -366,22 +373,44 @@ static inline uint64_t load_le(const unsigned char *b)
     return w;
 }
 
-/* One 64-byte block, 8 bytes a step: bit k of the result = b[k] is the delimiter; *cr gets
- * nonzero bits when a byte is CR. */
-static inline uint64_t block_swar(const unsigned char *b, uint64_t dpat, uint64_t *cr)
+/* 0x80 in each byte of w below 0x20, 0x00 elsewhere (exact: no carry crosses a byte). */
+static inline uint64_t byte_controls(uint64_t w)
 {
-    uint64_t m = 0;
+    return ~(((w & LOW7) + ONES8 * 0x60) | w) & ~LOW7;
+}
+
+/* One 64-byte block, 8 bytes a step: bit k of the result = b[k] is the delimiter; *cr gets
+ * nonzero bits when a byte is CR; bit k of *special = b[k] is not the delimiter and is below
+ * 0x20, '"' or '\\' (a byte a JSON string must escape). */
+static inline uint64_t block_swar(const unsigned char *b, uint64_t dpat, uint64_t *cr,
+                                  uint64_t *special)
+{
+    uint64_t m = 0, sp = 0;
     for (int k = 0; k < 8; k++) {
         uint64_t w = load_le(b + 8 * k);
-        m |= byte_bits(byte_matches(w, dpat)) << (8 * k);
+        uint64_t d = byte_matches(w, dpat);
+        uint64_t x =
+            (byte_controls(w) >> 7) | byte_matches(w, ONES8 * '"') | byte_matches(w, ONES8 * '\\');
+        m |= byte_bits(d) << (8 * k);
+        sp |= byte_bits(x & ~d) << (8 * k);
         *cr |= byte_matches(w, ONES8 * '\r');
     }
+    *special = sp;
     return m;
 }
 
 #if defined(__SSE2__)
+/* 0xff in each byte of v below 0x20, '"' or '\\'. */
+static inline __m128i special_sse2(__m128i v)
+{
+    __m128i ctl = _mm_cmpeq_epi8(_mm_min_epu8(v, _mm_set1_epi8(0x1f)), v);
+    return _mm_or_si128(ctl, _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')),
+                                          _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'))));
+}
+
 /* The same with SSE2, 16 bytes a step. */
-static inline uint64_t block_sse2(const unsigned char *b, __m128i dv, uint64_t *cr)
+static inline uint64_t block_sse2(const unsigned char *b, __m128i dv, uint64_t *cr,
+                                  uint64_t *special)
 {
     const __m128i crv = _mm_set1_epi8('\r');
     __m128i v0 = _mm_loadu_si128((const __m128i *)(const void *)b);
@@ -392,9 +421,14 @@ static inline uint64_t block_sse2(const unsigned char *b, __m128i dv, uint64_t *
                  (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v1, dv)) << 16 |
                  (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v2, dv)) << 32 |
                  (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v3, dv)) << 48;
+    uint64_t sp = (uint64_t)(unsigned)_mm_movemask_epi8(special_sse2(v0)) |
+                  (uint64_t)(unsigned)_mm_movemask_epi8(special_sse2(v1)) << 16 |
+                  (uint64_t)(unsigned)_mm_movemask_epi8(special_sse2(v2)) << 32 |
+                  (uint64_t)(unsigned)_mm_movemask_epi8(special_sse2(v3)) << 48;
     __m128i c = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v0, crv), _mm_cmpeq_epi8(v1, crv)),
                              _mm_or_si128(_mm_cmpeq_epi8(v2, crv), _mm_cmpeq_epi8(v3, crv)));
     *cr |= (uint64_t)(unsigned)_mm_movemask_epi8(c);
+    *special = sp & ~m;
     return m;
 }
 #endif
@@ -409,30 +443,39 @@ static inline size_t popcount64(uint64_t w)
 }
 
 /* Fills bm[0 .. (len + 63) / 64) with one bit a byte of p[0..len) (bit i % 64 of word i / 64)
- * set where the byte is delim. Returns the number of delimiters, or (size_t)-1 when p holds a
+ * set where the byte is delim, and *nspecial with the number of bytes other than delim that
+ * are below 0x20, '"' or '\\'. Returns the number of delimiters, or (size_t)-1 when p holds a
  * CR. SSE2 where the compiler has it (x86-64 always does), 8 bytes a step elsewhere
  * (ps_csv_bitmap_agrees compares the two). */
 static inline size_t delim_bitmap(const unsigned char *p, size_t len, unsigned char delim,
-                                  uint64_t *bm)
+                                  uint64_t *bm, size_t *nspecial)
 {
     unsigned char tail[64];
-    size_t whole = len & ~(size_t)63, count = 0;
-    uint64_t cr = 0;
+    size_t whole = len & ~(size_t)63, count = 0, nsp = 0;
+    uint64_t cr = 0, sp;
 #if defined(__SSE2__)
     const __m128i dv = _mm_set1_epi8((char)delim);
-#define PS_CSV_BLOCK(b) block_sse2((b), dv, &cr)
+#define PS_CSV_BLOCK(b) block_sse2((b), dv, &cr, &sp)
 #else
     const uint64_t dpat = ONES8 * delim;
-#define PS_CSV_BLOCK(b) block_swar((b), dpat, &cr)
+#define PS_CSV_BLOCK(b) block_swar((b), dpat, &cr, &sp)
 #endif
-    for (size_t i = 0; i < whole; i += 64)
+    for (size_t i = 0; i < whole; i += 64) {
         count += popcount64(bm[i >> 6] = PS_CSV_BLOCK(p + i));
-    if (whole < len) { /* the last 1-63 bytes, zero-padded (the delimiter is never NUL) */
+        if (sp)
+            nsp += popcount64(sp);
+    }
+    if (whole < len) { /* the last 1-63 bytes, zero-padded (the delimiter is never NUL; the
+                        * padding's special bits are masked off) */
         memset(tail, 0, sizeof tail);
         memcpy(tail, p + whole, len - whole);
         count += popcount64(bm[whole >> 6] = PS_CSV_BLOCK(tail));
+        sp &= (UINT64_C(1) << (len - whole)) - 1;
+        if (sp)
+            nsp += popcount64(sp);
     }
 #undef PS_CSV_BLOCK
+    *nspecial = nsp;
     return cr ? (size_t)-1 : count;
 }
 
@@ -458,19 +501,25 @@ int ps_csv_bitmap_agrees(const char *p, size_t len, char delim)
     const unsigned char *u = (const unsigned char *)p;
     if (len > CSV_FAST_MAX || !delim)
         return 0;
-    size_t count = delim_bitmap(u, len, (unsigned char)delim, bm), count2 = 0;
-    uint64_t cr = 0;
+    size_t nsp = 0, nsp2 = 0;
+    size_t count = delim_bitmap(u, len, (unsigned char)delim, bm, &nsp), count2 = 0;
+    uint64_t cr = 0, sp = 0;
     for (size_t i = 0; i < len; i += 64) {
         const unsigned char *b = u + i;
         if (len - i < 64) {
             memcpy(tail, u + i, len - i);
             b = tail;
         }
-        uint64_t m = block_swar(b, ONES8 * (unsigned char)delim, &cr);
+        uint64_t m = block_swar(b, ONES8 * (unsigned char)delim, &cr, &sp);
+        if (len - i < 64)
+            sp &= (UINT64_C(1) << (len - i)) - 1;
         if (count != (size_t)-1 && m != bm[i >> 6])
             return 0;
         count2 += popcount64(m);
+        nsp2 += popcount64(sp);
     }
+    if (nsp != nsp2)
+        return 0;
     return cr ? count == (size_t)-1 : count == count2;
 }
 
@@ -496,9 +545,11 @@ static int fast_record(ps_csv_reader *r, ps_arena *arena, ps_cell **cells, size_
     if (len > CSV_FAST_MAX)
         return 0;
     uint64_t bm[CSV_FAST_MAX / 64 + 1];
-    size_t ndelim = delim_bitmap((const unsigned char *)p, len, r->delim, bm);
+    size_t nspecial;
+    size_t ndelim = delim_bitmap((const unsigned char *)p, len, r->delim, bm, &nspecial);
     if (ndelim == (size_t)-1)
         return 0; /* a CR inside the record */
+    size_t ndelim_all = ndelim;
     if (ndelim + 1 > r->max_columns)
         ndelim = r->max_columns; /* more cells than allowed: found below, general path */
     /* at most ndelim + 1 cells: each but the last ends at a delimiter */
@@ -509,7 +560,7 @@ static int fast_record(ps_csv_reader *r, ps_arena *arena, ps_cell **cells, size_
     memcpy(text, p, len);
     text[len] = '\0';
     const char delim = (char)r->delim;
-    size_t nf = 0, pos = 0;
+    size_t nf = 0, pos = 0, nquoted = 0;
     for (;;) {
         if (nf == ndelim + 1 || nf == r->max_columns)
             return 0; /* the general path reports it */
@@ -537,6 +588,7 @@ static int fast_record(ps_csv_reader *r, ps_arena *arena, ps_cell **cells, size_
             clen = wr - pos;
             text[wr] = '\0';
             next = rd;
+            nquoted++;
         } else {
             next = next_bit(bm, pos, len);
             clen = next - pos;
@@ -552,6 +604,15 @@ static int fast_record(ps_csv_reader *r, ps_arena *arena, ps_cell **cells, size_
             break;
         pos = next + 1; /* after the delimiter */
     }
+    /* The cells are plain (PS_ROWF_PLAIN) when every special byte of the record is one of
+     * the quotes around a quoted cell (a doubled quote adds two more). A delimiter that is itself
+     * special (a tab) must also have separated cells every time (none inside quotes). */
+    unsigned char d = r->delim;
+    int delim_special = d < 0x20 || d == '\\';
+    if (nspecial == 2 * nquoted && (!delim_special || ndelim_all == nf - 1))
+        r->last_flags = PS_ROWF_PLAIN | PS_ROWF_NO_NUL;
+    else
+        r->last_flags = memchr(p, '\0', len) ? 0 : PS_ROWF_NO_NUL;
     *cells = out;
     *ncells = nf;
     r->rec_line = r->line;
@@ -573,6 +634,7 @@ ps_status ps_csv_next(ps_csv_reader *r, ps_arena *arena, ps_cell **cells, size_t
         }
         return r->sticky;
     }
+    r->last_flags = 0;
     if (!r->started && check_bom(r) != 0)
         return fail(r, err, PS_ERR_IO, "line 1: read error");
 

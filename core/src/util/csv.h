@@ -29,6 +29,13 @@ void ps_csv_set_limits(ps_csv_reader *r, size_t max_field_bytes, size_t max_colu
 ps_status ps_csv_next(ps_csv_reader *r, ps_arena *arena, ps_cell **cells, size_t *ncells,
                       uint64_t *line, ps_error *err);
 
+/* What the record ps_csv_next returned last is known to hold, PS_ROWF_* bits (paysync/plugin.h):
+ * PS_ROWF_NO_NUL when no cell holds a NUL byte, PS_ROWF_PLAIN (with NO_NUL) when no cell holds
+ * a byte below 0x20, '"' or '\\'. 0 says nothing: records the fast path does not take (over
+ * 4,096 bytes, a line break or CR inside, text after a closing quote) and any call that did not
+ * return PS_OK. NULL gives 0. */
+unsigned ps_csv_record_flags(const ps_csv_reader *r);
+
 /* Bytes of internal buffers currently held (input buffer + record scratch). For tests that
  * check memory stays bounded: scratch grows for a long record and shrinks back after it.
  * NULL gives 0. */

@@ -1,5 +1,5 @@
 /* ABI pin: the size and offset of every member of every public struct, the size of every
- * public struct, and the values of the public constants, as of plugin ABI 2.4 on x86_64 LP64
+ * public struct, and the values of the public constants, as of plugin ABI 2.5 on x86_64 LP64
  * (skipped, exit 77, elsewhere). It fails when a public struct changes by accident.
  *
  * To change the ABI deliberately: append members only (never reorder, resize or remove one;
@@ -50,10 +50,11 @@ static const pin pins[] = {
     M(ps_record, has_charges, 384, 4),
     M(ps_record, id_derived, 388, 4),
     M(ps_record, content_hash, 392, 8),
-    S(ps_record_batch, 24),
+    S(ps_record_batch, 32),
     M(ps_record_batch, struct_size, 0, 8),
     M(ps_record_batch, count, 8, 8),
     M(ps_record_batch, records, 16, 8),
+    M(ps_record_batch, record_flags, 24, 8),
     S(ps_option_spec, 72),
     M(ps_option_spec, name, 0, 8),
     M(ps_option_spec, type, 8, 4),
@@ -107,7 +108,7 @@ static const pin pins[] = {
     M(ps_http_request, before_retry, 80, 8),
     M(ps_http_request, ctx, 88, 8),
     M(ps_http_request, cancelled, 96, 8),
-    S(ps_host, 288),
+    S(ps_host, 296),
     M(ps_host, struct_size, 0, 8),
     M(ps_host, abi_major, 8, 4),
     M(ps_host, abi_minor, 12, 4),
@@ -145,6 +146,7 @@ static const pin pins[] = {
     M(ps_host, outfile_free, 264, 8),
     M(ps_host, utf8_check, 272, 8),
     M(ps_host, time_format, 280, 8),
+    M(ps_host, csv_record_flags, 288, 8),
     S(ps_plugin_ctx, 48),
     M(ps_plugin_ctx, struct_size, 0, 8),
     M(ps_plugin_ctx, host, 8, 8),
@@ -166,7 +168,7 @@ static const pin pins[] = {
     M(ps_keyed_row, line, 0, 8),
     M(ps_keyed_row, nvalues, 8, 4),
     M(ps_keyed_row, values, 16, 8),
-    S(ps_row_batch, 56),
+    S(ps_row_batch, 64),
     M(ps_row_batch, struct_size, 0, 8),
     M(ps_row_batch, count, 8, 8),
     M(ps_row_batch, rows, 16, 8),
@@ -174,6 +176,7 @@ static const pin pins[] = {
     M(ps_row_batch, filtered, 32, 8),
     M(ps_row_batch, progress_done, 40, 8),
     M(ps_row_batch, progress_total, 48, 8),
+    M(ps_row_batch, row_flags, 56, 8),
     S(ps_table_info, 72),
     M(ps_table_info, struct_size, 0, 8),
     M(ps_table_info, ncolumns, 8, 4),
@@ -258,7 +261,7 @@ static const pin pins[] = {
     M(ps_plugin_descriptor, provider, 80, 8),
     M(ps_plugin_descriptor, sink, 88, 8),
     M(ps_plugin_descriptor, option_spec_size, 96, 8),
-/* END PINNED LAYOUT */
+    /* END PINNED LAYOUT */
 };
 
 static void test_layout(void **state)
@@ -292,7 +295,7 @@ static void test_constants(void **state)
 {
     (void)state;
     assert_int_equal(PS_ABI_MAJOR, 2);
-    assert_int_equal(PS_ABI_MINOR, 4);
+    assert_int_equal(PS_ABI_MINOR, 5);
     assert_string_equal(PS_PLUGIN_ENTRY_NAME, "paysync_plugin_entry");
     /* status codes */
     assert_int_equal(PS_OK, 0);
@@ -310,6 +313,10 @@ static void test_constants(void **state)
     assert_int_equal(PS_ERR_INTERNAL, 12);
     assert_int_equal(PS_RETRY, 13);
     /* kinds, flags, cells, logs */
+    /* row and record flags (2.5) */
+    assert_int_equal(PS_ROWF_NO_NUL, 1);
+    assert_int_equal(PS_ROWF_PLAIN, 2);
+    assert_int_equal(PS_RECF_PLAIN, 1);
     assert_int_equal(PS_PLUGIN_PROVIDER, 1);
     assert_int_equal(PS_SINK_AFTER_STORE, 2);
     assert_int_equal(PS_PLUGIN_SINK, 2);

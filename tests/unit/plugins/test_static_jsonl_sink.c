@@ -247,6 +247,82 @@ static void test_escaping_every_position(void **state)
     free(recs);
 }
 
+/* Records flagged PS_RECF_PLAIN (ABI 2.5) are copied without the escape check: on random
+ * records (every field 0-300 bytes of plain bytes, 0x20, 0x7f and high bytes among them;
+ * numeric fields numbers or not; every length 0-40 in NOTES) the output is the same bytes as
+ * without flags, records that need escaping (not flagged) mixed in the same batch. */
+static void test_plain_flag_same_output(void **state)
+{
+    fx *f = *state;
+    enum { N = 3000, VMAX = 300 };
+    static const char plain[] = {' ', 'a',    'Z',    '0',    '9',    '.',    '-', ',',
+                                 '{', '\x7f', '\x80', '\xc3', '\xa9', '\xff', '/', '\''};
+    static const char special[] = {'"', '\\', '\n', '\x01', '\x1f', '\t'};
+    ps_record *recs = calloc(N, sizeof *recs);
+    char *text = calloc((size_t)N * PS_FIELD_COUNT, VMAX + 1);
+    uint8_t *flags = calloc(N, 1);
+    assert_non_null(recs);
+    assert_non_null(text);
+    assert_non_null(flags);
+    uint64_t seed = 31337;
+    for (size_t i = 0; i < N; i++) {
+        int escaped = i % 5 == 4; /* one value of the record needs escaping */
+        int esc_field = -1;
+        for (int fl = 0; fl < PS_FIELD_COUNT; fl++) {
+            char *v = text + (i * PS_FIELD_COUNT + (size_t)fl) * (VMAX + 1);
+            seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+            size_t len = fl == PS_F_NOTES ? i % 41 : (size_t)(seed >> 33) % (i % 7 ? 20 : VMAX);
+            int number = (seed >> 50) % 2;
+            for (size_t k = 0; k < len; k++) {
+                seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+                v[k] =
+                    number ? (char)('0' + (seed >> 33) % 10) : plain[(seed >> 33) % sizeof plain];
+            }
+            if (number && len > 2 && (seed >> 40) % 3 == 0)
+                v[len / 2] = '.';
+            if (escaped && esc_field < 0 && len && (seed >> 45) % 4 == 0) {
+                esc_field = fl;
+                v[(seed >> 20) % len] = special[(seed >> 36) % sizeof special];
+            }
+            v[len] = '\0';
+            if (fl == PS_F_ID && len == 0)
+                v[0] = 'I', v[1] = '\0';
+            if ((seed >> 55) % 9 == 0 && fl != PS_F_ID)
+                recs[i].field[fl] = (ps_str){NULL, 0}; /* absent */
+            else
+                recs[i].field[fl] = ps_str_from(v);
+        }
+        flags[i] = esc_field < 0 && (i == 0 || (seed >> 30) % 4) ? PS_RECF_PLAIN : 0;
+    }
+    ps_error err = {0};
+    create(f);
+    ps_sink_open_args oa = {sizeof(oa), "ds", PS_TARGET_PROJECT, "site-1", "run-1", 0};
+    assert_int_equal(f->d->sink->open(f->inst, &oa, &err), PS_OK);
+    assert_int_equal(sth_sink_write_flagged(f, recs, N, flags, &err), PS_OK);
+    assert_int_equal(sth_sink_write_flagged(f, recs, N, NULL, &err), PS_OK);
+    commit(f, "ds");
+    assert_int_equal(finish(f, 1), PS_OK);
+    char *got = sth_slurp(f->path);
+    assert_non_null(got);
+    size_t total = strlen(got), lines = 0, half = 0;
+    for (size_t k = 0; k < total; k++)
+        if (got[k] == '\n' && ++lines == N)
+            half = k + 1;
+    assert_int_equal(lines, 2 * N);
+    assert_int_equal(total, 2 * half);
+    if (memcmp(got, got + half, half) != 0) {
+        for (size_t k = 0; k < half; k++)
+            if (got[k] != got[half + k])
+                fail_msg("flagged and unflagged output differ at byte %zu: ...%.80s... vs "
+                         "...%.80s...",
+                         k, got + (k > 40 ? k - 40 : 0), got + half + (k > 40 ? k - 40 : 0));
+    }
+    free(got);
+    free(flags);
+    free(text);
+    free(recs);
+}
+
 /* Amounts keep every digit: no double on the way. */
 static void test_exact_amounts(void **state)
 {
@@ -442,7 +518,7 @@ static void test_lifecycle_misuse(void **state)
     free(got);
     ps_commit_info ci = {0};
     assert_int_equal(f->d->sink->commit(f->inst, &ci, NULL, &err), PS_ERR_INTERNAL);
-    ps_record_batch b = {sizeof(b), 1, r};
+    ps_record_batch b = {.struct_size = sizeof(b), .count = 1, .records = r};
     assert_int_equal(f->d->sink->write_batch(f->inst, &b, &err), PS_ERR_INTERNAL);
     assert_non_null(strstr(err.message, "write_batch without open"));
 }
@@ -497,7 +573,7 @@ static void test_two_instances(void **state)
     ps_sink_open_args oa = {sizeof(oa), "d2", PS_TARGET_PROGRAM, NULL, "run-1", 0};
     write_dataset(f, "d1", &r[0], 1);
     assert_int_equal(f->d->sink->open(i2, &oa, &err), PS_OK);
-    ps_record_batch b = {sizeof(b), 1, &r[1]};
+    ps_record_batch b = {.struct_size = sizeof(b), .count = 1, .records = &r[1]};
     assert_int_equal(f->d->sink->write_batch(i2, &b, &err), PS_OK);
     ps_commit_info ci = {0};
     assert_int_equal(f->d->sink->commit(i2, &ci, NULL, &err), PS_OK);
@@ -540,7 +616,7 @@ static void test_write_error(void **state)
     assert_int_equal(f->d->sink->open(f->inst, &oa, &err), PS_OK);
     ps_status st = PS_OK;
     for (int k = 0; k < 100 && st == PS_OK; k++) { /* ~100 MB worth: past the buffer */
-        ps_record_batch b = {sizeof(b), N, recs};
+        ps_record_batch b = {.struct_size = sizeof(b), .count = N, .records = recs};
         st = f->d->sink->write_batch(f->inst, &b, &err);
     }
     if (st == PS_OK) {
@@ -569,6 +645,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_exact_line, setup, teardown),
         cmocka_unit_test_setup_teardown(test_escaping_every_position, setup, teardown),
         cmocka_unit_test_setup_teardown(test_escaping, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_plain_flag_same_output, setup, teardown),
         cmocka_unit_test_setup_teardown(test_exact_amounts, setup, teardown),
         cmocka_unit_test_setup_teardown(test_non_json_number_is_string, setup, teardown),
         cmocka_unit_test_setup_teardown(test_abort_truncates_dataset, setup, teardown),

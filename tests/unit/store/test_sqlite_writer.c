@@ -365,7 +365,7 @@ static void test_abort_leaves_store_identical(void **state)
     ps_record changed = r[0];
     changed.field[PS_F_NOTES] = ps_str_from("x");
     sth_finish_record(&changed);
-    ps_record_batch b = {sizeof(b), 1, &changed};
+    ps_record_batch b = {.struct_size = sizeof(b), .count = 1, .records = &changed};
     assert_int_equal(f->d->sink->write_batch(f->inst, &b, &err), PS_OK);
     b.records = &r[3];
     assert_int_equal(f->d->sink->write_batch(f->inst, &b, &err), PS_OK);
@@ -585,7 +585,7 @@ static void test_lifecycle_misuse(void **state)
     ps_error err = {0};
     ps_record r[4];
     recs3(r);
-    ps_record_batch b = {sizeof(b), 1, r};
+    ps_record_batch b = {.struct_size = sizeof(b), .count = 1, .records = r};
     assert_int_equal(f->d->sink->write_batch(f->inst, &b, &err), PS_ERR_INTERNAL);
     assert_non_null(strstr(err.message, "write without open"));
     ps_commit_info ci = {sizeof(ci), "ds", "run-1", NULL, 0, 0, 0,    0,    0,    0,   0,
@@ -638,7 +638,7 @@ static void test_disk_full(void **state)
     ps_sink_open_args oa = {sizeof(oa), "ds", PS_TARGET_PROJECT, NULL, "run-2", 0};
     ps_status st = f->d->sink->open(f->inst, &oa, &err);
     for (int k = 0; k < 20 && st == PS_OK; k++) {
-        ps_record_batch b = {sizeof(b), N, many};
+        ps_record_batch b = {.struct_size = sizeof(b), .count = N, .records = many};
         st = f->d->sink->write_batch(f->inst, &b, &err);
         for (int i = 0; i < N; i++)
             many[i].source_row += N; /* keep going with new content */

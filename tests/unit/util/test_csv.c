@@ -98,6 +98,30 @@ typedef struct run_result {
     ps_error err;
 } run_result;
 
+/* What the cells hold, as PS_ROWF_* bits computed byte by byte (the definition). */
+static unsigned true_flags(const ps_cell *cells, size_t n)
+{
+    unsigned f = PS_ROWF_NO_NUL | PS_ROWF_PLAIN;
+    for (size_t i = 0; i < n; i++)
+        for (size_t k = 0; k < cells[i].len; k++) {
+            unsigned char c = (unsigned char)cells[i].text[k];
+            if (c == 0)
+                f = 0;
+            else if (c < 0x20 || c == '"' || c == '\\')
+                f &= ~(unsigned)PS_ROWF_PLAIN;
+        }
+    return f;
+}
+
+/* ps_csv_record_flags may say less than is true, never more; PLAIN comes with NO_NUL. */
+static void check_flags_sound(unsigned got, const ps_cell *cells, size_t n)
+{
+    unsigned want = true_flags(cells, n);
+    if ((got & ~want) != 0 || ((got & PS_ROWF_PLAIN) && !(got & PS_ROWF_NO_NUL)))
+        fail_msg("record flags %u, but the cells hold %u (%zu cells, first '%.40s')", got, want, n,
+                 n ? cells[0].text : "");
+}
+
 static void run_reader(const char *data, size_t len, size_t chunk, char delim, size_t max_field,
                        size_t max_cols, long fail_at, run_result *res)
 {
@@ -120,6 +144,7 @@ static void run_reader(const char *data, size_t len, size_t chunk, char delim, s
             break;
         }
         render(&res->out, line, cells, n);
+        check_flags_sound(ps_csv_record_flags(r), cells, n);
         ps_arena_reset(a);
     }
     ps_arena_destroy(a);
@@ -339,8 +364,9 @@ static void test_delim_bitmap_forms_agree(void **state)
         for (size_t i = 0; i < len; i++) {
             seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
             unsigned k = (unsigned)(seed >> 33);
-            static const char pick[] = {',', ';', '\r', '\0', (char)0xAC, (char)0x2C, 'x', '\t'};
-            buf[i] = k % 3 == 0 ? pick[(k >> 4) % 8] : (char)('a' + (k >> 4) % 26);
+            static const char pick[] = {',', ';',  '\r', '\0', (char)0xAC, (char)0x2C,
+                                        'x', '\t', '"',  '\\', '\x1f',     ' '};
+            buf[i] = k % 3 == 0 ? pick[(k >> 4) % sizeof pick] : (char)('a' + (k >> 4) % 26);
         }
         if (iter % 2 == 0) /* half of them without CR: the bitmap itself is compared */
             for (size_t i = 0; i < len; i++)
@@ -352,6 +378,76 @@ static void test_delim_bitmap_forms_agree(void **state)
                      delim);
     }
     assert_int_equal(ps_csv_bitmap_agrees(buf, 4097, ','), 0); /* over the limit */
+}
+
+/* Records the fast path takes (under 4,096 bytes, no CR, no line break inside quotes, nothing
+ * after a closing quote), built from random cells of the bytes that matter (NUL, controls, tab,
+ * quote, backslash, high bytes) with random delimiters (tab and backslash among them): the
+ * flags equal the definition exactly; read a byte at a time (the general path) they are 0. */
+static void test_record_flags_exact(void **state)
+{
+    (void)state;
+    static const char pick[] = {'\0', '\x01',     '\x1f',     ' ',        '\t', '"', '\\', ',',
+                                ';',  (char)0x7f, (char)0x80, (char)0xff, 'a',  'z', '0'};
+    static const char delims[] = {',', ';', '\t', '\\', '|'};
+    static char rec[5000];
+    unsigned long long seed = 4242;
+    for (int iter = 0; iter < 30000; iter++) {
+        seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+        char delim = delims[(seed >> 33) % sizeof delims];
+        int special_rate = 1 + (int)((seed >> 40) % 4); /* 1: every byte may be special */
+        size_t ncells = 1 + (size_t)(seed >> 45) % (iter % 100 == 0 ? 300 : 25), len = 0;
+        for (size_t c = 0; c < ncells && len < 3900; c++) {
+            seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+            int quoted = (seed >> 33) % 3 == 0;
+            size_t clen = (size_t)(seed >> 36) % 20;
+            if (c)
+                rec[len++] = delim;
+            if (quoted)
+                rec[len++] = '"';
+            for (size_t k = 0; k < clen; k++) {
+                seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+                unsigned r = (unsigned)(seed >> 33);
+                char b = r % (unsigned)(special_rate * 8) < 8 ? pick[(r >> 8) % sizeof pick]
+                                                              : (char)('a' + (r >> 8) % 26);
+                if (!quoted && (b == delim || (b == '"' && k == 0)))
+                    b = 'q'; /* an unquoted cell: no delimiter, no quote at its start */
+                rec[len++] = b;
+                if (quoted && b == '"')
+                    rec[len++] = '"'; /* doubled */
+            }
+            if (quoted)
+                rec[len++] = '"';
+        }
+        rec[len++] = '\n';
+        for (int chunked = 0; chunked < 2; chunked++) {
+            mem_src src = {rec, len, 0, chunked ? 1 : 0, -1, 0};
+            ps_csv_reader *r = ps_csv_new(mem_read, &src, delim);
+            ps_arena *a = ps_arena_create(0);
+            assert_non_null(r);
+            assert_non_null(a);
+            ps_cell *cells = NULL;
+            size_t n = 0;
+            ps_error err = {0};
+            if (ps_csv_next(r, a, &cells, &n, NULL, &err) != PS_OK)
+                fail_msg("iteration %d: %s", iter, err.message);
+            /* byte reads: the BOM check reads 3 bytes, so a record of up to 3 bytes (its line
+             * end included) may still be whole in the buffer */
+            unsigned got = ps_csv_record_flags(r), want = true_flags(cells, n);
+            if (chunked && len > 3)
+                want = 0;
+            check_flags_sound(got, cells, n);
+            if (got != want && !(chunked && len <= 3))
+                fail_msg("iteration %d (%s, delimiter %d, %zu bytes, %zu cells): flags %u, "
+                         "expected %u",
+                         iter, chunked ? "byte reads" : "whole", delim, len, n, got, want);
+            assert_int_equal(ps_csv_next(r, a, &cells, &n, NULL, &err), PS_END);
+            assert_int_equal(ps_csv_record_flags(r), 0);
+            ps_arena_destroy(a);
+            ps_csv_free(r);
+        }
+    }
+    assert_int_equal(ps_csv_record_flags(NULL), 0);
 }
 
 static void test_nul_byte_cell(void **state)
@@ -731,6 +827,7 @@ int main(void)
         cmocka_unit_test(test_fast_path_matches_general_long),
         cmocka_unit_test(test_delim_bitmap_forms_agree),
         cmocka_unit_test(test_nul_byte_cell),
+        cmocka_unit_test(test_record_flags_exact),
         cmocka_unit_test(test_read_error_is_io_and_sticky),
         cmocka_unit_test(test_overlong_read_is_io_error),
         cmocka_unit_test(test_data_error_sticky),

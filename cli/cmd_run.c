@@ -11,15 +11,18 @@
 #include "due.h"
 #include "util/log.h"
 #include "engine/pipeline.h"
+#include "http/http_client.h"
 #include "report.h"
 #include "util/outfile.h"
 
 static volatile sig_atomic_t stop_requested = 0;
 
+/* Stops the run at its next batch and the host's HTTP requests at once: a source waiting on
+ * a page, a retry backoff or a stalled transfer fails its batch as cancelled. */
 static void on_stop_signal(int sig)
 {
-    (void)sig;
     stop_requested = 1;
+    ps_http_stop_all(sig);
 }
 
 static void install_stop_handlers(void)
@@ -53,7 +56,8 @@ static const char run_usage[] =
     "                   header but no data row (otherwise: failed, vanish_guard)\n"
     "\n"
     "SIGTERM or SIGINT stops the running dataset after its current batch and rolls it back;\n"
-    "datasets already committed stay committed.\n"
+    "a source waiting on HTTP (a page, a retry or pacing wait, a stalled answer) is\n"
+    "cancelled at once (within about a second). Datasets already committed stay committed.\n"
     "\n"
     "exit: 0 ran, 1 a dataset failed, 2 usage or configuration error\n";
 

@@ -46,6 +46,7 @@ the first SKIP matching requests pass, the next COUNT (default 1; -1 = forever) 
     429       429 RESOURCE_EXHAUSTED with Retry-After: 1
     429bare   429 RESOURCE_EXHAUSTED without Retry-After
     500, 503  INTERNAL / UNAVAILABLE
+    503wait   503 UNAVAILABLE with Retry-After: --stall-seconds (a long wait before the retry)
     stall     sends nothing for --stall-seconds (default 30), then closes
     truncate  200 with the JSON cut in half (Content-Length matches the cut body)
     cut       200 whose connection closes before Content-Length bytes were sent (a write is
@@ -638,6 +639,9 @@ class Handler(BaseHTTPRequestHandler):
             self.send(500, gerror(500, "INTERNAL", "Internal error encountered."))
         elif f == "503":
             self.send(503, gerror(503, "UNAVAILABLE", "The service is currently unavailable."))
+        elif f == "503wait":
+            self.send(503, gerror(503, "UNAVAILABLE", "The service is currently unavailable."),
+                      headers={"Retry-After": "%d" % st.stall_seconds})
         elif f == "stall":
             time.sleep(st.stall_seconds)
             self.close_connection = True

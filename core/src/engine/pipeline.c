@@ -269,6 +269,17 @@ static ps_status source_failed(ps_status st, const ps_error *e, const char *what
                          what, after, e->message);
 }
 
+/* A source that failed once the run was stopped (SIGTERM/SIGINT): the host cancelled its HTTP
+ * request in flight (http_client.h, ps_http_stop_all), or it failed for another reason. */
+static ps_status stopped_reading(uint64_t rows, const ps_error *e, ps_error *err)
+{
+    return ps_error_setf(err, PS_ERR_SOURCE,
+                         "interrupted by a signal after %" PRIu64 " rows while the source was "
+                         "reading (%s); nothing was committed, the next run starts again from "
+                         "the last commit",
+                         rows, e->message);
+}
+
 /* Logs the source's columns (or record keys) that map to no field. */
 static void warn_unknown(ds_run *r, const char *what)
 {
@@ -322,7 +333,9 @@ static ps_status open_source(ds_run *r, ps_arena *run_arena, char *cursor, ps_er
     r->info.struct_size = sizeof r->info;
     ps_status st = p->plugin->desc->provider->open(p->inst, &args, &r->info, &e);
     if (st != PS_OK)
-        return source_failed(st, &e, "reading the source failed", err);
+        return r->opt->stop && *r->opt->stop
+                   ? stopped_reading(0, &e, err)
+                   : source_failed(st, &e, "reading the source failed", err);
     r->provider_open = 1;
     r->record_shape = p->plugin->desc->provider->shape == PS_SHAPE_RECORD;
     if (!r->record_shape) {
@@ -741,6 +754,8 @@ static ps_status run_loop(ds_run *r, ps_arena *batch_arena, ps_error *err)
             report_unnamed(r);
             return PS_OK;
         }
+        if (st != PS_OK && r->opt->stop && *r->opt->stop)
+            return stopped_reading(r->res->read, &e, err);
         if (st != PS_OK) {
             char what[96];
             snprintf(what, sizeof what, "reading the source failed after %" PRIu64 " rows",

@@ -4,6 +4,8 @@
 #include <curl/curl.h>
 #include <errno.h>
 #include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -43,6 +45,18 @@ struct ps_http_client {
     uint64_t rng;
     uint64_t requests, retries;
 };
+
+/* The signal that stopped the process (ps_http_stop_all), 0 while none did. Written by a
+ * signal handler, read by any thread running a request: a lock-free atomic for both. */
+#if ATOMIC_INT_LOCK_FREE != 2
+#error "ps_http_stop_all needs a lock-free atomic int (it runs in a signal handler)"
+#endif
+static atomic_int g_stop_signal;
+
+void ps_http_stop_all(int sig)
+{
+    atomic_store_explicit(&g_stop_signal, sig, memory_order_relaxed);
+}
 
 static pthread_once_t g_once = PTHREAD_ONCE_INIT;
 static CURLcode g_init_rc = CURLE_FAILED_INIT;
@@ -210,14 +224,16 @@ typedef struct xfer {
     int64_t retry_after_ms;
 } xfer;
 
-/* The request's cancelled callback (ABI 2.4), 0 without one. */
+/* Nonzero when the request is no longer wanted: the process was stopped (ps_http_stop_all)
+ * or the request's own cancelled callback (ABI 2.4) says so. */
 static int is_cancelled(const ps_http_request *rq)
 {
-    return rq->cancelled && rq->cancelled(rq->ctx);
+    return (rq->cancelled && rq->cancelled(rq->ctx)) ||
+           atomic_load_explicit(&g_stop_signal, memory_order_relaxed) != 0;
 }
 
-/* libcurl's progress callback, set only for a request with a cancelled callback: nonzero
- * aborts the transfer (CURLE_ABORTED_BY_CALLBACK). */
+/* libcurl's progress callback (every request): nonzero aborts the transfer
+ * (CURLE_ABORTED_BY_CALLBACK). libcurl calls it about once a second while nothing arrives. */
 static int on_progress(void *ud, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
                        curl_off_t ulnow)
 {
@@ -228,14 +244,10 @@ static int on_progress(void *ud, curl_off_t dltotal, curl_off_t dlnow, curl_off_
     return x->cancelled;
 }
 
-/* Sleeps ms on the core clock; with a cancelled callback, in steps of at most 100 ms that
- * stop early once it says so. Returns nonzero when cancelled. */
+/* Sleeps ms on the core clock in steps of at most 100 ms, stopping early once the request is
+ * cancelled. Returns nonzero when cancelled. */
 static int wait_ms(const ps_http_request *rq, int64_t ms)
 {
-    if (!rq->cancelled) {
-        ps_clock_sleep_ms(ms);
-        return 0;
-    }
     while (ms > 0) {
         if (is_cancelled(rq))
             return 1;
@@ -244,6 +256,18 @@ static int wait_ms(const ps_http_request *rq, int64_t ms)
         ms -= step;
     }
     return is_cancelled(rq);
+}
+
+/* The error of a cancelled request: names the signal when the process was stopped. */
+static ps_status cancelled_error(ps_error *err, const char *what)
+{
+    int sig = atomic_load_explicit(&g_stop_signal, memory_order_relaxed);
+    if (sig == 0)
+        return ps_error_setf(err, PS_ERR_NETWORK, "%s: cancelled", what);
+    return ps_error_setf(err, PS_ERR_NETWORK, "%s: cancelled (stopped by %s)", what,
+                         sig == SIGTERM  ? "SIGTERM"
+                         : sig == SIGINT ? "SIGINT"
+                                         : "a signal");
 }
 
 static size_t on_write(char *data, size_t size, size_t nmemb, void *ud)
@@ -375,11 +399,9 @@ static struct curl_slist *setup(ps_http_client *c, const ps_http_request *req, c
     curl_easy_setopt(h, CURLOPT_WRITEDATA, x);
     curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
     curl_easy_setopt(h, CURLOPT_HEADERDATA, x);
-    if (req->cancelled) {
-        curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
-        curl_easy_setopt(h, CURLOPT_XFERINFODATA, x);
-        curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
-    }
+    curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
+    curl_easy_setopt(h, CURLOPT_XFERINFODATA, x);
+    curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
     curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)c->max_body);
@@ -496,7 +518,7 @@ ps_status ps_http_client_request(ps_http_client *c, const ps_http_request *req,
             break;
         }
         if (is_cancelled(&rq) || (!rq.unpaced && pace(c, &rq))) {
-            result = ps_error_setf(err, PS_ERR_NETWORK, "%s: cancelled", what);
+            result = cancelled_error(err, what);
             break;
         }
         if (rq.body_sink && rq.body_sink(rq.ctx, NULL, 0) != 0) {
@@ -531,7 +553,7 @@ ps_status ps_http_client_request(ps_http_client *c, const ps_http_request *req,
         if (rc != CURLE_OK) {
             free(x.buf);
             if (x.cancelled) {
-                result = ps_error_setf(err, PS_ERR_NETWORK, "%s: cancelled", what);
+                result = cancelled_error(err, what);
                 break;
             }
             if (x.too_big || rc == CURLE_FILESIZE_EXCEEDED) {
@@ -622,7 +644,7 @@ ps_status ps_http_client_request(ps_http_client *c, const ps_http_request *req,
                  (long long)(delay % 1000), attempt + 1, c->policy.max_attempts - 1);
         logf_(c, PS_LOG_WARN, line);
         if (wait_ms(&rq, delay)) {
-            result = ps_error_setf(err, PS_ERR_NETWORK, "%s: cancelled", what);
+            result = cancelled_error(err, what);
             break;
         }
         c->retries++;

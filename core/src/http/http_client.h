@@ -36,6 +36,13 @@ void ps_http_response_free(ps_http_response *resp);
 /* Scrubs c's secrets out of text in place. */
 void ps_http_client_redact(const ps_http_client *c, char *text);
 
+/* Stops every HTTP request of the process, now and later: a request in flight, in its pacing or
+ * backoff wait or about to start fails at once (within about a second during a transfer) with
+ * PS_ERR_NETWORK "WHAT: cancelled (stopped by SIGTERM)" (sig names the signal: SIGTERM,
+ * SIGINT, other = "a signal"), never retried. For `paysync run`'s SIGTERM/SIGINT handler:
+ * async-signal-safe (one lock-free atomic store) and thread-safe. 0 lifts the stop (tests). */
+void ps_http_stop_all(int sig);
+
 /* Requests sent (attempts) and retries so far; either pointer may be NULL. */
 void ps_http_client_stats(const ps_http_client *c, uint64_t *requests, uint64_t *retries);
 

@@ -9,12 +9,14 @@
 
 #include <cmocka.h>
 
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/types.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "http/http_client.h"
@@ -665,6 +667,75 @@ static void test_cancelled(void **state)
     ps_http_client_free(c);
 }
 
+/* ps_http_stop_all (paysync run's SIGTERM/SIGINT): every request of the process, with or
+ * without a cancelled callback, fails as cancelled naming the signal, never retried */
+static void *stop_later(void *arg)
+{
+    (void)arg;
+    struct timespec ts = {0, 300 * 1000 * 1000};
+    nanosleep(&ts, NULL);
+    ps_http_stop_all(SIGTERM);
+    return NULL;
+}
+
+/* A cancelled callback that never cancels itself: it stops the process (as a signal handler
+ * would) once g_stop_at_slept ms were slept. */
+static int64_t g_stop_at_slept;
+static int stop_cb(void *ctx)
+{
+    (void)ctx;
+    if (ps_clock_slept_ms() >= g_stop_at_slept)
+        ps_http_stop_all(SIGTERM);
+    return 0;
+}
+
+static void test_stop_all(void **state)
+{
+    (void)state;
+    ps_http_client *c = client(NULL);
+    ps_http_response r;
+    ps_error e;
+    ps_http_request rq = {.struct_size = sizeof rq, .url = url("/ok"), .what = "reading test"};
+    /* before the attempt: nothing is sent */
+    ps_http_stop_all(SIGINT);
+    ps_error_clear(&e);
+    assert_int_equal(ps_http_client_request(c, &rq, &r, &e), PS_ERR_NETWORK);
+    assert_string_equal(e.message, "reading test: cancelled (stopped by SIGINT)");
+    assert_int_equal(requests_of(c), 0);
+    /* lifted: requests go through again */
+    ps_http_stop_all(0);
+    assert_int_equal(ps_http_client_request(c, &rq, &r, &e), PS_OK);
+    ps_http_response_free(&r);
+    /* during a stalled transfer (1 byte, then 30 s of silence), from another thread as from
+     * a signal handler: the progress callback aborts it */
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, stop_later, NULL), 0);
+    ps_http_request slow = {
+        .struct_size = sizeof slow, .url = url("/slow?secs=30"), .what = "reading test"};
+    ps_error_clear(&e);
+    assert_int_equal(ps_http_client_request(c, &slow, &r, &e), PS_ERR_NETWORK);
+    assert_string_equal(e.message, "reading test: cancelled (stopped by SIGTERM)");
+    assert_int_equal(requests_of(c), 2);
+    pthread_join(t, NULL);
+    /* during the backoff after a 503 (1 s + jitter): the stop comes 300 ms into it (set by
+     * the poll itself: the clock is virtual), no retry is sent */
+    ps_http_client_free(c);
+    ps_http_stop_all(0);
+    c = client(NULL);
+    g_stop_at_slept = ps_clock_slept_ms() + 300;
+    ps_http_request fail = {.struct_size = sizeof fail,
+                            .url = url("/fail?key=stopall&code=503&times=-1"),
+                            .what = "reading test",
+                            .cancelled = stop_cb};
+    int64_t slept0 = ps_clock_slept_ms();
+    assert_int_equal(ps_http_client_request(c, &fail, &r, &e), PS_ERR_NETWORK);
+    assert_string_equal(e.message, "reading test: cancelled (stopped by SIGTERM)");
+    assert_int_equal(requests_of(c), 1);
+    assert_int_equal(ps_clock_slept_ms() - slept0, 300);
+    ps_http_stop_all(0);
+    ps_http_client_free(c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -684,6 +755,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_callbacks, setup_fake, teardown_fake),
         cmocka_unit_test_setup_teardown(test_bad_requests, setup_fake, teardown_fake),
         cmocka_unit_test_setup_teardown(test_cancelled, setup_fake, teardown_fake),
+        cmocka_unit_test_setup_teardown(test_stop_all, setup_fake, teardown_fake),
     };
     signal(SIGPIPE, SIG_IGN);
     return cmocka_run_group_tests(tests, server_start, server_stop);

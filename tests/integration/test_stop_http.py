@@ -1,0 +1,181 @@
+"""SIGTERM/SIGINT while a source waits on HTTP (docs/operations.md, "Stopping a run"): the host's
+HTTP client sees the run's stop and cancels the request in flight, the pacing wait or the retry
+backoff, so the run ends within about a second instead of when the request would have ended
+(here a stalled answer, a Retry-After or a pacing interval of STALL_S seconds). The dataset is
+rolled back with the stop's message, exit status 1, the store and the outputs unchanged. The
+same under `paysync daemon`, which forwards its SIGTERM to the run.
+
+The bound below (END_S) is not a speed goal: it only has to be far below STALL_S, so that a run
+that waited for the request to end fails the test."""
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(__file__))
+import pslib  # noqa: E402
+from test_daemon import Daemon  # noqa: E402
+from test_gsheet_run import Emulator, GsheetCase  # noqa: E402
+
+STALL_S = 90  # a stalled answer, a Retry-After and a pacing interval all last this long
+END_S = 15    # a stopped run must be gone well before STALL_S
+WAIT_S = 60   # for the run to reach the fault
+
+
+class StopDuringHttp(GsheetCase):
+    def setUp(self):
+        super().setUp()
+        self.emu = Emulator(self.dir, "--generate", "1000", "--stall-seconds", STALL_S)
+
+    def cfg(self, prefetch=True, name="paysync.yaml", extra="", **kw):
+        s = {"spreadsheet_id": "generated", "api_key": "k", "api_url": self.emu.url,
+             "requests_per_minute": 6000, "page_rows": 200, "max_retries": 3,
+             "timeout": 600, "prefetch": prefetch}
+        s.update(kw)
+        return self.gsheet_config(s, sinks="out, store", name=name, extra_dataset=extra)
+
+    def snapshot(self):
+        """The outputs' bytes and every stored payment, all columns (the store file itself
+        changes: the stopped run's outcome is recorded)."""
+        out = {}
+        for f in sorted(os.listdir(self.path("out"))):
+            if not f.startswith("store.db"):
+                with open(self.path("out", f), "rb") as fh:
+                    out[f] = fh.read()
+        db = sqlite3.connect(self.path("out", "store.db"))
+        try:
+            out["payments"] = db.execute("SELECT * FROM payments ORDER BY 1, 2").fetchall()
+        finally:
+            db.close()
+        self.assertEqual(len(out["payments"]), 1000)
+        return out
+
+    def first_run(self):
+        """A clean run: the store and the outputs a stopped run must leave as they are."""
+        res = pslib.run("run", self.cfg(name="first.yaml"))
+        self.assertEqual(res.rc, 0, res)
+        self.emu.reset()
+        return self.snapshot()
+
+    def wait_fault(self, kind, proc):
+        end = time.monotonic() + WAIT_S
+        while self.emu.stats()["counts"].get("fault:" + kind, 0) < 1:
+            self.assertIsNone(proc.poll(), "the run ended before reaching the fault")
+            self.assertLess(time.monotonic(), end, "the run never reached the fault")
+            time.sleep(0.05)
+        time.sleep(0.5)  # the answer (or its absence) has reached the client
+
+    def stop_run(self, cfg, kind, sig=signal.SIGTERM):
+        """Starts `paysync run CFG`, sends sig once the emulator served the fault, and returns
+        (rc, stderr) of a run that ended within END_S."""
+        env = dict(os.environ)
+        env.pop("PAYSYNC_PLUGIN_PATH", None)
+        env.pop("PS_TEST_FAKE_SLEEP", None)  # the waits are real here
+        proc = subprocess.Popen([pslib.PAYSYNC, "run", cfg], stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, env=env)
+        try:
+            self.wait_fault(kind, proc)
+            proc.send_signal(sig)
+            try:
+                out, err = proc.communicate(timeout=END_S)
+            except subprocess.TimeoutExpired:
+                self.fail("the run was still waiting on HTTP %d s after the signal" % END_S)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.communicate()
+        return proc.returncode, out.decode("utf-8", "replace") + err.decode("utf-8", "replace")
+
+    def check_stopped(self, rc, text, before, signame="SIGTERM"):
+        self.assertEqual(rc, 1, text)
+        self.assertIn("interrupted by a signal after", text)
+        self.assertIn("cancelled (stopped by %s)" % signame, text)
+        self.assertIn("nothing was committed, the next run starts again from the last commit",
+                      text)
+        self.assertNotIn("gave up after", text)  # cancelled, not retried
+        self.assertTrue(self.snapshot() == before, "a stopped run changed the store or outputs")
+
+    def test_stalled_page(self):
+        before = self.first_run()
+        for prefetch in (False, True):
+            # the third values request (page 2) gets no answer; with prefetch it is the
+            # fetch thread's request
+            self.emu.reset()
+            self.emu.faults([{"when": "values", "kind": "stall", "skip": 2, "count": -1}])
+            rc, text = self.stop_run(self.cfg(prefetch, name="p%d.yaml" % prefetch), "stall")
+            self.check_stopped(rc, text, before)
+
+    def test_retry_backoff(self):
+        # page 2 answers 503 with Retry-After: STALL_S: the client waits that long to retry
+        before = self.first_run()
+        for prefetch in (False, True):
+            self.emu.reset()
+            self.emu.faults([{"when": "values", "kind": "503wait", "skip": 2, "count": -1}])
+            rc, text = self.stop_run(self.cfg(prefetch, name="b%d.yaml" % prefetch), "503wait",
+                                     signal.SIGINT if prefetch else signal.SIGTERM)
+            self.check_stopped(rc, text, before, "SIGINT" if prefetch else "SIGTERM")
+            self.assertIn("retrying in", text)  # the wait had begun
+            self.assertEqual(self.emu.stats()["counts"].get("fault:503wait"), 1)
+
+    def test_pacing_wait(self):
+        # one request a minute and a pacing interval longer than the stall: the run waits
+        # before its first values request; metadata went out, nothing else
+        before = self.first_run()
+        env = dict(os.environ)
+        env.pop("PAYSYNC_PLUGIN_PATH", None)
+        env.pop("PS_TEST_FAKE_SLEEP", None)
+        proc = subprocess.Popen([pslib.PAYSYNC, "run", self.cfg(requests_per_minute=1)],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+        try:
+            end = time.monotonic() + WAIT_S
+            while self.emu.stats()["counts"].get("metadata", 0) < 1:
+                self.assertIsNone(proc.poll())
+                self.assertLess(time.monotonic(), end, "no metadata request")
+                time.sleep(0.05)
+            time.sleep(0.5)
+            proc.send_signal(signal.SIGTERM)
+            try:
+                out, err = proc.communicate(timeout=END_S)
+            except subprocess.TimeoutExpired:
+                self.fail("the run was still in its pacing wait %d s after SIGTERM" % END_S)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.communicate()
+        self.check_stopped(proc.returncode, (out + err).decode("utf-8", "replace"), before)
+        self.assertNotIn("values", self.emu.stats()["counts"])
+
+    def test_daemon_forwards_the_stop(self):
+        before = self.first_run()
+        self.emu.faults([{"when": "values", "kind": "stall", "skip": 2, "count": -1}])
+        d = Daemon(self, self.cfg(name="daemon.yaml", extra="    schedule: {every: 1s}"),
+                   env={"PS_TEST_FAKE_SLEEP": ""})
+        try:
+            end = time.monotonic() + WAIT_S
+            while self.emu.stats()["counts"].get("fault:stall", 0) < 1:
+                self.assertIsNone(d.proc.poll(), d.log())
+                self.assertLess(time.monotonic(), end, "the run never reached the stall\n" +
+                                d.log())
+                time.sleep(0.05)
+            time.sleep(0.5)
+            d.proc.send_signal(signal.SIGTERM)
+            try:
+                rc = d.proc.wait(timeout=END_S)
+            except subprocess.TimeoutExpired:
+                self.fail("the daemon's run was still waiting on HTTP %d s after SIGTERM\n%s"
+                          % (END_S, d.log()))
+        finally:
+            d.kill()
+        log = d.log()
+        self.assertEqual(rc, 0, log)
+        self.assertIn("sheet1: SIGTERM sent to the run (pid", log)
+        self.assertIn("cancelled (stopped by SIGTERM)", log)
+        self.assertIn("sheet1: run failed (pid", log)
+        self.assertIn("daemon: stopped", log)
+        self.assertTrue(self.snapshot() == before, "a stopped run changed the store or outputs")
+
+
+if __name__ == "__main__":
+    pslib.main()

@@ -59,24 +59,27 @@ class StopDuringHttp(GsheetCase):
         self.emu.reset()
         return self.snapshot()
 
-    def wait_fault(self, kind, proc):
+    def wait_count(self, key, proc, log=lambda: ""):
+        """Waits until the emulator counted a request `key` ("fault:stall", "metadata") while
+        proc (the run or the daemon) still runs, then a little longer: the answer (or its
+        absence) has reached the client."""
         end = time.monotonic() + WAIT_S
-        while self.emu.stats()["counts"].get("fault:" + kind, 0) < 1:
-            self.assertIsNone(proc.poll(), "the run ended before reaching the fault")
-            self.assertLess(time.monotonic(), end, "the run never reached the fault")
+        while self.emu.stats()["counts"].get(key, 0) < 1:
+            self.assertIsNone(proc.poll(), "ended before %s\n%s" % (key, log()))
+            self.assertLess(time.monotonic(), end, "no %s\n%s" % (key, log()))
             time.sleep(0.05)
-        time.sleep(0.5)  # the answer (or its absence) has reached the client
+        time.sleep(0.5)
 
-    def stop_run(self, cfg, kind, sig=signal.SIGTERM):
-        """Starts `paysync run CFG`, sends sig once the emulator served the fault, and returns
-        (rc, stderr) of a run that ended within END_S."""
+    def stop_run(self, cfg, key, sig=signal.SIGTERM):
+        """Starts `paysync run CFG`, sends sig once the emulator counted `key`, and returns
+        (rc, output) of a run that ended within END_S."""
         env = dict(os.environ)
         env.pop("PAYSYNC_PLUGIN_PATH", None)
         env.pop("PS_TEST_FAKE_SLEEP", None)  # the waits are real here
         proc = subprocess.Popen([pslib.PAYSYNC, "run", cfg], stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE, env=env)
         try:
-            self.wait_fault(kind, proc)
+            self.wait_count(key, proc)
             proc.send_signal(sig)
             try:
                 out, err = proc.communicate(timeout=END_S)
@@ -104,7 +107,8 @@ class StopDuringHttp(GsheetCase):
             # fetch thread's request
             self.emu.reset()
             self.emu.faults([{"when": "values", "kind": "stall", "skip": 2, "count": -1}])
-            rc, text = self.stop_run(self.cfg(prefetch, name="p%d.yaml" % prefetch), "stall")
+            rc, text = self.stop_run(self.cfg(prefetch, name="p%d.yaml" % prefetch),
+                                     "fault:stall")
             self.check_stopped(rc, text, before)
 
     def test_retry_backoff(self):
@@ -113,7 +117,8 @@ class StopDuringHttp(GsheetCase):
         for prefetch in (False, True):
             self.emu.reset()
             self.emu.faults([{"when": "values", "kind": "503wait", "skip": 2, "count": -1}])
-            rc, text = self.stop_run(self.cfg(prefetch, name="b%d.yaml" % prefetch), "503wait",
+            rc, text = self.stop_run(self.cfg(prefetch, name="b%d.yaml" % prefetch),
+                                     "fault:503wait",
                                      signal.SIGINT if prefetch else signal.SIGTERM)
             self.check_stopped(rc, text, before, "SIGINT" if prefetch else "SIGTERM")
             self.assertIn("retrying in", text)  # the wait had begun
@@ -123,28 +128,8 @@ class StopDuringHttp(GsheetCase):
         # one request a minute and a pacing interval longer than the stall: the run waits
         # before its first values request; metadata went out, nothing else
         before = self.first_run()
-        env = dict(os.environ)
-        env.pop("PAYSYNC_PLUGIN_PATH", None)
-        env.pop("PS_TEST_FAKE_SLEEP", None)
-        proc = subprocess.Popen([pslib.PAYSYNC, "run", self.cfg(requests_per_minute=1)],
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
-        try:
-            end = time.monotonic() + WAIT_S
-            while self.emu.stats()["counts"].get("metadata", 0) < 1:
-                self.assertIsNone(proc.poll())
-                self.assertLess(time.monotonic(), end, "no metadata request")
-                time.sleep(0.05)
-            time.sleep(0.5)
-            proc.send_signal(signal.SIGTERM)
-            try:
-                out, err = proc.communicate(timeout=END_S)
-            except subprocess.TimeoutExpired:
-                self.fail("the run was still in its pacing wait %d s after SIGTERM" % END_S)
-        finally:
-            if proc.poll() is None:
-                proc.kill()
-                proc.communicate()
-        self.check_stopped(proc.returncode, (out + err).decode("utf-8", "replace"), before)
+        rc, text = self.stop_run(self.cfg(requests_per_minute=1), "metadata")
+        self.check_stopped(rc, text, before)
         self.assertNotIn("values", self.emu.stats()["counts"])
 
     def test_daemon_forwards_the_stop(self):
@@ -153,13 +138,7 @@ class StopDuringHttp(GsheetCase):
         d = Daemon(self, self.cfg(name="daemon.yaml", extra="    schedule: {every: 1s}"),
                    env={"PS_TEST_FAKE_SLEEP": ""})
         try:
-            end = time.monotonic() + WAIT_S
-            while self.emu.stats()["counts"].get("fault:stall", 0) < 1:
-                self.assertIsNone(d.proc.poll(), d.log())
-                self.assertLess(time.monotonic(), end, "the run never reached the stall\n" +
-                                d.log())
-                time.sleep(0.05)
-            time.sleep(0.5)
+            self.wait_count("fault:stall", d.proc, d.log)
             d.proc.send_signal(signal.SIGTERM)
             try:
                 rc = d.proc.wait(timeout=END_S)

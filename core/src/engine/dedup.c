@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include "model/validate.h"
+#include "util/crashpoint.h"
 
 #define DEFAULT_TABLE_SLOTS ((size_t)1 << 17)
 #define DEFAULT_FILTER_BYTES ((size_t)8 << 20)
@@ -458,7 +459,7 @@ static int filter_build(ps_dedup *d, size_t nfblocks)
     big_free(d->filter, d->nfblocks * 64);
     d->nfblocks = nfblocks;
     d->filter = big_calloc(nfblocks, 64);
-    run_reader *rd = d->filter ? malloc(sizeof *rd) : NULL;
+    run_reader *rd = d->filter && !ps_fail_point("dedup-filter-build") ? malloc(sizeof *rd) : NULL;
     if (!rd) {
         d->failed = 1;
         return -1;

@@ -1,10 +1,13 @@
 /* Unit tests: in-run duplicate/conflict detection (ps_dedup in core/src/model/validate.h). */
+#include <dirent.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -137,6 +140,59 @@ static void test_spill_error(void **state)
     ps_dedup_free(d);
 }
 
+/* Truncates every spill run file the process holds in dir (unlinked temporary files, found
+ * through /proc/self/fd) to 0 bytes; returns how many. */
+static int truncate_runs(const char *dir)
+{
+    char prefix[600];
+    snprintf(prefix, sizeof prefix, "%s/paysync-ids-", dir);
+    DIR *fds = opendir("/proc/self/fd");
+    assert_non_null(fds);
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(fds)) != NULL) {
+        char link[300], target[700];
+        snprintf(link, sizeof link, "/proc/self/fd/%s", e->d_name);
+        ssize_t len = readlink(link, target, sizeof target - 1);
+        if (len <= 0)
+            continue;
+        target[len] = '\0';
+        if (strncmp(target, prefix, strlen(prefix)) == 0) {
+            assert_int_equal(ftruncate(atoi(e->d_name), 0), 0);
+            n++;
+        }
+    }
+    closedir(fds);
+    return n;
+}
+
+/* A filter rebuild that cannot read a spill run (here: the run files truncated behind the
+ * dedup's back, a real short read) fails the dedup for good: the check that grew the filter
+ * and every later one, even of an ID still in the table, answer PS_DEDUP_ERROR (the pipeline
+ * then fails the dataset). Answering NEW instead would let a repeat of an ID the rebuilt
+ * filter missed pass as new. Table of 256 slots: a spill every 179 IDs; filter of 4 KiB:
+ * created with 1 KiB (16 blocks) at the first spill, holding 16 * 512 / 12 = 682 IDs, so the
+ * 683rd ID grows it, reading the 3 runs written by then. */
+static void test_filter_rebuild_fails(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/paysync-dedup-test-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    ps_dedup *d = ps_dedup_new_bounded(256, 4096, dir);
+    assert_non_null(d);
+    uint64_t i;
+    for (i = 0; i < 682; i++)
+        expect_id(d, "R", i, i, i + 2, PS_DEDUP_NEW, 0);
+    assert_int_equal(ps_dedup_runs(d), 3);
+    assert_int_equal(truncate_runs(dir), 3);
+    expect_id(d, "R", 682, 682, 684, PS_DEDUP_ERROR, 0);
+    /* failed for good: the latest IDs (in the table) and new ones alike */
+    expect_id(d, "R", 681, 681, 999, PS_DEDUP_ERROR, 0);
+    expect_id(d, "R", 5000, 1, 999, PS_DEDUP_ERROR, 0);
+    ps_dedup_free(d);
+    assert_int_equal(rmdir(dir), 0); /* the run files were unlinked from the start */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -145,6 +201,7 @@ int main(void)
         cmocka_unit_test(test_spill_to_runs),
         cmocka_unit_test(test_filter_grows),
         cmocka_unit_test(test_spill_error),
+        cmocka_unit_test(test_filter_rebuild_fails),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,6 +1,6 @@
-/* Unit tests: core/src/util/crashpoint.c (test-only crash points, PS_TEST_CRASH_AT). Each case
- * runs in a forked child, since the variable is read once per process and a firing point
- * kills the process. */
+/* Unit tests: core/src/util/crashpoint.c (test-only crash points, PS_TEST_CRASH_AT, and fail
+ * points, PS_TEST_FAIL_AT). Each case runs in a forked child, since the variables are read
+ * once per process and a firing crash point kills the process. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -110,6 +110,48 @@ static void test_unset_or_malformed_is_off(void **state)
     }
 }
 
+/* ps_fail_point (PS_TEST_FAIL_AT): in a child, the results of ps_fail_point("y") and
+ * ps_fail_point("x") alternately five times each, as bits of x's calls (bit i: call i fired);
+ * a crash point of the same name never fires (the two variables are separate). */
+static int fail_bits(const char *fail_at, const char *crash_at)
+{
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        if (fail_at)
+            setenv("PS_TEST_FAIL_AT", fail_at, 1);
+        else
+            unsetenv("PS_TEST_FAIL_AT");
+        if (crash_at)
+            setenv("PS_TEST_CRASH_AT", crash_at, 1);
+        else
+            unsetenv("PS_TEST_CRASH_AT");
+        int bits = 0;
+        for (int i = 0; i < 5; i++) {
+            bits |= ps_fail_point("y") << 5; /* never x's */
+            bits |= ps_fail_point("x") << i;
+            ps_crash_point("x");
+        }
+        _exit(bits);
+    }
+    int status;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status));
+    return WEXITSTATUS(status);
+}
+
+static void test_fail_point(void **state)
+{
+    (void)state;
+    assert_int_equal(fail_bits("x", NULL), 1); /* the first call only */
+    assert_int_equal(fail_bits("x:3", NULL), 1 << 2);
+    assert_int_equal(fail_bits("x:6", NULL), 0); /* never reached */
+    assert_int_equal(fail_bits(NULL, NULL), 0);
+    assert_int_equal(fail_bits("x:0", NULL), 0); /* malformed: off */
+    assert_int_equal(fail_bits("y:2", NULL), 1 << 5);
+    assert_int_equal(fail_bits(NULL, "y"), 0); /* a crash point elsewhere: no failure */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -117,6 +159,7 @@ int main(void)
         cmocka_unit_test(test_fires_at_nth_arrival_of_that_point_only),
         cmocka_unit_test(test_never_reached_does_nothing),
         cmocka_unit_test(test_unset_or_malformed_is_off),
+        cmocka_unit_test(test_fail_point),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

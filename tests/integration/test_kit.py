@@ -71,6 +71,17 @@ class Kit(pslib.Case):
                                     allowed_skips=("cursor round trip", "missing source"))
         self.assertRegex(rows["read contract"][1], r"^\d+ rows in \d+ batches")
 
+    def test_after_store_sink_reads_a_temporary_store(self):
+        # tests/plugins/store_reader (PS_SINK_AFTER_STORE) fails its commit unless the store
+        # it reads holds exactly the records written to it, in store order: the kit commits
+        # them to a temporary store first (docs/plugin-abi.md, "paysync test-plugin")
+        res = self.kit(test_plugin_file("store_reader"))
+        rows = self.assert_all_pass(res, ["abort leaves nothing", "commit repeatable"])
+        self.assertEqual(rows["commit repeatable"][1],
+                         "25 records committed twice: same 0 files", res)
+        # two commits (two fresh instances), each over its own store of the 25 payments
+        self.assertEqual(res.err.count("read 25 stored payments (kit-001 .. kit-025)"), 2, res)
+
     def test_record_shaped_stub_passes(self):
         # tests/plugins/stub_records: the stub's payments as keyed records (record shape)
         res = self.kit(test_plugin_file("stub_records"))

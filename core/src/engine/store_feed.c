@@ -19,12 +19,19 @@ ps_status ps_store_feed_payments(const ps_commit_info *info,
         return ps_error_setf(err, PS_ERR_IO, "dataset '%s' writes to no store", sf->def->name);
     if (st != PS_OK)
         return st;
-    ps_store *s = NULL;
-    st = ps_store_open(&ref, PS_STORE_WAIT_MS, &s, err);
+    st = ps_store_feed_ref(&ref, sf->def->name, each, ctx, err);
     ps_store_ref_free(&ref);
+    return st;
+}
+
+ps_status ps_store_feed_ref(const struct ps_store_ref *ref, const char *dataset,
+                            int (*each)(void *ctx, const ps_record *rec), void *ctx, ps_error *err)
+{
+    ps_store *s = NULL;
+    ps_status st = ps_store_open(ref, PS_STORE_WAIT_MS, &s, err);
     if (st != PS_OK)
         return st;
-    const char *names[1] = {sf->def->name};
+    const char *names[1] = {dataset};
     ps_store_query q = {.datasets = names, .ndatasets = 1, .unbounded = 1};
     ps_store_iter *it = NULL;
     st = ps_store_payments(s, &q, &it, err);

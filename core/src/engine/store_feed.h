@@ -20,4 +20,11 @@ ps_status ps_store_feed_payments(const ps_commit_info *info,
                                  int (*each)(void *ctx, const ps_record *rec), void *ctx,
                                  ps_error *err);
 
+/* The same walk over the store at ref (opened read-only, then closed): dataset's present
+ * payments, for a caller that holds the store's location itself (the conformance kit's
+ * temporary store). Errors as above; PS_ERR_IO when the store cannot be read. */
+struct ps_store_ref;
+ps_status ps_store_feed_ref(const struct ps_store_ref *ref, const char *dataset,
+                            int (*each)(void *ctx, const ps_record *rec), void *ctx, ps_error *err);
+
 #endif

@@ -9,8 +9,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "engine/store_feed.h"
 #include "kit/kit_checks.h"
 #include "model/validate.h"
+#include "store/store.h"
 
 #define KIT_RECORDS 25
 
@@ -151,8 +153,86 @@ typedef enum { SINK_ABORT, SINK_COMMIT } sink_end;
 
 #define KIT_CURSOR "{\"kit\":1}"
 
+static int sink_dataset(ps_kit_ctx *k, ps_kit_inst *in, sink_end end, const kit_records *kr,
+                        const char *run_id, ps_change_counts *changes, char *why, size_t cap);
+static int sink_finish(ps_kit_ctx *k, ps_kit_inst *in, int all_ok, char *why, size_t cap);
+static int new_tmpdir(char *dir, size_t cap);
+
+/* The store a PS_SINK_AFTER_STORE sink reads at commit (ps_commit_info.stored_payments): a
+ * real SQLite store in its own temporary folder, holding the records the kit committed to it
+ * just before, as `paysync run` commits the store before such sinks. */
+typedef struct kit_store {
+    char dir[64];
+    ps_store_ref ref;
+    const char *dataset;
+} kit_store;
+
+static ps_status kit_stored_payments(const ps_commit_info *info,
+                                     int (*each)(void *ctx, const ps_record *rec), void *ctx,
+                                     ps_error *err)
+{
+    const kit_store *ks = info->store_ctx;
+    if (!ks || !each)
+        return ps_error_setf(err, PS_ERR_INTERNAL, "stored_payments: no store context");
+    return ps_store_feed_ref(&ks->ref, ks->dataset, each, ctx, err);
+}
+
+static void kit_store_drop(kit_store *ks)
+{
+    ps_store_ref_free(&ks->ref);
+    if (ks->dir[0])
+        ps_kit_rmtree(ks->dir);
+    ks->dir[0] = '\0';
+}
+
+/* Commits kr's records (run run_id) into a fresh store. Returns 0, or -1 with why. */
+static int kit_store_fill(const ps_kit_ctx *k, const kit_records *kr, const char *run_id,
+                          kit_store *ks, char *why, size_t cap)
+{
+    memset(ks, 0, sizeof *ks);
+    const ps_store_backend *b = ps_store_backend_find("sqlite");
+    if (!b || new_tmpdir(ks->dir, sizeof ks->dir) != 0) {
+        ks->dir[0] = '\0';
+        snprintf(why, cap, "kit: cannot make the temporary store the sink reads");
+        return -1;
+    }
+    char path[96];
+    snprintf(path, sizeof path, "%s/store.db", ks->dir);
+    ps_kv kv = {.key = (char *)"path", .value = path};
+    ps_kit_ctx sk = {.desc = b->sink(), .opts = {.opts = &kv, .nopts = 1}};
+    sk.opts.dataset = k->opts.dataset;
+    ps_kit_inst in;
+    ps_error err = {0};
+    ps_change_counts ch;
+    char swhy[300] = "";
+    int rc = -1;
+    if (ps_kit_instance_new(&sk, PS_KIT_OPTS_AS_GIVEN, NULL, NULL, &in, &err) != PS_OK) {
+        snprintf(swhy, sizeof swhy, "%s", err.message);
+    } else {
+        rc = sink_dataset(&sk, &in, SINK_COMMIT, kr, run_id, &ch, swhy, sizeof swhy);
+        if (rc == 0)
+            rc = sink_finish(&sk, &in, 1, swhy, sizeof swhy);
+        ps_kit_instance_free(&sk, &in);
+    }
+    if (rc == 0) {
+        ks->ref.backend = b;
+        ks->ref.location = b->locate(&kv, 1, ks->dir);
+        ks->dataset = k->opts.dataset;
+        if (!ks->ref.location) {
+            snprintf(swhy, sizeof swhy, "out of memory");
+            rc = -1;
+        }
+    }
+    if (rc != 0) {
+        snprintf(why, cap, "kit: the temporary store the sink reads: %s", swhy);
+        kit_store_drop(ks);
+    }
+    return rc;
+}
+
 /* One dataset through an existing instance: open, two write_batch calls, then abort or
- * commit (changes filled when the sink tracks them). */
+ * commit (changes filled when the sink tracks them). A PS_SINK_AFTER_STORE sink commits with
+ * stored_payments over a temporary store holding the same records (kit_store). */
 static int sink_dataset(ps_kit_ctx *k, ps_kit_inst *in, sink_end end, const kit_records *kr,
                         const char *run_id, ps_change_counts *changes, char *why, size_t cap)
 {
@@ -192,9 +272,21 @@ static int sink_dataset(ps_kit_ctx *k, ps_kit_inst *in, sink_end end, const kit_
                          .finished_ms = oa.started_ms + 1000,
                          .read = kr->n,
                          .accepted = kr->n};
+    kit_store ks = {.dir = ""};
+    if (k->desc->flags & PS_SINK_AFTER_STORE) {
+        if (kit_store_fill(k, kr, run_id, &ks, why, cap) != 0) {
+            if (ops->abort)
+                ops->abort(in->inst, "kit: no store");
+            return -1;
+        }
+        ci.stored_payments = kit_stored_payments;
+        ci.store_ctx = &ks;
+    }
     memset(changes, 0, sizeof *changes);
     changes->struct_size = sizeof *changes;
-    if (ops->commit(in->inst, &ci, changes, &err) != PS_OK) {
+    ps_status st = ops->commit(in->inst, &ci, changes, &err);
+    kit_store_drop(&ks);
+    if (st != PS_OK) {
         snprintf(why, cap, "commit: %s", err.message[0] ? err.message : "(empty message)");
         if (ops->abort)
             ops->abort(in->inst, "kit: commit failed");

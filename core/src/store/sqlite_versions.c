@@ -173,7 +173,9 @@ int ps_sqlite_versions_collect(sqlite3 *db, const char *dataset, int64_t publish
 }
 
 /* INSERT of the vanished copy: ?1 dataset, ?2 id, ?3 valid_from of the current version,
- * ?4 run, ?5 previous run, ?6 the new version. */
+ * ?4 run, ?5 previous run, ?6 the new version. OR FAIL (a conflict fails it as before): a
+ * statement that fires the meter trigger and may ABORT needs a statement journal, a page
+ * copy a row (sqlite_writer.c: the payment insert). */
 static char *copy_sql(void)
 {
     size_t cap = 4096, n = 0;
@@ -188,7 +190,7 @@ static char *copy_sql(void)
     if (!sql)
         return NULL;
     n += (size_t)snprintf(sql + n, cap - n,
-                          "INSERT INTO " PS_STORE_T_PAYMENTS
+                          "INSERT OR FAIL INTO " PS_STORE_T_PAYMENTS
                           " (%s, last_seen_run, vanished_run, valid_from) SELECT %s,"
                           " coalesce(?5, last_seen_run), ?4, ?6 FROM " PS_STORE_T_PAYMENTS
                           " WHERE dataset = ?1 AND id = ?2 AND valid_from = ?3",

@@ -106,7 +106,8 @@ static ps_status sq_check(ps_store *ps, ps_error *err)
         return ps_error_setf(err, PS_ERR_IO, "store '%s' is missing (deleted or moved): %s",
                              PS_SHOWN(s->path), strerror(errno));
     if (sb.st_dev != s->dev || sb.st_ino != s->ino)
-        return ps_error_setf(err, PS_ERR_IO, "store '%s' was replaced by another file", PS_SHOWN(s->path));
+        return ps_error_setf(err, PS_ERR_IO, "store '%s' was replaced by another file",
+                             PS_SHOWN(s->path));
     return ps_store_check_version(s->db, PS_SHOWN(s->path), err);
 }
 
@@ -381,29 +382,39 @@ static ps_status sq_next_dataset(ps_store_iter *pit, ps_store_dataset *out, ps_e
 static void where_clause(const ps_store_query *q, char *sql, size_t cap, size_t *np)
 {
     size_t n = *np;
+    /* With a meter, the meter index (a table of its own since schema version 8:
+     * store_schema.h) finds the payments by primary key; "+" keeps the planner from scanning
+     * a time or target index instead. */
+    const char *u = q->meter_id ? "+" : "";
     /* only the versions valid at each dataset's published version: what a run is writing, in
      * chunks, or what a killed one left, is not shown (sqlite_versions.h) */
     n += (size_t)snprintf(sql + n, cap - n,
-                          " WHERE dataset IN (SELECT dataset FROM " PS_STORE_T_CURSORS
-                          ") AND " VISIBLE_PAYMENTS);
+                          " WHERE %sdataset IN (SELECT dataset FROM " PS_STORE_T_CURSORS
+                          ") AND " VISIBLE_PAYMENTS,
+                          u);
     if (!q->unbounded)
-        n += (size_t)snprintf(sql + n, cap - n, " AND timestamp_ms BETWEEN :from AND :to");
+        n += (size_t)snprintf(sql + n, cap - n, " AND %stimestamp_ms BETWEEN :from AND :to", u);
     if (q->ndatasets) {
-        n += (size_t)snprintf(sql + n, cap - n, " AND dataset IN (");
+        n += (size_t)snprintf(sql + n, cap - n, " AND %sdataset IN (", u);
         for (size_t i = 0; i < q->ndatasets; i++)
             n += (size_t)snprintf(sql + n, cap - n, i ? ",?" : "?");
         n += (size_t)snprintf(sql + n, cap - n, ")");
     } else if (q->recorded_only) {
         /* Lets the (dataset, timestamp_ms, id) index serve the window per dataset. */
-        n += (size_t)snprintf(sql + n, cap - n,
-                              " AND dataset IN (SELECT DISTINCT dataset FROM " PS_STORE_T_RUNS ")");
+        n += (size_t)snprintf(
+            sql + n, cap - n,
+            " AND %sdataset IN (SELECT DISTINCT dataset FROM " PS_STORE_T_RUNS ")", u);
     }
     if (q->target_id)
-        n += (size_t)snprintf(sql + n, cap - n, " AND target_id = :target");
+        n += (size_t)snprintf(sql + n, cap - n, " AND %starget_id = :target", u);
     if (q->financing_id)
         n += (size_t)snprintf(sql + n, cap - n, " AND financing_id = :financing");
     if (q->meter_id)
-        n += (size_t)snprintf(sql + n, cap - n, " AND meter_id = :meter");
+        n += (size_t)snprintf(
+            sql + n, cap - n,
+            " AND meter_id = :meter AND (dataset, id, valid_from) IN (SELECT dataset, id,"
+            " valid_from FROM " PS_STORE_T_METER " WHERE meter_id = :meter%s)",
+            q->unbounded ? "" : " AND timestamp_ms BETWEEN :from AND :to");
     if (q->vanished_in_run)
         n += (size_t)snprintf(sql + n, cap - n, " AND vanished_run = :vanished_in");
     else if (!q->include_vanished)
@@ -667,8 +678,8 @@ static ps_status sq_verify(ps_store *ps, ps_error *err)
     if (rc == SQLITE_ROW) {
         const char *r = (const char *)sqlite3_column_text(st, 0);
         if (!r || strcmp(r, "ok") != 0)
-            out = ps_error_setf(err, PS_ERR_IO, "store '%s' is damaged: %s " DAMAGED_HINT, PS_SHOWN(s->path),
-                                r ? r : "no result");
+            out = ps_error_setf(err, PS_ERR_IO, "store '%s' is damaged: %s " DAMAGED_HINT,
+                                PS_SHOWN(s->path), r ? r : "no result");
     } else {
         out = db_error(s, "checking the store", err);
     }

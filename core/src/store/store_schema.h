@@ -10,7 +10,7 @@
 #include "paysync/model.h"
 
 /* PRAGMA user_version of a database this build writes. */
-#define PS_STORE_USER_VERSION 7
+#define PS_STORE_USER_VERSION 8
 
 #define PS_STORE_T_PAYMENTS "payments"
 #define PS_STORE_T_RUNS "runs"
@@ -18,6 +18,8 @@
 #define PS_STORE_T_RUN_REJECTS "run_rejects"
 #define PS_STORE_T_RUN_WARNINGS "run_warnings"
 #define PS_STORE_T_RUN_COLUMNS "run_columns"
+#define PS_STORE_T_METER "payments_meter_idx"
+#define PS_STORE_T_METER_DEFERRED "payments_meter_deferred"
 
 /* The columns of payments as released in schema version 1, in their order (the table of
  * step 0 -> 1; step 6 -> 7 rebuilds it with these first). Part of released steps: never edit. */
@@ -155,6 +157,47 @@ static inline const char *ps_store_migration(int from_version)
         "CREATE VIEW published_payments AS SELECT p.* FROM payments p JOIN cursors c"
         " ON c.dataset = p.dataset WHERE p.valid_from <= c.version"
         " AND (p.valid_to IS NULL OR p.valid_to > c.version);",
+        /* 7 -> 8: the meter index becomes a table of its own, one row per payment row with a
+         * METER_ID (every version), so that a first load fills it from a sort, in key order
+         * and in chunks under the WAL bound, instead of row by row at random places
+         * (sqlite_writer.c: fill_meter). Triggers keep it in step with every write to
+         * payments, except the rows of a dataset listed in payments_meter_deferred: a first
+         * load lists its dataset before its first row and unlists it in its publishing
+         * commit, after filling the index with the dataset's rows. */
+        "CREATE TABLE payments_meter_idx ("
+        " meter_id TEXT NOT NULL,"
+        " timestamp_ms INTEGER NOT NULL,"
+        " dataset TEXT NOT NULL,"
+        " id TEXT NOT NULL,"
+        " valid_from INTEGER NOT NULL,"
+        " PRIMARY KEY (meter_id, timestamp_ms, dataset, id, valid_from)"
+        ") WITHOUT ROWID;"
+        "CREATE TABLE payments_meter_deferred (dataset TEXT PRIMARY KEY NOT NULL);"
+        "INSERT INTO payments_meter_idx SELECT meter_id, timestamp_ms, dataset, id, valid_from"
+        " FROM payments WHERE meter_id IS NOT NULL ORDER BY 1, 2, 3, 4, 5;"
+        "DROP INDEX IF EXISTS payments_meter;"
+        "CREATE TRIGGER payments_meter_ins AFTER INSERT ON payments"
+        " WHEN new.meter_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM"
+        " payments_meter_deferred d WHERE d.dataset = new.dataset) BEGIN"
+        " INSERT OR IGNORE INTO payments_meter_idx VALUES"
+        " (new.meter_id, new.timestamp_ms, new.dataset, new.id, new.valid_from); END;"
+        "CREATE TRIGGER payments_meter_del AFTER DELETE ON payments"
+        " WHEN old.meter_id IS NOT NULL BEGIN"
+        " DELETE FROM payments_meter_idx WHERE meter_id = old.meter_id"
+        " AND timestamp_ms = old.timestamp_ms AND dataset = old.dataset AND id = old.id"
+        " AND valid_from = old.valid_from; END;"
+        "CREATE TRIGGER payments_meter_upd"
+        " AFTER UPDATE OF meter_id, timestamp_ms, dataset, id, valid_from ON payments"
+        " WHEN old.meter_id IS NOT new.meter_id OR old.timestamp_ms IS NOT new.timestamp_ms"
+        " OR old.dataset IS NOT new.dataset OR old.id IS NOT new.id"
+        " OR old.valid_from IS NOT new.valid_from BEGIN"
+        " DELETE FROM payments_meter_idx WHERE meter_id = old.meter_id"
+        " AND timestamp_ms = old.timestamp_ms AND dataset = old.dataset AND id = old.id"
+        " AND valid_from = old.valid_from;"
+        " INSERT OR IGNORE INTO payments_meter_idx SELECT"
+        " new.meter_id, new.timestamp_ms, new.dataset, new.id, new.valid_from"
+        " WHERE new.meter_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM"
+        " payments_meter_deferred d WHERE d.dataset = new.dataset); END;",
     };
     if (from_version < 0 || from_version >= PS_STORE_USER_VERSION)
         return NULL;
@@ -228,9 +271,9 @@ static inline const char *ps_store_extra_column(int i)
  * end. A first load into an empty table drops the first PS_STORE_PAYMENT_BULK_INDEXES and
  * builds them after its rows (sqlite_writer.c); the last, partial one holds closed versions
  * only, none in a first load, and stays. A writer opening a dataset creates any that are
- * missing. */
-#define PS_STORE_PAYMENT_INDEXES 4
-#define PS_STORE_PAYMENT_BULK_INDEXES 3
+ * missing. (The meter index is the table PS_STORE_T_METER since schema version 8.) */
+#define PS_STORE_PAYMENT_INDEXES 3
+#define PS_STORE_PAYMENT_BULK_INDEXES 2
 static inline const char *ps_store_payment_index(int i, int name)
 {
     static const char *const idx[PS_STORE_PAYMENT_INDEXES][2] = {
@@ -239,8 +282,6 @@ static inline const char *ps_store_payment_index(int i, int name)
         {"CREATE INDEX IF NOT EXISTS payments_target_time ON payments (target_id, timestamp_ms, "
          "id)",
          "payments_target_time"},
-        {"CREATE INDEX IF NOT EXISTS payments_meter ON payments (meter_id, timestamp_ms)",
-         "payments_meter"},
         {"CREATE INDEX IF NOT EXISTS payments_superseded ON payments (dataset, valid_to)"
          " WHERE valid_to IS NOT NULL",
          "payments_superseded"},

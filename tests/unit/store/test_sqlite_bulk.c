@@ -2,7 +2,9 @@
  * bench/perf): into an empty store the payments indexes are dropped with the load's first
  * chunk and built after its rows, before the publishing commit; an aborted first load leaves
  * them exactly as they were, and one that was killed leaves them missing until the next
- * writer opens a dataset. */
+ * writer opens a dataset. The meter index (a table of its own, filled from a sort before a
+ * first load publishes) holds exactly the keys of the payments with a meter after every run,
+ * also after a killed first load is replaced. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -67,11 +69,43 @@ static long long count_payments(const char *path)
     return n;
 }
 
+/* Integer result of sql on another connection. */
+static long long qint(const char *path, const char *sql)
+{
+    sqlite3 *db = NULL;
+    sqlite3_stmt *st = NULL;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+        fail_msg("%s: %s", sql, sqlite3_errmsg(db));
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    long long n = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return n;
+}
+
+/* Payments with a meter missing from the meter index, plus index entries of no payment. */
+static long long meter_mismatches(const char *path)
+{
+    return qint(path, "SELECT (SELECT count(*) FROM payments p WHERE meter_id IS NOT NULL AND"
+                      " NOT EXISTS (SELECT 1 FROM payments_meter_idx m WHERE"
+                      " m.meter_id = p.meter_id AND m.timestamp_ms = p.timestamp_ms AND"
+                      " m.dataset = p.dataset AND m.id = p.id AND m.valid_from = p.valid_from))"
+                      " + (SELECT count(*) FROM payments_meter_idx m WHERE NOT EXISTS (SELECT 1"
+                      " FROM payments p WHERE p.dataset = m.dataset AND p.id = m.id AND"
+                      " p.valid_from = m.valid_from AND p.meter_id = m.meter_id AND"
+                      " p.timestamp_ms = m.timestamp_ms))");
+}
+
 static void recs(ps_record r[3])
 {
     sth_record(&r[0], "A", "2024-01-01T08:00:00.000Z", 1704096000000, "100.50");
     sth_record(&r[1], "B", "2024-01-01T09:00:00.000Z", 1704099600000, "7");
     sth_record(&r[2], "C", "2024-01-02T10:00:00.000Z", 1704189600000, "-0.0001");
+    r[1].field[PS_F_METER_ID] = ps_str_from("M2");
+    r[2].field[PS_F_METER_ID] = (ps_str){0}; /* no meter: not in the meter index */
+    for (int i = 1; i < 3; i++)
+        sth_finish_record(&r[i]);
 }
 
 static void open_write(fx *f, const char *dataset, const char *run_id, const ps_record *r, size_t n)
@@ -105,8 +139,8 @@ static void test_first_load_rebuilds_indexes(void **state)
     ps_record r[3];
     recs(r);
     indexes(f->path, before, sizeof before);
-    /* the schema's three secondary indexes on payments */
-    assert_non_null(strstr(before, "payments_meter:CREATE INDEX"));
+    /* the schema's secondary indexes on payments; the meter index is a table */
+    assert_null(strstr(before, "payments_meter"));
     assert_non_null(strstr(before, "payments_dataset_time:"));
     assert_non_null(strstr(before, "payments_target_time:"));
 
@@ -115,6 +149,8 @@ static void test_first_load_rebuilds_indexes(void **state)
     f->d->sink->abort(f->inst, "test");
     assert_int_equal(count_payments(f->path), 0);
     assert_string_equal(indexes(f->path, after, sizeof after), before);
+    assert_int_equal(qint(f->path, "SELECT count(*) FROM payments_meter_idx"), 0);
+    assert_int_equal(qint(f->path, "SELECT count(*) FROM payments_meter_deferred"), 0);
 
     /* a committed first load: rows stored, same indexes, and they are used and consistent */
     open_write(f, "ds", "run-2", r, 3);
@@ -130,17 +166,34 @@ static void test_first_load_rebuilds_indexes(void **state)
     assert_string_equal((const char *)sqlite3_column_text(st, 0), "ok");
     sqlite3_finalize(st);
     sqlite3_close(db);
+    /* the meter index: filled before the publishing commit, the dataset no longer deferred */
+    assert_int_equal(qint(f->path, "SELECT count(*) FROM payments_meter_idx"), 2);
+    assert_int_equal(meter_mismatches(f->path), 0);
+    assert_int_equal(qint(f->path, "SELECT count(*) FROM payments_meter_deferred"), 0);
 
-    /* later runs (store not empty) keep change tracking as usual */
+    /* later runs (store not empty) keep change tracking as usual, and the meter index in
+     * step: B moves to another meter (a new version, the old one closed), C vanishes (a
+     * copy), A is unchanged */
+    r[1].field[PS_F_METER_ID] = ps_str_from("M3");
+    sth_finish_record(&r[1]);
     open_write(f, "ds", "run-3", r, 2);
     c = commit(f, "ds", "run-3", 2);
-    assert_int_equal(c.unchanged, 2);
+    assert_int_equal(c.unchanged, 1);
+    assert_int_equal(c.changed, 1);
     assert_int_equal(c.vanished, 1);
+    assert_int_equal(meter_mismatches(f->path), 0);
+    assert_int_equal(qint(f->path, "SELECT count(*) FROM payments_meter_idx WHERE"
+                                   " meter_id = 'M3'"),
+                     1);
     open_write(f, "other", "run-4", r, 1);
     c = commit(f, "other", "run-4", 1);
     assert_int_equal(c.inserted, 1);
     assert_int_equal(count_payments(f->path), 4);
     assert_string_equal(indexes(f->path, after, sizeof after), before);
+    assert_int_equal(meter_mismatches(f->path), 0);
+    assert_int_equal(qint(f->path, "SELECT count(*) FROM payments_meter_idx WHERE"
+                                   " dataset = 'other'"),
+                     1);
 }
 
 static void test_killed_first_load_indexes_restored(void **state)
@@ -169,6 +222,21 @@ static void test_killed_first_load_indexes_restored(void **state)
     f->d->destroy(f->inst);
     f->inst = NULL;
     assert_string_equal(indexes(f->path, after, sizeof after), during);
+    /* its meter keys were deferred to the fill before publishing, which never came; as if
+     * it had been killed in the middle of the fill, one key is in the index already */
+    assert_int_equal(qint(f->path, "SELECT count(*) FROM payments_meter_deferred"
+                                   " WHERE dataset = 'ds'"),
+                     1);
+    assert_int_equal(qint(f->path, "SELECT count(*) FROM payments_meter_idx"), 0);
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db,
+                                  "INSERT INTO payments_meter_idx SELECT meter_id, timestamp_ms,"
+                                  " dataset, id, valid_from FROM payments WHERE id = 'A'",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    sqlite3_close(db);
+    assert_int_equal(qint(f->path, "SELECT count(*) FROM payments_meter_idx"), 1);
     /* the next writer opening another dataset creates them again */
     if (sth_sink_create(f, &err) != PS_OK)
         fail_msg("create: %s", err.message);
@@ -176,10 +244,19 @@ static void test_killed_first_load_indexes_restored(void **state)
     assert_string_equal(indexes(f->path, after, sizeof after), before);
     assert_int_equal(commit(f, "other", "run-2", 1).inserted, 1);
     /* and the next run of the killed dataset replaces its unpublished rows */
+    /* other's first load filled its key; ds's partial fill waits for ds's next run */
+    assert_int_equal(qint(f->path, "SELECT count(*) FROM payments_meter_idx"), 2);
+    /* (A on another meter now: the key the killed load's fill wrote must go, not stay) */
+    r[0].field[PS_F_METER_ID] = ps_str_from("M9");
+    sth_finish_record(&r[0]);
     open_write(f, "ds", "run-3", r, 3);
     assert_int_equal(commit(f, "ds", "run-3", 3).inserted, 3);
     assert_int_equal(count_payments(f->path), 4);
     assert_string_equal(indexes(f->path, after, sizeof after), before);
+    /* other's payment (a first load too, filled at its commit) and ds's A and B */
+    assert_int_equal(qint(f->path, "SELECT count(*) FROM payments_meter_idx"), 3);
+    assert_int_equal(meter_mismatches(f->path), 0);
+    assert_int_equal(qint(f->path, "SELECT count(*) FROM payments_meter_deferred"), 0);
     assert_int_equal(sth_sink_free(f), 0);
 }
 

@@ -147,8 +147,14 @@ static void test_creates_schema(void **state)
     assert_string_equal(q1(db, "PRAGMA journal_mode", buf, sizeof buf), "wal");
     assert_int_equal(qint(db, "SELECT count(*) FROM sqlite_master WHERE name IN ('payments',"
                               "'runs','cursors','payments_dataset_time','payments_target_time',"
-                              "'payments_meter')"),
+                              "'payments_meter_idx')"),
                      6);
+    /* the meter index is a table kept by triggers (schema version 8), not an index */
+    assert_int_equal(qint(db, "SELECT count(*) FROM sqlite_master WHERE name = 'payments_meter'"),
+                     0);
+    assert_int_equal(qint(db, "SELECT count(*) FROM sqlite_master WHERE type = 'trigger'"
+                              " AND tbl_name = 'payments'"),
+                     3);
     /* no REAL column anywhere */
     assert_int_equal(qint(db, "SELECT count(*) FROM pragma_table_info('payments') WHERE type "
                               "NOT IN ('TEXT','INTEGER')"),
@@ -557,6 +563,130 @@ static void test_migration_from_v1(void **state)
     assert_int_equal(c.vanished, 1); /* OLD was in the previous run, absent now */
 }
 
+/* "dataset:id " of the payments the reader (store.c) shows for meter m (with the vanished
+ * ones when vanished is set), in the reader's order, into buf. */
+static const char *by_meter(const char *path, const char *m, int vanished, char *buf, size_t cap)
+{
+    ps_store_ref ref = {&ps_store_sqlite, (char *)path};
+    ps_store *st = NULL;
+    ps_store_iter *it = NULL;
+    ps_error e = {0};
+    assert_int_equal(ps_store_open(&ref, 1000, &st, &e), PS_OK);
+    ps_store_query q = {.unbounded = 1, .include_vanished = vanished, .meter_id = m};
+    assert_int_equal(ps_store_payments(st, &q, &it, &e), PS_OK);
+    ps_store_payment p;
+    buf[0] = '\0';
+    while (ps_store_next_payment(it, &p, &e) == PS_OK)
+        snprintf(buf + strlen(buf), cap - strlen(buf), "%s:%s ", p.dataset, p.field[PS_F_ID]);
+    ps_store_iter_free(it);
+    ps_store_close(st);
+    return buf;
+}
+
+/* The same through SQL on the payments table itself (the published_payments view): what a
+ * version-7 store's meter index answered. */
+static const char *by_meter_sql(sqlite3 *db, const char *m, int vanished, char *buf, size_t cap)
+{
+    char sql[512];
+    snprintf(sql, sizeof sql,
+             "SELECT group_concat(k, '') FROM (SELECT dataset || ':' || id || ' ' AS k FROM"
+             " published_payments WHERE meter_id = '%s'%s ORDER BY timestamp_ms, id, dataset)",
+             m, vanished ? "" : " AND vanished_run IS NULL");
+    return q1(db, sql, buf, cap);
+}
+
+/* A version-7 store (meter index on payments) upgrades to version 8 (the meter index a table
+ * of its own): every payment row with a meter is in it, the reader's meter queries answer
+ * what the version-7 store answered, and later runs keep it in step. */
+static void test_migration_v7_meter_index(void **state)
+{
+    fx *f = *state;
+    char p[400];
+    snprintf(p, sizeof p, "%s/v7.db", f->dir);
+    sqlite3 *db = db_open(p);
+    for (int v = 0; v < 7; v++)
+        assert_int_equal(sqlite3_exec(db, ps_store_migration(v), NULL, NULL, NULL), SQLITE_OK);
+    /* ds published at version 1: A's version 0 closed by version 1 (another meter), B
+     * current, C without a meter, D vanished; ds2 published at version 0; ks a killed first
+     * load (no cursors row: never shown) */
+    static const char *const rows[][6] = {
+        {"ds", "A", "1000", "M1", "0", "1"},  {"ds", "A", "1000", "M2", "1", NULL},
+        {"ds", "B", "2000", "M1", "0", NULL}, {"ds", "C", "3000", NULL, "0", NULL},
+        {"ds", "D", "500", "M1", "0", NULL},  {"ds2", "F", "1500", "M1", "0", NULL},
+        {"ks", "E", "1200", "M1", "0", NULL},
+    };
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        char sql[1024];
+        snprintf(sql, sizeof sql,
+                 "INSERT INTO payments (dataset, id, timestamp, timestamp_ms, payment_amount,"
+                 " amount_units, amount_scale, payment_currency, transaction_type, meter_id,"
+                 " target_level, content_hash, first_seen_run, last_seen_run, vanished_run,"
+                 " valid_from, valid_to) VALUES ('%s', '%s', 't', %s, '1', 1, 0, 'NGN',"
+                 " 'FULL_PAYMENT', %s%s%s, 'project', %zu, 'r0', 'r0', %s, %s, %s)",
+                 rows[i][0], rows[i][1], rows[i][2], rows[i][3] ? "'" : "",
+                 rows[i][3] ? rows[i][3] : "NULL", rows[i][3] ? "'" : "", i,
+                 strcmp(rows[i][1], "D") == 0 ? "'r1'" : "NULL", rows[i][4],
+                 rows[i][5] ? rows[i][5] : "NULL");
+        assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+    }
+    assert_int_equal(sqlite3_exec(db,
+                                  "INSERT INTO cursors (dataset, run_id, version) VALUES"
+                                  " ('ds', 'r1', 1), ('ds2', 'r0', 0);"
+                                  "PRAGMA user_version = 7;",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    static const struct {
+        const char *meter;
+        int vanished;
+    } qs[] = {{"M1", 0}, {"M1", 1}, {"M2", 0}, {"M9", 1}};
+    char want[4][128], got[128];
+    for (size_t i = 0; i < 4; i++)
+        by_meter_sql(db, qs[i].meter, qs[i].vanished, want[i], sizeof want[i]);
+    assert_string_equal(want[0], "ds2:F ds:B ");
+    assert_string_equal(want[1], "ds:D ds2:F ds:B ");
+    assert_string_equal(want[2], "ds:A ");
+    sqlite3_close(db);
+
+    sth_set(&f->h, "path", p);
+    create(f);
+    assert_non_null(strstr(f->h.last_log, "upgraded sqlite store"));
+    db = db_open(p);
+    assert_int_equal(qint(db, "PRAGMA user_version"), 8);
+    assert_int_equal(qint(db, "SELECT count(*) FROM sqlite_master WHERE name = 'payments_meter'"),
+                     0);
+    /* every row with a meter, every version, the killed load's too */
+    assert_int_equal(qint(db, "SELECT count(*) FROM payments_meter_idx"), 6);
+    assert_int_equal(qint(db, "SELECT count(*) FROM payments p JOIN payments_meter_idx m USING"
+                              " (meter_id, timestamp_ms, dataset, id, valid_from)"),
+                     6);
+    for (size_t i = 0; i < 4; i++)
+        assert_string_equal(by_meter(p, qs[i].meter, qs[i].vanished, got, sizeof got), want[i]);
+
+    /* later runs: ds re-run (A back on M1, B to M2, C and D as recs3 has them), ks's first
+     * load replaces the killed one's rows; the index holds exactly the rows with a meter */
+    ps_record r[4];
+    recs3(r);
+    r[1].field[PS_F_METER_ID] = ps_str_from("M2");
+    sth_finish_record(&r[1]);
+    run(f, "ds", "run-1", r, 4, NULL);
+    run(f, "ks", "run-2", r, 1, NULL);
+    assert_int_equal(qint(db, "SELECT (SELECT count(*) FROM payments WHERE meter_id IS NOT NULL)"
+                              " - (SELECT count(*) FROM payments p JOIN payments_meter_idx m"
+                              " USING (meter_id, timestamp_ms, dataset, id, valid_from))"
+                              " + (SELECT count(*) FROM payments_meter_idx)"
+                              " - (SELECT count(*) FROM payments WHERE meter_id IS NOT NULL)"),
+                     0);
+    assert_int_equal(qint(db, "SELECT count(*) FROM payments_meter_idx WHERE dataset = 'ks'"
+                              " AND id = 'E'"),
+                     0);
+    for (size_t i = 0; i < 3; i++) {
+        by_meter_sql(db, qs[i].meter, qs[i].vanished, want[i], sizeof want[i]);
+        assert_string_equal(by_meter(p, qs[i].meter, qs[i].vanished, got, sizeof got), want[i]);
+    }
+    assert_string_equal(want[2], "ds:B ");
+    sqlite3_close(db);
+}
+
 /* Reopening an up-to-date store does not migrate again; two instances coexist. */
 static void test_two_instances(void **state)
 {
@@ -680,6 +810,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_locked_database, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_files, setup, teardown),
         cmocka_unit_test_setup_teardown(test_migration_from_v1, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_migration_v7_meter_index, setup, teardown),
         cmocka_unit_test_setup_teardown(test_two_instances, setup, teardown),
         cmocka_unit_test_setup_teardown(test_lifecycle_misuse, setup, teardown),
         cmocka_unit_test_setup_teardown(test_disk_full, setup, teardown),

@@ -9,9 +9,21 @@
 
 void ps_value_counts_add(ps_value_counts *vc, const char *s, size_t len)
 {
-    ps_space_trim(&s, &len);
+    /* nothing to trim when both end bytes are printable ASCII (every whitespace character
+     * starts with a byte <= ' ' or >= 0x80) */
+    if (!len || (unsigned char)(s[0] - 0x21) > 0x5d || (unsigned char)(s[len - 1] - 0x21) > 0x5d)
+        ps_space_trim(&s, &len);
+    /* the same value as last time: its text is the whole key (no cut), so equal bytes and the
+     * end of the entry's text there mean the same entry as the search below finds */
+    if (len <= PS_VALUE_TEXT_MAX && vc->last < vc->n) {
+        ps_value_count *e = &vc->v[vc->last];
+        if (e->text[len] == '\0' && memcmp(e->text, s, len) == 0) {
+            e->count++;
+            return;
+        }
+    }
     const unsigned char *u = (const unsigned char *)s;
-    char key[PS_VALUE_TEXT_MAX + 4];
+    char key[PS_VALUE_TEXT_MAX + 4] = {0}; /* whole: the fast check above reads past the text */
     size_t kl = len;
     if (kl > PS_VALUE_TEXT_MAX) {
         kl = PS_VALUE_TEXT_MAX;
@@ -27,6 +39,7 @@ void ps_value_counts_add(ps_value_counts *vc, const char *s, size_t len)
     for (size_t i = 0; i < vc->n; i++) {
         if (strcmp(vc->v[i].text, key) == 0) {
             vc->v[i].count++;
+            vc->last = i;
             return;
         }
     }
@@ -36,7 +49,7 @@ void ps_value_counts_add(ps_value_counts *vc, const char *s, size_t len)
     }
     memcpy(vc->v[vc->n].text, key, sizeof key);
     vc->v[vc->n].count = 1;
-    vc->n++;
+    vc->last = vc->n++;
 }
 
 static int by_count(const void *a, const void *b)

@@ -20,6 +20,7 @@ typedef struct ps_value_counts {
     ps_value_count v[PS_VALUES_TRACKED];
     size_t n;
     uint64_t other_rows; /* rows whose value came after PS_VALUES_TRACKED distinct ones */
+    size_t last;         /* the entry counted last (checked first; consecutive rows repeat) */
 } ps_value_counts;
 
 /* Counts one value (trimmed of whitespace first, model/space.h). */

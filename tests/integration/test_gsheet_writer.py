@@ -278,6 +278,33 @@ class Writes(WriterCase):
                       "sheet])", r.err)
         self.assertEqual(self.writes(), 0)
 
+    def test_passes_the_conformance_kit(self):
+        # paysync test-plugin with the key given inline (service_account_json): the kit leaves
+        # the unset service_account_file path unset (before, it pointed every path option of a
+        # sink into its folder, so create refused "both are set") and gives the sink a
+        # temporary store of the kit's 25 payments to read (docs/plugin-abi.md)
+        with open(self.key_file) as f:
+            key = f.read()
+        cfg = self.config("""
+sinks:
+  sheet: {plugin: gsheet_writer, spreadsheet_id: %s, tab: kit, service_account_json: %s,
+          api_url: %s, max_retries: 3, timeout: 10}
+datasets: []
+""" % (SID, pslib.yaml_str(key), pslib.yaml_str(self.emu.url)))
+        so = os.path.join(pslib.PLUGIN_DIR, "gsheet_writer.so")
+        r = pslib.run("test-plugin", so if os.path.exists(so) else "gsheet_writer",
+                      "--config", cfg, "--sink", "sheet")
+        self.assertEqual(r.rc, 0, r)
+        self.assertRegex(r.out, r"(?m)^  commit repeatable\s+pass\s", r)
+        self.assertRegex(r.out, r"(?m)^  abort leaves nothing\s+pass\s", r)
+        self.assertRegex(r.out, r"(?m)^\d+ passed, 0 failed, \d+ skipped$", r)
+        self.assertNotIn("BEGIN PRIVATE KEY", r.out + r.err)
+        # the tab holds the kit's payments: a header and kit-001 .. kit-025
+        rows = self.tabs()["kit"]["rows"]
+        self.assertEqual(rows[0][:3], FIELDS[:3], rows[:2])
+        self.assertEqual([row[0] for row in rows[1:]],
+                         ["kit-%03d" % i for i in range(1, 26)])
+
     def test_bad_template_and_no_key_are_config_errors(self):
         self.tab = "{month}_{site}"
         self.setup_run(csv_rows(3))

@@ -57,6 +57,12 @@ ps_status ps_kit_instance_new(const ps_kit_ctx *k, int mode, const char *dir, si
              * setting an unset one would only trip the plugin's option checks. */
             if (mode == PS_KIT_OPTS_MISSING_SOURCE && !given)
                 continue;
+            /* A sink's optional path that the config left unset and that has no default is a
+             * feature left off (or an input such as a key file the config gives another way,
+             * e.g. gsheet_writer's service_account_file beside service_account_json): setting it
+             * would turn the feature on or trip the plugin's one-of checks. */
+            if (mode == PS_KIT_OPTS_PATHS_IN && !given && !s->required)
+                continue;
             char buf[4096];
             if (mode == PS_KIT_OPTS_MISSING_SOURCE && s->type == PS_OPT_PATH)
                 nv = "/nonexistent/paysync-kit/missing-source";

@@ -37,6 +37,35 @@ static size_t heap_in_use(void)
 
 enum { READ_OK = 0, READ_PLUGIN_ERROR = 1, READ_VIOLATION = 2, READ_SKIP = 3 };
 
+/* 0 when the row's PS_ROWF_* flags (ABI 2.5) hold for its cells; the core does not look again
+ * (docs/plugin-abi.md, "Row and record flags"), so a wrong bit would let a NUL byte through or
+ * break a JSON line: the kit checks every flagged row. */
+static int check_row_flags(const ps_row *row, unsigned flags, char *why, size_t cap)
+{
+    if (flags & ~(unsigned)(PS_ROWF_NO_NUL | PS_ROWF_PLAIN)) {
+        snprintf(why, cap, "row %llu: row_flags 0x%02x has bits that are not PS_ROWF_*",
+                 (unsigned long long)row->line, flags);
+        return -1;
+    }
+    for (uint32_t c = 0; c < row->ncells && flags; c++) {
+        const unsigned char *t = (const unsigned char *)row->cells[c].text;
+        for (uint32_t i = 0; i < row->cells[c].len; i++) {
+            unsigned char b = t[i];
+            int nul = b == 0, esc = b < 0x20 || b == '"' || b == '\\';
+            if ((nul && (flags & PS_ROWF_NO_NUL)) || (esc && (flags & PS_ROWF_PLAIN))) {
+                snprintf(why, cap,
+                         "row %llu cell %u: row_flags says %s but byte %u is 0x%02x (set only "
+                         "what the provider has seen)",
+                         (unsigned long long)row->line, c + 1,
+                         (esc && (flags & PS_ROWF_PLAIN)) ? "PS_ROWF_PLAIN" : "PS_ROWF_NO_NUL", i,
+                         b);
+                return -1;
+            }
+        }
+    }
+    return 0;
+}
+
 static int check_cell(const ps_cell *c, const char *what, uint64_t row, uint32_t col, char *why,
                       size_t cap)
 {
@@ -290,6 +319,11 @@ static int read_all_cb(ps_kit_ctx *k, int mode, const char *cursor_in, kit_read 
                     goto done;
                 }
                 digest_cell(md, &row->cells[c]);
+            }
+            if (PS_HAS_MEMBER(ps_row_batch, row_flags, batch.struct_size) && batch.row_flags &&
+                check_row_flags(row, batch.row_flags[i], why, cap) != 0) {
+                rc = READ_VIOLATION;
+                goto done;
             }
             out->rows++;
             if (cb && cb->row && cb->row(cb->ctx, row) != 0) {

@@ -1,6 +1,8 @@
 /* Broken test plugin: a row whose cell 3 has text NULL (break: text, the default). Other
  * breaks of the same contract: `len` (cell 3's len larger than its text), `rows` (count 1 with
- * rows NULL). paysync fails the dataset with a protocol error naming the plugin and row. */
+ * rows NULL): paysync fails the dataset with a protocol error naming the plugin and row. And
+ * `flags`: a row flagged PS_ROWF_PLAIN whose cell 8 holds quotes, which the core takes on trust
+ * (docs/plugin-abi.md) and `paysync test-plugin` refuses. */
 #include <string.h>
 
 #include "paysync/plugin.h"
@@ -24,12 +26,19 @@ static void nc_break(struct bp *p, ps_row_batch *batch)
         static const char longer[] = "100.50\0xy";
         p->cells[2].text = longer;
         p->cells[2].len = 8;
+    } else if (strcmp(how, "flags") == 0) {
+        /* a quote in CUSTOMER_NAME, yet the row is flagged plain (ABI 2.5) */
+        static const uint8_t plain[1] = {PS_ROWF_PLAIN};
+        p->cells[7].text = "Ada \"Lovelace\"";
+        p->cells[7].len = (uint32_t)strlen(p->cells[7].text);
+        if (PS_HAS_MEMBER(ps_row_batch, row_flags, batch->struct_size))
+            batch->row_flags = plain;
     } else {
         batch->rows = NULL;
     }
 }
 
-static const char *const nc_breaks[] = {"text", "len", "rows", NULL};
+static const char *const nc_breaks[] = {"text", "len", "rows", "flags", NULL};
 static const ps_option_spec nc_options[] = {
     {.name = "break",
      .type = PS_OPT_ENUM,

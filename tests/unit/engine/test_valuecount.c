@@ -56,18 +56,10 @@ static void model_add(model *m, const char *s, size_t len)
 static void test_matches_model(void **state)
 {
     (void)state;
-    static const char *const stems[] = {"Completed",
-                                        "failed",
-                                        "!",
-                                        "~x~",
-                                        "Installment payment",
-                                        "a\0b",
-                                        "a",
-                                        "",
-                                        "\x7f"
-                                        "del",
-                                        "caf\xc3\xa9",
-                                        "long-"};
+    static const char *const stems[] = {"Completed",           "failed", "!", "~x~",
+                                        "Installment payment", "a\0b",   "a", "",
+                                        "\x7f\x64\x65\x6c", /* DEL then "del" */
+                                        "caf\xc3\xa9",         "long-"};
     static const char *const edges[] = {"",         " ",    "\t",  "\xc2\xa0", "\xe3\x80\x80",
                                         "\x20\x20", "\x7f", "\x1f"};
     for (int round = 0; round < 200; round++) {

@@ -9,6 +9,7 @@
 #include "engine/protocol.h"
 #include "kit/kit_checks.h"
 #include "model/validate.h" /* ps_utf8_check */
+#include "util/bytescan.h"
 
 #define KIT_MAX_BATCH_ROWS 1000000u
 #define KIT_MAX_CELLS 1000000u
@@ -51,7 +52,7 @@ static int check_row_flags(const ps_row *row, unsigned flags, char *why, size_t 
         const unsigned char *t = (const unsigned char *)row->cells[c].text;
         for (uint32_t i = 0; i < row->cells[c].len; i++) {
             unsigned char b = t[i];
-            int nul = b == 0, esc = b < 0x20 || b == '"' || b == '\\';
+            int nul = b == 0, esc = ps_json_must_escape(b);
             if ((nul && (flags & PS_ROWF_NO_NUL)) || (esc && (flags & PS_ROWF_PLAIN))) {
                 snprintf(why, cap,
                          "row %llu cell %u: row_flags says %s but byte %u is 0x%02x (set only "
@@ -320,8 +321,7 @@ static int read_all_cb(ps_kit_ctx *k, int mode, const char *cursor_in, kit_read 
                 }
                 digest_cell(md, &row->cells[c]);
             }
-            if (PS_HAS_MEMBER(ps_row_batch, row_flags, batch.struct_size) && batch.row_flags &&
-                check_row_flags(row, batch.row_flags[i], why, cap) != 0) {
+            if (batch.row_flags && check_row_flags(row, batch.row_flags[i], why, cap) != 0) {
                 rc = READ_VIOLATION;
                 goto done;
             }

@@ -17,6 +17,7 @@
 #include "model/phonecache.h"
 #include "model/space.h"
 #include "model/txtype.h"
+#include "util/bytescan.h"
 
 struct ps_validator {
     char *dataset;
@@ -954,8 +955,7 @@ ps_status ps_validator_new(const ps_validate_config *cfg, ps_validator **out, ps
     v->defaults_plain = 1;
     for (f = 0; f < PS_FIELD_COUNT; f++)
         for (i = 0; i < v->default_len[f]; i++) {
-            unsigned char c = (unsigned char)v->defaults[f][i];
-            if (c < 0x20 || c == '"' || c == '\\')
+            if (ps_json_must_escape((unsigned char)v->defaults[f][i]))
                 v->defaults_plain = 0;
         }
     *out = v;

@@ -1,7 +1,8 @@
-/* paysync core: whether a short byte string holds a NUL byte, without a call per string
- * (the row check asks it of every cell). Reads only s[0..n): short strings are covered by
- * overlapping loads (8-16 bytes: their first and last 8; 4-7: first and last 4; 1-3: each
- * byte), longer ones 16 bytes a step and by their last 16. Header only (inline). */
+/* paysync core: byte tests the row path asks of every cell, without a call per string.
+ * ps_has_nul reads only s[0..n): short strings are covered by overlapping loads (8-16 bytes:
+ * their first and last 8; 4-7: first and last 4; 1-3: each byte), longer ones 16 bytes a step
+ * and by their last 16. ps_json_must_escape is the one definition of a byte a JSON string must
+ * escape. Header only (inline). */
 #ifndef PS_UTIL_BYTESCAN_H
 #define PS_UTIL_BYTESCAN_H
 
@@ -40,6 +41,14 @@ static inline int ps_has_nul(const char *s, size_t n)
 #else
     return n > 0 && memchr(s, '\0', n) != NULL;
 #endif
+}
+
+/* 1 when a JSON string must escape byte c (a control byte below 0x20, '"' or '\\'), else 0.
+ * The one definition of "plain" behind PS_ROWF_PLAIN / PS_RECF_PLAIN (docs/plugin-abi.md);
+ * util/csv.c counts the same bytes word-wise in its delimiter pass. */
+static inline int ps_json_must_escape(unsigned char c)
+{
+    return c < 0x20 || c == '"' || c == '\\';
 }
 
 #endif

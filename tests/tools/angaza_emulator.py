@@ -29,6 +29,8 @@ Faults (WHEN is payments, accounts, clients or any):
     401        401 once (the credentials stay valid)
     expire     401, and every later request too until /_control/reset (the password was
                changed mid-run; Basic auth has no token to renew)
+    stall      nothing for --stall-seconds (default 30), then the connection closes
+    503wait    503 with Retry-After: --stall-seconds (a long wait before the retry)
     insert     the page is served and a new payment is inserted at the front of the
                ordering (the next page, by offset, repeats one item)
 """
@@ -100,6 +102,8 @@ class Handler(emu_common.BaseHandler):
         f = st.take_fault(kind)
         if not f:
             return None
+        if self.transport_fault(f):
+            return True
         if f == "429":
             self.send_json({"message": "Too many requests"}, 429, {"Retry-After": "1"})
         elif f == "429bare":

@@ -134,6 +134,21 @@ class BaseHandler(BaseHTTPRequestHandler):
         n = int(self.headers.get("Content-Length") or 0)
         return self.rfile.read(n) if n else b""
 
+    def transport_fault(self, f):
+        """The faults every emulator answers alike, whatever its API: `stall` sends nothing for
+        --stall-seconds and then closes; `503wait` answers 503 with Retry-After:
+        --stall-seconds (a long wait before the retry). True when f was one of them."""
+        secs = self.server.state.args.stall_seconds
+        if f == "stall":
+            time.sleep(secs)
+            self.close_connection = True
+            return True
+        if f == "503wait":
+            self.send(503, b"<html><body><h1>503 Service Unavailable</h1></body></html>",
+                      {"Retry-After": "%d" % secs}, ctype="text/html")
+            return True
+        return False
+
     def send_page(self, pending, body):
         """A 200 answer, cut in half under the `truncate` fault."""
         if pending == "truncate":
@@ -189,4 +204,6 @@ def common_args(ap):
     ap.add_argument("--port-file")
     ap.add_argument("--data", help="JSON file with the emulator's records")
     ap.add_argument("--fault", action="append", help="WHEN:KIND[:COUNT[:SKIP]]")
+    ap.add_argument("--stall-seconds", type=float, default=30,
+                    help="how long the stall and 503wait faults last")
     ap.add_argument("--verbose", action="store_true")

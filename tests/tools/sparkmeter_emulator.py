@@ -33,6 +33,8 @@ Faults (WHEN is historical, customers or any):
     401        401 once (the credentials stay valid)
     expire     401, and every later request too until /_control/reset (the API key was
                revoked mid-run; Koios keys are static: there is no token to renew)
+    stall      nothing for --stall-seconds (default 30), then the connection closes
+    503wait    503 with Retry-After: --stall-seconds (a long wait before the retry)
     insert     the page is served and a new transaction is inserted at the front of the
                ordering (the cursor is an offset: the next page repeats one row)
 """
@@ -123,6 +125,8 @@ class Handler(emu_common.BaseHandler):
         f = st.take_fault(kind)
         if not f:
             return None
+        if self.transport_fault(f):
+            return True
         if f == "429":
             self.send_json(err("Too Many Requests", "Rate limit exceeded"), 429,
                            {"Retry-After": "1"})

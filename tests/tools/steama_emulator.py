@@ -33,6 +33,8 @@ matching requests pass, the next COUNT (default 1; -1 = forever) fail with KIND:
     truncate   200 with the JSON cut in half
     expire     401 {"detail": "Invalid token."} and every token issued so far stops working
     401        401 {"detail": "Invalid token."} (the token stays valid)
+    stall      nothing for --stall-seconds (default 30), then the connection closes
+    503wait    503 with Retry-After: --stall-seconds (a long wait before the retry)
     insert     once the page's items are chosen, a copy of its list's first transaction (a
                new id, 900001...; same timestamp) is inserted at the front: the next page
                shifts
@@ -138,6 +140,8 @@ class Handler(emu_common.BaseHandler):
         f = st.take_fault(kind)
         if not f:
             return None
+        if self.transport_fault(f):
+            return True
         if f == "429":
             self.send_json({"detail": "Request was throttled. Expected available in 1 second."},
                            429, {"Retry-After": "1"})

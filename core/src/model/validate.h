@@ -106,6 +106,8 @@ void ps_dedup_prefetch(const ps_dedup *d, const char *id, size_t len);
 size_t ps_dedup_count(const ps_dedup *d);
 /* Number of sorted runs currently on disk (0 while every ID fits in memory; tests). */
 size_t ps_dedup_runs(const ps_dedup *d);
+/* Number of entries merges have written so far (their rewriting cost; tests). */
+size_t ps_dedup_rewritten(const ps_dedup *d);
 
 /* ---- helpers shared with sinks and tests (added by the model module) ------------------- */
 

@@ -86,6 +86,10 @@ static void test_spill_to_runs(void **state)
     assert_true(ps_dedup_runs(d) >= 1);
     assert_true(ps_dedup_runs(d) <= 8);
     assert_int_equal(ps_dedup_count(d), 20000);
+    /* about 450 spills of 44 IDs: size-tiered merging rewrites each ID about 3.8 times;
+     * merging every run at each merge rewrote each about 32 times */
+    assert_true(ps_dedup_rewritten(d) > 20000);
+    assert_true(ps_dedup_rewritten(d) <= 6 * 20000);
     for (i = 0; i < 20000; i += 13) {
         expect_id(d, "ID", i, i * 7, 999999, PS_DEDUP_DUPLICATE, i + 2);
         expect_id(d, "ID", i, i * 7 + 1, 999999, PS_DEDUP_CONFLICT, i + 2);

@@ -261,15 +261,19 @@ static int matches(ps_phonefast *f, const desc *d, const char *s, size_t n)
     return full(f, &d->re, s, n);
 }
 
-/* GetNumberTypeHelper(...) != UNKNOWN */
+/* GetNumberTypeHelper(...) != UNKNOWN. Only whether some type matches counts here, not
+ * which, so the descriptions are tried in any order: mobile first (when it is its own
+ * description), the type most numbers in payment data have, then premium rate .. fixed line. */
 static int valid_type(ps_phonefast *f, const plan *p, const char *s, size_t n)
 {
     if (!matches(f, &p->d[0], s, n))
         return 0;
+    if (!p->same_mobile_and_fixed_line && matches(f, &p->d[10], s, n))
+        return 1;
     for (int i = 1; i <= 9; i++) /* premium rate .. fixed line */
         if (matches(f, &p->d[i], s, n))
             return 1;
-    return !p->same_mobile_and_fixed_line && matches(f, &p->d[10], s, n);
+    return 0;
 }
 
 static int decide(ps_phonefast *f, const char *num, size_t len, const char *region, char *e164,

@@ -190,6 +190,45 @@ static void common_forms_decided(void **state)
     ps_phonefast_free(f);
 }
 
+/* Every number libphonenumber calls valid under +234, +254 and +233 (random national
+ * numbers of 6-11 digits, not starting with 0: fixed lines, mobiles, toll-free and the other
+ * types alike) is decided by the pre-check, with libphonenumber's E.164 text: whether a type
+ * matches must not depend on the order the types are tried in. */
+static void every_valid_type_decided(void **state)
+{
+    (void)state;
+    static const char *const codes[] = {"234", "254", "233"};
+    ps_phonefast *f = ps_phonefast_new();
+    char b[32], lib[PS_PHONE_MAX], fast[PS_PHONE_MAX];
+    unsigned long long valid = 0, fixed = 0;
+    assert_non_null(f);
+    for (int i = 0; i < 300000; i++) {
+        const char *cc = codes[i % 3];
+        int nd = 6 + (int)rnd(6), k = snprintf(b, sizeof b, "+%s", cc);
+        /* a first digit that is not 0, then digits; every fourth number starts like the
+         * country's fixed lines (NG 1 and 9, KE 20, GH 30) */
+        b[k++] = (char)('1' + rnd(9));
+        if (i % 4 == 0)
+            b[k - 1] = i % 3 == 0 ? (i % 8 ? '1' : '9') : i % 3 == 1 ? '2' : '3';
+        if (i % 4 == 0 && i % 3 != 0)
+            b[k++] = '0', nd--;
+        for (int j = 1; j < nd; j++)
+            b[k++] = (char)('0' + rnd(10));
+        b[k] = '\0';
+        if (ps_phonelib_parse(b, (size_t)k, NULL, lib, sizeof lib, NULL) != PS_PHONELIB_VALID)
+            continue;
+        valid++;
+        fixed += i % 4 == 0;
+        if (!ps_phonefast_valid(f, b, (size_t)k, NULL, fast, sizeof fast))
+            print_message("'%s' is valid (%s) but was not decided\n", b, lib);
+        assert_true(agree(f, b, NULL));
+    }
+    /* the generator reaches many valid numbers, fixed lines among them */
+    assert_true(valid >= 1000);
+    assert_true(fixed >= 100);
+    ps_phonefast_free(f);
+}
+
 static void precheck_equals_check(void **state)
 {
     (void)state;
@@ -237,6 +276,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(every_region_agrees),
         cmocka_unit_test(common_forms_decided),
+        cmocka_unit_test(every_valid_type_decided),
         cmocka_unit_test(precheck_equals_check),
         cmocka_unit_test(switched_off),
     };

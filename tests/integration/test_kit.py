@@ -167,25 +167,34 @@ datasets:
         self.assertEqual(rows["read contract"][0], "FAIL", res)
         self.assertIn("row 2 cell 3: text is NULL", rows["read contract"][1])
 
-    def test_wrong_row_flags_fail_the_read_contract(self):
-        # the core takes a row's PS_ROWF_PLAIN on trust (ABI 2.5: the jsonl sink then copies
-        # the values unescaped), so the kit checks every flagged row against its cells
+    def wrong_flags_fail(self, brk, message):
         cfg = self.config("""
 sinks:
   out: {plugin: jsonl, path: out/payments.jsonl}
 datasets:
   - name: ds1
     target: {level: project, id: site-1}
-    source: {plugin: null_cell_provider, break: flags}
+    source: {plugin: null_cell_provider, break: %s}
     sinks: [out]
-""")
+""" % brk)
         res = self.kit(test_plugin_file("null_cell_provider"), "--config", cfg,
                        "--dataset", "ds1", "--timeout", "20")
         self.assertEqual(res.rc, 1, res)
         rows = checks(res.out)
         self.assertEqual(rows["read contract"][0], "FAIL", res)
-        self.assertIn("row 2 cell 8: row_flags says PS_ROWF_PLAIN but byte 4 is 0x22",
-                      rows["read contract"][1])
+        self.assertIn(message, rows["read contract"][1])
+
+    def test_wrong_row_flags_fail_the_read_contract(self):
+        # the core takes a row's PS_ROWF_PLAIN on trust (ABI 2.5: the jsonl sink then copies
+        # the values unescaped), so the kit checks every flagged row against its cells
+        self.wrong_flags_fail("flags",
+                              "row 2 cell 8: row_flags says PS_ROWF_PLAIN but byte 4 is 0x22")
+
+    def test_wrong_ascii_flag_fails_the_read_contract(self):
+        # PS_ROWF_ASCII with NO_NUL (ABI 2.6) makes validation skip its UTF-8 check: the kit
+        # refuses a row flagged so whose cell holds a byte above 0x7f
+        self.wrong_flags_fail("ascii",
+                              "row 2 cell 8: row_flags says PS_ROWF_ASCII but byte 2 is 0xc3")
 
     def test_hang_fails_within_the_time_limit(self):
         # slowpoke sleeps before every batch: with a 1 s limit the read check times out.

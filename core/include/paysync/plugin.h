@@ -1,8 +1,8 @@
-/* paysync plugin ABI 2.5 (2.0 plus ps_commit_info.filtered and warning codes, and
+/* paysync plugin ABI 2.6 (2.0 plus ps_commit_info.filtered and warning codes, and
  * ps_row_batch.filtered (2.1); sinks that commit after the store and read it (2.2);
  * ps_table_info's time window (2.3); ps_http_request.cancelled (2.4); ps_row_batch.row_flags,
- * ps_record_batch.record_flags and the host's csv_record_flags (2.5)). A plugin is a shared
- * object exporting one function,
+ * ps_record_batch.record_flags and the host's csv_record_flags (2.5); the row flag
+ * PS_ROWF_ASCII (2.6)). A plugin is a shared object exporting one function,
  *     const ps_plugin_descriptor *paysync_plugin_entry(void);
  * returning a descriptor with static storage. See docs/plugin-abi.md.
  *
@@ -30,7 +30,7 @@ extern "C" {
 #endif
 
 #define PS_ABI_MAJOR 2
-#define PS_ABI_MINOR 5
+#define PS_ABI_MINOR 6
 
 /* 1 when a table whose struct_size is `size` contains `member` of struct `type`. */
 #define PS_HAS_MEMBER(type, member, size)                                                   \
@@ -371,10 +371,12 @@ typedef struct ps_row_batch {
     const uint8_t *row_flags;
 } ps_row_batch;
 
-/* ps_row_batch.row_flags bits (ABI 2.5). */
+/* ps_row_batch.row_flags bits (ABI 2.5; PS_ROWF_ASCII 2.6: a core of 2.5 ignores it). */
 enum {
     PS_ROWF_NO_NUL = 1, /* no cell of the row holds a NUL byte */
-    PS_ROWF_PLAIN = 2   /* no cell holds a byte below 0x20, '"' or '\\' (so no NUL either) */
+    PS_ROWF_PLAIN = 2,  /* no cell holds a byte below 0x20, '"' or '\\' (so no NUL either) */
+    PS_ROWF_ASCII = 4   /* no cell holds a byte above 0x7f; with NO_NUL the core skips its
+                         * UTF-8 check and trims only ASCII whitespace */
 };
 
 /* What a provider tells the core when it opens its source. */

@@ -229,8 +229,11 @@ ps_status ps_row_evaluate(const ps_row_rules *rules, const ps_row *row, const in
     } else {
         count_status(rules, by_field);
     }
-    if (ps_validate_row_memo(rules->validator, rules->phones, by_field, row->line, arena, rec,
-                             chk) == PS_ROW_REJECTED) {
+    /* the provider's ASCII and NO_NUL bits hold for the cells, not for what a filter put in
+     * their place */
+    unsigned vflags = rules->filter ? 0 : rules->row_flags;
+    if (ps_validate_row_flags(rules->validator, rules->phones, by_field, vflags, row->line, arena,
+                              rec, chk) == PS_ROW_REJECTED) {
         /* extract_no_match first: it says why the extracted required fields are missing */
         if (nnotes > 0) {
             int keep =

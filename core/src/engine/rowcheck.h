@@ -67,7 +67,9 @@ typedef struct ps_row_rules {
      * validation), an absent one as "" unless status_skip_absent */
     ps_value_counts *txtype_counts;
     ps_phonecache *phones; /* the run's memo of phone verdicts (model/phonecache.h); NULL = none */
-    unsigned row_flags;    /* the provider's PS_ROWF_* for this row: NO_NUL skips the NUL check */
+    /* the provider's PS_ROWF_* for this row: NO_NUL skips the NUL check; with ASCII as well
+     * (and no filter) validation skips its UTF-8 check (ps_validate_row_flags) */
+    unsigned row_flags;
 } ps_row_rules;
 
 /* The one row path: blank check (model/space.h), then NUL bytes in any cell (bad_text), then

@@ -38,12 +38,12 @@ static size_t heap_in_use(void)
 
 enum { READ_OK = 0, READ_PLUGIN_ERROR = 1, READ_VIOLATION = 2, READ_SKIP = 3 };
 
-/* 0 when the row's PS_ROWF_* flags (ABI 2.5) hold for its cells; the core does not look again
- * (docs/plugin-abi.md, "Row and record flags"), so a wrong bit would let a NUL byte through or
- * break a JSON line: the kit checks every flagged row. */
+/* 0 when the row's PS_ROWF_* flags (ABI 2.5, ASCII 2.6) hold for its cells; the core does not
+ * look again (docs/plugin-abi.md, "Row and record flags"), so a wrong bit would let a NUL byte
+ * or invalid UTF-8 through or break a JSON line: the kit checks every flagged row. */
 static int check_row_flags(const ps_row *row, unsigned flags, char *why, size_t cap)
 {
-    if (flags & ~(unsigned)(PS_ROWF_NO_NUL | PS_ROWF_PLAIN)) {
+    if (flags & ~(unsigned)(PS_ROWF_NO_NUL | PS_ROWF_PLAIN | PS_ROWF_ASCII)) {
         snprintf(why, cap, "row %llu: row_flags 0x%02x has bits that are not PS_ROWF_*",
                  (unsigned long long)row->line, flags);
         return -1;
@@ -52,14 +52,16 @@ static int check_row_flags(const ps_row *row, unsigned flags, char *why, size_t 
         const unsigned char *t = (const unsigned char *)row->cells[c].text;
         for (uint32_t i = 0; i < row->cells[c].len; i++) {
             unsigned char b = t[i];
-            int nul = b == 0, esc = ps_json_must_escape(b);
-            if ((nul && (flags & PS_ROWF_NO_NUL)) || (esc && (flags & PS_ROWF_PLAIN))) {
+            int nul = b == 0, esc = ps_json_must_escape(b), high = b > 0x7f;
+            const char *lie = (esc && (flags & PS_ROWF_PLAIN))    ? "PS_ROWF_PLAIN"
+                              : (nul && (flags & PS_ROWF_NO_NUL)) ? "PS_ROWF_NO_NUL"
+                              : (high && (flags & PS_ROWF_ASCII)) ? "PS_ROWF_ASCII"
+                                                                  : NULL;
+            if (lie) {
                 snprintf(why, cap,
                          "row %llu cell %u: row_flags says %s but byte %u is 0x%02x (set only "
                          "what the provider has seen)",
-                         (unsigned long long)row->line, c + 1,
-                         (esc && (flags & PS_ROWF_PLAIN)) ? "PS_ROWF_PLAIN" : "PS_ROWF_NO_NUL", i,
-                         b);
+                         (unsigned long long)row->line, c + 1, lie, i, b);
                 return -1;
             }
         }

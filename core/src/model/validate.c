@@ -34,6 +34,7 @@ struct ps_validator {
     size_t default_len[PS_FIELD_COUNT];
     unsigned char required[PS_FIELD_COUNT]; /* ps_field_required under profile */
     int defaults_plain;                     /* no default holds a byte below 0x20, '"' or '\\' */
+    unsigned char order[PS_FIELD_COUNT];    /* field_at(0 .. PS_FIELD_COUNT - 1) */
 };
 
 /* Fields kept as written (trimmed text): field_value's default case, which the row loop
@@ -129,6 +130,24 @@ static inline int plain_ascii(const char *s, size_t len)
 static void trim(const char **ps, size_t *plen)
 {
     ps_space_trim(ps, plen);
+}
+
+/* Trims ASCII whitespace from both ends of an ASCII value (*plen > 0); a value whose end bytes
+ * are above ' ' is left alone after two compares. */
+static inline void trim_ascii(const char **ps, size_t *plen)
+{
+    const char *s = *ps;
+    size_t len = *plen;
+    if ((unsigned char)s[0] > ' ' && (unsigned char)s[len - 1] > ' ')
+        return;
+    while (len && is_ws((unsigned char)s[0])) {
+        s++;
+        len--;
+    }
+    while (len && is_ws((unsigned char)s[len - 1]))
+        len--;
+    *ps = s;
+    *plen = len;
 }
 
 int ps_row_is_blank(const ps_cell *cells, size_t n)
@@ -618,7 +637,7 @@ ps_row_outcome ps_validate_row(const ps_validator *v, const ps_cell *const by_fi
                                uint64_t source_row, ps_arena *arena, ps_record *out,
                                ps_row_check *chk)
 {
-    return ps_validate_row_memo(v, NULL, by_field, source_row, arena, out, chk);
+    return ps_validate_row_flags(v, NULL, by_field, 0, source_row, arena, out, chk);
 }
 
 ps_row_outcome ps_validate_row_memo(const ps_validator *v, ps_phonecache *phones,
@@ -626,125 +645,148 @@ ps_row_outcome ps_validate_row_memo(const ps_validator *v, ps_phonecache *phones
                                     uint64_t source_row, ps_arena *arena, ps_record *out,
                                     ps_row_check *chk)
 {
-    const char *val[PS_FIELD_COUNT], *raw[PS_FIELD_COUNT];
-    size_t vlen[PS_FIELD_COUNT];
-    unsigned char kind[PS_FIELD_COUNT];
-    const char *currency = NULL;
+    return ps_validate_row_flags(v, phones, by_field, 0, source_row, arena, out, chk);
+}
+
+/* The i-th field validated: PAYMENT_CURRENCY first (amounts depend on it), then the others in
+ * field order. */
+static inline int field_at(int i)
+{
+    return i == 0 ? PS_F_PAYMENT_CURRENCY : i - (i <= PS_F_PAYMENT_CURRENCY);
+}
+
+/* Field f of a row, its value s[0..len) trimmed (NULL: empty or missing, after defaults), raw
+ * the text a problem quotes: normalised into out, or a problem added to chk. *currency is the
+ * row's canonical currency code once PAYMENT_CURRENCY (validated first) has one. */
+static inline void one_field(const ps_validator *v, ps_phonecache *phones, int f, const char *s,
+                             size_t len, int kind, const char *raw, const char **currency,
+                             ps_arena *arena, ps_record *out, ps_row_check *chk)
+{
     fprob fp;
+    int req = v->required[f];
+    if (!s) {
+        if (req) {
+            char m[200];
+            snprintf(m, sizeof m, "required field %s is empty or missing", ps_field_name(f));
+            add(chk->errors, &chk->n_errors, f, "missing_required", m, raw);
+        }
+        return;
+    }
+    if ((TEXT_FIELDS >> f) & 1) { /* field_value's text case, inline */
+        const char *t = s;
+        if (t[len] != '\0' && !(t = dup(arena, t, len))) {
+            fp.code = "out_of_memory";
+            snprintf(fp.message, sizeof fp.message, "out of memory");
+        } else {
+            set_field(out, f, t, len);
+            return;
+        }
+    } else if (field_value(v, phones, f, s, len, kind, *currency, arena, out, &fp) == 0) {
+        if (f == PS_F_PAYMENT_CURRENCY)
+            *currency = out->field[f].ptr;
+        return;
+    }
+    set_field(out, f, NULL, 0);
+    if (req || v->profile == PS_PROFILE_STRICT || strcmp(fp.code, "out_of_memory") == 0) {
+        add(chk->errors, &chk->n_errors, f, fp.code, fp.message, raw);
+    } else {
+        add(chk->warnings, &chk->n_warnings, f, fp.code, fp.message, raw);
+        if (f == PS_F_TRANSACTION_CHARGES)
+            out->has_charges = 0;
+    }
+}
+
+ps_row_outcome ps_validate_row_flags(const ps_validator *v, ps_phonecache *phones,
+                                     const ps_cell *const by_field[PS_FIELD_COUNT],
+                                     unsigned row_flags, uint64_t source_row, ps_arena *arena,
+                                     ps_record *out, ps_row_check *chk)
+{
+    const char *currency = NULL;
     int f, i;
-    /* currency first (amounts depend on it), then the rest in field order */
-    static const int order[PS_FIELD_COUNT] = {PS_F_PAYMENT_CURRENCY,
-                                              PS_F_ID,
-                                              PS_F_TIMESTAMP,
-                                              PS_F_PAYMENT_AMOUNT,
-                                              PS_F_TRANSACTION_TYPE,
-                                              PS_F_TRANSACTION_CHARGES,
-                                              PS_F_REFERENCE_ID,
-                                              PS_F_CUSTOMER_ID,
-                                              PS_F_METER_ID,
-                                              PS_F_CUSTOMER_NAME,
-                                              PS_F_CUSTOMER_PHONE,
-                                              PS_F_CUSTOMER_CATEGORY,
-                                              PS_F_FINANCING_ID,
-                                              PS_F_AGENT_ID,
-                                              PS_F_LATITUDE,
-                                              PS_F_LONGITUDE,
-                                              PS_F_UTILITY_ID,
-                                              PS_F_FAILED_BATTERY_CAPACITY_COUNT,
-                                              PS_F_ACCOUNT_TYPE,
-                                              PS_F_STATUS,
-                                              PS_F_NOTES};
 
     memset(out, 0, sizeof *out);
     out->source_row = source_row;
     chk->n_errors = 0;
     chk->n_warnings = 0;
 
-    for (f = 0; f < PS_FIELD_COUNT; f++) {
-        const ps_cell *c = by_field[f];
-        size_t bad;
-        val[f] = NULL;
-        vlen[f] = 0;
-        raw[f] = NULL;
-        kind[f] = PS_CELL_TEXT;
-        if (c && c->text && c->len) {
-            const char *s = c->text;
-            size_t len = c->len;
-            raw[f] = c->text;
-            if (plain_ascii(s, len)) {
-                /* no U+00A0 possible: only ASCII whitespace (all <= ' ') to trim */
-                if ((unsigned char)s[0] <= ' ' || (unsigned char)s[len - 1] <= ' ') {
-                    while (len && is_ws((unsigned char)s[0])) {
-                        s++;
-                        len--;
+    if ((row_flags & (PS_ROWF_ASCII | PS_ROWF_NO_NUL)) == (PS_ROWF_ASCII | PS_ROWF_NO_NUL)) {
+        /* Every cell is ASCII without NUL (the provider said so): valid UTF-8, nothing but
+         * ASCII whitespace (all <= ' ') to trim, no bad_utf8 problem possible. One pass in
+         * validation order, each value trimmed where it is normalised. */
+        for (i = 0; i < PS_FIELD_COUNT; i++) {
+            const ps_cell *c;
+            const char *s = NULL, *raw = NULL;
+            size_t len = 0;
+            int kind = PS_CELL_TEXT;
+            f = v->order[i];
+            c = by_field[f];
+            if (c && c->text && c->len) {
+                const char *t = c->text;
+                size_t n = c->len;
+                raw = t;
+                trim_ascii(&t, &n);
+                if (n) {
+                    s = t;
+                    len = n;
+                    kind = c->kind;
+                }
+            }
+            if (!s && v->defaults[f]) {
+                s = raw = v->defaults[f];
+                len = v->default_len[f];
+            }
+            one_field(v, phones, f, s, len, kind, raw, &currency, arena, out, chk);
+        }
+    } else {
+        const char *val[PS_FIELD_COUNT], *raw[PS_FIELD_COUNT];
+        size_t vlen[PS_FIELD_COUNT];
+        unsigned char kind[PS_FIELD_COUNT];
+        for (f = 0; f < PS_FIELD_COUNT; f++) {
+            const ps_cell *c = by_field[f];
+            size_t bad;
+            val[f] = NULL;
+            vlen[f] = 0;
+            raw[f] = NULL;
+            kind[f] = PS_CELL_TEXT;
+            if (c && c->text && c->len) {
+                const char *s = c->text;
+                size_t len = c->len;
+                raw[f] = c->text;
+                if (plain_ascii(s, len)) {
+                    /* no U+00A0 possible: only ASCII whitespace (all <= ' ') to trim */
+                    trim_ascii(&s, &len);
+                    if (len) {
+                        val[f] = s;
+                        vlen[f] = len;
+                        kind[f] = c->kind;
                     }
-                    while (len && is_ws((unsigned char)s[len - 1]))
-                        len--;
-                }
-                if (len) {
-                    val[f] = s;
-                    vlen[f] = len;
-                    kind[f] = c->kind;
-                }
-            } else if ((bad = ps_utf8_check(s, len)) != len) {
-                char m[200];
-                snprintf(m, sizeof m, "%s is not valid UTF-8 (bad byte at offset %zu)",
-                         ps_field_name(f), bad);
-                add(chk->errors, &chk->n_errors, f, "bad_utf8", m, NULL);
-                vlen[f] = (size_t)-1; /* present but unusable */
-                continue;
-            } else {
-                trim(&s, &len);
-                if (len) {
-                    val[f] = s;
-                    vlen[f] = len;
-                    kind[f] = c->kind;
+                } else if ((bad = ps_utf8_check(s, len)) != len) {
+                    char m[200];
+                    snprintf(m, sizeof m, "%s is not valid UTF-8 (bad byte at offset %zu)",
+                             ps_field_name(f), bad);
+                    add(chk->errors, &chk->n_errors, f, "bad_utf8", m, NULL);
+                    vlen[f] = (size_t)-1; /* present but unusable */
+                    continue;
+                } else {
+                    trim(&s, &len);
+                    if (len) {
+                        val[f] = s;
+                        vlen[f] = len;
+                        kind[f] = c->kind;
+                    }
                 }
             }
-        }
-        if (!val[f] && v->defaults[f]) {
-            val[f] = v->defaults[f];
-            vlen[f] = v->default_len[f];
-            raw[f] = v->defaults[f];
-        }
-    }
-
-    for (i = 0; i < PS_FIELD_COUNT; i++) {
-        int req;
-        f = order[i];
-        if (vlen[f] == (size_t)-1)
-            continue; /* bad_utf8 already reported */
-        req = v->required[f];
-        if (!val[f]) {
-            if (req) {
-                char m[200];
-                snprintf(m, sizeof m, "required field %s is empty or missing", ps_field_name(f));
-                add(chk->errors, &chk->n_errors, f, "missing_required", m, raw[f]);
+            if (!val[f] && v->defaults[f]) {
+                val[f] = v->defaults[f];
+                vlen[f] = v->default_len[f];
+                raw[f] = v->defaults[f];
             }
-            continue;
         }
-        if ((TEXT_FIELDS >> f) & 1) { /* field_value's text case, inline */
-            const char *s = val[f];
-            if (s[vlen[f]] != '\0' && !(s = dup(arena, s, vlen[f]))) {
-                fp.code = "out_of_memory";
-                snprintf(fp.message, sizeof fp.message, "out of memory");
-            } else {
-                set_field(out, f, s, vlen[f]);
-                continue;
-            }
-        } else if (field_value(v, phones, f, val[f], vlen[f], kind[f], currency, arena, out, &fp) ==
-                   0) {
-            if (f == PS_F_PAYMENT_CURRENCY)
-                currency = out->field[f].ptr;
-            continue;
-        }
-        set_field(out, f, NULL, 0);
-        if (req || v->profile == PS_PROFILE_STRICT || strcmp(fp.code, "out_of_memory") == 0) {
-            add(chk->errors, &chk->n_errors, f, fp.code, fp.message, raw[f]);
-        } else {
-            add(chk->warnings, &chk->n_warnings, f, fp.code, fp.message, raw[f]);
-            if (f == PS_F_TRANSACTION_CHARGES)
-                out->has_charges = 0;
+        for (i = 0; i < PS_FIELD_COUNT; i++) {
+            f = v->order[i];
+            if (vlen[f] == (size_t)-1)
+                continue; /* bad_utf8 already reported */
+            one_field(v, phones, f, val[f], vlen[f], kind[f], raw[f], &currency, arena, out, chk);
         }
     }
     if (chk->n_errors)
@@ -847,8 +889,10 @@ ps_status ps_validator_new(const ps_validate_config *cfg, ps_validator **out, ps
         return nomem(v, err);
     v->dataset_len = strlen(v->dataset);
     v->profile = cfg->profile;
-    for (f = 0; f < PS_FIELD_COUNT; f++)
+    for (f = 0; f < PS_FIELD_COUNT; f++) {
         v->required[f] = (unsigned char)ps_field_required(f, v->profile);
+        v->order[f] = (unsigned char)field_at(f);
+    }
     v->naive_zone = cfg->naive_zone;
     v->serial_zone = cfg->serial_zone;
 

@@ -71,6 +71,15 @@ ps_row_outcome ps_validate_row_memo(const ps_validator *v, ps_phonecache *phones
                                     uint64_t source_row, ps_arena *arena, ps_record *out,
                                     ps_row_check *chk);
 
+/* ps_validate_row_memo given the row's PS_ROWF_* bits (paysync/plugin.h; 0 = nothing known):
+ * with PS_ROWF_ASCII and PS_ROWF_NO_NUL both set, the cells are taken to be ASCII without NUL
+ * (the caller vouches for it; a cell that is not gives unspecified values, never a crash) and
+ * are not checked for UTF-8 again. Same results as ps_validate_row_memo for such rows. */
+ps_row_outcome ps_validate_row_flags(const ps_validator *v, ps_phonecache *phones,
+                                     const ps_cell *const by_field[PS_FIELD_COUNT],
+                                     unsigned row_flags, uint64_t source_row, ps_arena *arena,
+                                     ps_record *out, ps_row_check *chk);
+
 /* 1 when every cell is empty or only whitespace (model/space.h): the one blank-row rule. */
 int ps_row_is_blank(const ps_cell *cells, size_t n);
 

@@ -380,10 +380,10 @@ static inline uint64_t byte_controls(uint64_t w)
 }
 
 /* One 64-byte block, 8 bytes a step: bit k of the result = b[k] is the delimiter; *cr gets
- * nonzero bits when a byte is CR; bit k of *special = b[k] is not the delimiter and is below
- * 0x20, '"' or '\\' (a byte a JSON string must escape). */
+ * nonzero bits when a byte is CR, *high when a byte is above 0x7f; bit k of *special = b[k]
+ * is not the delimiter and is below 0x20, '"' or '\\' (a byte a JSON string must escape). */
 static inline uint64_t block_swar(const unsigned char *b, uint64_t dpat, uint64_t *cr,
-                                  uint64_t *special)
+                                  uint64_t *high, uint64_t *special)
 {
     uint64_t m = 0, sp = 0;
     for (int k = 0; k < 8; k++) {
@@ -394,6 +394,7 @@ static inline uint64_t block_swar(const unsigned char *b, uint64_t dpat, uint64_
         m |= byte_bits(d) << (8 * k);
         sp |= byte_bits(x & ~d) << (8 * k);
         *cr |= byte_matches(w, ONES8 * '\r');
+        *high |= w & ~LOW7;
     }
     *special = sp;
     return m;
@@ -409,7 +410,7 @@ static inline __m128i special_sse2(__m128i v)
 }
 
 /* The same with SSE2, 16 bytes a step. */
-static inline uint64_t block_sse2(const unsigned char *b, __m128i dv, uint64_t *cr,
+static inline uint64_t block_sse2(const unsigned char *b, __m128i dv, uint64_t *cr, uint64_t *high,
                                   uint64_t *special)
 {
     const __m128i crv = _mm_set1_epi8('\r');
@@ -428,6 +429,8 @@ static inline uint64_t block_sse2(const unsigned char *b, __m128i dv, uint64_t *
     __m128i c = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v0, crv), _mm_cmpeq_epi8(v1, crv)),
                              _mm_or_si128(_mm_cmpeq_epi8(v2, crv), _mm_cmpeq_epi8(v3, crv)));
     *cr |= (uint64_t)(unsigned)_mm_movemask_epi8(c);
+    *high |= (uint64_t)(unsigned)_mm_movemask_epi8(
+        _mm_or_si128(_mm_or_si128(v0, v1), _mm_or_si128(v2, v3)));
     *special = sp & ~m;
     return m;
 }
@@ -443,22 +446,22 @@ static inline size_t popcount64(uint64_t w)
 }
 
 /* Fills bm[0 .. (len + 63) / 64) with one bit a byte of p[0..len) (bit i % 64 of word i / 64)
- * set where the byte is delim, and *nspecial with the number of bytes other than delim that
- * are below 0x20, '"' or '\\'. Returns the number of delimiters, or (size_t)-1 when p holds a
- * CR. SSE2 where the compiler has it (x86-64 always does), 8 bytes a step elsewhere
- * (ps_csv_bitmap_agrees compares the two). */
+ * set where the byte is delim, *nspecial with the number of bytes other than delim that
+ * are below 0x20, '"' or '\\', and *ascii with 1 when no byte is above 0x7f (else 0). Returns
+ * the number of delimiters, or (size_t)-1 when p holds a CR. SSE2 where the compiler has it (x86-64
+ * always does), 8 bytes a step elsewhere (ps_csv_bitmap_agrees compares the two). */
 static inline size_t delim_bitmap(const unsigned char *p, size_t len, unsigned char delim,
-                                  uint64_t *bm, size_t *nspecial)
+                                  uint64_t *bm, size_t *nspecial, int *ascii)
 {
     unsigned char tail[64];
     size_t whole = len & ~(size_t)63, count = 0, nsp = 0;
-    uint64_t cr = 0, sp;
+    uint64_t cr = 0, high = 0, sp;
 #if defined(__SSE2__)
     const __m128i dv = _mm_set1_epi8((char)delim);
-#define PS_CSV_BLOCK(b) block_sse2((b), dv, &cr, &sp)
+#define PS_CSV_BLOCK(b) block_sse2((b), dv, &cr, &high, &sp)
 #else
     const uint64_t dpat = ONES8 * delim;
-#define PS_CSV_BLOCK(b) block_swar((b), dpat, &cr, &sp)
+#define PS_CSV_BLOCK(b) block_swar((b), dpat, &cr, &high, &sp)
 #endif
     for (size_t i = 0; i < whole; i += 64) {
         count += popcount64(bm[i >> 6] = PS_CSV_BLOCK(p + i));
@@ -476,6 +479,7 @@ static inline size_t delim_bitmap(const unsigned char *p, size_t len, unsigned c
     }
 #undef PS_CSV_BLOCK
     *nspecial = nsp;
+    *ascii = high == 0;
     return cr ? (size_t)-1 : count;
 }
 
@@ -502,15 +506,16 @@ int ps_csv_bitmap_agrees(const char *p, size_t len, char delim)
     if (len > CSV_FAST_MAX || !delim)
         return 0;
     size_t nsp = 0, nsp2 = 0;
-    size_t count = delim_bitmap(u, len, (unsigned char)delim, bm, &nsp), count2 = 0;
-    uint64_t cr = 0, sp = 0;
+    int ascii = 0;
+    size_t count = delim_bitmap(u, len, (unsigned char)delim, bm, &nsp, &ascii), count2 = 0;
+    uint64_t cr = 0, high = 0, sp = 0;
     for (size_t i = 0; i < len; i += 64) {
         const unsigned char *b = u + i;
         if (len - i < 64) {
             memcpy(tail, u + i, len - i);
             b = tail;
         }
-        uint64_t m = block_swar(b, ONES8 * (unsigned char)delim, &cr, &sp);
+        uint64_t m = block_swar(b, ONES8 * (unsigned char)delim, &cr, &high, &sp);
         if (len - i < 64)
             sp &= (UINT64_C(1) << (len - i)) - 1;
         if (count != (size_t)-1 && m != bm[i >> 6])
@@ -518,7 +523,7 @@ int ps_csv_bitmap_agrees(const char *p, size_t len, char delim)
         count2 += popcount64(m);
         nsp2 += popcount64(sp);
     }
-    if (nsp != nsp2)
+    if (nsp != nsp2 || ascii != (high == 0))
         return 0;
     return cr ? count == (size_t)-1 : count == count2;
 }
@@ -546,7 +551,8 @@ static int fast_record(ps_csv_reader *r, ps_arena *arena, ps_cell **cells, size_
         return 0;
     uint64_t bm[CSV_FAST_MAX / 64 + 1];
     size_t nspecial;
-    size_t ndelim = delim_bitmap((const unsigned char *)p, len, r->delim, bm, &nspecial);
+    int ascii;
+    size_t ndelim = delim_bitmap((const unsigned char *)p, len, r->delim, bm, &nspecial, &ascii);
     if (ndelim == (size_t)-1)
         return 0; /* a CR inside the record */
     size_t ndelim_all = ndelim;
@@ -613,6 +619,9 @@ static int fast_record(ps_csv_reader *r, ps_arena *arena, ps_cell **cells, size_
         r->last_flags = PS_ROWF_PLAIN | PS_ROWF_NO_NUL;
     else
         r->last_flags = memchr(p, '\0', len) ? 0 : PS_ROWF_NO_NUL;
+    /* the cells' bytes are some of the record's: none above 0x7f when the record has none */
+    if (ascii)
+        r->last_flags |= PS_ROWF_ASCII;
     *cells = out;
     *ncells = nf;
     r->rec_line = r->line;

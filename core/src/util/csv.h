@@ -31,9 +31,9 @@ ps_status ps_csv_next(ps_csv_reader *r, ps_arena *arena, ps_cell **cells, size_t
 
 /* What the record ps_csv_next returned last is known to hold, PS_ROWF_* bits (paysync/plugin.h):
  * PS_ROWF_NO_NUL when no cell holds a NUL byte, PS_ROWF_PLAIN (with NO_NUL) when no cell holds
- * a byte below 0x20, '"' or '\\'. 0 says nothing: records the fast path does not take (over
- * 4,096 bytes, a line break or CR inside, text after a closing quote) and any call that did not
- * return PS_OK. NULL gives 0. */
+ * a byte below 0x20, '"' or '\\', PS_ROWF_ASCII when no cell holds a byte above 0x7f. 0 says
+ * nothing: records the fast path does not take (over 4,096 bytes, a line break or CR inside, text
+ * after a closing quote) and any call that did not return PS_OK. NULL gives 0. */
 unsigned ps_csv_record_flags(const ps_csv_reader *r);
 
 /* Bytes of internal buffers currently held (input buffer + record scratch). For tests that
@@ -42,8 +42,9 @@ unsigned ps_csv_record_flags(const ps_csv_reader *r);
 size_t ps_csv_scratch_capacity(const ps_csv_reader *r);
 
 /* For tests: 1 when the fast path's delimiter bitmap of p[0..len) (SSE2 where available) equals
- * the portable 8-bytes-a-step form, delimiter count and CR detection included; 0 otherwise or
- * when len exceeds the fast path's 4,096-byte record limit. */
+ * the portable 8-bytes-a-step form, delimiter count, CR detection, the count of special bytes
+ * and the ASCII verdict included; 0 otherwise or when len exceeds the fast path's 4,096-byte
+ * record limit. */
 int ps_csv_bitmap_agrees(const char *p, size_t len, char delim);
 
 /* Frees the reader (not the arena's data). NULL is ignored. */

@@ -1,8 +1,9 @@
 /* Broken test plugin: a row whose cell 3 has text NULL (break: text, the default). Other
  * breaks of the same contract: `len` (cell 3's len larger than its text), `rows` (count 1 with
  * rows NULL): paysync fails the dataset with a protocol error naming the plugin and row. And
- * `flags`: a row flagged PS_ROWF_PLAIN whose cell 8 holds quotes, which the core takes on trust
- * (docs/plugin-abi.md) and `paysync test-plugin` refuses. */
+ * `flags`: a row flagged PS_ROWF_PLAIN whose cell 8 holds quotes, and `ascii`: a row flagged
+ * PS_ROWF_ASCII | PS_ROWF_NO_NUL whose cell 8 holds a non-ASCII letter, which the core takes on
+ * trust (docs/plugin-abi.md) and `paysync test-plugin` refuses. */
 #include <string.h>
 
 #include "paysync/plugin.h"
@@ -33,12 +34,19 @@ static void nc_break(struct bp *p, ps_row_batch *batch)
         p->cells[7].len = (uint32_t)strlen(p->cells[7].text);
         if (PS_HAS_MEMBER(ps_row_batch, row_flags, batch->struct_size))
             batch->row_flags = plain;
+    } else if (strcmp(how, "ascii") == 0) {
+        /* an e with acute accent in CUSTOMER_NAME, yet the row is flagged ASCII (ABI 2.6) */
+        static const uint8_t ascii[1] = {PS_ROWF_ASCII | PS_ROWF_NO_NUL};
+        p->cells[7].text = "Ad\xc3\xa9";
+        p->cells[7].len = (uint32_t)strlen(p->cells[7].text);
+        if (PS_HAS_MEMBER(ps_row_batch, row_flags, batch->struct_size))
+            batch->row_flags = ascii;
     } else {
         batch->rows = NULL;
     }
 }
 
-static const char *const nc_breaks[] = {"text", "len", "rows", "flags", NULL};
+static const char *const nc_breaks[] = {"text", "len", "rows", "flags", "ascii", NULL};
 static const ps_option_spec nc_options[] = {
     {.name = "break",
      .type = PS_OPT_ENUM,

@@ -781,6 +781,156 @@ static void test_utf8(void **state)
         assert_int_equal(ps_utf8_check(cases[i].s, cases[i].len), cases[i].want);
 }
 
+/* The row-flags path (ps_validate_row_flags with PS_ROWF_ASCII | PS_ROWF_NO_NUL: one pass,
+ * no UTF-8 check) gives what the general path gives for every ASCII row without NUL: the same
+ * outcome, problems (field, code, message, raw text) and record (values, lengths, parsed
+ * amounts, timestamp, content hash). Random rows of valid, invalid, empty and absent values,
+ * padded with every ASCII whitespace byte, some cells not NUL-terminated, under a standard
+ * validator with defaults and a strict one. */
+static void test_row_flags_same_results(void **state)
+{
+    static const char *const pool[] = {"P-0001",
+                                       "00123",
+                                       "2024-03-05T14:16:01.350Z",
+                                       "2024-03-05 14:16:01",
+                                       "2021-05-16T14:16:01",
+                                       "45356.5",
+                                       "05/03/2024 14:16",
+                                       "2024-02-30",
+                                       "soon",
+                                       "1500.50",
+                                       "-20",
+                                       "1,500.50",
+                                       "2000 NGN",
+                                       "KES 100",
+                                       "1.12345",
+                                       "abc",
+                                       "0",
+                                       "12.5.0",
+                                       "NGN",
+                                       "ngn",
+                                       "Naira",
+                                       "Kwacha",
+                                       "XYZ",
+                                       "GHS",
+                                       "FULL_PAYMENT",
+                                       "Installment payment",
+                                       "pay",
+                                       "Refund",
+                                       "+2348031234567",
+                                       "08031234567",
+                                       "0803 123 4567",
+                                       "+233200762644",
+                                       "phone",
+                                       "6.5244",
+                                       "-1.8852",
+                                       "91",
+                                       "181",
+                                       "3",
+                                       "3.0",
+                                       "-1",
+                                       "x",
+                                       "Ada Mwangi",
+                                       "Residential",
+                                       "NOTE \"quoted\" \\ back",
+                                       "a\tb"};
+    static const char ws[] = {' ', '\t', '\n', '\v', '\f', '\r'};
+    ps_validate_config cfg;
+    ps_validator *vd = NULL, *vx = make(STRICT, "01_2024_Site"), *vs = make(STD, "ds");
+    ps_arena *a = ps_arena_create(0);
+    uint32_t seed = 777;
+    unsigned long long accepted = 0, rejected = 0, warned = 0;
+    (void)state;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.dataset = "ds";
+    cfg.phone_country_code = "234";
+    cfg.defaults[PS_F_PAYMENT_CURRENCY] = "KES";
+    cfg.defaults[PS_F_CUSTOMER_CATEGORY] = " Prepaid ";
+    cfg.defaults[PS_F_TRANSACTION_TYPE] = "Full payment";
+    assert_int_equal(ps_validator_new(&cfg, &vd, NULL), PS_OK);
+    for (int iter = 0; iter < 20000; iter++) {
+        static char text[PS_FIELD_COUNT][96];
+        row r;
+        const ps_validator *v = iter % 3 == 0 ? vd : iter % 3 == 1 ? vs : vx;
+        memset(&r, 0, sizeof r);
+        for (int f = 0; f < PS_FIELD_COUNT; f++) {
+            seed = seed * 1103515245u + 12345u;
+            unsigned k = seed >> 8;
+            if (k % 32 == 0) {
+                r.by[f] = NULL; /* no column */
+                continue;
+            }
+            /* mostly the base row's value (rows get accepted), else from the pool */
+            const char *val =
+                k % 32 < 30 && base[f] ? base[f] : pool[(k >> 5) % (sizeof pool / sizeof pool[0])];
+            size_t n = 0, lead = (k >> 12) % 5 == 0 ? 1 + (k >> 16) % 3 : 0,
+                   trail = (k >> 18) % 5 == 0 ? 1 + (k >> 20) % 3 : 0;
+            if ((k >> 22) % 50 == 0)
+                val = ""; /* empty, or only whitespace when padded */
+            for (size_t i = 0; i < lead; i++)
+                text[f][n++] = ws[(k >> (i + 3)) % sizeof ws];
+            memcpy(text[f] + n, val, strlen(val));
+            n += strlen(val);
+            for (size_t i = 0; i < trail; i++)
+                text[f][n++] = ws[(k >> (i + 5)) % sizeof ws];
+            /* a cell usually ends in NUL (as the CSV reader's do); sometimes a byte follows */
+            text[f][n] = (k >> 25) % 4 == 0 ? 'Z' : '\0';
+            text[f][n + 1] = '\0';
+            r.cells[f].text = text[f];
+            r.cells[f].len = (uint32_t)n;
+            r.cells[f].kind = (uint8_t)((k >> 27) % 6 == 0 ? NUM : TXT);
+            r.by[f] = &r.cells[f];
+        }
+        ps_record ra, rb;
+        ps_row_check ca, cb;
+        ps_row_outcome oa = ps_validate_row_memo(v, NULL, r.by, 9, a, &ra, &ca);
+        ps_row_outcome ob =
+            ps_validate_row_flags(v, NULL, r.by, PS_ROWF_ASCII | PS_ROWF_NO_NUL, 9, a, &rb, &cb);
+        assert_int_equal(oa, ob);
+        assert_int_equal(ca.n_errors, cb.n_errors);
+        assert_int_equal(ca.n_warnings, cb.n_warnings);
+        for (int i = 0; i < ca.n_errors + ca.n_warnings; i++) {
+            const ps_problem *pa = i < ca.n_errors ? &ca.errors[i] : &ca.warnings[i - ca.n_errors];
+            const ps_problem *pb = i < ca.n_errors ? &cb.errors[i] : &cb.warnings[i - ca.n_errors];
+            assert_int_equal(pa->field, pb->field);
+            assert_string_equal(pa->code, pb->code);
+            assert_string_equal(pa->message, pb->message);
+            assert_ptr_equal(pa->raw, pb->raw);
+        }
+        rejected += oa == PS_ROW_REJECTED;
+        warned += ca.n_warnings > 0;
+        if (oa == PS_ROW_ACCEPTED) {
+            accepted++;
+            for (int f = 0; f < PS_FIELD_COUNT; f++) {
+                assert_int_equal(ra.field[f].len, rb.field[f].len);
+                assert_int_equal(ra.field[f].ptr == NULL, rb.field[f].ptr == NULL);
+                if (ra.field[f].ptr)
+                    assert_memory_equal(ra.field[f].ptr, rb.field[f].ptr, ra.field[f].len + 1);
+            }
+            assert_true(ra.timestamp_ms == rb.timestamp_ms);
+            assert_true(ra.amount.units == rb.amount.units);
+            assert_int_equal(ra.amount.scale, rb.amount.scale);
+            assert_int_equal(ra.has_charges, rb.has_charges);
+            assert_true(ra.charges.units == rb.charges.units);
+            assert_int_equal(ra.charges.scale, rb.charges.scale);
+            assert_int_equal(ra.id_derived, rb.id_derived);
+            assert_true(ra.content_hash == rb.content_hash);
+            assert_true(ra.source_row == rb.source_row);
+        }
+        ps_arena_reset(a);
+    }
+    /* the rows reach every outcome */
+    print_message("%llu accepted (%llu with warnings), %llu rejected\n", accepted, warned,
+                  rejected);
+    assert_true(accepted >= 1000);
+    assert_true(rejected >= 1000);
+    assert_true(warned >= 100);
+    ps_arena_destroy(a);
+    ps_validator_free(vd);
+    ps_validator_free(vs);
+    ps_validator_free(vx);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -797,6 +947,7 @@ int main(void)
         cmocka_unit_test(test_content_hash_random),
         cmocka_unit_test(test_blank),
         cmocka_unit_test(test_utf8),
+        cmocka_unit_test(test_row_flags_same_results),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -101,14 +101,16 @@ typedef struct run_result {
 /* What the cells hold, as PS_ROWF_* bits computed byte by byte (the definition). */
 static unsigned true_flags(const ps_cell *cells, size_t n)
 {
-    unsigned f = PS_ROWF_NO_NUL | PS_ROWF_PLAIN;
+    unsigned f = PS_ROWF_NO_NUL | PS_ROWF_PLAIN | PS_ROWF_ASCII;
     for (size_t i = 0; i < n; i++)
         for (size_t k = 0; k < cells[i].len; k++) {
             unsigned char c = (unsigned char)cells[i].text[k];
             if (c == 0)
-                f = 0;
+                f &= ~(unsigned)(PS_ROWF_NO_NUL | PS_ROWF_PLAIN);
             else if (c < 0x20 || c == '"' || c == '\\')
                 f &= ~(unsigned)PS_ROWF_PLAIN;
+            else if (c > 0x7f)
+                f &= ~(unsigned)PS_ROWF_ASCII;
         }
     return f;
 }

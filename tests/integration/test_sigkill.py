@@ -182,6 +182,33 @@ datasets:
         """A store and outputs from an earlier run, then a run over changed data killed."""
         self.check_points(7, 9)
 
+    def test_first_run_killed_while_building_aside(self):
+        """A new store is built in a side file, STORE-build, and renamed into place at its first
+        commit (docs/sinks.md "A new store"). Killed mid-build, or with the build complete and
+        fsynced but not yet renamed: no store exists, `status` reads none, only the side file
+        is left; the re-run takes the side file over and ends exactly where an uninterrupted
+        run ends."""
+        self.run_clean("ref", 7)
+        after = self.state("ref")
+        for i, point in enumerate(("batch-written:3", "store-build-before-publish")):
+            tag = "b%d" % i
+            self.run_killed(tag, 7, point)
+            db = self.path(tag, "paysync.db")
+            self.assertFalse(os.path.exists(db), point)
+            self.assertTrue(os.path.exists(db + "-build"), point)
+            st = pslib.run("status", self.make_config(tag, 7), "--json")
+            self.assertEqual(st.rc, 0, (point, st))
+            self.assertFalse(os.path.exists(db), (point, "status created the store"))
+            self.run_clean(tag, 7)
+            got = self.state(tag)
+            for ds in DATASETS:
+                self.assertEqual(got[0][ds], after[0][ds], (tag, point, ds))
+            self.assertEqual(got[1] == after[1], True, (tag, point, "files differ after re-run"))
+            self.assertEqual(sorted(f for f in os.listdir(self.path(tag))
+                                    if f.startswith("paysync.db")),
+                             ["paysync.db", "paysync.db.state"], point)
+            self.assert_no_temp_files(tag)
+
     def test_external_kill_while_writing(self):
         """A real SIGKILL from outside, as soon as the run's first output bytes reach the jsonl
         temp file (mid-run, at no point chosen by the code): nothing is visible, the re-run

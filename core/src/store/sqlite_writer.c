@@ -2,6 +2,7 @@
  * change-tracking store, docs/sinks.md). The schema lives in store_schema.h, shared with the
  * reader (store.c). */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -12,6 +13,7 @@
 
 #include "paysync/plugin.h"
 #include "store/run_marker.h"
+#include "store/sqlite_build.h"
 #include "store/sqlite_columns.h"
 #include "store/sqlite_store.h"
 #include "store/sqlite_versions.h"
@@ -77,6 +79,13 @@ typedef struct sq_sink {
     char *path;
     int busy_ms;
     sqlite3 *db;
+    /* A brand-new store: its first dataset is built in a side file without a WAL and
+     * published whole at its commit (sqlite_build.h; building = 1 until then). */
+    int building;
+    ps_sqlite_build build;
+    /* Created while another instance built the new store: not connected until the store
+     * exists (or this instance's first dataset builds it itself: connect_deferred). */
+    int deferred;
     sqlite3_stmt *st_insert, *st_update, *st_scan, *st_seen, *st_seen_prev, *st_seen_del, *st_close,
         *st_run, *st_cursor, *st_load_cursor, *st_reject_code, *st_warning_code;
     /* A re-run finds the stored payments with one ordered read (st_scan: the dataset's
@@ -314,6 +323,22 @@ static void free_dataset_state(sq_sink *s)
     ps_store_free_names(names, sizeof names / sizeof names[0]);
 }
 
+/* Closes the connection and its statements (s->db NULL after). */
+static void disconnect(sq_sink *s)
+{
+    sqlite3_stmt **all[] = {&s->st_insert,      &s->st_update,      &s->st_scan,
+                            &s->st_seen,        &s->st_seen_prev,   &s->st_seen_del,
+                            &s->st_close,       &s->st_run,         &s->st_cursor,
+                            &s->st_load_cursor, &s->st_reject_code, &s->st_warning_code};
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {
+        sqlite3_finalize(*all[i]);
+        *all[i] = NULL;
+    }
+    if (s->db)
+        sqlite3_close_v2(s->db);
+    s->db = NULL;
+}
+
 static void sq_destroy(void *inst)
 {
     sq_sink *s = inst;
@@ -321,21 +346,158 @@ static void sq_destroy(void *inst)
         return;
     if (s->in_txn && s->db)
         exec(s, "ROLLBACK");
-    sqlite3_stmt *all[] = {s->st_insert,      s->st_update,      s->st_scan,
-                           s->st_seen,        s->st_seen_prev,   s->st_seen_del,
-                           s->st_close,       s->st_run,         s->st_cursor,
-                           s->st_load_cursor, s->st_reject_code, s->st_warning_code};
-    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
-        sqlite3_finalize(all[i]);
+    disconnect(s);
+    if (s->building) /* never published: a new store that was not built */
+        ps_sqlite_build_discard(&s->build);
     free(s->floor.p);
     free(s->range_lo.p);
     free(s->range_hi.p);
     free(s->seen_max.p);
-    if (s->db)
-        sqlite3_close_v2(s->db);
     free_dataset_state(s);
     free(s->path);
     free(s);
+}
+
+/* connect's may_build: open the store itself / a side file when the store does not exist
+ * (fail when another instance or process is building it) / the same, but leave the sink
+ * unconnected (s->deferred) when another is building it. */
+enum { OPEN_STORE = 0, OPEN_MAY_BUILD, OPEN_MAY_DEFER };
+
+/* Opens the store and sets the connection up (journal, cache, schema, statements). When
+ * may_build and the store file does not exist, opens a side file instead (sqlite_build.h):
+ * s->building is then 1 until leave_build. */
+static ps_status connect(sq_sink *s, int may_build, ps_error *err)
+{
+    const char *file = s->path;
+    if (may_build) {
+        char why[512];
+        int r = ps_sqlite_build_take(s->path, &s->build, why, sizeof why);
+        s->deferred = r == PS_SQLITE_BUILD_BUSY && may_build == OPEN_MAY_DEFER;
+        if (s->deferred)
+            return PS_OK;
+        if (r == PS_SQLITE_BUILD_BUSY)
+            return ps_error_setf(err, PS_ERR_SINK,
+                                 "sqlite store '%s' is being created by another run (its first "
+                                 "load, in '%s-build'); try again when it has ended",
+                                 PS_SHOWN(s->path), PS_SHOWN(s->path));
+        if (r == PS_SQLITE_BUILD_ERROR)
+            return ps_error_setf(err, PS_ERR_SINK,
+                                 "sqlite store '%s': cannot create its side file '%s-build': %s",
+                                 PS_SHOWN(s->path), PS_SHOWN(s->path), strerror(errno));
+        if (r == PS_SQLITE_BUILD_NONE && why[0])
+            s->host->log(s->env, PS_LOG_WARN,
+                         "sqlite store '%s': created in place, not in a side file (%s)",
+                         PS_SHOWN(s->path), why);
+        s->building = r == PS_SQLITE_BUILD_TAKEN;
+        if (s->building)
+            file = s->build.side;
+        else
+            ps_sqlite_build_sweep(s->path);
+    }
+    /* NOMUTEX: the connection is used by the run's thread alone (as the reader's, store.c) */
+    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
+    if (s->building)
+        flags |= SQLITE_OPEN_NOFOLLOW;
+    int rc = sqlite3_open_v2(file, &s->db, flags, NULL);
+    ps_status st = PS_OK;
+    if (rc != SQLITE_OK)
+        st = sq_fail(s, s->db, rc, "opening", err);
+    if (st == PS_OK) {
+        sqlite3_busy_timeout(s->db, s->busy_ms);
+        sqlite3_extended_result_codes(s->db, 1);
+        /* 16 KiB pages for a new store (ignored for an existing one, which keeps its own):
+         * payment rows are ~330 bytes; a first load 5-10 % faster than with 8 KiB, 4 KiB
+         * 25 % slower (docs/performance.md, "The fresh load, fifth pass"). */
+        rc = exec(s, "PRAGMA page_size = 16384");
+        /* WAL: readers (the HTTP server) never block the writer and see only commits. A side
+         * file has no reader: its journal is kept in memory (a rollback works; a crash
+         * leaves only the side file, which the next writer empties), nothing is fsynced
+         * before the publish, and the file is locked for this connection alone. */
+        if (rc == SQLITE_OK)
+            rc =
+                exec(s, s->building ? "PRAGMA journal_mode = MEMORY" : "PRAGMA journal_mode = WAL");
+        if (rc == SQLITE_OK)
+            rc = exec(s, s->building ? "PRAGMA synchronous = OFF" : "PRAGMA synchronous = FULL");
+        if (rc == SQLITE_OK && s->building)
+            rc = exec(s, "PRAGMA locking_mode = EXCLUSIVE");
+        /* the page cache is sized per dataset (sq_open: CACHE_FIRST_LOAD, CACHE_RERUN) */
+        if (rc == SQLITE_OK)
+            rc = exec(s, CACHE_RERUN);
+        /* A WAL reset by a checkpoint is truncated to 16 MiB at most (docs/reliability.md). */
+        if (rc == SQLITE_OK)
+            rc = exec(s, "PRAGMA journal_size_limit = 16777216");
+        if (rc != SQLITE_OK)
+            st = sq_fail(s, s->db, rc, "setting up the journal", err);
+    }
+    if (st == PS_OK)
+        st = migrate(s, err);
+    if (st == PS_OK) {
+        /* The ranges of IDs a run found unchanged (flush_range): a temporary table, in a file
+         * of its own (never in the database or its WAL), with a bounded page cache. */
+        rc = exec(s, "PRAGMA temp_store = FILE");
+        if (rc == SQLITE_OK)
+            rc = exec(s, "PRAGMA temp.cache_size = -512");
+        if (rc == SQLITE_OK)
+            rc = exec(s, "CREATE TEMP TABLE IF NOT EXISTS ps_seen (lo TEXT PRIMARY KEY NOT NULL,"
+                         " hi TEXT NOT NULL) WITHOUT ROWID");
+        if (rc != SQLITE_OK)
+            st = sq_fail(s, s->db, rc, "creating the table of seen IDs", err);
+    }
+    if (st == PS_OK)
+        st = prepare_all(s, err);
+    return st;
+}
+
+/* Ends the build of a new store (s->building): publish = 1 switches the side file to WAL,
+ * closes it and renames it to the store's name (never over a store that appeared meanwhile);
+ * publish = 0 (or a failed publish) removes it. Then opens the store itself as any later run
+ * does. No transaction may be open. */
+static ps_status leave_build(sq_sink *s, int publish, ps_error *err)
+{
+    ps_status st = PS_OK;
+    if (publish) {
+        /* later runs open it in WAL mode (the switch needs no other connection: none has
+         * the side file open) */
+        int rc = exec(s, "PRAGMA journal_mode = WAL");
+        if (rc != SQLITE_OK)
+            st = sq_fail(s, s->db, rc, "switching the new store to WAL", err);
+    }
+    disconnect(s);
+    if (publish && st == PS_OK) {
+        int e = ps_sqlite_build_publish(&s->build, s->path);
+        if (e == EEXIST)
+            st = ps_error_setf(err, PS_ERR_SINK,
+                               "sqlite store '%s' was created by another process while this run "
+                               "built it; this run's load was not stored (run it again)",
+                               PS_SHOWN(s->path));
+        else if (e)
+            st = ps_error_setf(err, PS_ERR_SINK, "sqlite store '%s': cannot publish '%s-build': %s",
+                               PS_SHOWN(s->path), PS_SHOWN(s->path), strerror(e));
+    }
+    ps_sqlite_build_discard(&s->build); /* no-op once published */
+    s->building = 0;
+    ps_error e2 = {0};
+    ps_status st2 = connect(s, OPEN_STORE, st == PS_OK ? err : &e2);
+    if (st2 != PS_OK)
+        disconnect(s); /* s->db NULL: the sink's later calls fail with this reason */
+    return st != PS_OK ? st : st2;
+}
+
+/* A deferred instance (created while another built the new store): connects once the store
+ * exists; PS_OK and still unconnected while it does not. */
+static ps_status connect_deferred(sq_sink *s)
+{
+    struct stat sb;
+    if (s->db || !s->deferred || lstat(s->path, &sb) != 0)
+        return PS_OK;
+    ps_error e = {0};
+    s->deferred = 0;
+    ps_status st = connect(s, OPEN_STORE, &e);
+    if (st != PS_OK) {
+        disconnect(s);
+        s->host->log(s->env, PS_LOG_ERROR, "%s", e.message);
+    }
+    return st;
 }
 
 static ps_status sq_create(const ps_plugin_ctx *ctx, void **inst, ps_error *err)
@@ -363,46 +525,7 @@ static ps_status sq_create(const ps_plugin_ctx *ctx, void **inst, ps_error *err)
         sq_destroy(s);
         return e;
     }
-    int rc = sqlite3_open_v2(s->path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
-    ps_status st = PS_OK;
-    if (rc != SQLITE_OK)
-        st = sq_fail(s, s->db, rc, "opening", err);
-    if (st == PS_OK) {
-        sqlite3_busy_timeout(s->db, s->busy_ms);
-        sqlite3_extended_result_codes(s->db, 1);
-        /* WAL: readers (the HTTP server) never block the writer and see only commits. */
-        /* 8 KiB pages for a new store (ignored for an existing one): payment rows are
-         * ~450 bytes, fewer B-tree levels and page reads per row than with 4 KiB. */
-        rc = exec(s, "PRAGMA page_size = 8192");
-        if (rc == SQLITE_OK)
-            rc = exec(s, "PRAGMA journal_mode = WAL");
-        if (rc == SQLITE_OK)
-            rc = exec(s, "PRAGMA synchronous = FULL");
-        /* the page cache is sized per dataset (sq_open: CACHE_FIRST_LOAD, CACHE_RERUN) */
-        if (rc == SQLITE_OK)
-            rc = exec(s, CACHE_RERUN);
-        /* A WAL reset by a checkpoint is truncated to 16 MiB at most (docs/reliability.md). */
-        if (rc == SQLITE_OK)
-            rc = exec(s, "PRAGMA journal_size_limit = 16777216");
-        if (rc != SQLITE_OK)
-            st = sq_fail(s, s->db, rc, "setting up the journal", err);
-    }
-    if (st == PS_OK)
-        st = migrate(s, err);
-    if (st == PS_OK) {
-        /* The ranges of IDs a run found unchanged (flush_range): a temporary table, in a file
-         * of its own (never in the database or its WAL), with a bounded page cache. */
-        rc = exec(s, "PRAGMA temp_store = FILE");
-        if (rc == SQLITE_OK)
-            rc = exec(s, "PRAGMA temp.cache_size = -512");
-        if (rc == SQLITE_OK)
-            rc = exec(s, "CREATE TEMP TABLE IF NOT EXISTS ps_seen (lo TEXT PRIMARY KEY NOT NULL,"
-                         " hi TEXT NOT NULL) WITHOUT ROWID");
-        if (rc != SQLITE_OK)
-            st = sq_fail(s, s->db, rc, "creating the table of seen IDs", err);
-    }
-    if (st == PS_OK)
-        st = prepare_all(s, err);
+    ps_status st = connect(s, OPEN_MAY_DEFER, err);
     if (st != PS_OK) {
         sq_destroy(s);
         return st;
@@ -762,6 +885,24 @@ static int defer_meter(sq_sink *s, int on)
  * transaction; leaves one open, in which the dataset is no longer listed. */
 static int fill_meter(sq_sink *s)
 {
+    if (s->building) {
+        /* a new store's side file has no WAL to bound: one sorted insert */
+        int rc = exec(s, CACHE_METER_FILL);
+        if (rc == SQLITE_OK)
+            rc = exec_dataset(
+                s,
+                "INSERT OR IGNORE INTO " PS_STORE_T_METER
+                " SELECT meter_id, timestamp_ms, dataset, id, valid_from FROM " PS_STORE_T_PAYMENTS
+                " WHERE dataset = ?1 AND meter_id IS NOT NULL"
+                " ORDER BY 1, 2, 3, 4, 5");
+        if (rc == SQLITE_OK)
+            rc = exec(s, "DROP TRIGGER IF EXISTS payments_meter_ins");
+        if (rc == SQLITE_OK)
+            rc = exec(s, PS_STORE_METER_INS_TRIGGER);
+        if (rc == SQLITE_OK)
+            rc = defer_meter(s, 0);
+        return rc;
+    }
     /* the sort's memory follows the page cache: 1 MiB each (the peak RSS of a first load) */
     int rc = exec(s, CACHE_METER_FILL);
     if (rc == SQLITE_OK)
@@ -865,6 +1006,18 @@ static ps_status sq_open(void *inst, const ps_sink_open_args *args, ps_error *er
         return ps_error_setf(err, PS_ERR_INTERNAL,
                              "sqlite store '%s': dataset '%s' opened while '%s' is still open",
                              PS_SHOWN(s->path), args->dataset, s->dataset ? s->dataset : "?");
+    if (!s->db && s->deferred) {
+        s->deferred = 0;
+        ps_status e = connect(s, OPEN_MAY_BUILD, err);
+        if (e != PS_OK) {
+            disconnect(s);
+            s->deferred = 1;
+            return e;
+        }
+    }
+    if (!s->db)
+        return ps_error_setf(err, PS_ERR_SINK, "sqlite store '%s' is not open (see above)",
+                             PS_SHOWN(s->path));
     free_dataset_state(s);
     if (ps_store_copy_names(args, &s->dataset, &s->run_id, &s->target_id, err) != PS_OK)
         return err->code;
@@ -899,6 +1052,10 @@ static ps_status sq_open(void *inst, const ps_sink_open_args *args, ps_error *er
     /* a first load's meter keys: filled from a sort before it publishes (fill_meter) */
     if (rc == SQLITE_OK && e == PS_OK && !s->published)
         rc = defer_meter(s, 1);
+    /* a new store's side file: not even the trigger's test per row (created again by
+     * fill_meter) */
+    if (rc == SQLITE_OK && e == PS_OK && s->building)
+        rc = exec(s, "DROP TRIGGER IF EXISTS payments_meter_ins");
     if (rc == SQLITE_OK && e == PS_OK)
         rc = exec(s, s->published ? CACHE_RERUN : CACHE_FIRST_LOAD);
     if (rc != SQLITE_OK || e != PS_OK) {
@@ -1239,7 +1396,8 @@ static ps_status sq_write_batch(void *inst, const ps_record_batch *batch, ps_err
             size_t t = s->target_id ? strlen(s->target_id) : 0;
             s->index_bytes +=
                 (uint64_t)(idlen + s->dataset_len + (t > s->dataset_len ? t : s->dataset_len) + 24);
-            if (s->index_bytes >= BULK_INDEX_BYTES)
+            /* (a new store's side file has no WAL to bound: built after the rows) */
+            if (s->index_bytes >= BULK_INDEX_BYTES && !s->building)
                 rc = build_indexes(s);
         }
         if (rc == SQLITE_OK && s->chunked)
@@ -1420,6 +1578,14 @@ static ps_status sq_commit(void *inst, const ps_commit_info *info, ps_change_cou
         ps_crash_point("store-before-commit");
         rc = exec(s, "COMMIT");
     }
+    if (rc == SQLITE_OK && s->building) {
+        /* a new store: published whole now (sqlite_build.h) */
+        s->in_txn = 0;
+        s->chunked = 0;
+        ps_status e = leave_build(s, 1, err);
+        if (e != PS_OK)
+            return e;
+    }
     if (rc == SQLITE_OK)
         ps_crash_point("store-after-commit");
     if (rc != SQLITE_OK) {
@@ -1448,6 +1614,17 @@ static void sq_abort(void *inst, const char *reason)
         return;
     scan_invalidate(s);
     s->range_open = 0;
+    if (s->building) {
+        /* a new store's first load: the side file goes, the store is created as before */
+        if (!sqlite3_get_autocommit(s->db))
+            exec(s, "ROLLBACK");
+        s->in_txn = 0;
+        s->chunked = 0;
+        ps_error e = {0};
+        if (leave_build(s, 0, &e) != PS_OK)
+            s->host->log(s->env, PS_LOG_WARN, "%s", e.message);
+        return;
+    }
     /* After some errors (disk full, I/O) SQLite has already rolled the transaction back. */
     int rc = sqlite3_get_autocommit(s->db) ? SQLITE_OK : exec(s, "ROLLBACK");
     s->in_txn = 0;
@@ -1486,7 +1663,6 @@ static ps_status sq_finish(void *inst, int all_ok, ps_error *err)
 {
     sq_sink *s = inst;
     (void)all_ok;
-    (void)err;
     if (s->in_txn) {
         s->host->log(s->env, PS_LOG_WARN,
                      "sqlite store '%s': dataset '%s' was neither committed nor aborted; "
@@ -1494,13 +1670,16 @@ static ps_status sq_finish(void *inst, int all_ok, ps_error *err)
                      PS_SHOWN(s->path), s->dataset ? s->dataset : "?");
         sq_abort(s, "unfinished at the end of the run");
     }
-    return PS_OK;
+    /* a new store no dataset was written to: published empty, as it was created before */
+    return s->building ? leave_build(s, 1, err) : PS_OK;
 }
 
 static char *sq_load_cursor(void *inst, const char *dataset)
 {
     sq_sink *s = inst;
     char *out = NULL;
+    if (connect_deferred(s) != PS_OK || !s->db)
+        return NULL; /* no store yet: no cursor */
     sqlite3_bind_text(s->st_load_cursor, 1, dataset, -1, SQLITE_STATIC);
     int rc = sqlite3_step(s->st_load_cursor);
     if (rc == SQLITE_ROW && sqlite3_column_type(s->st_load_cursor, 0) != SQLITE_NULL)
@@ -1517,6 +1696,13 @@ static void sq_record_failure(void *inst, const ps_commit_info *info, const char
     sq_sink *s = inst;
     if (s->in_txn)
         sq_abort(s, "run failed");
+    ps_error e;
+    if (s->building && leave_build(s, 0, &e) != PS_OK) {
+        s->host->log(s->env, PS_LOG_ERROR, "%s", e.message);
+        return;
+    }
+    if (connect_deferred(s) != PS_OK || !s->db)
+        return; /* logged; the run state file beside the store still has it */
     int rc = exec(s, "BEGIN IMMEDIATE");
     if (rc == SQLITE_OK) {
         rc = insert_run(s, info, "failed", NULL, message ? message : "failed");
@@ -1526,7 +1712,6 @@ static void sq_record_failure(void *inst, const ps_commit_info *info, const char
             exec(s, "ROLLBACK");
     }
     if (rc != SQLITE_OK) {
-        ps_error e;
         sq_fail(s, s->db, rc, "recording a failed run", &e);
         s->host->log(s->env, PS_LOG_ERROR, "%s", e.message);
     }

@@ -69,6 +69,16 @@
     " PRIMARY KEY (dataset, run_id, code)"                                                         \
     ");"
 
+/* The meter index's insert trigger (schema version 8; 7 -> 8 below). A new store's side file
+ * drops it for its first load, whose keys are filled from a sort anyway, and creates it again
+ * before it is published (sqlite_writer.c: fill_meter). */
+#define PS_STORE_METER_INS_TRIGGER                                                                 \
+    "CREATE TRIGGER payments_meter_ins AFTER INSERT ON payments"                                   \
+    " WHEN new.meter_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM"                                 \
+    " payments_meter_deferred d WHERE d.dataset = new.dataset) BEGIN"                              \
+    " INSERT OR IGNORE INTO payments_meter_idx VALUES"                                             \
+    " (new.meter_id, new.timestamp_ms, new.dataset, new.id, new.valid_from); END"
+
 /* SQL taking a database from user_version i to i + 1 (i = 0 .. PS_STORE_USER_VERSION - 1);
  * NULL past the end. Each step runs in its own transaction together with
  * "PRAGMA user_version = i + 1". Never edit a released step: append a new one. */
@@ -175,12 +185,7 @@ static inline const char *ps_store_migration(int from_version)
         "CREATE TABLE payments_meter_deferred (dataset TEXT PRIMARY KEY NOT NULL);"
         "INSERT INTO payments_meter_idx SELECT meter_id, timestamp_ms, dataset, id, valid_from"
         " FROM payments WHERE meter_id IS NOT NULL ORDER BY 1, 2, 3, 4, 5;"
-        "DROP INDEX IF EXISTS payments_meter;"
-        "CREATE TRIGGER payments_meter_ins AFTER INSERT ON payments"
-        " WHEN new.meter_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM"
-        " payments_meter_deferred d WHERE d.dataset = new.dataset) BEGIN"
-        " INSERT OR IGNORE INTO payments_meter_idx VALUES"
-        " (new.meter_id, new.timestamp_ms, new.dataset, new.id, new.valid_from); END;"
+        "DROP INDEX IF EXISTS payments_meter;" PS_STORE_METER_INS_TRIGGER ";"
         "CREATE TRIGGER payments_meter_del AFTER DELETE ON payments"
         " WHEN old.meter_id IS NOT NULL BEGIN"
         " DELETE FROM payments_meter_idx WHERE meter_id = old.meter_id"

@@ -201,8 +201,6 @@ ps_status ps_outfile_open_temp(const char *target, int make_parents, int *fd, ch
     return PS_OK;
 }
 
-static void fsync_parent(const char *path);
-
 /* After the temp file is written and closed: re-check, crash point, rename, fsync folder. */
 static ps_status rename_into_place(ps_status st, const char *tmp, const char *target, int do_fsync,
                                    const char *before_rename, ps_error *err)
@@ -219,7 +217,7 @@ static ps_status rename_into_place(ps_status st, const char *tmp, const char *ta
         return st;
     }
     if (do_fsync)
-        fsync_parent(target);
+        ps_outfile_fsync_parent(target);
     return PS_OK;
 }
 
@@ -449,7 +447,7 @@ static ps_status copy_to_stdout(ps_outfile *o, ps_error *err)
     }
 }
 
-static void fsync_parent(const char *path)
+void ps_outfile_fsync_parent(const char *path)
 {
     const char *slash = strrchr(path, '/');
     char *dir = slash ? strndup(path, (size_t)(slash - path) + 1) : strdup(".");

@@ -59,6 +59,9 @@ ps_status ps_outfile_check_target(const char *target, ps_error *err);
 ps_status ps_outfile_open_temp(const char *target, int make_parents, int *fd, char **tmp,
                                ps_error *err);
 
+/* fsyncs the folder of path (after a rename into it). Best effort: errors are ignored. */
+void ps_outfile_fsync_parent(const char *path);
+
 /* Publishes a complete temp file: fsync (when do_fsync), close (checked), re-checks target,
  * calls ps_crash_point(before_rename) when not NULL, renames tmp over target and fsyncs the
  * folder. Always closes fd; on failure tmp is unlinked and target is untouched (tmp itself is

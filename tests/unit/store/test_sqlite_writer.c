@@ -40,6 +40,16 @@ static void create(fx *f)
         fail_msg("create: %s", err.message);
 }
 
+/* A new store is built in a side file and appears at its first commit or at the end of the
+ * run (test_sqlite_build.c): finish publishes it empty, for tests of the store file itself. */
+static void create_published(fx *f)
+{
+    create(f);
+    ps_error err = {0};
+    if (f->d->sink->finish(f->inst, 1, &err) != PS_OK)
+        fail_msg("finish: %s", err.message);
+}
+
 /* One dataset run: open, write recs, commit with the cursor; returns the change counts. */
 static ps_change_counts run(fx *f, const char *dataset, const char *run_id, const ps_record *recs,
                             size_t n, const char *cursor)
@@ -140,7 +150,7 @@ static void test_descriptor(void **state)
 static void test_creates_schema(void **state)
 {
     fx *f = *state;
-    create(f); /* parent folders var/sub are created */
+    create_published(f); /* parent folders var/sub are created */
     sqlite3 *db = db_open(f->path);
     char buf[64];
     assert_int_equal(qint(db, "PRAGMA user_version"), PS_STORE_USER_VERSION);
@@ -416,7 +426,7 @@ static void test_locked_database(void **state)
 {
     fx *f = *state;
     sth_set(&f->h, "busy_timeout_ms", "0");
-    create(f);
+    create_published(f);
     sqlite3 *other = db_open(f->path);
     assert_int_equal(sqlite3_exec(other, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
     ps_error err = {0};

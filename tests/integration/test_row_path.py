@@ -245,6 +245,27 @@ datasets:
         self.assertEqual(verdicts, ["accepted", "duplicate", "duplicate_id_conflict",
                                     "accepted", "bad_amount"], samples)
 
+    def test_an_id_written_differently_is_the_same_id(self):
+        """The run computes each row's duplicate key from the raw ID cell ahead of the row and
+        reuses it only when the validated ID is the same bytes: an ID with surrounding spaces
+        (ASCII or Unicode) or quotes is still the trimmed ID, at any place in the batch."""
+        rows = [good(i) for i in range(2, 12)] + [
+            good(1), good(1, ID=" P1 "), good(1, ID='"P1"'), good(1, ID="\u00a0P1\u3000"),
+            good(1, ID="\tP1", PAYMENT_AMOUNT="9"), good(1, ID="P1 x"), good(1, ID="P13"),
+            good(1, ID="P1\u00a0")]
+        path = self.write("ids.csv", "\n".join([HEADER] + rows) + "\n")
+        res = pslib.run("run", self.config_for(path), "--report", self.path("report.json"))
+        self.assertEqual(res.rc, 0, res)
+        with open(self.path("report.json")) as f:
+            rep = json.load(f)["datasets"][0]
+        self.assertEqual((rep["accepted"], rep["duplicates"], rep["rejected"]), (13, 4, 1), rep)
+        rejects = pslib.read_jsonl(self.path("out", "rejects.jsonl"))
+        self.assertEqual([(r["row"], r["problems"][0]["code"]) for r in rejects],
+                         [(16, "duplicate_id_conflict")], rejects)
+        self.assertIn("already used by row 12", rejects[0]["problems"][0]["message"])
+        ids = sorted(r["ID"] for r in pslib.read_jsonl(self.path("out", "payments.jsonl")))
+        self.assertEqual(ids, sorted(["P%d" % i for i in range(1, 12)] + ["P1 x", "P13"]), ids)
+
     def test_whitespace_only_rows_are_blank_in_run_and_discover(self):
         path = self.write("ws.csv", OWN_FIXTURES["whitespace_rows.csv"])
         cfg = self.config_for(path)

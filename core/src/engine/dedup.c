@@ -1,8 +1,12 @@
 /* paysync core: in-run duplicate/conflict detection (see validate.h) in bounded memory.
  *
- * Every ID is reduced to a 64-bit hash (FNV-1a 64 + the splitmix64 finaliser) and kept with
- * the record's content hash and first row: 24 bytes an ID. Two different IDs with the same
- * 64-bit hash would be taken for the same ID (chance about n^2 / 2^65).
+ * Every ID is reduced to a 64-bit key (ps_dedup_key) and kept with the record's content hash
+ * and first row: 24 bytes an ID. Two different IDs with the same key would be taken for the
+ * same ID (chance about n^2 / 2^65). The key reads the ID 8 bytes at a time (the last word
+ * zero-padded, the length in the seed) and passes each word through the splitmix64 finaliser,
+ * a bijection: two IDs of the same length that differ within one 8-byte word (any single byte)
+ * never share a key. Keys live only in memory and in this run's temporary files, so the
+ * function may change between builds.
  *
  * Memory does not grow with the number of IDs beyond about 11 MiB:
  *  - recent IDs live in an open-addressing table (linear probing, at most 70 % full) that grows
@@ -36,6 +40,7 @@
 
 #include "model/validate.h"
 #include "util/crashpoint.h"
+#include "util/loadle.h"
 
 #define DEFAULT_TABLE_SLOTS ((size_t)1 << 17)
 #define DEFAULT_FILTER_BYTES ((size_t)8 << 20)
@@ -76,19 +81,36 @@ struct ps_dedup {
     char tmpdir[512];
 };
 
-static uint64_t id_hash(const char *id)
+/* splitmix64's finaliser: a bijection of 64-bit words with full avalanche. */
+static inline uint64_t key_fin(uint64_t h)
 {
-    uint64_t h = UINT64_C(0xcbf29ce484222325);
-    const unsigned char *p = (const unsigned char *)id;
-    while (*p) {
-        h ^= *p++;
-        h *= UINT64_C(0x100000001b3);
-    }
     h ^= h >> 30;
     h *= UINT64_C(0xbf58476d1ce4e5b9);
     h ^= h >> 27;
     h *= UINT64_C(0x94d049bb133111eb);
     h ^= h >> 31;
+    return h;
+}
+
+uint64_t ps_dedup_key(const char *id, size_t len)
+{
+    const unsigned char *p = (const unsigned char *)id;
+    uint64_t h = UINT64_C(0xcbf29ce484222325) ^ (uint64_t)len * UINT64_C(0x9e3779b97f4a7c15);
+    size_t n = len;
+    for (; n > 8; n -= 8, p += 8)
+        h = key_fin(h ^ ps_load_le(p, 8));
+    /* the last 0..8 bytes as one word, zero above them; nothing read outside id[0..len) */
+    uint64_t w;
+    if (len >= 8)
+        w = ps_load_le(p + n - 8, 8) >> (8 * (8 - n)); /* n is 1..8 here */
+    else if (n >= 4)
+        w = ps_load_le(p, 4) | ps_load_le(p + n - 4, 4) << (8 * (n - 4));
+    else if (n > 0)
+        w = (uint64_t)p[0] | (uint64_t)p[n / 2] << (8 * (n / 2)) |
+            (uint64_t)p[n - 1] << (8 * (n - 1));
+    else
+        w = 0;
+    h = key_fin(h ^ w);
     return h ? h : 1;
 }
 
@@ -569,22 +591,11 @@ static int spill(ps_dedup *d)
     return 0;
 }
 
-void ps_dedup_prefetch(const ps_dedup *d, const char *id, size_t len)
+void ps_dedup_prefetch_key(const ps_dedup *d, uint64_t key)
 {
 #if defined(__GNUC__)
-    if (!d || !id)
+    if (!d)
         return;
-    uint64_t h = UINT64_C(0xcbf29ce484222325);
-    for (size_t i = 0; i < len; i++) {
-        h ^= (unsigned char)id[i];
-        h *= UINT64_C(0x100000001b3);
-    }
-    h ^= h >> 30;
-    h *= UINT64_C(0xbf58476d1ce4e5b9);
-    h ^= h >> 27;
-    h *= UINT64_C(0x94d049bb133111eb);
-    h ^= h >> 31;
-    uint64_t key = h ? h : 1;
     __builtin_prefetch(&d->slots[key >> d->shift]);
     if (d->filter) {
         size_t b;
@@ -594,17 +605,29 @@ void ps_dedup_prefetch(const ps_dedup *d, const char *id, size_t len)
     }
 #else
     (void)d;
-    (void)id;
-    (void)len;
+    (void)key;
 #endif
+}
+
+void ps_dedup_prefetch(const ps_dedup *d, const char *id, size_t len)
+{
+    if (d && id)
+        ps_dedup_prefetch_key(d, ps_dedup_key(id, len));
 }
 
 ps_dedup_result ps_dedup_check(ps_dedup *d, const char *id, uint64_t content_hash, uint64_t row,
                                uint64_t *first_row)
 {
-    if (!d || !id || d->failed)
+    if (!d || !id)
         return PS_DEDUP_ERROR;
-    uint64_t key = id_hash(id);
+    return ps_dedup_check_key(d, ps_dedup_key(id, strlen(id)), content_hash, row, first_row);
+}
+
+ps_dedup_result ps_dedup_check_key(ps_dedup *d, uint64_t key, uint64_t content_hash, uint64_t row,
+                                   uint64_t *first_row)
+{
+    if (!d || d->failed || key == 0)
+        return PS_DEDUP_ERROR;
     dedup_slot *s = probe(d->slots, d->cap, d->shift, key);
     if (s->key == key) {
         if (first_row)

@@ -114,8 +114,9 @@ static void count_meter(ds_run *r, int unknown)
 /* One row: field_col[f] is the cell holding field f (or -1), hdr names the cells. The verdict
  * comes from ps_row_evaluate, the same function discover uses. */
 static ps_status process_cells(ds_run *r, const ps_row *row, unsigned row_flags,
-                               const int *field_col, const row_header *hdr, ps_arena *arena,
-                               ps_record *rec, int *accepted, ps_error *err)
+                               const ps_dedup_hint *id_hint, const int *field_col,
+                               const row_header *hdr, ps_arena *arena, ps_record *rec,
+                               int *accepted, ps_error *err)
 {
     ps_dataset_result *res = r->res;
     *accepted = 0;
@@ -134,7 +135,8 @@ static ps_status process_cells(ds_run *r, const ps_row *row, unsigned row_flags,
         .txtype_counts = res->txtype_column[0] ? &res->txtype_values : NULL,
         .unnamed = r->record_shape ? NULL : r->unnamed,
         .phones = r->phones,
-        .row_flags = row_flags};
+        .row_flags = row_flags,
+        .id_hint = id_hint};
     ps_row_check chk;
     ps_row_verdict v;
     int unknown_meter = 0;
@@ -180,11 +182,31 @@ static ps_status process_cells(ds_run *r, const ps_row *row, unsigned row_flags,
     return PS_OK;
 }
 
-static ps_status process_row(ds_run *r, const ps_row *row, unsigned row_flags, ps_arena *arena,
-                             ps_record *rec, int *accepted, ps_error *err)
+static ps_status process_row(ds_run *r, const ps_row *row, unsigned row_flags,
+                             const ps_dedup_hint *id_hint, ps_arena *arena, ps_record *rec,
+                             int *accepted, ps_error *err)
 {
     row_header hdr = {r->info.header, r->info.ncolumns};
-    return process_cells(r, row, row_flags, r->map.field_col, &hdr, arena, rec, accepted, err);
+    return process_cells(r, row, row_flags, id_hint, r->map.field_col, &hdr, arena, rec, accepted,
+                         err);
+}
+
+/* The dedup key of row i's ID cell (none when the row or the cell does not exist, or the ID
+ * is not mapped to a column), with the duplicate table's memory for it prefetched: the table
+ * is large, so the row's check ID_AHEAD rows later finds it loaded. */
+#define ID_AHEAD 8
+static void id_hint_for(const ds_run *r, const ps_row_batch *rb, int idcol, size_t i,
+                        ps_dedup_hint *h)
+{
+    h->text = NULL;
+    if (idcol < 0 || i >= rb->count || (uint32_t)idcol >= rb->rows[i].ncells ||
+        !rb->rows[i].cells[idcol].text)
+        return;
+    const ps_cell *c = &rb->rows[i].cells[idcol];
+    h->text = c->text;
+    h->len = c->len;
+    h->key = ps_dedup_key(c->text, c->len);
+    ps_dedup_prefetch_key(r->dedup, h->key);
 }
 
 /* A record of a record-shaped provider goes through the same checks as a row (see
@@ -199,7 +221,7 @@ static ps_status process_record(ds_run *r, const ps_keyed_row *kr, ps_arena *are
     if (st != PS_OK)
         return st;
     row_header hdr = {paths, row.ncells};
-    return process_cells(r, &row, 0, field_col, &hdr, arena, rec, accepted, err);
+    return process_cells(r, &row, 0, NULL, field_col, &hdr, arena, rec, accepted, err);
 }
 
 /* "1:05:07", "4:09" (whole seconds). */
@@ -781,7 +803,12 @@ static ps_status run_loop(ds_run *r, ps_arena *batch_arena, ps_error *err)
             !(rec_flags = ps_arena_alloc(batch_arena, rb.count ? rb.count : 1)))
             return ps_error_setf(err, PS_ERR_NOMEM, "out of memory");
         size_t n = 0;
-        int idcol = r->map.field_col[PS_F_ID];
+        int idcol = r->record_shape ? -1 : r->map.field_col[PS_F_ID];
+        /* the ID cell's dedup key of the rows ID_AHEAD ahead, computed once: the prefetch of
+         * its slot uses it now, the row's duplicate check later (ps_dedup_hint) */
+        ps_dedup_hint ahead[ID_AHEAD];
+        for (size_t i = 0; i < ID_AHEAD; i++)
+            id_hint_for(r, &rb, idcol, i, &ahead[i]);
         for (size_t i = 0; i < rb.count; i++) {
             int accepted = 0;
             if (r->record_shape) {
@@ -791,13 +818,10 @@ static ps_status run_loop(ds_run *r, ps_arena *batch_arena, ps_error *err)
                 n += (size_t)accepted;
                 continue;
             }
-            if (idcol >= 0 && i + 8 < rb.count && (uint32_t)idcol < rb.rows[i + 8].ncells) {
-                /* the duplicate table is large: start loading the slot of a row ahead */
-                const ps_cell *c = &rb.rows[i + 8].cells[idcol];
-                ps_dedup_prefetch(r->dedup, c->text, c->len);
-            }
+            ps_dedup_hint hint = ahead[i % ID_AHEAD];
+            id_hint_for(r, &rb, idcol, i + ID_AHEAD, &ahead[i % ID_AHEAD]);
             unsigned rf = rec_flags ? row_flags[i] : 0;
-            st = process_row(r, &rb.rows[i], rf, batch_arena, &recs[n], &accepted, err);
+            st = process_row(r, &rb.rows[i], rf, &hint, batch_arena, &recs[n], &accepted, err);
             if (st != PS_OK)
                 return st;
             if (rec_flags)

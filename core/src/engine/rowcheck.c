@@ -257,8 +257,14 @@ ps_status ps_row_evaluate(const ps_row_rules *rules, const ps_row *row, const in
     if (!rules->dedup)
         goto accepted;
     uint64_t first = 0;
-    ps_dedup_result d =
-        ps_dedup_check(rules->dedup, rec->field[PS_F_ID].ptr, rec->content_hash, row->line, &first);
+    const char *rid = rec->field[PS_F_ID].ptr;
+    size_t rlen = rec->field[PS_F_ID].len;
+    const ps_dedup_hint *hint = rules->id_hint;
+    uint64_t key = hint && hint->text && hint->len == rlen &&
+                           (hint->text == rid || memcmp(hint->text, rid, rlen) == 0)
+                       ? hint->key
+                       : ps_dedup_key(rid, rlen);
+    ps_dedup_result d = ps_dedup_check_key(rules->dedup, key, rec->content_hash, row->line, &first);
     if (d == PS_DEDUP_ERROR)
         return ps_error_setf(err, PS_ERR_NOMEM,
                              "cannot track IDs for duplicate detection at row %" PRIu64

@@ -70,6 +70,9 @@ typedef struct ps_row_rules {
     /* the provider's PS_ROWF_* for this row: NO_NUL skips the NUL check; with ASCII as well
      * (and no filter) validation skips its UTF-8 check (ps_validate_row_flags) */
     unsigned row_flags;
+    /* the row's ID cell and its dedup key, computed ahead by the caller; the duplicate check
+     * uses the key when the record's ID is the same bytes; NULL = none */
+    const ps_dedup_hint *id_hint;
 } ps_row_rules;
 
 /* The one row path: blank check (model/space.h), then NUL bytes in any cell (bad_text), then

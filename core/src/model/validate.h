@@ -105,12 +105,30 @@ ps_dedup *ps_dedup_new_bounded(size_t table_slots, size_t filter_bytes, const ch
 void ps_dedup_free(ps_dedup *d);
 /* Records (id, content_hash, row). For a repeat, *first_row is the row that first held id.
  * PS_DEDUP_ERROR: NULL argument, out of memory, or a temporary file could not be created,
- * written or read (errno tells which). */
+ * written or read (errno tells which). The same as ps_dedup_check_key with
+ * ps_dedup_key(id, strlen(id)). */
 ps_dedup_result ps_dedup_check(ps_dedup *d, const char *id, uint64_t content_hash, uint64_t row,
                                uint64_t *first_row);
-/* A hint: the caller will soon check the ID whose text is id[0..len) (need not be
- * NUL-terminated). Starts loading the memory that check will touch; no effect otherwise. */
+/* The 64-bit key the dedup keeps for the ID id[0..len) (need not be NUL-terminated); never 0.
+ * IDs of the same length that differ within one aligned 8-byte word (e.g. in one byte) never
+ * share a key; others do with chance 2^-64. Not stable across builds (never stored). */
+uint64_t ps_dedup_key(const char *id, size_t len);
+/* ps_dedup_check for an ID whose key (ps_dedup_key) the caller already has: hash once, use the
+ * key for ps_dedup_prefetch_key and here. PS_DEDUP_ERROR also for key 0. */
+ps_dedup_result ps_dedup_check_key(ps_dedup *d, uint64_t key, uint64_t content_hash, uint64_t row,
+                                   uint64_t *first_row);
+/* A hint: the caller will soon check the ID with this key. Starts loading the memory that the
+ * check will touch; no effect otherwise. */
+void ps_dedup_prefetch_key(const ps_dedup *d, uint64_t key);
+/* ps_dedup_prefetch_key(d, ps_dedup_key(id, len)); nothing when d or id is NULL. */
 void ps_dedup_prefetch(const ps_dedup *d, const char *id, size_t len);
+/* A row's raw ID cell and its key, computed ahead (with the prefetch) by a caller that then
+ * checks the row: the check reuses key when the record's ID is these same bytes. */
+typedef struct ps_dedup_hint {
+    const char *text; /* NULL: no hint */
+    size_t len;
+    uint64_t key; /* ps_dedup_key(text, len) */
+} ps_dedup_hint;
 /* Number of distinct IDs recorded. */
 size_t ps_dedup_count(const ps_dedup *d);
 /* Number of sorted runs currently on disk (0 while every ID fits in memory; tests). */

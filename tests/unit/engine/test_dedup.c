@@ -197,6 +197,132 @@ static void test_filter_rebuild_fails(void **state)
     assert_int_equal(rmdir(dir), 0); /* the run files were unlinked from the start */
 }
 
+/* ps_dedup_key over a copy of s[0..len) in a block of exactly len bytes (ASan and valgrind
+ * see any read past the ID), at every offset 0..7 of a larger buffer as well: one key. */
+static uint64_t key_of(const char *s, size_t len)
+{
+    char *exact = malloc(len ? len : 1);
+    assert_non_null(exact);
+    memcpy(exact, s, len);
+    uint64_t k = ps_dedup_key(exact, len);
+    free(exact);
+    char buf[80];
+    for (size_t off = 0; off < 8 && len + off <= sizeof buf; off++) {
+        memcpy(buf + off, s, len);
+        assert_true(ps_dedup_key(buf + off, len) == k);
+    }
+    assert_true(k != 0);
+    return k;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Different IDs get different keys: an ID and every one-byte change of it (each position,
+ * every other byte value), for every length 0..40 (around each multiple of 8); every prefix of
+ * an ID and the ID with one more byte (length and trailing bytes); a million IDs of the bench
+ * shape (PAY-00000001 ...) and of other shapes, all distinct. */
+static void test_key_distinct(void **state)
+{
+    (void)state;
+    uint64_t seed = 12345;
+    char id[48] = {0}, v[48] = {0};
+    for (size_t len = 0; len <= 40; len++) {
+        for (size_t i = 0; i < len; i++) {
+            seed = seed * UINT64_C(6364136223846793005) + 1442695040888963407u;
+            id[i] = (char)(0x21 + (seed >> 33) % 94);
+        }
+        uint64_t k = key_of(id, len);
+        for (size_t i = 0; i < len; i++) {
+            memcpy(v, id, len);
+            for (int b = 1; b < 256; b++) {
+                if ((char)b == id[i])
+                    continue;
+                v[i] = (char)b;
+                assert_true(ps_dedup_key(v, len) != k);
+            }
+        }
+        /* one more byte at the end (any value, NUL too: lengths count, not terminators) */
+        memcpy(v, id, len);
+        for (int b = 0; b < 256; b++) {
+            v[len] = (char)b;
+            assert_true(key_of(v, len + 1) != k);
+        }
+    }
+    /* every prefix of one ID: 41 distinct keys */
+    uint64_t pk[41];
+    for (size_t len = 0; len <= 40; len++)
+        pk[len] = key_of(id, len);
+    qsort(pk, 41, sizeof pk[0], cmp_u64);
+    for (size_t i = 1; i < 41; i++)
+        assert_true(pk[i] != pk[i - 1]);
+    /* IDs only differing by a trailing space or zero, or by case */
+    assert_true(ps_dedup_key("P-1", 3) != ps_dedup_key("P-1 ", 4));
+    assert_true(ps_dedup_key("P-1", 3) != ps_dedup_key("P-10", 4));
+    assert_true(ps_dedup_key("P-1", 3) != ps_dedup_key("p-1", 3));
+    assert_true(ps_dedup_key("", 0) != ps_dedup_key("0", 1));
+    /* shapes of real IDs, a million each: no two keys equal */
+    size_t n = 1000000;
+    uint64_t *keys = malloc(n * sizeof *keys);
+    assert_non_null(keys);
+    static const char *const shapes[] = {"PAY-%08zu", "%zu", "TX-2024-03-%06zu-ABCDEFGHIJ",
+                                         "ps-%032zx"};
+    for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
+        for (size_t i = 0; i < n; i++) {
+            int len = snprintf(v, sizeof v, shapes[s], i + 1);
+            keys[i] = ps_dedup_key(v, (size_t)len);
+        }
+        qsort(keys, n, sizeof *keys, cmp_u64);
+        for (size_t i = 1; i < n; i++)
+            assert_true(keys[i] != keys[i - 1]);
+    }
+    free(keys);
+}
+
+/* The key path answers exactly as the text path: ps_dedup_check(id) is
+ * ps_dedup_check_key(ps_dedup_key(id, strlen(id))), the two mixed freely; key 0 is an error.
+ * Against the truth on bench-shaped input (PAY-%08u, 1 % repeats with the same or another
+ * content, beyond the table into spill runs): the same NEW / DUPLICATE / CONFLICT answers and
+ * first rows as a plain search. */
+static void test_check_key(void **state)
+{
+    (void)state;
+    ps_dedup *d = ps_dedup_new_bounded(1024, 65536, NULL);
+    assert_non_null(d);
+    uint64_t first = 0;
+    char id[32];
+    size_t n = 60000, dup = 0, conflict = 0;
+    for (size_t i = 0; i < n; i++) {
+        size_t k = i % 100 == 99 ? i / 2 : i; /* a repeat of an earlier row's ID */
+        uint64_t content = i % 300 == 99 ? 7 : k * 3;
+        int len = snprintf(id, sizeof id, "PAY-%08zu", k + 1);
+        ps_dedup_result want = k == i             ? PS_DEDUP_NEW
+                               : content == k * 3 ? PS_DEDUP_DUPLICATE
+                                                  : PS_DEDUP_CONFLICT;
+        if (k != i && (k % 100 == 99)) /* that row itself repeated an earlier one */
+            continue;
+        ps_dedup_result got =
+            i % 2 ? ps_dedup_check(d, id, content, i + 2, &first)
+                  : ps_dedup_check_key(d, ps_dedup_key(id, (size_t)len), content, i + 2, &first);
+        assert_int_equal(got, want);
+        if (want != PS_DEDUP_NEW)
+            assert_int_equal(first, k + 2);
+        dup += want == PS_DEDUP_DUPLICATE;
+        conflict += want == PS_DEDUP_CONFLICT;
+    }
+    assert_true(ps_dedup_runs(d) >= 1);
+    assert_int_equal(dup, 200);
+    assert_int_equal(conflict, 100);
+    assert_int_equal(ps_dedup_check_key(d, 0, 1, 1, &first), PS_DEDUP_ERROR);
+    assert_int_equal(ps_dedup_check_key(NULL, 5, 1, 1, &first), PS_DEDUP_ERROR);
+    ps_dedup_prefetch_key(NULL, 5);
+    ps_dedup_prefetch(d, NULL, 3);
+    ps_dedup_free(d);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -206,6 +332,8 @@ int main(void)
         cmocka_unit_test(test_filter_grows),
         cmocka_unit_test(test_spill_error),
         cmocka_unit_test(test_filter_rebuild_fails),
+        cmocka_unit_test(test_key_distinct),
+        cmocka_unit_test(test_check_key),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -103,13 +103,8 @@ uint64_t ps_dedup_key(const char *id, size_t len)
     uint64_t w;
     if (len >= 8)
         w = ps_load_le(p + n - 8, 8) >> (8 * (8 - n)); /* n is 1..8 here */
-    else if (n >= 4)
-        w = ps_load_le(p, 4) | ps_load_le(p + n - 4, 4) << (8 * (n - 4));
-    else if (n > 0)
-        w = (uint64_t)p[0] | (uint64_t)p[n / 2] << (8 * (n / 2)) |
-            (uint64_t)p[n - 1] << (8 * (n - 1));
     else
-        w = 0;
+        w = ps_load_le_head(p, n);
     h = key_fin(h ^ w);
     return h ? h : 1;
 }

@@ -2,28 +2,35 @@
 #include "engine/valuecount.h"
 
 #include "model/space.h"
+#include "util/loadle.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-void ps_value_counts_add(ps_value_counts *vc, const char *s, size_t len)
+/* 1 when entry e's text is exactly s[0..len) (len <= PS_VALUE_TEXT_MAX, head =
+ * ps_load_le_head(s, len)): length and first word first, then the rest a word at a time (the
+ * last word overlapping; nothing read outside s[0..len) or e->text). */
+static inline int entry_is(const ps_value_count *e, const char *s, size_t len, uint64_t head)
 {
-    /* nothing to trim when both end bytes are printable ASCII (every whitespace character
-     * starts with a byte <= ' ' or >= 0x80) */
-    if (!len || (unsigned char)(s[0] - 0x21) > 0x5d || (unsigned char)(s[len - 1] - 0x21) > 0x5d)
-        ps_space_trim(&s, &len);
-    /* the same value as last time: its text is the whole key (no cut), so equal bytes and the
-     * end of the entry's text there mean the same entry as the search below finds */
-    if (len <= PS_VALUE_TEXT_MAX && vc->last < vc->n) {
-        ps_value_count *e = &vc->v[vc->last];
-        if (e->text[len] == '\0' && memcmp(e->text, s, len) == 0) {
-            e->count++;
-            return;
-        }
-    }
+    if (e->len != len || e->head != head)
+        return 0;
+    if (len <= 8)
+        return 1;
+    size_t i = 8;
+    for (; i + 8 < len; i += 8)
+        if (ps_load_le(e->text + i, 8) != ps_load_le(s + i, 8))
+            return 0;
+    return ps_load_le(e->text + len - 8, 8) == ps_load_le(s + len - 8, 8);
+}
+
+/* The exact search by key (the value cut at PS_VALUE_TEXT_MAX bytes, ending at a NUL), and a
+ * new entry when it is not found: values the search by bytes in ps_value_counts_add did not
+ * find. */
+static void add_by_key(ps_value_counts *vc, const char *s, size_t len)
+{
     const unsigned char *u = (const unsigned char *)s;
-    char key[PS_VALUE_TEXT_MAX + 4] = {0}; /* whole: the fast check above reads past the text */
+    char key[PS_VALUE_TEXT_MAX + 4] = {0};
     size_t kl = len;
     if (kl > PS_VALUE_TEXT_MAX) {
         kl = PS_VALUE_TEXT_MAX;
@@ -47,9 +54,40 @@ void ps_value_counts_add(ps_value_counts *vc, const char *s, size_t len)
         vc->other_rows++;
         return;
     }
-    memcpy(vc->v[vc->n].text, key, sizeof key);
-    vc->v[vc->n].count = 1;
+    ps_value_count *e = &vc->v[vc->n];
+    memcpy(e->text, key, sizeof key);
+    e->len = strlen(key);
+    memset(e->text + e->len, 0, sizeof e->text - e->len); /* the bytes after a NUL too */
+    e->head = ps_load_le(e->text, 8);
+    e->count = 1;
     vc->last = vc->n++;
+}
+
+void ps_value_counts_add(ps_value_counts *vc, const char *s, size_t len)
+{
+    /* nothing to trim when both end bytes are printable ASCII (every whitespace character
+     * starts with a byte <= ' ' or >= 0x80) */
+    if (!len || (unsigned char)(s[0] - 0x21) > 0x5d || (unsigned char)(s[len - 1] - 0x21) > 0x5d)
+        ps_space_trim(&s, &len);
+    /* A value of at most PS_VALUE_TEXT_MAX bytes is its own key unless it holds a NUL (the key
+     * then ends there). An entry whose text is exactly these bytes (no NUL in them, as texts
+     * have none) is therefore the entry the search by key finds: the last entry counted first
+     * (consecutive rows repeat), then every entry by length and first word. */
+    if (len <= PS_VALUE_TEXT_MAX) {
+        uint64_t head = ps_load_le_head(s, len);
+        if (vc->last < vc->n && entry_is(&vc->v[vc->last], s, len, head)) {
+            vc->v[vc->last].count++;
+            return;
+        }
+        for (size_t i = 0; i < vc->n; i++) {
+            if (entry_is(&vc->v[i], s, len, head)) {
+                vc->v[i].count++;
+                vc->last = i;
+                return;
+            }
+        }
+    }
+    add_by_key(vc, s, len); /* new, long (cut) or holding a NUL */
 }
 
 static int by_count(const void *a, const void *b)

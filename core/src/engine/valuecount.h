@@ -11,8 +11,10 @@
 #define PS_VALUES_SHOWN 20   /* values a summary lists; the rest are "N more" */
 
 typedef struct ps_value_count {
-    char text[PS_VALUE_TEXT_MAX + 4]; /* "" for an empty cell */
+    char text[PS_VALUE_TEXT_MAX + 4]; /* "" for an empty cell; zero bytes after it */
     uint64_t count;
+    uint64_t head; /* text's first 8 bytes as a little-endian word (the search's first test) */
+    size_t len;    /* strlen(text) */
 } ps_value_count;
 
 typedef struct ps_value_counts {

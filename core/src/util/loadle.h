@@ -18,4 +18,19 @@ static inline uint64_t ps_load_le(const void *p, size_t n)
     return w;
 }
 
+/* The first min(n, 8) bytes at p as a little-endian word, zero above them; reads nothing
+ * outside p[0..n) (overlapping loads of 4 bytes, or single bytes, below 8). */
+static inline uint64_t ps_load_le_head(const void *p, size_t n)
+{
+    const unsigned char *u = (const unsigned char *)p;
+    if (n >= 8)
+        return ps_load_le(u, 8);
+    if (n >= 4)
+        return ps_load_le(u, 4) | ps_load_le(u + n - 4, 4) << (8 * (n - 4));
+    if (n)
+        return (uint64_t)u[0] | (uint64_t)u[n / 2] << (8 * (n / 2)) |
+               (uint64_t)u[n - 1] << (8 * (n - 1));
+    return 0;
+}
+
 #endif

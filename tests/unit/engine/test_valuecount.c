@@ -120,10 +120,55 @@ static void test_matches_model(void **state)
     }
 }
 
+/* Values the length-and-word search must not take for a cut entry, or the other way round:
+ * a value of 65 or 66 bytes ending in "..." against the entry of a long value cut inside a
+ * 3-byte character at 62 bytes (text: 62 bytes and "..."), values ending in "..." of every
+ * length 60..70, values with a NUL inside, and prefixes of each other. Each is counted as the
+ * plain model counts it. */
+static void test_dots_nul_prefixes(void **state)
+{
+    (void)state;
+    ps_value_counts *vc = calloc(1, sizeof *vc);
+    model *m = calloc(1, sizeof *m);
+    assert_non_null(vc);
+    assert_non_null(m);
+    char v[128];
+    memset(v, 'x', sizeof v);
+    memcpy(v + 62, "\xe2\x82\xac", 3); /* a 3-byte character over the 64-byte cut */
+    for (int rep = 0; rep < 3; rep++) {
+        for (size_t len = 60; len <= 70; len++) {
+            ps_value_counts_add(vc, v, 70); /* cut: 62 bytes + "..." */
+            model_add(m, v, 70);
+            char d[128];
+            memset(d, 'x', len - 3);
+            memcpy(d + len - 3, "...", 3);
+            ps_value_counts_add(vc, d, len);
+            model_add(m, d, len);
+            ps_value_counts_add(vc, d, len - 1); /* a prefix */
+            model_add(m, d, len - 1);
+        }
+        static const char *const nul[] = {"a\0b",        "a",        "ab",        "a\0c",
+                                          "abcdefgh\0x", "abcdefgh", "abcdefghi", "abcdefg"};
+        static const size_t nul_len[] = {3, 1, 2, 3, 11, 8, 9, 7};
+        for (size_t k = 0; k < 8; k++) {
+            ps_value_counts_add(vc, nul[k], nul_len[k]);
+            model_add(m, nul[k], nul_len[k]);
+        }
+    }
+    assert_int_equal(vc->n, m->n);
+    for (size_t i = 0; i < m->n; i++) {
+        assert_string_equal(vc->v[i].text, m->text[i]);
+        assert_int_equal(vc->v[i].count, m->count[i]);
+    }
+    free(vc);
+    free(m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_matches_model),
+        cmocka_unit_test(test_dots_nul_prefixes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

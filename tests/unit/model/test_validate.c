@@ -668,12 +668,14 @@ static uint64_t content_hash_reference(const ps_record *r)
 }
 
 /* The staged hash equals the plain definition for random records: every field absent, empty
- * or 1..1300 bytes (short values, values around 8 and 16 bytes, values crossing the internal
- * 512-byte buffer), each value in its own exactly-sized allocation (no read past it). */
+ * or 1..1300 bytes (short values, values around 8, 16 and 32 bytes, around the staged path's
+ * 255-byte limit, values crossing the other path's 512-byte buffer), each value in its own
+ * allocation of exactly its length (no NUL after it: ASan and valgrind see any read past it). */
 static void test_content_hash_random(void **state)
 {
-    static const size_t lens[] = {0,  1,  2,  3,  4,  5,   7,   8,   9,   15,
-                                  16, 17, 23, 24, 31, 100, 511, 512, 513, 1300};
+    static const size_t lens[] = {0,  1,  2,  3,  4,  5,  7,   8,   9,   15,  16,  17,  23,  24,
+                                  31, 32, 33, 40, 47, 48, 100, 255, 256, 511, 512, 513, 1300};
+    enum { NLENS = sizeof lens / sizeof lens[0] };
     uint32_t seed = 12345;
     (void)state;
     for (int iter = 0; iter < 3000; iter++) {
@@ -682,19 +684,18 @@ static void test_content_hash_random(void **state)
         memset(&r, 0, sizeof r);
         for (int f = 0; f < PS_FIELD_COUNT; f++) {
             seed = seed * 1103515245u + 12345u;
-            unsigned pick = (seed >> 16) % 24;
-            if (pick >= 20 + (iter % 4 == 0 ? 4 : 0))
+            unsigned pick = (seed >> 16) % (NLENS + 4);
+            if (pick >= NLENS + (iter % 4 == 0 ? 4 : 0))
                 continue; /* absent */
-            size_t len = pick < 20 ? lens[pick] : (seed >> 8) % 40;
+            size_t len = pick < NLENS ? lens[pick] : (seed >> 8) % 41;
             if (iter % 7 == 0 && f == PS_F_NOTES)
                 len = 1300;
-            vals[f] = malloc(len + 1);
+            vals[f] = malloc(len ? len : 1);
             assert_non_null(vals[f]);
             for (size_t i = 0; i < len; i++) {
                 seed = seed * 1103515245u + 12345u;
                 vals[f][i] = (char)(1 + (seed >> 16) % 255);
             }
-            vals[f][len] = '\0';
             r.field[f].ptr = vals[f];
             r.field[f].len = (uint32_t)len;
         }
@@ -702,6 +703,62 @@ static void test_content_hash_random(void **state)
         for (int f = 0; f < PS_FIELD_COUNT; f++)
             free(vals[f]);
     }
+}
+
+/* Every field at every length 0..300 (and absent, and empty next to absent), the other fields
+ * of a bench-like record around it: the staged hash equals the plain definition, so each
+ * length puts the field's bytes at every offset of a word and on both sides of every group and
+ * of the 255-byte limit. */
+static void test_content_hash_every_length(void **state)
+{
+    static const char *const base[PS_FIELD_COUNT] = {"PAY-1",
+                                                     "2024-01-01T00:00:01.223Z",
+                                                     "207",
+                                                     "GHS",
+                                                     "INSTALLMENT_PAYMENT",
+                                                     "2.04",
+                                                     "MM7765248678",
+                                                     NULL,
+                                                     "GH-SM",
+                                                     "Ada Mwangi",
+                                                     "+233200762644",
+                                                     "Public",
+                                                     NULL,
+                                                     "AG-1",
+                                                     NULL,
+                                                     "",
+                                                     "UT-07",
+                                                     NULL,
+                                                     "Pre",
+                                                     "Completed",
+                                                     NULL};
+    (void)state;
+    char *v = malloc(301);
+    assert_non_null(v);
+    for (int i = 0; i < 301; i++)
+        v[i] = (char)(0x20 + (i * 7) % 95);
+    for (int f = PS_F_ID + 1; f < PS_FIELD_COUNT; f++) {
+        for (int len = -1; len <= 300; len++) {
+            ps_record r;
+            memset(&r, 0, sizeof r);
+            for (int g = 0; g < PS_FIELD_COUNT; g++)
+                r.field[g] = ps_str_from(base[g]);
+            char *val = NULL;
+            if (len >= 0) {
+                val = malloc(len ? (size_t)len : 1);
+                assert_non_null(val);
+                memcpy(val, v + (300 - len), (size_t)len);
+                r.field[f].ptr = val;
+                r.field[f].len = (uint32_t)len;
+            } else {
+                r.field[f] = ps_str_from(NULL);
+            }
+            if (ps_record_content_hash(&r) != content_hash_reference(&r))
+                fail_msg("field %d, length %d", f, len);
+            free(val);
+        }
+    }
+    free(v);
 }
 
 static void test_content_hash(void **state)
@@ -945,6 +1002,7 @@ int main(void)
         cmocka_unit_test(test_content_hash),
         cmocka_unit_test(test_content_hash_definition),
         cmocka_unit_test(test_content_hash_random),
+        cmocka_unit_test(test_content_hash_every_length),
         cmocka_unit_test(test_blank),
         cmocka_unit_test(test_utf8),
         cmocka_unit_test(test_row_flags_same_results),

@@ -483,21 +483,6 @@ static inline size_t delim_bitmap(const unsigned char *p, size_t len, unsigned c
     return cr ? (size_t)-1 : count;
 }
 
-/* Position of the first set bit at or after x in bm (one bit a byte), or len when none. */
-static inline size_t next_bit(const uint64_t *bm, size_t x, size_t len)
-{
-    if (x >= len)
-        return len;
-    size_t wi = x >> 6, nw = (len + 63) >> 6;
-    uint64_t m = bm[wi] & (~UINT64_C(0) << (x & 63));
-    while (!m) {
-        if (++wi == nw)
-            return len;
-        m = bm[wi];
-    }
-    return (wi << 6) + (size_t)__builtin_ctzll(m);
-}
-
 int ps_csv_bitmap_agrees(const char *p, size_t len, char delim)
 {
     uint64_t bm[CSV_FAST_MAX / 64 + 1];
@@ -567,8 +552,14 @@ static int fast_record(ps_csv_reader *r, ps_arena *arena, ps_cell **cells, size_
     text[len] = '\0';
     const char delim = (char)r->delim;
     size_t nf = 0, pos = 0, nquoted = 0;
+    /* the delimiters are taken from the bitmap in order, one bit a cell: m holds the bits of
+     * word wi not consumed yet */
+    size_t max_cells = ndelim + 1 < r->max_columns ? ndelim + 1 : r->max_columns;
+    size_t wi = 0, nw = (len + 63) >> 6;
+    uint64_t m = nw ? bm[0] : 0;
+    int may_be_long = len > r->max_field; /* else no cell is over the limit */
     for (;;) {
-        if (nf == ndelim + 1 || nf == r->max_columns)
+        if (nf == max_cells)
             return 0; /* the general path reports it */
         size_t start = pos, clen, next;
         if (text[pos] == '"') { /* pos < len here: text[len] is NUL */
@@ -595,12 +586,19 @@ static int fast_record(ps_csv_reader *r, ps_arena *arena, ps_cell **cells, size_
             text[wr] = '\0';
             next = rd;
             nquoted++;
+            if (next < len) { /* delimiters inside the quotes are text: go on after next */
+                wi = next >> 6;
+                m = bm[wi] & ((~UINT64_C(0) << (next & 63)) << 1);
+            }
         } else {
-            next = next_bit(bm, pos, len);
+            while (!m && ++wi < nw)
+                m = bm[wi];
+            next = m ? (wi << 6) + (size_t)__builtin_ctzll(m) : len;
+            m &= m - 1;
             clen = next - pos;
             text[next] = '\0';
         }
-        if (clen > r->max_field)
+        if (may_be_long && clen > r->max_field)
             return 0;
         out[nf].text = text + start;
         out[nf].len = (uint32_t)clen;

@@ -209,6 +209,9 @@ static ps_status reader_error(csvfile *c, ps_status st, ps_error *err)
 }
 
 /* Next record with the field-size limit applied. PS_OK, PS_END or an error. */
+/* The longest record the core's CSV reader flags (docs/plugin-abi.md, csv_record_flags). */
+#define CSVFILE_FLAGGED_MAX 4096u
+
 static ps_status next_record(csvfile *c, ps_arena *arena, ps_cell **cells, size_t *n,
                              uint64_t *line, ps_error *err)
 {
@@ -218,6 +221,12 @@ static ps_status next_record(csvfile *c, ps_arena *arena, ps_cell **cells, size_
     if (st != PS_OK)
         return reader_error(c, st, err);
     c->recno++;
+    /* a record with any PS_ROWF_* bit is at most CSVFILE_FLAGGED_MAX bytes long (ABI 2.6,
+     * csv_record_flags): no cell of it can be over a limit at least that large */
+    if (c->max_field >= CSVFILE_FLAGGED_MAX &&
+        PS_HAS_MEMBER(ps_host, csv_record_flags, c->host->struct_size) &&
+        c->host->csv_record_flags(c->reader))
+        return PS_OK;
     for (size_t i = 0; i < *n; i++)
         if ((*cells)[i].len > c->max_field)
             return ps_error_setf(err, PS_ERR_DATA,

@@ -288,7 +288,9 @@ typedef struct ps_host {
 
     /* ABI 2.5: what the record csv_next returned last is known to hold, PS_ROWF_* bits (for
      * ps_row_batch.row_flags); 0 says nothing (a record the reader's fast path did not take:
-     * over 4,096 bytes, a line break or CR inside, text after a closing quote). Check
+     * over 4,096 bytes, a line break or CR inside, text after a closing quote). Since 2.6 a
+     * record with any bit set is known to be at most 4,096 bytes long (its line end not
+     * counted), and so is each of its cells. Check
      * PS_HAS_MEMBER(ps_host, csv_record_flags, host->struct_size) first. */
     unsigned (*csv_record_flags)(const ps_csv_reader *r);
 } ps_host;

@@ -33,7 +33,8 @@ ps_status ps_csv_next(ps_csv_reader *r, ps_arena *arena, ps_cell **cells, size_t
  * PS_ROWF_NO_NUL when no cell holds a NUL byte, PS_ROWF_PLAIN (with NO_NUL) when no cell holds
  * a byte below 0x20, '"' or '\\', PS_ROWF_ASCII when no cell holds a byte above 0x7f. 0 says
  * nothing: records the fast path does not take (over 4,096 bytes, a line break or CR inside, text
- * after a closing quote) and any call that did not return PS_OK. NULL gives 0. */
+ * after a closing quote) and any call that did not return PS_OK. A record with any bit set is at
+ * most 4,096 bytes long, line end not counted (csvfile relies on it). NULL gives 0. */
 unsigned ps_csv_record_flags(const ps_csv_reader *r);
 
 /* Bytes of internal buffers currently held (input buffer + record scratch). For tests that

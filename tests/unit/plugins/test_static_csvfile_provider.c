@@ -242,11 +242,23 @@ static const csvfile_case cases[] = {
      "line 3: field 1 is longer than max_field_bytes (6 bytes, limit 5)"},
     {"header over max_field_bytes", "abcdef\n", NULL, NULL, "5", PS_ERR_DATA, NULL, 0, PS_OK, NULL,
      "line 1: field 1 is longer than max_field_bytes"},
+    /* a 4,096-byte record (the longest the reader flags) with a limit one byte below it */
+    {"flagged record over max_field_bytes", NULL, NULL, NULL, "4095", PS_OK, "[a][b]", 1,
+     PS_ERR_DATA, "2:[1][2]\n",
+     "line 3: field 1 is longer than max_field_bytes (4096 bytes, limit 4095)"},
 };
 
 static void run_case(const csvfile_case *c)
 {
-    const char *path = write_text("case.csv", c->content);
+    static char long_record[4200];
+    const char *content = c->content;
+    if (!content) { /* "a,b", "1,2", then one cell of 4,096 x */
+        memcpy(long_record, "a,b\n1,2\n", 8);
+        memset(long_record + 8, 'x', 4096);
+        memcpy(long_record + 8 + 4096, "\n", 2);
+        content = long_record;
+    }
+    const char *path = write_text("case.csv", content);
     const char *opts[9];
     size_t k = 0;
     opts[k++] = "path";
@@ -284,7 +296,7 @@ static void run_case(const csvfile_case *c)
     render_cells(hdr, sizeof hdr, p.info.header, p.info.ncolumns);
     assert_string_equal(hdr, c->header);
     assert_int_equal(p.info.header_line, c->header_line);
-    char out[1024];
+    static char out[8192]; /* the 4,096-byte cell of a case fits */
     st = read_all(&p, out, sizeof out, NULL);
     if (st != c->end_status || strcmp(out, c->rows) != 0)
         fail_msg("case '%s': got status %d rows\n%s\nwant %d\n%s\n(%s)", c->name, st, out,

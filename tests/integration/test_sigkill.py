@@ -186,7 +186,7 @@ datasets:
         """A new store is built in a side file, STORE-build, and renamed into place at its first
         commit (docs/sinks.md "A new store"). Killed mid-build, or with the build complete and
         fsynced but not yet renamed: no store exists, `status` reads none, only the side file
-        is left; the re-run takes the side file over and ends exactly where an uninterrupted
+        is left; the re-run replaces the side file and ends exactly where an uninterrupted
         run ends."""
         self.run_clean("ref", 7)
         after = self.state("ref")

@@ -111,19 +111,28 @@ int ps_sqlite_build_take(const char *path, ps_sqlite_build *b, char *why, size_t
     int fd = -1, r = AGAIN;
     for (int tries = 0; tries < 8 && r == AGAIN; tries++) {
         r = lock_side(side, 1, &fd, why, cap);
-        if (r == AGAIN)
-            r = lock_side(side, 0, &fd, why, cap); /* a killed build's: taken over */
+        if (r != AGAIN)
+            break;
+        /* a killed build's (or any file there): once nobody holds it, removed with its
+         * journals and created again. Never written in place: it could be a second name of
+         * another file (a hard link), and every file paysync writes is created exclusively. */
+        r = lock_side(side, 0, &fd, why, cap);
+        if (r == HELD) {
+            (void)unlink(side);
+            drop_journals(side);
+            close(fd);
+            fd = -1;
+            r = AGAIN;
+        }
     }
     if (r == AGAIN) {
         snprintf(why, cap, "'%s' keeps changing", side);
         r = PS_SQLITE_BUILD_NONE;
     }
-    if (r == HELD && (ftruncate(fd, 0) != 0 || lstat(path, &sb) == 0)) {
-        /* cannot empty it, or the store appeared meanwhile: leave the side file alone */
-        int e = errno;
+    if (r == HELD && lstat(path, &sb) == 0) { /* the store appeared meanwhile */
+        (void)unlink(side);
         close(fd);
-        errno = e;
-        r = lstat(path, &sb) == 0 ? PS_SQLITE_BUILD_NONE : PS_SQLITE_BUILD_ERROR;
+        r = PS_SQLITE_BUILD_NONE;
     }
     if (r != HELD) {
         free(side);

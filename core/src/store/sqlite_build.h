@@ -4,8 +4,8 @@
  * link), locked with flock for the build, and written without a WAL (journal in memory, no
  * fsync per commit); the side file is then fsynced and renamed to the store's name without
  * replacing anything there. Readers only ever open the store's own name, so they never see
- * the side file; a build that is killed leaves only the side file, which the next writer takes
- * over (or removes, when the store exists by then). Private to core/src/store. */
+ * the side file; a build that is killed leaves only the side file, which the next writer
+ * removes (once nobody holds its lock) before it creates its own. Private to core/src/store. */
 #ifndef PS_SQLITE_BUILD_H
 #define PS_SQLITE_BUILD_H
 
@@ -28,8 +28,8 @@ enum {
 };
 
 /* Takes the side file of the store at path when path does not exist: creates it (O_EXCL,
- * O_NOFOLLOW) or takes over the one a killed build left (flock, same file, truncated; its
- * stale journal files removed). why (cap bytes) says why not when NONE is returned for a
+ * O_NOFOLLOW), after removing the one a killed build left (once its flock is free) with its
+ * stale journal files. why (cap bytes) says why not when NONE is returned for a
  * reason worth a log line, else is "". On TAKEN, b must be released with
  * ps_sqlite_build_publish or ps_sqlite_build_discard. */
 int ps_sqlite_build_take(const char *path, ps_sqlite_build *b, char *why, size_t cap);

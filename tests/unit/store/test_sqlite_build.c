@@ -206,7 +206,7 @@ static void test_aborted_build(void **state)
 }
 
 /* A build killed midway (a child process that exits without closing anything) leaves only
- * the side file; the next writer takes it over and builds the store from scratch. */
+ * the side file; the next writer removes it and builds the store from scratch in a new one. */
 static void test_killed_build_taken_over(void **state)
 {
     fx *f = *state;
@@ -277,6 +277,32 @@ static void test_symlink_at_side_file(void **state)
     assert_non_null(strstr(f->h.last_log, "is a symbolic link"));
     snprintf(victim, sizeof victim, "%s/victim", f->dir);
     assert_false(exists(victim));
+}
+
+/* A regular file already at the side file's name (a killed build's, or a second name of
+ * another file: a hard link) is never written in place: the writer removes it and creates its
+ * own side file exclusively, so the other file keeps its bytes and the store is built aside. */
+static void test_hard_link_at_side_file(void **state)
+{
+    fx *f = *state;
+    char side[512], victim[512];
+    snprintf(victim, sizeof victim, "%s/victim", f->dir);
+    assert_int_equal(sth_write_file(victim, "precious"), 0);
+    assert_int_equal(link(victim, with(f, "-build", side, sizeof side)), 0);
+    ps_record r[3];
+    recs(r);
+    ps_error err = {0};
+    assert_int_equal(sth_sink_create(f, &err), PS_OK);
+    assert_int_equal(open_write(f, "ds", r, 3, &err), PS_OK);
+    ps_change_counts cc = {.struct_size = sizeof cc};
+    assert_int_equal(commit(f, "ds", 3, &cc, &err), PS_OK);
+    assert_built(f, "ds");
+    char *text = sth_slurp(victim);
+    assert_string_equal(text, "precious");
+    free(text);
+    struct stat sb;
+    assert_int_equal(stat(victim, &sb), 0);
+    assert_int_equal(sb.st_nlink, 1); /* the side file's name was removed, not reused */
 }
 
 /* A store that appears at the store's name while the build runs is never overwritten: the
@@ -356,6 +382,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_aborted_build, setup, teardown),
         cmocka_unit_test_setup_teardown(test_killed_build_taken_over, setup, teardown),
         cmocka_unit_test_setup_teardown(test_symlink_at_side_file, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_hard_link_at_side_file, setup, teardown),
         cmocka_unit_test_setup_teardown(test_store_created_meanwhile, setup, teardown),
         cmocka_unit_test_setup_teardown(test_second_instance_waits_for_build, setup, teardown),
     };

@@ -141,6 +141,43 @@ def run_paused(case, args, point, change, env=None):
                                  "stderr": err.decode("utf-8", "replace")}))
 
 
+def wait_counted(case, counted, proc, what, wait_s, log=lambda: ""):
+    """Waits until counted() (a test server's count of a request, e.g. a fault served) is at
+    least 1 while proc still runs, then half a second more (the answer, or its absence, has
+    reached the client). Fails case when proc ends first or wait_s pass."""
+    import time
+    end = time.monotonic() + wait_s
+    while counted() < 1:
+        case.assertIsNone(proc.poll(), "ended before %s\n%s" % (what, log()))
+        case.assertLess(time.monotonic(), end, "no %s within %d s\n%s" % (what, wait_s, log()))
+        time.sleep(0.05)
+    time.sleep(0.5)
+
+
+def run_stopped(case, cfg, counted, what, sig, end_s, wait_s):
+    """Starts `paysync run CFG` with real waits (PS_TEST_FAKE_SLEEP and PAYSYNC_PLUGIN_PATH
+    dropped), sends it sig once counted() is at least 1 (wait_counted) and returns (rc, output)
+    of a run that ended within end_s after the signal; fails case otherwise (docs/operations.md,
+    "Stopping a run")."""
+    env = dict(os.environ)
+    env.pop("PAYSYNC_PLUGIN_PATH", None)
+    env.pop("PS_TEST_FAKE_SLEEP", None)
+    proc = subprocess.Popen([PAYSYNC, "run", cfg], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, env=env)
+    try:
+        wait_counted(case, counted, proc, what, wait_s)
+        proc.send_signal(sig)
+        try:
+            out, err = proc.communicate(timeout=end_s)
+        except subprocess.TimeoutExpired:
+            case.fail("the run was still waiting on HTTP %d s after the signal" % end_s)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    return proc.returncode, out.decode("utf-8", "replace") + err.decode("utf-8", "replace")
+
+
 def read_jsonl(path):
     with open(path, encoding="utf-8") as f:
         return [json.loads(line) for line in f if line.strip()]

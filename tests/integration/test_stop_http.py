@@ -12,7 +12,6 @@ import signal
 import sqlite3
 import subprocess
 import sys
-import time
 
 sys.path.insert(0, os.path.dirname(__file__))
 import pslib  # noqa: E402
@@ -61,35 +60,15 @@ class StopDuringHttp(GsheetCase):
 
     def wait_count(self, key, proc, log=lambda: ""):
         """Waits until the emulator counted a request `key` ("fault:stall", "metadata") while
-        proc (the run or the daemon) still runs, then a little longer: the answer (or its
-        absence) has reached the client."""
-        end = time.monotonic() + WAIT_S
-        while self.emu.stats()["counts"].get(key, 0) < 1:
-            self.assertIsNone(proc.poll(), "ended before %s\n%s" % (key, log()))
-            self.assertLess(time.monotonic(), end, "no %s\n%s" % (key, log()))
-            time.sleep(0.05)
-        time.sleep(0.5)
+        proc (the run or the daemon) still runs (pslib.wait_counted)."""
+        pslib.wait_counted(self, lambda: self.emu.stats()["counts"].get(key, 0), proc, key,
+                           WAIT_S, log)
 
     def stop_run(self, cfg, key, sig=signal.SIGTERM):
         """Starts `paysync run CFG`, sends sig once the emulator counted `key`, and returns
         (rc, output) of a run that ended within END_S."""
-        env = dict(os.environ)
-        env.pop("PAYSYNC_PLUGIN_PATH", None)
-        env.pop("PS_TEST_FAKE_SLEEP", None)  # the waits are real here
-        proc = subprocess.Popen([pslib.PAYSYNC, "run", cfg], stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE, env=env)
-        try:
-            self.wait_count(key, proc)
-            proc.send_signal(sig)
-            try:
-                out, err = proc.communicate(timeout=END_S)
-            except subprocess.TimeoutExpired:
-                self.fail("the run was still waiting on HTTP %d s after the signal" % END_S)
-        finally:
-            if proc.poll() is None:
-                proc.kill()
-                proc.communicate()
-        return proc.returncode, out.decode("utf-8", "replace") + err.decode("utf-8", "replace")
+        return pslib.run_stopped(self, cfg, lambda: self.emu.stats()["counts"].get(key, 0), key,
+                                 sig, END_S, WAIT_S)
 
     def check_stopped(self, rc, text, before, signame="SIGTERM"):
         self.assertEqual(rc, 1, text)

@@ -10,9 +10,7 @@ END_S is not a speed goal: it only has to be far below STALL_S, so that a run th
 the request to end fails the test."""
 import os
 import signal
-import subprocess
 import sys
-import time
 
 sys.path.insert(0, os.path.dirname(__file__))
 import pslib  # noqa: E402
@@ -37,30 +35,11 @@ class StopMixin:
         and how many requests got the fault."""
         self.good_first_run()
         self.emu.faults([{"when": self.payments, "kind": fault, "count": -1}])
-        env = dict(os.environ)
-        env.pop("PAYSYNC_PLUGIN_PATH", None)
-        env.pop("PS_TEST_FAKE_SLEEP", None)  # the waits are real here
-        proc = subprocess.Popen([pslib.PAYSYNC, "run", self.cfg], stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE, env=env)
-        try:
-            end = time.monotonic() + WAIT_S
-            while self.emu.counts().get("fault:" + fault, 0) < 1:
-                self.assertIsNone(proc.poll(), "the run ended before the %s fault" % fault)
-                self.assertLess(time.monotonic(), end, "no %s fault within %d s" % (fault, WAIT_S))
-                time.sleep(0.05)
-            time.sleep(0.5)  # the answer (or its absence) has reached the client
-            proc.send_signal(sig)
-            try:
-                out, err = proc.communicate(timeout=END_S)
-            except subprocess.TimeoutExpired:
-                self.fail("the run was still waiting on HTTP %d s after the signal" % END_S)
-        finally:
-            if proc.poll() is None:
-                proc.kill()
-                proc.communicate()
-        text = out.decode("utf-8", "replace") + err.decode("utf-8", "replace")
+        rc, text = pslib.run_stopped(self, self.cfg,
+                                     lambda: self.emu.counts().get("fault:" + fault, 0),
+                                     "the %s fault" % fault, sig, END_S, WAIT_S)
         signame = signal.Signals(sig).name
-        self.assertEqual(proc.returncode, 1, text)
+        self.assertEqual(rc, 1, text)
         self.assertIn("interrupted by a signal after", text)
         self.assertIn("cancelled (stopped by %s)" % signame, text)
         self.assertIn("nothing was committed, the next run starts again from the last commit",

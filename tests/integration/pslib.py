@@ -178,6 +178,16 @@ def run_stopped(case, cfg, counted, what, sig, end_s, wait_s):
     return proc.returncode, out.decode("utf-8", "replace") + err.decode("utf-8", "replace")
 
 
+def assert_stopped(case, rc, text, signame):
+    """A run stopped by signame while it waited on HTTP: exit 1, the request cancelled (not
+    retried) and the dataset rolled back, as docs/operations.md "Stopping a run" shows it."""
+    case.assertEqual(rc, 1, text)
+    case.assertIn("interrupted by a signal after", text)
+    case.assertIn("cancelled (stopped by %s)" % signame, text)
+    case.assertIn("nothing was committed, the next run starts again from the last commit", text)
+    case.assertNotIn("gave up after", text)
+
+
 def read_jsonl(path):
     with open(path, encoding="utf-8") as f:
         return [json.loads(line) for line in f if line.strip()]

@@ -38,13 +38,7 @@ class StopMixin:
         rc, text = pslib.run_stopped(self, self.cfg,
                                      lambda: self.emu.counts().get("fault:" + fault, 0),
                                      "the %s fault" % fault, sig, END_S, WAIT_S)
-        signame = signal.Signals(sig).name
-        self.assertEqual(rc, 1, text)
-        self.assertIn("interrupted by a signal after", text)
-        self.assertIn("cancelled (stopped by %s)" % signame, text)
-        self.assertIn("nothing was committed, the next run starts again from the last commit",
-                      text)
-        self.assertNotIn("gave up after", text)  # cancelled, not retried
+        pslib.assert_stopped(self, rc, text, signal.Signals(sig).name)
         for s in self.secrets:
             self.assertNotIn(s, text)
         self.assertEqual(self.output(), self.before, "a stopped run changed the output")

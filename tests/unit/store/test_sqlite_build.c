@@ -6,6 +6,7 @@
  * created by someone else meanwhile is never overwritten; a second instance waits for the
  * first's build instead of creating the store under it. */
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 
@@ -220,11 +221,13 @@ static void test_killed_build_taken_over(void **state)
         sth_set(&f->h, "chunk_rows", "1"); /* chunks committed in the side file */
         if (sth_sink_create(f, &e) != PS_OK || open_write(f, "old", r, 3, &e) != PS_OK)
             _exit(2);
-        _exit(0); /* as if killed: no commit, no cleanup */
+        raise(SIGKILL); /* killed: no commit, no cleanup (and no leak check under valgrind,
+                         * whose exit code would otherwise report the child's open store) */
+        _exit(3);
     }
     int status = 0;
     assert_int_equal(waitpid(pid, &status, 0), pid);
-    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
     assert_false(exists(f->path));
     assert_true(exists(with(f, "-build", buf, sizeof buf)));
     /* as a killed publish of an earlier attempt would leave it */

@@ -199,9 +199,11 @@ ps_status ps_row_evaluate(const ps_row_rules *rules, const ps_row *row, const in
     if (rules->unnamed)
         count_unnamed(rules->unnamed, row);
     const ps_cell *by_field[PS_FIELD_COUNT];
+    const ps_cell *cells = row->cells;
+    const uint32_t ncells = row->ncells;
     for (int f = 0; f < PS_FIELD_COUNT; f++) {
-        int c = field_col[f];
-        by_field[f] = (c >= 0 && (uint32_t)c < row->ncells) ? &row->cells[c] : NULL;
+        uint32_t c = (uint32_t)field_col[f]; /* -1 (not mapped) is above any ncells */
+        by_field[f] = c < ncells ? cells + c : NULL;
     }
     if (!(rules->row_flags & PS_ROWF_NO_NUL) && nul_cells(rules, row, field_col, chk)) {
         count_status(rules, by_field);

@@ -15,6 +15,11 @@ const char *ps_txtype_name(int t)
     return t >= 0 && t < PS_TX_COUNT ? names[t] : NULL;
 }
 
+size_t ps_txtype_name_len(int t)
+{
+    return t >= 0 && t < PS_TX_COUNT ? name_len[t] : 0;
+}
+
 static int is_ws(unsigned char c)
 {
     return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' || c == '\f';

@@ -17,6 +17,9 @@ typedef enum ps_txtype {
 /* Canonical name ("FULL_PAYMENT"); NULL when out of range. Static storage. */
 const char *ps_txtype_name(int t);
 
+/* strlen(ps_txtype_name(t)) for a type t, 0 for anything else. */
+size_t ps_txtype_name_len(int t);
+
 /* Normalises a value for matching: trimmed, ASCII upper case, runs of spaces, hyphens and
  * underscores become one '_'. Writes at most cap-1 bytes + NUL; returns the full length it
  * needed (so a result >= cap means truncated and cannot match). */

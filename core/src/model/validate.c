@@ -18,6 +18,7 @@
 #include "model/space.h"
 #include "model/txtype.h"
 #include "util/bytescan.h"
+#include "util/loadle.h"
 
 struct ps_validator {
     char *dataset;
@@ -197,18 +198,11 @@ static inline uint64_t ch_mix(uint64_t h, uint64_t w)
     return h ^ (h >> 32);
 }
 
-static inline uint64_t ch_load(const unsigned char *b)
-{
-    return (uint64_t)b[0] | (uint64_t)b[1] << 8 | (uint64_t)b[2] << 16 | (uint64_t)b[3] << 24 |
-           (uint64_t)b[4] << 32 | (uint64_t)b[5] << 40 | (uint64_t)b[6] << 48 |
-           (uint64_t)b[7] << 56;
-}
-
 /* Hashes the first n (a multiple of 8) bytes of b into h. */
 static inline uint64_t ch_words(uint64_t h, const unsigned char *b, size_t n)
 {
     for (size_t i = 0; i < n; i += 8)
-        h = ch_mix(h, ch_load(b + i));
+        h = ch_mix(h, ps_load_le(b + i, 8));
     return h;
 }
 
@@ -271,7 +265,7 @@ static uint64_t content_hash_any(const ps_record *r)
     if (n > whole) {
         unsigned char last[8] = {0};
         memcpy(last, buf + whole, n - whole);
-        h = ch_mix(h, ch_load(last));
+        h = ch_mix(h, ps_load_le(last, 8));
     }
     return h;
 }
@@ -352,10 +346,11 @@ static int set_field(ps_record *out, int f, const char *s, size_t len)
 }
 
 /* Decimal degrees: [sign] digits [. digits] (or ".5"), |value| <= limit. Canonical text:
- * no '+', no superfluous leading zeros, "0" before a bare fraction, no trailing '.'. */
-static int coord(const char *s, size_t len, int limit, char *out, size_t cap)
+ * no '+', no superfluous leading zeros, "0" before a bare fraction, no trailing '.'. Sets
+ * *same to 1, and writes nothing to out, when the canonical text is s[0..len) itself. */
+static int coord(const char *s, size_t len, int limit, char *out, size_t cap, int *same)
 {
-    size_t i = 0, n = 0, ib, ie, fb, fe;
+    size_t i = 0, n = 0, ib, ib0, ie, fb, fe;
     int neg = 0;
     long ip = 0;
     int frac_nonzero = 0;
@@ -376,6 +371,7 @@ static int coord(const char *s, size_t len, int limit, char *out, size_t cap)
     }
     if (i != len || (ie == ib && fe == fb))
         return -1;
+    ib0 = ib;
     while (ib + 1 < ie && s[ib] == '0')
         ib++;
     if (ie - ib > 3)
@@ -387,6 +383,11 @@ static int coord(const char *s, size_t len, int limit, char *out, size_t cap)
             frac_nonzero = 1;
     if (ip > limit || (ip == limit && frac_nonzero))
         return -2;
+    /* the text is canonical when it has no '+', no leading zero dropped, a whole part, and
+     * no '.' without digits after it */
+    *same = s[0] != '+' && ib == ib0 && ie > ib && !(fb > ie && fe == fb);
+    if (*same)
+        return (int)len;
     if (2 + (ie - ib) + 1 + (fe - fb) + 1 > cap)
         return -1;
     if (neg)
@@ -404,10 +405,11 @@ static int coord(const char *s, size_t len, int limit, char *out, size_t cap)
     return (int)n;
 }
 
-/* Non-negative integer, "3.0"/"3.00" accepted as 3. */
-static int count(const char *s, size_t len, char *out, size_t cap)
+/* Non-negative integer, "3.0"/"3.00" accepted as 3. Sets *same to 1, and writes nothing to
+ * out, when the canonical text is s[0..len) itself. */
+static int count(const char *s, size_t len, char *out, size_t cap, int *same)
 {
-    size_t i = 0, b, e, n = 0;
+    size_t i = 0, b, b0, e, n = 0;
     if (len && s[0] == '+')
         i++;
     b = i;
@@ -422,10 +424,14 @@ static int count(const char *s, size_t len, char *out, size_t cap)
     }
     if (i != len)
         return -1;
+    b0 = b;
     while (b + 1 < e && s[b] == '0')
         b++;
     if (e - b > 18 || e - b + 1 > cap)
         return -1;
+    *same = b == 0 && b0 == 0 && e == len; /* no '+', no leading zero, no ".0" */
+    if (*same)
+        return (int)len;
     memcpy(out, s + b, e - b);
     n = e - b;
     out[n] = '\0';
@@ -504,7 +510,7 @@ static int field_value(const ps_validator *v, ps_phonecache *phones, int f, cons
             return fail(p, "unknown_currency",
                         "PAYMENT_CURRENCY '%s' is not an ISO 4217 code or a known currency name",
                         clipped);
-        set_field(out, f, code, strlen(code));
+        set_field(out, f, code, code[3] == '\0' ? 3 : strlen(code)); /* ISO 4217: 3 letters */
         return 0;
     }
     case PS_F_PAYMENT_AMOUNT:
@@ -550,10 +556,7 @@ static int field_value(const ps_validator *v, ps_phonecache *phones, int f, cons
                         "alias",
                         clipped);
         }
-        {
-            const char *name = ps_txtype_name(rc);
-            set_field(out, f, name, strlen(name));
-        }
+        set_field(out, f, ps_txtype_name(rc), ps_txtype_name_len(rc));
         return 0;
     case PS_F_CUSTOMER_PHONE: {
         char why[PS_PHONE_WHY_MAX];
@@ -561,6 +564,11 @@ static int field_value(const ps_validator *v, ps_phonecache *phones, int f, cons
         if (rc < 0) {
             clip(s, len, clipped, sizeof clipped);
             return fail(p, "bad_phone", "CUSTOMER_PHONE '%s' %s", clipped, why);
+        }
+        /* already E.164 as written: the cell is its own canonical text */
+        if ((size_t)rc == len && s[len] == '\0' && memcmp(buf, s, len) == 0) {
+            set_field(out, f, s, len);
+            return 0;
         }
         if (!set_field(out, f, dup(a, buf, (size_t)rc), (size_t)rc))
             return fail(p, "out_of_memory", "out of memory");
@@ -570,7 +578,8 @@ static int field_value(const ps_validator *v, ps_phonecache *phones, int f, cons
     case PS_F_LONGITUDE: {
         int lim = f == PS_F_LATITUDE ? 90 : 180;
         char cbuf[96];
-        rc = len < 64 ? coord(s, len, lim, cbuf, sizeof cbuf) : -1;
+        int same = 0;
+        rc = len < 64 ? coord(s, len, lim, cbuf, sizeof cbuf, &same) : -1;
         if (rc < 0) {
             clip(s, len, clipped, sizeof clipped);
             return fail(p, f == PS_F_LATITUDE ? "bad_latitude" : "bad_longitude",
@@ -578,21 +587,31 @@ static int field_value(const ps_validator *v, ps_phonecache *phones, int f, cons
                                  : "%s '%s' is not decimal degrees (-%d..%d)",
                         ps_field_name(f), clipped, lim, lim);
         }
-        if (!set_field(out, f, dup(a, cbuf, (size_t)rc), (size_t)rc))
+        if (same && s[len] == '\0') { /* canonical as written: used in place */
+            set_field(out, f, s, len);
+            return 0;
+        }
+        if (!set_field(out, f, same ? dup(a, s, len) : dup(a, cbuf, (size_t)rc), (size_t)rc))
             return fail(p, "out_of_memory", "out of memory");
         return 0;
     }
-    case PS_F_FAILED_BATTERY_CAPACITY_COUNT:
-        rc = count(s, len, buf, sizeof buf);
+    case PS_F_FAILED_BATTERY_CAPACITY_COUNT: {
+        int same = 0;
+        rc = count(s, len, buf, sizeof buf, &same);
         if (rc < 0) {
             clip(s, len, clipped, sizeof clipped);
             return fail(p, "bad_count",
                         "FAILED_BATTERY_CAPACITY_COUNT '%s' is not a non-negative integer",
                         clipped);
         }
-        if (!set_field(out, f, dup(a, buf, (size_t)rc), (size_t)rc))
+        if (same && s[len] == '\0') { /* canonical as written: used in place */
+            set_field(out, f, s, len);
+            return 0;
+        }
+        if (!set_field(out, f, same ? dup(a, s, len) : dup(a, buf, (size_t)rc), (size_t)rc))
             return fail(p, "out_of_memory", "out of memory");
         return 0;
+    }
     default:
         /* text: trimmed, kept as written (IDs keep leading zeros). Cells are NUL-terminated
          * and live as long as the record (the batch), so a value that needed no trimming at

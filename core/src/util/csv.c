@@ -14,6 +14,8 @@
 #include <emmintrin.h>
 #endif
 
+#include "util/loadle.h"
+
 #define CSV_IN_SIZE (64u * 1024u)
 #define CSV_FB_INITIAL 4096u
 #define CSV_FB_KEEP (1024u * 1024u) /* scratch larger than this is shrunk after a record */
@@ -362,17 +364,6 @@ static inline uint64_t byte_bits(uint64_t b)
     return (b * UINT64_C(0x0102040810204080)) >> 56;
 }
 
-/* 8 bytes as a little-endian word (byte k in bits 8k..8k+7). */
-static inline uint64_t load_le(const unsigned char *b)
-{
-    uint64_t w;
-    memcpy(&w, b, 8);
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-    w = __builtin_bswap64(w);
-#endif
-    return w;
-}
-
 /* 0x80 in each byte of w below 0x20, 0x00 elsewhere (exact: no carry crosses a byte). */
 static inline uint64_t byte_controls(uint64_t w)
 {
@@ -387,7 +378,7 @@ static inline uint64_t block_swar(const unsigned char *b, uint64_t dpat, uint64_
 {
     uint64_t m = 0, sp = 0;
     for (int k = 0; k < 8; k++) {
-        uint64_t w = load_le(b + 8 * k);
+        uint64_t w = ps_load_le(b + 8 * k, 8);
         uint64_t d = byte_matches(w, dpat);
         uint64_t x =
             (byte_controls(w) >> 7) | byte_matches(w, ONES8 * '"') | byte_matches(w, ONES8 * '\\');

@@ -988,6 +988,186 @@ static void test_row_flags_same_results(void **state)
     ps_validator_free(vx);
 }
 
+/* The canonical text of LATITUDE / LONGITUDE (limit 90 / 180) or of a count (limit < 0), by a
+ * plain reading of the rules (docs/data-model.md); NULL when the value is refused. */
+static const char *ref_canonical(const char *s, int limit, char *out)
+{
+    size_t i = 0, n = 0, ib, ie, fb = 0, fe = 0;
+    int neg = 0, dot = 0;
+    if (s[0] == '+' || (limit >= 0 && s[0] == '-')) {
+        neg = s[0] == '-';
+        i++;
+    }
+    for (ib = i; s[i] >= '0' && s[i] <= '9'; i++)
+        ;
+    ie = i;
+    if (s[i] == '.') {
+        dot = 1;
+        for (fb = ++i; s[i] >= '0' && s[i] <= '9'; i++)
+            ;
+        fe = i;
+    }
+    if (s[i] || (ie == ib && fe == fb))
+        return NULL;
+    while (ib + 1 < ie && s[ib] == '0')
+        ib++;
+    if (limit < 0) { /* a count: whole digits, any ".000" dropped */
+        for (size_t k = fb; dot && k < fe; k++)
+            if (s[k] != '0')
+                return NULL;
+        if (ie == ib || ie - ib > 18)
+            return NULL;
+        memcpy(out, s + ib, ie - ib);
+        out[ie - ib] = '\0';
+        return out;
+    }
+    long ip = 0;
+    int frac = 0;
+    if (ie - ib > 3)
+        return NULL;
+    for (size_t k = ib; k < ie; k++)
+        ip = ip * 10 + (s[k] - '0');
+    for (size_t k = fb; dot && k < fe; k++)
+        frac |= s[k] != '0';
+    if (ip > limit || (ip == limit && frac))
+        return NULL;
+    if (neg)
+        out[n++] = '-';
+    if (ie == ib)
+        out[n++] = '0';
+    memcpy(out + n, s + ib, ie - ib);
+    n += ie - ib;
+    if (fe > fb) {
+        out[n++] = '.';
+        memcpy(out + n, s + fb, fe - fb);
+        n += fe - fb;
+    }
+    out[n] = '\0';
+    return out;
+}
+
+/* LATITUDE, LONGITUDE, FAILED_BATTERY_CAPACITY_COUNT and CUSTOMER_PHONE use a cell in place
+ * when it is already canonical and NUL-terminated at its end: random values (signs, leading
+ * zeros, bare fractions, trailing dots, ".000", spaces around) give the canonical text of the
+ * plain rules, in place exactly when that text is the cell as written. */
+static void test_canonical_in_place(void **state)
+{
+    static const int fields[] = {PS_F_LATITUDE, PS_F_LONGITUDE, PS_F_FAILED_BATTERY_CAPACITY_COUNT};
+    ps_validator *v = make(STD, "ds");
+    ps_arena *a = ps_arena_create(0);
+    unsigned seed = 7;
+    int in_place = 0, copied = 0, refused = 0;
+    (void)state;
+    for (int it = 0; it < 60000; it++) {
+        int f = fields[it % 3], limit = f == PS_F_LATITUDE ? 90 : f == PS_F_LONGITUDE ? 180 : -1;
+        char text[64], want[64];
+        size_t n = 0;
+        seed = seed * 1103515245u + 12345u;
+        unsigned r = seed >> 8;
+        int pad = (r & 7) == 0;
+        if (pad)
+            text[n++] = ' ';
+        if ((r >> 3) % 5 == 0)
+            text[n++] = (r >> 6) & 1 ? '+' : '-';
+        int nint = (int)((r >> 7) % 5), nfrac = (int)((r >> 10) % 5);
+        for (int k = 0; k < nint; k++) {
+            seed = seed * 1103515245u + 12345u;
+            text[n++] = (char)('0' + ((seed >> 16) % 10 < 3 ? 0 : (seed >> 16) % 10));
+        }
+        if ((r >> 13) % 3 != 0 || nfrac)
+            text[n++] = '.';
+        for (int k = 0; k < nfrac && text[n - 1] != ' '; k++) {
+            seed = seed * 1103515245u + 12345u;
+            text[n++] = (char)('0' + ((seed >> 16) % 10 < 4 ? 0 : (seed >> 16) % 10));
+        }
+        if ((r >> 15) % 40 == 0)
+            text[n++] = 'x';
+        if (pad)
+            text[n++] = ' ';
+        text[n] = '\0';
+        /* the value without the padding */
+        char bare[64];
+        size_t b0 = pad ? 1 : 0, bl = n - 2 * b0;
+        memcpy(bare, text + b0, bl);
+        bare[bl] = '\0';
+        if (bl == 0)
+            continue;
+        const char *ref = ref_canonical(bare, limit, want);
+        row rw;
+        ps_record rec;
+        ps_row_check chk;
+        base_row(&rw, STD);
+        set(&rw, f, text, TXT);
+        assert_int_equal(ps_validate_row(v, rw.by, 2, a, &rec, &chk), PS_ROW_ACCEPTED);
+        if (!ref) {
+            if (rec.field[f].ptr)
+                fail_msg("'%s' accepted as '%s'", text, rec.field[f].ptr);
+            assert_int_equal(chk.n_warnings, 1);
+            refused++;
+            continue;
+        }
+        assert_int_equal(chk.n_warnings, 0);
+        if (!rec.field[f].ptr || strcmp(rec.field[f].ptr, ref) != 0 ||
+            rec.field[f].len != strlen(ref))
+            fail_msg("'%s' gave '%s', want '%s'", text,
+                     rec.field[f].ptr ? rec.field[f].ptr : "(null)", ref);
+        int same = !pad && strcmp(ref, text) == 0;
+        assert_int_equal(rec.field[f].ptr == text, same);
+        in_place += same;
+        copied += !same;
+    }
+    assert_true(in_place > 5000 && copied > 5000 && refused > 1000);
+
+    /* a canonical value whose cell is not NUL-terminated at its length is copied */
+    static const struct {
+        int f;
+        const char *cell; /* the first len bytes are the value */
+        uint32_t len;
+    } cut[] = {
+        {PS_F_LATITUDE, "6.5212x", 6},
+        {PS_F_LONGITUDE, "-0.25,", 5},
+        {PS_F_FAILED_BATTERY_CAPACITY_COUNT, "12;", 2},
+        {PS_F_CUSTOMER_PHONE, "+2348031234567;", 14},
+    };
+    for (size_t i = 0; i < sizeof cut / sizeof cut[0]; i++) {
+        row rw;
+        ps_record rec;
+        ps_row_check chk;
+        base_row(&rw, STD);
+        set(&rw, cut[i].f, cut[i].cell, TXT);
+        rw.cells[cut[i].f].len = cut[i].len;
+        assert_int_equal(ps_validate_row(v, rw.by, 2, a, &rec, &chk), PS_ROW_ACCEPTED);
+        assert_int_equal(chk.n_warnings, 0);
+        assert_true(rec.field[cut[i].f].ptr != cut[i].cell);
+        assert_int_equal(rec.field[cut[i].f].len, cut[i].len);
+        assert_memory_equal(rec.field[cut[i].f].ptr, cut[i].cell, cut[i].len);
+        assert_int_equal(rec.field[cut[i].f].ptr[cut[i].len], '\0');
+    }
+
+    /* CUSTOMER_PHONE: in place only when the cell is its E.164 text */
+    static const struct {
+        const char *in, *out;
+    } ph[] = {
+        {"+2348031234567", "+2348031234567"},    {"08031234567", "+2348031234567"},
+        {"+234 803 123 4567", "+2348031234567"}, {"2348031234567", "+2348031234567"},
+        {"+447400123456", "+447400123456"},      {"+2348031234567 ", "+2348031234567"},
+    };
+    for (size_t i = 0; i < sizeof ph / sizeof ph[0]; i++) {
+        row rw;
+        ps_record rec;
+        ps_row_check chk;
+        base_row(&rw, STD);
+        set(&rw, PS_F_CUSTOMER_PHONE, ph[i].in, TXT);
+        assert_int_equal(ps_validate_row(v, rw.by, 2, a, &rec, &chk), PS_ROW_ACCEPTED);
+        assert_int_equal(chk.n_warnings, 0);
+        assert_string_equal(rec.field[PS_F_CUSTOMER_PHONE].ptr, ph[i].out);
+        assert_int_equal(rec.field[PS_F_CUSTOMER_PHONE].ptr == ph[i].in,
+                         strcmp(ph[i].in, ph[i].out) == 0);
+    }
+    ps_arena_destroy(a);
+    ps_validator_free(v);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1006,6 +1186,7 @@ int main(void)
         cmocka_unit_test(test_blank),
         cmocka_unit_test(test_utf8),
         cmocka_unit_test(test_row_flags_same_results),
+        cmocka_unit_test(test_canonical_in_place),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

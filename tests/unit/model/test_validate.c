@@ -992,7 +992,7 @@ static void test_row_flags_same_results(void **state)
  * plain reading of the rules (docs/data-model.md); NULL when the value is refused. */
 static const char *ref_canonical(const char *s, int limit, char *out)
 {
-    size_t i = 0, n = 0, ib, ie, fb = 0, fe = 0;
+    size_t i = 0, ib, ie, fb = 0, fe = 0;
     int neg = 0, dot = 0;
     if (s[0] == '+' || (limit >= 0 && s[0] == '-')) {
         neg = s[0] == '-';
@@ -1031,18 +1031,8 @@ static const char *ref_canonical(const char *s, int limit, char *out)
         frac |= s[k] != '0';
     if (ip > limit || (ip == limit && frac))
         return NULL;
-    if (neg)
-        out[n++] = '-';
-    if (ie == ib)
-        out[n++] = '0';
-    memcpy(out + n, s + ib, ie - ib);
-    n += ie - ib;
-    if (fe > fb) {
-        out[n++] = '.';
-        memcpy(out + n, s + fb, fe - fb);
-        n += fe - fb;
-    }
-    out[n] = '\0';
+    snprintf(out, 64, "%s%s%.*s%s%.*s", neg ? "-" : "", ie == ib ? "0" : "", (int)(ie - ib), s + ib,
+             fe > fb ? "." : "", (int)(fe - fb), s + fb);
     return out;
 }
 

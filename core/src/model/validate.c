@@ -18,6 +18,7 @@
 #include "model/space.h"
 #include "model/txtype.h"
 #include "util/bytescan.h"
+#include "util/inline.h"
 #include "util/loadle.h"
 
 struct ps_validator {
@@ -724,9 +725,10 @@ static inline int field_at(int i)
 /* Field f of a row, its value s[0..len) trimmed (NULL: empty or missing, after defaults), raw
  * the text a problem quotes: normalised into out, or a problem added to chk. *currency is the
  * row's canonical currency code once PAYMENT_CURRENCY (validated first) has one. */
-static inline void one_field(const ps_validator *v, ps_phonecache *phones, int f, const char *s,
-                             size_t len, int kind, const char *raw, const char **currency,
-                             ps_arena *arena, ps_record *out, ps_row_check *chk)
+static PS_ALWAYS_INLINE void one_field(const ps_validator *v, ps_phonecache *phones, int f,
+                                       const char *s, size_t len, int kind, const char *raw,
+                                       const char **currency, ps_arena *arena, ps_record *out,
+                                       ps_row_check *chk)
 {
     fprob fp;
     int req = v->required[f];

@@ -5,6 +5,7 @@
  * (`fb`, every field followed by a NUL) that grows only for a long record and shrinks back
  * after it. A finished record is copied into the caller's arena with one allocation. */
 #include "util/csv.h"
+#include "util/inline.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -401,8 +402,8 @@ static inline __m128i special_sse2(__m128i v)
 }
 
 /* The same with SSE2, 16 bytes a step. */
-static inline uint64_t block_sse2(const unsigned char *b, __m128i dv, uint64_t *cr, uint64_t *high,
-                                  uint64_t *special)
+static PS_ALWAYS_INLINE uint64_t block_sse2(const unsigned char *b, __m128i dv, uint64_t *cr,
+                                            uint64_t *high, uint64_t *special)
 {
     const __m128i crv = _mm_set1_epi8('\r');
     __m128i v0 = _mm_loadu_si128((const __m128i *)(const void *)b);

@@ -44,6 +44,14 @@ enum {
     P_COUNT = P_FIRST_SEEN
 };
 
+/* Rows of one multi-row insert (st_insert_rows): a first load's new payments go into the table
+ * MULTI_ROWS at a time. One statement keeps its cursor on the table's last page from row to
+ * row (an ascending key is an append, not a descent from the root) and its start and halt
+ * are paid once a group. Row j of it takes the parameters of the single-row insert
+ * shifted by j * P_COUNT, except the values every row shares (dataset, target, run,
+ * version), which all rows take from row 0's numbers: bound once a group. */
+#define MULTI_ROWS 32
+
 /* A chunk is committed when its writes have grown the WAL by this much, whatever chunk_rows
  * says: rows changed all over a large table touch a page each (docs/sinks.md). */
 #define CHUNK_WAL_BYTES (24 * 1024 * 1024)
@@ -86,8 +94,9 @@ typedef struct sq_sink {
     /* Created while another instance built the new store: not connected until the store
      * exists (or this instance's first dataset builds it itself: connect_deferred). */
     int deferred;
-    sqlite3_stmt *st_insert, *st_update, *st_scan, *st_seen, *st_seen_prev, *st_seen_del, *st_close,
-        *st_run, *st_cursor, *st_load_cursor, *st_reject_code, *st_warning_code;
+    sqlite3_stmt *st_insert, *st_insert_rows, *st_update, *st_scan, *st_seen, *st_seen_prev,
+        *st_seen_del, *st_close, *st_run, *st_cursor, *st_load_cursor, *st_reject_code,
+        *st_warning_code;
     /* A re-run finds the stored payments with one ordered read (st_scan: the dataset's
      * current versions from an ID on, in ID order) merged against the incoming IDs: an ID
      * after the previous one costs a step of the scan, not a B-tree descent; the scan seeks
@@ -228,6 +237,47 @@ static ps_status prepare(sq_sink *s, sqlite3_stmt **st, const char *sql, ps_erro
     return PS_OK;
 }
 
+/* Parameter number of row j of st_insert_rows for the single-row insert's parameter p. */
+static int row_param(int j, int p)
+{
+    int shared = p == P_DATASET || p == P_TARGET_LEVEL || p == P_TARGET_ID || p == P_RUN ||
+                 p == P_VALID_FROM || p == P_FIRST_SEEN;
+    return shared ? p : p + j * P_COUNT;
+}
+
+/* The text of st_insert_rows from the single-row insert's (ins: its column list, then
+ * "VALUES (?1, ?2, ...)", then the conflict clause): MULTI_ROWS rows of values, numbered
+ * by row_param. Malloc'd; NULL when out of memory. */
+static char *insert_rows_sql(const char *ins)
+{
+    const char *values = strstr(ins, " VALUES (");
+    const char *conflict = strstr(ins, ") ON CONFLICT");
+    if (!values || !conflict)
+        return NULL;
+    size_t head = (size_t)(values - ins) + 8, cap = head + MULTI_ROWS * 512 + 128;
+    char *sql = malloc(cap);
+    if (!sql)
+        return NULL;
+    memcpy(sql, ins, head); /* up to "VALUES " */
+    size_t n = head;
+    for (int j = 0; j < MULTI_ROWS; j++) {
+        /* the single-row values list with each ?N renumbered */
+        sql[n++] = j ? ',' : ' ';
+        for (const char *c = values + 8; c <= conflict; c++) {
+            if (*c == '?') {
+                char *end;
+                int p = (int)strtol(c + 1, &end, 10);
+                n += (size_t)snprintf(sql + n, cap - n, "?%d", row_param(j, p));
+                c = end - 1;
+            } else {
+                sql[n++] = *c;
+            }
+        }
+    }
+    snprintf(sql + n, cap - n, "%s", conflict + 1);
+    return sql;
+}
+
 static ps_status prepare_all(sq_sink *s, ps_error *err)
 {
     /* INSERT (?1 dataset, ?2.. fields, extras, ?run) and the full UPDATE share parameters.
@@ -266,6 +316,13 @@ static ps_status prepare_all(sq_sink *s, ps_error *err)
              P_RUN, P_DATASET, P_FIELD0 + PS_F_ID, P_VALID_FROM);
 
     ps_status st;
+    char *rows = insert_rows_sql(ins);
+    if (!rows)
+        return ps_error_setf(err, PS_ERR_IO, "sqlite store '%s': out of memory", PS_SHOWN(s->path));
+    st = prepare(s, &s->st_insert_rows, rows, err);
+    free(rows);
+    if (st != PS_OK)
+        return st;
     if ((st = prepare(s, &s->st_insert, ins, err)) != PS_OK ||
         (st = prepare(s, &s->st_update, upd, err)) != PS_OK ||
         (st = prepare(s, &s->st_scan,
@@ -326,10 +383,10 @@ static void free_dataset_state(sq_sink *s)
 /* Closes the connection and its statements (s->db NULL after). */
 static void disconnect(sq_sink *s)
 {
-    sqlite3_stmt **all[] = {&s->st_insert,      &s->st_update,      &s->st_scan,
-                            &s->st_seen,        &s->st_seen_prev,   &s->st_seen_del,
-                            &s->st_close,       &s->st_run,         &s->st_cursor,
-                            &s->st_load_cursor, &s->st_reject_code, &s->st_warning_code};
+    sqlite3_stmt **all[] = {
+        &s->st_insert,      &s->st_insert_rows, &s->st_update,      &s->st_scan, &s->st_seen,
+        &s->st_seen_prev,   &s->st_seen_del,    &s->st_close,       &s->st_run,  &s->st_cursor,
+        &s->st_load_cursor, &s->st_reject_code, &s->st_warning_code};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {
         sqlite3_finalize(*all[i]);
         *all[i] = NULL;
@@ -1085,35 +1142,71 @@ static int bind_str(sqlite3_stmt *st, int i, ps_str v)
                  : sqlite3_bind_null(st, i);
 }
 
-static int bind_record(sq_sink *s, sqlite3_stmt *st, const ps_record *r)
+/* Binds the values of record r that differ from row to row, each parameter p at p + off
+ * (0, or row j's j * P_COUNT in st_insert_rows). */
+static int bind_values(sqlite3_stmt *st, const ps_record *r, int off)
+{
+    int rc = SQLITE_OK;
+    for (int f = 0; f < PS_FIELD_COUNT && rc == SQLITE_OK; f++)
+        rc = bind_str(st, off + P_FIELD0 + f, r->field[f]);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int64(st, off + P_TIMESTAMP_MS, r->timestamp_ms);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int64(st, off + P_AMOUNT_UNITS, r->amount.units);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int(st, off + P_AMOUNT_SCALE, r->amount.scale);
+    if (rc == SQLITE_OK)
+        rc = r->has_charges ? sqlite3_bind_int64(st, off + P_CHARGES_UNITS, r->charges.units)
+                            : sqlite3_bind_null(st, off + P_CHARGES_UNITS);
+    if (rc == SQLITE_OK)
+        rc = r->has_charges ? sqlite3_bind_int(st, off + P_CHARGES_SCALE, r->charges.scale)
+                            : sqlite3_bind_null(st, off + P_CHARGES_SCALE);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int(st, off + P_ID_DERIVED, r->id_derived ? 1 : 0);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int64(st, off + P_SOURCE_ROW, (sqlite3_int64)r->source_row);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int64(st, off + P_CONTENT_HASH, (sqlite3_int64)r->content_hash);
+    return rc;
+}
+
+/* Binds the values every row of the open dataset shares (dataset, target, run). */
+static int bind_shared(sq_sink *s, sqlite3_stmt *st)
 {
     int rc = bind_text(st, P_DATASET, s->dataset);
-    for (int f = 0; f < PS_FIELD_COUNT && rc == SQLITE_OK; f++)
-        rc = bind_str(st, P_FIELD0 + f, r->field[f]);
-    if (rc == SQLITE_OK)
-        rc = sqlite3_bind_int64(st, P_TIMESTAMP_MS, r->timestamp_ms);
-    if (rc == SQLITE_OK)
-        rc = sqlite3_bind_int64(st, P_AMOUNT_UNITS, r->amount.units);
-    if (rc == SQLITE_OK)
-        rc = sqlite3_bind_int(st, P_AMOUNT_SCALE, r->amount.scale);
-    if (rc == SQLITE_OK)
-        rc = r->has_charges ? sqlite3_bind_int64(st, P_CHARGES_UNITS, r->charges.units)
-                            : sqlite3_bind_null(st, P_CHARGES_UNITS);
-    if (rc == SQLITE_OK)
-        rc = r->has_charges ? sqlite3_bind_int(st, P_CHARGES_SCALE, r->charges.scale)
-                            : sqlite3_bind_null(st, P_CHARGES_SCALE);
-    if (rc == SQLITE_OK)
-        rc = sqlite3_bind_int(st, P_ID_DERIVED, r->id_derived ? 1 : 0);
     if (rc == SQLITE_OK)
         rc = bind_text(st, P_TARGET_LEVEL, ps_store_target_level_name(s->level));
     if (rc == SQLITE_OK)
         rc = bind_text(st, P_TARGET_ID, s->target_id);
     if (rc == SQLITE_OK)
-        rc = sqlite3_bind_int64(st, P_SOURCE_ROW, (sqlite3_int64)r->source_row);
-    if (rc == SQLITE_OK)
-        rc = sqlite3_bind_int64(st, P_CONTENT_HASH, (sqlite3_int64)r->content_hash);
-    if (rc == SQLITE_OK)
         rc = bind_text(st, P_RUN, s->run_id);
+    return rc;
+}
+
+static int bind_record(sq_sink *s, sqlite3_stmt *st, const ps_record *r)
+{
+    int rc = bind_shared(s, st);
+    if (rc == SQLITE_OK)
+        rc = bind_values(st, r, 0);
+    return rc;
+}
+
+/* A first load (the dataset had no rows, so every record is a new payment): writes the
+ * MULTI_ROWS records rs with one statement (st_insert_rows). SQLite result code; *stored
+ * the rows written (MULTI_ROWS unless another writer stored one of the IDs). */
+static int insert_rows(sq_sink *s, const ps_record *rs, int *stored)
+{
+    sqlite3_stmt *st = s->st_insert_rows;
+    int rc = bind_shared(s, st);
+    if (rc == SQLITE_OK)
+        rc = bind_text(st, P_FIRST_SEEN, s->run_id);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int64(st, P_VALID_FROM, s->version);
+    for (int j = 0; j < MULTI_ROWS && rc == SQLITE_OK; j++)
+        rc = bind_values(st, &rs[j], j * P_COUNT);
+    if (rc == SQLITE_OK)
+        rc = step_done(st);
+    *stored = rc == SQLITE_OK ? sqlite3_changes(s->db) : 0;
     return rc;
 }
 
@@ -1313,6 +1406,48 @@ static int scan_lookup(sq_sink *s, const char *id, size_t len, int *found, int *
     return SQLITE_OK;
 }
 
+/* The index entries' bytes a new payment with an ID of idlen bytes adds (index_bytes): its
+ * key (the longer of target ID and dataset) and the primary key. */
+static uint64_t index_entry_bytes(const sq_sink *s, int idlen)
+{
+    size_t t = s->target_id ? strlen(s->target_id) : 0;
+    return (uint64_t)(idlen + s->dataset_len + (t > s->dataset_len ? t : s->dataset_len) + 24);
+}
+
+/* The part of sq_write_batch for a first load: the MULTI_ROWS records of batch from index
+ * i on, all new, with one statement (insert_rows). */
+static ps_status write_rows(sq_sink *s, const ps_record_batch *batch, size_t i, ps_error *err)
+{
+    const ps_record *rs = &batch->records[i];
+    for (int j = 0; j < MULTI_ROWS; j++)
+        if (!rs[j].field[PS_F_ID].ptr)
+            return ps_error_setf(err, PS_ERR_INTERNAL,
+                                 "sqlite store '%s': record of source row %llu has no ID",
+                                 PS_SHOWN(s->path), (unsigned long long)rs[j].source_row);
+    int stored = 0;
+    int rc = insert_rows(s, rs, &stored);
+    char what[200];
+    snprintf(what, sizeof what, "writing the payments of source rows %llu to %llu",
+             (unsigned long long)rs[0].source_row,
+             (unsigned long long)rs[MULTI_ROWS - 1].source_row);
+    if (rc == SQLITE_OK && stored != MULTI_ROWS)
+        return ps_error_setf(err, PS_ERR_INTERNAL,
+                             "sqlite store '%s': %s: an ID was stored by another writer", s->path,
+                             what);
+    if (rc == SQLITE_OK)
+        s->inserted += MULTI_ROWS;
+    if (rc == SQLITE_OK && s->indexes_dropped) {
+        for (int j = 0; j < MULTI_ROWS; j++)
+            s->index_bytes += index_entry_bytes(s, (int)rs[j].field[PS_F_ID].len);
+        /* (a new store's side file has no WAL to bound: built after the rows) */
+        if (s->index_bytes >= BULK_INDEX_BYTES && !s->building)
+            rc = build_indexes(s);
+    }
+    if (rc == SQLITE_OK && s->chunked)
+        rc = progress(s, MULTI_ROWS);
+    return rc == SQLITE_OK ? PS_OK : sq_fail(s, s->db, rc, what, err);
+}
+
 static ps_status sq_write_batch(void *inst, const ps_record_batch *batch, ps_error *err)
 {
     sq_sink *s = inst;
@@ -1326,6 +1461,13 @@ static ps_status sq_write_batch(void *inst, const ps_record_batch *batch, ps_err
             return ps_error_setf(err, PS_ERR_INTERNAL,
                                  "sqlite store '%s': record of source row %llu has no ID",
                                  PS_SHOWN(s->path), (unsigned long long)r->source_row);
+        if (!s->has_rows && batch->count - i >= MULTI_ROWS) {
+            ps_status st = write_rows(s, batch, i, err);
+            if (st != PS_OK)
+                return st;
+            i += MULTI_ROWS - 1;
+            continue;
+        }
         /* An unchanged payment costs a lookup, never a write: the row is found by its ID
          * (scan_lookup: usually the next row of one ordered read) and compared by content
          * hash; only new, changed and reappeared payments are written. The IDs of unchanged
@@ -1392,10 +1534,7 @@ static ps_status sq_write_batch(void *inst, const ps_record_batch *batch, ps_err
         else if (rc == SQLITE_OK)
             s->inserted++;
         if (rc == SQLITE_OK && s->indexes_dropped) {
-            /* an index entry: its key (the longer: target ID or dataset) and the primary key */
-            size_t t = s->target_id ? strlen(s->target_id) : 0;
-            s->index_bytes +=
-                (uint64_t)(idlen + s->dataset_len + (t > s->dataset_len ? t : s->dataset_len) + 24);
+            s->index_bytes += index_entry_bytes(s, idlen);
             /* (a new store's side file has no WAL to bound: built after the rows) */
             if (s->index_bytes >= BULK_INDEX_BYTES && !s->building)
                 rc = build_indexes(s);

@@ -14,6 +14,7 @@
 
 #include "sink_test_host.h"
 #include "store/sqlite_store.h"
+#include "store/store_schema.h"
 
 typedef sth_sink fx;
 
@@ -269,11 +270,126 @@ static void test_killed_first_load_indexes_restored(void **state)
     assert_int_equal(sth_sink_free(f), 0);
 }
 
+/* Every column of payments but the dataset's. */
+#define ROW_COLUMNS                                                                                \
+    "id, timestamp, timestamp_ms, payment_amount, amount_units, amount_scale, payment_currency,"   \
+    " transaction_type, transaction_charges, charges_units, charges_scale, reference_id,"          \
+    " customer_id, meter_id, customer_name, customer_phone, customer_category, financing_id,"      \
+    " agent_id, latitude, longitude, utility_id, failed_battery_capacity_count, account_type,"     \
+    " status, notes, target_level, target_id, source_row, content_hash, first_seen_run,"           \
+    " last_seen_run, id_derived, vanished_run, valid_from, valid_to"
+
+enum { N_GROUPED = 75 }; /* two statements of 32 rows, then 11 rows one by one */
+
+/* N_GROUPED records, each different: optional fields present or not by row. */
+static void many_recs(ps_record *r, char ids[][16], char ts[][32])
+{
+    static const char *const amounts[] = {"100.50", "7", "-0.0001", "12345678.9"};
+    for (int i = 0; i < N_GROUPED; i++) {
+        snprintf(ids[i], 16, "P%03d", i);
+        int64_t ms = 1704067200000 + (int64_t)i * 61001;
+        ps_store_format_ms(ms, ts[i]);
+        sth_record(&r[i], ids[i], ts[i], ms, amounts[i % 4]);
+        if (i % 3 == 0)
+            r[i].field[PS_F_METER_ID] = (ps_str){0};
+        if (i % 2)
+            r[i].field[PS_F_TRANSACTION_CHARGES] = ps_str_from("0.25");
+        if (i % 5 == 0)
+            r[i].field[PS_F_NOTES] = ps_str_from("note");
+        if (i % 7 == 0)
+            r[i].field[PS_F_CUSTOMER_NAME] = (ps_str){0};
+        r[i].id_derived = i % 11 == 0;
+        r[i].source_row = (uint64_t)i + 2;
+        sth_finish_record(&r[i]);
+    }
+}
+
+/* A first load writes a batch's new payments 32 to a statement (sqlite_writer.c
+ * st_insert_rows), the rest one by one: the rows stored are exactly those of the same records
+ * written one by one, and the meter index holds their keys. publish_first: into an existing
+ * store (with chunk commits in between), else into a new store built aside. */
+static void check_grouped_rows(int publish_first)
+{
+    fx *f = sth_sink_new(ps_store_sqlite_sink(), "store", "store.db");
+    assert_non_null(f);
+    sth_set(&f->h, "chunk_rows", "20");
+    ps_error err = {0};
+    if (publish_first) {
+        create_published(f);
+    } else if (sth_sink_create(f, &err) != PS_OK) {
+        fail_msg("create: %s", err.message);
+    }
+    static ps_record r[N_GROUPED];
+    static char ids[N_GROUPED][16], ts[N_GROUPED][32];
+    many_recs(r, ids, ts);
+    open_write(f, "grouped", "run-1", r, N_GROUPED);
+    ps_change_counts c = commit(f, "grouped", "run-1", N_GROUPED);
+    assert_int_equal(c.inserted, N_GROUPED);
+    open_write(f, "single", "run-1", r, 1);
+    for (int i = 1; i < N_GROUPED; i++)
+        if (sth_sink_write_flagged(f, &r[i], 1, NULL, &err) != PS_OK)
+            fail_msg("write: %s", err.message);
+    c = commit(f, "single", "run-1", N_GROUPED);
+    assert_int_equal(c.inserted, N_GROUPED);
+    assert_int_equal(count_payments(f->path), 2 * N_GROUPED);
+    assert_int_equal(qint(f->path,
+                          "SELECT count(*) FROM (SELECT " ROW_COLUMNS
+                          " FROM payments WHERE dataset = 'grouped' EXCEPT SELECT " ROW_COLUMNS
+                          " FROM payments WHERE dataset = 'single')"),
+                     0);
+    assert_int_equal(qint(f->path, "SELECT count(DISTINCT source_row) FROM payments"), N_GROUPED);
+    assert_int_equal(qint(f->path, "SELECT count(*) FROM payments WHERE charges_units = 25 AND"
+                                   " charges_scale = 2 AND dataset = 'grouped'"),
+                     N_GROUPED / 2);
+    assert_int_equal(qint(f->path, "SELECT count(*) FROM payments_meter_idx WHERE"
+                                   " dataset = 'grouped'"),
+                     N_GROUPED - (N_GROUPED + 2) / 3);
+    assert_int_equal(meter_mismatches(f->path), 0);
+    assert_int_equal(sth_sink_free(f), 0);
+}
+
+static void test_first_load_rows_grouped(void **state)
+{
+    (void)state;
+    check_grouped_rows(1);
+    check_grouped_rows(0);
+}
+
+/* A statement of 32 rows that does not store them all (an ID twice: the store's conflict
+ * clause skips the second) or a record without an ID fails the write with the source rows;
+ * the aborted load leaves nothing. */
+static void test_first_load_group_errors(void **state)
+{
+    fx *f = *state;
+    static ps_record r[N_GROUPED];
+    static char ids[N_GROUPED][16], ts[N_GROUPED][32];
+    many_recs(r, ids, ts);
+    r[20].field[PS_F_ID] = r[5].field[PS_F_ID];
+    ps_error err = {0};
+    ps_sink_open_args oa = {sizeof(oa), "ds", PS_TARGET_PROJECT, "site-1", "run-1", 1000};
+    assert_int_equal(sth_sink_write(f, &oa, r, N_GROUPED, &err), PS_ERR_INTERNAL);
+    assert_non_null(strstr(err.message, "writing the payments of source rows 2 to 33: an ID was"
+                                        " stored by another writer"));
+    f->d->sink->abort(f->inst, "test");
+    assert_int_equal(count_payments(f->path), 0);
+
+    many_recs(r, ids, ts);
+    r[40].field[PS_F_ID] = (ps_str){0};
+    memset(&err, 0, sizeof err);
+    assert_int_equal(sth_sink_write(f, &oa, r, N_GROUPED, &err), PS_ERR_INTERNAL);
+    assert_non_null(strstr(err.message, "record of source row 42 has no ID"));
+    f->d->sink->abort(f->inst, "test");
+    assert_int_equal(count_payments(f->path), 0);
+    assert_int_equal(qint(f->path, "SELECT count(*) FROM payments_meter_idx"), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_first_load_rebuilds_indexes, setup, teardown),
         cmocka_unit_test(test_killed_first_load_indexes_restored),
+        cmocka_unit_test(test_first_load_rows_grouped),
+        cmocka_unit_test_setup_teardown(test_first_load_group_errors, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1461,7 +1461,9 @@ static ps_status sq_write_batch(void *inst, const ps_record_batch *batch, ps_err
             return ps_error_setf(err, PS_ERR_INTERNAL,
                                  "sqlite store '%s': record of source row %llu has no ID",
                                  PS_SHOWN(s->path), (unsigned long long)r->source_row);
-        if (!s->has_rows && batch->count - i >= MULTI_ROWS) {
+        /* a first load: MULTI_ROWS new payments to a statement, none across a chunk's end */
+        if (!s->has_rows && batch->count - i >= MULTI_ROWS &&
+            (!s->chunked || s->chunk_written + MULTI_ROWS <= s->chunk_rows)) {
             ps_status st = write_rows(s, batch, i, err);
             if (st != PS_OK)
                 return st;

@@ -312,7 +312,7 @@ static void check_grouped_rows(int publish_first)
 {
     fx *f = sth_sink_new(ps_store_sqlite_sink(), "store", "store.db");
     assert_non_null(f);
-    sth_set(&f->h, "chunk_rows", "20");
+    sth_set(&f->h, "chunk_rows", "40");
     ps_error err = {0};
     if (publish_first) {
         create_published(f);

@@ -297,13 +297,14 @@ static inline char *finish_record(char *p, char *q, const char *tail, size_t tl)
 }
 
 /* Writes rec's fields at p as ,"KEY":value pairs (the first comma left for finish_record);
- * plain: the values need no escaping. Returns the end. Inlined with plain a constant, so each
- * form is its own loop. */
+ * plain: the values need no escaping; numbers: the numeric fields are JSON numbers
+ * (PS_RECF_NUMBERS), not checked again. Returns the end. Inlined with plain and numbers
+ * constants, so each form is its own loop. */
 #if defined(__GNUC__)
 __attribute__((always_inline))
 #endif
 static inline char *
-write_fields(const json_key *keys, const ps_record *rec, char *p, int plain)
+write_fields(const json_key *keys, const ps_record *rec, char *p, int plain, int numbers)
 {
     char *q = p;
     for (int f = 0; f < PS_FIELD_COUNT; f++) {
@@ -312,7 +313,7 @@ write_fields(const json_key *keys, const ps_record *rec, char *p, int plain)
         if (!v)
             continue;
         memcpy(q, keys[f].text, KEY_COPY); /* fixed size: one wide copy */
-        if (((NUMERIC_FIELDS >> f) & 1) && json_number(v, vlen)) {
+        if (((NUMERIC_FIELDS >> f) & 1) && (numbers || json_number(v, vlen))) {
             q += keys[f].len - 1; /* no opening quote */
             q += plain ? plain_copy(q, v, vlen) : json_escape(q, v, vlen);
         } else {
@@ -338,7 +339,8 @@ static ps_status jsonl_write_batch(void *inst, const ps_record_batch *batch, ps_
                                : NULL;
     for (size_t r = 0; r < batch->count; r++) {
         const ps_record *rec = &batch->records[r];
-        const int plain = flags && (flags[r] & PS_RECF_PLAIN);
+        const unsigned fl = flags ? flags[r] : 0;
+        const int plain = (fl & PS_RECF_PLAIN) != 0;
         /* per field: the key (copied as KEY_COPY bytes), 6 bytes a value byte escaped (1 for a
          * plain record), 16 for a short value's fixed-size moves, the closing quote; then the
          * tail (at least TAIL_COPY) */
@@ -350,7 +352,11 @@ static ps_status jsonl_write_batch(void *inst, const ps_record_batch *batch, ps_
         char *p = h->outfile_reserve(s->fs.out, need);
         if (!p)
             return h->outfile_check(s->fs.out, err);
-        char *q = plain ? write_fields(s->keys, rec, p, 1) : write_fields(s->keys, rec, p, 0);
+        char *q;
+        if (fl & PS_RECF_NUMBERS) /* ABI 2.7: the numbers need no second look */
+            q = plain ? write_fields(s->keys, rec, p, 1, 1) : write_fields(s->keys, rec, p, 0, 1);
+        else
+            q = plain ? write_fields(s->keys, rec, p, 1, 0) : write_fields(s->keys, rec, p, 0, 0);
         q = finish_record(p, q, tail, tl);
         h->outfile_advance(s->fs.out, (size_t)(q - p));
     }

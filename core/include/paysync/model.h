@@ -61,14 +61,14 @@ static inline ps_str ps_str_from(const char *s)
  * field[PS_F_ID] and the required fields are never absent. */
 typedef struct ps_record {
     ps_str field[PS_FIELD_COUNT];
-    uint64_t source_row;    /* row number as the user sees it (header = 1) */
-    int64_t timestamp_ms;   /* TIMESTAMP as ms since the epoch, UTC */
-    ps_decimal amount;      /* PAYMENT_AMOUNT */
-    ps_decimal charges;     /* TRANSACTION_CHARGES, valid when has_charges */
+    uint64_t source_row;  /* row number as the user sees it (header = 1) */
+    int64_t timestamp_ms; /* TIMESTAMP as ms since the epoch, UTC */
+    ps_decimal amount;    /* PAYMENT_AMOUNT */
+    ps_decimal charges;   /* TRANSACTION_CHARGES, valid when has_charges */
     int has_charges;
-    int id_derived;         /* 1 when ID was derived (the source had none) */
-    uint64_t content_hash;  /* 64-bit word hash of every canonical field except ID (definition
-                             * in docs/data-model.md); stable across runs */
+    int id_derived;        /* 1 when ID was derived (the source had none) */
+    uint64_t content_hash; /* 64-bit word hash of every canonical field except ID (definition
+                            * in docs/data-model.md); stable across runs */
 } ps_record;
 
 /* A batch of accepted records handed to sinks; valid only during the write_batch call. */
@@ -81,10 +81,13 @@ typedef struct ps_record_batch {
     const uint8_t *record_flags;
 } ps_record_batch;
 
-/* ps_record_batch.record_flags bits (ABI 2.5). */
+/* ps_record_batch.record_flags bits (ABI 2.5; PS_RECF_NUMBERS 2.7). */
 enum {
-    PS_RECF_PLAIN = 1 /* no field value holds a byte below 0x20, '"' or '\\': each value is
-                       * a JSON string body as it is */
+    PS_RECF_PLAIN = 1,  /* no field value holds a byte below 0x20, '"' or '\\': each value is
+                         * a JSON string body as it is */
+    PS_RECF_NUMBERS = 2 /* each present PAYMENT_AMOUNT, TRANSACTION_CHARGES, LATITUDE,
+                         * LONGITUDE and FAILED_BATTERY_CAPACITY_COUNT value is the text of a
+                         * JSON number: -?(0|[1-9][0-9]*)(.[0-9]+)? */
 };
 
 #ifdef __cplusplus

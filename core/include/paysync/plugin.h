@@ -30,7 +30,7 @@ extern "C" {
 #endif
 
 #define PS_ABI_MAJOR 2
-#define PS_ABI_MINOR 6
+#define PS_ABI_MINOR 7
 
 /* 1 when a table whose struct_size is `size` contains `member` of struct `type`. */
 #define PS_HAS_MEMBER(type, member, size)                                                   \

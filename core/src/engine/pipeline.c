@@ -793,7 +793,8 @@ static ps_status run_loop(ds_run *r, ps_arena *batch_arena, ps_error *err)
             return ps_error_setf(err, PS_ERR_NOMEM, "out of memory");
         /* the provider's row flags (ABI 2.5), and the record flags they give: a plain row's
          * record is plain when no filter rewrote its cells and every default is plain (the
-         * validator's own values are) */
+         * validator's own values are); every record's numbers are the validator's canonical
+         * texts, JSON numbers (PS_RECF_NUMBERS, ABI 2.7) */
         const uint8_t *row_flags = rb.row_flags;
         uint8_t *rec_flags = NULL;
         uint8_t plain_out = r->plan->rowfilter == NULL && ps_validator_defaults_plain(r->validator)
@@ -825,7 +826,7 @@ static ps_status run_loop(ds_run *r, ps_arena *batch_arena, ps_error *err)
             if (st != PS_OK)
                 return st;
             if (rec_flags)
-                rec_flags[n] = (rf & PS_ROWF_PLAIN) ? plain_out : 0;
+                rec_flags[n] = (uint8_t)(((rf & PS_ROWF_PLAIN) ? plain_out : 0) | PS_RECF_NUMBERS);
             n += (size_t)accepted;
         }
         ps_record_batch b = {

@@ -13,6 +13,7 @@
 #include "kit/kit_checks.h"
 #include "model/validate.h"
 #include "store/store.h"
+#include "util/bytescan.h"
 
 #define KIT_RECORDS 25
 
@@ -20,7 +21,9 @@ typedef struct kit_records {
     ps_arena *arena;
     ps_validator *v;
     ps_record recs[KIT_RECORDS];
+    uint8_t flags[KIT_RECORDS]; /* the record flags true of each record (PS_RECF_*) */
     size_t n;
+    int with_flags; /* write_batch passes flags as ps_record_batch.record_flags */
 } kit_records;
 
 static void records_free(kit_records *kr)
@@ -77,6 +80,14 @@ static int records_make(kit_records *kr, const char *dataset)
                     chk.n_errors ? chk.errors[0].message : "?");
             return -1;
         }
+        /* what the core would say of it: a record the validator made has JSON numbers, and
+         * is plain when no value holds a byte a JSON string must escape */
+        const ps_record *rec = &kr->recs[kr->n];
+        kr->flags[kr->n] = PS_RECF_NUMBERS | PS_RECF_PLAIN;
+        for (int f = 0; f < PS_FIELD_COUNT; f++)
+            for (size_t b = 0; rec->field[f].ptr && b < rec->field[f].len; b++)
+                if (ps_json_must_escape((unsigned char)rec->field[f].ptr[b]))
+                    kr->flags[kr->n] &= (uint8_t)~PS_RECF_PLAIN;
         kr->n++;
     }
     return 0;
@@ -249,9 +260,14 @@ static int sink_dataset(ps_kit_ctx *k, ps_kit_inst *in, sink_end end, const kit_
         return -1;
     }
     size_t half = kr->n / 2;
-    ps_record_batch b1 = {.struct_size = sizeof b1, .count = half, .records = kr->recs};
-    ps_record_batch b2 = {
-        .struct_size = sizeof b2, .count = kr->n - half, .records = kr->recs + half};
+    ps_record_batch b1 = {.struct_size = sizeof b1,
+                          .count = half,
+                          .records = kr->recs,
+                          .record_flags = kr->with_flags ? kr->flags : NULL};
+    ps_record_batch b2 = {.struct_size = sizeof b2,
+                          .count = kr->n - half,
+                          .records = kr->recs + half,
+                          .record_flags = kr->with_flags ? kr->flags + half : NULL};
     if (ops->write_batch(in->inst, &b1, &err) != PS_OK ||
         ops->write_batch(in->inst, &b2, &err) != PS_OK) {
         snprintf(why, cap, "write_batch: %s", err.message[0] ? err.message : "(empty message)");
@@ -428,9 +444,10 @@ static int commit_digest(ps_kit_ctx *k, const kit_records *kr, unsigned char out
     return rc;
 }
 
-/* Sinks that keep state: the same records committed twice into one store: the second run
- * changes nothing, and the cursor comes back. */
-static void commit_state(ps_kit_ctx *k, ps_kit_result *r, const kit_records *kr)
+/* Sinks that keep state: the same records committed twice into one store (the second time
+ * with their record flags, which are hints): the second run changes nothing, and the cursor
+ * comes back. */
+static void commit_state(ps_kit_ctx *k, ps_kit_result *r, kit_records *kr)
 {
     char dir[64], why[380] = "";
     if (new_tmpdir(dir, sizeof dir) != 0) {
@@ -445,7 +462,10 @@ static void commit_state(ps_kit_ctx *k, ps_kit_result *r, const kit_records *kr)
         ps_kit_rmtree(dir);
         return;
     }
-    if (sink_dataset(k, &in, SINK_COMMIT, kr, "20240101T000000Z-kit1", &c1, why, sizeof why) ||
+    kr->with_flags = 0;
+    int rc = sink_dataset(k, &in, SINK_COMMIT, kr, "20240101T000000Z-kit1", &c1, why, sizeof why);
+    kr->with_flags = 1;
+    if (rc ||
         sink_dataset(k, &in, SINK_COMMIT, kr, "20240101T000001Z-kit2", &c2, why, sizeof why) ||
         sink_finish(k, &in, 1, why, sizeof why)) {
         ps_kit_set(r, PS_KIT_FAIL, "%s", why);
@@ -485,15 +505,20 @@ static void check_commit(ps_kit_ctx *k, ps_kit_result *r)
         records_free(&kr);
         return;
     }
+    /* the second commit passes the records' true record flags (ABI 2.5, PS_RECF_NUMBERS 2.7):
+     * hints that may spare the sink work, never a reason to write other bytes */
     unsigned char a[32], b[32];
     dir_scan sa, sb;
-    if (commit_digest(k, &kr, a, &sa, why, sizeof why) != 0 ||
-        commit_digest(k, &kr, b, &sb, why, sizeof why) != 0)
+    int rc = commit_digest(k, &kr, a, &sa, why, sizeof why);
+    kr.with_flags = 1;
+    if (rc != 0 || commit_digest(k, &kr, b, &sb, why, sizeof why) != 0)
         ps_kit_set(r, strstr(why, "missing required") ? PS_KIT_SKIP : PS_KIT_FAIL, "%s", why);
     else if (sa.files != sb.files || memcmp(a, b, sizeof a) != 0)
         ps_kit_set(r, PS_KIT_FAIL,
-                   "two commits of the same records differ (%zu files: %s; then %zu: %s)", sa.files,
-                   sa.names, sb.files, sb.names);
+                   "two commits of the same records differ, the second with their record_flags "
+                   "(PS_RECF_PLAIN, PS_RECF_NUMBERS: hints, the bytes written must not change) "
+                   "(%zu files: %s; then %zu: %s)",
+                   sa.files, sa.names, sb.files, sb.names);
     else
         ps_kit_set(r, PS_KIT_PASS, "%zu records committed twice: same %zu file%s%s%s", kr.n,
                    sa.files, sa.files == 1 ? "" : "s", sa.files ? ": " : "", sa.names);

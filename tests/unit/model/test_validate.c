@@ -1158,6 +1158,71 @@ static void test_canonical_in_place(void **state)
     ps_validator_free(v);
 }
 
+/* 1 when s[0..n) is -?(0|[1-9][0-9]*)(.[0-9]+)?, read left to right by hand. */
+static int json_number_text(const char *s, size_t n)
+{
+    size_t i = s[0] == '-';
+    if (i >= n || s[i] < '0' || s[i] > '9' || (s[i] == '0' && i + 1 < n && s[i + 1] != '.'))
+        return 0;
+    const char *dot = memchr(s, '.', n);
+    for (size_t k = i; k < n; k++)
+        if ((s + k != dot && (s[k] < '0' || s[k] > '9')))
+            return 0;
+    return !dot || (dot > s + i && dot < s + n - 1);
+}
+
+/* PS_RECF_NUMBERS (ABI 2.7): the core flags every record it validated as holding JSON numbers
+ * in its five numeric fields. Random amounts (signs, separators, symbols, codes, leading zeros,
+ * bare fractions, trailing dots), coordinates and counts: whatever the validator accepts is
+ * such a number. */
+static void test_numbers_are_json(void **state)
+{
+    static const char *const pre[] = {"", "", "", "-", "+", " ", "NGN ", "\xe2\x82\xa6", "(", "0"};
+    static const char *const post[] = {"", "", "", ".", ".0", "00", " NGN", ")", ",000", "e3"};
+    static const int fields[] = {PS_F_PAYMENT_AMOUNT, PS_F_TRANSACTION_CHARGES, PS_F_LATITUDE,
+                                 PS_F_LONGITUDE, PS_F_FAILED_BATTERY_CAPACITY_COUNT};
+    ps_validator *v = make(STD, "ds");
+    ps_arena *a = ps_arena_create(0);
+    unsigned seed = 99;
+    int accepted = 0;
+    (void)state;
+    for (int it = 0; it < 40000; it++) {
+        char text[96];
+        seed = seed * 1103515245u + 12345u;
+        unsigned r = seed >> 4;
+        int f = fields[r % 5];
+        char digits[24];
+        size_t nd = 0, want = (r >> 3) % 8;
+        for (size_t k = 0; k < want; k++) {
+            seed = seed * 1103515245u + 12345u;
+            digits[nd++] = (char)('0' + (seed >> 16) % 10);
+            if ((seed >> 24) % 9 == 0)
+                digits[nd++] = '.';
+        }
+        digits[nd] = '\0';
+        snprintf(text, sizeof text, "%s%s%s", pre[(r >> 6) % 10], digits, post[(r >> 10) % 10]);
+        if (!text[0])
+            continue;
+        row rw;
+        ps_record rec;
+        ps_row_check chk;
+        base_row(&rw, STD);
+        set(&rw, f, text, (r >> 14) % 4 ? TXT : NUM);
+        if (ps_validate_row(v, rw.by, 2, a, &rec, &chk) != PS_ROW_ACCEPTED)
+            continue;
+        for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
+            const ps_str *x = &rec.field[fields[i]];
+            if (x->ptr && !json_number_text(x->ptr, x->len))
+                fail_msg("'%s' gave %s '%.*s', not a JSON number", text, ps_field_name(fields[i]),
+                         (int)x->len, x->ptr);
+        }
+        accepted += rec.field[f].ptr != NULL;
+    }
+    assert_true(accepted > 5000);
+    ps_arena_destroy(a);
+    ps_validator_free(v);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1177,6 +1242,7 @@ int main(void)
         cmocka_unit_test(test_utf8),
         cmocka_unit_test(test_row_flags_same_results),
         cmocka_unit_test(test_canonical_in_place),
+        cmocka_unit_test(test_numbers_are_json),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

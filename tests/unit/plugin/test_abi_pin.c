@@ -1,5 +1,5 @@
 /* ABI pin: the size and offset of every member of every public struct, the size of every
- * public struct, and the values of the public constants, as of plugin ABI 2.6 on x86_64 LP64
+ * public struct, and the values of the public constants, as of plugin ABI 2.7 on x86_64 LP64
  * (skipped, exit 77, elsewhere). It fails when a public struct changes by accident.
  *
  * To change the ABI deliberately: append members only (never reorder, resize or remove one;
@@ -295,7 +295,7 @@ static void test_constants(void **state)
 {
     (void)state;
     assert_int_equal(PS_ABI_MAJOR, 2);
-    assert_int_equal(PS_ABI_MINOR, 6);
+    assert_int_equal(PS_ABI_MINOR, 7);
     assert_string_equal(PS_PLUGIN_ENTRY_NAME, "paysync_plugin_entry");
     /* status codes */
     assert_int_equal(PS_OK, 0);
@@ -313,11 +313,12 @@ static void test_constants(void **state)
     assert_int_equal(PS_ERR_INTERNAL, 12);
     assert_int_equal(PS_RETRY, 13);
     /* kinds, flags, cells, logs */
-    /* row and record flags (2.5; PS_ROWF_ASCII 2.6) */
+    /* row and record flags (2.5; PS_ROWF_ASCII 2.6, PS_RECF_NUMBERS 2.7) */
     assert_int_equal(PS_ROWF_NO_NUL, 1);
     assert_int_equal(PS_ROWF_PLAIN, 2);
     assert_int_equal(PS_ROWF_ASCII, 4);
     assert_int_equal(PS_RECF_PLAIN, 1);
+    assert_int_equal(PS_RECF_NUMBERS, 2);
     assert_int_equal(PS_PLUGIN_PROVIDER, 1);
     assert_int_equal(PS_SINK_AFTER_STORE, 2);
     assert_int_equal(PS_PLUGIN_SINK, 2);

@@ -384,7 +384,7 @@ static const dcase dcases[] = {
     {"no options", m_opts_none, NULL},
     {"abi_major", m_major, "x.so: built for plugin ABI 3.0; this paysync loads ABI 2.x plugins"},
     {"abi 1.x layout", m_legacy, "x.so: built for plugin ABI 1.0; this paysync loads ABI 2.x"},
-    {"abi_minor", m_minor, "x.so: abi_minor is 7, newer than this paysync's 2.6"},
+    {"abi_minor", m_minor, "x.so: abi_minor is 8, newer than this paysync's 2.7"},
     {"struct_size", m_size, "x.so: descriptor struct_size is 16, ABI 2.x needs at least"},
     {"struct_size 0", m_size0, "x.so: descriptor struct_size is 0, ABI 2.x needs at least"},
     {"sink ops size", m_sink_ops_size, "x.so: sink ops struct_size is 8, ABI 2.x needs at least"},
@@ -508,7 +508,7 @@ typedef struct bcase {
 static const bcase bad_plugins[] = {
     {"bad_abi_major", "bad_abi_major.so: built for plugin ABI 1.0; this paysync loads ABI 2.x "
                       "plugins: rebuild it against the paysync 2 headers"},
-    {"newer_abi_minor", "newer_abi_minor.so: abi_minor is 7, newer than this paysync's 2.6"},
+    {"newer_abi_minor", "newer_abi_minor.so: abi_minor is 8, newer than this paysync's 2.7"},
     {"no_entry", "no_entry.so: no entry function 'paysync_plugin_entry'"},
     {"bad_options", "bad_options.so: options[1].name 'path' is a duplicate of options[0]"},
     {"wrong_kind_ops", "wrong_kind_ops.so: kind is provider but the provider ops table is NULL"},

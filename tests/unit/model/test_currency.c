@@ -110,6 +110,24 @@ static void test_code_lookup_exhaustive(void **state)
                 found += want != NULL;
             }
     assert_int_equal(found, n);
+    /* every byte value in each position of every listed code: only the letter itself, in
+     * either case, keeps it found (bytes such as '@', '`', '{' and 0xc1 sit next to the
+     * letters in the ASCII table or differ from one only in bit 0x20) */
+    for (size_t i = 0; i < n; i++)
+        for (int pos = 0; pos < 3; pos++)
+            for (int x = 0; x < 256; x++) {
+                char k[4];
+                memcpy(k, ps_currency_at(i), 4);
+                k[pos] = (char)x;
+                char u[4];
+                for (int j = 0; j < 4; j++)
+                    u[j] = k[j] >= 'a' && k[j] <= 'z' ? (char)(k[j] - 32) : k[j];
+                const char *want = NULL;
+                for (size_t j = 0; j < n && !want; j++)
+                    if (strcmp(ps_currency_at(j), u) == 0)
+                        want = ps_currency_at(j);
+                assert_ptr_equal(ps_currency_code(k, 3), want);
+            }
 }
 
 typedef struct {

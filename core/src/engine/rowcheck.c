@@ -171,11 +171,18 @@ static void count_value(const ps_row_rules *rules, ps_value_counts *vc, const ps
         ps_value_counts_add(vc, "", 0);
 }
 
-/* Counts the row's STATUS and TRANSACTION_TYPE values (see ps_row_rules.status_counts). */
-static void count_status(const ps_row_rules *rules, const ps_cell *const *by_field)
+/* Field f's cell of row (NULL when f is not mapped or the row is shorter). */
+static inline const ps_cell *cell_of(const ps_row *row, const int *field_col, int f)
 {
-    count_value(rules, rules->status_counts, by_field[PS_F_STATUS]);
-    count_value(rules, rules->txtype_counts, by_field[PS_F_TRANSACTION_TYPE]);
+    uint32_t c = (uint32_t)field_col[f]; /* -1 (not mapped) is above any ncells */
+    return c < row->ncells ? row->cells + c : NULL;
+}
+
+/* Counts the row's STATUS and TRANSACTION_TYPE values (see ps_row_rules.status_counts). */
+static void count_status(const ps_row_rules *rules, const ps_row *row, const int *field_col)
+{
+    count_value(rules, rules->status_counts, cell_of(row, field_col, PS_F_STATUS));
+    count_value(rules, rules->txtype_counts, cell_of(row, field_col, PS_F_TRANSACTION_TYPE));
 }
 
 #define MAX_NOTES 8
@@ -198,25 +205,22 @@ ps_status ps_row_evaluate(const ps_row_rules *rules, const ps_row *row, const in
     *verdict = PS_VERDICT_REJECTED;
     if (rules->unnamed)
         count_unnamed(rules->unnamed, row);
-    const ps_cell *by_field[PS_FIELD_COUNT];
-    const ps_cell *cells = row->cells;
-    const uint32_t ncells = row->ncells;
-    for (int f = 0; f < PS_FIELD_COUNT; f++) {
-        uint32_t c = (uint32_t)field_col[f]; /* -1 (not mapped) is above any ncells */
-        by_field[f] = c < ncells ? cells + c : NULL;
-    }
     if (!(rules->row_flags & PS_ROWF_NO_NUL) && nul_cells(rules, row, field_col, chk)) {
-        count_status(rules, by_field);
+        count_status(rules, row, field_col);
         return PS_OK;
     }
     /* mapping.extract, then mapping.filters: a dropped row is counted, never validated */
     ps_problem notes[MAX_NOTES];
     int nnotes = 0;
+    ps_row_outcome outcome;
     if (rules->filter) {
+        const ps_cell *by_field[PS_FIELD_COUNT];
+        for (int f = 0; f < PS_FIELD_COUNT; f++)
+            by_field[f] = cell_of(row, field_col, f);
         size_t idx = 0;
         ps_rf_outcome fo = ps_rowfilter_apply(rules->filter, row->cells, row->ncells, rules->header,
                                               by_field, arena, notes, MAX_NOTES, &nnotes, &idx);
-        count_status(rules, by_field);
+        count_status(rules, row, field_col);
         if (fo == PS_RF_DROP) {
             if (dropped_by)
                 *dropped_by = idx;
@@ -228,14 +232,16 @@ ps_status ps_row_evaluate(const ps_row_rules *rules, const ps_row *row, const in
                 chk->errors[chk->n_errors++] = notes[i];
             return PS_OK;
         }
+        /* the provider's ASCII and NO_NUL bits hold for the cells, not for what a filter put
+         * in their place */
+        outcome = ps_validate_row_flags(rules->validator, rules->phones, by_field, 0, row->line,
+                                        arena, rec, chk);
     } else {
-        count_status(rules, by_field);
+        count_status(rules, row, field_col);
+        outcome = ps_validate_row_cols(rules->validator, rules->phones, row->cells, row->ncells,
+                                       field_col, rules->row_flags, row->line, arena, rec, chk);
     }
-    /* the provider's ASCII and NO_NUL bits hold for the cells, not for what a filter put in
-     * their place */
-    unsigned vflags = rules->filter ? 0 : rules->row_flags;
-    if (ps_validate_row_flags(rules->validator, rules->phones, by_field, vflags, row->line, arena,
-                              rec, chk) == PS_ROW_REJECTED) {
+    if (outcome == PS_ROW_REJECTED) {
         /* extract_no_match first: it says why the extracted required fields are missing */
         if (nnotes > 0) {
             int keep =

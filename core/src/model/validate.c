@@ -764,6 +764,83 @@ static PS_ALWAYS_INLINE void one_field(const ps_validator *v, ps_phonecache *pho
     }
 }
 
+/* The start of every row: out cleared, no problems yet. */
+static void row_start(uint64_t source_row, ps_record *out, ps_row_check *chk)
+{
+    memset(out, 0, sizeof *out);
+    out->source_row = source_row;
+    chk->n_errors = 0;
+    chk->n_warnings = 0;
+}
+
+/* The fields of a row whose cells are ASCII without NUL (the provider said so): valid UTF-8,
+ * nothing but ASCII whitespace (all <= ' ') to trim, no bad_utf8 problem possible. One pass in
+ * validation order, each value trimmed where it is normalised. Field f's cell is by_field[f],
+ * or, when by_field is NULL, cells[field_col[f]] (none when that is -1 or >= ncells). Inlined
+ * with by_field NULL or not, so each form is its own loop. */
+#if defined(__GNUC__)
+__attribute__((always_inline))
+#endif
+static inline void
+ascii_fields(const ps_validator *v, ps_phonecache *phones, const ps_cell *const *by_field,
+             const ps_cell *cells, uint32_t ncells, const int *field_col, ps_arena *arena,
+             ps_record *out, ps_row_check *chk)
+{
+    const char *currency = NULL;
+    for (int i = 0; i < PS_FIELD_COUNT; i++) {
+        const ps_cell *c;
+        const char *s = NULL, *raw = NULL;
+        size_t len = 0;
+        int kind = PS_CELL_TEXT;
+        int f = v->order[i];
+        if (by_field) {
+            c = by_field[f];
+        } else {
+            uint32_t col = (uint32_t)field_col[f]; /* -1 (not mapped) is above any ncells */
+            c = col < ncells ? cells + col : NULL;
+        }
+        if (c && c->text && c->len) {
+            const char *t = c->text;
+            size_t n = c->len;
+            raw = t;
+            trim_ascii(&t, &n);
+            if (n) {
+                s = t;
+                len = n;
+                kind = c->kind;
+            }
+        }
+        if (!s && v->defaults[f]) {
+            s = raw = v->defaults[f];
+            len = v->default_len[f];
+        }
+        one_field(v, phones, f, s, len, kind, raw, &currency, arena, out, chk);
+    }
+}
+
+/* The end of every row: the content hash and, without an ID, the derived one; the outcome. */
+static ps_row_outcome row_end(const ps_validator *v, ps_arena *arena, ps_record *out,
+                              ps_row_check *chk)
+{
+    if (chk->n_errors)
+        return PS_ROW_REJECTED;
+
+    out->content_hash = ps_record_content_hash(out);
+    if (!out->field[PS_F_ID].ptr) {
+        set_field(out, PS_F_ID, derive_id(v, out, arena), 35);
+        out->id_derived = 1;
+        if (!out->field[PS_F_ID].ptr) {
+            add(chk->errors, &chk->n_errors, PS_F_ID, "out_of_memory",
+                "could not derive an ID (out of memory or digest failure)", NULL);
+            return PS_ROW_REJECTED;
+        }
+    }
+    return PS_ROW_ACCEPTED;
+}
+
+#define ASCII_ROW(flags)                                                                           \
+    (((flags) & (PS_ROWF_ASCII | PS_ROWF_NO_NUL)) == (PS_ROWF_ASCII | PS_ROWF_NO_NUL))
+
 ps_row_outcome ps_validate_row_flags(const ps_validator *v, ps_phonecache *phones,
                                      const ps_cell *const by_field[PS_FIELD_COUNT],
                                      unsigned row_flags, uint64_t source_row, ps_arena *arena,
@@ -772,39 +849,9 @@ ps_row_outcome ps_validate_row_flags(const ps_validator *v, ps_phonecache *phone
     const char *currency = NULL;
     int f, i;
 
-    memset(out, 0, sizeof *out);
-    out->source_row = source_row;
-    chk->n_errors = 0;
-    chk->n_warnings = 0;
-
-    if ((row_flags & (PS_ROWF_ASCII | PS_ROWF_NO_NUL)) == (PS_ROWF_ASCII | PS_ROWF_NO_NUL)) {
-        /* Every cell is ASCII without NUL (the provider said so): valid UTF-8, nothing but
-         * ASCII whitespace (all <= ' ') to trim, no bad_utf8 problem possible. One pass in
-         * validation order, each value trimmed where it is normalised. */
-        for (i = 0; i < PS_FIELD_COUNT; i++) {
-            const ps_cell *c;
-            const char *s = NULL, *raw = NULL;
-            size_t len = 0;
-            int kind = PS_CELL_TEXT;
-            f = v->order[i];
-            c = by_field[f];
-            if (c && c->text && c->len) {
-                const char *t = c->text;
-                size_t n = c->len;
-                raw = t;
-                trim_ascii(&t, &n);
-                if (n) {
-                    s = t;
-                    len = n;
-                    kind = c->kind;
-                }
-            }
-            if (!s && v->defaults[f]) {
-                s = raw = v->defaults[f];
-                len = v->default_len[f];
-            }
-            one_field(v, phones, f, s, len, kind, raw, &currency, arena, out, chk);
-        }
+    row_start(source_row, out, chk);
+    if (ASCII_ROW(row_flags)) {
+        ascii_fields(v, phones, by_field, NULL, 0, NULL, arena, out, chk);
     } else {
         const char *val[PS_FIELD_COUNT], *raw[PS_FIELD_COUNT];
         size_t vlen[PS_FIELD_COUNT];
@@ -857,20 +904,26 @@ ps_row_outcome ps_validate_row_flags(const ps_validator *v, ps_phonecache *phone
             one_field(v, phones, f, val[f], vlen[f], kind[f], raw[f], &currency, arena, out, chk);
         }
     }
-    if (chk->n_errors)
-        return PS_ROW_REJECTED;
+    return row_end(v, arena, out, chk);
+}
 
-    out->content_hash = ps_record_content_hash(out);
-    if (!out->field[PS_F_ID].ptr) {
-        set_field(out, PS_F_ID, derive_id(v, out, arena), 35);
-        out->id_derived = 1;
-        if (!out->field[PS_F_ID].ptr) {
-            add(chk->errors, &chk->n_errors, PS_F_ID, "out_of_memory",
-                "could not derive an ID (out of memory or digest failure)", NULL);
-            return PS_ROW_REJECTED;
+ps_row_outcome ps_validate_row_cols(const ps_validator *v, ps_phonecache *phones,
+                                    const ps_cell *cells, uint32_t ncells,
+                                    const int field_col[PS_FIELD_COUNT], unsigned row_flags,
+                                    uint64_t source_row, ps_arena *arena, ps_record *out,
+                                    ps_row_check *chk)
+{
+    if (!ASCII_ROW(row_flags)) {
+        const ps_cell *by_field[PS_FIELD_COUNT];
+        for (int f = 0; f < PS_FIELD_COUNT; f++) {
+            uint32_t col = (uint32_t)field_col[f];
+            by_field[f] = col < ncells ? cells + col : NULL;
         }
+        return ps_validate_row_flags(v, phones, by_field, row_flags, source_row, arena, out, chk);
     }
-    return PS_ROW_ACCEPTED;
+    row_start(source_row, out, chk);
+    ascii_fields(v, phones, NULL, cells, ncells, field_col, arena, out, chk);
+    return row_end(v, arena, out, chk);
 }
 
 /* ---- validator ----------------------------------------------------------------------- */

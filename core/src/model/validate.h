@@ -80,6 +80,14 @@ ps_row_outcome ps_validate_row_flags(const ps_validator *v, ps_phonecache *phone
                                      unsigned row_flags, uint64_t source_row, ps_arena *arena,
                                      ps_record *out, ps_row_check *chk);
 
+/* ps_validate_row_flags with field f's cell cells[field_col[f]] (none when field_col[f] is -1
+ * or not below ncells), without a by_field table: the same results. */
+ps_row_outcome ps_validate_row_cols(const ps_validator *v, ps_phonecache *phones,
+                                    const ps_cell *cells, uint32_t ncells,
+                                    const int field_col[PS_FIELD_COUNT], unsigned row_flags,
+                                    uint64_t source_row, ps_arena *arena, ps_record *out,
+                                    ps_row_check *chk);
+
 /* 1 when every cell is empty or only whitespace (model/space.h): the one blank-row rule. */
 int ps_row_is_blank(const ps_cell *cells, size_t n);
 

@@ -838,12 +838,49 @@ static void test_utf8(void **state)
         assert_int_equal(ps_utf8_check(cases[i].s, cases[i].len), cases[i].want);
 }
 
+/* Two validations of the same row gave the same outcome, problems (field, code, message, raw
+ * pointer) and, accepted, the same record. */
+static void assert_same(ps_row_outcome oa, const ps_record *ra, const ps_row_check *ca,
+                        ps_row_outcome ob, const ps_record *rb, const ps_row_check *cb)
+{
+    assert_int_equal(oa, ob);
+    assert_int_equal(ca->n_errors, cb->n_errors);
+    assert_int_equal(ca->n_warnings, cb->n_warnings);
+    for (int i = 0; i < ca->n_errors + ca->n_warnings; i++) {
+        const ps_problem *pa = i < ca->n_errors ? &ca->errors[i] : &ca->warnings[i - ca->n_errors];
+        const ps_problem *pb = i < ca->n_errors ? &cb->errors[i] : &cb->warnings[i - ca->n_errors];
+        assert_int_equal(pa->field, pb->field);
+        assert_string_equal(pa->code, pb->code);
+        assert_string_equal(pa->message, pb->message);
+        assert_ptr_equal(pa->raw, pb->raw);
+    }
+    if (oa != PS_ROW_ACCEPTED)
+        return;
+    for (int f = 0; f < PS_FIELD_COUNT; f++) {
+        assert_int_equal(ra->field[f].len, rb->field[f].len);
+        assert_int_equal(ra->field[f].ptr == NULL, rb->field[f].ptr == NULL);
+        if (ra->field[f].ptr)
+            assert_memory_equal(ra->field[f].ptr, rb->field[f].ptr, ra->field[f].len + 1);
+    }
+    assert_true(ra->timestamp_ms == rb->timestamp_ms);
+    assert_true(ra->amount.units == rb->amount.units);
+    assert_int_equal(ra->amount.scale, rb->amount.scale);
+    assert_int_equal(ra->has_charges, rb->has_charges);
+    assert_true(ra->charges.units == rb->charges.units);
+    assert_int_equal(ra->charges.scale, rb->charges.scale);
+    assert_int_equal(ra->id_derived, rb->id_derived);
+    assert_true(ra->content_hash == rb->content_hash);
+    assert_true(ra->source_row == rb->source_row);
+}
+
 /* The row-flags path (ps_validate_row_flags with PS_ROWF_ASCII | PS_ROWF_NO_NUL: one pass,
  * no UTF-8 check) gives what the general path gives for every ASCII row without NUL: the same
  * outcome, problems (field, code, message, raw text) and record (values, lengths, parsed
  * amounts, timestamp, content hash). Random rows of valid, invalid, empty and absent values,
  * padded with every ASCII whitespace byte, some cells not NUL-terminated, under a standard
- * validator with defaults and a strict one. */
+ * validator with defaults and a strict one.
+ * ps_validate_row_cols gives the same from the cells in shuffled columns among unmapped
+ * ones (fields without a cell unmapped or past the row's end), flagged and not. */
 static void test_row_flags_same_results(void **state)
 {
     static const char *const pool[] = {"P-0001",
@@ -938,42 +975,45 @@ static void test_row_flags_same_results(void **state)
             r.cells[f].kind = (uint8_t)((k >> 27) % 6 == 0 ? NUM : TXT);
             r.by[f] = &r.cells[f];
         }
-        ps_record ra, rb;
-        ps_row_check ca, cb;
+        /* the same cells as a row: in shuffled columns among unmapped ones, a field without a
+         * cell not mapped (-1) or mapped past the row's end */
+        ps_cell cells[2 * PS_FIELD_COUNT];
+        int field_col[PS_FIELD_COUNT], perm[2 * PS_FIELD_COUNT];
+        uint32_t ncells = PS_FIELD_COUNT + (seed >> 9) % PS_FIELD_COUNT;
+        for (uint32_t c = 0; c < ncells; c++)
+            perm[c] = (int)c;
+        for (uint32_t c = ncells - 1; c > 0; c--) {
+            seed = seed * 1103515245u + 12345u;
+            uint32_t o = (seed >> 8) % (c + 1);
+            int t = perm[c];
+            perm[c] = perm[o];
+            perm[o] = t;
+        }
+        for (uint32_t c = 0; c < ncells; c++)
+            cells[c] = (ps_cell){"unmapped", 8, PS_CELL_TEXT};
+        for (int f = 0; f < PS_FIELD_COUNT; f++) {
+            if (r.by[f]) {
+                field_col[f] = perm[f];
+                cells[perm[f]] = r.cells[f];
+            } else {
+                field_col[f] = f % 2 ? -1 : (int)ncells + f;
+            }
+        }
+        ps_record ra, rb, rc, rd;
+        ps_row_check ca, cb, cc, cd;
         ps_row_outcome oa = ps_validate_row_memo(v, NULL, r.by, 9, a, &ra, &ca);
         ps_row_outcome ob =
             ps_validate_row_flags(v, NULL, r.by, PS_ROWF_ASCII | PS_ROWF_NO_NUL, 9, a, &rb, &cb);
-        assert_int_equal(oa, ob);
-        assert_int_equal(ca.n_errors, cb.n_errors);
-        assert_int_equal(ca.n_warnings, cb.n_warnings);
-        for (int i = 0; i < ca.n_errors + ca.n_warnings; i++) {
-            const ps_problem *pa = i < ca.n_errors ? &ca.errors[i] : &ca.warnings[i - ca.n_errors];
-            const ps_problem *pb = i < ca.n_errors ? &cb.errors[i] : &cb.warnings[i - ca.n_errors];
-            assert_int_equal(pa->field, pb->field);
-            assert_string_equal(pa->code, pb->code);
-            assert_string_equal(pa->message, pb->message);
-            assert_ptr_equal(pa->raw, pb->raw);
-        }
+        ps_row_outcome oc = ps_validate_row_cols(v, NULL, cells, ncells, field_col,
+                                                 PS_ROWF_ASCII | PS_ROWF_NO_NUL, 9, a, &rc, &cc);
+        ps_row_outcome od =
+            ps_validate_row_cols(v, NULL, cells, ncells, field_col, PS_ROWF_NO_NUL, 9, a, &rd, &cd);
+        assert_same(oa, &ra, &ca, ob, &rb, &cb);
+        assert_same(oa, &ra, &ca, oc, &rc, &cc);
+        assert_same(oa, &ra, &ca, od, &rd, &cd);
         rejected += oa == PS_ROW_REJECTED;
         warned += ca.n_warnings > 0;
-        if (oa == PS_ROW_ACCEPTED) {
-            accepted++;
-            for (int f = 0; f < PS_FIELD_COUNT; f++) {
-                assert_int_equal(ra.field[f].len, rb.field[f].len);
-                assert_int_equal(ra.field[f].ptr == NULL, rb.field[f].ptr == NULL);
-                if (ra.field[f].ptr)
-                    assert_memory_equal(ra.field[f].ptr, rb.field[f].ptr, ra.field[f].len + 1);
-            }
-            assert_true(ra.timestamp_ms == rb.timestamp_ms);
-            assert_true(ra.amount.units == rb.amount.units);
-            assert_int_equal(ra.amount.scale, rb.amount.scale);
-            assert_int_equal(ra.has_charges, rb.has_charges);
-            assert_true(ra.charges.units == rb.charges.units);
-            assert_int_equal(ra.charges.scale, rb.charges.scale);
-            assert_int_equal(ra.id_derived, rb.id_derived);
-            assert_true(ra.content_hash == rb.content_hash);
-            assert_true(ra.source_row == rb.source_row);
-        }
+        accepted += oa == PS_ROW_ACCEPTED;
         ps_arena_reset(a);
     }
     /* the rows reach every outcome */

@@ -559,12 +559,20 @@ static ps_status csvfile_next_batch(void *inst, ps_arena *arena, ps_row_batch *b
         ps_cell *cells = NULL;
         size_t n = 0;
         uint64_t line = 0;
-        ps_error e = c->scan_err;
-        ps_status st = e.code;
-        if (st != PS_OK)
+        /* e is filled when st is not PS_OK; the 1 KiB copy of scan_err only when it holds an
+         * error (not a row's cost) */
+        ps_error e;
+        e.code = PS_OK;
+        e.http_status = 0;
+        e.retry_after_ms = 0;
+        e.message[0] = '\0';
+        ps_status st = c->scan_err.code;
+        if (st != PS_OK) {
+            e = c->scan_err;
             ps_error_clear(&c->scan_err); /* met while finding the header, after the rows kept */
-        else
+        } else {
             st = next_record(c, arena, &cells, &n, &line, &e);
+        }
         if (st != PS_OK && st != PS_END && st != PS_ERR_NOMEM && c->watched && !c->at_end) {
             /* a file cut short by a writer (a quote left open at the end) or changed under
              * the read: say so, rather than how the half-written bytes look */

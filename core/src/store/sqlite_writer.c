@@ -264,6 +264,10 @@ static char *insert_rows_sql(const char *ins)
         /* the single-row values list with each ?N renumbered */
         sql[n++] = j ? ',' : ' ';
         for (const char *c = values + 8; c <= conflict; c++) {
+            if (n + 16 > cap) { /* room for a "?NNNN" or a byte; never with today's list */
+                free(sql);
+                return NULL;
+            }
             if (*c == '?') {
                 char *end;
                 int p = (int)strtol(c + 1, &end, 10);
@@ -1432,8 +1436,8 @@ static ps_status write_rows(sq_sink *s, const ps_record_batch *batch, size_t i, 
              (unsigned long long)rs[MULTI_ROWS - 1].source_row);
     if (rc == SQLITE_OK && stored != MULTI_ROWS)
         return ps_error_setf(err, PS_ERR_INTERNAL,
-                             "sqlite store '%s': %s: an ID was stored by another writer", s->path,
-                             what);
+                             "sqlite store '%s': %s: an ID was stored by another writer",
+                             PS_SHOWN(s->path), what);
     if (rc == SQLITE_OK)
         s->inserted += MULTI_ROWS;
     if (rc == SQLITE_OK && s->indexes_dropped) {

@@ -562,10 +562,7 @@ static ps_status csvfile_next_batch(void *inst, ps_arena *arena, ps_row_batch *b
         /* e is filled when st is not PS_OK; the 1 KiB copy of scan_err only when it holds an
          * error (not a row's cost) */
         ps_error e;
-        e.code = PS_OK;
-        e.http_status = 0;
-        e.retry_after_ms = 0;
-        e.message[0] = '\0';
+        ps_error_clear(&e);
         ps_status st = c->scan_err.code;
         if (st != PS_OK) {
             e = c->scan_err;

@@ -174,8 +174,7 @@ static void count_value(const ps_row_rules *rules, ps_value_counts *vc, const ps
 /* Field f's cell of row (NULL when f is not mapped or the row is shorter). */
 static inline const ps_cell *cell_of(const ps_row *row, const int *field_col, int f)
 {
-    uint32_t c = (uint32_t)field_col[f]; /* -1 (not mapped) is above any ncells */
-    return c < row->ncells ? row->cells + c : NULL;
+    return ps_field_cell(row->cells, row->ncells, field_col[f]);
 }
 
 /* Counts the row's STATUS and TRANSACTION_TYPE values (see ps_row_rules.status_counts). */

@@ -778,13 +778,10 @@ static void row_start(uint64_t source_row, ps_record *out, ps_row_check *chk)
  * validation order, each value trimmed where it is normalised. Field f's cell is by_field[f],
  * or, when by_field is NULL, cells[field_col[f]] (none when that is -1 or >= ncells). Inlined
  * with by_field NULL or not, so each form is its own loop. */
-#if defined(__GNUC__)
-__attribute__((always_inline))
-#endif
-static inline void
-ascii_fields(const ps_validator *v, ps_phonecache *phones, const ps_cell *const *by_field,
-             const ps_cell *cells, uint32_t ncells, const int *field_col, ps_arena *arena,
-             ps_record *out, ps_row_check *chk)
+static PS_ALWAYS_INLINE void ascii_fields(const ps_validator *v, ps_phonecache *phones,
+                                          const ps_cell *const *by_field, const ps_cell *cells,
+                                          uint32_t ncells, const int *field_col, ps_arena *arena,
+                                          ps_record *out, ps_row_check *chk)
 {
     const char *currency = NULL;
     for (int i = 0; i < PS_FIELD_COUNT; i++) {
@@ -796,8 +793,7 @@ ascii_fields(const ps_validator *v, ps_phonecache *phones, const ps_cell *const 
         if (by_field) {
             c = by_field[f];
         } else {
-            uint32_t col = (uint32_t)field_col[f]; /* -1 (not mapped) is above any ncells */
-            c = col < ncells ? cells + col : NULL;
+            c = ps_field_cell(cells, ncells, field_col[f]);
         }
         if (c && c->text && c->len) {
             const char *t = c->text;
@@ -915,10 +911,8 @@ ps_row_outcome ps_validate_row_cols(const ps_validator *v, ps_phonecache *phones
 {
     if (!ASCII_ROW(row_flags)) {
         const ps_cell *by_field[PS_FIELD_COUNT];
-        for (int f = 0; f < PS_FIELD_COUNT; f++) {
-            uint32_t col = (uint32_t)field_col[f];
-            by_field[f] = col < ncells ? cells + col : NULL;
-        }
+        for (int f = 0; f < PS_FIELD_COUNT; f++)
+            by_field[f] = ps_field_cell(cells, ncells, field_col[f]);
         return ps_validate_row_flags(v, phones, by_field, row_flags, source_row, arena, out, chk);
     }
     row_start(source_row, out, chk);

@@ -80,8 +80,17 @@ ps_row_outcome ps_validate_row_flags(const ps_validator *v, ps_phonecache *phone
                                      unsigned row_flags, uint64_t source_row, ps_arena *arena,
                                      ps_record *out, ps_row_check *chk);
 
-/* ps_validate_row_flags with field f's cell cells[field_col[f]] (none when field_col[f] is -1
- * or not below ncells), without a by_field table: the same results. */
+/* The cell of column col of a row of ncells cells: cells + col, or NULL when col is -1 (the
+ * field is not mapped) or not below ncells (the row is shorter). The one lookup of a field's
+ * cell by its column, for the validator and rowcheck. */
+static inline const ps_cell *ps_field_cell(const ps_cell *cells, uint32_t ncells, int col)
+{
+    uint32_t c = (uint32_t)col; /* -1 is above any ncells */
+    return c < ncells ? cells + c : NULL;
+}
+
+/* ps_validate_row_flags with field f's cell ps_field_cell(cells, ncells, field_col[f]),
+ * without a by_field table: the same results. */
 ps_row_outcome ps_validate_row_cols(const ps_validator *v, ps_phonecache *phones,
                                     const ps_cell *cells, uint32_t ncells,
                                     const int field_col[PS_FIELD_COUNT], unsigned row_flags,

@@ -445,12 +445,9 @@ static inline size_t popcount64(uint64_t w)
 
 /* delim_bitmap (below): SSE2 where the compiler has it (x86-64 always does), 8 bytes a step
  * elsewhere; the bits counted by POPCNT when hw_popcount (a constant where inlined). */
-#if defined(__GNUC__)
-__attribute__((always_inline))
-#endif
-static inline size_t
-delim_bitmap_with(const unsigned char *p, size_t len, unsigned char delim, uint64_t *bm,
-                  size_t *nspecial, int *ascii, int hw_popcount)
+static PS_ALWAYS_INLINE size_t delim_bitmap_with(const unsigned char *p, size_t len,
+                                                 unsigned char delim, uint64_t *bm,
+                                                 size_t *nspecial, int *ascii, int hw_popcount)
 {
     unsigned char tail[64];
     size_t whole = len & ~(size_t)63, count = 0, nsp = 0;

@@ -41,6 +41,7 @@
 #include "model/validate.h"
 #include "util/crashpoint.h"
 #include "util/loadle.h"
+#include "util/tempfd.h"
 
 #define DEFAULT_TABLE_SLOTS ((size_t)1 << 17)
 #define DEFAULT_FILTER_BYTES ((size_t)8 << 20)
@@ -172,9 +173,7 @@ ps_dedup *ps_dedup_new_bounded(size_t table_slots, size_t filter_bytes, const ch
     d->cap = max_cap < 1024 ? max_cap : 1024;
     d->shift = 64 - log2_of(d->cap);
     d->max_fblocks = filter_bytes < 64 ? 1 : filter_bytes / 64;
-    if (!tmpdir || !*tmpdir)
-        tmpdir = getenv("TMPDIR");
-    snprintf(d->tmpdir, sizeof d->tmpdir, "%s", tmpdir && *tmpdir ? tmpdir : "/tmp");
+    ps_temp_dir(tmpdir, d->tmpdir, sizeof d->tmpdir);
     d->slots = big_calloc(d->cap, sizeof *d->slots);
     if (!d->slots) {
         free(d);
@@ -320,12 +319,7 @@ static int read_at(int fd, void *buf, size_t n, off_t off)
 
 static int temp_fd(const ps_dedup *d)
 {
-    char path[600];
-    snprintf(path, sizeof path, "%s/paysync-ids-XXXXXX", d->tmpdir);
-    int fd = mkstemp(path);
-    if (fd >= 0)
-        unlink(path);
-    return fd;
+    return ps_temp_fd(d->tmpdir, "paysync-ids-");
 }
 
 /* A run writer: buffered appends to a new temp file, building the sparse index. */

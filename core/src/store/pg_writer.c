@@ -17,7 +17,7 @@
 #include "store/pg_store.h"
 #include "store/sqlite_columns.h" /* ps_sqlite_names_json: the header as a JSON array */
 #include "store/store_options.h"
-#include "store/store_schema.h"   /* field columns, run marker text, time format */
+#include "store/store_schema.h" /* field columns, run marker text, time format */
 #include "util/crashpoint.h"
 #include "util/proc.h"
 
@@ -38,7 +38,7 @@ typedef struct pg_sink {
     /* The TIMESTAMP range this run read (ps_store_set_window): only present payments inside
      * it can vanish; the whole dataset (INT64_MIN..INT64_MAX) unless told otherwise. */
     int64_t win_from, win_to;
-    char *prev_run;         /* the dataset's last successful run (cursors.run_id), or NULL */
+    char *prev_run; /* the dataset's last successful run (cursors.run_id), or NULL */
     char *columns_json, *missing_json;
     char *buf; /* one batch in COPY text format */
     size_t len, cap;

@@ -12,6 +12,7 @@
 #include <sqlite3.h>
 
 #include "paysync/plugin.h"
+#include "store/meter_sort.h"
 #include "store/run_marker.h"
 #include "store/sqlite_build.h"
 #include "store/sqlite_columns.h"
@@ -68,6 +69,9 @@ enum {
 #define CACHE_INDEXED_LOAD "PRAGMA cache_size = -4096"
 #define CACHE_RERUN "PRAGMA cache_size = -512"
 #define CACHE_METER_FILL "PRAGMA cache_size = -1024"
+/* Memory for a first load's meter keys sorted at a time (meter_sort.h); more go to a
+ * temporary file. */
+#define METER_SORT_BYTES ((size_t)4 << 20)
 
 /* A first load into an empty table builds its indexes, each in one transaction (the WAL holds
  * it whole), once the largest would reach this size; later rows go into them row by row. */
@@ -140,6 +144,9 @@ typedef struct sq_sink {
      * and are built after the rows, before the publishing commit, or as soon as the largest
      * of them would hold BULK_INDEX_BYTES (estimated in index_bytes; build_indexes). */
     int indexes_dropped;
+    ps_meter_sort *meters; /* a first load's meter keys, added as its rows are (fill_meter) */
+    int fill_errno;        /* the meter keys' sort failed with it (0: not) */
+    char fill_tmpdir[512]; /* the folder of that sort's temporary file */
     uint64_t index_bytes;
     size_t dataset_len;
     /* The open dataset's header and its missing columns (JSON arrays), written with the run
@@ -382,6 +389,8 @@ static void free_dataset_state(sq_sink *s)
     char **const names[] = {&s->dataset,      &s->run_id,       &s->target_id,
                             &s->columns_json, &s->missing_json, &s->prev_run};
     ps_store_free_names(names, sizeof names / sizeof names[0]);
+    ps_meter_sort_free(s->meters);
+    s->meters = NULL;
 }
 
 /* Closes the connection and its statements (s->db NULL after). */
@@ -933,73 +942,181 @@ static int defer_meter(sq_sink *s, int on)
                               : "DELETE FROM " PS_STORE_T_METER_DEFERRED " WHERE dataset = ?1");
 }
 
-/* Rows copied from the sorted meter keys per statement of fill_meter; the WAL is looked at
- * after each. */
+/* fill_meter's inserts between two looks at the WAL. */
 #define METER_FILL_ROWS 65536
+
+/* A failure of the meter keys' sort (errno): SQLITE_IOERR, with s->fill_errno set. */
+static int meter_sort_failed(sq_sink *s)
+{
+    s->fill_errno = errno ? errno : EIO;
+    snprintf(s->fill_tmpdir, sizeof s->fill_tmpdir, "%s", ps_meter_sort_tmpdir(s->meters));
+    return SQLITE_IOERR;
+}
+
+/* A first load: adds the meter key of the payment r, just written, to s->meters. */
+static int add_meter_key(sq_sink *s, const ps_record *r)
+{
+    ps_str meter = r->field[PS_F_METER_ID];
+    if (!meter.ptr)
+        return SQLITE_OK;
+    ps_meter_key k = {.meter = meter.ptr,
+                      .meter_len = meter.len,
+                      .timestamp_ms = r->timestamp_ms,
+                      .id = r->field[PS_F_ID].ptr,
+                      .id_len = r->field[PS_F_ID].len,
+                      .valid_from = s->version};
+    return ps_meter_sort_add(s->meters, &k) == 0 ? SQLITE_OK : meter_sort_failed(s);
+}
+
+/* Meter keys inserted by one statement of fill_meter. */
+#define METER_GROUP 64
+
+/* Keys of fill_meter waiting for their statement, their texts copied (a sorted key's bytes
+ * last only until the next one is read). */
+typedef struct meter_group {
+    struct {
+        size_t off, mlen, idlen;
+        int64_t ts, vf;
+    } k[METER_GROUP];
+    int n;
+    char *bytes;
+    size_t nbytes, cap;
+} meter_group;
+
+static int meter_group_add(meter_group *g, const ps_meter_key *k)
+{
+    size_t len = k->meter_len + k->id_len;
+    if (g->nbytes + len > g->cap) {
+        size_t c = g->cap ? g->cap : 4096;
+        while (c < g->nbytes + len)
+            c *= 2;
+        char *b = realloc(g->bytes, c);
+        if (!b)
+            return SQLITE_NOMEM;
+        g->bytes = b;
+        g->cap = c;
+    }
+    memcpy(g->bytes + g->nbytes, k->meter, k->meter_len);
+    memcpy(g->bytes + g->nbytes + k->meter_len, k->id, k->id_len);
+    g->k[g->n].off = g->nbytes;
+    g->k[g->n].mlen = k->meter_len;
+    g->k[g->n].idlen = k->id_len;
+    g->k[g->n].ts = k->timestamp_ms;
+    g->k[g->n].vf = k->valid_from;
+    g->n++;
+    g->nbytes += len;
+    return SQLITE_OK;
+}
+
+/* Prepares the insert of n meter keys into *st, the dataset bound as ?1 and key j as
+ * ?(2 + 4j) .. ?(5 + 4j). */
+static int prepare_meter_insert(sq_sink *s, int n, sqlite3_stmt **st)
+{
+    static const char head[] = "INSERT OR IGNORE INTO " PS_STORE_T_METER
+                               " (meter_id, timestamp_ms, dataset, id, valid_from) VALUES ";
+    char sql[sizeof head + METER_GROUP * 48];
+    size_t len = (size_t)snprintf(sql, sizeof sql, "%s", head);
+    for (int j = 0; j < n && len < sizeof sql; j++) {
+        int p = 2 + 4 * j;
+        len += (size_t)snprintf(sql + len, sizeof sql - len, "%s(?%d, ?%d, ?1, ?%d, ?%d)",
+                                j ? ", " : "", p, p + 1, p + 2, p + 3);
+    }
+    if (len >= sizeof sql)
+        return SQLITE_TOOBIG;
+    int rc = sqlite3_prepare_v2(s->db, sql, -1, st, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_text(*st, 1, s->dataset, -1, SQLITE_STATIC);
+    return rc;
+}
+
+/* Inserts the n keys of g from index i with st (prepare_meter_insert of n). */
+static int insert_meter_keys(sqlite3_stmt *st, const meter_group *g, int i, int n)
+{
+    for (int j = 0; j < n; j++) {
+        int p = 2 + 4 * j;
+        const char *b = g->bytes + g->k[i + j].off;
+        size_t ml = g->k[i + j].mlen;
+        sqlite3_bind_text(st, p, b, (int)ml, SQLITE_STATIC);
+        sqlite3_bind_int64(st, p + 1, g->k[i + j].ts);
+        sqlite3_bind_text(st, p + 2, b + ml, (int)g->k[i + j].idlen, SQLITE_STATIC);
+        sqlite3_bind_int64(st, p + 3, g->k[i + j].vf);
+    }
+    return step_done(st);
+}
 
 /* Before the publishing commit of a first load: fills the meter index (PS_STORE_T_METER) with
  * the dataset's keys, which its triggers leave out while the dataset is listed in
- * PS_STORE_T_METER_DEFERRED (defer_meter), and unlists it. The keys are sorted into a
- * temporary table (a file of its own, never the database or its WAL) and copied in key order,
- * in chunks committed under the WAL bound (CHUNK_WAL_BYTES): into an empty index every entry
- * is an append. Nobody sees the dataset until the publishing commit, so a load killed
+ * PS_STORE_T_METER_DEFERRED (defer_meter), and unlists it. The keys were added as the rows
+ * were written (add_meter_key: a first load only inserts) and come sorted (meter_sort.h, in
+ * bounded memory, the rest in a temporary file): into an empty index every entry is an
+ * append. Committed in chunks under the WAL bound (CHUNK_WAL_BYTES), unless in a side file,
+ * which has no WAL. Nobody sees the dataset until the publishing commit, so a load killed
  * meanwhile leaves keys that the next run's removal of the unpublished rows deletes with them
  * (the delete trigger), and the dataset listed: that run is a first load again. In the open
  * transaction; leaves one open, in which the dataset is no longer listed. */
 static int fill_meter(sq_sink *s)
 {
-    if (s->building) {
-        /* a new store's side file has no WAL to bound: one sorted insert */
-        int rc = exec(s, CACHE_METER_FILL);
-        if (rc == SQLITE_OK)
-            rc = exec_dataset(
-                s,
-                "INSERT OR IGNORE INTO " PS_STORE_T_METER
-                " SELECT meter_id, timestamp_ms, dataset, id, valid_from FROM " PS_STORE_T_PAYMENTS
-                " WHERE dataset = ?1 AND meter_id IS NOT NULL"
-                " ORDER BY 1, 2, 3, 4, 5");
-        if (rc == SQLITE_OK)
-            rc = exec(s, "DROP TRIGGER IF EXISTS payments_meter_ins");
-        if (rc == SQLITE_OK)
-            rc = exec(s, PS_STORE_METER_INS_TRIGGER);
-        if (rc == SQLITE_OK)
-            rc = defer_meter(s, 0);
-        return rc;
-    }
-    /* the sort's memory follows the page cache: 1 MiB each (the peak RSS of a first load) */
+    if (!s->meters)
+        return SQLITE_MISUSE;
     int rc = exec(s, CACHE_METER_FILL);
+    if (rc == SQLITE_OK && ps_meter_sort_finish(s->meters) != 0)
+        rc = meter_sort_failed(s);
+    /* METER_GROUP keys to a statement (one B-tree cursor stays on the index's last page),
+     * the last fewer one by one; ?1 is the dataset */
+    sqlite3_stmt *group = NULL, *one = NULL;
     if (rc == SQLITE_OK)
-        rc = exec(s, "DROP TABLE IF EXISTS temp.ps_meter_fill");
+        rc = prepare_meter_insert(s, METER_GROUP, &group);
     if (rc == SQLITE_OK)
-        rc = exec(s, "CREATE TEMP TABLE ps_meter_fill (meter_id, timestamp_ms, dataset, id,"
-                     " valid_from)");
-    if (rc == SQLITE_OK)
-        rc = exec_dataset(s, "INSERT INTO temp.ps_meter_fill SELECT meter_id, timestamp_ms,"
-                             " dataset, id, valid_from FROM " PS_STORE_T_PAYMENTS
-                             " WHERE dataset = ?1 AND meter_id IS NOT NULL"
-                             " ORDER BY 1, 2, 3, 4, 5");
-    sqlite3_stmt *st = NULL;
-    if (rc == SQLITE_OK)
-        rc = sqlite3_prepare_v2(s->db,
-                                "INSERT OR IGNORE INTO " PS_STORE_T_METER
-                                " SELECT meter_id, timestamp_ms, dataset, id, valid_from"
-                                " FROM temp.ps_meter_fill WHERE rowid BETWEEN ?1 AND ?2",
-                                -1, &st, NULL);
-    for (sqlite3_int64 lo = 1; rc == SQLITE_OK; lo += METER_FILL_ROWS) {
-        sqlite3_bind_int64(st, 1, lo);
-        sqlite3_bind_int64(st, 2, lo + METER_FILL_ROWS - 1);
-        rc = step_done(st);
-        if (rc != SQLITE_OK || sqlite3_changes(s->db) == 0)
+        rc = prepare_meter_insert(s, 1, &one);
+    meter_group g = {0};
+    for (uint64_t since = 0; rc == SQLITE_OK;) {
+        ps_meter_key k;
+        int got = ps_meter_sort_next(s->meters, &k);
+        if (got < 0)
+            rc = meter_sort_failed(s);
+        if (got > 0)
+            rc = meter_group_add(&g, &k);
+        if (rc == SQLITE_OK && (g.n == METER_GROUP || (got == 0 && g.n))) {
+            sqlite3_stmt *st = g.n == METER_GROUP ? group : one;
+            for (int i = 0; i < g.n && rc == SQLITE_OK; i += st == one ? 1 : METER_GROUP)
+                rc = insert_meter_keys(st, &g, i, st == one ? 1 : METER_GROUP);
+            since += (uint64_t)g.n;
+            g.n = 0;
+            g.nbytes = 0;
+        }
+        if (got <= 0)
             break;
-        if (wal_size(s) - s->wal_base >= CHUNK_WAL_BYTES)
-            rc = chunk_commit(s);
+        if (rc == SQLITE_OK && !s->building && since >= METER_FILL_ROWS) {
+            since = 0;
+            if (wal_size(s) - s->wal_base >= CHUNK_WAL_BYTES)
+                rc = chunk_commit(s);
+        }
     }
-    sqlite3_finalize(st);
-    if (rc == SQLITE_OK)
-        rc = exec(s, "DROP TABLE temp.ps_meter_fill");
+    free(g.bytes);
+    sqlite3_finalize(group);
+    sqlite3_finalize(one);
+    ps_meter_sort_free(s->meters);
+    s->meters = NULL;
+    /* a new store's side file dropped the insert trigger for its first load */
+    if (rc == SQLITE_OK && s->building)
+        rc = exec(s, "DROP TRIGGER IF EXISTS payments_meter_ins");
+    if (rc == SQLITE_OK && s->building)
+        rc = exec(s, PS_STORE_METER_INS_TRIGGER);
     if (rc == SQLITE_OK)
         rc = defer_meter(s, 0);
     return rc;
+}
+
+/* sq_fail, or the message of a failed sort of the meter keys (s->fill_errno). */
+static ps_status store_fail(sq_sink *s, int rc, const char *what, ps_error *err)
+{
+    if (!s->fill_errno)
+        return sq_fail(s, s->db, rc, what, err);
+    return ps_error_setf(err, PS_ERR_SINK,
+                         "sqlite store '%s': %s: cannot sort the meter index's keys in a "
+                         "temporary file in '%s' (set TMPDIR to a writable folder with room): %s",
+                         PS_SHOWN(s->path), what, PS_SHOWN(s->fill_tmpdir),
+                         strerror(s->fill_errno));
 }
 
 void ps_store_sqlite_set_window(void *writer, int64_t from_ms, int64_t to_ms)
@@ -1115,6 +1232,10 @@ static ps_status sq_open(void *inst, const ps_sink_open_args *args, ps_error *er
     /* a first load's meter keys: filled from a sort before it publishes (fill_meter) */
     if (rc == SQLITE_OK && e == PS_OK && !s->published)
         rc = defer_meter(s, 1);
+    s->fill_errno = 0;
+    if (rc == SQLITE_OK && e == PS_OK && !s->published &&
+        !(s->meters = ps_meter_sort_new(METER_SORT_BYTES, NULL)))
+        rc = SQLITE_NOMEM;
     /* a new store's side file: not even the trigger's test per row (created again by
      * fill_meter) */
     if (rc == SQLITE_OK && e == PS_OK && s->building)
@@ -1451,6 +1572,8 @@ static ps_status write_rows(sq_sink *s, const ps_record_batch *batch, size_t i, 
                              (unsigned long long)rs[MULTI_ROWS - 1].source_row);
     if (rc == SQLITE_OK)
         s->inserted += MULTI_ROWS;
+    for (int j = 0; j < MULTI_ROWS && rc == SQLITE_OK && s->meters; j++)
+        rc = add_meter_key(s, &rs[j]);
     if (rc == SQLITE_OK && s->indexes_dropped) {
         uint64_t bytes = 0;
         for (int j = 0; j < MULTI_ROWS; j++)
@@ -1465,7 +1588,7 @@ static ps_status write_rows(sq_sink *s, const ps_record_batch *batch, size_t i, 
     snprintf(what, sizeof what, "writing the payments of source rows %llu to %llu",
              (unsigned long long)rs[0].source_row,
              (unsigned long long)rs[MULTI_ROWS - 1].source_row);
-    return sq_fail(s, s->db, rc, what, err);
+    return store_fail(s, rc, what, err);
 }
 
 static ps_status sq_write_batch(void *inst, const ps_record_batch *batch, ps_error *err)
@@ -1555,6 +1678,8 @@ static ps_status sq_write_batch(void *inst, const ps_record_batch *batch, ps_err
             s->changed++; /* changed, or vanished before and back */
         else if (rc == SQLITE_OK)
             s->inserted++;
+        if (rc == SQLITE_OK && s->meters)
+            rc = add_meter_key(s, r);
         if (rc == SQLITE_OK && s->indexes_dropped)
             rc = add_index_bytes(s, index_entry_bytes(s, idlen));
         if (rc == SQLITE_OK && s->chunked)
@@ -1563,7 +1688,7 @@ static ps_status sq_write_batch(void *inst, const ps_record_batch *batch, ps_err
             char what[200];
             snprintf(what, sizeof what, "writing the payment of source row %llu",
                      (unsigned long long)r->source_row);
-            return sq_fail(s, s->db, rc, what, err);
+            return store_fail(s, rc, what, err);
         }
     }
     return PS_OK;
@@ -1748,7 +1873,7 @@ static ps_status sq_commit(void *inst, const ps_commit_info *info, ps_change_cou
     if (rc != SQLITE_OK) {
         char w[300];
         snprintf(w, sizeof w, "%s (dataset '%s')", what, s->dataset);
-        ps_status e = sq_fail(s, s->db, rc, w, err);
+        ps_status e = store_fail(s, rc, w, err);
         sq_abort(s, "commit failed"); /* rolls back, and removes the committed chunks */
         return e;
     }
@@ -1767,6 +1892,8 @@ static ps_status sq_commit(void *inst, const ps_commit_info *info, ps_change_cou
 static void sq_abort(void *inst, const char *reason)
 {
     sq_sink *s = inst;
+    ps_meter_sort_free(s->meters);
+    s->meters = NULL;
     if (!s->in_txn)
         return;
     scan_invalidate(s);

@@ -16,13 +16,15 @@ ps_status ps_store_check_version(sqlite3 *db, const char *path, ps_error *err)
     sqlite3_finalize(st);
     if (rc != SQLITE_OK)
         return (rc & 0xff) == SQLITE_NOTADB || sqlite3_errcode(db) == SQLITE_NOTADB
-                   ? ps_error_setf(err, PS_ERR_IO, "store '%s' is not a SQLite database", PS_SHOWN(path))
+                   ? ps_error_setf(err, PS_ERR_IO, "store '%s' is not a SQLite database",
+                                   PS_SHOWN(path))
                    : ps_error_setf(err, PS_ERR_IO,
-                                   "store '%s': reading the schema version failed: %s", PS_SHOWN(path),
-                                   sqlite3_errmsg(db));
+                                   "store '%s': reading the schema version failed: %s",
+                                   PS_SHOWN(path), sqlite3_errmsg(db));
     if (v == 0)
         return ps_error_setf(err, PS_ERR_IO,
-                             "store '%s' is not a paysync store (no schema version)", PS_SHOWN(path));
+                             "store '%s' is not a paysync store (no schema version)",
+                             PS_SHOWN(path));
     if (v < PS_STORE_USER_VERSION)
         return ps_error_setf(err, PS_ERR_IO,
                              "store '%s' has schema version %d, older than this paysync (%d): "

@@ -8,6 +8,7 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdlib.h>
 
 #include <cmocka.h>
 #include <sqlite3.h>
@@ -383,6 +384,98 @@ static void test_first_load_group_errors(void **state)
     assert_int_equal(qint(f->path, "SELECT count(*) FROM payments_meter_idx"), 0);
 }
 
+enum { METER_BATCH = 1000 };
+
+/* Batch b of a first load: METER_BATCH records with IDs after those of the batches before,
+ * 37 meters, timestamps in no order (some shared), every 9th without a meter. texts holds
+ * the IDs, timestamps and meters. */
+static void meter_batch(ps_record *r, char (*texts)[3][32], int b)
+{
+    for (int i = 0; i < METER_BATCH; i++) {
+        int n = b * METER_BATCH + i;
+        snprintf(texts[i][0], 32, "P%07d", n);
+        int64_t ms = 1704067200000 + (int64_t)((n * 7919) % 5003) * 1000;
+        ps_store_format_ms(ms, texts[i][1]);
+        snprintf(texts[i][2], 32, "MTR-%d", (n * 31) % 37);
+        sth_record(&r[i], texts[i][0], texts[i][1], ms, "10");
+        r[i].field[PS_F_METER_ID] = n % 9 == 4 ? (ps_str){0} : ps_str_from(texts[i][2]);
+        r[i].source_row = (uint64_t)n + 2;
+        sth_finish_record(&r[i]);
+    }
+}
+
+/* The meter keys of a first load are sorted by paysync (store/meter_sort.c) and inserted 64 to
+ * a statement, the rest one by one: after a first load of 5 batches (3 of them written one
+ * record at a time, so both write paths add keys) into a new store built aside and into an
+ * existing one (chunk commits in between), the meter index holds exactly the payments' keys. */
+static void test_first_load_meter_keys(void **state)
+{
+    (void)state;
+    static ps_record r[METER_BATCH];
+    static char texts[METER_BATCH][3][32];
+    for (int publish_first = 0; publish_first < 2; publish_first++) {
+        fx *f = sth_sink_new(ps_store_sqlite_sink(), "store", "store.db");
+        assert_non_null(f);
+        sth_set(&f->h, "chunk_rows", "700");
+        ps_error err = {0};
+        if (publish_first)
+            create_published(f);
+        else if (sth_sink_create(f, &err) != PS_OK)
+            fail_msg("create: %s", err.message);
+        meter_batch(r, texts, 0);
+        open_write(f, "meters", "run-1", r, METER_BATCH);
+        for (int b = 1; b < 5; b++) {
+            meter_batch(r, texts, b);
+            for (int i = 0; i < METER_BATCH; i++)
+                if (sth_sink_write_flagged(f, &r[i], b % 2 ? 1 : METER_BATCH - i, NULL, &err) !=
+                    PS_OK)
+                    fail_msg("write: %s", err.message);
+                else if (b % 2 == 0)
+                    break;
+        }
+        commit(f, "meters", "run-1", 5 * METER_BATCH);
+        assert_int_equal(count_payments(f->path), 5 * METER_BATCH);
+        assert_int_equal(qint(f->path, "SELECT count(*) FROM payments_meter_idx"),
+                         5 * METER_BATCH - (5 * METER_BATCH + 4) / 9);
+        assert_int_equal(meter_mismatches(f->path), 0);
+        /* later writes keep it in step (the insert trigger is back) */
+        meter_batch(r, texts, 5);
+        open_write(f, "meters", "run-2", r, 10);
+        commit(f, "meters", "run-2", 10);
+        assert_int_equal(meter_mismatches(f->path), 0);
+        assert_int_equal(sth_sink_free(f), 0);
+    }
+}
+
+/* A first load whose meter keys outgrow the sort's memory (4 MiB) and cannot be written to
+ * the temporary folder fails the write with the folder and the cause; the aborted load
+ * stores nothing. */
+static void test_first_load_meter_sort_fails(void **state)
+{
+    fx *f = *state;
+    static ps_record r[METER_BATCH];
+    static char texts[METER_BATCH][3][32];
+    setenv("TMPDIR", "/nonexistent-paysync-tmp", 1);
+    ps_error err = {0};
+    ps_sink_open_args oa = {sizeof(oa), "ds", PS_TARGET_PROJECT, "site-1", "run-1", 1000};
+    if (f->d->sink->open(f->inst, &oa, &err) != PS_OK)
+        fail_msg("open: %s", err.message);
+    ps_status st = PS_OK;
+    for (int b = 0; b < 60 && st == PS_OK; b++) {
+        meter_batch(r, texts, b);
+        st = sth_sink_write_flagged(f, r, METER_BATCH, NULL, &err);
+    }
+    unsetenv("TMPDIR");
+    assert_int_equal(st, PS_ERR_SINK);
+    assert_non_null(strstr(err.message, "cannot sort the meter index's keys in a temporary file"
+                                        " in '/nonexistent-paysync-tmp' (set TMPDIR to a writable"
+                                        " folder with room): No such file or directory"));
+    assert_non_null(strstr(err.message, "writing the payment"));
+    f->d->sink->abort(f->inst, "test");
+    assert_int_equal(count_payments(f->path), 0);
+    assert_int_equal(qint(f->path, "SELECT count(*) FROM payments_meter_idx"), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -390,6 +483,8 @@ int main(void)
         cmocka_unit_test(test_killed_first_load_indexes_restored),
         cmocka_unit_test(test_first_load_rows_grouped),
         cmocka_unit_test_setup_teardown(test_first_load_group_errors, setup, teardown),
+        cmocka_unit_test(test_first_load_meter_keys),
+        cmocka_unit_test_setup_teardown(test_first_load_meter_sort_fails, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

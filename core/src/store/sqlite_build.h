@@ -1,8 +1,9 @@
 /* paysync store: a brand-new SQLite store is built in a side file and published whole
  * (docs/sinks.md "A new store"). While the store file does not exist, the writer's first
  * dataset goes into STORE-build, created exclusively next to it (never through a symbolic
- * link), locked with flock for the build, and written without a WAL (journal in memory, no
- * fsync per commit); the side file is then fsynced and renamed to the store's name without
+ * link), locked with flock for the build, and written without a WAL (a rollback journal
+ * file next to it, no fsync per commit); the side file is then fsynced and renamed to the
+ * store's name without
  * replacing anything there. Readers only ever open the store's own name, so they never see
  * the side file; a build that is killed leaves only the side file, which the next writer
  * removes (once nobody holds its lock) before it creates its own. Private to core/src/store. */

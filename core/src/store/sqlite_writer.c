@@ -140,9 +140,13 @@ typedef struct sq_sink {
     uint64_t superseded;       /* versions this run closed (collected after its commit) */
     uint64_t chunk_rows, chunk_written, since_wal_check;
     off_t wal_base; /* size of the WAL when the chunk began */
-    /* A first load into an empty payments table: its secondary indexes were dropped at open
-     * and are built after the rows, before the publishing commit, or as soon as the largest
-     * of them would hold BULK_INDEX_BYTES (estimated in index_bytes; build_indexes). */
+    /* A first load into an empty payments table keeps its time indexes while its rows come in
+     * time order (every entry an append; order_watch, last_ts); at the first row older than
+     * one before it they are dropped (indexes_dropped) and built after the rows, before the
+     * publishing commit, or as soon as the largest of them would hold BULK_INDEX_BYTES
+     * (estimated in index_bytes; build_indexes). */
+    int order_watch;
+    int64_t last_ts;
     int indexes_dropped;
     ps_meter_sort *meters; /* a first load's meter keys, added as its rows are (fill_meter) */
     int fill_errno;        /* the meter keys' sort failed with it (0: not) */
@@ -481,12 +485,15 @@ static ps_status connect(sq_sink *s, int may_build, ps_error *err)
          * faster than 16 KiB and as fast as 64 KiB ("eighth pass"). */
         rc = exec(s, "PRAGMA page_size = 32768");
         /* WAL: readers (the HTTP server) never block the writer and see only commits. A side
-         * file has no reader: its journal is kept in memory (a rollback works; a crash
-         * leaves only the side file, which the next writer empties), nothing is fsynced
-         * before the publish, and the file is locked for this connection alone. */
+         * file has no reader: its rollback journal is a file next to it (a rollback works; a
+         * crash leaves the side file and its journal, which the next writer removes), nothing
+         * is fsynced before the publish, and the file is locked for this connection alone.
+         * Not in memory: rows in no ID order (random IDs) change pages all over the table in
+         * every chunk, and a journal in memory held the old copy of each (1M rows: 340 MB
+         * peak RSS, docs/performance.md "The fresh load, seventh pass"). */
         if (rc == SQLITE_OK)
-            rc =
-                exec(s, s->building ? "PRAGMA journal_mode = MEMORY" : "PRAGMA journal_mode = WAL");
+            rc = exec(s,
+                      s->building ? "PRAGMA journal_mode = TRUNCATE" : "PRAGMA journal_mode = WAL");
         if (rc == SQLITE_OK)
             rc = exec(s, s->building ? "PRAGMA synchronous = OFF" : "PRAGMA synchronous = FULL");
         if (rc == SQLITE_OK && s->building)
@@ -873,13 +880,16 @@ static int ensure_indexes(sq_sink *s)
     return rc;
 }
 
-/* In the open transaction of a first load: when the payments table is empty, drops its
- * secondary indexes but the partial one of closed versions (empty in a first load: building
- * it after the rows would read the whole table for nothing). Inserting a large first load into them
- * row by row touches random pages (the meter index) and thrashes the page cache, and each chunk's
- * commit writes those pages again; building each index once after the rows is a sort. Nobody reads
- * the table meanwhile: it holds only this unpublished load. */
-static int drop_indexes(sq_sink *s)
+/* At the open of a first load: when the payments table is empty, watches the rows' time
+ * order (order_watch, watch_order), after making sure the indexes exist (a killed first load
+ * may have left them dropped). Rows in time order append to the two time indexes, which
+ * costs less than building them after the rows (a sort and a read of the whole table each);
+ * rows in no order would touch random pages of them and thrash the page cache, and each
+ * chunk's commit would write those pages again: at the first row older than one before it,
+ * the indexes are dropped and built once after the rows. The partial index of closed
+ * versions stays (a first load has none). Nobody reads the table meanwhile: it holds only
+ * this unpublished load. SQLite result code. */
+static int watch_first_load(sq_sink *s)
 {
     sqlite3_stmt *st = NULL;
     int rc = sqlite3_prepare_v2(s->db, "SELECT EXISTS (SELECT 1 FROM " PS_STORE_T_PAYMENTS ")", -1,
@@ -890,17 +900,35 @@ static int drop_indexes(sq_sink *s)
     sqlite3_finalize(st);
     if (rc != SQLITE_ROW)
         return rc;
-    if (!empty)
-        return ensure_indexes(s);
-    /* a killed first load may have left the kept one dropped */
-    rc = ensure_indexes(s);
+    s->order_watch = empty;
+    s->last_ts = INT64_MIN;
+    return ensure_indexes(s);
+}
+
+/* Drops the time indexes of a first load into an empty payments table, to be built after
+ * its rows (build_indexes). SQLite result code. */
+static int drop_indexes(sq_sink *s)
+{
+    int rc = SQLITE_OK;
     for (int i = 0; i < PS_STORE_PAYMENT_BULK_INDEXES && rc == SQLITE_OK; i++) {
         char sql[128];
         snprintf(sql, sizeof sql, "DROP INDEX IF EXISTS %s", ps_store_payment_index(i, 1));
         rc = exec(s, sql);
     }
     s->indexes_dropped = rc == SQLITE_OK;
+    s->order_watch = 0;
     return rc;
+}
+
+/* A first load's row of timestamp ts was written: while the rows come in time order the time
+ * indexes stay; at the first older row they are dropped. */
+static int watch_order(sq_sink *s, int64_t ts)
+{
+    if (ts >= s->last_ts) {
+        s->last_ts = ts;
+        return SQLITE_OK;
+    }
+    return drop_indexes(s);
 }
 
 /* Before the publishing commit of a first load that dropped the indexes: builds each in a
@@ -1224,11 +1252,11 @@ static ps_status sq_open(void *inst, const ps_sink_open_args *args, ps_error *er
         e = refuse_other_writer(s, err);
     if (rc == SQLITE_OK && e == PS_OK)
         rc = prepare_versions(s);
-    s->indexes_dropped = 0;
+    s->indexes_dropped = s->order_watch = 0;
     s->index_bytes = 0;
     s->dataset_len = strlen(s->dataset);
     if (rc == SQLITE_OK && e == PS_OK)
-        rc = s->published ? ensure_indexes(s) : drop_indexes(s);
+        rc = s->published ? ensure_indexes(s) : watch_first_load(s);
     /* a first load's meter keys: filled from a sort before it publishes (fill_meter) */
     if (rc == SQLITE_OK && e == PS_OK && !s->published)
         rc = defer_meter(s, 1);
@@ -1541,13 +1569,14 @@ static uint64_t index_entry_bytes(const sq_sink *s, int idlen)
     return (uint64_t)(idlen + s->dataset_len + (t > s->dataset_len ? t : s->dataset_len) + 24);
 }
 
-/* Counts bytes of index entries the dropped indexes lack (a first load): once they pass
- * BULK_INDEX_BYTES the indexes are built, so that the WAL never holds too many of them at
- * once; a new store's side file has no WAL to bound and builds them after the rows. */
+/* Counts the bytes of the time indexes' entries a first load into an empty table adds: once
+ * the indexes are dropped (watch_order) and the count passes BULK_INDEX_BYTES, they are
+ * built, so that the WAL never holds too many of them at once; a new store's side file has
+ * no WAL to bound and builds them after the rows. */
 static int add_index_bytes(sq_sink *s, uint64_t bytes)
 {
     s->index_bytes += bytes;
-    if (s->index_bytes >= BULK_INDEX_BYTES && !s->building)
+    if (s->indexes_dropped && s->index_bytes >= BULK_INDEX_BYTES && !s->building)
         return build_indexes(s);
     return SQLITE_OK;
 }
@@ -1574,7 +1603,9 @@ static ps_status write_rows(sq_sink *s, const ps_record_batch *batch, size_t i, 
         s->inserted += MULTI_ROWS;
     for (int j = 0; j < MULTI_ROWS && rc == SQLITE_OK && s->meters; j++)
         rc = add_meter_key(s, &rs[j]);
-    if (rc == SQLITE_OK && s->indexes_dropped) {
+    for (int j = 0; j < MULTI_ROWS && rc == SQLITE_OK && s->order_watch; j++)
+        rc = watch_order(s, rs[j].timestamp_ms);
+    if (rc == SQLITE_OK && (s->indexes_dropped || s->order_watch)) {
         uint64_t bytes = 0;
         for (int j = 0; j < MULTI_ROWS; j++)
             bytes += index_entry_bytes(s, (int)rs[j].field[PS_F_ID].len);
@@ -1680,7 +1711,9 @@ static ps_status sq_write_batch(void *inst, const ps_record_batch *batch, ps_err
             s->inserted++;
         if (rc == SQLITE_OK && s->meters)
             rc = add_meter_key(s, r);
-        if (rc == SQLITE_OK && s->indexes_dropped)
+        if (rc == SQLITE_OK && s->order_watch)
+            rc = watch_order(s, r->timestamp_ms);
+        if (rc == SQLITE_OK && (s->indexes_dropped || s->order_watch))
             rc = add_index_bytes(s, index_entry_bytes(s, idlen));
         if (rc == SQLITE_OK && s->chunked)
             rc = progress(s, 1);

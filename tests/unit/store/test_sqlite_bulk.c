@@ -220,8 +220,10 @@ static void test_killed_first_load_indexes_restored(void **state)
     indexes(f->path, before, sizeof before);
     ps_record r[3];
     recs(r);
-    /* a first load whose chunks are committed: indexes dropped, rows in the file */
-    open_write(f, "ds", "run-1", r, 3);
+    /* a first load whose chunks are committed and whose rows come in no time order (B before
+     * A): indexes dropped, rows in the file */
+    ps_record unordered[3] = {r[1], r[0], r[2]};
+    open_write(f, "ds", "run-1", unordered, 3);
     indexes(f->path, during, sizeof during);
     assert_null(strstr(during, "payments_meter"));
     assert_null(strstr(during, "payments_dataset_time"));
@@ -268,6 +270,51 @@ static void test_killed_first_load_indexes_restored(void **state)
     assert_int_equal(qint(f->path, "SELECT count(*) FROM payments_meter_idx"), 3);
     assert_int_equal(meter_mismatches(f->path), 0);
     assert_int_equal(qint(f->path, "SELECT count(*) FROM payments_meter_deferred"), 0);
+    assert_int_equal(sth_sink_free(f), 0);
+}
+
+/* A first load into an empty store keeps the time indexes while its rows come in time order
+ * (equal times too); the first older row drops them, and they are built after the rows. The
+ * indexes hold every row after the commit and answer queries. */
+static void test_first_load_time_order(void **state)
+{
+    (void)state;
+    fx *f = sth_sink_new(ps_store_sqlite_sink(), "store", "store.db");
+    assert_non_null(f);
+    sth_set(&f->h, "chunk_rows", "1");
+    create_published(f);
+    char before[2048], during[2048], after[2048];
+    indexes(f->path, before, sizeof before);
+    ps_record r[3], older[2];
+    recs(r);
+    open_write(f, "ds", "run-1", r, 3);
+    /* in time order: the chunks committed so far show them kept */
+    assert_string_equal(indexes(f->path, during, sizeof during), before);
+    sth_record(&older[0], "D", "2024-01-02T10:00:00.000Z", 1704189600000, "5");
+    sth_record(&older[1], "E", "2024-01-01T07:00:00.000Z", 1704092400000, "6");
+    ps_error err = {0};
+    if (sth_sink_write_flagged(f, older, 1, NULL, &err) != PS_OK) /* as late as C: kept */
+        fail_msg("write: %s", err.message);
+    assert_string_equal(indexes(f->path, during, sizeof during), before);
+    if (sth_sink_write_flagged(f, &older[1], 1, NULL, &err) != PS_OK) /* older: dropped */
+        fail_msg("write: %s", err.message);
+    indexes(f->path, during, sizeof during);
+    assert_null(strstr(during, "payments_dataset_time"));
+    assert_null(strstr(during, "payments_target_time"));
+    assert_int_equal(commit(f, "ds", "run-1", 5).inserted, 5);
+    assert_string_equal(indexes(f->path, after, sizeof after), before);
+    assert_int_equal(qint(f->path, "SELECT count(*) FROM payments INDEXED BY"
+                                   " payments_dataset_time WHERE dataset = 'ds' AND"
+                                   " timestamp_ms >= 1704092400000"),
+                     5);
+    assert_int_equal(qint(f->path, "SELECT count(*) FROM payments INDEXED BY"
+                                   " payments_target_time WHERE target_id = 'site-1' AND"
+                                   " timestamp_ms < 1704099600000"),
+                     2);
+    assert_int_equal(qint(f->path, "SELECT count(*) FROM pragma_integrity_check WHERE"
+                                   " integrity_check <> 'ok'"),
+                     0);
+    assert_int_equal(meter_mismatches(f->path), 0);
     assert_int_equal(sth_sink_free(f), 0);
 }
 
@@ -484,6 +531,7 @@ int main(void)
         cmocka_unit_test(test_first_load_rows_grouped),
         cmocka_unit_test_setup_teardown(test_first_load_group_errors, setup, teardown),
         cmocka_unit_test(test_first_load_meter_keys),
+        cmocka_unit_test(test_first_load_time_order),
         cmocka_unit_test_setup_teardown(test_first_load_meter_sort_fails, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

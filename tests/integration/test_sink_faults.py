@@ -189,7 +189,8 @@ datasets:
         a, b = csv_text(5), csv_text(8000, amount="7.25")  # b's outputs need several MiB
         ref = self.reference([a, b])
         root = self.path("full-" + where)
-        self.mount(os.path.join(root, where), "size=1m")
+        # 2 MiB: a new store's schema with 32 KiB pages and its WAL take about 1 MiB
+        self.mount(os.path.join(root, where), "size=2m")
         self.assertEqual(pslib.run("run", self.make_config(root, self.write("full-%s/a.csv" % where, a))).rc, 0)
         before = self.state(root)
         cfg = self.make_config(root, self.write("full-%s/b.csv" % where, b))

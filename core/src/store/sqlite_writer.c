@@ -481,8 +481,8 @@ static ps_status connect(sq_sink *s, int may_build, ps_error *err)
         sqlite3_extended_result_codes(s->db, 1);
         /* 32 KiB pages for a new store (ignored for an existing one, which keeps its own):
          * payment rows are ~340 bytes; a first load 5-10 % faster than with 8 KiB, 4 KiB
-         * 25 % slower (docs/performance.md, "The fresh load, fifth pass"), 32 KiB about 3 %
-         * faster than 16 KiB and as fast as 64 KiB ("eighth pass"). */
+         * 25 % slower (docs/performance.md, "The fresh load, fifth pass"), 32 KiB about 6 %
+         * faster than 16 KiB and as fast as 64 KiB ("seventh pass"). */
         rc = exec(s, "PRAGMA page_size = 32768");
         /* WAL: readers (the HTTP server) never block the writer and see only commits. A side
          * file has no reader: its rollback journal is a file next to it (a rollback works; a
